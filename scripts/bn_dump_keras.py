@@ -1,0 +1,171 @@
+"""Dump the batch-normalization layers of a Keras 3 model for bncheck.
+
+Copy this file next to your training code (it depends only on keras and numpy) and call
+``dump_bn`` on the trained model with a few batches of calibration data::
+
+    import keras
+    from bn_dump_keras import dump_bn
+
+    model = keras.models.load_model("model.keras")
+    batches = [x for x, _ in val_dataset.take(4)]   # 4 calibration batches (tf.data)
+    dump_bn(model, batches, "model.bn.json", model_name="resnet50")
+
+and then run ``bncheck check model.bn.json``.
+
+Works for functional and Sequential models, including functional or Sequential models
+nested inside them; BatchNormalization layers are found recursively. For each one the
+dump holds its parameters and moving statistics plus the activation that reached the
+layer for each calibration batch. The model runs with training=False, as at inference,
+so the layers upstream of each BN layer normalize with their moving statistics and each
+layer sees the inputs it sees in deployment. Subclassed models (no symbolic graph) are
+not supported. The dump format is described in docs/exporters.md of the bncheck project.
+"""
+
+import base64
+import json
+import os
+import sys
+import tempfile
+
+import keras
+import numpy as np
+
+
+def _tensor(value):
+    """Encode a tensor or variable as a bncheck TENSOR: float32, little-endian, base64."""
+    array = np.ascontiguousarray(keras.ops.convert_to_numpy(value), dtype="<f4")
+    return {
+        "dtype": "float32",
+        "shape": list(array.shape),
+        "base64": base64.b64encode(array.tobytes()).decode("ascii"),
+    }
+
+
+def _write_atomically(document, path):
+    """Write JSON so that readers see either the old file or the complete new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(
+        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(document, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+
+
+def _model_input(batch):
+    """Keras convention: a tuple/list batch is (inputs, targets[, weights]); feed the inputs."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def _warn(message):
+    print(f"bn_dump_keras: warning: {message}", file=sys.stderr)
+
+
+def _as_list(outputs):
+    """A model built with a one-element output list may still return a bare tensor."""
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def _graph_input(model):
+    """The input structure of ``model``'s own graph, shaped as the model is called with.
+
+    ``inputs`` is always a flat list, which Keras warns about when a model built on it is
+    called with a single tensor or a dict. A functional model's ``input`` keeps the
+    structure; a Sequential model's ``input`` is instead the tensor it was last called on
+    in an enclosing graph, and a Sequential model has exactly one input.
+    """
+    if isinstance(model, keras.Sequential):
+        return model.inputs[0]
+    return model.input
+
+
+def _bn_inputs(model, prefix=""):
+    """List (qualified name, BN layer, symbolic input) for the BN layers under ``model``.
+
+    The symbolic inputs are tensors of ``model``'s own graph. A nested model has its own
+    graph, whose tensors cannot be outputs of a model built on the outer inputs; so its
+    BN inputs are gathered into a probe model of their own, and that probe is called on
+    the tensor the nested model receives in the outer graph.
+    """
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append((prefix + layer.name, layer, layer.input))
+        elif isinstance(layer, keras.Model):
+            nested = _bn_inputs(layer, prefix + layer.name + "/")
+            if not nested:
+                continue
+            # Layer.input is the outer tensor for a Sequential but the inner graph's input
+            # for a functional model, so read the outer tensor from the call node instead.
+            nodes = layer._inbound_nodes
+            if len(nodes) > 1:
+                _warn(f"{prefix}{layer.name} is called {len(nodes)} times; "
+                      f"the inputs of its first call are dumped")
+            outer_input = nodes[0].arguments.args[0]
+            probe = keras.Model(_graph_input(layer), [tensor for _, _, tensor in nested])
+            outer = _as_list(probe(outer_input))
+            found.extend((name, bn, tensor) for (name, bn, _), tensor in zip(nested, outer))
+    return found
+
+
+def _layer_entry(name, bn, inputs):
+    axis = bn.axis
+    if isinstance(axis, (list, tuple)):  # Keras 3 stores an int; tf.keras 2 stored a list
+        (axis,) = axis
+    entry = {
+        "name": name,
+        "channel_axis": int(axis),
+        "epsilon": float(bn.epsilon),
+        "momentum": float(bn.momentum),
+        "momentum_convention": "keras",
+    }
+    if bn.scale:
+        entry["gamma"] = _tensor(bn.gamma)
+    if bn.center:
+        entry["beta"] = _tensor(bn.beta)
+    entry["moving_mean"] = _tensor(bn.moving_mean)
+    entry["moving_variance"] = _tensor(bn.moving_variance)
+    if inputs:
+        entry["inputs"] = inputs
+    return entry
+
+
+def dump_bn(model, batches, path, model_name=None):
+    """Write a bncheck dump of every BatchNormalization layer of ``model`` to ``path``.
+
+    ``batches`` is an iterable of calibration batches: each is what the model takes as
+    input, or a tuple/list such as tf.data's (inputs, targets) whose first element is it.
+    """
+    batches = [_model_input(batch) for batch in batches]
+    if not model.built:
+        # An unbuilt Sequential model has no graph yet; build it for the batch shape with a
+        # free batch dimension, so that the probe model accepts any batch size.
+        if not batches:
+            raise ValueError("model is not built and there are no batches to build it with")
+        model.build((None,) + tuple(batches[0].shape[1:]))
+
+    bns = _bn_inputs(model)
+    outputs = [[] for _ in bns]
+    if bns and batches:
+        probe = keras.Model(_graph_input(model), [tensor for _, _, tensor in bns])
+        for batch in batches:
+            for recorded, activation in zip(outputs, _as_list(probe(batch, training=False))):
+                recorded.append(_tensor(activation))
+
+    document = {
+        "format": "bncheck-dump",
+        "version": 1,
+        "source": {
+            "framework": "keras",
+            "framework_version": f"{keras.__version__} ({keras.backend.backend()} backend)",
+            "model": model_name or model.name,
+        },
+        "layers": [_layer_entry(name, bn, inputs)
+                   for (name, bn, _), inputs in zip(bns, outputs)],
+    }
+    _write_atomically(document, path)

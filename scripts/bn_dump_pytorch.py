@@ -1,0 +1,155 @@
+"""Dump the batch-normalization layers of a PyTorch model for bncheck.
+
+Copy this file next to your training code (it depends only on torch and numpy) and call
+``dump_bn`` on the trained model with a few batches of calibration data::
+
+    import torch
+    from bn_dump_pytorch import dump_bn
+
+    model = torch.load("model.pt", weights_only=False)   # or build it and load_state_dict()
+    loader = torch.utils.data.DataLoader(val_set, batch_size=32, shuffle=True)
+    batches = [batch for _, batch in zip(range(4), loader)]   # 4 calibration batches
+    dump_bn(model, batches, "model.bn.json", model_name="resnet18")
+
+and then run ``bncheck check model.bn.json``.
+
+For every BatchNorm1d/2d/3d and SyncBatchNorm layer the dump holds its parameters and
+running statistics plus the activation that reached the layer for each calibration batch.
+The model runs in eval mode, as at inference, so the layers upstream of each BN layer
+normalize with their running statistics and each layer sees the inputs it sees in
+deployment. The dump format is described in docs/exporters.md of the bncheck project.
+"""
+
+import base64
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+def _tensor(t):
+    """Encode a tensor as a bncheck TENSOR: float32, little-endian, base64."""
+    array = t.detach().to(device="cpu", dtype=torch.float32).numpy()
+    data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+    return {
+        "dtype": "float32",
+        "shape": list(array.shape),
+        "base64": base64.b64encode(data).decode("ascii"),
+    }
+
+
+def _write_atomically(document, path):
+    """Write JSON so that readers see either the old file or the complete new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(
+        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(document, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+
+
+def _model_input(batch):
+    """A DataLoader yields (inputs, targets, ...): feed only the inputs."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def _warn(message):
+    print(f"bn_dump_pytorch: warning: {message}", file=sys.stderr)
+
+
+def _layer_entry(name, bn, inputs):
+    entry = {"name": name, "channel_axis": 1, "epsilon": float(bn.eps)}
+    # momentum None means a cumulative moving average, which has no momentum to report.
+    if bn.momentum is not None:
+        entry["momentum"] = float(bn.momentum)
+        entry["momentum_convention"] = "pytorch"
+    entry["num_batches_tracked"] = int(bn.num_batches_tracked.item())
+    if bn.affine:
+        entry["gamma"] = _tensor(bn.weight)
+        entry["beta"] = _tensor(bn.bias)
+    entry["moving_mean"] = _tensor(bn.running_mean)
+    entry["moving_variance"] = _tensor(bn.running_var)
+    if inputs:
+        entry["inputs"] = inputs
+    return entry
+
+
+def dump_bn(model, batches, path, model_name=None):
+    """Write a bncheck dump of every BN layer of ``model`` to ``path``.
+
+    ``batches`` is an iterable of calibration batches: each is the model's input tensor,
+    or a tuple/list such as a DataLoader's (inputs, targets) whose first element is the
+    input. Each batch is moved to the device of the model's parameters. The model's
+    training/eval mode is restored afterwards.
+    """
+    bns = []
+    for name, module in model.named_modules():
+        if not isinstance(module, _BatchNorm):
+            continue
+        if not module.track_running_stats:
+            _warn(f"skipping {name}: track_running_stats=False, it has no running statistics")
+            continue
+        bns.append((name, module))
+
+    inputs = {name: [] for name, _ in bns}
+    first_fired = []  # layer names in the order their hooks first fire: network order
+    fired_this_batch = set()
+    reused = set()
+
+    def make_hook(name):
+        def hook(module, args):
+            if name in fired_this_batch:
+                # A module called more than once per forward pass: keep its first input.
+                if name not in reused:
+                    reused.add(name)
+                    _warn(f"{name} runs more than once per forward pass; "
+                          f"only its first input of each batch is dumped")
+                return
+            fired_this_batch.add(name)
+            if not inputs[name]:
+                first_fired.append(name)
+            inputs[name].append(_tensor(args[0]))
+        return hook
+
+    handles = [module.register_forward_pre_hook(make_hook(name)) for name, module in bns]
+    device = next(model.parameters(), torch.empty(0)).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                fired_this_batch.clear()
+                model(_model_input(batch).to(device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+
+    by_name = dict(bns)
+    never_reached = [name for name, _ in bns if not inputs[name]]
+    if first_fired and never_reached:
+        _warn("no calibration input reached: " + ", ".join(never_reached))
+    layers = [_layer_entry(name, by_name[name], inputs[name])
+              for name in first_fired + never_reached]
+
+    document = {
+        "format": "bncheck-dump",
+        "version": 1,
+        "source": {
+            "framework": "pytorch",
+            "framework_version": torch.__version__,
+            "model": model_name or type(model).__name__,
+        },
+        "layers": layers,
+    }
+    _write_atomically(document, path)

@@ -1,0 +1,306 @@
+"""End-to-end test of the BN exporters against the bncheck CLI.
+
+For each framework (torch, tensorflow/Keras) that can be imported, two cases run:
+
+  trained    a small conv net with BN, trained on a deterministic synthetic data set until
+             its running statistics have converged, dumped with calibration batches from
+             the same distribution: `bncheck check` must exit 0 with no BN001 finding.
+  untrained  the same architecture freshly initialised (running mean 0, variance 1):
+             `bncheck check` must exit 1 with a BN001 finding on every BN layer.
+
+Each dump is decoded and checked for well-formedness before the CLI sees it. A framework
+that cannot be imported is reported as "SKIP: ..." and its cases count as skipped.
+Normally run through scripts/test_exporters.sh, which sets up the frameworks.
+The last line printed is "N passed, N failed, N skipped"; the exit code is 1 if any
+case failed.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+try:
+    import numpy as np
+except ImportError as numpy_error:  # comes with both frameworks; without it neither runs
+    np = None
+    missing_numpy = numpy_error
+
+SCRIPTS = Path(__file__).resolve().parent
+# The CLI under test; BNCHECK_CLI overrides it, e.g. to try a stub or another build.
+BNCHECK = Path(os.environ.get("BNCHECK_CLI", SCRIPTS.parent / "bin" / "bncheck"))
+sys.path.insert(0, str(SCRIPTS))
+sys.dont_write_bytecode = True  # importing the exporters must not leave __pycache__ in scripts/
+
+# Quiet TensorFlow's C++ start-up logging; the Keras backend is TensorFlow.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+CLASSES = 4
+IMAGE = (3, 16, 16)          # channels, height, width
+BATCH = 32
+CALIBRATION_BATCHES = 4
+BN_LAYERS = 2                # BN layers in the test architecture
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def make_data(seed, n):
+    """Deterministic images in NCHW: a fixed template per class, scaled, offset, noisy.
+
+    The templates come from a fixed seed, so training and calibration data (different
+    seeds) share one distribution; the offset and scale keep the activation statistics
+    far from the untrained defaults of mean 0 and variance 1.
+    """
+    templates = np.random.default_rng(1234).normal(size=(CLASSES,) + IMAGE)
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, CLASSES, size=n)
+    noise = rng.normal(scale=0.5, size=(n,) + IMAGE)
+    images = 2.0 * templates[labels] + noise + 0.7
+    return images.astype(np.float32), labels.astype(np.int64)
+
+
+def calibration_nchw():
+    images, _ = make_data(seed=99, n=CALIBRATION_BATCHES * BATCH)
+    return [images[i * BATCH:(i + 1) * BATCH] for i in range(CALIBRATION_BATCHES)]
+
+
+def decode(tensor):
+    if tensor.get("dtype") != "float32" or "base64" not in tensor:
+        raise CaseFailure(f"tensor is not base64 float32: {sorted(tensor)}")
+    values = np.frombuffer(base64.b64decode(tensor["base64"]), dtype="<f4")
+    if values.size != int(np.prod(tensor["shape"])):
+        raise CaseFailure(f"tensor of shape {tensor['shape']} holds {values.size} values")
+    return values.reshape(tensor["shape"])
+
+
+def verify_dump(path, input_shape, channel_axis, fresh):
+    """Decode the dump and check its structure; return the layer names."""
+    with open(path, encoding="utf-8") as f:
+        dump = json.load(f)
+    if dump.get("format") != "bncheck-dump" or dump.get("version") != 1:
+        raise CaseFailure(f"bad header: format={dump.get('format')} version={dump.get('version')}")
+    layers = dump["layers"]
+    if len(layers) != BN_LAYERS:
+        raise CaseFailure(f"expected {BN_LAYERS} layers, got {[l['name'] for l in layers]}")
+    for index, layer in enumerate(layers):
+        name = layer["name"]
+        if layer["channel_axis"] != channel_axis:
+            raise CaseFailure(f"{name}: channel_axis {layer['channel_axis']} != {channel_axis}")
+        mean = decode(layer["moving_mean"])
+        variance = decode(layer["moving_variance"])
+        channels = mean.shape[0]
+        for key in ("gamma", "beta", "moving_mean", "moving_variance"):
+            if decode(layer[key]).shape != (channels,):
+                raise CaseFailure(f"{name}: {key} shape {layer[key]['shape']} != [{channels}]")
+        inputs = [decode(t) for t in layer["inputs"]]
+        if len(inputs) != CALIBRATION_BATCHES:
+            raise CaseFailure(f"{name}: {len(inputs)} input batches, expected {CALIBRATION_BATCHES}")
+        for activation in inputs:
+            if activation.shape[0] != BATCH or activation.shape[channel_axis] != channels:
+                raise CaseFailure(f"{name}: input shape {list(activation.shape)} does not "
+                                  f"fit batch {BATCH} and {channels} channels")
+        if index == 0 and list(inputs[0].shape[1:]) != list(input_shape):
+            raise CaseFailure(f"{name}: input shape {list(inputs[0].shape)}, expected "
+                              f"[{BATCH}] + {list(input_shape)}")
+        is_fresh = bool(np.all(mean == 0) and np.all(variance == 1))
+        if is_fresh != fresh:
+            raise CaseFailure(f"{name}: moving statistics {'are not' if fresh else 'are'} "
+                              f"the fresh 0/1 ones (mean {mean}, variance {variance})")
+        print(f"    {name}: {describe_statistics(mean, variance, inputs, channel_axis)}")
+    return [layer["name"] for layer in layers]
+
+
+def describe_statistics(mean, variance, inputs, channel_axis):
+    """How far the moving statistics are from the statistics of the calibration inputs.
+
+    Printed for every layer so that a verdict of the CLI can be compared with the numbers.
+    """
+    batch = np.concatenate(inputs, axis=0)
+    reduce_axes = tuple(a for a in range(batch.ndim) if a != channel_axis % batch.ndim)
+    data_mean = batch.mean(axis=reduce_axes)
+    data_std = batch.std(axis=reduce_axes)
+    mean_shift = np.max(np.abs(data_mean - mean) / data_std)
+    variance_ratio = data_std ** 2 / variance
+    return (f"max |data mean - moving mean| / data std = {mean_shift:.3f}, "
+            f"data var / moving var in [{variance_ratio.min():.3f}, {variance_ratio.max():.3f}]")
+
+
+def run_bncheck(dump):
+    if not BNCHECK.exists():
+        raise CaseFailure(f"bncheck CLI not found at {BNCHECK}: build the project first")
+    result = subprocess.run([str(BNCHECK), "check", str(dump), "--format", "json"],
+                            capture_output=True, text=True)
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise CaseFailure(f"bncheck exit {result.returncode}, stdout is not JSON:\n"
+                          f"{result.stdout[:2000]}\nstderr:\n{result.stderr[:2000]}")
+    findings = report.get("findings", [])
+    for finding in findings:
+        details = {k: v for k, v in finding.items() if k not in ("code", "layer")}
+        print(f"    finding {finding.get('code')} on {finding.get('layer')}: "
+              f"{json.dumps(details)}")
+    return result.returncode, findings
+
+
+def expect_clean(dump, layer_names):
+    code, findings = run_bncheck(dump)
+    bn001 = [f.get("layer") for f in findings if f.get("code") == "BN001"]
+    if code != 0 or bn001:
+        raise CaseFailure(f"expected exit 0 and no BN001; got exit {code}, BN001 on {bn001}")
+
+
+def expect_never_updated(dump, layer_names):
+    code, findings = run_bncheck(dump)
+    flagged = {f.get("layer") for f in findings if f.get("code") == "BN001"}
+    missing = [name for name in layer_names if name not in flagged]
+    if code != 1 or missing:
+        raise CaseFailure(f"expected exit 1 and BN001 on every layer; got exit {code}, "
+                          f"no BN001 on {missing}")
+
+
+# --- PyTorch -----------------------------------------------------------------------------
+
+def torch_cases(workdir):
+    import torch
+    from torch import nn
+    from bn_dump_pytorch import dump_bn
+
+    torch.set_num_threads(2)
+    print(f"  torch {torch.__version__}")
+
+    def build():
+        return nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.Conv2d(8, 16, 3, padding=1, stride=2), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, CLASSES))
+
+    calibration = [torch.from_numpy(x) for x in calibration_nchw()]
+
+    def trained():
+        torch.manual_seed(0)
+        model = build()
+        steps = 200
+        images, labels = make_data(seed=0, n=steps * BATCH)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        # The learning rate decays to 0 so that the weights settle and the running
+        # statistics end up averaging activations of the final weights.
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+        model.train()
+        for step in range(steps):
+            x = torch.from_numpy(images[step * BATCH:(step + 1) * BATCH])
+            y = torch.from_numpy(labels[step * BATCH:(step + 1) * BATCH])
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        print(f"    trained {steps} steps, final loss {loss.item():.4f}")
+        dump = workdir / "torch-trained.json"
+        dump_bn(model, calibration, dump, model_name="test-convnet")
+        expect_clean(dump, verify_dump(dump, (8,) + IMAGE[1:], 1, fresh=False))
+
+    def untrained():
+        torch.manual_seed(1)
+        dump = workdir / "torch-untrained.json"
+        dump_bn(build(), calibration, dump, model_name="test-convnet-untrained")
+        expect_never_updated(dump, verify_dump(dump, (8,) + IMAGE[1:], 1, fresh=True))
+
+    return [("trained", trained), ("untrained", untrained)]
+
+
+# --- Keras 3 on TensorFlow ---------------------------------------------------------------
+
+def keras_cases(workdir):
+    import keras
+    import tensorflow as tf
+    from bn_dump_keras import dump_bn
+
+    print(f"  tensorflow {tf.__version__}, keras {keras.__version__}")
+
+    def build():
+        layers = keras.layers
+        # Keras' default momentum 0.99 needs thousands of updates to forget the initial
+        # 0/1 statistics; 0.9 converges within the few hundred steps trained here.
+        return keras.Sequential([
+            keras.Input(IMAGE[1:] + IMAGE[:1]),
+            layers.Conv2D(8, 3, padding="same"), layers.BatchNormalization(momentum=0.9),
+            layers.ReLU(),
+            layers.Conv2D(16, 3, padding="same", strides=2),
+            layers.BatchNormalization(momentum=0.9), layers.ReLU(),
+            layers.GlobalAveragePooling2D(), layers.Dense(CLASSES)])
+
+    calibration = [x.transpose(0, 2, 3, 1) for x in calibration_nchw()]  # NCHW -> NHWC
+
+    def trained():
+        keras.utils.set_random_seed(0)
+        model = build()
+        steps = 300
+        images, labels = make_data(seed=0, n=steps * BATCH)
+        # As for torch, the learning rate decays to 0 so that the weights settle.
+        learning_rate = keras.optimizers.schedules.PolynomialDecay(0.05, steps, 0.0)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(images.transpose(0, 2, 3, 1), labels, batch_size=BATCH,
+                            epochs=1, shuffle=False, verbose=0)
+        print(f"    trained {steps} steps, final loss {history.history['loss'][-1]:.4f}")
+        dump = workdir / "keras-trained.json"
+        dump_bn(model, calibration, dump, model_name="test-convnet")
+        expect_clean(dump, verify_dump(dump, IMAGE[1:] + (8,), -1, fresh=False))
+
+    def untrained():
+        keras.utils.set_random_seed(1)
+        dump = workdir / "keras-untrained.json"
+        dump_bn(build(), calibration, dump, model_name="test-convnet-untrained")
+        expect_never_updated(dump, verify_dump(dump, IMAGE[1:] + (8,), -1, fresh=True))
+
+    return [("trained", trained), ("untrained", untrained)]
+
+
+FRAMEWORKS = [("torch", torch_cases), ("tensorflow", keras_cases)]
+CASES_PER_FRAMEWORK = 2
+
+
+def main():
+    workdir = Path(tempfile.mkdtemp(prefix="bncheck-exporters-"))
+    passed = failed = skipped = 0
+    for framework, cases in FRAMEWORKS:
+        print(f"== {framework}")
+        try:
+            if np is None:
+                raise missing_numpy
+            framework_cases = cases(workdir)
+        except ImportError as error:
+            print(f"SKIP: {framework} not available ({error})")
+            skipped += CASES_PER_FRAMEWORK
+            continue
+        for case, run in framework_cases:
+            print(f"  -- {framework} {case}")
+            try:
+                run()
+            except Exception as error:
+                failed += 1
+                print(f"FAIL: {framework} {case}: {error}")
+                if not isinstance(error, CaseFailure):
+                    traceback.print_exc(file=sys.stdout)
+            else:
+                passed += 1
+                print(f"PASS: {framework} {case}")
+    if failed:
+        print(f"dumps kept in {workdir}")
+    else:
+        shutil.rmtree(workdir)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

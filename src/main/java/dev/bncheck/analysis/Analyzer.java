@@ -1,0 +1,100 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.engine.VectorSummary;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntFunction;
+
+/** Runs every check on every layer and assembles the report. */
+public final class Analyzer {
+
+  /** Why data checks did not run on a layer. */
+  public enum DataAvailability {
+    /** {@code inspect}: static checks only. */
+    NOT_REQUESTED,
+    /** {@code check}: data checks run where a layer has calibration data. */
+    REQUESTED
+  }
+
+  private final List<Check> checks;
+  private final Thresholds thresholds;
+
+  public Analyzer(List<Check> checks, Thresholds thresholds) {
+    this.checks = List.copyOf(checks);
+    this.thresholds = thresholds;
+  }
+
+  public Report analyze(
+      BnModel model, IntFunction<Optional<LayerCalibration>> calibrationOf, DataAvailability data, RunInfo run) {
+    List<LayerResult> layers = new ArrayList<>();
+    List<Finding> findings = new ArrayList<>();
+    for (int i = 0; i < model.layers().size(); i++) {
+      BnLayer layer = model.layers().get(i);
+      Optional<LayerCalibration> calibration = calibrationOf.apply(i);
+      Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
+      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, thresholds);
+      List<Finding> layerFindings = new ArrayList<>();
+      List<CheckOutcome> outcomes = new ArrayList<>();
+      runChecks(context, data, layerFindings, outcomes);
+      findings.addAll(layerFindings);
+      layers.add(new LayerResult(
+          i,
+          layer,
+          VectorSummary.of(layer.gamma()),
+          VectorSummary.of(layer.beta()),
+          VectorSummary.of(layer.movingMean()),
+          VectorSummary.of(layer.movingVariance()),
+          calibration.map(c -> new CalibrationSummary(
+              c.batches().size(), c.valuesPerChannel(), c.firstShape(), c.population().totalNonFinite())),
+          metrics,
+          outcomes,
+          layerFindings.stream().map(Finding::severity).max(Comparator.naturalOrder())));
+    }
+    findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
+    return new Report(run, model, thresholds, layers, findings);
+  }
+
+  private void runChecks(
+      LayerContext context, DataAvailability data, List<Finding> findings, List<CheckOutcome> outcomes) {
+    List<Check> withData = new ArrayList<>();
+    Set<String> fired = new HashSet<>();
+    List<Finding> candidates = new ArrayList<>();
+    for (Check check : checks) {
+      if (check.needsCalibration() && context.calibration().isEmpty()) {
+        continue;
+      }
+      withData.add(check);
+      check.check(context).ifPresent(f -> {
+        candidates.add(f);
+        fired.add(f.code());
+      });
+    }
+    for (Check check : checks) {
+      if (!withData.contains(check)) {
+        outcomes.add(new CheckOutcome(check.code(), CheckOutcome.Status.SKIPPED,
+            data == DataAvailability.NOT_REQUESTED
+                ? "inspect runs the checks that need no data"
+                : "no calibration data for this layer"));
+        continue;
+      }
+      Optional<String> explainedBy = check.supersededBy().stream().filter(fired::contains).sorted().findFirst();
+      if (explainedBy.isPresent()) {
+        outcomes.add(new CheckOutcome(check.code(), CheckOutcome.Status.SKIPPED,
+            "explained by " + explainedBy.get() + " on this layer"));
+        continue;
+      }
+      Optional<Finding> finding = candidates.stream().filter(f -> f.code().equals(check.code())).findFirst();
+      outcomes.add(new CheckOutcome(check.code(),
+          finding.isPresent() ? CheckOutcome.Status.FIRED : CheckOutcome.Status.PASSED, ""));
+      finding.ifPresent(findings::add);
+    }
+  }
+}

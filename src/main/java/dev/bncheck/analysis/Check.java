@@ -1,0 +1,29 @@
+package dev.bncheck.analysis;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** One finding code: what it detects and how. Each implementation lives in its own class. */
+public interface Check {
+
+  /** The stable code, e.g. {@code BN001}. */
+  String code();
+
+  /** A few words naming what the check detects, e.g. {@code statistics never updated}. */
+  String title();
+
+  /** Whether the check needs calibration data for the layer. */
+  boolean needsCalibration();
+
+  /**
+   * Codes whose finding on the same layer already explains this one; when one of them fired,
+   * this check is skipped so that one cause gives one finding.
+   */
+  default Set<String> supersededBy() {
+    return Set.of();
+  }
+
+  /** The finding for this layer, if the check fires. */
+  Optional<Finding> check(LayerContext context);
+}

@@ -1,0 +1,26 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.model.BnModel;
+import java.util.List;
+
+/** The outcome of one run, which every report format writes in its own way. */
+public record Report(RunInfo run, BnModel model, Thresholds thresholds, List<LayerResult> layers, List<Finding> findings) {
+
+  public Report {
+    layers = List.copyOf(layers);
+    findings = List.copyOf(findings);
+  }
+
+  public long count(Severity severity) {
+    return findings.stream().filter(f -> f.severity() == severity).count();
+  }
+
+  /** Whether any finding is at or above the run's {@code --fail-on} level. */
+  public boolean failed() {
+    return findings.stream().anyMatch(f -> run.failOn().fails(f.severity()));
+  }
+
+  public long failingCount() {
+    return findings.stream().filter(f -> run.failOn().fails(f.severity())).count();
+  }
+}

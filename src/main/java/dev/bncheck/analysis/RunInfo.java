@@ -1,0 +1,11 @@
+package dev.bncheck.analysis;
+
+/**
+ * What makes a run reproducible, besides the thresholds.
+ *
+ * @param command {@code inspect} or {@code check}
+ * @param modelSha256 hex SHA-256 of the model file
+ * @param data where calibration data came from: {@code none}, {@code embedded in model}, or a path
+ * @param dataSha256 hex SHA-256 of the calibration file, or null when there is none apart from the model
+ */
+public record RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256, FailOn failOn) {}

@@ -1,0 +1,70 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.model.Numbers;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * BN004: on the calibration data, the layer's output in inference mode (moving statistics) is
+ * far from its output in training mode (each batch's own statistics), so the model behaves
+ * differently at inference from how it trained.
+ */
+public final class TrainInferenceDisagreement implements Check {
+
+  @Override
+  public String code() {
+    return "BN004";
+  }
+
+  @Override
+  public String title() {
+    return "training-mode and inference-mode outputs disagree";
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return true;
+  }
+
+  @Override
+  public Set<String> supersededBy() {
+    return Set.of("BN007");
+  }
+
+  @Override
+  public Optional<Finding> check(LayerContext context) {
+    DivergenceMetrics m = context.metrics().orElseThrow();
+    double limit = context.thresholds().modeRmsError();
+    if (!(m.layerModeRelativeRms() > limit)) {
+      return Optional.empty();
+    }
+    double[] perChannel = m.modeRelativeRms();
+    int worst = 0;
+    for (int c = 1; c < perChannel.length; c++) {
+      if (perChannel[c] > perChannel[worst]) {
+        worst = c;
+      }
+    }
+    var calibration = context.calibration().orElseThrow();
+    String message = String.format(Locale.ROOT,
+        "inference-mode output differs from training-mode output by %s%% (relative RMS, limit %s%%) on"
+            + " %d calibration batches; worst channel %d at %s%%",
+        Numbers.brief(100 * m.layerModeRelativeRms()), Numbers.brief(100 * limit),
+        calibration.batches().size(), worst, Numbers.brief(100 * perChannel[worst]));
+    String fix =
+        "the moving statistics do not match the batches this layer sees; see the BN003 or BN001 finding"
+            + " for this layer for the cause, and recompute the statistics on training data if the"
+            + " averages are stale. With batches of only a few values per channel, training mode itself"
+            + " is noisy; calibrate with larger batches before trusting this number.";
+    return Optional.of(new Finding(code(), Severity.ERROR, context.index(), context.layer().name(), message,
+        List.of(
+            new Evidence("mode_relative_rms", m.layerModeRelativeRms()),
+            new Evidence("worst_channel", worst),
+            new Evidence("worst_channel_mode_relative_rms", perChannel[worst]),
+            new Evidence("batches", calibration.batches().size())),
+        fix));
+  }
+}

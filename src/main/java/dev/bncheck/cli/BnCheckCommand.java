@@ -1,0 +1,33 @@
+package dev.bncheck.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The top-level command; it only dispatches to subcommands. */
+@Command(
+    name = "bncheck",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    subcommands = {InspectCommand.class, CheckCommand.class, picocli.CommandLine.HelpCommand.class},
+    description = "Tells whether the batch-normalization layers of a trained model will behave correctly at"
+        + " inference time, and if not, which layer, why, and how to fix it.",
+    footerHeading = "%nExit codes:%n",
+    footer = {
+      "  0  pass: no finding at or above --fail-on",
+      "  1  findings at or above --fail-on",
+      "  2  usage error",
+      "  3  unreadable or invalid input",
+      "  4  internal error",
+      "",
+      "Findings are documented in docs/findings.md."
+    })
+final class BnCheckCommand implements Runnable {
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing a command: inspect or check");
+  }
+}

@@ -1,0 +1,65 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.analysis.FailOn;
+import dev.bncheck.report.ReportFormat;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options every command that writes a report shares. */
+public final class CommonOptions {
+
+  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+      description = "Report format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+      converter = FormatConverter.class, completionCandidates = FormatCandidates.class)
+  ReportFormat format;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+      description = "Write the report to FILE (atomically) instead of standard output.")
+  Path output;
+
+  @Option(names = "--fail-on", paramLabel = "LEVEL", defaultValue = "error",
+      description = "Exit with 1 when a finding is at or above LEVEL: info, warning, error or never"
+          + " (default: ${DEFAULT-VALUE}).",
+      converter = FailOnConverter.class)
+  FailOn failOn;
+
+  @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
+  boolean verbose;
+
+  /** Lower-case names on the command line for the report formats. */
+  static final class FormatConverter implements picocli.CommandLine.ITypeConverter<ReportFormat> {
+    @Override
+    public ReportFormat convert(String value) {
+      for (ReportFormat f : ReportFormat.values()) {
+        if (f.label().equals(value)) {
+          return f;
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException(
+          "expected one of " + String.join(", ", new FormatCandidates()) + ", got '" + value + "'");
+    }
+  }
+
+  static final class FormatCandidates extends java.util.ArrayList<String> {
+    private static final long serialVersionUID = 1L;
+
+    FormatCandidates() {
+      for (ReportFormat f : ReportFormat.values()) {
+        add(f.label());
+      }
+    }
+  }
+
+  static final class FailOnConverter implements picocli.CommandLine.ITypeConverter<FailOn> {
+    @Override
+    public FailOn convert(String value) {
+      for (FailOn f : FailOn.values()) {
+        if (f.label().equals(value)) {
+          return f;
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException(
+          "expected info, warning, error or never, got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.analysis.Analyzer;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.RunInfo;
+import dev.bncheck.load.Loaders;
+import dev.bncheck.load.Sha256;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import java.nio.file.Path;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** Lists the BN layers and runs the checks that need no data. */
+@Command(name = "inspect", sortOptions = false,
+    description = "List every batch-normalization layer with its parameters and run the checks that need"
+        + " no calibration data.")
+final class InspectCommand extends ReportCommand {
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a bncheck JSON dump.")
+  Path model;
+
+  @Override
+  Report run(Analyzer analyzer) {
+    BnModel loaded = Loaders.forModel(model).load(model, CalibrationSink.NONE);
+    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn);
+    return analyzer.analyze(loaded, i -> Optional.empty(), Analyzer.DataAvailability.NOT_REQUESTED, run);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.analysis.Analyzer;
+import dev.bncheck.analysis.Checks;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.report.AtomicFile;
+import dev.bncheck.report.ReportFormat;
+import dev.bncheck.report.ReportWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** What inspect and check share: options, thresholds, writing the report, the exit code. */
+abstract class ReportCommand implements Callable<Integer> {
+
+  @Mixin CommonOptions common;
+
+  @Mixin ThresholdOptions thresholdOptions;
+
+  @Spec CommandSpec spec;
+
+  /** Loads and analyses the model. */
+  abstract Report run(Analyzer analyzer);
+
+  @Override
+  public Integer call() throws IOException {
+    Thresholds thresholds;
+    try {
+      thresholds = thresholdOptions.toThresholds();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Report report = run(new Analyzer(Checks.ALL, thresholds));
+    write(report);
+    return report.failed() ? ExitCodes.FINDINGS : ExitCodes.PASS;
+  }
+
+  private void write(Report report) throws IOException {
+    if (common.output != null) {
+      ReportWriter writer = common.format.writer(false);
+      try {
+        AtomicFile.write(common.output, out -> writer.write(report, out));
+      } catch (IOException e) {
+        throw new OutputException(common.output + ": cannot write the report: " + e.getMessage(), e);
+      }
+      return;
+    }
+    ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
+    Writer out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    writer.write(report, out);
+    out.flush();
+  }
+
+  CommonOptions commonOptions() {
+    return common;
+  }
+}

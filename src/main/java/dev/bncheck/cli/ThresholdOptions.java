@@ -1,0 +1,44 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.analysis.Thresholds;
+import picocli.CommandLine.Option;
+
+/** The limits of the statistical checks; defaults are {@link Thresholds#DEFAULTS}. */
+public final class ThresholdOptions {
+
+  @Option(names = "--mean-shift-warn", paramLabel = "X", defaultValue = "0.25",
+      description = "BN003 warns from this |standardized mean shift| (default: ${DEFAULT-VALUE}).")
+  double meanShiftWarning;
+
+  @Option(names = "--mean-shift-error", paramLabel = "X", defaultValue = "0.5",
+      description = "BN003 is an error from this |standardized mean shift| (default: ${DEFAULT-VALUE}).")
+  double meanShiftError;
+
+  @Option(names = "--var-ratio-warn", paramLabel = "R", defaultValue = "1.5",
+      description = "BN003 warns when the variance ratio is above R or below 1/R (default: ${DEFAULT-VALUE}).")
+  double varianceRatioWarning;
+
+  @Option(names = "--var-ratio-error", paramLabel = "R", defaultValue = "2.0",
+      description = "BN003 is an error when the variance ratio is above R or below 1/R (default: ${DEFAULT-VALUE}).")
+  double varianceRatioError;
+
+  @Option(names = "--mode-rms-error", paramLabel = "X", defaultValue = "0.3",
+      description = "BN004 fires when training- and inference-mode outputs differ by more than this"
+          + " relative RMS (default: ${DEFAULT-VALUE}).")
+  double modeRmsError;
+
+  @Option(names = "--dead-eps-factor", paramLabel = "F", defaultValue = "0.01",
+      description = "BN006 flags channels whose moving variance is below F x epsilon (default: ${DEFAULT-VALUE}).")
+  double deadEpsilonFactor;
+
+  @Option(names = "--dead-median-factor", paramLabel = "F", defaultValue = "1e-4",
+      description = "BN006 flags channels whose moving variance is below F x the layer's median"
+          + " (default: ${DEFAULT-VALUE}).")
+  double deadMedianFactor;
+
+  /** The thresholds, or a usage error naming what is inconsistent. */
+  Thresholds toThresholds() {
+    return new Thresholds(meanShiftWarning, meanShiftError, varianceRatioWarning, varianceRatioError,
+        modeRmsError, deadEpsilonFactor, deadMedianFactor);
+  }
+}

@@ -1,0 +1,50 @@
+package dev.bncheck.engine;
+
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Reduces calibration batches to moments as they arrive, so memory holds one batch at a time
+ * plus a few numbers per channel and batch.
+ */
+public final class CalibrationAccumulator implements CalibrationSink {
+
+  private final Map<Integer, Builder> layers = new TreeMap<>();
+
+  @Override
+  public boolean wantsActivations() {
+    return true;
+  }
+
+  @Override
+  public void accept(int layerIndex, Tensor batch, int channelAxis) {
+    ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
+    layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+  }
+
+  /** The calibration of the layer at {@code layerIndex}, if any batch reached it. */
+  public Optional<LayerCalibration> layer(int layerIndex) {
+    Builder b = layers.get(layerIndex);
+    return b == null ? Optional.empty() : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape));
+  }
+
+  private static final class Builder {
+    final int[] firstShape;
+    final List<ChannelMoments> batches = new ArrayList<>();
+    ChannelMoments population;
+
+    Builder(int[] firstShape) {
+      this.firstShape = firstShape.clone();
+    }
+
+    void add(ChannelMoments moments) {
+      batches.add(moments);
+      population = population == null ? moments : population.merge(moments);
+    }
+  }
+}

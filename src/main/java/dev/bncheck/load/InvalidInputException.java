@@ -1,0 +1,19 @@
+package dev.bncheck.load;
+
+/**
+ * An input that cannot be read or does not describe a valid model: a missing or truncated
+ * file, malformed JSON, a wrong shape. The message is one line naming the file and the field or
+ * node, ready to show to the user.
+ */
+public final class InvalidInputException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  public InvalidInputException(String file, String location, String problem) {
+    super(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem);
+  }
+
+  public InvalidInputException(String file, String location, String problem, Throwable cause) {
+    super(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem, cause);
+  }
+}

@@ -1,0 +1,457 @@
+package dev.bncheck.load.dump;
+
+import com.fasterxml.jackson.core.JsonToken;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+/**
+ * Streams a bncheck dump (docs/dump-format.md), either as a model (parameters and optional
+ * activations) or as calibration data for a model read before (activations only, layers matched
+ * by name). Activations go to the sink as each batch is read and are not kept.
+ */
+final class DumpReader {
+
+  static final String FORMAT = "bncheck-dump";
+  static final int VERSION = 1;
+
+  private static final List<String> LAYER_FIELDS =
+      List.of(
+          "name", "channel_axis", "epsilon", "momentum", "momentum_convention",
+          "num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs");
+
+  /** What the dump supplies: a whole model, or activations for a known model. */
+  enum Mode {
+    MODEL,
+    CALIBRATION
+  }
+
+  private final Path file;
+  private final Mode mode;
+  private final BnModel knownModel;
+  private final CalibrationSink sink;
+
+  private String format;
+  private Integer version;
+  private String framework;
+  private String modelName;
+  private final List<LayerFields> layers = new ArrayList<>();
+  private final Map<String, Integer> layerByName = new HashMap<>();
+
+  DumpReader(Path file, Mode mode, BnModel knownModel, CalibrationSink sink) {
+    this.file = file;
+    this.mode = mode;
+    this.knownModel = knownModel;
+    this.sink = sink;
+    if (knownModel != null) {
+      for (int i = 0; i < knownModel.layers().size(); i++) {
+        layerByName.put(knownModel.layers().get(i).name(), i);
+      }
+    }
+  }
+
+  /** Reads the whole file; in {@link Mode#MODEL} returns the model, otherwise null. */
+  BnModel read() {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try (JsonInput in = new JsonInput(file)) {
+      JsonTensorReader tensors = new JsonTensorReader(in, size);
+      if (in.parser().currentToken() == null && in.next("") != JsonToken.START_OBJECT) {
+        throw in.error("", "expected a JSON object at the top level, got " + tensors.describe(in.parser().currentToken()));
+      }
+      while (in.next("") != JsonToken.END_OBJECT) {
+        String field = in.text("");
+        JsonToken value = in.next(field);
+        switch (field) {
+          case "format" -> format = requireString(in, tensors, field, value);
+          case "version" -> version = readVersion(in, tensors, value);
+          case "source" -> readSource(in, tensors, value);
+          case "layers" -> readLayers(in, tensors, value);
+          default -> throw in.error(field, "unknown field; a dump has format, version, source and layers");
+        }
+      }
+      try {
+        if (in.parser().nextToken() != null) {
+          throw in.error("", "unexpected content after the end of the dump");
+        }
+      } catch (IOException e) {
+        throw in.translate("", e);
+      }
+      if (!FORMAT.equals(format)) {
+        throw in.error("format", format == null ? "missing; not a bncheck dump" : "is \"" + format + "\", expected \"" + FORMAT + "\"");
+      }
+      if (version == null) {
+        throw in.error("version", "missing");
+      }
+      return mode == Mode.MODEL ? buildModel(in) : null;
+    }
+  }
+
+  private int readVersion(JsonInput in, JsonTensorReader tensors, JsonToken value) {
+    if (value != JsonToken.VALUE_NUMBER_INT) {
+      throw in.error("version", "expected an integer, got " + tensors.describe(value));
+    }
+    String text = in.text("version");
+    if (!String.valueOf(VERSION).equals(text)) {
+      throw in.error("version", "version " + text + " is not supported; this bncheck reads version " + VERSION);
+    }
+    return VERSION;
+  }
+
+  private void readSource(JsonInput in, JsonTensorReader tensors, JsonToken value) {
+    if (value != JsonToken.START_OBJECT) {
+      throw in.error("source", "expected an object, got " + tensors.describe(value));
+    }
+    while (in.next("source") != JsonToken.END_OBJECT) {
+      String key = in.text("source");
+      JsonToken v = in.next("source." + key);
+      if (v == JsonToken.VALUE_STRING && key.equals("framework")) {
+        framework = in.text("source.framework");
+      } else if (v == JsonToken.VALUE_STRING && key.equals("model")) {
+        modelName = in.text("source.model");
+      } else {
+        in.skipValue("source." + key);
+      }
+    }
+  }
+
+  private void readLayers(JsonInput in, JsonTensorReader tensors, JsonToken value) {
+    if (value != JsonToken.START_ARRAY) {
+      throw in.error("layers", "expected an array of layers, got " + tensors.describe(value));
+    }
+    JsonToken token;
+    while ((token = in.next("layers")) != JsonToken.END_ARRAY) {
+      String location = "layers[" + layers.size() + "]";
+      if (token != JsonToken.START_OBJECT) {
+        throw in.error(location, "expected a layer object, got " + tensors.describe(token));
+      }
+      LayerFields layer = new LayerFields(location, mode == Mode.MODEL ? layers.size() : -1);
+      layers.add(layer);
+      readLayer(in, tensors, layer);
+      layer.requireComplete(in);
+      layer.flushPending(in);
+    }
+  }
+
+  private void readLayer(JsonInput in, JsonTensorReader tensors, LayerFields layer) {
+    String location = layer.location;
+    while (in.next(location) != JsonToken.END_OBJECT) {
+      String field = in.text(location);
+      String at = location + "." + field;
+      JsonToken value = in.next(at);
+      boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
+      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field)) {
+        in.skipValue(at);
+        continue;
+      }
+      switch (field) {
+        case "name" -> layer.setName(in, requireString(in, tensors, at, value));
+        case "channel_axis" -> layer.setChannelAxis(in, (int) requireInteger(in, tensors, at, value, -8, 7));
+        case "epsilon" -> layer.epsilon = requireNumber(in, tensors, at, value);
+        case "momentum" -> layer.momentum = requireNumber(in, tensors, at, value);
+        case "momentum_convention" -> {
+          String name = requireString(in, tensors, at, value);
+          layer.convention = MomentumConvention.fromJsonName(name);
+          if (layer.convention == null) {
+            throw in.error(at, "expected \"pytorch\" or \"keras\", got \"" + name + "\"");
+          }
+        }
+        case "num_batches_tracked" -> layer.numBatchesTracked = requireInteger(in, tensors, at, value, 0, Long.MAX_VALUE);
+        case "gamma" -> layer.gamma = readVector(in, tensors, at);
+        case "beta" -> layer.beta = readVector(in, tensors, at);
+        case "moving_mean" -> layer.movingMean = readVector(in, tensors, at);
+        case "moving_variance" -> layer.movingVariance = readVector(in, tensors, at);
+        case "inputs" -> readInputs(in, tensors, layer, at, value);
+        default -> throw in.error(at, "unknown field; a layer has " + String.join(", ", LAYER_FIELDS));
+      }
+    }
+  }
+
+  private void readInputs(JsonInput in, JsonTensorReader tensors, LayerFields layer, String at, JsonToken value) {
+    if (!sink.wantsActivations()) {
+      in.skipValue(at);
+      return;
+    }
+    if (value == JsonToken.START_OBJECT) {
+      layer.addBatch(in, at, tensors.read(at, false));
+      return;
+    }
+    if (value != JsonToken.START_ARRAY) {
+      throw in.error(at, "expected a tensor or an array of tensors, got " + tensors.describe(value));
+    }
+    int index = 0;
+    while (in.next(at) != JsonToken.END_ARRAY) {
+      String batchAt = at + "[" + index++ + "]";
+      layer.addBatch(in, batchAt, tensors.read(batchAt, false));
+    }
+  }
+
+  private double[] readVector(JsonInput in, JsonTensorReader tensors, String at) {
+    Tensor t = tensors.read(at, true);
+    if (t.shape().length != 1) {
+      throw in.error(at, "expected a 1-D tensor of one value per channel, got shape " + Tensor.describeShape(t.shape()));
+    }
+    double[] values = new double[t.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = t.get(i);
+    }
+    return values;
+  }
+
+  private static String requireString(JsonInput in, JsonTensorReader tensors, String at, JsonToken value) {
+    if (value != JsonToken.VALUE_STRING) {
+      throw in.error(at, "expected a string, got " + tensors.describe(value));
+    }
+    return in.text(at);
+  }
+
+  private static double requireNumber(JsonInput in, JsonTensorReader tensors, String at, JsonToken value) {
+    try {
+      if (value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT) {
+        return in.parser().getDoubleValue();
+      }
+    } catch (IOException e) {
+      throw in.translate(at, e);
+    }
+    if (value == JsonToken.VALUE_STRING) {
+      switch (in.text(at)) {
+        case "NaN":
+          return Double.NaN;
+        case "Infinity":
+          return Double.POSITIVE_INFINITY;
+        case "-Infinity":
+          return Double.NEGATIVE_INFINITY;
+        default:
+          break;
+      }
+    }
+    throw in.error(at, "expected a number, got " + tensors.describe(value));
+  }
+
+  private static long requireInteger(JsonInput in, JsonTensorReader tensors, String at, JsonToken value, long min, long max) {
+    if (value != JsonToken.VALUE_NUMBER_INT) {
+      throw in.error(at, "expected an integer, got " + tensors.describe(value));
+    }
+    long v;
+    try {
+      v = in.parser().getLongValue();
+    } catch (IOException e) {
+      throw in.error(at, "integer out of range");
+    }
+    if (v < min || v > max) {
+      throw in.error(at, v + " is out of range [" + min + ", " + max + "]");
+    }
+    return v;
+  }
+
+  private BnModel buildModel(JsonInput in) {
+    List<BnLayer> built = new ArrayList<>(layers.size());
+    for (LayerFields f : layers) {
+      built.add(f.build(in, framework));
+    }
+    return new BnModel(file.toString(), FORMAT + " v" + VERSION, framework, modelName, built);
+  }
+
+  /** The fields of one layer as they arrive, in whatever order the writer chose. */
+  private final class LayerFields {
+    final String location;
+    int index;
+    String name;
+    Integer channelAxis;
+    Double epsilon;
+    Double momentum;
+    MomentumConvention convention;
+    Long numBatchesTracked;
+    double[] gamma;
+    double[] beta;
+    double[] movingMean;
+    double[] movingVariance;
+    /** Batches read before the fields needed to check them; JSON does not fix key order. */
+    final List<Map.Entry<String, Tensor>> pending = new ArrayList<>();
+
+    LayerFields(String location, int index) {
+      this.location = location;
+      this.index = index;
+    }
+
+    void setName(JsonInput in, String value) {
+      name = value;
+      String at = location + ".name";
+      if (value.isEmpty()) {
+        throw in.error(at, "empty layer name");
+      }
+      for (LayerFields other : layers) {
+        if (other != this && value.equals(other.name)) {
+          throw in.error(at, "duplicate layer name \"" + value + "\" (also " + other.location + ")");
+        }
+      }
+      if (mode == Mode.CALIBRATION) {
+        Integer known = layerByName.get(value);
+        if (known == null) {
+          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location());
+        }
+        index = known;
+        BnLayer model = knownModel.layers().get(known);
+        if (channelAxis != null && channelAxis != model.channelAxis()) {
+          throw mismatchedAxis(in);
+        }
+      }
+    }
+
+    void setChannelAxis(JsonInput in, int axis) {
+      channelAxis = axis;
+      if (mode == Mode.CALIBRATION && index >= 0 && axis != knownModel.layers().get(index).channelAxis()) {
+        throw mismatchedAxis(in);
+      }
+    }
+
+    private RuntimeException mismatchedAxis(JsonInput in) {
+      return in.error(
+          location + ".channel_axis",
+          channelAxis + " differs from the model's channel axis " + knownModel.layers().get(index).channelAxis()
+              + " for layer \"" + name + "\"");
+    }
+
+    int channels() {
+      return mode == Mode.MODEL ? movingMean.length : knownModel.layers().get(index).channels();
+    }
+
+    int axis() {
+      return mode == Mode.MODEL ? channelAxis : knownModel.layers().get(index).channelAxis();
+    }
+
+    boolean readyForBatches() {
+      return mode == Mode.MODEL ? channelAxis != null && movingMean != null : index >= 0;
+    }
+
+    void addBatch(JsonInput in, String at, Tensor batch) {
+      if (readyForBatches()) {
+        deliver(in, at, batch);
+      } else {
+        pending.add(Map.entry(at, batch));
+      }
+    }
+
+    void flushPending(JsonInput in) {
+      for (Map.Entry<String, Tensor> batch : pending) {
+        deliver(in, batch.getKey(), batch.getValue());
+      }
+      pending.clear();
+    }
+
+    private void deliver(JsonInput in, String at, Tensor batch) {
+      int[] shape = batch.shape();
+      if (shape.length < 2 || shape.length > 5) {
+        throw in.error(at, "a rank-" + shape.length + " tensor; activations have rank 2 to 5");
+      }
+      int axis = axis() < 0 ? axis() + shape.length : axis();
+      if (axis < 0 || axis >= shape.length) {
+        throw in.error(at, "channel_axis " + axis() + " is out of range for a rank-" + shape.length + " tensor");
+      }
+      if (shape[axis] != channels()) {
+        throw in.error(at, "channel axis " + axis + " has " + shape[axis] + " channels, layer has " + channels());
+      }
+      if (batch.size() == 0) {
+        throw in.error(at, "empty batch " + Tensor.describeShape(shape));
+      }
+      sink.accept(index, batch, axis);
+    }
+
+    void requireComplete(JsonInput in) {
+      if (name == null) {
+        throw in.error(location, "missing field \"name\"");
+      }
+      if (mode == Mode.CALIBRATION) {
+        return;
+      }
+      for (var required : List.of(
+          Map.entry("channel_axis", channelAxis != null),
+          Map.entry("epsilon", epsilon != null),
+          Map.entry("moving_mean", movingMean != null),
+          Map.entry("moving_variance", movingVariance != null))) {
+        if (!required.getValue()) {
+          throw in.error(location, "missing field \"" + required.getKey() + "\"");
+        }
+      }
+      int c = movingMean.length;
+      if (c == 0) {
+        throw in.error(location + ".moving_mean", "no channels");
+      }
+      requireLength(in, "moving_variance", movingVariance, c);
+      requireLength(in, "gamma", gamma, c);
+      requireLength(in, "beta", beta, c);
+    }
+
+    private void requireLength(JsonInput in, String field, double[] values, int channels) {
+      if (values != null && values.length != channels) {
+        throw in.error(location + "." + field, "expected " + channels + " values, got " + values.length);
+      }
+    }
+
+    BnLayer build(JsonInput in, String sourceFramework) {
+      MomentumConvention effective = convention;
+      if (momentum == null && convention != null) {
+        throw in.error(location + ".momentum_convention", "given without \"momentum\"");
+      }
+      if (momentum != null && effective == null) {
+        effective = conventionOf(sourceFramework);
+        if (effective == null) {
+          throw in.error(
+              location + ".momentum",
+              "\"momentum_convention\" is missing and source.framework does not imply one;"
+                  + " add \"momentum_convention\": \"pytorch\" or \"keras\"");
+        }
+      }
+      int c = movingMean.length;
+      double[] ones = new double[c];
+      Arrays.fill(ones, 1.0);
+      return new BnLayer(
+          name,
+          location,
+          channelAxis,
+          epsilon,
+          momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum),
+          momentum == null ? null : effective,
+          numBatchesTracked == null ? OptionalLong.empty() : OptionalLong.of(numBatchesTracked),
+          gamma == null ? ones : gamma,
+          gamma != null,
+          beta == null ? new double[c] : beta,
+          beta != null,
+          movingMean,
+          movingVariance);
+    }
+  }
+
+  /** The momentum convention a framework name implies, or null. */
+  static MomentumConvention conventionOf(String framework) {
+    if (framework == null) {
+      return null;
+    }
+    String f = framework.toLowerCase(Locale.ROOT);
+    if (f.contains("torch")) {
+      return MomentumConvention.PYTORCH;
+    }
+    if (f.contains("keras") || f.contains("tensorflow") || f.equals("tf")) {
+      return MomentumConvention.KERAS;
+    }
+    return null;
+  }
+}

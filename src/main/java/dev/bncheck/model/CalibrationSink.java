@@ -1,0 +1,31 @@
+package dev.bncheck.model;
+
+/**
+ * Receives calibration activations one batch at a time, as a loader reads or computes them, so
+ * that no loader ever needs to hold every batch of every layer.
+ */
+public interface CalibrationSink {
+
+  /** A sink for runs that need no data: loaders skip the activations entirely. */
+  CalibrationSink NONE =
+      new CalibrationSink() {
+        @Override
+        public boolean wantsActivations() {
+          return false;
+        }
+
+        @Override
+        public void accept(int layerIndex, Tensor batch, int channelAxis) {
+          throw new IllegalStateException("no activations wanted");
+        }
+      };
+
+  boolean wantsActivations();
+
+  /**
+   * One batch of activations reaching the layer at {@code layerIndex} (network order).
+   *
+   * @param channelAxis the channel axis, already resolved against the batch's rank
+   */
+  void accept(int layerIndex, Tensor batch, int channelAxis);
+}

@@ -1,0 +1,21 @@
+package dev.bncheck.report;
+
+import java.util.Locale;
+
+/** The report formats; a new format is one writer class plus one constant here. */
+public enum ReportFormat {
+  TEXT,
+  JSON;
+
+  /** The writer for this format; colour applies to text written to a terminal only. */
+  public ReportWriter writer(boolean colour) {
+    return switch (this) {
+      case TEXT -> new TextReportWriter(colour);
+      case JSON -> new JsonReportWriter();
+    };
+  }
+
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
