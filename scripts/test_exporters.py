@@ -127,15 +127,15 @@ def describe_statistics(mean, variance, inputs, channel_axis):
     reduce_axes = tuple(a for a in range(batch.ndim) if a != channel_axis % batch.ndim)
     data_mean = batch.mean(axis=reduce_axes)
     data_std = batch.std(axis=reduce_axes)
-    mean_shift = np.max(np.abs(data_mean - mean) / data_std)
-    variance_ratio = data_std ** 2 / variance
-    return (f"max |data mean - moving mean| / data std = {mean_shift:.3f}, "
-            f"data var / moving var in [{variance_ratio.min():.3f}, {variance_ratio.max():.3f}]")
+    mean_shift = np.max(np.abs(mean - data_mean) / data_std)
+    variance_ratio = variance / data_std ** 2
+    return (f"max |moving mean - data mean| / data std = {mean_shift:.3f}, "
+            f"moving var / data var in [{variance_ratio.min():.3f}, {variance_ratio.max():.3f}]")
 
 
 def run_bncheck(dump):
     if not BNCHECK.exists():
-        raise CaseFailure(f"bncheck CLI not found at {BNCHECK}: build the project first")
+        raise CaseFailure(f"bncheck CLI not found at {BNCHECK}")
     result = subprocess.run([str(BNCHECK), "check", str(dump), "--format", "json"],
                             capture_output=True, text=True)
     try:
@@ -144,10 +144,10 @@ def run_bncheck(dump):
         raise CaseFailure(f"bncheck exit {result.returncode}, stdout is not JSON:\n"
                           f"{result.stdout[:2000]}\nstderr:\n{result.stderr[:2000]}")
     findings = report.get("findings", [])
+    print(f"    bncheck exit {result.returncode}, {len(findings)} findings")
     for finding in findings:
-        details = {k: v for k, v in finding.items() if k not in ("code", "layer")}
-        print(f"    finding {finding.get('code')} on {finding.get('layer')}: "
-              f"{json.dumps(details)}")
+        print(f"    {finding.get('code')} {finding.get('severity')} on {finding.get('layer')}: "
+              f"{finding.get('message')}")
     return result.returncode, findings
 
 

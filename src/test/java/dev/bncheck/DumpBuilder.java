@@ -39,7 +39,7 @@ public final class DumpBuilder {
   }
 
   /** One layer; fields left unset are omitted from the dump. */
-  public static final class Layer {
+  public final class Layer {
     final String name;
     Integer channelAxis = 1;
     Double epsilon = 1e-3;
@@ -100,6 +100,11 @@ public final class DumpBuilder {
     public Layer input(int[] shape, float[] data) {
       inputs.add(Map.entry(shape, data));
       return this;
+    }
+
+    /** Back to the dump, to add another layer. */
+    public DumpBuilder up() {
+      return DumpBuilder.this;
     }
   }
 

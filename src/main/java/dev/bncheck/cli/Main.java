@@ -1,7 +1,9 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.InvalidInputException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /** Builds the command line once, with every error path mapped to a documented exit code. */
@@ -15,11 +17,17 @@ public final class Main {
 
   /** Runs bncheck and returns its exit code; stdout and stderr are the process's own. */
   public static int execute(String... args) {
-    return commandLine().execute(args);
+    return commandLine(
+            new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
+            new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true))
+        .execute(args);
   }
 
-  static CommandLine commandLine() {
+  /** The command line writing reports to {@code out} and messages for people to {@code err}. */
+  public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new BnCheckCommand());
+    cli.setOut(out);
+    cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleExecutionException);
     cli.setParameterExceptionHandler(Main::handleParameterException);
     cli.setCaseInsensitiveEnumValuesAllowed(false);

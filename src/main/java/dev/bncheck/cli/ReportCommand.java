@@ -8,10 +8,7 @@ import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -54,7 +51,7 @@ abstract class ReportCommand implements Callable<Integer> {
       return;
     }
     ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
-    Writer out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    PrintWriter out = spec.commandLine().getOut();
     writer.write(report, out);
     out.flush();
   }

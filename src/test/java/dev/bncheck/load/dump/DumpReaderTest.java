@@ -1,0 +1,211 @@
+package dev.bncheck.load.dump;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bncheck.DumpBuilder;
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class DumpReaderTest {
+
+  @TempDir Path dir;
+
+  /** Remembers every batch the loader streams. */
+  static final class RecordingSink implements CalibrationSink {
+    final List<Integer> layers = new ArrayList<>();
+    final List<Tensor> batches = new ArrayList<>();
+    final List<Integer> axes = new ArrayList<>();
+
+    @Override
+    public boolean wantsActivations() {
+      return true;
+    }
+
+    @Override
+    public void accept(int layerIndex, Tensor batch, int channelAxis) {
+      layers.add(layerIndex);
+      batches.add(batch);
+      axes.add(channelAxis);
+    }
+  }
+
+  private Path write(String json) throws IOException {
+    return Files.writeString(dir.resolve("dump.json"), json);
+  }
+
+  private BnModel load(String json, CalibrationSink sink) throws IOException {
+    return new BnModelFromDump().load(write(json), sink);
+  }
+
+  private static String layerJson(String extra) {
+    return "{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"name\":\"bn\",\"channel_axis\":1,"
+        + "\"epsilon\":1e-3,\"moving_mean\":[0.5,1.5],\"moving_variance\":[2,3]" + extra + "}]}";
+  }
+
+  @Test
+  void readsEveryFieldOfALayer() throws IOException {
+    BnModel model = load(
+        "{\"format\":\"bncheck-dump\",\"version\":1,\"source\":{\"framework\":\"pytorch\",\"model\":\"resnet\","
+            + "\"extra\":{\"a\":[1]}},\"layers\":[{\"name\":\"layer1.bn\",\"channel_axis\":-1,\"epsilon\":1e-5,"
+            + "\"momentum\":0.1,\"momentum_convention\":\"pytorch\",\"num_batches_tracked\":1200,"
+            + "\"gamma\":{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1.5,\"NaN\"]},"
+            + "\"beta\":{\"dtype\":\"float64\",\"shape\":[2],\"data\":[[0.25],[\"-Infinity\"]]},"
+            + "\"moving_mean\":[0.5,1.5],\"moving_variance\":[2,Infinity]}]}",
+        CalibrationSink.NONE);
+    assertThat(model.framework()).isEqualTo("pytorch");
+    assertThat(model.modelName()).isEqualTo("resnet");
+    assertThat(model.format()).isEqualTo("bncheck-dump v1");
+    BnLayer layer = model.layers().get(0);
+    assertThat(layer.name()).isEqualTo("layer1.bn");
+    assertThat(layer.origin()).isEqualTo("layers[0]");
+    assertThat(layer.channelAxis()).isEqualTo(-1);
+    assertThat(layer.epsilon()).isEqualTo(1e-5);
+    assertThat(layer.momentum().getAsDouble()).isEqualTo(0.1);
+    assertThat(layer.momentumConvention()).isEqualTo(MomentumConvention.PYTORCH);
+    assertThat(layer.numBatchesTracked().getAsLong()).isEqualTo(1200);
+    assertThat(layer.gamma()).containsExactly(1.5, Double.NaN);
+    assertThat(layer.beta()).containsExactly(0.25, Double.NEGATIVE_INFINITY);
+    assertThat(layer.movingMean()).containsExactly(0.5, 1.5);
+    assertThat(layer.movingVariance()).containsExactly(2.0, Double.POSITIVE_INFINITY);
+    assertThat(layer.hasGamma()).isTrue();
+  }
+
+  @Test
+  void absentGammaAndBetaMeanOneAndZero() throws IOException {
+    BnLayer layer = load(layerJson(""), CalibrationSink.NONE).layers().get(0);
+    assertThat(layer.gamma()).containsExactly(1.0, 1.0);
+    assertThat(layer.beta()).containsExactly(0.0, 0.0);
+    assertThat(layer.hasGamma()).isFalse();
+    assertThat(layer.hasBeta()).isFalse();
+    assertThat(layer.momentum()).isEmpty();
+  }
+
+  @Test
+  void momentumConventionFollowsTheDeclaredFramework() throws IOException {
+    String json = layerJson(",\"momentum\":0.99").replace("\"version\":1,", "\"version\":1,\"source\":{\"framework\":\"keras\"},");
+    assertThat(load(json, CalibrationSink.NONE).layers().get(0).momentumConvention())
+        .isEqualTo(MomentumConvention.KERAS);
+  }
+
+  @Test
+  void streamsBase64AndDataBatchesToTheSinkWithTheResolvedAxis() throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(new float[] {1, 2, 3, 4});
+    String b64 = Base64.getEncoder().encodeToString(bytes.array());
+    RecordingSink sink = new RecordingSink();
+    load(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[2,2],\"base64\":\"" + b64 + "\"},"
+        + "{\"dtype\":\"float64\",\"shape\":[1,2,1],\"data\":[5,6]}]"), sink);
+    assertThat(sink.layers).containsExactly(0, 0);
+    assertThat(sink.axes).containsExactly(1, 1);
+    assertThat(((Tensor.Float32) sink.batches.get(0)).data()).containsExactly(1f, 2f, 3f, 4f);
+    assertThat(((Tensor.Float64) sink.batches.get(1)).data()).containsExactly(5.0, 6.0);
+  }
+
+  @Test
+  void acceptsASingleInputTensorAndInputsBeforeTheParameters() throws IOException {
+    RecordingSink sink = new RecordingSink();
+    load("{\"layers\":[{\"inputs\":{\"dtype\":\"float32\",\"data\":[1,2,3,4,5,6],\"shape\":[3,2]},"
+        + "\"name\":\"bn\",\"channel_axis\":-1,\"epsilon\":1e-3,\"moving_mean\":[0,0],\"moving_variance\":[1,1]}],"
+        + "\"version\":1,\"format\":\"bncheck-dump\"}", sink);
+    assertThat(sink.axes).containsExactly(1);
+    assertThat(((Tensor.Float32) sink.batches.get(0)).data()).containsExactly(1f, 2f, 3f, 4f, 5f, 6f);
+  }
+
+  @Test
+  void inspectSkipsActivationsWithoutReadingThem() throws IOException {
+    BnModel model = load(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[2,3],\"data\":[1]}]"),
+        CalibrationSink.NONE);
+    assertThat(model.layers()).hasSize(1);
+  }
+
+  @Test
+  void calibrationFileMatchesLayersByNameAndIgnoresTheirParameters() throws IOException {
+    Path modelFile = new DumpBuilder().layer("a").movingMean(0, 0).movingVariance(1, 1).up()
+        .layer("b").channelAxis(-1).movingMean(0, 0, 0).movingVariance(1, 1, 1).up()
+        .writeTo(dir.resolve("model.json"));
+    BnModel model = new BnModelFromDump().load(modelFile, CalibrationSink.NONE);
+    Path data = Files.writeString(dir.resolve("data.json"),
+        "{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"name\":\"b\",\"epsilon\":5,"
+            + "\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]}]}");
+    RecordingSink sink = new RecordingSink();
+    new CalibrationFromDump().load(data, model, sink);
+    assertThat(sink.layers).containsExactly(1);
+    assertThat(sink.axes).containsExactly(1);
+  }
+
+  static Stream<Arguments> invalidDumps() {
+    String ok = layerJson("");
+    return Stream.of(
+        Arguments.of("{\"format\":\"bncheck-dump\"", "unexpected end of file (truncated?)"),
+        Arguments.of("{\"format\":\"bncheck-dump\",]", "malformed JSON at line 1, column 26: Unexpected character (']' (code 93)): was expecting double-quote to start field name"),
+        Arguments.of("[1,2]", "expected a JSON object at the top level, got an array"),
+        Arguments.of("{\"format\":\"onnx\",\"version\":1,\"layers\":[]}", "format: is \"onnx\", expected \"bncheck-dump\""),
+        Arguments.of("{\"version\":1,\"layers\":[]}", "format: missing; not a bncheck dump"),
+        Arguments.of("{\"format\":\"bncheck-dump\",\"version\":2,\"layers\":[]}", "version: version 2 is not supported; this bncheck reads version 1"),
+        Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layer\":[]}", "layer: unknown field; a dump has format, version, source and layers"),
+        Arguments.of(ok.replace("\"moving_mean\":[0.5,1.5],", ""), "layers[0]: missing field \"moving_mean\""),
+        Arguments.of(ok.replace("[2,3]", "[2]"), "layers[0].moving_variance: expected 2 values, got 1"),
+        Arguments.of(ok.replace("\"epsilon\":1e-3", "\"epsilon\":\"small\""), "layers[0].epsilon: expected a number, got the string \"small\""),
+        Arguments.of(ok.replace("\"epsilon\"", "\"eps\""), "layers[0].eps: unknown field; a layer has name, channel_axis, epsilon, momentum, momentum_convention, num_batches_tracked, gamma, beta, moving_mean, moving_variance, inputs"),
+        Arguments.of(layerJson(",\"momentum\":0.1"), "layers[0].momentum: \"momentum_convention\" is missing and source.framework does not imply one; add \"momentum_convention\": \"pytorch\" or \"keras\""),
+        Arguments.of(layerJson(",\"momentum\":0.1,\"momentum_convention\":\"caffe\""), "layers[0].momentum_convention: expected \"pytorch\" or \"keras\", got \"caffe\""),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"int8\",\"shape\":[2],\"data\":[1,2]}"), "layers[0].gamma.dtype: expected \"float32\" or \"float64\", got the string \"int8\""),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[3],\"data\":[1,2]}"), "layers[0].gamma.data: shape [3] needs 3 values, got 2"),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1,\"one\"]}"), "layers[0].gamma.data[1]: expected a number or \"NaN\", \"Infinity\", \"-Infinity\", got \"one\""),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[2],\"base64\":\"AAAAAA==\"}"), "layers[0].gamma.base64: shape [2] needs 8 bytes of float32, got 4"),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}"), "layers[0].gamma: expected a 1-D tensor of one value per channel, got shape [1, 2]"),
+        Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1,2],\"base64\":\"\"}"), "layers[0].gamma: tensor needs exactly one of \"data\" and \"base64\""),
+        Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[100000,100000],\"data\":[]}]"), "layers[0].inputs[0]: shape [100000, 100000] has more than 2147483639 values; split the activations into smaller batches"),
+        Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1000,1000],\"data\":[]}]"), "layers[0].inputs[0]: shape [1000, 1000] declares 1000000 values, more than the file can hold"),
+        Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]"), "layers[0].inputs[0]: channel axis 1 has 3 channels, layer has 2"),
+        Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1,2]}]"), "layers[0].inputs[0]: a rank-1 tensor; activations have rank 2 to 5"),
+        Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[0,2],\"data\":[]}]"), "layers[0].inputs[0]: empty batch [0, 2]"),
+        Arguments.of(layerJson(",\"inputs\":[[1,2]]"), "layers[0].inputs[0]: expected a tensor object {\"dtype\", \"shape\", \"data\" or \"base64\"}, got an array"),
+        Arguments.of(layerJson("").replace("\"channel_axis\":1", "\"channel_axis\":4") .replace("}]}", ",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}]}]}"), "layers[0].inputs[0]: channel_axis 4 is out of range for a rank-2 tensor"),
+        Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[" + layerBody("a") + "," + layerBody("a") + "]}", "layers[1].name: duplicate layer name \"a\" (also layers[0])"),
+        Arguments.of(ok + "{}", "unexpected content after the end of the dump"),
+        Arguments.of(layerJson("").replace("\"version\":1", "\"version\":1,\"version\":1"), "malformed JSON at line 1, column 47: Duplicate field 'version'"));
+  }
+
+  private static String layerBody(String name) {
+    return "{\"name\":\"" + name + "\",\"channel_axis\":1,\"epsilon\":1e-3,\"moving_mean\":[0],\"moving_variance\":[1]}";
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidDumps")
+  void invalidDumpGivesOneLineNamingFileAndField(String json, String expected) throws IOException {
+    Path file = write(json);
+    assertThatThrownBy(() -> new BnModelFromDump().load(file, new RecordingSink()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": " + expected);
+  }
+
+  @Test
+  void unknownCalibrationLayerIsNamed() throws IOException {
+    Path modelFile = new DumpBuilder().layer("a").movingMean(0).movingVariance(1).up().writeTo(dir.resolve("m.json"));
+    BnModel model = new BnModelFromDump().load(modelFile, CalibrationSink.NONE);
+    Path data = Files.writeString(dir.resolve("d.json"),
+        "{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"name\":\"z\",\"inputs\":[]}]}");
+    assertThatThrownBy(() -> new CalibrationFromDump().load(data, model, new RecordingSink()))
+        .hasMessage(data + ": layers[0].name: no BN layer named \"z\" in " + modelFile);
+  }
+}
