@@ -1,0 +1,186 @@
+package dev.bncheck.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.model.MomentumConvention;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each finding code, firing on its case and silent where it must be. */
+class ChecksTest {
+
+  /** The cases, as (code, description, fixture, expected severity or null for silent). */
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        fires("BN001", "moving statistics at 0 and 1", () -> LayerFixture.healthy().withoutData()
+            .set(f -> {
+              f.movingMean = LayerFixture.filled(0);
+              f.movingVariance = LayerFixture.filled(1);
+            }), Severity.ERROR),
+        silent("BN001", "one variance differs from 1", () -> LayerFixture.healthy().withoutData()
+            .set(f -> {
+              f.movingMean = LayerFixture.filled(0);
+              f.movingVariance = LayerFixture.filled(1);
+              f.movingVariance[5] = 0.999;
+            })),
+        silent("BN001", "healthy", LayerFixture::healthy),
+        fires("BN003", "moving mean one standard deviation off", () -> LayerFixture.healthy()
+            .set(f -> f.movingMean[2] += f.dataStd[2]), Severity.ERROR),
+        fires("BN003", "moving mean 0.3 standard deviations off", () -> LayerFixture.healthy()
+            .set(f -> f.movingMean[2] += 0.3 * f.dataStd[2]), Severity.WARNING),
+        fires("BN003", "moving variance 1.7 times the data's", () -> LayerFixture.healthy()
+            .set(f -> f.movingVariance[4] *= 1.7), Severity.WARNING),
+        fires("BN003", "moving variance a third of the data's", () -> LayerFixture.healthy()
+            .set(f -> f.movingVariance[4] /= 3), Severity.ERROR),
+        silent("BN003", "healthy", LayerFixture::healthy),
+        fires("BN004", "stale statistics", () -> LayerFixture.healthy()
+            .set(f -> {
+              for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+                f.movingMean[c] = 0.3 * f.movingMean[c];
+                f.movingVariance[c] = 0.7 + 0.3 * f.movingVariance[c];
+              }
+            }), Severity.ERROR),
+        silent("BN004", "healthy", LayerFixture::healthy),
+        fires("BN006", "a channel with zero variance", () -> LayerFixture.healthy().withoutData()
+            .set(f -> f.movingVariance[3] = 0), Severity.WARNING),
+        fires("BN006", "a variance tiny against the others but not against epsilon", () -> LayerFixture.healthy()
+            .withoutData().set(f -> {
+              f.epsilon = 1e-9;
+              f.movingVariance[3] = 1e-6;
+            }), Severity.WARNING),
+        silent("BN006", "healthy", LayerFixture::healthy),
+        silent("BN006", "small variances above epsilon", () -> LayerFixture.healthy().withoutData()
+            .set(f -> f.movingVariance[3] = 0.006)),
+        fires("BN007", "NaN gamma", () -> LayerFixture.healthy().set(f -> f.gamma[1] = Double.NaN), Severity.ERROR),
+        fires("BN007", "negative moving variance", () -> LayerFixture.healthy().withoutData()
+            .set(f -> f.movingVariance[1] = -0.5), Severity.ERROR),
+        fires("BN007", "infinite moving mean", () -> LayerFixture.healthy().withoutData()
+            .set(f -> f.movingMean[1] = Double.POSITIVE_INFINITY), Severity.ERROR),
+        fires("BN007", "negative epsilon", () -> LayerFixture.healthy().withoutData()
+            .set(f -> f.epsilon = -1e-3), Severity.ERROR),
+        silent("BN007", "healthy", LayerFixture::healthy),
+        fires("BN009", "a Keras decay declared as PyTorch momentum", () -> LayerFixture.healthy()
+            .momentum(0.99, MomentumConvention.PYTORCH).set(f -> f.epsilon = 1e-5), Severity.WARNING),
+        fires("BN009", "a PyTorch momentum declared as Keras decay", () -> LayerFixture.healthy()
+            .momentum(0.1, MomentumConvention.KERAS), Severity.WARNING),
+        fires("BN009", "momentum outside [0, 1]", () -> LayerFixture.healthy()
+            .momentum(1.5, MomentumConvention.KERAS), Severity.WARNING),
+        fires("BN009", "a decay of 1 that never updates", () -> LayerFixture.healthy()
+            .momentum(1.0, MomentumConvention.KERAS), Severity.WARNING),
+        fires("BN009", "Keras epsilon in a PyTorch model", () -> LayerFixture.healthy()
+            .momentum(0.1, MomentumConvention.PYTORCH), Severity.INFO),
+        fires("BN009", "PyTorch epsilon in a Keras model", () -> LayerFixture.healthy()
+            .set(f -> {
+              f.epsilon = 1e-5;
+              f.framework = "keras";
+            }), Severity.INFO),
+        fires("BN009", "epsilon 0", () -> LayerFixture.healthy().set(f -> f.epsilon = 0), Severity.WARNING),
+        silent("BN009", "PyTorch defaults", () -> LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH)
+            .set(f -> f.epsilon = 1e-5)),
+        silent("BN009", "Keras defaults", () -> LayerFixture.healthy().momentum(0.99, MomentumConvention.KERAS)),
+        silent("BN009", "no momentum, custom epsilon", () -> LayerFixture.healthy().set(f -> f.epsilon = 2e-4)),
+        fires("BN010", "NaN and infinity in the data", () -> LayerFixture.healthy().set(f -> f.nanInData = true),
+            Severity.WARNING),
+        silent("BN010", "finite data", LayerFixture::healthy));
+  }
+
+  private static Arguments fires(String code, String what, Supplier<LayerFixture> fixture, Severity severity) {
+    return Arguments.of(code, what, fixture, severity);
+  }
+
+  private static Arguments silent(String code, String what, Supplier<LayerFixture> fixture) {
+    return Arguments.of(code, what, fixture, null);
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("cases")
+  void checkFiresExactlyOnItsCases(String code, String what, Supplier<LayerFixture> fixture, Severity expected) {
+    Check check = Checks.ALL.stream().filter(c -> c.code().equals(code)).findFirst().orElseThrow();
+    Optional<Finding> finding = check.check(fixture.get().context());
+    if (expected == null) {
+      assertThat(finding).as(what).isEmpty();
+    } else {
+      assertThat(finding).as(what).isPresent();
+      Finding f = finding.get();
+      assertThat(f.code()).isEqualTo(code);
+      assertThat(f.severity()).isEqualTo(expected);
+      assertThat(f.layer()).isEqualTo("bn");
+      assertThat(f.message()).doesNotContain("\n");
+      assertThat(f.evidence()).isNotEmpty();
+      assertThat(f.fix()).isNotBlank();
+    }
+  }
+
+  @Test
+  void everyCheckHasCasesWhereItFiresAndWhereItIsSilent() {
+    Set<String> firing = new HashSet<>();
+    Set<String> silent = new HashSet<>();
+    cases().forEach(a -> {
+      Object[] args = a.get();
+      (args[3] == null ? silent : firing).add((String) args[0]);
+    });
+    List<String> codes = Checks.ALL.stream().map(Check::code).toList();
+    assertThat(firing).containsExactlyInAnyOrderElementsOf(codes);
+    assertThat(silent).containsExactlyInAnyOrderElementsOf(codes);
+  }
+
+  @Test
+  void staleStatisticsEstimateHowManyUpdatesTheAverageReceived() {
+    double decay = 0.999;
+    int updates = 300;
+    double w = 1 - Math.pow(decay, updates);
+    LayerFixture f = LayerFixture.healthy().momentum(decay, MomentumConvention.KERAS);
+    for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+      f.movingMean[c] = w * f.dataMean[c];
+      f.movingVariance[c] = (1 - w) + w * f.dataStd[c] * f.dataStd[c];
+    }
+    Finding finding = new StaleStatistics().check(f.context()).orElseThrow();
+    long estimate = (Long) finding.evidence().stream().filter(e -> e.name().equals("estimated_updates"))
+        .findFirst().orElseThrow().value();
+    // The calibration data is a finite sample of the distributions, so the estimate is close, not exact.
+    assertThat(estimate).isBetween(270L, 330L);
+    assertThat(finding.message()).contains("about " + estimate + " updates at momentum 0.999 (keras convention)");
+    assertThat(finding.fix()).isEqualTo(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW);
+  }
+
+  @Test
+  void divergenceWithoutTheEarlyStopPatternBlamesTheData() {
+    LayerFixture f = LayerFixture.healthy().momentum(0.99, MomentumConvention.KERAS);
+    for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+      f.movingMean[c] += (c % 2 == 0 ? 1 : -1) * f.dataStd[c];
+    }
+    Finding finding = new StaleStatistics().check(f.context()).orElseThrow();
+    assertThat(finding.fix()).isEqualTo(StaleStatistics.FIX_DATA);
+    assertThat(finding.evidence()).noneMatch(e -> e.name().equals("estimated_updates"));
+  }
+
+  @Test
+  void neverUpdatedStatisticsExplainStaleStatisticsSoOneCauseGivesOneFinding() {
+    LayerFixture f = LayerFixture.healthy().set(x -> {
+      x.movingMean = LayerFixture.filled(0);
+      x.movingVariance = LayerFixture.filled(1);
+    });
+    LayerContext context = f.context();
+    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
+        Analyzer.DataAvailability.REQUESTED,
+        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    assertThat(report.findings()).extracting(Finding::code).containsExactly("BN001", "BN004");
+    assertThat(report.layers().get(0).checks())
+        .contains(new CheckOutcome("BN003", CheckOutcome.Status.SKIPPED, "explained by BN001 on this layer"));
+    assertThat(report.failed()).isTrue();
+  }
+
+  @Test
+  void checksAreSortedAndCodesUnique() {
+    List<String> codes = Checks.ALL.stream().map(Check::code).toList();
+    assertThat(codes).isSorted().doesNotHaveDuplicates().allMatch(c -> c.matches("BN\\d{3}"));
+  }
+}
