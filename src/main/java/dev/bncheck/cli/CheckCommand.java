@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Everything inspect does, plus the analysis of calibration data. */
-@Command(name = "check", sortOptions = false,
+@Command(name = "check", sortOptions = false, mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = "Check the batch-normalization layers against calibration data: both modes of every layer,"
         + " their divergence from the data's statistics, and every static check.")
 final class CheckCommand extends ReportCommand {
@@ -30,7 +31,6 @@ final class CheckCommand extends ReportCommand {
   @Override
   Report run(Analyzer analyzer) {
     CalibrationAccumulator accumulator = new CalibrationAccumulator();
-    String modelHash = Sha256.of(model);
     BnModel loaded;
     String data;
     String dataHash = null;
@@ -43,7 +43,7 @@ final class CheckCommand extends ReportCommand {
       data = inputs.toString();
       dataHash = Sha256.of(inputs);
     }
-    RunInfo run = new RunInfo(VersionProvider.version(), "check", modelHash, data, dataHash, common.failOn);
+    RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn);
     return analyzer.analyze(loaded, accumulator::layer, Analyzer.DataAvailability.REQUESTED, run);
   }
 }

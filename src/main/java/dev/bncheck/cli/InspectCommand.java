@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** Lists the BN layers and runs the checks that need no data. */
-@Command(name = "inspect", sortOptions = false,
+@Command(name = "inspect", sortOptions = false, mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = "List every batch-normalization layer with its parameters and run the checks that need"
         + " no calibration data.")
 final class InspectCommand extends ReportCommand {

@@ -115,7 +115,7 @@ public final class SampleGenerator {
       beta = new float[channels];
       for (int c = 0; c < channels; c++) {
         mean[c] = random.nextDouble(-1.5, 2.5);
-        std[c] = Math.exp(random.nextDouble(Math.log(0.3), Math.log(2.5)));
+        std[c] = StrictMath.exp(random.nextDouble(StrictMath.log(0.3), StrictMath.log(2.5)));
         gamma[c] = (float) random.nextDouble(0.5, 1.5);
         beta[c] = (float) (0.3 * random.nextGaussian());
       }

@@ -1,0 +1,50 @@
+package dev.bncheck.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every report format, compared byte for byte with src/test/resources/golden/. After an intended
+ * change, regenerate with {@code mvn test -Dtest=GoldenReportsTest -Dbncheck.regenerate=true} and
+ * review the diff like code.
+ */
+class GoldenReportsTest {
+
+  static final Path GOLDEN = Path.of("src/test/resources/golden");
+
+  static Stream<Arguments> reports() {
+    return Stream.of(
+        Arguments.of("check-stale.txt", new String[] {"check", "samples/stale.json"}),
+        Arguments.of("check-stale.json", new String[] {"check", "samples/stale.json", "--format", "json"}),
+        Arguments.of("check-healthy.txt", new String[] {"check", "samples/healthy.json"}),
+        Arguments.of("check-dead-channel.txt", new String[] {"check", "samples/dead-channel.json"}),
+        Arguments.of("check-nan-statistics.json",
+            new String[] {"check", "samples/nan-statistics.json", "--format", "json"}),
+        Arguments.of("inspect-never-updated.txt", new String[] {"inspect", "samples/never-updated.json"}),
+        Arguments.of("inspect-pytorch-healthy.json",
+            new String[] {"inspect", "samples/pytorch-healthy.json", "--format", "json"}));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("reports")
+  void reportMatchesGoldenFile(String golden, String[] args) throws IOException {
+    StringWriter out = new StringWriter();
+    Main.commandLine(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true)).execute(args);
+    Path file = GOLDEN.resolve(golden);
+    if (Boolean.getBoolean("bncheck.regenerate")) {
+      Files.createDirectories(GOLDEN);
+      Files.writeString(file, out.toString());
+    }
+    assertThat(out.toString()).isEqualTo(Files.readString(file));
+  }
+}
