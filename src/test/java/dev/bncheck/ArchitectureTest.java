@@ -1,0 +1,55 @@
+package dev.bncheck;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The package layout is the pipeline: load → model → engine → analysis → report → cli. */
+class ArchitectureTest {
+
+  static final JavaClasses MAIN = new ClassFileImporter()
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .importPackages("dev.bncheck");
+
+  @Test
+  void numericsAnalysisAndReportsKnowNoFrameworkAndNoCommandLine() {
+    noClasses().that().resideInAnyPackage("dev.bncheck.model..", "dev.bncheck.engine..",
+            "dev.bncheck.analysis..", "dev.bncheck.report..")
+        .should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.tensorflow..", "org.nd4j..")
+        .check(MAIN);
+  }
+
+  @Test
+  void modelDependsOnNothingElseOfBncheck() {
+    noClasses().that().resideInAPackage("dev.bncheck.model..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.load..", "dev.bncheck.engine..",
+            "dev.bncheck.analysis..", "dev.bncheck.report..", "dev.bncheck.cli..")
+        .check(MAIN);
+  }
+
+  @Test
+  void loadersProduceTheModelAndKnowNothingDownstream() {
+    noClasses().that().resideInAPackage("dev.bncheck.load..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.engine..", "dev.bncheck.analysis..",
+            "dev.bncheck.report..", "dev.bncheck.cli..")
+        .check(MAIN);
+  }
+
+  @Test
+  void engineKnowsNoChecksOrReports() {
+    noClasses().that().resideInAPackage("dev.bncheck.engine..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.analysis..", "dev.bncheck.report..",
+            "dev.bncheck.cli..", "dev.bncheck.load..")
+        .check(MAIN);
+  }
+
+  @Test
+  void analysisAndReportsDoNotReachBackToTheCommandLine() {
+    noClasses().that().resideInAnyPackage("dev.bncheck.analysis..", "dev.bncheck.report..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.cli..", "dev.bncheck.load..")
+        .check(MAIN);
+  }
+}
