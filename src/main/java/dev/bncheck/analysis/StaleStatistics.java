@@ -21,7 +21,7 @@ public final class StaleStatistics implements Check {
   static final String FIX_EARLY_STOP_TENSORFLOW =
       "the average received too few updates for its decay: train longer, or lower the decay"
           + " (TF1 tf.layers/slim: decay=0.99, or 0.9 for short runs; Keras: momentum=0.99 or 0.9),"
-          + " or recompute the moving statistics on training data (bncheck recalibrate).";
+          + " or recompute the moving statistics on training data.";
   static final String FIX_EARLY_STOP_PYTORCH =
       "the average received too few updates for its momentum: train longer, raise momentum"
           + " (the PyTorch default is 0.1), or recompute the running statistics with"

@@ -55,10 +55,10 @@ public final class TrainInferenceDisagreement implements Check {
         Numbers.brief(100 * m.layerModeRelativeRms()), Numbers.brief(100 * limit),
         calibration.batches().size(), worst, Numbers.brief(100 * perChannel[worst]));
     String fix =
-        "the moving statistics do not match the batches this layer sees; see the BN003 or BN001 finding"
-            + " for this layer for the cause, and recompute the statistics on training data if the"
-            + " averages are stale. With batches of only a few values per channel, training mode itself"
-            + " is noisy; calibrate with larger batches before trusting this number.";
+        "this is the effect; the cause is usually BN001 or BN003 on the same layer (statistics never"
+            + " updated, or stale): fix that and recompute the statistics on training data. If neither"
+            + " fires, check that the calibration data is preprocessed like the training data and that its"
+            + " batches are large enough for batch statistics to be stable.";
     return Optional.of(new Finding(code(), Severity.ERROR, context.index(), context.layer().name(), message,
         List.of(
             new Evidence("mode_relative_rms", m.layerModeRelativeRms()),

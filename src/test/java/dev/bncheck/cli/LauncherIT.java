@@ -1,0 +1,104 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged launcher, run as a user runs it: exit codes, stdout and stderr. */
+class LauncherIT {
+
+  static final Path ROOT = Path.of(System.getProperty("bncheck.basedir", ".")).toAbsolutePath().normalize();
+  static final Path LAUNCHER = ROOT.resolve("bin/bncheck");
+
+  @TempDir Path elsewhere;
+
+  record Result(int exitCode, String out, String err) {}
+
+  static Result run(Path workingDirectory, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(LAUNCHER.toString());
+    command.addAll(List.of(args));
+    return runCommand(workingDirectory, command);
+  }
+
+  static Result runCommand(Path workingDirectory, List<String> command) throws IOException, InterruptedException {
+    Path out = Files.createTempFile("bncheck-out", ".txt");
+    Path err = Files.createTempFile("bncheck-err", ".txt");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).directory(workingDirectory.toFile())
+          .redirectOutput(out.toFile()).redirectError(err.toFile());
+      pb.environment().put("NO_COLOR", "1");
+      Process p = pb.start();
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("finished in time").isTrue();
+      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+
+  @Test
+  void runsFromAnyDirectoryAndExitsWithOneOnFindings() throws Exception {
+    Result r = run(elsewhere, "check", ROOT.resolve("samples/stale.json").toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(r.out()).contains("[BN003] error block1/bn").contains("FAIL: 6 findings at or above --fail-on error");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void healthySamplePassesWithExitZero() throws Exception {
+    Result r = run(ROOT, "check", "samples/healthy.json", "--format", "json");
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.PASS);
+    assertThat(r.out()).contains("\"verdict\": \"pass\"");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void badInputIsOneLineOnStderrWithExitThree() throws Exception {
+    Path truncated = elsewhere.resolve("truncated.json");
+    Files.writeString(truncated, Files.readString(ROOT.resolve("samples/healthy.json")).substring(0, 5000));
+    Result r = run(elsewhere, "check", "truncated.json");
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(r.err()).matches("bncheck: error: truncated\\.json: .*\n").doesNotContain("\tat ");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void usageErrorExitsWithTwo() throws Exception {
+    Result r = run(elsewhere, "chek", "x.json");
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.err()).contains("Unmatched arguments").contains("check");
+  }
+
+  /** Every bncheck command in the README's shell blocks runs and exits as the README says. */
+  @Test
+  void readmeCommandsRun() throws Exception {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    Matcher blocks = Pattern.compile("```sh\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    int commands = 0;
+    while (blocks.find()) {
+      for (String line : blocks.group(1).split("\n")) {
+        if (!line.startsWith("bin/bncheck ")) {
+          continue;
+        }
+        commands++;
+        Result r = runCommand(ROOT, List.of("bash", "-c", line));
+        assertThat(r.exitCode()).as(line).isIn(ExitCodes.PASS, ExitCodes.FINDINGS);
+        assertThat(r.out()).as(line).isNotEmpty();
+        assertThat(r.err()).as(line).isEmpty();
+      }
+    }
+    assertThat(commands).isGreaterThanOrEqualTo(2);
+  }
+}
