@@ -9,6 +9,8 @@ import dev.bncheck.load.Sha256;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,6 +29,11 @@ final class CheckCommand extends ReportCommand {
       description = "Calibration data: a bncheck dump whose layers (matched by name) carry \"inputs\"."
           + " When given, activations embedded in MODEL are not used.")
   Path inputs;
+
+  @Override
+  List<Path> inputFiles() {
+    return Arrays.asList(model, inputs);
+  }
 
   @Override
   Report run(Analyzer analyzer) {

@@ -8,6 +8,7 @@ import dev.bncheck.load.Sha256;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,6 +22,11 @@ final class InspectCommand extends ReportCommand {
 
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a bncheck JSON dump.")
   Path model;
+
+  @Override
+  List<Path> inputFiles() {
+    return List.of(model);
+  }
 
   @Override
   Report run(Analyzer analyzer) {

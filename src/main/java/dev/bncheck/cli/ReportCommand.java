@@ -9,6 +9,9 @@ import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -27,6 +30,9 @@ abstract class ReportCommand implements Callable<Integer> {
   /** Loads and analyses the model. */
   abstract Report run(Analyzer analyzer);
 
+  /** The files this run reads, which it must never overwrite. */
+  abstract List<Path> inputFiles();
+
   @Override
   public Integer call() throws IOException {
     Thresholds thresholds;
@@ -35,6 +41,7 @@ abstract class ReportCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+    requireOutputIsNotAnInput();
     Report report = run(new Analyzer(Checks.ALL, thresholds));
     write(report);
     return report.failed() ? ExitCodes.FINDINGS : ExitCodes.PASS;
@@ -54,6 +61,18 @@ abstract class ReportCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     writer.write(report, out);
     out.flush();
+  }
+
+  private void requireOutputIsNotAnInput() throws IOException {
+    if (common.output == null || !Files.exists(common.output)) {
+      return;
+    }
+    for (Path input : inputFiles()) {
+      if (input != null && Files.exists(input) && Files.isSameFile(input, common.output)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--output " + common.output + " is an input of this run; bncheck never overwrites its inputs");
+      }
+    }
   }
 
   CommonOptions commonOptions() {

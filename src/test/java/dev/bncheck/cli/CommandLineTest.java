@@ -104,6 +104,16 @@ class CommandLineTest {
   }
 
   @Test
+  void outputThatIsAnInputIsRefusedAndTheInputKept() throws IOException {
+    Path model = Files.copy(Path.of("samples/healthy.json"), dir.resolve("model.json"));
+    String before = Files.readString(model);
+    CliRun run = CliRun.of("check", model.toString(), "--output", model.toString());
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.err()).contains("is an input of this run; bncheck never overwrites its inputs");
+    assertThat(Files.readString(model)).isEqualTo(before);
+  }
+
+  @Test
   void separateCalibrationFileReplacesEmbeddedData() throws IOException {
     Path model = new DumpBuilder().source("framework", "keras").layer("bn").channelAxis(-1)
         .movingMean(0, 0).movingVariance(1, 1).up().writeTo(dir.resolve("m.json"));
