@@ -11,6 +11,11 @@ import java.nio.file.StandardCopyOption;
 /**
  * Writes a file so that readers see the old content or the new, never a half-written one: the
  * content goes to a temporary file in the same directory, which is then renamed over the target.
+ *
+ * <p>Only regular files can be replaced that way. A device or pipe ({@code --output /dev/null},
+ * {@code /dev/stdout}, a FIFO) is written in place: renaming over it would replace the device
+ * itself with a regular file. A symbolic link is followed, so the link stays and its target
+ * gets the new content.
  */
 public final class AtomicFile {
 
@@ -23,17 +28,25 @@ public final class AtomicFile {
   private AtomicFile() {}
 
   public static void write(Path target, Content content) throws IOException {
-    Path absolute = target.toAbsolutePath();
-    Path dir = absolute.getParent();
-    Path temp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+    if (Files.isDirectory(target)) {
+      throw new IOException("is a directory");
+    }
+    if (Files.exists(target) && !Files.isRegularFile(target)) {
+      try (Writer out = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
+        content.writeTo(out);
+      }
+      return;
+    }
+    Path real = Files.exists(target) ? target.toRealPath() : target.toAbsolutePath();
+    Path temp = Files.createTempFile(real.getParent(), "." + real.getFileName() + ".", ".tmp");
     try {
       try (Writer out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
         content.writeTo(out);
       }
       try {
-        Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, real, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, real, StandardCopyOption.REPLACE_EXISTING);
       }
     } finally {
       Files.deleteIfExists(temp);

@@ -74,8 +74,9 @@ final class DumpReader {
     }
     try (JsonInput in = new JsonInput(file)) {
       JsonTensorReader tensors = new JsonTensorReader(in, size);
-      if (in.parser().currentToken() == null && in.next("") != JsonToken.START_OBJECT) {
-        throw in.error("", "expected a JSON object at the top level, got " + tensors.describe(in.parser().currentToken()));
+      JsonToken first = in.next("");
+      if (first != JsonToken.START_OBJECT) {
+        throw in.error("", "expected a JSON object at the top level, got " + tensors.describe(first));
       }
       while (in.next("") != JsonToken.END_OBJECT) {
         String field = in.text("");
