@@ -18,7 +18,7 @@ dump holds its parameters and moving statistics plus the activation that reached
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
 layer sees the inputs it sees in deployment. Subclassed models (no symbolic graph) are
-not supported. The dump format is described in docs/exporters.md of the bncheck project.
+not supported. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64

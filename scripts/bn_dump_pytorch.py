@@ -17,7 +17,7 @@ For every BatchNorm1d/2d/3d and SyncBatchNorm layer the dump holds its parameter
 running statistics plus the activation that reached the layer for each calibration batch.
 The model runs in eval mode, as at inference, so the layers upstream of each BN layer
 normalize with their running statistics and each layer sees the inputs it sees in
-deployment. The dump format is described in docs/exporters.md of the bncheck project.
+deployment. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64
