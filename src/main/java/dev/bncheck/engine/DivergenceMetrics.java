@@ -39,7 +39,8 @@ public record DivergenceMetrics(
     int worstShift = 0;
     int worstRatio = 0;
     for (int c = 0; c < channels; c++) {
-      mean[c] = population.mean()[c];
+      // A channel without a single finite value has no mean; its moments store 0 only so they merge.
+      mean[c] = population.count()[c] == 0 ? Double.NaN : population.mean()[c];
       variance[c] = population.biasedVariance(c);
       shift[c] = (layer.movingMean()[c] - mean[c]) / Math.sqrt(variance[c] + eps);
       ratio[c] = (layer.movingVariance()[c] + eps) / (variance[c] + eps);

@@ -2,6 +2,7 @@ package dev.bncheck.engine;
 
 import static dev.bncheck.engine.AllClose.assertAllClose;
 import static dev.bncheck.engine.AllClose.assertClose;
+import static dev.bncheck.engine.TestData.layer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bncheck.model.BnLayer;
@@ -26,7 +27,7 @@ class DivergenceMetricsTest {
     //   ch 2: mean 0.65 -> shift 0.65 / 1.3      = 0.5;   var 1.44   -> ratio 1.69 / 1.69   = 1
     // Worst shift: ch 1 (|-3| beats 2; reported with its sign). Worst ratio: ch 0, because
     // |ln 0.25| = 1.39 > |ln 3| = 1.10, although 3 is farther from 1 on a linear scale.
-    BnLayer layer = ModeDivergenceTest.layer(1, new double[] {1, 1, 1}, new double[] {0, 0, 0},
+    BnLayer layer = layer(1, new double[] {1, 1, 1}, new double[] {0, 0, 0},
         new double[] {4.6, 3.5, 0.65}, new double[] {0.1725, 0.5, 1.44}, 0.25);
     ChannelMoments a = MomentsKernel.compute(new Tensor.Float64(new int[] {2, 3}, new double[] {0.8, 5, -1.2, 0.8, 5, 1.2}), 1);
     ChannelMoments b = MomentsKernel.compute(new Tensor.Float64(new int[] {2, 3}, new double[] {3.2, 5, -1.2, 3.2, 5, 1.2}), 1);
@@ -52,7 +53,7 @@ class DivergenceMetricsTest {
   void aChannelWithoutFiniteCalibrationValuesIsReportedWorst() {
     // Channel 1 is all NaN: its population variance, shift and ratio are NaN, and a NaN must
     // win over channel 0's large but finite shift and ratio.
-    BnLayer layer = ModeDivergenceTest.layer(1, new double[] {1, 1}, new double[] {0, 0},
+    BnLayer layer = layer(1, new double[] {1, 1}, new double[] {0, 0},
         new double[] {100, 0}, new double[] {1000, 1}, 1e-3);
     ChannelMoments batch = MomentsKernel.compute(
         new Tensor.Float64(new int[] {2, 2}, new double[] {1, Double.NaN, 3, Double.NaN}), 1);

@@ -2,15 +2,15 @@ package dev.bncheck.engine;
 
 import static dev.bncheck.engine.AllClose.assertAllClose;
 import static dev.bncheck.engine.AllClose.assertClose;
+import static dev.bncheck.engine.TestData.layer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -145,7 +145,7 @@ class ModeDivergenceTest {
     ModeDivergence d = ModeDivergence.of(layer, batches);
 
     double expected = Math.sqrt(2 - 2 / Math.sqrt(5));
-    assertThat(expected).isCloseTo(1.0514622, org.assertj.core.data.Offset.offset(1e-7));
+    assertThat(expected).isCloseTo(1.0514622, within(1e-7));
     assertClose("channel 0", d.perChannel()[0], expected, Tolerances.HAND_COMPUTED, 0);
     assertClose("layer", d.layer(), expected, Tolerances.HAND_COMPUTED, 0);
   }
@@ -163,10 +163,9 @@ class ModeDivergenceTest {
         double[] inference = Nd4jBatchNorm.inferenceMode(x, axis, layer);
         double[] trainMinusInference = new double[train.length];
         double[] trainMinusBeta = new double[train.length];
-        int inner = x.size() / (int) productUpTo(x.shape(), axis + 1);
         for (int i = 0; i < train.length; i++) {
           trainMinusInference[i] = train[i] - inference[i];
-          trainMinusBeta[i] = train[i] - layer.beta()[(i / inner) % channels];
+          trainMinusBeta[i] = train[i] - layer.beta()[TestData.channelOf(i, x.shape(), axis)];
         }
         double[] d = Nd4jBatchNorm.sumOfSquaresPerChannel(trainMinusInference, x.shape(), axis);
         double[] r = Nd4jBatchNorm.sumOfSquaresPerChannel(trainMinusBeta, x.shape(), axis);
@@ -181,33 +180,16 @@ class ModeDivergenceTest {
       }
       return new Materialized(perChannel, Math.sqrt(Arrays.stream(diff).sum() / Arrays.stream(reference).sum()));
     }
-
-    private static long productUpTo(int[] shape, int end) {
-      long p = 1;
-      for (int i = 0; i < end; i++) {
-        p *= shape[i];
-      }
-      return p;
-    }
   }
 
   /** Channel c ~ N(MEAN[c] + drift * STD[c], (spread * STD[c])^2). */
   private static Tensor normalBatch(int[] shape, int axis, double drift, double spread, boolean float32, Random random) {
     int size = (int) Tensor.elementCount(shape);
-    int inner = 1;
-    for (int i = axis + 1; i < shape.length; i++) {
-      inner *= shape[i];
-    }
     double[] values = new double[size];
     for (int i = 0; i < size; i++) {
-      int c = (i / inner) % shape[axis];
+      int c = TestData.channelOf(i, shape, axis);
       values[i] = MEAN[c] + drift * STD[c] + spread * STD[c] * random.nextGaussian();
     }
-    return MomentsKernelTest.tensor(shape, values, float32);
-  }
-
-  static BnLayer layer(int axis, double[] gamma, double[] beta, double[] movingMean, double[] movingVariance, double epsilon) {
-    return new BnLayer("bn", "test", axis, epsilon, OptionalDouble.empty(), null, OptionalLong.empty(),
-        gamma, true, beta, true, movingMean, movingVariance);
+    return TestData.tensor(shape, values, float32);
   }
 }

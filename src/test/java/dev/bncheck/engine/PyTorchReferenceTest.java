@@ -41,8 +41,8 @@ class PyTorchReferenceTest {
   void inferenceOutputMatchesPyTorchEvalMode(String name) throws IOException {
     Path dir = Path.of(System.getProperty("bncheck.shared", "../shared"), "fixtures", "onnx-pytorch-bn", name);
     assumeTrue(Files.isDirectory(dir),
-        () -> "skipped: PyTorch reference fixture " + name + " not found under ../shared/fixtures/onnx-pytorch-bn"
-            + " (point -Dbncheck.shared at the shared directory to run it)");
+        () -> "skipped: PyTorch reference fixture not found at " + dir
+            + " (it lives in ../shared/fixtures; -Dbncheck.shared points at another shared directory)");
 
     OnnxBatchNorm bn = OnnxBatchNorm.read(Files.readAllBytes(dir.resolve("model.onnx")));
     OnnxTensor input = OnnxTensor.parse(Files.readAllBytes(dir.resolve("test_data_set_0/input_0.pb")));

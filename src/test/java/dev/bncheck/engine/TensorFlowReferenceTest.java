@@ -36,8 +36,8 @@ class TensorFlowReferenceTest {
   private static Path requireFixture(String relative) {
     Path dir = fixtures().resolve(relative);
     assumeTrue(Files.isDirectory(dir),
-        () -> "skipped: TensorFlow reference fixture " + relative + " not found under ../shared/fixtures/tf-bn-reference"
-            + " (point -Dbncheck.shared at the shared directory to run it)");
+        () -> "skipped: TensorFlow reference fixture not found at " + dir
+            + " (it lives in ../shared/fixtures; -Dbncheck.shared points at another shared directory)");
     return dir;
   }
 
@@ -68,7 +68,7 @@ class TensorFlowReferenceTest {
     assertAllClose(name + " kernel mean vs TF batch mean", moments.mean(), tfMean,
         Tolerances.TF_FLOAT32_ABSOLUTE, Tolerances.TF_FLOAT32_RELATIVE);
     // TF's batch_variance output is Bessel-corrected (divisor n - 1), as fed to moving averages.
-    assertAllClose(name + " kernel unbiased variance vs TF batch variance", MomentsKernelTest.unbiased(moments), tfVariance,
+    assertAllClose(name + " kernel unbiased variance vs TF batch variance", TestData.unbiasedVariances(moments), tfVariance,
         Tolerances.TF_FLOAT32_ABSOLUTE, Tolerances.TF_FLOAT32_RELATIVE);
     long n = moments.count()[0];
     for (int c = 0; c < tfVariance.length; c++) {
@@ -165,7 +165,7 @@ class TensorFlowReferenceTest {
     double[] values = Csv.values(csv);
     // 8 decimals are finer than half a float32 ulp for these values, so rounding to float32
     // recovers the exact constants TensorFlow ran on.
-    return new Tensor.Float32(Csv.shape(Path.of(csv.toString().replace(".csv", ".shape"))), MomentsKernelTest.toFloats(values));
+    return new Tensor.Float32(Csv.shape(Path.of(csv.toString().replace(".csv", ".shape"))), TestData.toFloats(values));
   }
 
   private static double[] readInput(Path dir, String node) {
