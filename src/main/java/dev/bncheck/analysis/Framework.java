@@ -1,7 +1,6 @@
 package dev.bncheck.analysis;
 
 import dev.bncheck.model.MomentumConvention;
-import java.util.Locale;
 
 /** The framework family whose fixes and conventions a finding speaks of. */
 public enum Framework {
@@ -10,22 +9,11 @@ public enum Framework {
   UNKNOWN;
 
   static Framework of(MomentumConvention convention, String declaredFramework) {
-    if (convention == MomentumConvention.PYTORCH) {
-      return PYTORCH;
+    MomentumConvention effective = convention != null ? convention : MomentumConvention.impliedBy(declaredFramework);
+    if (effective == null) {
+      return UNKNOWN;
     }
-    if (convention == MomentumConvention.KERAS) {
-      return TENSORFLOW;
-    }
-    if (declaredFramework != null) {
-      String f = declaredFramework.toLowerCase(Locale.ROOT);
-      if (f.contains("torch")) {
-        return PYTORCH;
-      }
-      if (f.contains("keras") || f.contains("tensorflow") || f.equals("tf")) {
-        return TENSORFLOW;
-      }
-    }
-    return UNKNOWN;
+    return effective == MomentumConvention.PYTORCH ? PYTORCH : TENSORFLOW;
   }
 
   /** Picks the fix text written for this framework. */

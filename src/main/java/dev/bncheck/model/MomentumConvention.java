@@ -25,6 +25,21 @@ public enum MomentumConvention {
     return this == KERAS ? momentum : 1.0 - momentum;
   }
 
+  /** The convention a framework's name implies ({@code torch...}, {@code keras}, {@code tensorflow}, {@code tf}), or null. */
+  public static MomentumConvention impliedBy(String framework) {
+    if (framework == null) {
+      return null;
+    }
+    String f = framework.toLowerCase(java.util.Locale.ROOT);
+    if (f.contains("torch")) {
+      return PYTORCH;
+    }
+    if (f.contains("keras") || f.contains("tensorflow") || f.equals("tf")) {
+      return KERAS;
+    }
+    return null;
+  }
+
   public static MomentumConvention fromJsonName(String name) {
     for (MomentumConvention c : values()) {
       if (c.jsonName.equals(name)) {

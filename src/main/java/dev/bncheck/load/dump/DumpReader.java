@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -413,7 +412,7 @@ final class DumpReader {
         throw in.error(location + ".momentum_convention", "given without \"momentum\"");
       }
       if (momentum != null && effective == null) {
-        effective = conventionOf(sourceFramework);
+        effective = MomentumConvention.impliedBy(sourceFramework);
         if (effective == null) {
           throw in.error(
               location + ".momentum",
@@ -439,20 +438,5 @@ final class DumpReader {
           movingMean,
           movingVariance);
     }
-  }
-
-  /** The momentum convention a framework name implies, or null. */
-  static MomentumConvention conventionOf(String framework) {
-    if (framework == null) {
-      return null;
-    }
-    String f = framework.toLowerCase(Locale.ROOT);
-    if (f.contains("torch")) {
-      return MomentumConvention.PYTORCH;
-    }
-    if (f.contains("keras") || f.contains("tensorflow") || f.equals("tf")) {
-      return MomentumConvention.KERAS;
-    }
-    return null;
   }
 }
