@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
         + " their divergence from the data's statistics, and every static check.")
 final class CheckCommand extends ReportCommand {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "FILE",
@@ -42,10 +42,10 @@ final class CheckCommand extends ReportCommand {
     String data;
     String dataHash = null;
     if (inputs == null) {
-      loaded = Loaders.forModel(model).load(model, accumulator);
+      loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), accumulator);
       data = "embedded in model";
     } else {
-      loaded = Loaders.forModel(model).load(model, CalibrationSink.NONE);
+      loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
       Loaders.forCalibration(inputs).load(inputs, loaded, accumulator);
       data = inputs.toString();
       dataHash = Sha256.of(inputs);

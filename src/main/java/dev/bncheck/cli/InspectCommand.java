@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
         + " no calibration data.")
 final class InspectCommand extends ReportCommand {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
   Path model;
 
   @Override
@@ -30,7 +30,7 @@ final class InspectCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
-    BnModel loaded = Loaders.forModel(model).load(model, CalibrationSink.NONE);
+    BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
     RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn);
     return analyzer.analyze(loaded, i -> Optional.empty(), Analyzer.DataAvailability.NOT_REQUESTED, run);
   }

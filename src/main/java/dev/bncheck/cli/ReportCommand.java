@@ -23,6 +23,8 @@ abstract class ReportCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
+  @Mixin ModelOptions modelOptions;
+
   @Mixin ThresholdOptions thresholdOptions;
 
   @Spec CommandSpec spec;

@@ -2,6 +2,8 @@ package dev.bncheck.load;
 
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.CalibrationFromDump;
+import dev.bncheck.load.tensorflow.BnModelFromFrozenGraph;
+import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.List;
 /** The registered loaders; a new input kind is one class plus one line here. */
 public final class Loaders {
 
-  private static final List<ModelLoader> MODEL_LOADERS = List.of(new BnModelFromDump());
+  private static final List<ModelLoader> MODEL_LOADERS =
+      List.of(new BnModelFromDump(), new BnModelFromSavedModel(), new BnModelFromFrozenGraph());
 
   private static final List<CalibrationLoader> CALIBRATION_LOADERS =
       List.of(new CalibrationFromDump());

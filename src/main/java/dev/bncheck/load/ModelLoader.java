@@ -21,5 +21,10 @@ public interface ModelLoader {
    *
    * @throws InvalidInputException when the input is unreadable or invalid
    */
-  BnModel load(Path input, CalibrationSink sink);
+  BnModel load(Path input, LoadOptions options, CalibrationSink sink);
+
+  /** Loads the model with the default options. */
+  default BnModel load(Path input, CalibrationSink sink) {
+    return load(input, LoadOptions.DEFAULTS, sink);
+  }
 }

@@ -1,6 +1,7 @@
 package dev.bncheck.model;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -16,6 +17,7 @@ import java.util.OptionalLong;
  * @param origin where the layer was found, for messages (a JSON path or a graph node name)
  * @param channelAxis the channel axis of its activations; negative counts from the end
  * @param momentumConvention the convention of {@code momentum}; null when momentum is unknown
+ * @param graph how the layer appears in a TensorFlow graph; empty for dumps
  */
 public record BnLayer(
     String name,
@@ -30,9 +32,30 @@ public record BnLayer(
     double[] beta,
     boolean hasBeta,
     double[] movingMean,
-    double[] movingVariance) {
+    double[] movingVariance,
+    Optional<GraphFacts> graph) {
+
+  /** A layer that did not come from a graph (a dump). */
+  public BnLayer(
+      String name,
+      String origin,
+      int channelAxis,
+      double epsilon,
+      OptionalDouble momentum,
+      MomentumConvention momentumConvention,
+      OptionalLong numBatchesTracked,
+      double[] gamma,
+      boolean hasGamma,
+      double[] beta,
+      boolean hasBeta,
+      double[] movingMean,
+      double[] movingVariance) {
+    this(name, origin, channelAxis, epsilon, momentum, momentumConvention, numBatchesTracked, gamma, hasGamma,
+        beta, hasBeta, movingMean, movingVariance, Optional.empty());
+  }
 
   public BnLayer {
+    Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(origin, "origin");
     Objects.requireNonNull(momentum, "momentum");

@@ -1,5 +1,6 @@
 package dev.bncheck.load.dump;
 
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
@@ -19,7 +20,7 @@ public final class BnModelFromDump implements ModelLoader {
   }
 
   @Override
-  public BnModel load(Path input, CalibrationSink sink) {
+  public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
     return new DumpReader(input, DumpReader.Mode.MODEL, null, sink).read();
   }
 }

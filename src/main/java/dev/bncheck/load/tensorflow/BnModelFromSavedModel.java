@@ -1,0 +1,47 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.ModelLoader;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.tensorflow.SavedModelBundle;
+
+/**
+ * Loads the BN layers of a TensorFlow SavedModel, TF1 graph or TF2/Keras: finds them in what
+ * the chosen signature runs (reading saved_model.pb in Java), then reads their variables in a
+ * TensorFlow session where the model's checkpoint is restored.
+ */
+public final class BnModelFromSavedModel implements ModelLoader {
+
+  @Override
+  public String description() {
+    return "a TensorFlow SavedModel (a directory with saved_model.pb)";
+  }
+
+  @Override
+  public boolean accepts(Path input) {
+    return Files.isDirectory(input)
+        ? Files.isRegularFile(input.resolve("saved_model.pb"))
+        : input.getFileName().toString().equals("saved_model.pb");
+  }
+
+  @Override
+  public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
+    SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
+    TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
+    GraphBnLayers found = GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()));
+    LayerAssembler.Layers layers;
+    if (found.nodes().isEmpty()) {
+      layers = found.assemble(VariableReader.NONE);
+    } else {
+      try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags())) {
+        layers = found.assemble(new SessionVariableReader(bundle));
+      }
+    }
+    String format = "TensorFlow SavedModel (tags " + String.join(",", file.tags()) + ", signature "
+        + file.signatureKey() + ")";
+    return new BnModel(input.toString(), format, "tensorflow", null, layers.layers(), layers.unresolved());
+  }
+}

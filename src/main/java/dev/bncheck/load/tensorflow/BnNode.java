@@ -1,0 +1,32 @@
+package dev.bncheck.load.tensorflow;
+
+/**
+ * One batch-normalization computation found in the graph: a FusedBatchNorm node, or the
+ * decomposed pattern (variance + epsilon, Rsqrt, Mul by gamma, ...) that tf.nn.batch_normalization,
+ * tf.layers with fused=False and Keras 3 produce.
+ *
+ * @param context where the node runs
+ * @param node the node's name (the FusedBatchNorm node, or the pattern's Rsqrt)
+ * @param input where the normalized tensor comes from, as written in the node's inputs
+ * @param gamma null when the layer has no scale
+ * @param beta null when the layer has no offset
+ * @param training whether the node normalizes with the batch's own statistics
+ * @param channelAxis -1 for channels last, 1 for NCHW
+ */
+record BnNode(
+    CallContext context,
+    String node,
+    String op,
+    String input,
+    Origin gamma,
+    Origin beta,
+    Origin mean,
+    Origin variance,
+    double epsilon,
+    boolean training,
+    int channelAxis) {
+
+  String describe() {
+    return context.describe(node);
+  }
+}

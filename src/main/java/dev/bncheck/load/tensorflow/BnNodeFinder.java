@@ -1,0 +1,180 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.NodeDef;
+
+/** Finds the BN computations among the nodes a run executes. */
+final class BnNodeFinder {
+
+  static final Set<String> FUSED_OPS = Set.of("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3");
+
+  /**
+   * Defaults of the fused ops' attributes. SavedModels leave out attributes equal to their
+   * default, so a missing is_training means true. A test checks these against TensorFlow's
+   * registered op definitions.
+   */
+  static final double DEFAULT_EPSILON = 1e-4;
+  static final boolean DEFAULT_IS_TRAINING = true;
+  static final String DEFAULT_DATA_FORMAT = "NHWC";
+
+  private final OriginTracer tracer;
+  private final TensorValues constants;
+  private final Map<GraphScope, Map<String, List<NodeDef>>> consumers = new IdentityHashMap<>();
+
+  BnNodeFinder(OriginTracer tracer, TensorValues constants) {
+    this.tracer = tracer;
+    this.constants = constants;
+  }
+
+  List<BnNode> find(List<TfGraph.Reached> reached) {
+    List<BnNode> out = new ArrayList<>();
+    for (TfGraph.Reached r : reached) {
+      String op = r.node().getOp();
+      if (FUSED_OPS.contains(op)) {
+        out.add(fused(r.context(), r.node()));
+      } else if (op.equals("Rsqrt")) {
+        decomposed(r.context(), r.node()).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  private BnNode fused(CallContext context, NodeDef node) {
+    Map<String, AttrValue> attrs = node.getAttrMap();
+    double epsilon = attrs.containsKey("epsilon") ? attrs.get("epsilon").getF() : DEFAULT_EPSILON;
+    boolean training = attrs.containsKey("is_training") ? attrs.get("is_training").getB() : DEFAULT_IS_TRAINING;
+    String format = attrs.containsKey("data_format") ? attrs.get("data_format").getS().toStringUtf8() : DEFAULT_DATA_FORMAT;
+    return new BnNode(context, node.getName(), node.getOp(), OriginTracer.dataInputs(node).get(0),
+        tracer.traceInput(context, node, 1), tracer.traceInput(context, node, 2),
+        tracer.traceInput(context, node, 3), tracer.traceInput(context, node, 4),
+        epsilon, training, format.startsWith("NC") ? 1 : -1);
+  }
+
+  /**
+   * The decomposed pattern around an Rsqrt: {@code inv = rsqrt(variance + eps)}, optionally
+   * {@code inv *= gamma}, then {@code y = x * inv + (beta - mean * inv)}. Anything else that
+   * uses an Rsqrt (layer normalization, L2 normalization) does not match and is left alone.
+   */
+  private Optional<BnNode> decomposed(CallContext context, NodeDef rsqrt) {
+    GraphScope scope = context.scope();
+    NodeDef add = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(rsqrt).get(0)).node());
+    if (add == null || !(add.getOp().equals("Add") || add.getOp().equals("AddV2"))) {
+      return Optional.empty();
+    }
+    // variance + epsilon: epsilon is the scalar constant. When the variance is a one-channel
+    // constant too, the rank-0 one is epsilon, and failing that the second operand, as
+    // tf.nn.batch_normalization writes it.
+    Origin first = tracer.traceInput(context, add, 0);
+    Origin second = tracer.traceInput(context, add, 1);
+    int firstRank = epsilonRank(first);
+    int secondRank = epsilonRank(second);
+    int epsilonSide;
+    if (secondRank >= 0 && (firstRank < 0 || secondRank <= firstRank)) {
+      epsilonSide = 1;
+    } else if (firstRank >= 0) {
+      epsilonSide = 0;
+    } else {
+      return Optional.empty();
+    }
+    Origin.Constant epsilonNode = (Origin.Constant) (epsilonSide == 1 ? second : first);
+    Double epsilon = constants.scalar(epsilonNode.node()).orElse(null);
+    Origin variance = epsilonSide == 1 ? first : second;
+    if (epsilon == null || variance == null) {
+      return Optional.empty();
+    }
+    NodeDef scaled = rsqrt;
+    Origin gamma = null;
+    for (NodeDef mul : consumers(scope, rsqrt.getName(), "Mul")) {
+      Origin other = tracer.traceInput(context, mul, otherInput(mul, rsqrt.getName()));
+      if (isParameter(other)) {
+        gamma = other;
+        scaled = mul;
+        break;
+      }
+    }
+    String input = null;
+    Origin mean = null;
+    NodeDef meanTimesScale = null;
+    for (NodeDef mul : consumers(scope, scaled.getName(), "Mul")) {
+      int other = otherInput(mul, scaled.getName());
+      boolean feedsOffset = !consumers(scope, mul.getName(), "Sub").isEmpty()
+          || !consumers(scope, mul.getName(), "Neg").isEmpty();
+      if (feedsOffset) {
+        mean = tracer.traceInput(context, mul, other);
+        meanTimesScale = mul;
+      } else {
+        input = OriginTracer.dataInputs(mul).get(other);
+      }
+    }
+    if (input == null || mean == null) {
+      return Optional.empty();
+    }
+    Origin beta = null;
+    for (NodeDef sub : consumers(scope, meanTimesScale.getName(), "Sub")) {
+      if (GraphScope.Ref.parse(OriginTracer.dataInputs(sub).get(1)).node().equals(meanTimesScale.getName())) {
+        beta = tracer.traceInput(context, sub, 0);
+      }
+    }
+    boolean training = !isParameter(mean) || !isParameter(variance);
+    if (training && !reducesOverBatch(mean)) {
+      // Moments over the feature axes only: layer or instance normalization, not BN.
+      return Optional.empty();
+    }
+    return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, gamma, beta, mean, variance,
+        epsilon, training, -1));
+  }
+
+  /** The rank of a one-value constant, or -1 when the origin is not one. */
+  private int epsilonRank(Origin o) {
+    if (!(o instanceof Origin.Constant c) || constants.scalar(c.node()).isEmpty()) {
+      return -1;
+    }
+    return c.node().getAttrMap().get("value").getTensor().getTensorShape().getDimCount();
+  }
+
+  /** Whether a computed mean is a reduction that includes axis 0, the batch axis. */
+  private boolean reducesOverBatch(Origin mean) {
+    if (!(mean instanceof Origin.Computed computed) || !computed.node().getOp().equals("Mean")) {
+      return false;
+    }
+    Origin axes = tracer.traceInput(computed.context(), computed.node(), 1);
+    if (!(axes instanceof Origin.Constant c)) {
+      return false;
+    }
+    for (double axis : constants.values(c.node())) {
+      if (axis == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isParameter(Origin o) {
+    return o instanceof Origin.Variable || o instanceof Origin.Constant;
+  }
+
+  private static int otherInput(NodeDef binary, String known) {
+    List<String> inputs = OriginTracer.dataInputs(binary);
+    return GraphScope.Ref.parse(inputs.get(0)).node().equals(known) ? 1 : 0;
+  }
+
+  private List<NodeDef> consumers(GraphScope scope, String producer, String op) {
+    Map<String, List<NodeDef>> index = consumers.computeIfAbsent(scope, s -> {
+      Map<String, List<NodeDef>> byProducer = new HashMap<>();
+      for (NodeDef node : s.nodes()) {
+        for (String in : OriginTracer.dataInputs(node)) {
+          byProducer.computeIfAbsent(GraphScope.Ref.parse(in).node(), k -> new ArrayList<>()).add(node);
+        }
+      }
+      return byProducer;
+    });
+    return index.getOrDefault(producer, List.of()).stream().filter(n -> n.getOp().equals(op)).toList();
+  }
+}

@@ -1,0 +1,217 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.GraphFacts;
+import dev.bncheck.model.UnresolvedLayer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Turns the BN nodes a signature runs into layers: one layer per set of parameters however
+ * many traced copies compute it, named as the user knows it (the variable scope or Keras layer
+ * name), with the parameter values read from constants or variables.
+ */
+final class LayerAssembler {
+
+  /** Everything found in one graph. */
+  record Layers(List<BnLayer> layers, List<UnresolvedLayer> unresolved, List<List<BnNode>> nodesPerLayer) {}
+
+  private final TfGraph graph;
+  private final TensorValues constants;
+
+  LayerAssembler(TfGraph graph, TensorValues constants) {
+    this.graph = graph;
+    this.constants = constants;
+  }
+
+  Layers assemble(List<BnNode> nodes, VariableReader variables) {
+    Map<String, List<BnNode>> groups = new LinkedHashMap<>();
+    for (BnNode node : nodes) {
+      groups.computeIfAbsent(identity(node), k -> new ArrayList<>()).add(node);
+    }
+    List<Candidate> candidates = new ArrayList<>();
+    for (List<BnNode> copies : groups.values()) {
+      candidates.add(candidate(copies));
+    }
+    List<Origin.Variable> wanted = new ArrayList<>();
+    for (Candidate c : candidates) {
+      for (Origin o : c.parameters()) {
+        if (o instanceof Origin.Variable v) {
+          wanted.add(v);
+        }
+      }
+    }
+    Map<String, double[]> values = variables.read(wanted);
+    List<BnLayer> layers = new ArrayList<>();
+    List<UnresolvedLayer> unresolved = new ArrayList<>();
+    List<List<BnNode>> nodesPerLayer = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (Candidate c : candidates) {
+      String name = unique(c.name(), names);
+      BnNode first = c.copies().get(0);
+      List<String> trainingNodes = c.copies().stream().filter(BnNode::training).map(BnNode::describe).toList();
+      try {
+        double[] mean = value(c.mean(), values, "moving mean");
+        double[] variance = value(c.variance(), values, "moving variance");
+        int channels = mean.length;
+        double[] gamma = c.gamma() == null ? filled(channels, 1.0) : value(c.gamma(), values, "gamma");
+        double[] beta = c.beta() == null ? new double[channels] : value(c.beta(), values, "beta");
+        for (double[] v : List.of(variance, gamma, beta)) {
+          if (v.length != channels) {
+            throw new Unresolvable("parameters differ in length (" + channels + " and " + v.length + " channels)");
+          }
+        }
+        if (channels == 0) {
+          throw new Unresolvable("no channels");
+        }
+        GraphFacts facts = new GraphFacts(c.copies().stream().map(BnNode::describe).toList(), first.op(), trainingNodes);
+        layers.add(new BnLayer(name, first.describe(), first.channelAxis(), first.epsilon(), OptionalDouble.empty(),
+            null, OptionalLong.empty(), gamma, c.gamma() != null, beta, c.beta() != null, mean, variance,
+            Optional.of(facts)));
+        nodesPerLayer.add(c.copies());
+      } catch (Unresolvable e) {
+        unresolved.add(new UnresolvedLayer(name, first.describe(), e.getMessage(), !trainingNodes.isEmpty()));
+      }
+    }
+    return new Layers(layers, unresolved, nodesPerLayer);
+  }
+
+  /** The layer's parameters, with moving statistics looked up by name where a training-mode node does not read them. */
+  private record Candidate(String name, List<BnNode> copies, Origin gamma, Origin beta, Origin mean, Origin variance) {
+    List<Origin> parameters() {
+      List<Origin> out = new ArrayList<>(Arrays.asList(mean, variance));
+      if (gamma != null) {
+        out.add(gamma);
+      }
+      if (beta != null) {
+        out.add(beta);
+      }
+      return out;
+    }
+  }
+
+  private Candidate candidate(List<BnNode> copies) {
+    BnNode reference = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
+    Origin mean = reference.mean();
+    Origin variance = reference.variance();
+    String name = layerName(reference);
+    if (!holdsValues(mean) || !holdsValues(variance)) {
+      // A training-mode node normalizes with batch statistics and does not read the moving
+      // ones; the layer still has them, under the same scope.
+      mean = variableNamed(name + "/moving_mean").orElse(mean);
+      variance = variableNamed(name + "/moving_variance").orElse(variance);
+    }
+    return new Candidate(name, copies, reference.gamma(), reference.beta(), mean, variance);
+  }
+
+  private Optional<Origin> variableNamed(String name) {
+    for (NodeDef node : graph.topLevel().nodes()) {
+      String op = node.getOp();
+      if (op.equals("VariableV2") || op.equals("Variable") || op.equals("Const")) {
+        if (node.getName().equals(name)) {
+          return Optional.of(op.equals("Const")
+              ? new Origin.Constant(CallContext.root(graph.topLevel()), node)
+              : new Origin.Variable(name, name, op));
+        }
+      } else if (op.equals("VarHandleOp")) {
+        var shared = node.getAttrMap().get("shared_name");
+        String shared_name = shared == null ? "" : shared.getS().toStringUtf8();
+        if (shared_name.equals(name) || (shared_name.isEmpty() && node.getName().equals(name))) {
+          return Optional.of(new Origin.Variable(name, node.getName(), op));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Nodes reading the same parameters are copies of one layer. */
+  private static String identity(BnNode node) {
+    if (isParameter(node.gamma()) || isParameter(node.beta())) {
+      return describe(node.gamma()) + "|" + describe(node.beta());
+    }
+    if (isParameter(node.mean())) {
+      return describe(node.mean()) + "|" + describe(node.variance());
+    }
+    return node.describe();
+  }
+
+  private static String describe(Origin o) {
+    return o == null ? "-" : o.describe();
+  }
+
+  /** The scope of the layer's variables ({@code bn/gamma} → {@code bn}), else of its node. */
+  static String layerName(BnNode node) {
+    for (Origin o : Arrays.asList(node.mean(), node.gamma(), node.beta(), node.variance())) {
+      String full = o instanceof Origin.Variable v ? v.name()
+          : o instanceof Origin.Constant c ? c.node().getName() : null;
+      if (full != null && full.contains("/")) {
+        return full.substring(0, full.lastIndexOf('/'));
+      }
+    }
+    String n = node.node();
+    int cut = n.lastIndexOf('/');
+    String scope = cut < 0 ? n : n.substring(0, cut);
+    return scope.endsWith("/batchnorm") ? scope.substring(0, scope.length() - "/batchnorm".length()) : scope;
+  }
+
+  private double[] value(Origin origin, Map<String, double[]> variables, String what) {
+    if (origin instanceof Origin.Constant c) {
+      double[] v = constants.values(c.node());
+      if (v.length == 0) {
+        throw new Unresolvable(what + " is " + c.describe() + ", which holds no values");
+      }
+      return v;
+    }
+    if (origin instanceof Origin.Variable v) {
+      double[] read = variables.get(v.node());
+      if (read == null) {
+        throw new Unresolvable(what + " " + v.describe() + " could not be read");
+      }
+      return read;
+    }
+    throw new Unresolvable(what + " is " + origin.describe());
+  }
+
+  private static boolean isParameter(Origin o) {
+    return o instanceof Origin.Variable || o instanceof Origin.Constant;
+  }
+
+  /** A variable, or a constant that is not empty (training-mode nodes are fed empty statistics). */
+  private boolean holdsValues(Origin o) {
+    return o instanceof Origin.Variable
+        || (o instanceof Origin.Constant c && constants.values(c.node()).length > 0);
+  }
+
+  private static double[] filled(int n, double v) {
+    double[] a = new double[n];
+    Arrays.fill(a, v);
+    return a;
+  }
+
+  private static String unique(String name, Set<String> taken) {
+    String candidate = name;
+    for (int i = 2; !taken.add(candidate); i++) {
+      candidate = name + "#" + i;
+    }
+    return candidate;
+  }
+
+  /** A parameter that cannot be read; the layer is reported as unresolved with this reason. */
+  private static final class Unresolvable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Unresolvable(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.List;
+import java.util.Set;
+import org.tensorflow.proto.NodeDef;
+
+/** Follows a node input back to its origin: through identities, variable reads, function arguments and call outputs. */
+final class OriginTracer {
+
+  /** Ops that pass their first input through unchanged in value. */
+  private static final Set<String> PASS_THROUGH = Set.of(
+      "Identity", "ReadVariableOp", "Snapshot", "StopGradient", "Reshape", "ExpandDims", "Squeeze",
+      "Cast", "PreventGradient", "CheckNumerics", "EnsureShape");
+
+  private static final int MAX_STEPS = 10_000;
+
+  private final TfGraph graph;
+
+  OriginTracer(TfGraph graph) {
+    this.graph = graph;
+  }
+
+  /** The origin of input {@code inputIndex} of {@code node}. */
+  Origin traceInput(CallContext context, NodeDef node, int inputIndex) {
+    List<String> inputs = dataInputs(node);
+    if (inputIndex >= inputs.size()) {
+      return new Origin.Unresolved(node.getName() + " has no input " + inputIndex);
+    }
+    return trace(context, GraphScope.Ref.parse(inputs.get(inputIndex)));
+  }
+
+  Origin trace(CallContext context, GraphScope.Ref ref) {
+    for (int step = 0; step < MAX_STEPS; step++) {
+      GraphScope scope = context.scope();
+      int arg = scope.argumentIndex(ref.node());
+      if (arg >= 0) {
+        List<String> callInputs = dataInputs(context.callNode());
+        if (arg >= callInputs.size()) {
+          return new Origin.Unresolved("argument " + ref.node() + " of " + scope.name() + " has no caller input");
+        }
+        ref = GraphScope.Ref.parse(callInputs.get(arg));
+        context = context.caller();
+        continue;
+      }
+      NodeDef node = scope.node(ref.node());
+      if (node == null) {
+        return new Origin.Unresolved("no node " + context.describe(ref.node()));
+      }
+      String op = node.getOp();
+      if (PASS_THROUGH.contains(op)) {
+        ref = GraphScope.Ref.parse(dataInputs(node).get(0));
+        continue;
+      }
+      switch (op) {
+        case "Const":
+          return new Origin.Constant(context, node);
+        case "VarHandleOp": {
+          var shared = node.getAttrMap().get("shared_name");
+          String name = shared == null || shared.getS().isEmpty() ? node.getName() : shared.getS().toStringUtf8();
+          return context.caller() == null
+              ? new Origin.Variable(name, node.getName(), op)
+              : new Origin.Unresolved("variable " + name + " is created inside function " + scope.name());
+        }
+        case "VariableV2":
+        case "Variable":
+          return new Origin.Variable(node.getName(), node.getName(), op);
+        case "Placeholder":
+        case "PlaceholderWithDefault":
+          return new Origin.Unresolved("fed at run time through " + context.describe(node.getName()));
+        default:
+          break;
+      }
+      GraphScope callee = graph.calledFunction(node);
+      if (callee != null) {
+        String returned = callee.returnedTensor(ref.index());
+        if (returned == null) {
+          return new Origin.Unresolved("output " + ref.index() + " of " + context.describe(node.getName()));
+        }
+        context = context.enter(callee, node);
+        ref = GraphScope.Ref.parse(returned);
+        continue;
+      }
+      return new Origin.Computed(context, node);
+    }
+    return new Origin.Unresolved("input chain too long");
+  }
+
+  /** The inputs of a node that carry data, without control dependencies. */
+  static List<String> dataInputs(NodeDef node) {
+    return node.getInputList().stream().filter(i -> !i.startsWith("^")).toList();
+  }
+}

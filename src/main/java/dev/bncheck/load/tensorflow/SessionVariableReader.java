@@ -1,0 +1,87 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/** Reads variables in a loaded SavedModel's session, where its checkpoint was restored. */
+final class SessionVariableReader implements VariableReader {
+
+  private final SavedModelBundle bundle;
+
+  SessionVariableReader(SavedModelBundle bundle) {
+    this.bundle = bundle;
+  }
+
+  @Override
+  public Map<String, double[]> read(Collection<Origin.Variable> variables) {
+    Graph graph = bundle.graph();
+    Ops tf = Ops.create(graph).withSubScope("bncheck");
+    Map<String, Operand<?>> fetches = new LinkedHashMap<>();
+    for (Origin.Variable v : variables) {
+      if (fetches.containsKey(v.node())) {
+        continue;
+      }
+      GraphOperation node = graph.operation(v.node());
+      if (node == null) {
+        continue;
+      }
+      if (v.op().equals("VarHandleOp")) {
+        DataType dtype = DataType.forNumber(node.attributes().getAttrType("dtype").getNumber());
+        if (dtype != DataType.DT_FLOAT && dtype != DataType.DT_DOUBLE) {
+          continue;
+        }
+        Operand<?> read = dtype == DataType.DT_FLOAT
+            ? tf.readVariableOp(node.output(0), TFloat32.class)
+            : tf.readVariableOp(node.output(0), TFloat64.class);
+        fetches.put(v.node(), read);
+      } else {
+        fetches.put(v.node(), node.output(0));
+      }
+    }
+    Map<String, double[]> values = new HashMap<>();
+    if (fetches.isEmpty()) {
+      return values;
+    }
+    Session.Runner runner = bundle.session().runner();
+    List<String> names = new ArrayList<>(fetches.keySet());
+    for (String name : names) {
+      runner.fetch(fetches.get(name));
+    }
+    try (Result result = runner.run()) {
+      for (int i = 0; i < names.size(); i++) {
+        values.put(names.get(i), toDoubles(result.get(i)));
+      }
+    }
+    return values;
+  }
+
+  static double[] toDoubles(Tensor tensor) {
+    int n = (int) tensor.size();
+    double[] out = new double[n];
+    if (tensor instanceof TFloat32 f) {
+      float[] buffer = new float[n];
+      f.asRawTensor().data().asFloats().read(buffer);
+      for (int i = 0; i < n; i++) {
+        out[i] = buffer[i];
+      }
+    } else if (tensor instanceof TFloat64 d) {
+      d.asRawTensor().data().asDoubles().read(out);
+    }
+    return out;
+  }
+}

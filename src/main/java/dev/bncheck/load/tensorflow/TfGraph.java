@@ -1,0 +1,128 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.FunctionDef;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * A GraphDef with its function library, and what a run starting from some outputs executes:
+ * the nodes those outputs depend on, followed into called functions at any depth. Nodes that
+ * only the training graph or an unused traced copy of a Keras layer reaches are not part of it.
+ */
+final class TfGraph {
+
+  /** Bounds the walk, so a hostile or pathological graph cannot make it run away. */
+  private static final int MAX_VISITS = 2_000_000;
+
+  private final GraphScope topLevel;
+  private final Map<String, GraphScope> functions = new HashMap<>();
+
+  TfGraph(GraphDef graph) {
+    this.topLevel = GraphScope.topLevel(graph.getNodeList());
+    for (FunctionDef f : graph.getLibrary().getFunctionList()) {
+      functions.put(f.getSignature().getName(), GraphScope.of(f));
+    }
+  }
+
+  GraphScope topLevel() {
+    return topLevel;
+  }
+
+  /** The function a node calls (PartitionedCall, StatefulPartitionedCall, or a library function used as an op), or null. */
+  GraphScope calledFunction(NodeDef node) {
+    String op = node.getOp();
+    if (op.equals("PartitionedCall") || op.equals("StatefulPartitionedCall")) {
+      var f = node.getAttrMap().get("f");
+      return f == null ? null : functions.get(f.getFunc().getName());
+    }
+    return functions.get(op);
+  }
+
+  /** A node that runs, and where. */
+  record Reached(CallContext context, NodeDef node) {}
+
+  /** Every node that computing the given top-level tensors executes, callers before callees. */
+  List<Reached> reachableFrom(List<String> topLevelTensors) {
+    List<Reached> out = new ArrayList<>();
+    walk(CallContext.root(topLevel), topLevelTensors, out, new int[] {0});
+    return out;
+  }
+
+  /** Every node of the graph, followed into functions: for a frozen graph, which has no signature. */
+  List<Reached> reachableFromSinks() {
+    Set<String> consumed = new HashSet<>();
+    for (NodeDef node : topLevel.nodes()) {
+      for (String input : node.getInputList()) {
+        consumed.add(GraphScope.Ref.parse(input).node());
+      }
+    }
+    List<String> sinks = new ArrayList<>();
+    for (NodeDef node : topLevel.nodes()) {
+      if (!consumed.contains(node.getName())) {
+        sinks.add(node.getName());
+      }
+    }
+    return reachableFrom(sinks);
+  }
+
+  /**
+   * Depth-first, inputs before the node that reads them, so that the nodes come out in network
+   * order; a called function's nodes come right after its call node.
+   */
+  private void walk(CallContext context, List<String> starts, List<Reached> out, int[] visits) {
+    GraphScope scope = context.scope();
+    Set<String> visited = new HashSet<>();
+    Deque<String[]> stack = new ArrayDeque<>();
+    for (int i = starts.size() - 1; i >= 0; i--) {
+      stack.push(new String[] {GraphScope.Ref.parse(starts.get(i)).node(), null});
+    }
+    while (!stack.isEmpty()) {
+      String[] entry = stack.pop();
+      String name = entry[0];
+      NodeDef node = scope.node(name);
+      if (node == null) {
+        continue;
+      }
+      if (entry[1] != null) {
+        out.add(new Reached(context, node));
+        GraphScope callee = calledFunction(node);
+        if (callee != null && !onStack(context, callee)) {
+          walk(context.enter(callee, node), callee.returnedTensorsAndControlOutputs(), out, visits);
+        }
+        continue;
+      }
+      if (!visited.add(name)) {
+        continue;
+      }
+      if (++visits[0] > MAX_VISITS) {
+        throw new IllegalStateException("graph walk exceeded " + MAX_VISITS + " nodes");
+      }
+      stack.push(new String[] {name, "done"});
+      List<String> inputs = node.getInputList();
+      for (int i = inputs.size() - 1; i >= 0; i--) {
+        String input = GraphScope.Ref.parse(inputs.get(i)).node();
+        if (!visited.contains(input)) {
+          stack.push(new String[] {input, null});
+        }
+      }
+    }
+  }
+
+  /** Recursion guard: a function that (indirectly) calls itself is walked once per chain. */
+  private static boolean onStack(CallContext context, GraphScope function) {
+    for (CallContext c = context; c != null; c = c.caller()) {
+      if (c.scope() == function) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
