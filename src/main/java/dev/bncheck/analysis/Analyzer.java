@@ -5,6 +5,7 @@ import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.engine.VectorSummary;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
+import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -57,6 +58,12 @@ public final class Analyzer {
           metrics,
           outcomes,
           layerFindings.stream().map(Finding::severity).max(Comparator.naturalOrder())));
+    }
+    for (int u = 0; u < model.unresolved().size(); u++) {
+      UnresolvedLayer layer = model.unresolved().get(u);
+      if (layer.trainingMode()) {
+        findings.add(TrainingModeInGraph.forUnresolved(model.layers().size() + u, layer));
+      }
     }
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
     return new Report(run, model, thresholds, layers, findings);

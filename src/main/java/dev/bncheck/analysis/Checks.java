@@ -8,6 +8,7 @@ public final class Checks {
   public static final List<Check> ALL =
       List.of(
           new NeverUpdatedStatistics(),
+          new TrainingModeInGraph(),
           new StaleStatistics(),
           new TrainInferenceDisagreement(),
           new DeadChannels(),

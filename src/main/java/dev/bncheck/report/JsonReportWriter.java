@@ -16,6 +16,7 @@ import dev.bncheck.engine.ChannelExtreme;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.VectorSummary;
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.UnresolvedLayer;
 import dev.bncheck.model.Numbers;
 import java.io.IOException;
 import java.io.Writer;
@@ -60,6 +61,16 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeArrayFieldStart("layers");
       for (LayerResult layer : report.layers()) {
         writeLayer(g, layer);
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("unresolved_layers");
+      for (UnresolvedLayer u : report.model().unresolved()) {
+        g.writeStartObject();
+        g.writeStringField("name", u.name());
+        g.writeStringField("node", u.node());
+        g.writeStringField("reason", u.reason());
+        g.writeBooleanField("training_mode", u.trainingMode());
+        g.writeEndObject();
       }
       g.writeEndArray();
       g.writeArrayFieldStart("findings");
@@ -137,6 +148,20 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeEndObject();
     } else {
       g.writeNullField("calibration");
+    }
+    if (layer.graph().isPresent()) {
+      g.writeObjectFieldStart("graph");
+      g.writeStringField("op", layer.graph().get().op());
+      g.writeFieldName("nodes");
+      g.writeStartArray();
+      for (String node : layer.graph().get().nodes()) {
+        g.writeString(node);
+      }
+      g.writeEndArray();
+      g.writeBooleanField("training_mode", layer.graph().get().trainingMode());
+      g.writeEndObject();
+    } else {
+      g.writeNullField("graph");
     }
     if (result.metrics().isPresent()) {
       writeMetrics(g, result.metrics().get());

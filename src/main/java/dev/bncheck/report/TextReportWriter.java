@@ -9,6 +9,7 @@ import dev.bncheck.analysis.Severity;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.engine.VectorSummary;
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.UnresolvedLayer;
 import dev.bncheck.model.Numbers;
 import java.io.IOException;
 import java.io.Writer;
@@ -40,6 +41,7 @@ public final class TextReportWriter implements ReportWriter {
     StringBuilder s = new StringBuilder();
     header(report, s);
     layerTable(report, s);
+    unresolved(report, s);
     findings(report, s);
     skipped(report, s);
     thresholds(report.thresholds(), s);
@@ -69,7 +71,7 @@ public final class TextReportWriter implements ReportWriter {
 
   private void layerTable(Report report, StringBuilder s) {
     if (report.layers().isEmpty()) {
-      s.append("No batch-normalization layers found.\n\n");
+      s.append(report.model().unresolved().isEmpty() ? "No batch-normalization layers found.\n\n" : "");
       return;
     }
     boolean withMetrics = report.layers().stream().anyMatch(r -> r.metrics().isPresent());
@@ -115,6 +117,18 @@ public final class TextReportWriter implements ReportWriter {
       s.append("  MEAN SHIFT: worst (moving_mean - data mean) / sqrt(data var + eps);"
         + " VAR RATIO: worst (moving_var + eps) / (data var + eps);"
         + " MODE RMS: |y_train - y_inference| / |y_train - beta|\n");
+    }
+    s.append('\n');
+  }
+
+  private static void unresolved(Report report, StringBuilder s) {
+    if (report.model().unresolved().isEmpty()) {
+      return;
+    }
+    s.append("BN layers found whose parameters could not be read (not analysed):\n");
+    for (UnresolvedLayer u : report.model().unresolved()) {
+      s.append("  ").append(u.name()).append(" at ").append(u.node()).append(": ").append(u.reason())
+          .append(u.trainingMode() ? " [training mode]" : "").append('\n');
     }
     s.append('\n');
   }

@@ -2,6 +2,7 @@ package dev.bncheck.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.MomentumConvention;
 import java.util.HashSet;
 import java.util.List;
@@ -32,6 +33,12 @@ class ChecksTest {
               f.movingVariance[5] = 0.999;
             })),
         silent("BN001", "healthy", LayerFixture::healthy),
+        fires("BN002", "a FusedBatchNormV3 with is_training=true on the serving path", () -> LayerFixture.healthy()
+            .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3", "bn_1/FusedBatchNormV3"),
+                "FusedBatchNormV3", List.of("bn_1/FusedBatchNormV3"))), Severity.ERROR),
+        silent("BN002", "inference-mode nodes only", () -> LayerFixture.healthy()
+            .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3"), "FusedBatchNormV3", List.of()))),
+        silent("BN002", "a layer from a dump", LayerFixture::healthy),
         fires("BN003", "moving mean one standard deviation off", () -> LayerFixture.healthy()
             .set(f -> f.movingMean[2] += f.dataStd[2]), Severity.ERROR),
         fires("BN003", "moving mean 0.3 standard deviations off", () -> LayerFixture.healthy()

@@ -32,6 +32,7 @@ final class LayerFixture {
   int batches = 4;
   int batchSize = 64;
   boolean nanInData;
+  dev.bncheck.model.GraphFacts graph;
 
   static double[] filled(double v) {
     double[] a = new double[CHANNELS];
@@ -74,7 +75,7 @@ final class LayerFixture {
   BnLayer layer() {
     return new BnLayer("bn", "layers[0]", 1, epsilon,
         momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum), convention,
-        OptionalLong.empty(), gamma, true, beta, true, movingMean, movingVariance);
+        OptionalLong.empty(), gamma, true, beta, true, movingMean, movingVariance, Optional.ofNullable(graph));
   }
 
   Optional<LayerCalibration> calibration() {

@@ -80,7 +80,7 @@ final class LayerAssembler {
             Optional.of(facts)));
         nodesPerLayer.add(c.copies());
       } catch (Unresolvable e) {
-        unresolved.add(new UnresolvedLayer(name, first.describe(), e.getMessage(), !trainingNodes.isEmpty()));
+        unresolved.add(new UnresolvedLayer(name, first.describe(), first.op(), e.getMessage(), !trainingNodes.isEmpty()));
       }
     }
     return new Layers(layers, unresolved, nodesPerLayer);

@@ -1,0 +1,59 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.model.GraphFacts;
+import dev.bncheck.model.UnresolvedLayer;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * BN002: the graph the serving signature runs normalizes with the batch's own statistics
+ * ({@code is_training=true}, or moments of its own input), so every output depends on the rest
+ * of the batch and, at batch size 1, collapses to beta.
+ */
+public final class TrainingModeInGraph implements Check {
+
+  static final String FIX_TENSORFLOW =
+      "export the inference graph in inference mode: TF1: build the serving graph with"
+          + " is_training=False (tf.layers.batch_normalization(training=False), slim/contrib"
+          + " is_training=False), or tf.keras.backend.set_learning_phase(0) before building it; Keras:"
+          + " do not call the layers with training=True in the serving function (model(x, training=False))."
+          + " Re-export; recalibrating statistics cannot fix this.";
+
+  @Override
+  public String code() {
+    return "BN002";
+  }
+
+  @Override
+  public String title() {
+    return "training-mode BN in the inference graph";
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return false;
+  }
+
+  @Override
+  public Optional<Finding> check(LayerContext context) {
+    Optional<GraphFacts> graph = context.layer().graph();
+    if (graph.isEmpty() || !graph.get().trainingMode()) {
+      return Optional.empty();
+    }
+    List<String> nodes = graph.get().trainingModeNodes();
+    return Optional.of(finding(context.index(), context.layer().name(), nodes, graph.get().op()));
+  }
+
+  /** The finding for a training-mode node whose parameters could not be read. */
+  static Finding forUnresolved(int index, UnresolvedLayer layer) {
+    return finding(index, layer.name(), List.of(layer.node()), layer.op());
+  }
+
+  private static Finding finding(int index, String layer, List<String> nodes, String op) {
+    String message = "the serving graph normalizes with batch statistics (" + op + " in training mode at "
+        + nodes.get(0) + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "")
+        + "): outputs depend on the other samples of the batch and collapse to beta at batch size 1";
+    return new Finding("BN002", Severity.ERROR, index, layer, message,
+        List.of(new Evidence("training_mode_nodes", nodes), new Evidence("op", op)), FIX_TENSORFLOW);
+  }
+}
