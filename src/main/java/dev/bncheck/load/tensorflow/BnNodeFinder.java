@@ -128,7 +128,34 @@ final class BnNodeFinder {
       return Optional.empty();
     }
     return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, gamma, beta, mean, variance,
-        epsilon, training, -1));
+        epsilon, training, broadcastAxis(context, add, epsilonSide == 1 ? 0 : 1)));
+  }
+
+  /**
+   * The channel axis of the decomposed pattern: the statistics broadcast along the last axis
+   * unless they were reshaped first, as tf.layers does for channels-first data ({@code [1, C, 1, 1]}).
+   */
+  private int broadcastAxis(CallContext context, NodeDef add, int varianceInput) {
+    GraphScope scope = context.scope();
+    NodeDef node = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(add).get(varianceInput)).node());
+    while (node != null && (node.getOp().equals("Identity") || node.getOp().equals("ReadVariableOp"))) {
+      node = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node());
+    }
+    if (node == null || !node.getOp().equals("Reshape")) {
+      return -1;
+    }
+    Origin shape = tracer.traceInput(context, node, 1);
+    if (!(shape instanceof Origin.Constant c)) {
+      return -1;
+    }
+    double[] dims = constants.values(c.node());
+    int axis = -1;
+    for (int i = 0; i < dims.length; i++) {
+      if (dims[i] != 1) {
+        axis = axis == -1 ? i : -2;
+      }
+    }
+    return axis < 0 || axis == dims.length - 1 ? -1 : axis;
   }
 
   /** The rank of a one-value constant, or -1 when the origin is not one. */
