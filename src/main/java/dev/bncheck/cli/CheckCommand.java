@@ -4,13 +4,17 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
+import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,35 +26,76 @@ import picocli.CommandLine.Parameters;
         + " their divergence from the data's statistics, and every static check.")
 final class CheckCommand extends ReportCommand {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL",
+      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
   Path model;
 
-  @Option(names = "--inputs", paramLabel = "FILE",
-      description = "Calibration data: a bncheck dump whose layers (matched by name) carry \"inputs\"."
-          + " When given, activations embedded in MODEL are not used.")
-  Path inputs;
+  @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
+      description = "Calibration data. For a TensorFlow model: the signature's inputs as .npy, .npz or a JSON"
+          + " tensor; NAME=FILE per input when there are several (repeatable). For a dump: a dump whose"
+          + " layers (matched by name) carry \"inputs\"; activations embedded in MODEL are then not used.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
+      description = "TensorFlow models: samples run at once (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--max-samples", paramLabel = "N",
+      description = "TensorFlow models: use at most N calibration samples (default: all).")
+  Long maxSamples;
 
   @Override
   List<Path> inputFiles() {
-    return Arrays.asList(model, inputs);
+    List<Path> files = new ArrayList<>(List.of(model));
+    files.addAll(dataFiles());
+    return files;
+  }
+
+  /** The files named by --inputs, without their NAME= part. */
+  private List<Path> dataFiles() {
+    List<Path> files = new ArrayList<>();
+    for (String spec : inputs) {
+      int eq = spec.indexOf('=');
+      files.add(eq > 0 && !Files.exists(Path.of(spec)) ? Path.of(spec.substring(eq + 1)) : Path.of(spec));
+    }
+    return files;
   }
 
   @Override
   Report run(Analyzer analyzer) {
     CalibrationAccumulator accumulator = new CalibrationAccumulator();
+    ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;
     String data;
-    String dataHash = null;
-    if (inputs == null) {
-      loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), accumulator);
+    if (loader.runsModel()) {
+      LoadOptions options = loadOptions();
+      loaded = loader.load(model, options, inputs.isEmpty() ? CalibrationSink.NONE : accumulator);
+      data = inputs.isEmpty() ? "none (give --inputs to analyse data)" : String.join(" ", inputs);
+    } else if (inputs.isEmpty()) {
+      loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
       data = "embedded in model";
     } else {
-      loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
-      Loaders.forCalibration(inputs).load(inputs, loaded, accumulator);
-      data = inputs.toString();
-      dataHash = Sha256.of(inputs);
+      if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "a dump takes one --inputs FILE (a dump with \"inputs\"), not " + String.join(" ", inputs));
+      }
+      Path file = dataFiles().get(0);
+      loaded = loader.load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
+      Loaders.forCalibration(file).load(file, loaded, accumulator);
+      data = file.toString();
     }
+    String dataHash = inputs.isEmpty() ? null : Sha256.ofAll(dataFiles());
     RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn);
     return analyzer.analyze(loaded, accumulator::layer, Analyzer.DataAvailability.REQUESTED, run);
+  }
+
+  private LoadOptions loadOptions() {
+    LoadOptions base = modelOptions.toLoadOptions();
+    try {
+      return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
+          maxSamples == null ? Long.MAX_VALUE : maxSamples);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 }

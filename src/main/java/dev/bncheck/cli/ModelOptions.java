@@ -15,6 +15,7 @@ public final class ModelOptions {
   String signature;
 
   LoadOptions toLoadOptions() {
-    return new LoadOptions(tagSet, signature);
+    return new LoadOptions(tagSet, signature, java.util.List.of(), LoadOptions.DEFAULTS.batchSize(),
+        LoadOptions.DEFAULTS.maxSamples());
   }
 }

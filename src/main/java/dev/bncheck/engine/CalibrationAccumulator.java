@@ -1,5 +1,6 @@
 package dev.bncheck.engine;
 
+import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -30,13 +31,34 @@ public final class CalibrationAccumulator implements CalibrationSink {
   /** The calibration of the layer at {@code layerIndex}, if any batch reached it. */
   public Optional<LayerCalibration> layer(int layerIndex) {
     Builder b = layers.get(layerIndex);
-    return b == null ? Optional.empty() : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape));
+    return b == null
+        ? Optional.empty()
+        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.ofNullable(b.selfCheck)));
+  }
+
+  @Override
+  public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
+      boolean trainingMode) {
+    double[] mine = trainingMode
+        ? BatchNormOutputs.trainingMode(layer, input, channelAxis)
+        : BatchNormOutputs.inferenceMode(layer, input, channelAxis);
+    double max = 0;
+    double sumSq = 0;
+    for (int i = 0; i < mine.length; i++) {
+      double theirs = output.get(i);
+      max = Math.max(max, Math.abs(mine[i] - theirs));
+      sumSq += theirs * theirs;
+    }
+    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, mine.length)), mine.length);
+    Builder b = layers.get(layerIndex);
+    b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
   }
 
   private static final class Builder {
     final int[] firstShape;
     final List<ChannelMoments> batches = new ArrayList<>();
     ChannelMoments population;
+    SelfCheck selfCheck;
 
     Builder(int[] firstShape) {
       this.firstShape = firstShape.clone();

@@ -1,6 +1,7 @@
 package dev.bncheck.engine;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What the calibration data of one layer reduces to: the moments of every batch (training mode
@@ -9,8 +10,14 @@ import java.util.List;
  * @param batches the moments of each batch, in the order they arrived
  * @param population the moments of all batches merged
  * @param firstShape the shape of the first batch, for the report
+ * @param selfCheck the comparison with the framework's own output, when the loader ran the model
  */
-public record LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape) {
+public record LayerCalibration(
+    List<ChannelMoments> batches, ChannelMoments population, int[] firstShape, Optional<SelfCheck> selfCheck) {
+
+  public LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape) {
+    this(batches, population, firstShape, Optional.empty());
+  }
 
   public LayerCalibration {
     batches = List.copyOf(batches);

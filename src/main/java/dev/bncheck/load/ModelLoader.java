@@ -23,6 +23,14 @@ public interface ModelLoader {
    */
   BnModel load(Path input, LoadOptions options, CalibrationSink sink);
 
+  /**
+   * Whether bncheck runs this kind of model on calibration data for its inputs
+   * ({@link LoadOptions#inputs()}), rather than reading activations stored with it.
+   */
+  default boolean runsModel() {
+    return false;
+  }
+
   /** Loads the model with the default options. */
   default BnModel load(Path input, CalibrationSink sink) {
     return load(input, LoadOptions.DEFAULTS, sink);

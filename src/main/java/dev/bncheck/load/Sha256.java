@@ -44,6 +44,22 @@ public final class Sha256 {
     }
   }
 
+  /** One file's hash, or for several the hash of their hashes in the given order. */
+  public static String ofAll(List<Path> inputs) {
+    if (inputs.size() == 1) {
+      return of(inputs.get(0));
+    }
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Path input : inputs) {
+        digest.update(of(input).getBytes(StandardCharsets.US_ASCII));
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+    }
+  }
+
   private static void update(MessageDigest digest, Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buffer = new byte[1 << 16];

@@ -28,4 +28,13 @@ public interface CalibrationSink {
    * @param channelAxis the channel axis, already resolved against the batch's rank
    */
   void accept(int layerIndex, Tensor batch, int channelAxis);
+
+  /**
+   * The framework's own output of the layer's node on a batch whose input was just accepted,
+   * so that bncheck's reimplementation can be checked against it.
+   *
+   * @param trainingMode whether the node normalizes with the batch's statistics
+   */
+  default void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
+      boolean trainingMode) {}
 }

@@ -136,6 +136,6 @@ class CommandLineTest {
     CliRun help = CliRun.of("--help");
     assertThat(help.exitCode()).isZero();
     assertThat(help.out()).contains("inspect", "check", "Exit codes:", "3  unreadable or invalid input");
-    assertThat(CliRun.of("check", "--help").out()).contains("--inputs=FILE", "--mean-shift-warn=X", "--fail-on=LEVEL");
+    assertThat(CliRun.of("check", "--help").out()).contains("--inputs=[NAME=]FILE", "--mean-shift-warn=X", "--fail-on=LEVEL", "--tag-set=TAGS", "--batch-size=N");
   }
 }

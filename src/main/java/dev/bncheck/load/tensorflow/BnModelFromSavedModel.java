@@ -21,6 +21,11 @@ public final class BnModelFromSavedModel implements ModelLoader {
   }
 
   @Override
+  public boolean runsModel() {
+    return true;
+  }
+
+  @Override
   public boolean accepts(Path input) {
     return Files.isDirectory(input)
         ? Files.isRegularFile(input.resolve("saved_model.pb"))

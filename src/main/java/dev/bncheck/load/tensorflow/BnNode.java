@@ -8,6 +8,7 @@ package dev.bncheck.load.tensorflow;
  * @param context where the node runs
  * @param node the node's name (the FusedBatchNorm node, or the pattern's Rsqrt)
  * @param input where the normalized tensor comes from, as written in the node's inputs
+ * @param output the layer's output tensor, in the same notation
  * @param gamma null when the layer has no scale
  * @param beta null when the layer has no offset
  * @param training whether the node normalizes with the batch's own statistics
@@ -18,6 +19,7 @@ record BnNode(
     String node,
     String op,
     String input,
+    String output,
     Origin gamma,
     Origin beta,
     Origin mean,

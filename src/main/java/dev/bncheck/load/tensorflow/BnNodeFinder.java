@@ -51,7 +51,8 @@ final class BnNodeFinder {
     double epsilon = attrs.containsKey("epsilon") ? attrs.get("epsilon").getF() : DEFAULT_EPSILON;
     boolean training = attrs.containsKey("is_training") ? attrs.get("is_training").getB() : DEFAULT_IS_TRAINING;
     String format = attrs.containsKey("data_format") ? attrs.get("data_format").getS().toStringUtf8() : DEFAULT_DATA_FORMAT;
-    return new BnNode(context, node.getName(), node.getOp(), OriginTracer.dataInputs(node).get(0),
+    String output = context.scope().isFunction() ? node.getName() + ":y:0" : node.getName() + ":0";
+    return new BnNode(context, node.getName(), node.getOp(), OriginTracer.dataInputs(node).get(0), output,
         tracer.traceInput(context, node, 1), tracer.traceInput(context, node, 2),
         tracer.traceInput(context, node, 3), tracer.traceInput(context, node, 4),
         epsilon, training, format.startsWith("NC") ? 1 : -1);
@@ -100,6 +101,7 @@ final class BnNodeFinder {
       }
     }
     String input = null;
+    NodeDef inputTimesScale = null;
     Origin mean = null;
     NodeDef meanTimesScale = null;
     for (NodeDef mul : consumers(scope, scaled.getName(), "Mul")) {
@@ -111,6 +113,7 @@ final class BnNodeFinder {
         meanTimesScale = mul;
       } else {
         input = OriginTracer.dataInputs(mul).get(other);
+        inputTimesScale = mul;
       }
     }
     if (input == null || mean == null) {
@@ -122,12 +125,18 @@ final class BnNodeFinder {
         beta = tracer.traceInput(context, sub, 0);
       }
     }
+    List<NodeDef> sums = new ArrayList<>(consumers(scope, inputTimesScale.getName(), "Add"));
+    sums.addAll(consumers(scope, inputTimesScale.getName(), "AddV2"));
+    if (sums.isEmpty()) {
+      return Optional.empty();
+    }
+    String output = sums.get(0).getName() + (scope.isFunction() ? ":z:0" : ":0");
     boolean training = !isParameter(mean) || !isParameter(variance);
     if (training && !reducesOverBatch(mean)) {
       // Moments over the feature axes only: layer or instance normalization, not BN.
       return Optional.empty();
     }
-    return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, gamma, beta, mean, variance,
+    return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, output, gamma, beta, mean, variance,
         epsilon, training, broadcastAxis(context, add, epsilonSide == 1 ? 0 : 1)));
   }
 

@@ -79,6 +79,11 @@ final class GraphScope {
     return function.getRetMap().get(outputs.get(outputIndex).getName());
   }
 
+  /** The function's output arguments; empty for the top-level graph. */
+  List<OpDef.ArgDef> outputArgs() {
+    return function == null ? List.of() : function.getSignature().getOutputArgList();
+  }
+
   /** Every tensor the function returns, and the nodes it must run (control outputs). */
   List<String> returnedTensorsAndControlOutputs() {
     if (function == null) {

@@ -1,0 +1,129 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * Runs calibration batches through a model and streams, for every layer, the tensor that
+ * reaches it and TensorFlow's own output of its node. One batch of activations is in memory at
+ * a time.
+ */
+final class CalibrationRun {
+
+  /** What to fetch for one layer. */
+  record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode) {}
+
+  /** One model input: where to feed it, its data, and whether the graph wants float64. */
+  record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
+
+  private CalibrationRun() {}
+
+  static void run(Session session, List<Feed> feeds, List<Capture> captures, int batchSize, long maxSamples,
+      CalibrationSink sink, String dataLabel) {
+    long samples = Math.min(maxSamples, feeds.get(0).data().shape()[0]);
+    for (long start = 0; start < samples; start += batchSize) {
+      int count = (int) Math.min(batchSize, samples - start);
+      List<org.tensorflow.Tensor> fed = new ArrayList<>();
+      try {
+        Session.Runner runner = session.runner();
+        for (Feed feed : feeds) {
+          org.tensorflow.Tensor t = slice(feed.data(), (int) start, count, feed.float64());
+          fed.add(t);
+          for (String name : feed.graphTensors()) {
+            runner.feed(name, t);
+          }
+        }
+        for (Capture c : captures) {
+          runner.fetch(c.input());
+          runner.fetch(c.output());
+        }
+        try (Result result = runner.run()) {
+          for (int i = 0; i < captures.size(); i++) {
+            Capture c = captures.get(i);
+            Tensor input = toTensor(result.get(2 * i));
+            Tensor output = toTensor(result.get(2 * i + 1));
+            int axis = c.layer().resolveChannelAxis(input.shape().length);
+            if (axis < 0 || input.shape()[axis] != c.layer().channels()) {
+              throw new IllegalStateException("layer " + c.layer().name() + ": captured input "
+                  + Arrays.toString(input.shape()) + " does not have " + c.layer().channels()
+                  + " channels on axis " + c.layer().channelAxis());
+            }
+            sink.accept(c.layerIndex(), input, axis);
+            sink.frameworkOutput(c.layerIndex(), c.layer(), input, output, axis, c.trainingMode());
+          }
+        }
+      } catch (org.tensorflow.exceptions.TensorFlowException e) {
+        throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
+            "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
+      } finally {
+        fed.forEach(org.tensorflow.Tensor::close);
+      }
+    }
+  }
+
+  /** Rows {@code [start, start + count)} of the data, as the tensor type the graph takes. */
+  private static org.tensorflow.Tensor slice(Tensor data, int start, int count, boolean float64) {
+    int[] shape = data.shape();
+    long[] dims = new long[shape.length];
+    for (int i = 0; i < shape.length; i++) {
+      dims[i] = shape[i];
+    }
+    dims[0] = count;
+    int row = 1;
+    for (int i = 1; i < shape.length; i++) {
+      row *= shape[i];
+    }
+    int from = start * row;
+    int to = from + count * row;
+    if (float64) {
+      double[] values = new double[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = data.get(i);
+      }
+      return TFloat64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    float[] values = data instanceof Tensor.Float32 f
+        ? Arrays.copyOfRange(f.data(), from, to)
+        : toFloats(data, from, to);
+    return TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+  }
+
+  private static float[] toFloats(Tensor data, int from, int to) {
+    float[] out = new float[to - from];
+    for (int i = from; i < to; i++) {
+      out[i - from] = (float) data.get(i);
+    }
+    return out;
+  }
+
+  private static Tensor toTensor(org.tensorflow.Tensor t) {
+    long[] dims = t.shape().asArray();
+    int[] shape = new int[dims.length];
+    for (int i = 0; i < dims.length; i++) {
+      shape[i] = (int) dims[i];
+    }
+    int n = (int) t.size();
+    if (t instanceof TFloat64 d) {
+      double[] values = new double[n];
+      d.asRawTensor().data().asDoubles().read(values);
+      return new Tensor.Float64(shape, values);
+    }
+    if (!(t instanceof TFloat32 f)) {
+      throw new IllegalStateException("captured a " + t.dataType() + " tensor; BN layers work on floats");
+    }
+    float[] values = new float[n];
+    f.asRawTensor().data().asFloats().read(values);
+    return new Tensor.Float32(shape, values);
+  }
+}
