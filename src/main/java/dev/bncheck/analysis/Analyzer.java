@@ -54,7 +54,8 @@ public final class Analyzer {
           VectorSummary.of(layer.movingMean()),
           VectorSummary.of(layer.movingVariance()),
           calibration.map(c -> new CalibrationSummary(
-              c.batches().size(), c.valuesPerChannel(), c.firstShape(), c.population().totalNonFinite())),
+              c.batches().size(), c.valuesPerChannel(), c.firstShape(), c.population().totalNonFinite(),
+              c.selfCheck())),
           metrics,
           outcomes,
           layerFindings.stream().map(Finding::severity).max(Comparator.naturalOrder())));

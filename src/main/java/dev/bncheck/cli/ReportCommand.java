@@ -4,6 +4,7 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.model.Numbers;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
@@ -46,6 +47,16 @@ abstract class ReportCommand implements Callable<Integer> {
     requireOutputIsNotAnInput();
     Report report = run(new Analyzer(Checks.ALL, thresholds));
     write(report);
+    for (var layer : report.layers()) {
+      var check = layer.calibration().flatMap(c -> c.selfCheck());
+      if (check.isPresent() && !check.get().passed()) {
+        spec.commandLine().getErr().println("bncheck: internal error: layer " + layer.layer().name()
+            + ": bncheck's " + (check.get().trainingMode() ? "training" : "inference") + "-mode output differs from"
+            + " TensorFlow's by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
+            + Numbers.brief(check.get().relativeDifference()) + "), beyond float32 round-off; please report it");
+        return ExitCodes.INTERNAL_ERROR;
+      }
+    }
     return report.failed() ? ExitCodes.FINDINGS : ExitCodes.PASS;
   }
 

@@ -145,6 +145,17 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeFieldName("first_batch_shape");
       g.writeArray(c.firstBatchShape(), 0, c.firstBatchShape().length);
       g.writeNumberField("non_finite_values", c.nonFiniteValues());
+      if (c.selfCheck().isPresent()) {
+        var check = c.selfCheck().get();
+        g.writeObjectFieldStart("self_check");
+        g.writeStringField("mode", check.trainingMode() ? "training" : "inference");
+        number(g, "max_abs_difference", check.maxAbsDifference());
+        number(g, "relative_difference", check.relativeDifference());
+        g.writeBooleanField("passed", check.passed());
+        g.writeEndObject();
+      } else {
+        g.writeNullField("self_check");
+      }
       g.writeEndObject();
     } else {
       g.writeNullField("calibration");

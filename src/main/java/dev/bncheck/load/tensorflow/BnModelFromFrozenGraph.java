@@ -9,7 +9,18 @@ import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Loads the BN layers of a frozen GraphDef ({@code .pb}), whose parameters are constants: read
@@ -22,6 +33,11 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
   @Override
   public String description() {
     return "a frozen TensorFlow graph (.pb)";
+  }
+
+  @Override
+  public boolean runsModel() {
+    return true;
   }
 
   @Override
@@ -46,7 +62,32 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     TfGraph graph = new TfGraph(graphDef);
     LayerAssembler.Layers layers = GraphBnLayers.find(graph, graph.reachableFromSinks()).assemble(VariableReader.NONE);
+    if (!options.inputs().isEmpty() && sink.wantsActivations()) {
+      Map<String, Tensor> data = ModelInputs.read(options.inputs());
+      if (!layers.layers().isEmpty()) {
+        try (Graph g = new Graph(); Session session = new Session(g)) {
+          g.importGraphDef(graphDef);
+          new ModelRunner(graph, g, session).run(layers, placeholders(graphDef), data, options, sink);
+        }
+      }
+    }
     return new BnModel(input.toString(), "TensorFlow frozen graph", "tensorflow", null, layers.layers(),
         layers.unresolved());
+  }
+
+  /** A frozen graph has no signature: its inputs are its placeholders, by node name. */
+  private static List<ModelRunner.Input> placeholders(GraphDef graphDef) {
+    List<ModelRunner.Input> inputs = new ArrayList<>();
+    for (NodeDef node : graphDef.getNodeList()) {
+      if (node.getOp().equals("Placeholder")) {
+        var dtype = node.getAttrMap().get("dtype");
+        var shape = node.getAttrMap().get("shape");
+        inputs.add(new ModelRunner.Input(node.getName(), node.getName() + ":0",
+            dtype == null ? DataType.DT_INVALID : dtype.getType(),
+            shape == null ? TensorShapeProto.newBuilder().setUnknownRank(true).build() : shape.getShape()));
+      }
+    }
+    inputs.sort(Comparator.comparing(ModelRunner.Input::key));
+    return inputs;
   }
 }

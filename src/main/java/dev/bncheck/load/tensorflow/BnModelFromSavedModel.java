@@ -6,6 +6,10 @@ import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Tensor;
 import org.tensorflow.SavedModelBundle;
 
 /**
@@ -43,10 +47,25 @@ public final class BnModelFromSavedModel implements ModelLoader {
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags())) {
         layers = found.assemble(new SessionVariableReader(bundle));
+        if (!options.inputs().isEmpty() && sink.wantsActivations()) {
+          Map<String, Tensor> data = ModelInputs.read(options.inputs());
+          new ModelRunner(graph, bundle.graph(), bundle.session()).run(layers, signatureInputs(file), data, options, sink);
+        }
       }
+    }
+    if (found.nodes().isEmpty() && !options.inputs().isEmpty()) {
+      ModelInputs.read(options.inputs());
     }
     String format = "TensorFlow SavedModel (tags " + String.join(",", file.tags()) + ", signature "
         + file.signatureKey() + ")";
     return new BnModel(input.toString(), format, "tensorflow", null, layers.layers(), layers.unresolved());
+  }
+
+  private static List<ModelRunner.Input> signatureInputs(SavedModelFile file) {
+    return file.signature().getInputsMap().entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(e -> new ModelRunner.Input(e.getKey(), e.getValue().getName(), e.getValue().getDtype(),
+            e.getValue().getTensorShape()))
+        .toList();
   }
 }

@@ -1,0 +1,185 @@
+package dev.bncheck.load.array;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.dump.TensorFile;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads the data to feed a model's inputs from the files the user names: NumPy .npy and .npz
+ * files and JSON TENSOR files (docs/dump-format.md).
+ *
+ * <p>Each spec is {@code FILE} or {@code NAME=FILE}. A bare .npy or JSON file is the model's single
+ * input, under the key {@link #SINGLE_INPUT}; a bare .npz gives one input per array, named after
+ * the array. {@code NAME=FILE} gives that file to the named input; an .npz so given must hold
+ * exactly one array. A spec that names an existing file is a bare {@code FILE} even if it contains
+ * {@code =}. The kind of file is recognised by its extension and, failing that, by its first bytes.
+ */
+public final class ModelInputs {
+
+  /** The key of the input given by a bare .npy or JSON file: the model's single input. */
+  public static final String SINGLE_INPUT = "";
+
+  private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
+  private static final byte[] EMPTY_ZIP_MAGIC = {'P', 'K', 5, 6};
+
+  private enum Kind {
+    NPY,
+    NPZ,
+    JSON
+  }
+
+  private record Spec(String name, String file) {
+    boolean named() {
+      return name != null;
+    }
+  }
+
+  private ModelInputs() {}
+
+  /**
+   * Reads every spec.
+   *
+   * @return the tensors by input name, in the order given (archives in archive order);
+   *     {@link #SINGLE_INPUT} for a bare .npy or JSON file; unmodifiable
+   * @throws InvalidInputException when a file is missing or unreadable, of an unknown kind, invalid,
+   *     or when two specs give the same input, a bare .npy or JSON file is given beside other
+   *     inputs, or an .npz given as {@code NAME=FILE} does not hold exactly one array
+   */
+  public static Map<String, Tensor> read(List<String> specs) {
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    Map<String, String> givenBy = new LinkedHashMap<>();
+    for (String text : specs) {
+      Spec spec = parse(text);
+      Path path = Path.of(spec.file());
+      switch (kind(path, spec.file())) {
+        case NPY -> put(inputs, givenBy, spec, spec.named() ? spec.name() : SINGLE_INPUT, NpyReader.read(path));
+        case JSON -> put(inputs, givenBy, spec, spec.named() ? spec.name() : SINGLE_INPUT, TensorFile.read(path));
+        case NPZ -> {
+          if (spec.named()) {
+            requireOneArray(spec, NpzReader.arrayNames(path));
+            put(inputs, givenBy, spec, spec.name(), NpzReader.read(path).values().iterator().next());
+          } else {
+            Map<String, Tensor> arrays = NpzReader.read(path);
+            if (arrays.isEmpty()) {
+              throw new InvalidInputException(spec.file(), "", "holds no arrays");
+            }
+            arrays.forEach((name, tensor) -> put(inputs, givenBy, spec, name, tensor));
+          }
+        }
+      }
+    }
+    if (inputs.containsKey(SINGLE_INPUT) && inputs.size() > 1) {
+      String file = givenBy.get(SINGLE_INPUT);
+      throw new InvalidInputException(
+          file,
+          "",
+          "a file given without NAME= is the model's single input, but other inputs are given too;"
+              + " write NAME=" + file);
+    }
+    return Collections.unmodifiableMap(inputs);
+  }
+
+  private static Spec parse(String text) {
+    int eq = text.indexOf('=');
+    if (eq < 0 || exists(text)) {
+      if (text.isEmpty()) {
+        throw new InvalidInputException("''", "", "an input spec must be FILE or NAME=FILE");
+      }
+      return new Spec(null, text);
+    }
+    String name = text.substring(0, eq);
+    String file = text.substring(eq + 1);
+    if (name.isEmpty()) {
+      throw new InvalidInputException(text, "", "no input name before '='; write NAME=FILE");
+    }
+    if (file.isEmpty()) {
+      throw new InvalidInputException(text, "", "no file after '='; write NAME=FILE");
+    }
+    return new Spec(name, file);
+  }
+
+  private static boolean exists(String file) {
+    try {
+      return Files.exists(Path.of(file));
+    } catch (InvalidPathException e) {
+      return false;
+    }
+  }
+
+  private static Kind kind(Path path, String file) {
+    if (!Files.exists(path)) {
+      throw new InvalidInputException(file, "", "no such file or directory");
+    }
+    if (Files.isDirectory(path)) {
+      throw new InvalidInputException(file, "", "is a directory; expected a .npy, .npz or JSON tensor file");
+    }
+    if (!Files.isReadable(path)) {
+      throw new InvalidInputException(file, "", "not readable");
+    }
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".npy")) {
+      return Kind.NPY;
+    }
+    if (name.endsWith(".npz")) {
+      return Kind.NPZ;
+    }
+    if (TensorFile.looksLikeJson(path)) {
+      return Kind.JSON;
+    }
+    byte[] start = new byte[NpyHeader.MAGIC.length];
+    int n;
+    try (InputStream in = Files.newInputStream(path)) {
+      n = in.readNBytes(start, 0, start.length);
+    } catch (IOException e) {
+      throw new InvalidInputException(file, "", "cannot read: " + e.getMessage(), e);
+    }
+    if (n == start.length && Arrays.equals(start, NpyHeader.MAGIC)) {
+      return Kind.NPY;
+    }
+    if (n >= 4) {
+      byte[] four = Arrays.copyOf(start, 4);
+      if (Arrays.equals(four, ZIP_MAGIC) || Arrays.equals(four, EMPTY_ZIP_MAGIC)) {
+        return Kind.NPZ;
+      }
+    }
+    throw new InvalidInputException(
+        file, "", "not a .npy, .npz or JSON tensor file (neither by its extension nor by its content)");
+  }
+
+  private static void requireOneArray(Spec spec, List<String> names) {
+    if (names.size() != 1) {
+      String listed = names.isEmpty()
+          ? "no arrays"
+          : names.size() + " arrays (" + String.join(", ", names.subList(0, Math.min(5, names.size())))
+              + (names.size() > 5 ? ", ..." : "") + ")";
+      throw new InvalidInputException(
+          spec.file(),
+          "",
+          "holds " + listed + ", but " + spec.name() + "=" + spec.file()
+              + " needs exactly one; give the .npz without NAME= to use its arrays by their names");
+    }
+  }
+
+  private static void put(
+      Map<String, Tensor> inputs, Map<String, String> givenBy, Spec spec, String name, Tensor tensor) {
+    String earlier = givenBy.putIfAbsent(name, spec.file());
+    if (earlier != null) {
+      String problem = name.equals(SINGLE_INPUT)
+          ? "a second file without NAME= (" + earlier + " is already the single input); name each input with NAME=FILE"
+          : "input '" + name + "' is given twice (also by " + earlier + ")";
+      throw new InvalidInputException(spec.file(), "", problem);
+    }
+    inputs.put(name, tensor);
+  }
+}

@@ -1,0 +1,181 @@
+package dev.bncheck.load.array;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The element types bncheck reads from .npy files. float64 stays float64; every other type is
+ * widened or converted to float32, the precision activations are kept in (calibration images
+ * are often uint8).
+ */
+enum NpyDtype {
+  FLOAT16('f', 2),
+  FLOAT32('f', 4),
+  FLOAT64('f', 8),
+  BOOL('b', 1),
+  INT8('i', 1),
+  UINT8('u', 1),
+  INT16('i', 2),
+  UINT16('u', 2),
+  INT32('i', 4),
+  UINT32('u', 4),
+  INT64('i', 8),
+  UINT64('u', 8);
+
+  private static final String SUPPORTED = "bncheck reads float, integer and bool arrays";
+
+  private final char kind;
+  final int itemSize;
+
+  NpyDtype(char kind, int itemSize) {
+    this.kind = kind;
+    this.itemSize = itemSize;
+  }
+
+  /** An element type and the byte order of its values. */
+  record Typed(NpyDtype dtype, ByteOrder order) {}
+
+  /** Why a descr is refused, as the text after "header: ". */
+  static final class Unsupported extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unsupported(String problem) {
+      super(problem);
+    }
+  }
+
+  /** Parses a numpy type string such as {@code <f4} or {@code |u1}. */
+  static Typed parse(String descr) throws Unsupported {
+    String shown = "unsupported dtype '" + PythonLiteral.abbreviate(descr) + "'";
+    char order = descr.isEmpty() ? ' ' : descr.charAt(0);
+    boolean hasOrder = order == '<' || order == '>' || order == '|' || order == '=';
+    String body = hasOrder ? descr.substring(1) : descr;
+    if (body.isEmpty()) {
+      throw new Unsupported(shown);
+    }
+    char kind = body.charAt(0);
+    String why = switch (kind) {
+      case 'c' -> "complex numbers";
+      case 'O' -> "Python objects, stored pickled";
+      case 'U', 'S', 'a' -> "strings";
+      case 'V' -> "raw bytes or records";
+      case 'M', 'm' -> "dates or time spans";
+      default -> null;
+    };
+    if (why != null) {
+      throw new Unsupported(shown + " (" + why + "); " + SUPPORTED);
+    }
+    int size = body.length() == 2 && Character.isDigit(body.charAt(1)) ? body.charAt(1) - '0' : -1;
+    for (NpyDtype dtype : values()) {
+      if (dtype.kind == kind && dtype.itemSize == size) {
+        if (dtype.itemSize == 1) {
+          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN);
+        }
+        if (order == '<') {
+          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN);
+        }
+        if (order == '>') {
+          return new Typed(dtype, ByteOrder.BIG_ENDIAN);
+        }
+        // numpy always writes '<' or '>' for multi-byte types; '=' would mean "whatever the
+        // writing machine used", which the file does not record.
+        throw new Unsupported(shown + " (no explicit byte order; expected '<' or '>')");
+      }
+    }
+    throw new Unsupported(shown + "; " + SUPPORTED);
+  }
+
+  /** Moves {@code n} values from the buffer's position into {@code out[offset...]}. */
+  void toFloats(ByteBuffer in, int n, float[] out, int offset) {
+    int end = offset + n;
+    switch (this) {
+      case FLOAT32 -> {
+        in.asFloatBuffer().get(out, offset, n);
+        in.position(in.position() + 4 * n);
+      }
+      case FLOAT16 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = halfToFloat(in.getShort());
+        }
+      }
+      case BOOL -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.get() != 0 ? 1f : 0f;
+        }
+      }
+      case INT8 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.get();
+        }
+      }
+      case UINT8 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.get() & 0xff;
+        }
+      }
+      case INT16 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.getShort();
+        }
+      }
+      case UINT16 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.getShort() & 0xffff;
+        }
+      }
+      case INT32 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.getInt();
+        }
+      }
+      case UINT32 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.getInt() & 0xffffffffL;
+        }
+      }
+      case INT64 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = in.getLong();
+        }
+      }
+      case UINT64 -> {
+        for (int i = offset; i < end; i++) {
+          out[i] = unsignedToFloat(in.getLong());
+        }
+      }
+      case FLOAT64 -> throw new IllegalStateException("float64 is read as doubles");
+    }
+  }
+
+  /** Moves {@code n} float64 values from the buffer's position into {@code out[offset...]}. */
+  static void toDoubles(ByteBuffer in, int n, double[] out, int offset) {
+    in.asDoubleBuffer().get(out, offset, n);
+    in.position(in.position() + 8 * n);
+  }
+
+  /** IEEE 754 binary16 to binary32, exactly (Java 17 has no Float.float16ToFloat). */
+  static float halfToFloat(short half) {
+    int bits = half & 0xffff;
+    int sign = (bits & 0x8000) << 16;
+    int exponent = (bits >>> 10) & 0x1f;
+    int mantissa = bits & 0x3ff;
+    if (exponent == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+    }
+    if (exponent == 0) {
+      // Zero or subnormal: mantissa × 2^-24, exact in float32.
+      float magnitude = mantissa * 0x1p-24f;
+      return sign == 0 ? magnitude : -magnitude;
+    }
+    return Float.intBitsToFloat(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
+  }
+
+  /** An unsigned 64-bit value rounded to the nearest float. */
+  static float unsignedToFloat(long value) {
+    if (value >= 0) {
+      return value;
+    }
+    // Halve, keeping the lost bit as a sticky bit so that rounding stays correct, then double.
+    return ((float) ((value >>> 1) | (value & 1))) * 2f;
+  }
+}

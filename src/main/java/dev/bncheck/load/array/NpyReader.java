@@ -1,0 +1,170 @@
+package dev.bncheck.load.array;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Reads a NumPy .npy file (format versions 1.0, 2.0 and 3.0) into a {@link Tensor}.
+ *
+ * <p>float64 arrays become {@link Tensor.Float64}; float16, float32, signed and unsigned integers
+ * of 8 to 64 bits and bools (0 or 1) become {@link Tensor.Float32}, in either byte order.
+ * Fortran-ordered arrays are transposed to row-major. A 0-d array becomes a tensor of shape
+ * {@code []} holding one value. Objects, strings, complex numbers and structured dtypes are refused.
+ * The declared shape is checked against {@link Tensor#MAX_ELEMENTS} and the file's length before
+ * anything is allocated.
+ */
+public final class NpyReader {
+
+  /** Data is converted in chunks, so a large file never sits in memory twice. */
+  private static final int CHUNK_BYTES = 1 << 20;
+
+  private NpyReader() {}
+
+  /**
+   * Reads the array of a .npy file.
+   *
+   * @throws InvalidInputException when the file is missing, unreadable, not a .npy file, of an
+   *     unsupported dtype, too large, truncated, or followed by more bytes than its data
+   */
+  public static Tensor read(Path file) {
+    ArraySource source = ArraySource.of(file.toString());
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      return read(channel, channel.size(), source);
+    } catch (NoSuchFileException e) {
+      throw source.error("", "no such file or directory");
+    } catch (AccessDeniedException e) {
+      throw source.error("", "not readable");
+    } catch (IOException e) {
+      throw source.readFailed("", e);
+    }
+  }
+
+  /**
+   * Reads one array from the channel.
+   *
+   * @param size the bytes the channel holds from its position, checked against the header before
+   *     the data is allocated
+   */
+  static Tensor read(ReadableByteChannel in, long size, ArraySource source) throws IOException {
+    NpyHeader header = NpyHeader.read(in, source);
+    long expected = header.dataLength();
+    long available = size - header.length();
+    if (available < expected) {
+      throw truncated(source, expected, available);
+    }
+    if (available > expected) {
+      throw trailingBytes(source, expected, String.valueOf(available - expected));
+    }
+    Tensor tensor = readData(in, header, source);
+    // The size came from a directory (of the file system or a ZIP) that may not match the stream.
+    if (NpyHeader.readFully(in, ByteBuffer.allocate(1)) > 0) {
+      throw trailingBytes(source, expected, "more");
+    }
+    return tensor;
+  }
+
+  private static Tensor readData(ReadableByteChannel in, NpyHeader header, ArraySource source)
+      throws IOException {
+    int count = (int) header.count();
+    NpyDtype dtype = header.dtype();
+    int itemSize = dtype.itemSize;
+    long expected = header.dataLength();
+    ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.max(itemSize, Math.min(CHUNK_BYTES, expected)))
+        .order(header.order());
+    float[] floats = dtype == NpyDtype.FLOAT64 ? null : new float[count];
+    double[] doubles = dtype == NpyDtype.FLOAT64 ? new double[count] : null;
+    long bytesRead = 0;
+    int done = 0;
+    while (done < count) {
+      buffer.limit(buffer.position() + (int) Math.min(buffer.remaining(), expected - bytesRead));
+      int n = in.read(buffer);
+      if (n < 0) {
+        throw truncated(source, expected, bytesRead);
+      }
+      bytesRead += n;
+      buffer.flip();
+      int values = buffer.remaining() / itemSize;
+      if (floats != null) {
+        dtype.toFloats(buffer, values, floats, done);
+      } else {
+        NpyDtype.toDoubles(buffer, values, doubles, done);
+      }
+      done += values;
+      buffer.compact();
+    }
+    int[] shape = header.shape();
+    if (header.fortranOrder() && needsTranspose(shape)) {
+      if (floats != null) {
+        float[] columnMajor = floats;
+        float[] rowMajor = new float[count];
+        fromFortranOrder(shape, (to, from) -> rowMajor[to] = columnMajor[from]);
+        floats = rowMajor;
+      } else {
+        double[] columnMajor = doubles;
+        double[] rowMajor = new double[count];
+        fromFortranOrder(shape, (to, from) -> rowMajor[to] = columnMajor[from]);
+        doubles = rowMajor;
+      }
+    }
+    return floats != null ? new Tensor.Float32(shape, floats) : new Tensor.Float64(shape, doubles);
+  }
+
+  private static InvalidInputException truncated(ArraySource source, long expected, long got) {
+    return source.error("", "truncated: expected " + expected + " bytes of data, got " + got);
+  }
+
+  private static InvalidInputException trailingBytes(ArraySource source, long expected, String extra) {
+    return source.error(
+        "",
+        extra + " bytes after the " + expected + " bytes of data the header declares;"
+            + " bncheck reads one array per .npy file");
+  }
+
+  /** Column-major and row-major orders differ only when two dimensions exceed 1. */
+  private static boolean needsTranspose(int[] shape) {
+    int longDims = 0;
+    for (int d : shape) {
+      if (d > 1) {
+        longDims++;
+      }
+    }
+    return longDims > 1;
+  }
+
+  private interface IndexCopy {
+    void copy(int rowMajorIndex, int columnMajorIndex);
+  }
+
+  /** Visits every element in row-major order with its column-major index. */
+  private static void fromFortranOrder(int[] shape, IndexCopy copy) {
+    int rank = shape.length;
+    int[] stride = new int[rank];
+    int s = 1;
+    for (int k = 0; k < rank; k++) {
+      stride[k] = s;
+      s *= shape[k];
+    }
+    int count = s;
+    int[] at = new int[rank];
+    int from = 0;
+    for (int to = 0; to < count; to++) {
+      copy.copy(to, from);
+      for (int k = rank - 1; k >= 0; k--) {
+        from += stride[k];
+        if (++at[k] < shape[k]) {
+          break;
+        }
+        from -= shape[k] * stride[k];
+        at[k] = 0;
+      }
+    }
+  }
+}

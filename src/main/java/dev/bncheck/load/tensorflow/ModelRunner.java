@@ -1,0 +1,136 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Runs a loaded graph on calibration data and captures what reaches every BN layer: directly
+ * for nodes of the top-level graph, through the {@link FunctionInliner} for nodes inside
+ * functions.
+ */
+final class ModelRunner {
+
+  /** A model input: its key for the user, the graph tensor to feed, its dtype and shape. */
+  record Input(String key, String tensor, DataType dtype, TensorShapeProto shape) {}
+
+  private final TfGraph tfGraph;
+  private final Graph graph;
+  private final Session session;
+
+  ModelRunner(TfGraph tfGraph, Graph graph, Session session) {
+    this.tfGraph = tfGraph;
+    this.graph = graph;
+    this.session = session;
+  }
+
+  void run(LayerAssembler.Layers layers, List<Input> inputs, Map<String, Tensor> data, LoadOptions options,
+      CalibrationSink sink) {
+    Map<Input, Tensor> matched = match(inputs, data);
+    FunctionInliner inliner = new FunctionInliner(tfGraph, TensorFlow.registeredOpList());
+    List<CalibrationRun.Capture> captures = new ArrayList<>();
+    for (int i = 0; i < layers.layers().size(); i++) {
+      List<BnNode> copies = layers.nodesPerLayer().get(i);
+      BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
+      try {
+        String in;
+        String out;
+        if (node.context().caller() == null) {
+          in = topLevelTensor(node.input());
+          out = topLevelTensor(node.output());
+        } else {
+          in = inliner.tensor(node.context(), node.input());
+          out = inliner.tensor(node.context(), node.output());
+        }
+        captures.add(new CalibrationRun.Capture(i, layers.layers().get(i), in, out, node.training()));
+      } catch (FunctionInliner.Unsupported e) {
+        // The layer keeps its static checks; its data checks say it has no calibration data.
+        continue;
+      }
+    }
+    if (captures.isEmpty()) {
+      return;
+    }
+    var flat = inliner.graphDef();
+    if (flat.getNodeCount() > 0) {
+      graph.importGraphDef(flat);
+    }
+    List<CalibrationRun.Feed> feeds = new ArrayList<>();
+    for (var e : matched.entrySet()) {
+      List<String> names = new ArrayList<>(List.of(e.getKey().tensor()));
+      String copy = inliner.feed(e.getKey().tensor());
+      if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
+        names.add(copy);
+      }
+      feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
+    }
+    CalibrationRun.run(session, feeds, captures, options.batchSize(), options.maxSamples(), sink,
+        String.join(" ", options.inputs()));
+  }
+
+  /** Pairs each model input with its data, checking names, dtypes and shapes. */
+  private static Map<Input, Tensor> match(List<Input> inputs, Map<String, Tensor> data) {
+    String given = String.join(", ", new TreeSet<>(data.keySet()));
+    List<String> expected = inputs.stream().map(Input::key).toList();
+    Map<Input, Tensor> out = new LinkedHashMap<>();
+    if (data.size() == 1 && data.containsKey("") && inputs.size() == 1) {
+      out.put(inputs.get(0), data.get(""));
+    } else {
+      for (Input input : inputs) {
+        Tensor t = data.get(input.key());
+        if (t == null) {
+          throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
+              + "; give each as NAME=FILE (or an .npz with arrays of those names); got "
+              + (given.isEmpty() ? "one unnamed array" : given));
+        }
+        out.put(input, t);
+      }
+    }
+    long samples = -1;
+    for (var e : out.entrySet()) {
+      Input input = e.getKey();
+      Tensor t = e.getValue();
+      if (input.dtype() != DataType.DT_FLOAT && input.dtype() != DataType.DT_DOUBLE) {
+        throw new InvalidInputException("--inputs", input.key(),
+            "the model takes " + input.dtype() + "; bncheck can feed float32 and float64 inputs");
+      }
+      int[] shape = t.shape();
+      List<TensorShapeProto.Dim> dims = input.shape().getDimList();
+      boolean fits = input.shape().getUnknownRank() || dims.size() == shape.length;
+      for (int d = 1; fits && d < dims.size(); d++) {
+        fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d];
+      }
+      if (!fits || shape.length == 0) {
+        throw new InvalidInputException("--inputs", input.key(), "data of shape " + Arrays.toString(shape)
+            + " does not fit the model's input of shape " + describe(dims));
+      }
+      if (samples >= 0 && shape[0] != samples) {
+        throw new InvalidInputException("--inputs", input.key(),
+            shape[0] + " samples, but another input has " + samples);
+      }
+      samples = shape[0];
+    }
+    return out;
+  }
+
+  private static String describe(List<TensorShapeProto.Dim> dims) {
+    return dims.stream().map(d -> d.getSize() < 0 ? "?" : String.valueOf(d.getSize())).toList().toString();
+  }
+
+  private static String topLevelTensor(String reference) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+    return ref.node() + ":" + ref.index();
+  }
+}
