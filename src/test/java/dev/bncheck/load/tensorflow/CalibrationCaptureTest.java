@@ -1,0 +1,165 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.analysis.Analyzer;
+import dev.bncheck.analysis.Checks;
+import dev.bncheck.analysis.FailOn;
+import dev.bncheck.analysis.Finding;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.RunInfo;
+import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.engine.SelfCheck;
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.BnModel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Running built models on calibration data: what reaches the BN layer, and the self-check. */
+class CalibrationCaptureTest {
+
+  static final int SAMPLES = 40;
+  static final int BATCH = 16;
+
+  @TempDir Path dir;
+
+  /** The signature's input as a JSON tensor file, [SAMPLES, 6, 6, 3]. */
+  Path inputFile(float[] data, long[] shape) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(data);
+    StringBuilder dims = new StringBuilder();
+    for (long d : shape) {
+      dims.append(dims.length() == 0 ? "" : ",").append(d);
+    }
+    return Files.writeString(dir.resolve("inputs.json"), "{\"dtype\":\"float32\",\"shape\":[" + dims
+        + "],\"base64\":\"" + Base64.getEncoder().encodeToString(bytes.array()) + "\"}");
+  }
+
+  Path defaultInput() throws IOException {
+    return inputFile(TfTestModels.inputBatch(SAMPLES, 5), new long[] {SAMPLES, 6, 6, 3});
+  }
+
+  static LoadOptions options(Path inputs) {
+    return new LoadOptions("serve", "serving_default", List.of(inputs.toString()), BATCH, Long.MAX_VALUE);
+  }
+
+  static BnModel load(TfTestModels.Model model, LoadOptions options, CalibrationAccumulator sink) {
+    return model.format() == TfTestModels.Format.SAVED_MODEL
+        ? new BnModelFromSavedModel().load(model.path(), options, sink)
+        : new BnModelFromFrozenGraph().load(model.path(), options, sink);
+  }
+
+  /** The population mean of the BN input, computed from the reference convolution. */
+  static double[] expectedInputMeans() {
+    double[] conv = TfTestReference.conv(TfTestModels.inputBatch(SAMPLES, 5), SAMPLES, TfTestModels.convKernel());
+    return TfTestReference.batchMean(conv);
+  }
+
+  static void assertCaptured(LayerCalibration calibration, boolean trainingMode) {
+    assertThat(calibration.batches()).hasSize((SAMPLES + BATCH - 1) / BATCH);
+    assertThat(calibration.population().count()[0]).isEqualTo((long) SAMPLES * 6 * 6);
+    double[] expected = expectedInputMeans();
+    for (int c = 0; c < TfTestModels.CHANNELS; c++) {
+      assertThat(calibration.population().mean()[c]).isCloseTo(expected[c], within(1e-5));
+    }
+    SelfCheck check = calibration.selfCheck().orElseThrow();
+    assertThat(check.trainingMode()).isEqualTo(trainingMode);
+    assertThat(check.passed()).isTrue();
+    assertThat(check.values()).isEqualTo((long) SAMPLES * 6 * 6 * TfTestModels.CHANNELS);
+  }
+
+  static Report analyse(BnModel model, CalibrationAccumulator data) {
+    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data::layer,
+        Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "test", null, FailOn.ERROR));
+  }
+
+  @Test
+  void tf1GraphIsCapturedDirectly() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    load(model, options(defaultInput()), data);
+    assertCaptured(data.layer(0).orElseThrow(), false);
+  }
+
+  @Test
+  void layerInsideNestedFunctionsIsCapturedThroughTheInliner() throws IOException {
+    TfTestModels.Model model = TfTestModels.functionSavedModel(dir, TfTestModels.FunctionVariant.NESTED);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    load(model, options(defaultInput()), data);
+    assertCaptured(data.layer(0).orElseThrow(), false);
+  }
+
+  @Test
+  void decomposedPatternIsSelfCheckedAgainstItsFinalAdd() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1DecomposedSavedModel(dir, TfTestModels.DecomposedVariant.TRAINED);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    load(model, options(defaultInput()), data);
+    assertCaptured(data.layer(0).orElseThrow(), false);
+  }
+
+  @Test
+  void trainingModeServingGraphIsSelfCheckedInTrainingModeAndIsBn002() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.IS_TRAINING);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    BnModel loaded = load(model, options(defaultInput()), data);
+    assertCaptured(data.layer(0).orElseThrow(), true);
+    assertThat(analyse(loaded, data).findings()).extracting(Finding::code).contains("BN002");
+  }
+
+  @Test
+  void frozenGraphIsFedThroughItsPlaceholder() throws IOException {
+    TfTestModels.Model model = TfTestModels.frozenGraph(dir, TfTestModels.FrozenVariant.FUSED);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    load(model, options(defaultInput()), data);
+    assertCaptured(data.layer(0).orElseThrow(), false);
+  }
+
+  @Test
+  void neverUpdatedStatisticsAreFoundWithTheDataAndTrainedOnesAreNot() throws IOException {
+    Path inputs = defaultInput();
+    CalibrationAccumulator broken = new CalibrationAccumulator();
+    BnModel neverUpdated = load(TfTestModels.tf1FusedSavedModel(dir.resolve("a"), TfTestModels.FusedVariant.NEVER_UPDATED),
+        options(inputs), broken);
+    assertThat(analyse(neverUpdated, broken).findings()).extracting(Finding::code).containsExactly("BN001", "BN004");
+  }
+
+  @Test
+  void dataOfTheWrongShapeIsAnInputError() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
+    Path wrong = inputFile(new float[SAMPLES * 5 * 5 * 3], new long[] {SAMPLES, 5, 5, 3});
+    assertThatThrownBy(() -> load(model, options(wrong), new CalibrationAccumulator()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("--inputs: input: data of shape [40, 5, 5, 3] does not fit the model's input of shape [?, 6, 6, 3]");
+  }
+
+  @Test
+  void unknownInputNameIsAnInputError() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
+    Path data = defaultInput();
+    LoadOptions named = new LoadOptions("serve", "serving_default", List.of("images=" + data), BATCH, Long.MAX_VALUE);
+    assertThatThrownBy(() -> load(model, named, new CalibrationAccumulator()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("the model's inputs are input; give each as NAME=FILE");
+  }
+
+  @Test
+  void maxSamplesLimitsTheData() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    load(model, new LoadOptions("serve", "serving_default", List.of(defaultInput().toString()), 8, 20), data);
+    assertThat(data.layer(0).orElseThrow().batches()).hasSize(3);
+    assertThat(data.layer(0).orElseThrow().population().count()[0]).isEqualTo(20L * 6 * 6);
+  }
+}
