@@ -79,14 +79,6 @@ public final class ModelInputs {
         }
       }
     }
-    if (inputs.containsKey(SINGLE_INPUT) && inputs.size() > 1) {
-      String file = givenBy.get(SINGLE_INPUT);
-      throw new InvalidInputException(
-          file,
-          "",
-          "a file given without NAME= is the model's single input, but other inputs are given too;"
-              + " write NAME=" + file);
-    }
     return Collections.unmodifiableMap(inputs);
   }
 
@@ -179,6 +171,14 @@ public final class ModelInputs {
           ? "a second file without NAME= (" + earlier + " is already the single input); name each input with NAME=FILE"
           : "input '" + name + "' is given twice (also by " + earlier + ")";
       throw new InvalidInputException(spec.file(), "", problem);
+    }
+    if (name.equals(SINGLE_INPUT) ? !inputs.isEmpty() : inputs.containsKey(SINGLE_INPUT)) {
+      String bare = givenBy.get(SINGLE_INPUT);
+      throw new InvalidInputException(
+          bare,
+          "",
+          "a file without NAME= is the model's single input, but other inputs are given too;"
+              + " write NAME=" + bare);
     }
     inputs.put(name, tensor);
   }

@@ -2,6 +2,7 @@ package dev.bncheck.load.array;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.Tensor;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -80,7 +81,7 @@ public final class NpzReader {
     try {
       return new ZipFile(file.toFile());
     } catch (IOException | RuntimeException e) {
-      throw source.error("", "not a valid .npz file (ZIP archive): " + e.getMessage());
+      throw source.error("", "not a valid .npz file (ZIP archive): " + reason(e));
     }
   }
 
@@ -106,7 +107,7 @@ public final class NpzReader {
       }
     } catch (IllegalArgumentException e) {
       // ZipFile reports a malformed central directory (such as an undecodable name) this way.
-      throw source.error("", "corrupt ZIP archive: " + e.getMessage());
+      throw source.error("", "corrupt ZIP archive: " + reason(e));
     }
     return members;
   }
@@ -138,7 +139,15 @@ public final class NpzReader {
     try (InputStream in = zip.getInputStream(entry)) {
       return NpyReader.read(Channels.newChannel(in), size, member);
     } catch (IOException e) {
-      throw member.error("", "corrupt ZIP archive: " + e.getMessage());
+      throw member.error("", "corrupt ZIP archive: " + reason(e));
     }
+  }
+
+  /** ZipFile's own wording; some of its exceptions (an early end of file) carry none. */
+  private static String reason(Exception e) {
+    if (e.getMessage() != null) {
+      return e.getMessage();
+    }
+    return e instanceof EOFException ? "unexpected end of file" : e.getClass().getSimpleName();
   }
 }

@@ -26,12 +26,12 @@ final class PythonLiteral {
 
   private static final int MAX_DIGITS = 40;
 
-  /** A syntax error at a character offset of the text. */
+  /** A syntax error, with the 1-based position of the character where it was found. */
   static final class SyntaxError extends Exception {
     private static final long serialVersionUID = 1L;
 
     SyntaxError(int at, String problem) {
-      super("malformed dictionary at character " + at + ": " + problem);
+      super("malformed dictionary at character " + (at + 1) + ": " + problem);
     }
   }
 

@@ -1,0 +1,196 @@
+package dev.bncheck.load.array;
+
+import static dev.bncheck.load.array.ArrayFixtures.bytes;
+import static dev.bncheck.load.array.ArrayFixtures.fixture;
+import static dev.bncheck.load.array.ArrayFixtures.zip;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelInputsTest {
+
+  @TempDir Path dir;
+
+  private Path copy(String fixture, String name) throws IOException {
+    return Files.write(dir.resolve(name), bytes(fixture));
+  }
+
+  private static String spec(Path file) {
+    return file.toString();
+  }
+
+  private static float[] floats(Tensor tensor) {
+    return ((Tensor.Float32) tensor).data();
+  }
+
+  @Test
+  void bareNpyFileIsTheSingleInput() {
+    Map<String, Tensor> inputs = ModelInputs.read(List.of(spec(fixture("uint8.npy"))));
+
+    assertThat(inputs).containsOnlyKeys(ModelInputs.SINGLE_INPUT);
+    assertThat(floats(inputs.get(""))).containsExactly(0f, 1f, 255f);
+  }
+
+  @Test
+  void bareJsonTensorFileIsTheSingleInput() {
+    Map<String, Tensor> inputs = ModelInputs.read(List.of(spec(fixture("tensor.json"))));
+
+    assertThat(inputs).containsOnlyKeys("");
+    assertThat(inputs.get("").shape()).containsExactly(2, 2);
+    assertThat(floats(inputs.get(""))).containsExactly(1f, 2f, 3f, 4.5f);
+  }
+
+  @Test
+  void bareNpzFileGivesOneInputPerArrayInArchiveOrder() {
+    Map<String, Tensor> inputs = ModelInputs.read(List.of(spec(fixture("stored.npz"))));
+
+    assertThat(inputs.keySet()).containsExactly("images", "labels");
+    assertThat(inputs.get("images").shape()).containsExactly(2, 4, 4, 3);
+  }
+
+  @Test
+  void namedFilesAreKeptInTheOrderGiven() {
+    Map<String, Tensor> inputs = ModelInputs.read(List.of(
+        "mask=" + fixture("bool.npy"), "image=" + fixture("tensor.json"), "x=" + fixture("single.npz")));
+
+    assertThat(inputs.keySet()).containsExactly("mask", "image", "x");
+    assertThat(floats(inputs.get("mask"))).containsExactly(1f, 0f, 1f);
+    assertThat(floats(inputs.get("x"))).containsExactly(1f, 2f, 3f, 4f);
+  }
+
+  @Test
+  void bareNpzAndNamedFilesCombine() {
+    Map<String, Tensor> inputs = ModelInputs.read(List.of(spec(fixture("stored.npz")), "mask=" + fixture("bool.npy")));
+
+    assertThat(inputs.keySet()).containsExactly("images", "labels", "mask");
+  }
+
+  @Test
+  void namedNpzWithSeveralArraysIsRefused() {
+    Path file = fixture("stored.npz");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of("in=" + file)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": holds 2 arrays (images, labels), but in=" + file
+            + " needs exactly one; give the .npz without NAME= to use its arrays by their names");
+  }
+
+  @Test
+  void sameNameTwiceIsRefused() {
+    Path first = fixture("uint8.npy");
+    Path second = fixture("int8.npy");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of("x=" + first, "x=" + second)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(second + ": input 'x' is given twice (also by " + first + ")");
+  }
+
+  @Test
+  void namedFileRepeatingAnArrayOfABareNpzIsRefused() {
+    Path archive = fixture("stored.npz");
+    Path file = fixture("uint8.npy");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(archive), "labels=" + file)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": input 'labels' is given twice (also by " + archive + ")");
+  }
+
+  @Test
+  void twoBareFilesAreRefused() {
+    Path first = fixture("uint8.npy");
+    Path second = fixture("tensor.json");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(first), spec(second))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(second + ": a second file without NAME= (" + first
+            + " is already the single input); name each input with NAME=FILE");
+  }
+
+  @Test
+  void bareFileBesideNamedInputsIsRefused() {
+    Path bare = fixture("uint8.npy");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(bare), "mask=" + fixture("bool.npy"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(bare + ": a file without NAME= is the model's single input, but other inputs are given too;"
+            + " write NAME=" + bare);
+  }
+
+  @Test
+  void missingFileIsNamed() {
+    Path file = dir.resolve("nope.npy");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of("x=" + file)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": no such file or directory");
+  }
+
+  @Test
+  void filesWithoutAKnownExtensionAreRecognisedByTheirFirstBytes() throws IOException {
+    Path npy = copy("uint8.npy", "images.bin");
+    Path npz = copy("single.npz", "batch.zip");
+    Path json = copy("tensor.json", "tensor.txt");
+
+    Map<String, Tensor> inputs = ModelInputs.read(List.of("a=" + npy, spec(npz), "b=" + json));
+
+    assertThat(inputs.keySet()).containsExactly("a", "x", "b");
+    assertThat(floats(inputs.get("a"))).containsExactly(0f, 1f, 255f);
+  }
+
+  @Test
+  void fileOfAnUnknownKindIsRefused() throws IOException {
+    Path file = Files.writeString(dir.resolve("notes.txt"), "hello");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(file))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": not a .npy, .npz or JSON tensor file (neither by its extension nor by its content)");
+  }
+
+  @Test
+  void existingFileWhoseNameContainsAnEqualsSignIsABareFile() throws IOException {
+    Path file = copy("uint8.npy", "lr=0.1.npy");
+
+    assertThat(ModelInputs.read(List.of(spec(file)))).containsOnlyKeys("");
+  }
+
+  @Test
+  void specWithoutANameBeforeTheEqualsSignIsRefused() {
+    assertThatThrownBy(() -> ModelInputs.read(List.of("=x.npy")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("=x.npy: no input name before '='; write NAME=FILE");
+  }
+
+  @Test
+  void npzWithoutArraysIsRefused() throws IOException {
+    Path file = Files.write(dir.resolve("empty.npz"), zip(false));
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(file))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": holds no arrays");
+  }
+
+  @Test
+  void errorsOfAJsonTensorFileNameTheFile() throws IOException {
+    Path file = Files.writeString(dir.resolve("t.json"),
+        "{\"dtype\": \"float32\", \"shape\": [3], \"data\": [1, 2]}", StandardCharsets.UTF_8);
+    Path trailing = Files.writeString(dir.resolve("u.json"),
+        "{\"dtype\": \"float32\", \"shape\": [1], \"data\": [1]} {}", StandardCharsets.UTF_8);
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(file))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": .data: shape [3] needs 3 values, got 2");
+    assertThatThrownBy(() -> ModelInputs.read(List.of(spec(trailing))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(trailing + ": unexpected content after the tensor");
+  }
+}
