@@ -47,6 +47,24 @@ class SampleVerdictsTest {
         .isEqualTo(findings.isEmpty() ? 0 : 1);
   }
 
+  static Stream<Arguments> kerasSamples() {
+    return Stream.of(
+        Arguments.of("keras-cnn-trained", 0, List.of()),
+        Arguments.of("keras-cnn-untrained", 1, List.of(
+            "BN001 keras_cnn/bn1", "BN004 keras_cnn/bn1", "BN001 keras_cnn/bn2", "BN004 keras_cnn/bn2")));
+  }
+
+  /** Keras 3 SavedModels (decomposed BN inside functions), run on their calibration images. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kerasSamples")
+  void kerasSampleGetsItsExpectedVerdict(String sample, int exitCode, List<String> findings) throws IOException {
+    CliRun run = CliRun.of("check", "samples/" + sample, "--inputs", "samples/keras-cnn-inputs.npy", "--format", "json");
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exitCode()).isEqualTo(exitCode);
+    assertThat(findings(run.out())).containsExactlyElementsOf(findings);
+    assertThat(run.out()).contains("\"passed\": true").doesNotContain("\"passed\": false");
+  }
+
   /** "CODE layer" for each finding of a JSON report, in report order. */
   static List<String> findings(String json) throws IOException {
     List<String> out = new ArrayList<>();
