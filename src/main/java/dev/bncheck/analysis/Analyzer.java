@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.engine.VectorSummary;
@@ -12,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.IntFunction;
 
 /** Runs every check on every layer and assembles the report. */
 public final class Analyzer {
@@ -34,12 +34,12 @@ public final class Analyzer {
   }
 
   public Report analyze(
-      BnModel model, IntFunction<Optional<LayerCalibration>> calibrationOf, DataAvailability data, RunInfo run) {
+      BnModel model, CalibrationData calibrationOf, DataAvailability data, RunInfo run) {
     List<LayerResult> layers = new ArrayList<>();
     List<Finding> findings = new ArrayList<>();
     for (int i = 0; i < model.layers().size(); i++) {
       BnLayer layer = model.layers().get(i);
-      Optional<LayerCalibration> calibration = calibrationOf.apply(i);
+      Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
       LayerContext context = new LayerContext(model, i, layer, calibration, metrics, thresholds);
       List<Finding> layerFindings = new ArrayList<>();
@@ -66,8 +66,12 @@ public final class Analyzer {
         findings.add(TrainingModeInGraph.forUnresolved(model.layers().size() + u, layer));
       }
     }
+    int modelIndex = model.layers().size() + model.unresolved().size();
+    for (var consistency : calibrationOf.batchSizeChecks()) {
+      BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
+    }
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
-    return new Report(run, model, thresholds, layers, findings);
+    return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }
 
   private void runChecks(

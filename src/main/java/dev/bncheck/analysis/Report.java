@@ -1,13 +1,21 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.engine.BatchSizeConsistency;
 import dev.bncheck.model.BnModel;
 import java.util.List;
 
 /** The outcome of one run, which every report format writes in its own way. */
-public record Report(RunInfo run, BnModel model, Thresholds thresholds, List<LayerResult> layers, List<Finding> findings) {
+public record Report(
+    RunInfo run,
+    BnModel model,
+    Thresholds thresholds,
+    List<LayerResult> layers,
+    List<BatchSizeConsistency> batchSizeChecks,
+    List<Finding> findings) {
 
   public Report {
     layers = List.copyOf(layers);
+    batchSizeChecks = List.copyOf(batchSizeChecks);
     findings = List.copyOf(findings);
   }
 

@@ -86,7 +86,7 @@ final class CheckCommand extends ReportCommand {
     }
     String dataHash = inputs.isEmpty() ? null : Sha256.ofAll(dataFiles());
     RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn);
-    return analyzer.analyze(loaded, accumulator::layer, Analyzer.DataAvailability.REQUESTED, run);
+    return analyzer.analyze(loaded, accumulator, Analyzer.DataAvailability.REQUESTED, run);
   }
 
   private LoadOptions loadOptions() {

@@ -3,13 +3,13 @@ package dev.bncheck.cli;
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
+import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +32,6 @@ final class InspectCommand extends ReportCommand {
   Report run(Analyzer analyzer) {
     BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
     RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn);
-    return analyzer.analyze(loaded, i -> Optional.empty(), Analyzer.DataAvailability.NOT_REQUESTED, run);
+    return analyzer.analyze(loaded, CalibrationData.NONE, Analyzer.DataAvailability.NOT_REQUESTED, run);
   }
 }

@@ -13,9 +13,10 @@ import java.util.TreeMap;
  * Reduces calibration batches to moments as they arrive, so memory holds one batch at a time
  * plus a few numbers per channel and batch.
  */
-public final class CalibrationAccumulator implements CalibrationSink {
+public final class CalibrationAccumulator implements CalibrationSink, CalibrationData {
 
   private final Map<Integer, Builder> layers = new TreeMap<>();
+  private final List<BatchSizeConsistency> batchSizeChecks = new ArrayList<>();
 
   @Override
   public boolean wantsActivations() {
@@ -28,7 +29,20 @@ public final class CalibrationAccumulator implements CalibrationSink {
     layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
   }
 
+  @Override
+  public void batchSizeConsistency(String output, int batchSize, int samplesCompared, double maxAbsDifference,
+      double outputRms, int worstSample) {
+    batchSizeChecks.add(new BatchSizeConsistency(output, batchSize, samplesCompared, maxAbsDifference, outputRms,
+        worstSample));
+  }
+
+  @Override
+  public List<BatchSizeConsistency> batchSizeChecks() {
+    return List.copyOf(batchSizeChecks);
+  }
+
   /** The calibration of the layer at {@code layerIndex}, if any batch reached it. */
+  @Override
   public Optional<LayerCalibration> layer(int layerIndex) {
     Builder b = layers.get(layerIndex);
     return b == null

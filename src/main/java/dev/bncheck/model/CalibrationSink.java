@@ -37,4 +37,12 @@ public interface CalibrationSink {
    */
   default void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
       boolean trainingMode) {}
+
+  /**
+   * One model output, compared between samples run in a batch and the same samples run alone.
+   *
+   * @param worstSample the position in the batch of the sample that differs most
+   */
+  default void batchSizeConsistency(String output, int batchSize, int samplesCompared, double maxAbsDifference,
+      double outputRms, int worstSample) {}
 }

@@ -73,6 +73,18 @@ public final class JsonReportWriter implements ReportWriter {
         g.writeEndObject();
       }
       g.writeEndArray();
+      g.writeArrayFieldStart("batch_size_checks");
+      for (var c : report.batchSizeChecks()) {
+        g.writeStartObject();
+        g.writeStringField("output", c.output());
+        g.writeNumberField("batch_size", c.batchSize());
+        g.writeNumberField("samples_compared", c.samplesCompared());
+        number(g, "max_abs_difference", c.maxAbsDifference());
+        number(g, "relative_difference", c.relativeDifference());
+        g.writeBooleanField("consistent", c.consistent());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
       g.writeArrayFieldStart("findings");
       for (Finding f : report.findings()) {
         writeFinding(g, f);

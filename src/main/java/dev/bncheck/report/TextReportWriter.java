@@ -42,6 +42,7 @@ public final class TextReportWriter implements ReportWriter {
     header(report, s);
     layerTable(report, s);
     unresolved(report, s);
+    batchSizeChecks(report, s);
     findings(report, s);
     skipped(report, s);
     thresholds(report.thresholds(), s);
@@ -121,6 +122,18 @@ public final class TextReportWriter implements ReportWriter {
         + " MODE RMS: |y_train - y_inference| / |y_train - beta|\n");
     }
     s.append('\n');
+  }
+
+  private static void batchSizeChecks(Report report, StringBuilder s) {
+    for (var c : report.batchSizeChecks()) {
+      s.append("Output ").append(c.output()).append(": ").append(c.samplesCompared())
+          .append(" samples run alone vs in a batch of ").append(c.batchSize()).append(" differ by at most ")
+          .append(Numbers.brief(c.maxAbsDifference())).append(" (").append(c.consistent() ? "consistent" : "BN005")
+          .append(")\n");
+    }
+    if (!report.batchSizeChecks().isEmpty()) {
+      s.append('\n');
+    }
   }
 
   private static void unresolved(Report report, StringBuilder s) {

@@ -19,7 +19,7 @@ final class ReportFixtures {
   static Report report(String sample) {
     CalibrationAccumulator data = new CalibrationAccumulator();
     BnModel model = new BnModelFromDump().load(Path.of(sample), data);
-    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data::layer,
+    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
         Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
   }
 }

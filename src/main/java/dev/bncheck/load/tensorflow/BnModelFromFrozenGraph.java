@@ -67,7 +67,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
       if (!layers.layers().isEmpty()) {
         try (Graph g = new Graph(); Session session = new Session(g)) {
           g.importGraphDef(graphDef);
-          new ModelRunner(graph, g, session).run(layers, placeholders(graphDef), data, options, sink);
+          new ModelRunner(graph, g, session).run(layers, placeholders(graphDef), List.of(), data, options, sink);
         }
       }
     }

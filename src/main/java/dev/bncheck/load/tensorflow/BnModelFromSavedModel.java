@@ -11,6 +11,7 @@ import java.util.Map;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.model.Tensor;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.proto.TensorInfo;
 
 /**
  * Loads the BN layers of a TensorFlow SavedModel, TF1 graph or TF2/Keras: finds them in what
@@ -49,7 +50,9 @@ public final class BnModelFromSavedModel implements ModelLoader {
         layers = found.assemble(new SessionVariableReader(bundle));
         if (!options.inputs().isEmpty() && sink.wantsActivations()) {
           Map<String, Tensor> data = ModelInputs.read(options.inputs());
-          new ModelRunner(graph, bundle.graph(), bundle.session()).run(layers, signatureInputs(file), data, options, sink);
+          new ModelRunner(graph, bundle.graph(), bundle.session())
+              .run(layers, tensors(file.signature().getInputsMap()), tensors(file.signature().getOutputsMap()), data,
+                  options, sink);
         }
       }
     }
@@ -61,8 +64,8 @@ public final class BnModelFromSavedModel implements ModelLoader {
     return new BnModel(input.toString(), format, "tensorflow", null, layers.layers(), layers.unresolved());
   }
 
-  private static List<ModelRunner.Input> signatureInputs(SavedModelFile file) {
-    return file.signature().getInputsMap().entrySet().stream()
+  private static List<ModelRunner.Input> tensors(Map<String, TensorInfo> signatureTensors) {
+    return signatureTensors.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())
         .map(e -> new ModelRunner.Input(e.getKey(), e.getValue().getName(), e.getValue().getDtype(),
             e.getValue().getTensorShape()))

@@ -72,6 +72,75 @@ final class CalibrationRun {
     }
   }
 
+  /** Samples also run alone: enough to show batch dependence, few enough to stay cheap. */
+  static final int SINGLE_SAMPLES = 8;
+
+  /**
+   * Runs the first batch, then its first samples one at a time, and reports per output how much
+   * a sample's result changes with the batch around it.
+   */
+  static void batchSizeConsistency(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs, int batchSize,
+      CalibrationSink sink, String dataLabel) {
+    int count = (int) Math.min(batchSize, feeds.get(0).data().shape()[0]);
+    if (count < 2 || outputs.isEmpty()) {
+      return;
+    }
+    List<Tensor> batched = runOutputs(session, feeds, outputs, 0, count, dataLabel);
+    int singles = Math.min(count, SINGLE_SAMPLES);
+    double[] max = new double[outputs.size()];
+    int[] worst = new int[outputs.size()];
+    for (int sample = 0; sample < singles; sample++) {
+      List<Tensor> alone = runOutputs(session, feeds, outputs, sample, 1, dataLabel);
+      for (int o = 0; o < outputs.size(); o++) {
+        int row = alone.get(o).size();
+        for (int i = 0; i < row; i++) {
+          double d = Math.abs(alone.get(o).get(i) - batched.get(o).get(sample * row + i));
+          if (d > max[o] || Double.isNaN(d)) {
+            max[o] = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+            worst[o] = sample;
+          }
+        }
+      }
+    }
+    for (int o = 0; o < outputs.size(); o++) {
+      Tensor t = batched.get(o);
+      double sumSq = 0;
+      for (int i = 0; i < t.size(); i++) {
+        sumSq += t.get(i) * t.get(i);
+      }
+      sink.batchSizeConsistency(outputs.get(o).key(), count, singles, max[o], Math.sqrt(sumSq / Math.max(1, t.size())),
+          worst[o]);
+    }
+  }
+
+  private static List<Tensor> runOutputs(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,
+      int count, String dataLabel) {
+    List<org.tensorflow.Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (Feed feed : feeds) {
+        org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
+        fed.add(t);
+        runner.feed(feed.graphTensors().get(0), t);
+      }
+      for (ModelRunner.Input output : outputs) {
+        runner.fetch(output.tensor());
+      }
+      List<Tensor> out = new ArrayList<>();
+      try (Result result = runner.run()) {
+        for (int i = 0; i < outputs.size(); i++) {
+          out.add(toTensor(result.get(i)));
+        }
+      }
+      return out;
+    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+      throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
+          "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
+    } finally {
+      fed.forEach(org.tensorflow.Tensor::close);
+    }
+  }
+
   /** Rows {@code [start, start + count)} of the data, as the tensor type the graph takes. */
   private static org.tensorflow.Tensor slice(Tensor data, int start, int count, boolean float64) {
     int[] shape = data.shape();

@@ -36,8 +36,12 @@ final class ModelRunner {
     this.session = session;
   }
 
-  void run(LayerAssembler.Layers layers, List<Input> inputs, Map<String, Tensor> data, LoadOptions options,
-      CalibrationSink sink) {
+  /**
+   * Runs the model on the data: captures every layer's input and output, and compares the
+   * float outputs between a batch and its samples run alone.
+   */
+  void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, Tensor> data,
+      LoadOptions options, CalibrationSink sink) {
     Map<Input, Tensor> matched = match(inputs, data);
     FunctionInliner inliner = new FunctionInliner(tfGraph, TensorFlow.registeredOpList());
     List<CalibrationRun.Capture> captures = new ArrayList<>();
@@ -60,9 +64,6 @@ final class ModelRunner {
         continue;
       }
     }
-    if (captures.isEmpty()) {
-      return;
-    }
     var flat = inliner.graphDef();
     if (flat.getNodeCount() > 0) {
       graph.importGraphDef(flat);
@@ -76,8 +77,13 @@ final class ModelRunner {
       }
       feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
     }
-    CalibrationRun.run(session, feeds, captures, options.batchSize(), options.maxSamples(), sink,
-        String.join(" ", options.inputs()));
+    String label = String.join(" ", options.inputs());
+    if (!captures.isEmpty()) {
+      CalibrationRun.run(session, feeds, captures, options.batchSize(), options.maxSamples(), sink, label);
+    }
+    List<Input> floatOutputs = outputs.stream()
+        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
+    CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
   }
 
   /** Pairs each model input with its data, checking names, dtypes and shapes. */

@@ -81,7 +81,7 @@ class CalibrationCaptureTest {
   }
 
   static Report analyse(BnModel model, CalibrationAccumulator data) {
-    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data::layer,
+    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
         Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "test", null, FailOn.ERROR));
   }
 
@@ -116,6 +116,30 @@ class CalibrationCaptureTest {
     BnModel loaded = load(model, options(defaultInput()), data);
     assertCaptured(data.layer(0).orElseThrow(), true);
     assertThat(analyse(loaded, data).findings()).extracting(Finding::code).contains("BN002");
+  }
+
+  @Test
+  void inferenceGraphGivesEachSampleTheSameOutputAloneAsInABatch() throws IOException {
+    TfTestModels.Model model = TfTestModels.functionSavedModel(dir, TfTestModels.FunctionVariant.STATEFUL);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    BnModel loaded = load(model, options(defaultInput()), data);
+    assertThat(data.batchSizeChecks()).hasSize(1);
+    assertThat(data.batchSizeChecks().get(0).batchSize()).isEqualTo(BATCH);
+    assertThat(data.batchSizeChecks().get(0).samplesCompared()).isEqualTo(8);
+    assertThat(data.batchSizeChecks().get(0).consistent()).isTrue();
+    assertThat(analyse(loaded, data).findings()).extracting(Finding::code).doesNotContain("BN005");
+  }
+
+  @Test
+  void trainingModeGraphDependsOnTheBatchAndIsBn005() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.IS_TRAINING);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    BnModel loaded = load(model, options(defaultInput()), data);
+    assertThat(data.batchSizeChecks().get(0).consistent()).isFalse();
+    Report report = analyse(loaded, data);
+    Finding batchDependence = report.findings().stream().filter(f -> f.code().equals("BN005")).findFirst().orElseThrow();
+    assertThat(batchDependence.layer()).isEqualTo("signature output " + TfTestModels.OUTPUT);
+    assertThat(report.findings()).extracting(Finding::code).contains("BN002");
   }
 
   @Test

@@ -1,0 +1,38 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.engine.BatchSizeConsistency;
+import dev.bncheck.model.Numbers;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * BN005: the serving signature gives a sample a different output when it runs alone than when
+ * it runs in a batch. A model-level check: it looks at the model's outputs, not at one layer.
+ */
+public final class BatchSizeDependence {
+
+  static final String CODE = "BN005";
+
+  private BatchSizeDependence() {}
+
+  static Optional<Finding> finding(int index, BatchSizeConsistency c) {
+    if (c.consistent()) {
+      return Optional.empty();
+    }
+    String message = String.format(Locale.ROOT,
+        "output %s of sample %d differs by %s (%s%% of the output's RMS) between a batch of %d and batch size 1:"
+            + " the serving graph's results depend on the other samples in the batch",
+        c.output(), c.worstSample(), Numbers.brief(c.maxAbsDifference()), Numbers.brief(100 * c.relativeDifference()),
+        c.batchSize());
+    String fix = "a graph in inference mode computes each sample alone; look for BN002 (training-mode BN) in"
+        + " this report, or other batch-level ops (batch statistics, cross-sample pooling) on the serving path,"
+        + " and re-export the model in inference mode.";
+    return Optional.of(new Finding(CODE, Severity.ERROR, index, "signature output " + c.output(), message,
+        List.of(new Evidence("output", c.output()), new Evidence("batch_size", c.batchSize()),
+            new Evidence("samples_compared", c.samplesCompared()), new Evidence("worst_sample", c.worstSample()),
+            new Evidence("max_abs_difference", c.maxAbsDifference()),
+            new Evidence("relative_difference", c.relativeDifference())),
+        fix));
+  }
+}

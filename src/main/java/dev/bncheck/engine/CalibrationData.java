@@ -1,0 +1,19 @@
+package dev.bncheck.engine;
+
+import java.util.List;
+import java.util.Optional;
+
+/** What a run learned from calibration data: per layer, and about the model as a whole. */
+@FunctionalInterface
+public interface CalibrationData {
+
+  /** No data at all. */
+  CalibrationData NONE = layerIndex -> Optional.empty();
+
+  Optional<LayerCalibration> layer(int layerIndex);
+
+  /** Batch-size-1 comparisons of the model's outputs, when bncheck ran the model. */
+  default List<BatchSizeConsistency> batchSizeChecks() {
+    return List.of();
+  }
+}
