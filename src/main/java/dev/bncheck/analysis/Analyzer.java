@@ -22,7 +22,12 @@ public final class Analyzer {
     /** {@code inspect}: static checks only. */
     NOT_REQUESTED,
     /** {@code check}: data checks run where a layer has calibration data. */
-    REQUESTED
+    REQUESTED,
+    /**
+     * {@code check --synthetic}: random data exercises the graph, but statistics measured on it
+     * say little about the real data, so data-driven findings are information only.
+     */
+    SYNTHETIC
   }
 
   private final List<Check> checks;
@@ -74,6 +79,11 @@ public final class Analyzer {
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }
 
+  private static Finding indicative(Finding f) {
+    return new Finding(f.code(), Severity.INFO, f.layerIndex(), f.layer(),
+        f.message() + " (on synthetic data: indicative only; run with real data to confirm)", f.evidence(), f.fix());
+  }
+
   private void runChecks(
       LayerContext context, DataAvailability data, List<Finding> findings, List<CheckOutcome> outcomes) {
     List<Check> withData = new ArrayList<>();
@@ -85,8 +95,9 @@ public final class Analyzer {
       }
       withData.add(check);
       check.check(context).ifPresent(f -> {
-        candidates.add(f);
-        fired.add(f.code());
+        Finding finding = data == DataAvailability.SYNTHETIC && check.needsCalibration() ? indicative(f) : f;
+        candidates.add(finding);
+        fired.add(finding.code());
       });
     }
     for (Check check : checks) {

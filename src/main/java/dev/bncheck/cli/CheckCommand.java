@@ -36,6 +36,11 @@ final class CheckCommand extends ReportCommand {
           + " layers (matched by name) carry \"inputs\"; activations embedded in MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
 
+  @Option(names = "--synthetic", paramLabel = "N",
+      description = "TensorFlow models without data at hand: feed N random samples. Data-driven findings are then"
+          + " indicative only, and the report says so.")
+  int synthetic;
+
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
       description = "TensorFlow models: samples run at once (default: ${DEFAULT-VALUE}).")
   int batchSize;
@@ -67,10 +72,17 @@ final class CheckCommand extends ReportCommand {
     ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;
     String data;
+    if (synthetic != 0 && !inputs.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
+    }
     if (loader.runsModel()) {
       LoadOptions options = loadOptions();
-      loaded = loader.load(model, options, inputs.isEmpty() ? CalibrationSink.NONE : accumulator);
-      data = inputs.isEmpty() ? "none (give --inputs to analyse data)" : String.join(" ", inputs);
+      loaded = loader.load(model, options, options.runsOnData() ? accumulator : CalibrationSink.NONE);
+      data = !inputs.isEmpty() ? String.join(" ", inputs)
+          : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
+          : "none (give --inputs to analyse data)";
+    } else if (synthetic != 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
       data = "embedded in model";
@@ -86,14 +98,15 @@ final class CheckCommand extends ReportCommand {
     }
     String dataHash = inputs.isEmpty() ? null : Sha256.ofAll(dataFiles());
     RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn);
-    return analyzer.analyze(loaded, accumulator, Analyzer.DataAvailability.REQUESTED, run);
+    return analyzer.analyze(loaded, accumulator,
+        synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
   }
 
   private LoadOptions loadOptions() {
     LoadOptions base = modelOptions.toLoadOptions();
     try {
       return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
-          maxSamples == null ? Long.MAX_VALUE : maxSamples);
+          maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

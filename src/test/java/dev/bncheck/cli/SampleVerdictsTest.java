@@ -65,6 +65,18 @@ class SampleVerdictsTest {
     assertThat(run.out()).contains("\"passed\": true").doesNotContain("\"passed\": false");
   }
 
+  @org.junit.jupiter.api.Test
+  void syntheticDataTurnsDataDrivenFindingsIntoInformation() throws IOException {
+    CliRun run = CliRun.of("check", "samples/keras-cnn-untrained", "--synthetic", "40", "--format", "json");
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.out()).contains("\"source\": \"synthetic: 40 random samples (data-driven findings are indicative only)\"");
+    assertThat(findings(run.out())).contains("BN001 keras_cnn/bn1", "BN001 keras_cnn/bn2");
+    assertThat(run.out()).contains("(on synthetic data: indicative only; run with real data to confirm)");
+    CliRun trained = CliRun.of("check", "samples/keras-cnn-trained", "--synthetic", "40");
+    assertThat(trained.exitCode()).isZero();
+    assertThat(CliRun.of("check", "samples/healthy.json", "--synthetic", "4").exitCode()).isEqualTo(2);
+  }
+
   /** "CODE layer" for each finding of a JSON report, in report order. */
   static List<String> findings(String json) throws IOException {
     List<String> out = new ArrayList<>();

@@ -62,12 +62,15 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     TfGraph graph = new TfGraph(graphDef);
     LayerAssembler.Layers layers = GraphBnLayers.find(graph, graph.reachableFromSinks()).assemble(VariableReader.NONE);
-    if (!options.inputs().isEmpty() && sink.wantsActivations()) {
-      Map<String, Tensor> data = ModelInputs.read(options.inputs());
+    if (options.runsOnData() && sink.wantsActivations()) {
+      List<ModelRunner.Input> inputs = placeholders(graphDef);
+      Map<String, Tensor> data = options.inputs().isEmpty()
+          ? SyntheticInputs.make(inputs, options.syntheticSamples())
+          : ModelInputs.read(options.inputs());
       if (!layers.layers().isEmpty()) {
         try (Graph g = new Graph(); Session session = new Session(g)) {
           g.importGraphDef(graphDef);
-          new ModelRunner(graph, g, session).run(layers, placeholders(graphDef), List.of(), data, options, sink);
+          new ModelRunner(graph, g, session).run(layers, inputs, List.of(), data, options, sink);
         }
       }
     }

@@ -32,9 +32,8 @@ public final class BnModelFromSavedModel implements ModelLoader {
 
   @Override
   public boolean accepts(Path input) {
-    return Files.isDirectory(input)
-        ? Files.isRegularFile(input.resolve("saved_model.pb"))
-        : input.getFileName().toString().equals("saved_model.pb");
+    // Any directory is taken for a SavedModel, so that one without saved_model.pb gets that error.
+    return Files.isDirectory(input) || input.getFileName().toString().equals("saved_model.pb");
   }
 
   @Override
@@ -48,10 +47,13 @@ public final class BnModelFromSavedModel implements ModelLoader {
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags())) {
         layers = found.assemble(new SessionVariableReader(bundle));
-        if (!options.inputs().isEmpty() && sink.wantsActivations()) {
-          Map<String, Tensor> data = ModelInputs.read(options.inputs());
+        if (options.runsOnData() && sink.wantsActivations()) {
+          List<ModelRunner.Input> inputs = tensors(file.signature().getInputsMap());
+          Map<String, Tensor> data = options.inputs().isEmpty()
+              ? SyntheticInputs.make(inputs, options.syntheticSamples())
+              : ModelInputs.read(options.inputs());
           new ModelRunner(graph, bundle.graph(), bundle.session())
-              .run(layers, tensors(file.signature().getInputsMap()), tensors(file.signature().getOutputsMap()), data,
+              .run(layers, inputs, tensors(file.signature().getOutputsMap()), data,
                   options, sink);
         }
       }
