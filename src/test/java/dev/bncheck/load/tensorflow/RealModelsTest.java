@@ -98,6 +98,22 @@ class RealModelsTest {
   }
 
   @Test
+  void trainedDscnnRunsOnDataWithBatchSizeOneOutputsEqualToBatchedOnesAndAPassingSelfCheck() {
+    Path model = fixture("keras-trained-dscnn/aww_pretrained_model_v01");
+    dev.bncheck.engine.CalibrationAccumulator data = new dev.bncheck.engine.CalibrationAccumulator();
+    new BnModelFromSavedModel().load(model,
+        new dev.bncheck.load.LoadOptions("serve", "serving_default", List.of(), 16, 1000, 32), data);
+    for (int i = 0; i < 9; i++) {
+      var calibration = data.layer(i).orElseThrow();
+      assertThat(calibration.population().count()[0]).as("layer %d", i).isPositive();
+      assertThat(calibration.selfCheck().orElseThrow().passed()).as("layer %d", i).isTrue();
+    }
+    assertThat(data.batchSizeChecks()).hasSize(1);
+    assertThat(data.batchSizeChecks().get(0).output()).isEqualTo("dense");
+    assertThat(data.batchSizeChecks().get(0).consistent()).isTrue();
+  }
+
+  @Test
   void frozenDscnnHasNineHealthyLayersNamedByTheirScope() {
     BnModel model = new BnModelFromFrozenGraph().load(fixture("tf-frozen-dscnn/DS_CNN_M/DS_CNN_M.pb"),
         CalibrationSink.NONE);
