@@ -71,6 +71,12 @@ public record BnLayer(
     }
   }
 
+  /** This layer with a momentum learned from elsewhere (e.g. Keras metadata). */
+  public BnLayer withMomentum(double value, MomentumConvention convention) {
+    return new BnLayer(name, origin, channelAxis, epsilon, OptionalDouble.of(value), convention, numBatchesTracked,
+        gamma, hasGamma, beta, hasBeta, movingMean, movingVariance, graph);
+  }
+
   public int channels() {
     return movingMean.length;
   }

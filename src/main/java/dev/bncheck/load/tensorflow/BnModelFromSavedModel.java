@@ -2,7 +2,9 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelLoader;
+import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
+import dev.bncheck.model.MomentumConvention;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +65,20 @@ public final class BnModelFromSavedModel implements ModelLoader {
     }
     String format = "TensorFlow SavedModel (tags " + String.join(",", file.tags()) + ", signature "
         + file.signatureKey() + ")";
-    return new BnModel(input.toString(), format, "tensorflow", null, layers.layers(), layers.unresolved());
+    return new BnModel(input.toString(), format, "tensorflow", null, withKerasMomentum(layers.layers(), file),
+        layers.unresolved());
+  }
+
+  /** Keras 2 SavedModels record each layer's momentum in their metadata; the graph does not. */
+  private static List<BnLayer> withKerasMomentum(List<BnLayer> layers, SavedModelFile file) {
+    Map<String, KerasMetadata.BnConfig> configs = KerasMetadata.read(file.directory());
+    return layers.stream().map(layer -> {
+      String last = layer.name().substring(layer.name().lastIndexOf('/') + 1);
+      KerasMetadata.BnConfig config = configs.containsKey(layer.name()) ? configs.get(layer.name()) : configs.get(last);
+      return config == null || config.momentum().isEmpty()
+          ? layer
+          : layer.withMomentum(config.momentum().getAsDouble(), MomentumConvention.KERAS);
+    }).toList();
   }
 
   private static List<ModelRunner.Input> tensors(Map<String, TensorInfo> signatureTensors) {

@@ -62,6 +62,8 @@ class RealModelsTest {
       assertThat(layer.beta()).containsOnly(0.0);
       assertThat(layer.epsilon()).isCloseTo(1e-3, within(1e-9));
       assertThat(layer.channelAxis()).isEqualTo(-1);
+      assertThat(layer.momentum()).hasValue(0.99);
+      assertThat(layer.momentumConvention()).isEqualTo(dev.bncheck.model.MomentumConvention.KERAS);
       assertThat(layer.graph().orElseThrow().nodes()).hasSize(1);
       assertThat(layer.graph().orElseThrow().trainingMode()).isFalse();
     }
@@ -90,6 +92,7 @@ class RealModelsTest {
     for (int i = 0; i < 9; i++) {
       BnLayer layer = model.layers().get(i);
       assertThat(layer.channels()).isEqualTo(64);
+      assertThat(layer.momentum()).as("momentum from the object graph's Keras metadata").hasValue(0.99);
       assertThat(sum(layer.movingMean())).as(layer.name()).isCloseTo(DSCNN_SUMS[i][0], within(1e-5));
       assertThat(sum(layer.movingVariance())).as(layer.name()).isCloseTo(DSCNN_SUMS[i][1], within(1e-5));
       assertThat(layer.graph().orElseThrow().trainingMode()).isFalse();
@@ -111,6 +114,14 @@ class RealModelsTest {
     assertThat(data.batchSizeChecks()).hasSize(1);
     assertThat(data.batchSizeChecks().get(0).output()).isEqualTo("dense");
     assertThat(data.batchSizeChecks().get(0).consistent()).isTrue();
+  }
+
+  @Test
+  void keras3ExportCarriesNoMomentum() {
+    BnModel model = new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-trained"), CalibrationSink.NONE);
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactly("keras_cnn/bn1", "keras_cnn/bn2");
+    assertThat(model.layers()).allMatch(l -> l.momentum().isEmpty());
+    assertThat(model.layers()).allMatch(l -> l.graph().orElseThrow().op().equals("Rsqrt pattern"));
   }
 
   @Test
