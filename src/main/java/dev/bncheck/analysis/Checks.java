@@ -13,6 +13,7 @@ public final class Checks {
           new TrainInferenceDisagreement(),
           new DeadChannels(),
           new InvalidStatistics(),
+          new UnsharedVariables(),
           new ConventionMismatch(),
           new NonFiniteCalibrationData());
 

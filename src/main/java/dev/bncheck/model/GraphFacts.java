@@ -1,6 +1,7 @@
 package dev.bncheck.model;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * How a BN layer appears in the graph the chosen signature runs.
@@ -9,8 +10,15 @@ import java.util.List;
  *     copies), with the functions they run in
  * @param op the op or pattern, e.g. {@code FusedBatchNormV3} or {@code Rsqrt pattern}
  * @param trainingModeNodes the nodes among them that normalize with the batch's own statistics
+ * @param unsharedTraining a training-mode node of the same layer, in a branch the run does not
+ *     take, that reads a different set of variables
  */
-public record GraphFacts(List<String> nodes, String op, List<String> trainingModeNodes) {
+public record GraphFacts(List<String> nodes, String op, List<String> trainingModeNodes,
+    Optional<UnsharedTraining> unsharedTraining) {
+
+  public GraphFacts(List<String> nodes, String op, List<String> trainingModeNodes) {
+    this(nodes, op, trainingModeNodes, Optional.empty());
+  }
 
   public GraphFacts {
     nodes = List.copyOf(nodes);
@@ -20,4 +28,16 @@ public record GraphFacts(List<String> nodes, String op, List<String> trainingMod
   public boolean trainingMode() {
     return !trainingModeNodes.isEmpty();
   }
+
+  /**
+   * The training branch's own set of BN variables, where the serving branch reads another.
+   *
+   * @param node the training-mode node
+   * @param servingVariables the variables the serving node reads
+   * @param trainingVariables the variables the training node reads (and training updates)
+   * @param trainingMovingMean the training set's moving mean, or empty when it could not be read
+   * @param trainingMovingVariance the training set's moving variance, or empty
+   */
+  public record UnsharedTraining(String node, List<String> servingVariables, List<String> trainingVariables,
+      double[] trainingMovingMean, double[] trainingMovingVariance) {}
 }

@@ -74,6 +74,13 @@ class ChecksTest {
         fires("BN007", "negative epsilon", () -> LayerFixture.healthy().withoutData()
             .set(f -> f.epsilon = -1e-3), Severity.ERROR),
         silent("BN007", "healthy", LayerFixture::healthy),
+        fires("BN008", "a training branch with its own variables", () -> LayerFixture.healthy()
+            .set(f -> f.graph = new GraphFacts(List.of("cond/bn_infer/FusedBatchNormV3"), "FusedBatchNormV3", List.of(),
+                java.util.Optional.of(new GraphFacts.UnsharedTraining("cond/bn_train/FusedBatchNormV3",
+                    List.of("bn_1/moving_mean"), List.of("bn/moving_mean"), new double[] {0.5}, new double[] {2})))),
+            Severity.ERROR),
+        silent("BN008", "one set of variables", () -> LayerFixture.healthy()
+            .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3"), "FusedBatchNormV3", List.of()))),
         fires("BN009", "a Keras decay declared as PyTorch momentum", () -> LayerFixture.healthy()
             .momentum(0.99, MomentumConvention.PYTORCH).set(f -> f.epsilon = 1e-5), Severity.WARNING),
         fires("BN009", "a PyTorch momentum declared as Keras decay", () -> LayerFixture.healthy()

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
 import org.tensorflow.proto.DataType;
@@ -61,7 +63,10 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
       throw new InvalidInputException(input.toString(), "", "cannot read: " + e.getMessage(), e);
     }
     TfGraph graph = new TfGraph(graphDef);
-    LayerAssembler.Layers layers = GraphBnLayers.find(graph, graph.reachableFromSinks()).assemble(VariableReader.NONE);
+    Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
+        .map(NodeDef::getName).collect(Collectors.toSet());
+    LayerAssembler.Layers layers =
+        GraphBnLayers.find(graph, graph.reachableFromSinks(), fed).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
       List<ModelRunner.Input> inputs = placeholders(graphDef);
       Map<String, Tensor> data = options.inputs().isEmpty()

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.model.Tensor;
 import org.tensorflow.SavedModelBundle;
@@ -42,7 +44,9 @@ public final class BnModelFromSavedModel implements ModelLoader {
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
     SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
-    GraphBnLayers found = GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()));
+    Set<String> fed = file.signature().getInputsMap().values().stream()
+        .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
+    GraphBnLayers found = GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()), fed);
     LayerAssembler.Layers layers;
     if (found.nodes().isEmpty()) {
       layers = found.assemble(VariableReader.NONE);

@@ -28,14 +28,22 @@ final class BnNodeFinder {
   private final TensorValues constants;
   private final Map<GraphScope, Map<String, List<NodeDef>>> consumers = new IdentityHashMap<>();
 
-  BnNodeFinder(OriginTracer tracer, TensorValues constants) {
+  private final DeadBranches deadBranches;
+
+  BnNodeFinder(OriginTracer tracer, TensorValues constants, DeadBranches deadBranches) {
     this.tracer = tracer;
     this.constants = constants;
+    this.deadBranches = deadBranches;
   }
 
-  List<BnNode> find(List<TfGraph.Reached> reached) {
-    List<BnNode> out = new ArrayList<>();
+  /** The BN nodes a run executes, and those in branches it does not take. */
+  record Found(List<BnNode> live, List<BnNode> dead) {}
+
+  Found find(List<TfGraph.Reached> reached) {
+    List<BnNode> live = new ArrayList<>();
+    List<BnNode> dead = new ArrayList<>();
     for (TfGraph.Reached r : reached) {
+      List<BnNode> out = deadBranches.isDead(r.context(), r.node()) ? dead : live;
       String op = r.node().getOp();
       if (FUSED_OPS.contains(op)) {
         out.add(fused(r.context(), r.node()));
@@ -43,7 +51,7 @@ final class BnNodeFinder {
         decomposed(r.context(), r.node()).ifPresent(out::add);
       }
     }
-    return out;
+    return new Found(live, dead);
   }
 
   private BnNode fused(CallContext context, NodeDef node) {

@@ -34,7 +34,11 @@ final class LayerAssembler {
     this.constants = constants;
   }
 
-  Layers assemble(List<BnNode> nodes, VariableReader variables) {
+  /**
+   * @param deadNodes BN nodes in branches the run does not take, looked at only to find a
+   *     training branch that updates other variables than the serving branch reads
+   */
+  Layers assemble(List<BnNode> nodes, List<BnNode> deadNodes, VariableReader variables) {
     Map<String, List<BnNode>> groups = new LinkedHashMap<>();
     for (BnNode node : nodes) {
       groups.computeIfAbsent(identity(node), k -> new ArrayList<>()).add(node);
@@ -43,6 +47,7 @@ final class LayerAssembler {
     for (List<BnNode> copies : groups.values()) {
       candidates.add(candidate(copies));
     }
+    Map<Candidate, BnNode> twins = new java.util.IdentityHashMap<>();
     List<Origin.Variable> wanted = new ArrayList<>();
     for (Candidate c : candidates) {
       for (Origin o : c.parameters()) {
@@ -50,6 +55,14 @@ final class LayerAssembler {
           wanted.add(v);
         }
       }
+      unsharedTrainingTwin(c, deadNodes).ifPresent(twin -> {
+        twins.put(c, twin);
+        for (Origin o : Arrays.asList(twin.mean(), twin.variance())) {
+          if (o instanceof Origin.Variable v) {
+            wanted.add(v);
+          }
+        }
+      });
     }
     Map<String, double[]> values = variables.read(wanted);
     List<BnLayer> layers = new ArrayList<>();
@@ -74,7 +87,8 @@ final class LayerAssembler {
         if (channels == 0) {
           throw new Unresolvable("no channels");
         }
-        GraphFacts facts = new GraphFacts(c.copies().stream().map(BnNode::describe).toList(), first.op(), trainingNodes);
+        GraphFacts facts = new GraphFacts(c.copies().stream().map(BnNode::describe).toList(), first.op(), trainingNodes,
+            Optional.ofNullable(twins.get(c)).map(twin -> unshared(c, twin, values)));
         layers.add(new BnLayer(name, first.describe(), first.channelAxis(), first.epsilon(), OptionalDouble.empty(),
             null, OptionalLong.empty(), gamma, c.gamma() != null, beta, c.beta() != null, mean, variance,
             Optional.of(facts)));
@@ -132,6 +146,56 @@ final class LayerAssembler {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A training-mode node in an untaken branch that normalizes the same tensor as the layer (both
+   * reached through a Switch of one tf.cond) but reads other variables: the reuse mistake.
+   */
+  private Optional<BnNode> unsharedTrainingTwin(Candidate c, List<BnNode> deadNodes) {
+    BnNode serving = c.copies().get(0);
+    String source = beforeSwitch(serving);
+    for (BnNode dead : deadNodes) {
+      if (dead.training() && dead.context() == serving.context() && source.equals(beforeSwitch(dead))
+          && !identity(dead).equals(identity(serving))) {
+        return Optional.of(dead);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The tensor a node normalizes, seen through the Switch that routes it into a cond branch. */
+  private String beforeSwitch(BnNode node) {
+    GraphScope scope = node.context().scope();
+    String input = node.input();
+    NodeDef producer = scope.node(GraphScope.Ref.parse(input).node());
+    if (producer != null && (producer.getOp().equals("Switch") || producer.getOp().equals("RefSwitch"))) {
+      return OriginTracer.dataInputs(producer).get(0);
+    }
+    return input;
+  }
+
+  private GraphFacts.UnsharedTraining unshared(Candidate c, BnNode twin, Map<String, double[]> values) {
+    return new GraphFacts.UnsharedTraining(twin.describe(), variableNames(c.copies().get(0)), variableNames(twin),
+        readOrEmpty(twin.mean(), values), readOrEmpty(twin.variance(), values));
+  }
+
+  private static List<String> variableNames(BnNode node) {
+    List<String> names = new ArrayList<>();
+    for (Origin o : Arrays.asList(node.gamma(), node.beta(), node.mean(), node.variance())) {
+      if (o instanceof Origin.Variable v) {
+        names.add(v.name());
+      }
+    }
+    return names;
+  }
+
+  private double[] readOrEmpty(Origin origin, Map<String, double[]> values) {
+    try {
+      return value(origin, values, "statistics");
+    } catch (Unresolvable e) {
+      return new double[0];
+    }
   }
 
   /** Nodes reading the same parameters are copies of one layer. */

@@ -62,6 +62,7 @@ final class TensorValues {
           case DT_BFLOAT16 -> i * 2 + 2 <= b.limit() ? Float.intBitsToFloat(b.getShort(i * 2) << 16) : Double.NaN;
           case DT_INT32 -> i * 4 + 4 <= b.limit() ? b.getInt(i * 4) : Double.NaN;
           case DT_INT64 -> i * 8 + 8 <= b.limit() ? b.getLong(i * 8) : Double.NaN;
+          case DT_BOOL -> i < b.limit() ? b.get(i) : Double.NaN;
           default -> Double.NaN;
         };
       }
@@ -74,6 +75,7 @@ final class TensorValues {
       case DT_BFLOAT16 -> t.getHalfValList().stream().mapToDouble(h -> Float.intBitsToFloat(h << 16)).toArray();
       case DT_INT32 -> t.getIntValList().stream().mapToDouble(Integer::doubleValue).toArray();
       case DT_INT64 -> t.getInt64ValList().stream().mapToDouble(Long::doubleValue).toArray();
+      case DT_BOOL -> t.getBoolValList().stream().mapToDouble(v -> v ? 1.0 : 0.0).toArray();
       default -> new double[0];
     };
     if (listed.length == 0 || listed.length == n) {

@@ -79,6 +79,35 @@ class GraphDiscoveryTest {
     assertThat(layer.origin()).isEqualTo("bn/FusedBatchNormV3 in " + String.join(" > ", functions));
   }
 
+  @Test
+  void trainingBranchOfACondThatTheRunDoesNotTakeIsNotPartOfTheModel() {
+    TfTestModels.Model model = TfTestModels.tf1CondSavedModel(dir, true);
+    BnModel loaded = load(model);
+    assertThat(loaded.layers()).hasSize(1);
+    assertParameters(loaded.layers().get(0), model.params());
+    assertThat(loaded.layers().get(0).graph().orElseThrow().nodes()).containsExactly("cond/bn_infer/FusedBatchNormV3");
+    assertThat(loaded.layers().get(0).graph().orElseThrow().trainingMode()).isFalse();
+    assertThat(loaded.layers().get(0).graph().orElseThrow().unsharedTraining()).isEmpty();
+  }
+
+  @Test
+  void condWithUnsharedVariablesServesTheSecondNeverTrainedSet() {
+    TfTestModels.Model model = TfTestModels.tf1CondSavedModel(dir, false);
+    BnModel loaded = load(model);
+    assertThat(loaded.layers()).hasSize(1);
+    BnLayer layer = loaded.layers().get(0);
+    assertThat(layer.name()).isEqualTo("bn_1");
+    assertThat(layer.movingMean()).containsOnly(0.0);
+    assertThat(layer.movingVariance()).containsOnly(1.0);
+    var twin = layer.graph().orElseThrow().unsharedTraining().orElseThrow();
+    assertThat(twin.node()).isEqualTo("cond/bn_train/FusedBatchNormV3");
+    assertThat(twin.servingVariables()).containsExactly("bn_1/gamma", "bn_1/beta", "bn_1/moving_mean", "bn_1/moving_variance");
+    assertThat(twin.trainingVariables()).containsExactly("bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance");
+    assertThat(twin.trainingMovingMean()).containsExactly(0.5, -0.30000001192092896, 0.20000000298023224, 1.100000023841858);
+    var codes = RealModelsTest.codes(RealModelsTest.inspect(loaded));
+    assertThat(codes).containsExactly("BN001 bn_1", "BN008 bn_1");
+  }
+
   @ParameterizedTest
   @EnumSource(TfTestModels.FrozenVariant.class)
   void frozenGraphLayerFromConstants(TfTestModels.FrozenVariant variant) {

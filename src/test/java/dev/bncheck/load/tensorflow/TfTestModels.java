@@ -424,6 +424,75 @@ public final class TfTestModels {
         List.of(), false, params, Collections.unmodifiableMap(nodes), Map.of());
   }
 
+  // ---- 6. tf.cond(is_training, training BN, inference BN) ----
+
+  /**
+   * The TF1 pattern {@code tf.cond(is_training, lambda: bn(x, training=True), lambda: bn(x,
+   * training=False))} with {@code is_training} a {@code PlaceholderWithDefault(False)} the
+   * signature does not feed: {@code cond/Switch} routes the conv output to
+   * {@code cond/bn_train/FusedBatchNormV3} (is_training=true, output 1) or
+   * {@code cond/bn_infer/FusedBatchNormV3} (output 0), and {@code cond/Merge} joins them. With
+   * {@code sharedVariables} both read {@code bn/*}; without (the {@code reuse} mistake) the
+   * inference branch reads a second set {@code bn_1/*} that training never updated (0 and 1).
+   */
+  public static Model tf1CondSavedModel(Path dir, boolean sharedVariables) {
+    BnParams params = trainedParams();
+    Map<String, String> nodes = new LinkedHashMap<>();
+    try (Graph g = new Graph()) {
+      TfTestGraphBuilder b = new TfTestGraphBuilder(g);
+      Tf1Layer layer = tf1Layer(b, nodes);
+      Output<?> isTraining = b.op("PlaceholderWithDefault", "is_training",
+          List.of(b.op("Const", "is_training/input", List.of(), a -> {
+            try (org.tensorflow.types.TBool t = org.tensorflow.types.TBool.scalarOf(false)) {
+              a.setAttr("dtype", DataType.DT_BOOL).setAttr("value", t);
+            }
+          }).output(0)),
+          a -> a.setAttr("dtype", DataType.DT_BOOL).setAttr("shape", Shape.scalar())).output(0);
+      GraphOperation sw = b.op("Switch", "cond/Switch", List.of(layer.conv(), isTraining),
+          a -> a.setAttr("T", DataType.DT_FLOAT));
+      GraphOperation train = b.fusedBatchNormV3("cond/bn_train/FusedBatchNormV3", sw.output(1), layer.gamma().read(),
+          layer.beta().read(), layer.mean().read(), layer.variance().read(), EPSILON, true, TRAINING_AVG_FACTOR);
+      List<RefVariable> extra = new ArrayList<>();
+      Output<?>[] inferParams = {layer.gamma().read(), layer.beta().read(), layer.mean().read(), layer.variance().read()};
+      if (!sharedVariables) {
+        RefVariable gamma1 = b.refVariable("bn_1/gamma", "Initializer/ones", filled(1f));
+        RefVariable beta1 = b.refVariable("bn_1/beta", "Initializer/zeros", filled(0f));
+        RefVariable mean1 = b.refVariable("bn_1/moving_mean", "Initializer/zeros", filled(0f));
+        RefVariable variance1 = b.refVariable("bn_1/moving_variance", "Initializer/ones", filled(1f));
+        extra.addAll(List.of(gamma1, beta1, mean1, variance1));
+        inferParams = new Output<?>[] {gamma1.read(), beta1.read(), mean1.read(), variance1.read()};
+      }
+      GraphOperation infer = b.fusedBatchNormV3("cond/bn_infer/FusedBatchNormV3", sw.output(0), inferParams[0],
+          inferParams[1], inferParams[2], inferParams[3], EPSILON, false, 1f);
+      GraphOperation merge = b.op("Merge", "cond/Merge", List.of(), a -> a
+          .addInputList(new Output<?>[] {infer.output(0), train.output(0)})
+          .setAttr("T", DataType.DT_FLOAT).setAttr("N", 2L));
+      Output<?> out = b.identity(OUTPUT, merge.output(0));
+      List<RefVariable> all = new ArrayList<>(layer.variables());
+      all.addAll(extra);
+      b.noOp("init", all.stream().map(RefVariable::assign).toList());
+      try (Session s = new Session(b.graph())) {
+        Session.Runner init = s.runner();
+        List<TFloat32> feeds = new ArrayList<>();
+        try {
+          feeds.add(feed(init, layer.gamma().initialValue(), params.gamma()));
+          feeds.add(feed(init, layer.beta().initialValue(), params.beta()));
+          feeds.add(feed(init, layer.mean().initialValue(), params.movingMean()));
+          feeds.add(feed(init, layer.variance().initialValue(), params.movingVariance()));
+          for (RefVariable v : all) {
+            init.addTarget(v.assign());
+          }
+          init.run();
+        } finally {
+          feeds.forEach(TFloat32::close);
+        }
+        export(s, layer.input(), out, dir);
+      }
+    }
+    return savedModel(dir, List.of("cond/bn_infer/FusedBatchNormV3"), List.of("cond/bn_train/FusedBatchNormV3"),
+        false, sharedVariables ? params : neverUpdatedParams(), nodes, Map.of());
+  }
+
   // ---- building blocks ----
 
   private record Tf1Layer(Output<?> input, RefVariable kernel, Output<?> conv, RefVariable gamma, RefVariable beta,

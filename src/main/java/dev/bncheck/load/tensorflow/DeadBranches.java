@@ -1,0 +1,104 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Which nodes of TF1 control flow ({@code tf.cond}: Switch and Merge) a run does not execute.
+ * A Switch passes its input to one output only, chosen by its predicate; when the predicate is
+ * fixed for the run — a constant, or a {@code PlaceholderWithDefault} such as Keras'
+ * learning phase that the signature does not feed — everything that depends on the other output
+ * is dead, up to the Merge that joins the branches. This keeps the training branch of a
+ * {@code tf.cond(is_training, ...)} from counting as part of the inference graph.
+ */
+final class DeadBranches {
+
+  private final TfGraph graph;
+  private final TensorValues constants;
+  private final Set<String> fedTensors;
+  private final Map<String, Boolean> dead = new HashMap<>();
+
+  /**
+   * @param fedTensors the top-level nodes the run feeds (signature inputs), whose defaults do not apply
+   */
+  DeadBranches(TfGraph graph, TensorValues constants, Set<String> fedTensors) {
+    this.graph = graph;
+    this.constants = constants;
+    this.fedTensors = fedTensors;
+  }
+
+  /** Whether a node of the top-level graph is cut off by a Switch whose predicate is fixed. */
+  boolean isDead(CallContext context, NodeDef node) {
+    if (context.caller() != null) {
+      return false;
+    }
+    return deadNode(node.getName(), 0);
+  }
+
+  private boolean deadNode(String name, int depth) {
+    Boolean known = dead.get(name);
+    if (known != null) {
+      return known;
+    }
+    NodeDef node = graph.topLevel().node(name);
+    if (node == null || depth > 10_000) {
+      return false;
+    }
+    dead.put(name, false);
+    List<String> inputs = OriginTracer.dataInputs(node);
+    boolean result;
+    if (node.getOp().equals("Merge") || node.getOp().equals("RefMerge")) {
+      result = !inputs.isEmpty() && inputs.stream().allMatch(i -> deadTensor(i, depth + 1));
+    } else {
+      result = inputs.stream().anyMatch(i -> deadTensor(i, depth + 1));
+    }
+    dead.put(name, result);
+    return result;
+  }
+
+  private boolean deadTensor(String input, int depth) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(input);
+    NodeDef producer = graph.topLevel().node(ref.node());
+    if (producer != null && (producer.getOp().equals("Switch") || producer.getOp().equals("RefSwitch"))) {
+      Boolean predicate = fixedPredicate(producer);
+      if (predicate != null && ref.index() != (predicate ? 1 : 0)) {
+        return true;
+      }
+    }
+    return deadNode(ref.node(), depth);
+  }
+
+  /** The Switch's predicate when the run cannot change it, else null. */
+  private Boolean fixedPredicate(NodeDef switchNode) {
+    List<String> inputs = OriginTracer.dataInputs(switchNode);
+    if (inputs.size() < 2) {
+      return null;
+    }
+    String name = GraphScope.Ref.parse(inputs.get(1)).node();
+    for (int step = 0; step < 100; step++) {
+      NodeDef node = graph.topLevel().node(name);
+      if (node == null) {
+        return null;
+      }
+      switch (node.getOp()) {
+        case "Identity":
+          name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
+          continue;
+        case "Const":
+          return constants.scalar(node).map(v -> v != 0).orElse(null);
+        case "PlaceholderWithDefault":
+          if (fedTensors.contains(node.getName())) {
+            return null;
+          }
+          name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
+          continue;
+        default:
+          return null;
+      }
+    }
+    return null;
+  }
+}
