@@ -46,7 +46,8 @@ public final class Analyzer {
       BnLayer layer = model.layers().get(i);
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
-      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, thresholds);
+      Optional<DivergenceMetrics> trainingView = calibrationOf.trainingView(i).map(c -> DivergenceMetrics.of(layer, c));
+      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, trainingView, thresholds);
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, layerFindings, outcomes);
@@ -62,6 +63,7 @@ public final class Analyzer {
               c.batches().size(), c.valuesPerChannel(), c.firstShape(), c.population().totalNonFinite(),
               c.selfCheck())),
           metrics,
+          trainingView,
           outcomes,
           layerFindings.stream().map(Finding::severity).max(Comparator.naturalOrder())));
     }

@@ -9,6 +9,7 @@ import java.util.Optional;
 /**
  * Everything the report says about one layer.
  *
+ * @param trainingViewMetrics the divergence when every BN layer runs in training mode, if captured
  * @param status the most severe finding on the layer, or empty when it is clean
  */
 public record LayerResult(
@@ -20,6 +21,7 @@ public record LayerResult(
     VectorSummary movingVariance,
     Optional<CalibrationSummary> calibration,
     Optional<DivergenceMetrics> metrics,
+    Optional<DivergenceMetrics> trainingViewMetrics,
     List<CheckOutcome> checks,
     Optional<Severity> status) {
 

@@ -54,7 +54,8 @@ public final class StaleStatistics implements Check {
 
   @Override
   public Optional<Finding> check(LayerContext context) {
-    DivergenceMetrics m = context.metrics().orElseThrow();
+    DivergenceMetrics m = context.statisticsMetrics().orElseThrow();
+    boolean trainingView = context.trainingViewMetrics().isPresent();
     Thresholds t = context.thresholds();
     BnLayer layer = context.layer();
     int channels = layer.channels();
@@ -70,6 +71,7 @@ public final class StaleStatistics implements Check {
     Severity severity = beyondError.isEmpty() ? Severity.WARNING : Severity.ERROR;
 
     List<Evidence> evidence = new ArrayList<>();
+    evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
     evidence.add(new Evidence("worst_mean_shift_channel", m.worstMeanShift().channel()));
     evidence.add(new Evidence("worst_variance_ratio", m.worstVarianceRatio().value()));
@@ -77,7 +79,8 @@ public final class StaleStatistics implements Check {
     evidence.add(new Evidence("channels_beyond_warning", beyondWarning.size()));
     evidence.add(new Evidence("channels_beyond_error", beyondError.size()));
     String message = String.format(Locale.ROOT,
-        "moving statistics differ from the calibration data: standardized mean shift %s in channel %d,"
+        "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
+            + ": standardized mean shift %s in channel %d,"
             + " variance ratio %s in channel %d; %d of %d channels beyond the %s thresholds",
         Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
         Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel(),

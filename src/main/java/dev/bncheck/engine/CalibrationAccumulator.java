@@ -16,6 +16,7 @@ import java.util.TreeMap;
 public final class CalibrationAccumulator implements CalibrationSink, CalibrationData {
 
   private final Map<Integer, Builder> layers = new TreeMap<>();
+  private final Map<Integer, Builder> trainingViews = new TreeMap<>();
   private final List<BatchSizeConsistency> batchSizeChecks = new ArrayList<>();
 
   @Override
@@ -27,6 +28,18 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   public void accept(int layerIndex, Tensor batch, int channelAxis) {
     ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
     layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+  }
+
+  @Override
+  public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
+    ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
+    trainingViews.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+  }
+
+  @Override
+  public Optional<LayerCalibration> trainingView(int layerIndex) {
+    Builder b = trainingViews.get(layerIndex);
+    return b == null ? Optional.empty() : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape));
   }
 
   @Override

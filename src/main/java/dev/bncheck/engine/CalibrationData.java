@@ -12,6 +12,14 @@ public interface CalibrationData {
 
   Optional<LayerCalibration> layer(int layerIndex);
 
+  /**
+   * The layer's calibration when every BN layer runs in training mode (what the moving averages
+   * were meant to track), when bncheck could run the model that way.
+   */
+  default Optional<LayerCalibration> trainingView(int layerIndex) {
+    return Optional.empty();
+  }
+
   /** Batch-size-1 comparisons of the model's outputs, when bncheck ran the model. */
   default List<BatchSizeConsistency> batchSizeChecks() {
     return List.of();

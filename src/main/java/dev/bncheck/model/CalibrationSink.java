@@ -39,6 +39,12 @@ public interface CalibrationSink {
       boolean trainingMode) {}
 
   /**
+   * A batch of what reaches the layer when every BN layer of the model runs in training mode,
+   * as during training; accepted after the same batch's inference-mode input.
+   */
+  default void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {}
+
+  /**
    * One model output, compared between samples run in a batch and the same samples run alone.
    *
    * @param worstSample the position in the batch of the sample that differs most

@@ -187,9 +187,14 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeNullField("graph");
     }
     if (result.metrics().isPresent()) {
-      writeMetrics(g, result.metrics().get());
+      writeMetrics(g, "metrics", result.metrics().get());
     } else {
       g.writeNullField("metrics");
+    }
+    if (result.trainingViewMetrics().isPresent()) {
+      writeMetrics(g, "training_view_metrics", result.trainingViewMetrics().get());
+    } else {
+      g.writeNullField("training_view_metrics");
     }
     g.writeArrayFieldStart("checks");
     for (CheckOutcome outcome : result.checks()) {
@@ -205,8 +210,8 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndObject();
   }
 
-  private static void writeMetrics(JsonGenerator g, DivergenceMetrics m) throws IOException {
-    g.writeObjectFieldStart("metrics");
+  private static void writeMetrics(JsonGenerator g, String field, DivergenceMetrics m) throws IOException {
+    g.writeObjectFieldStart(field);
     extreme(g, "worst_standardized_mean_shift", m.worstMeanShift());
     extreme(g, "worst_variance_ratio", m.worstVarianceRatio());
     number(g, "mode_relative_rms", m.layerModeRelativeRms());

@@ -113,6 +113,9 @@ public final class TextReportWriter implements ReportWriter {
             .append(c.selfCheck().map(check -> "; matches TensorFlow's " + (check.trainingMode() ? "training" : "inference")
                 + "-mode output within " + Numbers.brief(check.maxAbsDifference())).orElse(""))
             .append('\n'));
+        result.trainingViewMetrics().ifPresent(m -> s.append("    training view (every BN layer in training mode): mean shift ")
+            .append(Numbers.brief(m.worstMeanShift().value())).append(", var ratio ")
+            .append(Numbers.brief(m.worstVarianceRatio().value())).append('\n'));
       }
     }
     s.append("  gamma, beta, moving_mean, moving_variance: min/mean/max over channels\n");

@@ -13,6 +13,8 @@ package dev.bncheck.load.tensorflow;
  * @param beta null when the layer has no offset
  * @param training whether the node normalizes with the batch's own statistics
  * @param channelAxis -1 for channels last, 1 for NCHW
+ * @param statistics for the decomposed pattern, the nodes that read the mean and the variance
+ *     (to rewrite them to batch statistics); null for fused nodes
  */
 record BnNode(
     CallContext context,
@@ -26,7 +28,15 @@ record BnNode(
     Origin variance,
     double epsilon,
     boolean training,
-    int channelAxis) {
+    int channelAxis,
+    StatisticsReaders statistics) {
+
+  /**
+   * Where the decomposed pattern reads its statistics: input {@code meanInput} of node
+   * {@code meanReader} (the mean × scale Mul) and input {@code varianceInput} of node
+   * {@code varianceReader} (the variance + epsilon Add).
+   */
+  record StatisticsReaders(String meanReader, int meanInput, String varianceReader, int varianceInput) {}
 
   String describe() {
     return context.describe(node);

@@ -63,7 +63,7 @@ final class BnNodeFinder {
     return new BnNode(context, node.getName(), node.getOp(), OriginTracer.dataInputs(node).get(0), output,
         tracer.traceInput(context, node, 1), tracer.traceInput(context, node, 2),
         tracer.traceInput(context, node, 3), tracer.traceInput(context, node, 4),
-        epsilon, training, format.startsWith("NC") ? 1 : -1);
+        epsilon, training, format.startsWith("NC") ? 1 : -1, null);
   }
 
   /**
@@ -112,6 +112,7 @@ final class BnNodeFinder {
     NodeDef inputTimesScale = null;
     Origin mean = null;
     NodeDef meanTimesScale = null;
+    int meanInput = -1;
     for (NodeDef mul : consumers(scope, scaled.getName(), "Mul")) {
       int other = otherInput(mul, scaled.getName());
       boolean feedsOffset = !consumers(scope, mul.getName(), "Sub").isEmpty()
@@ -119,6 +120,7 @@ final class BnNodeFinder {
       if (feedsOffset) {
         mean = tracer.traceInput(context, mul, other);
         meanTimesScale = mul;
+        meanInput = other;
       } else {
         input = OriginTracer.dataInputs(mul).get(other);
         inputTimesScale = mul;
@@ -145,7 +147,8 @@ final class BnNodeFinder {
       return Optional.empty();
     }
     return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, output, gamma, beta, mean, variance,
-        epsilon, training, broadcastAxis(context, add, epsilonSide == 1 ? 0 : 1)));
+        epsilon, training, broadcastAxis(context, add, epsilonSide == 1 ? 0 : 1),
+        new BnNode.StatisticsReaders(meanTimesScale.getName(), meanInput, add.getName(), epsilonSide == 1 ? 0 : 1)));
   }
 
   /**

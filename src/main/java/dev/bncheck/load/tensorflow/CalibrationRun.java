@@ -21,8 +21,14 @@ import org.tensorflow.types.TFloat64;
  */
 final class CalibrationRun {
 
-  /** What to fetch for one layer. */
-  record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode) {}
+  /**
+   * What to fetch for one layer.
+   *
+   * @param trainingViewInput the layer's input when every BN layer runs in training mode, or null
+   *     where the graph cannot be run that way
+   */
+  record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode,
+      String trainingViewInput) {}
 
   /** One model input: where to feed it, its data, and whether the graph wants float64. */
   record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
@@ -44,15 +50,24 @@ final class CalibrationRun {
             runner.feed(name, t);
           }
         }
+        List<Integer> positions = new ArrayList<>();
+        int fetched = 0;
         for (Capture c : captures) {
+          positions.add(fetched);
           runner.fetch(c.input());
           runner.fetch(c.output());
+          fetched += 2;
+          if (c.trainingViewInput() != null) {
+            runner.fetch(c.trainingViewInput());
+            fetched++;
+          }
         }
         try (Result result = runner.run()) {
           for (int i = 0; i < captures.size(); i++) {
             Capture c = captures.get(i);
-            Tensor input = toTensor(result.get(2 * i));
-            Tensor output = toTensor(result.get(2 * i + 1));
+            int at = positions.get(i);
+            Tensor input = toTensor(result.get(at));
+            Tensor output = toTensor(result.get(at + 1));
             int axis = c.layer().resolveChannelAxis(input.shape().length);
             if (axis < 0 || input.shape()[axis] != c.layer().channels()) {
               throw new IllegalStateException("layer " + c.layer().name() + ": captured input "
@@ -61,6 +76,9 @@ final class CalibrationRun {
             }
             sink.accept(c.layerIndex(), input, axis);
             sink.frameworkOutput(c.layerIndex(), c.layer(), input, output, axis, c.trainingMode());
+            if (c.trainingViewInput() != null) {
+              sink.acceptTrainingView(c.layerIndex(), toTensor(result.get(at + 2)), axis);
+            }
           }
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {

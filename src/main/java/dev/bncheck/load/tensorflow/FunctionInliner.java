@@ -7,10 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.OpList;
+import org.tensorflow.proto.TensorProto;
 
 /**
  * Makes tensors inside functions fetchable: copies the nodes they depend on, through every
@@ -26,8 +28,13 @@ import org.tensorflow.proto.OpList;
 final class FunctionInliner {
 
   static final String PREFIX = "bncheck_inline/";
+  static final String TRAINING_PREFIX = "bncheck_train/";
 
   private final TfGraph graph;
+  private final String root;
+  private final boolean trainingView;
+  private final Map<String, BnNode> statisticsReaders = new HashMap<>();
+  private final Map<String, String[]> batchMoments = new HashMap<>();
   private final Map<String, OpDef> ops = new HashMap<>();
   private final GraphDef.Builder flat = GraphDef.newBuilder();
   private final Map<CallContext, String> prefixes = new IdentityHashMap<>();
@@ -35,7 +42,29 @@ final class FunctionInliner {
   private final Set<String> copied = new HashSet<>();
 
   FunctionInliner(TfGraph graph, OpList registered) {
+    this(graph, registered, List.of());
+  }
+
+  /**
+   * An inliner whose copy runs every BN layer in training mode: fused nodes get
+   * {@code is_training=true}, and the decomposed pattern reads the batch's own mean and biased
+   * variance instead of the moving statistics. Upstream layers then behave as they did while the
+   * moving averages were being updated, which is what the averages were meant to track.
+   */
+  static FunctionInliner trainingView(TfGraph graph, OpList registered, List<BnNode> bnNodes) {
+    return new FunctionInliner(graph, registered, bnNodes);
+  }
+
+  private FunctionInliner(TfGraph graph, OpList registered, List<BnNode> trainingRewrites) {
     this.graph = graph;
+    this.trainingView = !trainingRewrites.isEmpty();
+    this.root = trainingView ? TRAINING_PREFIX : PREFIX;
+    for (BnNode bn : trainingRewrites) {
+      if (bn.statistics() != null) {
+        statisticsReaders.put(bn.context().describe(bn.statistics().meanReader()), bn);
+        statisticsReaders.put(bn.context().describe(bn.statistics().varianceReader()), bn);
+      }
+    }
     for (OpDef op : registered.getOpList()) {
       ops.put(op.getName(), op);
     }
@@ -75,7 +104,7 @@ final class FunctionInliner {
   /** The flat-graph name of a top-level placeholder, to feed. */
   String feed(String topLevelTensor) {
     GraphScope.Ref ref = GraphScope.Ref.parse(topLevelTensor);
-    return PREFIX + ref.node() + ":" + ref.index();
+    return root + ref.node() + ":" + ref.index();
   }
 
   private CallContext child(CallContext context, NodeDef call, GraphScope callee) {
@@ -85,7 +114,7 @@ final class FunctionInliner {
 
   private String prefix(CallContext context) {
     return prefixes.computeIfAbsent(context, c -> c.caller() == null
-        ? PREFIX
+        ? root
         : prefix(c.caller()) + c.callNode().getName() + "/");
   }
 
@@ -105,7 +134,27 @@ final class FunctionInliner {
             .setS(com.google.protobuf.ByteString.copyFromUtf8(node.getName())).build());
       }
     }
+    if (trainingView && BnNodeFinder.FUSED_OPS.contains(node.getOp())) {
+      copy.putAttr("is_training", AttrValue.newBuilder().setB(true).build());
+      if (node.getOp().equals("FusedBatchNormV3")) {
+        copy.putAttr("exponential_avg_factor", AttrValue.newBuilder().setF(1f).build());
+      }
+    }
+    BnNode rewritten = trainingView ? statisticsReaders.get(context.describe(node.getName())) : null;
+    int dataIndex = 0;
     for (String input : node.getInputList()) {
+      if (!input.startsWith("^") && rewritten != null) {
+        int index = dataIndex++;
+        var readers = rewritten.statistics();
+        if (node.getName().equals(readers.meanReader()) && index == readers.meanInput()) {
+          copy.addInput(batchMoments(context, rewritten)[0]);
+          continue;
+        }
+        if (node.getName().equals(readers.varianceReader()) && index == readers.varianceInput()) {
+          copy.addInput(batchMoments(context, rewritten)[1]);
+          continue;
+        }
+      }
       if (input.startsWith("^")) {
         String target = input.substring(1);
         NodeDef dependency = context.scope().node(target);
@@ -118,6 +167,48 @@ final class FunctionInliner {
       }
     }
     flat.addNode(copy.build());
+  }
+
+  /**
+   * Nodes computing the batch mean and biased variance of a decomposed BN layer's input over
+   * every axis but the last (the channel axis of the pattern), as tf.nn.moments does in training.
+   */
+  private String[] batchMoments(CallContext context, BnNode bn) {
+    return batchMoments.computeIfAbsent(context.describe(bn.node()), k -> {
+      if (bn.channelAxis() != -1) {
+        throw new Unsupported("training view of a channels-first decomposed layer " + bn.describe());
+      }
+      String x = tensor(context, bn.input());
+      String p = prefix(context) + bn.node() + "/bncheck_moments/";
+      flat.addNode(constInt(p + "zero", 0));
+      flat.addNode(constInt(p + "one", 1));
+      flat.addNode(node("Rank", p + "rank", List.of(x), Map.of("T", type(DataType.DT_FLOAT))));
+      flat.addNode(node("Sub", p + "last", List.of(p + "rank:0", p + "one:0"), Map.of("T", type(DataType.DT_INT32))));
+      flat.addNode(node("Range", p + "axes", List.of(p + "zero:0", p + "last:0", p + "one:0"),
+          Map.of("Tidx", type(DataType.DT_INT32))));
+      Map<String, AttrValue> meanAttrs = Map.of("T", type(DataType.DT_FLOAT), "Tidx", type(DataType.DT_INT32),
+          "keep_dims", AttrValue.newBuilder().setB(false).build());
+      flat.addNode(node("Mean", p + "mean", List.of(x, p + "axes:0"), meanAttrs));
+      flat.addNode(node("SquaredDifference", p + "squared_difference", List.of(x, p + "mean:0"),
+          Map.of("T", type(DataType.DT_FLOAT))));
+      flat.addNode(node("Mean", p + "variance", List.of(p + "squared_difference:0", p + "axes:0"), meanAttrs));
+      return new String[] {p + "mean:0", p + "variance:0"};
+    });
+  }
+
+  private static NodeDef node(String op, String name, List<String> inputs, Map<String, AttrValue> attrs) {
+    return NodeDef.newBuilder().setOp(op).setName(name).addAllInput(inputs).putAllAttr(attrs).build();
+  }
+
+  private static NodeDef constInt(String name, int value) {
+    TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_INT32).addIntVal(value).build();
+    return NodeDef.newBuilder().setOp("Const").setName(name)
+        .putAttr("dtype", type(DataType.DT_INT32))
+        .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build()).build();
+  }
+
+  private static AttrValue type(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
   }
 
   /**

@@ -43,7 +43,10 @@ final class ModelRunner {
   void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, Tensor> data,
       LoadOptions options, CalibrationSink sink) {
     Map<Input, Tensor> matched = match(inputs, data);
-    FunctionInliner inliner = new FunctionInliner(tfGraph, TensorFlow.registeredOpList());
+    var ops = TensorFlow.registeredOpList();
+    FunctionInliner inliner = new FunctionInliner(tfGraph, ops);
+    FunctionInliner training = FunctionInliner.trainingView(tfGraph, ops,
+        layers.nodesPerLayer().stream().flatMap(List::stream).toList());
     List<CalibrationRun.Capture> captures = new ArrayList<>();
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
@@ -58,22 +61,25 @@ final class ModelRunner {
           in = inliner.tensor(node.context(), node.input());
           out = inliner.tensor(node.context(), node.output());
         }
-        captures.add(new CalibrationRun.Capture(i, layers.layers().get(i), in, out, node.training()));
+        captures.add(new CalibrationRun.Capture(i, layers.layers().get(i), in, out, node.training(),
+            trainingViewInput(training, node)));
       } catch (FunctionInliner.Unsupported e) {
         // The layer keeps its static checks; its data checks say it has no calibration data.
         continue;
       }
     }
-    var flat = inliner.graphDef();
-    if (flat.getNodeCount() > 0) {
-      graph.importGraphDef(flat);
+    for (var flat : List.of(inliner.graphDef(), training.graphDef())) {
+      if (flat.getNodeCount() > 0) {
+        graph.importGraphDef(flat);
+      }
     }
     List<CalibrationRun.Feed> feeds = new ArrayList<>();
     for (var e : matched.entrySet()) {
       List<String> names = new ArrayList<>(List.of(e.getKey().tensor()));
-      String copy = inliner.feed(e.getKey().tensor());
-      if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
-        names.add(copy);
+      for (String copy : List.of(inliner.feed(e.getKey().tensor()), training.feed(e.getKey().tensor()))) {
+        if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
+          names.add(copy);
+        }
       }
       feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
     }
@@ -84,6 +90,15 @@ final class ModelRunner {
     List<Input> floatOutputs = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
     CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+  }
+
+  /** The layer's input in the training-mode copy, or null where the graph cannot be copied so. */
+  private static String trainingViewInput(FunctionInliner training, BnNode node) {
+    try {
+      return training.tensor(node.context(), node.input());
+    } catch (FunctionInliner.Unsupported e) {
+      return null;
+    }
   }
 
   /** Pairs each model input with its data, checking names, dtypes and shapes. */

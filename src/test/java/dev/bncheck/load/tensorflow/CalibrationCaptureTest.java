@@ -102,6 +102,39 @@ class CalibrationCaptureTest {
   }
 
   @Test
+  void trainingViewOfAFirstLayerIsItsInferenceViewAndTf1GraphsHaveNone() throws IOException {
+    Path inputs = defaultInput();
+    CalibrationAccumulator functions = new CalibrationAccumulator();
+    load(TfTestModels.functionSavedModel(dir.resolve("f"), TfTestModels.FunctionVariant.NESTED), options(inputs), functions);
+    LayerCalibration inference = functions.layer(0).orElseThrow();
+    LayerCalibration training = functions.trainingView(0).orElseThrow();
+    assertThat(training.population().mean()).containsExactly(inference.population().mean());
+    CalibrationAccumulator tf1 = new CalibrationAccumulator();
+    load(TfTestModels.tf1FusedSavedModel(dir.resolve("t"), TfTestModels.FusedVariant.TRAINED), options(inputs), tf1);
+    assertThat(tf1.trainingView(0)).isEmpty();
+  }
+
+  /**
+   * Keras 3 sample, never trained: bn1 normalizes with 0/1 at inference, so bn2's inference-mode
+   * input differs from what it saw in training, where bn1 normalized with batch statistics.
+   */
+  @Test
+  void trainingViewOfADeeperLayerSeesUpstreamLayersInTrainingMode() {
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"),
+        new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128), data);
+    assertThat(data.trainingView(0).orElseThrow().population().mean())
+        .containsExactly(data.layer(0).orElseThrow().population().mean());
+    double[] inference = data.layer(1).orElseThrow().population().mean();
+    double[] training = data.trainingView(1).orElseThrow().population().mean();
+    double largest = 0;
+    for (int c = 0; c < inference.length; c++) {
+      largest = Math.max(largest, Math.abs(inference[c] - training[c]));
+    }
+    assertThat(largest).isGreaterThan(0.1);
+  }
+
+  @Test
   void decomposedPatternIsSelfCheckedAgainstItsFinalAdd() throws IOException {
     TfTestModels.Model model = TfTestModels.tf1DecomposedSavedModel(dir, TfTestModels.DecomposedVariant.TRAINED);
     CalibrationAccumulator data = new CalibrationAccumulator();
