@@ -1,5 +1,6 @@
 package dev.bncheck.load.array;
 
+import dev.bncheck.model.Float16;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -95,7 +96,7 @@ enum NpyDtype {
       }
       case FLOAT16 -> {
         for (int i = offset; i < end; i++) {
-          out[i] = halfToFloat(in.getShort());
+          out[i] = Float16.toFloat(in.getShort());
         }
       }
       case BOOL -> {
@@ -151,23 +152,6 @@ enum NpyDtype {
   static void toDoubles(ByteBuffer in, int n, double[] out, int offset) {
     in.asDoubleBuffer().get(out, offset, n);
     in.position(in.position() + 8 * n);
-  }
-
-  /** IEEE 754 binary16 to binary32, exactly (Java 17 has no Float.float16ToFloat). */
-  static float halfToFloat(short half) {
-    int bits = half & 0xffff;
-    int sign = (bits & 0x8000) << 16;
-    int exponent = (bits >>> 10) & 0x1f;
-    int mantissa = bits & 0x3ff;
-    if (exponent == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-      // Zero or subnormal: mantissa × 2^-24, exact in float32.
-      float magnitude = mantissa * 0x1p-24f;
-      return sign == 0 ? magnitude : -magnitude;
-    }
-    return Float.intBitsToFloat(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
   }
 
   /** An unsigned 64-bit value rounded to the nearest float. */

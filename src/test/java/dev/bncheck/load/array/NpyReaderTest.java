@@ -76,12 +76,12 @@ class NpyReaderTest {
 
   @Test
   void halfToFloatMatchesNumpyForEveryBitPatternClass() {
-    assertThat(NpyDtype.halfToFloat((short) 0x3c00)).isEqualTo(1f);
-    assertThat(NpyDtype.halfToFloat((short) 0x03ff)).isEqualTo(1023 * 0x1p-24f);
-    assertThat(NpyDtype.halfToFloat((short) 0x0400)).isEqualTo(0x1p-14f);
-    assertThat(NpyDtype.halfToFloat((short) 0xc000)).isEqualTo(-2f);
-    assertThat(NpyDtype.halfToFloat((short) 0x7bff)).isEqualTo(65504f);
-    assertThat(NpyDtype.halfToFloat((short) 0x7e00)).isNaN();
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0x3c00)).isEqualTo(1f);
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0x03ff)).isEqualTo(1023 * 0x1p-24f);
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0x0400)).isEqualTo(0x1p-14f);
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0xc000)).isEqualTo(-2f);
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0x7bff)).isEqualTo(65504f);
+    assertThat(dev.bncheck.model.Float16.toFloat((short) 0x7e00)).isNaN();
   }
 
   @Test
