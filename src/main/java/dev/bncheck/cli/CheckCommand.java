@@ -97,7 +97,8 @@ final class CheckCommand extends ReportCommand {
       data = file.toString();
     }
     String dataHash = inputs.isEmpty() ? null : Sha256.ofAll(dataFiles());
-    RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn);
+    RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn,
+        modelOptions.relaxations());
     return analyzer.analyze(loaded, accumulator,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
   }
@@ -106,7 +107,8 @@ final class CheckCommand extends ReportCommand {
     LoadOptions base = modelOptions.toLoadOptions();
     try {
       return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
-          maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic);
+          maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic)
+          .withSafety(base.allowedOps(), base.trustModel());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -31,7 +31,8 @@ final class InspectCommand extends ReportCommand {
   @Override
   Report run(Analyzer analyzer) {
     BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
-    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn);
+    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn,
+        modelOptions.relaxations());
     return analyzer.analyze(loaded, CalibrationData.NONE, Analyzer.DataAvailability.NOT_REQUESTED, run);
   }
 }

@@ -14,8 +14,28 @@ public final class ModelOptions {
       description = "SavedModel: the signature whose graph is checked (default: ${DEFAULT-VALUE}).")
   String signature;
 
+  @Option(names = "--allow-op", paramLabel = "OP",
+      description = "Let the model run this op although it is not on bncheck's allowlist of pure computation"
+          + " ops (repeatable). The report records it.")
+  java.util.List<String> allowedOps = new java.util.ArrayList<>();
+
+  @Option(names = "--trust-model",
+      description = "Skip the check of the ops a TensorFlow model would run (docs/security.md). Only for models"
+          + " you trust: a SavedModel is a program. The report records it.")
+  boolean trustModel;
+
   LoadOptions toLoadOptions() {
     return new LoadOptions(tagSet, signature, java.util.List.of(), LoadOptions.DEFAULTS.batchSize(),
-        LoadOptions.DEFAULTS.maxSamples());
+        LoadOptions.DEFAULTS.maxSamples()).withSafety(java.util.Set.copyOf(allowedOps), trustModel);
+  }
+
+  /** What the user relaxed, for the report; empty when nothing was. */
+  java.util.List<String> relaxations() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (trustModel) {
+      out.add("--trust-model");
+    }
+    allowedOps.stream().sorted().distinct().forEach(op -> out.add("--allow-op " + op));
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 package dev.bncheck.load;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * How to read a model, for the kinds that need more than a path.
@@ -12,15 +13,34 @@ import java.util.List;
  * @param batchSize how many samples to run at once
  * @param maxSamples at most this many calibration samples are used
  * @param syntheticSamples when positive and no inputs are given, this many random samples are fed
+ * @param allowedOps ops the user allows a model to run beyond bncheck's allowlist ({@code --allow-op})
+ * @param trustModel skip the op check entirely ({@code --trust-model})
  */
 public record LoadOptions(
-    String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
+    String tagSet,
+    String signature,
+    List<String> inputs,
+    int batchSize,
+    long maxSamples,
+    int syntheticSamples,
+    Set<String> allowedOps,
+    boolean trustModel) {
 
   public static final LoadOptions DEFAULTS =
       new LoadOptions("serve", "serving_default", List.of(), 32, Long.MAX_VALUE, 0);
 
   public LoadOptions(String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, 0);
+  }
+
+  public LoadOptions(
+      String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
+    this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false);
+  }
+
+  /** These options with the op check relaxed as the user asked. */
+  public LoadOptions withSafety(Set<String> allowed, boolean trust) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -30,6 +50,7 @@ public record LoadOptions(
 
   public LoadOptions {
     inputs = List.copyOf(inputs);
+    allowedOps = Set.copyOf(allowedOps);
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }

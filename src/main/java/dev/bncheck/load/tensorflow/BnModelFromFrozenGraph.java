@@ -73,6 +73,9 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
           ? SyntheticInputs.make(inputs, options.syntheticSamples())
           : ModelInputs.read(options.inputs());
       if (!layers.layers().isEmpty()) {
+        if (!options.trustModel()) {
+          new ModelSafety(graph, input.toString(), options.allowedOps()).checkFrozenGraph();
+        }
         try (Graph g = new Graph(); Session session = new Session(g)) {
           g.importGraphDef(graphDef);
           new ModelRunner(graph, g, session).run(layers, inputs, List.of(), data, options, sink);

@@ -44,6 +44,10 @@ public final class BnModelFromSavedModel implements ModelLoader {
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
     SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
+    if (!options.trustModel()) {
+      new ModelSafety(graph, input.toString(), options.allowedOps()).checkSavedModel(file.metaGraph(),
+          file.outputTensors());
+    }
     Set<String> fed = file.signature().getInputsMap().values().stream()
         .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
     GraphBnLayers found = GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()), fed);

@@ -1,0 +1,194 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.CalibrationSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.CollectionDef;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.FunctionDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * SavedModels that try to touch the file system, built in the test by adding hostile nodes to
+ * real exports. Each is refused before TensorFlow runs anything: a marker file that the model's
+ * own init op would write stays absent.
+ */
+class HostileModelsTest {
+
+  @TempDir Path dir;
+
+  static NodeDef stringConst(String name, String value) {
+    TensorProto t = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
+        .setTensorShape(TensorShapeProto.getDefaultInstance()).addStringVal(ByteString.copyFromUtf8(value)).build();
+    return NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
+  }
+
+  static NodeDef writeFile(String name, String filename, String contents) {
+    return NodeDef.newBuilder().setName(name).setOp("WriteFile").addInput(filename).addInput(contents).build();
+  }
+
+  /** Rewrites the model's saved_model.pb. */
+  static void edit(Path model, UnaryOperator<MetaGraphDef.Builder> change) throws IOException {
+    Path pb = model.resolve("saved_model.pb");
+    SavedModel.Builder saved = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
+    change.apply(saved.getMetaGraphsBuilder(0));
+    Files.write(pb, saved.build().toByteArray());
+  }
+
+  /** An init op (saved_model_main_op) that writes {@code target}, as TF1 SavedModels may carry. */
+  static void addInitWrite(MetaGraphDef.Builder meta, Path target) {
+    var graph = meta.getGraphDefBuilder();
+    graph.addNode(stringConst("hostile/filename", target.toString()));
+    graph.addNode(stringConst("hostile/contents", "written by the model"));
+    graph.addNode(writeFile("hostile/write", "hostile/filename", "hostile/contents"));
+    meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
+        .setNodeList(CollectionDef.NodeList.newBuilder().addValue("hostile/write")).build());
+  }
+
+  static void load(Path model, LoadOptions options) {
+    new BnModelFromSavedModel().load(model, options, new CalibrationAccumulator());
+  }
+
+  @Test
+  void initOpThatWritesAFileIsRefusedAndNothingIsWritten() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    Path target = dir.resolve("written-by-init");
+    edit(model, meta -> {
+      addInitWrite(meta, target);
+      return meta;
+    });
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(model + ": node hostile/write: refused before running anything: in the init op that loading runs,"
+            + " WriteFile it writes files; if you trust this model, pass --allow-op WriteFile or --trust-model"
+            + " (docs/security.md)");
+    assertThat(target).doesNotExist();
+    // The hostile op is real: trusting the model lets TensorFlow run it at load time.
+    new BnModelFromSavedModel().load(model, LoadOptions.DEFAULTS.withSafety(Set.of(), true), CalibrationSink.NONE);
+    assertThat(target).hasContent("written by the model");
+  }
+
+  @Test
+  void servingGraphThatReadsAFileIsRefusedBeforeLoading() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    Path marker = dir.resolve("marker");
+    edit(model, meta -> {
+      addInitWrite(meta, marker);
+      var graph = meta.getGraphDefBuilder();
+      graph.addNode(stringConst("hostile/passwd", "/etc/passwd"));
+      graph.addNode(NodeDef.newBuilder().setName("hostile/read").setOp("ReadFile").addInput("hostile/passwd"));
+      for (var node : graph.getNodeBuilderList()) {
+        if (node.getName().equals(TfTestModels.OUTPUT)) {
+          node.addInput("^hostile/read");
+        }
+      }
+      return meta;
+    });
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS.withSafety(Set.of("WriteFile"), false)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("node hostile/read: refused before running anything: in the signature's graph,"
+            + " ReadFile it reads files");
+    assertThat(marker).as("the allowed init op did not run either: nothing ran").doesNotExist();
+  }
+
+  @Test
+  void restoreFromAPathOutsideTheModelIsRefused() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    Path elsewhere = TfTestModels.tf1FusedSavedModel(dir.resolve("other"), TfTestModels.FusedVariant.NEVER_UPDATED)
+        .path().resolve("variables/variables");
+    edit(model, meta -> {
+      var graph = meta.getGraphDefBuilder();
+      graph.addNode(stringConst("hostile/prefix", elsewhere.toString()));
+      for (var node : graph.getNodeBuilderList()) {
+        if (node.getOp().equals("RestoreV2")) {
+          node.setInput(0, "hostile/prefix");
+        }
+      }
+      return meta;
+    });
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("in the restore op that loading runs, RestoreV2 reads or writes a checkpoint at a path"
+            + " that is not the model's own variables/");
+  }
+
+  @Test
+  void writeFileHiddenTwoCallsDeepIsRefusedAndNothingIsWritten() throws IOException {
+    TfTestModels.Model built = TfTestModels.functionSavedModel(dir.resolve("m"), TfTestModels.FunctionVariant.NESTED);
+    Path model = built.path();
+    Path target = dir.resolve("written-by-function");
+    List<String> functions = List.copyOf(built.functionNodes().keySet());
+    String inner = functions.get(functions.size() - 1);
+    edit(model, meta -> {
+      var library = meta.getGraphDefBuilder().getLibraryBuilder();
+      for (FunctionDef.Builder f : library.getFunctionBuilderList()) {
+        if (f.getSignature().getName().equals(inner)) {
+          f.addNodeDef(stringConst("hostile_filename", target.toString()));
+          f.addNodeDef(stringConst("hostile_contents", "written by a function"));
+          f.addNodeDef(writeFile("hostile_write", "hostile_filename:output:0", "hostile_contents:output:0"));
+          f.putControlRet("hostile", "hostile_write");
+          f.getSignatureBuilder().addControlOutput("hostile");
+        }
+      }
+      return meta;
+    });
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(model + ": node hostile_write in " + String.join(" > ", functions))
+        .hasMessageContaining("WriteFile it writes files");
+    assertThat(target).doesNotExist();
+  }
+
+  @Test
+  void commandLineRefusesWithExitCode3AndEchoesEveryRelaxation() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    Path target = dir.resolve("written-by-init");
+    edit(model, meta -> {
+      addInitWrite(meta, target);
+      return meta;
+    });
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int refused = dev.bncheck.cli.Main.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true))
+        .execute("inspect", model.toString());
+    assertThat(refused).isEqualTo(3);
+    assertThat(err.toString()).startsWith("bncheck: error: " + model + ": node hostile/write: refused").doesNotContain("\tat ");
+    assertThat(target).doesNotExist();
+    java.io.StringWriter relaxed = new java.io.StringWriter();
+    int code = dev.bncheck.cli.Main.commandLine(new java.io.PrintWriter(relaxed, true), new java.io.PrintWriter(err, true))
+        .execute("inspect", model.toString(), "--allow-op", "WriteFile", "--format", "json");
+    assertThat(code).isZero();
+    assertThat(relaxed.toString()).contains("\"relaxed\": [ \"--allow-op WriteFile\" ]");
+    assertThat(target).exists();
+  }
+
+  @Test
+  void allowedOpsAreTheOnesTheRealModelsNeed() {
+    assertThat(OpAllowlist.all()).contains("FusedBatchNormV3", "RestoreV2", "StatefulPartitionedCall")
+        .doesNotContain("ReadFile", "WriteFile", "MatchingFiles", "PrintV2", "PyFunc", "EagerPyFunc", "TFRecordDataset");
+    Set<String> registered = new java.util.HashSet<>();
+    org.tensorflow.TensorFlow.registeredOpList().getOpList().forEach(o -> registered.add(o.getName()));
+    assertThat(OpAllowlist.all().stream().filter(op -> !registered.contains(op)).sorted().toList())
+        .as("allowlisted ops TensorFlow does not know").isEmpty();
+  }
+}
