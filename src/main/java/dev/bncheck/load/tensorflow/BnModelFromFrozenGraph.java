@@ -50,6 +50,10 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
 
   @Override
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
+    return LargeStack.call(() -> loadOnThisThread(input, options, sink));
+  }
+
+  private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
     GraphDef graphDef;
     try {
       if (Files.size(input) > MAX_SIZE) {

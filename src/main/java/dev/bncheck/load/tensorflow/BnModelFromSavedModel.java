@@ -42,6 +42,10 @@ public final class BnModelFromSavedModel implements ModelLoader {
 
   @Override
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
+    return LargeStack.call(() -> loadOnThisThread(input, options, sink));
+  }
+
+  private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
     SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     if (!options.trustModel()) {
@@ -56,7 +60,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
       layers = found.assemble(VariableReader.NONE);
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags())) {
-        layers = found.assemble(new SessionVariableReader(bundle));
+        layers = found.assemble(new SessionVariableReader(bundle, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {
           List<ModelRunner.Input> inputs = tensors(file.signature().getInputsMap());
           Map<String, Tensor> data = options.inputs().isEmpty()

@@ -22,9 +22,11 @@ import org.tensorflow.types.TFloat64;
 final class SessionVariableReader implements VariableReader {
 
   private final SavedModelBundle bundle;
+  private final String location;
 
-  SessionVariableReader(SavedModelBundle bundle) {
+  SessionVariableReader(SavedModelBundle bundle, String location) {
     this.bundle = bundle;
+    this.location = location;
   }
 
   @Override
@@ -66,6 +68,10 @@ final class SessionVariableReader implements VariableReader {
       for (int i = 0; i < names.size(); i++) {
         values.put(names.get(i), toDoubles(result.get(i)));
       }
+    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+      // A variable the checkpoint did not restore: missing or mismatched variables/.
+      throw new dev.bncheck.load.InvalidInputException(location, "variables",
+          "cannot read the BN variables: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
     return values;
   }

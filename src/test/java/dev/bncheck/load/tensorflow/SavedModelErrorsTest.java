@@ -64,6 +64,19 @@ class SavedModelErrorsTest {
   }
 
   @Test
+  void missingCheckpointIsAnInputErrorNamingTheVariables() throws IOException {
+    Path model = trained();
+    try (Stream<Path> files = Files.list(model.resolve("variables"))) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(model.toString());
+  }
+
+  @Test
   void unknownTagSetListsTheAvailableOnes() {
     Path model = trained();
     assertThatThrownBy(() -> load(model, new LoadOptions("serve,gpu", "serving_default", List.of(), 32, 10)))
