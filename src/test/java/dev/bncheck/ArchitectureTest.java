@@ -23,6 +23,13 @@ class ArchitectureTest {
   }
 
   @Test
+  void tensorFlowStaysInsideItsLoader() {
+    noClasses().that().resideOutsideOfPackage("dev.bncheck.load.tensorflow..")
+        .should().dependOnClassesThat().resideInAnyPackage("org.tensorflow..")
+        .check(MAIN);
+  }
+
+  @Test
   void modelDependsOnNothingElseOfBncheck() {
     noClasses().that().resideInAPackage("dev.bncheck.model..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.load..", "dev.bncheck.engine..",

@@ -44,7 +44,7 @@ public final class Main {
   }
 
   private static int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-    boolean verbose = cli.getCommand() instanceof ReportCommand command && command.commonOptions().verbose;
+    boolean verbose = cli.getParseResult() != null && cli.getParseResult().hasMatchedOption("--verbose");
     PrintWriter err = cli.getErr();
     int code;
     if (e instanceof InvalidInputException) {

@@ -48,13 +48,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
   private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
     SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
-    if (!options.trustModel()) {
-      new ModelSafety(graph, input.toString(), options.allowedOps()).checkSavedModel(file.metaGraph(),
-          file.outputTensors());
-    }
-    Set<String> fed = file.signature().getInputsMap().values().stream()
-        .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
-    GraphBnLayers found = GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()), fed);
+    GraphBnLayers found = discover(input, file, graph, options);
     LayerAssembler.Layers layers;
     if (found.nodes().isEmpty()) {
       layers = found.assemble(VariableReader.NONE);
@@ -75,14 +69,29 @@ public final class BnModelFromSavedModel implements ModelLoader {
     if (found.nodes().isEmpty() && !options.inputs().isEmpty()) {
       ModelInputs.read(options.inputs());
     }
+    return model(input, file, layers);
+  }
+
+  static BnModel model(Path input, SavedModelFile file, LayerAssembler.Layers layers) {
     String format = "TensorFlow SavedModel (tags " + String.join(",", file.tags()) + ", signature "
         + file.signatureKey() + ")";
     return new BnModel(input.toString(), format, "tensorflow", null, withKerasMomentum(layers.layers(), file),
         layers.unresolved());
   }
 
+  /** Reads saved_model.pb, checks its ops and finds its BN layers: everything short of loading it. */
+  static GraphBnLayers discover(Path input, SavedModelFile file, TfGraph graph, LoadOptions options) {
+    if (!options.trustModel()) {
+      new ModelSafety(graph, input.toString(), options.allowedOps()).checkSavedModel(file.metaGraph(),
+          file.outputTensors());
+    }
+    Set<String> fed = file.signature().getInputsMap().values().stream()
+        .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
+    return GraphBnLayers.find(graph, graph.reachableFrom(file.outputTensors()), fed);
+  }
+
   /** Keras 2 SavedModels record each layer's momentum in their metadata; the graph does not. */
-  private static List<BnLayer> withKerasMomentum(List<BnLayer> layers, SavedModelFile file) {
+  static List<BnLayer> withKerasMomentum(List<BnLayer> layers, SavedModelFile file) {
     Map<String, KerasMetadata.BnConfig> configs = KerasMetadata.read(file.directory());
     return layers.stream().map(layer -> {
       String last = layer.name().substring(layer.name().lastIndexOf('/') + 1);
@@ -93,7 +102,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
     }).toList();
   }
 
-  private static List<ModelRunner.Input> tensors(Map<String, TensorInfo> signatureTensors) {
+  static List<ModelRunner.Input> tensors(Map<String, TensorInfo> signatureTensors) {
     return signatureTensors.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())
         .map(e -> new ModelRunner.Input(e.getKey(), e.getValue().getName(), e.getValue().getDtype(),

@@ -37,12 +37,31 @@ final class ModelRunner {
   }
 
   /**
+   * The graph made ready to run: copies of what function-internal layers depend on are imported
+   * once, and the captures of every layer are known.
+   */
+  record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
+      FunctionInliner training) {}
+
+  /**
    * Runs the model on the data: captures every layer's input and output, and compares the
    * float outputs between a batch and its samples run alone.
    */
   void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, Tensor> data,
       LoadOptions options, CalibrationSink sink) {
-    Map<Input, Tensor> matched = match(inputs, data);
+    Prepared prepared = prepare(layers, inputs);
+    String label = String.join(" ", options.inputs());
+    List<CalibrationRun.Feed> feeds = feeds(prepared, data);
+    if (!prepared.captures().isEmpty()) {
+      CalibrationRun.run(session, feeds, prepared.captures(), options.batchSize(), options.maxSamples(), sink, label);
+    }
+    List<Input> floatOutputs = outputs.stream()
+        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
+    CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+  }
+
+  /** Prepares the graph for captures; call once per loaded graph. */
+  Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs) {
     var ops = TensorFlow.registeredOpList();
     FunctionInliner inliner = new FunctionInliner(tfGraph, ops);
     FunctionInliner training = FunctionInliner.trainingView(tfGraph, ops,
@@ -73,23 +92,35 @@ final class ModelRunner {
         graph.importGraphDef(flat);
       }
     }
+    return new Prepared(captures, inputs, inliner, training);
+  }
+
+  /** Captures the given layers only, on the given data, without the training view. */
+  void capture(Prepared prepared, Map<String, Tensor> data, java.util.Set<Integer> layers, int batchSize,
+      CalibrationSink sink, String label) {
+    List<CalibrationRun.Capture> wanted = prepared.captures().stream()
+        .filter(c -> layers.contains(c.layerIndex()))
+        .map(c -> new CalibrationRun.Capture(c.layerIndex(), c.layer(), c.input(), c.output(), c.trainingMode(), null))
+        .toList();
+    if (!wanted.isEmpty()) {
+      CalibrationRun.run(session, feeds(prepared, data), wanted, batchSize, Long.MAX_VALUE, sink, label);
+    }
+  }
+
+  /** Each model input's data, fed to the original placeholder and to its copies. */
+  private List<CalibrationRun.Feed> feeds(Prepared prepared, Map<String, Tensor> data) {
     List<CalibrationRun.Feed> feeds = new ArrayList<>();
-    for (var e : matched.entrySet()) {
+    for (var e : match(prepared.inputs(), data).entrySet()) {
       List<String> names = new ArrayList<>(List.of(e.getKey().tensor()));
-      for (String copy : List.of(inliner.feed(e.getKey().tensor()), training.feed(e.getKey().tensor()))) {
+      for (String copy : List.of(prepared.inliner().feed(e.getKey().tensor()),
+          prepared.training().feed(e.getKey().tensor()))) {
         if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
           names.add(copy);
         }
       }
       feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
     }
-    String label = String.join(" ", options.inputs());
-    if (!captures.isEmpty()) {
-      CalibrationRun.run(session, feeds, captures, options.batchSize(), options.maxSamples(), sink, label);
-    }
-    List<Input> floatOutputs = outputs.stream()
-        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
-    CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+    return feeds;
   }
 
   /** The layer's input in the training-mode copy, or null where the graph cannot be copied so. */

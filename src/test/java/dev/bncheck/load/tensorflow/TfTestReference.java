@@ -13,12 +13,12 @@ import dev.bncheck.load.tensorflow.TfTestModels.BnParams;
  * TensorFlow: the 3x3 SAME conv, then BN in inference mode (moving statistics) or in training
  * mode (the batch's statistics, biased variance).
  */
-final class TfTestReference {
+public final class TfTestReference {
 
   private TfTestReference() {}
 
   /** Conv2D, stride 1, SAME padding (1 on each side), NHWC input [n,6,6,3], HWIO kernel. */
-  static double[] conv(float[] x, int n, float[] kernel) {
+  public static double[] conv(float[] x, int n, float[] kernel) {
     double[] y = new double[n * HEIGHT * WIDTH * CHANNELS];
     int pad = KERNEL_SIZE / 2;
     for (int b = 0; b < n; b++) {

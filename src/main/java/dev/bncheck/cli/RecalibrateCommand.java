@@ -1,0 +1,139 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.Loaders;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
+import dev.bncheck.load.tensorflow.SavedModelSession;
+import dev.bncheck.model.Numbers;
+import dev.bncheck.model.Tensor;
+import dev.bncheck.repair.DataSplit;
+import dev.bncheck.repair.OutputDirectory;
+import dev.bncheck.repair.Recalibration;
+import dev.bncheck.repair.Verification;
+import java.io.PrintWriter;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** Recomputes the BN moving statistics of a SavedModel on calibration data and writes a fixed copy. */
+@Command(name = "recalibrate", sortOptions = false, mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Recompute every BN layer's moving mean and variance as the population statistics of the"
+        + " calibration data that reaches it, layer by layer in network order, write a new SavedModel, and"
+        + " verify it on held-out data.")
+final class RecalibrateCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "A TensorFlow SavedModel directory.")
+  Path model;
+
+  @Option(names = "--inputs", paramLabel = "[NAME=]FILE", required = true,
+      description = "Calibration data for the signature's inputs (.npy, .npz or a JSON tensor; repeatable).")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--out", paramLabel = "DIR", required = true,
+      description = "Where to write the fixed SavedModel; a new directory, written atomically.")
+  Path out;
+
+  @Option(names = "--force", description = "Replace --out if it exists.")
+  boolean force;
+
+  @Option(names = "--layers", paramLabel = "GLOB", defaultValue = "**",
+      description = "Recalibrate only the layers whose name matches (default: all).")
+  String layers;
+
+  @Option(names = "--max-samples", paramLabel = "N", description = "Use at most N samples (default: all).")
+  Integer maxSamples;
+
+  @Option(names = "--held-out", paramLabel = "FRACTION", defaultValue = "0.2",
+      description = "Fraction of the samples held out to verify the result (default: ${DEFAULT-VALUE}).")
+  double heldOut;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
+      description = "Samples run at once (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
+  boolean verbose;
+
+  @Mixin ModelOptions modelOptions;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    if (!(Loaders.forModel(model) instanceof BnModelFromSavedModel)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "recalibrate takes a TensorFlow SavedModel directory");
+    }
+    if (Files.exists(out) && !force) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " exists; pass --force to replace it");
+    }
+    if (Files.exists(out) && out.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--out is the input model; bncheck never overwrites its inputs");
+    }
+    if (!(heldOut >= 0 && heldOut < 1) || batchSize < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--held-out must be in [0, 1) and --batch-size at least 1");
+    }
+    PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + layers);
+    LoadOptions options = modelOptions.toLoadOptions();
+    Map<String, Tensor> data = limit(ModelInputs.read(inputs));
+    DataSplit split = DataSplit.of(data, heldOut);
+    PrintWriter o = spec.commandLine().getOut();
+    List<Recalibration.LayerChange> changes;
+    List<Verification.LayerMetrics> before;
+    try (SavedModelSession session = SavedModelSession.open(model, options)) {
+      before = Verification.measure(session, split.heldOut(), batchSize);
+      changes = Recalibration.run(session, split.calibration(), name -> matcher.matches(Path.of(name)), batchSize);
+      if (changes.isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
+      }
+      OutputDirectory.write(out, force, session::saveTo);
+    }
+    List<Verification.LayerMetrics> after;
+    try (SavedModelSession fixed = SavedModelSession.open(out, options)) {
+      after = Verification.measure(fixed, split.heldOut(), batchSize);
+    }
+    o.printf("Recalibrated %d of %d BN layers of %s on %d samples; verified on %d held-out samples.%n",
+        changes.size(), before.size(), model, split.calibrationSamples(), split.heldOutSamples());
+    o.println();
+    o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
+    for (int i = 0; i < before.size(); i++) {
+      String name = before.get(i).name();
+      long values = changes.stream().filter(c -> c.name().equals(name)).mapToLong(Recalibration.LayerChange::values)
+          .findFirst().orElse(0);
+      o.println(String.join("  ", name, values == 0 ? "(kept)" : String.valueOf(values),
+          metrics(before.get(i)), metrics(after.get(i))));
+    }
+    o.println();
+    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
+    o.flush();
+    return ExitCodes.PASS;
+  }
+
+  private Map<String, Tensor> limit(Map<String, Tensor> data) {
+    if (maxSamples == null) {
+      return data;
+    }
+    if (maxSamples < 2) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--max-samples needs at least 2 samples");
+    }
+    return DataSplit.firstSamples(data, maxSamples);
+  }
+
+  private static String metrics(Verification.LayerMetrics m) {
+    return m.metrics().map(d -> Numbers.brief(d.worstMeanShift().value()) + "  " + Numbers.brief(d.worstVarianceRatio().value())
+        + "  " + Numbers.brief(d.layerModeRelativeRms())).orElse("-  -  -");
+  }
+}

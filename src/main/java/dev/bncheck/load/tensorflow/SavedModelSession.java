@@ -1,0 +1,154 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * A SavedModel loaded and kept open, to capture layer inputs repeatedly, change BN moving
+ * statistics in its session, and save the result as a new SavedModel: what recalibration needs.
+ * Every call runs on a large-stack thread, as graph walks need.
+ */
+public final class SavedModelSession implements AutoCloseable {
+
+  /** Files of a SavedModel that stay as they are; the fingerprint is left out, since it no longer matches. */
+  private static final List<String> COPIED = List.of("saved_model.pb", "keras_metadata.pb", "assets", "assets.extra");
+
+  private final Path input;
+  private final SavedModelFile file;
+  private final SavedModelBundle bundle;
+  private final LayerAssembler.Layers layers;
+  private final BnModel model;
+  private final ModelRunner runner;
+  private final ModelRunner.Prepared prepared;
+
+  private SavedModelSession(Path input, LoadOptions options) {
+    this.input = input;
+    this.file = SavedModelFile.read(input, options.tagSet(), options.signature());
+    TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
+    GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
+    this.bundle = TensorFlowRuntime.load(file.directory(), file.tags());
+    try {
+      this.layers = found.assemble(new SessionVariableReader(bundle, input.toString()));
+      this.model = BnModelFromSavedModel.model(input, file, layers);
+      this.runner = new ModelRunner(graph, bundle.graph(), bundle.session());
+      this.prepared = runner.prepare(layers, BnModelFromSavedModel.tensors(file.signature().getInputsMap()));
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  public static SavedModelSession open(Path input, LoadOptions options) {
+    return LargeStack.call(() -> new SavedModelSession(input, options));
+  }
+
+  public BnModel model() {
+    return model;
+  }
+
+  /** Streams what reaches the given layers on the data, with the session's current statistics. */
+  public void capture(Map<String, Tensor> data, Set<Integer> layerIndexes, int batchSize, CalibrationSink sink) {
+    LargeStack.call(() -> {
+      runner.capture(prepared, data, layerIndexes, batchSize, sink, "--inputs");
+      return null;
+    });
+  }
+
+  /**
+   * Sets a layer's moving statistics in the session. Fails for statistics that are not
+   * variables (a layer whose graph feeds them as constants cannot be recalibrated this way).
+   */
+  public void assignStatistics(int layerIndex, double[] mean, double[] variance) {
+    BnNode node = layers.nodesPerLayer().get(layerIndex).get(0);
+    Ops tf = Ops.create(bundle.graph()).withSubScope("bncheck_assign");
+    Op meanAssign = assign(tf, node.mean(), mean, "moving mean");
+    Op varianceAssign = assign(tf, node.variance(), variance, "moving variance");
+    bundle.session().runner().addTarget(meanAssign).addTarget(varianceAssign).run();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Op assign(Ops tf, Origin origin, double[] values, String what) {
+    if (!(origin instanceof Origin.Variable v)) {
+      throw new InvalidInputException(input.toString(), "", "the " + what + " of a layer is " + origin.describe()
+          + ", not a variable; it cannot be recalibrated in place");
+    }
+    GraphOperation variable = bundle.graph().operation(v.node());
+    DataType dtype = DataType.forNumber(variable.attributes().getAttrType("dtype").getNumber());
+    boolean float64 = dtype == DataType.DT_DOUBLE || dtype == DataType.DT_DOUBLE_REF;
+    if (v.op().equals("VarHandleOp")) {
+      return tf.assignVariableOp(variable.output(0), float64 ? tf.constant(values) : tf.constant(toFloats(values)));
+    }
+    // A TF1 reference variable: Assign writes through the reference.
+    return float64
+        ? tf.assign((Operand<TFloat64>) (Operand<?>) variable.output(0), tf.constant(values))
+        : tf.assign((Operand<TFloat32>) (Operand<?>) variable.output(0), tf.constant(toFloats(values)));
+  }
+
+  /**
+   * Writes the model, with the session's current variables, as a new SavedModel in
+   * {@code directory}: saved_model.pb, Keras metadata and assets copied, variables saved by the
+   * model's own saver.
+   */
+  public void saveTo(Path directory) {
+    try {
+      Files.createDirectories(directory.resolve("variables"));
+      bundle.session().save(directory.resolve("variables").resolve("variables").toString());
+      for (String name : COPIED) {
+        Path source = file.directory().resolve(name);
+        if (Files.isRegularFile(source)) {
+          Files.copy(source, directory.resolve(name), StandardCopyOption.COPY_ATTRIBUTES);
+        } else if (Files.isDirectory(source)) {
+          copyTree(source, directory.resolve(name));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+
+  private static float[] toFloats(double[] values) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (float) values[i];
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}

@@ -1,0 +1,39 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RecalibrateCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void recalibratedUntrainedKerasModelPassesTheCheck() {
+    Path out = dir.resolve("fixed");
+    CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--out", out.toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("Recalibrated 2 of 2 BN layers", "verified on 25 held-out samples");
+    assertThat(CliRun.of("check", out.toString(), "--inputs", "samples/keras-cnn-inputs.npy").exitCode()).isZero();
+    assertThat(CliRun.of("check", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy")
+        .exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void existingOutputNeedsForceAndDumpsAreNotSavedModels() throws IOException {
+    Path out = Files.createDirectories(dir.resolve("exists"));
+    CliRun refused = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--out", out.toString());
+    assertThat(refused.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(refused.err()).contains("exists; pass --force to replace it");
+    assertThat(CliRun.of("recalibrate", "samples/healthy.json", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--out", dir.resolve("x").toString()).exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--out", dir.resolve("y").toString(), "--layers", "nothing*").exitCode()).isEqualTo(ExitCodes.USAGE);
+  }
+}
