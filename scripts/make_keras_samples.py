@@ -7,6 +7,7 @@ Writes, with fixed seeds:
   samples/keras-cnn-trained/     a small CNN trained with model.fit, exported with model.export
   samples/keras-cnn-untrained/   the same architecture exported without training (BN001)
   samples/keras-cnn-inputs.npy   128 calibration images from the training distribution
+  samples/keras-cnn-labels.npy   their classes (int64)
 Keras 3 writes every BatchNormalization as the decomposed pattern (Rsqrt, Mul, ...) inside the
 SavedModel's functions: the case bncheck must find without any FusedBatchNorm op.
 """
@@ -77,7 +78,8 @@ def main():
     untrained(x[:1])
     export(untrained, "keras-cnn-untrained")
     np.save(os.path.join(ROOT, "keras-cnn-inputs.npy"), xc)
-    print("wrote samples/keras-cnn-inputs.npy")
+    np.save(os.path.join(ROOT, "keras-cnn-labels.npy"), yc.astype("int64"))
+    print("wrote samples/keras-cnn-inputs.npy and samples/keras-cnn-labels.npy")
     print("tensorflow", tf.__version__, "keras", keras.__version__, file=sys.stderr)
 
 

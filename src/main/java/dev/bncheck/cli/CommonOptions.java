@@ -3,6 +3,8 @@ package dev.bncheck.cli;
 import dev.bncheck.analysis.FailOn;
 import dev.bncheck.report.ReportFormat;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Options every command that writes a report shares. */
@@ -16,6 +18,10 @@ public final class CommonOptions {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
       description = "Write the report to FILE (atomically) instead of standard output.")
   Path output;
+
+  @Option(names = "--report", paramLabel = "FORMAT=FILE", converter = ExtraReportConverter.class,
+      description = "Also write the report in FORMAT to FILE (atomically), e.g. junit=bncheck.xml; repeatable.")
+  List<ExtraReport> reports = new ArrayList<>();
 
   @Option(names = "--fail-on", paramLabel = "LEVEL", defaultValue = "error",
       description = "Exit with 1 when a finding is at or above LEVEL: info, warning, error or never"
@@ -47,6 +53,34 @@ public final class CommonOptions {
       for (ReportFormat f : ReportFormat.values()) {
         add(f.label());
       }
+    }
+  }
+
+  /** One {@code --report FORMAT=FILE}: the same report again, in another format, in a file. */
+  record ExtraReport(ReportFormat format, Path file) {
+
+    /** As the user wrote it, for messages. */
+    String option() {
+      return "--report " + format.label() + "=" + file;
+    }
+  }
+
+  static final class ExtraReportConverter implements picocli.CommandLine.ITypeConverter<ExtraReport> {
+    @Override
+    public ExtraReport convert(String value) {
+      int eq = value.indexOf('=');
+      if (eq <= 0 || eq == value.length() - 1) {
+        throw new picocli.CommandLine.TypeConversionException(
+            "expected FORMAT=FILE, e.g. junit=bncheck.xml, got '" + value + "'");
+      }
+      String format = value.substring(0, eq);
+      for (ReportFormat f : ReportFormat.values()) {
+        if (f.label().equals(format)) {
+          return new ExtraReport(f, Path.of(value.substring(eq + 1)));
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException("unknown format '" + format + "' in '" + value
+          + "': expected one of " + String.join(", ", new FormatCandidates()));
     }
   }
 

@@ -2,7 +2,10 @@ package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import dev.bncheck.load.tensorflow.SavedModelSession;
 import dev.bncheck.model.Numbers;
@@ -65,6 +68,11 @@ final class RecalibrateCommand implements Callable<Integer> {
       description = "Samples run at once (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--labels", paramLabel = "FILE",
+      description = "Class labels of the samples (.npy of integers), for a classifier: prints accuracy before and"
+          + " after on the held-out samples, at batch size 64 and 1.")
+  Path labels;
+
   @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
   boolean verbose;
 
@@ -91,10 +99,15 @@ final class RecalibrateCommand implements Callable<Integer> {
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
     DataSplit split = DataSplit.of(data, heldOut);
     PrintWriter o = spec.commandLine().getOut();
+    int[] heldOutLabels = labels == null ? null : heldOutLabels(split);
     List<Recalibration.LayerChange> changes;
     List<Verification.LayerMetrics> before;
+    double[] accuracyBefore = null;
     try (SavedModelSession session = SavedModelSession.open(model, options)) {
       before = Verification.measure(session, split.heldOut(), batchSize);
+      if (heldOutLabels != null) {
+        accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
+      }
       changes = Recalibration.run(session, split.calibration(), name -> matcher.matches(Path.of(name)), batchSize);
       if (changes.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
@@ -102,8 +115,14 @@ final class RecalibrateCommand implements Callable<Integer> {
       OutputDirectory.write(out, force, session::saveTo);
     }
     List<Verification.LayerMetrics> after;
+    double[] accuracyAfter = null;
+    CalibrationAccumulator consistency = new CalibrationAccumulator();
     try (SavedModelSession fixed = SavedModelSession.open(out, options)) {
       after = Verification.measure(fixed, split.heldOut(), batchSize);
+      fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
+      if (heldOutLabels != null) {
+        accuracyAfter = accuracy(fixed, split.heldOut(), heldOutLabels);
+      }
     }
     o.printf("Recalibrated %d of %d BN layers of %s on %d samples; verified on %d held-out samples.%n",
         changes.size(), before.size(), model, split.calibrationSamples(), split.heldOutSamples());
@@ -117,6 +136,16 @@ final class RecalibrateCommand implements Callable<Integer> {
           metrics(before.get(i)), metrics(after.get(i))));
     }
     o.println();
+    for (var c : consistency.batchSizeChecks()) {
+      o.println("Output " + c.output() + " of the fixed model: " + c.samplesCompared() + " samples alone vs in a batch of "
+          + c.batchSize() + " differ by at most " + Numbers.brief(c.maxAbsDifference())
+          + (c.consistent() ? " (consistent)" : " (BN005: depends on the batch)"));
+    }
+    if (accuracyBefore != null) {
+      o.println("Held-out accuracy at batch size 64: " + percent(accuracyBefore[0]) + " before, "
+          + percent(accuracyAfter[0]) + " after; at batch size 1: " + percent(accuracyBefore[1]) + " before, "
+          + percent(accuracyAfter[1]) + " after.");
+    }
     o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
     return ExitCodes.PASS;
@@ -130,6 +159,41 @@ final class RecalibrateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--max-samples needs at least 2 samples");
     }
     return DataSplit.firstSamples(data, maxSamples);
+  }
+
+  private int[] heldOutLabels(DataSplit split) {
+    Tensor all = NpyReader.read(labels);
+    int samples = split.calibrationSamples() + (heldOut == 0 ? 0 : split.heldOutSamples());
+    if (all.shape().length != 1 || all.shape()[0] < samples) {
+      throw new InvalidInputException(labels.toString(), "", "expected one label per sample (" + samples
+          + "), got shape " + java.util.Arrays.toString(all.shape()));
+    }
+    Tensor held = DataSplit.of(Map.of("", DataSplit.firstSamples(Map.of("", all), samples).get("")), heldOut).heldOut()
+        .get("");
+    int[] out = new int[held.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (int) held.get(i);
+    }
+    return out;
+  }
+
+  /** Accuracy at batch size 64 and at batch size 1. */
+  private static double[] accuracy(SavedModelSession session, Map<String, Tensor> data, int[] labels) {
+    double[] out = new double[2];
+    int[] sizes = {64, 1};
+    for (int k = 0; k < 2; k++) {
+      int[] predicted = session.predictions(data, sizes[k]);
+      int correct = 0;
+      for (int i = 0; i < labels.length; i++) {
+        correct += predicted[i] == labels[i] ? 1 : 0;
+      }
+      out[k] = (double) correct / labels.length;
+    }
+    return out;
+  }
+
+  private static String percent(double fraction) {
+    return Numbers.format(100 * fraction, 4) + "%";
   }
 
   private static String metrics(Verification.LayerMetrics m) {

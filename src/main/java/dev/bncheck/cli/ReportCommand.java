@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -44,7 +45,7 @@ abstract class ReportCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    requireOutputIsNotAnInput();
+    requireOutputsAreSeparate();
     Report report = run(new Analyzer(Checks.ALL, thresholds));
     write(report);
     for (var layer : report.layers()) {
@@ -62,30 +63,60 @@ abstract class ReportCommand implements Callable<Integer> {
 
   private void write(Report report) throws IOException {
     if (common.output != null) {
-      ReportWriter writer = common.format.writer(false);
-      try {
-        AtomicFile.write(common.output, out -> writer.write(report, out));
-      } catch (IOException e) {
-        throw new OutputException(common.output + ": cannot write the report: " + e.getMessage(), e);
-      }
-      return;
+      writeFile(report, common.format, common.output);
+    } else {
+      ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
+      PrintWriter out = spec.commandLine().getOut();
+      writer.write(report, out);
+      out.flush();
     }
-    ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
-    PrintWriter out = spec.commandLine().getOut();
-    writer.write(report, out);
-    out.flush();
+    for (CommonOptions.ExtraReport extra : common.reports) {
+      writeFile(report, extra.format(), extra.file());
+    }
   }
 
-  private void requireOutputIsNotAnInput() throws IOException {
-    if (common.output == null || !Files.exists(common.output)) {
-      return;
+  private static void writeFile(Report report, ReportFormat format, Path file) {
+    ReportWriter writer = format.writer(false);
+    try {
+      AtomicFile.write(file, out -> writer.write(report, out));
+    } catch (IOException e) {
+      throw new OutputException(file + ": cannot write the report: " + e.getMessage(), e);
     }
-    for (Path input : inputFiles()) {
-      if (input != null && Files.exists(input) && Files.isSameFile(input, common.output)) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--output " + common.output + " is an input of this run; bncheck never overwrites its inputs");
+  }
+
+  /**
+   * Checked before the model is read, so that a wrong command line costs nothing: no output may
+   * replace an input, and no two outputs may be one file, where the last would silently win.
+   */
+  private void requireOutputsAreSeparate() throws IOException {
+    record Output(String option, Path file) {}
+    List<Output> outputs = new ArrayList<>();
+    if (common.output != null) {
+      outputs.add(new Output("--output " + common.output, common.output));
+    }
+    for (CommonOptions.ExtraReport extra : common.reports) {
+      outputs.add(new Output(extra.option(), extra.file()));
+    }
+    for (int i = 0; i < outputs.size(); i++) {
+      Output output = outputs.get(i);
+      for (Path input : inputFiles()) {
+        if (sameFile(input, output.file())) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              output.option() + " is an input of this run; bncheck never overwrites its inputs");
+        }
+      }
+      for (Output earlier : outputs.subList(0, i)) {
+        if (sameFile(earlier.file(), output.file())) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              earlier.option() + " and " + output.option() + " name the same file");
+        }
       }
     }
+  }
+
+  private static boolean sameFile(Path a, Path b) throws IOException {
+    return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())
+        || (Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b));
   }
 
   CommonOptions commonOptions() {

@@ -38,6 +38,9 @@ public final class AtomicFile {
       return;
     }
     Path real = Files.exists(target) ? target.toRealPath() : target.toAbsolutePath();
+    if (!Files.isDirectory(real.getParent())) {
+      throw new IOException("no such directory " + real.getParent());
+    }
     Path temp = Files.createTempFile(real.getParent(), "." + real.getFileName() + ".", ".tmp");
     try {
       try (Writer out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {

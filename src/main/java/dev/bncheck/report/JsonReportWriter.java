@@ -51,6 +51,11 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeStringField("command", report.run().command());
       g.writeStringField("verdict", report.failed() ? "fail" : "pass");
       g.writeStringField("fail_on", report.run().failOn().label());
+      g.writeArrayFieldStart("relaxed");
+      for (String relaxed : report.run().relaxed()) {
+        g.writeString(relaxed);
+      }
+      g.writeEndArray();
       g.writeObjectFieldStart("counts");
       for (Severity s : List.of(Severity.ERROR, Severity.WARNING, Severity.INFO)) {
         g.writeNumberField(s.label(), report.count(s));

@@ -5,13 +5,17 @@ import java.util.Locale;
 /** The report formats; a new format is one writer class plus one constant here. */
 public enum ReportFormat {
   TEXT,
-  JSON;
+  JSON,
+  MARKDOWN,
+  JUNIT;
 
   /** The writer for this format; colour applies to text written to a terminal only. */
   public ReportWriter writer(boolean colour) {
     return switch (this) {
       case TEXT -> new TextReportWriter(colour);
       case JSON -> new JsonReportWriter();
+      case MARKDOWN -> new MarkdownReportWriter();
+      case JUNIT -> new JunitReportWriter();
     };
   }
 

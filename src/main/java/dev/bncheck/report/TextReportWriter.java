@@ -1,11 +1,8 @@
 package dev.bncheck.report;
 
-import dev.bncheck.analysis.CheckOutcome;
-import dev.bncheck.analysis.Evidence;
 import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.LayerResult;
 import dev.bncheck.analysis.Report;
-import dev.bncheck.analysis.Severity;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.engine.VectorSummary;
 import dev.bncheck.model.BnLayer;
@@ -15,10 +12,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 /** The report for people: a layer table, then the findings with evidence and fix. */
 public final class TextReportWriter implements ReportWriter {
@@ -67,6 +61,9 @@ public final class TextReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(report.run().dataSha256());
     }
+    if (!report.run().relaxed().isEmpty()) {
+      s.append("\n  safety checks relaxed: ").append(String.join(" ", report.run().relaxed()));
+    }
     s.append("\n\n");
   }
 
@@ -88,7 +85,7 @@ public final class TextReportWriter implements ReportWriter {
       String rms = r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-");
       rows.add(columns(withMetrics,
           String.valueOf(r.index()), layer.name(), String.valueOf(layer.channels()), Numbers.brief(layer.epsilon()),
-          momentum, r.status().map(Severity::label).orElse("ok"), shift, ratio, rms));
+          momentum, ReportText.status(r), shift, ratio, rms));
     }
     int[] width = new int[rows.get(0).length];
     for (String[] row : rows) {
@@ -173,54 +170,27 @@ public final class TextReportWriter implements ReportWriter {
       s.append(paint(GREEN, "No findings.")).append("\n\n");
       return;
     }
-    s.append(paint(BOLD, "Findings")).append(" (").append(counts(report)).append("):\n\n");
+    s.append(paint(BOLD, "Findings")).append(" (").append(ReportText.counts(report)).append("):\n\n");
     for (Finding f : report.findings()) {
       s.append(paintStatus(f.severity().label(), "[" + f.code() + "] " + f.severity().label()))
           .append(' ').append(f.layer()).append(": ").append(f.message())
           .append(" (see ").append(f.docsLink()).append(")\n");
-      s.append("    evidence: ").append(f.evidence().stream().map(TextReportWriter::evidence)
-          .collect(Collectors.joining(", "))).append('\n');
+      s.append("    evidence: ").append(ReportText.evidence(f)).append('\n');
       s.append("    fix: ").append(f.fix()).append("\n\n");
     }
   }
 
-  private static String evidence(Evidence e) {
-    return e.name() + "=" + evidenceValue(e.value());
-  }
-
-  private static String evidenceValue(Object value) {
-    if (value instanceof Double d) {
-      return Numbers.brief(d);
-    }
-    if (value instanceof List<?> list) {
-      return list.stream().map(TextReportWriter::evidenceValue).collect(Collectors.joining(",", "[", "]"));
-    }
-    return value.toString();
-  }
-
-  /** Skipped checks grouped by reason and codes, so a common reason takes one line. */
   private static void skipped(Report report, StringBuilder s) {
-    Map<String, List<String>> layersBySkip = new LinkedHashMap<>();
-    for (LayerResult r : report.layers()) {
-      Map<String, List<String>> codesByReason = new LinkedHashMap<>();
-      for (CheckOutcome c : r.checks()) {
-        if (c.status() == CheckOutcome.Status.SKIPPED) {
-          codesByReason.computeIfAbsent(c.reason(), k -> new ArrayList<>()).add(c.code());
-        }
-      }
-      codesByReason.forEach((reason, codes) ->
-          layersBySkip.computeIfAbsent(String.join(", ", codes) + " (" + reason + ")", k -> new ArrayList<>())
-              .add(r.layer().name()));
-    }
-    if (layersBySkip.isEmpty()) {
+    List<ReportText.Skipped> lines = ReportText.Skipped.of(report);
+    if (lines.isEmpty()) {
       return;
     }
     s.append("Skipped checks:\n");
-    layersBySkip.forEach((skip, layers) -> s.append("  ").append(skip).append(": ")
-        .append(layers.size() == report.layers().size() && layers.size() > 1
-            ? "all " + layers.size() + " layers"
-            : String.join(", ", layers))
-        .append('\n'));
+    for (ReportText.Skipped line : lines) {
+      s.append("  ").append(line.checks()).append(": ")
+          .append(line.allOf(report) ? "all " + line.layers().size() + " layers" : String.join(", ", line.layers()))
+          .append('\n');
+    }
     s.append('\n');
   }
 
@@ -242,18 +212,8 @@ public final class TextReportWriter implements ReportWriter {
           .append(failOn).append('\n');
     } else {
       s.append(paint(GREEN + BOLD, "PASS")).append(": no findings at or above --fail-on ").append(failOn)
-          .append(" (").append(counts(report)).append(")\n");
+          .append(" (").append(ReportText.counts(report)).append(")\n");
     }
-  }
-
-  private static String counts(Report report) {
-    return report.count(Severity.ERROR) + " error" + plural(report.count(Severity.ERROR)) + ", "
-        + report.count(Severity.WARNING) + " warning" + plural(report.count(Severity.WARNING)) + ", "
-        + report.count(Severity.INFO) + " info";
-  }
-
-  private static String plural(long n) {
-    return n == 1 ? "" : "s";
   }
 
   private static String pad(String text, int width, boolean right) {

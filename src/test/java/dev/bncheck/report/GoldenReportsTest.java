@@ -32,7 +32,17 @@ class GoldenReportsTest {
             new String[] {"check", "samples/nan-statistics.json", "--format", "json"}),
         Arguments.of("inspect-never-updated.txt", new String[] {"inspect", "samples/never-updated.json"}),
         Arguments.of("inspect-pytorch-healthy.json",
-            new String[] {"inspect", "samples/pytorch-healthy.json", "--format", "json"}));
+            new String[] {"inspect", "samples/pytorch-healthy.json", "--format", "json"}),
+        Arguments.of("check-stale.md", new String[] {"check", "samples/stale.json", "--format", "markdown"}),
+        Arguments.of("check-healthy.md", new String[] {"check", "samples/healthy.json", "--format", "markdown"}),
+        Arguments.of("inspect-never-updated.md",
+            new String[] {"inspect", "samples/never-updated.json", "--format", "markdown"}),
+        Arguments.of("check-stale.junit.xml", new String[] {"check", "samples/stale.json", "--format", "junit"}),
+        Arguments.of("check-healthy.junit.xml", new String[] {"check", "samples/healthy.json", "--format", "junit"}),
+        Arguments.of("check-dead-channel.junit.xml",
+            new String[] {"check", "samples/dead-channel.json", "--format", "junit"}),
+        Arguments.of("inspect-never-updated.junit.xml",
+            new String[] {"inspect", "samples/never-updated.json", "--format", "junit"}));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -131,6 +131,30 @@ final class CalibrationRun {
     }
   }
 
+  /**
+   * The index of the largest value of the first output for every sample, running {@code batchSize}
+   * samples at a time: a classifier's predictions.
+   */
+  static int[] predictions(Session session, List<Feed> feeds, ModelRunner.Input output, int batchSize, String dataLabel) {
+    int samples = feeds.get(0).data().shape()[0];
+    int[] out = new int[samples];
+    for (int start = 0; start < samples; start += batchSize) {
+      int count = Math.min(batchSize, samples - start);
+      Tensor logits = runOutputs(session, feeds, List.of(output), start, count, dataLabel).get(0);
+      int classes = logits.size() / count;
+      for (int s = 0; s < count; s++) {
+        int best = 0;
+        for (int k = 1; k < classes; k++) {
+          if (logits.get(s * classes + k) > logits.get(s * classes + best)) {
+            best = k;
+          }
+        }
+        out[start + s] = best;
+      }
+    }
+    return out;
+  }
+
   private static List<Tensor> runOutputs(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,
       int count, String dataLabel) {
     List<org.tensorflow.Tensor> fed = new ArrayList<>();

@@ -107,6 +107,21 @@ final class ModelRunner {
     }
   }
 
+  /** The first float output's argmax per sample, {@code batchSize} samples at a time. */
+  int[] predictions(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize) {
+    Input first = outputs.stream().filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE)
+        .findFirst().orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
+    return CalibrationRun.predictions(session, feeds(prepared, data), first, batchSize, "--inputs");
+  }
+
+  /** Compares the signature's float outputs between a batch and its samples alone. */
+  void batchSizeConsistency(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize,
+      CalibrationSink sink) {
+    List<Input> floats = outputs.stream()
+        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
+    CalibrationRun.batchSizeConsistency(session, feeds(prepared, data), floats, batchSize, sink, "--inputs");
+  }
+
   /** Each model input's data, fed to the original placeholder and to its copies. */
   private List<CalibrationRun.Feed> feeds(Prepared prepared, Map<String, Tensor> data) {
     List<CalibrationRun.Feed> feeds = new ArrayList<>();

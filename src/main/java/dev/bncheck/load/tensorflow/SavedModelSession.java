@@ -74,6 +74,21 @@ public final class SavedModelSession implements AutoCloseable {
     });
   }
 
+  /** A classifier's predicted class per sample (argmax of the first float output), {@code batchSize} at a time. */
+  public int[] predictions(Map<String, Tensor> data, int batchSize) {
+    return LargeStack.call(() -> runner.predictions(prepared, data,
+        BnModelFromSavedModel.tensors(file.signature().getOutputsMap()), batchSize));
+  }
+
+  /** Compares outputs between a batch and its first samples run alone (reported to the sink). */
+  public void batchSizeConsistency(Map<String, Tensor> data, int batchSize, CalibrationSink sink) {
+    LargeStack.call(() -> {
+      runner.batchSizeConsistency(prepared, data, BnModelFromSavedModel.tensors(file.signature().getOutputsMap()),
+          batchSize, sink);
+      return null;
+    });
+  }
+
   /**
    * Sets a layer's moving statistics in the session. Fails for statistics that are not
    * variables (a layer whose graph feeds them as constants cannot be recalibrated this way).

@@ -1,0 +1,86 @@
+package dev.bncheck.report;
+
+import dev.bncheck.analysis.CheckOutcome;
+import dev.bncheck.analysis.Evidence;
+import dev.bncheck.analysis.Finding;
+import dev.bncheck.analysis.LayerResult;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.Severity;
+import dev.bncheck.model.Numbers;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Wording the text, Markdown and JUnit reports share, so that they say the same thing the same way. */
+final class ReportText {
+
+  private ReportText() {}
+
+  /** For example {@code 6 errors, 0 warnings, 0 info}. */
+  static String counts(Report report) {
+    return report.count(Severity.ERROR) + " error" + plural(report.count(Severity.ERROR)) + ", "
+        + report.count(Severity.WARNING) + " warning" + plural(report.count(Severity.WARNING)) + ", "
+        + report.count(Severity.INFO) + " info";
+  }
+
+  static String plural(long n) {
+    return n == 1 ? "" : "s";
+  }
+
+  static String status(LayerResult result) {
+    return result.status().map(Severity::label).orElse("ok");
+  }
+
+  /** All of a finding's evidence on one line: {@code name=value, name=value}. */
+  static String evidence(Finding finding) {
+    return finding.evidence().stream().map(ReportText::evidence).collect(Collectors.joining(", "));
+  }
+
+  static String evidence(Evidence e) {
+    return e.name() + "=" + evidenceValue(e.value());
+  }
+
+  private static String evidenceValue(Object value) {
+    if (value instanceof Double d) {
+      return Numbers.brief(d);
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(ReportText::evidenceValue).collect(Collectors.joining(",", "[", "]"));
+    }
+    return value.toString();
+  }
+
+  /**
+   * Skipped checks grouped by codes and reason, so that a common reason takes one line.
+   *
+   * @param checks the codes and the reason, e.g. {@code BN003, BN004 (no calibration data for this layer)}
+   * @param layers the layers they were skipped on, in network order
+   */
+  record Skipped(String checks, List<String> layers) {
+
+    static List<Skipped> of(Report report) {
+      Map<String, List<String>> layersBySkip = new LinkedHashMap<>();
+      for (LayerResult r : report.layers()) {
+        Map<String, List<String>> codesByReason = new LinkedHashMap<>();
+        for (CheckOutcome c : r.checks()) {
+          if (c.status() == CheckOutcome.Status.SKIPPED) {
+            codesByReason.computeIfAbsent(c.reason(), k -> new ArrayList<>()).add(c.code());
+          }
+        }
+        codesByReason.forEach((reason, codes) ->
+            layersBySkip.computeIfAbsent(String.join(", ", codes) + " (" + reason + ")", k -> new ArrayList<>())
+                .add(r.layer().name()));
+      }
+      List<Skipped> lines = new ArrayList<>();
+      layersBySkip.forEach((checks, layers) -> lines.add(new Skipped(checks, layers)));
+      return lines;
+    }
+
+    /** Whether the line covers every layer of a model with several, which then need not be named. */
+    boolean allOf(Report report) {
+      return layers.size() == report.layers().size() && layers.size() > 1;
+    }
+  }
+}
