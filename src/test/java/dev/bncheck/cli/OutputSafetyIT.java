@@ -69,6 +69,33 @@ class OutputSafetyIT {
   }
 
   @Test
+  void killedRecalibrationLeavesNoOutputOrACompleteModel() throws Exception {
+    List<String> outcomes = new ArrayList<>();
+    Path root = LauncherIT.ROOT;
+    for (long delay : new long[] {500, 1200, 1800, 2400, 3000, 6000}) {
+      Path out = dir.resolve("fixed-" + delay);
+      Process p = new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "recalibrate",
+          root.resolve("samples/keras-cnn-untrained").toString(), "--inputs",
+          root.resolve("samples/keras-cnn-inputs.npy").toString(), "--out", out.toString())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
+      if (!p.waitFor(delay, TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+      if (!Files.exists(out)) {
+        outcomes.add("none");
+        continue;
+      }
+      CliRun inspect = CliRun.of("inspect", out.toString());
+      assertThat(inspect.exitCode()).as(inspect.err()).isIn(0, 1);
+      assertThat(inspect.out()).contains("2 BN layers");
+      outcomes.add("complete");
+    }
+    assertThat(outcomes).contains("none", "complete");
+  }
+
+  @Test
   void fullDiskIsAClearUsageError() throws Exception {
     CliRun run = CliRun.of("check", "samples/healthy.json", "--output", "/dev/full");
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
