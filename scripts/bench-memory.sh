@@ -30,3 +30,31 @@ PY
 ls -l "$dump"
 /usr/bin/time -v "$root/bin/bncheck" check "$dump" --format json --output "$work/report.json" 2> "$work/time.txt" || true
 grep -E "Elapsed|Maximum resident" "$work/time.txt"
+
+# Part 2 (needs the Python environment of scripts/test_exporters.sh, with tensorflow-cpu): a Keras
+# SavedModel with 104 BN layers run on 1,000 calibration samples.
+python="${BNCHECK_VENV:-$HOME/.cache/bncheck/exporters-venv}/bin/python"
+if [ -x "$python" ]; then
+  "$python" - "$work" <<'PY' 2>/dev/null
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, keras
+work = sys.argv[1]
+keras.utils.set_random_seed(0)
+x = inputs = keras.Input((32, 32, 8))
+for i in range(52):
+    x = keras.layers.Conv2D(8, 3, padding="same")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.BatchNormalization()(x)
+model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x)))
+model.export(os.path.join(work, "deep-104-bn"), verbose=False)
+np.save(os.path.join(work, "deep-inputs.npy"), np.random.default_rng(0).normal(size=(1000, 32, 32, 8)).astype("float32"))
+PY
+  /usr/bin/time -v "$root/bin/bncheck" check "$work/deep-104-bn" --inputs "$work/deep-inputs.npy" --format json \
+      --output "$work/deep-report.json" 2> "$work/time-deep.txt" || true
+  grep -c '"name"' "$work/deep-report.json" | sed 's/^/report name fields: /'
+  grep -E "Elapsed|Maximum resident" "$work/time-deep.txt"
+else
+  echo "skipped the SavedModel part: no Python environment with TensorFlow at $python"
+fi
