@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     subcommands = {InspectCommand.class, CheckCommand.class, RecalibrateCommand.class,
-        picocli.CommandLine.HelpCommand.class},
+        picocli.AutoComplete.GenerateCompletion.class, picocli.CommandLine.HelpCommand.class},
     description = "Tells whether the batch-normalization layers of a trained model will behave correctly at"
         + " inference time, and if not, which layer, why, and how to fix it.",
     footerHeading = "%nExit codes:%n",
