@@ -32,10 +32,16 @@ public final class Analyzer {
 
   private final List<Check> checks;
   private final Thresholds thresholds;
+  private final List<Suppression> suppressions;
 
   public Analyzer(List<Check> checks, Thresholds thresholds) {
+    this(checks, thresholds, List.of());
+  }
+
+  public Analyzer(List<Check> checks, Thresholds thresholds, List<Suppression> suppressions) {
     this.checks = List.copyOf(checks);
     this.thresholds = thresholds;
+    this.suppressions = List.copyOf(suppressions);
   }
 
   public Report analyze(
@@ -77,6 +83,8 @@ public final class Analyzer {
     for (var consistency : calibrationOf.batchSizeChecks()) {
       BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
     }
+    findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
+        .map(s -> f.suppress(s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }

@@ -3,6 +3,7 @@ package dev.bncheck.analysis;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One problem found in one layer.
@@ -11,6 +12,8 @@ import java.util.Objects;
  * @param layerIndex the layer's position in network order
  * @param message one line for the person fixing the model, with the numbers that prove it
  * @param fix what to change, for the model's framework when known
+ * @param suppressed why the finding does not count towards the verdict (a config ignore or the
+ *     baseline), or empty when it counts
  */
 public record Finding(
     String code,
@@ -19,9 +22,21 @@ public record Finding(
     String layer,
     String message,
     List<Evidence> evidence,
-    String fix) {
+    String fix,
+    Optional<String> suppressed) {
+
+  public Finding(String code, Severity severity, int layerIndex, String layer, String message, List<Evidence> evidence,
+      String fix) {
+    this(code, severity, layerIndex, layer, message, evidence, fix, Optional.empty());
+  }
+
+  /** This finding, kept in the report but not counted towards the verdict. */
+  public Finding suppress(String reason) {
+    return new Finding(code, severity, layerIndex, layer, message, evidence, fix, Optional.of(reason));
+  }
 
   public Finding {
+    Objects.requireNonNull(suppressed, "suppressed");
     Objects.requireNonNull(code, "code");
     Objects.requireNonNull(severity, "severity");
     Objects.requireNonNull(layer, "layer");

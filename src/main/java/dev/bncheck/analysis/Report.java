@@ -23,12 +23,16 @@ public record Report(
     return findings.stream().filter(f -> f.severity() == severity).count();
   }
 
-  /** Whether any finding is at or above the run's {@code --fail-on} level. */
+  /** Whether any finding that is not suppressed is at or above the run's {@code --fail-on} level. */
   public boolean failed() {
-    return findings.stream().anyMatch(f -> run.failOn().fails(f.severity()));
+    return failingCount() > 0;
   }
 
   public long failingCount() {
-    return findings.stream().filter(f -> run.failOn().fails(f.severity())).count();
+    return findings.stream().filter(f -> f.suppressed().isEmpty() && run.failOn().fails(f.severity())).count();
+  }
+
+  public long suppressedCount() {
+    return findings.stream().filter(f -> f.suppressed().isPresent()).count();
   }
 }

@@ -27,6 +27,9 @@ final class BnCheckCommand implements Runnable {
 
   @Spec CommandSpec spec;
 
+  /** The project config in use, if any; its ignores apply to every report. */
+  ConfigFile config;
+
   @Override
   public void run() {
     throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing a command: inspect or check");

@@ -32,6 +32,16 @@ public final class CommonOptions {
   @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
   boolean verbose;
 
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Project settings (default: ./bncheck.json if present): option defaults and findings to ignore"
+          + " with a reason (docs/ci.md).")
+  Path config;
+
+  @Option(names = "--baseline", paramLabel = "FILE",
+      description = "Findings accepted earlier: when FILE does not exist, record this run's findings in it and pass;"
+          + " when it does, fail only on findings that are new or worse.")
+  Path baseline;
+
   /** Lower-case names on the command line for the report formats. */
   static final class FormatConverter implements picocli.CommandLine.ITypeConverter<ReportFormat> {
     @Override

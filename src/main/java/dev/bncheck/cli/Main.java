@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import picocli.CommandLine;
 
 /** Builds the command line once, with every error path mapped to a documented exit code. */
@@ -17,10 +18,30 @@ public final class Main {
 
   /** Runs bncheck and returns its exit code; stdout and stderr are the process's own. */
   public static int execute(String... args) {
-    return commandLine(
-            new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
-            new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true))
-        .execute(args);
+    return run(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
+        new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true), args);
+  }
+
+  /**
+   * Runs bncheck with the project config ({@code --config FILE} or {@code ./bncheck.json}) as the
+   * options' defaults. The config is read before the command line is parsed, since its values
+   * become the defaults of that parse.
+   */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    Optional<ConfigFile> config;
+    try {
+      config = ConfigFile.find(args);
+    } catch (InvalidInputException e) {
+      err.println("bncheck: error: " + e.getMessage());
+      err.flush();
+      return ExitCodes.INVALID_INPUT;
+    }
+    CommandLine cli = commandLine(out, err);
+    config.ifPresent(c -> {
+      cli.setDefaultValueProvider(c);
+      ((BnCheckCommand) cli.getCommand()).config = c;
+    });
+    return cli.execute(args);
   }
 
   /** The command line writing reports to {@code out} and messages for people to {@code err}. */

@@ -46,7 +46,11 @@ abstract class ReportCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     requireOutputsAreSeparate();
-    Report report = run(new Analyzer(Checks.ALL, thresholds));
+    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    Report report = run(new Analyzer(Checks.ALL, thresholds, config == null ? List.of() : config.ignores()));
+    if (common.baseline != null) {
+      report = BaselineFile.apply(report, common.baseline);
+    }
     write(report);
     for (var layer : report.layers()) {
       var check = layer.calibration().flatMap(c -> c.selfCheck());

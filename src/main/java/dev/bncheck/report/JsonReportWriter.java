@@ -60,6 +60,7 @@ public final class JsonReportWriter implements ReportWriter {
       for (Severity s : List.of(Severity.ERROR, Severity.WARNING, Severity.INFO)) {
         g.writeNumberField(s.label(), report.count(s));
       }
+      g.writeNumberField("suppressed", report.suppressedCount());
       g.writeEndObject();
       writeModel(g, report);
       writeThresholds(g, report.thresholds());
@@ -245,6 +246,7 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndObject();
     g.writeStringField("fix", f.fix());
     g.writeStringField("docs", f.docsLink());
+    g.writeStringField("suppressed", f.suppressed().orElse(null));
     g.writeEndObject();
   }
 

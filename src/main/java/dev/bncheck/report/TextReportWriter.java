@@ -174,7 +174,8 @@ public final class TextReportWriter implements ReportWriter {
     for (Finding f : report.findings()) {
       s.append(paintStatus(f.severity().label(), "[" + f.code() + "] " + f.severity().label()))
           .append(' ').append(f.layer()).append(": ").append(f.message())
-          .append(" (see ").append(f.docsLink()).append(")\n");
+          .append(" (see ").append(f.docsLink()).append(")")
+          .append(f.suppressed().map(r -> " [suppressed: " + r + "]").orElse("")).append('\n');
       s.append("    evidence: ").append(ReportText.evidence(f)).append('\n');
       s.append("    fix: ").append(f.fix()).append("\n\n");
     }

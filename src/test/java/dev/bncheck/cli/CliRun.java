@@ -9,7 +9,7 @@ record CliRun(int exitCode, String out, String err) {
   static CliRun of(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new CliRun(code, out.toString(), err.toString());
   }
 }

@@ -123,6 +123,17 @@ final class FunctionInliner {
     if (!copied.add(name)) {
       return;
     }
+    try {
+      copyInputsAndAdd(context, node, name);
+    } catch (Unsupported e) {
+      // Not copied after all: a later request for this node must fail the same way, not find a
+      // name that is in no graph.
+      copied.remove(name);
+      throw e;
+    }
+  }
+
+  private void copyInputsAndAdd(CallContext context, NodeDef node, String name) {
     if (node.getOp().equals("VariableV2") || node.getOp().equals("Variable")) {
       throw new Unsupported("reference variable " + node.getName() + " cannot be shared by a copy");
     }

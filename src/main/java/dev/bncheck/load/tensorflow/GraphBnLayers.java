@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /** The BN nodes found among the nodes a run executes, ready to become layers. */
-record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, List<BnNode> deadNodes) {
+record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, List<BnNode> deadNodes,
+    List<String> reachedTopLevel) {
 
   /**
    * @param fedNodes the top-level nodes the run feeds: a placeholder's default applies only when
@@ -14,10 +15,12 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
     TensorValues constants = new TensorValues();
     DeadBranches dead = new DeadBranches(graph, constants, fedNodes);
     BnNodeFinder.Found found = new BnNodeFinder(new OriginTracer(graph), constants, dead).find(reached);
-    return new GraphBnLayers(graph, constants, found.live(), found.dead());
+    List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)
+        .map(r -> r.node().getName()).toList();
+    return new GraphBnLayers(graph, constants, found.live(), found.dead(), topLevel);
   }
 
   LayerAssembler.Layers assemble(VariableReader variables) {
-    return new LayerAssembler(graph, constants).assemble(nodes, deadNodes, variables);
+    return new LayerAssembler(graph, constants, reachedTopLevel).assemble(nodes, deadNodes, variables);
   }
 }

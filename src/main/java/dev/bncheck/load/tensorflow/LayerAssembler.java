@@ -29,7 +29,15 @@ final class LayerAssembler {
   private final TfGraph graph;
   private final TensorValues constants;
 
-  LayerAssembler(TfGraph graph, TensorValues constants) {
+  private final List<String> reachedTopLevel;
+
+  /**
+   * @param reachedTopLevel the top-level nodes the run executes, in order; variables among them
+   *     are preferred when looking one up by name, since SavedModels can hold several handles
+   *     of one name of which only the one the signature uses is restored
+   */
+  LayerAssembler(TfGraph graph, TensorValues constants, List<String> reachedTopLevel) {
+    this.reachedTopLevel = reachedTopLevel;
     this.graph = graph;
     this.constants = constants;
   }
@@ -128,7 +136,19 @@ final class LayerAssembler {
     return new Candidate(name, copies, reference.gamma(), reference.beta(), mean, variance);
   }
 
+  /**
+   * The variable (or frozen constant) holding a layer's statistic, by name. Keras 3 and TF2 write
+   * several handles for one variable (name, name_1, ...) and restore only the ones the functions
+   * capture, so handles the signature reaches come first, matched with or without such a suffix.
+   */
   private Optional<Origin> variableNamed(String name) {
+    for (String nodeName : reachedTopLevel) {
+      NodeDef node = graph.topLevel().node(nodeName);
+      if (node != null && node.getOp().equals("VarHandleOp")
+          && withoutCopySuffix(sharedName(node)).equals(name)) {
+        return Optional.of(new Origin.Variable(name, node.getName(), node.getOp()));
+      }
+    }
     for (NodeDef node : graph.topLevel().nodes()) {
       String op = node.getOp();
       if (op.equals("VariableV2") || op.equals("Variable") || op.equals("Const")) {
@@ -137,15 +157,21 @@ final class LayerAssembler {
               ? new Origin.Constant(CallContext.root(graph.topLevel()), node)
               : new Origin.Variable(name, name, op));
         }
-      } else if (op.equals("VarHandleOp")) {
-        var shared = node.getAttrMap().get("shared_name");
-        String shared_name = shared == null ? "" : shared.getS().toStringUtf8();
-        if (shared_name.equals(name) || (shared_name.isEmpty() && node.getName().equals(name))) {
-          return Optional.of(new Origin.Variable(name, node.getName(), op));
-        }
+      } else if (op.equals("VarHandleOp") && sharedName(node).equals(name)) {
+        return Optional.of(new Origin.Variable(name, node.getName(), op));
       }
     }
     return Optional.empty();
+  }
+
+  private static String sharedName(NodeDef node) {
+    var shared = node.getAttrMap().get("shared_name");
+    String value = shared == null ? "" : shared.getS().toStringUtf8();
+    return value.isEmpty() ? node.getName() : value;
+  }
+
+  private static String withoutCopySuffix(String name) {
+    return name.matches(".*_\\d+") ? name.substring(0, name.lastIndexOf('_')) : name;
   }
 
   /**

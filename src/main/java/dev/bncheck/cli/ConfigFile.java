@@ -1,0 +1,159 @@
+package dev.bncheck.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bncheck.analysis.Suppression;
+import dev.bncheck.load.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine;
+
+/**
+ * Project settings in {@code bncheck.json} (found in the working directory, or named with
+ * {@code --config}): defaults for the options, and findings to ignore with the reason. Options
+ * given on the command line win. Unknown keys are errors, so that a typo does not silently do
+ * nothing.
+ */
+final class ConfigFile implements CommandLine.IDefaultValueProvider {
+
+  static final String NAME = "bncheck.json";
+
+  private static final Map<String, String> THRESHOLDS = Map.of(
+      "mean_shift_warn", "--mean-shift-warn", "mean_shift_error", "--mean-shift-error",
+      "var_ratio_warn", "--var-ratio-warn", "var_ratio_error", "--var-ratio-error",
+      "mode_rms_error", "--mode-rms-error", "dead_eps_factor", "--dead-eps-factor",
+      "dead_median_factor", "--dead-median-factor");
+  private static final Map<String, String> CALIBRATION = Map.of(
+      "batch_size", "--batch-size", "max_samples", "--max-samples");
+
+  private final Path path;
+  private final Map<String, String> defaults;
+  private final List<Suppression> ignores;
+
+  private ConfigFile(Path path, Map<String, String> defaults, List<Suppression> ignores) {
+    this.path = path;
+    this.defaults = defaults;
+    this.ignores = ignores;
+  }
+
+  /** The config named by {@code --config} in the arguments, else {@code ./bncheck.json} if present. */
+  static Optional<ConfigFile> find(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        return Optional.of(read(Path.of(args[i + 1])));
+      }
+      if (args[i].startsWith("--config=")) {
+        return Optional.of(read(Path.of(args[i].substring("--config=".length()))));
+      }
+    }
+    Path local = Path.of(NAME);
+    return Files.isRegularFile(local) ? Optional.of(read(local)) : Optional.empty();
+  }
+
+  static ConfigFile read(Path path) {
+    String file = path.toString();
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(Files.readString(path));
+    } catch (IOException e) {
+      throw new InvalidInputException(file, "", Files.exists(path) ? "not valid JSON: " + firstLine(e.getMessage())
+          : "no such file");
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidInputException(file, "", "expected a JSON object");
+    }
+    Map<String, String> defaults = new LinkedHashMap<>();
+    List<Suppression> ignores = new ArrayList<>();
+    for (Iterator<String> keys = root.fieldNames(); keys.hasNext(); ) {
+      String key = keys.next();
+      JsonNode value = root.get(key);
+      switch (key) {
+        case "fail_on" -> defaults.put("--fail-on", scalar(file, key, value));
+        case "thresholds" -> section(file, key, value, THRESHOLDS, defaults);
+        case "calibration" -> section(file, key, value, CALIBRATION, defaults);
+        case "ignore" -> ignores.addAll(ignores(file, value));
+        default -> throw new InvalidInputException(file, key,
+            "unknown key; a config has fail_on, thresholds, calibration and ignore");
+      }
+    }
+    return new ConfigFile(path, defaults, List.copyOf(ignores));
+  }
+
+  private static void section(String file, String name, JsonNode value, Map<String, String> known,
+      Map<String, String> defaults) {
+    if (!value.isObject()) {
+      throw new InvalidInputException(file, name, "expected an object");
+    }
+    for (Iterator<String> keys = value.fieldNames(); keys.hasNext(); ) {
+      String key = keys.next();
+      String option = known.get(key);
+      if (option == null) {
+        throw new InvalidInputException(file, name + "." + key,
+            "unknown key; " + name + " has " + String.join(", ", new java.util.TreeSet<>(known.keySet())));
+      }
+      defaults.put(option, scalar(file, name + "." + key, value.get(key)));
+    }
+  }
+
+  private static List<Suppression> ignores(String file, JsonNode value) {
+    if (!value.isArray()) {
+      throw new InvalidInputException(file, "ignore", "expected an array of {code, layer, reason}");
+    }
+    List<Suppression> out = new ArrayList<>();
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode entry = value.get(i);
+      String at = "ignore[" + i + "]";
+      if (!entry.isObject()) {
+        throw new InvalidInputException(file, at, "expected an object {code, layer, reason}");
+      }
+      for (Iterator<String> keys = entry.fieldNames(); keys.hasNext(); ) {
+        String key = keys.next();
+        if (!List.of("code", "layer", "reason").contains(key)) {
+          throw new InvalidInputException(file, at + "." + key, "unknown key; an ignore has code, layer and reason");
+        }
+      }
+      String reason = entry.path("reason").asText("");
+      if (reason.isBlank()) {
+        throw new InvalidInputException(file, at + ".reason", "an ignore needs a reason");
+      }
+      out.add(new Suppression(entry.path("code").asText("*"), entry.path("layer").asText("**"),
+          reason + " (" + file + ")"));
+    }
+    return out;
+  }
+
+  private static String scalar(String file, String key, JsonNode value) {
+    if (!value.isValueNode() || value.isNull()) {
+      throw new InvalidInputException(file, key, "expected a number or string");
+    }
+    return value.asText();
+  }
+
+  private static String firstLine(String message) {
+    int nl = message == null ? -1 : message.indexOf('\n');
+    return message == null ? "" : nl < 0 ? message : message.substring(0, nl);
+  }
+
+  List<Suppression> ignores() {
+    return ignores;
+  }
+
+  Path path() {
+    return path;
+  }
+
+  @Override
+  public String defaultValue(CommandLine.Model.ArgSpec argSpec) {
+    if (argSpec instanceof CommandLine.Model.OptionSpec option) {
+      return defaults.get(option.longestName());
+    }
+    return null;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigAndBaselineTest {
+
+  @TempDir Path dir;
+
+  Path config(String json) throws IOException {
+    return Files.writeString(dir.resolve("bncheck.json"), json);
+  }
+
+  @Test
+  void configSetsDefaultsAndTheCommandLineWins() throws IOException {
+    Path config = config("{\"fail_on\": \"warning\", \"thresholds\": {\"dead_median_factor\": 1e-12,"
+        + " \"dead_eps_factor\": 1e-12}}");
+    assertThat(CliRun.of("check", "samples/dead-channel.json", "--config", config.toString()).exitCode())
+        .as("the dead channel is below the config's factors, so nothing fires").isZero();
+    Path strict = config("{\"fail_on\": \"warning\"}");
+    assertThat(CliRun.of("check", "samples/dead-channel.json", "--config", strict.toString()).exitCode()).isEqualTo(1);
+    assertThat(CliRun.of("check", "samples/dead-channel.json", "--config", strict.toString(), "--fail-on", "error")
+        .exitCode()).isZero();
+  }
+
+  @Test
+  void ignoredFindingsStayInTheReportWithTheirReasonButDoNotFail() throws IOException {
+    Path config = config("{\"fail_on\": \"warning\", \"ignore\": [{\"code\": \"BN006\", \"layer\": \"block2/*\","
+        + " \"reason\": \"channel 5 is pruned in the next release\"}]}");
+    CliRun run = CliRun.of("check", "samples/dead-channel.json", "--config", config.toString(), "--format", "json");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("\"code\": \"BN006\"")
+        .contains("\"suppressed\": \"channel 5 is pruned in the next release (" + config + ")\"")
+        .contains("\"verdict\": \"pass\"");
+  }
+
+  @Test
+  void unknownKeysAndIgnoresWithoutReasonAreErrorsNamingTheKey() throws IOException {
+    CliRun typo = CliRun.of("check", "samples/healthy.json", "--config", config("{\"fail-on\": \"info\"}").toString());
+    assertThat(typo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(typo.err()).contains("fail-on: unknown key; a config has fail_on, thresholds, calibration and ignore");
+    CliRun nested = CliRun.of("check", "samples/healthy.json", "--config",
+        config("{\"thresholds\": {\"mean_shift\": 1}}").toString());
+    assertThat(nested.err()).contains("thresholds.mean_shift: unknown key");
+    CliRun noReason = CliRun.of("check", "samples/healthy.json", "--config",
+        config("{\"ignore\": [{\"code\": \"BN001\"}]}").toString());
+    assertThat(noReason.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(noReason.err()).contains("ignore[0].reason: an ignore needs a reason");
+  }
+
+  @Test
+  void baselineRecordsTodaysFindingsAndLaterFailsOnlyOnNewOrWorseOnes() throws IOException {
+    Path baseline = dir.resolve("baseline.json");
+    assertThat(CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString()).exitCode()).isZero();
+    assertThat(Files.readString(baseline)).contains("\"format\" : \"bncheck-baseline\"", "\"code\" : \"BN003\"");
+    assertThat(CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString()).exitCode()).isZero();
+    CliRun newFindings = CliRun.of("check", "samples/never-updated.json", "--baseline", baseline.toString(),
+        "--format", "json");
+    assertThat(newFindings.exitCode()).as("BN001 is new on the same layers").isEqualTo(1);
+    assertThat(newFindings.out()).contains("\"suppressed\": \"in the baseline " + baseline + "\"");
+  }
+}
