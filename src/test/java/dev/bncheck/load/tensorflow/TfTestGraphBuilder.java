@@ -12,6 +12,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.Scope;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TString;
@@ -23,18 +24,23 @@ import org.tensorflow.types.TString;
  * given. Nodes built here are not known to the graph's own name scope: do not mix them with
  * {@link Ops}-built nodes of the same names.
  */
-final class TfTestGraphBuilder {
+public final class TfTestGraphBuilder {
 
   /** A TF1 ref variable ({@code VariableV2}) with its initializer, assign and read nodes. */
-  record RefVariable(GraphOperation variable, Output<?> initialValue, GraphOperation assign, Output<?> read) {
-    String name() {
+  public record RefVariable(GraphOperation variable, Output<?> initialValue, GraphOperation assign, Output<?> read) {
+    public String name() {
       return variable.name();
+    }
+
+    /** The variable's reference output, for ops that write through it. */
+    public Output<?> ref() {
+      return variable.output(0);
     }
   }
 
   /** A resource variable ({@code VarHandleOp}) with its initializer and assign nodes. */
-  record ResourceVariable(GraphOperation handle, Output<?> initialValue, GraphOperation assign) {
-    String name() {
+  public record ResourceVariable(GraphOperation handle, Output<?> initialValue, GraphOperation assign) {
+    public String name() {
       return handle.name();
     }
   }
@@ -42,22 +48,22 @@ final class TfTestGraphBuilder {
   private final Graph graph;
   private final Scope scope;
 
-  TfTestGraphBuilder(Graph graph) {
+  public TfTestGraphBuilder(Graph graph) {
     this.graph = graph;
     this.scope = graph.baseScope();
   }
 
   /** For the body of a {@code ConcreteFunction.create(tf -> ...)}: adds to the function's graph. */
-  TfTestGraphBuilder(Ops tf) {
+  public TfTestGraphBuilder(Ops tf) {
     this.graph = (Graph) tf.scope().env();
     this.scope = tf.scope();
   }
 
-  Graph graph() {
+  public Graph graph() {
     return graph;
   }
 
-  GraphOperation op(String type, String name, List<Output<?>> inputs, Consumer<GraphOperationBuilder> attrs) {
+  public GraphOperation op(String type, String name, List<Output<?>> inputs, Consumer<GraphOperationBuilder> attrs) {
     GraphOperationBuilder b = graph.opBuilder(type, name, scope);
     for (Output<?> in : inputs) {
       b.addInput(in);
@@ -66,11 +72,11 @@ final class TfTestGraphBuilder {
     return b.build();
   }
 
-  GraphOperation op(String type, String name, List<Output<?>> inputs) {
+  public GraphOperation op(String type, String name, List<Output<?>> inputs) {
     return op(type, name, inputs, b -> { });
   }
 
-  Output<?> placeholder(String name, DataType dtype, Shape shape) {
+  public Output<?> placeholder(String name, DataType dtype, Shape shape) {
     return op("Placeholder", name, List.of(), b -> {
       b.setAttr("dtype", dtype);
       if (shape != null) {
@@ -79,47 +85,47 @@ final class TfTestGraphBuilder {
     }).output(0);
   }
 
-  Output<?> constFloat(String name, float[] values, long... shape) {
+  public Output<?> constFloat(String name, float[] values, long... shape) {
     try (TFloat32 t = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false))) {
       return op("Const", name, List.of(), b -> b.setAttr("dtype", DataType.DT_FLOAT).setAttr("value", t)).output(0);
     }
   }
 
-  Output<?> constFloat(String name, float value) {
+  public Output<?> constFloat(String name, float value) {
     try (TFloat32 t = TFloat32.scalarOf(value)) {
       return op("Const", name, List.of(), b -> b.setAttr("dtype", DataType.DT_FLOAT).setAttr("value", t)).output(0);
     }
   }
 
-  Output<?> constInt(String name, int... values) {
+  public Output<?> constInt(String name, int... values) {
     try (TInt32 t = TInt32.vectorOf(values)) {
       return op("Const", name, List.of(), b -> b.setAttr("dtype", DataType.DT_INT32).setAttr("value", t)).output(0);
     }
   }
 
-  Output<?> constStrings(String name, String... values) {
+  public Output<?> constStrings(String name, String... values) {
     try (TString t = TString.vectorOf(values)) {
       return op("Const", name, List.of(), b -> b.setAttr("dtype", DataType.DT_STRING).setAttr("value", t)).output(0);
     }
   }
 
-  Output<?> identity(String name, Output<?> x) {
+  public Output<?> identity(String name, Output<?> x) {
     DataType t = x.dataType();
     DataType base = t.getNumber() > 100 ? DataType.forNumber(t.getNumber() - 100) : t; // DT_FLOAT_REF -> DT_FLOAT
     return op("Identity", name, List.of(x), b -> b.setAttr("T", base)).output(0);
   }
 
   /** Add, AddV2, Sub, Mul, SquaredDifference, ... on float tensors. */
-  Output<?> binary(String type, String name, Output<?> x, Output<?> y) {
+  public Output<?> binary(String type, String name, Output<?> x, Output<?> y) {
     return op(type, name, List.of(x, y), b -> b.setAttr("T", DataType.DT_FLOAT)).output(0);
   }
 
   /** Rsqrt, StopGradient, ... on a float tensor. */
-  Output<?> unary(String type, String name, Output<?> x) {
+  public Output<?> unary(String type, String name, Output<?> x) {
     return op(type, name, List.of(x), b -> b.setAttr("T", DataType.DT_FLOAT)).output(0);
   }
 
-  Output<?> conv2dSame(String name, Output<?> input, Output<?> kernel) {
+  public Output<?> conv2dSame(String name, Output<?> input, Output<?> kernel) {
     return op("Conv2D", name, List.of(input, kernel), b -> b
         .setAttr("T", DataType.DT_FLOAT)
         .setAttr("strides", new long[] {1, 1, 1, 1})
@@ -130,7 +136,7 @@ final class TfTestGraphBuilder {
         .setAttr("explicit_paddings", new long[0])).output(0);
   }
 
-  GraphOperation fusedBatchNormV3(String name, Output<?> x, Output<?> scale, Output<?> offset, Output<?> mean,
+  public GraphOperation fusedBatchNormV3(String name, Output<?> x, Output<?> scale, Output<?> offset, Output<?> mean,
       Output<?> variance, float epsilon, boolean training, float exponentialAvgFactor) {
     return op("FusedBatchNormV3", name, List.of(x, scale, offset, mean, variance), b -> b
         .setAttr("T", DataType.DT_FLOAT)
@@ -141,20 +147,20 @@ final class TfTestGraphBuilder {
         .setAttr("is_training", training));
   }
 
-  Output<?> mean(String name, Output<?> x, Output<?> axes, boolean keepDims) {
+  public Output<?> mean(String name, Output<?> x, Output<?> axes, boolean keepDims) {
     return op("Mean", name, List.of(x, axes), b -> b
         .setAttr("T", DataType.DT_FLOAT)
         .setAttr("Tidx", DataType.DT_INT32)
         .setAttr("keep_dims", keepDims)).output(0);
   }
 
-  Output<?> squeeze(String name, Output<?> x, long... axes) {
+  public Output<?> squeeze(String name, Output<?> x, long... axes) {
     return op("Squeeze", name, List.of(x), b -> b
         .setAttr("T", DataType.DT_FLOAT)
         .setAttr("squeeze_dims", axes)).output(0);
   }
 
-  GraphOperation noOp(String name, List<GraphOperation> controlInputs) {
+  public GraphOperation noOp(String name, List<GraphOperation> controlInputs) {
     GraphOperationBuilder b = graph.opBuilder("NoOp", name, scope);
     for (GraphOperation c : controlInputs) {
       b.addControlInput(c);
@@ -166,7 +172,7 @@ final class TfTestGraphBuilder {
    * {@code name} (VariableV2), {@code name/<initializer>} (Const), {@code name/Assign} and
    * {@code name/read} (Identity), as {@code tf.get_variable} writes them.
    */
-  RefVariable refVariable(String name, String initializer, float[] init) {
+  public RefVariable refVariable(String name, String initializer, float[] init) {
     Output<?> initial = constFloat(name + "/" + initializer, init, init.length);
     GraphOperation variable = op("VariableV2", name, List.of(), b -> b
         .setAttr("dtype", DataType.DT_FLOAT)
@@ -182,7 +188,7 @@ final class TfTestGraphBuilder {
   }
 
   /** A ref variable of any shape (the conv kernel). */
-  RefVariable refVariable(String name, String initializer, float[] init, long... shape) {
+  public RefVariable refVariable(String name, String initializer, float[] init, long... shape) {
     Output<?> initial = constFloat(name + "/" + initializer, init, shape);
     GraphOperation variable = op("VariableV2", name, List.of(), b -> b
         .setAttr("dtype", DataType.DT_FLOAT)
@@ -201,7 +207,7 @@ final class TfTestGraphBuilder {
    * {@code name} (VarHandleOp, shared_name = name), {@code name/<initializer>} (Const) and
    * {@code name/Assign} (AssignVariableOp), as TF2 writes resource variables.
    */
-  ResourceVariable resourceVariable(String name, String initializer, float[] init, long... shape) {
+  public ResourceVariable resourceVariable(String name, String initializer, float[] init, long... shape) {
     Output<?> initial = constFloat(name + "/" + initializer, init, shape);
     GraphOperation handle = op("VarHandleOp", name, List.of(), b -> b
         .setAttr("dtype", DataType.DT_FLOAT)
@@ -214,7 +220,7 @@ final class TfTestGraphBuilder {
     return new ResourceVariable(handle, initial, assign);
   }
 
-  Output<?> readVariable(String name, Output<?> handle) {
+  public Output<?> readVariable(String name, Output<?> handle) {
     return op("ReadVariableOp", name, List.of(handle), b -> b.setAttr("dtype", DataType.DT_FLOAT)).output(0);
   }
 
@@ -261,5 +267,32 @@ final class TfTestGraphBuilder {
           List.of(variables.get(i).handle().output(0), restore.output(k)), b -> b.setAttr("dtype", DataType.DT_FLOAT)));
     }
     noOp("save/restore_all", assigns);
+  }
+
+  /** {@code PlaceholderWithDefault(False)}, the TF1 {@code is_training} flag. */
+  public Output<?> isTrainingFlag(String name) {
+    Output<?> def = op("Const", name + "/input", List.of(), a -> {
+      try (TBool t = TBool.scalarOf(false)) {
+        a.setAttr("dtype", DataType.DT_BOOL).setAttr("value", t);
+      }
+    }).output(0);
+    return op("PlaceholderWithDefault", name, List.of(def),
+        a -> a.setAttr("dtype", DataType.DT_BOOL).setAttr("shape", Shape.scalar())).output(0);
+  }
+
+  public Output<?> matMul(String name, Output<?> a, Output<?> b) {
+    return op("MatMul", name, List.of(a, b), x -> x.setAttr("T", DataType.DT_FLOAT)
+        .setAttr("transpose_a", false).setAttr("transpose_b", false)).output(0);
+  }
+
+  public Output<?> biasAdd(String name, Output<?> x, Output<?> bias) {
+    return op("BiasAdd", name, List.of(x, bias), b -> b.setAttr("T", DataType.DT_FLOAT)
+        .setAttr("data_format", "NHWC")).output(0);
+  }
+
+  public Output<?> reshape(String name, Output<?> x, int... shape) {
+    Output<?> s = constInt(name + "/shape", shape);
+    return op("Reshape", name, List.of(x, s), b -> b.setAttr("T", DataType.DT_FLOAT)
+        .setAttr("Tshape", DataType.DT_INT32)).output(0);
   }
 }

@@ -2,7 +2,8 @@ package dev.bncheck.samples.mistakes;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.bncheck.samples.mistakes.Tf1Builder.RefVariable;
+import dev.bncheck.load.tensorflow.TfTestGraphBuilder;
+import dev.bncheck.load.tensorflow.TfTestGraphBuilder.RefVariable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -222,7 +223,7 @@ class Tf1MistakesGenerator {
     Output<?> apply(String scope, Output<?> x, BnVars vars, int channels, boolean twoD);
   }
 
-  private static BnVars bnVars(Tf1Builder b, String scope, int channels) {
+  private static BnVars bnVars(TfTestGraphBuilder b, String scope, int channels) {
     return new BnVars(
         b.refVariable(scope + "/gamma", "Initializer/ones", filled(channels, 1f), channels),
         b.refVariable(scope + "/beta", "Initializer/zeros", filled(channels, 0f), channels),
@@ -233,7 +234,7 @@ class Tf1MistakesGenerator {
   /** Trains the variant, exports it and returns {final loss, training-mode accuracy on the test set}. */
   static float[] trainAndExport(Variant v, Data train, Data test) {
     try (Graph g = new Graph()) {
-      Tf1Builder b = new Tf1Builder(g);
+      TfTestGraphBuilder b = new TfTestGraphBuilder(g);
       SplittableRandom init = new SplittableRandom(INIT_SEED);
       Output<?> input = b.placeholder("input", DataType.DT_FLOAT, Shape.of(-1, SIDE, SIDE, 1));
       Output<?> labels = b.placeholder("labels", DataType.DT_FLOAT, Shape.of(-1, CLASSES));
@@ -348,7 +349,7 @@ class Tf1MistakesGenerator {
     }
   }
 
-  private static Output<?> tower(Tf1Builder b, String p, Output<?> input, RefVariable kernel, BnVars bn1,
+  private static Output<?> tower(TfTestGraphBuilder b, String p, Output<?> input, RefVariable kernel, BnVars bn1,
       RefVariable fcW, BnVars bn2, RefVariable outW, RefVariable outB, BnLayer bn) {
     Output<?> conv = b.conv2dSame(p + "conv1/Conv2D", input, kernel.read());
     Output<?> h1 = b.unary("Relu", p + "Relu", bn.apply(p + "bn1", conv, bn1, C1, false));
@@ -359,33 +360,33 @@ class Tf1MistakesGenerator {
   }
 
   /** contrib/slim fused BN in training mode; 2-D inputs are reshaped to [-1, 1, 1, C] as contrib does. */
-  private static Output<?> fusedTraining(Tf1Builder b, String scope, Output<?> x, BnVars v, int ch, boolean twoD,
+  private static Output<?> fusedTraining(TfTestGraphBuilder b, String scope, Output<?> x, BnVars v, int ch, boolean twoD,
       List<GraphOperation> updates, float decay) {
     Output<?> in = twoD ? b.reshape(scope + "/Reshape", x, -1, 1, 1, ch) : x;
     GraphOperation bn = b.fusedBatchNormV3(scope + "/FusedBatchNormV3", in, v.gamma().read(), v.beta().read(),
-        v.mean().read(), v.variance().read(), EPSILON, true);
+        v.mean().read(), v.variance().read(), EPSILON, true, 1f);
     updates.add(movingAverage(b, scope + "/AssignMovingAvg", v.mean(), bn.output(1), decay));
     updates.add(movingAverage(b, scope + "/AssignMovingAvg_1", v.variance(), bn.output(2), decay));
     return twoD ? b.reshape(scope + "/Reshape_1", bn.output(0), -1, ch) : bn.output(0);
   }
 
-  private static Output<?> fusedInference(Tf1Builder b, String scope, Output<?> x, BnVars v, int ch, boolean twoD) {
+  private static Output<?> fusedInference(TfTestGraphBuilder b, String scope, Output<?> x, BnVars v, int ch, boolean twoD) {
     Output<?> in = twoD ? b.reshape(scope + "/Reshape", x, -1, 1, 1, ch) : x;
     GraphOperation bn = b.fusedBatchNormV3(scope + "/FusedBatchNormV3", in, v.gamma().read(), v.beta().read(),
-        v.mean().read(), v.variance().read(), EPSILON, false);
+        v.mean().read(), v.variance().read(), EPSILON, false, 1f);
     return twoD ? b.reshape(scope + "/Reshape_1", bn.output(0), -1, ch) : bn.output(0);
   }
 
   /** tf.cond(is_training, fused training BN on {@code train}, fused inference BN on {@code infer}). */
-  private static Output<?> condBn(Tf1Builder b, String scope, Output<?> x, Output<?> isTraining, BnVars train,
+  private static Output<?> condBn(TfTestGraphBuilder b, String scope, Output<?> x, Output<?> isTraining, BnVars train,
       BnVars infer, int ch, boolean twoD) {
     Output<?> in = twoD ? b.reshape(scope + "/Reshape", x, -1, 1, 1, ch) : x;
     GraphOperation sw = b.op("Switch", scope + "/cond/Switch", List.of(in, isTraining),
         a -> a.setAttr("T", DataType.DT_FLOAT));
     GraphOperation t = b.fusedBatchNormV3(scope + "/cond/FusedBatchNormV3", sw.output(1), train.gamma().read(),
-        train.beta().read(), train.mean().read(), train.variance().read(), EPSILON, true);
+        train.beta().read(), train.mean().read(), train.variance().read(), EPSILON, true, 1f);
     GraphOperation i = b.fusedBatchNormV3(scope + "/cond/FusedBatchNormV3_1", sw.output(0), infer.gamma().read(),
-        infer.beta().read(), infer.mean().read(), infer.variance().read(), EPSILON, false);
+        infer.beta().read(), infer.mean().read(), infer.variance().read(), EPSILON, false, 1f);
     GraphOperation merge = b.op("Merge", scope + "/cond/Merge", List.of(), a -> a
         .addInputList(new Output<?>[] {i.output(0), t.output(0)})
         .setAttr("T", DataType.DT_FLOAT).setAttr("N", 2L));
@@ -393,7 +394,7 @@ class Tf1MistakesGenerator {
   }
 
   /** contrib batch_norm(fused=False): tf.nn.moments over the batch (and spatial) axes, then the decomposed BN. */
-  private static Output<?> decomposedTraining(Tf1Builder b, String scope, Output<?> x, BnVars v, boolean twoD,
+  private static Output<?> decomposedTraining(TfTestGraphBuilder b, String scope, Output<?> x, BnVars v, boolean twoD,
       List<GraphOperation> updates, float decay) {
     int[] axes = twoD ? new int[] {0} : new int[] {0, 1, 2};
     long[] squeeze = twoD ? new long[] {0} : new long[] {0, 1, 2};
@@ -411,7 +412,7 @@ class Tf1MistakesGenerator {
   }
 
   /** The unfused BN pattern: add, Rsqrt, mul, mul_1, mul_2, sub, add_1 under scope/batchnorm. */
-  private static Output<?> decomposed(Tf1Builder b, String scope, Output<?> x, Output<?> gamma, Output<?> beta,
+  private static Output<?> decomposed(TfTestGraphBuilder b, String scope, Output<?> x, Output<?> gamma, Output<?> beta,
       Output<?> mean, Output<?> variance) {
     String s = scope + "/batchnorm/";
     Output<?> add = b.binary("Add", s + "add", variance, b.constFloat(s + "add/y", EPSILON));
@@ -424,7 +425,7 @@ class Tf1MistakesGenerator {
   }
 
   /** {@code moving -= (moving - value) * (1 - decay)}, as tf.train.assign_moving_average writes it. */
-  private static GraphOperation movingAverage(Tf1Builder b, String name, RefVariable moving, Output<?> value,
+  private static GraphOperation movingAverage(TfTestGraphBuilder b, String name, RefVariable moving, Output<?> value,
       float decay) {
     Output<?> oneMinusDecay = b.constFloat(name + "/decay", 1f - decay);
     Output<?> sub = b.binary("Sub", name + "/sub", moving.read(), value);
