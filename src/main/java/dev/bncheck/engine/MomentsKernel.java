@@ -1,6 +1,10 @@
 package dev.bncheck.engine;
 
 import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveTask;
 
 /**
  * Per-channel moments of one batch, computed over the raw array.
@@ -11,37 +15,115 @@ import dev.bncheck.model.Tensor;
  * channel's first value), which keeps the one-pass sum of squares stable when the mean is large
  * against the spread. Non-finite values are rare and only checked for when a channel's result
  * is not finite; that channel is then reduced again without them.
+ *
+ * <p>A large batch is cut into parts along the values of each channel, reduced in parallel and
+ * merged exactly (Chan et al.) in part order. The cut depends only on the shape, never on the
+ * number of cores or on which thread ran which part, so a batch gives the same bits on every
+ * run; it differs from the one-part result only by rounding.
  */
 public final class MomentsKernel {
+
+  /**
+   * Values per part. A part of 4 MB of float32 takes about a millisecond, far more than handing
+   * it to another thread costs, and batches of at most this size stay on the calling thread.
+   */
+  static final int PART_ELEMENTS = 1 << 20;
+
+  /**
+   * Width of the double buffer values are widened into. The JIT of Java 17 vectorizes neither
+   * the float-to-double conversion nor loops that mix an offset array index with unshifted ones,
+   * so values are first widened into this buffer (a plain scalar loop, cheaper than the memory it
+   * reads), and the deviations are then accumulated by a loop it does vectorize. Measured on
+   * NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was markedly slower.
+   */
+  private static final int LANES = 128;
 
   private MomentsKernel() {}
 
   public static ChannelMoments compute(Tensor batch, int channelAxis) {
-    int[] shape = batch.shape();
-    int channels = shape[channelAxis];
-    long outerL = 1;
-    for (int i = 0; i < channelAxis; i++) {
-      outerL *= shape[i];
+    return compute(batch, channelAxis, parts(batch.shape(), channelAxis));
+  }
+
+  /** How many parts {@link #compute(Tensor, int)} cuts a batch of this shape into. */
+  static int parts(int[] shape, int channelAxis) {
+    long size = Tensor.elementCount(shape);
+    long perChannel = size / Math.max(1, shape[channelAxis]);
+    return (int) Math.max(1, Math.min(perChannel, (size + PART_ELEMENTS - 1) / PART_ELEMENTS));
+  }
+
+  /** The moments merged from {@code parts} shares of each channel's values, as even as rows allow. */
+  static ChannelMoments compute(Tensor batch, int channelAxis, int parts) {
+    Layout layout = Layout.of(batch.shape(), channelAxis);
+    if (parts == 1) {
+      return reduce(batch, layout, 0, layout.positions);
     }
-    long innerL = 1;
-    for (int i = channelAxis + 1; i < shape.length; i++) {
-      innerL *= shape[i];
+    List<RecursiveTask<ChannelMoments>> tasks = new ArrayList<>(parts);
+    // Cutting between rows keeps each part's reads of a channel in whole runs: cuts inside the
+    // rows left every part a short piece of each channel's run and cost 17% on NCHW
+    // [64,256,56,56]. Only when there are fewer rows than parts do the cuts fall inside them.
+    int unit = layout.outer >= parts ? layout.inner : 1;
+    long units = layout.positions / unit;
+    for (int p = 0; p < parts; p++) {
+      int from = (int) (units * p / parts) * unit;
+      int to = (int) (units * (p + 1) / parts) * unit;
+      tasks.add(new RecursiveTask<>() {
+        @Override
+        protected ChannelMoments compute() {
+          return reduce(batch, layout, from, to);
+        }
+      });
     }
-    int outer = (int) outerL;
-    int inner = (int) innerL;
+    ForkJoinTask.invokeAll(tasks);
+    ChannelMoments merged = tasks.get(0).join();
+    for (int p = 1; p < parts; p++) {
+      merged = merged.merge(tasks.get(p).join());
+    }
+    return merged;
+  }
+
+  /**
+   * The batch as {@code [outer, channels, inner]}. A position is one value of every channel,
+   * numbered {@code outer index * inner + inner index}; parts are ranges of positions.
+   */
+  private record Layout(int outer, int channels, int inner, int positions) {
+
+    static Layout of(int[] shape, int channelAxis) {
+      long outer = 1;
+      for (int i = 0; i < channelAxis; i++) {
+        outer *= shape[i];
+      }
+      long inner = 1;
+      for (int i = channelAxis + 1; i < shape.length; i++) {
+        inner *= shape[i];
+      }
+      return new Layout((int) outer, shape[channelAxis], (int) inner, (int) (outer * inner));
+    }
+
+    int index(int position, int channel) {
+      int o = position / inner;
+      return (o * channels + channel) * inner + position % inner;
+    }
+  }
+
+  /** The moments of positions [from, to) of every channel. */
+  private static ChannelMoments reduce(Tensor batch, Layout layout, int from, int to) {
+    int channels = layout.channels;
+    if (from == to) {
+      return ChannelMoments.empty(channels);
+    }
     double[] shift = new double[channels];
-    double[] sum = new double[channels];
-    double[] sumSq = new double[channels];
     for (int c = 0; c < channels; c++) {
-      double first = batch.get(c * inner);
+      double first = batch.get(layout.index(from, c));
       shift[c] = Double.isFinite(first) ? first : 0.0;
     }
-    if (batch instanceof Tensor.Float32 f) {
-      accumulate(f.data(), outer, channels, inner, shift, sum, sumSq);
+    double[] sum = new double[channels];
+    double[] sumSq = new double[channels];
+    if (layout.inner == 1) {
+      accumulateChannelsLast(batch, channels, from, to, shift, sum, sumSq);
     } else {
-      accumulate(((Tensor.Float64) batch).data(), outer, channels, inner, shift, sum, sumSq);
+      accumulateChannelsFirst(batch, layout, from, to, shift, sum, sumSq);
     }
-    long n = outerL * innerL;
+    long n = to - from;
     long[] count = new long[channels];
     double[] mean = new double[channels];
     double[] m2 = new double[channels];
@@ -51,34 +133,69 @@ public final class MomentsKernel {
       mean[c] = shift[c] + sum[c] / n;
       m2[c] = Math.max(0.0, sumSq[c] - sum[c] * sum[c] / n);
       if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])) {
-        reduceFiniteOnly(batch, outer, channels, inner, c, count, mean, m2, nonFinite);
+        reduceFiniteOnly(batch, layout, from, to, c, count, mean, m2, nonFinite);
       }
     }
     return new ChannelMoments(count, mean, m2, nonFinite);
   }
 
-  private static void accumulate(
-      float[] x, int outer, int channels, int inner, double[] shift, double[] sum, double[] sumSq) {
-    if (inner == 1) {
-      for (int o = 0, base = 0; o < outer; o++, base += channels) {
-        for (int c = 0; c < channels; c++) {
-          double d = x[base + c] - shift[c];
-          sum[c] += d;
-          sumSq[c] += d * d;
-        }
-      }
-      return;
+  /**
+   * Channels are the last axis: each row of {@code channels} values adds one value to each.
+   * Several rows are taken at once when channels are few, each lane accumulating one channel of
+   * one of those rows, so that the vectorized loop runs long enough to pay off.
+   */
+  private static void accumulateChannelsLast(
+      Tensor batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+    int rowsAtOnce = Math.max(1, LANES / channels);
+    int width = rowsAtOnce * channels;
+    double[] laneShift = new double[width];
+    for (int j = 0; j < width; j++) {
+      laneShift[j] = shift[j % channels];
     }
-    for (int o = 0; o < outer; o++) {
-      for (int c = 0; c < channels; c++) {
-        int base = (o * channels + c) * inner;
+    double[] buffer = new double[width];
+    double[] laneSum = new double[width];
+    double[] laneSq = new double[width];
+    for (int o = from; o < to; o += rowsAtOnce) {
+      int length = Math.min(rowsAtOnce, to - o) * channels;
+      widen(batch, o * channels, buffer, length);
+      addDeviations(buffer, laneShift, laneSum, laneSq, length);
+    }
+    for (int j = 0; j < width; j++) {
+      sum[j % channels] += laneSum[j];
+      sumSq[j % channels] += laneSq[j];
+    }
+  }
+
+  /**
+   * Channels come before other axes: each channel's values lie in runs of up to {@code inner},
+   * summed lane-wise, so that the vectorized loop carries no dependency from one value to the
+   * next.
+   */
+  private static void accumulateChannelsFirst(
+      Tensor batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+    int inner = layout.inner;
+    double[] buffer = new double[LANES];
+    double[] laneSum = new double[LANES];
+    double[] laneSq = new double[LANES];
+    for (int o = from / inner, last = (to - 1) / inner; o <= last; o++) {
+      int start = Math.max(from - o * inner, 0);
+      int end = Math.min(to - o * inner, inner);
+      int used = Math.min(LANES, end - start);
+      for (int c = 0; c < layout.channels; c++) {
+        int base = (o * layout.channels + c) * inner;
         double k = shift[c];
+        for (int i = start; i < end; i += LANES) {
+          int length = Math.min(LANES, end - i);
+          widen(batch, base + i, buffer, length);
+          addDeviations(buffer, k, laneSum, laneSq, length);
+        }
         double s = 0;
         double q = 0;
-        for (int i = base, end = base + inner; i < end; i++) {
-          double d = x[i] - k;
-          s += d;
-          q += d * d;
+        for (int j = 0; j < used; j++) {
+          s += laneSum[j];
+          q += laneSq[j];
+          laneSum[j] = 0;
+          laneSq[j] = 0;
         }
         sum[c] += s;
         sumSq[c] += q;
@@ -86,53 +203,55 @@ public final class MomentsKernel {
     }
   }
 
-  private static void accumulate(
-      double[] x, int outer, int channels, int inner, double[] shift, double[] sum, double[] sumSq) {
-    for (int o = 0; o < outer; o++) {
-      for (int c = 0; c < channels; c++) {
-        int base = (o * channels + c) * inner;
-        double k = shift[c];
-        double s = 0;
-        double q = 0;
-        for (int i = base, end = base + inner; i < end; i++) {
-          double d = x[i] - k;
-          s += d;
-          q += d * d;
-        }
-        sum[c] += s;
-        sumSq[c] += q;
+  private static void widen(Tensor batch, int from, double[] into, int length) {
+    if (batch instanceof Tensor.Float32 f) {
+      float[] x = f.data();
+      for (int j = 0; j < length; j++) {
+        into[j] = x[from + j];
       }
+    } else {
+      System.arraycopy(((Tensor.Float64) batch).data(), from, into, 0, length);
     }
   }
 
-  /** Two-pass reduction of one channel over its finite values only. */
+  private static void addDeviations(double[] values, double[] shift, double[] sum, double[] sumSq, int length) {
+    for (int j = 0; j < length; j++) {
+      double d = values[j] - shift[j];
+      sum[j] += d;
+      sumSq[j] += d * d;
+    }
+  }
+
+  private static void addDeviations(double[] values, double shift, double[] sum, double[] sumSq, int length) {
+    for (int j = 0; j < length; j++) {
+      double d = values[j] - shift;
+      sum[j] += d;
+      sumSq[j] += d * d;
+    }
+  }
+
+  /** Two-pass reduction of one channel over the finite values among positions [from, to). */
   private static void reduceFiniteOnly(
-      Tensor batch, int outer, int channels, int inner, int c,
+      Tensor batch, Layout layout, int from, int to, int c,
       long[] count, double[] mean, double[] m2, long[] nonFinite) {
     long n = 0;
     long bad = 0;
     double total = 0;
-    for (int o = 0; o < outer; o++) {
-      int base = (o * channels + c) * inner;
-      for (int i = base; i < base + inner; i++) {
-        double v = batch.get(i);
-        if (Double.isFinite(v)) {
-          n++;
-          total += v;
-        } else {
-          bad++;
-        }
+    for (int p = from; p < to; p++) {
+      double v = batch.get(layout.index(p, c));
+      if (Double.isFinite(v)) {
+        n++;
+        total += v;
+      } else {
+        bad++;
       }
     }
     double mu = n == 0 ? Double.NaN : total / n;
     double sq = 0;
-    for (int o = 0; o < outer; o++) {
-      int base = (o * channels + c) * inner;
-      for (int i = base; i < base + inner; i++) {
-        double v = batch.get(i);
-        if (Double.isFinite(v)) {
-          sq += (v - mu) * (v - mu);
-        }
+    for (int p = from; p < to; p++) {
+      double v = batch.get(layout.index(p, c));
+      if (Double.isFinite(v)) {
+        sq += (v - mu) * (v - mu);
       }
     }
     count[c] = n;
