@@ -12,9 +12,9 @@ import java.util.concurrent.RecursiveTask;
  * <p>ND4J's general multi-axis reductions ran at a tenth of TensorFlow's speed on NHWC
  * activations, so this loop reads the buffer once, viewed as {@code [outer, channels, inner]}
  * for any rank and channel axis. It accumulates in double around a per-channel shift (the
- * channel's first value), which keeps the one-pass sum of squares stable when the mean is large
- * against the spread. Non-finite values are rare and only checked for when a channel's result
- * is not finite; that channel is then reduced again without them.
+ * channel's first value in the part being reduced), which keeps the one-pass sum of squares
+ * stable when the mean is large against the spread. Non-finite values are rare and only checked
+ * for when a channel's result is not finite; that channel is then reduced again without them.
  *
  * <p>A large batch is cut into parts along the values of each channel, reduced in parallel and
  * merged exactly (Chan et al.) in part order. The cut depends only on the shape, never on the
