@@ -5,7 +5,7 @@ scripts/test_exporters.sh sets up). From the repository root:
     python scripts/make_keras_mistakes.py
 
 Runs in well under a minute on 2 CPU cores, with fixed seeds, and writes only under
-samples/mistakes/:
+samples/tf-bn-mistakes/:
 
   keras-healthy/          trained correctly with model.fit (BN momentum 0.9): healthy
   keras-untrained/        the same architecture exported without training: BN001
@@ -36,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "mistakes")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "tf-bn-mistakes")
 SIZE = 12
 CLASSES = 4
 BAR = 5

@@ -37,10 +37,10 @@ class RecalibrateCommandTest {
   /** A model whose update ops never ran recovers the correct model's accuracy at batch size 1. */
   @Test
   void neverUpdatedTf1ModelRecoversTheCorrectModelsAccuracy() {
-    String data = "samples/mistakes/tf1-data/";
-    CliRun broken = CliRun.of("recalibrate", "samples/mistakes/tf1-no-control-deps", "--inputs", data + "inputs.npy",
+    String data = "samples/tf-bn-mistakes/tf1-data/";
+    CliRun broken = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-no-control-deps", "--inputs", data + "inputs.npy",
         "--labels", data + "labels.npy", "--out", dir.resolve("fixed").toString());
-    CliRun correct = CliRun.of("recalibrate", "samples/mistakes/tf1-correct", "--inputs", data + "inputs.npy",
+    CliRun correct = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-correct", "--inputs", data + "inputs.npy",
         "--labels", data + "labels.npy", "--out", dir.resolve("reference").toString());
     assertThat(broken.exitCode()).as(broken.err()).isZero();
     assertThat(broken.out()).contains("at batch size 1: 45.1% before, 98.04% after.");

@@ -13,11 +13,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The famous BN mistakes reproduced as real Keras 3 SavedModels by scripts/make_keras_mistakes.py
- * (samples/mistakes/keras-*), each checked on calibration data of the distribution it is used on.
+ * (samples/tf-bn-mistakes/keras-*), each checked on calibration data of the distribution it is used on.
  */
 class KerasMistakesTest {
 
-  private static final String DATA = "samples/mistakes/keras-data/";
+  private static final String DATA = "samples/tf-bn-mistakes/keras-data/";
 
   private record Run(int exitCode, String out, String err, List<String> findings) {}
 
@@ -25,7 +25,7 @@ class KerasMistakesTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute("check", "samples/mistakes/" + variant, "--inputs", DATA + inputs, "--format", "json");
+        .execute("check", "samples/tf-bn-mistakes/" + variant, "--inputs", DATA + inputs, "--format", "json");
     List<String> findings = new ArrayList<>();
     if (code == 0 || code == 1) {
       JsonNode report = new ObjectMapper().readTree(out.toString());

@@ -17,7 +17,7 @@ record BnCheckRun(int exitCode, List<Finding> findings, String stdout, String st
 
   record Finding(String code, String layer, String severity, String message) {}
 
-  static final Path DATA_DIR = Path.of("samples", "mistakes", "tf1-data");
+  static final Path DATA_DIR = Path.of("samples", "tf-bn-mistakes", "tf1-data");
   static final Path INPUTS = DATA_DIR.resolve("inputs.npy");
 
   static BnCheckRun check(Path model) {

@@ -38,8 +38,8 @@ import org.tensorflow.types.TFloat32;
  * global average pool, dense 16 + BN + ReLU, dense 4) in TensorFlow Java with real gradients,
  * once per classic TF1 BN mistake, and exports each as a TF1 SavedModel (VariableV2 variables,
  * tag {@code serve}, signature {@code serving_default}: {@code input} → {@code output} logits)
- * into {@code samples/mistakes/tf1-*}. Held-out inputs and labels go to
- * {@code samples/mistakes/tf1-data/} as {@code .npy}, with a README of measured accuracies and
+ * into {@code samples/tf-bn-mistakes/tf1-*}. Held-out inputs and labels go to
+ * {@code samples/tf-bn-mistakes/tf1-data/} as {@code .npy}, with a README of measured accuracies and
  * bncheck's verdicts. Fixed seeds. Run by {@code scripts/make-tf1-mistakes.sh}.
  *
  * <p>Every model has a training tower (BN in training mode, the moving-average update ops
@@ -49,7 +49,7 @@ import org.tensorflow.types.TFloat32;
  */
 class Tf1MistakesGenerator {
 
-  static final Path ROOT = Path.of("samples", "mistakes");
+  static final Path ROOT = Path.of("samples", "tf-bn-mistakes");
   static final int SIDE = 8;
   static final int CLASSES = 4;
   static final int C1 = 8;

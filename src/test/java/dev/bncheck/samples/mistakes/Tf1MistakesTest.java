@@ -8,9 +8,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * bncheck's verdict on each committed TF1 mistake model in samples/mistakes/tf1-* (made by
- * scripts/make-tf1-mistakes.sh), run in-process on the held-out inputs in samples/mistakes/tf1-data/.
- * Measured accuracies of the models are in samples/mistakes/tf1-data/README.md.
+ * bncheck's verdict on each committed TF1 mistake model in samples/tf-bn-mistakes/tf1-* (made by
+ * scripts/make-tf1-mistakes.sh), run in-process on the held-out inputs in samples/tf-bn-mistakes/tf1-data/.
+ * Measured accuracies of the models are in samples/tf-bn-mistakes/tf1-data/README.md.
  */
 class Tf1MistakesTest {
 
