@@ -1,8 +1,5 @@
 package dev.bncheck.analysis;
 
-import java.nio.file.FileSystems;
-import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.util.Objects;
 
 /**
@@ -24,10 +21,6 @@ public record Suppression(String code, String layer, String reason) {
   }
 
   public boolean matches(Finding finding) {
-    if (!code.equals("*") && !code.equals(finding.code())) {
-      return false;
-    }
-    PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + layer);
-    return layer.equals("**") || matcher.matches(Path.of(finding.layer()));
+    return (code.equals("*") || code.equals(finding.code())) && Glob.of(layer).matches(finding.layer());
   }
 }

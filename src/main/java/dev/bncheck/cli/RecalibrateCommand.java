@@ -2,6 +2,7 @@ package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
+import dev.bncheck.analysis.Glob;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.ModelInputs;
@@ -15,10 +16,8 @@ import dev.bncheck.repair.OutputDirectory;
 import dev.bncheck.repair.Recalibration;
 import dev.bncheck.repair.Verification;
 import java.io.PrintWriter;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +93,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     if (!(heldOut >= 0 && heldOut < 1) || batchSize < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--held-out must be in [0, 1) and --batch-size at least 1");
     }
-    PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + layers);
+    Glob matcher = Glob.of(layers);
     LoadOptions options = modelOptions.toLoadOptions();
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
     DataSplit split = DataSplit.of(data, heldOut);
@@ -108,7 +107,7 @@ final class RecalibrateCommand implements Callable<Integer> {
       if (heldOutLabels != null) {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
       }
-      changes = Recalibration.run(session, split.calibration(), name -> matcher.matches(Path.of(name)), batchSize);
+      changes = Recalibration.run(session, split.calibration(), matcher::matches, batchSize);
       if (changes.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
       }

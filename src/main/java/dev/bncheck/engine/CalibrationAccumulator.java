@@ -69,14 +69,37 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     double[] mine = trainingMode
         ? BatchNormOutputs.trainingMode(layer, input, channelAxis)
         : BatchNormOutputs.inferenceMode(layer, input, channelAxis);
+    int[] shape = input.shape();
+    int channels = shape[channelAxis];
+    int inner = 1;
+    for (int d = channelAxis + 1; d < shape.length; d++) {
+      inner *= shape[d];
+    }
+    // Non-finite inputs are a data problem (BN010), not a disagreement: TensorFlow propagates
+    // them (in training mode through the whole channel's batch statistics), bncheck leaves them
+    // out. Only values computed from finite inputs are compared.
+    boolean[] poisoned = new boolean[channels];
+    if (trainingMode) {
+      for (int i = 0; i < mine.length; i++) {
+        if (!Double.isFinite(input.get(i))) {
+          poisoned[(i / inner) % channels] = true;
+        }
+      }
+    }
     double max = 0;
     double sumSq = 0;
+    long compared = 0;
     for (int i = 0; i < mine.length; i++) {
+      if (!Double.isFinite(input.get(i)) || poisoned[(i / inner) % channels]) {
+        continue;
+      }
       double theirs = output.get(i);
-      max = Math.max(max, Math.abs(mine[i] - theirs));
+      double d = Math.abs(mine[i] - theirs);
+      max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
       sumSq += theirs * theirs;
+      compared++;
     }
-    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, mine.length)), mine.length);
+    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared);
     Builder b = layers.get(layerIndex);
     b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
   }

@@ -24,7 +24,8 @@ public record SelfCheck(boolean trainingMode, double maxAbsDifference, double ou
 
   SelfCheck merge(SelfCheck other) {
     long n = values + other.values;
-    double rms = Math.sqrt((outputRms * outputRms * values + other.outputRms * other.outputRms * other.values) / n);
+    double rms = n == 0 ? 0.0
+        : Math.sqrt((outputRms * outputRms * values + other.outputRms * other.outputRms * other.values) / n);
     return new SelfCheck(trainingMode, Math.max(maxAbsDifference, other.maxAbsDifference), rms, n);
   }
 }

@@ -193,6 +193,22 @@ class CalibrationCaptureTest {
   }
 
   @Test
+  void nonFiniteInputsAreADataProblemNotACrashOrAFailedSelfCheck() throws IOException {
+    float[] data = TfTestModels.inputBatch(SAMPLES, 5);
+    data[7] = Float.NaN;
+    data[500] = Float.POSITIVE_INFINITY;
+    Path inputs = inputFile(data, new long[] {SAMPLES, 6, 6, 3});
+    for (var variant : List.of(TfTestModels.FusedVariant.TRAINED, TfTestModels.FusedVariant.IS_TRAINING)) {
+      CalibrationAccumulator captured = new CalibrationAccumulator();
+      BnModel loaded = load(TfTestModels.tf1FusedSavedModel(dir.resolve(variant.name()), variant), options(inputs),
+          captured);
+      assertThat(captured.layer(0).orElseThrow().selfCheck().orElseThrow().passed()).as(variant.name()).isTrue();
+      assertThat(captured.layer(0).orElseThrow().population().totalNonFinite()).isPositive();
+      assertThat(analyse(loaded, captured).findings()).extracting(Finding::code).contains("BN010");
+    }
+  }
+
+  @Test
   void dataOfTheWrongShapeIsAnInputError() throws IOException {
     TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
     Path wrong = inputFile(new float[SAMPLES * 5 * 5 * 3], new long[] {SAMPLES, 5, 5, 3});

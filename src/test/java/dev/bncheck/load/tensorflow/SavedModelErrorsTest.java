@@ -77,6 +77,23 @@ class SavedModelErrorsTest {
   }
 
   @Test
+  void checkpointOfAnotherShapeThanTheGraphIsAnInputError() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("shape"), TfTestModels.FusedVariant.TRAINED).path();
+    HostileModelsTest.edit(model, meta -> {
+      for (var node : meta.getGraphDefBuilder().getNodeBuilderList()) {
+        if (node.getName().equals("bn/gamma") && node.getOp().equals("VariableV2")) {
+          node.putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(
+              org.tensorflow.proto.TensorShapeProto.newBuilder().addDim(
+                  org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(5))).build());
+        }
+      }
+      return meta;
+    });
+    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS)).isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(model.toString());
+  }
+
+  @Test
   void unknownTagSetListsTheAvailableOnes() {
     Path model = trained();
     assertThatThrownBy(() -> load(model, new LoadOptions("serve,gpu", "serving_default", List.of(), 32, 10)))
