@@ -7,7 +7,12 @@ import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.NpyReader;
+import dev.bncheck.load.dump.BnModelFromDump;
+import dev.bncheck.load.dump.DumpStatisticsWriter;
 import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.report.AtomicFile;
+import dev.bncheck.repair.DumpRecalibration;
 import dev.bncheck.load.tensorflow.SavedModelSession;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
@@ -38,15 +43,16 @@ import picocli.CommandLine.Spec;
         + " verify it on held-out data.")
 final class RecalibrateCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "A TensorFlow SavedModel directory.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "A TensorFlow SavedModel directory or a bncheck JSON dump.")
   Path model;
 
-  @Option(names = "--inputs", paramLabel = "[NAME=]FILE", required = true,
-      description = "Calibration data for the signature's inputs (.npy, .npz or a JSON tensor; repeatable).")
+  @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
+      description = "Calibration data: for a SavedModel, the signature's inputs (.npy, .npz or a JSON tensor;"
+          + " repeatable; required); for a dump, a dump with \"inputs\" (default: the activations in MODEL).")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = "--out", paramLabel = "DIR", required = true,
-      description = "Where to write the fixed SavedModel; a new directory, written atomically.")
+  @Option(names = "--out", paramLabel = "PATH", required = true,
+      description = "Where to write the fixed model (a SavedModel directory, or a dump file), atomically.")
   Path out;
 
   @Option(names = "--force", description = "Replace --out if it exists.")
@@ -81,8 +87,11 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!(Loaders.forModel(model) instanceof BnModelFromSavedModel)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "recalibrate takes a TensorFlow SavedModel directory");
+    var loader = Loaders.forModel(model);
+    boolean dump = loader instanceof BnModelFromDump;
+    if (!dump && !(loader instanceof BnModelFromSavedModel)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump");
     }
     if (Files.exists(out) && !force) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " exists; pass --force to replace it");
@@ -94,6 +103,12 @@ final class RecalibrateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--held-out must be in [0, 1) and --batch-size at least 1");
     }
     Glob matcher = Glob.of(layers);
+    if (dump) {
+      return recalibrateDump(loader, matcher);
+    }
+    if (inputs.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "a SavedModel needs --inputs with calibration data");
+    }
     LoadOptions options = modelOptions.toLoadOptions();
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
     DataSplit split = DataSplit.of(data, heldOut);
@@ -145,6 +160,46 @@ final class RecalibrateCommand implements Callable<Integer> {
           + percent(accuracyAfter[0]) + " after; at batch size 1: " + percent(accuracyBefore[1]) + " before, "
           + percent(accuracyAfter[1]) + " after.");
     }
+    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
+    o.flush();
+    return ExitCodes.PASS;
+  }
+
+  /** A dump: each layer's statistics from its own captured activations (see DumpRecalibration). */
+  private int recalibrateDump(dev.bncheck.load.ModelLoader loader, Glob matcher) {
+    if (labels != null || inputs.size() > 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
+    }
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    BnModel loaded;
+    if (inputs.isEmpty()) {
+      loaded = loader.load(model, data);
+    } else {
+      loaded = loader.load(model, dev.bncheck.model.CalibrationSink.NONE);
+      Path file = Path.of(inputs.get(0));
+      Loaders.forCalibration(file).load(file, loaded, data);
+    }
+    DumpRecalibration.Result result = DumpRecalibration.run(loaded, data, matcher::matches);
+    if (result.statistics().isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "no layer with calibration data matches --layers " + layers);
+    }
+    try {
+      AtomicFile.write(out, w -> DumpStatisticsWriter.write(model, result.statistics(), w));
+    } catch (java.io.IOException e) {
+      throw new OutputException(out + ": cannot write the dump: " + e.getMessage(), e);
+    }
+    PrintWriter o = spec.commandLine().getOut();
+    o.printf("Recalibrated %d of %d BN layers of %s on the activations it holds for each layer"
+        + " (a dump cannot be rerun in network order).%n%n", result.statistics().size(), loaded.layers().size(), model);
+    o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
+    for (DumpRecalibration.LayerResult r : result.layers()) {
+      o.println(String.join("  ", r.name(), r.values() == 0 ? "(kept)" : String.valueOf(r.values()),
+          metrics(new Verification.LayerMetrics(r.name(), r.before())),
+          metrics(new Verification.LayerMetrics(r.name(), r.after()))));
+    }
+    o.println();
     o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
     return ExitCodes.PASS;

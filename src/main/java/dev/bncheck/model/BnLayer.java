@@ -77,6 +77,12 @@ public record BnLayer(
         gamma, hasGamma, beta, hasBeta, movingMean, movingVariance, graph);
   }
 
+  /** This layer with other moving statistics (recalibrated). */
+  public BnLayer withStatistics(double[] mean, double[] variance) {
+    return new BnLayer(name, origin, channelAxis, epsilon, momentum, momentumConvention, numBatchesTracked,
+        gamma, hasGamma, beta, hasBeta, mean, variance, graph);
+  }
+
   public int channels() {
     return movingMean.length;
   }

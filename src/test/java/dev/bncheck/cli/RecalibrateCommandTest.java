@@ -48,14 +48,16 @@ class RecalibrateCommandTest {
   }
 
   @Test
-  void existingOutputNeedsForceAndDumpsAreNotSavedModels() throws IOException {
+  void existingOutputNeedsForceAndADumpTakesADumpOfActivations() throws IOException {
     Path out = Files.createDirectories(dir.resolve("exists"));
     CliRun refused = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
         "--out", out.toString());
     assertThat(refused.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(refused.err()).contains("exists; pass --force to replace it");
-    assertThat(CliRun.of("recalibrate", "samples/healthy.json", "--inputs", "samples/keras-cnn-inputs.npy",
-        "--out", dir.resolve("x").toString()).exitCode()).isEqualTo(ExitCodes.USAGE);
+    CliRun dumpWithModelInputs = CliRun.of("recalibrate", "samples/healthy.json", "--inputs",
+        "samples/keras-cnn-inputs.npy", "--out", dir.resolve("x").toString());
+    assertThat(dumpWithModelInputs.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(dumpWithModelInputs.err()).contains("not calibration data bncheck can read");
     assertThat(CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
         "--out", dir.resolve("y").toString(), "--layers", "nothing*").exitCode()).isEqualTo(ExitCodes.USAGE);
   }
