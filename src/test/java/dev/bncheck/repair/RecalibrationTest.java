@@ -78,6 +78,52 @@ class RecalibrationTest {
     assertThat(model.resolve("variables")).isDirectory();
   }
 
+  /** Every variable of a loaded SavedModel, read in its session, by name. */
+  static java.util.Map<String, float[]> variables(Path model) {
+    java.util.Map<String, float[]> out = new java.util.TreeMap<>();
+    try (var bundle = org.tensorflow.SavedModelBundle.load(model.toString(), "serve")) {
+      var tf = org.tensorflow.op.Ops.create(bundle.graph());
+      List<String> names = new java.util.ArrayList<>();
+      var runner = bundle.session().runner();
+      bundle.graph().operations().forEachRemaining(op -> {
+        if (op.type().equals("VarHandleOp")) {
+          names.add(op.name());
+          runner.fetch(tf.readVariableOp(((org.tensorflow.GraphOperation) op).output(0),
+              org.tensorflow.types.TFloat32.class));
+        }
+      });
+      try (var result = runner.run()) {
+        for (int i = 0; i < names.size(); i++) {
+          var t = (org.tensorflow.types.TFloat32) result.get(i);
+          float[] values = new float[(int) t.size()];
+          t.asRawTensor().data().asFloats().read(values);
+          out.put(names.get(i), values);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void everyVariableButTheMovingStatisticsIsUnchanged() {
+    Path model = TfTestModels.functionSavedModel(dir.resolve("in"), TfTestModels.FunctionVariant.NESTED).path();
+    Path out = dir.resolve("fixed");
+    try (SavedModelSession session = SavedModelSession.open(model, LoadOptions.DEFAULTS)) {
+      Recalibration.run(session, inputs(), name -> true, 16);
+      OutputDirectory.write(out, false, session::saveTo);
+    }
+    var before = variables(model);
+    var after = variables(out);
+    assertThat(after.keySet()).isEqualTo(before.keySet()).contains("conv2d/kernel", "bn/moving_mean");
+    for (String name : before.keySet()) {
+      if (name.startsWith("bn/moving_")) {
+        assertThat(after.get(name)).as(name).isNotEqualTo(before.get(name));
+      } else {
+        assertThat(after.get(name)).as(name).containsExactly(before.get(name));
+      }
+    }
+  }
+
   @Test
   void tf1ReferenceVariablesAreRecalibratedToo() {
     Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("in"), TfTestModels.FusedVariant.NEVER_UPDATED).path();
