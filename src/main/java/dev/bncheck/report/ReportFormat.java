@@ -7,7 +7,8 @@ public enum ReportFormat {
   TEXT,
   JSON,
   MARKDOWN,
-  JUNIT;
+  JUNIT,
+  HTML;
 
   /** The writer for this format; colour applies to text written to a terminal only. */
   public ReportWriter writer(boolean colour) {
@@ -16,6 +17,7 @@ public enum ReportFormat {
       case JSON -> new JsonReportWriter();
       case MARKDOWN -> new MarkdownReportWriter();
       case JUNIT -> new JunitReportWriter();
+      case HTML -> new HtmlReportWriter();
     };
   }
 

@@ -43,7 +43,7 @@ class CommandLineTest {
   @Test
   void badOptionValuesAreUsageErrors() {
     assertThat(CliRun.of("check", "samples/healthy.json", "--format", "xml").err())
-        .contains("expected one of text, json, markdown, junit, got 'xml'");
+        .contains("expected one of text, json, markdown, junit, html, got 'xml'");
     assertThat(CliRun.of("check", "samples/healthy.json", "--fail-on", "sometimes").exitCode())
         .isEqualTo(ExitCodes.USAGE);
     CliRun inconsistent = CliRun.of("check", "samples/healthy.json", "--mean-shift-warn", "2");

@@ -42,7 +42,9 @@ class GoldenReportsTest {
         Arguments.of("check-dead-channel.junit.xml",
             new String[] {"check", "samples/dead-channel.json", "--format", "junit"}),
         Arguments.of("inspect-never-updated.junit.xml",
-            new String[] {"inspect", "samples/never-updated.json", "--format", "junit"}));
+            new String[] {"inspect", "samples/never-updated.json", "--format", "junit"}),
+        Arguments.of("check-stale.html", new String[] {"check", "samples/stale.json", "--format", "html"}),
+        Arguments.of("check-healthy.html", new String[] {"check", "samples/healthy.json", "--format", "html"}));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -137,7 +137,9 @@ final class FunctionInliner {
     if (node.getOp().equals("VariableV2") || node.getOp().equals("Variable")) {
       throw new Unsupported("reference variable " + node.getName() + " cannot be shared by a copy");
     }
-    NodeDef.Builder copy = node.toBuilder().setName(name).clearInput().clearDevice();
+    // Shape hints are left out: the training view feeds some nodes tensors of another (valid)
+    // shape, and a stale hint would make the import fail.
+    NodeDef.Builder copy = node.toBuilder().setName(name).clearInput().clearDevice().removeAttr("_output_shapes");
     if (node.getOp().equals("VarHandleOp") && context.caller() == null) {
       AttrValue shared = node.getAttrMap().get("shared_name");
       if (shared == null || shared.getS().isEmpty()) {

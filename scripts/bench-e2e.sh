@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# End to end: `bncheck check` on a ResNet-50-shaped Keras 3 SavedModel (53 BN layers, untrained
+# weights) with 256 calibration samples at 224x224x3, beside a plain TensorFlow Java forward pass
+# of the same batches through the same SavedModel's serving signature, in rotating rounds in the
+# same run; wall time and peak RSS from /usr/bin/time -v (docs/performance.md).
+# Needs the Python environment of scripts/test_exporters.sh (tensorflow-cpu, keras) to generate
+# the model once; nothing generated is kept in the repository.
+# Usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|plain53]
+#   plain53: a stand-in, 53 x (Conv2D 3x3, 32 filters, BN, ReLU) on 56x56x32 inputs.
+#   DIR (default bench/target/work, ignored by git) receives the model and the inputs.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds=3
+samples=256
+kind=resnet50
+work="$root/bench/target/work"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --samples) samples="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
+    --model) kind="$2"; shift 2 ;;
+    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|plain53]" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$work"
+model="$work/$kind-keras"
+inputs="$work/$kind-inputs-$samples.npy"
+python="${BNCHECK_VENV:-$HOME/.cache/bncheck/exporters-venv}/bin/python"
+
+if [ ! -d "$model" ] || [ ! -f "$inputs" ]; then
+  [ -x "$python" ] || { echo "no Python environment with TensorFlow at $python" >&2; exit 3; }
+  echo "generating $model and $inputs ..."
+  "$python" - "$model" "$inputs" "$samples" "$kind" <<'PY' 2>/dev/null
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, keras
+model_dir, inputs, samples, kind = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+shape = (224, 224, 3) if kind == "resnet50" else (56, 56, 32)
+keras.utils.set_random_seed(0)
+if not os.path.isdir(model_dir):
+    # keras.applications.ResNet50 without downloaded weights: the 53 BN layers of ResNet-50
+    # (moving statistics still 0 and 1, so bncheck reports BN001 on each: the work is the same).
+    if kind == "resnet50":
+        model = keras.applications.ResNet50(weights=None, input_shape=shape, classes=1000)
+    else:
+        x = inp = keras.Input(shape)
+        for i in range(53):
+            x = keras.layers.ReLU()(keras.layers.BatchNormalization()(keras.layers.Conv2D(32, 3, padding="same")(x)))
+        model = keras.Model(inp, keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x)))
+    model.export(model_dir, verbose=False)
+if not os.path.isfile(inputs):
+    np.save(inputs, np.random.default_rng(0).normal(size=(samples,) + shape).astype("float32"))
+PY
+fi
+
+if [ -z "${BNCHECK_BENCH_SKIP_BUILD:-}" ]; then
+  mvn -B -q -Dmaven.test.skip=true install
+  mvn -B -q -f bench/pom.xml package
+fi
+
+echo "nproc: $(nproc)"
+lscpu | grep -m1 'Model name' || true
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model: $kind (scripts/bench-e2e.sh), exported with Keras 3 model.export; exit codes in the .time files"
+echo "inputs: $samples samples, float32, batch size 32 (bncheck's default) in both"
+export TF_CPP_MIN_LOG_LEVEL=2
+cp="$root/bench/target/bncheck-bench.jar:$root/bench/target/lib/*"
+run() {  # run NAME ROUND: one whole process under /usr/bin/time -v
+  local out="$work/e2e-$1-$2"
+  if [ "$1" = check ]; then
+    /usr/bin/time -v "$root/bin/bncheck" check "$model" --inputs "$inputs" --format json --output "$out.json" \
+      > "$out.log" 2> "$out.time" || true
+  else
+    /usr/bin/time -v java -Xmx2g -cp "$cp" dev.bncheck.bench.ForwardPass "$model" "$inputs" 32 \
+      > "$out.log" 2> "$out.time" || true
+  fi
+  local wall rss
+  wall=$(grep 'Elapsed (wall clock)' "$out.time" | awk '{print $NF}' | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+  rss=$(grep 'Maximum resident' "$out.time" | awk '{print $NF}')
+  echo "$1 round $2: ${wall} s wall, peak RSS $((rss / 1024)) MB; $(head -c 300 "$out.log" | tr '\n' ' ')"
+  local status
+  status=$(grep 'Exit status' "$out.time" | awk '{print $NF}')
+  echo "$wall $((rss / 1024)) $status" > "$out.result"
+}
+for ((r = 0; r < rounds; r++)); do
+  if (( r % 2 == 0 )); then run check "$r"; run forward "$r"; else run forward "$r"; run check "$r"; fi
+done
+python3 - "$work" "$rounds" <<'PY'
+import statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+res = {m: [tuple(map(float, open(f"{work}/e2e-{m}-{r}.result").read().split())) for r in range(rounds)]
+       for m in ("check", "forward")}
+failed = [(m, r, int(x[2])) for m in res for r, x in enumerate(res[m]) if int(x[2]) not in (0, 1)]
+if failed:
+    print(f"FAILED runs (process, round, exit status): {failed}; no figures: see {work}/e2e-*.time")
+    sys.exit(1)
+ratio = statistics.median(res["check"][r][0] / res["forward"][r][0] for r in range(rounds))
+print()
+print("| process | wall s median | wall s min-max | peak RSS MB median | vs forward pass |")
+print("|---|---:|---:|---:|---:|")
+for m, name in (("check", "bncheck check"), ("forward", "TF Java forward pass (load + batches)")):
+    w = [x[0] for x in res[m]]
+    print(f"| {name} | {statistics.median(w):.1f} | {min(w):.1f}-{max(w):.1f} | "
+          f"{statistics.median(x[1] for x in res[m]):.0f} | {ratio if m == 'check' else 1:.2f} |")
+print(f"target: check at most 1.5x the forward pass: {'met' if ratio <= 1.5 else 'MISSED'} ({ratio:.2f}x)")
+PY

@@ -1,0 +1,69 @@
+package dev.bncheck.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.analysis.Evidence;
+import dev.bncheck.analysis.Finding;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.Severity;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class HtmlReportWriterTest {
+
+  private static String html(Report report) throws Exception {
+    StringWriter out = new StringWriter();
+    new HtmlReportWriter().write(report, out);
+    return out.toString();
+  }
+
+  @Test
+  void hostileNamesAndMessagesAreEscapedEverywhere() throws Exception {
+    Report base = ReportFixtures.modelLevel();
+    List<Finding> findings = new ArrayList<>(base.findings());
+    findings.add(new Finding("BN009", Severity.INFO, 0, ReportFixtures.HOSTILE_NAME, "epsilon <script>alert(1)</script>",
+        List.of(new Evidence("node", "</svg><img src=x onerror=alert(1)>")), "use <b>1e-3</b> & \"quotes\""));
+    Report report = new Report(base.run(), base.model(), base.thresholds(), base.layers(), base.batchSizeChecks(),
+        findings);
+    String html = html(report);
+    String escaped = "a|b &lt;i&gt;c&lt;/i&gt; `d` &amp; &quot;e&quot; ]]&gt; \uFFFDf";
+    assertThat(html).doesNotContain("<i>c</i>").doesNotContain("<script").doesNotContain("<img")
+        .doesNotContain("<b>1e-3").doesNotContain("\u0001");
+    assertThat(html).contains("<code>" + escaped + "</code>");
+    // In the overview's SVG: the full name in the tooltip, a shortened one shown.
+    assertThat(html).contains("class=\"name\"><title>0 " + escaped + " (").contains("</title>0 a|b &lt;i&gt;c&lt;/i&gt; `d`");
+    assertThat(html).contains("epsilon &lt;script&gt;alert(1)&lt;/script&gt;");
+    assertThat(html).contains("node=&lt;/svg&gt;&lt;img src=x onerror=alert(1)&gt;");
+    assertThat(html).contains("fix: use &lt;b&gt;1e-3&lt;/b&gt; &amp; &quot;quotes&quot;");
+    assertThat(html).contains("<code>head/bn</code> at <code>head/bn/FusedBatchNormV3</code>");
+    // Every tag opened in the page is one the writer writes.
+    var tags = Pattern.compile("<([a-zA-Z][a-zA-Z0-9]*)").matcher(html).results().map(m -> m.group(1)).distinct().toList();
+    assertThat(tags).isSubsetOf("html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span",
+        "code", "table", "tr", "th", "td", "svg", "rect", "line", "circle", "text", "details", "summary", "div",
+        "a", "ul", "li", "em", "i");
+  }
+
+  @Test
+  void pageIsSelfContainedAndScriptFree() throws Exception {
+    String html = html(ReportFixtures.report("samples/stale.json"));
+    assertThat(html).startsWith("<!DOCTYPE html>\n").endsWith("</html>\n");
+    assertThat(html).doesNotContainIgnoringCase("<script").doesNotContain("@import").doesNotContain("url(");
+    // The svg namespace is an identifier, not a fetched resource.
+    assertThat(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "")).doesNotContain("http");
+  }
+
+  @Test
+  void layersWithoutDataShowAsNoDataAndTheVerdictIsStated() throws Exception {
+    String html = html(ReportFixtures.modelLevel());
+    assertThat(html).contains(">no data</text>").contains("<span class=\"verdict fail\">FAIL</span>");
+    assertThat(html(ReportFixtures.report("samples/dead-channel.json"))).contains("<span class=\"verdict pass\">PASS</span>");
+  }
+
+  @Test
+  void sameReportGivesTheSamePage() throws Exception {
+    assertThat(html(ReportFixtures.report("samples/stale.json"))).isEqualTo(html(ReportFixtures.report("samples/stale.json")));
+  }
+}
