@@ -41,6 +41,9 @@ final class CheckCommand extends ReportCommand {
           + " indicative only, and the report says so.")
   int synthetic;
 
+  @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (shown only at a terminal anyway).")
+  boolean quiet;
+
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
       description = "TensorFlow models: samples run at once (default: ${DEFAULT-VALUE}).")
   int batchSize;
@@ -68,7 +71,8 @@ final class CheckCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
-    CalibrationAccumulator accumulator = new CalibrationAccumulator();
+    CalibrationAccumulator collected = new CalibrationAccumulator();
+    CalibrationSink accumulator = ProgressSink.around(collected, quiet);
     ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;
     String data;
@@ -99,7 +103,8 @@ final class CheckCommand extends ReportCommand {
     String dataHash = inputs.isEmpty() ? null : Sha256.ofAll(dataFiles());
     RunInfo run = new RunInfo(VersionProvider.version(), "check", Sha256.of(model), data, dataHash, common.failOn,
         modelOptions.relaxations());
-    return analyzer.analyze(loaded, accumulator,
+    ProgressSink.finish(accumulator);
+    return analyzer.analyze(loaded, collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
   }
 

@@ -39,6 +39,12 @@ public interface CalibrationSink {
       boolean trainingMode) {}
 
   /**
+   * How far a long read or run has got, for people watching: {@code done} of {@code total}
+   * units (batches, layers); total is -1 when unknown.
+   */
+  default void progress(String what, long done, long total) {}
+
+  /**
    * A batch of what reaches the layer when every BN layer of the model runs in training mode,
    * as during training; accepted after the same batch's inference-mode input.
    */

@@ -372,6 +372,7 @@ final class DumpReader {
       if (batch.size() == 0) {
         throw in.error(at, "empty batch " + Tensor.describeShape(shape));
       }
+      sink.progress("layers read", index, -1);
       sink.accept(index, batch, axis);
     }
 

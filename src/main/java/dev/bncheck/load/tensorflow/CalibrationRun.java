@@ -38,7 +38,9 @@ final class CalibrationRun {
   static void run(Session session, List<Feed> feeds, List<Capture> captures, int batchSize, long maxSamples,
       CalibrationSink sink, String dataLabel) {
     long samples = Math.min(maxSamples, feeds.get(0).data().shape()[0]);
+    long batches = (samples + batchSize - 1) / batchSize;
     for (long start = 0; start < samples; start += batchSize) {
+      sink.progress("calibration batches", start / batchSize, batches);
       int count = (int) Math.min(batchSize, samples - start);
       List<org.tensorflow.Tensor> fed = new ArrayList<>();
       try {

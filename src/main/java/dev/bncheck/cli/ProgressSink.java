@@ -1,0 +1,84 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.io.PrintStream;
+
+/**
+ * Passes everything to the real sink and shows progress on one stderr line, rewritten in place,
+ * at most a few times a second. Only for people at a terminal: machines read stdout, and CI logs
+ * should not fill with progress lines.
+ */
+final class ProgressSink implements CalibrationSink {
+
+  private static final long INTERVAL_NANOS = 200_000_000L;
+
+  private final CalibrationSink delegate;
+  private final PrintStream err;
+  private long lastShown;
+  private boolean shown;
+
+  ProgressSink(CalibrationSink delegate, PrintStream err) {
+    this.delegate = delegate;
+    this.err = err;
+  }
+
+  /** The sink itself when progress is not wanted (quiet, or not at a terminal). */
+  static CalibrationSink around(CalibrationSink sink, boolean quiet) {
+    return quiet || System.console() == null ? sink : new ProgressSink(sink, System.err);
+  }
+
+  @Override
+  public void progress(String what, long done, long total) {
+    long now = System.nanoTime();
+    if (now - lastShown < INTERVAL_NANOS) {
+      return;
+    }
+    lastShown = now;
+    shown = true;
+    err.print("\rbncheck: " + what + " " + (done + 1) + (total > 0 ? " of " + total : "") + "   ");
+    err.flush();
+  }
+
+  /** Clears the progress line before the report is written. */
+  void finish() {
+    if (shown) {
+      err.print("\r" + " ".repeat(60) + "\r");
+      err.flush();
+    }
+  }
+
+  @Override
+  public boolean wantsActivations() {
+    return delegate.wantsActivations();
+  }
+
+  @Override
+  public void accept(int layerIndex, Tensor batch, int channelAxis) {
+    delegate.accept(layerIndex, batch, channelAxis);
+  }
+
+  @Override
+  public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
+      boolean trainingMode) {
+    delegate.frameworkOutput(layerIndex, layer, input, output, channelAxis, trainingMode);
+  }
+
+  @Override
+  public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
+    delegate.acceptTrainingView(layerIndex, batch, channelAxis);
+  }
+
+  @Override
+  public void batchSizeConsistency(String output, int batchSize, int samplesCompared, double maxAbsDifference,
+      double outputRms, int worstSample) {
+    delegate.batchSizeConsistency(output, batchSize, samplesCompared, maxAbsDifference, outputRms, worstSample);
+  }
+
+  static void finish(CalibrationSink sink) {
+    if (sink instanceof ProgressSink p) {
+      p.finish();
+    }
+  }
+}

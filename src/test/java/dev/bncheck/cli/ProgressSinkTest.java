@@ -1,0 +1,30 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.engine.CalibrationAccumulator;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ProgressSinkTest {
+
+  @Test
+  void progressIsOneLineRewrittenInPlaceAndClearedAtTheEnd() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ProgressSink sink = new ProgressSink(new CalibrationAccumulator(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    sink.progress("calibration batches", 0, 3);
+    sink.progress("calibration batches", 1, 3);
+    sink.finish();
+    String shown = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(shown).startsWith("\rbncheck: calibration batches 1 of 3").doesNotContain("\n").endsWith("\r");
+  }
+
+  @Test
+  void quietOrNoTerminalMeansNoProgress() {
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    assertThat(ProgressSink.around(data, true)).isSameAs(data);
+    assertThat(ProgressSink.around(data, false)).as("tests run without a console").isSameAs(data);
+  }
+}
