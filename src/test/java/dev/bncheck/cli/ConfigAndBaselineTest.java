@@ -54,6 +54,18 @@ class ConfigAndBaselineTest {
   }
 
   @Test
+  void aFileThatIsNotABaselineIsAnInputError() throws IOException {
+    Path bad = Files.writeString(dir.resolve("baseline.json"), "{\"format\": \"something-else\"}");
+    CliRun run = CliRun.of("check", "samples/stale.json", "--baseline", bad.toString());
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.err()).isEqualTo("bncheck: error: " + bad + ": not a bncheck baseline\n");
+    Path severity = Files.writeString(dir.resolve("severity.json"), "{\"format\": \"bncheck-baseline\", \"findings\":"
+        + " [{\"code\": \"BN003\", \"layer\": \"block1/bn\", \"severity\": \"fatal\"}]}");
+    assertThat(CliRun.of("check", "samples/stale.json", "--baseline", severity.toString()).err())
+        .contains("findings[0].severity: expected info, warning or error");
+  }
+
+  @Test
   void baselineRecordsTodaysFindingsAndLaterFailsOnlyOnNewOrWorseOnes() throws IOException {
     Path baseline = dir.resolve("baseline.json");
     assertThat(CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString()).exitCode()).isZero();
