@@ -173,18 +173,7 @@ public final class TfTestGraphBuilder {
    * {@code name/read} (Identity), as {@code tf.get_variable} writes them.
    */
   public RefVariable refVariable(String name, String initializer, float[] init) {
-    Output<?> initial = constFloat(name + "/" + initializer, init, init.length);
-    GraphOperation variable = op("VariableV2", name, List.of(), b -> b
-        .setAttr("dtype", DataType.DT_FLOAT)
-        .setAttr("shape", Shape.of(init.length))
-        .setAttr("container", "")
-        .setAttr("shared_name", ""));
-    GraphOperation assign = op("Assign", name + "/Assign", List.of(variable.output(0), initial), b -> b
-        .setAttr("T", DataType.DT_FLOAT)
-        .setAttr("validate_shape", true)
-        .setAttr("use_locking", true));
-    Output<?> read = identity(name + "/read", variable.output(0));
-    return new RefVariable(variable, initial, assign, read);
+    return refVariable(name, initializer, init, (long) init.length);
   }
 
   /** A ref variable of any shape (the conv kernel). */
