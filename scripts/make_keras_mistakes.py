@@ -26,7 +26,9 @@ variant's accuracy on 512 held-out images at batch size 64 and at batch size 1, 
 exported SavedModel itself (loaded back with tf.saved_model.load).
 """
 
+import json
 import os
+import subprocess
 import shutil
 import sys
 
@@ -138,6 +140,39 @@ def accuracy(path, x, y):
     return float((batched == y).mean()), float((single == y).mean())
 
 
+MISTAKES = {
+    "keras-healthy": "trained with model.fit, BN momentum 0.9",
+    "keras-untrained": "the same architecture saved without training",
+    "keras-training-true": "the serving function calls model(x, training=True)",
+    "keras-frozen-transfer": "BN frozen (trainable=False) after the base was trained on other data",
+}
+DATA = {"standard": ("inputs.npy", "labels.npy"), "shifted": ("transfer-inputs.npy", "transfer-labels.npy")}
+
+
+def verdict(name, held_out):
+    """bncheck's exit code and findings on the exported model, with the variant's calibration data."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    data = os.path.join(OUT, "keras-data", DATA[held_out][0])
+    run = subprocess.run([os.path.join(root, "bin", "bncheck"), "check", os.path.join(OUT, name), "--inputs", data,
+                          "--format", "json"], capture_output=True, text=True)
+    findings = json.loads(run.stdout)["findings"] if run.stdout else []
+    return run.returncode, ", ".join(f"{f['code']} {f['layer']}" for f in findings) or "none"
+
+
+def write_table(rows):
+    """keras-data/README.md: the table the project README shows, from this run."""
+    lines = ["# Keras 3 BN mistakes: measured", "",
+             "Written by `scripts/make_keras_mistakes.py` (fixed seeds). Accuracy of the exported SavedModel on",
+             "512 held-out images; bncheck's verdict with the variant's calibration data in this folder.", "",
+             "| variant | mistake | held-out data | acc @ batch 64 | acc @ batch 1 | bncheck exit | findings |",
+             "|---|---|---|---|---|---|---|"]
+    for name, (b64, b1), held_out in rows:
+        code, findings = verdict(name, held_out)
+        lines.append(f"| `{name}` | {MISTAKES[name]} | {held_out} | {b64:.3f} | {b1:.3f} | {code} | {findings} |")
+    with open(os.path.join(OUT, "keras-data", "README.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     tf.config.experimental.enable_op_determinism()
     os.makedirs(os.path.join(OUT, "keras-data"), exist_ok=True)
@@ -192,6 +227,7 @@ def main():
     for name, (b64, b1), held_out in rows:
         print(f"{name:24} {held_out:14} {b64:8.3f} {b1:8.3f}")
     print(f"{'(transfer, BN unfrozen)':24} {'shifted':14} {unfrozen_accuracy[0]:8.3f} {unfrozen_accuracy[1]:8.3f}")
+    write_table(rows)
     print("wrote", os.path.relpath(OUT))
     print("tensorflow", tf.__version__, "keras", keras.__version__, file=sys.stderr)
 
