@@ -2,8 +2,10 @@ package dev.bncheck.samples.mistakes;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.protobuf.CodedOutputStream;
 import dev.bncheck.load.tensorflow.TfTestGraphBuilder;
 import dev.bncheck.load.tensorflow.TfTestGraphBuilder.RefVariable;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -31,6 +33,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -288,6 +291,13 @@ class Tf1MistakesGenerator {
           List.of(b.constFloat("Momentum/learning_rate/input", LEARNING_RATE)),
           a -> a.setAttr("dtype", DataType.DT_FLOAT).setAttr("shape", Shape.scalar())).output(0);
       Output<?> mom = b.constFloat("Momentum/momentum", MOMENTUM);
+      // Ref variables are updated in place: without this gate an ApplyMomentum could overwrite a
+      // kernel that a backprop op still reads, and runs would differ (tf.train's GATE_GRAPH).
+      List<GraphOperation> gradOps = new ArrayList<>();
+      for (int i = 0; i < trainable.size(); i++) {
+        gradOps.add((GraphOperation) grads.dy(i).op());
+      }
+      GraphOperation gate = b.noOp("gradients/gate_all", gradOps);
       List<GraphOperation> applies = new ArrayList<>();
       for (int i = 0; i < trainable.size(); i++) {
         RefVariable var = trainable.get(i);
@@ -297,7 +307,7 @@ class Tf1MistakesGenerator {
         all.add(accum);
         Output<?> grad = grads.dy(i);
         applies.add(b.op("ApplyMomentum", "Momentum/update_" + var.name() + "/ApplyMomentum",
-            List.of(var.ref(), accum.ref(), lr, grad, mom), a -> a.setAttr("T", DataType.DT_FLOAT)
+            List.of(var.ref(), accum.ref(), lr, grad, mom), a -> a.addControlInput(gate).setAttr("T", DataType.DT_FLOAT)
                 .setAttr("use_locking", false).setAttr("use_nesterov", false)));
       }
       List<GraphOperation> trainDeps = new ArrayList<>(applies);
@@ -443,9 +453,24 @@ class Tf1MistakesGenerator {
           .withSignature(Signature.builder().key("serving_default").input("input", input).output("output", output)
               .build())
           .export();
+      rewriteDeterministically(dir.resolve("saved_model.pb"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * TensorFlow writes the attr maps of a graph in hash order, which changes from process to process;
+   * sorted map entries make re-exports byte-identical so that regenerated samples diff cleanly.
+   */
+  private static void rewriteDeterministically(Path savedModelPb) throws IOException {
+    SavedModel model = SavedModel.parseFrom(Files.readAllBytes(savedModelPb));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    model.writeTo(out);
+    out.flush();
+    Files.write(savedModelPb, bytes.toByteArray());
   }
 
   // ---- measuring the exported model ----
