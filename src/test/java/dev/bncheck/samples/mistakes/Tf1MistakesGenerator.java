@@ -149,7 +149,7 @@ class Tf1MistakesGenerator {
     }
     List<Measured> results = new ArrayList<>();
     for (Variant v : Variant.values()) {
-      float[] trained = trainAndExport(v, train, test);
+      float[] trained = trainAndExport(v, train, test, v.path());
       double[] acc = accuracy(v.path(), test);
       BnCheckRun check = BnCheckRun.check(v.path());
       Measured m = new Measured(v, trained[0], trained[1], acc[0], acc[1], check);
@@ -234,8 +234,8 @@ class Tf1MistakesGenerator {
         b.refVariable(scope + "/moving_variance", "Initializer/ones", filled(channels, 1f), channels));
   }
 
-  /** Trains the variant, exports it and returns {final loss, training-mode accuracy on the test set}. */
-  static float[] trainAndExport(Variant v, Data train, Data test) {
+  /** Trains the variant, exports it to {@code out} and returns {final loss, training-mode accuracy on the test set}. */
+  static float[] trainAndExport(Variant v, Data train, Data test, Path out) {
     try (Graph g = new Graph()) {
       TfTestGraphBuilder b = new TfTestGraphBuilder(g);
       SplittableRandom init = new SplittableRandom(INIT_SEED);
@@ -353,7 +353,7 @@ class Tf1MistakesGenerator {
             correct += countCorrect((TFloat32) r.get(0), test.y(), from, count);
           }
         }
-        export(s, input, output, v.path());
+        export(s, input, output, out);
         return new float[] {lastLoss, (float) correct / test.n()};
       }
     }
