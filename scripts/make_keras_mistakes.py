@@ -2,7 +2,12 @@
 tensorflow-cpu with Keras 3; see docs/exporters.md for the virtual environment that
 scripts/test_exporters.sh sets up). From the repository root:
 
-    python scripts/make_keras_mistakes.py
+    python scripts/make_keras_mistakes.py            # rewrite the committed samples
+    python scripts/make_keras_mistakes.py --verify   # rebuild in a temporary folder and compare
+
+TensorFlow's SavedModel files are not byte-reproducible (graph and object-graph serialization
+vary), so --verify compares what must repeat: every checkpoint tensor of every variant, the data
+files byte for byte, and the measured table.
 
 Runs in well under a minute on 2 CPU cores, with fixed seeds, and writes only under
 samples/tf-bn-mistakes/:
@@ -26,11 +31,13 @@ variant's accuracy on 512 held-out images at batch size 64 and at batch size 1, 
 exported SavedModel itself (loaded back with tf.saved_model.load).
 """
 
+import argparse
 import json
 import os
 import subprocess
 import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -38,7 +45,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "tf-bn-mistakes")
+COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "tf-bn-mistakes")
+OUT = COMMITTED  # where this run writes; --verify points it at a temporary folder
+VARIANTS = ("keras-healthy", "keras-untrained", "keras-training-true", "keras-frozen-transfer")
 SIZE = 12
 CLASSES = 4
 BAR = 5
@@ -173,7 +182,52 @@ def write_table(rows):
         f.write("\n".join(lines) + "\n")
 
 
+def weights(path):
+    """The exported model's variables by name (checkpoint keys are not stable from run to run)."""
+    loaded = tf.saved_model.load(path)
+    return sorted((v.name, v.numpy()) for v in loaded.variables)
+
+
+def differences(built, committed):
+    """What differs between a rebuilt sample folder and the committed one (empty when they agree)."""
+    found = []
+    for name in VARIANTS:
+        new, old = weights(os.path.join(built, name)), weights(os.path.join(committed, name))
+        if [n for n, _ in new] != [n for n, _ in old]:
+            found.append(f"{name}: the model holds other variables")
+            continue
+        found += [f"{name}: {n}" for (n, a), (_, b) in zip(new, old) if not np.array_equal(a, b)]
+    for name in sorted(os.listdir(os.path.join(built, "keras-data"))):
+        with open(os.path.join(built, "keras-data", name), "rb") as a, \
+                open(os.path.join(committed, "keras-data", name), "rb") as b:
+            if a.read() != b.read():
+                found.append(f"keras-data/{name}")
+    return found
+
+
+def verify():
+    global OUT
+    with tempfile.TemporaryDirectory() as scratch:
+        OUT = scratch
+        build()
+        found = differences(scratch, COMMITTED)
+    for line in found:
+        print("differs:", line)
+    print("the committed Keras samples are what this script builds" if not found
+          else f"{len(found)} differences from the committed samples")
+    return 1 if found else 0
+
+
 def main():
+    parser = argparse.ArgumentParser(description="Reproduce the BN mistakes as Keras 3 SavedModels.")
+    parser.add_argument("--verify", action="store_true",
+                        help="build in a temporary folder and compare with the committed samples")
+    if parser.parse_args().verify:
+        sys.exit(verify())
+    build()
+
+
+def build():
     tf.config.experimental.enable_op_determinism()
     os.makedirs(os.path.join(OUT, "keras-data"), exist_ok=True)
     x, y = data(4096, seed=1, **STANDARD)
