@@ -5,22 +5,50 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The README's tables of the mistakes are the ones the generators wrote from their real runs. */
+/**
+ * The README's tables of the mistakes are the ones the generators wrote from their real runs, and
+ * the verdicts in them are what bncheck says today about the committed models.
+ */
 class ReadmeTableTest {
+
+  private static final Path ROOT = Path.of("samples", "tf-bn-mistakes");
+
+  private static List<String> tableRows(String folder) throws IOException {
+    return Files.readAllLines(ROOT.resolve(folder).resolve("README.md")).stream()
+        .filter(line -> line.startsWith("|")).toList();
+  }
 
   @ParameterizedTest
   @CsvSource({"tf1-mistakes, tf1-data", "keras-mistakes, keras-data"})
   void readmeTableIsTheGeneratorsTable(String marker, String folder) throws IOException {
-    String generated = Files.readAllLines(Path.of("samples/tf-bn-mistakes", folder, "README.md")).stream()
-        .filter(line -> line.startsWith("|")).collect(Collectors.joining("\n"));
+    String generated = String.join("\n", tableRows(folder));
     String readme = Files.readString(Path.of("README.md"));
     String start = "<!-- " + marker + ":start -->\n";
     String block = readme.substring(readme.indexOf(start) + start.length(),
         readme.indexOf("\n<!-- " + marker + ":end -->"));
     assertThat(block).isEqualTo(generated);
+  }
+
+  /** Every row's last two columns, exit code and findings, from a fresh run on that row's data. */
+  @ParameterizedTest
+  @CsvSource({"tf1-data, 6", "keras-data, 4"})
+  void everyRowsVerdictIsWhatBncheckSaysToday(String folder, int variants) throws IOException {
+    List<String[]> rows = tableRows(folder).stream().skip(2)
+        .map(line -> line.substring(2, line.length() - 2).split(" \\| ")).toList();
+    assertThat(rows).hasSize(variants);
+    for (String[] row : rows) {
+      String variant = row[0].replace("`", "");
+      String inputs = folder.equals("keras-data") && row[2].equals("shifted") ? "transfer-inputs.npy" : "inputs.npy";
+      BnCheckRun run = BnCheckRun.run("check", ROOT.resolve(variant).toString(), "--inputs",
+          ROOT.resolve(folder).resolve(inputs).toString(), "--format", "json");
+      String verdict = run.exitCode() + " | " + run.summary();
+      assertThat(verdict).as(variant + ": " + run.stderr())
+          .isEqualTo(row[row.length - 2] + " | " + row[row.length - 1]);
+    }
   }
 }
