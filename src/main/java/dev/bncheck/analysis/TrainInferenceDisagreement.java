@@ -49,11 +49,18 @@ public final class TrainInferenceDisagreement implements Check {
       }
     }
     var calibration = context.calibration().orElseThrow();
+    // A channel whose input is constant in every batch has no spread for training mode to
+    // normalize: it outputs exactly beta there, so any inference-mode difference is infinitely large
+    // relative to it. Saying so reads better than "Infinity%".
+    String worstChannel = Double.isInfinite(perChannel[worst])
+        ? String.format(Locale.ROOT, "worst channel %d, whose calibration input is constant (training mode"
+            + " outputs exactly beta there, inference mode does not)", worst)
+        : String.format(Locale.ROOT, "worst channel %d at %s%%", worst, Numbers.brief(100 * perChannel[worst]));
     String message = String.format(Locale.ROOT,
         "inference-mode output differs from training-mode output by %s%% (relative RMS, limit %s%%) on"
-            + " %d calibration batches; worst channel %d at %s%%",
+            + " %d calibration batches; %s",
         Numbers.brief(100 * m.layerModeRelativeRms()), Numbers.brief(100 * limit),
-        calibration.batches().size(), worst, Numbers.brief(100 * perChannel[worst]));
+        calibration.batches().size(), worstChannel);
     String fix =
         "this is the effect; the cause is usually BN001 or BN003 on the same layer (statistics never"
             + " updated, or stale): fix that and recompute the statistics on training data. If neither"

@@ -1,6 +1,7 @@
 package dev.bncheck.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.MomentumConvention;
@@ -174,6 +175,24 @@ class ChecksTest {
     Finding finding = new StaleStatistics().check(f.context()).orElseThrow();
     assertThat(finding.fix()).isEqualTo(StaleStatistics.FIX_DATA);
     assertThat(finding.evidence()).noneMatch(e -> e.name().equals("estimated_updates"));
+  }
+
+  /** A ReLU channel that is zero on all calibration data while its moving mean says 3. */
+  @Test
+  void disagreementOnAConstantChannelNamesTheConstantInputInsteadOfAnInfinitePercentage() {
+    LayerFixture f = LayerFixture.healthy().set(x -> {
+      x.dataMean[2] = 0;
+      x.dataStd[2] = 0;
+      x.movingMean[2] = 3;
+      x.movingVariance[2] = 1;
+    });
+    Finding finding = new TrainInferenceDisagreement().check(f.context()).orElseThrow();
+    // channel 2 differs by 3 / sqrt(1 + eps) everywhere; the other seven channels agree
+    double expectedLayerRms = 3 / Math.sqrt(1 + 1e-3) / Math.sqrt(7);
+    assertThat(finding.message()).contains("worst channel 2, whose calibration input is constant")
+        .doesNotContain("Infinity");
+    assertThat(finding.evidence()).filteredOn(e -> e.name().equals("mode_relative_rms")).singleElement()
+        .satisfies(e -> assertThat((double) e.value()).isCloseTo(expectedLayerRms, within(0.05)));
   }
 
   @Test
