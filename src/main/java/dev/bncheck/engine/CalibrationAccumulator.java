@@ -66,9 +66,14 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
       boolean trainingMode) {
-    double[] mine = trainingMode
-        ? BatchNormOutputs.trainingMode(layer, input, channelAxis)
-        : BatchNormOutputs.inferenceMode(layer, input, channelAxis);
+    // bncheck's output is computed value by value, not materialized: writing and re-reading a whole
+    // layer's output in double took a third of the self-check's time (docs/performance.md)
+    BatchNormOutputs.Affine mine = trainingMode
+        ? BatchNormOutputs.trainingAffine(layer, input, channelAxis)
+        : BatchNormOutputs.inferenceAffine(layer);
+    double[] scale = mine.scale();
+    double[] shift = mine.shift();
+    int n = input.size();
     int[] shape = input.shape();
     int channels = shape[channelAxis];
     int inner = 1;
@@ -80,7 +85,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     // out. Only values computed from finite inputs are compared.
     boolean[] poisoned = new boolean[channels];
     if (trainingMode) {
-      for (int i = 0; i < mine.length; i++) {
+      for (int i = 0; i < n; i++) {
         if (!Double.isFinite(input.get(i))) {
           poisoned[(i / inner) % channels] = true;
         }
@@ -89,12 +94,14 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     double max = 0;
     double sumSq = 0;
     long compared = 0;
-    for (int i = 0; i < mine.length; i++) {
-      if (!Double.isFinite(input.get(i)) || poisoned[(i / inner) % channels]) {
+    for (int i = 0; i < n; i++) {
+      double x = input.get(i);
+      int c = (i / inner) % channels;
+      if (!Double.isFinite(x) || poisoned[c]) {
         continue;
       }
       double theirs = output.get(i);
-      double d = Math.abs(mine[i] - theirs);
+      double d = Math.abs(x * scale[c] + shift[c] - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
       sumSq += theirs * theirs;
       compared++;

@@ -1,0 +1,52 @@
+package dev.bncheck.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The comparison of a framework's BN output with bncheck's, on hand-computed values. */
+class SelfCheckComparisonTest {
+
+  // the layer of BatchNormOutputsTest: inference outputs of x = [[1, 10], [3, 30]] are [[0, -1], [2, 1]]
+  private static final BnLayer LAYER = TestData.layer(1, new double[] {2, 1}, new double[] {1, 0},
+      new double[] {2, 20}, new double[] {4, 100}, 0.0);
+
+  private static SelfCheck compare(double[] input, double[] frameworkOutput, boolean trainingMode) {
+    CalibrationAccumulator acc = new CalibrationAccumulator();
+    Tensor x = new Tensor.Float64(new int[] {2, 2}, input);
+    acc.accept(0, x, 1);
+    acc.frameworkOutput(0, LAYER, x, new Tensor.Float64(new int[] {2, 2}, frameworkOutput), 1, trainingMode);
+    return acc.layer(0).orElseThrow().selfCheck().orElseThrow();
+  }
+
+  @Test
+  void aWrongValueGivesItsDifferenceAndFails() {
+    SelfCheck check = compare(new double[] {1, 10, 3, 30}, new double[] {0, -1, 2.5, 1}, false);
+    assertThat(check.maxAbsDifference()).isEqualTo(0.5);
+    assertThat(check.outputRms()).isCloseTo(Math.sqrt((0 + 1 + 6.25 + 1) / 4), within(1e-12));
+    assertThat(check.values()).isEqualTo(4);
+    assertThat(check.passed()).isFalse();
+  }
+
+  @Test
+  void theFrameworksOwnOutputPassesInBothModes() {
+    assertThat(compare(new double[] {1, 10, 3, 30}, new double[] {0, -1, 2, 1}, false).maxAbsDifference()).isZero();
+    // training mode: channel 0 batch mean 2, biased variance 1; channel 1 mean 20, variance 100
+    assertThat(compare(new double[] {1, 10, 3, 30}, new double[] {-1, -1, 3, 1}, true).maxAbsDifference()).isZero();
+  }
+
+  @Test
+  void aNonFiniteInputLeavesOutItsValueAndInTrainingModeItsWholeChannel() {
+    double[] input = {1, Double.NaN, 3, 30};
+    double[] output = {0, 99, 2, 99}; // channel 1's values would be wrong, but are not compared
+    SelfCheck inference = compare(input, output, false);
+    assertThat(inference.values()).isEqualTo(3);
+    assertThat(inference.maxAbsDifference()).as("the finite value 30 of channel 1 is compared").isEqualTo(98);
+    SelfCheck training = compare(input, new double[] {-1, 99, 3, 99}, true);
+    assertThat(training.values()).isEqualTo(2);
+    assertThat(training.maxAbsDifference()).isZero();
+  }
+}
