@@ -20,8 +20,13 @@ record BnCheckRun(int exitCode, List<Finding> findings, String stdout, String st
   static final Path DATA_DIR = Path.of("samples", "tf-bn-mistakes", "tf1-data");
   static final Path INPUTS = DATA_DIR.resolve("inputs.npy");
 
+  /** A TF1 mistake model on the TF1 held-out inputs. */
   static BnCheckRun check(Path model) {
-    return run("check", model.toString(), "--inputs", INPUTS.toString(), "--format", "json");
+    return check(model, INPUTS);
+  }
+
+  static BnCheckRun check(Path model, Path inputs) {
+    return run("check", model.toString(), "--inputs", inputs.toString(), "--format", "json");
   }
 
   /** Any bncheck command line; pass {@code --format json} to get findings. */
@@ -55,10 +60,13 @@ record BnCheckRun(int exitCode, List<Finding> findings, String stdout, String st
     return codes;
   }
 
+  /** Each finding as code and layer, e.g. {@code BN001 bn1}, in report order. */
+  List<String> codesAndLayers() {
+    return findings.stream().map(f -> f.code() + " " + f.layer()).toList();
+  }
+
   /** e.g. {@code BN001 bn1, BN001 bn2}. */
   String summary() {
-    List<String> parts = new ArrayList<>();
-    findings.forEach(f -> parts.add(f.code() + " " + f.layer()));
-    return parts.isEmpty() ? "none" : String.join(", ", parts);
+    return findings.isEmpty() ? "none" : String.join(", ", codesAndLayers());
   }
 }

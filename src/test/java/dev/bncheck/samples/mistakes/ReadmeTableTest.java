@@ -44,8 +44,7 @@ class ReadmeTableTest {
     for (String[] row : rows) {
       String variant = row[0].replace("`", "");
       String inputs = folder.equals("keras-data") && row[2].equals("shifted") ? "transfer-inputs.npy" : "inputs.npy";
-      BnCheckRun run = BnCheckRun.run("check", ROOT.resolve(variant).toString(), "--inputs",
-          ROOT.resolve(folder).resolve(inputs).toString(), "--format", "json");
+      BnCheckRun run = BnCheckRun.check(ROOT.resolve(variant), ROOT.resolve(folder).resolve(inputs));
       String verdict = run.exitCode() + " | " + run.summary();
       assertThat(verdict).as(variant + ": " + run.stderr())
           .isEqualTo(row[row.length - 2] + " | " + row[row.length - 1]);
