@@ -4,20 +4,24 @@ import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 
 /**
- * A layer's output on one batch, in either mode, materialized in double: what TensorFlow's
+ * A layer's output in either mode, as the per-channel affine map it is: what TensorFlow's
  * FusedBatchNormV3 and PyTorch's BatchNorm compute. Used to check bncheck's reimplementation
- * against the framework's own output of the same node.
+ * against the framework's own output of the same node, value by value.
  */
 public final class BatchNormOutputs {
 
   private BatchNormOutputs() {}
 
   /** Per channel, {@code y = x * scale[c] + shift[c]}: both modes are affine in x. */
-  public record Affine(double[] scale, double[] shift) {}
+  public record Affine(double[] scale, double[] shift) {
+    public double apply(int channel, double x) {
+      return x * scale[channel] + shift[channel];
+    }
+  }
 
   /** {@code gamma * (x - moving_mean) / sqrt(moving_var + eps) + beta}. */
-  public static double[] inferenceMode(BnLayer layer, Tensor x, int channelAxis) {
-    return apply(inferenceAffine(layer), x, channelAxis);
+  public static Affine inferenceAffine(BnLayer layer) {
+    return affine(layer, layer.movingMean(), layer.movingVariance());
   }
 
   /**
@@ -25,14 +29,6 @@ public final class BatchNormOutputs {
    * biased variance: frameworks normalize with the biased one and feed the unbiased one into
    * the moving average.
    */
-  public static double[] trainingMode(BnLayer layer, Tensor x, int channelAxis) {
-    return apply(trainingAffine(layer, x, channelAxis), x, channelAxis);
-  }
-
-  public static Affine inferenceAffine(BnLayer layer) {
-    return affine(layer, layer.movingMean(), layer.movingVariance());
-  }
-
   public static Affine trainingAffine(BnLayer layer, Tensor x, int channelAxis) {
     ChannelMoments m = MomentsKernel.compute(x, channelAxis);
     double[] variance = new double[m.channels()];
@@ -51,21 +47,5 @@ public final class BatchNormOutputs {
       shift[c] = layer.beta()[c] - mean[c] * scale[c];
     }
     return new Affine(scale, shift);
-  }
-
-  private static double[] apply(Affine affine, Tensor x, int channelAxis) {
-    int[] shape = x.shape();
-    int channels = shape[channelAxis];
-    int inner = 1;
-    for (int i = channelAxis + 1; i < shape.length; i++) {
-      inner *= shape[i];
-    }
-    int n = x.size();
-    double[] y = new double[n];
-    for (int i = 0; i < n; i++) {
-      int c = (i / inner) % channels;
-      y[i] = x.get(i) * affine.scale()[c] + affine.shift()[c];
-    }
-    return y;
   }
 }

@@ -71,8 +71,6 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     BatchNormOutputs.Affine mine = trainingMode
         ? BatchNormOutputs.trainingAffine(layer, input, channelAxis)
         : BatchNormOutputs.inferenceAffine(layer);
-    double[] scale = mine.scale();
-    double[] shift = mine.shift();
     int n = input.size();
     int[] shape = input.shape();
     int channels = shape[channelAxis];
@@ -101,7 +99,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
         continue;
       }
       double theirs = output.get(i);
-      double d = Math.abs(x * scale[c] + shift[c] - theirs);
+      double d = Math.abs(mine.apply(c, x) - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
       sumSq += theirs * theirs;
       compared++;
