@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -57,6 +58,16 @@ final class ProgressSink implements CalibrationSink {
   @Override
   public void accept(int layerIndex, Tensor batch, int channelAxis) {
     delegate.accept(layerIndex, batch, channelAxis);
+  }
+
+  @Override
+  public void acceptMoments(int layerIndex, BatchMoments moments) {
+    delegate.acceptMoments(layerIndex, moments);
+  }
+
+  @Override
+  public void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {
+    delegate.acceptTrainingViewMoments(layerIndex, moments);
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.bncheck.engine;
 
 import dev.bncheck.model.BnLayer;
-import dev.bncheck.model.Tensor;
 
 /**
  * A layer's output in either mode, as the per-channel affine map it is: what TensorFlow's
@@ -29,8 +28,7 @@ public final class BatchNormOutputs {
    * biased variance: frameworks normalize with the biased one and feed the unbiased one into
    * the moving average.
    */
-  public static Affine trainingAffine(BnLayer layer, Tensor x, int channelAxis) {
-    ChannelMoments m = MomentsKernel.compute(x, channelAxis);
+  public static Affine trainingAffine(BnLayer layer, ChannelMoments m) {
     double[] variance = new double[m.channels()];
     for (int c = 0; c < variance.length; c++) {
       variance[c] = m.biasedVariance(c);

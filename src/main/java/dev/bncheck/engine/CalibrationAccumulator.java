@@ -1,9 +1,11 @@
 package dev.bncheck.engine;
 
+import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +36,23 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
     ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
     trainingViews.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+  }
+
+  @Override
+  public void acceptMoments(int layerIndex, BatchMoments moments) {
+    layers.computeIfAbsent(layerIndex, i -> new Builder(moments.shape())).add(of(moments));
+  }
+
+  @Override
+  public void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {
+    trainingViews.computeIfAbsent(layerIndex, i -> new Builder(moments.shape())).add(of(moments));
+  }
+
+  private static ChannelMoments of(BatchMoments moments) {
+    int channels = moments.mean().length;
+    long[] count = new long[channels];
+    Arrays.fill(count, moments.countPerChannel());
+    return new ChannelMoments(count, moments.mean().clone(), moments.m2().clone(), new long[channels]);
   }
 
   @Override
@@ -68,8 +87,10 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
       boolean trainingMode) {
     // bncheck's output is computed value by value, not materialized: writing and re-reading a whole
     // layer's output in double took a third of the self-check's time (docs/performance.md)
+    Builder b = layers.get(layerIndex);
+    ChannelMoments batch = b.batches.get(b.batches.size() - 1);
     BatchNormOutputs.Affine mine = trainingMode
-        ? BatchNormOutputs.trainingAffine(layer, input, channelAxis)
+        ? BatchNormOutputs.trainingAffine(layer, batch)
         : BatchNormOutputs.inferenceAffine(layer);
     int n = input.size();
     int[] shape = input.shape();
@@ -81,21 +102,14 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     // Non-finite inputs are a data problem (BN010), not a disagreement: TensorFlow propagates
     // them (in training mode through the whole channel's batch statistics), bncheck leaves them
     // out. Only values computed from finite inputs are compared.
-    boolean[] poisoned = new boolean[channels];
-    if (trainingMode) {
-      for (int i = 0; i < n; i++) {
-        if (!Double.isFinite(input.get(i))) {
-          poisoned[(i / inner) % channels] = true;
-        }
-      }
-    }
+    long[] nonFinite = batch.nonFinite();
     double max = 0;
     double sumSq = 0;
     long compared = 0;
     for (int i = 0; i < n; i++) {
       double x = input.get(i);
       int c = (i / inner) % channels;
-      if (!Double.isFinite(x) || poisoned[c]) {
+      if (!Double.isFinite(x) || trainingMode && nonFinite[c] > 0) {
         continue;
       }
       double theirs = output.get(i);
@@ -105,7 +119,6 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
       compared++;
     }
     SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared);
-    Builder b = layers.get(layerIndex);
     b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
   }
 

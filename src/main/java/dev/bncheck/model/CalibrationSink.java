@@ -30,8 +30,19 @@ public interface CalibrationSink {
   void accept(int layerIndex, Tensor batch, int channelAxis);
 
   /**
-   * The framework's own output of the layer's node on a batch whose input was just accepted,
-   * so that bncheck's reimplementation can be checked against it.
+   * The moments of one batch reaching the layer at {@code layerIndex}, in place of the batch,
+   * from loaders that reduce batches where they compute them. Sinks that only read dumps need
+   * not take them.
+   */
+  default void acceptMoments(int layerIndex, BatchMoments moments) {
+    throw new UnsupportedOperationException("this sink takes whole batches only");
+  }
+
+  /**
+   * The framework's own output of the layer's node on the batch just accepted (or on its first
+   * samples: {@code input} holds the same samples as {@code output}), so that bncheck's
+   * reimplementation can be checked against it. In training mode the node normalizes with the
+   * statistics of the whole batch, which the sink has from what it accepted.
    *
    * @param trainingMode whether the node normalizes with the batch's statistics
    */
@@ -49,6 +60,9 @@ public interface CalibrationSink {
    * as during training; accepted after the same batch's inference-mode input.
    */
   default void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {}
+
+  /** The moments of a batch of the training view, in place of the batch (see {@link #acceptMoments}). */
+  default void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {}
 
   /**
    * One model output, compared between samples run in a batch and the same samples run alone.

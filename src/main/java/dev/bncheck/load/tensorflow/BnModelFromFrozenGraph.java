@@ -80,7 +80,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
         if (!options.trustModel()) {
           new ModelSafety(graph, input.toString(), options.allowedOps()).checkFrozenGraph();
         }
-        try (Graph g = new Graph(); Session session = new Session(g)) {
+        try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g)) {
           g.importGraphDef(graphDef);
           new ModelRunner(graph, g, session).run(layers, inputs, List.of(), data, options, sink);
         }

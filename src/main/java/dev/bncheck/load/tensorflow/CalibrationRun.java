@@ -1,12 +1,15 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -26,9 +29,26 @@ final class CalibrationRun {
    *
    * @param trainingViewInput the layer's input when every BN layer runs in training mode, or null
    *     where the graph cannot be run that way
+   * @param inGraph the reductions added to the graph for this layer, or null where the whole
+   *     tensors are fetched and reduced in Java
    */
   record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode,
-      String trainingViewInput) {}
+      String trainingViewInput, InGraph inGraph) {
+
+    Capture withoutTrainingView() {
+      return new Capture(layerIndex, layer, input, output, trainingMode, null,
+          inGraph == null ? null : new InGraph(inGraph.input(), null, inGraph.inputSample(), inGraph.outputSample()));
+    }
+  }
+
+  /**
+   * Ops added next to a layer's node: the moments of its input (and of the training view's copy
+   * of it, or null), and its input and output on the first samples of a batch for the self-check.
+   */
+  record InGraph(InGraphMoments input, InGraphMoments trainingView, String inputSample, String outputSample) {}
+
+  /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
+  static final int SELF_CHECK_SAMPLES = 4;
 
   /** One model input: where to feed it, its data, and whether the graph wants float64. */
   record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
@@ -42,63 +62,141 @@ final class CalibrationRun {
     for (long start = 0; start < samples; start += batchSize) {
       sink.progress("calibration batches", start / batchSize, batches);
       int count = (int) Math.min(batchSize, samples - start);
-      List<org.tensorflow.Tensor> fed = new ArrayList<>();
+      // TensorFlow's own outputs are compared on the first batch only: one batch exercises every
+      // channel, and the comparison runs in Java on whole tensors.
+      boolean selfCheck = start == 0;
       try {
-        Session.Runner runner = session.runner();
-        for (Feed feed : feeds) {
-          org.tensorflow.Tensor t = slice(feed.data(), (int) start, count, feed.float64());
-          fed.add(t);
-          for (String name : feed.graphTensors()) {
-            runner.feed(name, t);
-          }
-        }
-        // TensorFlow's own outputs are compared on the first batch only: one batch exercises every
-        // channel, and copying every layer's output out of the graph for all batches would
-        // double what each batch moves.
-        boolean selfCheck = start == 0;
-        List<Integer> positions = new ArrayList<>();
-        int fetched = 0;
-        for (Capture c : captures) {
-          positions.add(fetched);
-          runner.fetch(c.input());
-          fetched++;
-          if (selfCheck) {
-            runner.fetch(c.output());
-            fetched++;
-          }
-          if (c.trainingViewInput() != null) {
-            runner.fetch(c.trainingViewInput());
-            fetched++;
-          }
-        }
-        try (Result result = runner.run()) {
-          for (int i = 0; i < captures.size(); i++) {
-            Capture c = captures.get(i);
-            int at = positions.get(i);
-            Tensor input = toTensor(result.get(at));
-            int axis = c.layer().resolveChannelAxis(input.shape().length);
-            if (axis < 0 || input.shape()[axis] != c.layer().channels()) {
-              throw new IllegalStateException("layer " + c.layer().name() + ": captured input "
-                  + Arrays.toString(input.shape()) + " does not have " + c.layer().channels()
-                  + " channels on axis " + c.layer().channelAxis());
-            }
-            sink.accept(c.layerIndex(), input, axis);
-            int next = at + 1;
-            if (selfCheck) {
-              sink.frameworkOutput(c.layerIndex(), c.layer(), input, toTensor(result.get(next++)), axis,
-                  c.trainingMode());
-            }
-            if (c.trainingViewInput() != null) {
-              sink.acceptTrainingView(c.layerIndex(), toTensor(result.get(next)), axis);
-            }
-          }
+        if (!runBatch(session, feeds, captures, (int) start, count, selfCheck, false, sink)) {
+          // a non-finite moment: the Java kernel leaves non-finite values out and counts them (BN010)
+          runBatch(session, feeds, captures, (int) start, count, selfCheck, true, sink);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
         throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
             "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
-      } finally {
-        fed.forEach(org.tensorflow.Tensor::close);
       }
+    }
+  }
+
+  /**
+   * Runs one batch and hands every layer's moments (or whole input) to the sink. Returns false,
+   * having handed over nothing, when an in-graph reduction came out non-finite.
+   *
+   * @param wholeTensors fetch every input whole and reduce it in Java, in-graph moments or not
+   */
+  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
+      boolean selfCheck, boolean wholeTensors, CalibrationSink sink) {
+    List<org.tensorflow.Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (Feed feed : feeds) {
+        org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
+        fed.add(t);
+        for (String name : feed.graphTensors()) {
+          runner.feed(name, t);
+        }
+      }
+      Fetches fetches = new Fetches(runner);
+      List<Runnable> deliveries = new ArrayList<>();
+      List<Function<Result, Boolean>> readers = new ArrayList<>();
+      for (Capture c : captures) {
+        readers.add(reader(c, fetches, selfCheck, wholeTensors, sink, deliveries));
+      }
+      try (Result result = runner.run()) {
+        for (var reader : readers) {
+          if (!reader.apply(result)) {
+            return false;
+          }
+        }
+        deliveries.forEach(Runnable::run);
+      }
+      return true;
+    } finally {
+      fed.forEach(org.tensorflow.Tensor::close);
+    }
+  }
+
+  /** Positions of a run's fetches, in the order they were added. */
+  private static final class Fetches {
+    private final Session.Runner runner;
+    private int next;
+
+    Fetches(Session.Runner runner) {
+      this.runner = runner;
+    }
+
+    int add(String tensor) {
+      runner.fetch(tensor);
+      return next++;
+    }
+
+    int add(InGraphMoments moments) {
+      moments.fetch(runner);
+      int at = next;
+      next += InGraphMoments.FETCHES;
+      return at;
+    }
+  }
+
+  /**
+   * Adds one layer's fetches to the run, and returns what reads them from its result: it checks
+   * the moments and queues their delivery to the sink, and returns false if one is not finite.
+   * Whole tensors are read only when delivered, one at a time, while the result is still open.
+   */
+  private static Function<Result, Boolean> reader(Capture c, Fetches fetches, boolean selfCheck,
+      boolean wholeTensors, CalibrationSink sink, List<Runnable> deliveries) {
+    int layer = c.layerIndex();
+    InGraph inGraph = wholeTensors ? null : c.inGraph();
+    boolean inputMoments = inGraph != null && inGraph.input() != null;
+    int input = inputMoments ? fetches.add(inGraph.input()) : fetches.add(c.input());
+    int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
+    int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
+    InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
+    int training = c.trainingViewInput() == null ? -1
+        : trainingMoments != null ? fetches.add(trainingMoments) : fetches.add(c.trainingViewInput());
+    return result -> {
+      if (inputMoments) {
+        Optional<BatchMoments> moments = inGraph.input().read(result, input);
+        if (moments.isEmpty()) {
+          return false;
+        }
+        requireChannels(c, moments.get().shape(), moments.get().channelAxis());
+        deliveries.add(() -> sink.acceptMoments(layer, moments.get()));
+      } else {
+        deliveries.add(() -> {
+          Tensor whole = toTensor(result.get(input));
+          int axis = c.layer().resolveChannelAxis(whole.shape().length);
+          requireChannels(c, whole.shape(), axis);
+          sink.accept(layer, whole, axis);
+        });
+      }
+      if (selfCheck) {
+        deliveries.add(() -> {
+          Tensor in = toTensor(result.get(inputSample));
+          sink.frameworkOutput(layer, c.layer(), in, toTensor(result.get(outputSample)),
+              c.layer().resolveChannelAxis(in.shape().length), c.trainingMode());
+        });
+      }
+      if (training >= 0 && trainingMoments != null) {
+        Optional<BatchMoments> moments = trainingMoments.read(result, training);
+        if (moments.isEmpty()) {
+          return false;
+        }
+        deliveries.add(() -> sink.acceptTrainingViewMoments(layer, moments.get()));
+      } else if (training >= 0) {
+        deliveries.add(() -> {
+          Tensor whole = toTensor(result.get(training));
+          sink.acceptTrainingView(layer, whole, c.layer().resolveChannelAxis(whole.shape().length));
+        });
+      }
+      return true;
+    };
+  }
+
+  private static void requireChannels(Capture c, int[] shape, int axis) {
+    if (axis < 0 || shape[axis] != c.layer().channels()) {
+      throw new IllegalStateException("layer " + c.layer().name() + ": captured input "
+          + Arrays.toString(shape) + " does not have " + c.layer().channels()
+          + " channels on axis " + c.layer().channelAxis());
     }
   }
 

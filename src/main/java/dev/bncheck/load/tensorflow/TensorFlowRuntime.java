@@ -3,8 +3,13 @@ package dev.bncheck.load.tensorflow;
 import dev.bncheck.load.InvalidInputException;
 import java.nio.file.Path;
 import java.util.List;
+import org.tensorflow.Graph;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.RewriterConfig;
 
 /**
  * The one place bncheck starts TensorFlow's native runtime: only for TensorFlow inputs, so runs
@@ -14,14 +19,31 @@ final class TensorFlowRuntime {
 
   private TensorFlowRuntime() {}
 
+  /**
+   * Sessions run without Grappler's graph rewrites. bncheck runs each graph for a few batches,
+   * with fetches that change after the first: rewriting the graph for each set of fetches cost
+   * ResNet-50 3 s and saved nothing per batch (docs/performance.md). Rewrites do not change what
+   * the graph computes, and the BN outputs are still compared with TensorFlow's own.
+   */
+  private static final ConfigProto SESSION_CONFIG = ConfigProto.newBuilder()
+      .setGraphOptions(GraphOptions.newBuilder()
+          .setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true)))
+      .build();
+
   /** Loads a SavedModel: this restores its variables from its checkpoint. */
   static SavedModelBundle load(Path directory, List<String> tags) {
     try {
-      return SavedModelBundle.load(directory.toString(), tags.toArray(new String[0]));
+      return SavedModelBundle.loader(directory.toString()).withTags(tags.toArray(new String[0]))
+          .withConfigProto(SESSION_CONFIG).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       throw new InvalidInputException(directory.toString(), "",
           "TensorFlow cannot load it (missing or corrupt variables?): " + firstLine(e.getMessage()), e);
     }
+  }
+
+  /** A session for a graph built or imported in Java (frozen graphs, tests' models). */
+  static Session session(Graph graph) {
+    return new Session(graph, SESSION_CONFIG);
   }
 
   static String firstLine(String message) {
