@@ -52,6 +52,12 @@ final class CheckCommand extends ReportCommand {
       description = "TensorFlow models: use at most N calibration samples (default: all).")
   Long maxSamples;
 
+  @Option(names = "--training-view-samples", paramLabel = "N",
+      description = "TensorFlow models: run the training view (every BN layer in training mode, the reference"
+          + " for BN003) on the batches that start within the first N samples; 0 for none, BN003 then compares"
+          + " with the inference view (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
+  Long trainingViewSamples;
+
   @Override
   List<Path> inputFiles() {
     List<Path> files = new ArrayList<>(List.of(model));
@@ -113,7 +119,9 @@ final class CheckCommand extends ReportCommand {
     try {
       return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
           maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic)
-          .withSafety(base.allowedOps(), base.trustModel());
+          .withSafety(base.allowedOps(), base.trustModel())
+          .withTrainingViewSamples(trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES
+              : trainingViewSamples);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -15,6 +15,8 @@ import java.util.Set;
  * @param syntheticSamples when positive and no inputs are given, this many random samples are fed
  * @param allowedOps ops the user allows a model to run beyond bncheck's allowlist ({@code --allow-op})
  * @param trustModel skip the op check entirely ({@code --trust-model})
+ * @param trainingViewSamples the training view (every BN layer in training mode) runs on the
+ *     batches that start below this many samples; 0 for none
  */
 public record LoadOptions(
     String tagSet,
@@ -24,7 +26,15 @@ public record LoadOptions(
     long maxSamples,
     int syntheticSamples,
     Set<String> allowedOps,
-    boolean trustModel) {
+    boolean trustModel,
+    long trainingViewSamples) {
+
+  /**
+   * Two batches at the default size. Running every BN layer in training mode repeats the whole
+   * forward pass; 64 samples estimate a channel's mean within a fraction of the BN003 thresholds
+   * (docs/performance.md), and the inference view still covers every sample.
+   */
+  public static final long DEFAULT_TRAINING_VIEW_SAMPLES = 64;
 
   public static final LoadOptions DEFAULTS =
       new LoadOptions("serve", "serving_default", List.of(), 32, Long.MAX_VALUE, 0);
@@ -35,12 +45,20 @@ public record LoadOptions(
 
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
-    this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false);
+    this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
+        DEFAULT_TRAINING_VIEW_SAMPLES);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust);
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
+        trainingViewSamples);
+  }
+
+  /** These options with the training view on the batches that start below {@code samples}. */
+  public LoadOptions withTrainingViewSamples(long samples) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, samples);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -56,6 +74,9 @@ public record LoadOptions(
     }
     if (syntheticSamples < 0) {
       throw new IllegalArgumentException("synthetic samples must not be negative, got " + syntheticSamples);
+    }
+    if (trainingViewSamples < 0) {
+      throw new IllegalArgumentException("training view samples must not be negative, got " + trainingViewSamples);
     }
     if (maxSamples < 1) {
       throw new IllegalArgumentException("max samples must be at least 1, got " + maxSamples);

@@ -49,6 +49,10 @@ class CommandLineTest {
     CliRun inconsistent = CliRun.of("check", "samples/healthy.json", "--mean-shift-warn", "2");
     assertThat(inconsistent.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(inconsistent.err()).contains("the mean shift error threshold is below the warning threshold");
+    CliRun negativeView = CliRun.of("check", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--training-view-samples", "-1");
+    assertThat(negativeView.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(negativeView.err()).contains("training view samples must not be negative, got -1");
     assertThat(CliRun.of("check").exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(CliRun.of().exitCode()).isEqualTo(ExitCodes.USAGE);
   }

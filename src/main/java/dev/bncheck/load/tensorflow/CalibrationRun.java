@@ -33,13 +33,7 @@ final class CalibrationRun {
    *     tensors are fetched and reduced in Java
    */
   record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode,
-      String trainingViewInput, InGraph inGraph) {
-
-    Capture withoutTrainingView() {
-      return new Capture(layerIndex, layer, input, output, trainingMode, null,
-          inGraph == null ? null : new InGraph(inGraph.input(), null, inGraph.inputSample(), inGraph.outputSample()));
-    }
-  }
+      String trainingViewInput, InGraph inGraph) {}
 
   /**
    * Ops added next to a layer's node: the moments of its input (and of the training view's copy
@@ -55,9 +49,21 @@ final class CalibrationRun {
 
   private CalibrationRun() {}
 
-  static void run(Session session, List<Feed> feeds, List<Capture> captures, int batchSize, long maxSamples,
-      CalibrationSink sink, String dataLabel) {
-    long samples = Math.min(maxSamples, feeds.get(0).data().shape()[0]);
+  /**
+   * What the calibration runs fetch, and on how many samples.
+   *
+   * @param outputs model outputs fetched with the first batch
+   * @param trainingViewSamples the training view is fetched for the batches that start below this
+   */
+  record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples,
+      long trainingViewSamples) {}
+
+  /** Runs the calibration batches; returns the plan's outputs on the first batch. */
+  static List<Tensor> run(Session session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
+    List<Capture> captures = plan.captures();
+    int batchSize = plan.batchSize();
+    List<Tensor> firstOutputs = new ArrayList<>();
+    long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
     long batches = (samples + batchSize - 1) / batchSize;
     for (long start = 0; start < samples; start += batchSize) {
       sink.progress("calibration batches", start / batchSize, batches);
@@ -65,16 +71,21 @@ final class CalibrationRun {
       // TensorFlow's own outputs are compared on the first batch only: one batch exercises every
       // channel, and the comparison runs in Java on whole tensors.
       boolean selfCheck = start == 0;
+      boolean trainingView = start < plan.trainingViewSamples();
+      List<ModelRunner.Input> outputs = selfCheck ? plan.outputs() : List.of();
       try {
-        if (!runBatch(session, feeds, captures, (int) start, count, selfCheck, false, sink)) {
+        if (!runBatch(session, feeds, captures, outputs, (int) start, count, selfCheck, trainingView, false, sink,
+            firstOutputs)) {
           // a non-finite moment: the Java kernel leaves non-finite values out and counts them (BN010)
-          runBatch(session, feeds, captures, (int) start, count, selfCheck, true, sink);
+          runBatch(session, feeds, captures, outputs, (int) start, count, selfCheck, trainingView, true, sink,
+              firstOutputs);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
         throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
             "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
       }
     }
+    return firstOutputs;
   }
 
   /**
@@ -82,9 +93,11 @@ final class CalibrationRun {
    * having handed over nothing, when an in-graph reduction came out non-finite.
    *
    * @param wholeTensors fetch every input whole and reduce it in Java, in-graph moments or not
+   * @param outputs model outputs to fetch too, added to {@code fetchedOutputs}
    */
-  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
-      boolean selfCheck, boolean wholeTensors, CalibrationSink sink) {
+  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures,
+      List<ModelRunner.Input> outputs, int start, int count, boolean selfCheck, boolean trainingView,
+      boolean wholeTensors, CalibrationSink sink, List<Tensor> fetchedOutputs) {
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
@@ -99,7 +112,11 @@ final class CalibrationRun {
       List<Runnable> deliveries = new ArrayList<>();
       List<Function<Result, Boolean>> readers = new ArrayList<>();
       for (Capture c : captures) {
-        readers.add(reader(c, fetches, selfCheck, wholeTensors, sink, deliveries));
+        readers.add(reader(c, fetches, selfCheck, trainingView, wholeTensors, sink, deliveries));
+      }
+      int firstOutput = outputs.isEmpty() ? -1 : fetches.add(outputs.get(0).tensor());
+      for (int o = 1; o < outputs.size(); o++) {
+        fetches.add(outputs.get(o).tensor());
       }
       try (Result result = runner.run()) {
         for (var reader : readers) {
@@ -108,6 +125,9 @@ final class CalibrationRun {
           }
         }
         deliveries.forEach(Runnable::run);
+        for (int o = 0; o < outputs.size(); o++) {
+          fetchedOutputs.add(toTensor(result.get(firstOutput + o)));
+        }
       }
       return true;
     } finally {
@@ -143,7 +163,7 @@ final class CalibrationRun {
    * Whole tensors are read only when delivered, one at a time, while the result is still open.
    */
   private static Function<Result, Boolean> reader(Capture c, Fetches fetches, boolean selfCheck,
-      boolean wholeTensors, CalibrationSink sink, List<Runnable> deliveries) {
+      boolean trainingView, boolean wholeTensors, CalibrationSink sink, List<Runnable> deliveries) {
     int layer = c.layerIndex();
     InGraph inGraph = wholeTensors ? null : c.inGraph();
     boolean inputMoments = inGraph != null && inGraph.input() != null;
@@ -151,7 +171,7 @@ final class CalibrationRun {
     int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
     int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
     InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
-    int training = c.trainingViewInput() == null ? -1
+    int training = !trainingView || c.trainingViewInput() == null ? -1
         : trainingMoments != null ? fetches.add(trainingMoments) : fetches.add(c.trainingViewInput());
     return result -> {
       if (inputMoments) {
@@ -213,7 +233,22 @@ final class CalibrationRun {
     if (count < 2 || outputs.isEmpty()) {
       return;
     }
-    List<Tensor> batched = runOutputs(session, feeds, outputs, 0, count, dataLabel);
+    batchSizeConsistency(session, feeds, outputs, runOutputs(session, feeds, outputs, 0, count, dataLabel), sink,
+        dataLabel);
+  }
+
+  /**
+   * Runs the first samples of a batch one at a time, and reports per output how much a sample's
+   * result changes with the batch around it.
+   *
+   * @param batched the outputs on the first batch
+   */
+  static void batchSizeConsistency(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs,
+      List<Tensor> batched, CalibrationSink sink, String dataLabel) {
+    if (outputs.isEmpty() || batched.get(0).shape().length == 0 || batched.get(0).shape()[0] < 2) {
+      return;
+    }
+    int count = batched.get(0).shape()[0];
     int singles = Math.min(count, SINGLE_SAMPLES);
     double[] max = new double[outputs.size()];
     int[] worst = new int[outputs.size()];
@@ -273,7 +308,9 @@ final class CalibrationRun {
       for (Feed feed : feeds) {
         org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
         fed.add(t);
-        runner.feed(feed.graphTensors().get(0), t);
+        for (String name : feed.graphTensors()) {
+          runner.feed(name, t);
+        }
       }
       for (ModelRunner.Input output : outputs) {
         runner.fetch(output.tensor());

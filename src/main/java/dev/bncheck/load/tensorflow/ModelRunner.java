@@ -45,7 +45,7 @@ final class ModelRunner {
    * once, and the captures of every layer are known.
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
-      FunctionInliner training) {}
+      FunctionInliner training, Map<String, String> outputs) {}
 
   /**
    * Runs the model on the data: captures every layer's input and output, and compares the
@@ -53,19 +53,35 @@ final class ModelRunner {
    */
   void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, Tensor> data,
       LoadOptions options, CalibrationSink sink) {
-    Prepared prepared = prepare(layers, inputs);
-    String label = String.join(" ", options.inputs());
-    List<CalibrationRun.Feed> feeds = feeds(prepared, data);
-    if (!prepared.captures().isEmpty()) {
-      CalibrationRun.run(session, feeds, prepared.captures(), options.batchSize(), options.maxSamples(), sink, label);
-    }
     List<Input> floatOutputs = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
-    CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+    Prepared prepared = prepare(layers, inputs, floatOutputs);
+    String label = String.join(" ", options.inputs());
+    List<CalibrationRun.Feed> feeds = feeds(prepared, data);
+    if (prepared.captures().isEmpty()) {
+      CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+      return;
+    }
+    // The signature's outputs come from the same graph as the captures, in the same first batch:
+    // running the serving function as well would repeat the forward pass.
+    List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
+        o.dtype(), o.shape())).toList();
+    CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
+        options.maxSamples(), options.trainingViewSamples());
+    List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
+    CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
   }
 
   /** Prepares the graph for captures; call once per loaded graph. */
   Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs) {
+    return prepare(layers, inputs, List.of());
+  }
+
+  /**
+   * Prepares the graph for captures and for fetching {@code outputs} in the same runs; call once
+   * per loaded graph.
+   */
+  Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs) {
     var ops = TensorFlow.registeredOpList();
     FunctionInliner inliner = new FunctionInliner(tfGraph, ops);
     FunctionInliner training = FunctionInliner.trainingView(tfGraph, ops,
@@ -91,6 +107,10 @@ final class ModelRunner {
         continue;
       }
     }
+    Map<String, String> runnableOutputs = new LinkedHashMap<>();
+    for (Input output : outputs) {
+      runnableOutputs.put(output.key(), runnableOutput(inliner, output.tensor()));
+    }
     for (var flat : List.of(inliner.graphDef(), training.graphDef())) {
       if (flat.getNodeCount() > 0) {
         graph.importGraphDef(flat);
@@ -99,7 +119,8 @@ final class ModelRunner {
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
-    return new Prepared(captures.stream().map(c -> withInGraphReductions(tf, c)).toList(), inputs, inliner, training);
+    return new Prepared(captures.stream().map(c -> withInGraphReductions(tf, c)).toList(), inputs, inliner, training,
+        runnableOutputs);
   }
 
   /** Captures the given layers only, on the given data, without the training view. */
@@ -107,10 +128,10 @@ final class ModelRunner {
       CalibrationSink sink, String label) {
     List<CalibrationRun.Capture> wanted = prepared.captures().stream()
         .filter(c -> layers.contains(c.layerIndex()))
-        .map(CalibrationRun.Capture::withoutTrainingView)
         .toList();
     if (!wanted.isEmpty()) {
-      CalibrationRun.run(session, feeds(prepared, data), wanted, batchSize, Long.MAX_VALUE, sink, label);
+      CalibrationRun.run(session, feeds(prepared, data),
+          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0), sink, label);
     }
   }
 
@@ -143,6 +164,24 @@ final class ModelRunner {
       feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
     }
     return feeds;
+  }
+
+  /**
+   * The output as computed by the flat copy when a function call returns it (a Keras serving
+   * signature), so that fetching it runs no second forward pass beside the captures; otherwise
+   * the tensor itself.
+   */
+  private String runnableOutput(FunctionInliner inliner, String output) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(output);
+    var node = tfGraph.topLevel().node(ref.node());
+    if (node != null && tfGraph.calledFunction(node) != null) {
+      try {
+        return inliner.tensor(CallContext.root(tfGraph.topLevel()), output);
+      } catch (FunctionInliner.Unsupported e) {
+        // fetched from the serving function itself: correct, one more forward pass on the first batch
+      }
+    }
+    return topLevelTensor(output);
   }
 
   /** The capture with ops added to the graph that reduce its tensors where they are computed. */

@@ -123,7 +123,8 @@ class CalibrationCaptureTest {
   void trainingViewOfADeeperLayerSeesUpstreamLayersInTrainingMode() {
     CalibrationAccumulator data = new CalibrationAccumulator();
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"),
-        new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128), data);
+        new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128)
+            .withTrainingViewSamples(Long.MAX_VALUE), data);
     assertThat(data.trainingView(0).orElseThrow().population().mean())
         .containsExactly(data.layer(0).orElseThrow().population().mean());
     double[] inference = data.layer(1).orElseThrow().population().mean();
@@ -235,5 +236,24 @@ class CalibrationCaptureTest {
     load(model, new LoadOptions("serve", "serving_default", List.of(defaultInput().toString()), 8, 20), data);
     assertThat(data.layer(0).orElseThrow().batches()).hasSize(3);
     assertThat(data.layer(0).orElseThrow().population().count()[0]).isEqualTo(20L * 6 * 6);
+  }
+
+  @Test
+  void trainingViewCoversTheBatchesThatStartWithinItsSamples() {
+    LoadOptions options = new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128);
+    CalibrationAccumulator data = new CalibrationAccumulator();
+    new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), options.withTrainingViewSamples(33), data);
+    LayerCalibration inference = data.layer(0).orElseThrow();
+    LayerCalibration training = data.trainingView(0).orElseThrow();
+    assertThat(inference.batches()).hasSize(4);
+    assertThat(training.batches()).hasSize(2);
+    // the first layer sees the same input in both views: the same first two batches
+    assertThat(training.population().mean())
+        .containsExactly(inference.batches().get(0).merge(inference.batches().get(1)).mean());
+
+    CalibrationAccumulator none = new CalibrationAccumulator();
+    new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), options.withTrainingViewSamples(0), none);
+    assertThat(none.trainingView(0)).isEmpty();
+    assertThat(none.layer(0).orElseThrow().batches()).hasSize(4);
   }
 }
