@@ -44,6 +44,16 @@ public final class Analyzer {
     this.suppressions = List.copyOf(suppressions);
   }
 
+  /**
+   * Whether the layer's moving statistics are beyond the BN003 warning thresholds on this
+   * calibration: then the training view decides which layer the finding belongs to. When no
+   * layer is, in the inference view, the training view (which differs only where upstream
+   * layers normalize differently) has nothing to add.
+   */
+  public boolean statisticsBeyondWarning(BnLayer layer, LayerCalibration calibration) {
+    return StaleStatistics.anyBeyondWarning(DivergenceMetrics.of(layer, calibration), thresholds);
+  }
+
   public Report analyze(
       BnModel model, CalibrationData calibrationOf, DataAvailability data, RunInfo run) {
     List<LayerResult> layers = new ArrayList<>();

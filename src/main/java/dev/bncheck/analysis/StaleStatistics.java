@@ -59,9 +59,7 @@ public final class StaleStatistics implements Check {
     Thresholds t = context.thresholds();
     BnLayer layer = context.layer();
     int channels = layer.channels();
-    List<Integer> beyondWarning =
-        ChannelList.where(channels, c -> Math.abs(m.standardizedMeanShift()[c]) >= t.meanShiftWarning()
-            || farFromOne(m.varianceRatio()[c], t.varianceRatioWarning()));
+    List<Integer> beyondWarning = ChannelList.where(channels, c -> beyondWarning(m, c, t));
     if (beyondWarning.isEmpty()) {
       return Optional.empty();
     }
@@ -113,6 +111,21 @@ public final class StaleStatistics implements Check {
       fix = FIX_DATA;
     }
     return Optional.of(new Finding(code(), severity, context.index(), layer.name(), message, evidence, fix));
+  }
+
+  /** Whether any channel's moving statistics are beyond the warning thresholds. */
+  static boolean anyBeyondWarning(DivergenceMetrics m, Thresholds t) {
+    for (int c = 0; c < m.varianceRatio().length; c++) {
+      if (beyondWarning(m, c, t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean beyondWarning(DivergenceMetrics m, int c, Thresholds t) {
+    return Math.abs(m.standardizedMeanShift()[c]) >= t.meanShiftWarning()
+        || farFromOne(m.varianceRatio()[c], t.varianceRatioWarning());
   }
 
   /** Whether a ratio is beyond {@code limit} or below {@code 1 / limit}. */

@@ -52,10 +52,30 @@ final class CheckCommand extends ReportCommand {
       description = "TensorFlow models: use at most N calibration samples (default: all).")
   Long maxSamples;
 
+  /** When to run the training view, the reference BN003 judges moving statistics on. */
+  enum TrainingView { AUTO, ALWAYS, NEVER }
+
+  static final class TrainingViewConverter implements CommandLine.ITypeConverter<TrainingView> {
+    @Override
+    public TrainingView convert(String value) {
+      for (TrainingView v : TrainingView.values()) {
+        if (v.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
+          return v;
+        }
+      }
+      throw new CommandLine.TypeConversionException("expected auto, always or never, got '" + value + "'");
+    }
+  }
+
+  @Option(names = "--training-view", paramLabel = "WHEN", converter = TrainingViewConverter.class,
+      description = "TensorFlow models: run the training view (every BN layer in training mode, BN003's reference):"
+          + " auto (default: in a second pass, only when some layer's statistics are beyond the BN003 warning"
+          + " thresholds in the inference view), always, or never (BN003 then uses the inference view).")
+  TrainingView trainingView;
+
   @Option(names = "--training-view-samples", paramLabel = "N",
-      description = "TensorFlow models: run the training view (every BN layer in training mode, the reference"
-          + " for BN003) on the batches that start within the first N samples; 0 for none, BN003 then compares"
-          + " with the inference view (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
+      description = "TensorFlow models: the training view runs on the batches that start within the first N samples"
+          + " (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
   Long trainingViewSamples;
 
   @Override
@@ -77,7 +97,7 @@ final class CheckCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
-    CalibrationAccumulator collected = new CalibrationAccumulator();
+    CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::statisticsBeyondWarning);
     CalibrationSink accumulator = ProgressSink.around(collected, quiet);
     ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;
@@ -120,8 +140,9 @@ final class CheckCommand extends ReportCommand {
       return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
           maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic)
           .withSafety(base.allowedOps(), base.trustModel())
-          .withTrainingViewSamples(trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES
-              : trainingViewSamples);
+          .withTrainingViewSamples(trainingView == TrainingView.NEVER ? 0
+              : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
+          .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

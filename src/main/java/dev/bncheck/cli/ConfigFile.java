@@ -31,8 +31,8 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
       "mode_rms_error", "--mode-rms-error", "dead_eps_factor", "--dead-eps-factor",
       "dead_median_factor", "--dead-median-factor");
   private static final Map<String, String> CALIBRATION = Map.of(
-      "batch_size", "--batch-size", "max_samples", "--max-samples", "training_view_samples",
-      "--training-view-samples");
+      "batch_size", "--batch-size", "max_samples", "--max-samples", "training_view", "--training-view",
+      "training_view_samples", "--training-view-samples");
 
   private final Path path;
   private final Map<String, String> defaults;

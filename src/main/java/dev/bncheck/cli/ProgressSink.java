@@ -66,6 +66,11 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public boolean wantsTrainingView(java.util.List<BnLayer> layers) {
+    return delegate.wantsTrainingView(layers);
+  }
+
+  @Override
   public void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {
     delegate.acceptTrainingViewMoments(layerIndex, moments);
   }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BiPredicate;
 
 /**
  * Reduces calibration batches to moments as they arrive, so memory holds one batch at a time
@@ -20,6 +21,31 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   private final Map<Integer, Builder> layers = new TreeMap<>();
   private final Map<Integer, Builder> trainingViews = new TreeMap<>();
   private final List<BatchSizeConsistency> batchSizeChecks = new ArrayList<>();
+  private final BiPredicate<BnLayer, LayerCalibration> trainingViewWanted;
+
+  /** An accumulator that takes the training view whenever a loader offers it. */
+  public CalibrationAccumulator() {
+    this((layer, calibration) -> true);
+  }
+
+  /**
+   * An accumulator that asks for the training view, when a loader runs it on demand, only if
+   * some layer's inference view satisfies {@code trainingViewWanted}.
+   */
+  public CalibrationAccumulator(BiPredicate<BnLayer, LayerCalibration> trainingViewWanted) {
+    this.trainingViewWanted = trainingViewWanted;
+  }
+
+  @Override
+  public boolean wantsTrainingView(List<BnLayer> layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      Optional<LayerCalibration> calibration = layer(i);
+      if (calibration.isPresent() && trainingViewWanted.test(layers.get(i), calibration.get())) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   @Override
   public boolean wantsActivations() {

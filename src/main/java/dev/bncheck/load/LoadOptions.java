@@ -17,6 +17,9 @@ import java.util.Set;
  * @param trustModel skip the op check entirely ({@code --trust-model})
  * @param trainingViewSamples the training view (every BN layer in training mode) runs on the
  *     batches that start below this many samples; 0 for none
+ * @param trainingViewOnDemand run the training view only when the sink asks for it after the
+ *     inference view ({@link dev.bncheck.model.CalibrationSink#wantsTrainingView}), in a pass
+ *     of its own; otherwise in the same runs as the inference view
  */
 public record LoadOptions(
     String tagSet,
@@ -27,7 +30,8 @@ public record LoadOptions(
     int syntheticSamples,
     Set<String> allowedOps,
     boolean trustModel,
-    long trainingViewSamples) {
+    long trainingViewSamples,
+    boolean trainingViewOnDemand) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -46,19 +50,25 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES);
+        DEFAULT_TRAINING_VIEW_SAMPLES, false);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples);
+        trainingViewSamples, trainingViewOnDemand);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples);
+        trustModel, samples, trainingViewOnDemand);
+  }
+
+  /** These options with the training view run only when the sink asks for it. */
+  public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, onDemand);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */

@@ -54,30 +54,47 @@ final class CalibrationRun {
    *
    * @param outputs model outputs fetched with the first batch
    * @param trainingViewSamples the training view is fetched for the batches that start below this
+   * @param inferenceView false for a pass that fetches the training view alone
    */
   record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples,
-      long trainingViewSamples) {}
+      long trainingViewSamples, boolean inferenceView) {}
+
+  /**
+   * What one batch run fetches.
+   *
+   * @param selfCheck the layers' inputs and outputs on the first samples, for the self-check
+   * @param wholeTensors every input whole, to reduce in Java, in-graph moments or not
+   */
+  private record Fetch(boolean inferenceView, boolean selfCheck, boolean trainingView, boolean wholeTensors,
+      List<ModelRunner.Input> outputs) {
+
+    Fetch wholeTensorsInstead() {
+      return new Fetch(inferenceView, selfCheck, trainingView, true, outputs);
+    }
+  }
 
   /** Runs the calibration batches; returns the plan's outputs on the first batch. */
   static List<Tensor> run(Session session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
-    List<Capture> captures = plan.captures();
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
     long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
+    if (!plan.inferenceView()) {
+      samples = Math.min(samples, plan.trainingViewSamples());
+    }
     long batches = (samples + batchSize - 1) / batchSize;
     for (long start = 0; start < samples; start += batchSize) {
-      sink.progress("calibration batches", start / batchSize, batches);
+      sink.progress(plan.inferenceView() ? "calibration batches" : "training view batches", start / batchSize,
+          batches);
       int count = (int) Math.min(batchSize, samples - start);
       // TensorFlow's own outputs are compared on the first batch only: one batch exercises every
       // channel, and the comparison runs in Java on whole tensors.
-      boolean selfCheck = start == 0;
-      boolean trainingView = start < plan.trainingViewSamples();
-      List<ModelRunner.Input> outputs = selfCheck ? plan.outputs() : List.of();
+      boolean first = start == 0 && plan.inferenceView();
+      Fetch fetch = new Fetch(plan.inferenceView(), first, start < plan.trainingViewSamples(), false,
+          first ? plan.outputs() : List.of());
       try {
-        if (!runBatch(session, feeds, captures, outputs, (int) start, count, selfCheck, trainingView, false, sink,
-            firstOutputs)) {
+        if (!runBatch(session, feeds, plan.captures(), (int) start, count, fetch, sink, firstOutputs)) {
           // a non-finite moment: the Java kernel leaves non-finite values out and counts them (BN010)
-          runBatch(session, feeds, captures, outputs, (int) start, count, selfCheck, trainingView, true, sink,
+          runBatch(session, feeds, plan.captures(), (int) start, count, fetch.wholeTensorsInstead(), sink,
               firstOutputs);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
@@ -92,12 +109,11 @@ final class CalibrationRun {
    * Runs one batch and hands every layer's moments (or whole input) to the sink. Returns false,
    * having handed over nothing, when an in-graph reduction came out non-finite.
    *
-   * @param wholeTensors fetch every input whole and reduce it in Java, in-graph moments or not
-   * @param outputs model outputs to fetch too, added to {@code fetchedOutputs}
+   * @param fetchedOutputs receives the model outputs the fetch asks for
    */
-  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures,
-      List<ModelRunner.Input> outputs, int start, int count, boolean selfCheck, boolean trainingView,
-      boolean wholeTensors, CalibrationSink sink, List<Tensor> fetchedOutputs) {
+  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
+      Fetch fetch, CalibrationSink sink, List<Tensor> fetchedOutputs) {
+    List<ModelRunner.Input> outputs = fetch.outputs();
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
@@ -112,7 +128,7 @@ final class CalibrationRun {
       List<Runnable> deliveries = new ArrayList<>();
       List<Function<Result, Boolean>> readers = new ArrayList<>();
       for (Capture c : captures) {
-        readers.add(reader(c, fetches, selfCheck, trainingView, wholeTensors, sink, deliveries));
+        readers.add(reader(c, fetches, fetch, sink, deliveries));
       }
       int firstOutput = outputs.isEmpty() ? -1 : fetches.add(outputs.get(0).tensor());
       for (int o = 1; o < outputs.size(); o++) {
@@ -162,26 +178,27 @@ final class CalibrationRun {
    * the moments and queues their delivery to the sink, and returns false if one is not finite.
    * Whole tensors are read only when delivered, one at a time, while the result is still open.
    */
-  private static Function<Result, Boolean> reader(Capture c, Fetches fetches, boolean selfCheck,
-      boolean trainingView, boolean wholeTensors, CalibrationSink sink, List<Runnable> deliveries) {
+  private static Function<Result, Boolean> reader(Capture c, Fetches fetches, Fetch fetch, CalibrationSink sink,
+      List<Runnable> deliveries) {
     int layer = c.layerIndex();
-    InGraph inGraph = wholeTensors ? null : c.inGraph();
+    boolean selfCheck = fetch.selfCheck();
+    InGraph inGraph = fetch.wholeTensors() ? null : c.inGraph();
     boolean inputMoments = inGraph != null && inGraph.input() != null;
-    int input = inputMoments ? fetches.add(inGraph.input()) : fetches.add(c.input());
+    int input = !fetch.inferenceView() ? -1 : inputMoments ? fetches.add(inGraph.input()) : fetches.add(c.input());
     int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
     int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
     InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
-    int training = !trainingView || c.trainingViewInput() == null ? -1
+    int training = !fetch.trainingView() || c.trainingViewInput() == null ? -1
         : trainingMoments != null ? fetches.add(trainingMoments) : fetches.add(c.trainingViewInput());
     return result -> {
-      if (inputMoments) {
+      if (input >= 0 && inputMoments) {
         Optional<BatchMoments> moments = inGraph.input().read(result, input);
         if (moments.isEmpty()) {
           return false;
         }
         requireChannels(c, moments.get().shape(), moments.get().channelAxis());
         deliveries.add(() -> sink.acceptMoments(layer, moments.get()));
-      } else {
+      } else if (input >= 0) {
         deliveries.add(() -> {
           Tensor whole = toTensor(result.get(input));
           int axis = c.layer().resolveChannelAxis(whole.shape().length);

@@ -66,9 +66,16 @@ final class ModelRunner {
     // running the serving function as well would repeat the forward pass.
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
+    boolean onDemand = options.trainingViewOnDemand();
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
-        options.maxSamples(), options.trainingViewSamples());
+        options.maxSamples(), onDemand ? 0 : options.trainingViewSamples(), true);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
+    if (onDemand && options.trainingViewSamples() > 0
+        && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
+        && sink.wantsTrainingView(layers.layers())) {
+      CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), options.batchSize(),
+          options.maxSamples(), options.trainingViewSamples(), false), sink, label);
+    }
     CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
   }
 
@@ -131,7 +138,7 @@ final class ModelRunner {
         .toList();
     if (!wanted.isEmpty()) {
       CalibrationRun.run(session, feeds(prepared, data),
-          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0), sink, label);
+          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0, true), sink, label);
     }
   }
 
