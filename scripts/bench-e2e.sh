@@ -5,7 +5,12 @@
 # same run; wall time and peak RSS from /usr/bin/time -v (docs/performance.md).
 # Needs the Python environment of scripts/test_exporters.sh (tensorflow-cpu, keras) to generate
 # the model once; nothing generated is kept in the repository.
-# Usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|plain53]
+# Usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|plain53]
+#   resnet50: untrained, moving statistics still 0/1: every layer is off (BN001), as a broken
+#     model, so bncheck also runs its training view.
+#   resnet50-calibrated: the same random weights with each BN layer's moving statistics set to
+#     its training-mode statistics on 64 samples of the same distribution: a consistent model,
+#     as the CI gate mostly sees.
 #   plain53: a stand-in, 53 x (Conv2D 3x3, 32 filters, BN, ReLU) on 56x56x32 inputs.
 #   DIR (default bench/target/work, ignored by git) receives the model and the inputs.
 set -euo pipefail
@@ -20,12 +25,12 @@ while [ $# -gt 0 ]; do
     --samples) samples="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --model) kind="$2"; shift 2 ;;
-    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|plain53]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|plain53]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$work"
 model="$work/$kind-keras"
-inputs="$work/$kind-inputs-$samples.npy"
+inputs="$work/${kind%-calibrated}-inputs-$samples.npy"
 python="${BNCHECK_VENV:-$HOME/.cache/bncheck/exporters-venv}/bin/python"
 
 if [ ! -d "$model" ] || [ ! -f "$inputs" ]; then
@@ -36,13 +41,20 @@ import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np, keras
 model_dir, inputs, samples, kind = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-shape = (224, 224, 3) if kind == "resnet50" else (56, 56, 32)
+shape = (224, 224, 3) if kind.startswith("resnet50") else (56, 56, 32)
 keras.utils.set_random_seed(0)
 if not os.path.isdir(model_dir):
     # keras.applications.ResNet50 without downloaded weights: the 53 BN layers of ResNet-50
     # (moving statistics still 0 and 1, so bncheck reports BN001 on each: the work is the same).
-    if kind == "resnet50":
+    if kind.startswith("resnet50"):
         model = keras.applications.ResNet50(weights=None, input_shape=shape, classes=1000)
+        if kind == "resnet50-calibrated":
+            # momentum 0: one training-mode call leaves each layer's batch statistics as its
+            # moving statistics
+            bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+            for bn in bns:
+                bn.momentum = 0.0
+            model(np.random.default_rng(1).normal(size=(64,) + shape).astype("float32"), training=True)
     else:
         x = inp = keras.Input(shape)
         for i in range(53):

@@ -208,8 +208,10 @@ final class ModelRunner {
   /** Ops giving the first {@link CalibrationRun#SELF_CHECK_SAMPLES} samples of a tensor. */
   private String firstSamples(Ops scope, String tensor) {
     GraphScope.Ref ref = GraphScope.Ref.parse(tensor);
-    Operand<?> sliced = scope.stridedSlice(graph.operation(ref.node()).output(ref.index()),
-        Indices.sliceTo(CalibrationRun.SELF_CHECK_SAMPLES), Indices.ellipsis());
+    // A slice along the first axis shares the whole batch's buffer: fetched as it is, it kept
+    // every layer's input and output of the first batch alive (2.9 GB on ResNet-50)
+    Operand<?> sliced = scope.deepCopy(scope.stridedSlice(graph.operation(ref.node()).output(ref.index()),
+        Indices.sliceTo(CalibrationRun.SELF_CHECK_SAMPLES), Indices.ellipsis()));
     return sliced.op().name() + ":0";
   }
 

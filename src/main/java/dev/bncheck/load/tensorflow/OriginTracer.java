@@ -48,7 +48,11 @@ final class OriginTracer {
       }
       String op = node.getOp();
       if (PASS_THROUGH.contains(op)) {
-        ref = GraphScope.Ref.parse(dataInputs(node).get(0));
+        List<String> inputs = dataInputs(node);
+        if (inputs.isEmpty()) {
+          return new Origin.Unresolved(context.describe(node.getName()) + " (" + op + ") has no input");
+        }
+        ref = GraphScope.Ref.parse(inputs.get(0));
         continue;
       }
       switch (op) {
