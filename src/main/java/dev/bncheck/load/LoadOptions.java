@@ -36,7 +36,7 @@ public record LoadOptions(
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
    * forward pass; 64 samples estimate a channel's mean within a fraction of the BN003 thresholds
-   * (docs/performance.md), and the inference view still covers every sample.
+   * (docs/tensorflow.md), and the inference view still covers every sample.
    */
   public static final long DEFAULT_TRAINING_VIEW_SAMPLES = 64;
 

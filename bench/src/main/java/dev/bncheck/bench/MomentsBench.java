@@ -2,6 +2,8 @@ package dev.bncheck.bench;
 
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.MomentsKernel;
+import dev.bncheck.load.tensorflow.InGraphMomentsSession;
+import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.Tensor;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -56,6 +58,7 @@ public final class MomentsBench {
   private static final String KERNEL = "MomentsKernel";
   private static final String KERNEL_ONE_THREAD = "MomentsKernel, 1 thread";
   private static final String TENSORFLOW = "TF FusedBatchNormV3 (is_training)";
+  private static final String IN_GRAPH = "bncheck's in-graph moments (TF ops)";
   private static final String READ = "sequential read, 1 thread";
   private static final String READ_TWO_THREADS = "sequential read, 2 threads";
 
@@ -101,20 +104,24 @@ public final class MomentsBench {
     // the same cut and merge run on a single thread.
     ForkJoinPool oneThread = new ForkJoinPool(1);
     try (FusedBatchNormSession tfNhwc = new FusedBatchNormSession(data, longs(size.nhwc()), "NHWC");
-        FusedBatchNormSession tfNchw = new FusedBatchNormSession(data, longs(size.nchw()), "NCHW")) {
+        FusedBatchNormSession tfNchw = new FusedBatchNormSession(data, longs(size.nchw()), "NCHW");
+        InGraphMomentsSession inGraphNhwc = new InGraphMomentsSession(data, longs(size.nhwc()), 3);
+        InGraphMomentsSession inGraphNchw = new InGraphMomentsSession(data, longs(size.nchw()), 1)) {
       List<Method> methods = List.of(
           new Method("NHWC", KERNEL, () -> MomentsKernel.compute(nhwc, 3).mean()[0]),
           new Method("NHWC", KERNEL_ONE_THREAD, () -> oneThread.invoke(kernelTask(nhwc, 3)).mean()[0]),
           new Method("NHWC", TENSORFLOW, tfNhwc::run),
+          new Method("NHWC", IN_GRAPH, () -> inGraphNhwc.run().mean()[0]),
           new Method("NCHW", KERNEL, () -> MomentsKernel.compute(nchw, 1).mean()[0]),
           new Method("NCHW", KERNEL_ONE_THREAD, () -> oneThread.invoke(kernelTask(nchw, 1)).mean()[0]),
           new Method("NCHW", TENSORFLOW, tfNchw::run),
+          new Method("NCHW", IN_GRAPH, () -> inGraphNchw.run().mean()[0]),
           new Method("-", READ, () -> SequentialRead.sum(data, 0, data.length)),
           new Method("-", READ_TWO_THREADS, () -> SequentialRead.sumTwoThreads(data)));
       int reps = (int) Math.max(1, BYTES_PER_SAMPLE / size.bytes());
       System.out.printf(Locale.ROOT, "%n### %s: float32 NHWC %s / NCHW %s, %.1f MB, %d run(s) per sample%n%n",
           size.name(), Arrays.toString(size.nhwc()), Arrays.toString(size.nchw()), size.bytes() / 1e6, reps);
-      System.out.println(agreement(nhwc, tfNhwc));
+      System.out.println(agreement(nhwc, tfNhwc, inGraphNhwc));
       double[][] gbps = run(methods, size.bytes(), reps, rounds, warmup);
       report(methods, gbps);
     } finally {
@@ -178,22 +185,31 @@ public final class MomentsBench {
       double vsRead = medianRatio(kernel, ceiling);
       System.out.printf(Locale.ROOT, "%s targets: %.2fx TF FusedBatchNormV3 (at least 1: %s), %.2fx the sequential read "
           + "(at least 0.5: %s)%n", layout, vsTf, vsTf >= 1 ? "met" : "MISSED", vsRead, vsRead >= 0.5 ? "met" : "MISSED");
+      double inGraph = medianRatio(gbps[indexOf(methods, layout, IN_GRAPH)], gbps[indexOf(methods, layout, TENSORFLOW)]);
+      System.out.printf(Locale.ROOT, "%s in-graph moments (TensorFlow models): %.2fx TF FusedBatchNormV3%n", layout,
+          inGraph);
     }
   }
 
   /** That both compute the same statistics: TensorFlow's batch mean and variance against the kernel's. */
-  private static String agreement(Tensor nhwc, FusedBatchNormSession tf) {
+  private static String agreement(Tensor nhwc, FusedBatchNormSession tf, InGraphMomentsSession inGraph) {
     ChannelMoments kernel = MomentsKernel.compute(nhwc, 3);
     FusedBatchNormSession.Statistics theirs = tf.statistics();
+    BatchMoments ours = inGraph.run();
     double mean = 0;
     double variance = 0;
+    double inGraphMean = 0;
+    double inGraphVariance = 0;
     for (int c = 0; c < kernel.channels(); c++) {
       double std = Math.sqrt(kernel.biasedVariance(c));
       mean = Math.max(mean, Math.abs(theirs.mean()[c] - kernel.mean()[c]) / (Math.abs(kernel.mean()[c]) + std));
       variance = Math.max(variance, Math.abs(theirs.variance()[c] - kernel.unbiasedVariance(c)) / kernel.unbiasedVariance(c));
+      inGraphMean = Math.max(inGraphMean, Math.abs(ours.mean()[c] - kernel.mean()[c]) / (Math.abs(kernel.mean()[c]) + std));
+      inGraphVariance = Math.max(inGraphVariance, Math.abs(ours.m2()[c] / kernel.m2()[c] - 1));
     }
     return String.format(Locale.ROOT, "Same statistics (NHWC): %s batch_mean within %.1e of |mean| + std of the "
-        + "kernel's, batch_variance within %.1e (relative) of its unbiased variance", tf.opType(), mean, variance);
+        + "kernel's, batch_variance within %.1e (relative) of its unbiased variance; the in-graph moments within "
+        + "%.1e and %.1e", tf.opType(), mean, variance, inGraphMean, inGraphVariance);
   }
 
   /** Channel c of the NHWC batch has mean (c % 7) - 3 and standard deviation 0.5 + (c % 4) / 4. */

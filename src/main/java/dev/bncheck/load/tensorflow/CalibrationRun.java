@@ -1,14 +1,14 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
-import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -42,7 +42,7 @@ final class CalibrationRun {
   record InGraph(InGraphMoments input, InGraphMoments trainingView, String inputSample, String outputSample) {}
 
   /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
-  static final int SELF_CHECK_SAMPLES = 4;
+  static final int SELF_CHECK_SAMPLES = 2;
 
   /** One model input: where to feed it, its data, and whether the graph wants float64. */
   record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
@@ -82,6 +82,9 @@ final class CalibrationRun {
       samples = Math.min(samples, plan.trainingViewSamples());
     }
     long batches = (samples + batchSize - 1) / batchSize;
+    // the in-graph reductions that lost too many digits in one pass, by layer and view; once
+    // found, they stay in two passes for the later batches
+    Set<String> twoPasses = new HashSet<>();
     for (long start = 0; start < samples; start += batchSize) {
       sink.progress(plan.inferenceView() ? "calibration batches" : "training view batches", start / batchSize,
           batches);
@@ -92,9 +95,14 @@ final class CalibrationRun {
       Fetch fetch = new Fetch(plan.inferenceView(), first, start < plan.trainingViewSamples(), false,
           first ? plan.outputs() : List.of());
       try {
-        if (!runBatch(session, feeds, plan.captures(), (int) start, count, fetch, sink, firstOutputs)) {
+        Outcome outcome;
+        do {
+          outcome = runBatch(session, feeds, plan.captures(), (int) start, count, fetch, twoPasses, sink,
+              firstOutputs);
+        } while (outcome == Outcome.AGAIN_IN_TWO_PASSES);
+        if (outcome == Outcome.AGAIN_WHOLE) {
           // a non-finite moment: the Java kernel leaves non-finite values out and counts them (BN010)
-          runBatch(session, feeds, plan.captures(), (int) start, count, fetch.wholeTensorsInstead(), sink,
+          runBatch(session, feeds, plan.captures(), (int) start, count, fetch.wholeTensorsInstead(), twoPasses, sink,
               firstOutputs);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
@@ -105,14 +113,18 @@ final class CalibrationRun {
     return firstOutputs;
   }
 
+  /** How a batch run ended: handed over, or to be run again, having handed over nothing. */
+  private enum Outcome { DONE, AGAIN_IN_TWO_PASSES, AGAIN_WHOLE }
+
   /**
-   * Runs one batch and hands every layer's moments (or whole input) to the sink. Returns false,
-   * having handed over nothing, when an in-graph reduction came out non-finite.
+   * Runs one batch and hands every layer's moments (or whole input) to the sink, unless an
+   * in-graph reduction came out non-finite or lost too many digits in one pass.
    *
+   * @param twoPasses the reductions to run in two passes; those that lose digits are added
    * @param fetchedOutputs receives the model outputs the fetch asks for
    */
-  private static boolean runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
-      Fetch fetch, CalibrationSink sink, List<Tensor> fetchedOutputs) {
+  private static Outcome runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
+      Fetch fetch, Set<String> twoPasses, CalibrationSink sink, List<Tensor> fetchedOutputs) {
     List<ModelRunner.Input> outputs = fetch.outputs();
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
@@ -126,26 +138,29 @@ final class CalibrationRun {
       }
       Fetches fetches = new Fetches(runner);
       List<Runnable> deliveries = new ArrayList<>();
-      List<Function<Result, Boolean>> readers = new ArrayList<>();
+      List<Function<Result, Outcome>> readers = new ArrayList<>();
       for (Capture c : captures) {
-        readers.add(reader(c, fetches, fetch, sink, deliveries));
+        readers.add(reader(c, fetches, fetch, twoPasses, sink, deliveries));
       }
       int firstOutput = outputs.isEmpty() ? -1 : fetches.add(outputs.get(0).tensor());
       for (int o = 1; o < outputs.size(); o++) {
         fetches.add(outputs.get(o).tensor());
       }
       try (Result result = runner.run()) {
+        Outcome outcome = Outcome.DONE;
         for (var reader : readers) {
-          if (!reader.apply(result)) {
-            return false;
-          }
+          Outcome read = reader.apply(result);
+          outcome = read.compareTo(outcome) > 0 ? read : outcome;
+        }
+        if (outcome != Outcome.DONE) {
+          return outcome;
         }
         deliveries.forEach(Runnable::run);
         for (int o = 0; o < outputs.size(); o++) {
           fetchedOutputs.add(toTensor(result.get(firstOutput + o)));
         }
       }
-      return true;
+      return Outcome.DONE;
     } finally {
       fed.forEach(org.tensorflow.Tensor::close);
     }
@@ -165,39 +180,45 @@ final class CalibrationRun {
       return next++;
     }
 
-    int add(InGraphMoments moments) {
-      moments.fetch(runner);
+    int add(InGraphMoments moments, boolean twoPasses) {
       int at = next;
-      next += InGraphMoments.FETCHES;
+      next += moments.fetch(runner, twoPasses);
       return at;
     }
   }
 
   /**
    * Adds one layer's fetches to the run, and returns what reads them from its result: it checks
-   * the moments and queues their delivery to the sink, and returns false if one is not finite.
+   * the moments and queues their delivery to the sink, or says why the batch must run again.
    * Whole tensors are read only when delivered, one at a time, while the result is still open.
    */
-  private static Function<Result, Boolean> reader(Capture c, Fetches fetches, Fetch fetch, CalibrationSink sink,
-      List<Runnable> deliveries) {
+  private static Function<Result, Outcome> reader(Capture c, Fetches fetches, Fetch fetch, Set<String> twoPasses,
+      CalibrationSink sink, List<Runnable> deliveries) {
     int layer = c.layerIndex();
     boolean selfCheck = fetch.selfCheck();
     InGraph inGraph = fetch.wholeTensors() ? null : c.inGraph();
     boolean inputMoments = inGraph != null && inGraph.input() != null;
-    int input = !fetch.inferenceView() ? -1 : inputMoments ? fetches.add(inGraph.input()) : fetches.add(c.input());
+    String inputKey = layer + " inference";
+    boolean inputTwoPasses = twoPasses.contains(inputKey);
+    int input = !fetch.inferenceView() ? -1
+        : inputMoments ? fetches.add(inGraph.input(), inputTwoPasses) : fetches.add(c.input());
     int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
     int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
     InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
+    String trainingKey = layer + " training";
+    boolean trainingTwoPasses = twoPasses.contains(trainingKey);
     int training = !fetch.trainingView() || c.trainingViewInput() == null ? -1
-        : trainingMoments != null ? fetches.add(trainingMoments) : fetches.add(c.trainingViewInput());
+        : trainingMoments != null ? fetches.add(trainingMoments, trainingTwoPasses)
+        : fetches.add(c.trainingViewInput());
     return result -> {
+      Outcome outcome = Outcome.DONE;
       if (input >= 0 && inputMoments) {
-        Optional<BatchMoments> moments = inGraph.input().read(result, input);
-        if (moments.isEmpty()) {
-          return false;
+        InGraphMoments.Reading reading = inGraph.input().read(result, input, inputTwoPasses);
+        outcome = outcome(reading, inputKey, twoPasses);
+        if (outcome == Outcome.DONE) {
+          requireChannels(c, reading.moments().shape(), reading.moments().channelAxis());
+          deliveries.add(() -> sink.acceptMoments(layer, reading.moments()));
         }
-        requireChannels(c, moments.get().shape(), moments.get().channelAxis());
-        deliveries.add(() -> sink.acceptMoments(layer, moments.get()));
       } else if (input >= 0) {
         deliveries.add(() -> {
           Tensor whole = toTensor(result.get(input));
@@ -214,18 +235,30 @@ final class CalibrationRun {
         });
       }
       if (training >= 0 && trainingMoments != null) {
-        Optional<BatchMoments> moments = trainingMoments.read(result, training);
-        if (moments.isEmpty()) {
-          return false;
+        InGraphMoments.Reading reading = trainingMoments.read(result, training, trainingTwoPasses);
+        Outcome trainingOutcome = outcome(reading, trainingKey, twoPasses);
+        if (trainingOutcome == Outcome.DONE) {
+          deliveries.add(() -> sink.acceptTrainingViewMoments(layer, reading.moments()));
         }
-        deliveries.add(() -> sink.acceptTrainingViewMoments(layer, moments.get()));
+        outcome = trainingOutcome.compareTo(outcome) > 0 ? trainingOutcome : outcome;
       } else if (training >= 0) {
         deliveries.add(() -> {
           Tensor whole = toTensor(result.get(training));
           sink.acceptTrainingView(layer, whole, c.layer().resolveChannelAxis(whole.shape().length));
         });
       }
-      return true;
+      return outcome;
+    };
+  }
+
+  private static Outcome outcome(InGraphMoments.Reading reading, String key, Set<String> twoPasses) {
+    return switch (reading.status()) {
+      case OK -> Outcome.DONE;
+      case NOT_FINITE -> Outcome.AGAIN_WHOLE;
+      case CANCELLED -> {
+        twoPasses.add(key);
+        yield Outcome.AGAIN_IN_TWO_PASSES;
+      }
     };
   }
 

@@ -13,6 +13,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Sum;
+import org.tensorflow.op.linalg.EuclideanNorm;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
@@ -23,18 +24,64 @@ import org.tensorflow.types.family.TNumber;
  * Per-channel moments of one graph tensor, computed by ops added next to it, so that a batch run
  * hands over a few numbers per channel instead of the whole activation (docs/performance.md).
  *
- * <p>Two passes, as the Java kernel would: the mean, then the squared deviations from it. Each
- * pass sums in the tensor's own precision only along one axis (an image row), then in float64. The
- * deviations are taken from the mean rounded to the tensor's type; the exact M2 about the float64
- * mean follows from it by one correction term. A channel whose moments come out non-finite (a
- * non-finite or overflowing value) is left to the caller, which then reduces the batch in Java.
+ * <p>Every sum runs first along one axis in the tensor's own precision (an image row: a few
+ * hundred values at most, and the only pass over the bulk of the data), then in float64 over
+ * everything but the channel. Two ways, both added to the graph:
  *
- * @param shape the node giving the tensor's shape (int64)
- * @param mean the float64 mean per channel
- * @param roundedMean that mean in the tensor's type, as the deviations were taken from it
- * @param m2 the sum of squared deviations from {@code roundedMean}, per channel, in float64
+ * <ul>
+ *   <li><b>one pass</b> (the default): the sum and the sum of squares, each a reduction that
+ *       reads the tensor once and writes nothing of its size (TensorFlow has no such op for
+ *       squared deviations). M2 is then the sum of squares minus n mean², which loses the digits
+ *       the mean takes up: float32 row sums carry a relative error up to about 1e-5, multiplied by
+ *       {@code (mean² + variance) / variance}. When that factor exceeds {@link #MAX_CANCELLATION},
+ *       the reading is refused and the caller switches the layer to the other way.
+ *   <li><b>two passes</b>: the mean, then the squared deviations from it rounded to the tensor's
+ *       type (the exact M2 about the float64 mean follows by one correction term). It writes two
+ *       temporaries the size of the tensor and is about twice as slow, and its precision does not
+ *       depend on the mean.
+ * </ul>
+ *
+ * <p>Moments that come out non-finite (a non-finite or overflowing value) are refused too; the
+ * caller then reduces the batch in Java, which leaves such values out and counts them.
  */
-record InGraphMoments(String shape, String mean, String roundedMean, String m2, int channelAxis) {
+final class InGraphMoments {
+
+  /**
+   * The largest {@code (mean² + variance) / variance} the one-pass sums are trusted with: M2 then
+   * keeps a relative error below about 1e-3 (float32 rows of up to a few hundred values). Real
+   * activations before BN stay well below it; dead and offset channels do not.
+   */
+  static final double MAX_CANCELLATION = 100;
+
+  /** The same for float64 tensors, whose row sums are exact to about 1e-14. */
+  static final double MAX_CANCELLATION_FLOAT64 = 1e9;
+
+  /** What a batch's reduction gave. */
+  enum Status { OK, NOT_FINITE, CANCELLED }
+
+  /** The moments, when the status is OK. */
+  record Reading(Status status, BatchMoments moments) {}
+
+  private final int channelAxis;
+  private final String shape;
+  private final String sum;
+  private final String sumOfSquares;
+  private final String mean;
+  private final String roundedMean;
+  private final String m2;
+  private final boolean float64;
+
+  private InGraphMoments(int channelAxis, String shape, String sum, String sumOfSquares, String mean,
+      String roundedMean, String m2, boolean float64) {
+    this.channelAxis = channelAxis;
+    this.shape = shape;
+    this.sum = sum;
+    this.sumOfSquares = sumOfSquares;
+    this.mean = mean;
+    this.roundedMean = roundedMean;
+    this.m2 = m2;
+    this.float64 = float64;
+  }
 
   /**
    * Adds the ops for the layer's input (or its copy in the training view) when it is a float32 or
@@ -53,41 +100,53 @@ record InGraphMoments(String shape, String mean, String roundedMean, String m2, 
         || channelAxis >= rank) {
       return Optional.empty();
     }
-    // First over the innermost axis but the channel's, in the tensor's precision (a few hundred
-    // values at most in images: little rounding, and the bulk of the data is read only here);
-    // then, in float64, over everything but the channel.
     int innermost = channelAxis == rank - 1 ? rank - 2 : rank - 1;
     int[] inner = rank > 2 ? new int[] {innermost} : new int[0];
     int[] allButChannel = IntStream.range(0, rank).filter(d -> d != channelAxis).toArray();
     long[] perChannel = new long[rank];
     Arrays.fill(perChannel, 1);
     perChannel[channelAxis] = -1;
-    Operand<TInt64> shape = scope.shape(x, TInt64.class);
-    Reduction reduction = new Reduction(scope, inner, allButChannel);
+    Reduction reduction = new Reduction(scope, inner, allButChannel, channelAxis, perChannel);
     if (x.dataType() == DataType.DT_FLOAT) {
-      return Optional.of(reduction.moments(x.expect(TFloat32.class), TFloat32.class, shape, perChannel, channelAxis));
+      return Optional.of(reduction.moments(x.expect(TFloat32.class), TFloat32.class));
     }
-    return Optional.of(reduction.moments(x.expect(TFloat64.class), TFloat64.class, shape, perChannel, channelAxis));
+    return Optional.of(reduction.moments(x.expect(TFloat64.class), TFloat64.class));
   }
 
-  /** The two-stage sum over all axes but the channel's, and the moments built from it. */
-  private record Reduction(Ops tf, int[] inner, int[] allButChannel) {
+  /** The two-stage sums over all axes but the channel's, and the moments built from them. */
+  private record Reduction(Ops tf, int[] inner, int[] allButChannel, int channelAxis, long[] perChannel) {
 
-    <T extends TNumber> InGraphMoments moments(Operand<T> x, Class<T> type, Operand<TInt64> shape, long[] perChannel,
-        int channelAxis) {
+    <T extends TNumber> InGraphMoments moments(Operand<T> x, Class<T> type) {
+      Operand<TInt64> shape = tf.shape(x, TInt64.class);
+      Operand<TFloat64> sum = acrossRows(rows(x));
+      Operand<TFloat64> sumOfSquares = acrossRows(tf.math.square(tf.dtypes.cast(rowNorms(x), TFloat64.class)));
       Operand<TFloat64> count = tf.dtypes.cast(tf.math.div(tf.size(x, TInt64.class),
           tf.gather(shape, tf.constant(channelAxis), tf.constant(0))), TFloat64.class);
-      Operand<TFloat64> mean = tf.math.div(sum(x), count);
+      Operand<TFloat64> mean = tf.math.div(sum, count);
       Operand<T> rounded = tf.dtypes.cast(mean, type);
       // Sub then Square: TensorFlow's SquaredDifference took 50% longer than both on [32,112,112,64]
-      Operand<TFloat64> m2 = sum(tf.math.square(tf.math.sub(x, tf.reshape(rounded, tf.constant(perChannel)))));
-      return new InGraphMoments(name(shape), name(mean), name(rounded), name(m2), channelAxis);
+      Operand<TFloat64> m2 = acrossRows(rows(tf.math.square(tf.math.sub(x, tf.reshape(rounded,
+          tf.constant(perChannel))))));
+      return new InGraphMoments(channelAxis, name(shape), name(sum), name(sumOfSquares), name(mean), name(rounded),
+          name(m2), type == TFloat64.class);
     }
 
-    private <T extends TNumber> Operand<TFloat64> sum(Operand<T> x) {
-      Operand<? extends TNumber> partial = inner.length == 0 ? x
-          : tf.sum(x, tf.constant(inner), Sum.keepDims(true));
-      return tf.sum(tf.dtypes.cast(partial, TFloat64.class), tf.constant(allButChannel));
+    /** Sums along the row axis, in the tensor's type; the tensor itself when it has no such axis. */
+    private <T extends TNumber> Operand<T> rows(Operand<T> x) {
+      return inner.length == 0 ? x : tf.sum(x, tf.constant(inner), Sum.keepDims(true));
+    }
+
+    /** The Euclidean norm of each row (the absolute values when there are no rows). */
+    private <T extends TNumber> Operand<T> rowNorms(Operand<T> x) {
+      return inner.length == 0 ? tf.math.abs(x) : tf.linalg.euclideanNorm(x, tf.constant(inner),
+          EuclideanNorm.keepDims(true));
+    }
+
+    private Operand<TFloat64> acrossRows(Operand<? extends TNumber> rows) {
+      Operand<TFloat64> wide = rows.type() == TFloat64.class
+          ? rows.asOutput().expect(TFloat64.class)
+          : tf.dtypes.cast(rows, TFloat64.class);
+      return tf.sum(wide, tf.constant(allButChannel));
     }
   }
 
@@ -95,37 +154,55 @@ record InGraphMoments(String shape, String mean, String roundedMean, String m2, 
     return operand.op().name() + ":" + operand.asOutput().index();
   }
 
-  /** How many fetches {@link #fetch} adds. */
-  static final int FETCHES = 4;
-
-  void fetch(Session.Runner runner) {
-    runner.fetch(shape).fetch(mean).fetch(roundedMean).fetch(m2);
+  /**
+   * Adds the fetches of one way ({@code twoPasses} or the one-pass sums), to read with {@link
+   * #read}; returns how many it added.
+   */
+  int fetch(Session.Runner runner, boolean twoPasses) {
+    runner.fetch(shape);
+    if (twoPasses) {
+      runner.fetch(mean).fetch(m2).fetch(roundedMean);
+      return 4;
+    }
+    runner.fetch(sum).fetch(sumOfSquares);
+    return 3;
   }
 
-  /**
-   * The moments from a run's results, starting at {@code at}; empty when any is not finite, in
-   * which case the batch must be reduced in Java.
-   */
-  Optional<BatchMoments> read(Result result, int at) {
+  /** The moments from a run's results, starting at {@code at}, fetched by {@link #fetch}. */
+  Reading read(Result result, int at, boolean twoPasses) {
     long[] dims = readLongs((TInt64) result.get(at));
-    double[] mean = readDoubles(result.get(at + 1));
-    double[] rounded = readDoubles(result.get(at + 2));
-    double[] m2 = readDoubles(result.get(at + 3));
-    int[] shape = new int[dims.length];
+    int[] dimensions = new int[dims.length];
     long count = 1;
     for (int d = 0; d < dims.length; d++) {
-      shape[d] = (int) dims[d];
+      dimensions[d] = (int) dims[d];
       count *= dims[d];
     }
-    long perChannel = count / Math.max(1, shape[channelAxis]);
-    for (int c = 0; c < mean.length; c++) {
-      double off = mean[c] - rounded[c];
-      m2[c] = Math.max(0, m2[c] - perChannel * off * off);
-      if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])) {
-        return Optional.empty();
+    long n = count / Math.max(1, dimensions[channelAxis]);
+    double[] first = readDoubles(result.get(at + 1));
+    double[] second = readDoubles(result.get(at + 2));
+    double[] means = new double[first.length];
+    double[] m2s = new double[first.length];
+    double[] rounded = twoPasses ? readDoubles(result.get(at + 3)) : null;
+    Status status = Status.OK;
+    for (int c = 0; c < first.length; c++) {
+      if (twoPasses) {
+        double off = first[c] - rounded[c];
+        means[c] = first[c];
+        m2s[c] = Math.max(0, second[c] - n * off * off);
+      } else {
+        means[c] = first[c] / n;
+        m2s[c] = Math.max(0, second[c] - first[c] * means[c]);
+        if (second[c] > (float64 ? MAX_CANCELLATION_FLOAT64 : MAX_CANCELLATION) * m2s[c]) {
+          status = Status.CANCELLED;
+        }
+      }
+      if (!Double.isFinite(means[c]) || !Double.isFinite(m2s[c]) || !Double.isFinite(second[c])) {
+        return new Reading(Status.NOT_FINITE, null);
       }
     }
-    return Optional.of(new BatchMoments(shape, channelAxis, mean, m2));
+    return status == Status.OK
+        ? new Reading(Status.OK, new BatchMoments(dimensions, channelAxis, means, m2s))
+        : new Reading(status, null);
   }
 
   private static long[] readLongs(TInt64 t) {

@@ -193,16 +193,25 @@ final class ModelRunner {
 
   /** The capture with ops added to the graph that reduce its tensors where they are computed. */
   private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c) {
-    Optional<InGraphMoments> input = InGraphMoments.add(graph, tf, c.input(), c.layer());
-    if (input.isEmpty()) {
-      return c;
+    // Whole tensors are fetched through an Identity: TensorFlow refuses to fetch a tensor that
+    // is also fed, which a layer normalizing the model's input directly reads
+    String input = identity(tf, c.input());
+    String trainingViewInput = c.trainingViewInput() == null ? null : identity(tf, c.trainingViewInput());
+    Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, c.input(), c.layer());
+    if (moments.isEmpty()) {
+      return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
+          trainingViewInput, null);
     }
     InGraphMoments trainingView = c.trainingViewInput() == null ? null
-        : InGraphMoments.add(graph, tf, c.trainingViewInput(), c.layer())
-            .orElse(null);
-    return new CalibrationRun.Capture(c.layerIndex(), c.layer(), c.input(), c.output(), c.trainingMode(),
-        c.trainingViewInput(), new CalibrationRun.InGraph(input.get(), trainingView,
+        : InGraphMoments.add(graph, tf, c.trainingViewInput(), c.layer()).orElse(null);
+    return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
+        trainingViewInput, new CalibrationRun.InGraph(moments.get(), trainingView,
             firstSamples(tf, c.input()), firstSamples(tf, c.output())));
+  }
+
+  private String identity(Ops scope, String tensor) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(tensor);
+    return scope.identity(graph.operation(ref.node()).output(ref.index())).op().name() + ":0";
   }
 
   /** Ops giving the first {@link CalibrationRun#SELF_CHECK_SAMPLES} samples of a tensor. */

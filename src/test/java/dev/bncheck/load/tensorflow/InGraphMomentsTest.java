@@ -40,8 +40,27 @@ class InGraphMomentsTest {
         ones, true, new double[channels], true, new double[channels], ones);
   }
 
-  /** Runs the in-graph reduction of {@code data} fed as float32 or float64 of the given static shape. */
+  /** The moments both ways, which must agree, or the one-pass reading when it is refused. */
   private static Optional<BatchMoments> inGraph(Tensor data, long[] staticShape, int axis, int channels) {
+    InGraphMoments.Reading onePass = reading(data, staticShape, axis, channels, false);
+    InGraphMoments.Reading twoPasses = reading(data, staticShape, axis, channels, true);
+    if (onePass == null) {
+      return Optional.empty();
+    }
+    if (onePass.status() == InGraphMoments.Status.OK) {
+      assertThat(twoPasses.status()).isEqualTo(InGraphMoments.Status.OK);
+      for (int c = 0; c < channels; c++) {
+        double sd = Math.sqrt(twoPasses.moments().m2()[c] / twoPasses.moments().countPerChannel());
+        assertThat(onePass.moments().mean()[c]).isCloseTo(twoPasses.moments().mean()[c], within(1e-6 * sd));
+        assertThat(onePass.moments().m2()[c] / twoPasses.moments().m2()[c]).isCloseTo(1.0, within(1e-4));
+      }
+    }
+    return twoPasses.status() == InGraphMoments.Status.OK ? Optional.of(twoPasses.moments()) : Optional.empty();
+  }
+
+  /** Runs one way of the in-graph reduction of {@code data} fed as float32 or float64 of the given static shape. */
+  private static InGraphMoments.Reading reading(Tensor data, long[] staticShape, int axis, int channels,
+      boolean twoPasses) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       boolean doubles = data instanceof Tensor.Float64;
@@ -51,16 +70,16 @@ class InGraphMomentsTest {
       Optional<InGraphMoments> moments =
           InGraphMoments.add(g, tf.withSubScope("moments"), x.op().name() + ":0", layer(axis, channels));
       if (moments.isEmpty()) {
-        return Optional.empty();
+        return null;
       }
       long[] dims = Arrays.stream(data.shape()).asLongStream().toArray();
       try (org.tensorflow.Tensor fed = doubles
           ? TFloat64.tensorOf(Shape.of(dims), DataBuffers.of(((Tensor.Float64) data).data(), true, false))
           : TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(((Tensor.Float32) data).data(), true, false))) {
         Session.Runner runner = s.runner().feed(x, fed);
-        moments.get().fetch(runner);
+        moments.get().fetch(runner, twoPasses);
         try (Result result = runner.run()) {
-          return moments.get().read(result, 0);
+          return moments.get().read(result, 0, twoPasses);
         }
       }
     }
@@ -133,6 +152,27 @@ class InGraphMomentsTest {
     Tensor.Float32 data = normal(shape, 3, 1e4, 1e-2, 11);
     BatchMoments got = inGraph(data, new long[] {-1, 56, 56, 4}, 3, 4).orElseThrow();
     assertMatchesKernel(data, got, 3, 1e-2, 1e-3);
+    assertThat(reading(data, new long[] {-1, 56, 56, 4}, 3, 4, false).status())
+        .as("the one-pass sums refuse what they would round away").isEqualTo(InGraphMoments.Status.CANCELLED);
+  }
+
+  @Test
+  void onePassSumsAreTrustedUpToTheirCancellationLimit() {
+    // mean/spread 5 (factor 26) is read in one pass; 20 (factor 401) and a constant channel are refused
+    int[] shape = {8, 14, 14, 2};
+    assertThat(reading(normal(shape, 3, 5, 1, 2), new long[] {-1, 14, 14, 2}, 3, 2, false).status())
+        .isEqualTo(InGraphMoments.Status.OK);
+    assertThat(reading(normal(shape, 3, 20, 1, 2), new long[] {-1, 14, 14, 2}, 3, 2, false).status())
+        .isEqualTo(InGraphMoments.Status.CANCELLED);
+    Tensor.Float32 constant = normal(shape, 3, 0, 1, 2);
+    for (int i = 0; i < constant.data().length; i += 2) {
+      constant.data()[i] = 3;
+    }
+    assertThat(reading(constant, new long[] {-1, 14, 14, 2}, 3, 2, false).status())
+        .isEqualTo(InGraphMoments.Status.CANCELLED);
+    BatchMoments twoPasses = reading(constant, new long[] {-1, 14, 14, 2}, 3, 2, true).moments();
+    assertThat(twoPasses.mean()[0]).isEqualTo(3);
+    assertThat(twoPasses.m2()[0]).isZero();
   }
 
   @Test
@@ -162,9 +202,13 @@ class InGraphMomentsTest {
   void aNonFiniteValueOrAnOverflowingSquareLeavesTheBatchToJava() {
     Tensor.Float32 data = normal(new int[] {4, 3, 3, 2}, 3, 0, 1, 1);
     data.data()[5] = Float.NaN;
-    assertThat(inGraph(data, new long[] {-1, 3, 3, 2}, 3, 2)).isEmpty();
     Tensor.Float32 huge = normal(new int[] {4, 3, 3, 2}, 3, 0, 1e25, 1);
-    assertThat(inGraph(huge, new long[] {-1, 3, 3, 2}, 3, 2)).isEmpty();
+    for (boolean twoPasses : new boolean[] {false, true}) {
+      assertThat(reading(data, new long[] {-1, 3, 3, 2}, 3, 2, twoPasses).status())
+          .isEqualTo(InGraphMoments.Status.NOT_FINITE);
+      assertThat(reading(huge, new long[] {-1, 3, 3, 2}, 3, 2, twoPasses).status())
+          .isEqualTo(InGraphMoments.Status.NOT_FINITE);
+    }
   }
 
   @Test

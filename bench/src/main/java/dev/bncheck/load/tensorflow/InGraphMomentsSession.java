@@ -1,0 +1,63 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.model.BatchMoments;
+import dev.bncheck.model.BnLayer;
+import java.util.Arrays;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The moments bncheck computes inside a TensorFlow model's graph, on a graph of a placeholder
+ * and those ops alone, with the batch already in a TensorFlow tensor: what each calibration batch
+ * costs per BN layer beyond the model's own forward pass. In the benchmark module, in
+ * {@link InGraphMoments}'s package, since that class is not part of bncheck's API.
+ */
+public final class InGraphMomentsSession implements AutoCloseable {
+
+  private final Graph graph = new Graph();
+  private final Session session;
+  private final Placeholder<TFloat32> x;
+  private final InGraphMoments moments;
+  private final TFloat32 batch;
+
+  public InGraphMomentsSession(float[] values, long[] shape, int channelAxis) {
+    int channels = (int) shape[channelAxis];
+    Ops tf = Ops.create(graph);
+    x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    double[] ones = new double[channels];
+    Arrays.fill(ones, 1);
+    BnLayer layer = new BnLayer("bench", "bench", channelAxis, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
+        ones, true, new double[channels], true, new double[channels], ones);
+    moments = InGraphMoments.add(graph, tf.withSubScope("moments"), x.op().name() + ":0", layer).orElseThrow();
+    session = TensorFlowRuntime.session(graph);
+    batch = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
+  }
+
+  /** One batch reduced, as each calibration batch is (in one pass: this data is well within its limit). */
+  public BatchMoments run() {
+    Session.Runner runner = session.runner().feed(x, batch);
+    moments.fetch(runner, false);
+    try (Result r = runner.run()) {
+      InGraphMoments.Reading reading = moments.read(r, 0, false);
+      if (reading.status() != InGraphMoments.Status.OK) {
+        throw new IllegalStateException("in-graph moments: " + reading.status());
+      }
+      return reading.moments();
+    }
+  }
+
+  @Override
+  public void close() {
+    batch.close();
+    session.close();
+    graph.close();
+  }
+}

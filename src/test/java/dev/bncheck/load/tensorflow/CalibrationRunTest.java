@@ -1,0 +1,105 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.ChannelMoments;
+import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.engine.MomentsKernel;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.Tensor;
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The batch loop on a graph of one BN node fed directly: what reaches the sink when a layer's
+ * in-graph reduction is refused, in one pass or in both ways.
+ */
+class CalibrationRunTest {
+
+  private static final int SAMPLES = 20;
+  private static final int BATCH = 8;
+  private static final double[] MOVING_MEAN = {0, 0};
+  private static final double[] MOVING_VARIANCE = {1, 1};
+
+  /** [SAMPLES, 4, 4, 2]: channel 0 around {@code offset0} with spread 1, channel 1 around 1 with spread 2. */
+  private static Tensor.Float32 data(double offset0) {
+    SplittableRandom random = new SplittableRandom(3);
+    float[] values = new float[SAMPLES * 4 * 4 * 2];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) (i % 2 == 0 ? offset0 + random.nextDouble(-1.7, 1.7) : 1 + random.nextDouble(-3.4, 3.4));
+    }
+    return new Tensor.Float32(new int[] {SAMPLES, 4, 4, 2}, values);
+  }
+
+  private static LayerCalibration calibrate(Tensor.Float32 data) {
+    BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
+        new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE);
+    try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4, 4, 2)));
+      FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, tf.constant(new float[] {1, 1}),
+          tf.constant(new float[2]), tf.constant(new float[] {0, 0}), tf.constant(new float[] {1, 1}),
+          FusedBatchNorm.epsilon(1e-3f), FusedBatchNorm.isTraining(false));
+      String fed = x.op().name() + ":0";
+      // fetched through an Identity, as ModelRunner does, since a fed tensor cannot be fetched
+      String input = tf.identity(x).op().name() + ":0";
+      String output = bn.y().op().name() + ":0";
+      InGraphMoments moments = InGraphMoments.add(g, tf.withSubScope("moments"), fed, layer).orElseThrow();
+      CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, false, null,
+          new CalibrationRun.InGraph(moments, null, input, output));
+      CalibrationAccumulator sink = new CalibrationAccumulator();
+      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
+          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, 0, true), sink, "test");
+      return sink.layer(0).orElseThrow();
+    }
+  }
+
+  private static void assertSameAsTheKernel(Tensor.Float32 data, LayerCalibration got) {
+    assertThat(got.batches()).as("each batch once").hasSize((SAMPLES + BATCH - 1) / BATCH);
+    ChannelMoments expected = MomentsKernel.compute(data, 3);
+    assertThat(got.population().count()).containsExactly(expected.count());
+    for (int c = 0; c < 2; c++) {
+      double sd = Math.sqrt(expected.biasedVariance(c));
+      assertThat(got.population().mean()[c]).isCloseTo(expected.mean()[c], within(1e-5 * sd));
+      assertThat(got.population().m2()[c] / expected.m2()[c]).isCloseTo(1.0, within(1e-4));
+    }
+    assertThat(got.selfCheck().orElseThrow().passed()).isTrue();
+  }
+
+  @Test
+  void batchesWithinTheOnePassLimitAreReducedInOnePass() {
+    Tensor.Float32 data = data(2);
+    assertSameAsTheKernel(data, calibrate(data));
+  }
+
+  @Test
+  void aChannelFarFromZeroAgainstItsSpreadIsRunAgainInTwoPasses() {
+    // channel 0: mean 1000, spread 1: (mean^2 + variance) / variance is a million, far beyond
+    // what one pass keeps, so each batch is read in two passes, and still counted once
+    Tensor.Float32 data = data(1000);
+    assertSameAsTheKernel(data, calibrate(data));
+  }
+
+  @Test
+  void aNonFiniteValueSendsItsBatchToJavaWhichCountsIt() {
+    Tensor.Float32 data = data(2);
+    data.data()[SAMPLES * 16] = Float.NaN; // channel 0 of the second half of the data
+    LayerCalibration got = calibrate(data);
+    assertThat(got.batches()).hasSize((SAMPLES + BATCH - 1) / BATCH);
+    assertThat(got.population().nonFinite()).containsExactly(1, 0);
+    ChannelMoments expected = MomentsKernel.compute(data, 3);
+    assertThat(got.population().mean()[0]).isCloseTo(expected.mean()[0], within(1e-6));
+  }
+}
