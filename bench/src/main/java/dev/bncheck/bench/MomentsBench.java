@@ -122,6 +122,7 @@ public final class MomentsBench {
       System.out.printf(Locale.ROOT, "%n### %s: float32 NHWC %s / NCHW %s, %.1f MB, %d run(s) per sample%n%n",
           size.name(), Arrays.toString(size.nhwc()), Arrays.toString(size.nchw()), size.bytes() / 1e6, reps);
       System.out.println(agreement(nhwc, tfNhwc, inGraphNhwc));
+      System.out.println(offsetAgreement(size));
       double[][] gbps = run(methods, size.bytes(), reps, rounds, warmup);
       report(methods, gbps);
     } finally {
@@ -210,6 +211,40 @@ public final class MomentsBench {
     return String.format(Locale.ROOT, "Same statistics (NHWC): %s batch_mean within %.1e of |mean| + std of the "
         + "kernel's, batch_variance within %.1e (relative) of its unbiased variance; the in-graph moments within "
         + "%.1e and %.1e", tf.opType(), mean, variance, inGraphMean, inGraphVariance);
+  }
+
+  /**
+   * The same comparison on channels far from zero against their spread (channel c has mean
+   * 5 (c + 1) and standard deviation 1), as on raw pixels or offset activations: TensorFlow's
+   * kernel accumulates in float32 over the whole batch.
+   */
+  private static String offsetAgreement(Size size) {
+    SplittableRandom random = new SplittableRandom(7);
+    float[] data = new float[(int) (size.bytes() / 4)];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) (5.0 * (i % size.c() + 1) + random.nextGaussian());
+    }
+    Tensor nhwc = new Tensor.Float32(size.nhwc(), data);
+    ChannelMoments kernel = MomentsKernel.compute(nhwc, 3);
+    try (FusedBatchNormSession tf = new FusedBatchNormSession(data, longs(size.nhwc()), "NHWC");
+        InGraphMomentsSession inGraph = new InGraphMomentsSession(data, longs(size.nhwc()), 3)) {
+      FusedBatchNormSession.Statistics theirs = tf.statistics();
+      BatchMoments ours = inGraph.runAsBncheck();
+      double tfMean = 0;
+      double tfVariance = 0;
+      double oursMean = 0;
+      double oursVariance = 0;
+      for (int c = 0; c < kernel.channels(); c++) {
+        double std = Math.sqrt(kernel.biasedVariance(c));
+        tfMean = Math.max(tfMean, Math.abs(theirs.mean()[c] - kernel.mean()[c]) / std);
+        tfVariance = Math.max(tfVariance, Math.abs(theirs.variance()[c] / kernel.unbiasedVariance(c) - 1));
+        oursMean = Math.max(oursMean, Math.abs(ours.mean()[c] - kernel.mean()[c]) / std);
+        oursVariance = Math.max(oursVariance, Math.abs(ours.m2()[c] / kernel.m2()[c] - 1));
+      }
+      return String.format(Locale.ROOT, "Channels offset to mean 5 (c + 1), std 1: %s batch_mean off by up to %.1e std,"
+          + " batch_variance by %.1e (relative); bncheck's in-graph moments by %.1e std and %.1e", tf.opType(), tfMean,
+          tfVariance, oursMean, oursVariance);
+    }
   }
 
   /** Channel c of the NHWC batch has mean (c % 7) - 3 and standard deviation 0.5 + (c % 4) / 4. */

@@ -41,16 +41,26 @@ public final class InGraphMomentsSession implements AutoCloseable {
     batch = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
   }
 
-  /** One batch reduced, as each calibration batch is (in one pass: this data is well within its limit). */
+  /** One batch reduced in one pass, as bncheck reduces a batch whose means allow it. */
   public BatchMoments run() {
+    InGraphMoments.Reading reading = read(false);
+    if (reading.status() != InGraphMoments.Status.OK) {
+      throw new IllegalStateException("in-graph moments in one pass: " + reading.status());
+    }
+    return reading.moments();
+  }
+
+  /** One batch reduced as bncheck does: in two passes when one pass refuses the data. */
+  public BatchMoments runAsBncheck() {
+    InGraphMoments.Reading reading = read(false);
+    return reading.status() == InGraphMoments.Status.OK ? reading.moments() : read(true).moments();
+  }
+
+  private InGraphMoments.Reading read(boolean twoPasses) {
     Session.Runner runner = session.runner().feed(x, batch);
-    moments.fetch(runner, false);
+    moments.fetch(runner, twoPasses);
     try (Result r = runner.run()) {
-      InGraphMoments.Reading reading = moments.read(r, 0, false);
-      if (reading.status() != InGraphMoments.Status.OK) {
-        throw new IllegalStateException("in-graph moments: " + reading.status());
-      }
-      return reading.moments();
+      return moments.read(r, 0, twoPasses);
     }
   }
 
