@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
@@ -118,6 +119,27 @@ class DumpReaderTest {
     assertThat(sink.axes).containsExactly(1, 1);
     assertThat(((Tensor.Float32) sink.batches.get(0)).data()).containsExactly(1f, 2f, 3f, 4f);
     assertThat(((Tensor.Float64) sink.batches.get(1)).data()).containsExactly(5.0, 6.0);
+  }
+
+  /** gamma decoded from the given base64 text, or the one-line error. */
+  private String gammaFromBase64(String text) throws IOException {
+    try {
+      return Arrays.toString(load(layerJson(",\"gamma\":{\"dtype\":\"float32\",\"shape\":[2],\"base64\":\""
+          + text + "\"}"), CalibrationSink.NONE).layers().get(0).gamma());
+    } catch (InvalidInputException e) {
+      return e.getMessage();
+    }
+  }
+
+  @Test
+  void base64IsStandardWithPaddingAndMayHoldWhitespace() throws IOException {
+    // 1.5f and -2f, little-endian
+    String plain = "AADAPwAAAMA=";
+    assertThat(gammaFromBase64(plain)).isEqualTo("[1.5, -2.0]");
+    assertThat(gammaFromBase64("AADA PwAAAMA=")).isEqualTo("[1.5, -2.0]");
+    assertThat(gammaFromBase64("AADAPwAAAMA")).contains("layers[0].gamma.base64").contains("expects padding");
+    assertThat(gammaFromBase64("AADAPwAA*MA=")).contains("layers[0].gamma.base64").contains("'*'");
+    assertThat(gammaFromBase64("AADAPwAAAMA\u00e9")).contains("layers[0].gamma.base64");
   }
 
   @Test
