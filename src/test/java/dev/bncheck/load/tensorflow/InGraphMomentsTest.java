@@ -9,6 +9,7 @@ import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -220,6 +221,24 @@ class InGraphMomentsTest {
       assertThat(InGraphMoments.add(g, tf, unknownRank.op().name() + ":0", layer(1, 3))).isEmpty();
       assertThat(InGraphMoments.add(g, tf, ints.op().name() + ":0", layer(1, 3))).isEmpty();
       assertThat(InGraphMoments.add(g, tf, "missing:0", layer(1, 3))).isEmpty();
+    }
+  }
+
+  @Test
+  void everyOpBncheckAddsIsOnTheAllowlist() {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4, 4, 2)));
+      Placeholder<TFloat32> dense = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      InGraphMoments.add(g, tf, x.op().name() + ":0", layer(-1, 2)).orElseThrow();
+      InGraphMoments.add(g, tf, dense.op().name() + ":0", layer(1, 2)).orElseThrow();
+      java.util.Set<String> types = new java.util.TreeSet<>();
+      g.operations().forEachRemaining(op -> types.add(op.type()));
+      // and what ModelRunner adds around them: the self-check's copied slices, the Identity
+      // through which whole tensors are fetched
+      types.addAll(List.of("StridedSlice", "DeepCopy", "Identity"));
+      assertThat(types).allMatch(OpAllowlist::allows);
+      assertThat(types).contains("EuclideanNorm", "Sum", "Square", "Sub");
     }
   }
 }
