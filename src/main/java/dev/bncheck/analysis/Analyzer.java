@@ -45,13 +45,23 @@ public final class Analyzer {
   }
 
   /**
-   * Whether the layer's moving statistics are beyond the BN003 warning thresholds on this
-   * calibration: then the training view decides which layer the finding belongs to. When no
-   * layer is, in the inference view, the training view (which differs only where upstream
-   * layers normalize differently) has nothing to add.
+   * Whether the training view could change this layer's verdict: its moving statistics are
+   * beyond the BN003 warning thresholds on this calibration (the inference view), and no finding
+   * that takes BN003's place (statistics never updated, or invalid) fires on it. When no layer
+   * qualifies, the training view has nothing to add: it differs from the inference view only
+   * where upstream layers normalize differently, and every layer whose statistics do not match
+   * its inputs already has its explanation.
    */
-  public boolean statisticsBeyondWarning(BnLayer layer, LayerCalibration calibration) {
-    return StaleStatistics.anyBeyondWarning(DivergenceMetrics.of(layer, calibration), thresholds);
+  public boolean trainingViewMatters(BnLayer layer, LayerCalibration calibration) {
+    DivergenceMetrics metrics = DivergenceMetrics.of(layer, calibration);
+    if (!StaleStatistics.anyBeyondWarning(metrics, thresholds)) {
+      return false;
+    }
+    Set<String> explainers = new StaleStatistics().supersededBy();
+    // the explaining checks read the layer and its metrics; the model only picks a fix's wording
+    LayerContext context = new LayerContext(new BnModel("", "", "tensorflow", null, List.of(layer)), 0, layer,
+        Optional.of(calibration), Optional.of(metrics), thresholds);
+    return checks.stream().filter(c -> explainers.contains(c.code())).noneMatch(c -> c.check(context).isPresent());
   }
 
   public Report analyze(

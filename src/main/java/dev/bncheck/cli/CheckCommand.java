@@ -73,7 +73,8 @@ final class CheckCommand extends ReportCommand {
   @Option(names = "--training-view", paramLabel = "WHEN", converter = TrainingViewConverter.class,
       description = "TensorFlow models: run the training view (every BN layer in training mode, BN003's reference):"
           + " auto (default: in a second pass, only when some layer's statistics are beyond the BN003 warning"
-          + " thresholds in the inference view), always, or never (BN003 then uses the inference view).")
+          + " thresholds in the inference view and not explained by BN001 or BN007), always, or never (BN003 then"
+          + " uses the inference view).")
   TrainingView trainingView;
 
   @Option(names = "--training-view-samples", paramLabel = "N",
@@ -104,7 +105,7 @@ final class CheckCommand extends ReportCommand {
     // hashes are computed beside the run rather than after it (docs/performance.md)
     CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
     CompletableFuture<String> dataHash = inBackground(() -> inputs.isEmpty() ? null : Sha256.ofAll(dataFiles()));
-    CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::statisticsBeyondWarning);
+    CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
     CalibrationSink accumulator = ProgressSink.around(collected, quiet);
     ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;

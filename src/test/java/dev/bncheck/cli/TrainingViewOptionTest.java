@@ -11,14 +11,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * When the training view runs: by default only if a layer's statistics are off in the inference
- * view (it can only move a BN003 finding, never raise one on a consistent model).
+ * view with no other finding to explain it (it can only move a BN003 finding, never raise one on
+ * a consistent model).
  */
 class TrainingViewOptionTest {
 
   /** How many layers of the JSON report have training-view metrics, and the finding codes. */
   private static String check(String model, String... options) throws IOException {
-    List<String> args = new ArrayList<>(List.of("check", "samples/" + model, "--inputs", "samples/keras-cnn-inputs.npy",
-        "--format", "json"));
+    return checkOn(model, "samples/keras-cnn-inputs.npy", options);
+  }
+
+  private static String checkOn(String model, String data, String... options) throws IOException {
+    List<String> args = new ArrayList<>(List.of("check", "samples/" + model, "--inputs", data, "--format", "json"));
     args.addAll(List.of(options));
     CliRun run = CliRun.of(args.toArray(new String[0]));
     JsonNode report = new ObjectMapper().readTree(run.out());
@@ -38,10 +42,22 @@ class TrainingViewOptionTest {
   }
 
   @Test
-  void layersOffInTheInferenceViewGetTheTrainingViewInASecondPass() throws IOException {
-    assertThat(check("keras-cnn-untrained")).isEqualTo("1 2/2 [BN001, BN004]");
-    assertThat(check("keras-cnn-untrained", "--training-view", "never")).isEqualTo("1 0/2 [BN001, BN004]");
-    assertThat(check("keras-cnn-untrained", "--training-view-samples", "0")).isEqualTo("1 0/2 [BN001, BN004]");
+  void layersWhoseStatisticsAreOffWithoutOtherExplanationGetTheTrainingViewInASecondPass() throws IOException {
+    // BN frozen after training on other data: bn1's statistics are off for the new data (BN003)
+    String transfer = "samples/tf-bn-mistakes/keras-data/transfer-inputs.npy";
+    assertThat(checkOn("tf-bn-mistakes/keras-frozen-transfer", transfer)).startsWith("1 ").contains("BN003")
+        .doesNotStartWith("1 0/");
+    assertThat(checkOn("tf-bn-mistakes/keras-frozen-transfer", transfer, "--training-view", "never"))
+        .startsWith("1 0/").contains("BN003");
+    assertThat(checkOn("tf-bn-mistakes/keras-frozen-transfer", transfer, "--training-view-samples", "0"))
+        .startsWith("1 0/");
+  }
+
+  @Test
+  void layersNeverUpdatedNeedNoTrainingView() throws IOException {
+    // BN001 on every layer: BN003 gives way to it, so the training view could change nothing
+    assertThat(check("keras-cnn-untrained")).isEqualTo("1 0/2 [BN001, BN004]");
+    assertThat(check("keras-cnn-untrained", "--training-view", "always")).isEqualTo("1 2/2 [BN001, BN004]");
   }
 
   @Test
