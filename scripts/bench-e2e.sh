@@ -6,18 +6,21 @@
 # Needs the Python environment of scripts/test_exporters.sh (tensorflow-cpu, keras) to generate
 # the model once; nothing generated is kept in the repository.
 # Usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|plain53]
+#                             [--training-view auto|always|never]
 #   resnet50: untrained, moving statistics still 0/1: every layer is off (BN001), as a broken
 #     model, so bncheck also runs its training view.
 #   resnet50-calibrated: the same random weights with each BN layer's moving statistics set to
 #     its training-mode statistics on 64 samples of the same distribution: a consistent model,
 #     as the CI gate mostly sees.
 #   plain53: a stand-in, 53 x (Conv2D 3x3, 32 filters, BN, ReLU) on 56x56x32 inputs.
+#   --training-view goes to bncheck check (default auto); always measures the training view's cost.
 #   DIR (default bench/target/work, ignored by git) receives the model and the inputs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=3
 samples=256
 kind=resnet50
+training_view=auto
 work="$root/bench/target/work"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
     --samples) samples="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --model) kind="$2"; shift 2 ;;
-    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|plain53]" >&2; exit 2 ;;
+    --training-view) training_view="$2"; shift 2 ;;
+    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|plain53] [--training-view auto|always|never]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$work"
@@ -75,13 +79,14 @@ echo "nproc: $(nproc)"
 lscpu | grep -m1 'Model name' || true
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "model: $kind (scripts/bench-e2e.sh), exported with Keras 3 model.export; exit codes in the .time files"
-echo "inputs: $samples samples, float32, batch size 32 (bncheck's default) in both"
+echo "inputs: $samples samples, float32, batch size 32 (bncheck's default) in both; check --training-view $training_view"
 export TF_CPP_MIN_LOG_LEVEL=2
 cp="$root/bench/target/bncheck-bench.jar:$root/bench/target/lib/*"
 run() {  # run NAME ROUND: one whole process under /usr/bin/time -v
   local out="$work/e2e-$1-$2"
   if [ "$1" = check ]; then
-    /usr/bin/time -v "$root/bin/bncheck" check "$model" --inputs "$inputs" --format json --output "$out.json" \
+    /usr/bin/time -v "$root/bin/bncheck" check "$model" --inputs "$inputs" --training-view "$training_view" \
+      --format json --output "$out.json" \
       > "$out.log" 2> "$out.time" || true
   else
     /usr/bin/time -v java -Xmx2g -cp "$cp" dev.bncheck.bench.ForwardPass "$model" "$inputs" 32 \

@@ -17,9 +17,9 @@ import java.util.Set;
  * @param trustModel skip the op check entirely ({@code --trust-model})
  * @param trainingViewSamples the training view (every BN layer in training mode) runs on the
  *     batches that start below this many samples; 0 for none
- * @param trainingViewOnDemand run the training view only when the sink asks for it after the
- *     inference view ({@link dev.bncheck.model.CalibrationSink#wantsTrainingView}), in a pass
- *     of its own; otherwise in the same runs as the inference view
+ * @param trainingViewOnDemand run the training view (a pass of its own after the inference view)
+ *     only when the sink asks for it ({@link dev.bncheck.model.CalibrationSink#wantsTrainingView});
+ *     otherwise always
  */
 public record LoadOptions(
     String tagSet,

@@ -78,8 +78,10 @@ final class CalibrationRun {
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
     long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
-    if (!plan.inferenceView()) {
-      samples = Math.min(samples, plan.trainingViewSamples());
+    if (!plan.inferenceView() && plan.trainingViewSamples() < samples) {
+      // whole batches, as the inference view ran them: those that start below the limit
+      long batchesInView = (plan.trainingViewSamples() + batchSize - 1) / batchSize;
+      samples = Math.min(samples, batchesInView * batchSize);
     }
     long batches = (samples + batchSize - 1) / batchSize;
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once

@@ -66,13 +66,14 @@ final class ModelRunner {
     // running the serving function as well would repeat the forward pass.
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
-    boolean onDemand = options.trainingViewOnDemand();
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
-        options.maxSamples(), onDemand ? 0 : options.trainingViewSamples(), true);
+        options.maxSamples(), 0, true);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
-    if (onDemand && options.trainingViewSamples() > 0
+    // The training view runs in a pass of its own: fetched in the same runs as the inference
+    // view, it cost ResNet-50 2.3 s more and 0.6 GB more memory (docs/performance.md)
+    if (options.trainingViewSamples() > 0
         && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
-        && sink.wantsTrainingView(layers.layers())) {
+        && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), options.batchSize(),
           options.maxSamples(), options.trainingViewSamples(), false), sink, label);
     }
