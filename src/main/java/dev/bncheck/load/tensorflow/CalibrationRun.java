@@ -130,14 +130,7 @@ final class CalibrationRun {
     List<ModelRunner.Input> outputs = fetch.outputs();
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
-      Session.Runner runner = session.runner();
-      for (Feed feed : feeds) {
-        org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
-        fed.add(t);
-        for (String name : feed.graphTensors()) {
-          runner.feed(name, t);
-        }
-      }
+      Session.Runner runner = feeding(session, feeds, start, count, fed);
       Fetches fetches = new Fetches(runner);
       List<Runnable> deliveries = new ArrayList<>();
       List<Function<Result, Outcome>> readers = new ArrayList<>();
@@ -356,14 +349,7 @@ final class CalibrationRun {
       int count, String dataLabel) {
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
-      Session.Runner runner = session.runner();
-      for (Feed feed : feeds) {
-        org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
-        fed.add(t);
-        for (String name : feed.graphTensors()) {
-          runner.feed(name, t);
-        }
-      }
+      Session.Runner runner = feeding(session, feeds, start, count, fed);
       for (ModelRunner.Input output : outputs) {
         runner.fetch(output.tensor());
       }
@@ -380,6 +366,23 @@ final class CalibrationRun {
     } finally {
       fed.forEach(org.tensorflow.Tensor::close);
     }
+  }
+
+  /**
+   * A runner fed rows {@code [start, start + count)} of every input, at the original placeholder
+   * and its copies; the tensors made for it are added to {@code fed}, for the caller to close.
+   */
+  private static Session.Runner feeding(Session session, List<Feed> feeds, int start, int count,
+      List<org.tensorflow.Tensor> fed) {
+    Session.Runner runner = session.runner();
+    for (Feed feed : feeds) {
+      org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
+      fed.add(t);
+      for (String name : feed.graphTensors()) {
+        runner.feed(name, t);
+      }
+    }
+    return runner;
   }
 
   /** Rows {@code [start, start + count)} of the data, as the tensor type the graph takes. */
