@@ -55,9 +55,11 @@ final class CalibrationRun {
    * @param outputs model outputs fetched with the first batch
    * @param trainingViewSamples the training view is fetched for the batches that start below this
    * @param inferenceView false for a pass that fetches the training view alone
+   * @param twoPassesOnly every in-graph reduction in two passes, as precise as the data itself
+   *     whatever the mean: for statistics that are written into a model, not only judged
    */
   record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples,
-      long trainingViewSamples, boolean inferenceView) {}
+      long trainingViewSamples, boolean inferenceView, boolean twoPassesOnly) {}
 
   /**
    * What one batch run fetches.
@@ -87,6 +89,12 @@ final class CalibrationRun {
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
     Set<String> twoPasses = new HashSet<>();
+    if (plan.twoPassesOnly()) {
+      for (Capture c : plan.captures()) {
+        twoPasses.add(inferenceKey(c));
+        twoPasses.add(trainingKey(c));
+      }
+    }
     for (long start = 0; start < samples; start += batchSize) {
       sink.progress(plan.inferenceView() ? "calibration batches" : "training view batches", start / batchSize,
           batches);
@@ -193,14 +201,14 @@ final class CalibrationRun {
     boolean selfCheck = fetch.selfCheck();
     InGraph inGraph = fetch.wholeTensors() ? null : c.inGraph();
     boolean inputMoments = inGraph != null && inGraph.input() != null;
-    String inputKey = layer + " inference";
+    String inputKey = inferenceKey(c);
     boolean inputTwoPasses = twoPasses.contains(inputKey);
     int input = !fetch.inferenceView() ? -1
         : inputMoments ? fetches.add(inGraph.input(), inputTwoPasses) : fetches.add(c.input());
     int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
     int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
     InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
-    String trainingKey = layer + " training";
+    String trainingKey = trainingKey(c);
     boolean trainingTwoPasses = twoPasses.contains(trainingKey);
     int training = !fetch.trainingView() || c.trainingViewInput() == null ? -1
         : trainingMoments != null ? fetches.add(trainingMoments, trainingTwoPasses)
@@ -244,6 +252,14 @@ final class CalibrationRun {
       }
       return outcome;
     };
+  }
+
+  private static String inferenceKey(Capture c) {
+    return c.layerIndex() + " inference";
+  }
+
+  private static String trainingKey(Capture c) {
+    return c.layerIndex() + " training";
   }
 
   private static Outcome outcome(InGraphMoments.Reading reading, String key, Set<String> twoPasses) {

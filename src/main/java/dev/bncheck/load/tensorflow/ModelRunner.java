@@ -67,7 +67,7 @@ final class ModelRunner {
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
-        options.maxSamples(), 0, true);
+        options.maxSamples(), 0, true, false);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
     // The training view runs in a pass of its own: fetched in the same runs as the inference
     // view, ResNet-50's check took 1.67x the forward pass instead of 1.59x, and 2.5 GB instead
@@ -76,7 +76,7 @@ final class ModelRunner {
         && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
         && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), options.batchSize(),
-          options.maxSamples(), options.trainingViewSamples(), false), sink, label);
+          options.maxSamples(), options.trainingViewSamples(), false, false), sink, label);
     }
     CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
   }
@@ -132,7 +132,10 @@ final class ModelRunner {
         runnableOutputs);
   }
 
-  /** Captures the given layers only, on the given data, without the training view. */
+  /**
+   * Captures the given layers only, on the given data, without the training view, every
+   * reduction in two passes: these statistics are written into a model (recalibrate).
+   */
   void capture(Prepared prepared, Map<String, Tensor> data, java.util.Set<Integer> layers, int batchSize,
       CalibrationSink sink, String label) {
     List<CalibrationRun.Capture> wanted = prepared.captures().stream()
@@ -140,7 +143,7 @@ final class ModelRunner {
         .toList();
     if (!wanted.isEmpty()) {
       CalibrationRun.run(session, feeds(prepared, data),
-          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0, true), sink, label);
+          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0, true, true), sink, label);
     }
   }
 
