@@ -76,6 +76,11 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public void frameworkStatistics(int layerIndex, double[] mean, double[] variance) {
+    delegate.frameworkStatistics(layerIndex, mean, variance);
+  }
+
+  @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
       boolean trainingMode) {
     delegate.frameworkOutput(layerIndex, layer, input, output, channelAxis, trainingMode);

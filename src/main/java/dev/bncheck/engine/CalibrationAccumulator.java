@@ -109,15 +109,30 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   }
 
   @Override
+  public void frameworkStatistics(int layerIndex, double[] mean, double[] variance) {
+    Builder b = layers.get(layerIndex);
+    ChannelMoments batch = b.batches.get(b.batches.size() - 1);
+    int channels = mean.length;
+    long[] count = new long[channels];
+    double[] m2 = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      count[c] = batch.count()[c] + batch.nonFinite()[c];
+      m2[c] = variance[c] * count[c];
+    }
+    b.frameworkStatistics = new ChannelMoments(count, mean.clone(), m2, new long[channels]);
+  }
+
+  @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
       boolean trainingMode) {
     // bncheck's output is computed value by value, not materialized: writing and re-reading a whole
     // layer's output in double took a third of the self-check's time (docs/performance.md)
     Builder b = layers.get(layerIndex);
     ChannelMoments batch = b.batches.get(b.batches.size() - 1);
-    BatchNormOutputs.Affine mine = trainingMode
-        ? BatchNormOutputs.trainingAffine(layer, batch)
-        : BatchNormOutputs.inferenceAffine(layer);
+    BatchNormOutputs.Affine mine = !trainingMode ? BatchNormOutputs.inferenceAffine(layer)
+        : b.frameworkStatistics != null ? BatchNormOutputs.trainingAffine(layer, b.frameworkStatistics)
+        : BatchNormOutputs.trainingAffine(layer, batch);
+    b.frameworkStatistics = null;
     int n = input.size();
     int[] shape = input.shape();
     int channels = shape[channelAxis];
@@ -153,6 +168,8 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     final List<ChannelMoments> batches = new ArrayList<>();
     ChannelMoments population;
     SelfCheck selfCheck;
+    /** The framework's statistics of the latest batch, until its output is compared. */
+    ChannelMoments frameworkStatistics;
 
     Builder(int[] firstShape) {
       this.firstShape = firstShape.clone();

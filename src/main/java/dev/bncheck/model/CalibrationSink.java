@@ -39,10 +39,17 @@ public interface CalibrationSink {
   }
 
   /**
+   * The batch mean and variance (divisor n) a training-mode node normalized the batch just
+   * accepted with, as the framework computed them, given before its {@link #frameworkOutput}.
+   */
+  default void frameworkStatistics(int layerIndex, double[] mean, double[] variance) {}
+
+  /**
    * The framework's own output of the layer's node on the batch just accepted (or on its first
    * samples: {@code input} holds the same samples as {@code output}), so that bncheck's
    * reimplementation can be checked against it. In training mode the node normalizes with the
-   * statistics of the whole batch, which the sink has from what it accepted.
+   * statistics of the whole batch: the framework's own, when given, else those the sink has from
+   * what it accepted.
    *
    * @param trainingMode whether the node normalizes with the batch's statistics
    */

@@ -29,11 +29,19 @@ final class CalibrationRun {
    *
    * @param trainingViewInput the layer's input when every BN layer runs in training mode, or null
    *     where the graph cannot be run that way
+   * @param batchStatistics for a node in training mode, the statistics it normalizes with; null
+   *     otherwise, or where they cannot be found
    * @param inGraph the reductions added to the graph for this layer, or null where the whole
    *     tensors are fetched and reduced in Java
    */
   record Capture(int layerIndex, BnLayer layer, String input, String output, boolean trainingMode,
-      String trainingViewInput, InGraph inGraph) {}
+      String trainingViewInput, BatchStatistics batchStatistics, InGraph inGraph) {}
+
+  /**
+   * The batch mean and variance (divisor n) a training-mode node normalizes with, as TensorFlow
+   * computes them.
+   */
+  record BatchStatistics(String mean, String variance) {}
 
   /**
    * Ops added next to a layer's node: the moments of its input (and of the training view's copy
@@ -207,6 +215,14 @@ final class CalibrationRun {
         : inputMoments ? fetches.add(inGraph.input(), inputTwoPasses) : fetches.add(c.input());
     int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
     int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
+    // TensorFlow sums batch statistics in float32 over the whole batch, off by more than the
+    // self-check's tolerance on large batches far from zero: its own statistics are compared with,
+    // so that the self-check judges bncheck's normalization, not TensorFlow's sums
+    BatchStatistics statistics = selfCheck && c.trainingMode() ? c.batchStatistics() : null;
+    int statisticsAt = statistics == null ? -1 : fetches.add(statistics.mean());
+    if (statistics != null) {
+      fetches.add(statistics.variance());
+    }
     InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
     String trainingKey = trainingKey(c);
     boolean trainingTwoPasses = twoPasses.contains(trainingKey);
@@ -228,6 +244,13 @@ final class CalibrationRun {
           int axis = c.layer().resolveChannelAxis(whole.shape().length);
           requireChannels(c, whole.shape(), axis);
           sink.accept(layer, whole, axis);
+        });
+      }
+      if (statisticsAt >= 0) {
+        deliveries.add(() -> {
+          Tensor mean = toTensor(result.get(statisticsAt));
+          Tensor variance = toTensor(result.get(statisticsAt + 1));
+          sink.frameworkStatistics(layer, values(mean), values(variance));
         });
       }
       if (selfCheck) {
@@ -432,6 +455,14 @@ final class CalibrationRun {
     float[] out = new float[to - from];
     for (int i = from; i < to; i++) {
       out[i - from] = (float) data.get(i);
+    }
+    return out;
+  }
+
+  private static double[] values(Tensor t) {
+    double[] out = new double[t.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = t.get(i);
     }
     return out;
   }

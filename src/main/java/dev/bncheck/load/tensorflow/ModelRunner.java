@@ -100,17 +100,10 @@ final class ModelRunner {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
       try {
-        String in;
-        String out;
-        if (node.context().caller() == null) {
-          in = topLevelTensor(node.input());
-          out = topLevelTensor(node.output());
-        } else {
-          in = inliner.tensor(node.context(), node.input());
-          out = inliner.tensor(node.context(), node.output());
-        }
+        String in = flat(inliner, node, node.input());
+        String out = flat(inliner, node, node.output());
         captures.add(new CalibrationRun.Capture(i, layers.layers().get(i), in, out, node.training(),
-            trainingViewInput(training, node), null));
+            trainingViewInput(training, node), node.training() ? batchStatistics(inliner, node) : null, null));
       } catch (FunctionInliner.Unsupported e) {
         // The layer keeps its static checks; its data checks say it has no calibration data.
         continue;
@@ -178,6 +171,29 @@ final class ModelRunner {
     return feeds;
   }
 
+  /** A tensor of the node's context as the flat graph names it. */
+  private static String flat(FunctionInliner inliner, BnNode node, String reference) {
+    return node.context().caller() == null ? topLevelTensor(reference) : inliner.tensor(node.context(), reference);
+  }
+
+  /**
+   * The batch statistics a training-mode node normalizes with, as TensorFlow computed them: a
+   * fused node's reserve_space_1 and reserve_space_2 outputs (on the CPU, the batch mean and the
+   * variance with divisor n; batch_mean and batch_variance are the updated moving averages when
+   * exponential_avg_factor is below 1), or the tensors the decomposed pattern reads.
+   */
+  private static CalibrationRun.BatchStatistics batchStatistics(FunctionInliner inliner, BnNode node) {
+    BnNode.StatisticsReaders readers = node.statistics();
+    if (readers == null) {
+      String fused = GraphScope.Ref.parse(node.output()).node();
+      return new CalibrationRun.BatchStatistics(flat(inliner, node, fused + ":3"), flat(inliner, node, fused + ":4"));
+    }
+    GraphScope scope = node.context().scope();
+    String mean = OriginTracer.dataInputs(scope.node(readers.meanReader())).get(readers.meanInput());
+    String variance = OriginTracer.dataInputs(scope.node(readers.varianceReader())).get(readers.varianceInput());
+    return new CalibrationRun.BatchStatistics(flat(inliner, node, mean), flat(inliner, node, variance));
+  }
+
   /**
    * The output as computed by the flat copy when a function call returns it (a Keras serving
    * signature), so that fetching it runs no second forward pass beside the captures; otherwise
@@ -205,12 +221,12 @@ final class ModelRunner {
     Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, c.input(), c.layer());
     if (moments.isEmpty()) {
       return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
-          trainingViewInput, null);
+          trainingViewInput, c.batchStatistics(), null);
     }
     InGraphMoments trainingView = c.trainingViewInput() == null ? null
         : InGraphMoments.add(graph, tf, c.trainingViewInput(), c.layer()).orElse(null);
     return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
-        trainingViewInput, new CalibrationRun.InGraph(moments.get(), trainingView,
+        trainingViewInput, c.batchStatistics(), new CalibrationRun.InGraph(moments.get(), trainingView,
             firstSamples(tf, c.input()), firstSamples(tf, c.output())));
   }
 
