@@ -18,9 +18,10 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 
 /**
- * Runs calibration batches through a model and streams, for every layer, the tensor that
- * reaches it and TensorFlow's own output of its node. One batch of activations is in memory at
- * a time.
+ * Runs calibration batches through a model and streams, for every layer, the moments of the
+ * tensor that reaches it (computed inside the graph, or from the whole tensor where that is not
+ * possible) and, for the self-check, TensorFlow's own output of its node on the first samples.
+ * Only TensorFlow holds a batch's activations.
  */
 final class CalibrationRun {
 
