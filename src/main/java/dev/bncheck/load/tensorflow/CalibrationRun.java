@@ -1,6 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -9,6 +10,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -59,16 +62,16 @@ final class CalibrationRun {
   private CalibrationRun() {}
 
   /**
-   * What the calibration runs fetch, and on how many samples.
+   * What a pass of calibration runs fetches, and on how many samples.
    *
-   * @param outputs model outputs fetched with the first batch
-   * @param trainingViewSamples the training view is fetched for the batches that start below this
-   * @param inferenceView false for a pass that fetches the training view alone
+   * @param outputs model outputs fetched with the first batch (inference view only)
+   * @param trainingView the training view's inputs instead of the inference view's; the self-check
+   *     runs with the inference view
    * @param twoPassesOnly every in-graph reduction in two passes, as precise as the data itself
    *     whatever the mean: for statistics that are written into a model, not only judged
    */
   record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples,
-      long trainingViewSamples, boolean inferenceView, boolean twoPassesOnly) {}
+      boolean trainingView, boolean twoPassesOnly) {}
 
   /**
    * What one batch run fetches.
@@ -76,11 +79,11 @@ final class CalibrationRun {
    * @param selfCheck the layers' inputs and outputs on the first samples, for the self-check
    * @param wholeTensors every input whole, to reduce in Java, in-graph moments or not
    */
-  private record Fetch(boolean inferenceView, boolean selfCheck, boolean trainingView, boolean wholeTensors,
+  private record Fetch(boolean trainingView, boolean selfCheck, boolean wholeTensors,
       List<ModelRunner.Input> outputs) {
 
     Fetch wholeTensorsInstead() {
-      return new Fetch(inferenceView, selfCheck, trainingView, true, outputs);
+      return new Fetch(trainingView, selfCheck, true, outputs);
     }
   }
 
@@ -89,11 +92,6 @@ final class CalibrationRun {
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
     long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
-    if (!plan.inferenceView() && plan.trainingViewSamples() < samples) {
-      // whole batches, as the inference view ran them: those that start below the limit
-      long batchesInView = (plan.trainingViewSamples() + batchSize - 1) / batchSize;
-      samples = Math.min(samples, batchesInView * batchSize);
-    }
     long batches = (samples + batchSize - 1) / batchSize;
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
@@ -105,14 +103,13 @@ final class CalibrationRun {
       }
     }
     for (long start = 0; start < samples; start += batchSize) {
-      sink.progress(plan.inferenceView() ? "calibration batches" : "training view batches", start / batchSize,
+      sink.progress(plan.trainingView() ? "training view batches" : "calibration batches", start / batchSize,
           batches);
       int count = (int) Math.min(batchSize, samples - start);
       // TensorFlow's own outputs are compared on the first batch only: one batch exercises every
       // channel, and the comparison runs in Java on whole tensors.
-      boolean first = start == 0 && plan.inferenceView();
-      Fetch fetch = new Fetch(plan.inferenceView(), first, start < plan.trainingViewSamples(), false,
-          first ? plan.outputs() : List.of());
+      boolean first = start == 0 && !plan.trainingView();
+      Fetch fetch = new Fetch(plan.trainingView(), first, false, first ? plan.outputs() : List.of());
       try {
         Outcome outcome;
         do {
@@ -161,8 +158,7 @@ final class CalibrationRun {
       try (Result result = runner.run()) {
         Outcome outcome = Outcome.DONE;
         for (var reader : readers) {
-          Outcome read = reader.apply(result);
-          outcome = read.compareTo(outcome) > 0 ? read : outcome;
+          outcome = worse(outcome, reader.apply(result));
         }
         if (outcome != Outcome.DONE) {
           return outcome;
@@ -207,75 +203,86 @@ final class CalibrationRun {
   private static Function<Result, Outcome> reader(Capture c, Fetches fetches, Fetch fetch, Set<String> twoPasses,
       CalibrationSink sink, List<Runnable> deliveries) {
     int layer = c.layerIndex();
-    boolean selfCheck = fetch.selfCheck();
     InGraph inGraph = fetch.wholeTensors() ? null : c.inGraph();
-    boolean inputMoments = inGraph != null && inGraph.input() != null;
-    String inputKey = inferenceKey(c);
-    boolean inputTwoPasses = twoPasses.contains(inputKey);
-    int input = !fetch.inferenceView() ? -1
-        : inputMoments ? fetches.add(inGraph.input(), inputTwoPasses) : fetches.add(c.input());
-    int inputSample = !selfCheck ? -1 : inputMoments ? fetches.add(inGraph.inputSample()) : input;
-    int outputSample = !selfCheck ? -1 : fetches.add(inputMoments ? inGraph.outputSample() : c.output());
+    if (fetch.trainingView()) {
+      return c.trainingViewInput() == null ? result -> Outcome.DONE
+          : view(c, inGraph == null ? null : inGraph.trainingView(), c.trainingViewInput(), trainingKey(c), fetches,
+              twoPasses, deliveries, moments -> sink.acceptTrainingViewMoments(layer, moments),
+              (whole, axis) -> sink.acceptTrainingView(layer, whole, axis)).read();
+    }
+    InGraphMoments moments = inGraph == null ? null : inGraph.input();
+    View input = view(c, moments, c.input(), inferenceKey(c), fetches, twoPasses, deliveries,
+        m -> sink.acceptMoments(layer, m), (whole, axis) -> sink.accept(layer, whole, axis));
+    if (!fetch.selfCheck()) {
+      return input.read();
+    }
+    // the self-check reads the first samples, or the whole input where it is fetched anyway
+    int inputSample = moments != null ? fetches.add(inGraph.inputSample()) : input.wholeAt();
+    int outputSample = fetches.add(moments != null ? inGraph.outputSample() : c.output());
     // TensorFlow sums batch statistics in float32 over the whole batch, off by more than the
     // self-check's tolerance on large batches far from zero: its own statistics are compared with,
     // so that the self-check judges bncheck's normalization, not TensorFlow's sums
-    BatchStatistics statistics = selfCheck && c.trainingMode() ? c.batchStatistics() : null;
+    BatchStatistics statistics = c.trainingMode() ? c.batchStatistics() : null;
     int statisticsAt = statistics == null ? -1 : fetches.add(statistics.mean());
     if (statistics != null) {
       fetches.add(statistics.variance());
     }
-    InGraphMoments trainingMoments = inGraph == null ? null : inGraph.trainingView();
-    String trainingKey = trainingKey(c);
-    boolean trainingTwoPasses = twoPasses.contains(trainingKey);
-    int training = !fetch.trainingView() || c.trainingViewInput() == null ? -1
-        : trainingMoments != null ? fetches.add(trainingMoments, trainingTwoPasses)
-        : fetches.add(c.trainingViewInput());
     return result -> {
-      Outcome outcome = Outcome.DONE;
-      if (input >= 0 && inputMoments) {
-        InGraphMoments.Reading reading = inGraph.input().read(result, input, inputTwoPasses);
-        outcome = outcome(reading, inputKey, twoPasses);
-        if (outcome == Outcome.DONE) {
-          requireChannels(c, reading.moments().shape(), reading.moments().channelAxis());
-          deliveries.add(() -> sink.acceptMoments(layer, reading.moments()));
-        }
-      } else if (input >= 0) {
-        deliveries.add(() -> {
-          Tensor whole = toTensor(result.get(input));
-          int axis = c.layer().resolveChannelAxis(whole.shape().length);
-          requireChannels(c, whole.shape(), axis);
-          sink.accept(layer, whole, axis);
-        });
-      }
+      Outcome outcome = input.read().apply(result);
       if (statisticsAt >= 0) {
-        deliveries.add(() -> {
-          Tensor mean = toTensor(result.get(statisticsAt));
-          Tensor variance = toTensor(result.get(statisticsAt + 1));
-          sink.frameworkStatistics(layer, values(mean), values(variance));
-        });
+        deliveries.add(() -> sink.frameworkStatistics(layer, values(toTensor(result.get(statisticsAt))),
+            values(toTensor(result.get(statisticsAt + 1)))));
       }
-      if (selfCheck) {
-        deliveries.add(() -> {
-          Tensor in = toTensor(result.get(inputSample));
-          sink.frameworkOutput(layer, c.layer(), in, toTensor(result.get(outputSample)),
-              c.layer().resolveChannelAxis(in.shape().length), c.trainingMode());
-        });
-      }
-      if (training >= 0 && trainingMoments != null) {
-        InGraphMoments.Reading reading = trainingMoments.read(result, training, trainingTwoPasses);
-        Outcome trainingOutcome = outcome(reading, trainingKey, twoPasses);
-        if (trainingOutcome == Outcome.DONE) {
-          deliveries.add(() -> sink.acceptTrainingViewMoments(layer, reading.moments()));
-        }
-        outcome = trainingOutcome.compareTo(outcome) > 0 ? trainingOutcome : outcome;
-      } else if (training >= 0) {
-        deliveries.add(() -> {
-          Tensor whole = toTensor(result.get(training));
-          sink.acceptTrainingView(layer, whole, c.layer().resolveChannelAxis(whole.shape().length));
-        });
-      }
+      deliveries.add(() -> {
+        Tensor in = toTensor(result.get(inputSample));
+        sink.frameworkOutput(layer, c.layer(), in, toTensor(result.get(outputSample)),
+            c.layer().resolveChannelAxis(in.shape().length), c.trainingMode());
+      });
       return outcome;
     };
+  }
+
+  /**
+   * What reads one view of a layer's input from a run's result.
+   *
+   * @param wholeAt where the whole tensor is among the fetches, or -1 where its moments are
+   */
+  private record View(Function<Result, Outcome> read, int wholeAt) {}
+
+  /**
+   * One view of a layer's input: its in-graph moments where there are any, else the whole
+   * tensor. Adds the fetches.
+   */
+  private static View view(Capture c, InGraphMoments moments, String whole, String key, Fetches fetches,
+      Set<String> twoPasses, List<Runnable> deliveries, Consumer<BatchMoments> acceptMoments,
+      BiConsumer<Tensor, Integer> acceptWhole) {
+    if (moments == null) {
+      int at = fetches.add(whole);
+      return new View(result -> {
+        deliveries.add(() -> {
+          Tensor tensor = toTensor(result.get(at));
+          int axis = c.layer().resolveChannelAxis(tensor.shape().length);
+          requireChannels(c, tensor.shape(), axis);
+          acceptWhole.accept(tensor, axis);
+        });
+        return Outcome.DONE;
+      }, at);
+    }
+    boolean inTwoPasses = twoPasses.contains(key);
+    int at = fetches.add(moments, inTwoPasses);
+    return new View(result -> {
+      InGraphMoments.Reading reading = moments.read(result, at, inTwoPasses);
+      Outcome outcome = outcome(reading, key, twoPasses);
+      if (outcome == Outcome.DONE) {
+        requireChannels(c, reading.moments().shape(), reading.moments().channelAxis());
+        deliveries.add(() -> acceptMoments.accept(reading.moments()));
+      }
+      return outcome;
+    }, -1);
+  }
+
+  private static Outcome worse(Outcome a, Outcome b) {
+    return b.compareTo(a) > 0 ? b : a;
   }
 
   private static String inferenceKey(Capture c) {

@@ -67,7 +67,7 @@ final class ModelRunner {
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
-        options.maxSamples(), 0, true, false);
+        options.maxSamples(), false, false);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
     // The training view runs in a pass of its own: fetched in the same runs as the inference
     // view, ResNet-50's check took 1.67x the forward pass instead of 1.59x, and 2.5 GB instead
@@ -76,9 +76,15 @@ final class ModelRunner {
         && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
         && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), options.batchSize(),
-          options.maxSamples(), options.trainingViewSamples(), false, false), sink, label);
+          Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(), options.batchSize())), true,
+          false), sink, label);
     }
     CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
+  }
+
+  /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
+  private static long wholeBatches(long limit, int batchSize) {
+    return limit > Long.MAX_VALUE - batchSize ? Long.MAX_VALUE : (limit + batchSize - 1) / batchSize * batchSize;
   }
 
   /** Prepares the graph for captures; call once per loaded graph. */
@@ -136,7 +142,7 @@ final class ModelRunner {
         .toList();
     if (!wanted.isEmpty()) {
       CalibrationRun.run(session, feeds(prepared, data),
-          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, 0, true, true), sink, label);
+          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, false, true), sink, label);
     }
   }
 

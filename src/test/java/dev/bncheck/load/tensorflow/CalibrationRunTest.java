@@ -66,7 +66,7 @@ class CalibrationRunTest {
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, 0, true, twoPassesOnly), sink,
+          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, false, twoPassesOnly), sink,
           "test");
       return sink.layer(0).orElseThrow();
     }
@@ -160,7 +160,7 @@ class CalibrationRunTest {
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, 0, true, false), sink, "test");
+          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, false, false), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
   }
