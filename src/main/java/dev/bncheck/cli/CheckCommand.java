@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,8 +99,6 @@ final class CheckCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
-    // SHA-256 reads about 250 MB/s here: for a SavedModel and its data over a second, so the
-    // hashes are computed beside the run rather than after it (docs/performance.md)
     CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
     CompletableFuture<String> dataHash = inBackground(() -> inputs.isEmpty() ? null : Sha256.ofAll(dataFiles()));
     CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
@@ -139,25 +135,6 @@ final class CheckCommand extends ReportCommand {
     ProgressSink.finish(accumulator);
     return analyzer.analyze(loaded, collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
-  }
-
-  private static CompletableFuture<String> inBackground(Supplier<String> hash) {
-    return CompletableFuture.supplyAsync(hash, task -> {
-      Thread thread = new Thread(task, "bncheck-sha256");
-      thread.setDaemon(true);
-      thread.start();
-    });
-  }
-
-  private static String join(CompletableFuture<String> hash) {
-    try {
-      return hash.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
-    }
   }
 
   private LoadOptions loadOptions() {

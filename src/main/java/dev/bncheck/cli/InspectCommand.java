@@ -10,6 +10,7 @@ import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -30,8 +31,9 @@ final class InspectCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
+    CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
     BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
-    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", Sha256.of(model), "none", null, common.failOn,
+    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", join(modelHash), "none", null, common.failOn,
         modelOptions.relaxations());
     return analyzer.analyze(loaded, CalibrationData.NONE, Analyzer.DataAvailability.NOT_REQUESTED, run);
   }
