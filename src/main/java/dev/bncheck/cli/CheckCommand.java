@@ -143,6 +143,7 @@ final class CheckCommand extends ReportCommand {
       return new LoadOptions(base.tagSet(), base.signature(), inputs, batchSize,
           maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic)
           .withSafety(base.allowedOps(), base.trustModel())
+          .withTimeout(base.timeout())
           .withTrainingViewSamples(trainingView == TrainingView.NEVER ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
           .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO);

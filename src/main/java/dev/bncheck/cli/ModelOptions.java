@@ -1,10 +1,16 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** How to read the model, for the kinds that need it (SavedModels). */
 public final class ModelOptions {
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
 
   @Option(names = "--tag-set", paramLabel = "TAGS", defaultValue = "serve",
       description = "SavedModel: the meta graph's tags, comma-separated (default: ${DEFAULT-VALUE}).")
@@ -24,9 +30,19 @@ public final class ModelOptions {
           + " you trust: a SavedModel is a program. The report records it.")
   boolean trustModel;
 
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
+      description = "TensorFlow models: the longest one run of the graph may take (loading's restore and init"
+          + " ops, or one batch); a model that runs longer is stopped with exit code 3 (default: ${DEFAULT-VALUE}).")
+  long timeoutSeconds;
+
   LoadOptions toLoadOptions() {
+    if (timeoutSeconds < 1 || timeoutSeconds > 86_400) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--timeout must be between 1 and 86400 seconds, got " + timeoutSeconds);
+    }
     return new LoadOptions(tagSet, signature, java.util.List.of(), LoadOptions.DEFAULTS.batchSize(),
-        LoadOptions.DEFAULTS.maxSamples()).withSafety(java.util.Set.copyOf(allowedOps), trustModel);
+        LoadOptions.DEFAULTS.maxSamples()).withSafety(java.util.Set.copyOf(allowedOps), trustModel)
+        .withTimeout(java.time.Duration.ofSeconds(timeoutSeconds));
   }
 
   /** What the user relaxed, for the report; empty when nothing was. */

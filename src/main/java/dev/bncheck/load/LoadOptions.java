@@ -1,5 +1,6 @@
 package dev.bncheck.load;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -20,6 +21,8 @@ import java.util.Set;
  * @param trainingViewOnDemand run the training view (a pass of its own after the inference view)
  *     only when the sink asks for it ({@link dev.bncheck.model.CalibrationSink#wantsTrainingView});
  *     otherwise always
+ * @param timeout the longest one TensorFlow run may take: loading's restore or init op, or one
+ *     batch ({@code --timeout}); a graph that loops forever ends with an input error
  */
 public record LoadOptions(
     String tagSet,
@@ -31,7 +34,8 @@ public record LoadOptions(
     Set<String> allowedOps,
     boolean trustModel,
     long trainingViewSamples,
-    boolean trainingViewOnDemand) {
+    boolean trainingViewOnDemand,
+    Duration timeout) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -39,6 +43,9 @@ public record LoadOptions(
    * (docs/tensorflow.md), and the inference view still covers every sample.
    */
   public static final long DEFAULT_TRAINING_VIEW_SAMPLES = 64;
+
+  /** Loading a model of a few GB, or one batch of a large model, takes seconds; minutes mean a loop. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
   public static final LoadOptions DEFAULTS =
       new LoadOptions("serve", "serving_default", List.of(), 32, Long.MAX_VALUE, 0);
@@ -50,25 +57,31 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, false);
+        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, trainingViewOnDemand);
+        trainingViewSamples, trainingViewOnDemand, timeout);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, trainingViewOnDemand);
+        trustModel, samples, trainingViewOnDemand, timeout);
   }
 
   /** These options with the training view run only when the sink asks for it. */
   public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, onDemand);
+        trustModel, trainingViewSamples, onDemand, timeout);
+  }
+
+  /** These options with each TensorFlow run limited to {@code limit}. */
+  public LoadOptions withTimeout(Duration limit) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, trainingViewOnDemand, limit);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -87,6 +100,9 @@ public record LoadOptions(
     }
     if (trainingViewSamples < 0) {
       throw new IllegalArgumentException("training view samples must not be negative, got " + trainingViewSamples);
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("the time limit must be positive, got " + timeout);
     }
     if (maxSamples < 1) {
       throw new IllegalArgumentException("max samples must be at least 1, got " + maxSamples);

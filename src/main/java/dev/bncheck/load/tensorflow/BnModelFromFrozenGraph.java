@@ -67,6 +67,9 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
       throw new InvalidInputException(input.toString(), "", "cannot read: " + e.getMessage(), e);
     }
     TfGraph graph = new TfGraph(graphDef);
+    if (!options.trustModel()) {
+      new ModelSafety(graph, input.toString(), options.allowedOps()).checkWalkable(List.of());
+    }
     Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .map(NodeDef::getName).collect(Collectors.toSet());
     LayerAssembler.Layers layers =
@@ -80,9 +83,9 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
         if (!options.trustModel()) {
           new ModelSafety(graph, input.toString(), options.allowedOps()).checkFrozenGraph();
         }
-        try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g)) {
+        try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g, options.timeout())) {
           g.importGraphDef(graphDef);
-          new ModelRunner(graph, g, session).run(layers, inputs, List.of(), data, options, sink);
+          new ModelRunner(graph, new CheckedSession(g, session, input.toString(), options)).run(layers, inputs, List.of(), data, options, sink);
         }
       }
     }

@@ -53,14 +53,15 @@ public final class BnModelFromSavedModel implements ModelLoader {
     if (found.nodes().isEmpty()) {
       layers = found.assemble(VariableReader.NONE);
     } else {
-      try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags())) {
-        layers = found.assemble(new SessionVariableReader(bundle, input.toString()));
+      try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout())) {
+        CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
+        layers = found.assemble(new SessionVariableReader(session, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {
           List<ModelRunner.Input> inputs = tensors(file.signature().getInputsMap());
           Map<String, Tensor> data = options.inputs().isEmpty()
               ? SyntheticInputs.make(inputs, options.syntheticSamples())
               : ModelInputs.read(options.inputs());
-          new ModelRunner(graph, bundle.graph(), bundle.session())
+          new ModelRunner(graph, session)
               .run(layers, inputs, tensors(file.signature().getOutputsMap()), data,
                   options, sink);
         }
@@ -79,11 +80,19 @@ public final class BnModelFromSavedModel implements ModelLoader {
         layers.unresolved());
   }
 
-  /** Reads saved_model.pb, checks its ops and finds its BN layers: everything short of loading it. */
+  /**
+   * Reads saved_model.pb, checks what loading runs (and the signature's graph, when the model is
+   * to be run on data) and finds its BN layers: everything short of loading it.
+   */
   static GraphBnLayers discover(Path input, SavedModelFile file, TfGraph graph, LoadOptions options) {
     if (!options.trustModel()) {
-      new ModelSafety(graph, input.toString(), options.allowedOps()).checkSavedModel(file.metaGraph(),
-          file.outputTensors());
+      ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
+      safety.checkLoading(file.metaGraph());
+      if (options.runsOnData()) {
+        safety.checkSignature(file.outputTensors());
+      } else {
+        safety.checkWalkable(file.outputTensors());
+      }
     }
     Set<String> fed = file.signature().getInputsMap().values().stream()
         .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());

@@ -14,7 +14,6 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
@@ -88,7 +87,7 @@ final class CalibrationRun {
   }
 
   /** Runs the calibration batches; returns the plan's outputs on the first batch. */
-  static List<Tensor> run(Session session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
+  static List<Tensor> run(CheckedSession session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
     long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
@@ -139,12 +138,12 @@ final class CalibrationRun {
    * @param twoPasses the reductions to run in two passes; those that lose digits are added
    * @param fetchedOutputs receives the model outputs the fetch asks for
    */
-  private static Outcome runBatch(Session session, List<Feed> feeds, List<Capture> captures, int start, int count,
+  private static Outcome runBatch(CheckedSession session, List<Feed> feeds, List<Capture> captures, int start, int count,
       Fetch fetch, Set<String> twoPasses, CalibrationSink sink, List<Tensor> fetchedOutputs) {
     List<ModelRunner.Input> outputs = fetch.outputs();
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
-      Session.Runner runner = feeding(session, feeds, start, count, fed);
+      CheckedSession.Runner runner = feeding(session, feeds, start, count, fed);
       Fetches fetches = new Fetches(runner);
       List<Runnable> deliveries = new ArrayList<>();
       List<Function<Result, Outcome>> readers = new ArrayList<>();
@@ -176,10 +175,10 @@ final class CalibrationRun {
 
   /** Positions of a run's fetches, in the order they were added. */
   private static final class Fetches {
-    private final Session.Runner runner;
+    private final CheckedSession.Runner runner;
     private int next;
 
-    Fetches(Session.Runner runner) {
+    Fetches(CheckedSession.Runner runner) {
       this.runner = runner;
     }
 
@@ -319,7 +318,7 @@ final class CalibrationRun {
    * Runs the first batch, then its first samples one at a time, and reports per output how much
    * a sample's result changes with the batch around it.
    */
-  static void batchSizeConsistency(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs, int batchSize,
+  static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int batchSize,
       CalibrationSink sink, String dataLabel) {
     int count = (int) Math.min(batchSize, feeds.get(0).data().shape()[0]);
     if (count < 2 || outputs.isEmpty()) {
@@ -335,7 +334,7 @@ final class CalibrationRun {
    *
    * @param batched the outputs on the first batch
    */
-  static void batchSizeConsistency(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs,
+  static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs,
       List<Tensor> batched, CalibrationSink sink, String dataLabel) {
     if (outputs.isEmpty() || batched.get(0).shape().length == 0 || batched.get(0).shape()[0] < 2) {
       return;
@@ -372,7 +371,7 @@ final class CalibrationRun {
    * The index of the largest value of the first output for every sample, running {@code batchSize}
    * samples at a time: a classifier's predictions.
    */
-  static int[] predictions(Session session, List<Feed> feeds, ModelRunner.Input output, int batchSize, String dataLabel) {
+  static int[] predictions(CheckedSession session, List<Feed> feeds, ModelRunner.Input output, int batchSize, String dataLabel) {
     int samples = feeds.get(0).data().shape()[0];
     int[] out = new int[samples];
     for (int start = 0; start < samples; start += batchSize) {
@@ -392,11 +391,11 @@ final class CalibrationRun {
     return out;
   }
 
-  private static List<Tensor> runOutputs(Session session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,
+  private static List<Tensor> runOutputs(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,
       int count, String dataLabel) {
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
-      Session.Runner runner = feeding(session, feeds, start, count, fed);
+      CheckedSession.Runner runner = feeding(session, feeds, start, count, fed);
       for (ModelRunner.Input output : outputs) {
         runner.fetch(output.tensor());
       }
@@ -419,9 +418,9 @@ final class CalibrationRun {
    * A runner fed rows {@code [start, start + count)} of every input, at the original placeholder
    * and its copies; the tensors made for it are added to {@code fed}, for the caller to close.
    */
-  private static Session.Runner feeding(Session session, List<Feed> feeds, int start, int count,
+  private static CheckedSession.Runner feeding(CheckedSession session, List<Feed> feeds, int start, int count,
       List<org.tensorflow.Tensor> fed) {
-    Session.Runner runner = session.runner();
+    CheckedSession.Runner runner = session.runner();
     for (Feed feed : feeds) {
       org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
       fed.add(t);

@@ -67,6 +67,11 @@ final class GraphScope {
     return -1;
   }
 
+  /** The function's input arguments; empty for the top-level graph. */
+  List<OpDef.ArgDef> inputArgs() {
+    return function == null ? List.of() : function.getSignature().getInputArgList();
+  }
+
   /** The tensor a function returns as its k-th output, or null. */
   String returnedTensor(int outputIndex) {
     if (function == null) {

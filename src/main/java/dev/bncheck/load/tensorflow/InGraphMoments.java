@@ -10,7 +10,6 @@ import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.linalg.EuclideanNorm;
@@ -158,7 +157,7 @@ final class InGraphMoments {
    * Adds the fetches of one way ({@code twoPasses} or the one-pass sums), to read with {@link
    * #read}; returns how many it added.
    */
-  int fetch(Session.Runner runner, boolean twoPasses) {
+  int fetch(CheckedSession.Runner runner, boolean twoPasses) {
     runner.fetch(shape);
     if (twoPasses) {
       runner.fetch(mean).fetch(m2).fetch(roundedMean);

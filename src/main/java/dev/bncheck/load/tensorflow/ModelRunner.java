@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.TreeSet;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Session;
 import org.tensorflow.TensorFlow;
 import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
@@ -32,11 +31,11 @@ final class ModelRunner {
 
   private final TfGraph tfGraph;
   private final Graph graph;
-  private final Session session;
+  private final CheckedSession session;
 
-  ModelRunner(TfGraph tfGraph, Graph graph, Session session) {
+  ModelRunner(TfGraph tfGraph, CheckedSession session) {
     this.tfGraph = tfGraph;
-    this.graph = graph;
+    this.graph = session.graph();
     this.session = session;
   }
 

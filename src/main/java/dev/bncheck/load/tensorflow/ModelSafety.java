@@ -1,143 +1,201 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.CollectionDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.OpDef;
+import org.tensorflow.proto.SaverDef;
 
 /**
- * Checks, before TensorFlow runs anything, every op a model would execute: what loading runs
- * (the restore op, the init or main op) and what the chosen signature runs, followed into
- * functions at any depth. Only ops on the {@link OpAllowlist} pass, and checkpoint ops only when
- * their path is the one the loader feeds: the model's own {@code variables/}.
+ * Checks, before TensorFlow runs anything, every op that one part of a model's execution would
+ * run: what loading runs (the restore op, the init or main op), what the chosen signature runs,
+ * what saving the model runs, or what one of bncheck's own session runs executes. A part is the
+ * top-level nodes the run's fetches and targets depend on, and every node of every function they
+ * call, through any function-valued attribute ({@link CallGraph}). Only ops on the
+ * {@link OpAllowlist} pass; checkpoint ops only in the parts where TensorFlow's loader or saver
+ * needs them, and only on the path it feeds ({@link CheckpointPaths}).
  */
 final class ModelSafety {
 
-  private static final List<String> INIT_COLLECTIONS =
-      List.of("saved_model_main_op", "legacy_init_op", "saved_model_legacy_init_op");
+  /** Where the loader looks for the init op: TF2's signature, then TF1's collections. */
+  private static final List<String> INIT_COLLECTIONS = List.of("saved_model_main_op", "legacy_init_op");
+
+  private static final Set<String> RESTORE_OPS = Set.of("RestoreV2");
+  private static final Set<String> SAVE_OPS = Set.of("SaveV2", "MergeV2Checkpoints");
+
+  /** A part of a run: its name for messages, and the checkpoint ops it may run on the fed path. */
+  private record Part(String name, boolean beforeAnything, Set<String> checkpointOps, String filename) {}
 
   private final TfGraph graph;
   private final String location;
   private final Set<String> extraAllowed;
+  private final Map<String, OpDef> opDefs;
 
   ModelSafety(TfGraph graph, String location, Set<String> extraAllowed) {
     this.graph = graph;
     this.location = location;
     this.extraAllowed = extraAllowed;
+    this.opDefs = OpAllowlist.registeredOps();
   }
 
-  /** Checks what loading a SavedModel and running its signature execute. */
-  void checkSavedModel(MetaGraphDef meta, List<String> signatureOutputs) {
-    Map<String, List<String>> parts = new LinkedHashMap<>();
-    String restore = meta.getSaverDef().getRestoreOpName();
-    if (!restore.isEmpty()) {
-      parts.put("the restore op that loading runs", List.of(restore));
+  /** Checks what loading a SavedModel runs: its restore op, then its init op. */
+  void checkLoading(MetaGraphDef meta) {
+    SaverDef saver = meta.getSaverDef();
+    if (!saver.getRestoreOpName().isEmpty()) {
+      check(new Part("the restore op that loading runs", true, RESTORE_OPS, saver.getFilenameTensorName()),
+          List.of(saver.getRestoreOpName()));
     }
     List<String> init = new ArrayList<>();
+    var initSignature = meta.getSignatureDefMap().get("__saved_model_init_op");
+    if (initSignature != null) {
+      initSignature.getOutputsMap().values().forEach(info -> init.add(info.getName()));
+    }
     for (String collection : INIT_COLLECTIONS) {
       CollectionDef def = meta.getCollectionDefMap().get(collection);
       if (def != null) {
         init.addAll(def.getNodeList().getValueList());
       }
     }
-    var initSignature = meta.getSignatureDefMap().get("__saved_model_init_op");
-    if (initSignature != null) {
-      initSignature.getOutputsMap().values().forEach(info -> init.add(info.getName()));
-    }
     if (!init.isEmpty()) {
-      parts.put("the init op that loading runs", init);
-    }
-    parts.put("the signature's graph", signatureOutputs);
-    String filename = GraphScope.Ref.parse(meta.getSaverDef().getFilenameTensorName()).node();
-    for (var part : parts.entrySet()) {
-      check(part.getKey(), graph.reachableFrom(part.getValue()), filename);
+      check(new Part("the init op that loading runs", true, Set.of(), null), init);
     }
   }
 
-  /** Checks what running a frozen graph executes. */
+  /** Checks what running a SavedModel's signature runs. */
+  void checkSignature(List<String> outputs) {
+    check(new Part("the signature's graph", true, Set.of(), null), outputs);
+  }
+
+  /** Checks what saving the session's variables with the model's own saver runs (recalibrate). */
+  void checkSave(SaverDef saver) {
+    check(new Part("the save op that writing the new model runs", true, SAVE_OPS, saver.getFilenameTensorName()),
+        List.of(saver.getSaveTensorName()));
+  }
+
+  /** Checks what running a frozen graph executes: everything its outputs depend on. */
   void checkFrozenGraph() {
-    check("the graph", graph.reachableFromSinks(), null);
-  }
-
-  private void check(String part, List<TfGraph.Reached> reached, String filenameNode) {
-    for (TfGraph.Reached r : reached) {
-      NodeDef node = r.node();
-      String op = node.getOp();
-      boolean function = graph.calledFunction(node) != null;
-      if (!function && !OpAllowlist.allows(op) && !extraAllowed.contains(op)) {
-        throw refused(part, r, op + " " + OpAllowlist.why(op));
-      }
-      if (OpAllowlist.CHECKPOINT_OPS.contains(op) && !extraAllowed.contains(op)
-          && !fromModelsOwnVariables(r.context(), node, filenameNode)) {
-        throw refused(part, r, op + " reads or writes a checkpoint at a path that is not the model's own variables/");
-      }
-    }
-  }
-
-  private InvalidInputException refused(String part, TfGraph.Reached r, String why) {
-    return new InvalidInputException(location, "node " + r.context().describe(r.node().getName()),
-        "refused before running anything: in " + part + ", " + why + "; if you trust this model, pass --allow-op "
-            + r.node().getOp() + " or --trust-model (docs/security.md)");
-  }
-
-  /** Whether a checkpoint op's path is the filename tensor the loader feeds with the model's own path. */
-  private boolean fromModelsOwnVariables(CallContext context, NodeDef node, String filenameNode) {
-    if (filenameNode == null || filenameNode.isEmpty()) {
-      return false;
-    }
-    List<String> inputs = OriginTracer.dataInputs(node);
-    if (inputs.isEmpty()) {
-      return false;
-    }
-    return reachesOnly(context, inputs.get(0), filenameNode, 0);
+    check(new Part("the graph", true, Set.of(), null), sinks());
   }
 
   /**
-   * Whether every path back from a string tensor ends at the filename tensor or at constant
-   * suffixes joined to it (the sharded save writes {@code <prefix>_temp/part-00000-of-00001}).
+   * Refuses a graph part whose function calls bncheck could not walk safely to find its BN
+   * layers (recursion, nesting, size, calls it cannot resolve), without checking its ops: what
+   * {@code inspect} reads but never runs. The outputs of a signature, or none for a frozen graph's sinks.
    */
-  private boolean reachesOnly(CallContext context, String reference, String filenameNode, int depth) {
-    if (depth > 50) {
-      return false;
+  void checkWalkable(List<String> outputs) {
+    List<String> starts = outputs.isEmpty() ? sinks() : outputs;
+    try {
+      CallGraph.of(graph, opDefs, dependencies(starts));
+    } catch (CallGraph.Refusal r) {
+      throw refused(new Part(outputs.isEmpty() ? "the graph" : "the signature's graph", true, Set.of(), null),
+          r.chain, r.node, r.getMessage(), false);
     }
-    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
-    int arg = context.scope().argumentIndex(ref.node());
-    if (arg >= 0) {
-      return reachesOnly(context.caller(), OriginTracer.dataInputs(context.callNode()).get(arg), filenameNode,
-          depth + 1);
+  }
+
+  /** The top-level nodes no other node reads: a frozen graph's outputs. */
+  private List<String> sinks() {
+    Set<String> consumed = new HashSet<>();
+    for (NodeDef node : graph.topLevel().nodes()) {
+      for (String input : node.getInputList()) {
+        consumed.add(GraphScope.Ref.parse(input).node());
+      }
     }
-    NodeDef node = context.scope().node(ref.node());
-    if (node == null) {
-      return false;
+    return graph.topLevel().nodes().stream().map(NodeDef::getName).filter(n -> !consumed.contains(n)).toList();
+  }
+
+  /** Checks what one session run of bncheck's executes: its fetches and targets, on the graph as it is now. */
+  void checkRun(List<String> fetchesAndTargets) {
+    check(new Part("what bncheck runs on the data", false, Set.of(), null), fetchesAndTargets);
+  }
+
+  private void check(Part part, List<String> starts) {
+    List<NodeDef> topLevel = dependencies(starts);
+    CallGraph calls;
+    try {
+      calls = CallGraph.of(graph, opDefs, topLevel);
+    } catch (CallGraph.Refusal r) {
+      throw refused(part, r.chain, r.node, r.getMessage(), false);
     }
-    if (context.caller() == null && node.getName().equals(filenameNode)) {
-      return true;
+    CheckpointPaths paths = part.filename() == null ? null : new CheckpointPaths(calls, part.filename());
+    for (NodeDef node : topLevel) {
+      checkNode(part, calls, paths, graph.topLevel(), node);
     }
-    switch (node.getOp()) {
-      case "Identity", "StringJoin", "ShardedFilename", "Pack" -> {
-        boolean sawFilename = false;
-        for (String input : OriginTracer.dataInputs(node)) {
-          NodeDef producer = context.scope().node(GraphScope.Ref.parse(input).node());
-          boolean constant = producer != null && producer.getOp().equals("Const") && context.scope().argumentIndex(
-              GraphScope.Ref.parse(input).node()) < 0;
-          if (constant && !node.getOp().equals("Identity")) {
-            continue;
-          }
-          if (!reachesOnly(context, input, filenameNode, depth + 1)) {
-            return false;
-          }
-          sawFilename = true;
+    for (GraphScope function : calls.functions()) {
+      for (NodeDef node : function.nodes()) {
+        checkNode(part, calls, paths, function, node);
+      }
+    }
+  }
+
+  private void checkNode(Part part, CallGraph calls, CheckpointPaths paths, GraphScope scope, NodeDef node) {
+    String op = node.getOp();
+    if (graph.function(op) != null || extraAllowed.contains(op)) {
+      return;
+    }
+    if (!OpAllowlist.allows(op)) {
+      throw refused(part, calls.chain(scope), node, op + " " + OpAllowlist.why(op), true);
+    }
+    if (OpAllowlist.CHECKPOINT_OPS.contains(op)) {
+      if (!part.checkpointOps().contains(op)) {
+        throw refused(part, calls.chain(scope), node, op + " reads or writes a checkpoint, which only TensorFlow's"
+            + " own restore (and bncheck's save of a recalibrated model) may do", true);
+      }
+      List<String> inputs = OriginTracer.dataInputs(node);
+      // MergeV2Checkpoints reads its first input's shards, then deletes them, and writes its second
+      int pathInputs = op.equals("MergeV2Checkpoints") ? 2 : 1;
+      for (int i = 0; i < pathInputs; i++) {
+        if (i >= inputs.size() || !paths.isFedPath(scope, inputs.get(i))) {
+          throw refused(part, calls.chain(scope), node, op + " reads or writes a checkpoint at a path that is not"
+              + " the one TensorFlow feeds (the model's own variables/)", true);
         }
-        return sawFilename;
-      }
-      default -> {
-        return false;
       }
     }
+  }
+
+  private InvalidInputException refused(Part part, List<String> chain, NodeDef node, String why, boolean byOp) {
+    String where = chain.isEmpty() ? node.getName() : node.getName() + " in " + describe(chain);
+    String relax = byOp ? "pass --allow-op " + node.getOp() + " or --trust-model" : "pass --trust-model";
+    return new InvalidInputException(location, "node " + where,
+        (part.beforeAnything() ? "refused before running anything" : "refused before running it") + ": in "
+            + part.name() + ", " + why + "; if you trust this model, " + relax + " (docs/security.md)");
+  }
+
+  /** A chain of functions for a one-line message: its ends when it is long. */
+  private static String describe(List<String> chain) {
+    if (chain.size() <= 8) {
+      return String.join(" > ", chain);
+    }
+    return String.join(" > ", chain.subList(0, 3)) + " > (" + (chain.size() - 6) + " more) > "
+        + String.join(" > ", chain.subList(chain.size() - 3, chain.size()));
+  }
+
+  /** The top-level nodes that computing the given tensors or running the given nodes executes. */
+  private List<NodeDef> dependencies(List<String> starts) {
+    GraphScope top = graph.topLevel();
+    Set<String> seen = new LinkedHashSet<>();
+    Deque<String> pending = new ArrayDeque<>();
+    starts.forEach(s -> pending.push(GraphScope.Ref.parse(s).node()));
+    List<NodeDef> out = new ArrayList<>();
+    while (!pending.isEmpty()) {
+      String name = pending.pop();
+      NodeDef node = top.node(name);
+      if (node == null || !seen.add(name)) {
+        continue;
+      }
+      out.add(node);
+      for (String input : node.getInputList()) {
+        pending.push(GraphScope.Ref.parse(input).node());
+      }
+    }
+    return out;
   }
 }

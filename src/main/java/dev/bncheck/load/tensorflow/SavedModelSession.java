@@ -36,6 +36,7 @@ public final class SavedModelSession implements AutoCloseable {
   private final Path input;
   private final SavedModelFile file;
   private final SavedModelBundle bundle;
+  private final CheckedSession session;
   private final LayerAssembler.Layers layers;
   private final BnModel model;
   private final ModelRunner runner;
@@ -46,11 +47,17 @@ public final class SavedModelSession implements AutoCloseable {
     this.file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
-    this.bundle = TensorFlowRuntime.load(file.directory(), file.tags());
+    if (!options.trustModel()) {
+      ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
+      safety.checkSignature(file.outputTensors());
+      safety.checkSave(file.metaGraph().getSaverDef());
+    }
+    this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
     try {
-      this.layers = found.assemble(new SessionVariableReader(bundle, input.toString()));
+      this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
+      this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
       this.model = BnModelFromSavedModel.model(input, file, layers);
-      this.runner = new ModelRunner(graph, bundle.graph(), bundle.session());
+      this.runner = new ModelRunner(graph, session);
       this.prepared = runner.prepare(layers, BnModelFromSavedModel.tensors(file.signature().getInputsMap()));
     } catch (RuntimeException e) {
       bundle.close();
@@ -98,7 +105,7 @@ public final class SavedModelSession implements AutoCloseable {
     Ops tf = Ops.create(bundle.graph()).withSubScope("bncheck_assign");
     Op meanAssign = assign(tf, node.mean(), mean, "moving mean");
     Op varianceAssign = assign(tf, node.variance(), variance, "moving variance");
-    bundle.session().runner().addTarget(meanAssign).addTarget(varianceAssign).run();
+    session.runner("setting the new statistics").addTarget(meanAssign).addTarget(varianceAssign).run().close();
   }
 
   @SuppressWarnings("unchecked")

@@ -10,8 +10,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
@@ -21,17 +19,17 @@ import org.tensorflow.types.TFloat64;
 /** Reads variables in a loaded SavedModel's session, where its checkpoint was restored. */
 final class SessionVariableReader implements VariableReader {
 
-  private final SavedModelBundle bundle;
+  private final CheckedSession session;
   private final String location;
 
-  SessionVariableReader(SavedModelBundle bundle, String location) {
-    this.bundle = bundle;
+  SessionVariableReader(CheckedSession session, String location) {
+    this.session = session;
     this.location = location;
   }
 
   @Override
   public Map<String, double[]> read(Collection<Origin.Variable> variables) {
-    Graph graph = bundle.graph();
+    Graph graph = session.graph();
     Ops tf = Ops.create(graph).withSubScope("bncheck");
     Map<String, Operand<?>> fetches = new LinkedHashMap<>();
     for (Origin.Variable v : variables) {
@@ -59,7 +57,7 @@ final class SessionVariableReader implements VariableReader {
     if (fetches.isEmpty()) {
       return values;
     }
-    Session.Runner runner = bundle.session().runner();
+    CheckedSession.Runner runner = session.runner("reading the BN variables");
     List<String> names = new ArrayList<>(fetches.keySet());
     for (String name : names) {
       runner.fetch(fetches.get(name));

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.SavedModelBundle;
@@ -25,25 +26,46 @@ final class TensorFlowRuntime {
    * ResNet-50 3 s and saved nothing per batch (docs/performance.md). Rewrites do not change what
    * the graph computes, and the BN outputs are still compared with TensorFlow's own.
    */
-  private static final ConfigProto SESSION_CONFIG = ConfigProto.newBuilder()
-      .setGraphOptions(GraphOptions.newBuilder()
-          .setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true)))
-      .build();
+  private static ConfigProto config(Duration timeout) {
+    return ConfigProto.newBuilder()
+        .setGraphOptions(GraphOptions.newBuilder()
+            .setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true)))
+        .setOperationTimeoutInMs(timeout.toMillis())
+        .build();
+  }
 
-  /** Loads a SavedModel: this restores its variables from its checkpoint. */
-  static SavedModelBundle load(Path directory, List<String> tags) {
+  /**
+   * Loads a SavedModel: this restores its variables from its checkpoint and runs its init op,
+   * each run limited to {@code timeout}.
+   */
+  static SavedModelBundle load(Path directory, List<String> tags, Duration timeout) {
+    long start = System.nanoTime();
     try {
       return SavedModelBundle.loader(directory.toString()).withTags(tags.toArray(new String[0]))
-          .withConfigProto(SESSION_CONFIG).load();
+          .withConfigProto(config(timeout)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
+      if (timedOut(start, timeout)) {
+        throw new InvalidInputException(directory.toString(), "", "loading it (the restore and init ops) ran longer"
+            + " than the time limit of " + describe(timeout) + " and was stopped; raise it with --timeout", e);
+      }
       throw new InvalidInputException(directory.toString(), "",
           "TensorFlow cannot load it (missing or corrupt variables?): " + firstLine(e.getMessage()), e);
     }
   }
 
-  /** A session for a graph built or imported in Java (frozen graphs, tests' models). */
-  static Session session(Graph graph) {
-    return new Session(graph, SESSION_CONFIG);
+  /** A session for a graph built or imported in Java (frozen graphs, tests' models), each run limited to {@code timeout}. */
+  static Session session(Graph graph, Duration timeout) {
+    return new Session(graph, config(timeout));
+  }
+
+  /** Whether a run that failed after starting at {@code startNanos} failed because it reached the time limit. */
+  static boolean timedOut(long startNanos, Duration timeout) {
+    return System.nanoTime() - startNanos >= timeout.toNanos();
+  }
+
+  /** A time limit as the user gave it: {@code 600 s}. */
+  static String describe(Duration timeout) {
+    return timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
   }
 
   static String firstLine(String message) {

@@ -20,7 +20,7 @@ import org.tensorflow.proto.NodeDef;
 final class TfGraph {
 
   /** Bounds the walk, so a hostile or pathological graph cannot make it run away. */
-  private static final int MAX_VISITS = 2_000_000;
+  static final int MAX_VISITS = 2_000_000;
 
   private final GraphScope topLevel;
   private final Map<String, GraphScope> functions = new HashMap<>();
@@ -34,6 +34,11 @@ final class TfGraph {
 
   GraphScope topLevel() {
     return topLevel;
+  }
+
+  /** The library function of that name, or null. */
+  GraphScope function(String name) {
+    return functions.get(name);
   }
 
   /** The function a node calls (PartitionedCall, StatefulPartitionedCall, or a library function used as an op), or null. */

@@ -3,6 +3,7 @@ package dev.bncheck.load.tensorflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.LayerCalibration;
@@ -51,7 +52,8 @@ class CalibrationRunTest {
   private static LayerCalibration calibrate(Tensor.Float32 data, boolean twoPassesOnly) {
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
         new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE);
-    try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g)) {
+    try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
+      CheckedSession session = new CheckedSession(g, tfSession, "test", LoadOptions.DEFAULTS);
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4, 4, 2)));
       FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, tf.constant(new float[] {1, 1}),
@@ -141,7 +143,8 @@ class CalibrationRunTest {
     java.util.Arrays.fill(ones, 1);
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(), ones, true,
         new double[channels], true, new double[channels], ones);
-    try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g)) {
+    try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
+      CheckedSession session = new CheckedSession(g, tfSession, "test", LoadOptions.DEFAULTS);
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, side, side, channels)));
       float[] onesF = new float[channels];

@@ -33,6 +33,9 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 class HostileModelsTest {
 
+  /** What {@code check --synthetic 4} loads with: the signature runs, so it is checked. */
+  static final LoadOptions RUN_ON_DATA = new LoadOptions("serve", "serving_default", List.of(), 32, Long.MAX_VALUE, 4);
+
   @TempDir Path dir;
 
   static NodeDef stringConst(String name, String value) {
@@ -104,7 +107,7 @@ class HostileModelsTest {
       }
       return meta;
     });
-    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS.withSafety(Set.of("WriteFile"), false)))
+    assertThatThrownBy(() -> load(model, RUN_ON_DATA.withSafety(Set.of("WriteFile"), false)))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("node hostile/read: refused before running anything: in the signature's graph,"
             + " ReadFile it reads files");
@@ -129,7 +132,7 @@ class HostileModelsTest {
     assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("in the restore op that loading runs, RestoreV2 reads or writes a checkpoint at a path"
-            + " that is not the model's own variables/");
+            + " that is not the one TensorFlow feeds (the model's own variables/)");
   }
 
   @Test
@@ -152,7 +155,7 @@ class HostileModelsTest {
       }
       return meta;
     });
-    assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
+    assertThatThrownBy(() -> load(model, RUN_ON_DATA))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageStartingWith(model + ": node hostile_write in " + String.join(" > ", functions))
         .hasMessageContaining("WriteFile it writes files");

@@ -3,6 +3,7 @@ package dev.bncheck.load.tensorflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.MomentsKernel;
 import dev.bncheck.model.BatchMoments;
@@ -77,7 +78,8 @@ class InGraphMomentsTest {
       try (org.tensorflow.Tensor fed = doubles
           ? TFloat64.tensorOf(Shape.of(dims), DataBuffers.of(((Tensor.Float64) data).data(), true, false))
           : TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(((Tensor.Float32) data).data(), true, false))) {
-        Session.Runner runner = s.runner().feed(x, fed);
+        CheckedSession.Runner runner = new CheckedSession(g, s, "test", LoadOptions.DEFAULTS).runner()
+            .feed(x.op().name() + ":0", fed);
         moments.get().fetch(runner, twoPasses);
         try (Result result = runner.run()) {
           return moments.get().read(result, 0, twoPasses);

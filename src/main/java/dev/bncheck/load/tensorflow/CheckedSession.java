@@ -1,0 +1,117 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.op.Op;
+
+/**
+ * A session whose every run is checked first by {@link ModelSafety}, on the graph as it is at
+ * that moment: bncheck adds nodes to a model's graph (inlined copies of functions, a
+ * training-mode copy, statistics, variable reads), so a check of {@code saved_model.pb} alone
+ * would not be a check of what runs. Each distinct set of fetches and targets is checked once.
+ */
+final class CheckedSession {
+
+  private final Graph graph;
+  private final Session session;
+  private final String location;
+  private final LoadOptions options;
+  private final Set<List<String>> checked = new HashSet<>();
+  private TfGraph snapshot;
+  private Set<String> snapshotNodes = Set.of();
+
+  /** @param options the ops the user allows beyond the allowlist, or trust in the model (no check) */
+  CheckedSession(Graph graph, Session session, String location, LoadOptions options) {
+    this.graph = graph;
+    this.session = session;
+    this.location = location;
+    this.options = options;
+  }
+
+  Graph graph() {
+    return graph;
+  }
+
+  /** A run of the model on data. */
+  Runner runner() {
+    return runner("running the model on the data");
+  }
+
+  /** A run for {@code phase}, named in the message if it reaches the time limit. */
+  Runner runner(String phase) {
+    return new Runner(phase);
+  }
+
+  private synchronized void check(List<String> fetchesAndTargets) {
+    if (options.trustModel() || checked.contains(fetchesAndTargets)) {
+      return;
+    }
+    boolean known = fetchesAndTargets.stream().allMatch(t -> snapshotNodes.contains(GraphScope.Ref.parse(t).node()));
+    if (!known) {
+      snapshot = new TfGraph(graph.toGraphDef());
+      Set<String> names = new HashSet<>();
+      snapshot.topLevel().nodes().forEach(n -> names.add(n.getName()));
+      snapshotNodes = names;
+    }
+    new ModelSafety(snapshot, location, options.allowedOps()).checkRun(fetchesAndTargets);
+    checked.add(fetchesAndTargets);
+  }
+
+  /** A run being assembled: what it feeds, fetches and runs. */
+  final class Runner {
+    private final Session.Runner runner = session.runner();
+    private final List<String> fetchesAndTargets = new ArrayList<>();
+    private final String phase;
+
+    private Runner(String phase) {
+      this.phase = phase;
+    }
+
+    Runner feed(String tensor, Tensor value) {
+      runner.feed(tensor, value);
+      return this;
+    }
+
+    Runner fetch(String tensor) {
+      fetchesAndTargets.add(tensor);
+      runner.fetch(tensor);
+      return this;
+    }
+
+    Runner fetch(Operand<?> operand) {
+      fetchesAndTargets.add(operand.op().name() + ":" + operand.asOutput().index());
+      runner.fetch(operand);
+      return this;
+    }
+
+    Runner addTarget(Op op) {
+      fetchesAndTargets.add(op.op().name());
+      runner.addTarget(op);
+      return this;
+    }
+
+    Result run() {
+      check(List.copyOf(fetchesAndTargets));
+      long start = System.nanoTime();
+      try {
+        return runner.run();
+      } catch (TensorFlowException e) {
+        if (TensorFlowRuntime.timedOut(start, options.timeout())) {
+          throw new InvalidInputException(location, "", phase + " ran longer than the time limit of "
+              + TensorFlowRuntime.describe(options.timeout()) + " for one run and was stopped; raise it with --timeout", e);
+        }
+        throw e;
+      }
+    }
+  }
+}
