@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * What a model directory holds: the directories and regular files below it, as paths relative
- * to it in sorted order. A symbolic link or special file anywhere below it is refused: TensorFlow, the
- * hash and the copy of a recalibrated model would follow a link out of the model (to
- * {@code /proc/self/environ}, to another model's weights) or block on a pipe. The directory
+ * to it in sorted order. A symbolic link or special file anywhere below it is refused:
+ * TensorFlow, the hash and the copy of a recalibrated model would follow a link out of the model
+ * (to {@code /proc/self/environ}, to another model's weights) or block on a pipe. The directory
  * itself may be reached through a link, since the user named it.
  *
  * @param root the directory's real path

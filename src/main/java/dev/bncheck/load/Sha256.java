@@ -20,8 +20,8 @@ import java.util.Set;
  * (a SavedModel) hashes every file below it, by relative path in sorted order, so the same files
  * give the same hash wherever they lie; a link or special file inside it is refused
  * ({@link ModelTree}). A file named directly may be a link, but what it reaches must be a regular
- * file, read up to the size it had when opened: a pipe would be drained before the loader reads
- * it, and a {@code /proc} file such as {@code pagemap} would be read for hours.
+ * file holding no more bytes than its size when opened: a pipe would be drained before the loader
+ * reads it, and a {@code /proc} file such as {@code pagemap} (size 0) would be read for hours.
  */
 public final class Sha256 {
 

@@ -40,7 +40,7 @@ public final class TemporarySibling {
     return create(target, Files::createDirectory);
   }
 
-  /** A name beside {@code target} that nothing has, for the target's old content to move to. */
+  /** A fresh random name beside {@code target}, for the target's old content to move to. */
   public static Path forOldContent(Path target) {
     return name(target, OLD);
   }
