@@ -93,11 +93,15 @@ final class RecalibrateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump");
     }
+    for (Path input : inputFiles()) {
+      var overlap = InputOverlap.between(out, input);
+      if (overlap.isPresent()) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--out " + out + " " + overlap.get() + "; bncheck never overwrites its inputs");
+      }
+    }
     if (Files.exists(out) && !force) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " exists; pass --force to replace it");
-    }
-    if (Files.exists(out) && out.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--out is the input model; bncheck never overwrites its inputs");
     }
     if (!(heldOut >= 0 && heldOut < 1) || batchSize < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--held-out must be in [0, 1) and --batch-size at least 1");
@@ -163,6 +167,30 @@ final class RecalibrateCommand implements Callable<Integer> {
     o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
     return ExitCodes.PASS;
+  }
+
+  /**
+   * Everything this run reads. An {@code --inputs} spec counts whole and, if it holds {@code =},
+   * also as the file after it: which of the two it names is decided only when it is read.
+   */
+  private List<Path> inputFiles() {
+    List<Path> files = new ArrayList<>(List.of(model));
+    for (String given : inputs) {
+      int eq = given.indexOf('=');
+      for (String file : List.of(given, eq < 0 ? "" : given.substring(eq + 1))) {
+        if (!file.isEmpty()) {
+          files.add(Path.of(file));
+        }
+      }
+    }
+    if (labels != null) {
+      files.add(labels);
+    }
+    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    if (config != null) {
+      files.add(config.path());
+    }
+    return files;
   }
 
   /** A dump: each layer's statistics from its own captured activations (see DumpRecalibration). */

@@ -10,7 +10,6 @@ import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,9 +92,10 @@ abstract class ReportCommand implements Callable<Integer> {
 
   /**
    * Checked before the model is read, so that a wrong command line costs nothing: no output may
-   * replace an input, and no two outputs may be one file, where the last would silently win.
+   * replace an input or lie inside one (a file of a SavedModel), and no two outputs may be one
+   * file, where the last would silently win.
    */
-  private void requireOutputsAreSeparate() throws IOException {
+  private void requireOutputsAreSeparate() {
     record Output(String option, Path file) {}
     List<Output> outputs = new ArrayList<>();
     if (common.output != null) {
@@ -104,12 +104,18 @@ abstract class ReportCommand implements Callable<Integer> {
     for (CommonOptions.ExtraReport extra : common.reports) {
       outputs.add(new Output(extra.option(), extra.file()));
     }
+    List<Path> inputs = new ArrayList<>(inputFiles());
+    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    if (config != null) {
+      inputs.add(config.path());
+    }
     for (int i = 0; i < outputs.size(); i++) {
       Output output = outputs.get(i);
-      for (Path input : inputFiles()) {
-        if (sameFile(input, output.file())) {
+      for (Path input : inputs) {
+        var overlap = InputOverlap.between(output.file(), input);
+        if (overlap.isPresent()) {
           throw new CommandLine.ParameterException(spec.commandLine(),
-              output.option() + " is an input of this run; bncheck never overwrites its inputs");
+              output.option() + " " + overlap.get() + "; bncheck never overwrites its inputs");
         }
       }
       for (Output earlier : outputs.subList(0, i)) {
@@ -121,9 +127,8 @@ abstract class ReportCommand implements Callable<Integer> {
     }
   }
 
-  private static boolean sameFile(Path a, Path b) throws IOException {
-    return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())
-        || (Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b));
+  private static boolean sameFile(Path a, Path b) {
+    return InputOverlap.real(a).equals(InputOverlap.real(b));
   }
 
   CommonOptions commonOptions() {

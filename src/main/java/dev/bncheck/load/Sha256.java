@@ -1,20 +1,27 @@
 package dev.bncheck.load;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Set;
 
 /**
  * The SHA-256 of an input, recorded in reports so that a run can be reproduced. A directory
- * (a SavedModel) hashes every regular file below it, by relative path in sorted order, so the
- * same files give the same hash wherever they lie.
+ * (a SavedModel) hashes every file below it, by relative path in sorted order, so the same files
+ * give the same hash wherever they lie; a link or special file inside it is refused
+ * ({@link ModelTree}). A file named directly may be a link, but what it reaches must be a regular
+ * file holding no more bytes than its size when opened: a pipe would be drained before the loader
+ * reads it, and a {@code /proc} file such as {@code pagemap} (size 0) would be read for hours.
  */
 public final class Sha256 {
 
@@ -24,17 +31,19 @@ public final class Sha256 {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       if (Files.isDirectory(input)) {
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(input)) {
-          files = walk.filter(Files::isRegularFile).sorted().toList();
-        }
-        for (Path file : files) {
-          digest.update(input.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
+        ModelTree tree = ModelTree.of(input);
+        for (Path file : tree.files()) {
+          digest.update(file.toString().getBytes(StandardCharsets.UTF_8));
           digest.update((byte) 0);
-          update(digest, file);
+          update(digest, tree.root().resolve(file), input.resolve(file),
+              Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
         }
+      } else if (Files.isRegularFile(input)) {
+        update(digest, input, input, Set.of(StandardOpenOption.READ));
       } else {
-        update(digest, input);
+        throw new InvalidInputException(input.toString(), "", Files.exists(input)
+            ? "not a regular file (a pipe, socket or device); bncheck reads only regular files"
+            : "no such file or directory");
       }
       return HexFormat.of().formatHex(digest.digest());
     } catch (IOException e) {
@@ -60,12 +69,20 @@ public final class Sha256 {
     }
   }
 
-  private static void update(MessageDigest digest, Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[1 << 16];
+  private static void update(MessageDigest digest, Path file, Path named, Set<OpenOption> options)
+      throws IOException {
+    try (FileChannel channel = FileChannel.open(file, options)) {
+      long size = channel.size();
+      ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+      long read = 0;
       int n;
-      while ((n = in.read(buffer)) > 0) {
-        digest.update(buffer, 0, n);
+      while ((n = channel.read(buffer.clear())) > 0) {
+        read += n;
+        if (read > size) {
+          throw new InvalidInputException(named.toString(), "",
+              "holds more bytes than its size of " + size + " (a /proc or /sys file, or one being written)");
+        }
+        digest.update(buffer.flip());
       }
     }
   }

@@ -1,19 +1,19 @@
 package dev.bncheck.repair;
 
+import dev.bncheck.report.TemporarySibling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Writes a directory so that it appears complete or not at all: the content goes to a temporary
- * sibling, which is renamed into place. An existing target is replaced only when asked, and
- * then only after the new one is complete.
+ * sibling ({@link TemporarySibling}), which is renamed into place. An existing target is replaced
+ * only when asked, and then only after the new one is complete. A new directory gets mode 0777
+ * less the umask; a replaced one keeps its mode.
  */
 public final class OutputDirectory {
 
@@ -21,26 +21,28 @@ public final class OutputDirectory {
 
   public static void write(Path target, boolean replace, Consumer<Path> content) {
     Path absolute = target.toAbsolutePath();
-    Path parent = absolute.getParent();
     try {
-      Path temp = Files.createTempDirectory(parent, "." + absolute.getFileName() + ".");
+      TemporarySibling.removeLeftovers(absolute);
+      Path temp = TemporarySibling.newDirectory(absolute);
       try {
+        if (Files.isDirectory(absolute)) {
+          TemporarySibling.keepMode(absolute, temp);
+        }
         content.accept(temp);
         if (Files.exists(absolute)) {
           if (!replace) {
             throw new IllegalStateException(absolute + " appeared while it was being written");
           }
-          Path old = Files.createTempDirectory(parent, "." + absolute.getFileName() + ".old.");
-          Files.delete(old);
+          Path old = TemporarySibling.forOldContent(absolute);
           move(absolute, old);
           move(temp, absolute);
-          deleteTree(old);
+          TemporarySibling.deleteTree(old);
         } else {
           move(temp, absolute);
         }
       } finally {
         if (Files.exists(temp)) {
-          deleteTree(temp);
+          TemporarySibling.deleteTree(temp);
         }
       }
     } catch (IOException e) {
@@ -53,14 +55,6 @@ public final class OutputDirectory {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(from, to);
-    }
-  }
-
-  static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

@@ -16,6 +16,10 @@ import java.nio.file.StandardCopyOption;
  * {@code /dev/stdout}, a FIFO) is written in place: renaming over it would replace the device
  * itself with a regular file. A symbolic link is followed, so the link stays and its target
  * gets the new content.
+ *
+ * <p>A new file gets the mode any Unix tool would give it (0666 less the umask); a replaced one
+ * keeps its mode. The temporary file is named as {@link TemporarySibling} says, so that a later
+ * run removes it if this one is killed.
  */
 public final class AtomicFile {
 
@@ -41,8 +45,13 @@ public final class AtomicFile {
     if (!Files.isDirectory(real.getParent())) {
       throw new IOException("no such directory " + real.getParent());
     }
-    Path temp = Files.createTempFile(real.getParent(), "." + real.getFileName() + ".", ".tmp");
+    TemporarySibling.removeLeftovers(real);
+    Path temp = TemporarySibling.newFile(real);
     try {
+      if (Files.isRegularFile(real)) {
+        // Before any content goes in, so that a private report is never readable, even half-written.
+        TemporarySibling.keepMode(real, temp);
+      }
       try (Writer out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
         content.writeTo(out);
       }

@@ -66,6 +66,12 @@ class OutputSafetyIT {
     }
     // Both outcomes occurred, so the kills really did land before and after the rename.
     assertThat(outcomes).contains("old", "new");
+    CliRun later = CliRun.of("check", dump.toString(), "--format", "json", "--output", report.toString());
+    assertThat(later.exitCode()).as(later.err()).isIn(0, 1);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).as("what the killed runs left")
+          .noneMatch(name -> name.startsWith(".report.json."));
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.ModelTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,8 @@ final class SavedModelFile {
     if (!Files.isRegularFile(pb)) {
       throw new InvalidInputException(directory.toString(), "", "not a SavedModel: no saved_model.pb");
     }
+    // Before anything reads the model, since TensorFlow would follow a link out of it.
+    ModelTree.of(directory);
     SavedModel model;
     try {
       if (Files.size(pb) > MAX_SIZE) {

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -135,29 +133,9 @@ public final class SavedModelSession implements AutoCloseable {
     try {
       Files.createDirectories(directory.resolve("variables"));
       bundle.session().save(directory.resolve("variables").resolve("variables").toString());
-      for (String name : COPIED) {
-        Path source = file.directory().resolve(name);
-        if (Files.isRegularFile(source)) {
-          Files.copy(source, directory.resolve(name), StandardCopyOption.COPY_ATTRIBUTES);
-        } else if (Files.isDirectory(source)) {
-          copyTree(source, directory.resolve(name));
-        }
-      }
+      UnchangedParts.copy(file.directory(), COPIED, directory);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
-        }
-      }
     }
   }
 

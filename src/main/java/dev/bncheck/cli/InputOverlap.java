@@ -1,0 +1,56 @@
+package dev.bncheck.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Whether writing an output would overwrite or delete an input, judged on the paths the system
+ * resolves rather than on their spelling: {@code ..}, a symbolic link among the parents and an
+ * output that is itself a link to an input all reach the input. An output that contains an input
+ * (its parent, with {@code --force}) would delete it; one inside an input directory would change it.
+ */
+final class InputOverlap {
+
+  private InputOverlap() {}
+
+  /** How {@code output} meets {@code input}, worded to follow the output's name, or empty if it does not. */
+  static Optional<String> between(Path output, Path input) {
+    Path out = real(output);
+    Path in = real(input);
+    if (out.equals(in) || hardLinked(out, in)) {
+      return Optional.of("is an input of this run");
+    }
+    if (out.startsWith(in)) {
+      return Optional.of("lies inside the input " + input);
+    }
+    if (in.startsWith(out)) {
+      return Optional.of("contains the input " + input);
+    }
+    return Optional.empty();
+  }
+
+  private static boolean hardLinked(Path a, Path b) {
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The path the system would open: the longest part that exists resolved by the file system,
+   * the rest, which does not exist yet, appended. A dangling link is the link itself, since it is
+   * what an output written there replaces.
+   */
+  static Path real(Path path) {
+    Path absolute = path.toAbsolutePath();
+    try {
+      return absolute.toRealPath();
+    } catch (IOException e) {
+      Path parent = absolute.getParent();
+      return parent == null ? absolute.normalize() : real(parent).resolve(absolute.getFileName()).normalize();
+    }
+  }
+}
