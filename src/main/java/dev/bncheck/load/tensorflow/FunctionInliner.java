@@ -138,8 +138,11 @@ final class FunctionInliner {
       throw new Unsupported("reference variable " + node.getName() + " cannot be shared by a copy");
     }
     // Shape hints are left out: the training view feeds some nodes tensors of another (valid)
-    // shape, and a stale hint would make the import fail.
-    NodeDef.Builder copy = node.toBuilder().setName(name).clearInput().clearDevice().removeAttr("_output_shapes");
+    // shape, and a stale hint would make the import fail. So are colocation constraints
+    // (loc:@NODE, written by Python TF1): they name nodes of the original, which the copy does
+    // not know, and only place ops on devices.
+    NodeDef.Builder copy = node.toBuilder().setName(name).clearInput().clearDevice().removeAttr("_output_shapes")
+        .removeAttr("_class");
     if (node.getOp().equals("VarHandleOp") && context.caller() == null) {
       AttrValue shared = node.getAttrMap().get("shared_name");
       if (shared == null || shared.getS().isEmpty()) {

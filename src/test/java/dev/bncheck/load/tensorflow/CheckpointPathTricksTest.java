@@ -1,0 +1,172 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.CollectionDef;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Checkpoint ops that start from the path TensorFlow feeds but end somewhere else, or that run
+ * where nothing feeds it. Each is refused with exit code 3 before it can read, write or delete
+ * anything outside the model.
+ */
+class CheckpointPathTricksTest {
+
+  @TempDir Path dir;
+
+  private static final String FILENAME = "save/filename";
+
+  private Path model() {
+    return TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+  }
+
+  private static NodeDef.Builder node(MetaGraphDef.Builder meta, String name) {
+    return meta.getGraphDefBuilder().getNodeBuilderList().stream().filter(n -> n.getName().equals(name))
+        .findFirst().orElseThrow();
+  }
+
+  private static void addStringJoin(MetaGraphDef.Builder meta, String name, String suffix) {
+    meta.getGraphDefBuilder().addNode(HostileGraphs.stringConst(name + "/suffix", suffix));
+    meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName(name).setOp("StringJoin").addInput(FILENAME)
+        .addInput(name + "/suffix").putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()));
+  }
+
+  private record Run(int code, String err) {}
+
+  private static Run bncheck(String... args) {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
+    return new Run(code, err.toString());
+  }
+
+  private static void assertRefused(Run run, String node, String why) {
+    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    assertThat(run.err().strip()).doesNotContain("\n").contains("node " + node + ": refused before running anything")
+        .contains(why);
+  }
+
+  @Test
+  void restoreFromTheFedPathJoinedWithDotDotIsRefused() throws IOException {
+    Path model = model();
+    Path other = TfTestModels.tf1FusedSavedModel(dir.resolve("other"), TfTestModels.FusedVariant.NEVER_UPDATED).path();
+    HostileModelsTest.edit(model, meta -> {
+      addStringJoin(meta, "hostile/escape", "/../../../other/variables/variables");
+      node(meta, "save/Restore").setInput(0, "hostile/escape");
+      return meta;
+    });
+    assertRefused(bncheck("inspect", model.toString()), "save/Restore",
+        "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+    assertThat(other.resolve("variables")).isDirectory();
+  }
+
+  @Test
+  void saveToTheFedPathJoinedWithDotDotIsRefusedByRecalibrate() throws IOException {
+    Path model = model();
+    HostileModelsTest.edit(model, meta -> {
+      addStringJoin(meta, "hostile/escape", "/../../../../escaped");
+      node(meta, "save/Save").setInput(0, "hostile/escape");
+      return meta;
+    });
+    Path data = dir.resolve("inputs.npy");
+    Files.write(data, HostileModelSuiteTest.npy(16, 6, 6, 3));
+    Run run = bncheck("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
+        dir.resolve("out").toString());
+    assertRefused(run, "save/Save", "in the save op that writing the new model runs, SaveV2 reads or writes a"
+        + " checkpoint at a path that is not the one TensorFlow feeds");
+    try (Stream<Path> files = Files.walk(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("escaped"))).isEmpty();
+    }
+    assertThat(dir.resolve("out")).doesNotExist();
+    assertThat(bncheck("inspect", model.toString()).code()).as("inspect never saves").isZero();
+  }
+
+  @Test
+  void checkpointOpInTheInitOpIsRefusedWhereNothingFeedsThePath() throws IOException {
+    Path model = model();
+    HostileModelsTest.edit(model, meta -> {
+      // the loader feeds the path only to the restore op: here the filename tensor holds whatever
+      // its producer gives (a PlaceholderWithDefault's default in a Python TF1 graph: any path)
+      meta.getGraphDefBuilder().addNode(node(meta, "save/Restore").build().toBuilder().setName("hostile/restore"));
+      meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
+          .setNodeList(CollectionDef.NodeList.newBuilder().addValue("hostile/restore")).build());
+      return meta;
+    });
+    assertRefused(bncheck("inspect", model.toString()), "hostile/restore",
+        "in the init op that loading runs, RestoreV2 reads or writes a checkpoint, which only TensorFlow's own restore");
+  }
+
+  @Test
+  void constantPathPassedThroughASecondIdentityNOutputIsRefused() throws IOException {
+    Path model = model();
+    HostileModelsTest.edit(model, meta -> {
+      meta.getGraphDefBuilder().addNode(HostileGraphs.stringConst("hostile/path", "/tmp/elsewhere/variables"));
+      meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("hostile/pair").setOp("IdentityN")
+          .addInput(FILENAME).addInput("hostile/path")
+          .putAttr("T", HostileGraphs.types(DataType.DT_STRING, DataType.DT_STRING)));
+      node(meta, "save/Restore").setInput(0, "hostile/pair:1");
+      return meta;
+    });
+    assertRefused(bncheck("inspect", model.toString()), "save/Restore",
+        "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+  }
+
+  @Test
+  void mergeThatWouldDeleteAnotherModelsVariablesIsRefused() throws IOException {
+    Path model = model();
+    Path other = TfTestModels.tf1FusedSavedModel(dir.resolve("other"), TfTestModels.FusedVariant.NEVER_UPDATED).path();
+    HostileModelsTest.edit(model, meta -> {
+      meta.getGraphDefBuilder().addNode(HostileGraphs.stringConst("hostile/victim",
+          other.resolve("variables/variables").toString()));
+      meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("hostile/prefixes").setOp("Pack")
+          .addInput("hostile/victim").putAttr("T", HostileGraphs.type(DataType.DT_STRING))
+          .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(1).build()));
+      meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("hostile/merge").setOp("MergeV2Checkpoints")
+          .addInput("hostile/prefixes").addInput(FILENAME));
+      node(meta, "save/restore_all").addInput("^hostile/merge");
+      return meta;
+    });
+    assertRefused(bncheck("inspect", model.toString()), "hostile/merge",
+        "in the restore op that loading runs, MergeV2Checkpoints reads or writes a checkpoint, which only");
+    assertThat(other.resolve("variables/variables.index")).exists();
+  }
+
+  /** Savers name shards below the fed prefix: TF1 {@code <prefix>_temp_<uuid>/part}, TF2 {@code _temp/part} or {@code .part}. */
+  @Test
+  void shardNamesBelowTheFedPrefixAreAcceptedAndNothingElse() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    for (String suffix : List.of("_temp_083f75eb032246af/part", ".part", "_temp/part", "-x_y.z")) {
+      assertThat(restoreThrough(original, suffix)).as(suffix).isNull();
+    }
+    for (String suffix : List.of("/..", "/../../etc", "..", "_temp/../../x", "/a b", "\\..\\x", "\u0000")) {
+      assertThat(restoreThrough(original, suffix)).as(suffix)
+          .contains("RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+    }
+  }
+
+  /** The refusal of a restore whose path is the fed prefix joined with {@code suffix}, or null if accepted. */
+  private static String restoreThrough(MetaGraphDef original, String suffix) {
+    MetaGraphDef.Builder meta = original.toBuilder();
+    addStringJoin(meta, "shard", suffix);
+    node(meta, "save/Restore").setInput(0, "shard");
+    try {
+      new ModelSafety(new TfGraph(meta.getGraphDef()), "m", java.util.Set.of()).checkLoading(meta.build());
+      return null;
+    } catch (dev.bncheck.load.InvalidInputException e) {
+      return e.getMessage();
+    }
+  }
+}
