@@ -26,8 +26,12 @@ import org.tensorflow.proto.SaverDef;
  */
 final class ModelSafety {
 
-  /** Where the loader looks for the init op: TF2's signature, then TF1's collections. */
-  private static final List<String> INIT_COLLECTIONS = List.of("saved_model_main_op", "legacy_init_op");
+  /**
+   * Where the loader looks for the init op: TF2's signature, then TF1's collections; TensorFlow
+   * Java also registers the table initializers as initializers a session may run.
+   */
+  private static final List<String> INIT_COLLECTIONS =
+      List.of("saved_model_main_op", "legacy_init_op", "table_initializer");
 
   private static final Set<String> RESTORE_OPS = Set.of("RestoreV2");
   private static final Set<String> SAVE_OPS = Set.of("SaveV2", "MergeV2Checkpoints");
