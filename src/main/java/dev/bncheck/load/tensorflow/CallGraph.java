@@ -73,7 +73,7 @@ final class CallGraph {
   static CallGraph of(TfGraph graph, Map<String, OpDef> opDefs, List<NodeDef> topLevelNodes) {
     CallGraph calls = new CallGraph(graph, opDefs);
     calls.discover(topLevelNodes);
-    calls.checkBounds();
+    calls.checkBounds(topLevelNodes);
     return calls;
   }
 
@@ -182,16 +182,18 @@ final class CallGraph {
    * {@link #MAX_INSTANTIATIONS} expanded calls. Depth first without recursion, so that a chain
    * of thousands of functions cannot overflow bncheck's own stack either.
    */
-  private void checkBounds() {
+  private void checkBounds(List<NodeDef> topLevelNodes) {
     Map<String, long[]> measured = new HashMap<>();
-    long total = 0;
+    long total = topLevelNodes.size();
     for (Site root : sitesByCaller.getOrDefault(topLevel.name(), List.of())) {
       total = saturatingAdd(total, measure(root, measured)[0]);
     }
     if (total > MAX_EXPANDED_NODES) {
-      Site first = sitesByCaller.get(topLevel.name()).get(0);
-      throw new Refusal(List.of(), first.node(), "its calls expand to more than " + MAX_EXPANDED_NODES
-          + " nodes once each call has its own copy of the function; bncheck refuses graphs that large");
+      List<Site> roots = sitesByCaller.getOrDefault(topLevel.name(), List.of());
+      NodeDef first = roots.isEmpty() ? topLevelNodes.get(0) : roots.get(0).node();
+      throw new Refusal(List.of(), first, "with the calls it makes, the graph expands to more than "
+          + MAX_EXPANDED_NODES + " nodes once each call has its own copy of the function; bncheck refuses graphs"
+          + " that large");
     }
   }
 
