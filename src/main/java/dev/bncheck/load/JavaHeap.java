@@ -52,7 +52,8 @@ public final class JavaHeap {
     return size(Runtime.getRuntime().maxMemory());
   }
 
-  private static long room() {
+  /** Bytes the heap has room for now, garbage counted as used. */
+  public static long room() {
     Runtime r = Runtime.getRuntime();
     return r.maxMemory() - (r.totalMemory() - r.freeMemory());
   }
