@@ -3,6 +3,7 @@ package dev.bncheck.cli;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
+import dev.bncheck.report.ControlCharacters;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ public final class Main {
     try {
       config = ConfigFile.find(args);
     } catch (InvalidInputException e) {
-      err.println("bncheck: error: " + e.getMessage());
+      err.println("bncheck: error: " + ControlCharacters.escape(e.getMessage()));
       err.flush();
       return ExitCodes.INVALID_INPUT;
     }
@@ -73,7 +74,7 @@ public final class Main {
   private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
     CommandLine cli = e.getCommandLine();
     PrintWriter err = cli.getErr();
-    err.println("bncheck: " + e.getMessage());
+    err.println("bncheck: " + ControlCharacters.escape(e.getMessage()));
     CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Try '" + cli.getCommandSpec().qualifiedName() + " --help' for more information.");
     return ExitCodes.USAGE;
@@ -88,15 +89,17 @@ public final class Main {
         return outOfMemory(oom, err, verbose);
       }
     }
+    // Messages name layers, nodes and files of the model: one line, whatever they contain.
+    String message = ControlCharacters.escape(e.getMessage());
     int code;
     if (e instanceof InvalidInputException) {
-      err.println("bncheck: error: " + e.getMessage());
+      err.println("bncheck: error: " + message);
       code = ExitCodes.INVALID_INPUT;
     } else if (e instanceof InvalidOptionException || e instanceof OutputException) {
-      err.println("bncheck: error: " + e.getMessage());
+      err.println("bncheck: error: " + message);
       code = ExitCodes.USAGE;
     } else {
-      err.println("bncheck: internal error: " + e
+      err.println("bncheck: internal error: " + ControlCharacters.escape(e.toString())
           + (verbose ? "" : " (run with --verbose for the stack trace, and please report it)"));
       code = ExitCodes.INTERNAL_ERROR;
     }

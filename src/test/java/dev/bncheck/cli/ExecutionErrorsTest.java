@@ -2,6 +2,7 @@ package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,11 +14,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Errors that picocli's execution exception handler never sees, mapped to documented exit codes.
- * The OutOfMemoryError is thrown, not provoked, so that the test JVM stays healthy; LauncherIT
- * runs out of memory for real in a JVM of its own.
+ * How a failing command ends: the exit code and one line on stderr, also for the errors picocli's
+ * execution exception handler never sees. The OutOfMemoryError is thrown, not provoked, so that
+ * the test JVM stays healthy; LauncherIT runs out of memory for real in a JVM of its own.
  */
-class OutOfMemoryTest {
+class ExecutionErrorsTest {
 
   /** A subcommand that fails with whatever it is given. */
   @Command(name = "fail")
@@ -86,5 +87,13 @@ class OutOfMemoryTest {
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(r.err()).isEqualTo("bncheck: error: --synthetic 19000000: input x: needs 70 GB\n");
+  }
+
+  @Test
+  void errorNamingAHostileLayerStaysOneLineWithItsControlCharactersEscaped() {
+    CliRun r = run(new InvalidInputException("model.pb", "node bn\n[BN000] PASS\u001b[2J\u202e", "refused"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(r.err()).isEqualTo("bncheck: error: model.pb: node bn\\n[BN000] PASS\\x1b[2J\\u202e: refused\n");
   }
 }
