@@ -10,7 +10,7 @@ import java.util.Locale;
 public final class JavaHeap {
 
   /** The launcher's variable for JVM options (bin/bncheck). */
-  public static final String OPTIONS_VARIABLE = "BNCHECK_JAVA_OPTS";
+  private static final String OPTIONS_VARIABLE = "BNCHECK_JAVA_OPTS";
 
   private JavaHeap() {}
 
