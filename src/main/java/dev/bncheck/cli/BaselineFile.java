@@ -36,7 +36,7 @@ final class BaselineFile {
 
   private static Baseline read(Path file) {
     try {
-      JsonNode root = JSON.readTree(Files.readString(file));
+      JsonNode root = JSON.readTree(file.toFile());
       if (root == null || !"bncheck-baseline".equals(root.path("format").asText()) || !root.path("findings").isArray()) {
         throw new InvalidInputException(file.toString(), "", "not a bncheck baseline");
       }

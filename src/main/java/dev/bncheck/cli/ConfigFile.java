@@ -62,7 +62,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
     String file = path.toString();
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(Files.readString(path));
+      root = new ObjectMapper().readTree(path.toFile());
     } catch (IOException e) {
       throw new InvalidInputException(file, "", Files.exists(path) ? "not valid JSON: " + firstLine(e.getMessage())
           : "no such file");

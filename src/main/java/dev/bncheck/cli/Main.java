@@ -1,6 +1,9 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.InvalidOptionException;
+import dev.bncheck.load.JavaHeap;
+import dev.bncheck.report.ControlCharacters;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +35,7 @@ public final class Main {
     try {
       config = ConfigFile.find(args);
     } catch (InvalidInputException e) {
-      err.println("bncheck: error: " + e.getMessage());
+      err.println("bncheck: error: " + ControlCharacters.escape(e.getMessage()));
       err.flush();
       return ExitCodes.INVALID_INPUT;
     }
@@ -41,7 +44,20 @@ public final class Main {
       cli.setDefaultValueProvider(c);
       ((BnCheckCommand) cli.getCommand()).config = c;
     });
-    return cli.execute(args);
+    return execute(cli, args);
+  }
+
+  /**
+   * Runs the command line. picocli hands only Exceptions to the execution exception handler; an
+   * OutOfMemoryError passes through it and would end the JVM with a stack trace and exit code 1,
+   * the code for findings.
+   */
+  static int execute(CommandLine cli, String... args) {
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError e) {
+      return outOfMemory(e, cli.getErr(), verbose(cli.getParseResult()));
+    }
   }
 
   /** The command line writing reports to {@code out} and messages for people to {@code err}. */
@@ -58,24 +74,32 @@ public final class Main {
   private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
     CommandLine cli = e.getCommandLine();
     PrintWriter err = cli.getErr();
-    err.println("bncheck: " + e.getMessage());
+    err.println("bncheck: " + ControlCharacters.escape(e.getMessage()));
     CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Try '" + cli.getCommandSpec().qualifiedName() + " --help' for more information.");
     return ExitCodes.USAGE;
   }
 
   private static int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-    boolean verbose = cli.getParseResult() != null && cli.getParseResult().hasMatchedOption("--verbose");
+    boolean verbose = verbose(cli.getParseResult());
     PrintWriter err = cli.getErr();
+    // Work on another thread (hashing) reaches here wrapped.
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof OutOfMemoryError oom) {
+        return outOfMemory(oom, err, verbose);
+      }
+    }
+    // Messages name layers, nodes and files of the model: one line, whatever they contain.
+    String message = ControlCharacters.escape(e.getMessage());
     int code;
     if (e instanceof InvalidInputException) {
-      err.println("bncheck: error: " + e.getMessage());
+      err.println("bncheck: error: " + message);
       code = ExitCodes.INVALID_INPUT;
-    } else if (e instanceof OutputException) {
-      err.println("bncheck: error: " + e.getMessage());
+    } else if (e instanceof InvalidOptionException || e instanceof OutputException) {
+      err.println("bncheck: error: " + message);
       code = ExitCodes.USAGE;
     } else {
-      err.println("bncheck: internal error: " + e
+      err.println("bncheck: internal error: " + ControlCharacters.escape(e.toString())
           + (verbose ? "" : " (run with --verbose for the stack trace, and please report it)"));
       code = ExitCodes.INTERNAL_ERROR;
     }
@@ -84,5 +108,25 @@ public final class Main {
     }
     err.flush();
     return code;
+  }
+
+  private static int outOfMemory(OutOfMemoryError e, PrintWriter err, boolean verbose) {
+    long max = Runtime.getRuntime().maxMemory();
+    err.println("bncheck: error: out of memory (" + e.getMessage() + "), with a Java heap of at most "
+        + JavaHeap.limit() + "; " + JavaHeap.advice(max));
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return ExitCodes.INTERNAL_ERROR;
+  }
+
+  private static boolean verbose(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("--verbose")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -6,6 +6,7 @@ import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.report.AtomicFile;
+import dev.bncheck.report.ControlCharacters;
 import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
 import java.io.IOException;
@@ -57,7 +58,7 @@ abstract class ReportCommand implements Callable<Integer> {
     for (var layer : report.layers()) {
       var check = layer.calibration().flatMap(c -> c.selfCheck());
       if (check.isPresent() && !check.get().passed()) {
-        spec.commandLine().getErr().println("bncheck: internal error: layer " + layer.layer().name()
+        spec.commandLine().getErr().println("bncheck: internal error: layer " + ControlCharacters.escape(layer.layer().name())
             + ": bncheck's " + (check.get().trainingMode() ? "training" : "inference") + "-mode output differs from"
             + " TensorFlow's by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
             + Numbers.brief(check.get().relativeDifference()) + "), beyond float32 round-off; please report it");

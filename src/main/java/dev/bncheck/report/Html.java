@@ -10,14 +10,15 @@ final class Html {
   private Html() {}
 
   /**
-   * The text with {@code & < > " '} as character references, and the control characters HTML
-   * forbids (C0 other than tab, newline and carriage return, DEL and C1) as U+FFFD, so that the
-   * page stays valid whatever a name contains.
+   * The text with {@code & < > " '} as character references, and control characters and
+   * direction overrides as {@link ControlCharacters} shows them: HTML forbids most controls, and
+   * an override would reverse the rest of the line it appears in.
    */
-  static String text(String raw) {
-    if (raw == null) {
+  static String text(String text) {
+    if (text == null) {
       return "";
     }
+    String raw = ControlCharacters.escape(text);
     StringBuilder out = new StringBuilder(raw.length() + 16);
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
@@ -27,13 +28,7 @@ final class Html {
         case '>' -> out.append("&gt;");
         case '"' -> out.append("&quot;");
         case '\'' -> out.append("&#39;");
-        default -> {
-          if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7f && c <= 0x9f)) {
-            out.append('\uFFFD');
-          } else {
-            out.append(c);
-          }
-        }
+        default -> out.append(c);
       }
     }
     return out.toString();

@@ -70,13 +70,17 @@ record JunitCase(String classname, String name, Result result, String message, S
 
   /** A finding fails its testcase only at or above --fail-on, so that CI agrees with the exit code. */
   private static JunitCase of(Report report, Finding f) {
-    String details = "evidence: " + ReportText.evidence(f) + "\nfix: " + f.fix() + "\nsee " + f.docsLink();
+    // The text's own lines are bncheck's; the model's text in them is escaped, not split.
+    String message = ControlCharacters.escape(f.message());
+    String details = "evidence: " + ControlCharacters.escape(ReportText.evidence(f)) + "\nfix: "
+        + ControlCharacters.escape(f.fix()) + "\nsee " + f.docsLink();
     if (f.suppressed().isEmpty() && report.run().failOn().fails(f.severity())) {
-      return new JunitCase(f.layer(), name(f.code()), Result.FAILED, "[" + f.code() + "] " + f.message(),
+      return new JunitCase(f.layer(), name(f.code()), Result.FAILED, "[" + f.code() + "] " + message,
           f.severity().label(), details);
     }
-    return passed(f.layer(), f.code(), "[" + f.code() + "] " + f.severity().label() + ": " + f.message()
-        + f.suppressed().map(reason -> " (suppressed: " + reason + ")").orElse("") + "\n" + details);
+    return passed(f.layer(), f.code(), "[" + f.code() + "] " + f.severity().label() + ": " + message
+        + f.suppressed().map(reason -> " (suppressed: " + ControlCharacters.escape(reason) + ")").orElse("")
+        + "\n" + details);
   }
 
   private static JunitCase passed(String classname, String code, String systemOut) {

@@ -115,8 +115,9 @@ public final class JunitReportWriter implements ReportWriter {
     return cases.stream().filter(c -> c.result() == result).count();
   }
 
+  /** Attribute values are one line of text, so every control character in them comes from the input. */
   private static void attribute(XMLStreamWriter x, String name, String value) throws XMLStreamException {
-    x.writeAttribute(name, clean(value));
+    x.writeAttribute(name, clean(ControlCharacters.escape(value)));
   }
 
   /**

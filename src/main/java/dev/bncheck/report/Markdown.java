@@ -3,7 +3,8 @@ package dev.bncheck.report;
 /**
  * Escaping for GitHub-flavoured Markdown. Layer names, paths and messages come from the model
  * and its user, so a name like {@code a|b} or {@code <script>} must show as written, never as a
- * table column or markup; and one item must stay on one line for lists and tables to hold.
+ * table column or markup; and one item must stay on one line for lists and tables to hold, which
+ * {@link ControlCharacters} sees to.
  */
 final class Markdown {
 
@@ -17,7 +18,7 @@ final class Markdown {
    * never reads one there as emphasis, and names like {@code moving_mean} stay readable in the file.
    */
   static String text(String s) {
-    String line = oneLine(s);
+    String line = ControlCharacters.escape(s);
     StringBuilder out = new StringBuilder(line.length());
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
@@ -36,7 +37,7 @@ final class Markdown {
    * fence instead, and a space inside the fence keeps a leading or trailing backtick apart from it.
    */
   static String code(String s) {
-    String content = oneLine(s);
+    String content = ControlCharacters.escape(s);
     int longest = 0;
     int run = 0;
     for (char c : content.toCharArray()) {
@@ -52,9 +53,5 @@ final class Markdown {
   /** A code span in a table cell: GFM splits cells at pipes before it reads code spans, even inside them. */
   static String codeCell(String s) {
     return code(s).replace("|", "\\|");
-  }
-
-  private static String oneLine(String s) {
-    return s.replace("\r\n", " ").replace('\r', ' ').replace('\n', ' ');
   }
 }

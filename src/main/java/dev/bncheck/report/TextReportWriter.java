@@ -47,22 +47,22 @@ public final class TextReportWriter implements ReportWriter {
   private void header(Report report, StringBuilder s) {
     var model = report.model();
     s.append(paint(BOLD, "bncheck " + report.run().toolVersion() + " " + report.run().command()))
-        .append(": ").append(model.location()).append('\n');
-    s.append("  model: ").append(model.format());
+        .append(": ").append(shown(model.location())).append('\n');
+    s.append("  model: ").append(shown(model.format()));
     if (model.framework() != null) {
-      s.append(", framework ").append(model.framework());
+      s.append(", framework ").append(shown(model.framework()));
     }
     if (model.modelName() != null) {
-      s.append(", name ").append(model.modelName());
+      s.append(", name ").append(shown(model.modelName()));
     }
     s.append(", ").append(model.layers().size()).append(model.layers().size() == 1 ? " BN layer" : " BN layers");
     s.append(", sha256 ").append(report.run().modelSha256()).append('\n');
-    s.append("  data: ").append(report.run().data());
+    s.append("  data: ").append(shown(report.run().data()));
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(report.run().dataSha256());
     }
     if (!report.run().relaxed().isEmpty()) {
-      s.append("\n  safety checks relaxed: ").append(String.join(" ", report.run().relaxed()));
+      s.append("\n  safety checks relaxed: ").append(shown(String.join(" ", report.run().relaxed())));
     }
     s.append("\n\n");
   }
@@ -84,7 +84,7 @@ public final class TextReportWriter implements ReportWriter {
       String ratio = r.metrics().map(m -> Numbers.brief(m.worstVarianceRatio().value())).orElse("-");
       String rms = r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-");
       rows.add(columns(withMetrics,
-          String.valueOf(r.index()), layer.name(), String.valueOf(layer.channels()), Numbers.brief(layer.epsilon()),
+          String.valueOf(r.index()), shown(layer.name()), String.valueOf(layer.channels()), Numbers.brief(layer.epsilon()),
           momentum, ReportText.status(r), shift, ratio, rms));
     }
     int[] width = new int[rows.get(0).length];
@@ -126,7 +126,7 @@ public final class TextReportWriter implements ReportWriter {
 
   private static void batchSizeChecks(Report report, StringBuilder s) {
     for (var c : report.batchSizeChecks()) {
-      s.append("Output ").append(c.output()).append(": ").append(c.samplesCompared())
+      s.append("Output ").append(shown(c.output())).append(": ").append(c.samplesCompared())
           .append(" samples run alone vs in a batch of ").append(c.batchSize()).append(" differ by at most ")
           .append(Numbers.brief(c.maxAbsDifference())).append(" (").append(c.consistent() ? "consistent" : "BN005")
           .append(")\n");
@@ -142,7 +142,7 @@ public final class TextReportWriter implements ReportWriter {
     }
     s.append("BN layers found whose parameters could not be read (not analysed):\n");
     for (UnresolvedLayer u : report.model().unresolved()) {
-      s.append("  ").append(u.name()).append(" at ").append(u.node()).append(": ").append(u.reason())
+      s.append("  ").append(shown(u.name())).append(" at ").append(shown(u.node())).append(": ").append(shown(u.reason()))
           .append(u.trainingMode() ? " [training mode]" : "").append('\n');
     }
     s.append('\n');
@@ -173,11 +173,11 @@ public final class TextReportWriter implements ReportWriter {
     s.append(paint(BOLD, "Findings")).append(" (").append(ReportText.counts(report)).append("):\n\n");
     for (Finding f : report.findings()) {
       s.append(paintStatus(f.severity().label(), "[" + f.code() + "] " + f.severity().label()))
-          .append(' ').append(f.layer()).append(": ").append(f.message())
+          .append(' ').append(shown(f.layer())).append(": ").append(shown(f.message()))
           .append(" (see ").append(f.docsLink()).append(")")
-          .append(f.suppressed().map(r -> " [suppressed: " + r + "]").orElse("")).append('\n');
-      s.append("    evidence: ").append(ReportText.evidence(f)).append('\n');
-      s.append("    fix: ").append(f.fix()).append("\n\n");
+          .append(f.suppressed().map(r -> " [suppressed: " + shown(r) + "]").orElse("")).append('\n');
+      s.append("    evidence: ").append(shown(ReportText.evidence(f))).append('\n');
+      s.append("    fix: ").append(shown(f.fix())).append("\n\n");
     }
   }
 
@@ -188,8 +188,8 @@ public final class TextReportWriter implements ReportWriter {
     }
     s.append("Skipped checks:\n");
     for (ReportText.Skipped line : lines) {
-      s.append("  ").append(line.checks()).append(": ")
-          .append(line.allOf(report) ? "all " + line.layers().size() + " layers" : String.join(", ", line.layers()))
+      s.append("  ").append(shown(line.checks())).append(": ")
+          .append(line.allOf(report) ? "all " + line.layers().size() + " layers" : shown(String.join(", ", line.layers())))
           .append('\n');
     }
     s.append('\n');
@@ -215,6 +215,11 @@ public final class TextReportWriter implements ReportWriter {
       s.append(paint(GREEN + BOLD, "PASS")).append(": no findings at or above --fail-on ").append(failOn)
           .append(" (").append(ReportText.counts(report)).append(")\n");
     }
+  }
+
+  /** Model-supplied text, with the characters that would act on a terminal made visible. */
+  private static String shown(String text) {
+    return ControlCharacters.escape(text);
   }
 
   private static String pad(String text, int width, boolean right) {

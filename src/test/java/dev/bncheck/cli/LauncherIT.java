@@ -2,11 +2,13 @@ package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.DumpBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -71,6 +73,25 @@ class LauncherIT {
     Result r = run(elsewhere, "check", "truncated.json");
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(r.err()).matches("bncheck: error: truncated\\.json: .*\n").doesNotContain("\tat ");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void runningOutOfMemoryIsOneLineWithExitFourAndTheAdviceToRaiseTheHeap() throws Exception {
+    // 12 MB of activations in base64: within every size check, but not within a 16 MB heap.
+    int samples = 750_000;
+    float[] activations = new float[samples * 4];
+    Arrays.fill(activations, 0.5f);
+    new DumpBuilder().layer("bn").gamma(1, 1, 1, 1).beta(0, 0, 0, 0).movingMean(0, 0, 0, 0)
+        .movingVariance(1, 1, 1, 1).input(new int[] {samples, 4}, activations).up()
+        .writeTo(elsewhere.resolve("large.json"));
+
+    Result r = runCommand(elsewhere, List.of("env", "BNCHECK_JAVA_OPTS=-Xmx16m", LAUNCHER.toString(), "check",
+        "large.json"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).matches("bncheck: error: out of memory \\(Java heap space\\), with a Java heap of at most"
+        + " 16.0 MB; raise its limit with BNCHECK_JAVA_OPTS=-Xmx1g\n");
     assertThat(r.out()).isEmpty();
   }
 

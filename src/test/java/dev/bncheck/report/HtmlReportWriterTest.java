@@ -29,7 +29,7 @@ class HtmlReportWriterTest {
     Report report = new Report(base.run(), base.model(), base.thresholds(), base.layers(), base.batchSizeChecks(),
         findings);
     String html = html(report);
-    String escaped = "a|b &lt;i&gt;c&lt;/i&gt; `d` &amp; &quot;e&quot; ]]&gt; \uFFFDf";
+    String escaped = "a|b &lt;i&gt;c&lt;/i&gt; `d` &amp; &quot;e&quot; ]]&gt; \\x01f";
     assertThat(html).doesNotContain("<i>c</i>").doesNotContain("<script").doesNotContain("<img")
         .doesNotContain("<b>1e-3").doesNotContain("\u0001");
     assertThat(html).contains("<code>" + escaped + "</code>");
@@ -44,6 +44,13 @@ class HtmlReportWriterTest {
     assertThat(tags).isSubsetOf("html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span",
         "code", "table", "tr", "th", "td", "svg", "rect", "line", "circle", "text", "details", "summary", "div",
         "a", "ul", "li", "em", "i");
+  }
+
+  @Test
+  void controlCharactersAndDirectionOverridesFromTheModelAreShownEscaped() throws Exception {
+    String html = html(ReportFixtures.forging());
+
+    assertThat(html).contains(ReportFixtures.FORGING_NAME_SHOWN).doesNotContain("\u001b", "\u202e", "\u2028");
   }
 
   @Test

@@ -79,7 +79,7 @@ class JunitReportWriterTest {
   @Test
   void skippedChecksCarryTheirReason() throws Exception {
     Document doc = parse(ReportFixtures.modelLevel());
-    Element skipped = (Element) testcase(doc, JunitReportWriter.clean(ReportFixtures.HOSTILE_NAME), "BN003")
+    Element skipped = (Element) testcase(doc, ControlCharacters.escape(ReportFixtures.HOSTILE_NAME), "BN003")
         .getElementsByTagName("skipped").item(0);
     assertThat(skipped.getAttribute("message")).isEqualTo("no calibration data for this layer");
   }
@@ -106,6 +106,20 @@ class JunitReportWriterTest {
   void markupInNamesSurvivesAndForbiddenCharactersAreReplaced() throws Exception {
     Document doc = parse(ReportFixtures.modelLevel());
     assertThat(elements(doc, "testcase")).extracting(e -> e.getAttribute("classname"))
-        .contains("a|b <i>c</i> `d` & \"e\" ]]> \uFFFDf");
+        .contains("a|b <i>c</i> `d` & \"e\" ]]> \\x01f");
+  }
+
+  @Test
+  void controlCharactersFromTheModelAreShownEscapedInValidXml() throws Exception {
+    Document doc = parse(ReportFixtures.forging());
+
+    assertThat(elements(doc, "testcase")).extracting(e -> e.getAttribute("classname"))
+        .contains(ReportFixtures.FORGING_NAME_SHOWN);
+    Element failure = elements(doc, "failure").stream()
+        .filter(f -> f.getAttribute("message").startsWith("[BN009]")).findFirst().orElseThrow();
+    assertThat(failure.getAttribute("message")).isEqualTo("[BN009] epsilon of " + ReportFixtures.FORGING_NAME_SHOWN
+        + " is odd");
+    assertThat(failure.getTextContent()).contains("fix: rename " + ReportFixtures.FORGING_NAME_SHOWN)
+        .doesNotContain("\u001b", "\u202e", "\u2028");
   }
 }

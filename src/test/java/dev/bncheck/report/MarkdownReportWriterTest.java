@@ -28,8 +28,8 @@ class MarkdownReportWriterTest {
     Report report = new Report(base.run(), base.model(), base.thresholds(), base.layers(), base.batchSizeChecks(),
         findings);
     String md = markdown(report);
-    assertThat(md).contains("| ``a\\|b <i>c</i> `d` & \"e\" ]]> \u0001f`` | 2 | ok | - | - | - |\n");
-    assertThat(md).contains("- **[BN009] info** ``a|b <i>c</i> `d` & \"e\" ]]> \u0001f``: epsilon \\<1e-5\\> \\| \\*odd\\*");
+    assertThat(md).contains("| ``a\\|b <i>c</i> `d` & \"e\" ]]> \\x01f`` | 2 | ok | - | - | - |\n");
+    assertThat(md).contains("- **[BN009] info** ``a|b <i>c</i> `d` & \"e\" ]]> \\x01f``: epsilon \\<1e-5\\> \\| \\*odd\\*");
     assertThat(md).contains("evidence: ``node=x`y``").contains("fix: use \\<b\\>1e-3\\</b\\>");
     assertThat(md).contains("**Not analysed** (BN layers whose parameters could not be read):\n\n"
         + "- `head/bn` at `head/bn/FusedBatchNormV3`: the scale is computed, not a variable (training mode)\n");
@@ -41,5 +41,16 @@ class MarkdownReportWriterTest {
     assertThat(markdown(ReportFixtures.report("samples/dead-channel.json")))
         .startsWith("## bncheck check: PASS — 0 errors, 1 warning, 0 info (--fail-on error)\n");
     assertThat(markdown(ReportFixtures.report("samples/nan-statistics.json"))).startsWith("## bncheck check: FAIL — ");
+  }
+
+  @Test
+  void controlCharactersFromTheModelAreShownEscapedAndForgeNoLine() throws Exception {
+    String md = markdown(ReportFixtures.forging());
+
+    assertThat(md).contains("`" + ReportFixtures.FORGING_NAME_SHOWN + "`")
+        .contains("epsilon of " + ReportFixtures.FORGING_NAME_SHOWN.replace("\\", "\\\\").replace("[", "\\[")
+            .replace("]", "\\]") + " is odd");
+    assertThat(md.lines()).noneMatch(line -> line.startsWith("[BN000]"));
+    assertThat(md).doesNotContain("\u001b", "\u202e", "\u2028");
   }
 }

@@ -13,9 +13,9 @@ class MarkdownTest {
   }
 
   @Test
-  void lineBreaksBecomeSpacesSoThatAnItemStaysOneLine() {
-    assertThat(Markdown.text("a\nb\r\nc\rd")).isEqualTo("a b c d");
-    assertThat(Markdown.code("a\nb")).isEqualTo("`a b`");
+  void lineBreaksAndControlsShowAsEscapesSoThatAnItemStaysOneLine() {
+    assertThat(Markdown.text("a\nb\r\nc\u001bd")).isEqualTo("a\\\\nb\\\\r\\\\nc\\\\x1bd");
+    assertThat(Markdown.code("a\nb")).isEqualTo("`a\\nb`");
   }
 
   @Test

@@ -18,4 +18,17 @@ class TextReportWriterTest {
     assertThat(coloured.toString()).contains("\u001b[31m[BN007] error\u001b[0m");
     assertThat(coloured.toString().replaceAll("\u001b\\[[0-9;]*m", "")).isEqualTo(plain.toString());
   }
+
+  @Test
+  void controlCharactersFromTheModelAreShownEscapedAndForgeNoLine() throws Exception {
+    for (boolean colour : new boolean[] {false, true}) {
+      StringWriter out = new StringWriter();
+      new TextReportWriter(colour).write(ReportFixtures.forging(), out);
+      String text = out.toString();
+
+      assertThat(text).contains(ReportFixtures.FORGING_NAME_SHOWN);
+      assertThat(text.lines()).noneMatch(line -> line.startsWith("[BN000]"));
+      assertThat(text.replaceAll("\u001b\\[[0-9;]*m", "")).doesNotContain("\u001b", "\u202e", "\u2028");
+    }
+  }
 }

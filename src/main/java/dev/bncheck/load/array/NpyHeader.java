@@ -9,6 +9,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -175,6 +176,11 @@ record NpyHeader(
       shape[i] = d.intValueExact();
     }
     return shape;
+  }
+
+  /** The shape as Python writes it. */
+  String describeShape() {
+    return describe(Arrays.stream(shape).boxed().toList());
   }
 
   /** A shape as Python writes it: {@code ()}, {@code (3,)}, {@code (2, 3)}. */

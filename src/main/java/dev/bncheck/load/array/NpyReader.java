@@ -1,6 +1,7 @@
 package dev.bncheck.load.array;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.JavaHeap;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,8 +19,8 @@ import java.nio.file.StandardOpenOption;
  * of 8 to 64 bits and bools (0 or 1) become {@link Tensor.Float32}, in either byte order.
  * Fortran-ordered arrays are transposed to row-major. A 0-d array becomes a tensor of shape
  * {@code []} holding one value. Objects, strings, complex numbers and structured dtypes are refused.
- * The declared shape is checked against {@link Tensor#MAX_ELEMENTS} and the file's length before
- * anything is allocated.
+ * The declared shape is checked against {@link Tensor#MAX_ELEMENTS}, the file's length and the
+ * room left in the Java heap before anything is allocated.
  */
 public final class NpyReader {
 
@@ -62,6 +63,12 @@ public final class NpyReader {
     }
     if (available > expected) {
       throw trailingBytes(source, expected, String.valueOf(available - expected));
+    }
+    // A sparse file has every byte it declares and costs no disk; memory is the limit that remains.
+    long memory = header.count() * (header.dtype() == NpyDtype.FLOAT64 ? 8 : 4)
+        * (header.fortranOrder() && needsTranspose(header.shape()) ? 2 : 1);
+    if (!JavaHeap.fits(memory)) {
+      throw source.error("", "shape " + header.describeShape() + " " + JavaHeap.tooLarge(memory));
     }
     Tensor tensor = readData(in, header, source);
     // The size came from a directory (of the file system or a ZIP) that may not match the stream.

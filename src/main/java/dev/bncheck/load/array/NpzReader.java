@@ -22,8 +22,9 @@ import java.util.zip.ZipFile;
 /**
  * Reads a NumPy .npz file: a ZIP archive of .npy members, stored ({@code np.savez}) or deflated
  * ({@code np.savez_compressed}). Each array is named after its member without {@code .npy}.
- * Members are read as {@link NpyReader} reads files; errors name the member
- * ({@code data.npz: images.npy: ...}).
+ * Members are read as {@link NpyReader} reads files, their sizes bounded first by the archive's
+ * own (a member's compressed bytes lie within it, and deflate expands them at most 1032-fold);
+ * errors name the member ({@code data.npz: images.npy: ...}).
  */
 public final class NpzReader {
 
@@ -48,8 +49,9 @@ public final class NpzReader {
     ArraySource source = ArraySource.of(file.toString());
     try (ZipFile zip = open(file, source)) {
       Map<String, Tensor> arrays = new LinkedHashMap<>();
+      long archiveSize = Files.size(file);
       for (ZipEntry entry : members(zip, source)) {
-        arrays.put(arrayName(entry), readMember(zip, entry, source.in(entry.getName())));
+        arrays.put(arrayName(entry), readMember(zip, entry, archiveSize, source.in(entry.getName())));
       }
       return Collections.unmodifiableMap(arrays);
     } catch (IOException e) {
@@ -117,11 +119,16 @@ public final class NpzReader {
     return name.substring(0, name.length() - SUFFIX.length());
   }
 
-  private static Tensor readMember(ZipFile zip, ZipEntry entry, ArraySource member) {
+  private static Tensor readMember(ZipFile zip, ZipEntry entry, long archiveSize, ArraySource member) {
     long size = entry.getSize();
     long compressed = entry.getCompressedSize();
     if (size < 0 || compressed < 0) {
       throw member.error("", "corrupt ZIP archive: the member's size is not recorded");
+    }
+    // The sizes below bound the member only if the compressed size is itself bounded by real bytes.
+    if (compressed > archiveSize) {
+      throw member.error(
+          "", "corrupt ZIP archive: claims " + compressed + " compressed bytes, more than the archive's " + archiveSize);
     }
     if (size > MAX_MEMBER_BYTES) {
       throw member.error("", "claims " + size + " bytes, more than any array bncheck can read");

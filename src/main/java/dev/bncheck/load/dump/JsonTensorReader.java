@@ -3,6 +3,7 @@ package dev.bncheck.load.dump;
 import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.bncheck.load.JavaHeap;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ final class JsonTensorReader {
   Tensor read(String location, boolean bareArrayAllowed) {
     JsonToken token = in.parser().currentToken();
     if (token == JsonToken.START_ARRAY && bareArrayAllowed) {
-      NumberSink values = new NumberSink(false, -1);
+      NumberSink values = new NumberSink(location, false, -1);
       readNumbers(location, values, 0);
       double[] data = values.doubles();
       return new Tensor.Float64(new int[] {data.length}, data);
@@ -62,7 +63,10 @@ final class JsonTensorReader {
           long declared = shape == null ? -1 : declaredCount(location, shape);
           // With the dtype not yet known, read doubles: narrowing later loses nothing.
           boolean asFloat = "float32".equals(dtype);
-          values = new NumberSink(asFloat, declared);
+          if (declared >= 0) {
+            reserve(location, "shape " + Tensor.describeShape(shape), declared * (asFloat ? 4 : 8));
+          }
+          values = new NumberSink(fieldLocation, asFloat, declared);
           readNumbers(fieldLocation, values, 0);
         }
         case "base64" -> {
@@ -108,6 +112,7 @@ final class JsonTensorReader {
           "shape " + Tensor.describeShape(shape) + " needs " + count * width + " bytes of "
               + dtype + ", got " + bytes.length);
     }
+    reserve(location, "shape " + Tensor.describeShape(shape), count * width);
     ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (width == 8) {
       double[] data = new double[(int) count];
@@ -149,6 +154,13 @@ final class JsonTensorReader {
       dims[rank++] = (int) dim;
     }
     return Arrays.copyOf(dims, rank);
+  }
+
+  /** Refuses an array of {@code bytes} that the Java heap has no room for, before it is allocated. */
+  private void reserve(String location, String what, long bytes) {
+    if (!JavaHeap.fits(bytes)) {
+      throw in.error(location, what + " " + JavaHeap.tooLarge(bytes));
+    }
   }
 
   private long declaredCount(String location, int[] shape) {
@@ -244,14 +256,16 @@ final class JsonTensorReader {
     return text.length() <= 40 ? text : text.substring(0, 37) + "...";
   }
 
-  /** A growable primitive array of floats or doubles. */
-  private static final class NumberSink {
+  /** A growable primitive array of floats or doubles, each allocation checked against the heap. */
+  private final class NumberSink {
     final boolean asFloat;
+    private final String location;
     private float[] floats;
     private double[] doubles;
     private int size;
 
-    NumberSink(boolean asFloat, long expected) {
+    NumberSink(String location, boolean asFloat, long expected) {
+      this.location = location;
       this.asFloat = asFloat;
       int capacity = expected >= 0 ? (int) expected : 64;
       if (asFloat) {
@@ -264,12 +278,12 @@ final class JsonTensorReader {
     void add(double value) {
       if (asFloat) {
         if (size == floats.length) {
-          floats = Arrays.copyOf(floats, grow(size));
+          floats = Arrays.copyOf(floats, grow(size, 4));
         }
         floats[size++] = (float) value;
       } else {
         if (size == doubles.length) {
-          doubles = Arrays.copyOf(doubles, grow(size));
+          doubles = Arrays.copyOf(doubles, grow(size, 8));
         }
         doubles[size++] = value;
       }
@@ -277,7 +291,7 @@ final class JsonTensorReader {
 
     void add(float value) {
       if (size == floats.length) {
-        floats = Arrays.copyOf(floats, grow(size));
+        floats = Arrays.copyOf(floats, grow(size, 4));
       }
       floats[size++] = value;
     }
@@ -290,6 +304,7 @@ final class JsonTensorReader {
       if (asFloat) {
         return size == floats.length ? floats : Arrays.copyOf(floats, size);
       }
+      reserve(location, size + " values", size * 4L);
       float[] out = new float[size];
       for (int i = 0; i < size; i++) {
         out[i] = (float) doubles[i];
@@ -301,6 +316,7 @@ final class JsonTensorReader {
       if (!asFloat) {
         return size == doubles.length ? doubles : Arrays.copyOf(doubles, size);
       }
+      reserve(location, size + " values", size * 8L);
       double[] out = new double[size];
       for (int i = 0; i < size; i++) {
         out[i] = floats[i];
@@ -308,9 +324,10 @@ final class JsonTensorReader {
       return out;
     }
 
-    private static int grow(int size) {
-      long next = Math.max(64L, (long) size * 2);
-      return (int) Math.min(next, Tensor.MAX_ELEMENTS);
+    private int grow(int size, int width) {
+      int next = (int) Math.min(Math.max(64L, (long) size * 2), Tensor.MAX_ELEMENTS);
+      reserve(location, "more than " + size + " values", (long) next * width);
+      return next;
     }
   }
 }

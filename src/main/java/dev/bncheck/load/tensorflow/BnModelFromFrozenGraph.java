@@ -30,8 +30,6 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 public final class BnModelFromFrozenGraph implements ModelLoader {
 
-  private static final long MAX_SIZE = 2L << 30;
-
   @Override
   public String description() {
     return "a frozen TensorFlow graph (.pb)";
@@ -56,10 +54,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
   private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
     GraphDef graphDef;
     try {
-      if (Files.size(input) > MAX_SIZE) {
-        throw new InvalidInputException(input.toString(), "", "larger than " + MAX_SIZE + " bytes");
-      }
-      graphDef = GraphDef.parseFrom(Files.readAllBytes(input));
+      graphDef = GraphDef.parseFrom(ProtobufFile.read(input));
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidInputException(input.toString(), "",
           "not a valid GraphDef (corrupt or truncated): " + TensorFlowRuntime.firstLine(e.getMessage()));
@@ -73,7 +68,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .map(NodeDef::getName).collect(Collectors.toSet());
     LayerAssembler.Layers layers =
-        GraphBnLayers.find(graph, graph.reachableFromSinks(), fed).assemble(VariableReader.NONE);
+        GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
       List<ModelRunner.Input> inputs = placeholders(graphDef);
       Map<String, Tensor> data = options.inputs().isEmpty()

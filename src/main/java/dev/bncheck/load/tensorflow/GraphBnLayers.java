@@ -8,11 +8,12 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
     List<String> reachedTopLevel) {
 
   /**
+   * @param file the model file, for error messages
    * @param fedNodes the top-level nodes the run feeds: a placeholder's default applies only when
    *     it is not fed
    */
-  static GraphBnLayers find(TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes) {
-    TensorValues constants = new TensorValues();
+  static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes) {
+    TensorValues constants = new TensorValues(file);
     DeadBranches dead = new DeadBranches(graph, constants, fedNodes);
     BnNodeFinder.Found found = new BnNodeFinder(new OriginTracer(graph), constants, dead).find(reached);
     List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bncheck.load.JavaHeap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +27,9 @@ final class KerasMetadata {
   private static final byte[] MARKER = "\"BatchNormalization\"".getBytes(StandardCharsets.UTF_8);
   private static final int MAX_DEPTH = 12;
 
+  /** Protobuf messages cannot exceed 2 GB; a larger file is not metadata. */
+  private static final long MAX_SIZE = Integer.MAX_VALUE - 8;
+
   private KerasMetadata() {}
 
   /** The configs by layer name; empty when the model carries none (Keras 3, TF1). */
@@ -35,7 +39,12 @@ final class KerasMetadata {
       Path path = savedModelDirectory.resolve(file);
       if (Files.isRegularFile(path)) {
         try {
-          scan(Files.readAllBytes(path), 0, Files.size(path) > Integer.MAX_VALUE ? 0 : (int) Files.size(path), 0, out);
+          long size = Files.size(path);
+          // A file too large to be metadata, or to fit in memory, counts as unreadable.
+          if (size <= MAX_SIZE && JavaHeap.fits(size)) {
+            byte[] bytes = Files.readAllBytes(path);
+            scan(bytes, 0, bytes.length, 0, out);
+          }
         } catch (IOException e) {
           // Metadata only adds the momentum; a model without readable metadata is analysed without it.
         }
@@ -64,11 +73,17 @@ final class KerasMetadata {
           }
           i = (int) v[1];
         }
-        case 1 -> i += 8;
-        case 5 -> i += 4;
+        case 1, 5 -> {
+          int width = wireType == 1 ? 8 : 4;
+          if (to - i < width) {
+            return;
+          }
+          i += width;
+        }
         case 2 -> {
           long[] length = varint(b, i, to);
-          if (length == null || length[0] < 0 || length[1] + length[0] > to) {
+          // Compared with the bytes left, not added to the position: a length near 2^63 wraps around.
+          if (length == null || length[0] < 0 || length[0] > to - length[1]) {
             return;
           }
           int start = (int) length[1];

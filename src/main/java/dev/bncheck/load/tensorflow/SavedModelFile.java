@@ -23,9 +23,6 @@ import org.tensorflow.proto.TensorInfo;
  */
 final class SavedModelFile {
 
-  /** saved_model.pb files of real models are at most a few hundred MB. */
-  private static final long MAX_SIZE = 2L << 30;
-
   private final Path directory;
   private final MetaGraphDef metaGraph;
   private final String signatureKey;
@@ -55,10 +52,7 @@ final class SavedModelFile {
     ModelTree.of(directory);
     SavedModel model;
     try {
-      if (Files.size(pb) > MAX_SIZE) {
-        throw new InvalidInputException(file, "", "larger than " + MAX_SIZE + " bytes");
-      }
-      model = SavedModel.parseFrom(Files.readAllBytes(pb));
+      model = SavedModel.parseFrom(ProtobufFile.read(pb));
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidInputException(file, "", "not a valid SavedModel (corrupt or truncated): " + firstLine(e.getMessage()));
     } catch (IOException e) {

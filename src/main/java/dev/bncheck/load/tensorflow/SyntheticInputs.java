@@ -1,6 +1,8 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.InvalidOptionException;
+import dev.bncheck.load.JavaHeap;
 import dev.bncheck.model.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,8 +40,16 @@ final class SyntheticInputs {
         shape[d] = (int) dims.get(d).getSize();
       }
       long count = Tensor.elementCount(shape);
+      String option = "--synthetic " + samples;
       if (count < 0) {
-        throw new InvalidInputException("--synthetic", input.key(), "too many values; use fewer samples");
+        throw new InvalidOptionException(option, "input " + input.key() + ": more than " + Tensor.MAX_ELEMENTS
+            + " values, the most one tensor holds; use fewer samples");
+      }
+      if (!JavaHeap.fits(count * 4)) {
+        long perSample = samples == 0 ? 0 : count / samples;
+        throw new InvalidOptionException(option, "input " + input.key() + ": " + samples + " samples of "
+            + perSample + " values: " + JavaHeap.tooLarge(count * 4) + "; at most "
+            + JavaHeap.room() / Math.max(1, perSample * 4) + " samples fit");
       }
       float[] values = new float[(int) count];
       for (int i = 0; i < values.length; i++) {

@@ -1,5 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.JavaHeap;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
@@ -14,10 +16,25 @@ final class TensorValues {
   /** Larger constants are not BN parameters and are not decoded. */
   private static final long MAX_VALUES = 1L << 26;
 
+  /**
+   * TensorFlow stores a constant whose trailing values repeat by listing them once: a never-updated
+   * moving mean of C channels is one 0 and the shape [C]. BN layers have at most some tens of
+   * thousands of channels; a larger expansion is no BN parameter, and would let a few bytes of graph
+   * claim gigabytes.
+   */
+  private static final long MAX_REPEATED_VALUES = 1L << 20;
+
+  private final String file;
+
+  /** @param file the model file the constants come from, for error messages */
+  TensorValues(String file) {
+    this.file = file;
+  }
+
   /** The values of a Const node, widened to double; empty for non-numeric or oversized constants. */
   double[] values(NodeDef constNode) {
     var value = constNode.getAttrMap().get("value");
-    return value == null ? new double[0] : decode(value.getTensor());
+    return value == null ? new double[0] : decode(constNode.getName(), value.getTensor());
   }
 
   /** The value of a scalar (or one-element) constant. */
@@ -26,7 +43,7 @@ final class TensorValues {
     if (value == null || elementCount(value.getTensor().getTensorShape()) != 1) {
       return Optional.empty();
     }
-    double[] v = decode(value.getTensor());
+    double[] v = decode(constNode.getName(), value.getTensor());
     return v.length == 1 ? Optional.of(v[0]) : Optional.empty();
   }
 
@@ -44,7 +61,7 @@ final class TensorValues {
     return n;
   }
 
-  static double[] decode(TensorProto t) {
+  private double[] decode(String node, TensorProto t) {
     long count = elementCount(t.getTensorShape());
     if (count < 0) {
       return new double[0];
@@ -52,17 +69,22 @@ final class TensorValues {
     int n = (int) count;
     DataType type = t.getDtype();
     if (!t.getTensorContent().isEmpty()) {
+      int width = width(type);
+      // TensorFlow refuses content of another length; unknown types take at least a byte a value.
+      if (width > 0 ? t.getTensorContent().size() != count * width : t.getTensorContent().size() < count) {
+        return new double[0];
+      }
       ByteBuffer b = t.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      double[] out = new double[n];
+      double[] out = allocate(node, n);
       for (int i = 0; i < n; i++) {
         out[i] = switch (type) {
-          case DT_FLOAT -> i * 4 + 4 <= b.limit() ? b.getFloat(i * 4) : Double.NaN;
-          case DT_DOUBLE -> i * 8 + 8 <= b.limit() ? b.getDouble(i * 8) : Double.NaN;
-          case DT_HALF -> i * 2 + 2 <= b.limit() ? dev.bncheck.model.Float16.toFloat(b.getShort(i * 2)) : Double.NaN;
-          case DT_BFLOAT16 -> i * 2 + 2 <= b.limit() ? Float.intBitsToFloat(b.getShort(i * 2) << 16) : Double.NaN;
-          case DT_INT32 -> i * 4 + 4 <= b.limit() ? b.getInt(i * 4) : Double.NaN;
-          case DT_INT64 -> i * 8 + 8 <= b.limit() ? b.getLong(i * 8) : Double.NaN;
-          case DT_BOOL -> i < b.limit() ? b.get(i) : Double.NaN;
+          case DT_FLOAT -> b.getFloat(i * 4);
+          case DT_DOUBLE -> b.getDouble(i * 8);
+          case DT_HALF -> dev.bncheck.model.Float16.toFloat(b.getShort(i * 2));
+          case DT_BFLOAT16 -> Float.intBitsToFloat(b.getShort(i * 2) << 16);
+          case DT_INT32 -> b.getInt(i * 4);
+          case DT_INT64 -> b.getLong(i * 8);
+          case DT_BOOL -> b.get(i);
           default -> Double.NaN;
         };
       }
@@ -81,11 +103,31 @@ final class TensorValues {
     if (listed.length == 0 || listed.length == n) {
       return listed.length == n ? listed : new double[0];
     }
-    // TensorFlow stores a constant whose trailing values repeat by listing them once.
-    double[] out = new double[n];
+    if (n > listed.length && n > MAX_REPEATED_VALUES) {
+      return new double[0];
+    }
+    double[] out = allocate(node, n);
     for (int i = 0; i < n; i++) {
       out[i] = listed[Math.min(i, listed.length - 1)];
     }
     return out;
+  }
+
+  private double[] allocate(String node, int n) {
+    if (!JavaHeap.fits(n * 8L)) {
+      throw new InvalidInputException(file, "node " + node, n + " values " + JavaHeap.tooLarge(n * 8L));
+    }
+    return new double[n];
+  }
+
+  /** Bytes per value in tensor_content; 0 for the types decoded as NaN. */
+  private static int width(DataType type) {
+    return switch (type) {
+      case DT_DOUBLE, DT_INT64 -> 8;
+      case DT_FLOAT, DT_INT32 -> 4;
+      case DT_HALF, DT_BFLOAT16 -> 2;
+      case DT_BOOL -> 1;
+      default -> 0;
+    };
   }
 }

@@ -5,10 +5,12 @@ import static dev.bncheck.load.array.ArrayFixtures.fixture;
 import static dev.bncheck.load.array.ArrayFixtures.zip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,6 +179,23 @@ class ModelInputsTest {
     assertThatThrownBy(() -> ModelInputs.read(List.of(spec(file))))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(file + ": holds no arrays");
+  }
+
+  @Test
+  void sparseJsonTensorDeclaringMoreThanTheHeapHoldsIsRefusedBeforeAllocating() throws IOException {
+    // 2e9 float64 values need 16 GB; a 4 GB file (sparse, so it costs no disk) could hold their text.
+    long count = 2_000_000_000L;
+    assumeTrue(count * 8 > Runtime.getRuntime().maxMemory(), "the test JVM's heap would hold the array");
+    Path file = Files.writeString(dir.resolve("t.json"),
+        "{\"dtype\": \"float64\", \"shape\": [" + count + "], \"data\": [");
+    try (RandomAccessFile sparse = new RandomAccessFile(file.toFile(), "rw")) {
+      sparse.setLength(2 * count + 64);
+    }
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of(file.toString())))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(file + ": shape [2000000000] needs 14.9 GB of memory, more than the ")
+        .hasMessageContaining("BNCHECK_JAVA_OPTS");
   }
 
   @Test

@@ -6,10 +6,12 @@ import static dev.bncheck.load.array.ArrayFixtures.littleEndianFloats;
 import static dev.bncheck.load.array.ArrayFixtures.npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -277,6 +279,23 @@ class NpyReaderTest {
     assertThatThrownBy(() -> NpyReader.read(file))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(file + ": truncated: expected 4000000000 bytes of data, got 16");
+  }
+
+  @Test
+  void sparseFileDeclaringMoreThanTheHeapHoldsIsRefusedBeforeAllocating() throws IOException {
+    // 2^31 - 9 float64 values, 16 GB, all present as far as the file's length goes: a sparse file.
+    long count = Tensor.MAX_ELEMENTS;
+    assumeTrue(count * 8 > Runtime.getRuntime().maxMemory(), "the test JVM's heap would hold the array");
+    byte[] header = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (" + count + ",), }", new byte[0]);
+    Path file = write("x.npy", header);
+    try (RandomAccessFile sparse = new RandomAccessFile(file.toFile(), "rw")) {
+      sparse.setLength(header.length + count * 8);
+    }
+
+    assertThatThrownBy(() -> NpyReader.read(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(file + ": shape (" + count + ",) needs 16.0 GB of memory, more than the ")
+        .hasMessageContaining(" left of the Java heap (raise its limit with BNCHECK_JAVA_OPTS=-Xmx");
   }
 
   @Test

@@ -109,6 +109,22 @@ class NpzReaderTest {
   }
 
   @Test
+  void storedMemberClaimingMoreBytesThanTheArchiveHoldsIsRefusedBeforeAllocating() throws IOException {
+    // Two billion uint8 values would become 8 GB of floats; the archive holds a few hundred bytes.
+    byte[] header = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2000000000,), }", new byte[0]);
+    byte[] archive = zip(false, "x.npy", header);
+    int central = indexOf(archive, new byte[] {'P', 'K', 1, 2});
+    ByteBuffer.wrap(archive).order(ByteOrder.LITTLE_ENDIAN)
+        .putInt(central + 20, header.length + 2_000_000_000).putInt(central + 24, header.length + 2_000_000_000);
+    Path file = write("data.npz", archive);
+
+    assertThatThrownBy(() -> NpzReader.read(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": x.npy: corrupt ZIP archive: claims " + (header.length + 2_000_000_000L)
+            + " compressed bytes, more than the archive's " + archive.length);
+  }
+
+  @Test
   void corruptDeflatedDataIsRefusedNamingTheMember() throws IOException {
     byte[] archive = bytes("compressed.npz");
     int images = indexOf(archive, "images.npy".getBytes(StandardCharsets.US_ASCII));

@@ -1,0 +1,99 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.InvalidOptionException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * How a failing command ends: the exit code and one line on stderr, also for the errors picocli's
+ * execution exception handler never sees. The OutOfMemoryError is thrown, not provoked, so that
+ * the test JVM stays healthy; LauncherIT runs out of memory for real in a JVM of its own.
+ */
+class ExecutionErrorsTest {
+
+  /** A subcommand that fails with whatever it is given. */
+  @Command(name = "fail")
+  static final class Fail implements Callable<Integer> {
+    private final Throwable failure;
+
+    @Option(names = "--verbose")
+    boolean verbose;
+
+    Fail(Throwable failure) {
+      this.failure = failure;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      if (failure instanceof Error error) {
+        throw error;
+      }
+      throw (Exception) failure;
+    }
+  }
+
+  private static CliRun run(Throwable failure, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+    cli.addSubcommand(new Fail(failure));
+    // picocli passes writers and handlers to the subcommands present when they are set.
+    cli.setOut(cli.getOut()).setErr(cli.getErr()).setExecutionExceptionHandler(cli.getExecutionExceptionHandler());
+    String[] all = new String[args.length + 1];
+    all[0] = "fail";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return new CliRun(Main.execute(cli, all), out.toString(), err.toString());
+  }
+
+  @Test
+  void outOfMemoryIsOneLineWithExitFourAndTheAdviceToRaiseTheHeap() {
+    CliRun r = run(new OutOfMemoryError("Java heap space"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).matches("bncheck: error: out of memory \\(Java heap space\\), with a Java heap of at most"
+        + " [0-9.]+ [MG]B; raise its limit with BNCHECK_JAVA_OPTS=-Xmx\\d+g\n");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void outOfMemoryOnAnotherThreadIsReportedTheSameWay() {
+    CliRun r = run(new CompletionException(new OutOfMemoryError("Java heap space")));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).startsWith("bncheck: error: out of memory (Java heap space)").doesNotContain("\tat ")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void verboseAddsTheStackTrace() {
+    CliRun r = run(new OutOfMemoryError("Java heap space"), "--verbose");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).startsWith("bncheck: error: out of memory").contains("\tat ");
+  }
+
+  @Test
+  void optionValueTheModelMakesImpossibleIsAUsageError() {
+    CliRun r = run(new InvalidOptionException("--synthetic 19000000", "input x: needs 70 GB"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.err()).isEqualTo("bncheck: error: --synthetic 19000000: input x: needs 70 GB\n");
+  }
+
+  @Test
+  void errorNamingAHostileLayerStaysOneLineWithItsControlCharactersEscaped() {
+    CliRun r = run(new InvalidInputException("model.pb", "node bn\n[BN000] PASS\u001b[2J\u202e", "refused"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(r.err()).isEqualTo("bncheck: error: model.pb: node bn\\n[BN000] PASS\\x1b[2J\\u202e: refused\n");
+  }
+}
