@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.CollectionDef;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 
 /** A graph that never ends is stopped at the time limit ({@code --timeout}) with an input error naming the phase. */
@@ -21,9 +22,17 @@ class RunTimeLimitTest {
 
   @TempDir Path dir;
 
-  /** A TF1 while loop (Enter, Merge, Switch, NextIteration, Exit) whose condition is the constant true. */
+  /** The init op: a TF1 while loop whose condition is the constant true. */
   static void addEndlessInitLoop(org.tensorflow.proto.MetaGraphDef.Builder meta) {
-    var g = meta.getGraphDefBuilder();
+    addEndlessLoop(meta.getGraphDefBuilder());
+    meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("endless/init").setOp("NoOp")
+        .addInput("^endless/Exit"));
+    meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
+        .setNodeList(CollectionDef.NodeList.newBuilder().addValue("endless/init")).build());
+  }
+
+  /** A TF1 while loop (Enter, Merge, Switch, NextIteration, Exit) whose condition is the constant true. */
+  static void addEndlessLoop(GraphDef.Builder g) {
     AttrValue int32 = HostileGraphs.type(DataType.DT_INT32);
     AttrValue bool = HostileGraphs.type(DataType.DT_BOOL);
     AttrValue frame = AttrValue.newBuilder().setS(com.google.protobuf.ByteString.copyFromUtf8("endless")).build();
@@ -45,9 +54,6 @@ class RunTimeLimitTest {
         .addInput("endless/Identity").putAttr("T", int32));
     g.addNode(NodeDef.newBuilder().setName("endless/Exit").setOp("Exit").addInput("endless/Switch")
         .putAttr("T", int32));
-    g.addNode(NodeDef.newBuilder().setName("endless/init").setOp("NoOp").addInput("^endless/Exit"));
-    meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
-        .setNodeList(CollectionDef.NodeList.newBuilder().addValue("endless/init")).build());
   }
 
   @Test
@@ -68,5 +74,23 @@ class RunTimeLimitTest {
         + ": loading it (the restore and init ops) ran longer than the time limit of 2 s and was stopped;"
         + " raise it with --timeout");
     assertThat(took).isLessThan(Duration.ofSeconds(60));
+  }
+
+  @Test
+  @Timeout(120)
+  void endlessLoopBeforeTheFirstLayerIsStoppedWhileRunningOnData() throws IOException {
+    Path frozen = TfTestModels.frozenGraph(dir.resolve("f"), TfTestModels.FrozenVariant.FUSED).path();
+    GraphDef.Builder graph = GraphDef.parseFrom(java.nio.file.Files.readAllBytes(frozen)).toBuilder();
+    addEndlessLoop(graph);
+    graph.getNodeBuilderList().stream().filter(n -> n.getName().equals("conv2d/Conv2D")).findFirst().orElseThrow()
+        .addInput("^endless/Exit");
+    java.nio.file.Files.write(frozen, graph.build().toByteArray());
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "check",
+        frozen.toString(), "--synthetic", "4", "--timeout", "2");
+    assertThat(code).as(err.toString()).isEqualTo(3);
+    assertThat(err.toString().strip()).doesNotContain("\n").isEqualTo("bncheck: error: " + frozen
+        + ": running the model on the data ran longer than the time limit of 2 s for one run and was stopped;"
+        + " raise it with --timeout");
   }
 }
