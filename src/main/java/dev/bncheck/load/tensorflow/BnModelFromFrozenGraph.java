@@ -79,8 +79,9 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
           new ModelSafety(graph, input.toString(), options.allowedOps()).checkFrozenGraph();
         }
         try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g, options.timeout())) {
-          g.importGraphDef(graphDef);
-          new ModelRunner(graph, new CheckedSession(g, session, input.toString(), options)).run(layers, inputs, List.of(), data, options, sink);
+          CheckedSession checked = new CheckedSession(g, session, input.toString(), options);
+          checked.importGraphDef(graphDef);
+          new ModelRunner(graph, checked).run(layers, inputs, List.of(), data, options, sink);
         }
       }
     }

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.op.Op;
+import org.tensorflow.proto.GraphDef;
 
 /**
  * A session whose every run is checked first by {@link ModelSafety}, on the graph as it is at
@@ -40,6 +42,26 @@ final class CheckedSession {
 
   Graph graph() {
     return graph;
+  }
+
+  /**
+   * Adds the nodes of {@code graphDef} to the graph. TensorFlow Java takes every node whose name
+   * starts with {@code Init}, in the whole graph, for an initializer the next run must run
+   * first: a model's own variable initializer (TensorFlow Java's exporter names it {@code Init})
+   * would run over the restored values, or a session that does not run initializers would
+   * refuse to run at all, and a node so named would run beside the fetches this class checks.
+   * bncheck's sessions never run initializers (variables come from the checkpoint or are
+   * constants), so they are marked as run.
+   */
+  void importGraphDef(GraphDef graphDef) {
+    graph.importGraphDef(graphDef);
+    try {
+      Method markRan = Session.class.getDeclaredMethod("markAllInitializersAsRan");
+      markRan.setAccessible(true);
+      markRan.invoke(session);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("this TensorFlow Java cannot mark initializers as run", e);
+    }
   }
 
   /** A run of the model on data. */

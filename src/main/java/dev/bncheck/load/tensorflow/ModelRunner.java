@@ -120,7 +120,7 @@ final class ModelRunner {
     }
     for (var flat : List.of(inliner.graphDef(), training.graphDef())) {
       if (flat.getNodeCount() > 0) {
-        graph.importGraphDef(flat);
+        session.importGraphDef(flat);
       }
     }
     // One scope for all: every new sub-scope reads the name of every node in the graph

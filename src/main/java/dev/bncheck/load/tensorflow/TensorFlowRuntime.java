@@ -53,9 +53,13 @@ final class TensorFlowRuntime {
     }
   }
 
-  /** A session for a graph built or imported in Java (frozen graphs, tests' models), each run limited to {@code timeout}. */
+  /**
+   * A session for a graph built or imported in Java (frozen graphs, tests' models), each run
+   * limited to {@code timeout}. It never runs the graph's initializers by itself: what it runs
+   * is only what its caller fetches ({@link CheckedSession}).
+   */
   static Session session(Graph graph, Duration timeout) {
-    return new Session(graph, config(timeout));
+    return new Session(graph, false, config(timeout));
   }
 
   /** Whether a run that failed after starting at {@code startNanos} failed because it reached the time limit. */
