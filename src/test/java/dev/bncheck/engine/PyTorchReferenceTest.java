@@ -2,8 +2,8 @@ package dev.bncheck.engine;
 
 import static dev.bncheck.engine.AllClose.assertAllClose;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.bncheck.ThirdPartyFixtures;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Pins the ND4J reference's inference mode to PyTorch's BatchNorm1d/2d/3d in eval mode, from
- * the ONNX backend-test models in the shared {@code onnx-pytorch-bn} fixtures: the model holds
+ * the ONNX backend-test models in the {@code onnx-pytorch-bn} fixtures: the model holds
  * the parameters as initializers and epsilon as an attribute, the test data one input and
  * PyTorch's output, each a serialized ONNX TensorProto read here with a minimal protobuf
  * wire-format reader.
@@ -39,10 +39,7 @@ class PyTorchReferenceTest {
       "test_BatchNorm3d_eval",
       "test_BatchNorm3d_momentum_eval"})
   void inferenceOutputMatchesPyTorchEvalMode(String name) throws IOException {
-    Path dir = Path.of(System.getProperty("bncheck.shared", "../shared"), "fixtures", "onnx-pytorch-bn", name);
-    assumeTrue(Files.isDirectory(dir),
-        () -> "skipped: PyTorch reference fixture not found at " + dir
-            + " (it lives in ../shared/fixtures; -Dbncheck.shared points at another shared directory)");
+    Path dir = ThirdPartyFixtures.require("onnx-pytorch-bn/" + name);
 
     OnnxBatchNorm bn = OnnxBatchNorm.read(Files.readAllBytes(dir.resolve("model.onnx")));
     OnnxTensor input = OnnxTensor.parse(Files.readAllBytes(dir.resolve("test_data_set_0/input_0.pb")));
@@ -54,7 +51,7 @@ class PyTorchReferenceTest {
     assertThat(bn.beta()).hasSize(channels);
     assertThat(bn.runningMean()).hasSize(channels);
     assertThat(bn.runningVariance()).hasSize(channels);
-    // PROVENANCE.md says epsilon 1e-5; the *_momentum_* exports actually carry 1e-3.
+    // PyTorch's default epsilon is 1e-5; the *_momentum_* exports carry 1e-3.
     assertThat(bn.epsilon()).isEqualTo(name.contains("momentum") ? 1e-3f : 1e-5f);
 
     Tensor x = new Tensor.Float32(input.dims(), input.values());

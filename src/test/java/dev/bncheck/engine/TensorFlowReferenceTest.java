@@ -2,8 +2,8 @@ package dev.bncheck.engine;
 
 import static dev.bncheck.engine.AllClose.assertAllClose;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.bncheck.ThirdPartyFixtures;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Pins the engine and its ND4J reference to TensorFlow's own batch normalization, run on the
- * same inputs, from the shared {@code tf-bn-reference} fixtures (see the shared PROVENANCE.md).
+ * same inputs, from the {@code tf-bn-reference} fixtures (see their NOTICE.md).
  *
  * <p>Fixture layout: {@code <node>.<output>.prediction[_inbw].csv} holds one value per line (8
  * decimals), {@code .shape} beside it one dimension per line; a node name's {@code /} is
@@ -29,16 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class TensorFlowReferenceTest {
 
-  static Path fixtures() {
-    return Path.of(System.getProperty("bncheck.shared", "../shared"), "fixtures", "tf-bn-reference");
-  }
-
   private static Path requireFixture(String relative) {
-    Path dir = fixtures().resolve(relative);
-    assumeTrue(Files.isDirectory(dir),
-        () -> "skipped: TensorFlow reference fixture not found at " + dir
-            + " (it lives in ../shared/fixtures; -Dbncheck.shared points at another shared directory)");
-    return dir;
+    return ThirdPartyFixtures.require("tf-bn-reference/" + relative);
   }
 
   // ---- FusedBatchNormV3, is_training = true

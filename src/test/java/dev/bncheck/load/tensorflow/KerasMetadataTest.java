@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.ThirdPartyFixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -16,11 +17,12 @@ class KerasMetadataTest {
 
   @TempDir Path dir;
 
+  /** TF 2.3 kept the metadata in saved_model.pb's object graph; no keras_metadata.pb beside it. */
   @Test
   void keepsTheMomentumOfARealKerasModel() {
-    Path model = RealModelsTest.FIXTURES.resolve("keras-untrained-cnn/model_1");
+    Path model = ThirdPartyFixtures.require("keras-trained-dscnn/aww_pretrained_model_v01");
 
-    assertThat(KerasMetadata.read(model)).isNotEmpty()
+    assertThat(KerasMetadata.read(model)).hasSize(9)
         .allSatisfy((name, config) -> assertThat(config.momentum()).isPresent());
   }
 

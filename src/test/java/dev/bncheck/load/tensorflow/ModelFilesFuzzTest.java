@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.ThirdPartyFixtures;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
@@ -30,8 +31,10 @@ class ModelFilesFuzzTest {
     frozen = Files.readAllBytes(TfTestModels.frozenGraph(root.resolve("frozen"), TfTestModels.FrozenVariant.DECOMPOSED)
         .path());
     savedModel = Files.readAllBytes(Path.of("samples/keras-cnn-trained/saved_model.pb"));
-    Path metadata = RealModelsTest.FIXTURES.resolve("keras-untrained-cnn/model_1/keras_metadata.pb");
-    kerasMetadata = Files.exists(metadata) ? Files.readAllBytes(metadata) : savedModel;
+    // The scanner reads keras_metadata.pb and saved_model.pb alike; this TF 2.3 Keras model keeps
+    // its layer configs in saved_model.pb.
+    kerasMetadata = Files.readAllBytes(
+        ThirdPartyFixtures.require("keras-trained-dscnn/aww_pretrained_model_v01/saved_model.pb"));
   }
 
   @AfterContainer
