@@ -61,6 +61,10 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     } catch (IOException e) {
       throw new InvalidInputException(input.toString(), "", "cannot read: " + e.getMessage(), e);
     }
+    if (graphDef.getNodeCount() == 0) {
+      // an empty file, or bytes that parse only as unknown fields: a truncated artifact must not pass
+      throw new InvalidInputException(input.toString(), "", "holds no graph nodes (empty, or not a GraphDef)");
+    }
     TfGraph graph = new TfGraph(graphDef);
     if (!options.trustModel()) {
       new ModelSafety(graph, input.toString(), options.allowedOps()).checkWalkable(List.of());

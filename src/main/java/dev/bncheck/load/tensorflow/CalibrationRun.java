@@ -90,7 +90,9 @@ final class CalibrationRun {
   static List<Tensor> run(CheckedSession session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
-    long samples = Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
+    // a graph with nothing to feed (constants all the way, as in TensorFlow's import tests)
+    // computes one batch of its own: it runs once, as it is
+    long samples = feeds.isEmpty() ? 1 : Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
     long batches = (samples + batchSize - 1) / batchSize;
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
@@ -320,6 +322,9 @@ final class CalibrationRun {
    */
   static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int batchSize,
       CalibrationSink sink, String dataLabel) {
+    if (feeds.isEmpty()) {
+      return;
+    }
     int count = (int) Math.min(batchSize, feeds.get(0).data().shape()[0]);
     if (count < 2 || outputs.isEmpty()) {
       return;
@@ -336,7 +341,8 @@ final class CalibrationRun {
    */
   static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs,
       List<Tensor> batched, CalibrationSink sink, String dataLabel) {
-    if (outputs.isEmpty() || batched.get(0).shape().length == 0 || batched.get(0).shape()[0] < 2) {
+    // without inputs the batch cannot be split into single samples
+    if (feeds.isEmpty() || outputs.isEmpty() || batched.get(0).shape().length == 0 || batched.get(0).shape()[0] < 2) {
       return;
     }
     int count = batched.get(0).shape()[0];

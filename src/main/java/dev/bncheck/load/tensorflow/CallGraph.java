@@ -24,6 +24,11 @@ import org.tensorflow.proto.OpDef;
  * called function counts, not only those its outputs depend on: TensorFlow runs every stateful
  * node of a function body.
  *
+ * <p>A function that declares the interface it implements ({@code api_implements}) may be
+ * replaced when it runs by any library function declaring the same, whatever its name (Grappler's
+ * implementation selector, which function calls run even where bncheck turns Grappler off for its
+ * sessions): those are called too.
+ *
  * <p>What cannot be checked before running is refused: a function attribute bound by the caller
  * (a placeholder such as {@code f = $g}), a called name that is not a function of the library
  * (TensorFlow would run a primitive op of that name), a function that calls itself, calls nested
@@ -110,7 +115,16 @@ final class CallGraph {
   }
 
   private void record(GraphScope scope, NodeDef node, Deque<GraphScope> pending) {
+    List<Site> sites = new ArrayList<>();
     for (Site site : calls(scope, node)) {
+      sites.add(site);
+      for (String alternative : graph.implementationsOf(graph.function(site.callee()).implementedApi())) {
+        if (!alternative.equals(site.callee())) {
+          sites.add(new Site(site.caller(), site.node(), site.attr(), alternative));
+        }
+      }
+    }
+    for (Site site : sites) {
       sitesByCallee.computeIfAbsent(site.callee(), k -> new ArrayList<>()).add(site);
       sitesByCaller.computeIfAbsent(scope.name(), k -> new ArrayList<>()).add(site);
       if (!functions.containsKey(site.callee())) {

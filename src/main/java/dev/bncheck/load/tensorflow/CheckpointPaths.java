@@ -1,7 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
-import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.tensorflow.proto.AttrValue;
@@ -13,17 +13,24 @@ import org.tensorflow.proto.NodeDef;
  * {@code variables/variables} when loading restores it, bncheck's output when it saves. Followed
  * tensor by tensor (node and output index), through function arguments to every call site, and
  * through the string ops savers build shard names with: {@code StringJoin} of the fed prefix and
- * constant suffixes, {@code ShardedFilename}, {@code Pack}, {@code Identity}.
+ * constant strings, {@code ShardedFilename}, {@code Pack}, {@code Identity}, and a
+ * {@code Select} between constants.
  *
- * <p>A constant suffix may hold letters, digits, {@code _ - . /} but never {@code ..}: appended
- * to a prefix ending in {@code variables/variables}, it can then only name a file or folder
- * inside {@code variables/}. Savers need the slash: TF1 sharded saves write
+ * <p>What is checked is every whole suffix the ops can append to the fed prefix, not each
+ * constant alone: {@code "/."} and {@code "."} are harmless apart and {@code "/.."} together. A
+ * whole suffix may hold letters, digits and {@code _ - . /} but never {@code ..}: appended to a
+ * prefix ending in {@code variables/variables}, it can then only name a file or folder inside
+ * {@code variables/}. Savers need the slash: TF1 sharded saves write
  * {@code <prefix>_temp_<uuid>/part-00000-of-00001}, TF2 saves {@code <prefix>_temp/part-…}.
  */
 final class CheckpointPaths {
 
   private static final int MAX_STEPS = 64;
+  /** Savers choose between two suffixes at most; more alternatives than this are not a saver's. */
+  private static final int MAX_ALTERNATIVES = 16;
   private static final Set<String> CALLS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+  /** What ShardedFilename appends; the shard number and count are integers. */
+  private static final String SHARD = "-00000-of-00001";
 
   private final CallGraph calls;
   private final GraphScope.Ref filename;
@@ -34,95 +41,145 @@ final class CheckpointPaths {
     this.filename = GraphScope.Ref.parse(filename);
   }
 
-  /** Whether the tensor {@code reference} of {@code scope} is the fed path or a safe name derived from it. */
+  /** Whether the tensor {@code reference} of {@code scope} is the fed path or a safe name below it. */
   boolean isFedPath(GraphScope scope, String reference) {
-    return fed(scope, reference, 0);
+    Set<String> suffixes = suffixes(scope, reference, 0);
+    return suffixes != null && suffixes.stream().allMatch(CheckpointPaths::safeText);
   }
 
-  private boolean fed(GraphScope scope, String reference, int depth) {
+  /** The suffixes the tensor may append to the fed path, or null if it is not the fed path plus constants. */
+  private Set<String> suffixes(GraphScope scope, String reference, int depth) {
     GraphScope.Ref ref = GraphScope.Ref.parse(reference);
     if (depth > MAX_STEPS || ref.control()) {
-      return false;
+      return null;
     }
     int arg = scope.argumentIndex(ref.node());
     if (arg >= 0) {
-      return fedArgument(scope, arg, depth);
+      return argumentSuffixes(scope, arg, depth);
     }
     NodeDef node = scope.node(ref.node());
     if (node == null) {
-      return false;
+      return null;
     }
     if (!scope.isFunction() && node.getName().equals(filename.node()) && ref.index() == filename.index()) {
-      return true;
+      return Set.of("");
     }
     List<String> inputs = OriginTracer.dataInputs(node);
-    return switch (node.getOp()) {
-      case "Identity" -> inputs.size() == 1 && fed(scope, inputs.get(0), depth + 1);
-      // the shard number and count are integers, formatted as -00000-of-00001
-      case "ShardedFilename" -> inputs.size() == 3 && fed(scope, inputs.get(0), depth + 1);
-      case "Pack" -> !inputs.isEmpty() && inputs.stream().allMatch(i -> fed(scope, i, depth + 1));
-      case "StringJoin" -> !inputs.isEmpty() && fed(scope, inputs.get(0), depth + 1)
-          && inputs.subList(1, inputs.size()).stream().allMatch(i -> safeSuffix(scope, i, depth + 1))
-          && safeSeparator(node.getAttrMap().get("separator"));
-      default -> false;
-    };
+    switch (node.getOp()) {
+      case "Identity" -> {
+        return inputs.size() == 1 ? suffixes(scope, inputs.get(0), depth + 1) : null;
+      }
+      case "ShardedFilename" -> {
+        Set<String> base = inputs.size() == 3 ? suffixes(scope, inputs.get(0), depth + 1) : null;
+        return base == null ? null : append(base, Set.of(SHARD));
+      }
+      case "Pack" -> {
+        Set<String> all = new LinkedHashSet<>();
+        for (String input : inputs) {
+          Set<String> one = suffixes(scope, input, depth + 1);
+          if (one == null) {
+            return null;
+          }
+          all.addAll(one);
+        }
+        return all.isEmpty() || all.size() > MAX_ALTERNATIVES ? null : all;
+      }
+      case "StringJoin" -> {
+        Set<String> joined = inputs.isEmpty() ? null : suffixes(scope, inputs.get(0), depth + 1);
+        AttrValue separatorAttr = node.getAttrMap().get("separator");
+        String separator = separatorAttr == null ? "" : separatorAttr.getS().toString(StandardCharsets.ISO_8859_1);
+        for (int i = 1; joined != null && i < inputs.size(); i++) {
+          Set<String> constant = constants(scope, inputs.get(i), depth + 1);
+          joined = constant == null ? null : append(append(joined, Set.of(separator)), constant);
+        }
+        return joined;
+      }
+      default -> {
+        return null;
+      }
+    }
   }
 
-  /** An argument is the fed path when every call passes it, as a plain call's i-th input. */
-  private boolean fedArgument(GraphScope function, int arg, int depth) {
+  /** An argument's suffixes, when every call passes it as a plain call's i-th input: those of all calls. */
+  private Set<String> argumentSuffixes(GraphScope function, int arg, int depth) {
     List<CallGraph.Site> sites = calls.callsOf(function.name());
-    if (sites.isEmpty()) {
-      return false;
-    }
+    Set<String> all = new LinkedHashSet<>();
     for (CallGraph.Site site : sites) {
       boolean plainCall = (site.attr() == null && singleTensorArguments(function))
           || ("f".equals(site.attr()) && CALLS.contains(site.node().getOp()));
       List<String> inputs = OriginTracer.dataInputs(site.node());
-      if (!plainCall || arg >= inputs.size() || !fed(site.caller(), inputs.get(arg), depth + 1)) {
-        return false;
+      Set<String> passed = plainCall && arg < inputs.size() ? suffixes(site.caller(), inputs.get(arg), depth + 1) : null;
+      if (passed == null) {
+        return null;
       }
+      all.addAll(passed);
     }
-    return true;
+    return all.isEmpty() || all.size() > MAX_ALTERNATIVES ? null : all;
   }
 
   private static boolean singleTensorArguments(GraphScope function) {
     return function.inputArgs().stream().allMatch(a -> a.getNumberAttr().isEmpty() && a.getTypeListAttr().isEmpty());
   }
 
-  /** A constant string (or a choice between two, as TF2's saver makes) that cannot leave the folder. */
-  private boolean safeSuffix(GraphScope scope, String reference, int depth) {
+  /** The values a constant string tensor may take (a choice between constants, as TF2's saver makes), or null. */
+  private Set<String> constants(GraphScope scope, String reference, int depth) {
     GraphScope.Ref ref = GraphScope.Ref.parse(reference);
     if (depth > MAX_STEPS || ref.control() || scope.argumentIndex(ref.node()) >= 0) {
-      return false;
+      return null;
     }
     NodeDef node = scope.node(ref.node());
     if (node == null) {
-      return false;
+      return null;
     }
     List<String> inputs = OriginTracer.dataInputs(node);
-    return switch (node.getOp()) {
-      case "Const" -> safeConstant(node.getAttrMap().get("value"));
-      case "Identity" -> inputs.size() == 1 && safeSuffix(scope, inputs.get(0), depth + 1);
-      case "Select", "SelectV2" -> inputs.size() == 3 && safeSuffix(scope, inputs.get(1), depth + 1)
-          && safeSuffix(scope, inputs.get(2), depth + 1);
-      default -> false;
-    };
-  }
-
-  private static boolean safeConstant(AttrValue value) {
-    if (value == null || value.getTensor().getDtype() != DataType.DT_STRING
-        || value.getTensor().getStringValCount() == 0) {
-      return false;
+    switch (node.getOp()) {
+      case "Const" -> {
+        AttrValue value = node.getAttrMap().get("value");
+        if (value == null || value.getTensor().getDtype() != DataType.DT_STRING
+            || value.getTensor().getStringValCount() == 0) {
+          return null;
+        }
+        Set<String> out = new LinkedHashSet<>();
+        value.getTensor().getStringValList().forEach(b -> out.add(b.toString(StandardCharsets.ISO_8859_1)));
+        return out.size() > MAX_ALTERNATIVES ? null : out;
+      }
+      case "Identity" -> {
+        return inputs.size() == 1 ? constants(scope, inputs.get(0), depth + 1) : null;
+      }
+      case "Select", "SelectV2" -> {
+        if (inputs.size() != 3) {
+          return null;
+        }
+        Set<String> a = constants(scope, inputs.get(1), depth + 1);
+        Set<String> b = constants(scope, inputs.get(2), depth + 1);
+        if (a == null || b == null) {
+          return null;
+        }
+        Set<String> out = new LinkedHashSet<>(a);
+        out.addAll(b);
+        return out.size() > MAX_ALTERNATIVES ? null : out;
+      }
+      default -> {
+        return null;
+      }
     }
-    return value.getTensor().getStringValList().stream().allMatch(CheckpointPaths::safeText);
   }
 
-  private static boolean safeSeparator(AttrValue separator) {
-    return separator == null || safeText(separator.getS());
+  /** Every prefix followed by every suffix, or null when that makes more alternatives than a saver has. */
+  private static Set<String> append(Set<String> prefixes, Set<String> suffixes) {
+    if ((long) prefixes.size() * suffixes.size() > MAX_ALTERNATIVES) {
+      return null;
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String p : prefixes) {
+      for (String s : suffixes) {
+        out.add(p + s);
+      }
+    }
+    return out;
   }
 
-  private static boolean safeText(ByteString bytes) {
-    String s = bytes.toString(StandardCharsets.ISO_8859_1);
+  private static boolean safeText(String s) {
     return !s.contains("..") && s.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128
         || c == '_' || c == '-' || c == '.' || c == '/');
   }

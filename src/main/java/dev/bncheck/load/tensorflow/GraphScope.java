@@ -67,6 +67,18 @@ final class GraphScope {
     return -1;
   }
 
+  /**
+   * The interface the function implements ({@code api_implements}), or null: Grappler's
+   * implementation selector may run any library function with the same value in its place.
+   */
+  String implementedApi() {
+    if (function == null) {
+      return null;
+    }
+    var attr = function.getAttrMap().get("api_implements");
+    return attr == null || attr.getS().isEmpty() ? null : attr.getS().toStringUtf8();
+  }
+
   /** The function's input arguments; empty for the top-level graph. */
   List<OpDef.ArgDef> inputArgs() {
     return function == null ? List.of() : function.getSignature().getInputArgList();

@@ -295,6 +295,10 @@ final class ModelRunner {
         throw new InvalidInputException("--inputs", input.key(), "data of shape " + Arrays.toString(shape)
             + " does not fit the model's input of shape " + describe(dims));
       }
+      if (shape[0] == 0) {
+        throw new InvalidInputException("--inputs", input.key(), "holds no samples (shape "
+            + Arrays.toString(shape) + "); calibration needs at least one");
+      }
       if (samples >= 0 && shape[0] != samples) {
         throw new InvalidInputException("--inputs", input.key(),
             shape[0] + " samples, but another input has " + samples);

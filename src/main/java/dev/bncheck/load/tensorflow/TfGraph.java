@@ -24,16 +24,26 @@ final class TfGraph {
 
   private final GraphScope topLevel;
   private final Map<String, GraphScope> functions = new HashMap<>();
+  private final Map<String, List<String>> implementations = new HashMap<>();
 
   TfGraph(GraphDef graph) {
     this.topLevel = GraphScope.topLevel(graph.getNodeList());
     for (FunctionDef f : graph.getLibrary().getFunctionList()) {
-      functions.put(f.getSignature().getName(), GraphScope.of(f));
+      GraphScope function = GraphScope.of(f);
+      functions.put(f.getSignature().getName(), function);
+      if (function.implementedApi() != null) {
+        implementations.computeIfAbsent(function.implementedApi(), k -> new ArrayList<>()).add(function.name());
+      }
     }
   }
 
   GraphScope topLevel() {
     return topLevel;
+  }
+
+  /** The library functions that declare they implement {@code api} ({@code api_implements}); none for null. */
+  List<String> implementationsOf(String api) {
+    return api == null ? List.of() : implementations.getOrDefault(api, List.of());
   }
 
   /** The library function of that name, or null. */

@@ -157,11 +157,56 @@ class CheckpointPathTricksTest {
     }
   }
 
+  /**
+   * A {@code ..} split across constants that are harmless one by one: several inputs of one
+   * StringJoin, StringJoins nested, or the separator between the parts.
+   */
+  @Test
+  void dotDotAssembledFromHarmlessPartsIsRefused() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    String why = "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds";
+
+    MetaGraphDef.Builder split = original.toBuilder();
+    NodeDef.Builder join = NodeDef.newBuilder().setName("split").setOp("StringJoin").addInput(FILENAME);
+    for (int i = 0; i < 8; i++) {
+      split.getGraphDefBuilder().addNode(HostileGraphs.stringConst("split/slash" + i, "/."));
+      split.getGraphDefBuilder().addNode(HostileGraphs.stringConst("split/dot" + i, "."));
+      join.addInput("split/slash" + i).addInput("split/dot" + i);
+    }
+    split.getGraphDefBuilder().addNode(join.putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(17).build()));
+    node(split, "save/Restore").setInput(0, "split");
+    assertThat(refusal(split)).contains(why);
+
+    MetaGraphDef.Builder nested = original.toBuilder();
+    addStringJoin(nested, "outer/inner", "/.");
+    nested.getGraphDefBuilder().addNode(HostileGraphs.stringConst("outer/dot", "."));
+    nested.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("outer").setOp("StringJoin")
+        .addInput("outer/inner").addInput("outer/dot")
+        .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()));
+    node(nested, "save/Restore").setInput(0, "outer");
+    assertThat(refusal(nested)).contains(why);
+
+    MetaGraphDef.Builder separated = original.toBuilder();
+    addStringJoin(separated, "sep", "/");
+    node(separated, "sep").putAttr("separator", org.tensorflow.proto.AttrValue.newBuilder()
+        .setS(com.google.protobuf.ByteString.copyFromUtf8("/.")).build());
+    node(separated, "save/Restore").setInput(0, "sep");
+    assertThat(refusal(separated)).as("prefix + \"/.\" + \"/\" is harmless").isNull();
+    node(separated, "sep/suffix").putAttr("value", HostileGraphs.stringConst("x", ".").getAttrMap().get("value"));
+    assertThat(refusal(separated)).as("prefix + \"/.\" + \".\"").contains(why);
+  }
+
   /** The refusal of a restore whose path is the fed prefix joined with {@code suffix}, or null if accepted. */
   private static String restoreThrough(MetaGraphDef original, String suffix) {
     MetaGraphDef.Builder meta = original.toBuilder();
     addStringJoin(meta, "shard", suffix);
     node(meta, "save/Restore").setInput(0, "shard");
+    return refusal(meta);
+  }
+
+  private static String refusal(MetaGraphDef.Builder meta) {
     try {
       new ModelSafety(new TfGraph(meta.getGraphDef()), "m", java.util.Set.of()).checkLoading(meta.build());
       return null;

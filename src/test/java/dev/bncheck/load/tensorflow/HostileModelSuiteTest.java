@@ -308,20 +308,22 @@ class HostileModelSuiteTest {
     }
   }
 
-  /** A float32 .npy of shape [n, h, w, c] with values drawn from a fixed seed. */
-  static byte[] npy(int n, int h, int w, int c) {
-    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + n + ", " + h + ", " + w + ", " + c + "), }";
+  /** A float32 .npy of the given shape with values drawn from a fixed seed. */
+  static byte[] npy(int... shape) {
+    int size = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+        + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",), }";
     StringBuilder header = new StringBuilder(dict);
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');
     }
     header.append('\n');
     byte[] text = header.toString().getBytes(StandardCharsets.ISO_8859_1);
-    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * n * h * w * c).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * size).order(ByteOrder.LITTLE_ENDIAN);
     bytes.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
         .putShort((short) text.length).put(text);
     Random random = new Random(7);
-    for (int i = 0; i < n * h * w * c; i++) {
+    for (int i = 0; i < size; i++) {
       bytes.putFloat((float) random.nextGaussian());
     }
     return bytes.array();

@@ -1,0 +1,59 @@
+"""Make the test fixture of a Keras 3 model whose graph holds the ops of common preprocessing and
+activation layers, to keep them accepted by bncheck's op check (needs tensorflow-cpu; see
+docs/exporters.md for the virtual environment).
+
+    python scripts/make_keras_preprocessing_bn.py
+
+Writes, with fixed seeds, to src/test/resources/keras-preprocessing-bn/:
+  model/     Input(32, 32, 3) -> RandomFlip, RandomRotation, RandomZoom, RandomContrast (kept in the
+             model; inactive at inference) -> Resizing bicubic, area, lanczos3 -> Conv2D(4, gelu)
+             -> BatchNormalization "bn" -> GlobalAveragePooling2D -> Dense(2), exported with
+             model.export; the BN layer's moving statistics are its training-mode statistics on
+             data.npy (momentum 0 for one training-mode call), so bncheck passes it
+  data.npy   16 images, float32
+"""
+
+import os
+import shutil
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources",
+                   "keras-preprocessing-bn")
+
+
+def main():
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((32, 32, 3))
+    x = keras.layers.RandomFlip()(inp)
+    x = keras.layers.RandomRotation(0.1)(x)
+    x = keras.layers.RandomZoom(0.1)(x)
+    x = keras.layers.RandomContrast(0.2)(x)
+    x = keras.layers.Resizing(28, 28, interpolation="bicubic")(x)
+    x = keras.layers.Resizing(24, 24, interpolation="area")(x)
+    x = keras.layers.Resizing(20, 20, interpolation="lanczos3")(x)
+    x = keras.layers.Conv2D(4, 3, activation="gelu")(x)
+    bn = keras.layers.BatchNormalization(name="bn")
+    x = bn(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inp, keras.layers.Dense(2)(x))
+    data = np.random.default_rng(0).uniform(size=(16, 32, 32, 3)).astype("float32")
+    # statistics of the data the inference path computes (augmentation off), so that bncheck passes it
+    features = keras.Model(inp, bn.input)(data, training=False)
+    bn.momentum = 0.0
+    bn(features, training=True)
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    model.export(os.path.join(OUT, "model"), verbose=False)
+    fingerprint = os.path.join(OUT, "model", "fingerprint.pb")
+    if os.path.exists(fingerprint):
+        os.remove(fingerprint)
+    np.save(os.path.join(OUT, "data.npy"), data)
+    print("wrote", os.path.relpath(OUT))
+
+
+if __name__ == "__main__":
+    main()

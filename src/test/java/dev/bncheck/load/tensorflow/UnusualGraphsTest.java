@@ -1,0 +1,69 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Graphs and data at the edges of what bncheck reads: each gets a verdict or a clean input error, never exit 4. */
+class UnusualGraphsTest {
+
+  @TempDir Path dir;
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run bncheck(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static Stream<Path> graphsWithoutInputs() throws IOException {
+    try (Stream<Path> files = Files.walk(Path.of("src/test/resources/fixtures/tf-bn-reference"))) {
+      List<Path> graphs = files.filter(p -> p.getFileName().toString().equals("frozen_model.pb")).sorted().toList();
+      assertThat(graphs).hasSize(21);
+      return graphs.stream();
+    }
+  }
+
+  /** TensorFlow's import-test graphs compute BN on constants: nothing to feed, so they run once as they are. */
+  @ParameterizedTest
+  @MethodSource("graphsWithoutInputs")
+  void graphWithNothingToFeedRunsOnceAsItIs(Path graph) {
+    Run run = bncheck("check", graph.toString(), "--synthetic", "4", "--format", "json");
+    assertThat(run.code()).as(run.err()).isIn(0, 1);
+    if (graph.toString().contains("/batchnorm/")) {
+      assertThat(run.out()).as("the layer got calibration data from the graph's own constants")
+          .contains("\"calibration\": {\n      \"batches\": 1,");
+    }
+  }
+
+  @Test
+  void emptyFrozenGraphIsAnInputError() throws IOException {
+    Path empty = Files.createFile(dir.resolve("model.pb"));
+    Run run = bncheck("check", empty.toString());
+    assertThat(run.code()).isEqualTo(3);
+    assertThat(run.err()).isEqualTo("bncheck: error: " + empty + ": holds no graph nodes (empty, or not a GraphDef)"
+        + System.lineSeparator());
+  }
+
+  @Test
+  void calibrationFileWithoutSamplesIsAnInputError() throws IOException {
+    Path data = dir.resolve("empty.npy");
+    Files.write(data, HostileModelSuiteTest.npy(0, 12, 6));
+    Run run = bncheck("check", "src/test/resources/rnn-bn/keras-lstm", "--inputs", data.toString());
+    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    assertThat(run.err()).contains("holds no samples");
+  }
+}
