@@ -1,0 +1,77 @@
+"""Make the test fixtures of the textbook TF1 BatchNormalization pattern: the layer inside
+tf.cond(is_training, training branch, inference branch) with is_training a
+placeholder_with_default(False) that the serving signature does not feed, trained 300 steps with
+the moving-average updates in the training branch, saved with simple_save (needs
+tensorflow-cpu; see docs/exporters.md for the virtual environment).
+
+    python scripts/make_tf_cond_bn.py
+
+Writes, with fixed seeds, to src/test/resources/tf-cond-bn/:
+  v1/        control flow v1 (Switch/Merge in the graph)
+  v2/        control flow v2 (If with the branches as functions, as TensorFlow 2 builds it; the
+             branches rewritten for gradients hold Optional ops)
+  data.npy   16 samples [8, 8, 3], float32, mean 2 and standard deviation 3
+"""
+
+import os
+import shutil
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "tf-cond-bn")
+
+
+def make(out, data):
+    g = tf.Graph()
+    with g.as_default():
+        tf.compat.v1.set_random_seed(0)
+        x = tf.compat.v1.placeholder(tf.float32, [None, 8, 8, 3], name="x")
+        is_training = tf.compat.v1.placeholder_with_default(False, [], name="is_training")
+        k = tf.compat.v1.get_variable("conv/kernel", [3, 3, 3, 4])
+        h = tf.nn.conv2d(x, k, 1, "VALID")
+        with tf.compat.v1.variable_scope("bn"):
+            gamma = tf.compat.v1.get_variable("gamma", initializer=tf.ones([4]))
+            beta = tf.compat.v1.get_variable("beta", initializer=tf.zeros([4]))
+            mm = tf.compat.v1.get_variable("moving_mean", initializer=tf.zeros([4]), trainable=False)
+            mv = tf.compat.v1.get_variable("moving_variance", initializer=tf.ones([4]), trainable=False)
+
+        def train_branch():
+            y, m, v = tf.compat.v1.nn.fused_batch_norm(h, gamma, beta, epsilon=1e-3, is_training=True)
+            u1 = tf.compat.v1.assign(mm, mm * 0.9 + m * 0.1)
+            u2 = tf.compat.v1.assign(mv, mv * 0.9 + v * 0.1)
+            with tf.control_dependencies([u1, u2]):
+                return tf.identity(y)
+
+        def infer_branch():
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(h, gamma, beta, mm, mv, epsilon=1e-3, is_training=False)
+            return y
+
+        y = tf.cond(is_training, train_branch, infer_branch)
+        out_t = tf.identity(tf.reduce_mean(y, axis=[1, 2]), name="out")
+        loss = tf.reduce_mean(tf.square(out_t - 1.0))
+        train = tf.compat.v1.train.GradientDescentOptimizer(0.01).minimize(loss)
+        with tf.compat.v1.Session(graph=g) as s:
+            s.run(tf.compat.v1.global_variables_initializer())
+            for i in range(300):
+                start = (i * 8) % len(data)
+                s.run(train, {x: data[start:start + 8], is_training: True})
+            tf.compat.v1.saved_model.simple_save(s, out, {"x": x}, {"out": out_t})
+
+
+def main():
+    tf.compat.v1.disable_eager_execution()
+    data = np.random.default_rng(0).normal(2.0, 3.0, size=(16, 8, 8, 3)).astype("float32")
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    np.save(os.path.join(OUT, "data.npy"), data)
+    make(os.path.join(OUT, "v2"), data)
+    tf.compat.v1.disable_control_flow_v2()
+    make(os.path.join(OUT, "v1"), data)
+    print("wrote", os.path.relpath(OUT))
+
+
+if __name__ == "__main__":
+    main()
