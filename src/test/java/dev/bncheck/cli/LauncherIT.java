@@ -50,6 +50,32 @@ class LauncherIT {
     }
   }
 
+  /**
+   * The launcher's stderr filter passes a progress update (ended by a carriage return, not a
+   * newline) on at once, and drops TensorFlow's two start-up lines.
+   */
+  @Test
+  void stderrFilterPassesProgressOnAtOnceAndDropsTensorFlowStartUpLines() throws Exception {
+    String writer = "printf 'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n';"
+        + " printf 'I0000 00:00:1.2   17 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\\n';"
+        + " printf 'kept\\n\\rcalibration batches 1/2'; sleep 4; printf '\\rcalibration batches 2/2\\n'";
+    Process p = new ProcessBuilder("bash", "-c", "(" + writer + ") | perl " + ROOT.resolve("bin/stderr-filter.pl"))
+        .redirectErrorStream(true).start();
+    long start = System.nanoTime();
+    StringBuilder seen = new StringBuilder();
+    var in = p.getInputStream();
+    while (!seen.toString().contains("batches 1/2")) {
+      int c = in.read();
+      assertThat(c).as("output ended before the first update").isNotNegative();
+      seen.append((char) c);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertThat(seconds).as("the first update arrived while the writer still ran").isLessThan(3);
+    seen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(seen.toString()).isEqualTo("kept\n\rcalibration batches 1/2\rcalibration batches 2/2\n");
+  }
+
   @Test
   void runsFromAnyDirectoryAndExitsWithOneOnFindings() throws Exception {
     Result r = run(elsewhere, "check", ROOT.resolve("samples/stale.json").toString());
