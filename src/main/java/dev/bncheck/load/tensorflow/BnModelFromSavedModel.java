@@ -55,6 +55,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout())) {
         CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
+        CapturedVariables.bind(session, CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors()));
         layers = found.assemble(new SessionVariableReader(session, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {
           List<ModelRunner.Input> inputs = tensors(file.signature().getInputsMap());

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Operation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
@@ -117,8 +118,12 @@ final class CheckedSession {
     }
 
     Runner addTarget(Op op) {
-      fetchesAndTargets.add(op.op().name());
-      runner.addTarget(op);
+      return addTarget(op.op());
+    }
+
+    Runner addTarget(Operation operation) {
+      fetchesAndTargets.add(operation.name());
+      runner.addTarget(operation);
       return this;
     }
 

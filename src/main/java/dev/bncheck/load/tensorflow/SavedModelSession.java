@@ -35,6 +35,8 @@ public final class SavedModelSession implements AutoCloseable {
   private final SavedModelFile file;
   private final SavedModelBundle bundle;
   private final CheckedSession session;
+  /** Captured handles the restore op does not fill, and the handles it does fill for them, which the saver writes. */
+  private final Map<String, String> twins;
   private final LayerAssembler.Layers layers;
   private final BnModel model;
   private final ModelRunner runner;
@@ -53,6 +55,8 @@ public final class SavedModelSession implements AutoCloseable {
     this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
     try {
       this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
+      this.twins = CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors());
+      CapturedVariables.bind(session, twins);
       this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
       this.model = BnModelFromSavedModel.model(input, file, layers);
       this.runner = new ModelRunner(graph, session);
@@ -104,6 +108,14 @@ public final class SavedModelSession implements AutoCloseable {
     Op meanAssign = assign(tf, node.mean(), mean, "moving mean");
     Op varianceAssign = assign(tf, node.variance(), variance, "moving variance");
     session.runner("setting the new statistics").addTarget(meanAssign).addTarget(varianceAssign).run().close();
+    // the saver writes the restored twins of captured handles: they get the new values too
+    Map<String, String> written = new java.util.LinkedHashMap<>();
+    for (Origin origin : List.of(node.mean(), node.variance())) {
+      if (origin instanceof Origin.Variable v && twins.containsKey(v.node())) {
+        written.put(twins.get(v.node()), v.node());
+      }
+    }
+    CapturedVariables.bind(session, written);
   }
 
   @SuppressWarnings("unchecked")

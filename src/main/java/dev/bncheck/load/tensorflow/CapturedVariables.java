@@ -1,0 +1,194 @@
+package dev.bncheck.load.tensorflow;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operation;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.Scope;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedConcreteFunction;
+import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObject;
+import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObjectGraph;
+
+/**
+ * The variable handles a signature's functions capture that the restore op does not fill, each
+ * with the handle it fills for the same variable. {@code tf.saved_model.save} of a
+ * {@code tf.Module} that wraps a Keras 3 model writes two handle ops per variable: one named
+ * after the layer, which the serving functions capture and nothing restores, and one
+ * ({@code Variable_N}) that the restore op fills. TensorFlow's own session loader then fails
+ * ("Could not find variable"); {@code tf.saved_model.load} binds the captures through the object
+ * graph. bncheck does the same: a capture is an object of the object graph (the concrete
+ * function's bound inputs), the object has a checkpoint key (its first path from the root), and
+ * the restore op assigns the value of that key to one handle.
+ */
+final class CapturedVariables {
+
+  private static final Set<String> CALLS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+
+  private CapturedVariables() {}
+
+  /** Unrestored captured handle to the restored handle of the same variable, top-level node names. */
+  static Map<String, String> unrestored(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs) {
+    SavedObjectGraph objects = meta.getObjectGraphDef();
+    if (objects.getNodesCount() == 0) {
+      return Map.of();
+    }
+    Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
+    Set<String> restored = new HashSet<>(restoredByKey.values());
+    Map<Integer, String> keys = checkpointKeys(objects);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (NodeDef call : signatureCalls(graph, signatureOutputs)) {
+      SavedConcreteFunction function = objects.getConcreteFunctionsMap().get(call.getAttrMap().get("f").getFunc()
+          .getName());
+      if (function == null) {
+        continue;
+      }
+      List<String> inputs = OriginTracer.dataInputs(call);
+      List<Integer> bound = function.getBoundInputsList();
+      int first = inputs.size() - bound.size();
+      for (int k = 0; k < bound.size() && first >= 0; k++) {
+        String handle = GraphScope.Ref.parse(inputs.get(first + k)).node();
+        NodeDef node = graph.topLevel().node(handle);
+        String key = keys.get(bound.get(k));
+        String filled = key == null ? null : restoredByKey.get(key);
+        if (node != null && node.getOp().equals("VarHandleOp") && !restored.contains(handle) && filled != null) {
+          out.put(handle, filled);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gives each handle (key) the value of another (value) in the loaded session: an unrestored
+   * captured handle its restored twin's, before anything reads it, as {@code tf.saved_model.load}
+   * binds captures through the object graph.
+   */
+  static void bind(CheckedSession session, Map<String, String> pairs) {
+    if (pairs.isEmpty()) {
+      return;
+    }
+    Graph graph = session.graph();
+    Scope scope = Ops.create(graph).scope();
+    CheckedSession.Runner runner = session.runner("giving the signature's variables their restored values");
+    for (var pair : pairs.entrySet()) {
+      GraphOperation captured = graph.operation(pair.getKey());
+      GraphOperation restored = graph.operation(pair.getValue());
+      var dtype = captured.attributes().getAttrType("dtype");
+      Operation read = graph.opBuilder("ReadVariableOp", scope.makeUnique("bncheck_bind_read"), scope)
+          .addInput(restored.output(0)).setAttr("dtype", dtype).build();
+      Operation assign = graph.opBuilder("AssignVariableOp", scope.makeUnique("bncheck_bind_assign"), scope)
+          .addInput(captured.output(0)).addInput(read.output(0)).setAttr("dtype", dtype).build();
+      runner.addTarget(assign);
+    }
+    runner.run().close();
+  }
+
+  /** The top-level function calls that computing the signature's outputs runs. */
+  private static List<NodeDef> signatureCalls(TfGraph graph, List<String> outputs) {
+    Set<String> seen = new HashSet<>();
+    Deque<String> pending = new ArrayDeque<>();
+    outputs.forEach(o -> pending.push(GraphScope.Ref.parse(o).node()));
+    List<NodeDef> calls = new java.util.ArrayList<>();
+    while (!pending.isEmpty()) {
+      NodeDef node = graph.topLevel().node(pending.pop());
+      if (node == null || !seen.add(node.getName())) {
+        continue;
+      }
+      if (CALLS.contains(node.getOp()) && node.getAttrMap().containsKey("f")) {
+        calls.add(node);
+      }
+      node.getInputList().forEach(i -> pending.push(GraphScope.Ref.parse(i).node()));
+    }
+    return calls;
+  }
+
+  /**
+   * The checkpoint key of every variable object: its first path from the root, breadth first,
+   * each local name escaped as TensorFlow escapes it ({@code .} to {@code ..}, {@code /} to
+   * {@code ./}).
+   */
+  static Map<Integer, String> checkpointKeys(SavedObjectGraph objects) {
+    Map<Integer, String> paths = new HashMap<>();
+    paths.put(0, "");
+    Deque<Integer> pending = new ArrayDeque<>(List.of(0));
+    Map<Integer, String> keys = new HashMap<>();
+    while (!pending.isEmpty()) {
+      int id = pending.poll();
+      SavedObject object = objects.getNodes(id);
+      if (object.hasVariable()) {
+        keys.put(id, paths.get(id) + "/.ATTRIBUTES/VARIABLE_VALUE");
+      }
+      for (var child : object.getChildrenList()) {
+        if (child.getNodeId() < objects.getNodesCount() && !paths.containsKey(child.getNodeId())) {
+          String name = child.getLocalName().replace(".", "..").replace("/", "./");
+          paths.put(child.getNodeId(), paths.get(id).isEmpty() ? name : paths.get(id) + "/" + name);
+          pending.add(child.getNodeId());
+        }
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * The handle the restore op fills for each checkpoint key: in the restore function, an
+   * AssignVariableOp whose value comes (through identities) from output i of a RestoreV2, whose
+   * tensor names give key i, and whose handle is an argument, the call's input.
+   */
+  private static Map<String, String> restoredHandles(TfGraph graph, String restoreOp) {
+    Map<String, String> out = new HashMap<>();
+    NodeDef call = graph.topLevel().node(GraphScope.Ref.parse(restoreOp).node());
+    GraphScope function = call == null ? null : graph.calledFunction(call);
+    if (function == null) {
+      return out;
+    }
+    List<String> callInputs = OriginTracer.dataInputs(call);
+    for (NodeDef assign : function.nodes()) {
+      if (!assign.getOp().equals("AssignVariableOp")) {
+        continue;
+      }
+      List<String> inputs = OriginTracer.dataInputs(assign);
+      int arg = inputs.size() == 2 ? function.argumentIndex(GraphScope.Ref.parse(inputs.get(0)).node()) : -1;
+      String key = arg < 0 || arg >= callInputs.size() ? null : restoredKey(function, inputs.get(1));
+      if (key != null) {
+        out.put(key, GraphScope.Ref.parse(callInputs.get(arg)).node());
+      }
+    }
+    return out;
+  }
+
+  /** The checkpoint key a restored value was read under, or null if it does not come from a RestoreV2. */
+  private static String restoredKey(GraphScope function, String reference) {
+    for (int step = 0; step < 16; step++) {
+      GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+      NodeDef node = function.node(ref.node());
+      if (node == null) {
+        return null;
+      }
+      List<String> inputs = OriginTracer.dataInputs(node);
+      if (node.getOp().equals("Identity") && inputs.size() == 1) {
+        reference = inputs.get(0);
+        continue;
+      }
+      if (!node.getOp().equals("RestoreV2") || inputs.size() < 2) {
+        return null;
+      }
+      NodeDef names = function.node(GraphScope.Ref.parse(inputs.get(1)).node());
+      var value = names == null ? null : names.getAttrMap().get("value");
+      if (value == null || ref.index() >= value.getTensor().getStringValCount()) {
+        return null;
+      }
+      return value.getTensor().getStringVal(ref.index()).toStringUtf8();
+    }
+    return null;
+  }
+}
