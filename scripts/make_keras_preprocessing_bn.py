@@ -11,6 +11,10 @@ Writes, with fixed seeds, to src/test/resources/keras-preprocessing-bn/:
              model.export; the BN layer's moving statistics are its training-mode statistics on
              data.npy (momentum 0 for one training-mode call), so bncheck passes it
   data.npy   16 images, float32
+  attention/ Input(6, 8) -> Dense(8) -> BatchNormalization -> MultiHeadAttention(2, 4) with a causal
+             mask -> one_hot(argmax), exported with model.export (MatrixBandPart, BitwiseAnd)
+  conv3d/    Input(4, 4, 4, 2) -> Conv3DTranspose(2, 3) -> BatchNormalization, exported with
+             model.export (Conv3DBackpropInputV2)
 """
 
 import os
@@ -52,7 +56,25 @@ def main():
     if os.path.exists(fingerprint):
         os.remove(fingerprint)
     np.save(os.path.join(OUT, "data.npy"), data)
+    export_small_models()
     print("wrote", os.path.relpath(OUT))
+
+
+def export(model, name):
+    model.export(os.path.join(OUT, name), verbose=False)
+    fingerprint = os.path.join(OUT, name, "fingerprint.pb")
+    if os.path.exists(fingerprint):
+        os.remove(fingerprint)
+
+
+def export_small_models():
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((6, 8))
+    x = keras.layers.BatchNormalization()(keras.layers.Dense(8)(inp))
+    x = keras.layers.MultiHeadAttention(2, 4)(x, x, use_causal_mask=True)
+    export(keras.Model(inp, keras.ops.one_hot(keras.ops.argmax(x, -1), 4)), "attention")
+    inp = keras.Input((4, 4, 4, 2))
+    export(keras.Model(inp, keras.layers.BatchNormalization()(keras.layers.Conv3DTranspose(2, 3)(inp))), "conv3d")
 
 
 if __name__ == "__main__":

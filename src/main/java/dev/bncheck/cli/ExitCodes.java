@@ -10,7 +10,7 @@ public final class ExitCodes {
   /** The command line is wrong. */
   public static final int USAGE = 2;
   /** An input is unreadable or invalid. */
-  public static final int INVALID_INPUT = 3;
+  public static final int INVALID_INPUT = dev.bncheck.load.InvalidInputException.EXIT_CODE;
   /** A bug in bncheck. */
   public static final int INTERNAL_ERROR = 4;
 

@@ -9,6 +9,9 @@ public final class InvalidInputException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The process's exit code for invalid input, for the one place that must end the process itself. */
+  public static final int EXIT_CODE = 3;
+
   public InvalidInputException(String file, String location, String problem) {
     super(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem);
   }

@@ -131,7 +131,7 @@ final class CheckedSession {
       check(List.copyOf(fetchesAndTargets));
       long start = System.nanoTime();
       try {
-        return runner.run();
+        return RunWatchdog.call(location, phase, options.timeout(), runner::run);
       } catch (TensorFlowException e) {
         if (TensorFlowRuntime.timedOut(start, options.timeout())) {
           throw new InvalidInputException(location, "", phase + " ran longer than the time limit of "

@@ -34,11 +34,17 @@ final class CheckpointPaths {
 
   private final CallGraph calls;
   private final GraphScope.Ref filename;
+  private final Set<String> fedElsewhere;
 
-  /** @param filename the top-level tensor the caller feeds with the path ({@code saver_def.filename_tensor_name}) */
-  CheckpointPaths(CallGraph calls, String filename) {
+  /**
+   * @param filename the top-level tensor the caller feeds with the path ({@code saver_def.filename_tensor_name})
+   * @param fedElsewhere top-level tensors ({@code node:index}) the loader feeds with other values
+   *     (asset paths): whatever their node computes, they are not constants
+   */
+  CheckpointPaths(CallGraph calls, String filename, Set<String> fedElsewhere) {
     this.calls = calls;
     this.filename = GraphScope.Ref.parse(filename);
+    this.fedElsewhere = fedElsewhere;
   }
 
   /** Whether the tensor {@code reference} of {@code scope} is the fed path or a safe name below it. */
@@ -58,7 +64,7 @@ final class CheckpointPaths {
       return argumentSuffixes(scope, arg, depth);
     }
     NodeDef node = scope.node(ref.node());
-    if (node == null) {
+    if (node == null || fedElsewhere(scope, ref)) {
       return null;
     }
     if (!scope.isFunction() && node.getName().equals(filename.node()) && ref.index() == filename.index()) {
@@ -128,7 +134,7 @@ final class CheckpointPaths {
       return null;
     }
     NodeDef node = scope.node(ref.node());
-    if (node == null) {
+    if (node == null || fedElsewhere(scope, ref)) {
       return null;
     }
     List<String> inputs = OriginTracer.dataInputs(node);
@@ -163,6 +169,10 @@ final class CheckpointPaths {
         return null;
       }
     }
+  }
+
+  private boolean fedElsewhere(GraphScope scope, GraphScope.Ref ref) {
+    return !scope.isFunction() && fedElsewhere.contains(ref.node() + ":" + ref.index());
   }
 
   /** Every prefix followed by every suffix, or null when that makes more alternatives than a saver has. */

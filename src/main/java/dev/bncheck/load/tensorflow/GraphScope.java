@@ -117,6 +117,25 @@ final class GraphScope {
    */
   record Ref(String node, String outputArg, int index, boolean control) {
 
+    /**
+     * Whether the reference is written as TensorFlow writes one: a node name, an output
+     * argument of letters, digits and underscores, and an index without sign, leading zero or
+     * more digits than an int holds. TensorFlow reads other forms its own way ({@code :4294967297}
+     * as output 1), so a check that read them otherwise would check another tensor than runs.
+     */
+    static boolean canonical(String input) {
+      String s = input.startsWith("^") ? input.substring(1) : input;
+      String[] parts = s.split(":", -1);
+      if (parts.length > 3 || parts[0].isEmpty()) {
+        return false;
+      }
+      if (parts.length == 3 && !parts[1].matches("[A-Za-z0-9_]+")) {
+        return false;
+      }
+      String last = parts[parts.length - 1];
+      return parts.length == 1 || last.matches("0|[1-9][0-9]{0,8}") || (parts.length == 2 && last.matches("[A-Za-z_][A-Za-z0-9_]*"));
+    }
+
     /** Parses {@code ^ctrl}, {@code node}, {@code node:3} or {@code node:out_arg:3}. */
     static Ref parse(String input) {
       boolean control = input.startsWith("^");

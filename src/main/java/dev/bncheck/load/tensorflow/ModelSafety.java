@@ -43,6 +43,8 @@ final class ModelSafety {
   private final String location;
   private final Set<String> extraAllowed;
   private final Map<String, OpDef> opDefs;
+  /** The top-level tensors ({@code node:index}) loading feeds with asset paths: never constants. */
+  private Set<String> assetFed = Set.of();
 
   ModelSafety(TfGraph graph, String location, Set<String> extraAllowed) {
     this.graph = graph;
@@ -54,6 +56,17 @@ final class ModelSafety {
   /** Checks what loading a SavedModel runs: its restore op, then its init op. */
   void checkLoading(MetaGraphDef meta) {
     SaverDef saver = meta.getSaverDef();
+    assetFed = LoaderFeeds.assetTensors(meta, location);
+    for (String name : List.of(saver.getFilenameTensorName(), saver.getRestoreOpName(), saver.getSaveTensorName())) {
+      if (!name.isEmpty() && !GraphScope.Ref.canonical(name)) {
+        throw new InvalidInputException(location, "saver_def", "names " + name + ", which TensorFlow may read as"
+            + " another tensor than bncheck checks; refused before running anything");
+      }
+    }
+    if (!saver.getFilenameTensorName().isEmpty() && assetFed.contains(tensorKey(saver.getFilenameTensorName()))) {
+      throw new InvalidInputException(location, "asset_file_def", "feeds the checkpoint path tensor "
+          + saver.getFilenameTensorName() + " with an asset's path; refused before running anything");
+    }
     if (!saver.getRestoreOpName().isEmpty()) {
       check(new Part("the restore op that loading runs", true, RESTORE_OPS, saver.getFilenameTensorName()),
           List.of(saver.getRestoreOpName()));
@@ -129,7 +142,7 @@ final class ModelSafety {
     } catch (CallGraph.Refusal r) {
       throw refused(part, r.chain, r.node, r.getMessage(), false);
     }
-    CheckpointPaths paths = part.filename() == null ? null : new CheckpointPaths(calls, part.filename());
+    CheckpointPaths paths = part.filename() == null ? null : new CheckpointPaths(calls, part.filename(), assetFed);
     for (NodeDef node : topLevel) {
       checkNode(part, calls, paths, graph.topLevel(), node);
     }
@@ -141,6 +154,12 @@ final class ModelSafety {
   }
 
   private void checkNode(Part part, CallGraph calls, CheckpointPaths paths, GraphScope scope, NodeDef node) {
+    for (String input : node.getInputList()) {
+      if (!GraphScope.Ref.canonical(input)) {
+        throw refused(part, calls.chain(scope), node, "its input " + input + " is not written as TensorFlow writes"
+            + " tensor names, and TensorFlow may read it as another tensor than bncheck checks", false);
+      }
+    }
     String op = node.getOp();
     if (graph.function(op) != null || extraAllowed.contains(op)) {
       return;
@@ -171,6 +190,12 @@ final class ModelSafety {
     return new InvalidInputException(location, "node " + where,
         (part.beforeAnything() ? "refused before running anything" : "refused before running it") + ": in "
             + part.name() + ", " + why + "; if you trust this model, " + relax + " (docs/security.md)");
+  }
+
+  /** A top-level tensor as {@code node:index}. */
+  static String tensorKey(String reference) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+    return ref.node() + ":" + ref.index();
   }
 
   /** A chain of functions for a one-line message: its ends when it is long. */

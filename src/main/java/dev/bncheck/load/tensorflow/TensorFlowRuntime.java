@@ -7,6 +7,7 @@ import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TFResourceExhaustedException;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphOptions;
@@ -41,12 +42,17 @@ final class TensorFlowRuntime {
   static SavedModelBundle load(Path directory, List<String> tags, Duration timeout) {
     long start = System.nanoTime();
     try {
-      return SavedModelBundle.loader(directory.toString()).withTags(tags.toArray(new String[0]))
-          .withConfigProto(config(timeout)).load();
+      return RunWatchdog.call(directory.toString(), "loading it (the restore and init ops)", timeout,
+          () -> SavedModelBundle.loader(directory.toString()).withTags(tags.toArray(new String[0]))
+              .withConfigProto(config(timeout)).load());
     } catch (TensorFlowException | IllegalArgumentException e) {
       if (timedOut(start, timeout)) {
         throw new InvalidInputException(directory.toString(), "", "loading it (the restore and init ops) ran longer"
             + " than the time limit of " + describe(timeout) + " and was stopped; raise it with --timeout", e);
+      }
+      if (e instanceof TFResourceExhaustedException) {
+        throw new InvalidInputException(directory.toString(), "",
+            "TensorFlow ran out of memory loading it: " + firstLine(e.getMessage()), e);
       }
       throw new InvalidInputException(directory.toString(), "",
           "TensorFlow cannot load it (missing or corrupt variables?): " + firstLine(e.getMessage()), e);

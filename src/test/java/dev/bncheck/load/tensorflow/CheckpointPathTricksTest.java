@@ -198,6 +198,48 @@ class CheckpointPathTricksTest {
     assertThat(refusal(separated)).as("prefix + \"/.\" + \".\"").contains(why);
   }
 
+  /**
+   * The loader feeds every asset's tensor with {@code <model>/assets/<filename>} (red-team finds):
+   * a filename with {@code ..} or a glob reaches files outside the model, and an asset tensor on a
+   * checkpoint path is no constant, whatever its node.
+   */
+  @Test
+  void assetFeedsCannotReachACheckpointPath() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    for (String filename : List.of("../../other/variables/variables", "/etc/passwd", "vocab*", "a/../../b")) {
+      MetaGraphDef.Builder meta = original.toBuilder();
+      meta.addAssetFileDef(org.tensorflow.proto.AssetFileDef.newBuilder().setFilename(filename)
+          .setTensorInfo(org.tensorflow.proto.TensorInfo.newBuilder().setName("save/Const:0")));
+      assertThat(refusal(meta)).as(filename).contains("is not a plain file name inside assets/");
+    }
+    MetaGraphDef.Builder plain = original.toBuilder();
+    addStringJoin(plain, "shard", "_temp");
+    node(plain, "save/Restore").setInput(0, "shard");
+    assertThat(refusal(plain)).as("a constant suffix").isNull();
+    plain.addAssetFileDef(org.tensorflow.proto.AssetFileDef.newBuilder().setFilename("vocab.txt")
+        .setTensorInfo(org.tensorflow.proto.TensorInfo.newBuilder().setName("shard/suffix:0")));
+    assertThat(refusal(plain)).as("the same suffix fed with an asset's path")
+        .contains("RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+  }
+
+  /** TensorFlow reads {@code :4294967297} as output 1 (a red-team find): such names are refused, not read as 0. */
+  @Test
+  void tensorNamesTensorFlowWouldReadOtherwiseAreRefused() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef.Builder saver = original.toBuilder();
+    saver.getSaverDefBuilder().setFilenameTensorName("save/filename:4294967296");
+    assertThat(refusal(saver)).contains("saver_def: names save/filename:4294967296");
+    for (String input : List.of("save/filename:4294967297", "save/filename:01", "save/filename:-0", "save/filename:")) {
+      MetaGraphDef.Builder meta = original.toBuilder();
+      node(meta, "save/Restore").setInput(0, input);
+      assertThat(refusal(meta)).as(input).contains("its input " + input + " is not written as TensorFlow writes");
+    }
+  }
+
   /** The refusal of a restore whose path is the fed prefix joined with {@code suffix}, or null if accepted. */
   private static String restoreThrough(MetaGraphDef original, String suffix) {
     MetaGraphDef.Builder meta = original.toBuilder();

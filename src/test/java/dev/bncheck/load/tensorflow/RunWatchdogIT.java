@@ -1,0 +1,79 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.CollectionDef;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * One op that runs for minutes (a convolution of a 512x512x128 image by a 32x32 kernel in the
+ * init op, about 1 MB on disk; a red-team find): TensorFlow does not stop an op already running
+ * at the time limit, so the launcher's process is ended, with the one-line error and exit code 3.
+ */
+class RunWatchdogIT {
+
+  static final Path ROOT = Path.of(System.getProperty("bncheck.basedir", ".")).toAbsolutePath().normalize();
+
+  @TempDir Path dir;
+
+  private static NodeDef ints(String name, int... values) {
+    TensorProto.Builder t = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
+    for (int v : values) {
+      t.addIntVal(v);
+    }
+    return NodeDef.newBuilder().setName(name).setOp("Const").putAttr("dtype", HostileGraphs.type(DataType.DT_INT32))
+        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
+  }
+
+  @Test
+  void opThatOutlivesTheTimeLimitEndsTheProcessWithExitCode3() throws IOException, InterruptedException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    HostileModelsTest.edit(model, meta -> {
+      var g = meta.getGraphDefBuilder();
+      AttrValue f32 = HostileGraphs.type(DataType.DT_FLOAT);
+      g.addNode(ints("slow/image_shape", 1, 512, 512, 128));
+      g.addNode(ints("slow/kernel_shape", 32, 32, 128, 128));
+      g.addNode(NodeDef.newBuilder().setName("slow/one").setOp("Const").putAttr("dtype", f32)
+          .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+              .setTensorShape(TensorShapeProto.getDefaultInstance()).addFloatVal(1f)).build()));
+      for (String part : List.of("image", "kernel")) {
+        g.addNode(NodeDef.newBuilder().setName("slow/" + part).setOp("Fill").addInput("slow/" + part + "_shape")
+            .addInput("slow/one").putAttr("T", f32).putAttr("index_type", HostileGraphs.type(DataType.DT_INT32)));
+      }
+      g.addNode(NodeDef.newBuilder().setName("slow/conv").setOp("Conv2D").addInput("slow/image").addInput("slow/kernel")
+          .putAttr("T", f32).putAttr("padding", AttrValue.newBuilder().setS(com.google.protobuf.ByteString.copyFromUtf8(
+              "SAME")).build())
+          .putAttr("strides", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addI(1).addI(1).addI(1)
+              .addI(1)).build()));
+      g.addNode(NodeDef.newBuilder().setName("slow/init").setOp("NoOp").addInput("^slow/conv"));
+      meta.putCollectionDef("legacy_init_op", CollectionDef.newBuilder()
+          .setNodeList(CollectionDef.NodeList.newBuilder().addValue("slow/init")).build());
+      return meta;
+    });
+    Path err = dir.resolve("err.txt");
+    long start = System.nanoTime();
+    Process p = new ProcessBuilder(ROOT.resolve("bin/bncheck").toString(), "inspect", model.toString(), "--timeout", "1")
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("ended").isTrue();
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    String stderr = Files.readString(err, StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(stderr).isEqualTo(3);
+    assertThat(stderr.strip()).doesNotContain("\n").startsWith("bncheck: error: " + model
+        + ": loading it (the restore and init ops) ran longer than the time limit of 1 s");
+    assertThat(took).as("the limit, the grace period and start-up").isLessThan(Duration.ofSeconds(60));
+  }
+}
