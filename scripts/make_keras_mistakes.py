@@ -6,8 +6,10 @@ scripts/test_exporters.sh sets up). From the repository root:
     python scripts/make_keras_mistakes.py --verify   # rebuild in a temporary folder and compare
 
 TensorFlow's SavedModel files are not byte-reproducible (graph and object-graph serialization
-vary), so --verify compares what must repeat: every checkpoint tensor of every variant, the data
-files byte for byte, and the measured table.
+vary), and its kernels round differently on another CPU (AVX-512 vs AVX2), which training
+amplifies. So --verify compares what holds on any CPU: the data files byte for byte (numpy's
+seeded generator), bncheck's verdicts exactly, the measured accuracies within ACCURACY_ABSOLUTE
+and every variable within WEIGHTS_RELATIVE (see their comments for the evidence).
 
 Runs in well under a minute on 2 CPU cores, with fixed seeds, and writes only under
 samples/tf-bn-mistakes/:
@@ -188,16 +190,65 @@ def weights(path):
     return sorted((v.name, v.numpy()) for v in loaded.variables)
 
 
+# How far a rebuild on another CPU may move. Measured by rebuilding three times with the training
+# images nudged by at most one float32 ulp (a stand-in for another CPU's rounding): accuracies moved
+# by at most 0.016 (keras-frozen-transfer 0.738 -> 0.754), as the TF1 samples' did (0.016 at most
+# in eight such runs; issue 15's AMD EPYC moved two by 0.004 and 0.008); 0.03 is about twice that
+# (the same tolerance as SampleTolerances.RETRAINED_ACCURACY on the Java side).
+ACCURACY_ABSOLUTE = 0.03
+# Per variable, ||rebuilt - committed|| <= WEIGHTS_RELATIVE * ||committed||. Measured: at most
+# 0.105 (keras-frozen-transfer's new_logits/kernel), 0.088 for a moving statistic.
+WEIGHTS_RELATIVE = 0.2
+
+
+def feeds_batch_norm(name):
+    """A convolution's bias ahead of a BN layer: BN removes any per-channel constant, so its gradient
+    is zero up to rounding and Adam (which scales any gradient to about the learning rate) walks it
+    by rounding noise alone (measured: up to twice its own norm apart); the moving mean absorbs it."""
+    return name.endswith(("conv1/bias:0", "conv2/bias:0"))
+
+
+def table(path):
+    """The measured table's lines; each row split into cells."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    return [[c.strip() for c in line.strip("|").split("|")] if line.startswith("|") else line for line in lines]
+
+
+def table_differences(built, committed):
+    found = []
+    new, old = table(built), table(committed)
+    if len(new) != len(old):
+        return ["keras-data/README.md: another number of lines"]
+    for a, b in zip(new, old):
+        if isinstance(a, str) or isinstance(b, str) or len(a) != len(b):
+            if a != b:
+                found.append(f"keras-data/README.md: {a!r} instead of {b!r}")
+            continue
+        for x, y in zip(a, b):
+            numeric = all(c.replace(".", "", 1).isdigit() and "." in c for c in (x, y))
+            if (abs(float(x) - float(y)) > ACCURACY_ABSOLUTE) if numeric else x != y:
+                found.append(f"keras-data/README.md: {a[0]}: {x} instead of {y}")
+    return found
+
+
 def differences(built, committed):
-    """What differs between a rebuilt sample folder and the committed one (empty when they agree)."""
+    """What differs between a rebuilt sample folder and the committed one beyond the tolerances."""
     found = []
     for name in VARIANTS:
         new, old = weights(os.path.join(built, name)), weights(os.path.join(committed, name))
         if [n for n, _ in new] != [n for n, _ in old]:
             found.append(f"{name}: the model holds other variables")
             continue
-        found += [f"{name}: {n}" for (n, a), (_, b) in zip(new, old) if not np.array_equal(a, b)]
+        for (n, a), (_, b) in zip(new, old):
+            distance = np.linalg.norm(a - b)
+            if not feeds_batch_norm(n) and distance > WEIGHTS_RELATIVE * np.linalg.norm(b):
+                found.append(f"{name}: {n} differs by {distance / np.linalg.norm(b):.3g} of its norm")
     for name in sorted(os.listdir(os.path.join(built, "keras-data"))):
+        if name == "README.md":
+            found += table_differences(os.path.join(built, "keras-data", name),
+                                       os.path.join(committed, "keras-data", name))
+            continue
         with open(os.path.join(built, "keras-data", name), "rb") as a, \
                 open(os.path.join(committed, "keras-data", name), "rb") as b:
             if a.read() != b.read():
@@ -213,8 +264,9 @@ def verify():
         found = differences(scratch, COMMITTED)
     for line in found:
         print("differs:", line)
-    print("the committed Keras samples are what this script builds" if not found
-          else f"{len(found)} differences from the committed samples")
+    print(f"the committed Keras samples are what this script builds (accuracies within {ACCURACY_ABSOLUTE},"
+          f" variables within {WEIGHTS_RELATIVE} of their norm)" if not found
+          else f"{len(found)} differences from the committed samples beyond the tolerances")
     return 1 if found else 0
 
 

@@ -29,7 +29,7 @@ record BnCheckRun(int exitCode, List<Finding> findings, String stdout, String st
     return run("check", model.toString(), "--inputs", inputs.toString(), "--format", "json");
   }
 
-  /** Any bncheck command line; pass {@code --format json} to get findings. */
+  /** Any bncheck command line; pass {@code --format json} to get findings (other output is kept as text). */
   static BnCheckRun run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -39,7 +39,7 @@ record BnCheckRun(int exitCode, List<Finding> findings, String stdout, String st
     }
     List<Finding> findings = new ArrayList<>();
     String json = out.toString();
-    if (!json.isBlank()) {
+    if (json.stripLeading().startsWith("{")) {
       try {
         JsonNode root = new ObjectMapper().readTree(json);
         for (JsonNode f : root.path("findings")) {

@@ -1,6 +1,9 @@
 package dev.bncheck.samples.mistakes;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.samples.mistakes.Tf1MistakesGenerator.Variant;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +12,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The README's tables of the mistakes are the ones the generators wrote from their real runs, and
@@ -32,6 +36,23 @@ class ReadmeTableTest {
     String block = readme.substring(readme.indexOf(start) + start.length(),
         readme.indexOf("\n<!-- " + marker + ":end -->"));
     assertThat(block).isEqualTo(generated);
+  }
+
+  /**
+   * The TF1 table's accuracies of the exported models, measured again on the committed models:
+   * equal up to the float32 rounding of another CPU (SampleTolerances). A retrained model's are
+   * compared in Tf1MistakesReproducibilityTest.
+   */
+  @ParameterizedTest
+  @EnumSource(Variant.class)
+  void tf1AccuraciesAreTheCommittedModelsOwn(Variant v) {
+    String[] row = MeasuredTable.row(BnCheckRun.DATA_DIR.resolve("README.md"), v.dir);
+    double[] accuracy = Tf1MistakesGenerator.accuracy(v.path(),
+        Tf1MistakesGenerator.dataset(Tf1MistakesGenerator.TEST_N, Tf1MistakesGenerator.TEST_SEED));
+    assertThat(accuracy[0]).as("batch 64").isCloseTo(Double.parseDouble(row[4]),
+        within(SampleTolerances.COMMITTED_MODEL_ACCURACY));
+    assertThat(accuracy[1]).as("batch 1").isCloseTo(Double.parseDouble(row[5]),
+        within(SampleTolerances.COMMITTED_MODEL_ACCURACY));
   }
 
   /** Every row's last two columns, exit code and findings, from a fresh run on that row's data. */

@@ -131,22 +131,7 @@ class Tf1MistakesGenerator {
   static void generateAll() {
     Data train = dataset(TRAIN_N, TRAIN_SEED);
     Data test = dataset(TEST_N, TEST_SEED);
-    try {
-      Files.createDirectories(BnCheckRun.DATA_DIR);
-      float[] x = test.x();
-      ByteBuffer bx = ByteBuffer.allocate(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (float v : x) {
-        bx.putFloat(v);
-      }
-      writeNpy(BnCheckRun.DATA_DIR.resolve("inputs.npy"), "<f4", new long[] {TEST_N, SIDE, SIDE, 1}, bx.array());
-      ByteBuffer by = ByteBuffer.allocate(TEST_N * 8).order(ByteOrder.LITTLE_ENDIAN);
-      for (int v : test.y()) {
-        by.putLong(v);
-      }
-      writeNpy(BnCheckRun.DATA_DIR.resolve("labels.npy"), "<i8", new long[] {TEST_N}, by.array());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    writeHeldOutData(BnCheckRun.DATA_DIR, test);
     List<Measured> results = new ArrayList<>();
     for (Variant v : Variant.values()) {
       float[] trained = trainAndExport(v, train, test, v.path());
@@ -161,6 +146,26 @@ class Tf1MistakesGenerator {
   }
 
   // ---- data ----
+
+  /** {@code inputs.npy} and {@code labels.npy} of the held-out samples, into {@code dir}. */
+  static void writeHeldOutData(Path dir, Data test) {
+    try {
+      Files.createDirectories(dir);
+      float[] x = test.x();
+      ByteBuffer bx = ByteBuffer.allocate(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : x) {
+        bx.putFloat(v);
+      }
+      writeNpy(dir.resolve("inputs.npy"), "<f4", new long[] {test.n(), SIDE, SIDE, 1}, bx.array());
+      ByteBuffer by = ByteBuffer.allocate(test.n() * 8).order(ByteOrder.LITTLE_ENDIAN);
+      for (int v : test.y()) {
+        by.putLong(v);
+      }
+      writeNpy(dir.resolve("labels.npy"), "<i8", new long[] {test.n()}, by.array());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /**
    * Sinusoidal gratings in 4 orientations (horizontal, vertical, two diagonals) with random
