@@ -239,11 +239,20 @@ final class LayerAssembler {
     return o == null ? "-" : o.describe();
   }
 
-  /** The scope of the layer's variables ({@code bn/gamma} → {@code bn}), else of its node. */
+  private static final java.util.regex.Pattern FROZEN_READ =
+      java.util.regex.Pattern.compile("(^|/)ReadVariableOp(/resource)?$");
+
+  /**
+   * The scope of the layer's variables ({@code bn/gamma} → {@code bn}), else of its node. A
+   * constant that stands for a variable read ({@code convert_variables_to_constants_v2} names it
+   * after the variable read it replaced, as in {@code cnn_1/bn1_1/Cast/ReadVariableOp/resource})
+   * does not name the variable, so the node's scope is the better name.
+   */
   static String layerName(BnNode node) {
     for (Origin o : Arrays.asList(node.mean(), node.gamma(), node.beta(), node.variance())) {
       String full = o instanceof Origin.Variable v ? v.name()
-          : o instanceof Origin.Constant c ? c.node().getName() : null;
+          : o instanceof Origin.Constant c && !FROZEN_READ.matcher(c.node().getName()).find() ? c.node().getName()
+          : null;
       if (full != null && full.contains("/")) {
         return full.substring(0, full.lastIndexOf('/'));
       }

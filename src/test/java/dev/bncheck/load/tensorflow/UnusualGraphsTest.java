@@ -49,6 +49,18 @@ class UnusualGraphsTest {
     }
   }
 
+  /**
+   * convert_variables_to_constants_v2 names each constant after the variable read it replaced
+   * (scripts/make_keras_frozen_v2.py): the layer is named by its ops' scope instead.
+   */
+  @Test
+  void layerOfATensorFlow2FrozenGraphIsNamedByItsScope() {
+    Run run = bncheck("inspect", "src/test/resources/keras-frozen-v2/frozen.pb", "--format", "json");
+    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    assertThat(run.out()).contains("\"name\": \"cnn_1/bn1_1\"").doesNotContain("ReadVariableOp\",")
+        .contains("\"code\": \"BN001\"");
+  }
+
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
