@@ -16,6 +16,21 @@ record CallContext(GraphScope scope, NodeDef callNode, CallContext caller) {
     return new CallContext(function, call, this);
   }
 
+  /**
+   * Where the function's arguments start among the call node's inputs: after the predicate of
+   * If and the branch index of Case, at the first input otherwise.
+   */
+  int argumentOffset() {
+    String op = callNode == null ? "" : callNode.getOp();
+    return op.endsWith("If") || op.endsWith("Case") ? 1 : 0;
+  }
+
+  /** Whether the call node is a plain function call, whose inputs are the function's arguments one to one. */
+  boolean plainCall() {
+    String op = callNode == null ? "" : callNode.getOp();
+    return !(op.endsWith("If") || op.endsWith("Case") || op.endsWith("While"));
+  }
+
   /** The chain of functions, outermost first, for messages; empty in the top-level graph. */
   String path() {
     if (caller == null) {

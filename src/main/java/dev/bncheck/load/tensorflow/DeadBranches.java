@@ -30,12 +30,53 @@ final class DeadBranches {
     this.fedTensors = fedTensors;
   }
 
-  /** Whether a node of the top-level graph is cut off by a Switch whose predicate is fixed. */
+  /**
+   * Whether a node is cut off by a Switch whose predicate is fixed, or lies in the branch of an
+   * If whose predicate is fixed that the run does not take (TF2's {@code tf.cond}).
+   */
   boolean isDead(CallContext context, NodeDef node) {
-    if (context.caller() != null) {
-      return false;
+    if (context.caller() == null) {
+      return deadNode(node.getName(), 0);
     }
-    return deadNode(node.getName(), 0);
+    for (CallContext c = context; c.caller() != null; c = c.caller()) {
+      NodeDef call = c.callNode();
+      if (c.caller().caller() == null && deadNode(call.getName(), 0)) {
+        return true;
+      }
+      if (call.getOp().equals("If") || call.getOp().equals("StatelessIf")) {
+        List<String> inputs = OriginTracer.dataInputs(call);
+        Boolean predicate = inputs.isEmpty() ? null : fixedValue(c.caller(), inputs.get(0), 0);
+        var taken = predicate == null ? null : call.getAttrMap().get(predicate ? "then_branch" : "else_branch");
+        if (taken != null && !taken.getFunc().getName().equals(c.scope().name())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The value of a boolean tensor when the run cannot change it, else null: followed through function arguments. */
+  private Boolean fixedValue(CallContext context, String reference, int depth) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+    int arg = context.scope().argumentIndex(ref.node());
+    if (arg >= 0) {
+      List<String> callInputs = OriginTracer.dataInputs(context.callNode());
+      int at = arg + context.argumentOffset();
+      return depth > 100 || !context.plainCall() && !context.callNode().getOp().endsWith("If") || at >= callInputs.size()
+          ? null : fixedValue(context.caller(), callInputs.get(at), depth + 1);
+    }
+    if (context.caller() == null) {
+      return fixedTopLevel(ref.node());
+    }
+    NodeDef node = context.scope().node(ref.node());
+    if (node == null || depth > 100) {
+      return null;
+    }
+    return switch (node.getOp()) {
+      case "Identity" -> fixedValue(context, OriginTracer.dataInputs(node).get(0), depth + 1);
+      case "Const" -> constants.scalar(node).map(v -> v != 0).orElse(null);
+      default -> null;
+    };
   }
 
   private boolean deadNode(String name, int depth) {
@@ -74,10 +115,12 @@ final class DeadBranches {
   /** The Switch's predicate when the run cannot change it, else null. */
   private Boolean fixedPredicate(NodeDef switchNode) {
     List<String> inputs = OriginTracer.dataInputs(switchNode);
-    if (inputs.size() < 2) {
-      return null;
-    }
-    String name = GraphScope.Ref.parse(inputs.get(1)).node();
+    return inputs.size() < 2 ? null : fixedTopLevel(GraphScope.Ref.parse(inputs.get(1)).node());
+  }
+
+  /** A top-level boolean node's value when the run cannot change it, else null. */
+  private Boolean fixedTopLevel(String start) {
+    String name = start;
     for (int step = 0; step < 100; step++) {
       NodeDef node = graph.topLevel().node(name);
       if (node == null) {

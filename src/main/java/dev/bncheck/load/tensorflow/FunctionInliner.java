@@ -81,6 +81,10 @@ final class FunctionInliner {
     GraphScope scope = context.scope();
     int arg = scope.argumentIndex(ref.node());
     if (arg >= 0) {
+      if (!context.plainCall()) {
+        throw new Unsupported("BN inside " + context.callNode().getOp() + " " + context.callNode().getName()
+            + " cannot be copied");
+      }
       return tensor(context.caller(), OriginTracer.dataInputs(context.callNode()).get(arg));
     }
     NodeDef node = scope.node(ref.node());

@@ -35,6 +35,7 @@ final class OriginTracer {
       int arg = scope.argumentIndex(ref.node());
       if (arg >= 0) {
         List<String> callInputs = dataInputs(context.callNode());
+        arg += context.argumentOffset();
         if (arg >= callInputs.size()) {
           return new Origin.Unresolved("argument " + ref.node() + " of " + scope.name() + " has no caller input");
         }

@@ -61,6 +61,40 @@ final class TfGraph {
     return functions.get(op);
   }
 
+  /** Functional control flow and the attributes that hold the functions it runs. */
+  private static final Map<String, List<String>> CONTROL_FLOW = Map.of(
+      "If", List.of("then_branch", "else_branch"), "StatelessIf", List.of("then_branch", "else_branch"),
+      "Case", List.of("branches"), "StatelessCase", List.of("branches"),
+      "While", List.of("body"), "StatelessWhile", List.of("body"));
+
+  /**
+   * The functions a node runs: the one it calls, or the branches and loop body of functional
+   * control flow, whose BN layers count too (which branch a fixed predicate leaves dead is
+   * {@link DeadBranches}' question).
+   */
+  List<GraphScope> runsFunctions(NodeDef node) {
+    GraphScope called = calledFunction(node);
+    if (called != null) {
+      return List.of(called);
+    }
+    List<GraphScope> out = new ArrayList<>();
+    for (String attr : CONTROL_FLOW.getOrDefault(node.getOp(), List.of())) {
+      var value = node.getAttrMap().get(attr);
+      if (value == null) {
+        continue;
+      }
+      List<String> names = value.hasFunc() ? List.of(value.getFunc().getName())
+          : value.getList().getFuncList().stream().map(f -> f.getName()).toList();
+      for (String name : names) {
+        GraphScope f = functions.get(name);
+        if (f != null && !out.contains(f)) {
+          out.add(f);
+        }
+      }
+    }
+    return out;
+  }
+
   /** A node that runs, and where. */
   record Reached(CallContext context, NodeDef node) {}
 
@@ -108,9 +142,10 @@ final class TfGraph {
       }
       if (entry[1] != null) {
         out.add(new Reached(context, node));
-        GraphScope callee = calledFunction(node);
-        if (callee != null && !onStack(context, callee)) {
-          walk(context.enter(callee, node), callee.returnedTensorsAndControlOutputs(), out, visits);
+        for (GraphScope callee : runsFunctions(node)) {
+          if (!onStack(context, callee)) {
+            walk(context.enter(callee, node), callee.returnedTensorsAndControlOutputs(), out, visits);
+          }
         }
         continue;
       }

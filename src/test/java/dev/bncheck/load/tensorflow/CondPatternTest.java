@@ -36,11 +36,17 @@ class CondPatternTest {
         .contains("matches TensorFlow's inference-mode output");
   }
 
-  /** Branches rewritten for gradients hold Optional ops, pure computation the op check accepts. */
+  /**
+   * The layer inside the If's inference branch is found, with its restored statistics; the
+   * training branch, which the unfed predicate never takes, does not count (no BN002). The
+   * branches rewritten for gradients hold Optional ops, pure computation the op check accepts.
+   */
   @Test
-  void controlFlowV2GraphRunsUnderTheOpCheck() {
+  void controlFlowV2LayerInsideTheTakenBranchIsFoundAndTheOtherIsDead() {
     Run run = check("v2");
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(run.err()).doesNotContain("refused");
+    assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
+        .contains("moving_mean -1.725/-0.8434/-0.3156");
   }
 }
