@@ -13,7 +13,6 @@ import java.util.TreeMap;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.NameAttrList;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.OpDef;
 
 /**
  * The functions that running some top-level nodes may call, and where each is called from.
@@ -29,8 +28,8 @@ import org.tensorflow.proto.OpDef;
  * implementation selector, which function calls run even where bncheck turns Grappler off for its
  * sessions): those are called too.
  *
- * <p>What cannot be checked before running is refused: a function attribute bound by the caller
- * (a placeholder such as {@code f = $g}), a called name that is not a function of the library
+ * <p>What cannot be checked before running is refused: any attribute bound by the caller (a
+ * placeholder such as {@code f = $g}), a called name that is not a function of the library
  * (TensorFlow would run a primitive op of that name), a function that calls itself, calls nested
  * deeper than {@link #MAX_DEPTH}, or more than {@link #MAX_EXPANDED_NODES} nodes once every call
  * is expanded into its own copy of the function: TensorFlow crashes the process on deep or
@@ -61,22 +60,20 @@ final class CallGraph {
   }
 
   private final TfGraph graph;
-  private final Map<String, OpDef> opDefs;
   private final GraphScope topLevel;
   private final Map<String, GraphScope> functions = new LinkedHashMap<>();
   private final Map<String, List<Site>> sitesByCallee = new HashMap<>();
   private final Map<String, List<Site>> sitesByCaller = new HashMap<>();
   private final Map<String, Site> firstCall = new HashMap<>();
 
-  private CallGraph(TfGraph graph, Map<String, OpDef> opDefs) {
+  private CallGraph(TfGraph graph) {
     this.graph = graph;
-    this.opDefs = opDefs;
     this.topLevel = graph.topLevel();
   }
 
   /** The call graph below the given top-level nodes; throws a {@link Refusal} for what cannot be checked. */
-  static CallGraph of(TfGraph graph, Map<String, OpDef> opDefs, List<NodeDef> topLevelNodes) {
-    CallGraph calls = new CallGraph(graph, opDefs);
+  static CallGraph of(TfGraph graph, List<NodeDef> topLevelNodes) {
+    CallGraph calls = new CallGraph(graph);
     calls.discover(topLevelNodes);
     calls.checkBounds(topLevelNodes);
     return calls;
@@ -156,12 +153,10 @@ final class CallGraph {
           called(scope, node, attr, f, out);
         }
       }
-      case PLACEHOLDER -> {
-        if (mayBeFunction(node, attr)) {
-          throw new Refusal(chain(scope), node, "its attribute " + attr + " is bound by the caller ($" + value.getPlaceholder()
-              + "), so the function it calls cannot be checked before running");
-        }
-      }
+      // any attribute, not only a function: a separator bound by the caller built a checkpoint
+      // path that the check of the function alone could not see
+      case PLACEHOLDER -> throw new Refusal(chain(scope), node, "its attribute " + attr + " is bound by the caller ($"
+          + value.getPlaceholder() + "), so what it does cannot be checked before running");
       default -> { }
     }
   }
@@ -175,20 +170,6 @@ final class CallGraph {
     for (var nested : new TreeMap<>(f.getAttrMap()).entrySet()) {
       collect(scope, node, attr + "." + nested.getKey(), nested.getValue(), out);
     }
-  }
-
-  /** Whether the op may take a function in this attribute: unknown ops and attributes are assumed to. */
-  private boolean mayBeFunction(NodeDef node, String attr) {
-    OpDef def = opDefs.get(node.getOp());
-    if (def == null) {
-      return true;
-    }
-    for (OpDef.AttrDef a : def.getAttrList()) {
-      if (a.getName().equals(attr)) {
-        return a.getType().contains("func");
-      }
-    }
-    return true;
   }
 
   /**

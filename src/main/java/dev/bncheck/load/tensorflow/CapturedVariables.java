@@ -37,7 +37,8 @@ final class CapturedVariables {
   private CapturedVariables() {}
 
   /** Unrestored captured handle to the restored handle of the same variable, top-level node names. */
-  static Map<String, String> unrestored(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs) {
+  static Map<String, String> unrestored(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs,
+      String location) {
     SavedObjectGraph objects = meta.getObjectGraphDef();
     if (objects.getNodesCount() == 0) {
       return Map.of();
@@ -61,6 +62,7 @@ final class CapturedVariables {
         String key = keys.get(bound.get(k));
         String filled = key == null ? null : restoredByKey.get(key);
         if (node != null && node.getOp().equals("VarHandleOp") && !restored.contains(handle) && filled != null) {
+          requireSameKind(graph, location, node, graph.topLevel().node(filled));
           out.put(handle, filled);
         }
       }
@@ -91,6 +93,18 @@ final class CapturedVariables {
       runner.addTarget(assign);
     }
     runner.run().close();
+  }
+
+  /** A binding the object graph asks for must join two variables of one dtype and shape. */
+  private static void requireSameKind(TfGraph graph, String location, NodeDef captured, NodeDef restored) {
+    boolean same = restored != null && restored.getOp().equals("VarHandleOp")
+        && captured.getAttrMap().get("dtype").equals(restored.getAttrMap().get("dtype"))
+        && java.util.Objects.equals(captured.getAttrMap().get("shape"), restored.getAttrMap().get("shape"));
+    if (!same) {
+      throw new dev.bncheck.load.InvalidInputException(location, "object_graph_def", "binds the variable "
+          + captured.getName() + " to " + (restored == null ? "a missing node" : restored.getName())
+          + ", a variable of another dtype or shape: the object graph does not match the graph");
+    }
   }
 
   /** The top-level function calls that computing the signature's outputs runs. */
@@ -129,7 +143,8 @@ final class CapturedVariables {
         keys.put(id, paths.get(id) + "/.ATTRIBUTES/VARIABLE_VALUE");
       }
       for (var child : object.getChildrenList()) {
-        if (child.getNodeId() < objects.getNodesCount() && !paths.containsKey(child.getNodeId())) {
+        if (child.getNodeId() >= 0 && child.getNodeId() < objects.getNodesCount()
+            && !paths.containsKey(child.getNodeId())) {
           String name = child.getLocalName().replace(".", "..").replace("/", "./");
           paths.put(child.getNodeId(), paths.get(id).isEmpty() ? name : paths.get(id) + "/" + name);
           pending.add(child.getNodeId());

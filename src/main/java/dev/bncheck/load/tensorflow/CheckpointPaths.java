@@ -141,8 +141,10 @@ final class CheckpointPaths {
     switch (node.getOp()) {
       case "Const" -> {
         AttrValue value = node.getAttrMap().get("value");
+        // TensorFlow reads a non-empty tensor_content in place of string_val: a constant written
+        // both ways says one thing to a reader of string_val and another to TensorFlow
         if (value == null || value.getTensor().getDtype() != DataType.DT_STRING
-            || value.getTensor().getStringValCount() == 0) {
+            || value.getTensor().getStringValCount() == 0 || !value.getTensor().getTensorContent().isEmpty()) {
           return null;
         }
         Set<String> out = new LinkedHashSet<>();

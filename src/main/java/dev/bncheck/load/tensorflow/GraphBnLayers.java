@@ -15,7 +15,13 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
   static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes) {
     TensorValues constants = new TensorValues(file);
     DeadBranches dead = new DeadBranches(graph, constants, fedNodes);
-    BnNodeFinder.Found found = new BnNodeFinder(new OriginTracer(graph), constants, dead).find(reached);
+    BnNodeFinder.Found found;
+    try {
+      found = new BnNodeFinder(new OriginTracer(graph), constants, dead).find(reached);
+    } catch (OriginTracer.TooLarge e) {
+      throw new dev.bncheck.load.InvalidInputException(file, "", e.getMessage() + "; bncheck refuses graphs that"
+          + " large to analyse");
+    }
     List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)
         .map(r -> r.node().getName()).toList();
     return new GraphBnLayers(graph, constants, found.live(), found.dead(), topLevel);

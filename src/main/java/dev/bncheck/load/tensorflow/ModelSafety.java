@@ -7,12 +7,10 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.CollectionDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.SaverDef;
 
 /**
@@ -42,7 +40,6 @@ final class ModelSafety {
   private final TfGraph graph;
   private final String location;
   private final Set<String> extraAllowed;
-  private final Map<String, OpDef> opDefs;
   /** The top-level tensors ({@code node:index}) loading feeds with asset paths: never constants. */
   private Set<String> assetFed = Set.of();
 
@@ -50,7 +47,6 @@ final class ModelSafety {
     this.graph = graph;
     this.location = location;
     this.extraAllowed = extraAllowed;
-    this.opDefs = OpAllowlist.registeredOps();
   }
 
   /** Checks what loading a SavedModel runs: its restore op, then its init op. */
@@ -111,7 +107,7 @@ final class ModelSafety {
   void checkWalkable(List<String> outputs) {
     List<String> starts = outputs.isEmpty() ? sinks() : outputs;
     try {
-      CallGraph.of(graph, opDefs, dependencies(starts));
+      CallGraph.of(graph, dependencies(starts));
     } catch (CallGraph.Refusal r) {
       throw refused(new Part(outputs.isEmpty() ? "the graph" : "the signature's graph", true, Set.of(), null),
           r.chain, r.node, r.getMessage(), false);
@@ -138,7 +134,7 @@ final class ModelSafety {
     List<NodeDef> topLevel = dependencies(starts);
     CallGraph calls;
     try {
-      calls = CallGraph.of(graph, opDefs, topLevel);
+      calls = CallGraph.of(graph, topLevel);
     } catch (CallGraph.Refusal r) {
       throw refused(part, r.chain, r.node, r.getMessage(), false);
     }

@@ -5,13 +5,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tensorflow.TensorFlow;
-import org.tensorflow.proto.OpDef;
 
 /** The ops a model may run under bncheck (resource {@code allowed-ops.txt}), and why others are refused. */
 final class OpAllowlist {
@@ -21,7 +17,6 @@ final class OpAllowlist {
 
   private static final Set<String> ALLOWED = load();
 
-  private static volatile Map<String, OpDef> registered;
 
   private OpAllowlist() {}
 
@@ -31,16 +26,6 @@ final class OpAllowlist {
 
   static Set<String> all() {
     return ALLOWED;
-  }
-
-  /** TensorFlow's registered ops by name (their attributes' types tell which may take a function). */
-  static Map<String, OpDef> registeredOps() {
-    if (registered == null) {
-      Map<String, OpDef> ops = new HashMap<>();
-      TensorFlow.registeredOpList().getOpList().forEach(op -> ops.put(op.getName(), op));
-      registered = Map.copyOf(ops);
-    }
-    return registered;
   }
 
   /** What a refused op would do, for the message. */

@@ -14,10 +14,28 @@ final class OriginTracer {
 
   private static final int MAX_STEPS = 10_000;
 
+  /**
+   * All traces of one model together: a few seconds of work. Without a bound, a small graph of
+   * functions that each call the next twice, with a long identity chain to every parameter, kept
+   * bncheck busy for many minutes.
+   */
+  static final long MAX_TOTAL_STEPS = 20_000_000;
+
   private final TfGraph graph;
+  private long totalSteps;
 
   OriginTracer(TfGraph graph) {
     this.graph = graph;
+  }
+
+  /** Thrown when tracing a model's parameters would take more than {@link #MAX_TOTAL_STEPS} steps. */
+  static final class TooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge() {
+      super("tracing the BN parameters back to their variables takes more than " + MAX_TOTAL_STEPS
+          + " steps across all calls", null, false, false);
+    }
   }
 
   /** The origin of input {@code inputIndex} of {@code node}. */
@@ -31,6 +49,9 @@ final class OriginTracer {
 
   Origin trace(CallContext context, GraphScope.Ref ref) {
     for (int step = 0; step < MAX_STEPS; step++) {
+      if (++totalSteps > MAX_TOTAL_STEPS) {
+        throw new TooLarge();
+      }
       GraphScope scope = context.scope();
       int arg = scope.argumentIndex(ref.node());
       if (arg >= 0) {

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
@@ -32,6 +33,7 @@ public final class SavedModelSession implements AutoCloseable {
   private static final List<String> COPIED = List.of("saved_model.pb", "keras_metadata.pb", "assets", "assets.extra");
 
   private final Path input;
+  private final java.time.Duration timeout;
   private final SavedModelFile file;
   private final SavedModelBundle bundle;
   private final CheckedSession session;
@@ -44,6 +46,7 @@ public final class SavedModelSession implements AutoCloseable {
 
   private SavedModelSession(Path input, LoadOptions options) {
     this.input = input;
+    this.timeout = options.timeout();
     this.file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
@@ -55,7 +58,7 @@ public final class SavedModelSession implements AutoCloseable {
     this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
     try {
       this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
-      this.twins = CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors());
+      this.twins = CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, twins);
       this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
       this.model = BnModelFromSavedModel.model(input, file, layers);
@@ -144,10 +147,29 @@ public final class SavedModelSession implements AutoCloseable {
   public void saveTo(Path directory) {
     try {
       Files.createDirectories(directory.resolve("variables"));
-      bundle.session().save(directory.resolve("variables").resolve("variables").toString());
+      save(directory.resolve("variables").resolve("variables").toString());
       UnchangedParts.copy(file.directory(), COPIED, directory);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs the model's own save op (checked before loading), within the time limit like every run. */
+  private void save(String prefix) {
+    String phase = "saving the new model (the model's save op)";
+    long start = System.nanoTime();
+    try {
+      RunWatchdog.call(input.toString(), phase, timeout, () -> {
+        bundle.session().save(prefix);
+        return null;
+      });
+    } catch (TensorFlowException e) {
+      if (TensorFlowRuntime.timedOut(start, timeout)) {
+        throw new InvalidInputException(input.toString(), "", phase + " ran longer than the time limit of "
+            + TensorFlowRuntime.describe(timeout) + " for one run and was stopped; raise it with --timeout", e);
+      }
+      throw new InvalidInputException(input.toString(), "", "TensorFlow cannot save it with its own save op: "
+          + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
   }
 

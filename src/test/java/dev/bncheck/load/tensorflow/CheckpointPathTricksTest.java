@@ -240,6 +240,49 @@ class CheckpointPathTricksTest {
     }
   }
 
+  /**
+   * Red-team finds, round 3: a StringJoin separator bound by the caller ({@code $sep}, set on the
+   * call node to {@code /../../x/}), and a string constant whose {@code tensor_content}, which
+   * TensorFlow reads, says something else than its {@code string_val}.
+   */
+  @Test
+  void separatorBoundByTheCallerAndTwoEncodingsOfAStringAreRefused() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef.Builder bound = original.toBuilder();
+    org.tensorflow.proto.FunctionDef.Builder f = org.tensorflow.proto.FunctionDef.newBuilder()
+        .setSignature(org.tensorflow.proto.OpDef.newBuilder().setName("evil_join")
+            .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("prefix").setType(DataType.DT_STRING))
+            .addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("out").setType(DataType.DT_STRING))
+            .addAttr(org.tensorflow.proto.OpDef.AttrDef.newBuilder().setName("sep").setType("string")))
+        .addNodeDef(HostileGraphs.stringConst("tail", "variables"))
+        .addNodeDef(NodeDef.newBuilder().setName("join").setOp("StringJoin").addInput("prefix").addInput("tail:output:0")
+            .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build())
+            .putAttr("separator", org.tensorflow.proto.AttrValue.newBuilder().setPlaceholder("sep").build()))
+        .putRet("out", "join:output:0");
+    bound.getGraphDefBuilder().getLibraryBuilder().addFunction(f);
+    bound.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("evil/call").setOp("evil_join").addInput(FILENAME)
+        .putAttr("sep", org.tensorflow.proto.AttrValue.newBuilder()
+            .setS(com.google.protobuf.ByteString.copyFromUtf8("/../../../elsewhere/")).build()));
+    node(bound, "save/Restore").setInput(0, "evil/call");
+    assertThat(refusal(bound)).contains("node join in evil_join").contains("its attribute separator is bound by the"
+        + " caller ($sep)");
+
+    MetaGraphDef.Builder twoWays = original.toBuilder();
+    addStringJoin(twoWays, "shard", "_temp");
+    var value = node(twoWays, "shard/suffix").getAttrMap().get("value");
+    byte[] evil = "/../../../elsewhere".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] content = new byte[evil.length + 1];
+    content[0] = (byte) evil.length;
+    System.arraycopy(evil, 0, content, 1, evil.length);
+    node(twoWays, "shard/suffix").putAttr("value", value.toBuilder().setTensor(value.getTensor().toBuilder()
+        .setTensorContent(com.google.protobuf.ByteString.copyFrom(content))).build());
+    node(twoWays, "save/Restore").setInput(0, "shard");
+    assertThat(refusal(twoWays))
+        .contains("RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+  }
+
   /** The refusal of a restore whose path is the fed prefix joined with {@code suffix}, or null if accepted. */
   private static String restoreThrough(MetaGraphDef original, String suffix) {
     MetaGraphDef.Builder meta = original.toBuilder();

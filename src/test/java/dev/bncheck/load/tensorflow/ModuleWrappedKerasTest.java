@@ -51,6 +51,42 @@ class ModuleWrappedKerasTest {
     assertThat(training.out()).contains("[BN002] error");
   }
 
+  /**
+   * Red-team finds, round 3: an object graph naming a node that does not exist is ignored, and
+   * one whose bound inputs are shifted, so that a capture would get another variable's value, is
+   * refused.
+   */
+  @Test
+  void objectGraphThatDoesNotMatchTheGraphIsAnInputError() throws java.io.IOException {
+    Path negative = dir.resolve("negative");
+    HostileModelSuiteTest.copyTree(DIR.resolve("healthy"), negative);
+    HostileModelsTest.edit(negative, meta -> {
+      meta.getObjectGraphDefBuilder().getNodesBuilder(0).addChildren(
+          org.tensorflow.proto.TrackableObjectGraphOuterClass.TrackableObjectGraph.TrackableObject.ObjectReference
+              .newBuilder().setNodeId(-1).setLocalName("evil"));
+      return meta;
+    });
+    Run ignored = bncheck("check", negative.toString(), "--inputs", data());
+    assertThat(ignored.code()).as(ignored.err()).isZero();
+
+    Path shifted = dir.resolve("shifted");
+    HostileModelSuiteTest.copyTree(DIR.resolve("healthy"), shifted);
+    HostileModelsTest.edit(shifted, meta -> {
+      var functions = meta.getObjectGraphDefBuilder().getConcreteFunctionsMap();
+      for (var name : new java.util.ArrayList<>(functions.keySet())) {
+        var f = functions.get(name);
+        java.util.List<Integer> bound = new java.util.ArrayList<>(f.getBoundInputsList());
+        bound.add(0, bound.remove(bound.size() - 1));
+        meta.getObjectGraphDefBuilder().putConcreteFunctions(name, f.toBuilder().clearBoundInputs()
+            .addAllBoundInputs(bound).build());
+      }
+      return meta;
+    });
+    Run refused = bncheck("check", shifted.toString(), "--inputs", data());
+    assertThat(refused.code()).as(refused.err()).isEqualTo(3);
+    assertThat(refused.err()).contains("object_graph_def: binds the variable").contains("the object graph does not match");
+  }
+
   /** The saver writes the restored twins: the recalibrated statistics must reach them. */
   @Test
   void recalibratedModuleWritesTheNewStatisticsWhereTheRestoreOpReadsThem() {

@@ -39,8 +39,8 @@ class RunWatchdogIT {
         .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
   }
 
-  @Test
-  void opThatOutlivesTheTimeLimitEndsTheProcessWithExitCode3() throws IOException, InterruptedException {
+  /** The model with a minutes-long convolution that {@code node} waits for. */
+  private Path slowBefore(String node, boolean initOp) throws IOException {
     Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
     HostileModelsTest.edit(model, meta -> {
       var g = meta.getGraphDefBuilder();
@@ -59,15 +59,32 @@ class RunWatchdogIT {
               "SAME")).build())
           .putAttr("strides", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addI(1).addI(1).addI(1)
               .addI(1)).build()));
-      g.addNode(NodeDef.newBuilder().setName("slow/init").setOp("NoOp").addInput("^slow/conv"));
-      meta.putCollectionDef("legacy_init_op", CollectionDef.newBuilder()
-          .setNodeList(CollectionDef.NodeList.newBuilder().addValue("slow/init")).build());
+      if (initOp) {
+        g.addNode(NodeDef.newBuilder().setName("slow/init").setOp("NoOp").addInput("^slow/conv"));
+        meta.putCollectionDef("legacy_init_op", CollectionDef.newBuilder()
+            .setNodeList(CollectionDef.NodeList.newBuilder().addValue("slow/init")).build());
+      } else {
+        g.getNodeBuilderList().stream().filter(n -> n.getName().equals(node)).findFirst().orElseThrow()
+            .addInput("^slow/conv");
+      }
       return meta;
     });
+    return model;
+  }
+
+  private Process bncheck(String... args) throws IOException {
+    List<String> command = new java.util.ArrayList<>(List.of(ROOT.resolve("bin/bncheck").toString()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(dir.resolve("err.txt").toFile()).start();
+  }
+
+  @Test
+  void opThatOutlivesTheTimeLimitEndsTheProcessWithExitCode3() throws IOException, InterruptedException {
+    Path model = slowBefore("slow/init", true);
     Path err = dir.resolve("err.txt");
     long start = System.nanoTime();
-    Process p = new ProcessBuilder(ROOT.resolve("bin/bncheck").toString(), "inspect", model.toString(), "--timeout", "1")
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+    Process p = bncheck("inspect", model.toString(), "--timeout", "1");
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("ended").isTrue();
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     String stderr = Files.readString(err, StandardCharsets.UTF_8);
@@ -75,5 +92,24 @@ class RunWatchdogIT {
     assertThat(stderr.strip()).doesNotContain("\n").startsWith("bncheck: error: " + model
         + ": loading it (the restore and init ops) ran longer than the time limit of 1 s");
     assertThat(took).as("the limit, the grace period and start-up").isLessThan(Duration.ofSeconds(60));
+  }
+
+  /** The same in the save op that recalibrate runs to write the new model (a red-team find, round 3). */
+  @Test
+  void saveOpThatOutlivesTheTimeLimitEndsTheProcessWithExitCode3() throws IOException, InterruptedException {
+    Path model = slowBefore("save/control_dependency", false);
+    Path data = dir.resolve("inputs.npy");
+    Files.write(data, HostileModelSuiteTest.npy(16, 6, 6, 3));
+    long start = System.nanoTime();
+    Process p = bncheck("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
+        dir.resolve("out").toString(), "--timeout", "1");
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("ended").isTrue();
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    String stderr = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(stderr).isEqualTo(3);
+    assertThat(stderr.strip()).doesNotContain("\n").startsWith("bncheck: error: " + model
+        + ": saving the new model (the model's save op) ran longer than the time limit of 1 s");
+    assertThat(took).isLessThan(Duration.ofSeconds(60));
+    assertThat(dir.resolve("out")).doesNotExist();
   }
 }

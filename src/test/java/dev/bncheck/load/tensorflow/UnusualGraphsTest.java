@@ -61,6 +61,55 @@ class UnusualGraphsTest {
         .contains("\"code\": \"BN001\"");
   }
 
+  /**
+   * A 350 KB graph that took minutes to analyse (a red-team find, round 3): 15 functions that each
+   * call the next twice, one BN in the innermost, each parameter behind 9,990 identities.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void graphTooCostlyToTraceIsRefusedQuickly() throws IOException {
+    var f32 = HostileGraphs.type(org.tensorflow.proto.DataType.DT_FLOAT);
+    var g = org.tensorflow.proto.GraphDef.newBuilder();
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32));
+    g.addNode(HostileGraphs.constant("c", org.tensorflow.proto.DataType.DT_FLOAT,
+        org.tensorflow.proto.TensorProto.newBuilder().addFloatVal(1f)));
+    String previous = "c";
+    for (int i = 0; i < 9_990; i++) {
+      g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("i" + i).setOp("Identity").addInput(previous)
+          .putAttr("T", f32));
+      previous = "i" + i;
+    }
+    for (int k = 0; k <= 14; k++) {
+      var signature = org.tensorflow.proto.OpDef.newBuilder().setName("f" + k)
+          .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("x").setType(
+              org.tensorflow.proto.DataType.DT_FLOAT))
+          .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("p").setType(
+              org.tensorflow.proto.DataType.DT_FLOAT))
+          .addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("y").setType(
+              org.tensorflow.proto.DataType.DT_FLOAT));
+      var f = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(signature);
+      if (k == 0) {
+        f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("bn").setOp("FusedBatchNormV3").addInput("x")
+            .addInput("p").addInput("p").addInput("p").addInput("p").putAttr("T", f32).putAttr("U", f32)
+            .putAttr("is_training", org.tensorflow.proto.AttrValue.newBuilder().setB(false).build()));
+        f.putRet("y", "bn:y:0");
+      } else {
+        f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("a").setOp("f" + (k - 1)).addInput("x")
+            .addInput("p"));
+        f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("b").setOp("f" + (k - 1)).addInput("a:y:0")
+            .addInput("p"));
+        f.putRet("y", "b:y:0");
+      }
+      g.getLibraryBuilder().addFunction(f);
+    }
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("out").setOp("f14").addInput("x").addInput(previous));
+    Path graph = dir.resolve("costly.pb");
+    Files.write(graph, g.build().toByteArray());
+    Run run = bncheck("inspect", graph.toString());
+    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    assertThat(run.err()).contains("more than 20000000 steps across all calls");
+  }
+
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
