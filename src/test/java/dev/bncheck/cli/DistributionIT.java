@@ -147,9 +147,11 @@ class DistributionIT {
         .contains(PosixFilePermission.OTHERS_EXECUTE);
     assertThat(prefix.resolve("bin/bncheck.cmd")).doesNotExist();
 
+    Matcher javaOptions = Pattern.compile("\nENV BNCHECK_JAVA_OPTS=\"([^\"]*)\"\n").matcher(runtimeStage);
+    assertThat(javaOptions.find()).as("the image's JVM options").isTrue();
     Path workdir = Files.createDirectories(empty.resolve("work"));
-    LauncherIT.Result r = LauncherIT.runCommand(workdir,
-        List.of(prefix.resolve(entryPoint.group(1)).toString(), "check", ROOT.resolve("samples/stale.json").toString()));
+    LauncherIT.Result r = LauncherIT.runCommand(workdir, List.of("env", "BNCHECK_JAVA_OPTS=" + javaOptions.group(1),
+        prefix.resolve(entryPoint.group(1)).toString(), "check", ROOT.resolve("samples/stale.json").toString()));
     assertThat(r.exitCode()).isEqualTo(ExitCodes.FINDINGS);
     assertThat(r.err()).isEmpty();
   }
