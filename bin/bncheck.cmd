@@ -31,7 +31,7 @@ echo bncheck: building the jar (first use; needs Java 17)... 1>&2
 set "BNCHECK_MAVEN=%BNCHECK_ROOT%\mvnw.cmd"
 where mvn >nul 2>&1 && set "BNCHECK_MAVEN=mvn"
 pushd "%BNCHECK_ROOT%"
-call "%BNCHECK_MAVEN%" -B -q -Dmaven.test.skip=true package 1>&2
+call "%BNCHECK_MAVEN%" -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true package 1>&2
 set "BNCHECK_BUILD=%ERRORLEVEL%"
 popd
 if "%BNCHECK_BUILD%"=="0" goto run_checkout

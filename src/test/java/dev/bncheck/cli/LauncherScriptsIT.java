@@ -152,6 +152,9 @@ class LauncherScriptsIT {
     assertThat(cmd).contains("-cp \"%BNCHECK_ROOT%\\lib\\*\" " + mainClass.group(1) + " %*");
     assertThat(sh).contains("-cp \"$root/lib/*\" " + mainClass.group(1) + ")");
     assertThat(cmd).contains("-jar \"%BNCHECK_ROOT%\\target\\bncheck.jar\" %*");
+    String build = " -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true package";
+    assertThat(sh).as("the jar only, not the archive").contains("\"$maven\"" + build);
+    assertThat(cmd).contains("call \"%BNCHECK_MAVEN%\"" + build);
     assertThat(sh).contains("${BNCHECK_JAVA_OPTS:--Xmx2g}").contains("TF_CPP_MIN_LOG_LEVEL:-2}");
     assertThat(cmd).contains("if not defined BNCHECK_JAVA_OPTS set \"BNCHECK_JAVA_OPTS=-Xmx2g\"")
         .contains("if not defined TF_CPP_MIN_LOG_LEVEL set \"TF_CPP_MIN_LOG_LEVEL=2\"")
