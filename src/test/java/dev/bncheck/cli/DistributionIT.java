@@ -74,7 +74,7 @@ class DistributionIT {
     assertThat(home.resolve("src")).doesNotExist();
 
     Set<String> lib = tree(home.resolve("lib"));
-    assertThat(lib).contains("bncheck-" + VERSION + ".jar", "picocli-4.7.7.jar",
+    assertThat(lib).contains("bncheck-" + VERSION + ".jar",
         "tensorflow-core-native-" + TENSORFLOW_VERSION + ".jar",
         "tensorflow-core-native-" + TENSORFLOW_VERSION + "-" + PLATFORM + ".jar",
         "javacpp-1.5.11-" + PLATFORM + ".jar");
