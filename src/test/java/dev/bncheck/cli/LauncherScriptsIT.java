@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +117,30 @@ class LauncherScriptsIT {
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).startsWith("-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
     assertThat(r.err()).isEqualTo("java's stderr\n");
+  }
+
+  /** A checkout whose jar is built: the launcher adds the class-data sharing archive if it is not older than the jar. */
+  @Test
+  void checkoutShapeUsesTheClassDataSharingArchiveRecordedAfterTheJar() throws Exception {
+    Files.delete(home.resolve("lib"));
+    Path pom = Files.writeString(home.resolve("pom.xml"), "<project/>");
+    Path jar = Files.writeString(Files.createDirectories(home.resolve("target")).resolve("bncheck.jar"), "");
+    Path archive = Files.writeString(home.resolve("target/bncheck.jsa"), "");
+    FileTime built = FileTime.from(Instant.now().minusSeconds(60));
+    Files.setLastModifiedTime(pom, FileTime.from(Instant.now().minusSeconds(120)));
+    Files.setLastModifiedTime(jar, built);
+    Files.setLastModifiedTime(archive, built);
+
+    LauncherIT.Result r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
+        "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-jar", jar.toString(), "--version", ""));
+
+    Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(1)));
+    r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
+
+    assertThat(r.out()).as("an archive older than the jar").startsWith("-Xmx2g\n-jar\n" + jar + "\n--version\n");
   }
 
   @Test
