@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 if [ -z "${BNCHECK_BENCH_SKIP_BUILD:-}" ]; then
-  mvn -B -q -Dmaven.test.skip=true install
+  mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install
   mvn -B -q -f bench/pom.xml package
 fi
 echo "nproc: $(nproc)"

@@ -71,7 +71,7 @@ PY
 fi
 
 if [ -z "${BNCHECK_BENCH_SKIP_BUILD:-}" ]; then
-  mvn -B -q -Dmaven.test.skip=true install
+  mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install
   mvn -B -q -f bench/pom.xml package
 fi
 

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-mvn -B -q -Dmaven.test.skip=true install
+mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install
 mvn -B -q -f bench/pom.xml package
 
 echo "nproc: $(nproc)"

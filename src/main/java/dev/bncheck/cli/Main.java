@@ -49,14 +49,16 @@ public final class Main {
 
   /**
    * Runs the command line. picocli hands only Exceptions to the execution exception handler; an
-   * OutOfMemoryError passes through it and would end the JVM with a stack trace and exit code 1,
-   * the code for findings.
+   * OutOfMemoryError, or the LinkageError of a native library built for another platform, passes
+   * through it and would end the JVM with a stack trace and exit code 1, the code for findings.
    */
   static int execute(CommandLine cli, String... args) {
     try {
       return cli.execute(args);
     } catch (OutOfMemoryError e) {
       return outOfMemory(e, cli.getErr(), verbose(cli.getParseResult()));
+    } catch (LinkageError e) {
+      return unloadable(e, cli.getErr(), verbose(cli.getParseResult()));
     }
   }
 
@@ -114,6 +116,21 @@ public final class Main {
     long max = Runtime.getRuntime().maxMemory();
     err.println("bncheck: error: out of memory (" + e.getMessage() + "), with a Java heap of at most "
         + JavaHeap.limit() + "; " + JavaHeap.advice(max));
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return ExitCodes.INTERNAL_ERROR;
+  }
+
+  /**
+   * A TensorFlow model on a machine whose platform the build carries no natives for (an Intel Mac,
+   * or an archive for another platform). JSON dumps need no native library and still run.
+   */
+  private static int unloadable(LinkageError e, PrintWriter err, boolean verbose) {
+    err.println("bncheck: error: a library could not be loaded (" + ControlCharacters.escape(e.toString())
+        + "); TensorFlow models need a bncheck built for this machine (" + System.getProperty("os.name") + " "
+        + System.getProperty("os.arch") + "), see docs/install.md; JSON dumps run anywhere");
     if (verbose) {
       e.printStackTrace(err);
     }

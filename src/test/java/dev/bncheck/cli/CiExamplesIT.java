@@ -59,11 +59,48 @@ class CiExamplesIT {
     assertReportsOfStaleSample();
   }
 
+  /** The action's shell step with the example's inputs leaves the reports where the later steps look. */
+  @Test
+  void actionExampleWritesTheReportsItsLaterStepsPublish() throws Exception {
+    checkout();
+    String example = section(Files.readString(CI_DOC), "The bncheck GitHub Action", "yaml");
+    Matcher with = Pattern.compile("uses: OWNER/bncheck@v\\S+\n +with:\n +model: (\\S+)\n +fail-on: (\\S+)\n")
+        .matcher(example);
+    assertThat(with.find()).as("the action's inputs").isTrue();
+
+    LauncherIT.Result r = LauncherIT.runCommand(job, List.of("env", "BNCHECK_MODEL=" + with.group(1),
+        "BNCHECK_FAIL_ON=" + with.group(2), LauncherIT.ROOT.resolve("scripts/action-run.sh").toString()));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    Matcher published = Pattern.compile("(?:report_paths|path): (bncheck-report/\\S*)").matcher(example);
+    int count = 0;
+    while (published.find()) {
+      count++;
+      assertThat(job.resolve(published.group(1))).as(published.group(0)).exists();
+    }
+    assertThat(count).isEqualTo(2);
+  }
+
+  /** The container example's bncheck arguments, run with the launcher instead of the image. */
+  @Test
+  void containerExampleWritesBothReports() throws Exception {
+    checkout();
+    String command = section(Files.readString(CI_DOC), "Container image", "sh").replace("\\\n", "").strip();
+    String image = "docker run --rm --user \"$(id -u):$(id -g)\" -v \"$PWD:/work\" bncheck ";
+    assertThat(command).startsWith(image);
+
+    LauncherIT.Result r = LauncherIT.runCommand(job,
+        List.of("bash", "-c", "bin/bncheck " + command.substring(image.length())));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    assertReportsOfStaleSample();
+  }
+
   @Test
   void githubAndGitlabCommandsWriteTheFilesTheirLaterStepsPublish() throws Exception {
     checkout();
     String doc = Files.readString(CI_DOC);
-    for (String heading : List.of("GitHub Actions", "GitLab CI")) {
+    for (String heading : List.of("GitHub Actions without the action", "GitLab CI")) {
       Matcher command = Pattern.compile("(bin/bncheck .*)").matcher(section(doc, heading, "yaml"));
       assertThat(command.find()).as(heading).isTrue();
       LauncherIT.Result r = LauncherIT.runCommand(job, List.of("bash", "-c", command.group(1)));

@@ -65,6 +65,17 @@ class ExecutionErrorsTest {
   }
 
   @Test
+  void nativesOfAnotherPlatformAreOneLineWithExitFourPointingToTheInstallGuide() {
+    CliRun r = run(new UnsatisfiedLinkError("no jnitensorflow in java.library.path"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).startsWith("bncheck: error: a library could not be loaded"
+        + " (java.lang.UnsatisfiedLinkError: no jnitensorflow in java.library.path); TensorFlow models need a bncheck"
+        + " built for this machine (").endsWith("see docs/install.md; JSON dumps run anywhere\n");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void outOfMemoryOnAnotherThreadIsReportedTheSameWay() {
     CliRun r = run(new CompletionException(new OutOfMemoryError("Java heap space")));
 
