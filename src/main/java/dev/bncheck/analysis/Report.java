@@ -23,9 +23,22 @@ public record Report(
     return findings.stream().filter(f -> f.severity() == severity).count();
   }
 
-  /** Whether any finding that is not suppressed is at or above the run's {@code --fail-on} level. */
+  /**
+   * Whether any finding that is not suppressed is at or above the run's {@code --fail-on} level,
+   * or the run requires BN layers and the model has none.
+   */
   public boolean failed() {
-    return failingCount() > 0;
+    return failingCount() > 0 || lacksRequiredBn();
+  }
+
+  /** Whether the model has no BN layer, resolved or not. */
+  public boolean noBnLayers() {
+    return layers.isEmpty() && model.unresolved().isEmpty();
+  }
+
+  /** Whether the run requires BN layers ({@code --require-bn}) and the model has none. */
+  public boolean lacksRequiredBn() {
+    return run.requireBn() && noBnLayers();
   }
 
   public long failingCount() {

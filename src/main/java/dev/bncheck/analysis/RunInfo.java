@@ -8,12 +8,19 @@ package dev.bncheck.analysis;
  * @param data where calibration data came from: {@code none}, {@code embedded in model}, or a path
  * @param dataSha256 hex SHA-256 of the calibration file, or null when there is none apart from the model
  * @param relaxed the safety checks the user relaxed ({@code --trust-model}, {@code --allow-op X})
+ * @param requireBn a model without BN layers fails ({@code --require-bn}): in a CI gate, a truncated
+ *     or wrong artifact must not pass for want of anything to check
  */
 public record RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256,
-    FailOn failOn, java.util.List<String> relaxed) {
+    FailOn failOn, java.util.List<String> relaxed, boolean requireBn) {
 
   public RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256, FailOn failOn) {
-    this(toolVersion, command, modelSha256, data, dataSha256, failOn, java.util.List.of());
+    this(toolVersion, command, modelSha256, data, dataSha256, failOn, java.util.List.of(), false);
+  }
+
+  public RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256, FailOn failOn,
+      java.util.List<String> relaxed) {
+    this(toolVersion, command, modelSha256, data, dataSha256, failOn, relaxed, false);
   }
 
   public RunInfo {

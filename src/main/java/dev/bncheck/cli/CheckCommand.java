@@ -131,7 +131,7 @@ final class CheckCommand extends ReportCommand {
       data = file.toString();
     }
     RunInfo run = new RunInfo(VersionProvider.version(), "check", join(modelHash), data, join(dataHash), common.failOn,
-        modelOptions.relaxations());
+        modelOptions.relaxations(), common.requireBn);
     ProgressSink.finish(accumulator);
     return analyzer.analyze(loaded, collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);

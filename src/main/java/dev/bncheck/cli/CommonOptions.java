@@ -29,6 +29,11 @@ public final class CommonOptions {
       converter = FailOnConverter.class)
   FailOn failOn;
 
+  @Option(names = "--require-bn",
+      description = "Exit with 1 when the model has no batch-normalization layer: in a CI gate, an empty, truncated"
+          + " or wrong artifact must not pass for want of anything to check.")
+  boolean requireBn;
+
   @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
   boolean verbose;
 

@@ -34,7 +34,7 @@ final class InspectCommand extends ReportCommand {
     CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
     BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
     RunInfo run = new RunInfo(VersionProvider.version(), "inspect", join(modelHash), "none", null, common.failOn,
-        modelOptions.relaxations());
+        modelOptions.relaxations(), common.requireBn);
     return analyzer.analyze(loaded, CalibrationData.NONE, Analyzer.DataAvailability.NOT_REQUESTED, run);
   }
 }

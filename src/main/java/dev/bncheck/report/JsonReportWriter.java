@@ -51,6 +51,7 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeStringField("command", report.run().command());
       g.writeStringField("verdict", report.failed() ? "fail" : "pass");
       g.writeStringField("fail_on", report.run().failOn().label());
+      g.writeBooleanField("require_bn", report.run().requireBn());
       g.writeArrayFieldStart("relaxed");
       for (String relaxed : report.run().relaxed()) {
         g.writeString(relaxed);
@@ -108,6 +109,7 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeStringField("framework", report.model().framework());
     g.writeStringField("name", report.model().modelName());
     g.writeStringField("sha256", report.run().modelSha256());
+    g.writeNumberField("bn_layers", report.layers().size() + report.model().unresolved().size());
     g.writeEndObject();
     g.writeObjectFieldStart("data");
     g.writeStringField("source", report.run().data());

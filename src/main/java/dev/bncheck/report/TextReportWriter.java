@@ -207,7 +207,9 @@ public final class TextReportWriter implements ReportWriter {
 
   private void verdict(Report report, StringBuilder s) {
     String failOn = report.run().failOn().label();
-    if (report.failed()) {
+    if (report.lacksRequiredBn()) {
+      s.append(paint(RED + BOLD, "FAIL")).append(": no batch-normalization layers found, and --require-bn was given\n");
+    } else if (report.failed()) {
       s.append(paint(RED + BOLD, "FAIL")).append(": ").append(report.failingCount())
           .append(report.failingCount() == 1 ? " finding" : " findings").append(" at or above --fail-on ")
           .append(failOn).append('\n');

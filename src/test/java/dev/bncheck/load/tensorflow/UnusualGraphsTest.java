@@ -110,6 +110,28 @@ class UnusualGraphsTest {
     assertThat(run.err()).contains("more than 20000000 steps across all calls");
   }
 
+  /** A valid model without BN layers says so in every format, and fails with --require-bn. */
+  @Test
+  void modelWithoutBnLayersSaysSoAndFailsWhenTheyAreRequired() throws IOException {
+    var f32 = HostileGraphs.type(org.tensorflow.proto.DataType.DT_FLOAT);
+    Path graph = dir.resolve("no-bn.pb");
+    Files.write(graph, org.tensorflow.proto.GraphDef.newBuilder()
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("y").setOp("Relu").addInput("x").putAttr("T", f32))
+        .build().toByteArray());
+    Run plain = bncheck("inspect", graph.toString());
+    assertThat(plain.code()).isZero();
+    assertThat(plain.out()).contains("0 BN layers").contains("No batch-normalization layers found.");
+    Run json = bncheck("inspect", graph.toString(), "--format", "json");
+    assertThat(json.out()).contains("\"bn_layers\": 0").contains("\"require_bn\": false");
+    Run required = bncheck("inspect", graph.toString(), "--require-bn");
+    assertThat(required.code()).isEqualTo(1);
+    assertThat(required.out()).contains("FAIL: no batch-normalization layers found, and --require-bn was given");
+    Run requiredJson = bncheck("check", graph.toString(), "--require-bn", "--format", "json");
+    assertThat(requiredJson.code()).isEqualTo(1);
+    assertThat(requiredJson.out()).contains("\"verdict\": \"fail\"").contains("\"require_bn\": true");
+  }
+
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
