@@ -1,27 +1,59 @@
 #!/usr/bin/env perl
-# Copies bncheck's stderr through, dropping the two start-up lines TensorFlow's native runtime
-# prints whatever its log level. It passes everything else on as soon as it arrives: a progress
-# update ends in a carriage return, not a newline, so a line-buffered filter (grep) would hold
-# it until the run ends. Only text that may still become one of the dropped lines waits.
+# Copies bncheck's stderr through. Lines bncheck writes start with "bncheck" (its errors, already
+# escaped, and its progress updates, which end in a carriage return and pass on as soon as they
+# arrive: a line-buffered filter would hold them until the run ends). Everything else comes from
+# TensorFlow's native runtime or the JVM, and may carry text from the model (TensorFlow logs a
+# function's name raw): such a line is indented, so that it cannot pose as a CI command such as
+# "::error::", and its control characters are shown escaped. TensorFlow's two start-up lines,
+# printed whatever its log level, are dropped.
 use strict;
 use warnings;
 
+my $bncheck = "bncheck";
 my $absl = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR";
 my $mlir = qr/mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled$/;
 $| = 1;
 binmode STDIN;
 binmode STDOUT;
-my $pending = "";
+
+sub escaped {
+  my ($text) = @_;
+  $text =~ s/([\x00-\x08\x0b-\x1f\x7f])/sprintf("\\x%02x", ord $1)/ge;
+  # C1 controls, line and paragraph separators and bidirectional controls, as UTF-8
+  $text =~ s/(\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9])/join("", map { sprintf("\\x%02x", ord) } split(\/\/, $1))/ge;
+  return $text;
+}
+
+# Text of the current segment (since the last newline or carriage return), and whether it is
+# bncheck's own, passed on as it comes.
+my $segment = "";
+my $own = 0;
+
+sub foreign_line {
+  my ($line, $end) = @_;
+  return if $end eq "\n" && ($line eq $absl || $line =~ $mlir);
+  print $line =~ /\A\s*\z/ ? $line . $end : "  " . escaped($line) . $end;
+}
+
 while (sysread(STDIN, my $chunk, 65536)) {
-  $pending .= $chunk;
-  while ($pending =~ s/\A([^\n]*)\n//) {
-    my $line = $1;
-    print "$line\n" unless $line eq $absl || $line =~ $mlir;
-  }
-  my $may_be_dropped = $pending eq substr($absl, 0, length $pending) || $pending =~ /\AI\d/ || $pending eq "I";
-  if ($pending ne "" && !$may_be_dropped) {
-    print $pending;
-    $pending = "";
+  for my $c (split //, $chunk) {
+    if ($own) {
+      print $c;
+      $own = 0 if $c eq "\n" || $c eq "\r";
+      next;
+    }
+    if ($c eq "\n" || $c eq "\r") {
+      foreign_line($segment, $c);
+      $segment = "";
+      next;
+    }
+    $segment .= $c;
+    # a segment that does not start with "bncheck" is held until its line ends
+    if ($segment eq $bncheck) {
+      print $segment;
+      $segment = "";
+      $own = 1;
+    }
   }
 }
-print $pending;
+foreign_line($segment, "") if $segment ne "";

@@ -51,20 +51,24 @@ class LauncherIT {
   }
 
   /**
-   * The launcher's stderr filter passes a progress update (ended by a carriage return, not a
-   * newline) on at once, and drops TensorFlow's two start-up lines.
+   * The launcher's stderr filter passes bncheck's progress updates (ended by a carriage return,
+   * not a newline) on at once, drops TensorFlow's two start-up lines, and indents and escapes
+   * every other line: TensorFlow logs model-controlled names raw, and a newline in one forged a
+   * CI command line (a red-team find).
    */
   @Test
-  void stderrFilterPassesProgressOnAtOnceAndDropsTensorFlowStartUpLines() throws Exception {
+  void stderrFilterPassesProgressOnAtOnceAndNeutralizesLinesBncheckDidNotWrite() throws Exception {
     String writer = "printf 'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n';"
         + " printf 'I0000 00:00:1.2   17 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\\n';"
-        + " printf 'kept\\n\\rcalibration batches 1/2'; sleep 4; printf '\\rcalibration batches 2/2\\n'";
+        + " printf 'E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\\n::error title=x::PASS\\n\\033[2JFORGED\\n';"
+        + " printf 'bncheck: error: kept\\n\\rbncheck: calibration batches 1 of 2'; sleep 4;"
+        + " printf '\\rbncheck: calibration batches 2 of 2\\r     \\r'";
     Process p = new ProcessBuilder("bash", "-c", "(" + writer + ") | perl " + ROOT.resolve("bin/stderr-filter.pl"))
         .redirectErrorStream(true).start();
     long start = System.nanoTime();
     StringBuilder seen = new StringBuilder();
     var in = p.getInputStream();
-    while (!seen.toString().contains("batches 1/2")) {
+    while (!seen.toString().contains("batches 1 of 2")) {
       int c = in.read();
       assertThat(c).as("output ended before the first update").isNotNegative();
       seen.append((char) c);
@@ -73,7 +77,9 @@ class LauncherIT {
     assertThat(seconds).as("the first update arrived while the writer still ran").isLessThan(3);
     seen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(seen.toString()).isEqualTo("kept\n\rcalibration batches 1/2\rcalibration batches 2/2\n");
+    assertThat(seen.toString()).isEqualTo("  E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\n"
+        + "  ::error title=x::PASS\n  \\x1b[2JFORGED\nbncheck: error: kept\n\rbncheck: calibration batches 1 of 2"
+        + "\rbncheck: calibration batches 2 of 2\r     \r");
   }
 
   @Test

@@ -67,7 +67,9 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     TfGraph graph = new TfGraph(graphDef);
     if (!options.trustModel()) {
-      new ModelSafety(graph, input.toString(), options.allowedOps()).checkWalkable(List.of());
+      ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
+      safety.checkNames();
+      safety.checkWalkable(List.of());
     }
     Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .map(NodeDef::getName).collect(Collectors.toSet());

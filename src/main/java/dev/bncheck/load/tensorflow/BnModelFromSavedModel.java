@@ -89,6 +89,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
   static GraphBnLayers discover(Path input, SavedModelFile file, TfGraph graph, LoadOptions options) {
     if (!options.trustModel()) {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
+      safety.checkNames();
       safety.checkLoading(file.metaGraph());
       if (options.runsOnData()) {
         safety.checkSignature(file.outputTensors());

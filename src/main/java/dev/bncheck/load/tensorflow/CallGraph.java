@@ -41,6 +41,12 @@ final class CallGraph {
   /** Real models nest a few levels (signature wrapper, model, layer, control flow); 64 leaves ample margin. */
   static final int MAX_DEPTH = 64;
 
+  /**
+   * Keras registers two or three implementations of an interface (a cuDNN and a generic LSTM);
+   * each call counts once per implementation, so a group of thousands made the walk quadratic.
+   */
+  static final int MAX_IMPLEMENTATIONS = 16;
+
   /** As many as bncheck's own walks of a graph visit at most ({@link TfGraph}). */
   static final long MAX_EXPANDED_NODES = TfGraph.MAX_VISITS;
 
@@ -115,7 +121,13 @@ final class CallGraph {
     List<Site> sites = new ArrayList<>();
     for (Site site : calls(scope, node)) {
       sites.add(site);
-      for (String alternative : graph.implementationsOf(graph.function(site.callee()).implementedApi())) {
+      String api = graph.function(site.callee()).implementedApi();
+      if (graph.implementationsOf(api).size() > MAX_IMPLEMENTATIONS) {
+        throw new Refusal(chain(scope), node, "it calls " + site.callee() + ", one of "
+            + graph.implementationsOf(api).size() + " functions declaring they implement the same interface"
+            + " (api_implements), more than the " + MAX_IMPLEMENTATIONS + " bncheck follows");
+      }
+      for (String alternative : graph.implementationsOf(api)) {
         if (!alternative.equals(site.callee())) {
           sites.add(new Site(site.caller(), site.node(), site.attr(), alternative));
         }

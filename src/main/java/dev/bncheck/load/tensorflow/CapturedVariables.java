@@ -45,9 +45,18 @@ final class CapturedVariables {
     }
     Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
     Set<String> restored = new HashSet<>(restoredByKey.values());
-    Map<Integer, String> keys = checkpointKeys(objects);
+    List<NodeDef> calls = signatureCalls(graph, signatureOutputs);
+    Set<Integer> wanted = new HashSet<>();
+    for (NodeDef call : calls) {
+      SavedConcreteFunction function = objects.getConcreteFunctionsMap().get(call.getAttrMap().get("f").getFunc()
+          .getName());
+      if (function != null) {
+        wanted.addAll(function.getBoundInputsList());
+      }
+    }
+    Map<Integer, String> keys = checkpointKeys(objects, wanted);
     Map<String, String> out = new LinkedHashMap<>();
-    for (NodeDef call : signatureCalls(graph, signatureOutputs)) {
+    for (NodeDef call : calls) {
       SavedConcreteFunction function = objects.getConcreteFunctionsMap().get(call.getAttrMap().get("f").getFunc()
           .getName());
       if (function == null) {
@@ -126,29 +135,44 @@ final class CapturedVariables {
     return calls;
   }
 
+  /** Checkpoint keys are short paths; a longer one is not a real model's, and its binding is skipped. */
+  private static final int MAX_KEY_LENGTH = 4096;
+
   /**
-   * The checkpoint key of every variable object: its first path from the root, breadth first,
-   * each local name escaped as TensorFlow escapes it ({@code .} to {@code ..}, {@code /} to
-   * {@code ./}).
+   * The checkpoint keys of the given variable objects: each object's first path from the root,
+   * breadth first, each local name escaped as TensorFlow escapes it ({@code .} to {@code ..},
+   * {@code /} to {@code ./}). The search keeps one parent per object and spells out only the
+   * paths asked for: spelling out every object's path took memory quadratic in a chain's length.
    */
-  static Map<Integer, String> checkpointKeys(SavedObjectGraph objects) {
-    Map<Integer, String> paths = new HashMap<>();
-    paths.put(0, "");
+  static Map<Integer, String> checkpointKeys(SavedObjectGraph objects, Set<Integer> wanted) {
+    int count = objects.getNodesCount();
+    int[] parent = new int[count];
+    String[] names = new String[count];
+    java.util.Arrays.fill(parent, -2);
+    parent[0] = -1;
     Deque<Integer> pending = new ArrayDeque<>(List.of(0));
-    Map<Integer, String> keys = new HashMap<>();
     while (!pending.isEmpty()) {
       int id = pending.poll();
-      SavedObject object = objects.getNodes(id);
-      if (object.hasVariable()) {
-        keys.put(id, paths.get(id) + "/.ATTRIBUTES/VARIABLE_VALUE");
-      }
-      for (var child : object.getChildrenList()) {
-        if (child.getNodeId() >= 0 && child.getNodeId() < objects.getNodesCount()
-            && !paths.containsKey(child.getNodeId())) {
-          String name = child.getLocalName().replace(".", "..").replace("/", "./");
-          paths.put(child.getNodeId(), paths.get(id).isEmpty() ? name : paths.get(id) + "/" + name);
-          pending.add(child.getNodeId());
+      for (var child : objects.getNodes(id).getChildrenList()) {
+        int c = child.getNodeId();
+        if (c >= 0 && c < count && parent[c] == -2) {
+          parent[c] = id;
+          names[c] = child.getLocalName().replace(".", "..").replace("/", "./");
+          pending.add(c);
         }
+      }
+    }
+    Map<Integer, String> keys = new HashMap<>();
+    for (int id : wanted) {
+      if (id <= 0 || id >= count || parent[id] == -2 || !objects.getNodes(id).hasVariable()) {
+        continue;
+      }
+      StringBuilder path = new StringBuilder();
+      for (int at = id; at > 0 && path.length() <= MAX_KEY_LENGTH; at = parent[at]) {
+        path.insert(0, path.length() == 0 ? names[at] : names[at] + "/");
+      }
+      if (path.length() <= MAX_KEY_LENGTH) {
+        keys.put(id, path + "/.ATTRIBUTES/VARIABLE_VALUE");
       }
     }
     return keys;

@@ -55,7 +55,12 @@ final class CheckedSession {
    * constants), so they are marked as run.
    */
   void importGraphDef(GraphDef graphDef) {
-    graph.importGraphDef(graphDef);
+    try {
+      graph.importGraphDef(graphDef);
+    } catch (TensorFlowException | IllegalArgumentException | UnsupportedOperationException e) {
+      throw new InvalidInputException(location, "", "TensorFlow cannot import the graph: "
+          + TensorFlowRuntime.firstLine(e.getMessage()), e);
+    }
     try {
       Method markRan = Session.class.getDeclaredMethod("markAllInitializersAsRan");
       markRan.setAccessible(true);
@@ -131,7 +136,14 @@ final class CheckedSession {
       check(List.copyOf(fetchesAndTargets));
       long start = System.nanoTime();
       try {
-        return RunWatchdog.call(location, phase, options.timeout(), runner::run);
+        return RunWatchdog.call(location, phase, options.timeout(), () -> {
+          try {
+            return runner.run();
+          } catch (RuntimeException thrown) {
+            TensorFlowException tf = TensorFlowRuntime.asTensorFlowError(thrown);
+            throw tf == null ? thrown : tf;
+          }
+        });
       } catch (TensorFlowException e) {
         if (TensorFlowRuntime.timedOut(start, options.timeout())) {
           throw new InvalidInputException(location, "", phase + " ran longer than the time limit of "

@@ -55,7 +55,8 @@ final class ModelRunner {
     List<Input> floatOutputs = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
-    String label = String.join(" ", options.inputs());
+    String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
+        : String.join(" ", options.inputs());
     List<CalibrationRun.Feed> feeds = feeds(prepared, data);
     if (prepared.captures().isEmpty()) {
       CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);

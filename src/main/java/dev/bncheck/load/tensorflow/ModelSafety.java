@@ -49,6 +49,36 @@ final class ModelSafety {
     this.extraAllowed = extraAllowed;
   }
 
+  /** Printable ASCII: what real node and function names hold ({@code __inference_<lambda>_12}). */
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[\\x20-\\x7e]+");
+
+  /**
+   * Refuses node and function names that are not printable ASCII. TensorFlow does not check a
+   * function's name, and logs it raw when it cannot convert the function: a newline and escape
+   * codes in it forged CI log lines on bncheck's stderr before bncheck said a word.
+   */
+  void checkNames() {
+    List<GraphScope> scopes = new ArrayList<>(List.of(graph.topLevel()));
+    scopes.addAll(graph.functions());
+    for (GraphScope scope : scopes) {
+      if (scope.isFunction() && !NAME.matcher(scope.name()).matches()) {
+        throw new InvalidInputException(location, "function " + shortened(scope.name()),
+            "its name holds characters other than printable ASCII; refused before running anything");
+      }
+      for (NodeDef node : scope.nodes()) {
+        if (!NAME.matcher(node.getName()).matches()) {
+          throw new InvalidInputException(location, "node " + shortened(node.getName()),
+              "its name holds characters other than printable ASCII; refused before running anything");
+        }
+      }
+    }
+  }
+
+  /** A model-controlled name cut for a one-line message (the message's control characters are escaped where printed). */
+  private static String shortened(String name) {
+    return name.length() > 80 ? name.substring(0, 80) + "…" : name;
+  }
+
   /** Checks what loading a SavedModel runs: its restore op, then its init op. */
   void checkLoading(MetaGraphDef meta) {
     SaverDef saver = meta.getSaverDef();

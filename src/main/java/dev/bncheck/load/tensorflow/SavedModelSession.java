@@ -160,7 +160,12 @@ public final class SavedModelSession implements AutoCloseable {
     long start = System.nanoTime();
     try {
       RunWatchdog.call(input.toString(), phase, timeout, () -> {
-        bundle.session().save(prefix);
+        try {
+          bundle.session().save(prefix);
+        } catch (RuntimeException thrown) {
+          TensorFlowException tf = TensorFlowRuntime.asTensorFlowError(thrown);
+          throw tf == null ? thrown : tf;
+        }
         return null;
       });
     } catch (TensorFlowException e) {

@@ -45,7 +45,7 @@ final class TensorFlowRuntime {
       return RunWatchdog.call(directory.toString(), "loading it (the restore and init ops)", timeout,
           () -> SavedModelBundle.loader(directory.toString()).withTags(tags.toArray(new String[0]))
               .withConfigProto(config(timeout)).load());
-    } catch (TensorFlowException | IllegalArgumentException e) {
+    } catch (TensorFlowException | IllegalArgumentException | UnsupportedOperationException e) {
       if (timedOut(start, timeout)) {
         throw new InvalidInputException(directory.toString(), "", "loading it (the restore and init ops) ran longer"
             + " than the time limit of " + describe(timeout) + " and was stopped; raise it with --timeout", e);
@@ -66,6 +66,20 @@ final class TensorFlowRuntime {
    */
   static Session session(Graph graph, Duration timeout) {
     return new Session(graph, false, config(timeout));
+  }
+
+  /**
+   * A TensorFlow error as one type: TensorFlow Java throws most as {@link TensorFlowException}, but
+   * an invalid argument as an {@link IllegalArgumentException} and an unimplemented op as an
+   * {@link UnsupportedOperationException} (an invalid model once ended as an internal error for
+   * that). Returns null for an exception that is not TensorFlow's.
+   */
+  static TensorFlowException asTensorFlowError(RuntimeException e) {
+    if (e instanceof TensorFlowException tf) {
+      return tf;
+    }
+    return e.getClass().getPackageName().equals("org.tensorflow.exceptions")
+        ? new TensorFlowException(e.getMessage(), e) : null;
   }
 
   /** Whether a run that failed after starting at {@code startNanos} failed because it reached the time limit. */

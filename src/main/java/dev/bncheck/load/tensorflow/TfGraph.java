@@ -46,6 +46,11 @@ final class TfGraph {
     return api == null ? List.of() : implementations.getOrDefault(api, List.of());
   }
 
+  /** Every function of the library. */
+  java.util.Collection<GraphScope> functions() {
+    return functions.values();
+  }
+
   /** The library function of that name, or null. */
   GraphScope function(String name) {
     return functions.get(name);

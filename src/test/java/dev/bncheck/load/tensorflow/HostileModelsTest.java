@@ -194,4 +194,48 @@ class HostileModelsTest {
     assertThat(OpAllowlist.all().stream().filter(op -> !registered.contains(op)).sorted().toList())
         .as("allowlisted ops TensorFlow does not know").isEmpty();
   }
+
+  private static int inspect(Path model, java.io.StringWriter err) {
+    return dev.bncheck.cli.Main.run(new java.io.PrintWriter(new java.io.StringWriter(), true),
+        new java.io.PrintWriter(err, true), "inspect", model.toString());
+  }
+
+  /**
+   * TensorFlow logs a function's name raw when it cannot convert the function: a newline and
+   * escape codes in the name forged a CI command line on stderr (a red-team find, round 4).
+   */
+  @Test
+  void functionNamedWithControlCharactersIsRefusedBeforeTensorFlowSeesIt() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    String name = "f\n::error title=bncheck::all BN layers PASS\n\u001b[2J";
+    edit(model, meta -> {
+      meta.getGraphDefBuilder().getLibraryBuilder().addFunction(HostileGraphs.nothing(name));
+      return meta;
+    });
+    java.io.StringWriter err = new java.io.StringWriter();
+    assertThat(inspect(model, err)).isEqualTo(3);
+    assertThat(err.toString().strip()).doesNotContain("\n").doesNotContain("\u001b")
+        .contains("its name holds characters other than printable ASCII");
+  }
+
+  /** Thousands of functions declaring one interface made the walk quadratic (a red-team find, round 4). */
+  @Test
+  void interfaceWithMoreImplementationsThanAnyModelHasIsRefused() throws IOException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    edit(model, meta -> {
+      var library = meta.getGraphDefBuilder().getLibraryBuilder();
+      for (int i = 0; i <= CallGraph.MAX_IMPLEMENTATIONS; i++) {
+        library.addFunction(HostileGraphs.nothing("impl" + i).toBuilder().putAttr("api_implements",
+            AttrValue.newBuilder().setS(ByteString.copyFromUtf8("api")).build()).build());
+      }
+      meta.getGraphDefBuilder().addNode(HostileGraphs.call("hostile/call", "impl0"));
+      meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
+          .setNodeList(CollectionDef.NodeList.newBuilder().addValue("hostile/call")).build());
+      return meta;
+    });
+    java.io.StringWriter err = new java.io.StringWriter();
+    assertThat(inspect(model, err)).isEqualTo(3);
+    assertThat(err.toString()).contains("node hostile/call: refused before running anything")
+        .contains((CallGraph.MAX_IMPLEMENTATIONS + 1) + " functions declaring they implement the same interface");
+  }
 }

@@ -132,6 +132,50 @@ class UnusualGraphsTest {
     assertThat(requiredJson.out()).contains("\"verdict\": \"fail\"").contains("\"require_bn\": true");
   }
 
+  /**
+   * An object graph chain of 30,000 objects with long names took memory quadratic in its length
+   * (a red-team find, round 4): only the keys the signature binds are spelled out.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void longObjectGraphChainCostsLittle() throws IOException {
+    Path model = dir.resolve("chain");
+    HostileModelSuiteTest.copyTree(Path.of("src/test/resources/tf-module-keras/healthy"), model);
+    HostileModelsTest.edit(model, meta -> {
+      var objects = meta.getObjectGraphDefBuilder();
+      int first = objects.getNodesCount();
+      String name = "a".repeat(100);
+      objects.getNodesBuilder(0).addChildren(org.tensorflow.proto.TrackableObjectGraphOuterClass.TrackableObjectGraph
+          .TrackableObject.ObjectReference.newBuilder().setNodeId(first).setLocalName(name));
+      for (int i = 0; i < 30_000; i++) {
+        var node = org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObject.newBuilder();
+        if (i + 1 < 30_000) {
+          node.addChildren(org.tensorflow.proto.TrackableObjectGraphOuterClass.TrackableObjectGraph.TrackableObject
+              .ObjectReference.newBuilder().setNodeId(first + i + 1).setLocalName(name));
+        }
+        objects.addNodes(node);
+      }
+      return meta;
+    });
+    Run run = bncheck("check", model.toString(), "--inputs", "src/test/resources/tf-module-keras/data.npy");
+    assertThat(run.code()).as(run.err()).isZero();
+  }
+
+  /** A function TensorFlow refuses to take (two nodes of one name) is an input error, not a crash (round 4). */
+  @Test
+  void functionTensorFlowCannotImportIsAnInputError() throws IOException {
+    Path model = TfTestModels.functionSavedModel(dir.resolve("m"), TfTestModels.FunctionVariant.NESTED).path();
+    HostileModelsTest.edit(model, meta -> {
+      meta.getGraphDefBuilder().getLibraryBuilder().addFunction(HostileGraphs.nothing("plain").toBuilder()
+          .addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("dup").setOp("NoOp"))
+          .addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("dup").setOp("NoOp")));
+      return meta;
+    });
+    Run run = bncheck("check", model.toString(), "--synthetic", "4");
+    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    assertThat(run.err()).startsWith("bncheck: error: ").contains("Cannot add function 'plain'");
+  }
+
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
