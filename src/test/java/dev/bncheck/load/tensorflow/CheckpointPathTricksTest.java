@@ -1,11 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,16 +41,8 @@ class CheckpointPathTricksTest {
         .addInput(name + "/suffix").putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()));
   }
 
-  private record Run(int code, String err) {}
-
-  private static Run bncheck(String... args) {
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
-    return new Run(code, err.toString());
-  }
-
-  private static void assertRefused(Run run, String node, String why) {
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+  private static void assertRefused(CliRun run, String node, String why) {
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err().strip()).doesNotContain("\n").contains("node " + node + ": refused before running anything")
         .contains(why);
   }
@@ -66,7 +56,7 @@ class CheckpointPathTricksTest {
       node(meta, "save/Restore").setInput(0, "hostile/escape");
       return meta;
     });
-    assertRefused(bncheck("inspect", model.toString()), "save/Restore",
+    assertRefused(CliRun.of("inspect", model.toString()), "save/Restore",
         "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
     assertThat(other.resolve("variables")).isDirectory();
   }
@@ -81,7 +71,7 @@ class CheckpointPathTricksTest {
     });
     Path data = dir.resolve("inputs.npy");
     Files.write(data, HostileModelSuiteTest.npy(16, 6, 6, 3));
-    Run run = bncheck("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
+    CliRun run = CliRun.of("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
         dir.resolve("out").toString());
     assertRefused(run, "save/Save", "in the save op that writing the new model runs, SaveV2 reads or writes a"
         + " checkpoint at a path that is not the one TensorFlow feeds");
@@ -89,7 +79,7 @@ class CheckpointPathTricksTest {
       assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("escaped"))).isEmpty();
     }
     assertThat(dir.resolve("out")).doesNotExist();
-    assertThat(bncheck("inspect", model.toString()).code()).as("inspect never saves").isZero();
+    assertThat(CliRun.of("inspect", model.toString()).exitCode()).as("inspect never saves").isZero();
   }
 
   @Test
@@ -103,7 +93,7 @@ class CheckpointPathTricksTest {
           .setNodeList(CollectionDef.NodeList.newBuilder().addValue("hostile/restore")).build());
       return meta;
     });
-    assertRefused(bncheck("inspect", model.toString()), "hostile/restore",
+    assertRefused(CliRun.of("inspect", model.toString()), "hostile/restore",
         "in the init op that loading runs, RestoreV2 reads or writes a checkpoint, which only TensorFlow's own restore");
   }
 
@@ -118,7 +108,7 @@ class CheckpointPathTricksTest {
       node(meta, "save/Restore").setInput(0, "hostile/pair:1");
       return meta;
     });
-    assertRefused(bncheck("inspect", model.toString()), "save/Restore",
+    assertRefused(CliRun.of("inspect", model.toString()), "save/Restore",
         "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
   }
 
@@ -137,7 +127,7 @@ class CheckpointPathTricksTest {
       node(meta, "save/restore_all").addInput("^hostile/merge");
       return meta;
     });
-    assertRefused(bncheck("inspect", model.toString()), "hostile/merge",
+    assertRefused(CliRun.of("inspect", model.toString()), "hostile/merge",
         "in the restore op that loading runs, MergeV2Checkpoints reads or writes a checkpoint, which only");
     assertThat(other.resolve("variables/variables.index")).exists();
   }

@@ -1,10 +1,8 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -17,21 +15,15 @@ class CondPatternTest {
 
   private static final Path DIR = Path.of("src/test/resources/tf-cond-bn");
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run check(String model) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "check",
-        DIR.resolve(model).toString(), "--inputs", DIR.resolve("data.npy").toString());
-    return new Run(code, out.toString(), err.toString());
+  private static CliRun check(String model) {
+    return CliRun.of("check", DIR.resolve(model).toString(), "--inputs", DIR.resolve("data.npy").toString());
   }
 
   /** Resource variables read through the cond's Switch are traced to the variables; the training branch is dead. */
   @Test
   void controlFlowV1LayerIsReadThroughTheSwitchAndPasses() {
-    Run run = check("v1");
-    assertThat(run.code()).as(run.err()).isZero();
+    CliRun run = check("v1");
+    assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
         .contains("matches TensorFlow's inference-mode output");
   }
@@ -43,8 +35,8 @@ class CondPatternTest {
    */
   @Test
   void controlFlowV2LayerInsideTheTakenBranchIsFoundAndTheOtherIsDead() {
-    Run run = check("v2");
-    assertThat(run.code()).as(run.err()).isZero();
+    CliRun run = check("v2");
+    assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.err()).doesNotContain("refused");
     assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
         .contains("moving_mean -1.725/-0.8434/-0.3156");

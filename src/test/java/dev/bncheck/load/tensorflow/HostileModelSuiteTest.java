@@ -1,12 +1,10 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
 import dev.bncheck.load.tensorflow.HostileGraphs.Scope;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -167,19 +165,19 @@ class HostileModelSuiteTest {
     Path marker = dir.resolve("marker");
     Path model = placement == Placement.FROZEN ? frozenWith(attack, marker, dir) : savedModelWith(attack, placement,
         marker, dir);
-    Run run = run(command, model, dir);
+    CliRun run = run(command, model, dir);
 
     assertThat(marker).as("the file the model writes").doesNotExist();
     boolean runsTheAttack = placement == Placement.INIT || command != Command.INSPECT;
     if (attack.structural() || runsTheAttack) {
-      assertThat(run.code()).as(run.err()).isEqualTo(3);
+      assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
       assertThat(run.err().strip()).as("one line").doesNotContain("\n").startsWith("bncheck: error: " + model)
           .contains(attack.refusedNode()).contains("refused before running");
       if ((placement == Placement.SIGNATURE || placement == Placement.NESTED) && attack.namesItsFunction()) {
         assertThat(run.err()).contains(functionOf(placement));
       }
     } else {
-      assertThat(run.code()).as(run.err()).isZero();
+      assertThat(run.exitCode()).as(run.err()).isZero();
     }
   }
 
@@ -193,10 +191,8 @@ class HostileModelSuiteTest {
   void trustedHostileInitOpWritesItsFile(Attack attack, @TempDir Path dir) throws IOException {
     Path marker = dir.resolve("marker");
     Path model = savedModelWith(attack, Placement.INIT, marker, dir);
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "inspect",
-        model.toString(), "--trust-model");
-    assertThat(code).as(err.toString()).isZero();
+    CliRun run = CliRun.of("inspect", model.toString(), "--trust-model");
+    assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(marker).hasContent("written by the model");
   }
 
@@ -275,9 +271,7 @@ class HostileModelSuiteTest {
     return file;
   }
 
-  record Run(int code, String err) {}
-
-  private static Run run(Command command, Path model, Path dir) {
+  private static CliRun run(Command command, Path model, Path dir) {
     List<String> args = new ArrayList<>();
     switch (command) {
       case INSPECT -> args.addAll(List.of("inspect", model.toString()));
@@ -289,10 +283,7 @@ class HostileModelSuiteTest {
     if (command != Command.RECALIBRATE) {
       args.addAll(List.of("--format", "json", "--output", dir.resolve("report.json").toString()));
     }
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(new String[0]));
-    return new Run(code, err.toString());
+    return CliRun.of(args.toArray(new String[0]));
   }
 
   static void copyTree(Path from, Path to) throws IOException {

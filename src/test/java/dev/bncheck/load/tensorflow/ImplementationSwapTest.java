@@ -1,12 +1,10 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import dev.bncheck.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,14 +25,6 @@ class ImplementationSwapTest {
   private static final Path FIXTURES = Path.of("src/test/resources/hostile/implementation-swap");
 
   @TempDir Path dir;
-
-  private record Run(int code, String err) {}
-
-  private static Run bncheck(String... args) {
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
-    return new Run(code, err.toString());
-  }
 
   /** The write fixture, copied, with its marker path pointed at {@code marker}. */
   private Path writer(Path marker) throws IOException {
@@ -59,8 +49,8 @@ class ImplementationSwapTest {
   @Test
   void theSwapIsRealWhenTrusted() throws IOException {
     Path marker = dir.resolve("marker");
-    Run run = bncheck("inspect", writer(marker).toString(), "--trust-model");
-    assertThat(run.code()).as(run.err()).isZero();
+    CliRun run = CliRun.of("inspect", writer(marker).toString(), "--trust-model");
+    assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(marker).as("TensorFlow ran the function no node calls").hasContent("written by the model");
   }
 
@@ -74,9 +64,9 @@ class ImplementationSwapTest {
     List<String> args = new java.util.ArrayList<>(List.of(command.replace("INPUTS", inputs.toString())
         .replace("OUT", dir.resolve("out").toString()).split(" ")));
     args.add(1, model.toString());
-    Run run = bncheck(args.toArray(new String[0]));
+    CliRun run = CliRun.of(args.toArray(new String[0]));
     assertThat(marker).doesNotExist();
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err().strip()).doesNotContain("\n").contains("refused before running anything")
         .contains("in the init op that loading runs, WriteFile it writes files").contains("__inference_bad_");
   }
@@ -84,8 +74,8 @@ class ImplementationSwapTest {
   @Test
   void fileReadBySwappedFunctionNeverReachesTheMessage() throws IOException {
     String hostname = Files.exists(Path.of("/etc/hostname")) ? Files.readString(Path.of("/etc/hostname")).strip() : "";
-    Run run = bncheck("inspect", FIXTURES.resolve("read").toString());
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    CliRun run = CliRun.of("inspect", FIXTURES.resolve("read").toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err()).contains("ReadFile it reads files").doesNotContain("assertion failed");
     if (!hostname.isEmpty()) {
       assertThat(run.err()).doesNotContain("[" + hostname);

@@ -1,11 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -34,15 +32,6 @@ class InitializerNamesTest {
 
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run bncheck(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   /**
    * A WriteFile named {@code Init_write} inside a loop that nothing reads: no output depends on
    * it, so no fetch runs it; only an initializer run would.
@@ -69,10 +58,10 @@ class InitializerNamesTest {
     }
     Files.write(frozen, graph.build().toByteArray());
 
-    Run run = bncheck("check", frozen.toString(), "--synthetic", "4");
+    CliRun run = CliRun.of("check", frozen.toString(), "--synthetic", "4");
 
     assertThat(marker).doesNotExist();
-    assertThat(run.code()).as(run.err()).isIn(0, 1, 3);
+    assertThat(run.exitCode()).as(run.err()).isIn(0, 1, 3);
   }
 
   /**
@@ -103,13 +92,13 @@ class InitializerNamesTest {
     Path data = dir.resolve("data.npy");
     Files.write(data, npyOffset(32, 3f, 2f, -2f, 0.5f));
 
-    Run inspect = bncheck("inspect", model.toString(), "--format", "json");
-    assertThat(inspect.code()).as(inspect.err()).isZero();
+    CliRun inspect = CliRun.of("inspect", model.toString(), "--format", "json");
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
     // the restored statistics (means 3 and -2, variances 4 and 0.25), not the initial 0 and 1
     assertThat(inspect.out()).contains("\"min\": -2,\n        \"mean\": 0.5,\n        \"max\": 3")
         .contains("\"min\": 0.25,\n        \"mean\": 2.125,\n        \"max\": 4");
-    Run check = bncheck("check", model.toString(), "--inputs", data.toString());
-    assertThat(check.code()).as(check.err()).isZero();
+    CliRun check = CliRun.of("check", model.toString(), "--inputs", data.toString());
+    assertThat(check.exitCode()).as(check.err()).isZero();
     assertThat(check.out()).contains("PASS");
   }
 

@@ -1,10 +1,8 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,33 +19,24 @@ class ModuleWrappedKerasTest {
 
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run bncheck(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   private static String data() {
     return DIR.resolve("data.npy").toString();
   }
 
   @Test
   void healthyModelServedThroughAModuleRunsWithItsRestoredStatisticsAndPasses() {
-    Run run = bncheck("check", DIR.resolve("healthy").toString(), "--inputs", data());
-    assertThat(run.code()).as(run.err()).isZero();
+    CliRun run = CliRun.of("check", DIR.resolve("healthy").toString(), "--inputs", data());
+    assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("1 BN layer,").contains("matches TensorFlow's inference-mode output");
   }
 
   @Test
   void staleAndTrainingModeVariantsGetTheirFindings() {
-    Run stale = bncheck("check", DIR.resolve("stale").toString(), "--inputs", data());
-    assertThat(stale.code()).as(stale.err()).isEqualTo(1);
+    CliRun stale = CliRun.of("check", DIR.resolve("stale").toString(), "--inputs", data());
+    assertThat(stale.exitCode()).as(stale.err()).isEqualTo(1);
     assertThat(stale.out()).contains("[BN003] error").doesNotContain("[BN002]");
-    Run training = bncheck("check", DIR.resolve("training").toString(), "--inputs", data());
-    assertThat(training.code()).as(training.err()).isEqualTo(1);
+    CliRun training = CliRun.of("check", DIR.resolve("training").toString(), "--inputs", data());
+    assertThat(training.exitCode()).as(training.err()).isEqualTo(1);
     assertThat(training.out()).contains("[BN002] error");
   }
 
@@ -66,8 +55,8 @@ class ModuleWrappedKerasTest {
               .newBuilder().setNodeId(-1).setLocalName("evil"));
       return meta;
     });
-    Run ignored = bncheck("check", negative.toString(), "--inputs", data());
-    assertThat(ignored.code()).as(ignored.err()).isZero();
+    CliRun ignored = CliRun.of("check", negative.toString(), "--inputs", data());
+    assertThat(ignored.exitCode()).as(ignored.err()).isZero();
 
     Path shifted = dir.resolve("shifted");
     HostileModelSuiteTest.copyTree(DIR.resolve("healthy"), shifted);
@@ -82,8 +71,8 @@ class ModuleWrappedKerasTest {
       }
       return meta;
     });
-    Run refused = bncheck("check", shifted.toString(), "--inputs", data());
-    assertThat(refused.code()).as(refused.err()).isEqualTo(3);
+    CliRun refused = CliRun.of("check", shifted.toString(), "--inputs", data());
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(3);
     assertThat(refused.err()).contains("object_graph_def: binds the variable").contains("the object graph does not match");
   }
 
@@ -91,10 +80,10 @@ class ModuleWrappedKerasTest {
   @Test
   void recalibratedModuleWritesTheNewStatisticsWhereTheRestoreOpReadsThem() {
     Path out = dir.resolve("fixed");
-    Run recalibrate = bncheck("recalibrate", DIR.resolve("stale").toString(), "--inputs", data(), "--out",
+    CliRun recalibrate = CliRun.of("recalibrate", DIR.resolve("stale").toString(), "--inputs", data(), "--out",
         out.toString(), "--held-out", "0");
-    assertThat(recalibrate.code()).as(recalibrate.err()).isZero();
-    Run check = bncheck("check", out.toString(), "--inputs", data());
-    assertThat(check.code()).as(check.out() + check.err()).isZero();
+    assertThat(recalibrate.exitCode()).as(recalibrate.err()).isZero();
+    CliRun check = CliRun.of("check", out.toString(), "--inputs", data());
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
   }
 }

@@ -1,11 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -34,22 +32,13 @@ class RecurrentModelsTest {
       throws IOException {
     Path model = DIR.resolve(name);
     assertThat(opsOf(model)).as("the fixture still holds the loop ops it covers").contains(loopOps.split(","));
-    Run inspect = run("inspect", model.toString(), "--format", "json");
-    assertThat(inspect.code()).as(inspect.err()).isZero();
+    CliRun inspect = CliRun.of("inspect", model.toString(), "--format", "json");
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
     assertThat(inspect.out().split("\"index\":", -1)).as("layers").hasSize(layers + 1);
     assertThat(inspect.out()).contains("\"name\": \"" + firstLayer);
-    Run check = run("check", model.toString(), "--inputs", DIR.resolve("data.npy").toString());
-    assertThat(check.code()).as(check.err()).isZero();
+    CliRun check = CliRun.of("check", model.toString(), "--inputs", DIR.resolve("data.npy").toString());
+    assertThat(check.exitCode()).as(check.err()).isZero();
     assertThat(check.out()).contains("PASS");
-  }
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   private static Set<String> opsOf(Path model) throws IOException {

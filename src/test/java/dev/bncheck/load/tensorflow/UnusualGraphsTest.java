@@ -1,11 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,15 +18,6 @@ class UnusualGraphsTest {
 
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run bncheck(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   static Stream<Path> graphsWithoutInputs() throws IOException {
     try (Stream<Path> files = Files.walk(Path.of("src/test/resources/fixtures/tf-bn-reference"))) {
       List<Path> graphs = files.filter(p -> p.getFileName().toString().equals("frozen_model.pb")).sorted().toList();
@@ -41,8 +30,8 @@ class UnusualGraphsTest {
   @ParameterizedTest
   @MethodSource("graphsWithoutInputs")
   void graphWithNothingToFeedRunsOnceAsItIs(Path graph) {
-    Run run = bncheck("check", graph.toString(), "--synthetic", "4", "--format", "json");
-    assertThat(run.code()).as(run.err()).isIn(0, 1);
+    CliRun run = CliRun.of("check", graph.toString(), "--synthetic", "4", "--format", "json");
+    assertThat(run.exitCode()).as(run.err()).isIn(0, 1);
     if (graph.toString().contains("/batchnorm/")) {
       assertThat(run.out()).as("the layer got calibration data from the graph's own constants")
           .contains("\"calibration\": {\n      \"batches\": 1,");
@@ -55,8 +44,8 @@ class UnusualGraphsTest {
    */
   @Test
   void layerOfATensorFlow2FrozenGraphIsNamedByItsScope() {
-    Run run = bncheck("inspect", "src/test/resources/keras-frozen-v2/frozen.pb", "--format", "json");
-    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    CliRun run = CliRun.of("inspect", "src/test/resources/keras-frozen-v2/frozen.pb", "--format", "json");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     assertThat(run.out()).contains("\"name\": \"cnn_1/bn1_1\"").doesNotContain("ReadVariableOp\",")
         .contains("\"code\": \"BN001\"");
   }
@@ -105,8 +94,8 @@ class UnusualGraphsTest {
     g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("out").setOp("f14").addInput("x").addInput(previous));
     Path graph = dir.resolve("costly.pb");
     Files.write(graph, g.build().toByteArray());
-    Run run = bncheck("inspect", graph.toString());
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    CliRun run = CliRun.of("inspect", graph.toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err()).contains("more than 20000000 steps across all calls");
   }
 
@@ -119,16 +108,16 @@ class UnusualGraphsTest {
         .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32))
         .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("y").setOp("Relu").addInput("x").putAttr("T", f32))
         .build().toByteArray());
-    Run plain = bncheck("inspect", graph.toString());
-    assertThat(plain.code()).isZero();
+    CliRun plain = CliRun.of("inspect", graph.toString());
+    assertThat(plain.exitCode()).isZero();
     assertThat(plain.out()).contains("0 BN layers").contains("No batch-normalization layers found.");
-    Run json = bncheck("inspect", graph.toString(), "--format", "json");
+    CliRun json = CliRun.of("inspect", graph.toString(), "--format", "json");
     assertThat(json.out()).contains("\"bn_layers\": 0").contains("\"require_bn\": false");
-    Run required = bncheck("inspect", graph.toString(), "--require-bn");
-    assertThat(required.code()).isEqualTo(1);
+    CliRun required = CliRun.of("inspect", graph.toString(), "--require-bn");
+    assertThat(required.exitCode()).isEqualTo(1);
     assertThat(required.out()).contains("FAIL: no batch-normalization layers found, and --require-bn was given");
-    Run requiredJson = bncheck("check", graph.toString(), "--require-bn", "--format", "json");
-    assertThat(requiredJson.code()).isEqualTo(1);
+    CliRun requiredJson = CliRun.of("check", graph.toString(), "--require-bn", "--format", "json");
+    assertThat(requiredJson.exitCode()).isEqualTo(1);
     assertThat(requiredJson.out()).contains("\"verdict\": \"fail\"").contains("\"require_bn\": true");
   }
 
@@ -157,8 +146,8 @@ class UnusualGraphsTest {
       }
       return meta;
     });
-    Run run = bncheck("check", model.toString(), "--inputs", "src/test/resources/tf-module-keras/data.npy");
-    assertThat(run.code()).as(run.err()).isZero();
+    CliRun run = CliRun.of("check", model.toString(), "--inputs", "src/test/resources/tf-module-keras/data.npy");
+    assertThat(run.exitCode()).as(run.err()).isZero();
   }
 
   /** A function TensorFlow refuses to take (two nodes of one name) is an input error, not a crash (round 4). */
@@ -171,16 +160,16 @@ class UnusualGraphsTest {
           .addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("dup").setOp("NoOp")));
       return meta;
     });
-    Run run = bncheck("check", model.toString(), "--synthetic", "4");
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    CliRun run = CliRun.of("check", model.toString(), "--synthetic", "4");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err()).startsWith("bncheck: error: ").contains("Cannot add function 'plain'");
   }
 
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
-    Run run = bncheck("check", empty.toString());
-    assertThat(run.code()).isEqualTo(3);
+    CliRun run = CliRun.of("check", empty.toString());
+    assertThat(run.exitCode()).isEqualTo(3);
     assertThat(run.err()).isEqualTo("bncheck: error: " + empty + ": holds no graph nodes (empty, or not a GraphDef)"
         + System.lineSeparator());
   }
@@ -189,8 +178,8 @@ class UnusualGraphsTest {
   void calibrationFileWithoutSamplesIsAnInputError() throws IOException {
     Path data = dir.resolve("empty.npy");
     Files.write(data, HostileModelSuiteTest.npy(0, 12, 6));
-    Run run = bncheck("check", "src/test/resources/rnn-bn/keras-lstm", "--inputs", data.toString());
-    assertThat(run.code()).as(run.err()).isEqualTo(3);
+    CliRun run = CliRun.of("check", "src/test/resources/rnn-bn/keras-lstm", "--inputs", data.toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err()).contains("holds no samples");
   }
 }
