@@ -1,15 +1,16 @@
 #!/usr/bin/env perl
-# Copies bncheck's stderr through. Lines bncheck writes start with "bncheck" (its errors, already
-# escaped, and its progress updates, which end in a carriage return and pass on as soon as they
-# arrive: a line-buffered filter would hold them until the run ends). Everything else comes from
+# Copies bncheck's stderr through. bncheck starts every line and carriage-return segment it
+# writes with the mark the launcher gave it (BNCHECK_STDERR_MARK, random per run); those pass on
+# without the mark, as soon as they arrive (a progress update ends in a carriage return, not a
+# newline, and a line-buffered filter would hold it until the run ends). Everything else comes from
 # TensorFlow's native runtime or the JVM, and may carry text from the model (TensorFlow logs a
-# function's name raw): such a line is indented, so that it cannot pose as a CI command such as
-# "::error::", and its control characters are shown escaped. TensorFlow's two start-up lines,
-# printed whatever its log level, are dropped.
+# function's name or a regular expression raw): such a line is indented, so that it can pose
+# neither as bncheck's nor as a CI command such as "::error::", and its control characters are
+# shown escaped. TensorFlow's two start-up lines, printed whatever its log level, are dropped.
 use strict;
 use warnings;
 
-my $bncheck = "bncheck";
+my $mark = $ENV{BNCHECK_STDERR_MARK} // "";
 my $absl = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR";
 my $mlir = qr/mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled$/;
 $| = 1;
@@ -48,9 +49,8 @@ while (sysread(STDIN, my $chunk, 65536)) {
       next;
     }
     $segment .= $c;
-    # a segment that does not start with "bncheck" is held until its line ends
-    if ($segment eq $bncheck) {
-      print $segment;
+    # a segment that does not start with the mark is held until its line ends
+    if ($mark ne "" && $segment eq $mark) {
       $segment = "";
       $own = 1;
     }

@@ -16,6 +16,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    System.setErr(new java.io.PrintStream(MarkedStream.of(new java.io.FileOutputStream(java.io.FileDescriptor.err)),
+        true, StandardCharsets.UTF_8));
     System.exit(execute(args));
   }
 

@@ -51,20 +51,23 @@ class LauncherIT {
   }
 
   /**
-   * The launcher's stderr filter passes bncheck's progress updates (ended by a carriage return,
-   * not a newline) on at once, drops TensorFlow's two start-up lines, and indents and escapes
-   * every other line: TensorFlow logs model-controlled names raw, and a newline in one forged a
-   * CI command line (a red-team find).
+   * The launcher's stderr filter passes what bncheck marked as its own on at once (a progress
+   * update ends in a carriage return, not a newline), drops TensorFlow's two start-up lines, and
+   * indents and escapes every other line: TensorFlow logs model text raw, and a newline in it
+   * forged a CI command line and a line that looked like bncheck's (red-team finds).
    */
   @Test
   void stderrFilterPassesProgressOnAtOnceAndNeutralizesLinesBncheckDidNotWrite() throws Exception {
     String writer = "printf 'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n';"
         + " printf 'I0000 00:00:1.2   17 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\\n';"
         + " printf 'E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\\n::error title=x::PASS\\n\\033[2JFORGED\\n';"
-        + " printf 'bncheck: error: kept\\n\\rbncheck: calibration batches 1 of 2'; sleep 4;"
-        + " printf '\\rbncheck: calibration batches 2 of 2\\r     \\r'";
-    Process p = new ProcessBuilder("bash", "-c", "(" + writer + ") | perl " + ROOT.resolve("bin/stderr-filter.pl"))
-        .redirectErrorStream(true).start();
+        + " printf 'bncheck: forged by the model\\n';"
+        + " printf 'MARK|bncheck: error: kept\\nMARK|\\rMARK|bncheck: calibration batches 1 of 2'; sleep 4;"
+        + " printf '\\rMARK|bncheck: calibration batches 2 of 2\\rMARK|     \\rMARK|'";
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "(" + writer + ") | perl "
+        + ROOT.resolve("bin/stderr-filter.pl")).redirectErrorStream(true);
+    pb.environment().put("BNCHECK_STDERR_MARK", "MARK|");
+    Process p = pb.start();
     long start = System.nanoTime();
     StringBuilder seen = new StringBuilder();
     var in = p.getInputStream();
@@ -78,8 +81,8 @@ class LauncherIT {
     seen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(seen.toString()).isEqualTo("  E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\n"
-        + "  ::error title=x::PASS\n  \\x1b[2JFORGED\nbncheck: error: kept\n\rbncheck: calibration batches 1 of 2"
-        + "\rbncheck: calibration batches 2 of 2\r     \r");
+        + "  ::error title=x::PASS\n  \\x1b[2JFORGED\n  bncheck: forged by the model\n"
+        + "bncheck: error: kept\n\rbncheck: calibration batches 1 of 2\rbncheck: calibration batches 2 of 2\r     \r");
   }
 
   @Test

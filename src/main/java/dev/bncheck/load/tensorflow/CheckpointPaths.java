@@ -32,9 +32,21 @@ final class CheckpointPaths {
   /** What ShardedFilename appends; the shard number and count are integers. */
   private static final String SHARD = "-00000-of-00001";
 
+  /** Shards a sharded save packs: one per device. */
+  private static final int MAX_SHARDS = 1024;
+
+  /** Savers' paths take a few dozen steps; a path that takes more is refused. */
+  private static final int MAX_TOTAL_STEPS = 100_000;
+
   private final CallGraph calls;
   private final GraphScope.Ref filename;
   private final Set<String> fedElsewhere;
+  /**
+   * Each tensor's suffixes, computed once: a chain of Packs each reading the one before twice
+   * made the walk exponential.
+   */
+  private final java.util.Map<String, java.util.Optional<Set<String>>> known = new java.util.HashMap<>();
+  private int steps;
 
   /**
    * @param filename the top-level tensor the caller feeds with the path ({@code saver_def.filename_tensor_name})
@@ -55,6 +67,17 @@ final class CheckpointPaths {
 
   /** The suffixes the tensor may append to the fed path, or null if it is not the fed path plus constants. */
   private Set<String> suffixes(GraphScope scope, String reference, int depth) {
+    String key = scope.name() + "\u0000" + reference;
+    var memo = known.get(key);
+    if (memo != null) {
+      return memo.orElse(null);
+    }
+    Set<String> result = ++steps > MAX_TOTAL_STEPS ? null : computeSuffixes(scope, reference, depth);
+    known.put(key, java.util.Optional.ofNullable(result));
+    return result;
+  }
+
+  private Set<String> computeSuffixes(GraphScope scope, String reference, int depth) {
     GraphScope.Ref ref = GraphScope.Ref.parse(reference);
     if (depth > MAX_STEPS || ref.control()) {
       return null;
@@ -80,6 +103,11 @@ final class CheckpointPaths {
         return base == null ? null : append(base, Set.of(SHARD));
       }
       case "Pack" -> {
+        // savers pack their shard names once; Packs of Packs double the tensor at every level
+        // (TensorFlow then built 2^k strings), however few distinct names they hold
+        if (inputs.size() > MAX_SHARDS || inputs.stream().anyMatch(i -> packed(scope, i, 0))) {
+          return null;
+        }
         Set<String> all = new LinkedHashSet<>();
         for (String input : inputs) {
           Set<String> one = suffixes(scope, input, depth + 1);
@@ -129,6 +157,17 @@ final class CheckpointPaths {
 
   /** The values a constant string tensor may take (a choice between constants, as TF2's saver makes), or null. */
   private Set<String> constants(GraphScope scope, String reference, int depth) {
+    String key = scope.name() + "\u0001" + reference;
+    var memo = known.get(key);
+    if (memo != null) {
+      return memo.orElse(null);
+    }
+    Set<String> result = ++steps > MAX_TOTAL_STEPS ? null : computeConstants(scope, reference, depth);
+    known.put(key, java.util.Optional.ofNullable(result));
+    return result;
+  }
+
+  private Set<String> computeConstants(GraphScope scope, String reference, int depth) {
     GraphScope.Ref ref = GraphScope.Ref.parse(reference);
     if (depth > MAX_STEPS || ref.control() || scope.argumentIndex(ref.node()) >= 0) {
       return null;
@@ -175,6 +214,21 @@ final class CheckpointPaths {
 
   private boolean fedElsewhere(GraphScope scope, GraphScope.Ref ref) {
     return !scope.isFunction() && fedElsewhere.contains(ref.node() + ":" + ref.index());
+  }
+
+  /** Whether a tensor holds a Pack's result, through the ops that keep its shape. */
+  private boolean packed(GraphScope scope, String reference, int depth) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+    NodeDef node = scope.argumentIndex(ref.node()) >= 0 ? null : scope.node(ref.node());
+    if (node == null || depth > MAX_STEPS) {
+      return node != null;
+    }
+    List<String> inputs = OriginTracer.dataInputs(node);
+    return switch (node.getOp()) {
+      case "Pack" -> true;
+      case "Identity", "ShardedFilename", "StringJoin" -> !inputs.isEmpty() && packed(scope, inputs.get(0), depth + 1);
+      default -> false;
+    };
   }
 
   /** Every prefix followed by every suffix, or null when that makes more alternatives than a saver has. */

@@ -273,6 +273,30 @@ class CheckpointPathTricksTest {
         .contains("RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
   }
 
+  /**
+   * 60 Packs, each reading the one before twice, on the restore path: the check walked it
+   * 2^60 times before anything ran, and TensorFlow would build 2^60 strings (a red-team find,
+   * round 5). Each tensor is looked at once, and a Pack of a Pack is no saver's.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(30)
+  void doublingChainOnACheckpointPathIsCheckedInLinearTime() throws IOException {
+    Path model = model();
+    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef.Builder meta = original.toBuilder();
+    String previous = FILENAME;
+    for (int k = 0; k < 60; k++) {
+      meta.getGraphDefBuilder().addNode(NodeDef.newBuilder().setName("evil/p" + k).setOp("Pack").addInput(previous)
+          .addInput(previous).putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build())
+          .putAttr("T", HostileGraphs.type(DataType.DT_STRING)));
+      previous = "evil/p" + k;
+    }
+    node(meta, "save/Restore").setInput(0, previous);
+    assertThat(refusal(meta)).as("refused at once")
+        .contains("RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds");
+  }
+
   /** The refusal of a restore whose path is the fed prefix joined with {@code suffix}, or null if accepted. */
   private static String restoreThrough(MetaGraphDef original, String suffix) {
     MetaGraphDef.Builder meta = original.toBuilder();
