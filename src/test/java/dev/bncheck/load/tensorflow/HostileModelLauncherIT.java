@@ -19,11 +19,13 @@ import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * One op that runs for minutes (a convolution of a 512x512x128 image by a 32x32 kernel in the
- * init op, about 1 MB on disk; a red-team find): TensorFlow does not stop an op already running
- * at the time limit, so the launcher's process is ended, with the one-line error and exit code 3.
+ * Hostile models run through the launcher, as CI runs bncheck, where only a separate process
+ * shows the effect: one op that runs for minutes (a convolution of a 512x512x128 image by a
+ * 32x32 kernel, about 1 MB on disk) outlives the time limit, which TensorFlow does not enforce on
+ * an op already running, so the process is ended with the one-line error and exit code 3; and
+ * model text TensorFlow logs raw on stderr cannot pose as bncheck's own lines.
  */
-class RunWatchdogIT {
+class HostileModelLauncherIT {
 
   static final Path ROOT = Path.of(System.getProperty("bncheck.basedir", ".")).toAbsolutePath().normalize();
 
@@ -111,5 +113,32 @@ class RunWatchdogIT {
         + ": saving the new model (the model's save op) ran longer than the time limit of 1 s");
     assertThat(took).isLessThan(Duration.ofSeconds(60));
     assertThat(dir.resolve("out")).doesNotExist();
+  }
+
+  /**
+   * TensorFlow's regular-expression library logs an invalid pattern raw on stderr while loading:
+   * a newline in it started a line that looked like bncheck's own (a red-team find, round 5).
+   * Through the launcher, such a line comes out indented; bncheck's own error line does not.
+   */
+  @Test
+  void modelTextTensorFlowLogsCannotPoseAsBncheck() throws IOException, InterruptedException {
+    Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
+    String forged = "(\nbncheck: all BN layers PASS (forged)\n::error title=bncheck::forged\n";
+    HostileModelsTest.edit(model, meta -> {
+      var g = meta.getGraphDefBuilder();
+      g.addNode(HostileGraphs.stringConst("evil/text", "x"));
+      g.addNode(NodeDef.newBuilder().setName("evil/match").setOp("StaticRegexFullMatch").addInput("evil/text")
+          .putAttr("pattern", AttrValue.newBuilder().setS(com.google.protobuf.ByteString.copyFromUtf8(forged)).build()));
+      meta.putCollectionDef("legacy_init_op", CollectionDef.newBuilder()
+          .setNodeList(CollectionDef.NodeList.newBuilder().addValue("evil/match")).build());
+      return meta;
+    });
+    Process p = bncheck("inspect", model.toString());
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    String stderr = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(stderr).isEqualTo(3);
+    assertThat(stderr).contains("  bncheck: all BN layers PASS (forged)").contains("  ::error title=bncheck::forged");
+    assertThat(stderr.lines().filter(l -> l.startsWith("bncheck") || l.startsWith("::")))
+        .singleElement().asString().startsWith("bncheck: error: " + model);
   }
 }
