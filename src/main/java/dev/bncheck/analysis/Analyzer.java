@@ -103,6 +103,11 @@ public final class Analyzer {
     for (var consistency : calibrationOf.batchSizeChecks()) {
       BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
     }
+    var checks = calibrationOf.batchSizeChecks();
+    if (!checks.isEmpty() && checks.stream().allMatch(c -> c.consistent())) {
+      double worst = checks.stream().mapToDouble(c -> c.relativeDifference()).max().orElse(0);
+      findings.replaceAll(f -> f.code().equals("BN002") ? TrainingModeInGraph.measuredConsistent(f, worst) : f);
+    }
     findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
         .map(s -> f.suppress(s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));

@@ -49,6 +49,23 @@ public final class TrainingModeInGraph implements Check {
     return finding(index, layer.name(), List.of(layer.node()), layer.op());
   }
 
+  /**
+   * The finding where bncheck ran the signature and measured its outputs the same at batch size 1
+   * as in a batch: the training-mode node does not reach them, or its branch does not run for them.
+   * Saying the outputs depend on the batch would contradict the measurement; the node remains a
+   * hazard for anyone who runs it directly, so the finding stays, as a warning.
+   */
+  static Finding measuredConsistent(Finding f, double worstRelativeDifference) {
+    String message = f.message().replace("): outputs depend on the other samples of the batch and collapse to beta at"
+        + " batch size 1", "), yet the signature's outputs measured the same alone as in a batch (worst difference "
+        + dev.bncheck.model.Numbers.brief(100 * worstRelativeDifference) + "% of their RMS): this node's results do not"
+        + " reach them, or its branch does not run for them; it still normalizes with batch statistics for whatever"
+        + " runs it");
+    List<Evidence> evidence = new java.util.ArrayList<>(f.evidence());
+    evidence.add(new Evidence("outputs_worst_relative_difference", worstRelativeDifference));
+    return new Finding(f.code(), Severity.WARNING, f.layerIndex(), f.layer(), message, evidence, f.fix(), f.suppressed());
+  }
+
   private static Finding finding(int index, String layer, List<String> nodes, String op) {
     String message = "the serving graph normalizes with batch statistics (" + op + " in training mode at "
         + nodes.get(0) + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "")

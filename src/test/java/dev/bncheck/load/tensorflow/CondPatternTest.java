@@ -41,4 +41,18 @@ class CondPatternTest {
     assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
         .contains("moving_mean -1.725/-0.8434/-0.3156");
   }
+
+  /**
+   * A training-mode node the outputs do not depend on (scripts/make_tf1_unreached_training_bn.py):
+   * BN002 says what bncheck measured, that the outputs are the same alone as in a batch, instead of
+   * claiming they depend on the batch, and is a warning.
+   */
+  @Test
+  void trainingModeNodeTheOutputsDoNotDependOnIsAWarningThatSaysSo() {
+    CliRun run = CliRun.of("check", "src/test/resources/tf1-unreached-training-bn/model", "--synthetic", "8");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("[BN002] warning bn:")
+        .contains("yet the signature's outputs measured the same alone as in a batch")
+        .doesNotContain("outputs depend on the other samples").doesNotContain("[BN005]");
+  }
 }
