@@ -17,6 +17,13 @@ import java.util.Set;
 /** Runs every check on every layer and assembles the report. */
 public final class Analyzer {
 
+  /**
+   * Below this many values per channel, the checks that judge estimated statistics (BN003,
+   * BN004) do not run: one value per channel gave a variance ratio of 2001 and a mode difference
+   * of "Infinity%", confident errors from nothing.
+   */
+  static final long MIN_VALUES_PER_CHANNEL = 10;
+
   /** Why data checks did not run on a layer. */
   public enum DataAvailability {
     /** {@code inspect}: static checks only. */
@@ -124,8 +131,10 @@ public final class Analyzer {
     List<Check> withData = new ArrayList<>();
     Set<String> fired = new HashSet<>();
     List<Finding> candidates = new ArrayList<>();
+    long values = context.calibration().map(c -> c.valuesPerChannel()).orElse(0L);
     for (Check check : checks) {
-      if (check.needsCalibration() && context.calibration().isEmpty()) {
+      if (check.needsCalibration() && context.calibration().isEmpty()
+          || check.estimatesStatistics() && values < MIN_VALUES_PER_CHANNEL) {
         continue;
       }
       withData.add(check);
@@ -140,7 +149,9 @@ public final class Analyzer {
         outcomes.add(new CheckOutcome(check.code(), CheckOutcome.Status.SKIPPED,
             data == DataAvailability.NOT_REQUESTED
                 ? "inspect runs the checks that need no data"
-                : "no calibration data for this layer"));
+                : context.calibration().isEmpty() ? "no calibration data for this layer"
+                : "too little calibration data: " + values + (values == 1 ? " value" : " values") + " per channel, fewer than the "
+                    + MIN_VALUES_PER_CHANNEL + " a mean or a variance needs to be judged"));
         continue;
       }
       Optional<String> explainedBy = check.supersededBy().stream().filter(fired::contains).sorted().findFirst();

@@ -17,6 +17,14 @@ public interface Check {
   boolean needsCalibration();
 
   /**
+   * Whether the check judges statistics estimated from the data (a mean, a variance), which a
+   * handful of values cannot support: with too few values per channel it is skipped.
+   */
+  default boolean estimatesStatistics() {
+    return false;
+  }
+
+  /**
    * Codes whose finding on the same layer already explains this one; when one of them fired,
    * this check is skipped so that one cause gives one finding.
    */

@@ -48,6 +48,11 @@ public final class StaleStatistics implements Check {
   }
 
   @Override
+  public boolean estimatesStatistics() {
+    return true;
+  }
+
+  @Override
   public Set<String> supersededBy() {
     return Set.of("BN001", "BN007");
   }

@@ -30,6 +30,11 @@ public final class TrainInferenceDisagreement implements Check {
   }
 
   @Override
+  public boolean estimatesStatistics() {
+    return true;
+  }
+
+  @Override
   public Set<String> supersededBy() {
     return Set.of("BN007");
   }

@@ -165,6 +165,18 @@ class UnusualGraphsTest {
     assertThat(run.err()).startsWith("bncheck: error: ").contains("Cannot add function 'plain'");
   }
 
+  /** One sample of a dense model gives one value per channel: too little to judge a mean or a variance. */
+  @Test
+  void oneValuePerChannelIsNotJudged() throws IOException {
+    Path data = dir.resolve("one.npy");
+    Files.write(data, HostileModelSuiteTest.npy(1, 8));
+    CliRun run = CliRun.of("check", "src/test/resources/keras-input-bn/model", "--inputs", data.toString(),
+        "--format", "json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).doesNotContain("\"code\": \"BN003\",\n    \"severity\"")
+        .contains("too little calibration data: 1 value per channel, fewer than the 10 a mean or a variance needs");
+  }
+
   @Test
   void emptyFrozenGraphIsAnInputError() throws IOException {
     Path empty = Files.createFile(dir.resolve("model.pb"));
