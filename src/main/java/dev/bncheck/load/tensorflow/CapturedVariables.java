@@ -16,7 +16,6 @@ import org.tensorflow.op.Scope;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedConcreteFunction;
-import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObject;
 import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObjectGraph;
 
 /**
@@ -118,21 +117,8 @@ final class CapturedVariables {
 
   /** The top-level function calls that computing the signature's outputs runs. */
   private static List<NodeDef> signatureCalls(TfGraph graph, List<String> outputs) {
-    Set<String> seen = new HashSet<>();
-    Deque<String> pending = new ArrayDeque<>();
-    outputs.forEach(o -> pending.push(GraphScope.Ref.parse(o).node()));
-    List<NodeDef> calls = new java.util.ArrayList<>();
-    while (!pending.isEmpty()) {
-      NodeDef node = graph.topLevel().node(pending.pop());
-      if (node == null || !seen.add(node.getName())) {
-        continue;
-      }
-      if (CALLS.contains(node.getOp()) && node.getAttrMap().containsKey("f")) {
-        calls.add(node);
-      }
-      node.getInputList().forEach(i -> pending.push(GraphScope.Ref.parse(i).node()));
-    }
-    return calls;
+    return graph.topLevelDependencies(outputs).stream()
+        .filter(node -> CALLS.contains(node.getOp()) && node.getAttrMap().containsKey("f")).toList();
   }
 
   /** Checkpoint keys are short paths; a longer one is not a real model's, and its binding is skipped. */

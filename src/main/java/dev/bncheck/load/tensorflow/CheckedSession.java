@@ -134,23 +134,7 @@ final class CheckedSession {
 
     Result run() {
       check(List.copyOf(fetchesAndTargets));
-      long start = System.nanoTime();
-      try {
-        return RunWatchdog.call(location, phase, options.timeout(), () -> {
-          try {
-            return runner.run();
-          } catch (RuntimeException thrown) {
-            TensorFlowException tf = TensorFlowRuntime.asTensorFlowError(thrown);
-            throw tf == null ? thrown : tf;
-          }
-        });
-      } catch (TensorFlowException e) {
-        if (TensorFlowRuntime.timedOut(start, options.timeout())) {
-          throw new InvalidInputException(location, "", phase + " ran longer than the time limit of "
-              + TensorFlowRuntime.describe(options.timeout()) + " for one run and was stopped; raise it with --timeout", e);
-        }
-        throw e;
-      }
+      return TensorFlowRuntime.timedRun(location, phase, options.timeout(), runner::run);
     }
   }
 }

@@ -62,17 +62,21 @@ final class CheckpointPaths {
   /** Whether the tensor {@code reference} of {@code scope} is the fed path or a safe name below it. */
   boolean isFedPath(GraphScope scope, String reference) {
     Set<String> suffixes = suffixes(scope, reference, 0);
-    return suffixes != null && suffixes.stream().allMatch(CheckpointPaths::safeText);
+    return suffixes != null && suffixes.stream().allMatch(CheckpointPaths::staysBelow);
   }
 
   /** The suffixes the tensor may append to the fed path, or null if it is not the fed path plus constants. */
   private Set<String> suffixes(GraphScope scope, String reference, int depth) {
-    String key = scope.name() + "\u0000" + reference;
+    return memoized(scope.name() + "\u0000" + reference, () -> computeSuffixes(scope, reference, depth));
+  }
+
+  /** What {@code compute} gives, computed once per key and not at all past the step budget. */
+  private Set<String> memoized(String key, java.util.function.Supplier<Set<String>> compute) {
     var memo = known.get(key);
     if (memo != null) {
       return memo.orElse(null);
     }
-    Set<String> result = ++steps > MAX_TOTAL_STEPS ? null : computeSuffixes(scope, reference, depth);
+    Set<String> result = ++steps > MAX_TOTAL_STEPS ? null : compute.get();
     known.put(key, java.util.Optional.ofNullable(result));
     return result;
   }
@@ -157,14 +161,7 @@ final class CheckpointPaths {
 
   /** The values a constant string tensor may take (a choice between constants, as TF2's saver makes), or null. */
   private Set<String> constants(GraphScope scope, String reference, int depth) {
-    String key = scope.name() + "\u0001" + reference;
-    var memo = known.get(key);
-    if (memo != null) {
-      return memo.orElse(null);
-    }
-    Set<String> result = ++steps > MAX_TOTAL_STEPS ? null : computeConstants(scope, reference, depth);
-    known.put(key, java.util.Optional.ofNullable(result));
-    return result;
+    return memoized(scope.name() + "\u0001" + reference, () -> computeConstants(scope, reference, depth));
   }
 
   private Set<String> computeConstants(GraphScope scope, String reference, int depth) {
@@ -245,7 +242,8 @@ final class CheckpointPaths {
     return out;
   }
 
-  private static boolean safeText(String s) {
+  /** Letters, digits and {@code _ - . /}, never {@code ..}: appended to a path, it stays below it. */
+  static boolean staysBelow(String s) {
     return !s.contains("..") && s.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128
         || c == '_' || c == '-' || c == '.' || c == '/');
   }

@@ -37,12 +37,12 @@ final class LoaderFeeds {
     for (AssetFileDef asset : assets) {
       String name = asset.getFilename();
       if (!plain(name)) {
-        throw new InvalidInputException(location, "asset " + describe(name), "is not a plain file name inside"
+        throw new InvalidInputException(location, "asset " + ModelSafety.shortened(name), "is not a plain file name inside"
             + " assets/ (TensorFlow would resolve it to a path outside the model); refused before running anything");
       }
       String tensor = asset.getTensorInfo().getName();
       if (!GraphScope.Ref.canonical(tensor)) {
-        throw new InvalidInputException(location, "asset " + name, "names the tensor " + describe(tensor)
+        throw new InvalidInputException(location, "asset " + name, "names the tensor " + ModelSafety.shortened(tensor)
             + ", which TensorFlow may read as another tensor than bncheck checks");
       }
       tensors.add(ModelSafety.tensorKey(tensor));
@@ -50,13 +50,8 @@ final class LoaderFeeds {
     return tensors;
   }
 
+  /** A relative name that can only name a file below the folder it is appended to. */
   private static boolean plain(String name) {
-    return !name.isEmpty() && !name.startsWith("/") && !name.contains("..")
-        && name.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '-' || c == '.'
-            || c == '/');
-  }
-
-  private static String describe(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+    return !name.isEmpty() && !name.startsWith("/") && CheckpointPaths.staysBelow(name);
   }
 }

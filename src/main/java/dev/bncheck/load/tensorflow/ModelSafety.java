@@ -1,11 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.tensorflow.proto.CollectionDef;
@@ -75,7 +71,7 @@ final class ModelSafety {
   }
 
   /** A model-controlled name cut for a one-line message (the message's control characters are escaped where printed). */
-  private static String shortened(String name) {
+  static String shortened(String name) {
     return name.length() > 80 ? name.substring(0, 80) + "…" : name;
   }
 
@@ -126,7 +122,7 @@ final class ModelSafety {
 
   /** Checks what running a frozen graph executes: everything its outputs depend on. */
   void checkFrozenGraph() {
-    check(new Part("the graph", true, Set.of(), null), sinks());
+    check(new Part("the graph", true, Set.of(), null), graph.sinks());
   }
 
   /**
@@ -135,25 +131,16 @@ final class ModelSafety {
    * {@code inspect} reads but never runs. The outputs of a signature, or none for a frozen graph's sinks.
    */
   void checkWalkable(List<String> outputs) {
-    List<String> starts = outputs.isEmpty() ? sinks() : outputs;
+    List<String> starts = outputs.isEmpty() ? graph.sinks() : outputs;
     try {
-      CallGraph.of(graph, dependencies(starts));
+      CallGraph.of(graph, graph.topLevelDependencies(starts));
     } catch (CallGraph.Refusal r) {
       throw refused(new Part(outputs.isEmpty() ? "the graph" : "the signature's graph", true, Set.of(), null),
           r.chain, r.node, r.getMessage(), false);
     }
   }
 
-  /** The top-level nodes no other node reads: a frozen graph's outputs. */
-  private List<String> sinks() {
-    Set<String> consumed = new HashSet<>();
-    for (NodeDef node : graph.topLevel().nodes()) {
-      for (String input : node.getInputList()) {
-        consumed.add(GraphScope.Ref.parse(input).node());
-      }
-    }
-    return graph.topLevel().nodes().stream().map(NodeDef::getName).filter(n -> !consumed.contains(n)).toList();
-  }
+
 
   /** Checks what one session run of bncheck's executes: its fetches and targets, on the graph as it is now. */
   void checkRun(List<String> fetchesAndTargets) {
@@ -161,7 +148,7 @@ final class ModelSafety {
   }
 
   private void check(Part part, List<String> starts) {
-    List<NodeDef> topLevel = dependencies(starts);
+    List<NodeDef> topLevel = graph.topLevelDependencies(starts);
     CallGraph calls;
     try {
       calls = CallGraph.of(graph, topLevel);
@@ -233,24 +220,5 @@ final class ModelSafety {
         + String.join(" > ", chain.subList(chain.size() - 3, chain.size()));
   }
 
-  /** The top-level nodes that computing the given tensors or running the given nodes executes. */
-  private List<NodeDef> dependencies(List<String> starts) {
-    GraphScope top = graph.topLevel();
-    Set<String> seen = new LinkedHashSet<>();
-    Deque<String> pending = new ArrayDeque<>();
-    starts.forEach(s -> pending.push(GraphScope.Ref.parse(s).node()));
-    List<NodeDef> out = new ArrayList<>();
-    while (!pending.isEmpty()) {
-      String name = pending.pop();
-      NodeDef node = top.node(name);
-      if (node == null || !seen.add(name)) {
-        continue;
-      }
-      out.add(node);
-      for (String input : node.getInputList()) {
-        pending.push(GraphScope.Ref.parse(input).node());
-      }
-    }
-    return out;
-  }
+
 }

@@ -156,23 +156,12 @@ public final class SavedModelSession implements AutoCloseable {
 
   /** Runs the model's own save op (checked before loading), within the time limit like every run. */
   private void save(String prefix) {
-    String phase = "saving the new model (the model's save op)";
-    long start = System.nanoTime();
     try {
-      RunWatchdog.call(input.toString(), phase, timeout, () -> {
-        try {
-          bundle.session().save(prefix);
-        } catch (RuntimeException thrown) {
-          TensorFlowException tf = TensorFlowRuntime.asTensorFlowError(thrown);
-          throw tf == null ? thrown : tf;
-        }
+      TensorFlowRuntime.timedRun(input.toString(), "saving the new model (the model's save op)", timeout, () -> {
+        bundle.session().save(prefix);
         return null;
       });
     } catch (TensorFlowException e) {
-      if (TensorFlowRuntime.timedOut(start, timeout)) {
-        throw new InvalidInputException(input.toString(), "", phase + " ran longer than the time limit of "
-            + TensorFlowRuntime.describe(timeout) + " for one run and was stopped; raise it with --timeout", e);
-      }
       throw new InvalidInputException(input.toString(), "", "TensorFlow cannot save it with its own save op: "
           + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }

@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.tensorflow.Graph;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -80,6 +81,31 @@ final class TensorFlowRuntime {
     }
     return e.getClass().getPackageName().equals("org.tensorflow.exceptions")
         ? new TensorFlowException(e.getMessage(), e) : null;
+  }
+
+  /**
+   * Runs one TensorFlow run for {@code phase} within the time limit: ended by the watchdog if it
+   * outlives it, an input error naming the phase if TensorFlow stopped it there, and any other
+   * TensorFlow error thrown as a {@link TensorFlowException}.
+   */
+  static <T> T timedRun(String location, String phase, Duration timeout, Supplier<T> run) {
+    long start = System.nanoTime();
+    try {
+      return RunWatchdog.call(location, phase, timeout, () -> {
+        try {
+          return run.get();
+        } catch (RuntimeException thrown) {
+          TensorFlowException tf = asTensorFlowError(thrown);
+          throw tf == null ? thrown : tf;
+        }
+      });
+    } catch (TensorFlowException e) {
+      if (timedOut(start, timeout)) {
+        throw new InvalidInputException(location, "", phase + " ran longer than the time limit of "
+            + describe(timeout) + " for one run and was stopped; raise it with --timeout", e);
+      }
+      throw e;
+    }
   }
 
   /** Whether a run that failed after starting at {@code startNanos} failed because it reached the time limit. */

@@ -112,19 +112,41 @@ final class TfGraph {
 
   /** Every node of the graph, followed into functions: for a frozen graph, which has no signature. */
   List<Reached> reachableFromSinks() {
+    return reachableFrom(sinks());
+  }
+
+  /** The top-level nodes no other node reads: a frozen graph's outputs. */
+  List<String> sinks() {
     Set<String> consumed = new HashSet<>();
     for (NodeDef node : topLevel.nodes()) {
       for (String input : node.getInputList()) {
         consumed.add(GraphScope.Ref.parse(input).node());
       }
     }
-    List<String> sinks = new ArrayList<>();
-    for (NodeDef node : topLevel.nodes()) {
-      if (!consumed.contains(node.getName())) {
-        sinks.add(node.getName());
+    return topLevel.nodes().stream().map(NodeDef::getName).filter(n -> !consumed.contains(n)).toList();
+  }
+
+  /**
+   * The top-level nodes that computing the given tensors or running the given nodes executes
+   * (data and control inputs), without entering functions; depth first without recursion.
+   */
+  List<NodeDef> topLevelDependencies(List<String> starts) {
+    Set<String> seen = new HashSet<>();
+    Deque<String> pending = new ArrayDeque<>();
+    starts.forEach(s -> pending.push(GraphScope.Ref.parse(s).node()));
+    List<NodeDef> out = new ArrayList<>();
+    while (!pending.isEmpty()) {
+      String name = pending.pop();
+      NodeDef node = topLevel.node(name);
+      if (node == null || !seen.add(name)) {
+        continue;
+      }
+      out.add(node);
+      for (String input : node.getInputList()) {
+        pending.push(GraphScope.Ref.parse(input).node());
       }
     }
-    return reachableFrom(sinks);
+    return out;
   }
 
   /**
