@@ -1,6 +1,5 @@
 package dev.bncheck.analysis;
 
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 

@@ -5,7 +5,6 @@ import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;

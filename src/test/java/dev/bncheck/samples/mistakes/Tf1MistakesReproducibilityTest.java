@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import dev.bncheck.samples.mistakes.Tf1MistakesGenerator.Data;
 import dev.bncheck.samples.mistakes.Tf1MistakesGenerator.Variant;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
