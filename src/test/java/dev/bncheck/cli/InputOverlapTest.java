@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.TestFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -36,17 +37,7 @@ class InputOverlapTest {
   void layOutAProject() throws IOException {
     work = Files.createDirectories(dir.resolve("work"));
     model = work.resolve("model");
-    Path from = Path.of("samples/keras-cnn-untrained");
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = model.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
+    TestFiles.copyTree(Path.of("samples/keras-cnn-untrained"), model);
     Path data = Files.createDirectories(dir.resolve("data"));
     inputs = Files.copy(Path.of("samples/keras-cnn-inputs.npy"), data.resolve("inputs.npy"));
     labels = Files.copy(Path.of("samples/keras-cnn-labels.npy"), data.resolve("labels.npy"));

@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.TestFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -24,16 +25,7 @@ class ModelLinksCliTest {
   private Path model() throws IOException {
     Path from = Path.of("samples/keras-cnn-untrained");
     Path to = dir.resolve("model");
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
+    TestFiles.copyTree(from, to);
     return to;
   }
 

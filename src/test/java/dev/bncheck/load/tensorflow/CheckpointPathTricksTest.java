@@ -30,6 +30,12 @@ class CheckpointPathTricksTest {
     return TfTestModels.tf1FusedSavedModel(dir.resolve("m"), TfTestModels.FusedVariant.TRAINED).path();
   }
 
+  /** The meta graph of a freshly built model, to edit in memory and check without loading. */
+  private MetaGraphDef originalGraph() throws IOException {
+    return org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(model().resolve("saved_model.pb")))
+        .getMetaGraphs(0);
+  }
+
   private static NodeDef.Builder node(MetaGraphDef.Builder meta, String name) {
     return meta.getGraphDefBuilder().getNodeBuilderList().stream().filter(n -> n.getName().equals(name))
         .findFirst().orElseThrow();
@@ -135,9 +141,7 @@ class CheckpointPathTricksTest {
   /** Savers name shards below the fed prefix: TF1 {@code <prefix>_temp_<uuid>/part}, TF2 {@code _temp/part} or {@code .part}. */
   @Test
   void shardNamesBelowTheFedPrefixAreAcceptedAndNothingElse() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     for (String suffix : List.of("_temp_083f75eb032246af/part", ".part", "_temp/part", "-x_y.z")) {
       assertThat(restoreThrough(original, suffix)).as(suffix).isNull();
     }
@@ -153,9 +157,7 @@ class CheckpointPathTricksTest {
    */
   @Test
   void dotDotAssembledFromHarmlessPartsIsRefused() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     String why = "RestoreV2 reads or writes a checkpoint at a path that is not the one TensorFlow feeds";
 
     MetaGraphDef.Builder split = original.toBuilder();
@@ -195,9 +197,7 @@ class CheckpointPathTricksTest {
    */
   @Test
   void assetFeedsCannotReachACheckpointPath() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     for (String filename : List.of("../../other/variables/variables", "/etc/passwd", "vocab*", "a/../../b")) {
       MetaGraphDef.Builder meta = original.toBuilder();
       meta.addAssetFileDef(org.tensorflow.proto.AssetFileDef.newBuilder().setFilename(filename)
@@ -217,9 +217,7 @@ class CheckpointPathTricksTest {
   /** TensorFlow reads {@code :4294967297} as output 1 (a red-team find): such names are refused, not read as 0. */
   @Test
   void tensorNamesTensorFlowWouldReadOtherwiseAreRefused() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     MetaGraphDef.Builder saver = original.toBuilder();
     saver.getSaverDefBuilder().setFilenameTensorName("save/filename:4294967296");
     assertThat(refusal(saver)).contains("saver_def: names save/filename:4294967296");
@@ -237,9 +235,7 @@ class CheckpointPathTricksTest {
    */
   @Test
   void separatorBoundByTheCallerAndTwoEncodingsOfAStringAreRefused() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     MetaGraphDef.Builder bound = original.toBuilder();
     org.tensorflow.proto.FunctionDef.Builder f = org.tensorflow.proto.FunctionDef.newBuilder()
         .setSignature(org.tensorflow.proto.OpDef.newBuilder().setName("evil_join")
@@ -281,9 +277,7 @@ class CheckpointPathTricksTest {
   @Test
   @org.junit.jupiter.api.Timeout(30)
   void doublingChainOnACheckpointPathIsCheckedInLinearTime() throws IOException {
-    Path model = model();
-    MetaGraphDef original = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
-        model.resolve("saved_model.pb"))).getMetaGraphs(0);
+    MetaGraphDef original = originalGraph();
     MetaGraphDef.Builder meta = original.toBuilder();
     String previous = FILENAME;
     for (int k = 0; k < 60; k++) {

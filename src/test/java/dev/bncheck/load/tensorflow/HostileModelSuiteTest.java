@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -204,7 +205,7 @@ class HostileModelSuiteTest {
   /** The base SavedModel with the attack in the given place. */
   private static Path savedModelWith(Attack attack, Placement placement, Path marker, Path dir) throws IOException {
     Path model = dir.resolve("model");
-    copyTree(base.path(), model);
+    TestFiles.copyTree(base.path(), model);
     HostileModelsTest.edit(model, meta -> {
       var graph = meta.getGraphDefBuilder();
       var library = graph.getLibraryBuilder();
@@ -284,19 +285,6 @@ class HostileModelSuiteTest {
       args.addAll(List.of("--format", "json", "--output", dir.resolve("report.json").toString()));
     }
     return CliRun.of(args.toArray(new String[0]));
-  }
-
-  static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
   }
 
   /** A float32 .npy of the given shape with values drawn from a fixed seed. */

@@ -18,13 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.CollectionDef;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * SavedModels that try to touch the file system, built in the test by adding hostile nodes to
@@ -38,18 +35,6 @@ class HostileModelsTest {
 
   @TempDir Path dir;
 
-  static NodeDef stringConst(String name, String value) {
-    TensorProto t = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
-        .setTensorShape(TensorShapeProto.getDefaultInstance()).addStringVal(ByteString.copyFromUtf8(value)).build();
-    return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
-  }
-
-  static NodeDef writeFile(String name, String filename, String contents) {
-    return NodeDef.newBuilder().setName(name).setOp("WriteFile").addInput(filename).addInput(contents).build();
-  }
-
   /** Rewrites the model's saved_model.pb. */
   static void edit(Path model, UnaryOperator<MetaGraphDef.Builder> change) throws IOException {
     Path pb = model.resolve("saved_model.pb");
@@ -60,10 +45,7 @@ class HostileModelsTest {
 
   /** An init op (saved_model_main_op) that writes {@code target}, as TF1 SavedModels may carry. */
   static void addInitWrite(MetaGraphDef.Builder meta, Path target) {
-    var graph = meta.getGraphDefBuilder();
-    graph.addNode(stringConst("hostile/filename", target.toString()));
-    graph.addNode(stringConst("hostile/contents", "written by the model"));
-    graph.addNode(writeFile("hostile/write", "hostile/filename", "hostile/contents"));
+    HostileGraphs.writeFile(HostileGraphs.Scope.TOP, "hostile/", target).forEach(meta.getGraphDefBuilder()::addNode);
     meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder()
         .setNodeList(CollectionDef.NodeList.newBuilder().addValue("hostile/write")).build());
   }
@@ -98,7 +80,7 @@ class HostileModelsTest {
     edit(model, meta -> {
       addInitWrite(meta, marker);
       var graph = meta.getGraphDefBuilder();
-      graph.addNode(stringConst("hostile/passwd", "/etc/passwd"));
+      graph.addNode(HostileGraphs.stringConst("hostile/passwd", "/etc/passwd"));
       graph.addNode(NodeDef.newBuilder().setName("hostile/read").setOp("ReadFile").addInput("hostile/passwd"));
       for (var node : graph.getNodeBuilderList()) {
         if (node.getName().equals(TfTestModels.OUTPUT)) {
@@ -121,7 +103,7 @@ class HostileModelsTest {
         .path().resolve("variables/variables");
     edit(model, meta -> {
       var graph = meta.getGraphDefBuilder();
-      graph.addNode(stringConst("hostile/prefix", elsewhere.toString()));
+      graph.addNode(HostileGraphs.stringConst("hostile/prefix", elsewhere.toString()));
       for (var node : graph.getNodeBuilderList()) {
         if (node.getOp().equals("RestoreV2")) {
           node.setInput(0, "hostile/prefix");
@@ -146,9 +128,7 @@ class HostileModelsTest {
       var library = meta.getGraphDefBuilder().getLibraryBuilder();
       for (FunctionDef.Builder f : library.getFunctionBuilderList()) {
         if (f.getSignature().getName().equals(inner)) {
-          f.addNodeDef(stringConst("hostile_filename", target.toString()));
-          f.addNodeDef(stringConst("hostile_contents", "written by a function"));
-          f.addNodeDef(writeFile("hostile_write", "hostile_filename:output:0", "hostile_contents:output:0"));
+          HostileGraphs.writeFile(HostileGraphs.Scope.FUNCTION, "hostile_", target).forEach(f::addNodeDef);
           f.putControlRet("hostile", "hostile_write");
           f.getSignatureBuilder().addControlOutput("hostile");
         }

@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +30,7 @@ class ImplementationSwapTest {
   /** The write fixture, copied, with its marker path pointed at {@code marker}. */
   private Path writer(Path marker) throws IOException {
     Path model = dir.resolve("model");
-    HostileModelSuiteTest.copyTree(FIXTURES.resolve("write"), model);
+    TestFiles.copyTree(FIXTURES.resolve("write"), model);
     HostileModelsTest.edit(model, meta -> {
       for (FunctionDef.Builder f : meta.getGraphDefBuilder().getLibraryBuilder().getFunctionBuilderList()) {
         for (NodeDef.Builder n : f.getNodeDefBuilderList()) {

@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,7 +49,7 @@ class ModuleWrappedKerasTest {
   @Test
   void objectGraphThatDoesNotMatchTheGraphIsAnInputError() throws java.io.IOException {
     Path negative = dir.resolve("negative");
-    HostileModelSuiteTest.copyTree(DIR.resolve("healthy"), negative);
+    TestFiles.copyTree(DIR.resolve("healthy"), negative);
     HostileModelsTest.edit(negative, meta -> {
       meta.getObjectGraphDefBuilder().getNodesBuilder(0).addChildren(
           org.tensorflow.proto.TrackableObjectGraphOuterClass.TrackableObjectGraph.TrackableObject.ObjectReference
@@ -59,7 +60,7 @@ class ModuleWrappedKerasTest {
     assertThat(ignored.exitCode()).as(ignored.err()).isZero();
 
     Path shifted = dir.resolve("shifted");
-    HostileModelSuiteTest.copyTree(DIR.resolve("healthy"), shifted);
+    TestFiles.copyTree(DIR.resolve("healthy"), shifted);
     HostileModelsTest.edit(shifted, meta -> {
       var functions = meta.getObjectGraphDefBuilder().getConcreteFunctionsMap();
       for (var name : new java.util.ArrayList<>(functions.keySet())) {

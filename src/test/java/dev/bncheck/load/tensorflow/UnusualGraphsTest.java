@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -129,7 +130,7 @@ class UnusualGraphsTest {
   @org.junit.jupiter.api.Timeout(60)
   void longObjectGraphChainCostsLittle() throws IOException {
     Path model = dir.resolve("chain");
-    HostileModelSuiteTest.copyTree(Path.of("src/test/resources/tf-module-keras/healthy"), model);
+    TestFiles.copyTree(Path.of("src/test/resources/tf-module-keras/healthy"), model);
     HostileModelsTest.edit(model, meta -> {
       var objects = meta.getObjectGraphDefBuilder();
       int first = objects.getNodesCount();
