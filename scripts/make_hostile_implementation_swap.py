@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 from tensorflow.core.framework import types_pb2  # noqa: E402
 from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "hostile",
                    "implementation-swap")
@@ -84,9 +85,7 @@ def make(mode, out):
     meta.signature_def["__saved_model_init_op"].outputs["__saved_model_init_op"].name = "hostile_init"
     with open(path, "wb") as f:
         f.write(saved.SerializeToString())
-    fingerprint = os.path.join(out, "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(out)
 
 
 def main():

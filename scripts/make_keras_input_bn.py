@@ -21,6 +21,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "keras-input-bn")
 
@@ -39,10 +40,7 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     model.export(os.path.join(OUT, "model"), verbose=False)
-    # The fingerprint changes on every export; bncheck does not need it.
-    fingerprint = os.path.join(OUT, "model", "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(os.path.join(OUT, "model"))
     np.save(os.path.join(OUT, "data.npy"), data)
     with_nan = data.copy()
     with_nan[40, 3] = np.nan

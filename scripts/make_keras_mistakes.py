@@ -46,6 +46,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "tf-bn-mistakes")
 OUT = COMMITTED  # where this run writes; --verify points it at a temporary folder
@@ -109,10 +110,7 @@ def fit(model, x, y, epochs, rate=0.01):
 
 
 def finish(path):
-    # The fingerprint changes on every export; bncheck does not need it.
-    fingerprint = os.path.join(path, "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(path)
 
 
 def export(model, name):

@@ -24,6 +24,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources",
                    "keras-preprocessing-bn")
@@ -51,10 +52,7 @@ def main():
     bn(features, training=True)
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
-    model.export(os.path.join(OUT, "model"), verbose=False)
-    fingerprint = os.path.join(OUT, "model", "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    export(model, "model")
     np.save(os.path.join(OUT, "data.npy"), data)
     export_small_models()
     print("wrote", os.path.relpath(OUT))
@@ -62,9 +60,7 @@ def main():
 
 def export(model, name):
     model.export(os.path.join(OUT, name), verbose=False)
-    fingerprint = os.path.join(OUT, name, "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(os.path.join(OUT, name))
 
 
 def export_small_models():

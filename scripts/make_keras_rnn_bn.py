@@ -23,6 +23,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "rnn-bn")
 
@@ -86,11 +87,8 @@ def main():
     np.save(os.path.join(OUT, "data.npy"), data)
     keras_lstm(data)
     tf1_tensorarray(data)
-    # The fingerprint changes on every export; bncheck does not need it.
     for model in ("keras-lstm", "tf1-tensorarray"):
-        fingerprint = os.path.join(OUT, model, "fingerprint.pb")
-        if os.path.exists(fingerprint):
-            os.remove(fingerprint)
+        drop_fingerprint(os.path.join(OUT, model))
     print("wrote", os.path.relpath(OUT))
 
 

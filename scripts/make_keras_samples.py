@@ -21,6 +21,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples")
 SIZE = 12
@@ -57,10 +58,7 @@ def export(m, name):
     path = os.path.join(ROOT, name)
     shutil.rmtree(path, ignore_errors=True)
     m.export(path, verbose=False)
-    # The fingerprint changes on every export; bncheck does not need it.
-    fingerprint = os.path.join(path, "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(path)
     print("wrote", os.path.relpath(path))
 
 

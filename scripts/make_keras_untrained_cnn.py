@@ -20,6 +20,7 @@ import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "keras-untrained-cnn")
 
@@ -43,10 +44,7 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     model.export(os.path.join(OUT, "model"), verbose=False)
-    # The fingerprint changes on every export; bncheck does not need it.
-    fingerprint = os.path.join(OUT, "model", "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(os.path.join(OUT, "model"))
     print("wrote", os.path.relpath(OUT))
 
 

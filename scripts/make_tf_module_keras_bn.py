@@ -24,6 +24,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "tf-module-keras")
 
@@ -47,9 +48,7 @@ def make(name, data, momentum, training):
     model(data, training=True)
     module = Serving(model, training)
     tf.saved_model.save(module, os.path.join(OUT, name), signatures={"serving_default": module.serve})
-    fingerprint = os.path.join(OUT, name, "fingerprint.pb")
-    if os.path.exists(fingerprint):
-        os.remove(fingerprint)
+    drop_fingerprint(os.path.join(OUT, name))
 
 
 def main():
