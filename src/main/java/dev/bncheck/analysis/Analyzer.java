@@ -17,13 +17,6 @@ import java.util.Set;
 /** Runs every check on every layer and assembles the report. */
 public final class Analyzer {
 
-  /**
-   * Below this many values per channel, the checks that judge estimated statistics (BN003,
-   * BN004) do not run: one value per channel gave a variance ratio of 2001 and a mode difference
-   * of "Infinity%", confident errors from nothing.
-   */
-  static final long MIN_VALUES_PER_CHANNEL = 10;
-
   /** Why data checks did not run on a layer. */
   public enum DataAvailability {
     /** {@code inspect}: static checks only. */
@@ -75,12 +68,19 @@ public final class Analyzer {
       BnModel model, CalibrationData calibrationOf, DataAvailability data, RunInfo run) {
     List<LayerResult> layers = new ArrayList<>();
     List<Finding> findings = new ArrayList<>();
+    long tests = 0;
+    for (int i = 0; i < model.layers().size(); i++) {
+      if (calibrationOf.layer(i).isPresent()) {
+        tests += LayerContext.testsOf(model.layers().get(i));
+      }
+    }
     for (int i = 0; i < model.layers().size(); i++) {
       BnLayer layer = model.layers().get(i);
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
       Optional<DivergenceMetrics> trainingView = calibrationOf.trainingView(i).map(c -> DivergenceMetrics.of(layer, c));
-      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, trainingView, thresholds);
+      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, trainingView, thresholds,
+          Math.max(tests, LayerContext.testsOf(layer)));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, layerFindings, outcomes);
@@ -98,7 +98,7 @@ public final class Analyzer {
           metrics,
           trainingView,
           outcomes,
-          layerFindings.stream().map(Finding::severity).max(Comparator.naturalOrder())));
+          Optional.empty()));
     }
     for (int u = 0; u < model.unresolved().size(); u++) {
       UnresolvedLayer layer = model.unresolved().get(u);
@@ -107,6 +107,7 @@ public final class Analyzer {
       }
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
+    dataMismatch(model, calibrationOf, modelIndex, tests, findings, data);
     for (var consistency : calibrationOf.batchSizeChecks()) {
       BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
     }
@@ -118,7 +119,46 @@ public final class Analyzer {
     findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
         .map(s -> f.suppress(s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
+    layers.replaceAll(r -> new LayerResult(r.index(), r.layer(), r.gamma(), r.beta(), r.movingMean(),
+        r.movingVariance(), r.calibration(), r.metrics(), r.trainingViewMetrics(), r.checks(),
+        findings.stream().filter(f -> f.layerIndex() == r.index()).map(Finding::severity)
+            .max(Comparator.naturalOrder())));
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
+  }
+
+  /**
+   * BN011 on the first layer with data, and when it fires, the BN003 and BN004 findings it explains
+   * become information: they are the shift the data brought in, seen again at every depth.
+   */
+  private void dataMismatch(BnModel model, CalibrationData calibrationOf, int modelIndex, long tests,
+      List<Finding> findings, DataAvailability data) {
+    for (int i = 0; i < model.layers().size(); i++) {
+      Optional<LayerCalibration> calibration = calibrationOf.layer(i);
+      if (calibration.isEmpty()) {
+        continue;
+      }
+      int first = i;
+      Optional<Finding> stale = findings.stream()
+          .filter(f -> f.layerIndex() == first && f.code().equals("BN003") && f.severity() != Severity.INFO
+              && f.evidence().contains(new Evidence("likely_cause", "data_differs")))
+          .findFirst();
+      if (stale.isEmpty() || calibration.get().samples() < SamplingError.MIN_SAMPLES || data == DataAvailability.SYNTHETIC) {
+        return;
+      }
+      BnLayer layer = model.layers().get(i);
+      var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, DivergenceMetrics.of(layer, calibration.get()),
+          SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer))),
+          thresholds, stale.get());
+      mismatch.ifPresent(m -> {
+        findings.replaceAll(f -> f.code().equals("BN003") || f.code().equals("BN004")
+            ? new Finding(f.code(), Severity.INFO, f.layerIndex(), f.layer(),
+                f.message() + " (a consequence of " + CalibrationDataMismatch.CODE
+                    + ": the calibration data is unlike the training data)", f.evidence(), f.fix())
+            : f);
+        findings.add(m);
+      });
+      return;
+    }
   }
 
   private static Finding indicative(Finding f) {
@@ -131,10 +171,10 @@ public final class Analyzer {
     List<Check> withData = new ArrayList<>();
     Set<String> fired = new HashSet<>();
     List<Finding> candidates = new ArrayList<>();
-    long values = context.calibration().map(c -> c.valuesPerChannel()).orElse(0L);
+    long samples = context.calibration().map(c -> c.samples()).orElse(0L);
     for (Check check : checks) {
       if (check.needsCalibration() && context.calibration().isEmpty()
-          || check.estimatesStatistics() && values < MIN_VALUES_PER_CHANNEL) {
+          || check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES) {
         continue;
       }
       withData.add(check);
@@ -150,8 +190,8 @@ public final class Analyzer {
             data == DataAvailability.NOT_REQUESTED
                 ? "inspect runs the checks that need no data"
                 : context.calibration().isEmpty() ? "no calibration data for this layer"
-                : "too little calibration data: " + values + (values == 1 ? " value" : " values") + " per channel, fewer than the "
-                    + MIN_VALUES_PER_CHANNEL + " a mean or a variance needs to be judged"));
+                : "too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
+                    + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged"));
         continue;
       }
       Optional<String> explainedBy = check.supersededBy().stream().filter(fired::contains).sorted().findFirst();

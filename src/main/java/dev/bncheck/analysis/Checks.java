@@ -15,7 +15,8 @@ public final class Checks {
           new InvalidStatistics(),
           new UnsharedVariables(),
           new ConventionMismatch(),
-          new NonFiniteCalibrationData());
+          new NonFiniteCalibrationData(),
+          new BarelyMovedStatistics());
 
   private Checks() {}
 }

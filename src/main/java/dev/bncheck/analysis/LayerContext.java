@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param metrics the divergence on the inputs the layer sees at inference
  * @param trainingViewMetrics the divergence on the inputs it sees when every BN layer runs in
  *     training mode, as while the moving averages were updated; empty when not captured
+ * @param statisticalTests the one-sided channel tests the whole model's data checks make, among
+ *     which the family-wise false-alarm rate is divided
  */
 public record LayerContext(
     BnModel model,
@@ -20,11 +22,24 @@ public record LayerContext(
     Optional<LayerCalibration> calibration,
     Optional<DivergenceMetrics> metrics,
     Optional<DivergenceMetrics> trainingViewMetrics,
-    Thresholds thresholds) {
+    Thresholds thresholds,
+    long statisticalTests) {
 
+  /** A layer judged on its own: its channels' tests are all the tests. */
   public LayerContext(BnModel model, int index, BnLayer layer, Optional<LayerCalibration> calibration,
       Optional<DivergenceMetrics> metrics, Thresholds thresholds) {
-    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds);
+    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds, testsOf(layer));
+  }
+
+  /** The tests one layer's data checks make: a mean and a variance per channel. */
+  static long testsOf(BnLayer layer) {
+    return 2L * layer.channels();
+  }
+
+  /** How far chance may move this layer's estimates; empty without calibration data. */
+  public Optional<SamplingError> samplingError() {
+    return calibration.filter(c -> c.samples() >= 2)
+        .map(c -> SamplingError.of(c.samples(), statisticalTests));
   }
 
   /** The metrics the moving averages are judged on: the training view where there is one. */

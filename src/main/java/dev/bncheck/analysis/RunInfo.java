@@ -10,9 +10,16 @@ package dev.bncheck.analysis;
  * @param relaxed the safety checks the user relaxed ({@code --trust-model}, {@code --allow-op X})
  * @param requireBn a model without BN layers fails ({@code --require-bn}): in a CI gate, a truncated
  *     or wrong artifact must not pass for want of anything to check
+ * @param batches how the calibration data was formed into batches, which training-mode statistics
+ *     depend on; empty when there was no data
  */
 public record RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256,
-    FailOn failOn, java.util.List<String> relaxed, boolean requireBn) {
+    FailOn failOn, java.util.List<String> relaxed, boolean requireBn, String batches) {
+
+  public RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256,
+      FailOn failOn, java.util.List<String> relaxed, boolean requireBn) {
+    this(toolVersion, command, modelSha256, data, dataSha256, failOn, relaxed, requireBn, "");
+  }
 
   public RunInfo(String toolVersion, String command, String modelSha256, String data, String dataSha256, FailOn failOn) {
     this(toolVersion, command, modelSha256, data, dataSha256, failOn, java.util.List.of(), false);
@@ -25,5 +32,11 @@ public record RunInfo(String toolVersion, String command, String modelSha256, St
 
   public RunInfo {
     relaxed = java.util.List.copyOf(relaxed);
+    java.util.Objects.requireNonNull(batches, "batches");
+  }
+
+  /** This run, saying how its batches were formed. */
+  public RunInfo withBatches(String formed) {
+    return new RunInfo(toolVersion, command, modelSha256, data, dataSha256, failOn, relaxed, requireBn, formed);
   }
 }

@@ -60,6 +60,7 @@ public final class StaleStatistics implements Check {
   @Override
   public Optional<Finding> check(LayerContext context) {
     DivergenceMetrics m = context.statisticsMetrics().orElseThrow();
+    SamplingError chance = context.samplingError().orElseThrow();
     boolean trainingView = context.trainingViewMetrics().isPresent();
     Thresholds t = context.thresholds();
     BnLayer layer = context.layer();
@@ -68,54 +69,129 @@ public final class StaleStatistics implements Check {
     if (beyondWarning.isEmpty()) {
       return Optional.empty();
     }
-    List<Integer> beyondError =
-        ChannelList.where(channels, c -> Math.abs(m.standardizedMeanShift()[c]) >= t.meanShiftError()
-            || farFromOne(m.varianceRatio()[c], t.varianceRatioError()));
-    Severity severity = beyondError.isEmpty() ? Severity.WARNING : Severity.ERROR;
-
+    List<Integer> significantWarning = ChannelList.where(channels,
+        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
+            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning())
+            || nonFinite(m, c));
+    List<Integer> significantError = ChannelList.where(channels,
+        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftError())
+            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError())
+            || nonFinite(m, c));
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
     evidence.add(new Evidence("worst_mean_shift_channel", m.worstMeanShift().channel()));
     evidence.add(new Evidence("worst_variance_ratio", m.worstVarianceRatio().value()));
     evidence.add(new Evidence("worst_variance_ratio_channel", m.worstVarianceRatio().channel()));
+    evidence.add(new Evidence("samples", chance.samples()));
     evidence.add(new Evidence("channels_beyond_warning", beyondWarning.size()));
-    evidence.add(new Evidence("channels_beyond_error", beyondError.size()));
+    String worst = String.format(Locale.ROOT,
+        "standardized mean shift %s in channel %d, variance ratio %s in channel %d",
+        Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
+        Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel());
+    if (significantWarning.isEmpty()) {
+      long needed = chance.samplesToJudge(t.meanShiftError());
+      if (chance.samples() >= needed) {
+        return Optional.empty();
+      }
+      evidence.add(new Evidence("samples_needed", needed));
+      String message = String.format(Locale.ROOT,
+          "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
+              + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
+              + " mean shift of %s from noise",
+          beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
+      return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence,
+          "run check again with more calibration samples (--inputs), drawn like the training data."));
+    }
+    Severity severity = significantError.isEmpty() ? Severity.WARNING : Severity.ERROR;
+    List<Integer> flagged = severity == Severity.ERROR ? significantError : significantWarning;
+    evidence.add(new Evidence("channels_significantly_beyond_" + severity.label(), flagged.size()));
     String message = String.format(Locale.ROOT,
         "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
-            + ": standardized mean shift %s in channel %d,"
-            + " variance ratio %s in channel %d; %d of %d channels beyond the %s thresholds",
-        Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
-        Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel(),
-        severity == Severity.ERROR ? beyondError.size() : beyondWarning.size(), channels,
-        severity.label());
+            + ": %s; %d of %d channels beyond the %s thresholds by more than chance explains on %d samples",
+        worst, flagged.size(), channels, severity.label(), chance.samples());
+    Cause cause = Cause.of(layer, m);
+    evidence.addAll(cause.evidence());
+    message += cause.message();
+    String fix = cause.earlyStop() ? context.framework().pick(FIX_EARLY_STOP_TENSORFLOW, FIX_EARLY_STOP_PYTORCH) : FIX_DATA;
+    return Optional.of(new Finding(code(), severity, context.index(), layer.name(), message, evidence, fix));
+  }
 
-    EmaFit fit = EmaFit.fit(layer.movingMean(), layer.movingVariance(), m.populationMean(), m.populationVariance());
-    Framework framework = context.framework();
-    String fix;
-    if (fit.fitsEarlyStop()) {
+  /** A statistic that is not a number is beyond any threshold, whatever the sample. */
+  private static boolean nonFinite(DivergenceMetrics m, int c) {
+    return !Double.isFinite(m.standardizedMeanShift()[c]) || !Double.isFinite(m.varianceRatio()[c]);
+  }
+
+  /**
+   * Which cause the layer's own evidence points to: an exponential average stopped early, or data
+   * unlike what the statistics were computed on. The early stop is named only when its fit is
+   * plausible: at least one update's worth of movement, and a number of updates that agrees with
+   * {@code num_batches_tracked} where the framework recorded it.
+   */
+  private record Cause(boolean earlyStop, String message, List<Evidence> evidence) {
+
+    /** The slowest average in common use (TF1's decay 0.999); one update moves it 0.1% of the way. */
+    static final double SLOWEST_COMMON_DECAY = 0.999;
+
+    /** Fitted and recorded update counts agree within this factor. */
+    static final double UPDATES_AGREEMENT = 3.0;
+
+    static Cause of(BnLayer layer, DivergenceMetrics m) {
+      EmaFit fit = EmaFit.fit(layer.movingMean(), layer.movingVariance(), m.populationMean(), m.populationVariance());
+      List<Evidence> evidence = new ArrayList<>();
+      if (!fit.fitsEarlyStop()) {
+        evidence.add(new Evidence("likely_cause", "data_differs"));
+        return new Cause(false, "; the statistics do not look like an average stopped early, so the data likely"
+            + " differs from what they were computed on", evidence);
+      }
+      OptionalDouble decay = layer.momentum().isPresent()
+          ? OptionalDouble.of(layer.momentumConvention().decay(layer.momentum().getAsDouble()))
+          : OptionalDouble.empty();
+      OptionalDouble updates = decay.isPresent() ? fit.updates(decay.getAsDouble()) : OptionalDouble.empty();
       evidence.add(new Evidence("ema_fraction_of_population", fit.weight()));
       evidence.add(new Evidence("ema_fit_relative_residual", fit.relativeResidual()));
-      message += String.format(Locale.ROOT,
-          "; the pattern fits an exponential average that started at 0/1 and moved only %s%% of the way"
-              + " to the data", Numbers.format(100 * fit.weight(), 2));
-      OptionalDouble updates = layer.momentum().isPresent()
-          ? fit.updates(layer.momentumConvention().decay(layer.momentum().getAsDouble()))
-          : OptionalDouble.empty();
+      String fitted = String.format(Locale.ROOT, "an exponential average that started at 0/1 and moved %s%% of the"
+          + " way to the data", Numbers.format(100 * fit.weight(), 2));
+      String rejected = rejection(layer, fit, decay, updates);
+      if (!rejected.isEmpty()) {
+        evidence.add(new Evidence("likely_cause", "data_differs"));
+        return new Cause(false, "; the pattern resembles " + fitted + ", but " + rejected
+            + ": the data likely differs from what the statistics were computed on", evidence);
+      }
+      String message = "; the pattern fits " + fitted;
       if (updates.isPresent()) {
         long estimate = Math.round(updates.getAsDouble());
         evidence.add(new Evidence("estimated_updates", estimate));
         message += String.format(Locale.ROOT, ", about %d updates at momentum %s (%s convention)",
             estimate, Numbers.brief(layer.momentum().getAsDouble()), layer.momentumConvention().jsonName());
       }
+      evidence.add(new Evidence("likely_cause", "too_few_updates"));
       if (layer.numBatchesTracked().isPresent()) {
         evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
+        message += ", which num_batches_tracked (" + layer.numBatchesTracked().getAsLong() + ") confirms";
       }
-      fix = framework.pick(FIX_EARLY_STOP_TENSORFLOW, FIX_EARLY_STOP_PYTORCH);
-    } else {
-      fix = FIX_DATA;
+      return new Cause(true, message, evidence);
     }
-    return Optional.of(new Finding(code(), severity, context.index(), layer.name(), message, evidence, fix));
+
+    /** Why an early stop cannot be the cause, or empty when nothing contradicts it. */
+    private static String rejection(BnLayer layer, EmaFit fit, OptionalDouble decay, OptionalDouble updates) {
+      if (decay.isPresent() && fit.weight() < 1 - decay.getAsDouble()) {
+        return String.format(Locale.ROOT, "that is less than a single update moves at momentum %s",
+            Numbers.brief(layer.momentum().getAsDouble()));
+      }
+      if (decay.isEmpty() && fit.weight() < 1 - SLOWEST_COMMON_DECAY) {
+        return "that is less than a single update moves at any common momentum (decay 0.999 or lower)";
+      }
+      if (layer.numBatchesTracked().isPresent() && updates.isPresent()) {
+        long tracked = layer.numBatchesTracked().getAsLong();
+        double estimate = Math.max(updates.getAsDouble(), 1e-9);
+        if (tracked > 0 && Math.abs(Math.log(estimate / tracked)) > Math.log(UPDATES_AGREEMENT)) {
+          return String.format(Locale.ROOT, "that takes about %d updates while num_batches_tracked records %d",
+              Math.round(updates.getAsDouble()), tracked);
+        }
+      }
+      return "";
+    }
   }
 
   /** Whether any channel's moving statistics are beyond the warning thresholds. */

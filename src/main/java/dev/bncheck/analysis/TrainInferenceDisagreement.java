@@ -1,6 +1,7 @@
 package dev.bncheck.analysis;
 
 import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.engine.ModeDivergence;
 import dev.bncheck.model.Numbers;
 import java.util.List;
 import java.util.Locale;
@@ -42,8 +43,22 @@ public final class TrainInferenceDisagreement implements Check {
   @Override
   public Optional<Finding> check(LayerContext context) {
     DivergenceMetrics m = context.metrics().orElseThrow();
+    SamplingError chance = context.samplingError().orElseThrow();
     double limit = context.thresholds().modeRmsError();
     if (!(m.layerModeRelativeRms() > limit)) {
+      return Optional.empty();
+    }
+    var calibration = context.calibration().orElseThrow();
+    double floor = ModeDivergence.samplingFloor(context.layer(), calibration.batches(), calibration.population()).layer();
+    double excess = excess(m.layerModeRelativeRms(), floor, 1.5 / chance.samples());
+    if (!(excess > limit)) {
+      return Optional.empty();
+    }
+    // the excess even if the population's estimate is as far off as chance allows (z standard errors)
+    double z = chance.z();
+    boolean significant = excess(m.layerModeRelativeRms(), floor, z * z * 1.5 / chance.samples()) > limit;
+    long needed = chance.samplesToJudge(context.thresholds().meanShiftError());
+    if (!significant && chance.samples() >= needed) {
       return Optional.empty();
     }
     double[] perChannel = m.modeRelativeRms();
@@ -53,7 +68,6 @@ public final class TrainInferenceDisagreement implements Check {
         worst = c;
       }
     }
-    var calibration = context.calibration().orElseThrow();
     // A channel whose input is constant in every batch has no spread for training mode to
     // normalize: it outputs exactly beta there, so any inference-mode difference is infinitely large
     // relative to it. Saying so reads better than "Infinity%".
@@ -61,22 +75,55 @@ public final class TrainInferenceDisagreement implements Check {
         ? String.format(Locale.ROOT, "worst channel %d, whose calibration input is constant (training mode"
             + " outputs exactly beta there, inference mode does not)", worst)
         : String.format(Locale.ROOT, "worst channel %d at %s%%", worst, Numbers.brief(100 * perChannel[worst]));
+    String measured = Double.isInfinite(m.layerModeRelativeRms())
+        ? "without bound (every channel's calibration input is constant)"
+        : "by " + Numbers.brief(100 * m.layerModeRelativeRms()) + "%";
     String message = String.format(Locale.ROOT,
-        "inference-mode output differs from training-mode output by %s%% (relative RMS, limit %s%%) on"
-            + " %d calibration batches; %s",
-        Numbers.brief(100 * m.layerModeRelativeRms()), Numbers.brief(100 * limit),
-        calibration.batches().size(), worstChannel);
+        "inference-mode output differs from training-mode output %s (relative RMS) on %d calibration batches;"
+            + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
+            + " %s%%); %s",
+        measured, calibration.batches().size(), Numbers.brief(100 * explained(floor, chance.samples())),
+        Double.isInfinite(excess) ? "without bound" : Numbers.brief(100 * excess), Numbers.brief(100 * limit),
+        worstChannel);
+    List<Evidence> evidence = List.of(
+        new Evidence("mode_relative_rms", m.layerModeRelativeRms()),
+        new Evidence("batch_variation_relative_rms", floor),
+        new Evidence("excess_relative_rms", excess),
+        new Evidence("worst_channel", worst),
+        new Evidence("worst_channel_mode_relative_rms", perChannel[worst]),
+        new Evidence("batches", calibration.batches().size()),
+        new Evidence("samples", chance.samples()));
+    if (!significant) {
+      return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
+          "too little calibration data to judge: " + message + "; about " + needed + " samples are needed",
+          evidence, "run check again with more calibration samples (--inputs), drawn like the training data."));
+    }
     String fix =
         "this is the effect; the cause is usually BN001 or BN003 on the same layer (statistics never"
             + " updated, or stale): fix that and recompute the statistics on training data. If neither"
-            + " fires, check that the calibration data is preprocessed like the training data and that its"
-            + " batches are large enough for batch statistics to be stable.";
+            + " fires, check that the calibration data is preprocessed like the training data.";
     return Optional.of(new Finding(code(), Severity.ERROR, context.index(), context.layer().name(), message,
-        List.of(
-            new Evidence("mode_relative_rms", m.layerModeRelativeRms()),
-            new Evidence("worst_channel", worst),
-            new Evidence("worst_channel_mode_relative_rms", perChannel[worst]),
-            new Evidence("batches", calibration.batches().size())),
-        fix));
+        evidence, fix));
+  }
+
+  /**
+   * The part of the measured divergence the moving statistics are responsible for. Squares add:
+   * the batches' departures from the population and the moving statistics' departure from it are
+   * independent. Besides the batches' own variation ({@code floor}), the population itself is an
+   * estimate from N samples: a perfectly calibrated layer is expected to differ from it by 1/N in
+   * the squared standardized mean and 1/(2N) in the squared relative scale ({@code sampling} =
+   * 1.5/N), and by up to z^2 times that when chance is as large as the tests allow.
+   */
+  static double excess(double measured, double floor, double sampling) {
+    if (Double.isInfinite(measured)) {
+      return measured;
+    }
+    double rest = measured * measured - floor * floor - sampling;
+    return rest > 0 ? Math.sqrt(rest) : 0.0;
+  }
+
+  /** The divergence a perfectly calibrated layer would show on these batches and this much data. */
+  static double explained(double floor, long samples) {
+    return Math.sqrt(floor * floor + 1.5 / samples);
   }
 }

@@ -53,6 +53,29 @@ final class CheckCommand extends ReportCommand {
       description = "TensorFlow models: use at most N calibration samples (default: all).")
   Long maxSamples;
 
+  /** The order in which calibration samples are formed into batches. */
+  enum BatchOrder { SHUFFLED, FILE }
+
+  static final class BatchOrderConverter implements CommandLine.ITypeConverter<BatchOrder> {
+    @Override
+    public BatchOrder convert(String value) {
+      for (BatchOrder v : BatchOrder.values()) {
+        if (v.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
+          return v;
+        }
+      }
+      throw new CommandLine.TypeConversionException("expected shuffled or file, got '" + value + "'");
+    }
+  }
+
+  @Option(names = "--batch-order", paramLabel = "ORDER", converter = BatchOrderConverter.class,
+      defaultValue = "shuffled",
+      description = "TensorFlow models: form batches from the samples in a fixed shuffled order (shuffled, the"
+          + " default), so that each batch is a sample of the whole and BN004 does not depend on the file's order"
+          + " (a file sorted by class gives batch statistics unlike the population's); or in the file's order"
+          + " (file).")
+  BatchOrder batchOrder;
+
   /** When to run the training view, the reference BN003 judges moving statistics on. */
   enum TrainingView { AUTO, ALWAYS, NEVER }
 
@@ -106,6 +129,7 @@ final class CheckCommand extends ReportCommand {
     ModelLoader loader = Loaders.forModel(model);
     BnModel loaded;
     String data;
+    String batches = "";
     if (synthetic != 0 && !inputs.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
     }
@@ -115,11 +139,16 @@ final class CheckCommand extends ReportCommand {
       data = !inputs.isEmpty() ? String.join(" ", inputs)
           : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
           : "none (give --inputs to analyse data)";
+      if (options.runsOnData()) {
+        batches = "of " + batchSize + " samples" + (batchOrder == BatchOrder.SHUFFLED && synthetic == 0
+            ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
+      }
     } else if (synthetic != 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
       data = "embedded in model";
+      batches = "as recorded in the dump";
     } else {
       if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -129,9 +158,10 @@ final class CheckCommand extends ReportCommand {
       loaded = loader.load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
       Loaders.forCalibration(file).load(file, loaded, accumulator);
       data = file.toString();
+      batches = "as recorded in the dump";
     }
     RunInfo run = new RunInfo(VersionProvider.version(), "check", join(modelHash), data, join(dataHash), common.failOn,
-        modelOptions.relaxations(), common.requireBn);
+        modelOptions.relaxations(), common.requireBn).withBatches(batches);
     ProgressSink.finish(accumulator);
     return analyzer.analyze(loaded, collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
@@ -146,7 +176,8 @@ final class CheckCommand extends ReportCommand {
           .withTimeout(base.timeout())
           .withTrainingViewSamples(trainingView == TrainingView.NEVER ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
-          .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO);
+          .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO)
+          .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

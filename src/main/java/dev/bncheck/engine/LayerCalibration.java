@@ -30,4 +30,17 @@ public record LayerCalibration(
   public long valuesPerChannel() {
     return population.count()[0] + population.nonFinite()[0];
   }
+
+  /**
+   * Independent samples across all batches: the values per channel divided by the values one
+   * sample gives a channel (its positions, e.g. height x width). The batch axis comes first.
+   */
+  public long samples() {
+    long perSample = 1;
+    for (int d = 1; d < firstShape.length; d++) {
+      perSample *= firstShape[d];
+    }
+    perSample /= Math.max(1, population.channels());
+    return perSample > 0 && firstShape.length > 1 ? valuesPerChannel() / perSample : valuesPerChannel();
+  }
 }

@@ -17,6 +17,28 @@ import java.util.List;
 public record ModeDivergence(double[] perChannel, double layer) {
 
   public static ModeDivergence of(BnLayer layer, List<ChannelMoments> batches) {
+    return of(layer, batches, layer.movingMean(), layer.movingVariance());
+  }
+
+  /**
+   * The divergence a perfectly calibrated layer would show on these batches: inference mode
+   * normalizing with the population's own statistics, so that only the batches' departures from
+   * the population remain. Small batches, or batches that are not samples of the whole (sorted by
+   * class), raise it; a verdict on the moving statistics looks at what exceeds it.
+   */
+  public static ModeDivergence samplingFloor(BnLayer layer, List<ChannelMoments> batches, ChannelMoments population) {
+    int channels = layer.channels();
+    double[] mean = new double[channels];
+    double[] variance = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      mean[c] = population.count()[c] == 0 ? 0.0 : population.mean()[c];
+      variance[c] = population.count()[c] == 0 ? 1.0 : population.biasedVariance(c);
+    }
+    return of(layer, batches, mean, variance);
+  }
+
+  private static ModeDivergence of(BnLayer layer, List<ChannelMoments> batches, double[] inferenceMean,
+      double[] inferenceVariance) {
     int channels = layer.channels();
     double eps = layer.epsilon();
     double[] diff = new double[channels];
@@ -30,9 +52,9 @@ public record ModeDivergence(double[] perChannel, double layer) {
         double g2 = layer.gamma()[c] * layer.gamma()[c];
         double vb = batch.biasedVariance(c);
         double sb = Math.sqrt(vb + eps);
-        double sm = Math.sqrt(layer.movingVariance()[c] + eps);
+        double sm = Math.sqrt(inferenceVariance[c] + eps);
         double a = 1.0 / sb - 1.0 / sm;
-        double offset = (layer.movingMean()[c] - batch.mean()[c]) / sm;
+        double offset = (inferenceMean[c] - batch.mean()[c]) / sm;
         diff[c] += n * g2 * (a * a * vb + offset * offset);
         reference[c] += n * g2 * vb / (vb + eps);
       }

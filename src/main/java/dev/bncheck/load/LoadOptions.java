@@ -23,6 +23,9 @@ import java.util.Set;
  *     otherwise always
  * @param timeout the longest one TensorFlow run may take: loading's restore or init op, or one
  *     batch ({@code --timeout}); a graph that loops forever ends with an input error
+ * @param shuffleSamples batches are drawn from the samples in a fixed pseudo-random order instead
+ *     of the file's: each batch is then a sample of the whole, and batch statistics of a file
+ *     sorted by class do not pass for the population's
  */
 public record LoadOptions(
     String tagSet,
@@ -35,7 +38,8 @@ public record LoadOptions(
     boolean trustModel,
     long trainingViewSamples,
     boolean trainingViewOnDemand,
-    Duration timeout) {
+    Duration timeout,
+    boolean shuffleSamples) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -57,31 +61,37 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT);
+        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT, false);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, trainingViewOnDemand, timeout);
+        trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, trainingViewOnDemand, timeout);
+        trustModel, samples, trainingViewOnDemand, timeout, shuffleSamples);
   }
 
   /** These options with the training view run only when the sink asks for it. */
   public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, onDemand, timeout);
+        trustModel, trainingViewSamples, onDemand, timeout, shuffleSamples);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, limit);
+        trustModel, trainingViewSamples, trainingViewOnDemand, limit, shuffleSamples);
+  }
+
+  /** These options with the samples shuffled into batches, or taken in the file's order. */
+  public LoadOptions withShuffledSamples(boolean shuffle) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffle);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */

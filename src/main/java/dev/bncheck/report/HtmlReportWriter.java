@@ -114,6 +114,9 @@ public final class HtmlReportWriter implements ReportWriter {
         : " (and " + model.unresolved().size() + " that could not be read)"));
     row(s, "data", Html.text(run.data()) + (run.dataSha256() == null ? ""
         : ", sha256 <code>" + Html.text(run.dataSha256()) + "</code>"));
+    if (!run.batches().isEmpty()) {
+      row(s, "batches", Html.text(run.batches()));
+    }
     row(s, "bncheck", Html.text(run.toolVersion()));
     if (!run.relaxed().isEmpty()) {
       row(s, "relaxed", Html.text(String.join(", ", run.relaxed())));

@@ -114,6 +114,9 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeObjectFieldStart("data");
     g.writeStringField("source", report.run().data());
     g.writeStringField("sha256", report.run().dataSha256());
+    if (!report.run().batches().isEmpty()) {
+      g.writeStringField("batches", report.run().batches());
+    }
     g.writeEndObject();
   }
 

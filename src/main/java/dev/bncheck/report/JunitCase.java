@@ -32,10 +32,14 @@ record JunitCase(String classname, String name, Result result, String message, S
     SKIPPED
   }
 
-  /** BN005 looks at the model's outputs, not at a layer, so it is no {@link Check} with a title. */
+  /**
+   * BN005 looks at the model's outputs and BN011 at the calibration data, not at a layer, so they
+   * are no {@link Check} with a title.
+   */
   private static final Map<String, String> TITLES = Stream.concat(
           Checks.ALL.stream().map(c -> Map.entry(c.code(), c.title())),
-          Stream.of(Map.entry("BN005", "outputs at batch size 1 differ from batched outputs")))
+          Stream.of(Map.entry("BN005", "outputs at batch size 1 differ from batched outputs"),
+              Map.entry("BN011", "calibration data unlike the training data")))
       .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
 
   /**

@@ -71,6 +71,9 @@ public final class JunitReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       p.put("data_sha256", report.run().dataSha256());
     }
+    if (!report.run().batches().isEmpty()) {
+      p.put("batches", report.run().batches());
+    }
     return p;
   }
 

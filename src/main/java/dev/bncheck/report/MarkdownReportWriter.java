@@ -49,6 +49,9 @@ public final class MarkdownReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(Markdown.code(report.run().dataSha256()));
     }
+    if (!report.run().batches().isEmpty()) {
+      s.append("; batches: ").append(Markdown.text(report.run().batches()));
+    }
     s.append("\n\n");
   }
 

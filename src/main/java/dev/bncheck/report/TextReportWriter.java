@@ -61,6 +61,9 @@ public final class TextReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(report.run().dataSha256());
     }
+    if (!report.run().batches().isEmpty()) {
+      s.append("\n  batches: ").append(report.run().batches());
+    }
     if (!report.run().relaxed().isEmpty()) {
       s.append("\n  safety checks relaxed: ").append(shown(String.join(" ", report.run().relaxed())));
     }

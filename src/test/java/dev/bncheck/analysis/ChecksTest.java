@@ -42,10 +42,21 @@ class ChecksTest {
         silent("BN002", "a layer from a dump", LayerFixture::healthy),
         fires("BN003", "moving mean one standard deviation off", () -> LayerFixture.healthy()
             .set(f -> f.movingMean[2] += f.dataStd[2]), Severity.ERROR),
-        fires("BN003", "moving mean 0.3 standard deviations off", () -> LayerFixture.healthy()
-            .set(f -> f.movingMean[2] += 0.3 * f.dataStd[2]), Severity.WARNING),
-        fires("BN003", "moving variance 1.7 times the data's", () -> LayerFixture.healthy()
-            .set(f -> f.movingVariance[4] *= 1.7), Severity.WARNING),
+        // 256 samples, 16 tests: z = 3.227, so chance moves a mean shift by up to 0.20 and ln(ratio) by 0.29
+        fires("BN003", "moving mean half a standard deviation off", () -> LayerFixture.healthy()
+            .set(f -> f.movingMean[2] += 0.5 * f.dataStd[2]), Severity.WARNING),
+        fires("BN003", "moving variance 2.3 times the data's", () -> LayerFixture.healthy()
+            .set(f -> f.movingVariance[4] *= 2.3), Severity.WARNING),
+        silent("BN003", "moving mean 0.3 standard deviations off, within chance on 256 samples", () -> LayerFixture
+            .healthy().set(f -> f.movingMean[2] += 0.3 * f.dataStd[2])),
+        silent("BN003", "moving variance 1.7 times the data's, within chance on 256 samples", () -> LayerFixture
+            .healthy().set(f -> f.movingVariance[4] *= 1.7)),
+        fires("BN003", "moving mean 0.6 standard deviations off on 16 samples: too little data", () -> LayerFixture
+            .healthy().set(f -> {
+              f.batches = 1;
+              f.batchSize = 16;
+              f.movingMean[2] += 0.6 * f.dataStd[2];
+            }), Severity.INFO),
         fires("BN003", "moving variance a third of the data's", () -> LayerFixture.healthy()
             .set(f -> f.movingVariance[4] /= 3), Severity.ERROR),
         silent("BN003", "healthy", LayerFixture::healthy),
@@ -57,6 +68,18 @@ class ChecksTest {
               }
             }), Severity.ERROR),
         silent("BN004", "healthy", LayerFixture::healthy),
+        silent("BN004", "healthy, batches sorted by class (each batch's mean a standard deviation off)", () ->
+            LayerFixture.healthy().set(f -> {
+              f.batchOffsets = new double[] {-1.5, -0.5, 0.5, 1.5};
+              for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+                // the population of the four batches: variance 1 + 1.25 (the offsets' own variance)
+                f.movingVariance[c] = 2.25 * f.dataStd[c] * f.dataStd[c];
+              }
+            })),
+        silent("BN004", "healthy, batches of 4", () -> LayerFixture.healthy().set(f -> {
+          f.batches = 64;
+          f.batchSize = 4;
+        })),
         fires("BN006", "a channel with zero variance", () -> LayerFixture.healthy().withoutData()
             .set(f -> f.movingVariance[3] = 0), Severity.WARNING),
         fires("BN006", "a variance tiny against the others but not against epsilon", () -> LayerFixture.healthy()
@@ -104,7 +127,17 @@ class ChecksTest {
         silent("BN009", "no momentum, custom epsilon", () -> LayerFixture.healthy().set(f -> f.epsilon = 2e-4)),
         fires("BN010", "NaN and infinity in the data", () -> LayerFixture.healthy().set(f -> f.nanInData = true),
             Severity.WARNING),
-        silent("BN010", "finite data", LayerFixture::healthy));
+        silent("BN010", "finite data", LayerFixture::healthy),
+        fires("BN012", "variances in 0.82..0.85 and means near 0 after training", () -> LayerFixture.healthy()
+            .withoutData().momentum(0.99, MomentumConvention.KERAS).set(LayerFixture::barelyMoved), Severity.WARNING),
+        silent("BN012", "the same statistics with gamma and beta untrained", () -> LayerFixture.healthy()
+            .withoutData().set(LayerFixture::barelyMoved).set(f -> {
+              f.gamma = LayerFixture.filled(1);
+              f.beta = LayerFixture.filled(0);
+            })),
+        silent("BN012", "standardized inputs: variances around 1", () -> LayerFixture.healthy().withoutData()
+            .set(LayerFixture::barelyMoved).set(f -> f.movingVariance[0] = 1.02)),
+        silent("BN012", "healthy", LayerFixture::healthy));
   }
 
   private static Arguments fires(String code, String what, Supplier<LayerFixture> fixture, Severity severity) {
@@ -209,6 +242,67 @@ class ChecksTest {
     assertThat(report.layers().get(0).checks())
         .contains(new CheckOutcome("BN003", CheckOutcome.Status.SKIPPED, "explained by BN001 on this layer"));
     assertThat(report.failed()).isTrue();
+  }
+
+  /** A PyTorch layer that recorded 300 updates at momentum 0.1 cannot hold an average stopped early. */
+  @Test
+  void anEarlyStopThatNumBatchesTrackedContradictsIsNotOffered() {
+    double w = 0.2;
+    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
+      x.epsilon = 1e-5;
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.movingMean[c] = w * x.dataMean[c];
+        x.movingVariance[c] = (1 - w) + w * x.dataStd[c] * x.dataStd[c];
+      }
+    });
+    Finding alone = new StaleStatistics().check(f.context()).orElseThrow();
+    assertThat(alone.evidence()).contains(new Evidence("likely_cause", "too_few_updates"));
+    f.numBatchesTracked = 300L;
+    Finding tracked = new StaleStatistics().check(f.context()).orElseThrow();
+    assertThat(tracked.evidence()).contains(new Evidence("likely_cause", "data_differs"))
+        .noneMatch(e -> e.name().equals("estimated_updates"));
+    assertThat(tracked.message()).contains("while num_batches_tracked records 300");
+    assertThat(tracked.fix()).isEqualTo(StaleStatistics.FIX_DATA);
+    f.numBatchesTracked = 2L;
+    assertThat(new StaleStatistics().check(f.context()).orElseThrow().message())
+        .contains("which num_batches_tracked (2) confirms");
+  }
+
+  /** Data scaled by 255 before the first layer: the data, not the statistics, is named. */
+  @Test
+  void aConsistentShiftAtTheFirstLayerNamesPreprocessing() {
+    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
+      x.epsilon = 1e-5;
+      x.numBatchesTracked = 300L;
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.dataMean[c] *= 255;
+        x.dataStd[c] *= 255;
+      }
+    });
+    LayerContext context = f.context();
+    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
+        Analyzer.DataAvailability.REQUESTED,
+        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    Finding mismatch = report.findings().stream().filter(x -> x.code().equals("BN011")).findFirst().orElseThrow();
+    assertThat(mismatch.severity()).isEqualTo(Severity.ERROR);
+    assertThat(mismatch.message()).contains("8 of 8 channels are off", "about 255 times",
+        "as if pixels in 0..255 reach a model trained on 0..1", "confidence high");
+    assertThat(report.findings()).filteredOn(x -> x.code().equals("BN003")).singleElement()
+        .satisfies(x -> {
+          assertThat(x.severity()).isEqualTo(Severity.INFO);
+          assertThat(x.message()).doesNotContain("updates at momentum").contains("a consequence of BN011");
+        });
+    assertThat(report.failed()).isTrue();
+  }
+
+  @Test
+  void stalenessInOneLayerAloneIsNotBlamedOnTheData() {
+    LayerFixture f = LayerFixture.healthy().set(x -> x.movingMean[2] += 2 * x.dataStd[2]);
+    LayerContext context = f.context();
+    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
+        Analyzer.DataAvailability.REQUESTED,
+        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    assertThat(report.findings()).extracting(Finding::code).doesNotContain("BN011").contains("BN003");
   }
 
   @Test

@@ -31,6 +31,9 @@ final class LayerFixture {
   double[] dataStd;
   int batches = 4;
   int batchSize = 64;
+  /** Per batch, a shift of every channel's mean in its standard deviations: batches sorted by class. */
+  double[] batchOffsets;
+  Long numBatchesTracked;
   boolean nanInData;
   dev.bncheck.model.GraphFacts graph;
 
@@ -60,6 +63,19 @@ final class LayerFixture {
     return this;
   }
 
+  /**
+   * Statistics of an average that moved 17% of the way from 0/1 to data of variance 0..0.2 (about
+   * 19 updates at decay 0.99), with trained gamma and beta.
+   */
+  void barelyMoved() {
+    for (int c = 0; c < CHANNELS; c++) {
+      movingVariance[c] = 0.83 + 0.17 * 0.025 * c;
+      movingMean[c] = 0.01 * (c - 3);
+      gamma[c] = 0.9 + 0.05 * c;
+      beta[c] = 0.1 * c;
+    }
+  }
+
   LayerFixture withoutData() {
     dataMean = null;
     dataStd = null;
@@ -75,7 +91,8 @@ final class LayerFixture {
   BnLayer layer() {
     return new BnLayer("bn", "layers[0]", 1, epsilon,
         momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum), convention,
-        OptionalLong.empty(), gamma, true, beta, true, movingMean, movingVariance, Optional.ofNullable(graph));
+        numBatchesTracked == null ? OptionalLong.empty() : OptionalLong.of(numBatchesTracked), gamma, true, beta, true,
+        movingMean, movingVariance, Optional.ofNullable(graph));
   }
 
   Optional<LayerCalibration> calibration() {
@@ -88,7 +105,8 @@ final class LayerFixture {
       float[] x = new float[batchSize * CHANNELS];
       for (int i = 0; i < x.length; i++) {
         int c = i % CHANNELS;
-        x[i] = (float) (dataMean[c] + dataStd[c] * random.nextGaussian());
+        double offset = batchOffsets == null ? 0 : batchOffsets[b];
+        x[i] = (float) (dataMean[c] + dataStd[c] * (offset + random.nextGaussian()));
       }
       if (nanInData && b == 0) {
         x[2] = Float.NaN;

@@ -192,4 +192,21 @@ class ModeDivergenceTest {
     }
     return TestData.tensor(shape, values, float32);
   }
+
+  @Test
+  void theSamplingFloorIsTheDivergenceWithThePopulationsOwnStatistics() {
+    // The two batches above, [1, 3] and [5, 7]: with the population's statistics (mean 4, biased
+    // var 5) in place of the moving ones the divergence is sqrt(2 - 2/sqrt5) = 1.0514622, whatever
+    // the layer's moving statistics are.
+    BnLayer stale = layer(1, new double[] {1}, new double[] {0}, new double[] {-20}, new double[] {0.01}, 0);
+    List<ChannelMoments> batches = List.of(
+        MomentsKernel.compute(new Tensor.Float64(new int[] {2, 1}, new double[] {1, 3}), 1),
+        MomentsKernel.compute(new Tensor.Float64(new int[] {2, 1}, new double[] {5, 7}), 1));
+    ChannelMoments population = batches.get(0).merge(batches.get(1));
+
+    ModeDivergence floor = ModeDivergence.samplingFloor(stale, batches, population);
+
+    assertClose("floor", floor.layer(), Math.sqrt(2 - 2 / Math.sqrt(5)), Tolerances.HAND_COMPUTED, 0);
+    assertThat(ModeDivergence.of(stale, batches).layer()).as("the stale statistics' own divergence").isGreaterThan(5);
+  }
 }

@@ -354,7 +354,10 @@ final class CalibrationRun {
       for (int o = 0; o < outputs.size(); o++) {
         int row = alone.get(o).size();
         for (int i = 0; i < row; i++) {
-          double d = Math.abs(alone.get(o).get(i) - batched.get(o).get(sample * row + i));
+          double a = alone.get(o).get(i);
+          double b = batched.get(o).get(sample * row + i);
+          // a sample whose own input is NaN gives NaN both ways: that is no dependence on the batch
+          double d = a == b || Double.isNaN(a) && Double.isNaN(b) ? 0 : Math.abs(a - b);
           if (d > max[o] || Double.isNaN(d)) {
             max[o] = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
             worst[o] = sample;
@@ -365,10 +368,14 @@ final class CalibrationRun {
     for (int o = 0; o < outputs.size(); o++) {
       Tensor t = batched.get(o);
       double sumSq = 0;
+      int finite = 0;
       for (int i = 0; i < t.size(); i++) {
-        sumSq += t.get(i) * t.get(i);
+        if (Double.isFinite(t.get(i))) {
+          sumSq += t.get(i) * t.get(i);
+          finite++;
+        }
       }
-      sink.batchSizeConsistency(outputs.get(o).key(), count, singles, max[o], Math.sqrt(sumSq / Math.max(1, t.size())),
+      sink.batchSizeConsistency(outputs.get(o).key(), count, singles, max[o], Math.sqrt(sumSq / Math.max(1, finite)),
           worst[o]);
     }
   }

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ final class ModelRunner {
     Prepared prepared = prepare(layers, inputs, floatOutputs);
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
-    List<CalibrationRun.Feed> feeds = feeds(prepared, data);
+    List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
     if (prepared.captures().isEmpty()) {
       CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
       return;

@@ -166,7 +166,7 @@ class UnusualGraphsTest {
     assertThat(run.err()).startsWith("bncheck: error: ").contains("Cannot add function 'plain'");
   }
 
-  /** One sample of a dense model gives one value per channel: too little to judge a mean or a variance. */
+  /** One sample gives one value per channel: too little to judge a mean or a variance. */
   @Test
   void oneValuePerChannelIsNotJudged() throws IOException {
     Path data = dir.resolve("one.npy");
@@ -175,7 +175,7 @@ class UnusualGraphsTest {
         "--format", "json");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).doesNotContain("\"code\": \"BN003\",\n    \"severity\"")
-        .contains("too little calibration data: 1 value per channel, fewer than the 10 a mean or a variance needs");
+        .contains("too little calibration data: 1 sample, fewer than the 8 a mean or a variance needs");
   }
 
   @Test

@@ -1,0 +1,114 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.Numbers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * BN012: the moving statistics moved only a little from their initial 0/1, visible without data.
+ * An average that started at 0/1 and received few updates holds means near 0 and, in every
+ * channel, a variance of 1 - w + w * v: a narrow band just under 1 when the data's variances v are
+ * below 1. A trained layer's statistics describe its data, whose variances rarely share one narrow
+ * band just under 1; so when gamma and beta have moved away from 1/0 (the layer was trained) and
+ * the statistics sit in that band, the averages most likely stopped early. Data decides (BN003),
+ * so this is a warning and gives way to BN003 when there is data.
+ */
+public final class BarelyMovedStatistics implements Check {
+
+  /** Fewer channels make a "band" out of chance. */
+  static final int MIN_CHANNELS = 8;
+
+  /** The band lies at most this far below 1: an average at least half-way is not "barely moved". */
+  static final double MAX_DEPTH = 0.5;
+
+  /** The band's width relative to its distance from 1: narrow means the variances barely differ. */
+  static final double MAX_RELATIVE_WIDTH = 0.5;
+
+  /** gamma or beta this far from 1/0 shows that training ran. */
+  static final double MOVED = 1e-3;
+
+  @Override
+  public String code() {
+    return "BN012";
+  }
+
+  @Override
+  public String title() {
+    return "statistics barely moved from their initial values";
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return false;
+  }
+
+  @Override
+  public Set<String> supersededBy() {
+    return Set.of("BN001", "BN003", "BN007");
+  }
+
+  @Override
+  public Optional<Finding> check(LayerContext context) {
+    BnLayer layer = context.layer();
+    int channels = layer.channels();
+    if (channels < MIN_CHANNELS || !trained(layer)) {
+      return Optional.empty();
+    }
+    double low = Double.POSITIVE_INFINITY;
+    double high = Double.NEGATIVE_INFINITY;
+    double largestMean = 0;
+    for (int c = 0; c < channels; c++) {
+      double v = layer.movingVariance()[c];
+      if (!Double.isFinite(v) || !Double.isFinite(layer.movingMean()[c])) {
+        return Optional.empty();
+      }
+      low = Math.min(low, v);
+      high = Math.max(high, v);
+      largestMean = Math.max(largestMean, Math.abs(layer.movingMean()[c]));
+    }
+    double depth = 1 - low;
+    // the fraction an average from 1 must have moved, at least, to reach the lowest variance
+    if (!(high < 1 && depth <= MAX_DEPTH && high - low <= MAX_RELATIVE_WIDTH * depth && largestMean <= depth)) {
+      return Optional.empty();
+    }
+    List<Evidence> evidence = new ArrayList<>();
+    evidence.add(new Evidence("moving_variance_min", low));
+    evidence.add(new Evidence("moving_variance_max", high));
+    evidence.add(new Evidence("largest_abs_moving_mean", largestMean));
+    evidence.add(new Evidence("fraction_moved_at_least", depth));
+    String updates = "";
+    if (layer.momentum().isPresent()) {
+      double decay = layer.momentumConvention().decay(layer.momentum().getAsDouble());
+      if (decay > 0 && decay < 1) {
+        long estimate = Math.round(Math.log(low) / Math.log(decay));
+        evidence.add(new Evidence("estimated_updates", estimate));
+        updates = String.format(Locale.ROOT, ", about %d updates at momentum %s (%s convention)", estimate,
+            Numbers.brief(layer.momentum().getAsDouble()), layer.momentumConvention().jsonName());
+      }
+    }
+    if (layer.numBatchesTracked().isPresent()) {
+      evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
+    }
+    String message = String.format(Locale.ROOT,
+        "moving statistics barely moved from their initial values: every channel's moving variance lies in"
+            + " %s..%s, just under the initial 1, and every moving mean within %s of 0, while gamma and beta were"
+            + " trained; this is an average that moved about %s%% of the way from 0/1%s. Run check with data to"
+            + " confirm (BN003)",
+        Numbers.brief(low), Numbers.brief(high), Numbers.brief(largestMean), Numbers.format(100 * depth, 1), updates);
+    return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence,
+        context.framework().pick(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW, StaleStatistics.FIX_EARLY_STOP_PYTORCH)));
+  }
+
+  private static boolean trained(BnLayer layer) {
+    for (int c = 0; c < layer.channels(); c++) {
+      if (Math.abs(layer.gamma()[c] - 1) > MOVED || Math.abs(layer.beta()[c]) > MOVED) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+package dev.bncheck.analysis;
+
+import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.Numbers;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * BN011: the calibration data does not look like the data the model was trained on. A model-level
+ * check on the first BN layer with data: nothing upstream of it normalizes, so when most of its
+ * channels are off in the same direction while its statistics show no sign of an average stopped
+ * early, the difference was in the data before the model saw it. Preprocessing (scaling, mean
+ * subtraction, channel order) is the usual reason; every later layer then inherits the shift, so
+ * their BN003 and BN004 findings are its consequence, not a cause of their own.
+ */
+public final class CalibrationDataMismatch {
+
+  static final String CODE = "BN011";
+
+  /** Most channels: a shift in a few channels is a feature's drift, not the data's preparation. */
+  static final double MOST_CHANNELS = 0.75;
+
+  /** The share of the off channels that must agree in direction. */
+  static final double SAME_DIRECTION = 0.9;
+
+  /** Standard deviation of ln(variance ratio) across channels below which one factor explains them. */
+  static final double ONE_FACTOR_SPREAD = 0.5;
+
+  private CalibrationDataMismatch() {}
+
+  /**
+   * The finding, if the first layer with data shows the pattern.
+   *
+   * @param firstLayerStale the BN003 finding on that layer, naming the data (not an early stop) as
+   *     its likely cause; the check does not fire without it
+   */
+  static Optional<Finding> finding(int index, BnLayer layer, DivergenceMetrics m, SamplingError chance,
+      Thresholds t, Finding firstLayerStale) {
+    int channels = layer.channels();
+    List<Integer> off = ChannelList.where(channels,
+        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
+            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning()));
+    if (channels < 2 || off.size() < MOST_CHANNELS * channels) {
+      return Optional.empty();
+    }
+    long wider = off.stream().filter(c -> m.varianceRatio()[c] < 1).count();
+    long higher = off.stream().filter(c -> m.standardizedMeanShift()[c] < 0).count();
+    double scaleAgreement = Math.max(wider, off.size() - wider) / (double) off.size();
+    double shiftAgreement = Math.max(higher, off.size() - higher) / (double) off.size();
+    if (scaleAgreement < SAME_DIRECTION && shiftAgreement < SAME_DIRECTION) {
+      return Optional.empty();
+    }
+    double[] logRatios = off.stream().mapToDouble(c -> Math.log(m.varianceRatio()[c])).filter(Double::isFinite)
+        .sorted().toArray();
+    if (logRatios.length == 0) {
+      return Optional.empty();
+    }
+    double median = logRatios[logRatios.length / 2];
+    // the data's spread relative to the statistics': a factor on the input scales every channel alike
+    double factor = Math.exp(-median / 2);
+    double spread = standardDeviation(logRatios);
+    boolean oneFactor = scaleAgreement >= SAME_DIRECTION && spread < ONE_FACTOR_SPREAD;
+    String confidence = oneFactor ? "high" : "medium";
+    String pattern = oneFactor
+        ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
+            + " every channel (%s)", Numbers.brief(factor), commonScale(factor))
+        : scaleAgreement >= SAME_DIRECTION
+            ? String.format(Locale.ROOT, "the data's spread is %s than the statistics describe in %d of them",
+                wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
+            : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
+                higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher));
+    String message = String.format(Locale.ROOT,
+        "the calibration data does not look like the data the model was trained on: already at the first BN"
+            + " layer %s, %d of %d channels are off, in the same direction: %s. Preprocessing that differs from"
+            + " training's (scaling, mean subtraction, channel order, layout) is the most likely cause"
+            + " (confidence %s); the findings of later layers follow from it",
+        layer.name(), off.size(), channels, pattern, confidence);
+    String fix = "prepare the calibration data exactly as the training pipeline does (the same scaling, e.g."
+        + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"
+        + " the serving pipeline prepares data like this calibration data, the deployed model sees the same"
+        + " mismatch: fix the serving preprocessing. If the data really changed (a new domain), recompute the"
+        + " statistics on it (bncheck recalibrate).";
+    return Optional.of(new Finding(CODE, Severity.ERROR, index, "calibration data", message, List.of(
+        new Evidence("first_layer", layer.name()),
+        new Evidence("channels_off", off.size()),
+        new Evidence("channels", channels),
+        new Evidence("median_variance_ratio", Math.exp(median)),
+        new Evidence("spread_factor", factor),
+        new Evidence("log_variance_ratio_spread", spread),
+        new Evidence("likely_cause", "preprocessing"),
+        new Evidence("cause_confidence", confidence),
+        new Evidence("first_layer_finding", firstLayerStale.code())),
+        fix));
+  }
+
+  /** The usual culprits for a factor, or a plain statement when none fits. */
+  static String commonScale(double factor) {
+    if (near(factor, 255)) {
+      return "as if pixels in 0..255 reach a model trained on 0..1";
+    }
+    if (near(factor, 1 / 255.0)) {
+      return "as if pixels in 0..1 reach a model trained on 0..255";
+    }
+    if (near(factor, 127.5) || near(factor, 128)) {
+      return "as if pixels in 0..255 reach a model trained on -1..1";
+    }
+    return "a scaling the training data did not have";
+  }
+
+  private static boolean near(double factor, double target) {
+    return Math.abs(Math.log(factor / target)) < 0.1;
+  }
+
+  private static double standardDeviation(double[] values) {
+    double mean = Arrays.stream(values).average().orElse(0);
+    double sum = 0;
+    for (double v : values) {
+      sum += (v - mean) * (v - mean);
+    }
+    return Math.sqrt(sum / values.length);
+  }
+}

@@ -1,0 +1,108 @@
+package dev.bncheck.analysis;
+
+/**
+ * How far a statistic estimated from calibration data may be from the truth by chance, and so
+ * whether a difference from a threshold is real. The policy and its maths are in
+ * docs/findings.md ("When a difference counts").
+ *
+ * <p>The unit of independence is the sample, not the value: the values of one image in one
+ * channel are correlated, so counting them all would claim a precision the data does not have.
+ * With N independent samples, the mean of a channel has a standard error of at most sigma /
+ * sqrt(N), however the values inside one sample are correlated, because the variance of a mean of
+ * correlated values never exceeds their variance. The logarithm of a variance estimate has a
+ * standard error of about sqrt(2 / (N - 1)) for normal data.
+ *
+ * @param samples independent samples behind the estimates (at least 2)
+ * @param z the one-sided critical value: the family-wise false-alarm rate divided among all the
+ *     channel tests of the model (Bonferroni)
+ */
+public record SamplingError(long samples, double z) {
+
+  /** The family-wise rate of false alarms a healthy model may get from one run. */
+  public static final double FAMILY_WISE_ALPHA = 0.01;
+
+  /**
+   * Below this many samples the normal approximations behind the tests do not hold, and the
+   * statistical checks do not run.
+   */
+  public static final long MIN_SAMPLES = 8;
+
+  public SamplingError {
+    if (samples < 2) {
+      throw new IllegalArgumentException("a sampling error needs at least 2 samples, got " + samples);
+    }
+    if (!(z > 0) || Double.isInfinite(z)) {
+      throw new IllegalArgumentException("critical value must be positive, got " + z);
+    }
+  }
+
+  /** The policy for {@code tests} one-sided tests sharing the family-wise rate. */
+  public static SamplingError of(long samples, long tests) {
+    return new SamplingError(samples, criticalValue(FAMILY_WISE_ALPHA / Math.max(1, tests)));
+  }
+
+  /** Standard error of a standardized mean shift. */
+  public double meanShiftError() {
+    return 1.0 / Math.sqrt(samples);
+  }
+
+  /** Standard error of the natural logarithm of a variance ratio. */
+  public double logVarianceRatioError() {
+    return Math.sqrt(2.0 / (samples - 1));
+  }
+
+  /** Whether |shift| is beyond {@code threshold} by more than chance explains. */
+  public boolean meanShiftBeyond(double shift, double threshold) {
+    return Math.abs(shift) - threshold > z * meanShiftError();
+  }
+
+  /** Whether a ratio is beyond {@code limit} (or below 1 / limit) by more than chance explains. */
+  public boolean varianceRatioBeyond(double ratio, double limit) {
+    return Math.abs(Math.log(ratio)) - Math.log(limit) > z * logVarianceRatioError();
+  }
+
+  /**
+   * The samples at which chance alone moves a mean shift by at most {@code threshold}: below
+   * them, a difference the size of the threshold cannot be told from noise.
+   */
+  public long samplesToJudge(double threshold) {
+    return (long) Math.ceil((z / threshold) * (z / threshold));
+  }
+
+  /**
+   * The standard normal quantile for upper-tail probability {@code p}: the x with P(Z > x) = p.
+   * Acklam's rational approximation (relative error below 1.2e-9), enough for a critical value.
+   */
+  static double criticalValue(double p) {
+    if (!(p > 0 && p < 1)) {
+      throw new IllegalArgumentException("probability must be in (0, 1), got " + p);
+    }
+    return -lowerQuantile(p);
+  }
+
+  private static final double[] A = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+  private static final double[] B = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+      6.680131188771972e+01, -1.328068155288572e+01};
+  private static final double[] C = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+  private static final double[] D = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+      3.754408661907416e+00};
+  private static final double P_LOW = 0.02425;
+
+  /** The x with P(Z < x) = p. */
+  private static double lowerQuantile(double p) {
+    if (p < P_LOW) {
+      double q = Math.sqrt(-2 * Math.log(p));
+      return (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+          / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1);
+    }
+    if (p > 1 - P_LOW) {
+      return -lowerQuantile(1 - p);
+    }
+    double q = p - 0.5;
+    double r = q * q;
+    return (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+        / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1);
+  }
+}

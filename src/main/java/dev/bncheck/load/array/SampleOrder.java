@@ -1,0 +1,66 @@
+package dev.bncheck.load.array;
+
+import dev.bncheck.model.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Puts calibration samples in a fixed pseudo-random order, the same permutation for every input
+ * of the model, so that each batch is a sample of the whole file whatever the file's order.
+ */
+public final class SampleOrder {
+
+  /** Fixed so that two runs on the same file form the same batches and give the same report. */
+  static final long SEED = 0x626e636865636bL;
+
+  private SampleOrder() {}
+
+  public static Map<String, Tensor> shuffled(Map<String, Tensor> data) {
+    if (data.isEmpty()) {
+      return data;
+    }
+    int samples = data.values().iterator().next().shape()[0];
+    int[] order = permutation(samples);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    data.forEach((name, tensor) -> out.put(name, rows(tensor, order)));
+    return out;
+  }
+
+  /** A Fisher-Yates shuffle of 0..n-1 with the fixed seed. */
+  static int[] permutation(int n) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom random = new SplittableRandom(SEED);
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  private static Tensor rows(Tensor t, int[] order) {
+    int[] shape = t.shape();
+    if (shape.length == 0 || shape[0] != order.length) {
+      throw new IllegalArgumentException("inputs differ in their number of samples");
+    }
+    int row = order.length == 0 ? 0 : t.size() / order.length;
+    if (t instanceof Tensor.Float32 f) {
+      float[] out = new float[f.data().length];
+      for (int i = 0; i < order.length; i++) {
+        System.arraycopy(f.data(), order[i] * row, out, i * row, row);
+      }
+      return new Tensor.Float32(shape, out);
+    }
+    double[] in = ((Tensor.Float64) t).data();
+    double[] out = new double[in.length];
+    for (int i = 0; i < order.length; i++) {
+      System.arraycopy(in, order[i] * row, out, i * row, row);
+    }
+    return new Tensor.Float64(shape, out);
+  }
+}
