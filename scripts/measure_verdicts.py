@@ -15,10 +15,12 @@ false-error rate: repeated samples make the data look more certain than it is.
     scripts/measure_verdicts.py            # about 5 minutes on 2 cores; rewrites the table
     scripts/measure_verdicts.py --print    # prints the table only
 
-Needs numpy and a built bncheck (bin/bncheck builds it on first use).
+Needs numpy and a built bncheck (bin/bncheck builds it on first use). BNCHECK_JAR=path runs that
+jar (with its lib/ folder beside it) instead of bin/bncheck, so that editing the sources meanwhile
+does not rebuild it mid-run.
 """
+import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -64,13 +66,16 @@ def draw(inputs, labels, size, order, seed):
 
 
 def run(model, data_file, order):
-    command = [os.path.join(ROOT, "bin", "bncheck"), "check", model, "--inputs", data_file, "--format", "json", "-q"]
+    launcher = (["java", "-jar", os.environ["BNCHECK_JAR"]] if os.environ.get("BNCHECK_JAR")
+                else [os.path.join(ROOT, "bin", "bncheck")])
+    command = launcher + ["check", model, "--inputs", data_file, "--format", "json", "-q"]
     if order == "sorted, file":
         command += ["--batch-order", "file"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode not in (0, 1):
         sys.exit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr}")
-    errors = sorted(set(re.findall(r'"code"\s*:\s*"(BN\d+)",\s*"severity"\s*:\s*"error"', done.stdout)))
+    report = json.loads(done.stdout)
+    errors = sorted({f["code"] for f in report["findings"] if f["severity"] == "error" and not f.get("suppressed")})
     return done.returncode, errors
 
 

@@ -1,11 +1,15 @@
 package dev.bncheck;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 import java.util.stream.Stream;
 
-/** Files for tests: a copy of a model to change without touching the committed one. */
+/** Files for tests: a copy of a model to change without touching the committed one, calibration data. */
 public final class TestFiles {
 
   private TestFiles() {}
@@ -22,5 +26,26 @@ public final class TestFiles {
         }
       }
     }
+  }
+
+  /** A float32 .npy of the given shape with values drawn from a fixed seed. */
+  public static byte[] randomNpy(int... shape) {
+    int size = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+        + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",), }";
+    StringBuilder header = new StringBuilder(dict);
+    while ((10 + header.length() + 1) % 64 != 0) {
+      header.append(' ');
+    }
+    header.append('\n');
+    byte[] text = header.toString().getBytes(StandardCharsets.ISO_8859_1);
+    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * size).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+        .putShort((short) text.length).put(text);
+    Random random = new Random(7);
+    for (int i = 0; i < size; i++) {
+      bytes.putFloat((float) random.nextGaussian());
+    }
+    return bytes.array();
   }
 }

@@ -19,6 +19,7 @@ import dev.bncheck.model.Tensor;
 import dev.bncheck.repair.DataSplit;
 import dev.bncheck.repair.OutputDirectory;
 import dev.bncheck.repair.Recalibration;
+import dev.bncheck.repair.RecalibrationGuard;
 import dev.bncheck.repair.Verification;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -26,7 +27,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,7 +58,9 @@ final class RecalibrateCommand implements Callable<Integer> {
       description = "Where to write the fixed model (a SavedModel directory, or a dump file), atomically.")
   Path out;
 
-  @Option(names = "--force", description = "Replace --out if it exists.")
+  @Option(names = "--force", description = "Replace --out if it exists, and write the new statistics even when"
+      + " the data is too little to set them or they are no closer to the held-out samples than the old ones"
+      + " (otherwise refused with exit code 1).")
   boolean force;
 
   @Option(names = "--layers", paramLabel = "GLOB", defaultValue = "**",
@@ -121,7 +126,16 @@ final class RecalibrateCommand implements Callable<Integer> {
     List<Recalibration.LayerChange> changes;
     List<Verification.LayerMetrics> before;
     double[] accuracyBefore = null;
+    Verified verified;
+    List<String> refusals = new ArrayList<>();
     try (SavedModelSession session = SavedModelSession.open(model, options)) {
+      long channels = session.model().layers().stream().filter(l -> matcher.matches(l.name()))
+          .mapToLong(l -> l.channels()).sum();
+      RecalibrationGuard.tooLittleData(split.calibrationSamples(),
+          RecalibrationGuard.distinctSamples(split.calibration()), channels).ifPresent(refusals::add);
+      if (!refusals.isEmpty() && !force) {
+        return refuse(refusals);
+      }
       before = Verification.measure(session, split.heldOut(), batchSize);
       if (heldOutLabels != null) {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
@@ -130,18 +144,78 @@ final class RecalibrateCommand implements Callable<Integer> {
       if (changes.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
       }
-      OutputDirectory.write(out, force, session::saveTo);
-    }
-    List<Verification.LayerMetrics> after;
-    double[] accuracyAfter = null;
-    CalibrationAccumulator consistency = new CalibrationAccumulator();
-    try (SavedModelSession fixed = SavedModelSession.open(out, options)) {
-      after = Verification.measure(fixed, split.heldOut(), batchSize);
-      fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
-      if (heldOutLabels != null) {
-        accuracyAfter = accuracy(fixed, split.heldOut(), heldOutLabels);
+      Set<String> changed = changes.stream().map(Recalibration.LayerChange::name).collect(Collectors.toSet());
+      Verified[] written = new Verified[1];
+      try {
+        // verified before it is renamed into place, so that a refused result leaves nothing behind
+        OutputDirectory.write(out, force, directory -> {
+          session.saveTo(directory);
+          written[0] = verify(directory, options, split, heldOutLabels);
+          if (heldOut > 0) {
+            RecalibrationGuard.noCloser(before, written[0].metrics(), changed).ifPresent(refusals::add);
+          }
+          if (!refusals.isEmpty() && !force) {
+            throw new Refused();
+          }
+        });
+      } catch (Refused e) {
+        printTable(o, changes, before, written[0].metrics(), split);
+        return refuse(refusals);
       }
+      verified = written[0];
     }
+    printTable(o, changes, before, verified.metrics(), split);
+    for (var c : verified.consistency().batchSizeChecks()) {
+      o.println("Output " + c.output() + " of the fixed model: " + c.samplesCompared() + " samples alone vs in a batch of "
+          + c.batchSize() + " differ by at most " + Numbers.brief(c.maxAbsDifference())
+          + (c.consistent() ? " (consistent)" : " (BN005: depends on the batch)"));
+    }
+    if (accuracyBefore != null) {
+      double[] accuracyAfter = verified.accuracy();
+      o.println("Held-out accuracy at batch size 64: " + percent(accuracyBefore[0]) + " before, "
+          + percent(accuracyAfter[0]) + " after; at batch size 1: " + percent(accuracyBefore[1]) + " before, "
+          + percent(accuracyAfter[1]) + " after.");
+    }
+    for (String reason : refusals) {
+      o.println("Written although " + reason + " (--force).");
+    }
+    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
+    o.flush();
+    return ExitCodes.PASS;
+  }
+
+  /** The fixed model measured on the held-out samples. */
+  private record Verified(List<Verification.LayerMetrics> metrics, CalibrationAccumulator consistency,
+      double[] accuracy) {}
+
+  /** Thrown out of the directory writer so that a refused result is never renamed into place. */
+  private static final class Refused extends RuntimeException {
+    Refused() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Verified verify(Path directory, LoadOptions options, DataSplit split, int[] heldOutLabels) {
+    try (SavedModelSession fixed = SavedModelSession.open(directory, options)) {
+      List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), batchSize);
+      CalibrationAccumulator consistency = new CalibrationAccumulator();
+      fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
+      return new Verified(after, consistency, heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels));
+    }
+  }
+
+  private int refuse(List<String> reasons) {
+    PrintWriter err = spec.commandLine().getErr();
+    for (String reason : reasons) {
+      err.println("bncheck: recalibrate refused: " + reason + "; nothing written (--force writes anyway)");
+    }
+    err.flush();
+    spec.commandLine().getOut().flush();
+    return ExitCodes.FINDINGS;
+  }
+
+  private void printTable(PrintWriter o, List<Recalibration.LayerChange> changes, List<Verification.LayerMetrics> before,
+      List<Verification.LayerMetrics> after, DataSplit split) {
     o.printf("Recalibrated %d of %d BN layers of %s on %d samples; verified on %d held-out samples.%n",
         changes.size(), before.size(), model, split.calibrationSamples(), split.heldOutSamples());
     o.println();
@@ -154,19 +228,7 @@ final class RecalibrateCommand implements Callable<Integer> {
           metrics(before.get(i)), metrics(after.get(i))));
     }
     o.println();
-    for (var c : consistency.batchSizeChecks()) {
-      o.println("Output " + c.output() + " of the fixed model: " + c.samplesCompared() + " samples alone vs in a batch of "
-          + c.batchSize() + " differ by at most " + Numbers.brief(c.maxAbsDifference())
-          + (c.consistent() ? " (consistent)" : " (BN005: depends on the batch)"));
-    }
-    if (accuracyBefore != null) {
-      o.println("Held-out accuracy at batch size 64: " + percent(accuracyBefore[0]) + " before, "
-          + percent(accuracyAfter[0]) + " after; at batch size 1: " + percent(accuracyBefore[1]) + " before, "
-          + percent(accuracyAfter[1]) + " after.");
-    }
-    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
-    return ExitCodes.PASS;
   }
 
   /**

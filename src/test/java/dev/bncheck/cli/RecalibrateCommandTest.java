@@ -3,6 +3,7 @@ package dev.bncheck.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.samples.mistakes.SampleTolerances;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,14 +29,48 @@ class RecalibrateCommandTest {
         .exitCode()).isEqualTo(1);
   }
 
+  /** A healthy model's statistics already describe the data: new ones are no better, and not written. */
   @Test
-  void labelsGiveAccuracyBeforeAndAfterAtBatchSize64AndOne() {
-    CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-trained", "--inputs", "samples/keras-cnn-inputs.npy",
-        "--labels", "samples/keras-cnn-labels.npy", "--out", dir.resolve("fixed").toString());
-    assertThat(run.exitCode()).as(run.err()).isZero();
-    assertThat(run.out()).contains("Held-out accuracy at batch size 64: 100% before, 100% after;"
+  void aHealthyModelIsNotRecalibratedUnlessForcedAndLabelsGiveAccuracyBeforeAndAfter() {
+    Path out = dir.resolve("fixed");
+    CliRun refused = CliRun.of("recalibrate", "samples/keras-cnn-trained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--labels", "samples/keras-cnn-labels.npy", "--out", out.toString());
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.err()).contains("bncheck: recalibrate refused: the new statistics are no closer to the"
+        + " held-out samples than the old ones", "nothing written (--force writes anyway)");
+    assertThat(refused.out()).contains("BEFORE: MEAN SHIFT");
+    assertThat(out).doesNotExist();
+    assertThat(out.getParent()).isEmptyDirectory();
+
+    CliRun forced = CliRun.of("recalibrate", "samples/keras-cnn-trained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--labels", "samples/keras-cnn-labels.npy", "--out", out.toString(), "--force");
+    assertThat(forced.exitCode()).as(forced.err()).isZero();
+    assertThat(forced.out()).contains("Held-out accuracy at batch size 64: 100% before, 100% after;"
         + " at batch size 1: 100% before, 100% after.")
-        .contains("(consistent)");
+        .contains("(consistent)", "Written although the new statistics are no closer");
+    assertThat(out).isDirectory();
+  }
+
+  /** 48 samples made of 4 distinct ones say little about the population: the statistics are not rewritten. */
+  @Test
+  void fewDistinctSamplesAreRefused() throws IOException {
+    int sampleBytes = 4 * 12 * 12 * 3;
+    byte[] four = TestFiles.randomNpy(4, 12, 12, 3);
+    byte[] sixty = TestFiles.randomNpy(60, 12, 12, 3);
+    int header = sixty.length - 60 * sampleBytes;
+    for (int i = 0; i < 60; i++) {
+      System.arraycopy(four, four.length - 4 * sampleBytes + (i % 4) * sampleBytes, sixty, header + i * sampleBytes,
+          sampleBytes);
+    }
+    Path data = dir.resolve("four.npy");
+    Files.write(data, sixty);
+    Path out = dir.resolve("fixed");
+    CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", data.toString(),
+        "--out", out.toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(run.err()).contains("48 calibration samples, of which 4 distinct, cannot set the statistics of 24"
+        + " channels");
+    assertThat(out).doesNotExist();
   }
 
   /** A model whose update ops never ran recovers the correct model's accuracy at batch size 1. */
@@ -45,7 +80,7 @@ class RecalibrateCommandTest {
     CliRun broken = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-no-control-deps", "--inputs", data + "inputs.npy",
         "--labels", data + "labels.npy", "--out", dir.resolve("fixed").toString());
     CliRun correct = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-correct", "--inputs", data + "inputs.npy",
-        "--labels", data + "labels.npy", "--out", dir.resolve("reference").toString());
+        "--labels", data + "labels.npy", "--out", dir.resolve("reference").toString(), "--force");
     assertThat(broken.exitCode()).as(broken.err()).isZero();
     double[] brokenAccuracy = batchSizeOneAccuracy(broken.out());
     double[] correctAccuracy = batchSizeOneAccuracy(correct.out());

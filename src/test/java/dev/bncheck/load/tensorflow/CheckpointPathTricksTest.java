@@ -1,8 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
+import dev.bncheck.cli.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ class CheckpointPathTricksTest {
       return meta;
     });
     Path data = dir.resolve("inputs.npy");
-    Files.write(data, HostileModelSuiteTest.npy(16, 6, 6, 3));
+    Files.write(data, TestFiles.randomNpy(16, 6, 6, 3));
     CliRun run = CliRun.of("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
         dir.resolve("out").toString());
     assertRefused(run, "save/Save", "in the save op that writing the new model runs, SaveV2 reads or writes a"

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -101,7 +102,7 @@ class HostileModelLauncherIT {
   void saveOpThatOutlivesTheTimeLimitEndsTheProcessWithExitCode3() throws IOException, InterruptedException {
     Path model = slowBefore("save/control_dependency", false);
     Path data = dir.resolve("inputs.npy");
-    Files.write(data, HostileModelSuiteTest.npy(16, 6, 6, 3));
+    Files.write(data, TestFiles.randomNpy(16, 6, 6, 3));
     long start = System.nanoTime();
     Process p = bncheck("recalibrate", model.toString(), "--inputs", data.toString(), "--out",
         dir.resolve("out").toString(), "--timeout", "1");

@@ -1,19 +1,15 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.TestFiles;
-import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
+import dev.bncheck.cli.CliRun;
 import dev.bncheck.load.tensorflow.HostileGraphs.Scope;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +46,7 @@ class HostileModelSuiteTest {
     base = TfTestModels.functionSavedModel(shared.resolve("base"), TfTestModels.FunctionVariant.NESTED);
     frozen = TfTestModels.frozenGraph(shared.resolve("frozen"), TfTestModels.FrozenVariant.FUSED).path();
     data = shared.resolve("inputs.npy");
-    Files.write(data, npy(16, 6, 6, 3));
+    Files.write(data, TestFiles.randomNpy(16, 6, 6, 3));
   }
 
   enum Placement { INIT, SIGNATURE, NESTED, FROZEN }
@@ -285,26 +281,5 @@ class HostileModelSuiteTest {
       args.addAll(List.of("--format", "json", "--output", dir.resolve("report.json").toString()));
     }
     return CliRun.of(args.toArray(new String[0]));
-  }
-
-  /** A float32 .npy of the given shape with values drawn from a fixed seed. */
-  static byte[] npy(int... shape) {
-    int size = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ("
-        + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",), }";
-    StringBuilder header = new StringBuilder(dict);
-    while ((10 + header.length() + 1) % 64 != 0) {
-      header.append(' ');
-    }
-    header.append('\n');
-    byte[] text = header.toString().getBytes(StandardCharsets.ISO_8859_1);
-    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * size).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
-        .putShort((short) text.length).put(text);
-    Random random = new Random(7);
-    for (int i = 0; i < size; i++) {
-      bytes.putFloat((float) random.nextGaussian());
-    }
-    return bytes.array();
   }
 }

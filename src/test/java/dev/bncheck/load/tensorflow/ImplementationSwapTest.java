@@ -1,10 +1,10 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.TestFiles;
-import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import dev.bncheck.TestFiles;
+import dev.bncheck.cli.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ class ImplementationSwapTest {
     Path marker = dir.resolve("marker");
     Path model = writer(marker);
     Path inputs = dir.resolve("inputs.npy");
-    Files.write(inputs, HostileModelSuiteTest.npy(8, 1, 1, 4));
+    Files.write(inputs, TestFiles.randomNpy(8, 1, 1, 4));
     List<String> args = new java.util.ArrayList<>(List.of(command.replace("INPUTS", inputs.toString())
         .replace("OUT", dir.resolve("out").toString()).split(" ")));
     args.add(1, model.toString());

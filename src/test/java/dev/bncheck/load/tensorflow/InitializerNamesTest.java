@@ -1,8 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
+import dev.bncheck.cli.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +105,7 @@ class InitializerNamesTest {
 
   /** {@code n} samples of shape [4, 4, 2], channel 0 with mean m0 and deviation s0, channel 1 with m1 and s1. */
   private static byte[] npyOffset(int n, float m0, float s0, float m1, float s1) {
-    byte[] plain = HostileModelSuiteTest.npy(n, 4, 4, 2);
+    byte[] plain = TestFiles.randomNpy(n, 4, 4, 2);
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(plain).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     int start = plain.length - 4 * n * 4 * 4 * 2;
     for (int i = 0; i < n * 4 * 4 * 2; i++) {

@@ -1,9 +1,9 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.TestFiles;
-import dev.bncheck.cli.CliRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
+import dev.bncheck.cli.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,7 +170,7 @@ class UnusualGraphsTest {
   @Test
   void oneValuePerChannelIsNotJudged() throws IOException {
     Path data = dir.resolve("one.npy");
-    Files.write(data, HostileModelSuiteTest.npy(1, 8));
+    Files.write(data, TestFiles.randomNpy(1, 8));
     CliRun run = CliRun.of("check", "src/test/resources/keras-input-bn/model", "--inputs", data.toString(),
         "--format", "json");
     assertThat(run.exitCode()).as(run.err()).isZero();
@@ -190,7 +190,7 @@ class UnusualGraphsTest {
   @Test
   void calibrationFileWithoutSamplesIsAnInputError() throws IOException {
     Path data = dir.resolve("empty.npy");
-    Files.write(data, HostileModelSuiteTest.npy(0, 12, 6));
+    Files.write(data, TestFiles.randomNpy(0, 12, 6));
     CliRun run = CliRun.of("check", "src/test/resources/rnn-bn/keras-lstm", "--inputs", data.toString());
     assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err()).contains("holds no samples");

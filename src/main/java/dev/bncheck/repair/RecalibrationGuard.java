@@ -1,0 +1,113 @@
+package dev.bncheck.repair;
+
+import dev.bncheck.analysis.SamplingError;
+import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.model.Numbers;
+import dev.bncheck.model.Tensor;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * When recalibrating would make a model worse or no better, and so is refused unless forced:
+ * statistics computed from too few distinct samples (they carry the sample's chance into the
+ * model), and new statistics no closer to held-out data than the old ones (the old ones were
+ * already right). The same sampling policy as check's decides how few is too few.
+ */
+public final class RecalibrationGuard {
+
+  private RecalibrationGuard() {}
+
+  /**
+   * Samples whose values differ in at least one input: repeated clips or images add no
+   * information about the population, only the appearance of it.
+   */
+  public static long distinctSamples(Map<String, Tensor> data) {
+    if (data.isEmpty()) {
+      return 0;
+    }
+    int samples = data.values().iterator().next().shape()[0];
+    Set<List<Row>> distinct = new HashSet<>();
+    for (int i = 0; i < samples; i++) {
+      int sample = i;
+      distinct.add(data.values().stream().map(t -> Row.of(t, sample)).toList());
+    }
+    return distinct.size();
+  }
+
+  /**
+   * Why the data cannot set the statistics of {@code channels} channels, or empty when it can: the
+   * new statistics must be within BN003's error threshold of the population by chance, at the
+   * family-wise rate check uses.
+   */
+  public static Optional<String> tooLittleData(long samples, long distinct, long channels) {
+    long needed = SamplingError.of(Math.max(2, distinct), 2 * channels)
+        .samplesToJudge(Thresholds.DEFAULTS.meanShiftError());
+    if (distinct >= needed) {
+      return Optional.empty();
+    }
+    return Optional.of(samples + " calibration samples" + (distinct < samples ? ", of which " + distinct + " distinct," : "")
+        + " cannot set the statistics of " + channels + " channels: chance alone would move them by more than"
+        + " check's error threshold; about " + needed + " distinct samples are needed");
+  }
+
+  /**
+   * Why the new statistics are no improvement, or empty when they are closer to the held-out data
+   * than the old ones. Closeness is the sum over the recalibrated layers' channels of the squared
+   * standardized mean shift and the squared log variance ratio: both are 0 for statistics that
+   * describe the data exactly.
+   */
+  public static Optional<String> noCloser(List<Verification.LayerMetrics> before, List<Verification.LayerMetrics> after,
+      Set<String> recalibrated) {
+    double old = distance(before, recalibrated);
+    double fixed = distance(after, recalibrated);
+    if (fixed < old || !Double.isFinite(old) && Double.isFinite(fixed)) {
+      return Optional.empty();
+    }
+    return Optional.of("the new statistics are no closer to the held-out samples than the old ones (squared"
+        + " distance " + Numbers.brief(old) + " before, " + Numbers.brief(fixed) + " after): the model's statistics"
+        + " already describe this data");
+  }
+
+  private static double distance(List<Verification.LayerMetrics> layers, Set<String> recalibrated) {
+    double sum = 0;
+    for (Verification.LayerMetrics layer : layers) {
+      if (recalibrated.contains(layer.name()) && layer.metrics().isPresent()) {
+        DivergenceMetrics m = layer.metrics().get();
+        for (int c = 0; c < m.varianceRatio().length; c++) {
+          double shift = m.standardizedMeanShift()[c];
+          double logRatio = Math.log(m.varianceRatio()[c]);
+          sum += shift * shift + logRatio * logRatio;
+        }
+      }
+    }
+    return Double.isNaN(sum) ? Double.POSITIVE_INFINITY : sum;
+  }
+
+  /** One sample's values in one input, compared by content. */
+  private record Row(double[] values) {
+
+    static Row of(Tensor t, int sample) {
+      int size = t.size() / Math.max(1, t.shape()[0]);
+      double[] out = new double[size];
+      for (int i = 0; i < size; i++) {
+        out[i] = t.get(sample * size + i);
+      }
+      return new Row(out);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Row r && Arrays.equals(values, r.values);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(values);
+    }
+  }
+}
