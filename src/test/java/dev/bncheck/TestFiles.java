@@ -30,7 +30,16 @@ public final class TestFiles {
 
   /** A float32 .npy of the given shape with values drawn from a fixed seed. */
   public static byte[] randomNpy(int... shape) {
-    int size = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    float[] values = new float[java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+    Random random = new Random(7);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return npy(values, shape);
+  }
+
+  /** A float32 .npy of these values in this shape. */
+  public static byte[] npy(float[] values, int... shape) {
     String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ("
         + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",), }";
     StringBuilder header = new StringBuilder(dict);
@@ -39,12 +48,11 @@ public final class TestFiles {
     }
     header.append('\n');
     byte[] text = header.toString().getBytes(StandardCharsets.ISO_8859_1);
-    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * size).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     bytes.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
         .putShort((short) text.length).put(text);
-    Random random = new Random(7);
-    for (int i = 0; i < size; i++) {
-      bytes.putFloat((float) random.nextGaussian());
+    for (float v : values) {
+      bytes.putFloat(v);
     }
     return bytes.array();
   }

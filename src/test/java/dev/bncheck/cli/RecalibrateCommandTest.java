@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.TestFiles;
+import dev.bncheck.load.array.NpyReader;
+import dev.bncheck.model.Tensor;
 import dev.bncheck.samples.mistakes.SampleTolerances;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,110 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bncheck.TestFiles;
+import dev.bncheck.load.array.NpyReader;
+import dev.bncheck.model.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The verdict policy end to end on the TF1 and Keras mistake reproductions: healthy models pass
+ * on little data and on files sorted by class, broken ones are caught, and data prepared
+ * differently from training is named as such (docs/findings.md, "When a difference counts").
+ */
+class VerdictPolicyTest {
+
+  private static final String MISTAKES = "samples/tf-bn-mistakes/";
+
+  @TempDir Path dir;
+
+  /** The first {@code n} samples of a held-out set, sorted by class when asked, scaled by {@code scale}. */
+  private Path data(String set, int n, boolean sortedByClass, float scale) throws IOException {
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(MISTAKES + set + "/inputs.npy"));
+    Tensor labels = NpyReader.read(Path.of(MISTAKES + set + "/labels.npy"));
+    int row = inputs.size() / inputs.shape()[0];
+    List<Integer> order = new ArrayList<>(IntStream.range(0, n).boxed().toList());
+    if (sortedByClass) {
+      order.sort(Comparator.comparingDouble(labels::get));
+    }
+    float[] out = new float[n * row];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < row; j++) {
+        out[i * row + j] = scale * inputs.data()[order.get(i) * row + j];
+      }
+    }
+    int[] shape = inputs.shape().clone();
+    shape[0] = n;
+    Path file = dir.resolve(set + "-" + n + (sortedByClass ? "-sorted" : "") + "-" + scale + ".npy");
+    Files.write(file, TestFiles.npy(out, shape));
+    return file;
+  }
+
+  private static JsonNode check(String model, Path data, String... more) throws IOException {
+    List<String> args = new ArrayList<>(List.of("check", MISTAKES + model, "--inputs", data.toString(),
+        "--format", "json"));
+    args.addAll(Arrays.asList(more));
+    CliRun run = CliRun.of(args.toArray(new String[0]));
+    assertThat(run.exitCode()).as(run.err()).isIn(0, 1);
+    JsonNode report = new ObjectMapper().readTree(run.out());
+    assertThat(report.at("/verdict").asText()).isEqualTo(run.exitCode() == 0 ? "pass" : "fail");
+    return report;
+  }
+
+  private static List<String> errors(JsonNode report) {
+    List<String> out = new ArrayList<>();
+    report.get("findings").forEach(f -> {
+      if (f.get("severity").asText().equals("error")) {
+        out.add(f.get("code").asText());
+      }
+    });
+    return out;
+  }
+
+  @Test
+  void aHealthyModelPassesOnSixteenSamples() throws IOException {
+    JsonNode report = check("tf1-correct", data("tf1-data", 16, false, 1));
+    assertThat(errors(report)).isEmpty();
+  }
+
+  /** Batches of one class each: batch statistics unlike the population's are no finding. */
+  @Test
+  void aHealthyModelPassesOnAFileSortedByClassInEitherBatchOrder() throws IOException {
+    Path sorted = data("tf1-data", 256, true, 1);
+    JsonNode shuffled = check("tf1-correct", sorted);
+    assertThat(errors(shuffled)).isEmpty();
+    assertThat(shuffled.at("/data/batches").asText()).isEqualTo("of 32 samples, drawn in a fixed shuffled order"
+        + " (--batch-order)");
+    JsonNode fileOrder = check("tf1-correct", sorted, "--batch-order", "file");
+    assertThat(errors(fileOrder)).isEmpty();
+    assertThat(fileOrder.at("/data/batches").asText()).isEqualTo("of 32 samples, in the file's order");
+  }
+
+  @Test
+  void staleStatisticsAreCaughtOnSixtyFourSamples() throws IOException {
+    assertThat(errors(check("tf1-stale-decay", data("tf1-data", 64, false, 1)))).contains("BN003");
+  }
+
+  /** Pixels scaled by 255 for a model trained on the unscaled data: the data is named, not the statistics. */
+  @Test
+  void dataScaledBy255IsNamedAsPreprocessing() throws IOException {
+    JsonNode report = check("keras-healthy", data("keras-data", 128, false, 255));
+    assertThat(errors(report)).containsExactly("BN011");
+    JsonNode mismatch = report.get("findings").findParents("code").stream()
+        .filter(f -> f.get("code").asText().equals("BN011")).findFirst().orElseThrow();
+    assertThat(mismatch.get("message").asText()).contains("as if pixels in 0..255 reach a model trained on 0..1",
+        "confidence high");
+    report.get("findings").forEach(f -> assertThat(f.get("message").asText()).doesNotContain("updates at momentum"));
+  }
+}
