@@ -79,10 +79,11 @@ public final class TrainInferenceDisagreement implements Check {
         ? "without bound (every channel's calibration input is constant)"
         : "by " + Numbers.brief(100 * m.layerModeRelativeRms()) + "%";
     String message = String.format(Locale.ROOT,
-        "inference-mode output differs from training-mode output %s (relative RMS) on %d calibration batches;"
+        "inference-mode output differs from training-mode output %s (relative RMS) on %d calibration %s;"
             + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
             + " %s%%); %s",
-        measured, calibration.batches().size(), Numbers.brief(100 * explained(floor, chance.samples())),
+        measured, calibration.batches().size(), calibration.batches().size() == 1 ? "batch" : "batches",
+        Numbers.brief(100 * explained(floor, chance.samples())),
         Double.isInfinite(excess) ? "without bound" : Numbers.brief(100 * excess), Numbers.brief(100 * limit),
         worstChannel);
     List<Evidence> evidence = List.of(
