@@ -73,8 +73,10 @@ final class HtmlCharts {
       String status = ReportText.status(layer);
       svg.text(LABEL - 8, y + 14, "end", "name", shown, name + " (" + status + ")");
       if (layer.metrics().isEmpty()) {
-        svg.text(shiftX + PANEL / 2, y + 14, "middle", "nodata", "no data");
-        svg.text(ratioX + PANEL / 2, y + 14, "middle", "nodata", "no data");
+        // In the value column, where a measured layer's number stands: inside a panel the label
+        // would cross the threshold lines, which both panels have near their middle.
+        svg.text(shiftX + PANEL + 6, y + 14, "start", "nodata", "no data");
+        svg.text(ratioX + PANEL + 6, y + 14, "start", "nodata", "no data");
         continue;
       }
       DivergenceMetrics m = layer.metrics().get();

@@ -70,6 +70,21 @@ class HtmlReportWriterTest {
   }
 
   @Test
+  void noDataLabelsKeepClearOfTheThresholdLines() throws Exception {
+    String overview = html(ReportFixtures.modelLevel()).split("<svg")[1];
+    List<Double> labels = Pattern.compile("<text x=\"([0-9.]+)\" y=\"[0-9.]+\" text-anchor=\"start\" class=\"nodata\">")
+        .matcher(overview).results().map(m -> Double.parseDouble(m.group(1))).toList();
+    List<Double> limits = Pattern.compile("<line x1=\"([0-9.]+)\" [^>]*class=\"limit ").matcher(overview).results()
+        .map(m -> Double.parseDouble(m.group(1))).toList();
+    assertThat(labels).hasSize(2);
+    assertThat(limits).hasSize(6);
+    // "no data" in 12px italic is about 45px wide; 60 leaves room for wider fonts.
+    for (double label : labels) {
+      assertThat(limits).as("threshold lines near the label at x=" + label).noneMatch(x -> x >= label - 2 && x <= label + 60);
+    }
+  }
+
+  @Test
   void sameReportGivesTheSamePage() throws Exception {
     assertThat(html(ReportFixtures.report("samples/stale.json"))).isEqualTo(html(ReportFixtures.report("samples/stale.json")));
   }
