@@ -25,14 +25,18 @@ import java.util.Optional;
  */
 public final class HtmlReportWriter implements ReportWriter {
 
+  // The page is read on any screen a CI artifact is opened on: charts scale down with their viewBox,
+  // and a word too long for the line (a hash, a path, a TensorFlow call in a fix) breaks where it
+  // must rather than widen the page past the window.
   private static final String CSS = """
       :root { color-scheme: light; }
       body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 24px;
-        color: #1f2328; background: #fff; line-height: 1.45; max-width: 1160px; }
+        color: #1f2328; background: #fff; line-height: 1.45; max-width: 1160px; overflow-wrap: anywhere; }
       h1 { font-size: 1.5em; margin: 0 0 12px; } h2 { font-size: 1.2em; margin: 28px 0 8px; border-bottom: 1px solid #d0d7de; }
       h3 { font-size: 1em; margin: 16px 0 6px; }
       code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
       table { border-collapse: collapse; margin: 6px 0; } th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
+      th { overflow-wrap: normal; }
       table.grid th, table.grid td { border-bottom: 1px solid #eaeef2; padding: 3px 10px; } td.num { text-align: right; }
       .verdict { display: inline-block; padding: 4px 14px; border-radius: 6px; color: #fff; font-weight: 700; margin-right: 10px; }
       .verdict.fail { background: #c62828; } .verdict.pass { background: #2e7d32; }
@@ -47,7 +51,8 @@ public final class HtmlReportWriter implements ReportWriter {
       .finding.suppressed { opacity: 0.75; }
       .muted { color: #57606a; } .legend span { margin-right: 14px; } .legend i { display: inline-block; width: 12px;
         height: 12px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
-      svg { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 12px; }
+      svg { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 12px;
+        max-width: 100%; height: auto; }
       svg .title { font-weight: 600; font-size: 12px; fill: #1f2328; } svg .tick { fill: #57606a; font-size: 11px; }
       svg .name { fill: #1f2328; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11.5px; }
       svg .value { fill: #1f2328; font-size: 11px; } svg .nodata { fill: #8c959f; font-style: italic; }
