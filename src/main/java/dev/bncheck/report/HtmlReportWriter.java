@@ -205,7 +205,7 @@ public final class HtmlReportWriter implements ReportWriter {
         .append(layer.channels()).append(layer.channels() == 1 ? " channel" : " channels");
     r.metrics().ifPresent(m -> s.append(", mean shift ").append(Numbers.brief(m.worstMeanShift().value()))
         .append(", variance ratio ").append(Numbers.brief(m.worstVarianceRatio().value()))
-        .append(", mode RMS ").append(Numbers.brief(m.layerModeRelativeRms())));
+        .append(", mode RMS ").append(ReportText.modeRms(m.layerModeRelativeRms())));
     if (r.metrics().isEmpty()) {
       s.append(", no data");
     }
@@ -248,7 +248,7 @@ public final class HtmlReportWriter implements ReportWriter {
       s.append("<h3>Training view (every BN layer in training mode)</h3>\n<p>worst mean shift ")
           .append(Numbers.brief(m.worstMeanShift().value())).append(" in channel ").append(m.worstMeanShift().channel())
           .append(", worst variance ratio ").append(Numbers.brief(m.worstVarianceRatio().value())).append(" in channel ")
-          .append(m.worstVarianceRatio().channel()).append(", mode RMS ").append(Numbers.brief(m.layerModeRelativeRms()))
+          .append(m.worstVarianceRatio().channel()).append(", mode RMS ").append(ReportText.modeRms(m.layerModeRelativeRms()))
           .append("</p>\n");
       channelCharts(report, r, m, s);
     }

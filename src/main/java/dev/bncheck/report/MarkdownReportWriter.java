@@ -65,7 +65,7 @@ public final class MarkdownReportWriter implements ReportWriter {
           .append(" | ").append(ReportText.status(r))
           .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.worstMeanShift().value())).orElse("-"))
           .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.worstVarianceRatio().value())).orElse("-"))
-          .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-"))
+          .append(" | ").append(r.metrics().map(m -> ReportText.modeRms(m.layerModeRelativeRms())).orElse("-"))
           .append(" |\n");
     }
     s.append('\n');

@@ -29,6 +29,14 @@ final class ReportText {
     return n == 1 ? "" : "s";
   }
 
+  /**
+   * A layer's mode relative RMS as people read it: infinite only when training mode outputs exactly
+   * beta everywhere, which BN004 explains as a constant input, and so does the column.
+   */
+  static String modeRms(double relativeRms) {
+    return relativeRms == Double.POSITIVE_INFINITY ? "constant input" : Numbers.brief(relativeRms);
+  }
+
   static String status(LayerResult result) {
     return result.status().map(Severity::label).orElse("ok");
   }

@@ -82,7 +82,7 @@ public final class TextReportWriter implements ReportWriter {
           : "-";
       String shift = r.metrics().map(m -> Numbers.brief(m.worstMeanShift().value())).orElse("-");
       String ratio = r.metrics().map(m -> Numbers.brief(m.worstVarianceRatio().value())).orElse("-");
-      String rms = r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-");
+      String rms = r.metrics().map(m -> ReportText.modeRms(m.layerModeRelativeRms())).orElse("-");
       rows.add(columns(withMetrics,
           String.valueOf(r.index()), shown(layer.name()), String.valueOf(layer.channels()), Numbers.brief(layer.epsilon()),
           momentum, ReportText.status(r), shift, ratio, rms));
