@@ -116,7 +116,7 @@ public final class Analyzer {
       findings.replaceAll(f -> f.code().equals("BN002") ? TrainingModeInGraph.measuredConsistent(f, worst) : f);
     }
     findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
-        .map(s -> f.suppress(s.reason())).orElse(f));
+        .map(s -> f.suppress(Finding.By.IGNORE, s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }

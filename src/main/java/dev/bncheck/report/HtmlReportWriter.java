@@ -100,6 +100,7 @@ public final class HtmlReportWriter implements ReportWriter {
     } else {
       s.append("no findings at or above <code>--fail-on ").append(Html.text(run.failOn().label())).append("</code>");
     }
+    ReportText.suppressed(report).ifPresent(suppressed -> s.append("; ").append(Html.text(suppressed)));
     s.append("</p>\n<table class=\"grid\" id=\"counts\">\n<tr><th>error</th><th>warning</th><th>info</th><th>suppressed</th></tr>\n<tr>");
     for (Severity sev : List.of(Severity.ERROR, Severity.WARNING, Severity.INFO)) {
       long n = report.count(sev);
@@ -292,8 +293,7 @@ public final class HtmlReportWriter implements ReportWriter {
       s.append("<p>No findings.</p>\n");
       return;
     }
-    s.append("<p>").append(ReportText.counts(report)).append(report.suppressedCount() > 0
-        ? ", " + report.suppressedCount() + " suppressed" : "").append("</p>\n");
+    s.append("<p>").append(Html.text(ReportText.counts(report))).append("</p>\n");
     for (Finding f : report.findings()) {
       finding(f, true, s);
     }
@@ -309,8 +309,8 @@ public final class HtmlReportWriter implements ReportWriter {
           .append("</code></a>: ");
     }
     s.append(Html.text(f.message()));
-    f.suppressed().ifPresent(reason -> s.append(" <span class=\"badge suppressed\">suppressed</span> <em>")
-        .append(Html.text(reason)).append("</em>"));
+    f.suppressed().ifPresent(suppressed -> s.append(" <span class=\"badge suppressed\">suppressed</span> <em>")
+        .append(Html.text(suppressed.reason())).append("</em>"));
     s.append("</p>\n");
     if (!f.evidence().isEmpty()) {
       s.append("<p>evidence: ").append(String.join(", ",
