@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -82,6 +83,7 @@ public final class HtmlReportWriter implements ReportWriter {
     layers(report, s);
     findings(report, s);
     skipped(report, s);
+    explanations(report, s);
     s.append("<p class=\"muted\">Written by bncheck ").append(Html.text(report.run().toolVersion()))
         .append(". Metrics are defined in docs/findings.md; this page's format in docs/report-format.md.</p>\n");
     s.append("</body>\n</html>\n");
@@ -318,8 +320,35 @@ public final class HtmlReportWriter implements ReportWriter {
           .append("</p>\n");
     }
     s.append("<p>fix: ").append(Html.text(f.fix())).append("</p>\n");
-    s.append("<p class=\"muted\">docs: <a href=\"").append(Html.text(f.docsLink())).append("\">")
-        .append(Html.text(f.docsLink())).append("</a></p>\n</div>\n");
+    if (FindingDocs.of(f.code()).isPresent()) {
+      s.append("<p class=\"muted\"><a href=\"#").append(anchor(f.code())).append("\">what ").append(Html.text(f.code()))
+          .append(" means</a>: cause, evidence and fix</p>\n");
+    }
+    s.append("</div>\n");
+  }
+
+  /** The same anchor as the code's section of docs/findings.md. */
+  private static String anchor(String code) {
+    return Html.text(code.toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * The explanation of every code the report has a finding of, from docs/findings.md: the page is
+   * read where the documentation is not at hand (a CI artifact), and a relative link would be dead.
+   */
+  private static void explanations(Report report, StringBuilder s) {
+    List<FindingDocs.Section> sections = report.findings().stream().map(Finding::code).distinct().sorted()
+        .map(FindingDocs::of).flatMap(Optional::stream).toList();
+    if (sections.isEmpty()) {
+      return;
+    }
+    s.append("<h2 id=\"explanations\">What the findings mean</h2>\n<p class=\"muted\">From docs/findings.md of bncheck ")
+        .append(Html.text(report.run().toolVersion())).append(".</p>\n");
+    for (FindingDocs.Section section : sections) {
+      s.append("<section class=\"explanation\" id=\"").append(anchor(section.code())).append("\">\n<h3>")
+          .append(Html.text(section.code())).append(' ').append(Html.text(section.title())).append("</h3>\n")
+          .append(MarkdownHtml.html(section.markdown())).append("</section>\n");
+    }
   }
 
   private static void skipped(Report report, StringBuilder s) {

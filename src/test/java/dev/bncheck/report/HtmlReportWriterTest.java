@@ -43,7 +43,7 @@ class HtmlReportWriterTest {
     var tags = Pattern.compile("<([a-zA-Z][a-zA-Z0-9]*)").matcher(html).results().map(m -> m.group(1)).distinct().toList();
     assertThat(tags).isSubsetOf("html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span",
         "code", "table", "tr", "th", "td", "svg", "rect", "line", "circle", "text", "details", "summary", "div",
-        "a", "ul", "li", "em", "i");
+        "a", "ul", "li", "em", "i", "section", "strong");
   }
 
   @Test
@@ -82,6 +82,18 @@ class HtmlReportWriterTest {
     for (double label : labels) {
       assertThat(limits).as("threshold lines near the label at x=" + label).noneMatch(x -> x >= label - 2 && x <= label + 60);
     }
+  }
+
+  @Test
+  void findingsLinkToTheirExplanationInThePageItself() throws Exception {
+    String html = html(ReportFixtures.report("samples/stale.json"));
+    assertThat(html).doesNotContain("href=\"docs/").contains("<a href=\"#bn003\">what BN003 means</a>")
+        .contains("<section class=\"explanation\" id=\"bn003\">\n<h3>BN003 moving statistics stale or diverged")
+        .contains("<section class=\"explanation\" id=\"bn004\">").doesNotContain("id=\"bn001\"");
+    var ids = Pattern.compile(" id=\"([^\"]+)\"").matcher(html).results().map(m -> m.group(1)).toList();
+    assertThat(ids).doesNotHaveDuplicates();
+    var targets = Pattern.compile("href=\"#([^\"]+)\"").matcher(html).results().map(m -> m.group(1)).distinct().toList();
+    assertThat(targets).isNotEmpty().isSubsetOf(ids);
   }
 
   @Test
