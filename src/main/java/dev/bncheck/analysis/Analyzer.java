@@ -117,7 +117,7 @@ public final class Analyzer {
       findings.replaceAll(f -> f.code().equals("BN002") ? TrainingModeInGraph.measuredConsistent(f, worst) : f);
     }
     findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
-        .map(s -> f.suppress(s.reason())).orElse(f));
+        .map(s -> f.suppress(Finding.By.IGNORE, s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
     layers.replaceAll(r -> new LayerResult(r.index(), r.layer(), r.gamma(), r.beta(), r.movingMean(),
         r.movingVariance(), r.calibration(), r.metrics(), r.trainingViewMetrics(), r.checks(),

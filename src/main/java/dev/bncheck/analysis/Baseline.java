@@ -24,7 +24,7 @@ public record Baseline(List<Entry> entries) {
   /** The report with every finding the baseline accepts (same code and layer, no worse) suppressed. */
   public Report apply(Report report, String reason) {
     List<Finding> findings = report.findings().stream()
-        .map(f -> f.suppressed().isEmpty() && accepts(f) ? f.suppress(reason) : f)
+        .map(f -> f.suppressed().isEmpty() && accepts(f) ? f.suppress(Finding.By.BASELINE, reason) : f)
         .toList();
     return new Report(report.run(), report.model(), report.thresholds(), report.layers(), report.batchSizeChecks(),
         findings);

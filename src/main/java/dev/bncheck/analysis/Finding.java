@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param layerIndex the layer's position in network order
  * @param message one line for the person fixing the model, with the numbers that prove it
  * @param fix what to change, for the model's framework when known
- * @param suppressed why the finding does not count towards the verdict (a config ignore or the
- *     baseline), or empty when it counts
+ * @param suppressed what keeps the finding from counting towards the verdict (a config ignore or
+ *     the baseline) and why, or empty when it counts
  */
 public record Finding(
     String code,
@@ -23,7 +23,37 @@ public record Finding(
     String message,
     List<Evidence> evidence,
     String fix,
-    Optional<String> suppressed) {
+    Optional<Suppressed> suppressed) {
+
+  /**
+   * What keeps a finding from counting, and why.
+   *
+   * @param reason shown with the finding in every report
+   */
+  public record Suppressed(By by, String reason) {
+
+    public Suppressed {
+      Objects.requireNonNull(by, "by");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /** Where a suppression comes from; reports count suppressed findings by it. */
+  public enum By {
+    IGNORE("the config file's ignore list"),
+    BASELINE("the baseline");
+
+    private final String label;
+
+    By(String label) {
+      this.label = label;
+    }
+
+    /** For example {@code the baseline}, as in "6 errors suppressed by the baseline". */
+    public String label() {
+      return label;
+    }
+  }
 
   public Finding(String code, Severity severity, int layerIndex, String layer, String message, List<Evidence> evidence,
       String fix) {
@@ -31,8 +61,9 @@ public record Finding(
   }
 
   /** This finding, kept in the report but not counted towards the verdict. */
-  public Finding suppress(String reason) {
-    return new Finding(code, severity, layerIndex, layer, message, evidence, fix, Optional.of(reason));
+  public Finding suppress(By by, String reason) {
+    return new Finding(code, severity, layerIndex, layer, message, evidence, fix,
+        Optional.of(new Suppressed(by, reason)));
   }
 
   public Finding {

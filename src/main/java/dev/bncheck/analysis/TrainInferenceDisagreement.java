@@ -3,6 +3,8 @@ package dev.bncheck.analysis;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.ModeDivergence;
 import dev.bncheck.model.Numbers;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -68,32 +70,46 @@ public final class TrainInferenceDisagreement implements Check {
         worst = c;
       }
     }
+    int batches = calibration.batches().size();
+    String batchWord = batches == 1 ? "batch" : "batches";
+    int constant = (int) Arrays.stream(perChannel).filter(Double::isInfinite).count();
     // A channel whose input is constant in every batch has no spread for training mode to
     // normalize: it outputs exactly beta there, so any inference-mode difference is infinitely large
-    // relative to it. Saying so reads better than "Infinity%".
-    String worstChannel = Double.isInfinite(perChannel[worst])
-        ? String.format(Locale.ROOT, "worst channel %d, whose calibration input is constant (training mode"
-            + " outputs exactly beta there, inference mode does not)", worst)
-        : String.format(Locale.ROOT, "worst channel %d at %s%%", worst, Numbers.brief(100 * perChannel[worst]));
-    String measured = Double.isInfinite(m.layerModeRelativeRms())
-        ? "without bound (every channel's calibration input is constant)"
-        : "by " + Numbers.brief(100 * m.layerModeRelativeRms()) + "%";
-    String message = String.format(Locale.ROOT,
-        "inference-mode output differs from training-mode output %s (relative RMS) on %d calibration %s;"
-            + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
-            + " %s%%); %s",
-        measured, calibration.batches().size(), calibration.batches().size() == 1 ? "batch" : "batches",
-        Numbers.brief(100 * explained(floor, chance.samples())),
-        Double.isInfinite(excess) ? "without bound" : Numbers.brief(100 * excess), Numbers.brief(100 * limit),
-        worstChannel);
-    List<Evidence> evidence = List.of(
-        new Evidence("mode_relative_rms", m.layerModeRelativeRms()),
-        new Evidence("batch_variation_relative_rms", floor),
-        new Evidence("excess_relative_rms", excess),
-        new Evidence("worst_channel", worst),
-        new Evidence("worst_channel_mode_relative_rms", perChannel[worst]),
-        new Evidence("batches", calibration.batches().size()),
-        new Evidence("samples", chance.samples()));
+    // relative to it. The message names the constant input instead of a percentage of nothing.
+    String message;
+    if (Double.isInfinite(m.layerModeRelativeRms())) {
+      message = String.format(Locale.ROOT, "inference-mode output differs from training-mode output on %d"
+          + " calibration %s in %d of %d channels, while training mode outputs exactly beta in every channel:"
+          + " the calibration input is constant, so the difference has no spread to be measured against (limit %s%%"
+          + " relative RMS)", batches, batchWord, constant, perChannel.length, Numbers.brief(100 * limit));
+    } else {
+      String worstChannel = Double.isInfinite(perChannel[worst])
+          ? String.format(Locale.ROOT, "worst channel %d, whose calibration input is constant (training mode"
+              + " outputs exactly beta there, inference mode does not)", worst)
+          : String.format(Locale.ROOT, "worst channel %d at %s%%", worst, Numbers.brief(100 * perChannel[worst]));
+      message = String.format(Locale.ROOT,
+          "inference-mode output differs from training-mode output by %s%% (relative RMS) on %d calibration %s;"
+              + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
+              + " %s%%); %s",
+          Numbers.brief(100 * m.layerModeRelativeRms()), batches, batchWord,
+          Numbers.brief(100 * explained(floor, chance.samples())), Numbers.brief(100 * excess),
+          Numbers.brief(100 * limit), worstChannel);
+    }
+    List<Evidence> evidence = new ArrayList<>();
+    if (Double.isFinite(m.layerModeRelativeRms())) {
+      evidence.add(new Evidence("mode_relative_rms", m.layerModeRelativeRms()));
+      evidence.add(new Evidence("batch_variation_relative_rms", floor));
+      evidence.add(new Evidence("excess_relative_rms", excess));
+    }
+    evidence.add(new Evidence("worst_channel", worst));
+    if (Double.isFinite(perChannel[worst])) {
+      evidence.add(new Evidence("worst_channel_mode_relative_rms", perChannel[worst]));
+    }
+    if (constant > 0) {
+      evidence.add(new Evidence("constant_input_channels", constant));
+    }
+    evidence.add(new Evidence("batches", batches));
+    evidence.add(new Evidence("samples", chance.samples()));
     if (!significant) {
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
           "too little calibration data to judge: " + message + "; about " + needed + " samples are needed",

@@ -73,8 +73,10 @@ final class HtmlCharts {
       String status = ReportText.status(layer);
       svg.text(LABEL - 8, y + 14, "end", "name", shown, name + " (" + status + ")");
       if (layer.metrics().isEmpty()) {
-        svg.text(shiftX + PANEL / 2, y + 14, "middle", "nodata", "no data");
-        svg.text(ratioX + PANEL / 2, y + 14, "middle", "nodata", "no data");
+        // In the value column, where a measured layer's number stands: inside a panel the label
+        // would cross the threshold lines, which both panels have near their middle.
+        svg.text(shiftX + PANEL + 6, y + 14, "start", "nodata", "no data");
+        svg.text(ratioX + PANEL + 6, y + 14, "start", "nodata", "no data");
         continue;
       }
       DivergenceMetrics m = layer.metrics().get();
@@ -125,27 +127,18 @@ final class HtmlCharts {
         }
       }
     }
-    if (!(lo <= hi)) {
-      lo = -1;
-      hi = 1;
-    }
-    if (hi - lo < 1e-12) {
-      lo -= 1;
-      hi += 1;
-    }
-    double pad = (hi - lo) * 0.06;
-    double ymin = lo - pad;
-    double ymax = hi + pad;
+    AxisTicks ticks = AxisTicks.covering(lo, hi, 5);
+    double ymin = ticks.min();
+    double ymax = ticks.max();
     Svg svg = new Svg(CW, CH, "moving mean and calibration data mean per channel of " + layer);
     svg.text(CW / 2, 14, "middle", "title", "mean per channel: moving (filled) vs calibration data (hollow)");
     double plotH = CH - PT - PB;
-    for (int i = 0; i <= 4; i++) {
-      double v = ymin + (ymax - ymin) * i / 4;
-      double y = PT + plotH - plotH * i / 4;
-      svg.line(PL, y, CW - PR, y, "grid").text(PL - 6, y + 4, "end", "tick", Numbers.format(v, 3));
+    for (int i = 0; i < ticks.values().size(); i++) {
+      double y = PT + linear(ticks.values().get(i), ymin, ymax, plotH);
+      svg.line(PL, y, CW - PR, y, "grid").text(PL - 6, y + 4, "end", "tick", ticks.labels().get(i));
     }
     if (ymin < 0 && ymax > 0) {
-      double y = PT + plotH - plotH * (0 - ymin) / (ymax - ymin);
+      double y = PT + linear(0, ymin, ymax, plotH);
       svg.line(PL, y, CW - PR, y, "axis");
     }
     channels(svg, moving.length, (c, x, r) -> {
@@ -237,12 +230,13 @@ final class HtmlCharts {
     return svg.circle(x, ym, r, "mov st-" + cls, title);
   }
 
-  /** Distance from the top of the plot, or NaN when the value cannot be placed. */
+  /** Distance from the top of the plot, clamped to it, or NaN when the value cannot be placed. */
   private static double linear(double v, double min, double max, double plotH) {
     if (!Double.isFinite(v)) {
       return Double.NaN;
     }
-    return plotH - plotH * (v - min) / (max - min);
+    double clamped = Math.min(Math.max(v, min), max);
+    return plotH - plotH * (clamped - min) / (max - min);
   }
 
   private static double logY(double v, double min, double max, double plotH) {

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -25,14 +26,18 @@ import java.util.Optional;
  */
 public final class HtmlReportWriter implements ReportWriter {
 
+  // The page is read on any screen a CI artifact is opened on: charts scale down with their viewBox,
+  // and a word too long for the line (a hash, a path, a TensorFlow call in a fix) breaks where it
+  // must rather than widen the page past the window.
   private static final String CSS = """
       :root { color-scheme: light; }
       body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 24px;
-        color: #1f2328; background: #fff; line-height: 1.45; max-width: 1160px; }
+        color: #1f2328; background: #fff; line-height: 1.45; max-width: 1160px; overflow-wrap: anywhere; }
       h1 { font-size: 1.5em; margin: 0 0 12px; } h2 { font-size: 1.2em; margin: 28px 0 8px; border-bottom: 1px solid #d0d7de; }
       h3 { font-size: 1em; margin: 16px 0 6px; }
       code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
       table { border-collapse: collapse; margin: 6px 0; } th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
+      th { overflow-wrap: normal; }
       table.grid th, table.grid td { border-bottom: 1px solid #eaeef2; padding: 3px 10px; } td.num { text-align: right; }
       .verdict { display: inline-block; padding: 4px 14px; border-radius: 6px; color: #fff; font-weight: 700; margin-right: 10px; }
       .verdict.fail { background: #c62828; } .verdict.pass { background: #2e7d32; }
@@ -47,7 +52,8 @@ public final class HtmlReportWriter implements ReportWriter {
       .finding.suppressed { opacity: 0.75; }
       .muted { color: #57606a; } .legend span { margin-right: 14px; } .legend i { display: inline-block; width: 12px;
         height: 12px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
-      svg { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 12px; }
+      svg { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 12px;
+        max-width: 100%; height: auto; }
       svg .title { font-weight: 600; font-size: 12px; fill: #1f2328; } svg .tick { fill: #57606a; font-size: 11px; }
       svg .name { fill: #1f2328; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11.5px; }
       svg .value { fill: #1f2328; font-size: 11px; } svg .nodata { fill: #8c959f; font-style: italic; }
@@ -77,6 +83,7 @@ public final class HtmlReportWriter implements ReportWriter {
     layers(report, s);
     findings(report, s);
     skipped(report, s);
+    explanations(report, s);
     s.append("<p class=\"muted\">Written by bncheck ").append(Html.text(report.run().toolVersion()))
         .append(". Metrics are defined in docs/findings.md; this page's format in docs/report-format.md.</p>\n");
     s.append("</body>\n</html>\n");
@@ -95,6 +102,7 @@ public final class HtmlReportWriter implements ReportWriter {
     } else {
       s.append("no findings at or above <code>--fail-on ").append(Html.text(run.failOn().label())).append("</code>");
     }
+    ReportText.suppressed(report).ifPresent(suppressed -> s.append("; ").append(Html.text(suppressed)));
     s.append("</p>\n<table class=\"grid\" id=\"counts\">\n<tr><th>error</th><th>warning</th><th>info</th><th>suppressed</th></tr>\n<tr>");
     for (Severity sev : List.of(Severity.ERROR, Severity.WARNING, Severity.INFO)) {
       long n = report.count(sev);
@@ -203,7 +211,7 @@ public final class HtmlReportWriter implements ReportWriter {
         .append(layer.channels()).append(layer.channels() == 1 ? " channel" : " channels");
     r.metrics().ifPresent(m -> s.append(", mean shift ").append(Numbers.brief(m.worstMeanShift().value()))
         .append(", variance ratio ").append(Numbers.brief(m.worstVarianceRatio().value()))
-        .append(", mode RMS ").append(Numbers.brief(m.layerModeRelativeRms())));
+        .append(", mode RMS ").append(ReportText.modeRms(m.layerModeRelativeRms())));
     if (r.metrics().isEmpty()) {
       s.append(", no data");
     }
@@ -246,7 +254,7 @@ public final class HtmlReportWriter implements ReportWriter {
       s.append("<h3>Training view (every BN layer in training mode)</h3>\n<p>worst mean shift ")
           .append(Numbers.brief(m.worstMeanShift().value())).append(" in channel ").append(m.worstMeanShift().channel())
           .append(", worst variance ratio ").append(Numbers.brief(m.worstVarianceRatio().value())).append(" in channel ")
-          .append(m.worstVarianceRatio().channel()).append(", mode RMS ").append(Numbers.brief(m.layerModeRelativeRms()))
+          .append(m.worstVarianceRatio().channel()).append(", mode RMS ").append(ReportText.modeRms(m.layerModeRelativeRms()))
           .append("</p>\n");
       channelCharts(report, r, m, s);
     }
@@ -290,8 +298,7 @@ public final class HtmlReportWriter implements ReportWriter {
       s.append("<p>No findings.</p>\n");
       return;
     }
-    s.append("<p>").append(ReportText.counts(report)).append(report.suppressedCount() > 0
-        ? ", " + report.suppressedCount() + " suppressed" : "").append("</p>\n");
+    s.append("<p>").append(Html.text(ReportText.counts(report))).append("</p>\n");
     for (Finding f : report.findings()) {
       finding(f, true, s);
     }
@@ -307,8 +314,8 @@ public final class HtmlReportWriter implements ReportWriter {
           .append("</code></a>: ");
     }
     s.append(Html.text(f.message()));
-    f.suppressed().ifPresent(reason -> s.append(" <span class=\"badge suppressed\">suppressed</span> <em>")
-        .append(Html.text(reason)).append("</em>"));
+    f.suppressed().ifPresent(suppressed -> s.append(" <span class=\"badge suppressed\">suppressed</span> <em>")
+        .append(Html.text(suppressed.reason())).append("</em>"));
     s.append("</p>\n");
     if (!f.evidence().isEmpty()) {
       s.append("<p>evidence: ").append(String.join(", ",
@@ -316,8 +323,35 @@ public final class HtmlReportWriter implements ReportWriter {
           .append("</p>\n");
     }
     s.append("<p>fix: ").append(Html.text(f.fix())).append("</p>\n");
-    s.append("<p class=\"muted\">docs: <a href=\"").append(Html.text(f.docsLink())).append("\">")
-        .append(Html.text(f.docsLink())).append("</a></p>\n</div>\n");
+    if (FindingDocs.of(f.code()).isPresent()) {
+      s.append("<p class=\"muted\"><a href=\"#").append(anchor(f.code())).append("\">what ").append(Html.text(f.code()))
+          .append(" means</a>: cause, evidence and fix</p>\n");
+    }
+    s.append("</div>\n");
+  }
+
+  /** The same anchor as the code's section of docs/findings.md. */
+  private static String anchor(String code) {
+    return Html.text(code.toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * The explanation of every code the report has a finding of, from docs/findings.md: the page is
+   * read where the documentation is not at hand (a CI artifact), and a relative link would be dead.
+   */
+  private static void explanations(Report report, StringBuilder s) {
+    List<FindingDocs.Section> sections = report.findings().stream().map(Finding::code).distinct().sorted()
+        .map(FindingDocs::of).flatMap(Optional::stream).toList();
+    if (sections.isEmpty()) {
+      return;
+    }
+    s.append("<h2 id=\"explanations\">What the findings mean</h2>\n<p class=\"muted\">From docs/findings.md of bncheck ")
+        .append(Html.text(report.run().toolVersion())).append(".</p>\n");
+    for (FindingDocs.Section section : sections) {
+      s.append("<section class=\"explanation\" id=\"").append(anchor(section.code())).append("\">\n<h3>")
+          .append(Html.text(section.code())).append(' ').append(Html.text(section.title())).append("</h3>\n")
+          .append(MarkdownHtml.html(section.markdown())).append("</section>\n");
+    }
   }
 
   private static void skipped(Report report, StringBuilder s) {

@@ -21,6 +21,7 @@ import dev.bncheck.model.Numbers;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The machine-readable report (docs/report-format.md): fixed key order, numbers rounded to seven
@@ -62,6 +63,12 @@ public final class JsonReportWriter implements ReportWriter {
         g.writeNumberField(s.label(), report.count(s));
       }
       g.writeNumberField("suppressed", report.suppressedCount());
+      g.writeObjectFieldStart("suppressed_by");
+      for (Finding.By by : Finding.By.values()) {
+        g.writeNumberField(by.name().toLowerCase(Locale.ROOT), report.findings().stream()
+            .filter(f -> f.suppressed().map(Finding.Suppressed::by).orElse(null) == by).count());
+      }
+      g.writeEndObject();
       g.writeEndObject();
       writeModel(g, report);
       writeThresholds(g, report.thresholds());
@@ -251,7 +258,7 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndObject();
     g.writeStringField("fix", f.fix());
     g.writeStringField("docs", f.docsLink());
-    g.writeStringField("suppressed", f.suppressed().orElse(null));
+    g.writeStringField("suppressed", f.suppressed().map(Finding.Suppressed::reason).orElse(null));
     g.writeEndObject();
   }
 

@@ -83,7 +83,7 @@ record JunitCase(String classname, String name, Result result, String message, S
           f.severity().label(), details);
     }
     return passed(f.layer(), f.code(), "[" + f.code() + "] " + f.severity().label() + ": " + message
-        + f.suppressed().map(reason -> " (suppressed: " + ControlCharacters.escape(reason) + ")").orElse("")
+        + f.suppressed().map(s -> " (suppressed: " + ControlCharacters.escape(s.reason()) + ")").orElse("")
         + "\n" + details);
   }
 

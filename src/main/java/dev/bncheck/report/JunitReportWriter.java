@@ -58,13 +58,17 @@ public final class JunitReportWriter implements ReportWriter {
     out.write('\n');
   }
 
-  /** What a reader needs to reproduce the run, as in the JSON report; data_sha256 only when there is a data file. */
+  /**
+   * What a reader needs to reproduce the run, as in the JSON report; data_sha256 only when there is
+   * a data file, and suppressed only when findings were, saying how many and by what.
+   */
   private static Map<String, String> properties(Report report) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("bncheck_version", report.run().toolVersion());
     p.put("command", report.run().command());
     p.put("verdict", report.failed() ? "fail" : "pass");
     p.put("fail_on", report.run().failOn().label());
+    ReportText.suppressed(report).ifPresent(suppressed -> p.put("suppressed", suppressed));
     p.put("model", report.model().location());
     p.put("model_sha256", report.run().modelSha256());
     p.put("data", report.run().data());

@@ -68,7 +68,7 @@ public final class MarkdownReportWriter implements ReportWriter {
           .append(" | ").append(ReportText.status(r))
           .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.worstMeanShift().value())).orElse("-"))
           .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.worstVarianceRatio().value())).orElse("-"))
-          .append(" | ").append(r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-"))
+          .append(" | ").append(r.metrics().map(m -> ReportText.modeRms(m.layerModeRelativeRms())).orElse("-"))
           .append(" |\n");
     }
     s.append('\n');
@@ -97,7 +97,7 @@ public final class MarkdownReportWriter implements ReportWriter {
       s.append("- **[").append(f.code()).append("] ").append(f.severity().label()).append("** ")
           .append(Markdown.code(f.layer())).append(": ").append(Markdown.text(f.message()))
           .append(" (see ").append(Markdown.text(f.docsLink())).append(")")
-          .append(f.suppressed().map(r -> " — *suppressed: " + Markdown.text(r) + "*").orElse("")).append("\n");
+          .append(f.suppressed().map(r -> " — *suppressed: " + Markdown.text(r.reason()) + "*").orElse("")).append("\n");
       s.append("  <details><summary>evidence and fix</summary>\n\n");
       s.append("  evidence: ").append(f.evidence().stream().map(e -> Markdown.code(ReportText.evidence(e)))
           .collect(Collectors.joining(", "))).append("\n\n");

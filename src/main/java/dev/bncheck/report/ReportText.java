@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** Wording the text, Markdown and JUnit reports share, so that they say the same thing the same way. */
@@ -18,15 +19,54 @@ final class ReportText {
 
   private ReportText() {}
 
-  /** For example {@code 6 errors, 0 warnings, 0 info}. */
+  /**
+   * The findings that count towards the verdict, for example {@code 6 errors, 0 warnings, 0 info},
+   * then the {@link #suppressed} ones.
+   */
   static String counts(Report report) {
-    return report.count(Severity.ERROR) + " error" + plural(report.count(Severity.ERROR)) + ", "
-        + report.count(Severity.WARNING) + " warning" + plural(report.count(Severity.WARNING)) + ", "
-        + report.count(Severity.INFO) + " info";
+    List<Finding> counted = report.findings().stream().filter(f -> f.suppressed().isEmpty()).toList();
+    String counts = count(counted, Severity.ERROR, " error") + ", " + count(counted, Severity.WARNING, " warning") + ", "
+        + count(counted, Severity.INFO, " info");
+    return counts + suppressed(report).map(s -> "; " + s).orElse("");
+  }
+
+  /**
+   * The suppressed findings by where their suppression comes from, for example {@code 6 errors
+   * suppressed by the baseline}: a run that passes with errors in it says why they did not fail it.
+   */
+  static Optional<String> suppressed(Report report) {
+    List<String> suppressed = new ArrayList<>();
+    for (Finding.By by : Finding.By.values()) {
+      List<Finding> these = report.findings().stream()
+          .filter(f -> f.suppressed().map(Finding.Suppressed::by).orElse(null) == by).toList();
+      List<String> bySeverity = new ArrayList<>();
+      for (Severity severity : List.of(Severity.ERROR, Severity.WARNING, Severity.INFO)) {
+        if (these.stream().anyMatch(f -> f.severity() == severity)) {
+          bySeverity.add(count(these, severity, " " + severity.label()));
+        }
+      }
+      if (!bySeverity.isEmpty()) {
+        suppressed.add(String.join(", ", bySeverity) + " suppressed by " + by.label());
+      }
+    }
+    return suppressed.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", suppressed));
+  }
+
+  private static String count(List<Finding> findings, Severity severity, String noun) {
+    long n = findings.stream().filter(f -> f.severity() == severity).count();
+    return n + noun + (severity == Severity.INFO ? "" : plural(n));
   }
 
   static String plural(long n) {
     return n == 1 ? "" : "s";
+  }
+
+  /**
+   * A layer's mode relative RMS as people read it: infinite only when training mode outputs exactly
+   * beta everywhere, which BN004 explains as a constant input, and so does the column.
+   */
+  static String modeRms(double relativeRms) {
+    return relativeRms == Double.POSITIVE_INFINITY ? "constant input" : Numbers.brief(relativeRms);
   }
 
   static String status(LayerResult result) {

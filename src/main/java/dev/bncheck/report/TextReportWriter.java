@@ -85,7 +85,7 @@ public final class TextReportWriter implements ReportWriter {
           : "-";
       String shift = r.metrics().map(m -> Numbers.brief(m.worstMeanShift().value())).orElse("-");
       String ratio = r.metrics().map(m -> Numbers.brief(m.worstVarianceRatio().value())).orElse("-");
-      String rms = r.metrics().map(m -> Numbers.brief(m.layerModeRelativeRms())).orElse("-");
+      String rms = r.metrics().map(m -> ReportText.modeRms(m.layerModeRelativeRms())).orElse("-");
       rows.add(columns(withMetrics,
           String.valueOf(r.index()), shown(layer.name()), String.valueOf(layer.channels()), Numbers.brief(layer.epsilon()),
           momentum, ReportText.status(r), shift, ratio, rms));
@@ -178,7 +178,7 @@ public final class TextReportWriter implements ReportWriter {
       s.append(paintStatus(f.severity().label(), "[" + f.code() + "] " + f.severity().label()))
           .append(' ').append(shown(f.layer())).append(": ").append(shown(f.message()))
           .append(" (see ").append(f.docsLink()).append(")")
-          .append(f.suppressed().map(r -> " [suppressed: " + shown(r) + "]").orElse("")).append('\n');
+          .append(f.suppressed().map(r -> " [suppressed: " + shown(r.reason()) + "]").orElse("")).append('\n');
       s.append("    evidence: ").append(shown(ReportText.evidence(f))).append('\n');
       s.append("    fix: ").append(shown(f.fix())).append("\n\n");
     }
@@ -215,7 +215,8 @@ public final class TextReportWriter implements ReportWriter {
     } else if (report.failed()) {
       s.append(paint(RED + BOLD, "FAIL")).append(": ").append(report.failingCount())
           .append(report.failingCount() == 1 ? " finding" : " findings").append(" at or above --fail-on ")
-          .append(failOn).append('\n');
+          .append(failOn).append(ReportText.suppressed(report).map(suppressed -> "; " + suppressed).orElse(""))
+          .append('\n');
     } else {
       s.append(paint(GREEN + BOLD, "PASS")).append(": no findings at or above --fail-on ").append(failOn)
           .append(" (").append(ReportText.counts(report)).append(")\n");

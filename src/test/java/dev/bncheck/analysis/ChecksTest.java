@@ -226,6 +226,23 @@ class ChecksTest {
         .doesNotContain("Infinity");
     assertThat(finding.evidence()).filteredOn(e -> e.name().equals("mode_relative_rms")).singleElement()
         .satisfies(e -> assertThat((double) e.value()).isCloseTo(expectedLayerRms, within(0.05)));
+    assertThat(finding.evidence()).extracting(Evidence::name).doesNotContain("worst_channel_mode_relative_rms");
+    assertThat(finding.evidence()).contains(new Evidence("constant_input_channels", 1));
+  }
+
+  /** Every channel constant: the layer's relative difference has no scale at all, and the message says why. */
+  @Test
+  void disagreementOnAnAllConstantLayerNamesTheConstantInputAndKeepsTheEvidenceFinite() {
+    LayerFixture f = LayerFixture.healthy().set(x -> {
+      x.dataStd = LayerFixture.filled(0);
+      x.movingMean = LayerFixture.filled(10);
+    });
+    Finding finding = new TrainInferenceDisagreement().check(f.context()).orElseThrow();
+    assertThat(finding.message()).contains("in 8 of 8 channels, while training mode outputs exactly beta in every"
+        + " channel: the calibration input is constant").doesNotContain("Infinity").doesNotContain("NaN");
+    assertThat(finding.evidence()).extracting(Evidence::value)
+        .allSatisfy(v -> assertThat(!(v instanceof Double d) || Double.isFinite(d)).as(String.valueOf(v)).isTrue());
+    assertThat(finding.evidence()).contains(new Evidence("constant_input_channels", 8));
   }
 
   @Test

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigAndBaselineTest {
 
@@ -75,5 +77,32 @@ class ConfigAndBaselineTest {
         "--format", "json");
     assertThat(newFindings.exitCode()).as("BN001 is new on the same layers").isEqualTo(1);
     assertThat(newFindings.out()).contains("\"suppressed\": \"in the baseline " + baseline + "\"");
+  }
+
+  /** The stale sample has six errors; with all of them in the baseline, each format says why the run passes. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "text     | PASS: no findings at or above --fail-on error (0 errors, 0 warnings, 0 info; 6 errors suppressed by the baseline)",
+      "markdown | PASS — 0 errors, 0 warnings, 0 info; 6 errors suppressed by the baseline (--fail-on error)",
+      "html     | <span class=\"verdict pass\">PASS</span>no findings at or above <code>--fail-on error</code>; 6 errors suppressed by the baseline",
+      "junit    | <property name=\"suppressed\" value=\"6 errors suppressed by the baseline\"/>",
+      "json     | \"suppressed_by\": {\n      \"ignore\": 0,\n      \"baseline\": 6\n    }"})
+  void everyFormatSaysHowManyFindingsTheBaselineSuppressed(String format, String expected) throws IOException {
+    Path baseline = dir.resolve("baseline.json");
+    assertThat(CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString()).exitCode()).isZero();
+    CliRun run = CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString(), "--format", format);
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains(expected.replace("\\n", "\n"));
+  }
+
+  @Test
+  void suppressionsAreCountedByWhereTheyComeFrom() throws IOException {
+    Path baseline = dir.resolve("baseline.json");
+    assertThat(CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString()).exitCode()).isZero();
+    Path config = config("{\"ignore\": [{\"code\": \"BN004\", \"layer\": \"**\", \"reason\": \"known\"}]}");
+    CliRun run = CliRun.of("check", "samples/stale.json", "--baseline", baseline.toString(), "--config",
+        config.toString());
+    assertThat(run.out()).contains("PASS: no findings at or above --fail-on error (0 errors, 0 warnings, 0 info;"
+        + " 3 errors suppressed by the config file's ignore list; 3 errors suppressed by the baseline)");
   }
 }

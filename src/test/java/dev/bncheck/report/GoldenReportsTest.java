@@ -44,7 +44,9 @@ class GoldenReportsTest {
         Arguments.of("inspect-never-updated.junit.xml",
             new String[] {"inspect", "samples/never-updated.json", "--format", "junit"}),
         Arguments.of("check-stale.html", new String[] {"check", "samples/stale.json", "--format", "html"}),
-        Arguments.of("check-healthy.html", new String[] {"check", "samples/healthy.json", "--format", "html"}));
+        Arguments.of("check-healthy.html", new String[] {"check", "samples/healthy.json", "--format", "html"}),
+        Arguments.of("inspect-never-updated.html",
+            new String[] {"inspect", "samples/never-updated.json", "--format", "html"}));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -43,7 +43,7 @@ class HtmlReportWriterTest {
     var tags = Pattern.compile("<([a-zA-Z][a-zA-Z0-9]*)").matcher(html).results().map(m -> m.group(1)).distinct().toList();
     assertThat(tags).isSubsetOf("html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span",
         "code", "table", "tr", "th", "td", "svg", "rect", "line", "circle", "text", "details", "summary", "div",
-        "a", "ul", "li", "em", "i");
+        "a", "ul", "li", "em", "i", "section", "strong");
   }
 
   @Test
@@ -67,6 +67,33 @@ class HtmlReportWriterTest {
     String html = html(ReportFixtures.modelLevel());
     assertThat(html).contains(">no data</text>").contains("<span class=\"verdict fail\">FAIL</span>");
     assertThat(html(ReportFixtures.report("samples/dead-channel.json"))).contains("<span class=\"verdict pass\">PASS</span>");
+  }
+
+  @Test
+  void noDataLabelsKeepClearOfTheThresholdLines() throws Exception {
+    String overview = html(ReportFixtures.modelLevel()).split("<svg")[1];
+    List<Double> labels = Pattern.compile("<text x=\"([0-9.]+)\" y=\"[0-9.]+\" text-anchor=\"start\" class=\"nodata\">")
+        .matcher(overview).results().map(m -> Double.parseDouble(m.group(1))).toList();
+    List<Double> limits = Pattern.compile("<line x1=\"([0-9.]+)\" [^>]*class=\"limit ").matcher(overview).results()
+        .map(m -> Double.parseDouble(m.group(1))).toList();
+    assertThat(labels).hasSize(2);
+    assertThat(limits).hasSize(6);
+    // "no data" in 12px italic is about 45px wide; 60 leaves room for wider fonts.
+    for (double label : labels) {
+      assertThat(limits).as("threshold lines near the label at x=" + label).noneMatch(x -> x >= label - 2 && x <= label + 60);
+    }
+  }
+
+  @Test
+  void findingsLinkToTheirExplanationInThePageItself() throws Exception {
+    String html = html(ReportFixtures.report("samples/stale.json"));
+    assertThat(html).doesNotContain("href=\"docs/").contains("<a href=\"#bn003\">what BN003 means</a>")
+        .contains("<section class=\"explanation\" id=\"bn003\">\n<h3>BN003 moving statistics stale or diverged")
+        .contains("<section class=\"explanation\" id=\"bn004\">").doesNotContain("id=\"bn001\"");
+    var ids = Pattern.compile(" id=\"([^\"]+)\"").matcher(html).results().map(m -> m.group(1)).toList();
+    assertThat(ids).doesNotHaveDuplicates();
+    var targets = Pattern.compile("href=\"#([^\"]+)\"").matcher(html).results().map(m -> m.group(1)).distinct().toList();
+    assertThat(targets).isNotEmpty().isSubsetOf(ids);
   }
 
   @Test
