@@ -25,15 +25,20 @@ final class ProgressSink implements CalibrationSink {
     this.err = err;
   }
 
-  /** The sink itself when progress is not wanted (quiet, or not at a terminal). */
+  /** The sink itself when progress is not wanted (quiet, or stderr is not a terminal). */
   static CalibrationSink around(CalibrationSink sink, boolean quiet) {
-    return quiet || System.console() == null ? sink : new ProgressSink(sink, System.err);
+    return around(sink, quiet, Terminal.stderrIsTerminal());
+  }
+
+  static CalibrationSink around(CalibrationSink sink, boolean quiet, boolean stderrIsTerminal) {
+    return quiet || !stderrIsTerminal ? sink : new ProgressSink(sink, System.err);
   }
 
   @Override
   public void progress(String what, long done, long total) {
     long now = System.nanoTime();
-    if (now - lastShown < INTERVAL_NANOS) {
+    // nanoTime has an arbitrary origin: the first update is shown whatever it reads
+    if (shown && now - lastShown < INTERVAL_NANOS) {
       return;
     }
     lastShown = now;

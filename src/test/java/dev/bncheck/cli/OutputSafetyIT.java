@@ -7,6 +7,7 @@ import dev.bncheck.DumpBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -45,10 +46,11 @@ class OutputSafetyIT {
     Path report = dir.resolve("report.json");
     ObjectMapper json = new ObjectMapper();
     List<String> outcomes = new ArrayList<>();
-    for (long delay : new long[] {300, 700, 1000, 1300, 1600, 2000, 2600, 4000}) {
+    ProcessBuilder run = new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "check", dump.toString(), "--format", "json",
+        "--output", report.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile());
+    for (long delay : killTimes(run, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 2.0)) {
       Files.writeString(report, "OLD");
-      Process p = new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "check", dump.toString(), "--format", "json",
-          "--output", report.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
+      Process p = run.start();
       boolean finished = p.waitFor(delay, TimeUnit.MILLISECONDS);
       if (!finished) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -77,13 +79,11 @@ class OutputSafetyIT {
   @Test
   void killedRecalibrationLeavesNoOutputOrACompleteModel() throws Exception {
     List<String> outcomes = new ArrayList<>();
-    Path root = LauncherIT.ROOT;
-    for (long delay : new long[] {500, 1200, 1800, 2400, 3000, 6000}) {
-      Path out = dir.resolve("fixed-" + delay);
-      Process p = new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "recalibrate",
-          root.resolve("samples/keras-cnn-untrained").toString(), "--inputs",
-          root.resolve("samples/keras-cnn-inputs.npy").toString(), "--out", out.toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
+    long[] delays = killTimes(recalibration(dir.resolve("uninterrupted")), 0.1, 0.3, 0.5, 0.7, 0.9, 2.0);
+    for (int i = 0; i < delays.length; i++) {
+      Path out = dir.resolve("fixed-" + i);
+      long delay = delays[i];
+      Process p = recalibration(out).start();
       if (!p.waitFor(delay, TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
@@ -99,6 +99,29 @@ class OutputSafetyIT {
       outcomes.add("complete");
     }
     assertThat(outcomes).contains("none", "complete");
+  }
+
+  private static ProcessBuilder recalibration(Path out) {
+    Path root = LauncherIT.ROOT;
+    return new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "recalibrate",
+        root.resolve("samples/keras-cnn-untrained").toString(), "--inputs",
+        root.resolve("samples/keras-cnn-inputs.npy").toString(), "--out", out.toString())
+        .redirectErrorStream(true).redirectOutput(out.resolveSibling(out.getFileName() + ".log").toFile());
+  }
+
+  /**
+   * Times to kill {@code run} at, in milliseconds: fractions of how long it takes uninterrupted on
+   * this machine now. Fixed times killed every run before its rename on a machine loaded with other
+   * work (a recalibration took 9.5 s where 6 s had been the last kill), and would kill none on a
+   * much faster one.
+   */
+  private static long[] killTimes(ProcessBuilder run, double... fractions) throws Exception {
+    long start = System.nanoTime();
+    Process p = run.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("an uninterrupted run finished in time").isTrue();
+    assertThat(p.exitValue()).as("an uninterrupted run").isIn(0, 1);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    return Arrays.stream(fractions).mapToLong(f -> Math.round(f * millis)).toArray();
   }
 
   @Test

@@ -25,6 +25,17 @@ class ProgressSinkTest {
   void quietOrNoTerminalMeansNoProgress() {
     CalibrationAccumulator data = new CalibrationAccumulator();
     assertThat(ProgressSink.around(data, true)).isSameAs(data);
-    assertThat(ProgressSink.around(data, false)).as("tests run without a console").isSameAs(data);
+    assertThat(ProgressSink.around(data, true, true)).isSameAs(data);
+    assertThat(ProgressSink.around(data, false, false)).isSameAs(data);
+    assertThat(ProgressSink.around(data, false, true)).isInstanceOf(ProgressSink.class);
+  }
+
+  /** bin/bncheck sees bncheck's real stderr, which Java sees only as a pipe into the launcher's filter. */
+  @Test
+  void theLaunchersWordOnStderrOverridesTheConsole() {
+    assertThat(Terminal.stderrIsTerminal("1", false)).isTrue();
+    assertThat(Terminal.stderrIsTerminal("0", true)).as("stdout a terminal, stderr redirected").isFalse();
+    assertThat(Terminal.stderrIsTerminal(null, true)).as("java -jar at a terminal").isTrue();
+    assertThat(Terminal.stderrIsTerminal(null, false)).isFalse();
   }
 }
