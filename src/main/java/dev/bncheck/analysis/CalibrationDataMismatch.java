@@ -76,7 +76,8 @@ public final class CalibrationDataMismatch {
         "the calibration data does not look like the data the model was trained on: already at the first BN"
             + " layer %s, %d of %d channels are off, in the same direction: %s. Preprocessing that differs from"
             + " training's (scaling, mean subtraction, channel order, layout) is the most likely cause"
-            + " (confidence %s); the findings of later layers follow from it",
+            + " (confidence %s), or data from another domain than the statistics (a new camera, fine-tuning with"
+            + " frozen BN layers); the findings of later layers follow from it",
         layer.name(), off.size(), channels, pattern, confidence);
     String fix = "prepare the calibration data exactly as the training pipeline does (the same scaling, e.g."
         + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"

@@ -73,7 +73,7 @@ class RecalibrateTableTest {
     for (Model model : models) {
       RecalibrateRun run = RUNS.get(model);
       rows.add(run.refused() ? List.of(model.readmeName(), "refused: re-export needed", "")
-          : List.of(model.readmeName(), run.batch1Before(), run.batch1After()));
+          : List.of(run.label(model.readmeName()), run.batch1Before(), run.batch1After()));
     }
     GeneratedBlock.assertTable(README, "recalibrate",
         GeneratedBlock.table(List.of("model", "batch size 1, before", "after `recalibrate`"), rows), cells(models));
@@ -87,7 +87,8 @@ class RecalibrateTableTest {
       String variant = "`" + model.name() + "`";
       rows.add(run.refused()
           ? List.of(variant, model.dataName(), "refused (BN002): re-export in inference mode", "", "", "", "")
-          : List.of(variant, model.dataName(), String.valueOf(run.heldOut()), run.batch64Before(), run.batch64After(),
+          : List.of(run.label(variant), model.dataName(), String.valueOf(run.heldOut()), run.batch64Before(),
+              run.batch64After(),
               run.batch1Before(), run.batch1After()));
     }
     GeneratedBlock.assertTable(MISTAKES, "recalibrate-mistakes", GeneratedBlock.table(List.of("variant",
@@ -103,7 +104,7 @@ class RecalibrateTableTest {
     for (Model model : SAMPLE_MODELS) {
       RecalibrateRun run = RUNS.get(model);
       String name = "`" + model.name() + "`";
-      accuracy.add(List.of(name, String.valueOf(run.heldOut()), run.batch64Before(), run.batch64After(),
+      accuracy.add(List.of(run.label(name), String.valueOf(run.heldOut()), run.batch64Before(), run.batch64After(),
           run.batch1Before(), run.batch1After()));
       for (RecalibrateRun.Layer layer : run.layers()) {
         layers.add(List.of(name, "`" + layer.name() + "`", metric(layer.meanShiftBefore()),
