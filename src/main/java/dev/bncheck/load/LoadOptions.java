@@ -23,6 +23,8 @@ import java.util.Set;
  *     otherwise always
  * @param timeout the longest one TensorFlow run may take: loading's restore or init op, or one
  *     batch ({@code --timeout}); a graph that loops forever ends with an input error
+ * @param inputNodes graph tensors ({@code node} or {@code node:index}) fed instead of the model's
+ *     inputs ({@code --input-node}); empty to feed the signature's inputs or the placeholders
  */
 public record LoadOptions(
     String tagSet,
@@ -35,7 +37,8 @@ public record LoadOptions(
     boolean trustModel,
     long trainingViewSamples,
     boolean trainingViewOnDemand,
-    Duration timeout) {
+    Duration timeout,
+    List<String> inputNodes) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -57,31 +60,37 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT);
+        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT, List.of());
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, trainingViewOnDemand, timeout);
+        trainingViewSamples, trainingViewOnDemand, timeout, inputNodes);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, trainingViewOnDemand, timeout);
+        trustModel, samples, trainingViewOnDemand, timeout, inputNodes);
   }
 
   /** These options with the training view run only when the sink asks for it. */
   public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, onDemand, timeout);
+        trustModel, trainingViewSamples, onDemand, timeout, inputNodes);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, limit);
+        trustModel, trainingViewSamples, trainingViewOnDemand, limit, inputNodes);
+  }
+
+  /** These options feeding the given graph tensors instead of the model's inputs. */
+  public LoadOptions withInputNodes(List<String> tensors) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, tensors);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -91,6 +100,7 @@ public record LoadOptions(
 
   public LoadOptions {
     inputs = List.copyOf(inputs);
+    inputNodes = List.copyOf(inputNodes);
     allowedOps = Set.copyOf(allowedOps);
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
