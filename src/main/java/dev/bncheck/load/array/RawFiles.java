@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * that decodes it. One file is one sample; a glob ({@code *}, {@code ?}, {@code [...]},
  * {@code {a,b}}, {@code **} across folders, as {@link java.nio.file.FileSystem#getPathMatcher}
  * reads them) gives one sample per regular file it matches, sorted by path, so that the samples
- * and their order do not depend on the file system. As in a shell, a name starting with {@code .}
- * matches only a pattern that starts it with {@code .}.
+ * and their order do not depend on the file system. As in a shell, files and folders whose name
+ * starts with {@code .} match only a pattern that starts a name with {@code .}.
  */
 final class RawFiles {
 
@@ -56,12 +56,11 @@ final class RawFiles {
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(pattern, "", "not a valid glob: " + e.getMessage().lines().findFirst().orElse(""));
     }
-    boolean dotNames = pattern.substring(pattern.lastIndexOf('/') + 1).startsWith(".");
+    boolean dotNames = rest.startsWith(".") || rest.contains("/.");
     List<Path> files = new ArrayList<>();
     if (Files.isDirectory(base)) {
       try (Stream<Path> walk = Files.walk(base, depth, FileVisitOption.FOLLOW_LINKS)) {
-        walk.filter(p -> matcher.matches(p) && Files.isRegularFile(p)
-                && (dotNames || !p.getFileName().toString().startsWith(".")))
+        walk.filter(p -> matcher.matches(p) && Files.isRegularFile(p) && (dotNames || !hidden(base.relativize(p))))
             .forEach(files::add);
       } catch (IOException | UncheckedIOException e) {
         throw new InvalidInputException(pattern, "", "cannot list the files it names: " + e.getMessage(), e);
@@ -103,6 +102,16 @@ final class RawFiles {
       }
     }
     return new InputArray.Strings(new int[] {values.length}, values);
+  }
+
+  /** Whether a file or folder on the path below the pattern's folder is hidden ({@code .git/}). */
+  private static boolean hidden(Path belowBase) {
+    for (Path name : belowBase) {
+      if (name.toString().startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The slash that ends the folder in which the pattern's first glob character lies, or -1 for none. */

@@ -69,6 +69,7 @@ class ModelInputsTest {
     file("clips/notes.txt", "not audio");
     file("clips/.hidden.wav", "hidden");
     file("clips/more/c.wav", "c");
+    file("clips/.cache/d.wav", "d");
     String clips = dir.resolve("clips").toString();
 
     assertThat(strings(ModelInputs.readArrays(List.of("x=@" + clips + "/*.wav")).get("x")))
