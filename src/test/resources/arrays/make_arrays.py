@@ -60,6 +60,13 @@ def main():
     save("structured.npy", np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]))
     save("unicode.npy", np.array(["ab", "c"]))
 
+    # Strings, fed to string inputs. numpy pads each element with NULs to the longest and drops
+    # trailing NULs on reading; a NUL inside an element stays.
+    save("bytes.npy", np.array([b"RIFF", b"a\x00b", b""], dtype="|S4"))
+    save("unicode_be.npy", np.array([["\u00e9t\u00e9", "\U0001f600"], ["", "x"]], dtype=">U3"))
+    save("fortran_bytes.npy", np.asfortranarray(np.array([[b"a", b"bb", b"c"], [b"d", b"e", b"ff"]], dtype="|S2")))
+    np.savez(path("strings.npz"), wav_data=np.array([b"abc", b"de"]), gain=np.array([0.5, 2.0], dtype="<f4"))
+
     # Archives: stored and deflated, two arrays in a known order; and one of a single array.
     # images[i] = (37 * i) % 256 in row-major order, easy to recompute in a test.
     images = (np.arange(96) * 37 % 256).astype(np.uint8).reshape(2, 4, 4, 3)

@@ -8,9 +8,9 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.Sha256;
+import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +32,20 @@ final class CheckCommand extends ReportCommand {
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
-      description = "Calibration data. For a TensorFlow model: the signature's inputs as .npy, .npz or a JSON"
-          + " tensor; NAME=FILE per input when there are several (repeatable). For a dump: a dump whose"
-          + " layers (matched by name) carry \"inputs\"; activations embedded in MODEL are then not used.")
+      description = "Calibration data. For a TensorFlow model: the signature's inputs as .npy (numbers, or strings"
+          + " of dtype S or U), .npz or a JSON tensor, the first axis listing the samples; NAME=FILE per input when"
+          + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
+          + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
+          + " path. For a dump: a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
+          + " MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--input-node", paramLabel = "NODE[:INDEX]",
+      description = "TensorFlow models: feed this tensor of the top-level graph instead of the model's inputs"
+          + " (repeatable), e.g. Mfcc:0 to give MFCC features to a graph that decodes WAV files; --inputs NAME=FILE"
+          + " or --synthetic then give its data, NAME as written here. Its dtype and shape are checked against the"
+          + " data; the op check still covers the whole graph.")
+  List<String> inputNodes = new ArrayList<>();
 
   @Option(names = "--synthetic", paramLabel = "N",
       description = "TensorFlow models without data at hand: feed N random samples. Data-driven findings are then"
@@ -110,14 +120,9 @@ final class CheckCommand extends ReportCommand {
     return files;
   }
 
-  /** The files named by --inputs, without their NAME= part. */
+  /** The files named by --inputs, without their NAME= part, each glob's files listed. */
   private List<Path> dataFiles() {
-    List<Path> files = new ArrayList<>();
-    for (String spec : inputs) {
-      int eq = spec.indexOf('=');
-      files.add(eq > 0 && !Files.exists(Path.of(spec)) ? Path.of(spec.substring(eq + 1)) : Path.of(spec));
-    }
-    return files;
+    return ModelInputs.files(inputs);
   }
 
   @Override
@@ -134,17 +139,24 @@ final class CheckCommand extends ReportCommand {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
     }
     if (loader.runsModel()) {
+      if (!inputNodes.isEmpty() && inputs.isEmpty() && synthetic == 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--input-node feeds data: give it with --inputs or --synthetic");
+      }
       LoadOptions options = loadOptions();
       loaded = loader.load(model, options, options.runsOnData() ? accumulator : CalibrationSink.NONE);
-      data = !inputs.isEmpty() ? String.join(" ", inputs)
+      data = (!inputs.isEmpty() ? String.join(" ", inputs)
           : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
-          : "none (give --inputs to analyse data)";
+          : "none (give --inputs to analyse data)")
+          + (inputNodes.isEmpty() || !options.runsOnData() ? "" : ", fed at " + String.join(", ", inputNodes));
       if (options.runsOnData()) {
         batches = "of " + batchSize + " samples" + (batchOrder == BatchOrder.SHUFFLED && synthetic == 0
             ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
       }
     } else if (synthetic != 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow models only");
+    } else if (!inputNodes.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
       data = "embedded in model";
@@ -177,7 +189,8 @@ final class CheckCommand extends ReportCommand {
           .withTrainingViewSamples(trainingView == TrainingView.NEVER ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
           .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO)
-          .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED);
+          .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)
+          .withInputNodes(inputNodes);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -72,6 +72,9 @@ public final class Main {
     cli.setExecutionExceptionHandler(Main::handleExecutionException);
     cli.setParameterExceptionHandler(Main::handleParameterException);
     cli.setCaseInsensitiveEnumValuesAllowed(false);
+    // picocli would read an argument starting with @ as a file of further arguments: in
+    // --inputs @clip.wav it names a file whose bytes are data
+    cli.setExpandAtFiles(false);
     return cli;
   }
 

@@ -26,6 +26,8 @@ import java.util.Set;
  * @param shuffleSamples batches are drawn from the samples in a fixed pseudo-random order instead
  *     of the file's: each batch is then a sample of the whole, and batch statistics of a file
  *     sorted by class do not pass for the population's
+ * @param inputNodes graph tensors ({@code node} or {@code node:index}) fed instead of the model's
+ *     inputs ({@code --input-node}); empty to feed the signature's inputs or the placeholders
  */
 public record LoadOptions(
     String tagSet,
@@ -39,7 +41,8 @@ public record LoadOptions(
     long trainingViewSamples,
     boolean trainingViewOnDemand,
     Duration timeout,
-    boolean shuffleSamples) {
+    boolean shuffleSamples,
+    List<String> inputNodes) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -61,37 +64,43 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT, false);
+        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT, false, List.of());
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples);
+        trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples, inputNodes);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, trainingViewOnDemand, timeout, shuffleSamples);
+        trustModel, samples, trainingViewOnDemand, timeout, shuffleSamples, inputNodes);
   }
 
   /** These options with the training view run only when the sink asks for it. */
   public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, onDemand, timeout, shuffleSamples);
+        trustModel, trainingViewSamples, onDemand, timeout, shuffleSamples, inputNodes);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, limit, shuffleSamples);
+        trustModel, trainingViewSamples, trainingViewOnDemand, limit, shuffleSamples, inputNodes);
   }
 
   /** These options with the samples shuffled into batches, or taken in the file's order. */
   public LoadOptions withShuffledSamples(boolean shuffle) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffle);
+        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffle, inputNodes);
+  }
+
+  /** These options feeding the given graph tensors instead of the model's inputs. */
+  public LoadOptions withInputNodes(List<String> tensors) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples, tensors);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -101,6 +110,7 @@ public record LoadOptions(
 
   public LoadOptions {
     inputs = List.copyOf(inputs);
+    inputNodes = List.copyOf(inputNodes);
     allowedOps = Set.copyOf(allowedOps);
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,13 +18,16 @@ import java.util.Map;
 
 /**
  * Reads the data to feed a model's inputs from the files the user names: NumPy .npy and .npz
- * files and JSON TENSOR files (docs/dump-format.md).
+ * files, JSON TENSOR files (docs/dump-format.md), and files whose bytes are strings.
  *
  * <p>Each spec is {@code FILE} or {@code NAME=FILE}. A bare .npy or JSON file is the model's single
  * input, under the key {@link #SINGLE_INPUT}; a bare .npz gives one input per array, named after
  * the array. {@code NAME=FILE} gives that file to the named input; an .npz so given must hold
  * exactly one array. A spec that names an existing file is a bare {@code FILE} even if it contains
  * {@code =}. The kind of file is recognised by its extension and, failing that, by its first bytes.
+ * A {@code FILE} written {@code @PATH} or {@code @GLOB} is not read as an array: the bytes of each
+ * file are one string sample ({@link RawFiles}), for an input that takes a string such as a WAV
+ * file; a spec starting with {@code @} never has a {@code NAME=}.
  */
 public final class ModelInputs {
 
@@ -39,7 +43,8 @@ public final class ModelInputs {
     JSON
   }
 
-  private record Spec(String name, String file) {
+  /** @param file a path, or for raw files the pattern after {@code @} */
+  private record Spec(String name, String file, boolean raw) {
     boolean named() {
       return name != null;
     }
@@ -48,33 +53,81 @@ public final class ModelInputs {
   private ModelInputs() {}
 
   /**
-   * Reads every spec.
+   * Reads every spec, numbers only.
    *
-   * @return the tensors by input name, in the order given (archives in archive order);
-   *     {@link #SINGLE_INPUT} for a bare .npy or JSON file; unmodifiable
-   * @throws InvalidInputException when a file is missing or unreadable, of an unknown kind, invalid,
-   *     or when two specs give the same input, a bare .npy or JSON file is given beside other
-   *     inputs, or an .npz given as {@code NAME=FILE} does not hold exactly one array
+   * @return the tensors by input name, as {@link #readArrays} gives them
+   * @throws InvalidInputException as {@link #readArrays} does, and for any string array or {@code @FILE}
    */
   public static Map<String, Tensor> read(List<String> specs) {
-    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    for (String text : specs) {
+      Spec spec = parse(text);
+      if (spec.raw()) {
+        throw new InvalidInputException(text, "", "gives files as strings, where numbers are expected");
+      }
+    }
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    readArrays(specs, false).forEach((name, array) -> tensors.put(name, ((InputArray.Numbers) array).tensor()));
+    return Collections.unmodifiableMap(tensors);
+  }
+
+  /**
+   * Reads every spec, numbers or strings.
+   *
+   * @return the arrays by input name, in the order given (archives in archive order);
+   *     {@link #SINGLE_INPUT} for a bare .npy, JSON or {@code @} file; unmodifiable
+   * @throws InvalidInputException when a file is missing or unreadable, of an unknown kind, invalid,
+   *     or when two specs give the same input, a bare .npy, JSON or {@code @} file is given beside
+   *     other inputs, an .npz given as {@code NAME=FILE} does not hold exactly one array, or a glob
+   *     matches no file
+   */
+  public static Map<String, InputArray> readArrays(List<String> specs) {
+    return readArrays(specs, true);
+  }
+
+  /**
+   * The files the specs read, in the order given, each glob's files sorted: what a report's data
+   * hash covers and what no output may overwrite.
+   *
+   * @throws InvalidInputException when a glob matches no file
+   */
+  public static List<Path> files(List<String> specs) {
+    List<Path> files = new ArrayList<>();
+    for (String text : specs) {
+      Spec spec = parse(text);
+      if (spec.raw()) {
+        files.addAll(RawFiles.list(spec.file()));
+      } else {
+        files.add(Path.of(spec.file()));
+      }
+    }
+    return files;
+  }
+
+  private static Map<String, InputArray> readArrays(List<String> specs, boolean strings) {
+    Map<String, InputArray> inputs = new LinkedHashMap<>();
     Map<String, String> givenBy = new LinkedHashMap<>();
     for (String text : specs) {
       Spec spec = parse(text);
+      String single = spec.named() ? spec.name() : SINGLE_INPUT;
+      if (spec.raw()) {
+        put(inputs, givenBy, spec, single, RawFiles.read(spec.file()));
+        continue;
+      }
       Path path = Path.of(spec.file());
       switch (kind(path, spec.file())) {
-        case NPY -> put(inputs, givenBy, spec, spec.named() ? spec.name() : SINGLE_INPUT, NpyReader.read(path));
-        case JSON -> put(inputs, givenBy, spec, spec.named() ? spec.name() : SINGLE_INPUT, TensorFile.read(path));
+        case NPY -> put(inputs, givenBy, spec, single,
+            strings ? NpyReader.readInput(path) : new InputArray.Numbers(NpyReader.read(path)));
+        case JSON -> put(inputs, givenBy, spec, single, new InputArray.Numbers(TensorFile.read(path)));
         case NPZ -> {
           if (spec.named()) {
             requireOneArray(spec, NpzReader.arrayNames(path));
-            put(inputs, givenBy, spec, spec.name(), NpzReader.read(path).values().iterator().next());
+            put(inputs, givenBy, spec, spec.name(), npz(path, strings).values().iterator().next());
           } else {
-            Map<String, Tensor> arrays = NpzReader.read(path);
+            Map<String, InputArray> arrays = npz(path, strings);
             if (arrays.isEmpty()) {
               throw new InvalidInputException(spec.file(), "", "holds no arrays");
             }
-            arrays.forEach((name, tensor) -> put(inputs, givenBy, spec, name, tensor));
+            arrays.forEach((name, array) -> put(inputs, givenBy, spec, name, array));
           }
         }
       }
@@ -82,13 +135,25 @@ public final class ModelInputs {
     return Collections.unmodifiableMap(inputs);
   }
 
+  private static Map<String, InputArray> npz(Path path, boolean strings) {
+    if (strings) {
+      return NpzReader.readInputs(path);
+    }
+    Map<String, InputArray> arrays = new LinkedHashMap<>();
+    NpzReader.read(path).forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
+    return arrays;
+  }
+
   private static Spec parse(String text) {
+    if (text.startsWith("@")) {
+      return new Spec(null, text.substring(1), true);
+    }
     int eq = text.indexOf('=');
     if (eq < 0 || exists(text)) {
       if (text.isEmpty()) {
         throw new InvalidInputException("''", "", "an input spec must be FILE or NAME=FILE");
       }
-      return new Spec(null, text);
+      return new Spec(null, text, false);
     }
     String name = text.substring(0, eq);
     String file = text.substring(eq + 1);
@@ -98,7 +163,7 @@ public final class ModelInputs {
     if (file.isEmpty()) {
       throw new InvalidInputException(text, "", "no file after '='; write NAME=FILE");
     }
-    return new Spec(name, file);
+    return file.startsWith("@") ? new Spec(name, file.substring(1), true) : new Spec(name, file, false);
   }
 
   private static boolean exists(String file) {
@@ -164,13 +229,13 @@ public final class ModelInputs {
   }
 
   private static void put(
-      Map<String, Tensor> inputs, Map<String, String> givenBy, Spec spec, String name, Tensor tensor) {
-    String earlier = givenBy.putIfAbsent(name, spec.file());
+      Map<String, InputArray> inputs, Map<String, String> givenBy, Spec spec, String name, InputArray array) {
+    String earlier = givenBy.putIfAbsent(name, (spec.raw() ? "@" : "") + spec.file());
     if (earlier != null) {
       String problem = name.equals(SINGLE_INPUT)
           ? "a second file without NAME= (" + earlier + " is already the single input); name each input with NAME=FILE"
           : "input '" + name + "' is given twice (also by " + earlier + ")";
-      throw new InvalidInputException(spec.file(), "", problem);
+      throw new InvalidInputException((spec.raw() ? "@" : "") + spec.file(), "", problem);
     }
     if (name.equals(SINGLE_INPUT) ? !inputs.isEmpty() : inputs.containsKey(SINGLE_INPUT)) {
       String bare = givenBy.get(SINGLE_INPUT);
@@ -180,6 +245,6 @@ public final class ModelInputs {
           "a file without NAME= is the model's single input, but other inputs are given too;"
               + " write NAME=" + bare);
     }
-    inputs.put(name, tensor);
+    inputs.put(name, array);
   }
 }

@@ -5,9 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The element types bncheck reads from .npy files. float64 stays float64; every other type is
- * widened or converted to float32, the precision activations are kept in (calibration images
- * are often uint8).
+ * The element types bncheck reads from .npy files. float64 stays float64; every other number type
+ * is widened or converted to float32, the precision activations are kept in (calibration images
+ * are often uint8). Strings ({@code S}: bytes, {@code U}: UTF-32 code points) are fed to string
+ * inputs, such as a WAV file's bytes; their length is part of the type ({@code |S5}, {@code <U5}).
  */
 enum NpyDtype {
   FLOAT16('f', 2),
@@ -21,9 +22,19 @@ enum NpyDtype {
   INT32('i', 4),
   UINT32('u', 4),
   INT64('i', 8),
-  UINT64('u', 8);
+  UINT64('u', 8),
+  /** NumPy bytes: {@link #itemSize} is per character, the length comes from the descr. */
+  BYTES('S', 1),
+  /** NumPy unicode: four bytes per character, UTF-32 in the descr's byte order. */
+  UNICODE('U', 4);
 
-  private static final String SUPPORTED = "bncheck reads float, integer and bool arrays";
+  private static final String SUPPORTED = "bncheck reads float, integer, bool and string (S, U) arrays";
+
+  /**
+   * Longest string element: a Java array holds at most this many bytes, and NumPy pads every
+   * element to the longest, so a longer one is a forged header rather than data.
+   */
+  static final long MAX_STRING_BYTES = Integer.MAX_VALUE - 8;
 
   private final char kind;
   final int itemSize;
@@ -33,8 +44,15 @@ enum NpyDtype {
     this.itemSize = itemSize;
   }
 
-  /** An element type and the byte order of its values. */
-  record Typed(NpyDtype dtype, ByteOrder order) {}
+  /**
+   * An element type, the byte order of its values and the bytes of one element (for strings,
+   * their declared length times {@link #itemSize}).
+   */
+  record Typed(NpyDtype dtype, ByteOrder order, long itemSize) {}
+
+  boolean isString() {
+    return this == BYTES || this == UNICODE;
+  }
 
   /** Why a descr is refused, as the text after "header: ". */
   static final class Unsupported extends Exception {
@@ -55,10 +73,13 @@ enum NpyDtype {
       throw new Unsupported(shown);
     }
     char kind = body.charAt(0);
+    if (kind == 'S' || kind == 'a' || kind == 'U') {
+      return string(kind == 'U' ? UNICODE : BYTES, order, body.substring(1), shown);
+    }
     String why = switch (kind) {
       case 'c' -> "complex numbers";
-      case 'O' -> "Python objects, stored pickled";
-      case 'U', 'S', 'a' -> "strings";
+      case 'O' -> "Python objects, stored pickled; bncheck never unpickles: save strings as"
+          + " np.array(values, dtype=bytes) or dtype=str";
       case 'V' -> "raw bytes or records";
       case 'M', 'm' -> "dates or time spans";
       default -> null;
@@ -70,13 +91,13 @@ enum NpyDtype {
     for (NpyDtype dtype : values()) {
       if (dtype.kind == kind && dtype.itemSize == size) {
         if (dtype.itemSize == 1) {
-          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN);
+          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN, 1);
         }
         if (order == '<') {
-          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN);
+          return new Typed(dtype, ByteOrder.LITTLE_ENDIAN, dtype.itemSize);
         }
         if (order == '>') {
-          return new Typed(dtype, ByteOrder.BIG_ENDIAN);
+          return new Typed(dtype, ByteOrder.BIG_ENDIAN, dtype.itemSize);
         }
         // numpy always writes '<' or '>' for multi-byte types; '=' would mean "whatever the
         // writing machine used", which the file does not record.
@@ -84,6 +105,29 @@ enum NpyDtype {
       }
     }
     throw new Unsupported(shown + "; " + SUPPORTED);
+  }
+
+  /** A string type: its length in characters follows the kind ({@code S5}, {@code U12}). */
+  private static Typed string(NpyDtype dtype, char order, String length, String shown) throws Unsupported {
+    if (length.isEmpty() || length.length() > 10 || !length.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw new Unsupported(shown + " (a string type needs its length in characters, such as '|S5' or '<U5')");
+    }
+    long itemSize = Long.parseLong(length) * dtype.itemSize;
+    if (itemSize == 0) {
+      throw new Unsupported(shown + " (strings of length 0 hold nothing to feed)");
+    }
+    if (itemSize > MAX_STRING_BYTES) {
+      throw new Unsupported(shown + " (elements of " + itemSize + " bytes, more than the " + MAX_STRING_BYTES
+          + " one string can hold)");
+    }
+    if (dtype == BYTES) {
+      return new Typed(dtype, ByteOrder.LITTLE_ENDIAN, itemSize);
+    }
+    if (order == '<' || order == '>') {
+      return new Typed(dtype, order == '<' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN, itemSize);
+    }
+    // UTF-32 needs a byte order as any multi-byte number does; numpy writes '<' or '>'.
+    throw new Unsupported(shown + " (no explicit byte order; expected '<' or '>')");
   }
 
   /** Moves {@code n} values from the buffer's position into {@code out[offset...]}. */
@@ -145,6 +189,7 @@ enum NpyDtype {
         }
       }
       case FLOAT64 -> throw new IllegalStateException("float64 is read as doubles");
+      case BYTES, UNICODE -> throw new IllegalStateException("strings are read as strings");
     }
   }
 

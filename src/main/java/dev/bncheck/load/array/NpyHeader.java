@@ -18,11 +18,12 @@ import java.util.Set;
  * The validated header of a .npy file (format versions 1.0, 2.0 and 3.0): what the data holds
  * and how many bytes the header took.
  *
+ * @param itemSize the bytes of one element (for strings, their declared length in bytes)
  * @param length bytes from the start of the file to the first byte of data
  * @param count the number of elements, at most {@link Tensor#MAX_ELEMENTS}
  */
 record NpyHeader(
-    NpyDtype dtype, ByteOrder order, boolean fortranOrder, int[] shape, long count, long length) {
+    NpyDtype dtype, ByteOrder order, long itemSize, boolean fortranOrder, int[] shape, long count, long length) {
 
   static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -36,7 +37,7 @@ record NpyHeader(
 
   /** The bytes of data the header declares. */
   long dataLength() {
-    return count * dtype.itemSize;
+    return count * itemSize;
   }
 
   /** Reads and checks the header, leaving the channel at the first byte of data. */
@@ -127,7 +128,7 @@ record NpyHeader(
     }
     int[] shape = shape(dict.get("shape"), source);
     long count = Tensor.elementCount(shape);
-    return new NpyHeader(typed.dtype(), typed.order(), fortranOrder, shape, count, length);
+    return new NpyHeader(typed.dtype(), typed.order(), typed.itemSize(), fortranOrder, shape, count, length);
   }
 
   private static NpyDtype.Typed dtype(Object descr, ArraySource source) {

@@ -7,20 +7,26 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
- * Reads a NumPy .npy file (format versions 1.0, 2.0 and 3.0) into a {@link Tensor}.
+ * Reads a NumPy .npy file (format versions 1.0, 2.0 and 3.0) into a {@link Tensor}, or, where
+ * strings are wanted, into an {@link InputArray}.
  *
  * <p>float64 arrays become {@link Tensor.Float64}; float16, float32, signed and unsigned integers
- * of 8 to 64 bits and bools (0 or 1) become {@link Tensor.Float32}, in either byte order.
+ * of 8 to 64 bits and bools (0 or 1) become {@link Tensor.Float32}, in either byte order. Bytes
+ * ({@code S}) and unicode ({@code U}, stored as UTF-32) arrays become {@link InputArray.Strings},
+ * each element without the NUL padding NumPy adds (NumPy drops it too), unicode encoded as UTF-8.
  * Fortran-ordered arrays are transposed to row-major. A 0-d array becomes a tensor of shape
- * {@code []} holding one value. Objects, strings, complex numbers and structured dtypes are refused.
- * The declared shape is checked against {@link Tensor#MAX_ELEMENTS}, the file's length and the
- * room left in the Java heap before anything is allocated.
+ * {@code []} holding one value. Objects (which only unpickling could read), complex numbers and
+ * structured dtypes are refused. The declared shape is checked against {@link Tensor#MAX_ELEMENTS},
+ * the file's length and the room left in the Java heap before anything is allocated.
  */
 public final class NpyReader {
 
@@ -30,15 +36,29 @@ public final class NpyReader {
   private NpyReader() {}
 
   /**
-   * Reads the array of a .npy file.
+   * Reads the array of numbers of a .npy file.
    *
    * @throws InvalidInputException when the file is missing, unreadable, not a .npy file, of an
-   *     unsupported dtype, too large, truncated, or followed by more bytes than its data
+   *     unsupported dtype or of strings, too large, truncated, or followed by more bytes than its data
    */
   public static Tensor read(Path file) {
+    return ((InputArray.Numbers) read(file, false)).tensor();
+  }
+
+  /**
+   * Reads the array of a .npy file, numbers or strings.
+   *
+   * @throws InvalidInputException as {@link #read(Path)} does, strings apart; and when a unicode
+   *     element holds a value that is not a Unicode character
+   */
+  public static InputArray readInput(Path file) {
+    return read(file, true);
+  }
+
+  private static InputArray read(Path file, boolean strings) {
     ArraySource source = ArraySource.of(file.toString());
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      return read(channel, channel.size(), source);
+      return read(channel, channel.size(), source, strings);
     } catch (NoSuchFileException e) {
       throw source.error("", "no such file or directory");
     } catch (AccessDeniedException e) {
@@ -53,9 +73,14 @@ public final class NpyReader {
    *
    * @param size the bytes the channel holds from its position, checked against the header before
    *     the data is allocated
+   * @param strings whether string arrays are accepted; numbers always are
    */
-  static Tensor read(ReadableByteChannel in, long size, ArraySource source) throws IOException {
+  static InputArray read(ReadableByteChannel in, long size, ArraySource source, boolean strings)
+      throws IOException {
     NpyHeader header = NpyHeader.read(in, source);
+    if (header.dtype().isString() && !strings) {
+      throw source.error("header", "holds strings, where numbers are expected");
+    }
     long expected = header.dataLength();
     long available = size - header.length();
     if (available < expected) {
@@ -65,17 +90,73 @@ public final class NpyReader {
       throw trailingBytes(source, expected, String.valueOf(available - expected));
     }
     // A sparse file has every byte it declares and costs no disk; memory is the limit that remains.
-    long memory = header.count() * (header.dtype() == NpyDtype.FLOAT64 ? 8 : 4)
+    // A string costs its bytes (UTF-8 takes at most the four bytes UTF-32 does) and an array's header.
+    long perElement = header.dtype().isString() ? header.itemSize() + 16 : header.dtype() == NpyDtype.FLOAT64 ? 8 : 4;
+    long memory = header.count() * perElement
         * (header.fortranOrder() && needsTranspose(header.shape()) ? 2 : 1);
     if (!JavaHeap.fits(memory)) {
       throw source.error("", "shape " + header.describeShape() + " " + JavaHeap.tooLarge(memory));
     }
-    Tensor tensor = readData(in, header, source);
+    InputArray array = header.dtype().isString()
+        ? readStrings(in, header, source)
+        : new InputArray.Numbers(readData(in, header, source));
     // The size came from a directory (of the file system or a ZIP) that may not match the stream.
     if (NpyHeader.readFully(in, ByteBuffer.allocate(1)) > 0) {
       throw trailingBytes(source, expected, "more");
     }
-    return tensor;
+    return array;
+  }
+
+  /** Reads string elements one at a time: each is as long as the longest, and the padding goes. */
+  private static InputArray readStrings(ReadableByteChannel in, NpyHeader header, ArraySource source)
+      throws IOException {
+    int count = (int) header.count();
+    byte[] element = new byte[(int) header.itemSize()];
+    ByteBuffer buffer = ByteBuffer.wrap(element).order(header.order());
+    byte[][] values = new byte[count][];
+    for (int i = 0; i < count; i++) {
+      buffer.clear();
+      int got = NpyHeader.readFully(in, buffer);
+      if (got < element.length) {
+        throw truncated(source, header.dataLength(), (long) i * element.length + got);
+      }
+      values[i] = header.dtype() == NpyDtype.BYTES ? withoutPadding(element) : utf8(buffer, i, source);
+    }
+    int[] shape = header.shape();
+    if (header.fortranOrder() && needsTranspose(shape)) {
+      byte[][] columnMajor = values;
+      byte[][] rowMajor = new byte[count][];
+      fromFortranOrder(shape, (to, from) -> rowMajor[to] = columnMajor[from]);
+      values = rowMajor;
+    }
+    return new InputArray.Strings(shape, values);
+  }
+
+  private static byte[] withoutPadding(byte[] element) {
+    int end = element.length;
+    while (end > 0 && element[end - 1] == 0) {
+      end--;
+    }
+    return Arrays.copyOf(element, end);
+  }
+
+  /** One UTF-32 element, its NUL padding dropped, as UTF-8. */
+  private static byte[] utf8(ByteBuffer element, int index, ArraySource source) {
+    int[] codePoints = new int[element.capacity() / 4];
+    int end = 0;
+    for (int k = 0; k < codePoints.length; k++) {
+      int c = element.getInt(4 * k);
+      // Python strings may hold lone surrogates, which no UTF-8 string (what TensorFlow holds) can.
+      if (c < 0 || c > Character.MAX_CODE_POINT || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+        throw source.error("element " + index, String.format(Locale.ROOT,
+            "character %d is 0x%08X, which is not a Unicode character (a unicode array holds UTF-32)", k, c));
+      }
+      codePoints[k] = c;
+      if (c != 0) {
+        end = k + 1;
+      }
+    }
+    return new String(codePoints, 0, end).getBytes(StandardCharsets.UTF_8);
   }
 
   private static Tensor readData(ReadableByteChannel in, NpyHeader header, ArraySource source)

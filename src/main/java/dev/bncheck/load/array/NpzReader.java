@@ -46,12 +46,28 @@ public final class NpzReader {
    *     member that is not a readable .npy array, or holds two members of the same name
    */
   public static Map<String, Tensor> read(Path file) {
+    Map<String, Tensor> arrays = new LinkedHashMap<>();
+    read(file, false).forEach((name, array) -> arrays.put(name, ((InputArray.Numbers) array).tensor()));
+    return Collections.unmodifiableMap(arrays);
+  }
+
+  /**
+   * Reads every array, numbers or strings, in the order of the archive.
+   *
+   * @return the arrays by name, in archive order (unmodifiable)
+   * @throws InvalidInputException as {@link #read} does, strings apart
+   */
+  public static Map<String, InputArray> readInputs(Path file) {
+    return read(file, true);
+  }
+
+  private static Map<String, InputArray> read(Path file, boolean strings) {
     ArraySource source = ArraySource.of(file.toString());
     try (ZipFile zip = open(file, source)) {
-      Map<String, Tensor> arrays = new LinkedHashMap<>();
+      Map<String, InputArray> arrays = new LinkedHashMap<>();
       long archiveSize = Files.size(file);
       for (ZipEntry entry : members(zip, source)) {
-        arrays.put(arrayName(entry), readMember(zip, entry, archiveSize, source.in(entry.getName())));
+        arrays.put(arrayName(entry), readMember(zip, entry, archiveSize, source.in(entry.getName()), strings));
       }
       return Collections.unmodifiableMap(arrays);
     } catch (IOException e) {
@@ -119,7 +135,8 @@ public final class NpzReader {
     return name.substring(0, name.length() - SUFFIX.length());
   }
 
-  private static Tensor readMember(ZipFile zip, ZipEntry entry, long archiveSize, ArraySource member) {
+  private static InputArray readMember(ZipFile zip, ZipEntry entry, long archiveSize, ArraySource member,
+      boolean strings) {
     long size = entry.getSize();
     long compressed = entry.getCompressedSize();
     if (size < 0 || compressed < 0) {
@@ -144,7 +161,7 @@ public final class NpzReader {
           "", "corrupt ZIP archive: a stored member of " + compressed + " bytes claims " + size);
     }
     try (InputStream in = zip.getInputStream(entry)) {
-      return NpyReader.read(Channels.newChannel(in), size, member);
+      return NpyReader.read(Channels.newChannel(in), size, member, strings);
     } catch (IOException e) {
       throw member.error("", "corrupt ZIP archive: " + reason(e));
     }

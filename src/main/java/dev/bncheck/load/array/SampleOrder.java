@@ -16,14 +16,16 @@ public final class SampleOrder {
 
   private SampleOrder() {}
 
-  public static Map<String, Tensor> shuffled(Map<String, Tensor> data) {
-    if (data.isEmpty()) {
+  public static Map<String, InputArray> shuffled(Map<String, InputArray> data) {
+    if (data.isEmpty() || data.values().iterator().next().shape().length == 0) {
       return data;
     }
     int samples = data.values().iterator().next().shape()[0];
     int[] order = permutation(samples);
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    data.forEach((name, tensor) -> out.put(name, rows(tensor, order)));
+    Map<String, InputArray> out = new LinkedHashMap<>();
+    data.forEach((name, array) -> out.put(name, array instanceof InputArray.Numbers n
+        ? new InputArray.Numbers(rows(n.tensor(), order))
+        : new InputArray.Strings(array.shape(), rows((InputArray.Strings) array, order))));
     return out;
   }
 
@@ -43,11 +45,26 @@ public final class SampleOrder {
     return order;
   }
 
-  private static Tensor rows(Tensor t, int[] order) {
-    int[] shape = t.shape();
+  private static byte[][] rows(InputArray.Strings strings, int[] order) {
+    byte[][] in = strings.values();
+    checkSamples(strings.shape(), order);
+    int row = order.length == 0 ? 0 : in.length / order.length;
+    byte[][] out = new byte[in.length][];
+    for (int i = 0; i < order.length; i++) {
+      System.arraycopy(in, order[i] * row, out, i * row, row);
+    }
+    return out;
+  }
+
+  private static void checkSamples(int[] shape, int[] order) {
     if (shape.length == 0 || shape[0] != order.length) {
       throw new IllegalArgumentException("inputs differ in their number of samples");
     }
+  }
+
+  private static Tensor rows(Tensor t, int[] order) {
+    int[] shape = t.shape();
+    checkSamples(shape, order);
     int row = order.length == 0 ? 0 : t.size() / order.length;
     if (t instanceof Tensor.Float32 f) {
       float[] out = new float[f.data().length];

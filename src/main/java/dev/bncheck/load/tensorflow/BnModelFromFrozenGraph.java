@@ -9,8 +9,8 @@ import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
-import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -76,17 +76,28 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     LayerAssembler.Layers layers =
         GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
-      List<ModelRunner.Input> inputs = placeholders(graphDef);
-      Map<String, Tensor> data = options.inputs().isEmpty()
-          ? SyntheticInputs.make(inputs, options.syntheticSamples())
-          : ModelInputs.read(options.inputs());
-      if (!layers.layers().isEmpty()) {
+      String location = input.toString();
+      InputNodes.requireKnown(graph, options.inputNodes(), location);
+      if (layers.layers().isEmpty()) {
+        // nothing to capture, but data that cannot be read is an error whatever the model
+        if (!options.inputs().isEmpty()) {
+          ModelInputs.readArrays(options.inputs());
+        } else if (options.inputNodes().isEmpty()) {
+          SyntheticInputs.make(placeholders(graphDef), options.syntheticSamples());
+        }
+      } else {
         if (!options.trustModel()) {
-          new ModelSafety(graph, input.toString(), options.allowedOps()).checkFrozenGraph();
+          new ModelSafety(graph, location, options.allowedOps()).checkFrozenGraph();
         }
         try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g, options.timeout())) {
-          CheckedSession checked = new CheckedSession(g, session, input.toString(), options);
+          CheckedSession checked = new CheckedSession(g, session, location, options);
           checked.importGraphDef(graphDef);
+          List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+              ? placeholders(graphDef)
+              : InputNodes.resolve(g, graph, options.inputNodes(), location);
+          Map<String, InputArray> data = options.inputs().isEmpty()
+              ? SyntheticInputs.make(inputs, options.syntheticSamples())
+              : ModelInputs.readArrays(options.inputs());
           new ModelRunner(graph, checked).run(layers, inputs, List.of(), data, options, sink);
         }
       }

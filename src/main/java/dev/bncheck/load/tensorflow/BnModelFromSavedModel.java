@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
-import dev.bncheck.model.Tensor;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.proto.TensorInfo;
 
@@ -59,10 +59,12 @@ public final class BnModelFromSavedModel implements ModelLoader {
             input.toString()));
         layers = found.assemble(new SessionVariableReader(session, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {
-          List<ModelRunner.Input> inputs = tensors(file.signature().getInputsMap());
-          Map<String, Tensor> data = options.inputs().isEmpty()
+          List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+              ? tensors(file.signature().getInputsMap())
+              : InputNodes.resolve(bundle.graph(), graph, options.inputNodes(), input.toString());
+          Map<String, InputArray> data = options.inputs().isEmpty()
               ? SyntheticInputs.make(inputs, options.syntheticSamples())
-              : ModelInputs.read(options.inputs());
+              : ModelInputs.readArrays(options.inputs());
           new ModelRunner(graph, session)
               .run(layers, inputs, tensors(file.signature().getOutputsMap()), data,
                   options, sink);
@@ -70,7 +72,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
       }
     }
     if (found.nodes().isEmpty() && !options.inputs().isEmpty()) {
-      ModelInputs.read(options.inputs());
+      ModelInputs.readArrays(options.inputs());
     }
     return model(input, file, layers);
   }
@@ -90,6 +92,9 @@ public final class BnModelFromSavedModel implements ModelLoader {
     if (!options.trustModel()) {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
       safety.checkNames();
+      if (options.runsOnData()) {
+        InputNodes.requireKnown(graph, options.inputNodes(), input.toString());
+      }
       safety.checkLoading(file.metaGraph());
       if (options.runsOnData()) {
         safety.checkSignature(file.outputTensors());

@@ -1,6 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
@@ -16,8 +17,10 @@ import java.util.function.Function;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TString;
 
 /**
  * Runs calibration batches through a model and streams, for every layer, the moments of the
@@ -55,8 +58,26 @@ final class CalibrationRun {
   /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
 
-  /** One model input: where to feed it, its data, and whether the graph wants float64. */
-  record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
+  /** How an input takes the samples along its data's first axis. */
+  enum Batching {
+    /** In batches: the data's first axis is the input's. */
+    BATCHES,
+    /** One sample per run, keeping the first axis: the input's first dimension is fixed at 1. */
+    ONE,
+    /** One sample per run without the first axis: the input has none (a WAV file's bytes, a scalar). */
+    UNBATCHED
+  }
+
+  /**
+   * One model input: where to feed it, its data, the dtype the graph takes (DT_FLOAT, DT_DOUBLE or
+   * DT_STRING) and how its samples are fed.
+   */
+  record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching) {}
+
+  /** The samples one run feeds: {@code requested}, or one where an input takes one sample at a time. */
+  static int batchSize(List<Feed> feeds, int requested) {
+    return feeds.stream().allMatch(f -> f.batching() == Batching.BATCHES) ? requested : 1;
+  }
 
   private CalibrationRun() {}
 
@@ -435,7 +456,7 @@ final class CalibrationRun {
       List<org.tensorflow.Tensor> fed) {
     CheckedSession.Runner runner = session.runner();
     for (Feed feed : feeds) {
-      org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
+      org.tensorflow.Tensor t = slice(feed, start, count);
       fed.add(t);
       for (String name : feed.graphTensors()) {
         runner.feed(name, t);
@@ -444,21 +465,28 @@ final class CalibrationRun {
     return runner;
   }
 
-  /** Rows {@code [start, start + count)} of the data, as the tensor type the graph takes. */
-  private static org.tensorflow.Tensor slice(Tensor data, int start, int count, boolean float64) {
-    int[] shape = data.shape();
-    long[] dims = new long[shape.length];
-    for (int i = 0; i < shape.length; i++) {
-      dims[i] = shape[i];
+  /** Rows {@code [start, start + count)} of the data, as the tensor type and shape the graph takes. */
+  private static org.tensorflow.Tensor slice(Feed feed, int start, int count) {
+    int[] shape = feed.data().shape();
+    boolean unbatched = feed.batching() == Batching.UNBATCHED;
+    long[] dims = new long[unbatched ? shape.length - 1 : shape.length];
+    for (int i = 1; i < shape.length; i++) {
+      dims[unbatched ? i - 1 : i] = shape[i];
     }
-    dims[0] = count;
+    if (!unbatched) {
+      dims[0] = count;
+    }
     int row = 1;
     for (int i = 1; i < shape.length; i++) {
       row *= shape[i];
     }
     int from = start * row;
     int to = from + count * row;
-    if (float64) {
+    if (feed.data() instanceof InputArray.Strings strings) {
+      return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(Arrays.copyOfRange(strings.values(), from, to)));
+    }
+    Tensor data = ((InputArray.Numbers) feed.data()).tensor();
+    if (feed.dtype() == DataType.DT_DOUBLE) {
       double[] values = new double[to - from];
       for (int i = from; i < to; i++) {
         values[i - from] = data.get(i);

@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -51,7 +52,7 @@ final class ModelRunner {
    * Runs the model on the data: captures every layer's input and output, and compares the
    * float outputs between a batch and its samples run alone.
    */
-  void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, Tensor> data,
+  void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, InputArray> data,
       LoadOptions options, CalibrationSink sink) {
     List<Input> floatOutputs = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
@@ -59,16 +60,20 @@ final class ModelRunner {
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
     List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
+    // an input that takes one sample at a time gives no batch to compare single samples with (BN005)
+    int batchSize = CalibrationRun.batchSize(feeds, options.batchSize());
     if (prepared.captures().isEmpty()) {
-      CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, options.batchSize(), sink, label);
+      if (batchSize > 1) {
+        CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, batchSize, sink, label);
+      }
       return;
     }
     // The signature's outputs come from the same graph as the captures, in the same first batch:
     // running the serving function as well would repeat the forward pass.
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
-    CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), runnable, options.batchSize(),
-        options.maxSamples(), false, false);
+    CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), batchSize > 1 ? runnable : List.of(),
+        batchSize, options.maxSamples(), false, false);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
     // The training view runs in a pass of its own: fetched in the same runs as the inference
     // view, ResNet-50's check took 1.67x the forward pass instead of 1.59x, and 2.5 GB instead
@@ -76,11 +81,13 @@ final class ModelRunner {
     if (options.trainingViewSamples() > 0
         && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
         && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
-      CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), options.batchSize(),
-          Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(), options.batchSize())), true,
+      CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), batchSize,
+          Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(), batchSize)), true,
           false), sink, label);
     }
-    CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
+    if (batchSize > 1) {
+      CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
+    }
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
@@ -142,8 +149,9 @@ final class ModelRunner {
         .filter(c -> layers.contains(c.layerIndex()))
         .toList();
     if (!wanted.isEmpty()) {
-      CalibrationRun.run(session, feeds(prepared, data),
-          new CalibrationRun.Plan(wanted, List.of(), batchSize, Long.MAX_VALUE, false, true), sink, label);
+      List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+      CalibrationRun.run(session, feeds, new CalibrationRun.Plan(wanted, List.of(),
+          CalibrationRun.batchSize(feeds, batchSize), Long.MAX_VALUE, false, true), sink, label);
     }
   }
 
@@ -151,7 +159,8 @@ final class ModelRunner {
   int[] predictions(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize) {
     Input first = outputs.stream().filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE)
         .findFirst().orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
-    return CalibrationRun.predictions(session, feeds(prepared, data), first, batchSize, "--inputs");
+    List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+    return CalibrationRun.predictions(session, feeds, first, CalibrationRun.batchSize(feeds, batchSize), "--inputs");
   }
 
   /** Compares the signature's float outputs between a batch and its samples alone. */
@@ -159,21 +168,31 @@ final class ModelRunner {
       CalibrationSink sink) {
     List<Input> floats = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
-    CalibrationRun.batchSizeConsistency(session, feeds(prepared, data), floats, batchSize, sink, "--inputs");
+    List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+    int size = CalibrationRun.batchSize(feeds, batchSize);
+    if (size > 1) {
+      CalibrationRun.batchSizeConsistency(session, feeds, floats, size, sink, "--inputs");
+    }
   }
 
-  /** Each model input's data, fed to the original placeholder and to its copies. */
-  private List<CalibrationRun.Feed> feeds(Prepared prepared, Map<String, Tensor> data) {
+  private static Map<String, InputArray> numbers(Map<String, Tensor> data) {
+    Map<String, InputArray> arrays = new LinkedHashMap<>();
+    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
+    return arrays;
+  }
+
+  /** Each model input's data, fed to the original tensor and to its copies. */
+  private List<CalibrationRun.Feed> feeds(Prepared prepared, Map<String, InputArray> data) {
     List<CalibrationRun.Feed> feeds = new ArrayList<>();
     for (var e : match(prepared.inputs(), data).entrySet()) {
-      List<String> names = new ArrayList<>(List.of(e.getKey().tensor()));
-      for (String copy : List.of(prepared.inliner().feed(e.getKey().tensor()),
-          prepared.training().feed(e.getKey().tensor()))) {
+      Input input = e.getKey();
+      List<String> names = new ArrayList<>(List.of(input.tensor()));
+      for (String copy : List.of(prepared.inliner().feed(input.tensor()), prepared.training().feed(input.tensor()))) {
         if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
           names.add(copy);
         }
       }
-      feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
+      feeds.add(new CalibrationRun.Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching()));
     }
     return feeds;
   }
@@ -261,41 +280,76 @@ final class ModelRunner {
     }
   }
 
-  /** Pairs each model input with its data, checking names, dtypes and shapes. */
-  private static Map<Input, Tensor> match(List<Input> inputs, Map<String, Tensor> data) {
+  /** An input's data and how its samples are fed. */
+  private record Matched(InputArray data, CalibrationRun.Batching batching) {}
+
+  /**
+   * Pairs each model input with its data, checking names, dtypes and shapes. The data's first
+   * axis lists the samples: it is the input's own first axis where the ranks are equal, and an
+   * axis the input does not have where the data has one more (each sample is then fed alone, as
+   * a WAV file's bytes to a scalar string input). A string input of unknown rank takes one
+   * string per sample, as decoding ops want.
+   */
+  private static Map<Input, Matched> match(List<Input> inputs, Map<String, InputArray> data) {
     String given = String.join(", ", new TreeSet<>(data.keySet()));
     List<String> expected = inputs.stream().map(Input::key).toList();
-    Map<Input, Tensor> out = new LinkedHashMap<>();
+    Map<Input, InputArray> paired = new LinkedHashMap<>();
     if (data.size() == 1 && data.containsKey("") && inputs.size() == 1) {
-      out.put(inputs.get(0), data.get(""));
+      paired.put(inputs.get(0), data.get(""));
     } else {
       for (Input input : inputs) {
-        Tensor t = data.get(input.key());
+        InputArray t = data.get(input.key());
         if (t == null) {
           throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
               + "; give each as NAME=FILE (or an .npz with arrays of those names); got "
               + (given.isEmpty() ? "one unnamed array" : given));
         }
-        out.put(input, t);
+        paired.put(input, t);
       }
     }
+    Map<Input, Matched> out = new LinkedHashMap<>();
     long samples = -1;
-    for (var e : out.entrySet()) {
+    for (var e : paired.entrySet()) {
       Input input = e.getKey();
-      Tensor t = e.getValue();
-      if (input.dtype() != DataType.DT_FLOAT && input.dtype() != DataType.DT_DOUBLE) {
+      InputArray t = e.getValue();
+      boolean strings = input.dtype() == DataType.DT_STRING;
+      if (!strings && input.dtype() != DataType.DT_FLOAT && input.dtype() != DataType.DT_DOUBLE) {
         throw new InvalidInputException("--inputs", input.key(),
-            "the model takes " + input.dtype() + "; bncheck can feed float32 and float64 inputs");
+            "the model takes " + input.dtype() + "; bncheck can feed float32, float64 and string inputs");
+      }
+      if (strings != t instanceof InputArray.Strings) {
+        throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
+            + ", the data holds " + t.dtype() + (strings ? " (give files as @FILE, or an .npy of dtype S or U)" : ""));
       }
       int[] shape = t.shape();
       List<TensorShapeProto.Dim> dims = input.shape().getDimList();
-      boolean fits = input.shape().getUnknownRank() || dims.size() == shape.length;
-      for (int d = 1; fits && d < dims.size(); d++) {
-        fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d];
+      boolean unknownRank = input.shape().getUnknownRank();
+      CalibrationRun.Batching batching;
+      boolean fits;
+      if (shape.length == 0) {
+        batching = CalibrationRun.Batching.BATCHES;
+        fits = false;
+      } else if (unknownRank) {
+        batching = strings && shape.length == 1 ? CalibrationRun.Batching.UNBATCHED : CalibrationRun.Batching.BATCHES;
+        fits = true;
+      } else if (dims.size() == shape.length - 1) {
+        batching = CalibrationRun.Batching.UNBATCHED;
+        fits = true;
+        for (int d = 0; fits && d < dims.size(); d++) {
+          fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d + 1];
+        }
+      } else {
+        batching = !dims.isEmpty() && dims.get(0).getSize() == 1
+            ? CalibrationRun.Batching.ONE : CalibrationRun.Batching.BATCHES;
+        fits = dims.size() == shape.length;
+        for (int d = 1; fits && d < dims.size(); d++) {
+          fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d];
+        }
       }
-      if (!fits || shape.length == 0) {
+      if (!fits) {
         throw new InvalidInputException("--inputs", input.key(), "data of shape " + Arrays.toString(shape)
-            + " does not fit the model's input of shape " + describe(dims));
+            + " does not fit the model's input of shape " + describe(dims)
+            + " (the data's first axis lists the samples)");
       }
       if (shape[0] == 0) {
         throw new InvalidInputException("--inputs", input.key(), "holds no samples (shape "
@@ -306,6 +360,7 @@ final class ModelRunner {
             shape[0] + " samples, but another input has " + samples);
       }
       samples = shape[0];
+      out.put(input, new Matched(t, batching));
     }
     return out;
   }

@@ -3,11 +3,13 @@ package dev.bncheck.load.tensorflow;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
@@ -21,16 +23,26 @@ final class SyntheticInputs {
 
   private SyntheticInputs() {}
 
-  static Map<String, Tensor> make(List<ModelRunner.Input> inputs, int samples) {
+  /**
+   * Samples shaped like the inputs: the first dimension of each is the samples, and a scalar
+   * input gets one value per sample.
+   */
+  static Map<String, InputArray> make(List<ModelRunner.Input> inputs, int samples) {
     SplittableRandom random = new SplittableRandom(SEED);
-    Map<String, Tensor> out = new LinkedHashMap<>();
+    Map<String, InputArray> out = new LinkedHashMap<>();
     for (ModelRunner.Input input : inputs) {
+      if (input.dtype() == DataType.DT_STRING) {
+        // random bytes are no WAV file, image or serialized example: the graph would only refuse them
+        throw new InvalidInputException("--synthetic", input.key(), "the input takes strings, which bncheck cannot"
+            + " make up; give files with --inputs " + input.key() + "=@FILE (or @GLOB), or feed a tensor past the"
+            + " decoding with --input-node (docs/tensorflow.md)");
+      }
       List<TensorShapeProto.Dim> dims = input.shape().getDimList();
-      if (input.shape().getUnknownRank() || dims.isEmpty()) {
+      if (input.shape().getUnknownRank()) {
         throw new InvalidInputException("--synthetic", input.key(),
             "the input's shape is unknown; give real data with --inputs");
       }
-      int[] shape = new int[dims.size()];
+      int[] shape = new int[Math.max(1, dims.size())];
       shape[0] = samples;
       for (int d = 1; d < dims.size(); d++) {
         if (dims.get(d).getSize() < 0) {
@@ -55,7 +67,7 @@ final class SyntheticInputs {
       for (int i = 0; i < values.length; i++) {
         values[i] = (float) random.nextGaussian();
       }
-      out.put(input.key(), new Tensor.Float32(shape, values));
+      out.put(input.key(), new InputArray.Numbers(new Tensor.Float32(shape, values)));
     }
     return out;
   }

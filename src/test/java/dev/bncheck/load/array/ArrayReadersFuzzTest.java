@@ -21,9 +21,10 @@ class ArrayReadersFuzzTest {
 
   private static final List<String> NPY = List.of(
       "float32.npy", "float64_be.npy", "float16.npy", "uint64.npy", "bool.npy", "version2.npy",
-      "version3.npy", "fortran_float32.npy", "scalar.npy", "empty.npy", "object.npy");
+      "version3.npy", "fortran_float32.npy", "scalar.npy", "empty.npy", "object.npy", "unicode_be.npy", "bytes.npy",
+      "fortran_bytes.npy");
 
-  private static final List<String> NPZ = List.of("stored.npz", "compressed.npz", "single.npz");
+  private static final List<String> NPZ = List.of("stored.npz", "compressed.npz", "single.npz", "strings.npz");
 
   @Provide
   Arbitrary<String> npyFiles() {
@@ -40,9 +41,9 @@ class ArrayReadersFuzzTest {
     try {
       Files.write(file, content);
       if (suffix.equals(".npy")) {
-        NpyReader.read(file);
+        NpyReader.readInput(file);
       } else {
-        NpzReader.read(file);
+        NpzReader.readInputs(file);
       }
     } catch (InvalidInputException expected) {
       if (expected.getMessage().contains("\n")) {

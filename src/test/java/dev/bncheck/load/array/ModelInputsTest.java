@@ -14,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,105 @@ class ModelInputsTest {
 
   private static float[] floats(Tensor tensor) {
     return ((Tensor.Float32) tensor).data();
+  }
+
+  private Path file(String name, String content) throws IOException {
+    Path file = dir.resolve(name);
+    Files.createDirectories(file.getParent());
+    return Files.writeString(file, content, StandardCharsets.US_ASCII);
+  }
+
+  private static List<String> strings(InputArray array) {
+    assertThat(array).isInstanceOf(InputArray.Strings.class);
+    return Arrays.stream(((InputArray.Strings) array).values()).map(b -> new String(b, StandardCharsets.US_ASCII))
+        .toList();
+  }
+
+  @Test
+  void atFileGivesTheFilesBytesAsOneStringSample() throws IOException {
+    Path wav = file("clip.wav", "RIFF\0\1");
+
+    Map<String, InputArray> named = ModelInputs.readArrays(List.of("wav_data=@" + wav));
+    Map<String, InputArray> bare = ModelInputs.readArrays(List.of("@" + wav));
+
+    assertThat(named).containsOnlyKeys("wav_data");
+    assertThat(named.get("wav_data").shape()).containsExactly(1);
+    assertThat(strings(named.get("wav_data"))).containsExactly("RIFF\0\1");
+    assertThat(bare).containsOnlyKeys(ModelInputs.SINGLE_INPUT);
+  }
+
+  @Test
+  void atGlobGivesOneSamplePerMatchingFileSortedByPathLeavingHiddenFilesOut() throws IOException {
+    file("clips/b.wav", "b");
+    file("clips/a.wav", "a");
+    file("clips/A2.wav", "A2");
+    file("clips/notes.txt", "not audio");
+    file("clips/.hidden.wav", "hidden");
+    file("clips/more/c.wav", "c");
+    file("clips/.cache/d.wav", "d");
+    String clips = dir.resolve("clips").toString();
+
+    assertThat(strings(ModelInputs.readArrays(List.of("x=@" + clips + "/*.wav")).get("x")))
+        .containsExactly("A2", "a", "b");
+    assertThat(strings(ModelInputs.readArrays(List.of("x=@" + clips + "/**.wav")).get("x")))
+        .containsExactly("A2", "a", "b", "c");
+    assertThat(strings(ModelInputs.readArrays(List.of("x=@" + clips + "/.*.wav")).get("x")))
+        .containsExactly("hidden");
+    assertThat(ModelInputs.files(List.of("x=@" + clips + "/*.wav", fixture("uint8.npy").toString())))
+        .containsExactly(dir.resolve("clips/A2.wav"), dir.resolve("clips/a.wav"), dir.resolve("clips/b.wav"),
+            fixture("uint8.npy"));
+  }
+
+  @Test
+  void atGlobRelativeToTheWorkingDirectoryListsRelativePaths() {
+    List<Path> files = ModelInputs.files(List.of("@src/test/resources/arrays/uint*.npy"));
+
+    assertThat(files).containsExactly(Path.of("src/test/resources/arrays/uint16.npy"),
+        Path.of("src/test/resources/arrays/uint32.npy"), Path.of("src/test/resources/arrays/uint64.npy"),
+        Path.of("src/test/resources/arrays/uint8.npy"));
+  }
+
+  @Test
+  void atSpecsThatNameNoFileAreInputErrors() throws IOException {
+    Path clips = Files.createDirectories(dir.resolve("clips"));
+
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@" + clips + "/*.wav")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(clips + "/*.wav: no regular file matches this glob");
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@" + clips)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(clips + ": is a directory; write @" + clips + "/* for one sample per file in it");
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@" + clips + "/missing.wav")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(clips + "/missing.wav: no such file or directory");
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("@: no file after '@'; write @FILE or @GLOB");
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@" + clips + "/[*.wav")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(clips + "/[*.wav: not a valid glob: ");
+  }
+
+  @Test
+  void stringsAreRefusedWhereOnlyNumbersAreRead() throws IOException {
+    Path wav = file("clip.wav", "RIFF");
+
+    assertThatThrownBy(() -> ModelInputs.read(List.of("wav_data=@" + wav)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("wav_data=@" + wav + ": gives files as strings, where numbers are expected");
+    assertThatThrownBy(() -> ModelInputs.read(List.of(fixture("unicode.npy").toString())))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(fixture("unicode.npy") + ": header: holds strings, where numbers are expected");
+    assertThat(strings(ModelInputs.readArrays(List.of(fixture("unicode.npy").toString())).get(""))).containsExactly("ab", "c");
+  }
+
+  @Test
+  void anAtSpecGivingAnInputTwiceIsRefused() throws IOException {
+    Path wav = file("clip.wav", "RIFF");
+
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=@" + wav, "x=" + fixture("uint8.npy"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(fixture("uint8.npy") + ": input 'x' is given twice (also by @" + wav + ")");
   }
 
   @Test

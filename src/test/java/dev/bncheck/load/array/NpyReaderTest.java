@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -187,7 +188,7 @@ class NpyReaderTest {
     assertThatThrownBy(() -> NpyReader.read(file))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(file + ": header: unsupported dtype '<c8' (complex numbers);"
-            + " bncheck reads float, integer and bool arrays");
+            + " bncheck reads float, integer, bool and string (S, U) arrays");
   }
 
   @Test
@@ -196,20 +197,152 @@ class NpyReaderTest {
 
     assertThatThrownBy(() -> NpyReader.read(file))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage(file + ": header: unsupported dtype '|O' (Python objects, stored pickled);"
-            + " bncheck reads float, integer and bool arrays");
+        .hasMessage(file + ": header: unsupported dtype '|O' (Python objects, stored pickled; bncheck never"
+            + " unpickles: save strings as np.array(values, dtype=bytes) or dtype=str); bncheck reads float, integer,"
+            + " bool and string (S, U) arrays");
+    assertThatThrownBy(() -> NpyReader.readInput(file)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("bncheck never unpickles");
   }
 
   @Test
-  void structuredAndStringArraysAreRefused() {
+  void structuredArraysAreRefused() {
     assertThatThrownBy(() -> NpyReader.read(fixture("structured.npy")))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(fixture("structured.npy") + ": header: unsupported structured dtype"
             + " (records of named fields); save each field as its own array");
+  }
+
+  @Test
+  void stringArraysAreRefusedWhereNumbersAreExpected() {
     assertThatThrownBy(() -> NpyReader.read(fixture("unicode.npy")))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage(fixture("unicode.npy") + ": header: unsupported dtype '<U2' (strings);"
-            + " bncheck reads float, integer and bool arrays");
+        .hasMessage(fixture("unicode.npy") + ": header: holds strings, where numbers are expected");
+  }
+
+  private static List<String> strings(InputArray array) {
+    assertThat(array).isInstanceOf(InputArray.Strings.class);
+    return Arrays.stream(((InputArray.Strings) array).values()).map(b -> new String(b, StandardCharsets.UTF_8)).toList();
+  }
+
+  @Test
+  void bytesArraysAreReadWithoutTheirPaddingButWithNulsInside() {
+    InputArray array = NpyReader.readInput(fixture("bytes.npy"));
+
+    assertThat(array.shape()).containsExactly(3);
+    assertThat(array.dtype()).isEqualTo("string");
+    assertThat(strings(array)).containsExactly("RIFF", "a\0b", "");
+  }
+
+  @Test
+  void unicodeArraysBecomeUtf8InEitherByteOrder() {
+    assertThat(strings(NpyReader.readInput(fixture("unicode.npy")))).containsExactly("ab", "c");
+
+    InputArray bigEndian = NpyReader.readInput(fixture("unicode_be.npy"));
+    assertThat(bigEndian.shape()).containsExactly(2, 2);
+    assertThat(strings(bigEndian)).containsExactly("\u00e9t\u00e9", "\uD83D\uDE00", "", "x");
+    assertThat(((InputArray.Strings) bigEndian).values()[1]).hasSize(4);
+  }
+
+  @Test
+  void fortranOrderedStringsAreTransposedToRowMajor() {
+    InputArray array = NpyReader.readInput(fixture("fortran_bytes.npy"));
+
+    assertThat(array.shape()).containsExactly(2, 3);
+    assertThat(strings(array)).containsExactly("a", "bb", "c", "d", "e", "ff");
+  }
+
+  @Test
+  void numbersReadForAStringInputStayNumbers() {
+    InputArray array = NpyReader.readInput(fixture("float32.npy"));
+
+    assertThat(array).isInstanceOf(InputArray.Numbers.class);
+    assertThat(array.shape()).containsExactly(2, 3);
+  }
+
+  static Stream<Arguments> malformedStringHeaders() {
+    String support = "; bncheck reads float, integer, bool and string (S, U) arrays";
+    return Stream.of(
+        Arguments.of("|S", "unsupported dtype '|S' (a string type needs its length in characters, such as '|S5' or '<U5')"),
+        Arguments.of("<Ux", "unsupported dtype '<Ux' (a string type needs its length in characters, such as '|S5' or '<U5')"),
+        Arguments.of("|S-1", "unsupported dtype '|S-1' (a string type needs its length in characters, such as '|S5' or '<U5')"),
+        Arguments.of("|S0", "unsupported dtype '|S0' (strings of length 0 hold nothing to feed)"),
+        Arguments.of("|U2", "unsupported dtype '|U2' (no explicit byte order; expected '<' or '>')"),
+        Arguments.of("=U2", "unsupported dtype '=U2' (no explicit byte order; expected '<' or '>')"),
+        Arguments.of("<U1000000000", "unsupported dtype '<U1000000000' (elements of 4000000000 bytes, more than the"
+            + " 2147483639 one string can hold)"),
+        Arguments.of("<U99999999999", "unsupported dtype '<U99999999999' (a string type needs its length in"
+            + " characters, such as '|S5' or '<U5')"),
+        Arguments.of("|V4", "unsupported dtype '|V4' (raw bytes or records)" + support));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("malformedStringHeaders")
+  void malformedStringTypesAreRefusedWithTheHeaderNamed(String descr, String problem) throws IOException {
+    Path file = write("x.npy", npy("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (1,), }", new byte[4]));
+
+    assertThatThrownBy(() -> NpyReader.readInput(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": header: " + problem);
+  }
+
+  @Test
+  void stringDataShorterOrLongerThanItsItemSizeDeclaresIsRefused() throws IOException {
+    String header = "{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }";
+    Path shortFile = write("short.npy", npy(header, Arrays.copyOf(utf32("ab", "c"), 12)));
+    Path longFile = write("long.npy", npy(header, Arrays.copyOf(utf32("ab", "cd"), 20)));
+
+    assertThatThrownBy(() -> NpyReader.readInput(shortFile))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(shortFile + ": truncated: expected 16 bytes of data, got 12");
+    assertThatThrownBy(() -> NpyReader.readInput(longFile))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(longFile + ": 4 bytes after the 16 bytes of data the header declares;"
+            + " bncheck reads one array per .npy file");
+  }
+
+  @Test
+  void unicodeValuesThatAreNoCharactersAreRefusedNamingTheElement() throws IOException {
+    ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+    data.putInt('o').putInt('k').putInt('x').putInt(0xD800);
+    Path surrogate = write("surrogate.npy", npy("{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }",
+        data.array()));
+    ByteBuffer beyond = ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(0x110000);
+    Path tooLarge = write("large.npy", npy("{'descr': '>U1', 'fortran_order': False, 'shape': (1,), }",
+        beyond.array()));
+
+    assertThatThrownBy(() -> NpyReader.readInput(surrogate))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(surrogate + ": element 1: character 1 is 0x0000D800, which is not a Unicode character"
+            + " (a unicode array holds UTF-32)");
+    assertThatThrownBy(() -> NpyReader.readInput(tooLarge))
+        .hasMessage(tooLarge + ": element 0: character 0 is 0x00110000, which is not a Unicode character"
+            + " (a unicode array holds UTF-32)");
+  }
+
+  @Test
+  void aStringArrayLargerThanTheHeapIsRefusedBeforeAllocating() throws IOException {
+    Path file = dir.resolve("huge.npy");
+    byte[] header = npy("{'descr': '|S100000', 'fortran_order': False, 'shape': (200000,), }", new byte[0]);
+    try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
+      out.write(header);
+      out.setLength(header.length + 200_000L * 100_000L);
+    }
+
+    assertThatThrownBy(() -> NpyReader.readInput(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(file + ": shape (200000,) ");
+  }
+
+  /** Little-endian UTF-32 of ASCII strings, each padded to the longest. */
+  private static byte[] utf32(String... values) {
+    int length = Arrays.stream(values).mapToInt(String::length).max().orElse(0);
+    ByteBuffer out = ByteBuffer.allocate(4 * length * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (String v : values) {
+      for (int i = 0; i < length; i++) {
+        out.putInt(i < v.length() ? v.charAt(i) : 0);
+      }
+    }
+    return out.array();
   }
 
   @Test

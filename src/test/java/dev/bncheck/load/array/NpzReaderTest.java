@@ -48,6 +48,22 @@ class NpzReaderTest {
   }
 
   @Test
+  void stringMembersAreReadForInputsAndRefusedWhereNumbersAreExpected() {
+    Path file = fixture("strings.npz");
+
+    Map<String, InputArray> arrays = NpzReader.readInputs(file);
+
+    assertThat(arrays).containsOnlyKeys("wav_data", "gain");
+    assertThat(arrays.get("wav_data")).isInstanceOf(InputArray.Strings.class);
+    assertThat(Arrays.stream(((InputArray.Strings) arrays.get("wav_data")).values())
+        .map(b -> new String(b, StandardCharsets.US_ASCII))).containsExactly("abc", "de");
+    assertThat(arrays.get("gain")).isInstanceOf(InputArray.Numbers.class);
+    assertThatThrownBy(() -> NpzReader.read(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": wav_data.npy: header: holds strings, where numbers are expected");
+  }
+
+  @Test
   void storedArchiveGivesItsArraysByNameInArchiveOrder() {
     Map<String, Tensor> arrays = NpzReader.read(fixture("stored.npz"));
 
@@ -80,7 +96,7 @@ class NpzReaderTest {
     assertThatThrownBy(() -> NpzReader.read(file))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(file + ": images.npy: header: unsupported dtype '<c8' (complex numbers);"
-            + " bncheck reads float, integer and bool arrays");
+            + " bncheck reads float, integer, bool and string (S, U) arrays");
   }
 
   @Test

@@ -216,7 +216,8 @@ class CalibrationCaptureTest {
     Path wrong = inputFile(new float[SAMPLES * 5 * 5 * 3], new long[] {SAMPLES, 5, 5, 3});
     assertThatThrownBy(() -> load(model, options(wrong), new CalibrationAccumulator()))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage("--inputs: input: data of shape [40, 5, 5, 3] does not fit the model's input of shape [?, 6, 6, 3]");
+        .hasMessage("--inputs: input: data of shape [40, 5, 5, 3] does not fit the model's input of shape [?, 6, 6, 3]"
+            + " (the data's first axis lists the samples)");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.LayerCalibration;
@@ -22,6 +23,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -67,7 +69,8 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, false, null, null,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
+      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
+          CalibrationRun.Batching.BATCHES)),
           new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, false, twoPassesOnly), sink,
           "test");
       return sink.layer(0).orElseThrow();
@@ -162,7 +165,8 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, true, null, statistics,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
+      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
+          CalibrationRun.Batching.BATCHES)),
           new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, false, false), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
