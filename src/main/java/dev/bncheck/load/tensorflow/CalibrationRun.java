@@ -16,8 +16,11 @@ import java.util.function.Function;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * Runs calibration batches through a model and streams, for every layer, the moments of the
@@ -55,8 +58,11 @@ final class CalibrationRun {
   /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
 
-  /** One model input: where to feed it, its data, and whether the graph wants float64. */
-  record Feed(List<String> graphTensors, Tensor data, boolean float64) {}
+  /**
+   * One model input: where to feed it, its data, and the dtype the graph wants (float32, float64,
+   * int32 or int64; integer data has been checked to hold whole numbers that float32 keeps exact).
+   */
+  record Feed(List<String> graphTensors, Tensor data, DataType dtype) {}
 
   private CalibrationRun() {}
 
@@ -428,7 +434,7 @@ final class CalibrationRun {
       List<org.tensorflow.Tensor> fed) {
     CheckedSession.Runner runner = session.runner();
     for (Feed feed : feeds) {
-      org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.float64());
+      org.tensorflow.Tensor t = slice(feed.data(), start, count, feed.dtype());
       fed.add(t);
       for (String name : feed.graphTensors()) {
         runner.feed(name, t);
@@ -438,7 +444,7 @@ final class CalibrationRun {
   }
 
   /** Rows {@code [start, start + count)} of the data, as the tensor type the graph takes. */
-  private static org.tensorflow.Tensor slice(Tensor data, int start, int count, boolean float64) {
+  private static org.tensorflow.Tensor slice(Tensor data, int start, int count, DataType dtype) {
     int[] shape = data.shape();
     long[] dims = new long[shape.length];
     for (int i = 0; i < shape.length; i++) {
@@ -451,7 +457,21 @@ final class CalibrationRun {
     }
     int from = start * row;
     int to = from + count * row;
-    if (float64) {
+    if (dtype == DataType.DT_INT32) {
+      int[] values = new int[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (int) data.get(i);
+      }
+      return TInt32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (dtype == DataType.DT_INT64) {
+      long[] values = new long[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (long) data.get(i);
+      }
+      return TInt64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (dtype == DataType.DT_DOUBLE) {
       double[] values = new double[to - from];
       for (int i = from; i < to; i++) {
         values[i - from] = data.get(i);

@@ -172,7 +172,7 @@ final class ModelRunner {
           names.add(copy);
         }
       }
-      feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype() == DataType.DT_DOUBLE));
+      feeds.add(new CalibrationRun.Feed(names, e.getValue(), e.getKey().dtype()));
     }
     return feeds;
   }
@@ -282,9 +282,9 @@ final class ModelRunner {
     for (var e : out.entrySet()) {
       Input input = e.getKey();
       Tensor t = e.getValue();
-      if (input.dtype() != DataType.DT_FLOAT && input.dtype() != DataType.DT_DOUBLE) {
+      if (!FEEDABLE.contains(input.dtype())) {
         throw new InvalidInputException("--inputs", input.key(),
-            "the model takes " + input.dtype() + "; bncheck can feed float32 and float64 inputs");
+            "the model takes " + input.dtype() + "; bncheck can feed float32, float64, int32 and int64 inputs");
       }
       int[] shape = t.shape();
       List<TensorShapeProto.Dim> dims = input.shape().getDimList();
@@ -305,9 +305,34 @@ final class ModelRunner {
             shape[0] + " samples, but another input has " + samples);
       }
       samples = shape[0];
+      if (input.dtype() == DataType.DT_INT32 || input.dtype() == DataType.DT_INT64) {
+        requireWholeNumbers(input, t);
+      }
     }
     return out;
   }
+
+  /** The dtypes of the inputs bncheck feeds. */
+  private static final java.util.Set<DataType> FEEDABLE = java.util.EnumSet.of(DataType.DT_FLOAT, DataType.DT_DOUBLE,
+      DataType.DT_INT32, DataType.DT_INT64);
+
+  /**
+   * Integer data arrives as float32 (NpyReader), exact up to 2^24; beyond that an index or id may
+   * already have been rounded to another, so it is refused rather than fed wrong. Fractions mean
+   * float data was given for an integer input, which TensorFlow would truncate silently.
+   */
+  private static void requireWholeNumbers(Input input, Tensor t) {
+    for (int i = 0; i < t.size(); i++) {
+      double v = t.get(i);
+      if (v != Math.rint(v) || Math.abs(v) > EXACT_INTEGERS) {
+        throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
+            + ", but value " + i + " is " + v + (v != Math.rint(v) ? ", not a whole number"
+            : ", beyond 2^24, the largest integer bncheck keeps exact"));
+      }
+    }
+  }
+
+  private static final double EXACT_INTEGERS = 1 << 24;
 
   private static String describe(List<TensorShapeProto.Dim> dims) {
     return dims.stream().map(d -> d.getSize() < 0 ? "?" : String.valueOf(d.getSize())).toList().toString();

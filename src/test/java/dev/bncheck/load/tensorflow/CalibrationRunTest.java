@@ -67,7 +67,7 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, false, null, null,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
+      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, org.tensorflow.proto.DataType.DT_FLOAT)),
           new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, false, twoPassesOnly), sink,
           "test");
       return sink.layer(0).orElseThrow();
@@ -162,7 +162,7 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, true, null, statistics,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, false)),
+      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), data, org.tensorflow.proto.DataType.DT_FLOAT)),
           new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, false, false), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
