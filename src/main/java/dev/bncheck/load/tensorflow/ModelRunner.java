@@ -6,10 +6,12 @@ import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -28,6 +30,13 @@ final class ModelRunner {
 
   /** A model input: its key for the user, the graph tensor to feed, its dtype and shape. */
   record Input(String key, String tensor, DataType dtype, TensorShapeProto shape) {}
+
+  /** The dtypes of the inputs bncheck feeds. */
+  private static final Set<DataType> FEEDABLE = EnumSet.of(DataType.DT_FLOAT, DataType.DT_DOUBLE, DataType.DT_INT32,
+      DataType.DT_INT64);
+
+  /** Integers that float32, in which bncheck reads integer data, holds exactly: up to 2^24. */
+  private static final double EXACT_INTEGERS = 1 << 24;
 
   private final TfGraph tfGraph;
   private final Graph graph;
@@ -312,10 +321,6 @@ final class ModelRunner {
     return out;
   }
 
-  /** The dtypes of the inputs bncheck feeds. */
-  private static final java.util.Set<DataType> FEEDABLE = java.util.EnumSet.of(DataType.DT_FLOAT, DataType.DT_DOUBLE,
-      DataType.DT_INT32, DataType.DT_INT64);
-
   /**
    * Integer data arrives as float32 (NpyReader), exact up to 2^24; beyond that an index or id may
    * already have been rounded to another, so it is refused rather than fed wrong. Fractions mean
@@ -331,8 +336,6 @@ final class ModelRunner {
       }
     }
   }
-
-  private static final double EXACT_INTEGERS = 1 << 24;
 
   private static String describe(List<TensorShapeProto.Dim> dims) {
     return dims.stream().map(d -> d.getSize() < 0 ? "?" : String.valueOf(d.getSize())).toList().toString();
