@@ -13,6 +13,9 @@ Writes, with fixed seeds, to src/test/resources/export-matrix/:
                                codes at error level, and whether every layer's self-check runs
                                and passes (ExportMatrixTest holds bncheck to it)
 
+A rerun rewrites the TF1, tf.Module and tf.saved_model.save models byte for byte; Keras 3's
+model.export lists the same variables in another order each run.
+
 Variants: `healthy` is trained a few hundred steps with momentum 0.9 (decay 0.9), so its moving
 statistics converged on the data; `never-updated` is trained the same way, but the moving
 averages never receive an update (TF1: the train op does not run UPDATE_OPS; tf.Module: the step
