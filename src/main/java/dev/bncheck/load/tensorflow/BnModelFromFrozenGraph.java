@@ -74,7 +74,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .map(NodeDef::getName).collect(Collectors.toSet());
     LayerAssembler.Layers layers =
-        GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed).assemble(VariableReader.NONE);
+        GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed, Map.of()).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
       String location = input.toString();
       InputNodes.requireKnown(graph, options.inputNodes(), location);

@@ -104,7 +104,8 @@ public final class BnModelFromSavedModel implements ModelLoader {
     }
     Set<String> fed = file.signature().getInputsMap().values().stream()
         .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
-    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed);
+    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed,
+        CapturedVariables.objectPaths(graph, file.metaGraph()));
   }
 
   /** Keras 2 SavedModels record each layer's momentum in their metadata; the graph does not. */

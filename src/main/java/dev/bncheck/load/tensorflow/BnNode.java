@@ -33,7 +33,7 @@ record BnNode(
 
   /**
    * Where the decomposed pattern reads its statistics: input {@code meanInput} of node
-   * {@code meanReader} (the mean × scale Mul) and input {@code varianceInput} of node
+   * {@code meanReader} (the mean × scale Mul, or the Neg of the mean without beta) and input {@code varianceInput} of node
    * {@code varianceReader} (the variance + epsilon Add).
    */
   record StatisticsReaders(String meanReader, int meanInput, String varianceReader, int varianceInput) {}

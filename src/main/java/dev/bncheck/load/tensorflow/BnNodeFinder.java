@@ -102,7 +102,9 @@ final class BnNodeFinder {
     Origin gamma = null;
     for (NodeDef mul : consumers(scope, rsqrt.getName(), "Mul")) {
       Origin other = tracer.traceInput(context, mul, otherInput(mul, rsqrt.getName()));
-      if (isParameter(other)) {
+      // Without gamma (scale=False), mean × inv is a Mul by a parameter too; only gamma × inv
+      // goes on to scale the input and the mean
+      if (isParameter(other) && !consumers(scope, mul.getName(), "Mul").isEmpty() && !feedsOffset(scope, mul)) {
         gamma = other;
         scaled = mul;
         break;
@@ -112,15 +114,22 @@ final class BnNodeFinder {
     NodeDef inputTimesScale = null;
     Origin mean = null;
     NodeDef meanTimesScale = null;
+    String meanReader = null;
     int meanInput = -1;
     for (NodeDef mul : consumers(scope, scaled.getName(), "Mul")) {
       int other = otherInput(mul, scaled.getName());
-      boolean feedsOffset = !consumers(scope, mul.getName(), "Sub").isEmpty()
-          || !consumers(scope, mul.getName(), "Neg").isEmpty();
-      if (feedsOffset) {
+      NodeDef negated = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(mul).get(other)).node());
+      if (feedsOffset(scope, mul)) {
         mean = tracer.traceInput(context, mul, other);
         meanTimesScale = mul;
+        meanReader = mul.getName();
         meanInput = other;
+      } else if (negated != null && negated.getOp().equals("Neg")) {
+        // Without beta (center=False), tf.nn.batch_normalization and Keras 3 add -mean × inv
+        mean = tracer.traceInput(context, negated, 0);
+        meanTimesScale = mul;
+        meanReader = negated.getName();
+        meanInput = 0;
       } else {
         input = OriginTracer.dataInputs(mul).get(other);
         inputTimesScale = mul;
@@ -148,7 +157,7 @@ final class BnNodeFinder {
     }
     return Optional.of(new BnNode(context, rsqrt.getName(), "Rsqrt pattern", input, output, gamma, beta, mean, variance,
         epsilon, training, broadcastAxis(context, add, epsilonSide == 1 ? 0 : 1),
-        new BnNode.StatisticsReaders(meanTimesScale.getName(), meanInput, add.getName(), epsilonSide == 1 ? 0 : 1)));
+        new BnNode.StatisticsReaders(meanReader, meanInput, add.getName(), epsilonSide == 1 ? 0 : 1)));
   }
 
   /**
@@ -201,6 +210,11 @@ final class BnNodeFinder {
       }
     }
     return false;
+  }
+
+  /** Whether a product is subtracted from beta or negated: mean × inv, the offset's part. */
+  private boolean feedsOffset(GraphScope scope, NodeDef mul) {
+    return !consumers(scope, mul.getName(), "Sub").isEmpty() || !consumers(scope, mul.getName(), "Neg").isEmpty();
   }
 
   private static boolean isParameter(Origin o) {

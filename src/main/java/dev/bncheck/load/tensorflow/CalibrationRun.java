@@ -20,6 +20,8 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 
 /**
@@ -69,8 +71,9 @@ final class CalibrationRun {
   }
 
   /**
-   * One model input: where to feed it, its data, the dtype the graph takes (DT_FLOAT, DT_DOUBLE or
-   * DT_STRING) and how its samples are fed.
+   * One model input: where to feed it, its data, the dtype the graph takes (float32, float64, int32,
+   * int64 or string; integer data has been checked to hold whole numbers that float32 keeps exact)
+   * and how its samples are fed.
    */
   record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching) {}
 
@@ -486,6 +489,20 @@ final class CalibrationRun {
       return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(Arrays.copyOfRange(strings.values(), from, to)));
     }
     Tensor data = ((InputArray.Numbers) feed.data()).tensor();
+    if (feed.dtype() == DataType.DT_INT32) {
+      int[] values = new int[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (int) data.get(i);
+      }
+      return TInt32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (feed.dtype() == DataType.DT_INT64) {
+      long[] values = new long[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (long) data.get(i);
+      }
+      return TInt64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
     if (feed.dtype() == DataType.DT_DOUBLE) {
       double[] values = new double[to - from];
       for (int i = from; i < to; i++) {

@@ -79,6 +79,35 @@ final class CapturedVariables {
   }
 
   /**
+   * The object-graph path of every variable the restore op fills, by its top-level handle node:
+   * {@code bn1/moving_mean} for a {@code tf.Module} attribute {@code bn1.moving_mean}. A
+   * {@code tf.Variable} created without a scope has a handle named after the variable alone
+   * ({@code moving_mean}, {@code moving_mean_1}); its path says which layer it belongs to. Paths
+   * keep the checkpoint's escapes ({@code .} as {@code ..} within a name).
+   */
+  static Map<String, String> objectPaths(TfGraph graph, MetaGraphDef meta) {
+    SavedObjectGraph objects = meta.getObjectGraphDef();
+    if (objects.getNodesCount() == 0) {
+      return Map.of();
+    }
+    Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
+    Set<Integer> variables = new HashSet<>();
+    for (int id = 0; id < objects.getNodesCount(); id++) {
+      if (objects.getNodes(id).hasVariable()) {
+        variables.add(id);
+      }
+    }
+    Map<String, String> out = new HashMap<>();
+    for (var e : checkpointKeys(objects, variables).entrySet()) {
+      String handle = restoredByKey.get(e.getValue());
+      if (handle != null) {
+        out.put(handle, e.getValue().substring(0, e.getValue().length() - KEY_SUFFIX.length()));
+      }
+    }
+    return out;
+  }
+
+  /**
    * Gives each handle (key) the value of another (value) in the loaded session: an unrestored
    * captured handle its restored twin's, before anything reads it, as {@code tf.saved_model.load}
    * binds captures through the object graph.
@@ -121,6 +150,8 @@ final class CapturedVariables {
         .filter(node -> CALLS.contains(node.getOp()) && node.getAttrMap().containsKey("f")).toList();
   }
 
+  private static final String KEY_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE";
+
   /** Checkpoint keys are short paths; a longer one is not a real model's, and its binding is skipped. */
   private static final int MAX_KEY_LENGTH = 4096;
 
@@ -158,7 +189,7 @@ final class CapturedVariables {
         path.insert(0, path.length() == 0 ? names[at] : names[at] + "/");
       }
       if (path.length() <= MAX_KEY_LENGTH) {
-        keys.put(id, path + "/.ATTRIBUTES/VARIABLE_VALUE");
+        keys.put(id, path + KEY_SUFFIX);
       }
     }
     return keys;

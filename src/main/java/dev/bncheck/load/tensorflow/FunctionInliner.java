@@ -42,7 +42,7 @@ final class FunctionInliner {
   private final Set<String> copied = new HashSet<>();
 
   FunctionInliner(TfGraph graph, OpList registered) {
-    this(graph, registered, List.of());
+    this(graph, registered, false, List.of());
   }
 
   /**
@@ -52,12 +52,16 @@ final class FunctionInliner {
    * moving averages were being updated, which is what the averages were meant to track.
    */
   static FunctionInliner trainingView(TfGraph graph, OpList registered, List<BnNode> bnNodes) {
-    return new FunctionInliner(graph, registered, bnNodes);
+    return new FunctionInliner(graph, registered, true, bnNodes);
   }
 
-  private FunctionInliner(TfGraph graph, OpList registered, List<BnNode> trainingRewrites) {
+  /**
+   * @param trainingView whether this is the training view's copy, under a prefix of its own even
+   *     when no layer is rewritten (both copies' placeholders are fed)
+   */
+  private FunctionInliner(TfGraph graph, OpList registered, boolean trainingView, List<BnNode> trainingRewrites) {
     this.graph = graph;
-    this.trainingView = !trainingRewrites.isEmpty();
+    this.trainingView = trainingView;
     this.root = trainingView ? TRAINING_PREFIX : PREFIX;
     for (BnNode bn : trainingRewrites) {
       if (bn.statistics() != null) {

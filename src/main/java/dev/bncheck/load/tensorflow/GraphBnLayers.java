@@ -1,18 +1,21 @@
 package dev.bncheck.load.tensorflow;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** The BN nodes found among the nodes a run executes, ready to become layers. */
 record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, List<BnNode> deadNodes,
-    List<String> reachedTopLevel) {
+    List<String> reachedTopLevel, Map<String, String> objectPaths) {
 
   /**
    * @param file the model file, for error messages
    * @param fedNodes the top-level nodes the run feeds: a placeholder's default applies only when
    *     it is not fed
+   * @param objectPaths variable handles' paths in a SavedModel's object graph (none in a frozen graph)
    */
-  static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes) {
+  static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes,
+      Map<String, String> objectPaths) {
     TensorValues constants = new TensorValues(file);
     DeadBranches dead = new DeadBranches(graph, constants, fedNodes);
     BnNodeFinder.Found found;
@@ -24,10 +27,10 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
     }
     List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)
         .map(r -> r.node().getName()).toList();
-    return new GraphBnLayers(graph, constants, found.live(), found.dead(), topLevel);
+    return new GraphBnLayers(graph, constants, found.live(), found.dead(), topLevel, objectPaths);
   }
 
   LayerAssembler.Layers assemble(VariableReader variables) {
-    return new LayerAssembler(graph, constants, reachedTopLevel).assemble(nodes, deadNodes, variables);
+    return new LayerAssembler(graph, constants, reachedTopLevel, objectPaths).assemble(nodes, deadNodes, variables);
   }
 }

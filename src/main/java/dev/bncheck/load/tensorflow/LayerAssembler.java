@@ -29,14 +29,19 @@ final class LayerAssembler {
   private final TensorValues constants;
 
   private final List<String> reachedTopLevel;
+  private final Map<String, String> objectPaths;
 
   /**
    * @param reachedTopLevel the top-level nodes the run executes, in order; variables among them
    *     are preferred when looking one up by name, since SavedModels can hold several handles
    *     of one name of which only the one the signature uses is restored
+   * @param objectPaths the object-graph path of variable handles (SavedModels of TF2), which
+   *     name a layer whose variables were created without a scope
    */
-  LayerAssembler(TfGraph graph, TensorValues constants, List<String> reachedTopLevel) {
+  LayerAssembler(TfGraph graph, TensorValues constants, List<String> reachedTopLevel,
+      Map<String, String> objectPaths) {
     this.reachedTopLevel = reachedTopLevel;
+    this.objectPaths = objectPaths;
     this.graph = graph;
     this.constants = constants;
   }
@@ -156,7 +161,10 @@ final class LayerAssembler {
               ? new Origin.Constant(CallContext.root(graph.topLevel()), node)
               : new Origin.Variable(name, name, op));
         }
-      } else if (op.equals("VarHandleOp") && sharedName(node).equals(name)) {
+      } else if (op.equals("VarHandleOp") && (sharedName(node).equals(name)
+          || name.equals(objectPaths.get(node.getName())))) {
+        // a serving function in training mode does not capture the moving statistics: the
+        // object graph still says which tf.Module attribute holds them
         return Optional.of(new Origin.Variable(name, node.getName(), op));
       }
     }
@@ -242,14 +250,16 @@ final class LayerAssembler {
       java.util.regex.Pattern.compile("(^|/)ReadVariableOp(/resource)?$");
 
   /**
-   * The scope of the layer's variables ({@code bn/gamma} → {@code bn}), else of its node. A
-   * constant that stands for a variable read ({@code convert_variables_to_constants_v2} names it
+   * The scope of the layer's variables ({@code bn/gamma} → {@code bn}; a variable named without
+   * a scope by its path in the object graph, {@code bn1/gamma} for a {@code tf.Module}'s
+   * {@code bn1.gamma}), else of its node. A constant that stands for a variable read ({@code convert_variables_to_constants_v2} names it
    * after the variable read it replaced, as in {@code cnn_1/bn1_1/Cast/ReadVariableOp/resource})
    * does not name the variable, so the node's scope is the better name.
    */
-  static String layerName(BnNode node) {
+  private String layerName(BnNode node) {
     for (Origin o : Arrays.asList(node.mean(), node.gamma(), node.beta(), node.variance())) {
-      String full = o instanceof Origin.Variable v ? v.name()
+      String full = o instanceof Origin.Variable v ? (v.name().contains("/") ? v.name()
+              : objectPaths.getOrDefault(v.node(), v.name()))
           : o instanceof Origin.Constant c && !FROZEN_READ.matcher(c.node().getName()).find() ? c.node().getName()
           : null;
       if (full != null && full.contains("/")) {

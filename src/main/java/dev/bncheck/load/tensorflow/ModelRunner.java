@@ -8,10 +8,12 @@ import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -30,6 +32,13 @@ final class ModelRunner {
 
   /** A model input: its key for the user, the graph tensor to feed, its dtype and shape. */
   record Input(String key, String tensor, DataType dtype, TensorShapeProto shape) {}
+
+  /** The dtypes of the inputs bncheck feeds. */
+  private static final Set<DataType> FEEDABLE = EnumSet.of(DataType.DT_FLOAT, DataType.DT_DOUBLE, DataType.DT_INT32,
+      DataType.DT_INT64);
+
+  /** Integers that float32, in which bncheck reads integer data, holds exactly: up to 2^24. */
+  private static final double EXACT_INTEGERS = 1 << 24;
 
   private final TfGraph tfGraph;
   private final Graph graph;
@@ -313,9 +322,9 @@ final class ModelRunner {
       Input input = e.getKey();
       InputArray t = e.getValue();
       boolean strings = input.dtype() == DataType.DT_STRING;
-      if (!strings && input.dtype() != DataType.DT_FLOAT && input.dtype() != DataType.DT_DOUBLE) {
-        throw new InvalidInputException("--inputs", input.key(),
-            "the model takes " + input.dtype() + "; bncheck can feed float32, float64 and string inputs");
+      if (!strings && !FEEDABLE.contains(input.dtype())) {
+        throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
+            + "; bncheck can feed float32, float64, int32, int64 and string inputs");
       }
       if (strings != t instanceof InputArray.Strings) {
         throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
@@ -360,9 +369,28 @@ final class ModelRunner {
             shape[0] + " samples, but another input has " + samples);
       }
       samples = shape[0];
+      if (input.dtype() == DataType.DT_INT32 || input.dtype() == DataType.DT_INT64) {
+        requireWholeNumbers(input, ((InputArray.Numbers) t).tensor());
+      }
       out.put(input, new Matched(t, batching));
     }
     return out;
+  }
+
+  /**
+   * Integer data arrives as float32 (NpyReader), exact up to 2^24; beyond that an index or id may
+   * already have been rounded to another, so it is refused rather than fed wrong. Fractions mean
+   * float data was given for an integer input, which TensorFlow would truncate silently.
+   */
+  private static void requireWholeNumbers(Input input, Tensor t) {
+    for (int i = 0; i < t.size(); i++) {
+      double v = t.get(i);
+      if (v != Math.rint(v) || Math.abs(v) > EXACT_INTEGERS) {
+        throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
+            + ", but value " + i + " is " + v + (v != Math.rint(v) ? ", not a whole number"
+            : ", beyond 2^24, the largest integer bncheck keeps exact"));
+      }
+    }
   }
 
   private static String describe(List<TensorShapeProto.Dim> dims) {

@@ -13,7 +13,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * Random standard-normal samples for every model input ({@code --synthetic N}), for when no
+ * Random standard-normal samples for every float model input, zeros for integer ones ({@code --synthetic N}), for when no
  * data is at hand. They exercise the graph (capture, self-check, batch-size dependence) but do
  * not look like real data, so data-driven findings on them are indicative only.
  */
@@ -64,7 +64,10 @@ final class SyntheticInputs {
             + JavaHeap.room() / Math.max(1, perSample * 4) + " samples fit");
       }
       float[] values = new float[(int) count];
-      for (int i = 0; i < values.length; i++) {
+      // An integer input is an index or a mask more often than a number: zeros index the first
+      // entry of any table, where random integers could index beyond its end
+      boolean integer = input.dtype() == DataType.DT_INT32 || input.dtype() == DataType.DT_INT64;
+      for (int i = 0; i < values.length && !integer; i++) {
         values[i] = (float) random.nextGaussian();
       }
       out.put(input.key(), new InputArray.Numbers(new Tensor.Float32(shape, values)));
