@@ -78,9 +78,10 @@ public final class Analyzer {
       BnLayer layer = model.layers().get(i);
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
-      Optional<DivergenceMetrics> trainingView = calibrationOf.trainingView(i).map(c -> DivergenceMetrics.of(layer, c));
+      Optional<LayerCalibration> trainingCalibration = calibrationOf.trainingView(i);
+      Optional<DivergenceMetrics> trainingView = trainingCalibration.map(c -> DivergenceMetrics.of(layer, c));
       LayerContext context = new LayerContext(model, i, layer, calibration, metrics, trainingView, thresholds,
-          Math.max(tests, LayerContext.testsOf(layer)));
+          trainingCalibration.map(LayerCalibration::samples).orElse(0L), Math.max(tests, LayerContext.testsOf(layer)));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, layerFindings, outcomes);

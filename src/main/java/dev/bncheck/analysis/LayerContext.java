@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param metrics the divergence on the inputs the layer sees at inference
  * @param trainingViewMetrics the divergence on the inputs it sees when every BN layer runs in
  *     training mode, as while the moving averages were updated; empty when not captured
+ * @param trainingViewSamples the samples the training view ran on (it runs on the first few
+ *     only); 0 without a training view
  * @param statisticalTests the one-sided channel tests the whole model's data checks make, among
  *     which the family-wise false-alarm rate is divided
  */
@@ -23,12 +25,13 @@ public record LayerContext(
     Optional<DivergenceMetrics> metrics,
     Optional<DivergenceMetrics> trainingViewMetrics,
     Thresholds thresholds,
+    long trainingViewSamples,
     long statisticalTests) {
 
   /** A layer judged on its own: its channels' tests are all the tests. */
   public LayerContext(BnModel model, int index, BnLayer layer, Optional<LayerCalibration> calibration,
       Optional<DivergenceMetrics> metrics, Thresholds thresholds) {
-    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds, testsOf(layer));
+    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds, 0, testsOf(layer));
   }
 
   /** The tests one layer's data checks make: a mean and a variance per channel. */
@@ -40,6 +43,13 @@ public record LayerContext(
   public Optional<SamplingError> samplingError() {
     return calibration.filter(c -> c.samples() >= 2)
         .map(c -> SamplingError.of(c.samples(), statisticalTests));
+  }
+
+  /** How far chance may move the estimates {@link #statisticsMetrics()} come from. */
+  public Optional<SamplingError> statisticsSamplingError() {
+    return trainingViewMetrics.isPresent() && trainingViewSamples >= 2
+        ? Optional.of(SamplingError.of(trainingViewSamples, statisticalTests))
+        : samplingError();
   }
 
   /** The metrics the moving averages are judged on: the training view where there is one. */

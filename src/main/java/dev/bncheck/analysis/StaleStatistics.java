@@ -60,7 +60,7 @@ public final class StaleStatistics implements Check {
   @Override
   public Optional<Finding> check(LayerContext context) {
     DivergenceMetrics m = context.statisticsMetrics().orElseThrow();
-    SamplingError chance = context.samplingError().orElseThrow();
+    SamplingError chance = context.statisticsSamplingError().orElseThrow();
     boolean trainingView = context.trainingViewMetrics().isPresent();
     Thresholds t = context.thresholds();
     BnLayer layer = context.layer();

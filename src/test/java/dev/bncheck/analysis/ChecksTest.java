@@ -322,6 +322,32 @@ class ChecksTest {
     assertThat(report.findings()).extracting(Finding::code).doesNotContain("BN011").contains("BN003");
   }
 
+  /**
+   * The training view runs on the first samples only: BN003 judged on it weighs the chance of
+   * those samples, not of the whole file (a sorted file once gave false errors at 256 samples).
+   */
+  @Test
+  void staleStatisticsOnTheTrainingViewWeighItsOwnSamples() {
+    LayerFixture whole = LayerFixture.healthy().set(f -> {
+      f.batches = 16;
+      f.movingMean[2] += 0.5 * f.dataStd[2];
+    });
+    LayerFixture first = LayerFixture.healthy().set(f -> {
+      f.batches = 1;
+      f.batchSize = 16;
+      f.movingMean[2] += 0.5 * f.dataStd[2];
+    });
+    LayerContext inference = whole.context();
+    assertThat(new StaleStatistics().check(inference).orElseThrow().severity()).isEqualTo(Severity.WARNING);
+    var trainingCalibration = first.calibration().orElseThrow();
+    LayerContext withTrainingView = new LayerContext(inference.model(), 0, inference.layer(), inference.calibration(),
+        inference.metrics(), Optional.of(dev.bncheck.engine.DivergenceMetrics.of(inference.layer(), trainingCalibration)),
+        Thresholds.DEFAULTS, trainingCalibration.samples(), inference.statisticalTests());
+    Finding finding = new StaleStatistics().check(withTrainingView).orElseThrow();
+    assertThat(finding.severity()).isEqualTo(Severity.INFO);
+    assertThat(finding.message()).contains("too little calibration data to judge", "on 16 samples");
+  }
+
   @Test
   void checksAreSortedAndCodesUnique() {
     List<String> codes = Checks.ALL.stream().map(Check::code).toList();

@@ -90,7 +90,12 @@ final class ModelRunner {
     if (options.trainingViewSamples() > 0
         && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
         && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
-      CalibrationRun.run(session, feeds, new CalibrationRun.Plan(prepared.captures(), List.of(), batchSize,
+      // The training view runs on the first samples only: they must be a sample of the whole file
+      // even when the user keeps the file's order for the inference view's batches (a file sorted
+      // by class would otherwise give the training view one class: BN003 false errors)
+      List<CalibrationRun.Feed> trainingFeeds = options.shuffleSamples() ? feeds
+          : feeds(prepared, SampleOrder.shuffled(data));
+      CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(), batchSize,
           Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(), batchSize)), true,
           false), sink, label);
     }
