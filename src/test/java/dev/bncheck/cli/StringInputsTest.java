@@ -14,6 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,13 +146,25 @@ class StringInputsTest {
     assertEveryLayerCalibratedOn(verdict("--input-node", "Mfcc:0", "--synthetic", "2"), 2);
   }
 
+  /** A WAV input decoded by DecodeWav gets WAV files of noise, as long as the decoder asks for. */
   @Test
-  void syntheticStringsAreRefusedPointingToFilesAndTheCutPoint() {
-    CliRun run = refused("--synthetic", "4");
+  void syntheticSamplesOfAWavInputAreWavFilesOfNoise() throws IOException {
+    assertEveryLayerCalibratedOn(verdict("--synthetic", "4"), 4);
+  }
+
+  /** Random bytes are no image or serialized example: a string input not decoded as WAV is refused. */
+  @Test
+  void syntheticStringsOtherThanWavAreRefusedPointingToFilesAndTheCutPoint() throws IOException {
+    GraphDef graph = GraphDef.parseFrom(Files.readAllBytes(Path.of(model())));
+    Path withText = dir.resolve("with-text.pb");
+    Files.write(withText, graph.toBuilder().addNode(NodeDef.newBuilder().setName("caption").setOp("Placeholder")
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build())).build().toByteArray());
+
+    CliRun run = CliRun.of("check", withText.toString(), "--synthetic", "4");
 
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-    assertThat(run.err()).isEqualTo("bncheck: error: --synthetic: wav_data: the input takes strings, which bncheck"
-        + " cannot make up; give files with --inputs wav_data=@FILE (or @GLOB), or feed a tensor past the decoding"
+    assertThat(run.err()).isEqualTo("bncheck: error: --synthetic: caption: the input takes strings, which bncheck"
+        + " cannot make up; give files with --inputs caption=@FILE (or @GLOB), or feed a tensor past the decoding"
         + " with --input-node (docs/tensorflow.md)\n");
   }
 

@@ -83,7 +83,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
         if (!options.inputs().isEmpty()) {
           ModelInputs.readArrays(options.inputs());
         } else if (options.inputNodes().isEmpty()) {
-          SyntheticInputs.make(placeholders(graphDef), options.syntheticSamples());
+          SyntheticInputs.make(placeholders(graphDef), options.syntheticSamples(), graph);
         }
       } else {
         if (!options.trustModel()) {
@@ -96,7 +96,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
               ? placeholders(graphDef)
               : InputNodes.resolve(g, graph, options.inputNodes(), location);
           Map<String, InputArray> data = options.inputs().isEmpty()
-              ? SyntheticInputs.make(inputs, options.syntheticSamples())
+              ? SyntheticInputs.make(inputs, options.syntheticSamples(), graph)
               : ModelInputs.readArrays(options.inputs());
           new ModelRunner(graph, checked).run(layers, inputs, List.of(), data, options, sink);
         }

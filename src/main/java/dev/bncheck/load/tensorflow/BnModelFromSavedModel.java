@@ -63,7 +63,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
               ? tensors(file.signature().getInputsMap())
               : InputNodes.resolve(bundle.graph(), graph, options.inputNodes(), input.toString());
           Map<String, InputArray> data = options.inputs().isEmpty()
-              ? SyntheticInputs.make(inputs, options.syntheticSamples())
+              ? SyntheticInputs.make(inputs, options.syntheticSamples(), graph)
               : ModelInputs.readArrays(options.inputs());
           new ModelRunner(graph, session)
               .run(layers, inputs, tensors(file.signature().getOutputsMap()), data,
