@@ -106,7 +106,8 @@ class CalibrationCaptureTest {
   void trainingViewOfAFirstLayerIsItsInferenceViewAndTf1GraphsHaveNone() throws IOException {
     Path inputs = defaultInput();
     CalibrationAccumulator functions = new CalibrationAccumulator();
-    load(TfTestModels.functionSavedModel(dir.resolve("f"), TfTestModels.FunctionVariant.NESTED), options(inputs), functions);
+    load(TfTestModels.functionSavedModel(dir.resolve("f"), TfTestModels.FunctionVariant.NESTED),
+        options(inputs).withShuffledSamples(true), functions);
     LayerCalibration inference = functions.layer(0).orElseThrow();
     LayerCalibration training = functions.trainingView(0).orElseThrow();
     assertThat(training.population().mean()).containsExactly(inference.population().mean());
@@ -124,7 +125,7 @@ class CalibrationCaptureTest {
     CalibrationAccumulator data = new CalibrationAccumulator();
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"),
         new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128)
-            .withTrainingViewSamples(Long.MAX_VALUE), data);
+            .withTrainingViewSamples(Long.MAX_VALUE).withShuffledSamples(true), data);
     assertThat(data.trainingView(0).orElseThrow().population().mean())
         .containsExactly(data.layer(0).orElseThrow().population().mean());
     double[] inference = data.layer(1).orElseThrow().population().mean();
@@ -241,7 +242,10 @@ class CalibrationCaptureTest {
 
   @Test
   void trainingViewCoversTheBatchesThatStartWithinItsSamples() {
-    LoadOptions options = new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128);
+    // shuffled, both views take the samples in the same order; in the file's order the training
+    // view still draws its samples from the whole file
+    LoadOptions options = new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128)
+        .withShuffledSamples(true);
     CalibrationAccumulator data = new CalibrationAccumulator();
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), options.withTrainingViewSamples(33), data);
     LayerCalibration inference = data.layer(0).orElseThrow();

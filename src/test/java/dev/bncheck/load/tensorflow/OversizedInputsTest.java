@@ -64,7 +64,8 @@ class OversizedInputsTest {
     ModelRunner.Input input = new ModelRunner.Input("x", "x:0", DataType.DT_FLOAT,
         TensorShapeProto.newBuilder().addDim(dim(-1)).addDim(dim(perSample)).build());
 
-    assertThatThrownBy(() -> SyntheticInputs.make(List.of(input), samples))
+    assertThatThrownBy(() -> SyntheticInputs.make(List.of(input), samples,
+        new TfGraph(org.tensorflow.proto.GraphDef.getDefaultInstance())))
         .isInstanceOf(InvalidOptionException.class)
         .hasMessageStartingWith("--synthetic " + samples + ": input x: " + samples + " samples of 1000 values")
         .hasMessageContaining(" of memory, more than the ")
