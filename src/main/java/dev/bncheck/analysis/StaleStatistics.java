@@ -141,6 +141,7 @@ public final class StaleStatistics implements Check {
       List<Evidence> evidence = new ArrayList<>();
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
+        evidence.add(new Evidence("cause_confidence", "low"));
         return new Cause(false, "; the statistics do not look like an average stopped early, so the data likely"
             + " differs from what they were computed on", evidence);
       }
@@ -155,6 +156,7 @@ public final class StaleStatistics implements Check {
       String rejected = rejection(layer, fit, decay, updates);
       if (!rejected.isEmpty()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
+        evidence.add(new Evidence("cause_confidence", "medium"));
         return new Cause(false, "; the pattern resembles " + fitted + ", but " + rejected
             + ": the data likely differs from what the statistics were computed on", evidence);
       }
@@ -166,8 +168,12 @@ public final class StaleStatistics implements Check {
             estimate, Numbers.brief(layer.momentum().getAsDouble()), layer.momentumConvention().jsonName());
       }
       evidence.add(new Evidence("likely_cause", "too_few_updates"));
+      boolean confirmed = layer.numBatchesTracked().isPresent() && updates.isPresent();
+      evidence.add(new Evidence("cause_confidence", confirmed ? "high" : "medium"));
       if (layer.numBatchesTracked().isPresent()) {
         evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
+      }
+      if (confirmed) {
         message += ", which num_batches_tracked (" + layer.numBatchesTracked().getAsLong() + ") confirms";
       }
       return new Cause(true, message, evidence);
