@@ -10,6 +10,8 @@ Writes, with fixed seeds, to src/test/resources/tf-cond-bn/:
   v1/        control flow v1 (Switch/Merge in the graph)
   v2/        control flow v2 (If with the branches as functions, as TensorFlow 2 builds it; the
              branches rewritten for gradients hold Optional ops)
+  v2-data/   the same with a predicate that also depends on the data (is_training or the batch's
+             mean above 100, which these samples never reach): neither branch is always taken
   data.npy   16 samples [8, 8, 3], float32, mean 2 and standard deviation 3
 """
 
@@ -24,7 +26,7 @@ import tensorflow as tf  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "tf-cond-bn")
 
 
-def make(out, data):
+def make(out, data, data_predicate=False):
     g = tf.Graph()
     with g.as_default():
         tf.compat.v1.set_random_seed(0)
@@ -49,7 +51,8 @@ def make(out, data):
             y, _, _ = tf.compat.v1.nn.fused_batch_norm(h, gamma, beta, mm, mv, epsilon=1e-3, is_training=False)
             return y
 
-        y = tf.cond(is_training, train_branch, infer_branch)
+        predicate = tf.logical_or(is_training, tf.reduce_mean(x) > 100.0) if data_predicate else is_training
+        y = tf.cond(predicate, train_branch, infer_branch)
         out_t = tf.identity(tf.reduce_mean(y, axis=[1, 2]), name="out")
         loss = tf.reduce_mean(tf.square(out_t - 1.0))
         train = tf.compat.v1.train.GradientDescentOptimizer(0.01).minimize(loss)
@@ -68,6 +71,7 @@ def main():
     os.makedirs(OUT)
     np.save(os.path.join(OUT, "data.npy"), data)
     make(os.path.join(OUT, "v2"), data)
+    make(os.path.join(OUT, "v2-data"), data, data_predicate=True)
     tf.compat.v1.disable_control_flow_v2()
     make(os.path.join(OUT, "v1"), data)
     print("wrote", os.path.relpath(OUT))

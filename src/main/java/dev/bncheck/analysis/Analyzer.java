@@ -84,7 +84,7 @@ public final class Analyzer {
           trainingCalibration.map(LayerCalibration::samples).orElse(0L), Math.max(tests, LayerContext.testsOf(layer)));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
-      runChecks(context, data, layerFindings, outcomes);
+      runChecks(context, data, calibrationOf.notCaptured(i), layerFindings, outcomes);
       findings.addAll(layerFindings);
       layers.add(new LayerResult(
           i,
@@ -167,8 +167,9 @@ public final class Analyzer {
         f.message() + " (on synthetic data: indicative only; run with real data to confirm)", f.evidence(), f.fix());
   }
 
-  private void runChecks(
-      LayerContext context, DataAvailability data, List<Finding> findings, List<CheckOutcome> outcomes) {
+  /** @param notCaptured why the run could not capture the layer's data, if it could not */
+  private void runChecks(LayerContext context, DataAvailability data, Optional<String> notCaptured,
+      List<Finding> findings, List<CheckOutcome> outcomes) {
     List<Check> withData = new ArrayList<>();
     Set<String> fired = new HashSet<>();
     List<Finding> candidates = new ArrayList<>();
@@ -191,6 +192,7 @@ public final class Analyzer {
             data == DataAvailability.NOT_REQUESTED
                 ? "inspect runs the checks that need no data"
                 : context.calibration().isEmpty() ? "no calibration data for this layer"
+                    + notCaptured.map(r -> " (" + r + ")").orElse("")
                 : "too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
                     + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged"));
         continue;

@@ -102,6 +102,11 @@ final class ProgressSink implements CalibrationSink {
     delegate.batchSizeConsistency(output, batchSize, samplesCompared, maxAbsDifference, outputRms, worstSample);
   }
 
+  @Override
+  public void notCaptured(int layerIndex, String reason) {
+    delegate.notCaptured(layerIndex, reason);
+  }
+
   static void finish(CalibrationSink sink) {
     if (sink instanceof ProgressSink p) {
       p.finish();

@@ -6,6 +6,7 @@ import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   private final Map<Integer, Builder> layers = new TreeMap<>();
   private final Map<Integer, Builder> trainingViews = new TreeMap<>();
   private final List<BatchSizeConsistency> batchSizeChecks = new ArrayList<>();
+  private final Map<Integer, String> notCaptured = new HashMap<>();
   private final BiPredicate<BnLayer, LayerCalibration> trainingViewWanted;
 
   /** An accumulator that takes the training view whenever a loader offers it. */
@@ -97,6 +99,16 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   @Override
   public List<BatchSizeConsistency> batchSizeChecks() {
     return List.copyOf(batchSizeChecks);
+  }
+
+  @Override
+  public void notCaptured(int layerIndex, String reason) {
+    notCaptured.put(layerIndex, reason);
+  }
+
+  @Override
+  public Optional<String> notCaptured(int layerIndex) {
+    return Optional.ofNullable(notCaptured.get(layerIndex));
   }
 
   /** The calibration of the layer at {@code layerIndex}, if any batch reached it. */

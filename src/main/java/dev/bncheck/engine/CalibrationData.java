@@ -20,6 +20,11 @@ public interface CalibrationData {
     return Optional.empty();
   }
 
+  /** Why a layer the run executes has no data: it could not be captured. */
+  default Optional<String> notCaptured(int layerIndex) {
+    return Optional.empty();
+  }
+
   /** Batch-size-1 comparisons of the model's outputs, when bncheck ran the model. */
   default List<BatchSizeConsistency> batchSizeChecks() {
     return List.of();

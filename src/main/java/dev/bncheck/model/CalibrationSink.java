@@ -88,4 +88,7 @@ public interface CalibrationSink {
    */
   default void batchSizeConsistency(String output, int batchSize, int samplesCompared, double maxAbsDifference,
       double outputRms, int worstSample) {}
+
+  /** Why no data can be captured for a layer the run executes, so that the report can say so. */
+  default void notCaptured(int layerIndex, String reason) {}
 }

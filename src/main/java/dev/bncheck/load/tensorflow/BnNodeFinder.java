@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +37,11 @@ final class BnNodeFinder {
     this.deadBranches = deadBranches;
   }
 
-  /** The BN nodes a run executes, and those in branches it does not take. */
-  record Found(List<BnNode> live, List<BnNode> dead) {}
+  /**
+   * The BN nodes a run executes, those in branches it does not take, and the If branches with a
+   * fixed predicate that live nodes run in (always taken, so their nodes can be copied and fetched).
+   */
+  record Found(List<BnNode> live, List<BnNode> dead, Set<CallContext> takenBranches) {}
 
   Found find(List<TfGraph.Reached> reached) {
     List<BnNode> live = new ArrayList<>();
@@ -51,7 +55,17 @@ final class BnNodeFinder {
         decomposed(r.context(), r.node()).ifPresent(out::add);
       }
     }
-    return new Found(live, dead);
+    Set<CallContext> taken = new HashSet<>();
+    for (BnNode bn : live) {
+      if (deadBranches.alwaysTaken(bn.context())) {
+        for (CallContext c = bn.context(); c.caller() != null; c = c.caller()) {
+          if (!c.plainCall()) {
+            taken.add(c);
+          }
+        }
+      }
+    }
+    return new Found(live, dead, taken);
   }
 
   private BnNode fused(CallContext context, NodeDef node) {

@@ -55,6 +55,30 @@ final class DeadBranches {
     return false;
   }
 
+  /**
+   * Whether every call on the way to this context runs its function whenever its caller runs: plain
+   * calls, and the branch of an If whose predicate is fixed for the run and takes it. A node there
+   * computes on every sample, so a copy of it outside the If computes what the run computes.
+   */
+  boolean alwaysTaken(CallContext context) {
+    for (CallContext c = context; c.caller() != null; c = c.caller()) {
+      if (c.plainCall()) {
+        continue;
+      }
+      NodeDef call = c.callNode();
+      if (!call.getOp().equals("If") && !call.getOp().equals("StatelessIf")) {
+        return false;
+      }
+      List<String> inputs = OriginTracer.dataInputs(call);
+      Boolean predicate = inputs.isEmpty() ? null : fixedValue(c.caller(), inputs.get(0), 0);
+      var taken = predicate == null ? null : call.getAttrMap().get(predicate ? "then_branch" : "else_branch");
+      if (taken == null || !taken.getFunc().getName().equals(c.scope().name())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The value of a boolean tensor when the run cannot change it, else null: followed through function arguments. */
   private Boolean fixedValue(CallContext context, String reference, int depth) {
     GraphScope.Ref ref = GraphScope.Ref.parse(reference);

@@ -40,9 +40,14 @@ final class FunctionInliner {
   private final Map<CallContext, String> prefixes = new IdentityHashMap<>();
   private final Map<String, CallContext> children = new HashMap<>();
   private final Set<String> copied = new HashSet<>();
+  private final Set<CallContext> takenBranches;
 
-  FunctionInliner(TfGraph graph, OpList registered) {
-    this(graph, registered, false, List.of());
+  /**
+   * @param takenBranches If branches always taken ({@link DeadBranches#alwaysTaken}): their
+   *     arguments resolve through the If's inputs, as a plain call's do
+   */
+  FunctionInliner(TfGraph graph, OpList registered, Set<CallContext> takenBranches) {
+    this(graph, registered, false, List.of(), takenBranches);
   }
 
   /**
@@ -51,16 +56,19 @@ final class FunctionInliner {
    * variance instead of the moving statistics. Upstream layers then behave as they did while the
    * moving averages were being updated, which is what the averages were meant to track.
    */
-  static FunctionInliner trainingView(TfGraph graph, OpList registered, List<BnNode> bnNodes) {
-    return new FunctionInliner(graph, registered, true, bnNodes);
+  static FunctionInliner trainingView(TfGraph graph, OpList registered, List<BnNode> bnNodes,
+      Set<CallContext> takenBranches) {
+    return new FunctionInliner(graph, registered, true, bnNodes, takenBranches);
   }
 
   /**
    * @param trainingView whether this is the training view's copy, under a prefix of its own even
    *     when no layer is rewritten (both copies' placeholders are fed)
    */
-  private FunctionInliner(TfGraph graph, OpList registered, boolean trainingView, List<BnNode> trainingRewrites) {
+  private FunctionInliner(TfGraph graph, OpList registered, boolean trainingView, List<BnNode> trainingRewrites,
+      Set<CallContext> takenBranches) {
     this.graph = graph;
+    this.takenBranches = Set.copyOf(takenBranches);
     this.trainingView = trainingView;
     this.root = trainingView ? TRAINING_PREFIX : PREFIX;
     for (BnNode bn : trainingRewrites) {
@@ -85,11 +93,12 @@ final class FunctionInliner {
     GraphScope scope = context.scope();
     int arg = scope.argumentIndex(ref.node());
     if (arg >= 0) {
-      if (!context.plainCall()) {
-        throw new Unsupported("BN inside " + context.callNode().getOp() + " " + context.callNode().getName()
-            + " cannot be copied");
+      if (!context.plainCall() && !takenBranches.contains(context)) {
+        throw new Unsupported("inside " + context.callNode().getOp() + " " + context.callNode().getName()
+            + ", which runs its function only for some inputs or repeatedly, so no copy computes what the run"
+            + " computes");
       }
-      return tensor(context.caller(), OriginTracer.dataInputs(context.callNode()).get(arg));
+      return tensor(context.caller(), OriginTracer.dataInputs(context.callNode()).get(arg + context.argumentOffset()));
     }
     NodeDef node = scope.node(ref.node());
     if (node == null) {

@@ -6,7 +6,7 @@ import java.util.Set;
 
 /** The BN nodes found among the nodes a run executes, ready to become layers. */
 record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, List<BnNode> deadNodes,
-    List<String> reachedTopLevel, Map<String, String> objectPaths) {
+    Set<CallContext> takenBranches, List<String> reachedTopLevel, Map<String, String> objectPaths) {
 
   /**
    * @param file the model file, for error messages
@@ -27,10 +27,12 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
     }
     List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)
         .map(r -> r.node().getName()).toList();
-    return new GraphBnLayers(graph, constants, found.live(), found.dead(), topLevel, objectPaths);
+    return new GraphBnLayers(graph, constants, found.live(), found.dead(), found.takenBranches(), topLevel,
+        objectPaths);
   }
 
   LayerAssembler.Layers assemble(VariableReader variables) {
-    return new LayerAssembler(graph, constants, reachedTopLevel, objectPaths).assemble(nodes, deadNodes, variables);
+    return new LayerAssembler(graph, constants, reachedTopLevel, objectPaths).assemble(nodes, deadNodes, variables)
+        .withTakenBranches(takenBranches);
   }
 }

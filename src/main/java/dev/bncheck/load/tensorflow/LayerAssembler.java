@@ -23,7 +23,17 @@ import org.tensorflow.proto.NodeDef;
 final class LayerAssembler {
 
   /** Everything found in one graph. */
-  record Layers(List<BnLayer> layers, List<UnresolvedLayer> unresolved, List<List<BnNode>> nodesPerLayer) {}
+  /**
+   * @param takenBranches If branches always taken, whose nodes a copy may compute outside the If
+   *     (see {@link DeadBranches#alwaysTaken})
+   */
+  record Layers(List<BnLayer> layers, List<UnresolvedLayer> unresolved, List<List<BnNode>> nodesPerLayer,
+      Set<CallContext> takenBranches) {
+
+    Layers withTakenBranches(Set<CallContext> branches) {
+      return new Layers(layers, unresolved, nodesPerLayer, Set.copyOf(branches));
+    }
+  }
 
   private final TfGraph graph;
   private final TensorValues constants;
@@ -109,7 +119,7 @@ final class LayerAssembler {
         unresolved.add(new UnresolvedLayer(name, first.describe(), first.op(), e.getMessage(), !trainingNodes.isEmpty()));
       }
     }
-    return new Layers(layers, unresolved, nodesPerLayer);
+    return new Layers(layers, unresolved, nodesPerLayer, Set.of());
   }
 
   /** The layer's parameters, with moving statistics looked up by name where a training-mode node does not read them. */

@@ -55,7 +55,7 @@ final class ModelRunner {
    * once, and the captures of every layer are known.
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
-      FunctionInliner training, Map<String, String> outputs) {}
+      FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured) {}
 
   /**
    * Runs the model on the data: captures every layer's input and output, and compares the
@@ -66,6 +66,7 @@ final class ModelRunner {
     List<Input> floatOutputs = outputs.stream()
         .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
+    prepared.notCaptured().forEach(sink::notCaptured);
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
     List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
@@ -120,10 +121,11 @@ final class ModelRunner {
    */
   Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs) {
     var ops = TensorFlow.registeredOpList();
-    FunctionInliner inliner = new FunctionInliner(tfGraph, ops);
+    FunctionInliner inliner = new FunctionInliner(tfGraph, ops, layers.takenBranches());
     FunctionInliner training = FunctionInliner.trainingView(tfGraph, ops,
-        layers.nodesPerLayer().stream().flatMap(List::stream).toList());
+        layers.nodesPerLayer().stream().flatMap(List::stream).toList(), layers.takenBranches());
     List<CalibrationRun.Capture> captures = new ArrayList<>();
+    Map<Integer, String> notCaptured = new LinkedHashMap<>();
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
@@ -133,7 +135,8 @@ final class ModelRunner {
         captures.add(new CalibrationRun.Capture(i, layers.layers().get(i), in, out, node.training(),
             trainingViewInput(training, node), node.training() ? batchStatistics(inliner, node) : null, null));
       } catch (FunctionInliner.Unsupported e) {
-        // The layer keeps its static checks; its data checks say it has no calibration data.
+        // The layer keeps its static checks; its data checks say why it has no calibration data.
+        notCaptured.put(i, e.getMessage());
         continue;
       }
     }
@@ -150,7 +153,7 @@ final class ModelRunner {
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
     return new Prepared(captures.stream().map(c -> withInGraphReductions(tf, c)).toList(), inputs, inliner, training,
-        runnableOutputs);
+        runnableOutputs, notCaptured);
   }
 
   /**

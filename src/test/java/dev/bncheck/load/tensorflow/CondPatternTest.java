@@ -32,14 +32,33 @@ class CondPatternTest {
    * The layer inside the If's inference branch is found, with its restored statistics; the
    * training branch, which the unfed predicate never takes, does not count (no BN002). The
    * branches rewritten for gradients hold Optional ops, pure computation the op check accepts.
+   * The taken branch runs on every sample, so its layer is calibrated and self-checked like any
+   * other (it had static checks only while bncheck copied no If branch).
    */
   @Test
-  void controlFlowV2LayerInsideTheTakenBranchIsFoundAndTheOtherIsDead() {
+  void controlFlowV2LayerInsideTheTakenBranchIsCalibratedAndTheOtherIsDead() {
     CliRun run = check("v2");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.err()).doesNotContain("refused");
     assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
-        .contains("moving_mean -1.725/-0.8434/-0.3156");
+        .contains("moving_mean -1.725/-0.8434/-0.3156")
+        .contains("calibration: 1 batch, 576 values per channel")
+        .contains("matches TensorFlow's inference-mode output")
+        .doesNotContain("no calibration data");
+  }
+
+  /**
+   * The If's predicate also depends on the data: neither branch runs on every sample, so the layer
+   * keeps its static checks, its data checks say why they did not run, and the training branch the
+   * data could take is BN002 (measured consistent on these samples, so a warning).
+   */
+  @Test
+  void controlFlowV2LayerUnderADataDependentPredicateIsNotCapturedAndTheReportSaysWhy() {
+    CliRun run = check("v2-data");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("1 BN layer,").contains("[BN002] warning bn:")
+        .contains("BN003, BN004, BN010 (no calibration data for this layer (inside If ")
+        .contains("which runs its function only for some inputs or repeatedly");
   }
 
   /**
