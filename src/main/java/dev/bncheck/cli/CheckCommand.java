@@ -150,7 +150,7 @@ final class CheckCommand extends ReportCommand {
           : "none (give --inputs to analyse data)")
           + (inputNodes.isEmpty() || !options.runsOnData() ? "" : ", fed at " + String.join(", ", inputNodes));
       if (options.runsOnData()) {
-        batches = "of " + batchSize + " samples" + (batchOrder == BatchOrder.SHUFFLED && synthetic == 0
+        batches = "of up to " + batchSize + " samples" + (batchOrder == BatchOrder.SHUFFLED && synthetic == 0
             ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
       }
     } else if (synthetic != 0) {

@@ -84,11 +84,11 @@ class VerdictPolicyTest {
     Path sorted = data("tf1-data", 256, true, 1);
     JsonNode shuffled = check("tf1-correct", sorted);
     assertThat(errors(shuffled)).isEmpty();
-    assertThat(shuffled.at("/data/batches").asText()).isEqualTo("of 32 samples, drawn in a fixed shuffled order"
+    assertThat(shuffled.at("/data/batches").asText()).isEqualTo("of up to 32 samples, drawn in a fixed shuffled order"
         + " (--batch-order)");
     JsonNode fileOrder = check("tf1-correct", sorted, "--batch-order", "file");
     assertThat(errors(fileOrder)).isEmpty();
-    assertThat(fileOrder.at("/data/batches").asText()).isEqualTo("of 32 samples, in the file's order");
+    assertThat(fileOrder.at("/data/batches").asText()).isEqualTo("of up to 32 samples, in the file's order");
   }
 
   @Test
