@@ -55,7 +55,8 @@ public final class BarelyMovedStatistics implements Check {
   public Optional<Finding> check(LayerContext context) {
     BnLayer layer = context.layer();
     int channels = layer.channels();
-    if (channels < MIN_CHANNELS || !trained(layer)) {
+    // with data, BN003 judges the statistics against it; the band is only a guess without
+    if (context.calibration().isPresent() || channels < MIN_CHANNELS || !trained(layer)) {
       return Optional.empty();
     }
     double low = Double.POSITIVE_INFINITY;

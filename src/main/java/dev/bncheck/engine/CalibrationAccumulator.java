@@ -166,9 +166,15 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
         continue;
       }
       double theirs = output.get(i);
-      double d = Math.abs(mine.apply(c, x) - theirs);
+      double ours = mine.apply(c, x);
+      // A channel whose parameters are not finite or whose variance is negative (BN007) gives
+      // NaN or infinity both ways: agreement, not a disagreement beyond round-off
+      if (!Double.isFinite(theirs) && (ours == theirs || Double.isNaN(ours) && Double.isNaN(theirs))) {
+        continue;
+      }
+      double d = Math.abs(ours - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
-      sumSq += theirs * theirs;
+      sumSq += Double.isFinite(theirs) ? theirs * theirs : 0;
       compared++;
     }
     SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared);

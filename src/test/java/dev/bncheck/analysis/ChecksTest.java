@@ -137,7 +137,9 @@ class ChecksTest {
             })),
         silent("BN012", "standardized inputs: variances around 1", () -> LayerFixture.healthy().withoutData()
             .set(LayerFixture::barelyMoved).set(f -> f.movingVariance[0] = 1.02)),
-        silent("BN012", "healthy", LayerFixture::healthy));
+        silent("BN012", "healthy", LayerFixture::healthy),
+        silent("BN012", "the band, but with data, which BN003 judges", () -> LayerFixture.healthy()
+            .momentum(0.99, MomentumConvention.KERAS).set(LayerFixture::barelyMoved)));
   }
 
   private static Arguments fires(String code, String what, Supplier<LayerFixture> fixture, Severity severity) {

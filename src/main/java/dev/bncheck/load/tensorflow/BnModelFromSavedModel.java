@@ -55,7 +55,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout())) {
         CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
-        CapturedVariables.bind(session, CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors(),
+        CapturedVariables.bind(session, CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(),
             input.toString()));
         layers = found.assemble(new SessionVariableReader(session, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {

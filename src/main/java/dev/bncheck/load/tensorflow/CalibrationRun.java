@@ -20,9 +20,14 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint16;
+import org.tensorflow.types.TUint8;
 
 /**
  * Runs calibration batches through a model and streams, for every layer, the moments of the
@@ -373,10 +378,17 @@ final class CalibrationRun {
     int singles = Math.min(count, SINGLE_SAMPLES);
     double[] max = new double[outputs.size()];
     int[] worst = new int[outputs.size()];
+    boolean[] comparable = new boolean[outputs.size()];
+    java.util.Arrays.fill(comparable, true);
     for (int sample = 0; sample < singles; sample++) {
       List<Tensor> alone = runOutputs(session, feeds, outputs, sample, 1, dataLabel);
       for (int o = 0; o < outputs.size(); o++) {
         int row = alone.get(o).size();
+        if ((long) row * count != batched.get(o).size()) {
+          // not one row per sample after all (an unknown shape that turned out otherwise): nothing to compare
+          comparable[o] = false;
+          continue;
+        }
         for (int i = 0; i < row; i++) {
           double a = alone.get(o).get(i);
           double b = batched.get(o).get(sample * row + i);
@@ -390,6 +402,9 @@ final class CalibrationRun {
       }
     }
     for (int o = 0; o < outputs.size(); o++) {
+      if (!comparable[o]) {
+        continue;
+      }
       Tensor t = batched.get(o);
       double sumSq = 0;
       int finite = 0;
@@ -495,6 +510,36 @@ final class CalibrationRun {
         values[i - from] = (int) data.get(i);
       }
       return TInt32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (feed.dtype() == DataType.DT_UINT8) {
+      byte[] values = new byte[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (byte) (int) data.get(i);
+      }
+      return TUint8.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (feed.dtype() == DataType.DT_UINT16) {
+      short[] values = new short[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (short) (int) data.get(i);
+      }
+      return TUint16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (feed.dtype() == DataType.DT_BOOL) {
+      boolean[] values = new boolean[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = data.get(i) != 0;
+      }
+      return TBool.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    }
+    if (feed.dtype() == DataType.DT_HALF || feed.dtype() == DataType.DT_BFLOAT16) {
+      float[] values = new float[to - from];
+      for (int i = from; i < to; i++) {
+        values[i - from] = (float) data.get(i);
+      }
+      return feed.dtype() == DataType.DT_HALF
+          ? TFloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false))
+          : TBfloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (feed.dtype() == DataType.DT_INT64) {
       long[] values = new long[to - from];

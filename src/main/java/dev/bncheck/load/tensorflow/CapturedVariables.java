@@ -19,8 +19,8 @@ import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedConcreteFunction;
 import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObjectGraph;
 
 /**
- * The variable handles a signature's functions capture that the restore op does not fill, each
- * with the handle it fills for the same variable. {@code tf.saved_model.save} of a
+ * The variable handles a signature's functions capture that the restore op does not fill from
+ * their object's checkpoint key, each with the handle it fills from that key. {@code tf.saved_model.save} of a
  * {@code tf.Module} that wraps a Keras 3 model writes two handle ops per variable: one named
  * after the layer, which the serving functions capture and nothing restores, and one
  * ({@code Variable_N}) that the restore op fills. TensorFlow's own session loader then fails
@@ -35,15 +35,22 @@ final class CapturedVariables {
 
   private CapturedVariables() {}
 
-  /** Unrestored captured handle to the restored handle of the same variable, top-level node names. */
-  static Map<String, String> unrestored(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs,
+  /**
+   * Captured handle to the handle the restore op fills from the capture's own checkpoint key,
+   * where the two differ (top-level node names). The captured handle is either not restored at all
+   * (a Keras 3 model inside a {@code tf.Module}) or restored from another key of the same value
+   * (Keras 3's {@code model.export} writes each variable under {@code variables/N} and
+   * {@code _all_variables/M}, and the session's functions use the second while
+   * {@code tf.saved_model.load} reads the first): either way TensorFlow 2 gives the capture the
+   * value of its own key, and so does bncheck.
+   */
+  static Map<String, String> twins(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs,
       String location) {
     SavedObjectGraph objects = meta.getObjectGraphDef();
     if (objects.getNodesCount() == 0) {
       return Map.of();
     }
     Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
-    Set<String> restored = new HashSet<>(restoredByKey.values());
     List<NodeDef> calls = signatureCalls(graph, signatureOutputs);
     Set<Integer> wanted = new HashSet<>();
     for (NodeDef call : calls) {
@@ -69,7 +76,7 @@ final class CapturedVariables {
         NodeDef node = graph.topLevel().node(handle);
         String key = keys.get(bound.get(k));
         String filled = key == null ? null : restoredByKey.get(key);
-        if (node != null && node.getOp().equals("VarHandleOp") && !restored.contains(handle) && filled != null) {
+        if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)) {
           requireSameKind(graph, location, node, graph.topLevel().node(filled));
           out.put(handle, filled);
         }
@@ -108,9 +115,9 @@ final class CapturedVariables {
   }
 
   /**
-   * Gives each handle (key) the value of another (value) in the loaded session: an unrestored
-   * captured handle its restored twin's, before anything reads it, as {@code tf.saved_model.load}
-   * binds captures through the object graph.
+   * Gives each handle (key) the value of another (value) in the loaded session: a captured handle
+   * its twin's, before anything reads it, as {@code tf.saved_model.load} binds captures through the
+   * object graph.
    */
   static void bind(CheckedSession session, Map<String, String> pairs) {
     if (pairs.isEmpty()) {

@@ -5,6 +5,7 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,14 +32,34 @@ import org.tensorflow.proto.TensorShapeProto;
 final class ModelRunner {
 
   /** A model input: its key for the user, the graph tensor to feed, its dtype and shape. */
-  record Input(String key, String tensor, DataType dtype, TensorShapeProto shape) {}
+  record Input(String key, String tensor, DataType dtype, TensorShapeProto shape) {
+
+    /**
+     * Whether the tensor holds one row per sample along its first axis, as far as its declared
+     * shape says: a scalar, a fixed first dimension (a time-major stack, per-class totals) or a
+     * variable has no batch axis there to compare samples along (BN005).
+     */
+    boolean batched() {
+      return shape.getUnknownRank() || shape.getDimCount() > 0 && shape.getDim(0).getSize() < 0;
+    }
+  }
 
   /** The dtypes of the inputs bncheck feeds. */
   private static final Set<DataType> FEEDABLE = EnumSet.of(DataType.DT_FLOAT, DataType.DT_DOUBLE, DataType.DT_INT32,
-      DataType.DT_INT64);
+      DataType.DT_INT64, DataType.DT_UINT8, DataType.DT_UINT16, DataType.DT_BOOL, DataType.DT_HALF,
+      DataType.DT_BFLOAT16);
 
   /** Integers that float32, in which bncheck reads integer data, holds exactly: up to 2^24. */
   private static final double EXACT_INTEGERS = 1 << 24;
+
+  /** The values each integer or boolean input type holds, [min, max]. */
+  private static final java.util.Map<DataType, double[]> RANGES = java.util.Map.of(
+      DataType.DT_INT32, new double[] {-EXACT_INTEGERS, EXACT_INTEGERS},
+      DataType.DT_INT64, new double[] {-EXACT_INTEGERS, EXACT_INTEGERS},
+      DataType.DT_UINT8, new double[] {0, 255},
+      DataType.DT_UINT16, new double[] {0, 65535},
+      DataType.DT_BOOL, new double[] {0, 1});
+
 
   private final TfGraph tfGraph;
   private final Graph graph;
@@ -64,7 +85,7 @@ final class ModelRunner {
   void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, InputArray> data,
       LoadOptions options, CalibrationSink sink) {
     List<Input> floatOutputs = outputs.stream()
-        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
+        .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
     prepared.notCaptured().forEach(sink::notCaptured);
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
@@ -184,7 +205,7 @@ final class ModelRunner {
   void batchSizeConsistency(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize,
       CalibrationSink sink) {
     List<Input> floats = outputs.stream()
-        .filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE).toList();
+        .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
     List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
     int size = CalibrationRun.batchSize(feeds, batchSize);
     if (size > 1) {
@@ -377,8 +398,8 @@ final class ModelRunner {
             shape[0] + " samples, but another input has " + samples);
       }
       samples = shape[0];
-      if (input.dtype() == DataType.DT_INT32 || input.dtype() == DataType.DT_INT64) {
-        requireWholeNumbers(input, ((InputArray.Numbers) t).tensor());
+      if (RANGES.containsKey(input.dtype())) {
+        requireWholeNumbers(input, ((InputArray.Numbers) t).tensor(), RANGES.get(input.dtype()));
       }
       out.put(input, new Matched(t, batching));
     }
@@ -390,13 +411,14 @@ final class ModelRunner {
    * already have been rounded to another, so it is refused rather than fed wrong. Fractions mean
    * float data was given for an integer input, which TensorFlow would truncate silently.
    */
-  private static void requireWholeNumbers(Input input, Tensor t) {
+  private static void requireWholeNumbers(Input input, Tensor t, double[] range) {
     for (int i = 0; i < t.size(); i++) {
       double v = t.get(i);
-      if (v != Math.rint(v) || Math.abs(v) > EXACT_INTEGERS) {
+      if (v != Math.rint(v) || v < range[0] || v > range[1]) {
         throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
-            + ", but value " + i + " is " + v + (v != Math.rint(v) ? ", not a whole number"
-            : ", beyond 2^24, the largest integer bncheck keeps exact"));
+            + ", but the data holds " + v + (v != Math.rint(v) ? ", not a whole number"
+            : range[1] == EXACT_INTEGERS ? ", beyond 2^24, the largest integer bncheck keeps exact"
+            : ", outside " + Numbers.brief(range[0]) + ".." + Numbers.brief(range[1])));
       }
     }
   }

@@ -58,7 +58,7 @@ public final class SavedModelSession implements AutoCloseable {
     this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
     try {
       this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
-      this.twins = CapturedVariables.unrestored(graph, file.metaGraph(), file.outputTensors(), input.toString());
+      this.twins = CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, twins);
       this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
       this.model = BnModelFromSavedModel.model(input, file, layers);

@@ -133,7 +133,7 @@ class ExportMatrixTest {
       CliRun run = CliRun.of("check", model.resolve("model").toString(), "--inputs",
           "x=" + model.resolve("x.npy"), "--inputs", "mask=" + mask);
       assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
-      assertThat(run.err().strip()).isEqualTo("bncheck: error: --inputs: mask: the model takes DT_INT32, but value 0 is "
+      assertThat(run.err().strip()).isEqualTo("bncheck: error: --inputs: mask: the model takes DT_INT32, but the data holds "
           + bad.get(1));
     }
   }

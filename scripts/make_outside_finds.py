@@ -1,0 +1,123 @@
+"""Make the fixtures of what outside testers found bncheck getting wrong on models exported in
+ways its own samples do not take (needs tensorflow-cpu; see docs/exporters.md):
+
+    python scripts/make_outside_finds.py
+
+Writes, with fixed seeds, to src/test/resources/outside-finds/:
+  unbatched-outputs/  a trained Keras 3 CNN inside a tf.Module whose signatures return outputs
+                      without a batch axis: a scalar (serving_default), per-class means, a
+                      variable, and a time-major stack [3, batch, 2]; x.npy holds 16 samples
+  nan-variance/       a trained Keras 3 CNN whose BN moving variance holds a NaN channel
+                      (model.export); x.npy holds 16 samples
+  uint8-input/        a Keras 3 image model taking uint8 pixels (Input(dtype="uint8") → Rescaling
+                      → Conv2D → BatchNormalization), model.export; x.npy holds 32 uint8 images
+"""
+
+import os
+import shutil
+import sys
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_files import drop_fingerprint  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "outside-finds")
+L = keras.layers
+
+
+def images(n, seed=0):
+    return np.random.default_rng(seed).normal(2.0, 3.0, size=(n, 8, 8, 3)).astype("float32")
+
+
+def trained_cnn(x):
+    keras.utils.set_random_seed(0)
+    i = L.Input((8, 8, 3))
+    bn = L.BatchNormalization(momentum=0.9, name="bn1")
+    h = bn(L.Conv2D(4, 3, padding="same")(i))
+    model = keras.Model(i, L.Dense(2)(L.Flatten()(h)), name="cnn")
+    model.compile("adam", "mse")
+    y = np.random.default_rng(1).normal(size=(len(x), 2)).astype("float32")
+    model.fit(x, y, epochs=10, batch_size=32, verbose=0)
+    return model, bn
+
+
+def unbatched_outputs(out, model, x):
+    spec = [tf.TensorSpec([None, 8, 8, 3], tf.float32, name="x")]
+
+    class Module(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+            self.prior = tf.Variable([0.3, 0.7])
+
+        @tf.function(input_signature=spec)
+        def scalar(self, x):
+            y = self.model(x, training=False)
+            return {"logits": y, "mean_logit": tf.reduce_mean(y)}
+
+        @tf.function(input_signature=spec)
+        def per_class(self, x):
+            y = self.model(x, training=False)
+            return {"logits": y, "class_mean": tf.reduce_mean(y, 0)}
+
+        @tf.function(input_signature=spec)
+        def variable_first(self, x):
+            return {"a_prior": self.prior * 1.0, "z_logits": self.model(x, training=False)}
+
+        @tf.function(input_signature=spec)
+        def time_major(self, x):
+            y = self.model(x, training=False)
+            return {"tm": tf.stack([y, y * 2, y * 3])}
+
+    m = Module()
+    signatures = {name: getattr(m, name) for name in ["scalar", "per_class", "variable_first", "time_major"]}
+    signatures["serving_default"] = m.scalar
+    tf.saved_model.save(m, os.path.join(out, "model"), signatures=signatures)
+    np.save(os.path.join(out, "x.npy"), x[:16])
+
+
+def nan_variance(out, model, bn, x):
+    weights = [w.copy() for w in bn.get_weights()]
+    broken = [w.copy() for w in weights]
+    broken[3][1] = np.nan
+    bn.set_weights(broken)
+    model.export(os.path.join(out, "model"), verbose=False)
+    bn.set_weights(weights)
+    np.save(os.path.join(out, "x.npy"), x[:16])
+
+
+def uint8_input(out):
+    keras.utils.set_random_seed(0)
+    pixels = np.random.default_rng(2).integers(0, 256, size=(256, 8, 8, 3)).astype("uint8")
+    i = L.Input((8, 8, 3), dtype="uint8")
+    h = L.Rescaling(1 / 255.0)(i)
+    h = L.BatchNormalization(momentum=0.9, name="bn1")(L.Conv2D(4, 3, padding="same")(h))
+    model = keras.Model(i, L.Dense(2)(L.Flatten()(h)), name="uint8_cnn")
+    model.compile("adam", "mse")
+    y = np.random.default_rng(3).normal(size=(len(pixels), 2)).astype("float32")
+    model.fit(pixels, y, epochs=10, batch_size=32, verbose=0)
+    model.export(os.path.join(out, "model"), verbose=False)
+    np.save(os.path.join(out, "x.npy"), pixels[:32])
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    x = images(512)
+    model, bn = trained_cnn(x)
+    for name, make in [("unbatched-outputs", lambda d: unbatched_outputs(d, model, x)),
+                       ("nan-variance", lambda d: nan_variance(d, model, bn, x)),
+                       ("uint8-input", uint8_input)]:
+        out = os.path.join(OUT, name)
+        os.makedirs(out)
+        make(out)
+        drop_fingerprint(os.path.join(out, "model"))
+    print("wrote", os.path.relpath(OUT))
+
+
+if __name__ == "__main__":
+    main()
