@@ -146,6 +146,7 @@ final class RecalibrateCommand implements Callable<Integer> {
       }
       Set<String> changed = changes.stream().map(Recalibration.LayerChange::name).collect(Collectors.toSet());
       Verified[] written = new Verified[1];
+      double[] accuracyOld = accuracyBefore;
       try {
         // verified before it is renamed into place, so that a refused result leaves nothing behind
         OutputDirectory.write(out, force, directory -> {
@@ -153,6 +154,10 @@ final class RecalibrateCommand implements Callable<Integer> {
           written[0] = verify(directory, options, split, heldOutLabels);
           if (heldOut > 0) {
             RecalibrationGuard.noCloser(before, written[0].metrics(), changed).ifPresent(refusals::add);
+          }
+          if (heldOutLabels != null) {
+            RecalibrationGuard.lessAccurate(accuracyOld[0], written[0].accuracy()[0], heldOutLabels.length)
+                .ifPresent(refusals::add);
           }
           if (!refusals.isEmpty() && !force) {
             throw new Refused();

@@ -73,6 +73,19 @@ public final class RecalibrationGuard {
         + " already describe this data");
   }
 
+  /**
+   * Why the new statistics make the classifier worse on the held-out samples, or empty: accuracy
+   * at batch size 64 lower after than before by more than one held-out sample.
+   */
+  public static Optional<String> lessAccurate(double before, double after, int heldOut) {
+    if (after >= before - 1.0 / Math.max(1, heldOut) - 1e-9) {
+      return Optional.empty();
+    }
+    return Optional.of("the held-out accuracy falls from " + Numbers.format(100 * before, 4) + "% to "
+        + Numbers.format(100 * after, 4) + "% with the new statistics: the calibration data does not look like the"
+        + " data the model serves (one class only, other preprocessing?)");
+  }
+
   private static double distance(List<Verification.LayerMetrics> layers, Set<String> recalibrated) {
     double sum = 0;
     for (Verification.LayerMetrics layer : layers) {

@@ -10,6 +10,8 @@ import dev.bncheck.samples.mistakes.SampleTolerances;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,49 @@ class RecalibrateCommandTest {
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.FINDINGS);
     assertThat(run.err()).contains("48 calibration samples, of which 4 distinct, cannot set the statistics of 24"
         + " channels");
+    assertThat(out).doesNotExist();
+  }
+
+  /**
+   * Statistics recomputed on one class only make a healthy classifier worse on mixed held-out
+   * samples: refused, as the accuracy recalibrate prints itself says (it once wrote the model).
+   */
+  @Test
+  void statisticsThatLowerTheHeldOutAccuracyAreRefused() throws IOException {
+    String data = "samples/tf-bn-mistakes/tf1-data/";
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(data + "inputs.npy"));
+    Tensor labels = NpyReader.read(Path.of(data + "labels.npy"));
+    int row = 8 * 8;
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < 256; i++) {
+      if (labels.get(i) == 0) {
+        order.add(i);
+      }
+    }
+    int oneClass = order.size();
+    for (int i = 0; order.size() < oneClass + 51; i++) {
+      if (labels.get(i) != 0) {
+        order.add(i);
+      }
+    }
+    float[] x = new float[order.size() * row];
+    float[] y = new float[order.size()];
+    for (int k = 0; k < order.size(); k++) {
+      System.arraycopy(inputs.data(), order.get(k) * row, x, k * row, row);
+      y[k] = (float) labels.get(order.get(k));
+    }
+    Path xs = dir.resolve("one-class-then-mixed.npy");
+    Path ys = dir.resolve("labels.npy");
+    Files.write(xs, TestFiles.npy(x, order.size(), 8, 8, 1));
+    Files.write(ys, TestFiles.npy(y, order.size()));
+    double heldOut = 51.5 / order.size();
+    Path out = dir.resolve("fixed");
+
+    CliRun run = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-correct", "--inputs", xs.toString(),
+        "--labels", ys.toString(), "--held-out", String.valueOf(heldOut), "--out", out.toString());
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(run.err()).contains("bncheck: recalibrate refused: the held-out accuracy falls from");
     assertThat(out).doesNotExist();
   }
 
