@@ -174,9 +174,11 @@ public final class Analyzer {
     Set<String> fired = new HashSet<>();
     List<Finding> candidates = new ArrayList<>();
     long samples = context.calibration().map(c -> c.samples()).orElse(0L);
+    long batchSamples = context.calibration().map(c -> c.largestBatchSamples()).orElse(0L);
     for (Check check : checks) {
       if (check.needsCalibration() && context.calibration().isEmpty()
-          || check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES) {
+          || check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES
+          || check.comparesTrainingMode() && batchSamples < 2) {
         continue;
       }
       withData.add(check);
@@ -193,6 +195,8 @@ public final class Analyzer {
                 ? "inspect runs the checks that need no data"
                 : context.calibration().isEmpty() ? "no calibration data for this layer"
                     + notCaptured.map(r -> " (" + r + ")").orElse("")
+                : samples >= SamplingError.MIN_SAMPLES ? "batches of one sample: training mode normalizes a sample"
+                    + " with its own statistics, which training, on batches, never did (--batch-size)"
                 : "too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
                     + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged"));
         continue;

@@ -24,6 +24,14 @@ public interface Check {
   }
 
   /**
+   * Whether the check compares training mode, which normalizes each batch with the batch's own
+   * statistics, with inference mode: batches of one sample give it nothing to compare.
+   */
+  default boolean comparesTrainingMode() {
+    return false;
+  }
+
+  /**
    * Codes whose finding on the same layer already explains this one; when one of them fired,
    * this check is skipped so that one cause gives one finding.
    */

@@ -38,6 +38,11 @@ public final class TrainInferenceDisagreement implements Check {
   }
 
   @Override
+  public boolean comparesTrainingMode() {
+    return true;
+  }
+
+  @Override
   public Set<String> supersededBy() {
     return Set.of("BN007");
   }

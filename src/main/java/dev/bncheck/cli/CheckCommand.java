@@ -186,7 +186,7 @@ final class CheckCommand extends ReportCommand {
           maxSamples == null ? Long.MAX_VALUE : maxSamples, synthetic)
           .withSafety(base.allowedOps(), base.trustModel())
           .withTimeout(base.timeout())
-          .withTrainingViewSamples(trainingView == TrainingView.NEVER ? 0
+          .withTrainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
           .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO)
           .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)

@@ -31,6 +31,13 @@ public record LayerCalibration(
     return population.count()[0] + population.nonFinite()[0];
   }
 
+  /** Samples in the largest batch: training mode normalizes over a batch, and one sample is no batch. */
+  public long largestBatchSamples() {
+    long perChannel = batches.stream().mapToLong(b -> b.count()[0] + b.nonFinite()[0]).max().orElse(0);
+    long total = valuesPerChannel();
+    return total == 0 ? 0 : perChannel * samples() / total;
+  }
+
   /**
    * Independent samples across all batches: the values per channel divided by the values one
    * sample gives a channel (its positions, e.g. height x width). The batch axis comes first.

@@ -107,4 +107,17 @@ class VerdictPolicyTest {
         "confidence high");
     report.get("findings").forEach(f -> assertThat(f.get("message").asText()).doesNotContain("updates at momentum"));
   }
+
+  /**
+   * Batches of one sample: training mode would normalize each sample with its own statistics, so
+   * BN004 and the training view have nothing to compare; they were false errors on every layer.
+   */
+  @Test
+  void batchesOfOneSampleGiveNoFalseErrors() throws IOException {
+    JsonNode tf1 = check("tf1-correct", data("tf1-data", 64, false, 1), "--batch-size", "1");
+    assertThat(errors(tf1)).isEmpty();
+    assertThat(tf1.toString()).contains("batches of one sample: training mode normalizes a sample with its own"
+        + " statistics");
+    assertThat(errors(check("keras-healthy", data("keras-data", 64, false, 1), "--batch-size", "1"))).isEmpty();
+  }
 }
