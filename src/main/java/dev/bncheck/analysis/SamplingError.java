@@ -58,7 +58,53 @@ public record SamplingError(long samples, double z) {
 
   /** Whether a ratio is beyond {@code limit} (or below 1 / limit) by more than chance explains. */
   public boolean varianceRatioBeyond(double ratio, double limit) {
-    return Math.abs(Math.log(ratio)) - Math.log(limit) > z * logVarianceRatioError();
+    return varianceRatioBeyond(ratio, limit, 1.0);
+  }
+
+  /**
+   * The same, with the standard error widened by {@code inflation}: the normal-theory error
+   * understates how much a variance estimate of skewed or heavy-tailed data varies.
+   */
+  public boolean varianceRatioBeyond(double ratio, double limit, double inflation) {
+    return Math.abs(Math.log(ratio)) - Math.log(limit) > z * inflation * logVarianceRatioError();
+  }
+
+  /**
+   * Per channel, how much more the logarithm of a variance varies from batch to batch than it
+   * would for normal data (at least 1): the spread of the batches' log variances against the
+   * normal-theory sqrt(2 / (b - 1)) for batches of b samples. Heavy tails (log-normal inputs, a
+   * ReLU's mass at 0) make a variance estimate far less certain than its sample count says; the
+   * batches measure by how much. 1 everywhere with fewer than 4 batches of at least 2 samples.
+   */
+  public static double[] varianceInflation(java.util.List<dev.bncheck.engine.ChannelMoments> batches,
+      long samplesPerBatch) {
+    int channels = batches.get(0).channels();
+    double[] out = new double[channels];
+    java.util.Arrays.fill(out, 1.0);
+    if (batches.size() < 4 || samplesPerBatch < 2) {
+      return out;
+    }
+    double normal = Math.sqrt(2.0 / (samplesPerBatch - 1));
+    for (int c = 0; c < channels; c++) {
+      double sum = 0;
+      double sumSq = 0;
+      int n = 0;
+      for (var batch : batches) {
+        double v = batch.biasedVariance(c);
+        if (v > 0 && Double.isFinite(v)) {
+          double l = Math.log(v);
+          sum += l;
+          sumSq += l * l;
+          n++;
+        }
+      }
+      if (n >= 4) {
+        double mean = sum / n;
+        double spread = Math.sqrt(Math.max(0, (sumSq - n * mean * mean) / (n - 1)));
+        out[c] = Math.max(1.0, spread / normal);
+      }
+    }
+    return out;
   }
 
   /**

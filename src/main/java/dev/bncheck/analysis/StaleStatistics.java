@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * BN003: the moving statistics are far from the statistics of the calibration data, either
@@ -69,14 +70,20 @@ public final class StaleStatistics implements Check {
     if (beyondWarning.isEmpty()) {
       return Optional.empty();
     }
-    List<Integer> significantWarning = ChannelList.where(channels,
-        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
-            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning())
-            || nonFinite(m, c));
-    List<Integer> significantError = ChannelList.where(channels,
-        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftError())
-            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError())
-            || nonFinite(m, c));
+    var calibration = context.calibration().orElseThrow();
+    double[] inflation = SamplingError.varianceInflation(calibration.batches(), calibration.largestBatchSamples());
+    long needed = chance.samplesToJudge(t.meanShiftError());
+    // a channel constant in a handful of samples (a ReLU at 0 in all eight) says nothing yet about
+    // its variance, and standardizes its mean by epsilon alone
+    IntPredicate judged = c -> m.populationVariance()[c] > 0 || chance.samples() >= needed;
+    List<Integer> significantWarning = ChannelList.where(channels, c -> judged.test(c)
+        && (chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
+            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(), inflation[c]))
+        || nonFinite(m, c));
+    List<Integer> significantError = ChannelList.where(channels, c -> judged.test(c)
+        && (chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftError())
+            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), inflation[c]))
+        || nonFinite(m, c));
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
@@ -90,7 +97,6 @@ public final class StaleStatistics implements Check {
         Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
         Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel());
     if (significantWarning.isEmpty()) {
-      long needed = chance.samplesToJudge(t.meanShiftError());
       if (chance.samples() >= needed) {
         return Optional.empty();
       }
@@ -100,8 +106,12 @@ public final class StaleStatistics implements Check {
               + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
               + " mean shift of %s from noise",
           beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
-      return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence,
-          "run check again with more calibration samples (--inputs), drawn like the training data."));
+      long given = calibration.samples();
+      String fix = trainingView && given > chance.samples()
+          ? "the training view ran on the first " + chance.samples() + " of the " + given + " samples: run check"
+              + " again with --training-view-samples " + Math.min(given, needed) + "."
+          : "run check again with more calibration samples (--inputs), drawn like the training data.";
+      return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence, fix));
     }
     Severity severity = significantError.isEmpty() ? Severity.WARNING : Severity.ERROR;
     List<Integer> flagged = severity == Severity.ERROR ? significantError : significantWarning;

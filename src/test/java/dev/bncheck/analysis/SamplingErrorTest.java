@@ -71,4 +71,36 @@ class SamplingErrorTest {
     assertThrows(IllegalArgumentException.class, () -> SamplingError.of(1, 1));
     assertThrows(IllegalArgumentException.class, () -> SamplingError.criticalValue(0));
   }
+
+  /** 16 batches of 64 samples of one channel, drawn by {@code draw}. */
+  private static java.util.List<dev.bncheck.engine.ChannelMoments> batches(
+      java.util.function.DoubleSupplier draw) {
+    java.util.List<dev.bncheck.engine.ChannelMoments> out = new java.util.ArrayList<>();
+    for (int b = 0; b < 16; b++) {
+      float[] x = new float[64];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) draw.getAsDouble();
+      }
+      out.add(dev.bncheck.engine.MomentsKernel.compute(new dev.bncheck.model.Tensor.Float32(new int[] {64, 1}, x), 1));
+    }
+    return out;
+  }
+
+  /**
+   * Normal data varies as normal theory says; log-normal data (sigma 1, kurtosis about 114)
+   * varies several times more, and the tests widen by that much.
+   */
+  @Test
+  void heavyTailsWidenTheVarianceTest() {
+    java.util.Random random = new java.util.Random(3);
+    double normal = SamplingError.varianceInflation(batches(random::nextGaussian), 64)[0];
+    double logNormal = SamplingError.varianceInflation(batches(() -> Math.exp(random.nextGaussian())), 64)[0];
+    assertEquals(1.0, normal, 0.5);
+    assertTrue(logNormal > 2.0, "log-normal inflation " + logNormal);
+    assertEquals(1.0, SamplingError.varianceInflation(batches(random::nextGaussian).subList(0, 3), 64)[0], 0.0,
+        "three batches measure nothing");
+    SamplingError chance = SamplingError.of(1024, 1);
+    assertTrue(chance.varianceRatioBeyond(1.8, 1.5));
+    assertFalse(chance.varianceRatioBeyond(1.8, 1.5, logNormal));
+  }
 }
