@@ -143,7 +143,11 @@ public final class Analyzer {
           .filter(f -> f.layerIndex() == first && f.code().equals("BN003") && f.severity() != Severity.INFO
               && f.evidence().contains(new Evidence("likely_cause", "data_differs")))
           .findFirst();
-      if (stale.isEmpty() || calibration.get().samples() < SamplingError.MIN_SAMPLES || data == DataAvailability.SYNTHETIC) {
+      // a first layer that normalizes with batch statistics in the serving graph (BN002) does not
+      // use the statistics the data is compared with
+      boolean trainingMode = findings.stream().anyMatch(f -> f.layerIndex() == first && f.code().equals("BN002"));
+      if (stale.isEmpty() || trainingMode || calibration.get().samples() < SamplingError.MIN_SAMPLES
+          || data == DataAvailability.SYNTHETIC) {
         return;
       }
       BnLayer layer = model.layers().get(i);

@@ -26,6 +26,9 @@ public final class CalibrationDataMismatch {
   /** The share of the off channels that must agree in direction. */
   static final double SAME_DIRECTION = 0.9;
 
+  /** Spread factors within this of 1 fit lagging statistics as well as preprocessing. */
+  static final double MODEST_FACTOR = 3.0;
+
   /** Standard deviation of ln(variance ratio) across channels below which one factor explains them. */
   static final double ONE_FACTOR_SPREAD = 0.5;
 
@@ -63,7 +66,10 @@ public final class CalibrationDataMismatch {
     double factor = Math.exp(-median / 2);
     double spread = standardDeviation(logRatios);
     boolean oneFactor = scaleAgreement >= SAME_DIRECTION && spread < ONE_FACTOR_SPREAD;
-    String confidence = oneFactor ? "high" : "medium";
+    // a modest factor is also what statistics lagging weights that still grew at the end of
+    // training look like; a factor such as 255 is not
+    boolean modest = factor > 1 / MODEST_FACTOR && factor < MODEST_FACTOR;
+    String confidence = oneFactor && !modest ? "high" : "medium";
     String pattern = oneFactor
         ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
             + " every channel (%s)", Numbers.brief(factor), commonScale(factor))
@@ -77,8 +83,10 @@ public final class CalibrationDataMismatch {
             + " layer %s, %d of %d channels are off, in the same direction: %s. Preprocessing that differs from"
             + " training's (scaling, mean subtraction, channel order, layout) is the most likely cause"
             + " (confidence %s), or data from another domain than the statistics (a new camera, fine-tuning with"
-            + " frozen BN layers); the findings of later layers follow from it",
-        layer.name(), off.size(), channels, pattern, confidence);
+            + " frozen BN layers)%s; the findings of later layers follow from it",
+        layer.name(), off.size(), channels, pattern, confidence,
+        modest ? ", or statistics that lag weights still changing when training stopped (recalibrate on training"
+            + " data)" : "");
     String fix = "prepare the calibration data exactly as the training pipeline does (the same scaling, e.g."
         + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"
         + " the serving pipeline prepares data like this calibration data, the deployed model sees the same"

@@ -48,11 +48,15 @@ public final class NeverUpdatedStatistics implements Check {
     evidence.add(new Evidence("moving_variance", "1 in every channel"));
     String message =
         "moving statistics still hold their initial values (moving_mean 0 and moving_variance 1 in all "
-            + layer.channels() + " channels): the update ops never ran";
-    if (layer.numBatchesTracked().isPresent()) {
-      evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
-      message += ", num_batches_tracked is " + layer.numBatchesTracked().getAsLong();
+            + layer.channels() + " channels)";
+    long tracked = layer.numBatchesTracked().orElse(-1);
+    if (tracked >= 0) {
+      evidence.add(new Evidence("num_batches_tracked", tracked));
     }
+    message += tracked > 0
+        ? ": num_batches_tracked counts " + tracked + " updates, so they ran without changing the statistics"
+            + " (momentum 0) or the statistics were reset after training"
+        : ": the update ops never ran" + (tracked == 0 ? ", and num_batches_tracked is 0" : "");
     if (context.metrics().isPresent()) {
       var m = context.metrics().get();
       evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));

@@ -314,6 +314,38 @@ class ChecksTest {
     assertThat(report.failed()).isTrue();
   }
 
+  /** A spread 1.6 times the statistics' fits statistics lagging growing weights as well as preprocessing. */
+  @Test
+  void aModestFactorAtTheFirstLayerNamesLaggingStatisticsBesidePreprocessing() {
+    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
+      x.epsilon = 1e-5;
+      x.numBatchesTracked = 300L;
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.dataMean[c] *= 1.6;
+        x.dataStd[c] *= 1.6;
+      }
+    });
+    LayerContext context = f.context();
+    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
+        Analyzer.DataAvailability.REQUESTED,
+        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    assertThat(report.findings()).filteredOn(x -> x.code().equals("BN011")).singleElement()
+        .satisfies(x -> assertThat(x.message()).contains("confidence medium", "statistics that lag weights"));
+  }
+
+  /** Statistics at 0/1 with a counter of updates: the updates ran without effect, not "never ran". */
+  @Test
+  void neverUpdatedStatisticsWithACounterSayTheUpdatesRanWithoutEffect() {
+    LayerFixture f = LayerFixture.healthy().withoutData().set(x -> {
+      x.movingMean = LayerFixture.filled(0);
+      x.movingVariance = LayerFixture.filled(1);
+      x.numBatchesTracked = 100000L;
+    });
+    Finding finding = new NeverUpdatedStatistics().check(f.context()).orElseThrow();
+    assertThat(finding.message()).contains("num_batches_tracked counts 100000 updates, so they ran without changing")
+        .doesNotContain("never ran");
+  }
+
   @Test
   void stalenessInOneLayerAloneIsNotBlamedOnTheData() {
     LayerFixture f = LayerFixture.healthy().set(x -> x.movingMean[2] += 2 * x.dataStd[2]);

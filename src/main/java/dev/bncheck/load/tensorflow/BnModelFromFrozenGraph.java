@@ -53,9 +53,15 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
 
   private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
     GraphDef graphDef;
+    byte[] bytes = null;
     try {
-      graphDef = GraphDef.parseFrom(ProtobufFile.read(input));
+      bytes = ProtobufFile.read(input);
+      graphDef = GraphDef.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
+      if (isSavedModel(bytes)) {
+        throw new InvalidInputException(input.toString(), "", "this is a SavedModel's saved_model.pb, not a frozen"
+            + " graph: give the SavedModel's directory (the one holding saved_model.pb and variables/)");
+      }
       throw new InvalidInputException(input.toString(), "",
           "not a valid GraphDef (corrupt or truncated): " + TensorFlowRuntime.firstLine(e.getMessage()));
     } catch (IOException e) {
@@ -120,5 +126,14 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     inputs.sort(Comparator.comparing(ModelRunner.Input::key));
     return inputs;
+  }
+
+  /** Whether the bytes are a SavedModel protocol buffer with at least one meta graph. */
+  private static boolean isSavedModel(byte[] bytes) {
+    try {
+      return bytes != null && org.tensorflow.proto.SavedModel.parseFrom(bytes).getMetaGraphsCount() > 0;
+    } catch (InvalidProtocolBufferException e) {
+      return false;
+    }
   }
 }

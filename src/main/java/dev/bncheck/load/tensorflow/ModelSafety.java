@@ -178,7 +178,7 @@ final class ModelSafety {
       return;
     }
     if (!OpAllowlist.allows(op)) {
-      throw refused(part, calls.chain(scope), node, op + " " + OpAllowlist.why(op), true);
+      throw refused(part, calls.chain(scope), node, op + ": " + OpAllowlist.why(op), true);
     }
     if (OpAllowlist.CHECKPOINT_OPS.contains(op)) {
       if (!part.checkpointOps().contains(op)) {

@@ -108,7 +108,7 @@ class CallStructurePropertiesTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("node hostile_write in ")
         .hasMessageContaining(s.hostileFunction() + ": refused before running anything")
-        .hasMessageContaining("WriteFile it writes files");
+        .hasMessageContaining("WriteFile: it writes files");
   }
 
   @Property(tries = 300)

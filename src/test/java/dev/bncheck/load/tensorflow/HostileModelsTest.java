@@ -65,7 +65,7 @@ class HostileModelsTest {
     assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(model + ": node hostile/write: refused before running anything: in the init op that loading runs,"
-            + " WriteFile it writes files; if you trust this model, pass --allow-op WriteFile or --trust-model"
+            + " WriteFile: it writes files; if you trust this model, pass --allow-op WriteFile or --trust-model"
             + " (docs/security.md)");
     assertThat(target).doesNotExist();
     // The hostile op is real: trusting the model lets TensorFlow run it at load time.
@@ -92,7 +92,7 @@ class HostileModelsTest {
     assertThatThrownBy(() -> load(model, RUN_ON_DATA.withSafety(Set.of("WriteFile"), false)))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("node hostile/read: refused before running anything: in the signature's graph,"
-            + " ReadFile it reads files");
+            + " ReadFile: it reads files");
     assertThat(marker).as("the allowed init op did not run either: nothing ran").doesNotExist();
   }
 
@@ -138,7 +138,7 @@ class HostileModelsTest {
     assertThatThrownBy(() -> load(model, RUN_ON_DATA))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageStartingWith(model + ": node hostile_write in " + String.join(" > ", functions))
-        .hasMessageContaining("WriteFile it writes files");
+        .hasMessageContaining("WriteFile: it writes files");
     assertThat(target).doesNotExist();
   }
 

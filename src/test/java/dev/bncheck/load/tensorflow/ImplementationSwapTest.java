@@ -69,7 +69,7 @@ class ImplementationSwapTest {
     assertThat(marker).doesNotExist();
     assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
     assertThat(run.err().strip()).doesNotContain("\n").contains("refused before running anything")
-        .contains("in the init op that loading runs, WriteFile it writes files").contains("__inference_bad_");
+        .contains("in the init op that loading runs, WriteFile: it writes files").contains("__inference_bad_");
   }
 
   @Test
@@ -77,7 +77,7 @@ class ImplementationSwapTest {
     String hostname = Files.exists(Path.of("/etc/hostname")) ? Files.readString(Path.of("/etc/hostname")).strip() : "";
     CliRun run = CliRun.of("inspect", FIXTURES.resolve("read").toString());
     assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
-    assertThat(run.err()).contains("ReadFile it reads files").doesNotContain("assertion failed");
+    assertThat(run.err()).contains("ReadFile: it reads files").doesNotContain("assertion failed");
     if (!hostname.isEmpty()) {
       assertThat(run.err()).doesNotContain("[" + hostname);
     }

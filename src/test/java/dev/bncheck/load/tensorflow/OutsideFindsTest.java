@@ -89,6 +89,17 @@ class OutsideFindsTest {
     assertThat(run.err()).contains("the model takes DT_UINT8, but the data holds 256.0, outside 0..255");
   }
 
+  /** A SavedModel's saved_model.pb given as a frozen graph: the message says to give its directory. */
+  @Test
+  void aSavedModelProtoGivenAsAFrozenGraphPointsToItsDirectory() throws IOException {
+    Path pb = dir.resolve("model.pb");
+    Files.copy(Path.of("samples/keras-cnn-trained/saved_model.pb"), pb);
+    CliRun run = CliRun.of("inspect", pb.toString());
+    assertThat(run.exitCode()).isEqualTo(3);
+    assertThat(run.err()).isEqualTo("bncheck: error: " + pb + ": this is a SavedModel's saved_model.pb, not a frozen"
+        + " graph: give the SavedModel's directory (the one holding saved_model.pb and variables/)\n");
+  }
+
   /**
    * Keras 3's model.export writes every variable twice, under variables/N (which
    * tf.saved_model.load reads) and _all_variables/M (which the session's functions use):
