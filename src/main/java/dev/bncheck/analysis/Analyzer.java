@@ -179,6 +179,7 @@ public final class Analyzer {
     List<Finding> candidates = new ArrayList<>();
     long samples = context.calibration().map(c -> c.samples()).orElse(0L);
     long batchSamples = context.calibration().map(c -> c.largestBatchSamples()).orElse(0L);
+    long seen = context.calibration().map(c -> c.samplesSeen()).orElse(0L);
     for (Check check : checks) {
       if (check.needsCalibration() && context.calibration().isEmpty()
           || check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES
@@ -202,6 +203,7 @@ public final class Analyzer {
                 : samples >= SamplingError.MIN_SAMPLES ? "batches of one sample: training mode normalizes a sample"
                     + " with its own statistics, which training, on batches, never did (--batch-size)"
                 : "too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
+                    + (seen > samples ? " (distinct among " + seen + ")" : "")
                     + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged"));
         continue;
       }

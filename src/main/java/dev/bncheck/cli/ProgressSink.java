@@ -103,6 +103,11 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public void distinctSamples(long samples, long distinct) {
+    delegate.distinctSamples(samples, distinct);
+  }
+
+  @Override
   public void notCaptured(int layerIndex, String reason) {
     delegate.notCaptured(layerIndex, reason);
   }

@@ -23,6 +23,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   private final Map<Integer, Builder> trainingViews = new TreeMap<>();
   private final List<BatchSizeConsistency> batchSizeChecks = new ArrayList<>();
   private final Map<Integer, String> notCaptured = new HashMap<>();
+  private double distinctShare = 1.0;
   private final BiPredicate<BnLayer, LayerCalibration> trainingViewWanted;
 
   /** An accumulator that takes the training view whenever a loader offers it. */
@@ -86,7 +87,8 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   @Override
   public Optional<LayerCalibration> trainingView(int layerIndex) {
     Builder b = trainingViews.get(layerIndex);
-    return b == null ? Optional.empty() : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape));
+    return b == null ? Optional.empty()
+        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.empty(), distinctShare));
   }
 
   @Override
@@ -99,6 +101,11 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   @Override
   public List<BatchSizeConsistency> batchSizeChecks() {
     return List.copyOf(batchSizeChecks);
+  }
+
+  @Override
+  public void distinctSamples(long samples, long distinct) {
+    distinctShare = samples <= 0 ? 1.0 : Math.min(1.0, (double) distinct / samples);
   }
 
   @Override
@@ -117,7 +124,8 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     Builder b = layers.get(layerIndex);
     return b == null
         ? Optional.empty()
-        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.ofNullable(b.selfCheck)));
+        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.ofNullable(b.selfCheck),
+            distinctShare));
   }
 
   @Override

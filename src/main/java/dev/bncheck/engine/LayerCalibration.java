@@ -11,12 +11,19 @@ import java.util.Optional;
  * @param population the moments of all batches merged
  * @param firstShape the shape of the first batch, for the report
  * @param selfCheck the comparison with the framework's own output, when the loader ran the model
+ * @param distinctShare the share of the samples that are distinct (1 unless the data repeats samples)
  */
 public record LayerCalibration(
-    List<ChannelMoments> batches, ChannelMoments population, int[] firstShape, Optional<SelfCheck> selfCheck) {
+    List<ChannelMoments> batches, ChannelMoments population, int[] firstShape, Optional<SelfCheck> selfCheck,
+    double distinctShare) {
 
   public LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape) {
-    this(batches, population, firstShape, Optional.empty());
+    this(batches, population, firstShape, Optional.empty(), 1.0);
+  }
+
+  public LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape,
+      Optional<SelfCheck> selfCheck) {
+    this(batches, population, firstShape, selfCheck, 1.0);
   }
 
   public LayerCalibration {
@@ -35,14 +42,22 @@ public record LayerCalibration(
   public long largestBatchSamples() {
     long perChannel = batches.stream().mapToLong(b -> b.count()[0] + b.nonFinite()[0]).max().orElse(0);
     long total = valuesPerChannel();
-    return total == 0 ? 0 : perChannel * samples() / total;
+    return total == 0 ? 0 : perChannel * samplesSeen() / total;
   }
 
   /**
-   * Independent samples across all batches: the values per channel divided by the values one
-   * sample gives a channel (its positions, e.g. height x width). The batch axis comes first.
+   * Independent samples across all batches: the distinct ones among {@link #samplesSeen()}.
+   * Repeated samples add values but no information about the population.
    */
   public long samples() {
+    return Math.max(Math.min(samplesSeen(), 1), Math.round(samplesSeen() * distinctShare));
+  }
+
+  /**
+   * Samples across all batches: the values per channel divided by the values one sample gives a
+   * channel (its positions, e.g. height x width). The batch axis comes first.
+   */
+  public long samplesSeen() {
     long perSample = 1;
     for (int d = 1; d < firstShape.length; d++) {
       perSample *= firstShape[d];

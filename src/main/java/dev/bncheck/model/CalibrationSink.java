@@ -89,6 +89,12 @@ public interface CalibrationSink {
   default void batchSizeConsistency(String output, int batchSize, int samplesCompared, double maxAbsDifference,
       double outputRms, int worstSample) {}
 
+  /**
+   * How many of the samples the run feeds are distinct: repeated samples add no information, and
+   * the statistics are judged on the distinct ones.
+   */
+  default void distinctSamples(long samples, long distinct) {}
+
   /** Why no data can be captured for a layer the run executes, so that the report can say so. */
   default void notCaptured(int layerIndex, String reason) {}
 }

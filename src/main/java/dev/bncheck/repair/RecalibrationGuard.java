@@ -3,10 +3,11 @@ package dev.bncheck.repair;
 import dev.bncheck.analysis.SamplingError;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.load.array.DistinctSamples;
+import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
-import java.util.Arrays;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,21 +23,11 @@ public final class RecalibrationGuard {
 
   private RecalibrationGuard() {}
 
-  /**
-   * Samples whose values differ in at least one input: repeated clips or images add no
-   * information about the population, only the appearance of it.
-   */
+  /** Samples whose values differ in at least one input (see {@link DistinctSamples}). */
   public static long distinctSamples(Map<String, Tensor> data) {
-    if (data.isEmpty()) {
-      return 0;
-    }
-    int samples = data.values().iterator().next().shape()[0];
-    Set<List<Row>> distinct = new HashSet<>();
-    for (int i = 0; i < samples; i++) {
-      int sample = i;
-      distinct.add(data.values().stream().map(t -> Row.of(t, sample)).toList());
-    }
-    return distinct.size();
+    Map<String, InputArray> arrays = new LinkedHashMap<>();
+    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
+    return DistinctSamples.count(arrays);
   }
 
   /**
@@ -99,28 +90,5 @@ public final class RecalibrationGuard {
       }
     }
     return Double.isNaN(sum) ? Double.POSITIVE_INFINITY : sum;
-  }
-
-  /** One sample's values in one input, compared by content. */
-  private record Row(double[] values) {
-
-    static Row of(Tensor t, int sample) {
-      int size = t.size() / Math.max(1, t.shape()[0]);
-      double[] out = new double[size];
-      for (int i = 0; i < size; i++) {
-        out[i] = t.get(sample * size + i);
-      }
-      return new Row(out);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Row r && Arrays.equals(values, r.values);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(values);
-    }
   }
 }

@@ -120,4 +120,21 @@ class VerdictPolicyTest {
         + " statistics");
     assertThat(errors(check("keras-healthy", data("keras-data", 64, false, 1), "--batch-size", "1"))).isEmpty();
   }
+
+  /** 4 images repeated 64 times are 4 samples' worth of information, not 256 (they gave BN003 errors). */
+  @Test
+  void repeatedSamplesCountOnce() throws IOException {
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(MISTAKES + "tf1-data/inputs.npy"));
+    int row = inputs.size() / inputs.shape()[0];
+    float[] repeated = new float[256 * row];
+    for (int i = 0; i < 256; i++) {
+      System.arraycopy(inputs.data(), (i % 4) * row, repeated, i * row, row);
+    }
+    Path file = dir.resolve("four-repeated.npy");
+    Files.write(file, TestFiles.npy(repeated, 256, 8, 8, 1));
+    JsonNode report = check("tf1-correct", file);
+    assertThat(errors(report)).isEmpty();
+    assertThat(report.toString()).contains("too little calibration data: 4 samples (distinct among 256), fewer than"
+        + " the 8 a mean or a variance needs");
+  }
 }

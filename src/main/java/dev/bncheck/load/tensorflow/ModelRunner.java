@@ -2,6 +2,7 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
@@ -88,6 +89,11 @@ final class ModelRunner {
         .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
     prepared.notCaptured().forEach(sink::notCaptured);
+    if (!data.isEmpty()) {
+      long samples = data.values().iterator().next().shape()[0];
+      sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(DistinctSamples.count(data),
+          options.maxSamples()));
+    }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
     List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
