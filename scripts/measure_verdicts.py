@@ -9,8 +9,8 @@ from the model's held-out data (fixed seed), in one of three arrangements:
   sorted          the same samples sorted by class (default batching: bncheck shuffles them)
   sorted, file    sorted by class and --batch-order file: each batch holds one or two classes
 
-Sizes beyond the held-out pool are drawn with replacement. That is conservative for the
-false-error rate: repeated samples make the data look more certain than it is.
+Sizes beyond the held-out pool are drawn with replacement; bncheck counts repeated samples once,
+so such a cell judges about as many distinct samples as the pool holds.
 
     scripts/measure_verdicts.py            # about 5 minutes on 2 cores; rewrites the table
     scripts/measure_verdicts.py --print    # prints the table only
