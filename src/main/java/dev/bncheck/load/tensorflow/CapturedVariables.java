@@ -43,14 +43,18 @@ final class CapturedVariables {
    * {@code _all_variables/M}, and the session's functions use the second while
    * {@code tf.saved_model.load} reads the first): either way TensorFlow 2 gives the capture the
    * value of its own key, and so does bncheck.
+   *
+   * @param restoredToo whether to include captured handles that the restore op fills from another
+   *     key: their values are already restored at load, and only writing new values needs them
    */
   static Map<String, String> twins(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs,
-      String location) {
+      String location, boolean restoredToo) {
     SavedObjectGraph objects = meta.getObjectGraphDef();
     if (objects.getNodesCount() == 0) {
       return Map.of();
     }
     Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
+    Set<String> restored = new HashSet<>(restoredByKey.values());
     List<NodeDef> calls = signatureCalls(graph, signatureOutputs);
     Set<Integer> wanted = new HashSet<>();
     for (NodeDef call : calls) {
@@ -76,7 +80,8 @@ final class CapturedVariables {
         NodeDef node = graph.topLevel().node(handle);
         String key = keys.get(bound.get(k));
         String filled = key == null ? null : restoredByKey.get(key);
-        if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)) {
+        if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)
+            && (restoredToo || !restored.contains(handle))) {
           requireSameKind(graph, location, node, graph.topLevel().node(filled));
           out.put(handle, filled);
         }
