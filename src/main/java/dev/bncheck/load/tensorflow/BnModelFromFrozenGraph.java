@@ -13,6 +13,7 @@ import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -114,9 +115,17 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
 
   /** A frozen graph has no signature: its inputs are its placeholders, by node name. */
   private static List<ModelRunner.Input> placeholders(GraphDef graphDef) {
+    // a placeholder nothing reads is no input: freezing a lowered tf.while_loop leaves a few
+    // (unused_control_flow_input), and they need no data
+    Set<String> read = new HashSet<>();
+    for (NodeDef node : graphDef.getNodeList()) {
+      for (String input : node.getInputList()) {
+        read.add(GraphScope.Ref.parse(input).node());
+      }
+    }
     List<ModelRunner.Input> inputs = new ArrayList<>();
     for (NodeDef node : graphDef.getNodeList()) {
-      if (node.getOp().equals("Placeholder")) {
+      if (node.getOp().equals("Placeholder") && read.contains(node.getName())) {
         var dtype = node.getAttrMap().get("dtype");
         var shape = node.getAttrMap().get("shape");
         inputs.add(new ModelRunner.Input(node.getName(), node.getName() + ":0",

@@ -156,6 +156,12 @@ final class ModelRunner {
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
+      if (node.context().caller() == null && tfGraph.insideLoweredLoops().contains(GraphScope.Ref.parse(node.output())
+          .node())) {
+        notCaptured.put(i, "inside a lowered tf.while_loop, which runs it once per iteration: nothing outside the"
+            + " loop can fetch it");
+        continue;
+      }
       try {
         String in = flat(inliner, node, node.input());
         String out = flat(inliner, node, node.output());

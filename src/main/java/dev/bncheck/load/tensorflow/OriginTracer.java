@@ -10,7 +10,7 @@ final class OriginTracer {
   /** Ops that pass their first input through unchanged in value. */
   private static final Set<String> PASS_THROUGH = Set.of(
       "Identity", "ReadVariableOp", "Snapshot", "StopGradient", "Reshape", "ExpandDims", "Squeeze",
-      "Cast", "PreventGradient", "CheckNumerics", "EnsureShape", "Switch", "RefSwitch");
+      "Cast", "PreventGradient", "CheckNumerics", "EnsureShape", "Switch", "RefSwitch", "Enter", "RefEnter");
 
   private static final int MAX_STEPS = 10_000;
 

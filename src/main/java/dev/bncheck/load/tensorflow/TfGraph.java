@@ -41,6 +41,35 @@ final class TfGraph {
     return topLevel;
   }
 
+  private Set<String> insideLoops;
+
+  /**
+   * The top-level nodes inside a lowered loop (TF1 control flow: from an Enter to the Exit that
+   * leaves the frame). They run once per iteration, so nothing outside the frame can fetch them.
+   */
+  Set<String> insideLoweredLoops() {
+    if (insideLoops == null) {
+      Set<String> inside = new HashSet<>();
+      boolean grew = true;
+      while (grew) {
+        grew = false;
+        for (NodeDef node : topLevel.nodes()) {
+          if (inside.contains(node.getName()) || node.getOp().equals("Exit") || node.getOp().equals("RefExit")) {
+            continue;
+          }
+          boolean in = node.getOp().equals("Enter") || node.getOp().equals("RefEnter")
+              || node.getInputList().stream().anyMatch(i -> inside.contains(GraphScope.Ref.parse(i).node()));
+          if (in) {
+            inside.add(node.getName());
+            grew = true;
+          }
+        }
+      }
+      insideLoops = Set.copyOf(inside);
+    }
+    return insideLoops;
+  }
+
   /** The library functions that declare they implement {@code api} ({@code api_implements}); none for null. */
   List<String> implementationsOf(String api) {
     return api == null ? List.of() : implementations.getOrDefault(api, List.of());

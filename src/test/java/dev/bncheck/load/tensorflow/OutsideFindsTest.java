@@ -89,6 +89,24 @@ class OutsideFindsTest {
     assertThat(run.err()).contains("the model takes DT_UINT8, but the data holds 256.0, outside 0..255");
   }
 
+  /**
+   * BN inside a tf.while_loop that freezing lowered to Enter/Exit frames: its parameters come
+   * through Enter nodes. The layer is found (none were, and the model passed) and keeps its static
+   * checks; the report says why it has no data; the frame's unused placeholders need none.
+   */
+  @Test
+  void aLayerInsideALoweredWhileLoopIsFoundAndSaysWhyItHasNoData() {
+    String model = DIR.resolve("frozen-while/model.pb").toString();
+    CliRun inspect = CliRun.of("inspect", model);
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+    assertThat(inspect.out()).contains("1 BN layer,");
+    CliRun run = CliRun.of("check", model, "--inputs", DIR.resolve("frozen-while/x.npy").toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("1 BN layer,").contains("inside a lowered tf.while_loop, which runs it once per"
+        + " iteration");
+    assertThat(CliRun.of("check", model, "--synthetic", "4").exitCode()).isZero();
+  }
+
   /** A SavedModel's saved_model.pb given as a frozen graph: the message says to give its directory. */
   @Test
   void aSavedModelProtoGivenAsAFrozenGraphPointsToItsDirectory() throws IOException {
