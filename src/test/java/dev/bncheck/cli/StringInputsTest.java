@@ -157,8 +157,12 @@ class StringInputsTest {
   void syntheticStringsOtherThanWavAreRefusedPointingToFilesAndTheCutPoint() throws IOException {
     GraphDef graph = GraphDef.parseFrom(Files.readAllBytes(Path.of(model())));
     Path withText = dir.resolve("with-text.pb");
+    // read by a node, or it would be no input at all
     Files.write(withText, graph.toBuilder().addNode(NodeDef.newBuilder().setName("caption").setOp("Placeholder")
-        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build())).build().toByteArray());
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build()))
+        .addNode(NodeDef.newBuilder().setName("caption_copy").setOp("Identity").addInput("caption")
+            .putAttr("T", AttrValue.newBuilder().setType(DataType.DT_STRING).build()))
+        .build().toByteArray());
 
     CliRun run = CliRun.of("check", withText.toString(), "--synthetic", "4");
 
