@@ -66,15 +66,9 @@ final class CheckCommand extends ReportCommand {
   /** The order in which calibration samples are formed into batches. */
   enum BatchOrder { SHUFFLED, FILE }
 
-  static final class BatchOrderConverter implements CommandLine.ITypeConverter<BatchOrder> {
-    @Override
-    public BatchOrder convert(String value) {
-      for (BatchOrder v : BatchOrder.values()) {
-        if (v.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
-          return v;
-        }
-      }
-      throw new CommandLine.TypeConversionException("expected shuffled or file, got '" + value + "'");
+  static final class BatchOrderConverter extends LowercaseEnumConverter<BatchOrder> {
+    BatchOrderConverter() {
+      super(BatchOrder.class);
     }
   }
 
@@ -89,15 +83,9 @@ final class CheckCommand extends ReportCommand {
   /** When to run the training view, the reference BN003 judges moving statistics on. */
   enum TrainingView { AUTO, ALWAYS, NEVER }
 
-  static final class TrainingViewConverter implements CommandLine.ITypeConverter<TrainingView> {
-    @Override
-    public TrainingView convert(String value) {
-      for (TrainingView v : TrainingView.values()) {
-        if (v.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
-          return v;
-        }
-      }
-      throw new CommandLine.TypeConversionException("expected auto, always or never, got '" + value + "'");
+  static final class TrainingViewConverter extends LowercaseEnumConverter<TrainingView> {
+    TrainingViewConverter() {
+      super(TrainingView.class);
     }
   }
 

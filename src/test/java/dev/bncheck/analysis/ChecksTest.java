@@ -254,9 +254,7 @@ class ChecksTest {
       x.movingVariance = LayerFixture.filled(1);
     });
     LayerContext context = f.context();
-    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
-        Analyzer.DataAvailability.REQUESTED,
-        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    Report report = analyze(context);
     assertThat(report.findings()).extracting(Finding::code).containsExactly("BN001", "BN004");
     assertThat(report.layers().get(0).checks())
         .contains(new CheckOutcome("BN003", CheckOutcome.Status.SKIPPED, "explained by BN001 on this layer"));
@@ -299,9 +297,7 @@ class ChecksTest {
       }
     });
     LayerContext context = f.context();
-    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
-        Analyzer.DataAvailability.REQUESTED,
-        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    Report report = analyze(context);
     Finding mismatch = report.findings().stream().filter(x -> x.code().equals("BN011")).findFirst().orElseThrow();
     assertThat(mismatch.severity()).isEqualTo(Severity.ERROR);
     assertThat(mismatch.message()).contains("8 of 8 channels are off", "about 255 times",
@@ -326,9 +322,7 @@ class ChecksTest {
       }
     });
     LayerContext context = f.context();
-    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
-        Analyzer.DataAvailability.REQUESTED,
-        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    Report report = analyze(context);
     assertThat(report.findings()).filteredOn(x -> x.code().equals("BN011")).singleElement()
         .satisfies(x -> assertThat(x.message()).contains("confidence medium", "statistics that lag weights"));
   }
@@ -350,9 +344,7 @@ class ChecksTest {
   void stalenessInOneLayerAloneIsNotBlamedOnTheData() {
     LayerFixture f = LayerFixture.healthy().set(x -> x.movingMean[2] += 2 * x.dataStd[2]);
     LayerContext context = f.context();
-    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
-        Analyzer.DataAvailability.REQUESTED,
-        new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
+    Report report = analyze(context);
     assertThat(report.findings()).extracting(Finding::code).doesNotContain("BN011").contains("BN003");
   }
 
@@ -380,6 +372,12 @@ class ChecksTest {
     Finding finding = new StaleStatistics().check(withTrainingView).orElseThrow();
     assertThat(finding.severity()).isEqualTo(Severity.INFO);
     assertThat(finding.message()).contains("too little calibration data to judge", "on 16 samples");
+  }
+
+  /** The whole analysis of one layer's context, as check runs it on data. */
+  private static Report analyze(LayerContext context) {
+    return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
+        Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "embedded in model", null, FailOn.ERROR));
   }
 
   @Test

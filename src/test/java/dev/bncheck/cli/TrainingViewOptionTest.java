@@ -64,6 +64,6 @@ class TrainingViewOptionTest {
   void unknownWhenIsAUsageError() {
     CliRun run = CliRun.of("check", "samples/keras-cnn-trained", "--training-view", "sometimes");
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).contains("expected auto, always or never, got 'sometimes'");
+    assertThat(run.err()).contains("expected auto, always, never; got 'sometimes'");
   }
 }
