@@ -9,8 +9,10 @@ import dev.bncheck.model.BnModel;
 import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -108,7 +110,8 @@ public final class Analyzer {
       }
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
-    dataMismatch(model, calibrationOf, modelIndex, tests, findings, data);
+    dataMismatch(model, calibrationOf, layers.stream().map(LayerResult::metrics).toList(), modelIndex, tests,
+        findings, data);
     for (var consistency : calibrationOf.batchSizeChecks()) {
       BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
     }
@@ -131,8 +134,8 @@ public final class Analyzer {
    * BN011 on the first layer with data, and when it fires, the BN003 and BN004 findings it explains
    * become information: they are the shift the data brought in, seen again at every depth.
    */
-  private void dataMismatch(BnModel model, CalibrationData calibrationOf, int modelIndex, long tests,
-      List<Finding> findings, DataAvailability data) {
+  private void dataMismatch(BnModel model, CalibrationData calibrationOf, List<Optional<DivergenceMetrics>> metrics,
+      int modelIndex, long tests, List<Finding> findings, DataAvailability data) {
     for (int i = 0; i < model.layers().size(); i++) {
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       if (calibration.isEmpty()) {
@@ -151,7 +154,7 @@ public final class Analyzer {
         return;
       }
       BnLayer layer = model.layers().get(i);
-      var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, DivergenceMetrics.of(layer, calibration.get()),
+      var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, metrics.get(i).orElseThrow(),
           SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer))),
           thresholds, stale.get());
       mismatch.ifPresent(m -> {
@@ -171,22 +174,40 @@ public final class Analyzer {
         f.message() + " (on synthetic data: indicative only; run with real data to confirm)", f.evidence(), f.fix());
   }
 
+  /** Why a check cannot run on this layer's data, or empty when it can. */
+  private static Optional<String> cannotRun(Check check, LayerContext context, DataAvailability data,
+      Optional<String> notCaptured) {
+    if (context.calibration().isEmpty()) {
+      return !check.needsCalibration() ? Optional.empty()
+          : Optional.of(data == DataAvailability.NOT_REQUESTED ? "inspect runs the checks that need no data"
+              : "no calibration data for this layer" + notCaptured.map(r -> " (" + r + ")").orElse(""));
+    }
+    LayerCalibration calibration = context.calibration().get();
+    long samples = calibration.samples();
+    if (check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES) {
+      return Optional.of("too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
+          + (calibration.samplesSeen() > samples ? " (distinct among " + calibration.samplesSeen() + ")" : "")
+          + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged");
+    }
+    if (check.comparesTrainingMode() && calibration.largestBatchSamples() < 2) {
+      return Optional.of("batches of one sample: training mode normalizes a sample with its own statistics, which"
+          + " training, on batches, never did (--batch-size)");
+    }
+    return Optional.empty();
+  }
+
   /** @param notCaptured why the run could not capture the layer's data, if it could not */
   private void runChecks(LayerContext context, DataAvailability data, Optional<String> notCaptured,
       List<Finding> findings, List<CheckOutcome> outcomes) {
-    List<Check> withData = new ArrayList<>();
     Set<String> fired = new HashSet<>();
     List<Finding> candidates = new ArrayList<>();
-    long samples = context.calibration().map(c -> c.samples()).orElse(0L);
-    long batchSamples = context.calibration().map(c -> c.largestBatchSamples()).orElse(0L);
-    long seen = context.calibration().map(c -> c.samplesSeen()).orElse(0L);
+    Map<String, String> skipped = new HashMap<>();
     for (Check check : checks) {
-      if (check.needsCalibration() && context.calibration().isEmpty()
-          || check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES
-          || check.comparesTrainingMode() && batchSamples < 2) {
+      Optional<String> cannotRun = cannotRun(check, context, data, notCaptured);
+      if (cannotRun.isPresent()) {
+        skipped.put(check.code(), cannotRun.get());
         continue;
       }
-      withData.add(check);
       check.check(context).ifPresent(f -> {
         Finding finding = data == DataAvailability.SYNTHETIC && check.needsCalibration() ? indicative(f) : f;
         candidates.add(finding);
@@ -194,17 +215,8 @@ public final class Analyzer {
       });
     }
     for (Check check : checks) {
-      if (!withData.contains(check)) {
-        outcomes.add(new CheckOutcome(check.code(), CheckOutcome.Status.SKIPPED,
-            data == DataAvailability.NOT_REQUESTED
-                ? "inspect runs the checks that need no data"
-                : context.calibration().isEmpty() ? "no calibration data for this layer"
-                    + notCaptured.map(r -> " (" + r + ")").orElse("")
-                : samples >= SamplingError.MIN_SAMPLES ? "batches of one sample: training mode normalizes a sample"
-                    + " with its own statistics, which training, on batches, never did (--batch-size)"
-                : "too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
-                    + (seen > samples ? " (distinct among " + seen + ")" : "")
-                    + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged"));
+      if (skipped.containsKey(check.code())) {
+        outcomes.add(new CheckOutcome(check.code(), CheckOutcome.Status.SKIPPED, skipped.get(check.code())));
         continue;
       }
       Optional<String> explainedBy = check.supersededBy().stream().filter(fired::contains).sorted().findFirst();

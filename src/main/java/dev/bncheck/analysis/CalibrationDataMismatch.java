@@ -44,8 +44,7 @@ public final class CalibrationDataMismatch {
       Thresholds t, Finding firstLayerStale) {
     int channels = layer.channels();
     List<Integer> off = ChannelList.where(channels,
-        c -> chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
-            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning()));
+        c -> chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), 1.0));
     if (channels < 2 || off.size() < MOST_CHANNELS * channels) {
       return Optional.empty();
     }

@@ -18,6 +18,10 @@ package dev.bncheck.analysis;
  */
 public record SamplingError(long samples, double z) {
 
+  /** The fix of a finding that too little data could not decide. */
+  public static final String FIX_MORE_DATA =
+      "run check again with more calibration samples (--inputs), drawn like the training data.";
+
   /** The family-wise rate of false alarms a healthy model may get from one run. */
   public static final double FAMILY_WISE_ALPHA = 0.01;
 
@@ -67,6 +71,16 @@ public record SamplingError(long samples, double z) {
    */
   public boolean varianceRatioBeyond(double ratio, double limit, double inflation) {
     return Math.abs(Math.log(ratio)) - Math.log(limit) > z * inflation * logVarianceRatioError();
+  }
+
+  /**
+   * Whether channel {@code c}'s mean shift is beyond {@code meanLimit} or its variance ratio beyond
+   * {@code ratioLimit} (the variance test widened by {@code inflation}), by more than chance explains.
+   */
+  public boolean channelBeyond(dev.bncheck.engine.DivergenceMetrics m, int c, double meanLimit, double ratioLimit,
+      double inflation) {
+    return meanShiftBeyond(m.standardizedMeanShift()[c], meanLimit)
+        || varianceRatioBeyond(m.varianceRatio()[c], ratioLimit, inflation);
   }
 
   /**

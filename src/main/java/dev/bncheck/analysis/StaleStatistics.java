@@ -77,12 +77,10 @@ public final class StaleStatistics implements Check {
     // its variance, and standardizes its mean by epsilon alone
     IntPredicate judged = c -> m.populationVariance()[c] > 0 || chance.samples() >= needed;
     List<Integer> significantWarning = ChannelList.where(channels, c -> judged.test(c)
-        && (chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftWarning())
-            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(), inflation[c]))
+        && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), inflation[c])
         || nonFinite(m, c));
     List<Integer> significantError = ChannelList.where(channels, c -> judged.test(c)
-        && (chance.meanShiftBeyond(m.standardizedMeanShift()[c], t.meanShiftError())
-            || chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), inflation[c]))
+        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), inflation[c])
         || nonFinite(m, c));
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
@@ -110,7 +108,7 @@ public final class StaleStatistics implements Check {
       String fix = trainingView && given > chance.samples()
           ? "the training view ran on the first " + chance.samples() + " of the " + given + " samples: run check"
               + " again with --training-view-samples " + Math.min(given, needed) + "."
-          : "run check again with more calibration samples (--inputs), drawn like the training data.";
+          : SamplingError.FIX_MORE_DATA;
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence, fix));
     }
     Severity severity = significantError.isEmpty() ? Severity.WARNING : Severity.ERROR;

@@ -118,7 +118,7 @@ public final class TrainInferenceDisagreement implements Check {
     if (!significant) {
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
           "too little calibration data to judge: " + message + "; about " + needed + " samples are needed",
-          evidence, "run check again with more calibration samples (--inputs), drawn like the training data."));
+          evidence, SamplingError.FIX_MORE_DATA));
     }
     String fix =
         "this is the effect; the cause is usually BN001 or BN003 on the same layer (statistics never"

@@ -285,18 +285,25 @@ class ChecksTest {
         .contains("which num_batches_tracked (2) confirms");
   }
 
-  /** Data scaled by 255 before the first layer: the data, not the statistics, is named. */
-  @Test
-  void aConsistentShiftAtTheFirstLayerNamesPreprocessing() {
-    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
+  /**
+   * A healthy PyTorch layer that recorded 300 updates (so no early stop explains a difference), fed
+   * data scaled by {@code factor}.
+   */
+  private static LayerFixture trainedPyTorchLayerOnDataScaledBy(double factor) {
+    return LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
       x.epsilon = 1e-5;
       x.numBatchesTracked = 300L;
       for (int c = 0; c < LayerFixture.CHANNELS; c++) {
-        x.dataMean[c] *= 255;
-        x.dataStd[c] *= 255;
+        x.dataMean[c] *= factor;
+        x.dataStd[c] *= factor;
       }
     });
-    LayerContext context = f.context();
+  }
+
+  /** Data scaled by 255 before the first layer: the data, not the statistics, is named. */
+  @Test
+  void aConsistentShiftAtTheFirstLayerNamesPreprocessing() {
+    LayerContext context = trainedPyTorchLayerOnDataScaledBy(255).context();
     Report report = analyze(context);
     Finding mismatch = report.findings().stream().filter(x -> x.code().equals("BN011")).findFirst().orElseThrow();
     assertThat(mismatch.severity()).isEqualTo(Severity.ERROR);
@@ -313,15 +320,7 @@ class ChecksTest {
   /** A spread 1.6 times the statistics' fits statistics lagging growing weights as well as preprocessing. */
   @Test
   void aModestFactorAtTheFirstLayerNamesLaggingStatisticsBesidePreprocessing() {
-    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
-      x.epsilon = 1e-5;
-      x.numBatchesTracked = 300L;
-      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
-        x.dataMean[c] *= 1.6;
-        x.dataStd[c] *= 1.6;
-      }
-    });
-    LayerContext context = f.context();
+    LayerContext context = trainedPyTorchLayerOnDataScaledBy(1.6).context();
     Report report = analyze(context);
     assertThat(report.findings()).filteredOn(x -> x.code().equals("BN011")).singleElement()
         .satisfies(x -> assertThat(x.message()).contains("confidence medium", "statistics that lag weights"));

@@ -56,7 +56,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout())) {
         CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
         CapturedVariables.bind(session, CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(),
-            input.toString(), false));
+            input.toString()).unrestored());
         layers = found.assemble(new SessionVariableReader(session, input.toString()));
         if (options.runsOnData() && sink.wantsActivations()) {
           List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()

@@ -43,15 +43,11 @@ final class CapturedVariables {
    * {@code _all_variables/M}, and the session's functions use the second while
    * {@code tf.saved_model.load} reads the first): either way TensorFlow 2 gives the capture the
    * value of its own key, and so does bncheck.
-   *
-   * @param restoredToo whether to include captured handles that the restore op fills from another
-   *     key: their values are already restored at load, and only writing new values needs them
    */
-  static Map<String, String> twins(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs,
-      String location, boolean restoredToo) {
+  static Twins twins(TfGraph graph, MetaGraphDef meta, List<String> signatureOutputs, String location) {
     SavedObjectGraph objects = meta.getObjectGraphDef();
     if (objects.getNodesCount() == 0) {
-      return Map.of();
+      return new Twins(Map.of(), Map.of());
     }
     Map<String, String> restoredByKey = restoredHandles(graph, meta.getSaverDef().getRestoreOpName());
     Set<String> restored = new HashSet<>(restoredByKey.values());
@@ -65,7 +61,8 @@ final class CapturedVariables {
       }
     }
     Map<Integer, String> keys = checkpointKeys(objects, wanted);
-    Map<String, String> out = new LinkedHashMap<>();
+    Map<String, String> all = new LinkedHashMap<>();
+    Map<String, String> unrestored = new LinkedHashMap<>();
     for (NodeDef call : calls) {
       SavedConcreteFunction function = objects.getConcreteFunctionsMap().get(call.getAttrMap().get("f").getFunc()
           .getName());
@@ -80,15 +77,26 @@ final class CapturedVariables {
         NodeDef node = graph.topLevel().node(handle);
         String key = keys.get(bound.get(k));
         String filled = key == null ? null : restoredByKey.get(key);
-        if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)
-            && (restoredToo || !restored.contains(handle))) {
+        if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)) {
           requireSameKind(graph, location, node, graph.topLevel().node(filled));
-          out.put(handle, filled);
+          all.put(handle, filled);
+          if (!restored.contains(handle)) {
+            unrestored.put(handle, filled);
+          }
         }
       }
     }
-    return out;
+    return new Twins(unrestored, all);
   }
+
+  /**
+   * Captured handles and their twins.
+   *
+   * @param unrestored the captured handles nothing restores: they take their twin's value at load
+   * @param all every pair, also captures restored from another key of the same variable: new values
+   *     are written to both
+   */
+  record Twins(Map<String, String> unrestored, Map<String, String> all) {}
 
   /**
    * The object-graph path of every variable the restore op fills, by its top-level handle node:

@@ -43,13 +43,8 @@ final class DeadBranches {
       if (c.caller().caller() == null && deadNode(call.getName(), 0)) {
         return true;
       }
-      if (call.getOp().equals("If") || call.getOp().equals("StatelessIf")) {
-        List<String> inputs = OriginTracer.dataInputs(call);
-        Boolean predicate = inputs.isEmpty() ? null : fixedValue(c.caller(), inputs.get(0), 0);
-        var taken = predicate == null ? null : call.getAttrMap().get(predicate ? "then_branch" : "else_branch");
-        if (taken != null && !taken.getFunc().getName().equals(c.scope().name())) {
-          return true;
-        }
+      if (Boolean.FALSE.equals(takesBranch(c))) {
+        return true;
       }
     }
     return false;
@@ -65,18 +60,27 @@ final class DeadBranches {
       if (c.plainCall()) {
         continue;
       }
-      NodeDef call = c.callNode();
-      if (!call.getOp().equals("If") && !call.getOp().equals("StatelessIf")) {
-        return false;
-      }
-      List<String> inputs = OriginTracer.dataInputs(call);
-      Boolean predicate = inputs.isEmpty() ? null : fixedValue(c.caller(), inputs.get(0), 0);
-      var taken = predicate == null ? null : call.getAttrMap().get(predicate ? "then_branch" : "else_branch");
-      if (taken == null || !taken.getFunc().getName().equals(c.scope().name())) {
+      if (!Boolean.TRUE.equals(takesBranch(c))) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * For a context entered through an If: whether the If's predicate, fixed for the run, takes
+   * this branch (true) or the other (false); null when the call is no If or its predicate is not
+   * fixed.
+   */
+  private Boolean takesBranch(CallContext c) {
+    NodeDef call = c.callNode();
+    if (!call.getOp().equals("If") && !call.getOp().equals("StatelessIf")) {
+      return null;
+    }
+    List<String> inputs = OriginTracer.dataInputs(call);
+    Boolean predicate = inputs.isEmpty() ? null : fixedValue(c.caller(), inputs.get(0), 0);
+    var taken = predicate == null ? null : call.getAttrMap().get(predicate ? "then_branch" : "else_branch");
+    return taken == null ? null : taken.getFunc().getName().equals(c.scope().name());
   }
 
   /** The value of a boolean tensor when the run cannot change it, else null: followed through function arguments. */

@@ -61,6 +61,11 @@ final class ModelRunner {
       DataType.DT_UINT16, new double[] {0, 65535},
       DataType.DT_BOOL, new double[] {0, 1});
 
+  /** Whether an input of this type takes whole numbers only (integers and booleans). */
+  static boolean takesWholeNumbers(DataType dtype) {
+    return RANGES.containsKey(dtype);
+  }
+
 
   private final TfGraph tfGraph;
   private final Graph graph;

@@ -58,9 +58,10 @@ public final class SavedModelSession implements AutoCloseable {
     this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
     try {
       this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
-      CapturedVariables.bind(session,
-          CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString(), false));
-      this.twins = CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString(), true);
+      CapturedVariables.Twins captured =
+          CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
+      CapturedVariables.bind(session, captured.unrestored());
+      this.twins = captured.all();
       this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
       this.model = BnModelFromSavedModel.model(input, file, layers);
       this.runner = new ModelRunner(graph, session);

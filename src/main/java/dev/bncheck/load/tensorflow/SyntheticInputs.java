@@ -77,8 +77,7 @@ final class SyntheticInputs {
       float[] values = new float[(int) count];
       // An integer input is an index or a mask more often than a number: zeros index the first
       // entry of any table, where random integers could index beyond its end
-      boolean integer = input.dtype() == DataType.DT_INT32 || input.dtype() == DataType.DT_INT64
-          || input.dtype() == DataType.DT_UINT8 || input.dtype() == DataType.DT_UINT16 || input.dtype() == DataType.DT_BOOL;
+      boolean integer = ModelRunner.takesWholeNumbers(input.dtype());
       for (int i = 0; i < values.length && !integer; i++) {
         values[i] = (float) random.nextGaussian();
       }
