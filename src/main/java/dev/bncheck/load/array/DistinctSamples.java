@@ -1,8 +1,6 @@
 package dev.bncheck.load.array;
 
-import java.util.Arrays;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -15,45 +13,53 @@ public final class DistinctSamples {
 
   private DistinctSamples() {}
 
-  /** Distinct samples along the first axis of every input (the inputs share that axis). */
+  /**
+   * Distinct samples along the first axis of every input (the inputs share that axis). Samples
+   * are compared by a 64-bit fingerprint of their values, not by copies: a copy of every sample
+   * would double the memory of the inputs, while two different samples share a fingerprint with a
+   * chance of about 2^-64 per pair.
+   */
   public static long count(Map<String, InputArray> data) {
     if (data.isEmpty() || data.values().iterator().next().shape().length == 0) {
       return 0;
     }
     int samples = data.values().iterator().next().shape()[0];
-    Set<List<Row>> distinct = new HashSet<>();
+    Set<Long> distinct = new HashSet<>();
     for (int i = 0; i < samples; i++) {
-      int sample = i;
-      distinct.add(data.values().stream().map(a -> Row.of(a, sample, samples)).toList());
+      long fingerprint = 0;
+      for (InputArray array : data.values()) {
+        fingerprint = fingerprint(fingerprint, array, i, samples);
+      }
+      distinct.add(fingerprint);
     }
     return distinct.size();
   }
 
-  /** One sample's values in one input, compared by content. */
-  private record Row(double[] numbers, byte[][] strings) {
-
-    static Row of(InputArray array, int sample, int samples) {
-      if (array instanceof InputArray.Numbers n) {
-        int size = n.tensor().size() / Math.max(1, samples);
-        double[] out = new double[size];
-        for (int i = 0; i < size; i++) {
-          out[i] = n.tensor().get(sample * size + i);
-        }
-        return new Row(out, null);
+  private static long fingerprint(long seed, InputArray array, int sample, int samples) {
+    long h = seed;
+    if (array instanceof InputArray.Numbers n) {
+      int size = n.tensor().size() / Math.max(1, samples);
+      for (int i = 0; i < size; i++) {
+        h = mix(h, Double.doubleToLongBits(n.tensor().get(sample * size + i)));
       }
-      byte[][] values = ((InputArray.Strings) array).values();
-      int size = values.length / Math.max(1, samples);
-      return new Row(null, Arrays.copyOfRange(values, sample * size, sample * size + size));
+      return h;
     }
+    byte[][] values = ((InputArray.Strings) array).values();
+    int size = values.length / Math.max(1, samples);
+    for (int i = sample * size; i < sample * size + size; i++) {
+      h = mix(h, values[i].length);
+      for (byte b : values[i]) {
+        h = mix(h, b);
+      }
+    }
+    return h;
+  }
 
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Row r && Arrays.equals(numbers, r.numbers) && Arrays.deepEquals(strings, r.strings);
-    }
-
-    @Override
-    public int hashCode() {
-      return 31 * Arrays.hashCode(numbers) + Arrays.deepHashCode(strings);
-    }
+  /** One step of a 64-bit hash: the running value and the next word, through SplitMix64's finalizer. */
+  private static long mix(long h, long word) {
+    long z = h * 0x9E3779B97F4A7C15L + word;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 }
