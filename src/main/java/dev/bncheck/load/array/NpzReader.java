@@ -67,7 +67,7 @@ public final class NpzReader {
       Map<String, InputArray> arrays = new LinkedHashMap<>();
       long archiveSize = Files.size(file);
       for (ZipEntry entry : members(zip, source)) {
-        arrays.put(arrayName(entry), readMember(zip, entry, archiveSize, source.in(entry.getName()), strings));
+        arrays.put(arrayName(entry), readMember(zip, entry, archiveSize, memberSource(source, entry), strings));
       }
       return Collections.unmodifiableMap(arrays);
     } catch (IOException e) {
@@ -114,7 +114,7 @@ public final class NpzReader {
         if (entry.isDirectory()) {
           continue;
         }
-        ArraySource member = source.in(PythonLiteral.abbreviate(entry.getName()));
+        ArraySource member = memberSource(source, entry);
         if (!entry.getName().endsWith(SUFFIX) || entry.getName().length() == SUFFIX.length()) {
           throw member.error("", "not a .npy array; an .npz file holds only NAME.npy members");
         }
@@ -133,6 +133,11 @@ public final class NpzReader {
   private static String arrayName(ZipEntry entry) {
     String name = entry.getName();
     return name.substring(0, name.length() - SUFFIX.length());
+  }
+
+  /** A member as messages name it: its name as the archive holds it may carry any character. */
+  private static ArraySource memberSource(ArraySource archive, ZipEntry entry) {
+    return archive.in(PythonLiteral.abbreviate(entry.getName()));
   }
 
   private static InputArray readMember(ZipFile zip, ZipEntry entry, long archiveSize, ArraySource member,

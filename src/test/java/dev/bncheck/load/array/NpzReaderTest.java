@@ -109,6 +109,17 @@ class NpzReaderTest {
         .hasMessage(file + ": x.npy: truncated: expected 4000000000 bytes of data, got 16");
   }
 
+  /** A member name holding a newline stays on the message's one line (a fuzz find). */
+  @Test
+  void aMemberNameIsEscapedInMessages() throws IOException {
+    byte[] forged = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000, 1000), }", new byte[16]);
+    Path file = write("data.npz", zip(true, "x\ny.npy", forged));
+
+    assertThatThrownBy(() -> NpzReader.readInputs(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": x\\u000ay.npy: truncated: expected 4000000000 bytes of data, got 16");
+  }
+
   @Test
   void memberClaimingMoreThanDeflateCanProduceIsRefused() throws IOException {
     byte[] archive = zip(true, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
