@@ -12,6 +12,8 @@ Writes, with fixed seeds, to src/test/resources/tf-cond-bn/:
              branches rewritten for gradients hold Optional ops)
   v2-data/   the same with a predicate that also depends on the data (is_training or the batch's
              mean above 100, which these samples never reach): neither branch is always taken
+  v1-fed/    control flow v1 with is_training a plain bool placeholder that the serving
+             signature takes as an input beside x: the caller chooses the branch
   data.npy   16 samples [8, 8, 3], float32, mean 2 and standard deviation 3
 """
 
@@ -26,12 +28,15 @@ import tensorflow as tf  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "tf-cond-bn")
 
 
-def make(out, data, data_predicate=False):
+def make(out, data, data_predicate=False, fed_predicate=False):
     g = tf.Graph()
     with g.as_default():
         tf.compat.v1.set_random_seed(0)
         x = tf.compat.v1.placeholder(tf.float32, [None, 8, 8, 3], name="x")
-        is_training = tf.compat.v1.placeholder_with_default(False, [], name="is_training")
+        if fed_predicate:
+            is_training = tf.compat.v1.placeholder(tf.bool, [], name="is_training")
+        else:
+            is_training = tf.compat.v1.placeholder_with_default(False, [], name="is_training")
         k = tf.compat.v1.get_variable("conv/kernel", [3, 3, 3, 4])
         h = tf.nn.conv2d(x, k, 1, "VALID")
         with tf.compat.v1.variable_scope("bn"):
@@ -61,7 +66,8 @@ def make(out, data, data_predicate=False):
             for i in range(300):
                 start = (i * 8) % len(data)
                 s.run(train, {x: data[start:start + 8], is_training: True})
-            tf.compat.v1.saved_model.simple_save(s, out, {"x": x}, {"out": out_t})
+            inputs = {"x": x, "is_training": is_training} if fed_predicate else {"x": x}
+            tf.compat.v1.saved_model.simple_save(s, out, inputs, {"out": out_t})
 
 
 def main():
@@ -74,6 +80,7 @@ def main():
     make(os.path.join(OUT, "v2-data"), data, data_predicate=True)
     tf.compat.v1.disable_control_flow_v2()
     make(os.path.join(OUT, "v1"), data)
+    make(os.path.join(OUT, "v1-fed"), data, fed_predicate=True)
     print("wrote", os.path.relpath(OUT))
 
 

@@ -40,8 +40,9 @@ public final class TestFiles {
 
   /** A float32 .npy of these values in this shape. */
   public static byte[] npy(float[] values, int... shape) {
-    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ("
-        + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",), }";
+    String dims = shape.length == 0 ? "()"
+        : "(" + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",)";
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ", }";
     StringBuilder header = new StringBuilder(dict);
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');

@@ -41,7 +41,31 @@ public final class TrainingModeInGraph implements Check {
       return Optional.empty();
     }
     List<String> nodes = graph.get().trainingModeNodes();
-    return Optional.of(finding(context.index(), context.layer().name(), nodes, graph.get().op()));
+    List<String> choosing = graph.get().choosingInputs();
+    return Optional.of(choosing.isEmpty() ? finding(context.index(), context.layer().name(), nodes, graph.get().op())
+        : chosenByInput(context.index(), context.layer().name(), nodes, graph.get().op(), choosing));
+  }
+
+  static final String FIX_CHOSEN_BY_INPUT =
+      "feed false to the mode input in every serving call; better, export the serving signature without it:"
+          + " TF1: make is_training a tf.compat.v1.placeholder_with_default(False, []) that the signature does not"
+          + " list, or build the serving graph with is_training=False; Keras: call the model with training=False"
+          + " in the serving function. To analyse the inference branch, run check with --inputs NAME=false for"
+          + " the mode input beside the data.";
+
+  /**
+   * The training-mode node runs only when the caller feeds a signature input true: the textbook
+   * {@code tf.cond(is_training, ...)} exported with is_training among the signature's inputs. The
+   * model may be right; whether it serves right is the caller's choice, so a warning, not an error.
+   */
+  private static Finding chosenByInput(int index, String layer, List<String> nodes, String op, List<String> inputs) {
+    String names = String.join(", ", inputs);
+    String message = "the serving graph normalizes with batch statistics whenever the caller feeds the signature"
+        + " input " + names + " true (" + op + " in training mode at " + nodes.get(0)
+        + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "") + ", in the branch " + names
+        + " chooses): outputs then depend on the other samples of the batch and collapse to beta at batch size 1";
+    return new Finding("BN002", Severity.WARNING, index, layer, message, List.of(new Evidence("training_mode_nodes",
+        nodes), new Evidence("op", op), new Evidence("chosen_by_inputs", inputs)), FIX_CHOSEN_BY_INPUT);
   }
 
   /** The finding for a training-mode node whose parameters could not be read. */

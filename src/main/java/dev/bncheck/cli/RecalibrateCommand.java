@@ -59,8 +59,8 @@ final class RecalibrateCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--force", description = "Replace --out if it exists, and write the new statistics even when"
-      + " the data is too little to set them or they are no closer to the held-out samples than the old ones"
-      + " (otherwise refused with exit code 1).")
+      + " the data is too little to set them, the old ones already describe the held-out samples within chance,"
+      + " or the new ones are no closer to them (otherwise refused with exit code 1).")
   boolean force;
 
   @Option(names = "--layers", paramLabel = "GLOB", defaultValue = "**",
@@ -153,7 +153,8 @@ final class RecalibrateCommand implements Callable<Integer> {
           session.saveTo(directory);
           written[0] = verify(directory, options, split, heldOutLabels);
           if (heldOut > 0) {
-            RecalibrationGuard.noCloser(before, written[0].metrics(), changed).ifPresent(refusals::add);
+            RecalibrationGuard.noCloser(before, written[0].metrics(), changed, split.heldOutSamples())
+                .ifPresent(refusals::add);
           }
           if (heldOutLabels != null) {
             RecalibrationGuard.lessAccurate(accuracyOld[0], written[0].accuracy()[0], heldOutLabels.length)

@@ -12,17 +12,20 @@ import java.util.Optional;
  * @param trainingModeNodes the nodes among them that normalize with the batch's own statistics
  * @param unsharedTraining a training-mode node of the same layer, in a branch the run does not
  *     take, that reads a different set of variables
+ * @param choosingInputs when every training-mode node runs only as a signature input chooses (a
+ *     plain {@code is_training} the caller feeds), those inputs, sorted; else empty
  */
 public record GraphFacts(List<String> nodes, String op, List<String> trainingModeNodes,
-    Optional<UnsharedTraining> unsharedTraining) {
+    Optional<UnsharedTraining> unsharedTraining, List<String> choosingInputs) {
 
   public GraphFacts(List<String> nodes, String op, List<String> trainingModeNodes) {
-    this(nodes, op, trainingModeNodes, Optional.empty());
+    this(nodes, op, trainingModeNodes, Optional.empty(), List.of());
   }
 
   public GraphFacts {
     nodes = List.copyOf(nodes);
     trainingModeNodes = List.copyOf(trainingModeNodes);
+    choosingInputs = List.copyOf(choosingInputs);
   }
 
   public boolean trainingMode() {

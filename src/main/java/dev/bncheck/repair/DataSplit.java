@@ -1,5 +1,7 @@
 package dev.bncheck.repair;
 
+import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.Tensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -7,8 +9,9 @@ import java.util.Map;
 
 /**
  * Calibration data split by sample into the part that sets the statistics and the part held out
- * to verify them. The split is by position (the last samples are held out), so it is the same on
- * every run.
+ * to verify them. The held-out samples are drawn in bncheck's fixed shuffled order, so the split
+ * is the same on every run and a file sorted by class does not hold out its last class. An input
+ * given one value for every run goes to both parts.
  *
  * @param calibration the samples the statistics are computed on
  * @param heldOut the samples the result is checked on
@@ -17,12 +20,13 @@ public record DataSplit(Map<String, Tensor> calibration, Map<String, Tensor> hel
     int heldOutSamples) {
 
   public static DataSplit of(Map<String, Tensor> data, double heldOutFraction) {
-    int samples = data.values().iterator().next().shape()[0];
+    Map<String, Tensor> shuffled = shuffled(data);
+    int samples = InputArray.samples(numbers(data));
     int heldOut = (int) Math.floor(samples * heldOutFraction);
     int kept = samples - heldOut;
     Map<String, Tensor> calibration = new LinkedHashMap<>();
     Map<String, Tensor> verification = new LinkedHashMap<>();
-    for (var e : data.entrySet()) {
+    for (var e : shuffled.entrySet()) {
       calibration.put(e.getKey(), rows(e.getValue(), 0, kept));
       verification.put(e.getKey(), heldOut == 0 ? e.getValue() : rows(e.getValue(), kept, samples));
     }
@@ -33,12 +37,29 @@ public record DataSplit(Map<String, Tensor> calibration, Map<String, Tensor> hel
   public static Map<String, Tensor> firstSamples(Map<String, Tensor> data, int n) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (var e : data.entrySet()) {
-      out.put(e.getKey(), rows(e.getValue(), 0, Math.min(n, e.getValue().shape()[0])));
+      out.put(e.getKey(), rows(e.getValue(), 0, e.getValue().shape().length == 0 ? 0
+          : Math.min(n, e.getValue().shape()[0])));
     }
     return out;
   }
 
+  private static Map<String, InputArray> numbers(Map<String, Tensor> data) {
+    Map<String, InputArray> arrays = new LinkedHashMap<>();
+    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
+    return arrays;
+  }
+
+  private static Map<String, Tensor> shuffled(Map<String, Tensor> data) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    SampleOrder.shuffled(numbers(data)).forEach((name, array) -> out.put(name, ((InputArray.Numbers) array).tensor()));
+    return out;
+  }
+
+  /** Samples {@code [from, to)}; a value for every run, as it is. */
   private static Tensor rows(Tensor t, int from, int to) {
+    if (t.shape().length == 0) {
+      return t;
+    }
     int[] shape = t.shape().clone();
     int row = t.size() / Math.max(1, shape[0]);
     shape[0] = to - from;

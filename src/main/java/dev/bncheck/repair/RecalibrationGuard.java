@@ -16,8 +16,8 @@ import java.util.Set;
 /**
  * When recalibrating would make a model worse or no better, and so is refused unless forced:
  * statistics computed from too few distinct samples (they carry the sample's chance into the
- * model), and new statistics no closer to held-out data than the old ones (the old ones were
- * already right). The same sampling policy as check's decides how few is too few.
+ * model), old statistics that already describe held-out data within chance, and new statistics
+ * no closer to it than the old ones. The same sampling policy as check's decides how few is too few.
  */
 public final class RecalibrationGuard {
 
@@ -46,22 +46,49 @@ public final class RecalibrationGuard {
         + " check's error threshold; about " + needed + " distinct samples are needed");
   }
 
+  /** The standard normal quantile at 99%: the rate at which a healthy model's recalibration would be allowed. */
+  private static final double Z_99 = 2.3263;
+
   /**
-   * Why the new statistics are no improvement, or empty when they are closer to the held-out data
-   * than the old ones. Closeness is the sum over the recalibrated layers' channels of the squared
-   * standardized mean shift and the squared log variance ratio: both are 0 for statistics that
-   * describe the data exactly.
+   * Why the new statistics are no improvement, or empty when they are. Distance is the sum over
+   * the recalibrated layers' channels of the squared standardized mean shift and half the squared
+   * log variance ratio, measured on the held-out samples: each term is about 1/n by chance alone
+   * for statistics that describe the data (the mean of n samples moves by σ/√n, the log of a
+   * variance estimate by √(2/n)), so n times the distance of right statistics is about chi-square
+   * with two degrees of freedom per channel. Values within a sample are correlated, so n counts
+   * samples, not values: chance is overestimated, never under. Recalibrating is refused when the
+   * old statistics are within that chance of the held-out data (99th percentile, Wilson-Hilferty)
+   * — new ones computed from a few hundred samples are no better than ones from a whole training
+   * run — and when the new statistics are no closer than the old.
    */
   public static Optional<String> noCloser(List<Verification.LayerMetrics> before, List<Verification.LayerMetrics> after,
-      Set<String> recalibrated) {
+      Set<String> recalibrated, int heldOutSamples) {
     double old = distance(before, recalibrated);
     double fixed = distance(after, recalibrated);
+    long channels = before.stream().filter(l -> recalibrated.contains(l.name()) && l.metrics().isPresent())
+        .mapToLong(l -> l.metrics().get().varianceRatio().length).sum();
+    double chance = chiSquareQuantile(2 * channels, Z_99) / Math.max(1, heldOutSamples);
+    if (old <= chance) {
+      return Optional.of("the model's statistics already describe the held-out samples within chance (distance "
+          + Numbers.brief(old) + "; chance alone reaches " + Numbers.brief(chance) + " on " + heldOutSamples
+          + " samples): there is nothing to fix");
+    }
     if (fixed < old || !Double.isFinite(old) && Double.isFinite(fixed)) {
       return Optional.empty();
     }
-    return Optional.of("the new statistics are no closer to the held-out samples than the old ones (squared"
-        + " distance " + Numbers.brief(old) + " before, " + Numbers.brief(fixed) + " after): the model's statistics"
+    return Optional.of("the new statistics are no closer to the held-out samples than the old ones (distance "
+        + Numbers.brief(old) + " before, " + Numbers.brief(fixed) + " after): the model's statistics"
         + " already describe this data");
+  }
+
+  /** The chi-square quantile with {@code df} degrees of freedom at standard normal quantile z (Wilson-Hilferty). */
+  static double chiSquareQuantile(long df, double z) {
+    if (df <= 0) {
+      return 0;
+    }
+    double a = 2.0 / (9.0 * df);
+    double root = 1 - a + z * Math.sqrt(a);
+    return df * root * root * root;
   }
 
   /**
@@ -85,7 +112,7 @@ public final class RecalibrationGuard {
         for (int c = 0; c < m.varianceRatio().length; c++) {
           double shift = m.standardizedMeanShift()[c];
           double logRatio = Math.log(m.varianceRatio()[c]);
-          sum += shift * shift + logRatio * logRatio;
+          sum += shift * shift + logRatio * logRatio / 2;
         }
       }
     }

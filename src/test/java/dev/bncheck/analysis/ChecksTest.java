@@ -37,6 +37,10 @@ class ChecksTest {
         fires("BN002", "a FusedBatchNormV3 with is_training=true on the serving path", () -> LayerFixture.healthy()
             .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3", "bn_1/FusedBatchNormV3"),
                 "FusedBatchNormV3", List.of("bn_1/FusedBatchNormV3"))), Severity.ERROR),
+        fires("BN002", "a training-mode node in the branch a signature input is_training chooses", () -> LayerFixture
+            .healthy().set(f -> f.graph = new GraphFacts(List.of("cond/FusedBatchNormV3", "cond/FusedBatchNormV3_1"),
+                "FusedBatchNormV3", List.of("cond/FusedBatchNormV3"), java.util.Optional.empty(),
+                List.of("is_training"))), Severity.WARNING),
         silent("BN002", "inference-mode nodes only", () -> LayerFixture.healthy()
             .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3"), "FusedBatchNormV3", List.of()))),
         silent("BN002", "a layer from a dump", LayerFixture::healthy),
@@ -101,7 +105,7 @@ class ChecksTest {
         fires("BN008", "a training branch with its own variables", () -> LayerFixture.healthy()
             .set(f -> f.graph = new GraphFacts(List.of("cond/bn_infer/FusedBatchNormV3"), "FusedBatchNormV3", List.of(),
                 java.util.Optional.of(new GraphFacts.UnsharedTraining("cond/bn_train/FusedBatchNormV3",
-                    List.of("bn_1/moving_mean"), List.of("bn/moving_mean"), new double[] {0.5}, new double[] {2})))),
+                    List.of("bn_1/moving_mean"), List.of("bn/moving_mean"), new double[] {0.5}, new double[] {2})), List.of())),
             Severity.ERROR),
         silent("BN008", "one set of variables", () -> LayerFixture.healthy()
             .set(f -> f.graph = new GraphFacts(List.of("bn/FusedBatchNormV3"), "FusedBatchNormV3", List.of()))),

@@ -20,15 +20,17 @@ public final class DistinctSamples {
    * chance of about 2^-64 per pair.
    */
   public static long count(Map<String, InputArray> data) {
-    if (data.isEmpty() || data.values().iterator().next().shape().length == 0) {
+    int samples = InputArray.samples(data);
+    if (samples < 0) {
       return 0;
     }
-    int samples = data.values().iterator().next().shape()[0];
     Set<Long> distinct = new HashSet<>();
     for (int i = 0; i < samples; i++) {
       long fingerprint = 0;
       for (InputArray array : data.values()) {
-        fingerprint = fingerprint(fingerprint, array, i, samples);
+        if (!array.perRun()) {
+          fingerprint = fingerprint(fingerprint, array, i, samples);
+        }
       }
       distinct.add(fingerprint);
     }

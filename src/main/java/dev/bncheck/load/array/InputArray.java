@@ -15,6 +15,24 @@ public sealed interface InputArray permits InputArray.Numbers, InputArray.String
   /** The element type for messages: {@code float32}, {@code float64} or {@code string}. */
   String dtype();
 
+  /**
+   * Whether this is one value for every run rather than samples: a scalar such as a mode flag
+   * ({@code is_training=false}) or a rate, which has no first axis to list samples along.
+   */
+  default boolean perRun() {
+    return shape().length == 0;
+  }
+
+  /** The number of samples the arrays list (those that are not {@linkplain #perRun per run}), or -1 if none does. */
+  static int samples(java.util.Map<String, InputArray> data) {
+    for (InputArray array : data.values()) {
+      if (!array.perRun()) {
+        return array.shape()[0];
+      }
+    }
+    return -1;
+  }
+
   /** Numbers, kept as the tensor they were read into. */
   record Numbers(Tensor tensor) implements InputArray {
 

@@ -27,7 +27,9 @@ import java.util.Map;
  * {@code =}. The kind of file is recognised by its extension and, failing that, by its first bytes.
  * A {@code FILE} written {@code @PATH} or {@code @GLOB} is not read as an array: the bytes of each
  * file are one string sample ({@link RawFiles}), for an input that takes a string such as a WAV
- * file; a spec starting with {@code @} never has a {@code NAME=}.
+ * file; a spec starting with {@code @} never has a {@code NAME=}. {@code NAME=VALUE}, where VALUE is
+ * {@code true}, {@code false} or a number and names no file, gives a scalar input one value for
+ * every run ({@code is_training=false}, {@code keep_prob=1}).
  */
 public final class ModelInputs {
 
@@ -48,7 +50,23 @@ public final class ModelInputs {
     boolean named() {
       return name != null;
     }
+
+    /** The value of a {@code NAME=VALUE} spec, or null when it gives a file. */
+    Double literal() {
+      if (!named() || raw || exists(file)) {
+        return null;
+      }
+      return switch (file.toLowerCase(Locale.ROOT)) {
+        case "true" -> 1.0;
+        case "false" -> 0.0;
+        default -> LITERAL.matcher(file).matches() ? Double.valueOf(file) : null;
+      };
+    }
   }
+
+  /** A decimal number as written on a command line: no hex, no NaN, no infinity. */
+  private static final java.util.regex.Pattern LITERAL =
+      java.util.regex.Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?");
 
   private ModelInputs() {}
 
@@ -84,6 +102,41 @@ public final class ModelInputs {
     return readArrays(specs, true);
   }
 
+  /** A single value's .npy is its header and one element: files larger than this hold more. */
+  private static final long SINGLE_VALUE_NPY_BYTES = 4096;
+
+  /**
+   * The inputs given one value for every run ({@code NAME=VALUE}, or {@code NAME=FILE} of a
+   * scalar .npy), by name, read without reading the other files: what decides, before anything
+   * runs, which branch of a {@code tf.cond} the run takes.
+   */
+  public static Map<String, Double> perRunValues(List<String> specs) {
+    Map<String, Double> values = new LinkedHashMap<>();
+    for (String text : specs) {
+      Spec spec = parse(text);
+      Double literal = spec.literal();
+      if (literal != null) {
+        values.put(spec.name(), literal);
+      } else if (spec.named() && !spec.raw() && smallNpy(spec.file())) {
+        Tensor t = NpyReader.read(Path.of(spec.file()));
+        if (t.shape().length == 0) {
+          values.put(spec.name(), t.get(0));
+        }
+      }
+    }
+    return values;
+  }
+
+  private static boolean smallNpy(String file) {
+    try {
+      Path path = Path.of(file);
+      return file.toLowerCase(Locale.ROOT).endsWith(".npy") && Files.isRegularFile(path)
+          && Files.size(path) <= SINGLE_VALUE_NPY_BYTES;
+    } catch (IOException | InvalidPathException e) {
+      return false;
+    }
+  }
+
   /**
    * The files the specs read, in the order given, each glob's files sorted: what a report's data
    * hash covers and what no output may overwrite.
@@ -96,7 +149,7 @@ public final class ModelInputs {
       Spec spec = parse(text);
       if (spec.raw()) {
         files.addAll(RawFiles.list(spec.file()));
-      } else {
+      } else if (spec.literal() == null) {
         files.add(Path.of(spec.file()));
       }
     }
@@ -111,6 +164,12 @@ public final class ModelInputs {
       String single = spec.named() ? spec.name() : SINGLE_INPUT;
       if (spec.raw()) {
         put(inputs, givenBy, spec, single, RawFiles.read(spec.file()));
+        continue;
+      }
+      Double literal = spec.literal();
+      if (literal != null) {
+        put(inputs, givenBy, spec, single,
+            new InputArray.Numbers(new Tensor.Float32(new int[0], new float[] {literal.floatValue()})));
         continue;
       }
       Path path = Path.of(spec.file());

@@ -17,13 +17,13 @@ public final class SampleOrder {
   private SampleOrder() {}
 
   public static Map<String, InputArray> shuffled(Map<String, InputArray> data) {
-    if (data.isEmpty() || data.values().iterator().next().shape().length == 0) {
+    int samples = InputArray.samples(data);
+    if (samples < 0) {
       return data;
     }
-    int samples = data.values().iterator().next().shape()[0];
     int[] order = permutation(samples);
     Map<String, InputArray> out = new LinkedHashMap<>();
-    data.forEach((name, array) -> out.put(name, array instanceof InputArray.Numbers n
+    data.forEach((name, array) -> out.put(name, array.perRun() ? array : array instanceof InputArray.Numbers n
         ? new InputArray.Numbers(rows(n.tensor(), order))
         : new InputArray.Strings(array.shape(), rows((InputArray.Strings) array, order))));
     return out;

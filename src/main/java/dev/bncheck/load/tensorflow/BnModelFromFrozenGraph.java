@@ -78,10 +78,15 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
       safety.checkNames();
       safety.checkWalkable(List.of());
     }
-    Set<String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
-        .map(NodeDef::getName).collect(Collectors.toSet());
-    LayerAssembler.Layers layers =
-        GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed, Map.of()).assemble(VariableReader.NONE);
+    Map<String, String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
+        .collect(Collectors.toMap(NodeDef::getName, NodeDef::getName));
+    Map<String, Boolean> fixed = new java.util.HashMap<>();
+    if (options.runsOnData() && options.inputNodes().isEmpty()) {
+      (options.inputs().isEmpty() ? SyntheticInputs.perRunValues(placeholders(graphDef))
+          : ModelInputs.perRunValues(options.inputs())).forEach((node, value) -> fixed.put(node, value != 0));
+    }
+    LayerAssembler.Layers layers = GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed, fixed,
+        Map.of()).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
       String location = input.toString();
       InputNodes.requireKnown(graph, options.inputNodes(), location);

@@ -102,9 +102,21 @@ public final class BnModelFromSavedModel implements ModelLoader {
         safety.checkWalkable(file.outputTensors());
       }
     }
-    Set<String> fed = file.signature().getInputsMap().values().stream()
-        .map(info -> GraphScope.Ref.parse(info.getName()).node()).collect(Collectors.toSet());
-    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed,
+    Map<String, String> fed = new java.util.HashMap<>();
+    file.signature().getInputsMap().forEach((key, info) -> fed.put(GraphScope.Ref.parse(info.getName()).node(), key));
+    Map<String, Boolean> fixed = new java.util.HashMap<>();
+    if (options.runsOnData() && options.inputNodes().isEmpty()) {
+      Map<String, Double> values = options.inputs().isEmpty()
+          ? SyntheticInputs.perRunValues(tensors(file.signature().getInputsMap()))
+          : ModelInputs.perRunValues(options.inputs());
+      values.forEach((key, value) -> {
+        TensorInfo info = file.signature().getInputsMap().get(key);
+        if (info != null) {
+          fixed.put(GraphScope.Ref.parse(info.getName()).node(), value != 0);
+        }
+      });
+    }
+    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed, fixed,
         CapturedVariables.objectPaths(graph, file.metaGraph()));
   }
 

@@ -38,10 +38,13 @@ final class BnNodeFinder {
   }
 
   /**
-   * The BN nodes a run executes, those in branches it does not take, and the If branches with a
-   * fixed predicate that live nodes run in (always taken, so their nodes can be copied and fetched).
+   * The BN nodes a run executes, those in branches it does not take, the input that chooses
+   * whether each live training-mode node runs (where the caller's value decides it), and the If
+   * branches with a fixed predicate that live nodes run in (always taken, so their nodes can be
+   * copied and fetched).
    */
-  record Found(List<BnNode> live, List<BnNode> dead, Set<CallContext> takenBranches) {}
+  record Found(List<BnNode> live, List<BnNode> dead, Map<BnNode, String> choosingInputs,
+      Set<CallContext> takenBranches) {}
 
   Found find(List<TfGraph.Reached> reached) {
     List<BnNode> live = new ArrayList<>();
@@ -55,6 +58,12 @@ final class BnNodeFinder {
         decomposed(r.context(), r.node()).ifPresent(out::add);
       }
     }
+    Map<BnNode, String> choosing = new IdentityHashMap<>();
+    for (BnNode bn : live) {
+      if (bn.training()) {
+        deadBranches.choosingInput(bn.context(), bn.node()).ifPresent(input -> choosing.put(bn, input));
+      }
+    }
     Set<CallContext> taken = new HashSet<>();
     for (BnNode bn : live) {
       if (deadBranches.alwaysTaken(bn.context())) {
@@ -65,7 +74,7 @@ final class BnNodeFinder {
         }
       }
     }
-    return new Found(live, dead, taken);
+    return new Found(live, dead, choosing, taken);
   }
 
   private BnNode fused(CallContext context, NodeDef node) {

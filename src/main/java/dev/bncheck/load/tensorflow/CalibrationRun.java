@@ -72,7 +72,9 @@ final class CalibrationRun {
     /** One sample per run, keeping the first axis: the input's first dimension is fixed at 1. */
     ONE,
     /** One sample per run without the first axis: the input has none (a WAV file's bytes, a scalar). */
-    UNBATCHED
+    UNBATCHED,
+    /** The same value with every run: a scalar that lists no samples, such as a mode flag or a rate. */
+    PER_RUN
   }
 
   /**
@@ -82,9 +84,16 @@ final class CalibrationRun {
    */
   record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching) {}
 
+  /** The samples the feeds list: those of the first that is not fed {@linkplain Batching#PER_RUN per run}; 1 when none lists any. */
+  static int samples(List<Feed> feeds) {
+    return feeds.stream().filter(f -> f.batching() != Batching.PER_RUN).findFirst()
+        .map(f -> f.data().shape()[0]).orElse(1);
+  }
+
   /** The samples one run feeds: {@code requested}, or one where an input takes one sample at a time. */
   static int batchSize(List<Feed> feeds, int requested) {
-    return feeds.stream().allMatch(f -> f.batching() == Batching.BATCHES) ? requested : 1;
+    return feeds.stream().allMatch(f -> f.batching() == Batching.BATCHES || f.batching() == Batching.PER_RUN)
+        ? requested : 1;
   }
 
   private CalibrationRun() {}
@@ -121,7 +130,7 @@ final class CalibrationRun {
     List<Tensor> firstOutputs = new ArrayList<>();
     // a graph with nothing to feed (constants all the way, as in TensorFlow's import tests)
     // computes one batch of its own: it runs once, as it is
-    long samples = feeds.isEmpty() ? 1 : Math.min(plan.maxSamples(), feeds.get(0).data().shape()[0]);
+    long samples = Math.min(plan.maxSamples(), samples(feeds));
     long batches = (samples + batchSize - 1) / batchSize;
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
@@ -354,7 +363,7 @@ final class CalibrationRun {
     if (feeds.isEmpty()) {
       return;
     }
-    int count = (int) Math.min(batchSize, feeds.get(0).data().shape()[0]);
+    int count = Math.min(batchSize, samples(feeds));
     if (count < 2 || outputs.isEmpty()) {
       return;
     }
@@ -424,7 +433,7 @@ final class CalibrationRun {
    * samples at a time: a classifier's predictions.
    */
   static int[] predictions(CheckedSession session, List<Feed> feeds, ModelRunner.Input output, int batchSize, String dataLabel) {
-    int samples = feeds.get(0).data().shape()[0];
+    int samples = samples(feeds);
     int[] out = new int[samples];
     for (int start = 0; start < samples; start += batchSize) {
       int count = Math.min(batchSize, samples - start);
@@ -486,6 +495,9 @@ final class CalibrationRun {
   /** Rows {@code [start, start + count)} of the data, as the tensor type and shape the graph takes. */
   private static org.tensorflow.Tensor slice(Feed feed, int start, int count) {
     int[] shape = feed.data().shape();
+    if (feed.batching() == Batching.PER_RUN) {
+      return tensor(feed, new long[0], 0, 1);
+    }
     boolean unbatched = feed.batching() == Batching.UNBATCHED;
     long[] dims = new long[unbatched ? shape.length - 1 : shape.length];
     for (int i = 1; i < shape.length; i++) {
@@ -499,7 +511,11 @@ final class CalibrationRun {
       row *= shape[i];
     }
     int from = start * row;
-    int to = from + count * row;
+    return tensor(feed, dims, from, from + count * row);
+  }
+
+  /** Elements {@code [from, to)} of the data, row-major, as a tensor of the graph's type and the given shape. */
+  private static org.tensorflow.Tensor tensor(Feed feed, long[] dims, int from, int to) {
     if (feed.data() instanceof InputArray.Strings strings) {
       return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(Arrays.copyOfRange(strings.values(), from, to)));
     }

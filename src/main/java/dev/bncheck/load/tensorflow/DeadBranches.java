@@ -3,6 +3,7 @@ package dev.bncheck.load.tensorflow;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.proto.NodeDef;
 
@@ -11,23 +12,28 @@ import org.tensorflow.proto.NodeDef;
  * A Switch passes its input to one output only, chosen by its predicate; when the predicate is
  * fixed for the run — a constant, or a {@code PlaceholderWithDefault} such as Keras'
  * learning phase that the signature does not feed — everything that depends on the other output
- * is dead, up to the Merge that joins the branches. This keeps the training branch of a
+ * is dead, up to the Merge that joins the branches; so is a predicate the run feeds one value
+ * for every batch ({@code --inputs is_training=false}). This keeps the training branch of a
  * {@code tf.cond(is_training, ...)} from counting as part of the inference graph.
  */
 final class DeadBranches {
 
   private final TfGraph graph;
   private final TensorValues constants;
-  private final Set<String> fedTensors;
+  private final Map<String, String> fedTensors;
+  private final Map<String, Boolean> fixedFeeds;
   private final Map<String, Boolean> dead = new HashMap<>();
 
   /**
-   * @param fedTensors the top-level nodes the run feeds (signature inputs), whose defaults do not apply
+   * @param fedTensors the top-level nodes the run feeds (signature inputs), whose defaults do not
+   *     apply, with the input's name for the user
+   * @param fixedFeeds the fed nodes that get one value for the whole run ({@code is_training=false}), as booleans
    */
-  DeadBranches(TfGraph graph, TensorValues constants, Set<String> fedTensors) {
+  DeadBranches(TfGraph graph, TensorValues constants, Map<String, String> fedTensors, Map<String, Boolean> fixedFeeds) {
     this.graph = graph;
     this.constants = constants;
     this.fedTensors = fedTensors;
+    this.fixedFeeds = fixedFeeds;
   }
 
   /**
@@ -65,6 +71,78 @@ final class DeadBranches {
       }
     }
     return true;
+  }
+
+  /**
+   * The fed input whose value chooses whether a live node runs: the predicate of a Switch on the
+   * way to it, or of an If whose branch it is in, is a signature input the run does not fix (a
+   * plain {@code is_training} placeholder the caller feeds); empty when no such choice decides it.
+   */
+  Optional<String> choosingInput(CallContext context, String node) {
+    for (CallContext c = context; c.caller() != null; c = c.caller()) {
+      NodeDef call = c.callNode();
+      if (call.getOp().equals("If") || call.getOp().equals("StatelessIf")) {
+        List<String> inputs = OriginTracer.dataInputs(call);
+        Optional<String> fed = inputs.isEmpty() ? Optional.empty() : fedPredicate(c.caller(), inputs.get(0), 0);
+        if (fed.isPresent()) {
+          return fed;
+        }
+      }
+      if (c.caller().caller() == null) {
+        return switchedBy(call.getName());
+      }
+    }
+    return switchedBy(node);
+  }
+
+  /** The fed, unfixed predicate of a Switch a top-level node depends on without a Merge between them. */
+  private Optional<String> switchedBy(String start) {
+    java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>(List.of(start));
+    Set<String> seen = new java.util.HashSet<>();
+    while (!pending.isEmpty() && seen.size() < MAX_SWITCH_WALK) {
+      String name = pending.pop();
+      NodeDef node = graph.topLevel().node(name);
+      if (node == null || !seen.add(name) || node.getOp().equals("Merge") || node.getOp().equals("RefMerge")) {
+        continue;
+      }
+      if (node.getOp().equals("Switch") || node.getOp().equals("RefSwitch")) {
+        List<String> inputs = OriginTracer.dataInputs(node);
+        Optional<String> fed = inputs.size() < 2 ? Optional.empty()
+            : fedPredicate(CallContext.root(graph.topLevel()), inputs.get(1), 0);
+        if (fed.isPresent()) {
+          return fed;
+        }
+      }
+      OriginTracer.dataInputs(node).forEach(i -> pending.push(GraphScope.Ref.parse(i).node()));
+    }
+    return Optional.empty();
+  }
+
+  /** The nodes a search for a choosing Switch visits at most: a branch's ops, not a whole network's. */
+  private static final int MAX_SWITCH_WALK = 10_000;
+
+  /** The signature input a boolean tensor is, through Identity and function arguments, when the run does not fix it. */
+  private Optional<String> fedPredicate(CallContext context, String reference, int depth) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(reference);
+    if (depth > 100) {
+      return Optional.empty();
+    }
+    int arg = context.scope().argumentIndex(ref.node());
+    if (arg >= 0) {
+      List<String> callInputs = OriginTracer.dataInputs(context.callNode());
+      int at = arg + context.argumentOffset();
+      return at >= callInputs.size() ? Optional.empty() : fedPredicate(context.caller(), callInputs.get(at), depth + 1);
+    }
+    NodeDef node = context.scope().node(ref.node());
+    if (node == null) {
+      return Optional.empty();
+    }
+    if (context.caller() == null && fedTensors.containsKey(node.getName())) {
+      return fixedFeeds.containsKey(node.getName()) ? Optional.empty()
+          : Optional.of(fedTensors.get(node.getName()));
+    }
+    return node.getOp().equals("Identity")
+        ? fedPredicate(context, OriginTracer.dataInputs(node).get(0), depth + 1) : Optional.empty();
   }
 
   /**
@@ -154,6 +232,9 @@ final class DeadBranches {
       if (node == null) {
         return null;
       }
+      if (fedTensors.containsKey(name)) {
+        return fixedFeeds.get(name);
+      }
       switch (node.getOp()) {
         case "Identity":
           name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
@@ -161,9 +242,6 @@ final class DeadBranches {
         case "Const":
           return constants.scalar(node).map(v -> v != 0).orElse(null);
         case "PlaceholderWithDefault":
-          if (fedTensors.contains(node.getName())) {
-            return null;
-          }
           name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
           continue;
         default:

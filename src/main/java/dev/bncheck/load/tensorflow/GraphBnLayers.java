@@ -6,18 +6,19 @@ import java.util.Set;
 
 /** The BN nodes found among the nodes a run executes, ready to become layers. */
 record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, List<BnNode> deadNodes,
-    Set<CallContext> takenBranches, List<String> reachedTopLevel, Map<String, String> objectPaths) {
+    Map<BnNode, String> choosingInputs, Set<CallContext> takenBranches, List<String> reachedTopLevel, Map<String, String> objectPaths) {
 
   /**
    * @param file the model file, for error messages
-   * @param fedNodes the top-level nodes the run feeds: a placeholder's default applies only when
-   *     it is not fed
+   * @param fedNodes the top-level nodes the run feeds, with the input's name for the user: a
+   *     placeholder's default applies only when it is not fed
+   * @param fixedFeeds the fed nodes the run gives one value for every batch, as booleans
    * @param objectPaths variable handles' paths in a SavedModel's object graph (none in a frozen graph)
    */
-  static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Set<String> fedNodes,
-      Map<String, String> objectPaths) {
+  static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Map<String, String> fedNodes,
+      Map<String, Boolean> fixedFeeds, Map<String, String> objectPaths) {
     TensorValues constants = new TensorValues(file);
-    DeadBranches dead = new DeadBranches(graph, constants, fedNodes);
+    DeadBranches dead = new DeadBranches(graph, constants, fedNodes, fixedFeeds);
     BnNodeFinder.Found found;
     try {
       found = new BnNodeFinder(new OriginTracer(graph), constants, dead).find(reached);
@@ -27,12 +28,13 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
     }
     List<String> topLevel = reached.stream().filter(r -> r.context().caller() == null)
         .map(r -> r.node().getName()).toList();
-    return new GraphBnLayers(graph, constants, found.live(), found.dead(), found.takenBranches(), topLevel,
+    return new GraphBnLayers(graph, constants, found.live(), found.dead(), found.choosingInputs(),
+        found.takenBranches(), topLevel,
         objectPaths);
   }
 
   LayerAssembler.Layers assemble(VariableReader variables) {
-    return new LayerAssembler(graph, constants, reachedTopLevel, objectPaths).assemble(nodes, deadNodes, variables)
+    return new LayerAssembler(graph, constants, reachedTopLevel, objectPaths).assemble(nodes, deadNodes, choosingInputs, variables)
         .withTakenBranches(takenBranches);
   }
 }

@@ -59,8 +59,10 @@ final class LayerAssembler {
   /**
    * @param deadNodes BN nodes in branches the run does not take, looked at only to find a
    *     training branch that updates other variables than the serving branch reads
+   * @param choosingInputs the signature input that chooses whether a live training-mode node runs
    */
-  Layers assemble(List<BnNode> nodes, List<BnNode> deadNodes, VariableReader variables) {
+  Layers assemble(List<BnNode> nodes, List<BnNode> deadNodes, Map<BnNode, String> choosingInputs,
+      VariableReader variables) {
     Map<String, List<BnNode>> groups = new LinkedHashMap<>();
     for (BnNode node : nodes) {
       groups.computeIfAbsent(identity(node), k -> new ArrayList<>()).add(node);
@@ -109,8 +111,11 @@ final class LayerAssembler {
         if (channels == 0) {
           throw new Unresolvable("no channels");
         }
+        List<BnNode> training = c.copies().stream().filter(BnNode::training).toList();
+        List<String> choosing = training.stream().allMatch(choosingInputs::containsKey)
+            ? training.stream().map(choosingInputs::get).distinct().sorted().toList() : List.of();
         GraphFacts facts = new GraphFacts(c.copies().stream().map(BnNode::describe).toList(), first.op(), trainingNodes,
-            Optional.ofNullable(twins.get(c)).map(twin -> unshared(c, twin, values)));
+            Optional.ofNullable(twins.get(c)).map(twin -> unshared(c, twin, values)), choosing);
         layers.add(new BnLayer(name, first.describe(), first.channelAxis(), first.epsilon(), OptionalDouble.empty(),
             null, OptionalLong.empty(), gamma, c.gamma() != null, beta, c.beta() != null, mean, variance,
             Optional.of(facts)));
@@ -256,27 +261,36 @@ final class LayerAssembler {
     return o == null ? "-" : o.describe();
   }
 
-  private static final java.util.regex.Pattern FROZEN_READ =
-      java.util.regex.Pattern.compile("(^|/)ReadVariableOp(/resource)?$");
+  /**
+   * Constants whose names say where freezing or lowering put them, not which variable they stand
+   * for: a frozen variable read, and what lowering a tf.while_loop passes into its frame.
+   */
+  private static final java.util.regex.Pattern GENERATED_CONSTANT =
+      java.util.regex.Pattern.compile("(^|/)(ReadVariableOp(/resource)?|input_\\d+)$");
+
+  /** What lowering a tf.while_loop puts before the names of the loop body's nodes. */
+  private static final java.util.regex.Pattern LOWERED_BODY = java.util.regex.Pattern.compile("^(.*/)?body/_\\d+/");
 
   /**
    * The scope of the layer's variables ({@code bn/gamma} → {@code bn}; a variable named without
    * a scope by its path in the object graph, {@code bn1/gamma} for a {@code tf.Module}'s
    * {@code bn1.gamma}), else of its node. A constant that stands for a variable read ({@code convert_variables_to_constants_v2} names it
    * after the variable read it replaced, as in {@code cnn_1/bn1_1/Cast/ReadVariableOp/resource})
-   * does not name the variable, so the node's scope is the better name.
+   * does not name the variable, so the node's scope is the better name; nor does an empty constant
+   * (a training-mode node's unused statistics) or what lowering passes into a loop.
    */
   private String layerName(BnNode node) {
     for (Origin o : Arrays.asList(node.mean(), node.gamma(), node.beta(), node.variance())) {
       String full = o instanceof Origin.Variable v ? (v.name().contains("/") ? v.name()
               : objectPaths.getOrDefault(v.node(), v.name()))
-          : o instanceof Origin.Constant c && !FROZEN_READ.matcher(c.node().getName()).find() ? c.node().getName()
+          : o instanceof Origin.Constant c && !GENERATED_CONSTANT.matcher(c.node().getName()).find() && holdsValues(o)
+              ? c.node().getName()
           : null;
       if (full != null && full.contains("/")) {
         return full.substring(0, full.lastIndexOf('/'));
       }
     }
-    String n = node.node();
+    String n = LOWERED_BODY.matcher(node.node()).replaceFirst("");
     int cut = n.lastIndexOf('/');
     String scope = cut < 0 ? n : n.substring(0, cut);
     return scope.endsWith("/batchnorm") ? scope.substring(0, scope.length() - "/batchnorm".length()) : scope;

@@ -94,8 +94,8 @@ final class ModelRunner {
         .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
     prepared.notCaptured().forEach(sink::notCaptured);
-    if (!data.isEmpty()) {
-      long samples = data.values().iterator().next().shape()[0];
+    if (InputArray.samples(data) >= 0) {
+      long samples = InputArray.samples(data);
       sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(DistinctSamples.count(data),
           options.maxSamples()));
     }
@@ -355,9 +355,14 @@ final class ModelRunner {
       for (Input input : inputs) {
         InputArray t = data.get(input.key());
         if (t == null) {
+          List<String> scalars = inputs.stream().filter(i -> !i.shape().getUnknownRank() && i.shape().getDimCount() == 0)
+              .map(Input::key).toList();
           throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
-              + "; give each as NAME=FILE (or an .npz with arrays of those names); got "
-              + (given.isEmpty() ? "one unnamed array" : given));
+              + "; give each as NAME=FILE (or an .npz with arrays of those names)"
+              + (scalars.isEmpty() ? "" : ", a single value as NAME=VALUE (" + scalars.get(0) + "="
+                  + (inputs.stream().anyMatch(i -> i.key().equals(scalars.get(0)) && i.dtype() == DataType.DT_BOOL)
+                      ? "false" : "1") + ")")
+              + "; got " + (given.isEmpty() ? "one unnamed array" : given));
         }
         paired.put(input, t);
       }
@@ -382,8 +387,9 @@ final class ModelRunner {
       CalibrationRun.Batching batching;
       boolean fits;
       if (shape.length == 0) {
-        batching = CalibrationRun.Batching.BATCHES;
-        fits = false;
+        // one value for every run: only an input that takes a single value can take it
+        batching = CalibrationRun.Batching.PER_RUN;
+        fits = unknownRank || dims.isEmpty();
       } else if (unknownRank) {
         batching = strings && shape.length == 1 ? CalibrationRun.Batching.UNBATCHED : CalibrationRun.Batching.BATCHES;
         fits = true;
@@ -406,19 +412,25 @@ final class ModelRunner {
             + " does not fit the model's input of shape " + describe(dims)
             + " (the data's first axis lists the samples)");
       }
-      if (shape[0] == 0) {
-        throw new InvalidInputException("--inputs", input.key(), "holds no samples (shape "
-            + Arrays.toString(shape) + "); calibration needs at least one");
+      if (batching != CalibrationRun.Batching.PER_RUN) {
+        if (shape[0] == 0) {
+          throw new InvalidInputException("--inputs", input.key(), "holds no samples (shape "
+              + Arrays.toString(shape) + "); calibration needs at least one");
+        }
+        if (samples >= 0 && shape[0] != samples) {
+          throw new InvalidInputException("--inputs", input.key(),
+              shape[0] + " samples, but another input has " + samples);
+        }
+        samples = shape[0];
       }
-      if (samples >= 0 && shape[0] != samples) {
-        throw new InvalidInputException("--inputs", input.key(),
-            shape[0] + " samples, but another input has " + samples);
-      }
-      samples = shape[0];
       if (RANGES.containsKey(input.dtype())) {
         requireWholeNumbers(input, ((InputArray.Numbers) t).tensor(), RANGES.get(input.dtype()));
       }
       out.put(input, new Matched(t, batching));
+    }
+    if (samples < 0 && !out.isEmpty()) {
+      throw new InvalidInputException("--inputs", "", "every input is given a single value; calibration needs"
+          + " samples: give at least one input as an array whose first axis lists them");
     }
     return out;
   }

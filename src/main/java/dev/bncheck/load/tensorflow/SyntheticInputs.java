@@ -31,7 +31,7 @@ final class SyntheticInputs {
 
   /**
    * Samples shaped like the inputs: the first dimension of each is the samples, and a scalar
-   * input gets one value per sample.
+   * input one value for every run.
    */
   static Map<String, InputArray> make(List<ModelRunner.Input> inputs, int samples, TfGraph graph) {
     SplittableRandom random = new SplittableRandom(SEED);
@@ -53,7 +53,11 @@ final class SyntheticInputs {
         throw new InvalidInputException("--synthetic", input.key(),
             "the input's shape is unknown; give real data with --inputs");
       }
-      int[] shape = new int[Math.max(1, dims.size())];
+      if (dims.isEmpty()) {
+        out.put(input.key(), perRun(input));
+        continue;
+      }
+      int[] shape = new int[dims.size()];
       shape[0] = samples;
       for (int d = 1; d < dims.size(); d++) {
         if (dims.get(d).getSize() < 0) {
@@ -84,6 +88,32 @@ final class SyntheticInputs {
       out.put(input.key(), new InputArray.Numbers(new Tensor.Float32(shape, values)));
     }
     return out;
+  }
+
+  /**
+   * The value of a scalar input for every run: false or zero for a flag or an index (a mode flag
+   * such as is_training is false at inference); a float scalar is a rate or a threshold that
+   * changes what the model computes, which bncheck does not make up.
+   */
+  private static InputArray perRun(ModelRunner.Input input) {
+    if (!ModelRunner.takesWholeNumbers(input.dtype())) {
+      throw new InvalidInputException("--synthetic", input.key(), "the input is a single " + input.dtype()
+          + " value for the whole batch (a rate or a threshold), which bncheck cannot make up; run with --inputs,"
+          + " giving it as " + input.key() + "=VALUE");
+    }
+    return new InputArray.Numbers(new Tensor.Float32(new int[0], new float[] {0}));
+  }
+
+  /** The inputs that synthetic data gives one value for every run, by key: the scalars that take whole numbers. */
+  static Map<String, Double> perRunValues(List<ModelRunner.Input> inputs) {
+    Map<String, Double> values = new LinkedHashMap<>();
+    for (ModelRunner.Input input : inputs) {
+      if (!input.shape().getUnknownRank() && input.shape().getDimCount() == 0
+          && ModelRunner.takesWholeNumbers(input.dtype())) {
+        values.put(input.key(), 0.0);
+      }
+    }
+    return values;
   }
 
   /** The DecodeWav node of the top-level graph that reads this input directly, if there is one. */

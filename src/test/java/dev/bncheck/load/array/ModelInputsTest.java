@@ -49,6 +49,42 @@ class ModelInputsTest {
   }
 
   @Test
+  void nameEqualsValueGivesOneValueForEveryRun() {
+    Map<String, InputArray> inputs = ModelInputs.readArrays(List.of("is_training=False", "keep_prob=1",
+        "rate=-2.5e-1"));
+
+    assertThat(inputs.keySet()).containsExactly("is_training", "keep_prob", "rate");
+    assertThat(inputs.values()).allMatch(InputArray::perRun);
+    assertThat(inputs.values().stream().map(a -> ((InputArray.Numbers) a).tensor().get(0)).toList())
+        .containsExactly(0.0, 1.0, -0.25);
+    assertThat(ModelInputs.files(List.of("is_training=false"))).isEmpty();
+    assertThat(ModelInputs.perRunValues(List.of("is_training=true", "x=nan"))).containsExactly(
+        Map.entry("is_training", 1.0));
+  }
+
+  @Test
+  void aFileNamedLikeAValueIsTheFileAndAWordThatIsNoValueIsAMissingFile() throws IOException {
+    Path one = dir.resolve("1");
+    Files.write(one, dev.bncheck.TestFiles.npy(new float[] {7, 8}, 2));
+
+    assertThat(((InputArray.Numbers) ModelInputs.readArrays(List.of("x=" + one)).get("x")).tensor().shape())
+        .containsExactly(2);
+    assertThatThrownBy(() -> ModelInputs.readArrays(List.of("x=nan")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("no such file");
+  }
+
+  @Test
+  void aScalarNpyCountsAsAPerRunValueAndLargeFilesAreNotReadForIt() throws IOException {
+    Path flag = dir.resolve("flag.npy");
+    Files.write(flag, dev.bncheck.TestFiles.npy(new float[] {1}));
+    Path samples = dir.resolve("samples.npy");
+    Files.write(samples, dev.bncheck.TestFiles.npy(new float[2000], 2000));
+
+    assertThat(ModelInputs.perRunValues(List.of("flag=" + flag, "x=" + samples)))
+        .containsExactly(Map.entry("flag", 1.0));
+  }
+
+  @Test
   void atFileGivesTheFilesBytesAsOneStringSample() throws IOException {
     Path wav = file("clip.wav", "RIFF\0\1");
 

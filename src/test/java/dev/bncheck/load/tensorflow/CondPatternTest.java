@@ -74,4 +74,53 @@ class CondPatternTest {
         .contains("yet the signature's outputs measured the same alone as in a batch")
         .doesNotContain("outputs depend on the other samples").doesNotContain("[BN005]");
   }
+
+  /**
+   * is_training a plain placeholder the signature lists beside x (v1-fed): the caller chooses the
+   * branch. Without data that choice is a warning naming the input (it was a BN002 error on a
+   * correctly trained model); fed false for every batch, the training branch is dead and the run
+   * passes; fed true, the run normalizes with batch statistics: BN002 error and BN005.
+   */
+  @Test
+  void aModeInputTheCallerFeedsIsAWarningAndItsValueChoosesTheBranchTheRunAnalyses() {
+    String model = DIR.resolve("v1-fed").toString();
+    String x = "x=" + DIR.resolve("data.npy");
+    CliRun inspect = CliRun.of("inspect", model);
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+    assertThat(inspect.out()).contains("[BN002] warning bn: the serving graph normalizes with batch statistics"
+        + " whenever the caller feeds the signature input is_training true");
+
+    CliRun inference = CliRun.of("check", model, "--inputs", x, "--inputs", "is_training=false");
+    assertThat(inference.exitCode()).as(inference.err()).isZero();
+    assertThat(inference.out()).doesNotContain("BN002").doesNotContain("BN005").contains("0  bn ")
+        .contains("calibration: 1 batch, 576 values per channel, first batch [16, 6, 6, 4]")
+        .contains("matches TensorFlow's inference-mode output");
+
+    CliRun training = CliRun.of("check", model, "--inputs", x, "--inputs", "is_training=true");
+    assertThat(training.exitCode()).as(training.err()).isEqualTo(1);
+    assertThat(training.out()).contains("[BN002] error bn:").contains("[BN005] error");
+
+    CliRun synthetic = CliRun.of("check", model, "--synthetic", "8");
+    assertThat(synthetic.exitCode()).as(synthetic.err()).isZero();
+    assertThat(synthetic.out()).doesNotContain("BN002").contains("first batch [8, 6, 6, 4]");
+  }
+
+  /** A scalar given as a one-value .npy is fed with every batch, like NAME=VALUE (it ended in exit 4). */
+  @Test
+  void aScalarNpyIsFedWithEveryBatch(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {
+    Path flag = dir.resolve("is_training.npy");
+    java.nio.file.Files.write(flag, dev.bncheck.TestFiles.npy(new float[] {0}));
+    CliRun run = CliRun.of("check", DIR.resolve("v1-fed").toString(), "--inputs", "x=" + DIR.resolve("data.npy"),
+        "--inputs", "is_training=" + flag);
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).doesNotContain("BN002").contains("first batch [16, 6, 6, 4]");
+  }
+
+  /** Without the mode input, the message says how to give a single value. */
+  @Test
+  void aMissingModeInputIsAskedForAsNameEqualsValue() {
+    CliRun run = CliRun.of("check", DIR.resolve("v1-fed").toString(), "--inputs", "x=" + DIR.resolve("data.npy"));
+    assertThat(run.exitCode()).isEqualTo(3);
+    assertThat(run.err()).contains("the model's inputs are is_training, x").contains("is_training=false");
+  }
 }

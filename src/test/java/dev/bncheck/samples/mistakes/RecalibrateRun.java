@@ -11,11 +11,11 @@ import java.util.regex.Pattern;
 /**
  * One in-process {@code bncheck recalibrate MODEL --inputs DATA --labels LABELS --out FIXED}, read
  * from what it prints: the numbers the documents' recalibrate tables show. A model recalibrate
- * refuses (BN002) has no numbers. A healthy model, whose new statistics are no closer to the
- * held-out samples than its own, is refused too; it runs again with {@code --force} so that the
+ * refuses (BN002) has no numbers. A healthy model, whose statistics already describe the held-out
+ * samples within chance (or whose new statistics are no closer to them), is refused too; it runs again with {@code --force} so that the
  * tables can show it for comparison, and says so.
  */
-record RecalibrateRun(boolean refused, boolean forced, int heldOut, String batch64Before, String batch64After, String batch1Before,
+record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int heldOut, String batch64Before, String batch64After, String batch1Before,
     String batch1After, List<Layer> layers) {
 
   /** A layer's worst standardized mean shift and variance ratio on the held-out samples, before and after. */
@@ -29,8 +29,10 @@ record RecalibrateRun(boolean refused, boolean forced, int heldOut, String batch
   static RecalibrateRun of(Path model, Path inputs, Path labels, Path out) {
     BnCheckRun run = BnCheckRun.run("recalibrate", model.toString(), "--inputs", inputs.toString(),
         "--labels", labels.toString(), "--out", out.toString());
-    boolean forced = run.exitCode() == 1 && run.stderr().contains("recalibrate refused: the new statistics are no"
-        + " closer to the held-out samples than the old ones");
+    boolean withinChance = run.stderr().contains("recalibrate refused: the model's statistics already describe the"
+        + " held-out samples within chance");
+    boolean forced = run.exitCode() == 1 && (withinChance || run.stderr().contains("recalibrate refused: the new"
+        + " statistics are no closer to the held-out samples than the old ones"));
     if (forced) {
       run = BnCheckRun.run("recalibrate", model.toString(), "--inputs", inputs.toString(),
           "--labels", labels.toString(), "--out", out.toString(), "--force");
@@ -38,7 +40,7 @@ record RecalibrateRun(boolean refused, boolean forced, int heldOut, String batch
     if (run.exitCode() != 0) {
       assertThat(run.stderr()).as(model + " exit " + run.exitCode())
           .contains("(BN002)", "recalibrating cannot help", "Re-export the model in inference mode");
-      return new RecalibrateRun(true, false, 0, "", "", "", "", List.of());
+      return new RecalibrateRun(true, false, false, 0, "", "", "", "", List.of());
     }
     String stdout = run.stdout();
     Matcher heldOut = HELD_OUT.matcher(stdout);
@@ -53,13 +55,14 @@ record RecalibrateRun(boolean refused, boolean forced, int heldOut, String batch
       layers.add(new Layer(cells[0], Double.parseDouble(cells[2]), Double.parseDouble(cells[3]),
           Double.parseDouble(cells[5]), Double.parseDouble(cells[6])));
     }
-    return new RecalibrateRun(false, forced, Integer.parseInt(heldOut.group(1)), accuracy.group(1), accuracy.group(2),
+    return new RecalibrateRun(false, forced, forced && withinChance, Integer.parseInt(heldOut.group(1)), accuracy.group(1), accuracy.group(2),
         accuracy.group(3), accuracy.group(4), List.copyOf(layers));
   }
 
   /** A model's name in a table, with the refusal its row overrides. */
   String label(String name) {
-    return forced ? name + " (refused without `--force`: no closer)" : name;
+    return !forced ? name : name + (withinChance ? " (refused without `--force`: already right within chance)"
+        : " (refused without `--force`: no closer)");
   }
 
   /**
