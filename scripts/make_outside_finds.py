@@ -1,7 +1,7 @@
 """Make the fixtures of what outside testers found bncheck getting wrong on models exported in
 ways its own samples do not take (needs tensorflow-cpu; see docs/exporters.md):
 
-    python scripts/make_outside_finds.py
+    python scripts/make_outside_finds.py [NAME ...]   (default: all)
 
 Writes, with fixed seeds, to src/test/resources/outside-finds/:
   unbatched-outputs/  a trained Keras 3 CNN inside a tf.Module whose signatures return outputs
@@ -13,6 +13,12 @@ Writes, with fixed seeds, to src/test/resources/outside-finds/:
                       → Conv2D → BatchNormalization), model.export; x.npy holds 32 uint8 images
   frozen-while/       the CNN called in a tf.while_loop, frozen by convert_variables_to_constants_v2
                       with the loop lowered to Enter/Exit frames (model.pb); x.npy holds 16 samples
+  text-pipeline/      a tf.Module taking sentences as strings, as text models ship: split into tokens
+                      (StringSplitV2, ragged), looked up in a vocabulary table (HashTableV2 filled by
+                      the init op, LookupTableFindV2), padded (RaggedTensorToTensor), token counts
+                      through SparseToDense, embedded, fake-quantized as quantization-aware
+                      training leaves it (FakeQuantWithMinMaxVars/Args), then BatchNormalization
+                      with statistics that match the sentences; x.npy holds 64 sentences
 """
 
 import os
@@ -121,15 +127,64 @@ def frozen_while(out, model, x):
     np.save(os.path.join(out, "x.npy"), x[:16])
 
 
+VOCABULARY = ["the", "cat", "sat", "on", "mat", "dog", "ran", "far"]
+MAX_TOKENS = 6
+
+
+def text_pipeline(out):
+    rng = np.random.default_rng(4)
+    words = VOCABULARY + ["zebra"]
+    sentences = np.array([" ".join(rng.choice(words, size=rng.integers(2, MAX_TOKENS + 1))) for _ in range(64)])
+
+    class Text(tf.Module):
+        def __init__(self):
+            super().__init__()
+            keys = tf.constant(VOCABULARY)
+            self.table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(keys, tf.range(len(VOCABULARY), dtype=tf.int64)),
+                default_value=len(VOCABULARY))
+            self.embedding = tf.Variable(rng.normal(size=(len(VOCABULARY) + 1, 4)).astype("float32"))
+            self.low = tf.Variable(-3.0)
+            self.high = tf.Variable(3.0)
+            self.bn = L.BatchNormalization(name="bn")
+            self.bn.build((None, MAX_TOKENS, 4))
+
+        def features(self, text):
+            tokens = tf.strings.split(text)
+            ids = self.table.lookup(tokens)
+            padded = ids.to_tensor(default_value=len(VOCABULARY), shape=[None, MAX_TOKENS])
+            ones = ids.to_sparse()
+            ones = tf.sparse.SparseTensor(ones.indices, tf.ones_like(ones.values, tf.float32), ones.dense_shape)
+            counts = tf.reduce_sum(tf.sparse.to_dense(ones), axis=1)
+            h = tf.gather(self.embedding, padded) + 0.1 * counts[:, None, None]
+            h = tf.quantization.fake_quant_with_min_max_vars(h, self.low, self.high)
+            return tf.quantization.fake_quant_with_min_max_args(h, -4.0, 4.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def serve(self, text):
+            return {"features": tf.reduce_mean(self.bn(self.features(text), training=False), axis=1)}
+
+    module = Text()
+    h = module.features(tf.constant(sentences)).numpy()
+    gamma, beta, _, _ = module.bn.get_weights()
+    module.bn.set_weights([gamma, beta, h.mean(axis=(0, 1)), h.var(axis=(0, 1))])
+    tf.saved_model.save(module, os.path.join(out, "model"), signatures={"serving_default": module.serve})
+    np.save(os.path.join(out, "x.npy"), sentences)
+
+
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    chosen = set(sys.argv[1:])
     x = images(512)
     model, bn = trained_cnn(x)
     for name, make in [("unbatched-outputs", lambda d: unbatched_outputs(d, model, x)),
                        ("nan-variance", lambda d: nan_variance(d, model, bn, x)),
                        ("uint8-input", uint8_input),
-                       ("frozen-while", lambda d: frozen_while(d, model, x))]:
+                       ("frozen-while", lambda d: frozen_while(d, model, x)),
+                       ("text-pipeline", text_pipeline)]:
+        if chosen and name not in chosen:
+            continue
         out = os.path.join(OUT, name)
+        shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
         make(out)
         if os.path.isdir(os.path.join(out, "model")):

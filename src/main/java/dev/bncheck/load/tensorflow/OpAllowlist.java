@@ -31,7 +31,8 @@ final class OpAllowlist {
   /** What a refused op would do, for the message. */
   static String why(String op) {
     String o = op.toLowerCase(Locale.ROOT);
-    if (op.equals("ReadFile") || op.equals("MatchingFiles") || o.contains("reader") || o.startsWith("restore")) {
+    if (op.equals("ReadFile") || op.equals("MatchingFiles") || o.contains("reader") || o.startsWith("restore")
+        || o.contains("fromtextfile")) {
       return "it reads files";
     }
     if (op.equals("WriteFile") || o.startsWith("save") || o.contains("summary") || o.contains("writer")) {

@@ -107,6 +107,21 @@ class OutsideFindsTest {
     assertThat(CliRun.of("check", model, "--synthetic", "4").exitCode()).isZero();
   }
 
+  /**
+   * A text model as they ship: strings split into ragged tokens, a vocabulary table the init op
+   * fills from tensors, sparse counts, fake quantization, then BN. Every one of these ops was
+   * refused; they compute in memory. A table filled from a text file reads a file and stays refused.
+   */
+  @Test
+  void aTextModelWithAVocabularyTableRaggedTokensAndFakeQuantizationRuns() {
+    CliRun run = check("text-pipeline", "--inputs", DIR.resolve("text-pipeline/x.npy").toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("1 BN layer,").contains("first batch [32, 6, 4]")
+        .contains("matches TensorFlow's inference-mode output").contains("No findings.");
+    assertThat(OpAllowlist.allows("InitializeTableFromTextFileV2")).isFalse();
+    assertThat(OpAllowlist.why("InitializeTableFromTextFileV2")).isEqualTo("it reads files");
+  }
+
   /** A SavedModel's saved_model.pb given as a frozen graph: the message says to give its directory. */
   @Test
   void aSavedModelProtoGivenAsAFrozenGraphPointsToItsDirectory() throws IOException {
