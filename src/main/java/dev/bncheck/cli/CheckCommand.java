@@ -36,7 +36,8 @@ final class CheckCommand extends ReportCommand {
           + " of dtype S or U), .npz or a JSON tensor, the first axis listing the samples; NAME=FILE per input when"
           + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
           + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
-          + " path. For a dump: a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
+          + " path. NAME=VALUE (true, false or a number) gives a scalar input one value for every batch, such as"
+          + " a mode flag (is_training=false). For a dump: a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
           + " MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
 

@@ -51,7 +51,7 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
       description = "Calibration data: for a SavedModel, the signature's inputs (.npy, .npz or a JSON tensor;"
-          + " repeatable; required); for a dump, a dump with \"inputs\" (default: the activations in MODEL).")
+          + " NAME=VALUE for a scalar such as is_training=false; repeatable; required); for a dump, a dump with \"inputs\" (default: the activations in MODEL).")
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--out", paramLabel = "PATH", required = true,

@@ -73,6 +73,7 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
       throw new InvalidInputException(input.toString(), "", "holds no graph nodes (empty, or not a GraphDef)");
     }
     TfGraph graph = new TfGraph(graphDef);
+    ConstantSizes.check(graph, input.toString());
     if (!options.trustModel()) {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
       safety.checkNames();

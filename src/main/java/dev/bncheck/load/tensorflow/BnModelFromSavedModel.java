@@ -53,7 +53,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
     if (found.nodes().isEmpty()) {
       layers = found.assemble(VariableReader.NONE);
     } else {
-      try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout())) {
+      try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout())) {
         CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
         CapturedVariables.bind(session, CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(),
             input.toString()).unrestored());
@@ -89,6 +89,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
    * to be run on data) and finds its BN layers: everything short of loading it.
    */
   static GraphBnLayers discover(Path input, SavedModelFile file, TfGraph graph, LoadOptions options) {
+    ConstantSizes.check(graph, input.toString());
     if (!options.trustModel()) {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
       safety.checkNames();

@@ -92,6 +92,20 @@ final class SavedModelFile {
     return metaGraph;
   }
 
+  /**
+   * The directory, once it is known to hold the checkpoint loading restores: TensorFlow skips the
+   * restore without a word when {@code variables/variables.index} is missing, and every variable
+   * then reads as "could not find", which names a variable, not the missing file.
+   */
+  Path directoryToLoad() {
+    if (!metaGraph.getSaverDef().getRestoreOpName().isEmpty()
+        && !java.nio.file.Files.isRegularFile(directory.resolve("variables").resolve("variables.index"))) {
+      throw new InvalidInputException(directory.toString(), "variables/variables.index", "missing: the checkpoint"
+          + " that holds the variables' values is not there (copy the whole SavedModel directory, variables/ too)");
+    }
+    return directory;
+  }
+
   List<String> tags() {
     return tags;
   }

@@ -55,7 +55,7 @@ public final class SavedModelSession implements AutoCloseable {
       safety.checkSignature(file.outputTensors());
       safety.checkSave(file.metaGraph().getSaverDef());
     }
-    this.bundle = TensorFlowRuntime.load(file.directory(), file.tags(), options.timeout());
+    this.bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout());
     try {
       this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
       CapturedVariables.Twins captured =

@@ -122,6 +122,27 @@ class OutsideFindsTest {
     assertThat(OpAllowlist.why("InitializeTableFromTextFileV2")).isEqualTo("it reads files");
   }
 
+  /** TensorFlow skips the restore without variables.index; the message named a variable instead of the file. */
+  @Test
+  void aSavedModelWithoutItsCheckpointIndexSaysWhichFileIsMissing() throws IOException {
+    Path model = dir.resolve("model");
+    Files.createDirectories(model.resolve("variables"));
+    Files.copy(Path.of("samples/keras-cnn-trained/saved_model.pb"), model.resolve("saved_model.pb"));
+    try (var files = Files.list(Path.of("samples/keras-cnn-trained/variables"))) {
+      for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".index")).toList()) {
+        Files.copy(f, model.resolve("variables").resolve(f.getFileName()));
+      }
+    }
+    for (List<String> args : List.of(List.of("inspect", model.toString()),
+        List.of("check", model.toString(), "--synthetic", "4"))) {
+      CliRun run = CliRun.of(args.toArray(new String[0]));
+      assertThat(run.exitCode()).isEqualTo(3);
+      assertThat(run.err()).isEqualTo("bncheck: error: " + model + ": variables/variables.index: missing: the"
+          + " checkpoint that holds the variables' values is not there (copy the whole SavedModel directory,"
+          + " variables/ too)\n");
+    }
+  }
+
   /** A SavedModel's saved_model.pb given as a frozen graph: the message says to give its directory. */
   @Test
   void aSavedModelProtoGivenAsAFrozenGraphPointsToItsDirectory() throws IOException {

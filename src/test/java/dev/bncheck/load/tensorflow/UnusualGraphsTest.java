@@ -52,6 +52,31 @@ class UnusualGraphsTest {
   }
 
   /**
+   * A constant whose bytes do not fill its shape is a corrupt model, named by its node; TensorFlow
+   * found out only when running it, and the message blamed the data.
+   */
+  @Test
+  void aTruncatedConstantIsACorruptModelNamedByItsNode() throws IOException {
+    var f32 = HostileGraphs.type(org.tensorflow.proto.DataType.DT_FLOAT);
+    var g = org.tensorflow.proto.GraphDef.newBuilder();
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32));
+    g.addNode(HostileGraphs.constant("weights", org.tensorflow.proto.DataType.DT_FLOAT,
+        org.tensorflow.proto.TensorProto.newBuilder().setTensorContent(com.google.protobuf.ByteString.copyFrom(
+            new byte[3]))));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("y").setOp("AddV2").addInput("x").addInput("weights")
+        .putAttr("T", f32));
+    Path pb = dir.resolve("truncated.pb");
+    Files.write(pb, g.build().toByteArray());
+    for (List<String> args : List.of(List.of("inspect", pb.toString()), List.of("check", pb.toString(), "--synthetic",
+        "4"))) {
+      CliRun run = CliRun.of(args.toArray(new String[0]));
+      assertThat(run.exitCode()).isEqualTo(3);
+      assertThat(run.err()).isEqualTo("bncheck: error: " + pb + ": node weights: constant of 1 DT_FLOAT values holds 3"
+          + " bytes where 4 are needed: the model is truncated or corrupt\n");
+    }
+  }
+
+  /**
    * A 350 KB graph that took minutes to analyse (a red-team find, round 3): 15 functions that each
    * call the next twice, one BN in the innermost, each parameter behind 9,990 identities.
    */
