@@ -16,6 +16,11 @@ import java.util.Set;
  * band just under 1; so when gamma and beta have moved away from 1/0 (the layer was trained) and
  * the statistics sit in that band, the averages most likely stopped early. Data decides (BN003),
  * so this is a warning and gives way to BN003 when there is data.
+ *
+ * <p>One healthy layer looks the same: a layer whose input is standardized (variance 1 in every
+ * channel, as a first BN on scaled features sees it) averages batch variances of divisor n, which
+ * are (B-1)/B of the data's for B values per channel per batch. When the band holds (B-1)/B for a
+ * usual batch size B, the statistics fit both stories, and the finding is information that says so.
  */
 public final class BarelyMovedStatistics implements Check {
 
@@ -30,6 +35,9 @@ public final class BarelyMovedStatistics implements Check {
 
   /** gamma or beta this far from 1/0 shows that training ran. */
   static final double MOVED = 1e-3;
+
+  /** The batch sizes people train with, whose (B-1)/B a standardized input's variances average to: powers of two. */
+  static final int LARGEST_USUAL_BATCH = 1024;
 
   @Override
   public String code() {
@@ -94,14 +102,35 @@ public final class BarelyMovedStatistics implements Check {
     if (layer.numBatchesTracked().isPresent()) {
       evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
     }
+    int batch = standardizedBatch(low, high);
+    String alternative = "";
+    if (batch > 0) {
+      evidence.add(new Evidence("also_fits_standardized_input_batch", batch));
+      alternative = String.format(Locale.ROOT, "; they fit a healthy layer as well: standardized inputs (variance 1)"
+          + " averaged over batches of %d values per channel, whose batch variance is %s of the data's", batch,
+          Numbers.brief((batch - 1.0) / batch));
+    }
     String message = String.format(Locale.ROOT,
         "moving statistics barely moved from their initial values: every channel's moving variance lies in"
             + " %s..%s, just under the initial 1, and every moving mean within %s of 0, while gamma and beta were"
-            + " trained; this is an average that moved about %s%% of the way from 0/1%s. Run check with data to"
+            + " trained; this is an average that moved about %s%% of the way from 0/1%s%s. Run check with data to"
             + " confirm (BN003)",
-        Numbers.brief(low), Numbers.brief(high), Numbers.brief(largestMean), Numbers.format(100 * depth, 1), updates);
-    return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence,
+        Numbers.brief(low), Numbers.brief(high), Numbers.brief(largestMean), Numbers.format(100 * depth, 1), updates,
+        alternative);
+    return Optional.of(new Finding(code(), batch > 0 ? Severity.INFO : Severity.WARNING, context.index(), layer.name(),
+        message, evidence,
         context.framework().pick(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW, StaleStatistics.FIX_EARLY_STOP_PYTORCH)));
+  }
+
+  /** The usual batch size B whose (B-1)/B lies in the band, or 0. */
+  private static int standardizedBatch(double low, double high) {
+    for (int b = 2; b <= LARGEST_USUAL_BATCH; b *= 2) {
+      double biased = (b - 1.0) / b;
+      if (biased >= low && biased <= high) {
+        return b;
+      }
+    }
+    return 0;
   }
 
   private static boolean trained(BnLayer layer) {

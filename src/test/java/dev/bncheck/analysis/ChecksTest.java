@@ -139,6 +139,12 @@ class ChecksTest {
               f.gamma = LayerFixture.filled(1);
               f.beta = LayerFixture.filled(0);
             })),
+        fires("BN012", "standardized inputs trained on batches of 8: variances around 7/8, which fit both", () ->
+            LayerFixture.healthy().withoutData().set(LayerFixture::barelyMoved).set(f -> {
+              for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+                f.movingVariance[c] = 0.87 + 0.002 * c;
+              }
+            }), Severity.INFO),
         silent("BN012", "standardized inputs: variances around 1", () -> LayerFixture.healthy().withoutData()
             .set(LayerFixture::barelyMoved).set(f -> f.movingVariance[0] = 1.02)),
         silent("BN012", "healthy", LayerFixture::healthy),
