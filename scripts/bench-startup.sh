@@ -43,7 +43,7 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 # archive: the same JVM and jar, without the launcher, with and without target/bncheck.jsa.
 names=("bin/bncheck inspect (50-layer dump)" "java -jar target/bncheck.jar inspect, with the CDS archive"
   "java -jar target/bncheck.jar inspect, without it" "java -version")
-cds=(-XX:SharedArchiveFile="$root/target/bncheck.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
+cds=(-XX:SharedArchiveFile="$root/target/bncheck.jsa" -Xlog:cds=off)
 run() {
   case "$1" in
     0) "$root/bin/bncheck" inspect "$dump" > /dev/null || true ;;

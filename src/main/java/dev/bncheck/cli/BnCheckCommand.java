@@ -4,13 +4,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The top-level command; it only dispatches to subcommands. */
+/** The top-level command; it only dispatches to subcommands, which {@link Subcommands} adds. */
 @Command(
     name = "bncheck",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    subcommands = {InspectCommand.class, CheckCommand.class, RecalibrateCommand.class,
-        picocli.AutoComplete.GenerateCompletion.class, picocli.CommandLine.HelpCommand.class},
     description = "Tells whether the batch-normalization layers of a trained model will behave correctly at"
         + " inference time, and if not, which layer, why, and how to fix it.",
     footerHeading = "%nExit codes:%n",

@@ -41,7 +41,7 @@ public final class Main {
       err.flush();
       return ExitCodes.INVALID_INPUT;
     }
-    CommandLine cli = commandLine(out, err);
+    CommandLine cli = commandLine(out, err, Subcommands.named(args));
     config.ifPresent(c -> {
       cli.setDefaultValueProvider(c);
       ((BnCheckCommand) cli.getCommand()).config = c;
@@ -64,9 +64,20 @@ public final class Main {
     }
   }
 
-  /** The command line writing reports to {@code out} and messages for people to {@code err}. */
+  /**
+   * The command line, with every subcommand, writing reports to {@code out} and messages for
+   * people to {@code err}.
+   */
   public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    return commandLine(out, err, Subcommands.all());
+  }
+
+  private static CommandLine commandLine(PrintWriter out, PrintWriter err, Object[] subcommands) {
     CommandLine cli = new CommandLine(new BnCheckCommand());
+    // Before the settings below: picocli applies them to the subcommands present at that moment.
+    for (Object subcommand : subcommands) {
+      cli.addSubcommand(subcommand);
+    }
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleExecutionException);

@@ -135,7 +135,7 @@ class LauncherScriptsIT {
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
-        "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-jar", jar.toString(), "--version", ""));
+        "-Xlog:cds=off", "-jar", jar.toString(), "--version", ""));
 
     Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(1)));
     r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
