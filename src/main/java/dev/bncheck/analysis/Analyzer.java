@@ -76,14 +76,24 @@ public final class Analyzer {
         tests += LayerContext.testsOf(model.layers().get(i));
       }
     }
+    int firstWithData = -1;
+    for (int i = 0; i < model.layers().size() && firstWithData < 0; i++) {
+      firstWithData = calibrationOf.layer(i).isPresent() ? i : -1;
+    }
     for (int i = 0; i < model.layers().size(); i++) {
       BnLayer layer = model.layers().get(i);
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
       Optional<DivergenceMetrics> metrics = calibration.map(c -> DivergenceMetrics.of(layer, c));
       Optional<LayerCalibration> trainingCalibration = calibrationOf.trainingView(i);
       Optional<DivergenceMetrics> trainingView = trainingCalibration.map(c -> DivergenceMetrics.of(layer, c));
-      LayerContext context = new LayerContext(model, i, layer, calibration, metrics, trainingView, thresholds,
-          trainingCalibration.map(LayerCalibration::samples).orElse(0L), Math.max(tests, LayerContext.testsOf(layer)));
+      // Nothing upstream of the first layer normalizes, so both views feed it the same input: its
+      // statistics are judged on the inference view, which ran on every sample, not on the
+      // training view's first few (64 values per channel of a Dense layer hid a stale average)
+      boolean judgedOnTrainingView = i != firstWithData;
+      LayerContext context = new LayerContext(model, i, layer, calibration, metrics,
+          judgedOnTrainingView ? trainingView : Optional.empty(), thresholds,
+          judgedOnTrainingView ? trainingCalibration.map(LayerCalibration::samples).orElse(0L) : 0L,
+          Math.max(tests, LayerContext.testsOf(layer)));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, calibrationOf.notCaptured(i), layerFindings, outcomes);

@@ -47,7 +47,7 @@ public final class TrainingModeInGraph implements Check {
   }
 
   static final String FIX_CHOSEN_BY_INPUT =
-      "feed false to the mode input in every serving call; better, export the serving signature without it:"
+      "feed the inference value (false) to the mode input in every serving call; better, export the serving signature without it:"
           + " TF1: make is_training a tf.compat.v1.placeholder_with_default(False, []) that the signature does not"
           + " list, or build the serving graph with is_training=False; Keras: call the model with training=False"
           + " in the serving function. To analyse the inference branch, run check with --inputs NAME=false for"
@@ -60,10 +60,11 @@ public final class TrainingModeInGraph implements Check {
    */
   private static Finding chosenByInput(int index, String layer, List<String> nodes, String op, List<String> inputs) {
     String names = String.join(", ", inputs);
-    String message = "the serving graph normalizes with batch statistics whenever the caller feeds the signature"
-        + " input " + names + " true (" + op + " in training mode at " + nodes.get(0)
-        + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "") + ", in the branch " + names
-        + " chooses): outputs then depend on the other samples of the batch and collapse to beta at batch size 1";
+    String message = "the serving graph normalizes with batch statistics in the branch the signature input " + names
+        + " chooses (" + op + " in training mode at " + nodes.get(0)
+        + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "") + "): whenever a caller feeds " + names
+        + " the value that takes it, outputs depend on the other samples of the batch and collapse to beta at batch"
+        + " size 1";
     return new Finding("BN002", Severity.WARNING, index, layer, message, List.of(new Evidence("training_mode_nodes",
         nodes), new Evidence("op", op), new Evidence("chosen_by_inputs", inputs)), FIX_CHOSEN_BY_INPUT);
   }

@@ -81,10 +81,10 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     Map<String, String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .collect(Collectors.toMap(NodeDef::getName, NodeDef::getName));
-    Map<String, Boolean> fixed = new java.util.HashMap<>();
+    Map<String, Double> fixed = new java.util.HashMap<>();
     if (options.runsOnData() && options.inputNodes().isEmpty()) {
       (options.inputs().isEmpty() ? SyntheticInputs.perRunValues(placeholders(graphDef))
-          : ModelInputs.perRunValues(options.inputs())).forEach((node, value) -> fixed.put(node, value != 0));
+          : ModelInputs.perRunValues(options.inputs())).forEach(fixed::put);
     }
     LayerAssembler.Layers layers = GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed, fixed,
         Map.of()).assemble(VariableReader.NONE);

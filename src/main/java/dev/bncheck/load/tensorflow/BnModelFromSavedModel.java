@@ -105,7 +105,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
     }
     Map<String, String> fed = new java.util.HashMap<>();
     file.signature().getInputsMap().forEach((key, info) -> fed.put(GraphScope.Ref.parse(info.getName()).node(), key));
-    Map<String, Boolean> fixed = new java.util.HashMap<>();
+    Map<String, Double> fixed = new java.util.HashMap<>();
     if (options.runsOnData() && options.inputNodes().isEmpty()) {
       Map<String, Double> values = options.inputs().isEmpty()
           ? SyntheticInputs.perRunValues(tensors(file.signature().getInputsMap()))
@@ -113,7 +113,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
       values.forEach((key, value) -> {
         TensorInfo info = file.signature().getInputsMap().get(key);
         if (info != null) {
-          fixed.put(GraphScope.Ref.parse(info.getName()).node(), value != 0);
+          fixed.put(GraphScope.Ref.parse(info.getName()).node(), value);
         }
       });
     }

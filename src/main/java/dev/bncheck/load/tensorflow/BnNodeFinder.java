@@ -28,6 +28,12 @@ final class BnNodeFinder {
   private final OriginTracer tracer;
   private final TensorValues constants;
   private final Map<GraphScope, Map<String, List<NodeDef>>> consumers = new IdentityHashMap<>();
+  /**
+   * The nodes the run executes, per scope: only they count as consumers of a pattern's tensors. A
+   * TF1 export keeps its training graph, whose gradient ops also multiply by the pattern's scale
+   * and hid the input's product (the layer was not found).
+   */
+  private final Map<GraphScope, java.util.Set<String>> executed = new IdentityHashMap<>();
 
   private final DeadBranches deadBranches;
 
@@ -47,6 +53,9 @@ final class BnNodeFinder {
       Set<CallContext> takenBranches) {}
 
   Found find(List<TfGraph.Reached> reached) {
+    for (TfGraph.Reached r : reached) {
+      executed.computeIfAbsent(r.context().scope(), s -> new HashSet<>()).add(r.node().getName());
+    }
     List<BnNode> live = new ArrayList<>();
     List<BnNode> dead = new ArrayList<>();
     for (TfGraph.Reached r : reached) {
@@ -259,6 +268,8 @@ final class BnNodeFinder {
       }
       return byProducer;
     });
-    return index.getOrDefault(producer, List.of()).stream().filter(n -> n.getOp().equals(op)).toList();
+    java.util.Set<String> run = executed.getOrDefault(scope, java.util.Set.of());
+    return index.getOrDefault(producer, List.of()).stream()
+        .filter(n -> n.getOp().equals(op) && run.contains(n.getName())).toList();
   }
 }

@@ -21,15 +21,15 @@ final class DeadBranches {
   private final TfGraph graph;
   private final TensorValues constants;
   private final Map<String, String> fedTensors;
-  private final Map<String, Boolean> fixedFeeds;
+  private final Map<String, Double> fixedFeeds;
   private final Map<String, Boolean> dead = new HashMap<>();
 
   /**
    * @param fedTensors the top-level nodes the run feeds (signature inputs), whose defaults do not
    *     apply, with the input's name for the user
-   * @param fixedFeeds the fed nodes that get one value for the whole run ({@code is_training=false}), as booleans
+   * @param fixedFeeds the fed nodes that get one value for the whole run ({@code is_training=false}, {@code mode=0})
    */
-  DeadBranches(TfGraph graph, TensorValues constants, Map<String, String> fedTensors, Map<String, Boolean> fixedFeeds) {
+  DeadBranches(TfGraph graph, TensorValues constants, Map<String, String> fedTensors, Map<String, Double> fixedFeeds) {
     this.graph = graph;
     this.constants = constants;
     this.fedTensors = fedTensors;
@@ -141,8 +141,19 @@ final class DeadBranches {
       return fixedFeeds.containsKey(node.getName()) ? Optional.empty()
           : Optional.of(fedTensors.get(node.getName()));
     }
-    return node.getOp().equals("Identity")
-        ? fedPredicate(context, OriginTracer.dataInputs(node).get(0), depth + 1) : Optional.empty();
+    List<String> inputs = OriginTracer.dataInputs(node);
+    if (node.getOp().equals("Identity") || node.getOp().equals("LogicalNot") || node.getOp().equals("Cast")) {
+      return fedPredicate(context, inputs.get(0), depth + 1);
+    }
+    if (COMPARISONS.contains(node.getOp())) {
+      for (String input : inputs) {
+        Optional<String> fed = fedPredicate(context, input, depth + 1);
+        if (fed.isPresent()) {
+          return fed;
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -226,27 +237,55 @@ final class DeadBranches {
 
   /** A top-level boolean node's value when the run cannot change it, else null. */
   private Boolean fixedTopLevel(String start) {
-    String name = start;
-    for (int step = 0; step < 100; step++) {
-      NodeDef node = graph.topLevel().node(name);
-      if (node == null) {
+    Double value = fixedNumber(start, 0);
+    return value == null ? null : value != 0;
+  }
+
+  /** The comparisons and logic tf.case and tf.cond build their predicates with from a mode input. */
+  private static final Set<String> COMPARISONS =
+      Set.of("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr");
+
+  /**
+   * A top-level scalar's value when the run cannot change it, else null: constants, fed values
+   * fixed for the run, unfed defaults, and comparisons and logic of those ({@code mode == 0}).
+   */
+  private Double fixedNumber(String name, int depth) {
+    NodeDef node = graph.topLevel().node(name);
+    if (node == null || depth > 100) {
+      return null;
+    }
+    if (fedTensors.containsKey(name)) {
+      return fixedFeeds.get(name);
+    }
+    List<String> inputs = OriginTracer.dataInputs(node);
+    String op = node.getOp();
+    if (op.equals("Const")) {
+      return constants.scalar(node).orElse(null);
+    }
+    if (op.equals("Identity") || op.equals("PlaceholderWithDefault") || op.equals("Cast") || op.equals("LogicalNot")) {
+      Double in = inputs.isEmpty() ? null : fixedNumber(GraphScope.Ref.parse(inputs.get(0)).node(), depth + 1);
+      if (in == null || !op.equals("LogicalNot")) {
+        return in;
+      }
+      return in == 0 ? Double.valueOf(1) : Double.valueOf(0);
+    }
+    if (COMPARISONS.contains(op) && inputs.size() == 2) {
+      Double a = fixedNumber(GraphScope.Ref.parse(inputs.get(0)).node(), depth + 1);
+      Double b = fixedNumber(GraphScope.Ref.parse(inputs.get(1)).node(), depth + 1);
+      if (a == null || b == null) {
         return null;
       }
-      if (fedTensors.containsKey(name)) {
-        return fixedFeeds.get(name);
-      }
-      switch (node.getOp()) {
-        case "Identity":
-          name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
-          continue;
-        case "Const":
-          return constants.scalar(node).map(v -> v != 0).orElse(null);
-        case "PlaceholderWithDefault":
-          name = GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node();
-          continue;
-        default:
-          return null;
-      }
+      boolean result = switch (op) {
+        case "Equal" -> a.doubleValue() == b.doubleValue();
+        case "NotEqual" -> a.doubleValue() != b.doubleValue();
+        case "Less" -> a < b;
+        case "LessEqual" -> a <= b;
+        case "Greater" -> a > b;
+        case "GreaterEqual" -> a >= b;
+        case "LogicalAnd" -> a != 0 && b != 0;
+        default -> a != 0 || b != 0;
+      };
+      return result ? 1.0 : 0.0;
     }
     return null;
   }

@@ -12,11 +12,11 @@ record GraphBnLayers(TfGraph graph, TensorValues constants, List<BnNode> nodes, 
    * @param file the model file, for error messages
    * @param fedNodes the top-level nodes the run feeds, with the input's name for the user: a
    *     placeholder's default applies only when it is not fed
-   * @param fixedFeeds the fed nodes the run gives one value for every batch, as booleans
+   * @param fixedFeeds the fed nodes the run gives one value for every batch
    * @param objectPaths variable handles' paths in a SavedModel's object graph (none in a frozen graph)
    */
   static GraphBnLayers find(String file, TfGraph graph, List<TfGraph.Reached> reached, Map<String, String> fedNodes,
-      Map<String, Boolean> fixedFeeds, Map<String, String> objectPaths) {
+      Map<String, Double> fixedFeeds, Map<String, String> objectPaths) {
     TensorValues constants = new TensorValues(file);
     DeadBranches dead = new DeadBranches(graph, constants, fedNodes, fixedFeeds);
     BnNodeFinder.Found found;

@@ -87,8 +87,9 @@ class CondPatternTest {
     String x = "x=" + DIR.resolve("data.npy");
     CliRun inspect = CliRun.of("inspect", model);
     assertThat(inspect.exitCode()).as(inspect.err()).isZero();
-    assertThat(inspect.out()).contains("[BN002] warning bn: the serving graph normalizes with batch statistics"
-        + " whenever the caller feeds the signature input is_training true");
+    assertThat(inspect.out()).contains("[BN002] warning bn: the serving graph normalizes with batch statistics in"
+        + " the branch the signature input is_training chooses (FusedBatchNormV3 in training mode at"
+        + " cond/FusedBatchNormV3): whenever a caller feeds is_training the value that takes it");
 
     CliRun inference = CliRun.of("check", model, "--inputs", x, "--inputs", "is_training=false");
     assertThat(inference.exitCode()).as(inference.err()).isZero();
@@ -122,5 +123,47 @@ class CondPatternTest {
     CliRun run = CliRun.of("check", DIR.resolve("v1-fed").toString(), "--inputs", "x=" + DIR.resolve("data.npy"));
     assertThat(run.exitCode()).isEqualTo(3);
     assertThat(run.err()).contains("the model's inputs are is_training, x").contains("is_training=false");
+  }
+
+  /**
+   * BN written with tf.nn.moments and tf.nn.batch_normalization inside the cond, statistics never
+   * updated (a red-team find): the training graph the export keeps also multiplies by the
+   * pattern's scale (its gradients), and that product hid the input's, so no layer was found and
+   * the broken model passed. Only what the signature runs counts as the pattern's consumers.
+   */
+  @Test
+  void anUnfusedLayerBesideTheTrainingGraphIsFoundAndItsNeverUpdatedStatisticsFail() {
+    String model = DIR.resolve("v1-unfused-never").toString();
+    CliRun inspect = CliRun.of("inspect", model);
+    assertThat(inspect.exitCode()).as(inspect.err()).isEqualTo(1);
+    assertThat(inspect.out()).contains("1 BN layer,").contains("[BN001] error bn:")
+        .contains("[BN002] warning bn: the serving graph normalizes with batch statistics in the branch the"
+            + " signature input is_training chooses (Rsqrt pattern in training mode at cond/batchnorm/Rsqrt)");
+    CliRun check = CliRun.of("check", model, "--inputs", "x=" + DIR.resolve("data.npy"), "--inputs",
+        "is_training=false");
+    assertThat(check.exitCode()).as(check.err()).isEqualTo(1);
+    assertThat(check.out()).contains("[BN001] error bn:").contains("[BN004] error bn:")
+        .contains("matches TensorFlow's inference-mode output");
+  }
+
+  /**
+   * tf.case on an int32 mode input (a red-team find): its predicate is mode == 0, which the fed
+   * value fixes; bncheck fetched the inference copy in the branch the run did not take, and
+   * TensorFlow's "Retval[1] does not have value" read as the data's fault (exit 3).
+   */
+  @Test
+  void aCaseOnAnIntegerModeInputRunsTheBranchItsValueTakes() {
+    String model = DIR.resolve("v1-case").toString();
+    String x = "x=" + DIR.resolve("data.npy");
+    CliRun inspect = CliRun.of("inspect", model);
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+    assertThat(inspect.out()).contains("[BN002] warning bn: the serving graph normalizes with batch statistics in"
+        + " the branch the signature input mode chooses");
+    CliRun training = CliRun.of("check", model, "--inputs", x, "--inputs", "mode=0");
+    assertThat(training.exitCode()).as(training.err()).isEqualTo(1);
+    assertThat(training.out()).contains("[BN002] error bn:").contains("[BN005] error");
+    CliRun inference = CliRun.of("check", model, "--inputs", x, "--inputs", "mode=1");
+    assertThat(inference.exitCode()).as(inference.err()).isZero();
+    assertThat(inference.out()).doesNotContain("BN002").contains("matches TensorFlow's inference-mode output");
   }
 }
