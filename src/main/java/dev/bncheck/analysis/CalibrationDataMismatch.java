@@ -77,15 +77,19 @@ public final class CalibrationDataMismatch {
                 wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
             : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
                 higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher));
+    String causes = modest
+        ? "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
+            + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
+            + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
+            + " changing when training stopped; if this is the training data, it is the lag (recalibrate on it)"
+        : "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the most"
+            + " likely cause (confidence " + confidence + "), or data from another domain than the statistics (a new"
+            + " camera, fine-tuning with frozen BN layers)";
     String message = String.format(Locale.ROOT,
         "the calibration data does not look like the data the model was trained on: already at the first BN"
-            + " layer %s, %d of %d channels are off, in the same direction: %s. Preprocessing that differs from"
-            + " training's (scaling, mean subtraction, channel order, layout) is the most likely cause"
-            + " (confidence %s), or data from another domain than the statistics (a new camera, fine-tuning with"
-            + " frozen BN layers)%s; the findings of later layers follow from it",
-        layer.name(), off.size(), channels, pattern, confidence,
-        modest ? ", or statistics that lag weights still changing when training stopped (recalibrate on training"
-            + " data)" : "");
+            + " layer %s, %d of %d channels are off, in the same direction: %s. %s; the findings of later layers"
+            + " follow from it",
+        layer.name(), off.size(), channels, pattern, causes);
     String fix = "prepare the calibration data exactly as the training pipeline does (the same scaling, e.g."
         + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"
         + " the serving pipeline prepares data like this calibration data, the deployed model sees the same"
@@ -98,7 +102,7 @@ public final class CalibrationDataMismatch {
         new Evidence("median_variance_ratio", Math.exp(median)),
         new Evidence("spread_factor", factor),
         new Evidence("log_variance_ratio_spread", spread),
-        new Evidence("likely_cause", "preprocessing"),
+        new Evidence("likely_cause", modest ? "preprocessing_domain_or_lagging_statistics" : "preprocessing"),
         new Evidence("cause_confidence", confidence),
         new Evidence("first_layer_finding", firstLayerStale.code())),
         fix));
