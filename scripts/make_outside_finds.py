@@ -19,6 +19,9 @@ Writes, with fixed seeds, to src/test/resources/outside-finds/:
                       through SparseToDense, embedded, fake-quantized as quantization-aware
                       training leaves it (FakeQuantWithMinMaxVars/Args), then BatchNormalization
                       with statistics that match the sentences; x.npy holds 64 sentences
+  ragged-ids/         a tf.Module whose signature takes a tf.RaggedTensorSpec of int64 token ids
+                      (a values and a row-splits tensor), averages their embeddings, then BN;
+                      x.npz holds 16 rows as ids (values) and ids_1 (row splits)
 """
 
 import os
@@ -172,6 +175,28 @@ def text_pipeline(out):
     np.save(os.path.join(out, "x.npy"), sentences)
 
 
+def ragged_ids(out):
+    rng = np.random.default_rng(5)
+
+    class Ragged(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = tf.Variable(rng.normal(size=(8, 4)).astype("float32"))
+            self.bn = L.BatchNormalization(name="bn")
+            self.bn.build((None, 4))
+
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None], tf.int64)])
+        def serve(self, ids):
+            h = tf.reduce_mean(tf.gather(self.embedding, ids), axis=1)
+            return {"features": self.bn(h, training=False)}
+
+    module = Ragged()
+    tf.saved_model.save(module, os.path.join(out, "model"), signatures={"serving_default": module.serve})
+    lengths = rng.integers(1, 6, size=16)
+    np.savez(os.path.join(out, "x.npz"), ids=rng.integers(0, 8, size=int(lengths.sum())).astype("int64"),
+             ids_1=np.concatenate([[0], np.cumsum(lengths)]).astype("int64"))
+
+
 def main():
     chosen = set(sys.argv[1:])
     x = images(512)
@@ -180,7 +205,8 @@ def main():
                        ("nan-variance", lambda d: nan_variance(d, model, bn, x)),
                        ("uint8-input", uint8_input),
                        ("frozen-while", lambda d: frozen_while(d, model, x)),
-                       ("text-pipeline", text_pipeline)]:
+                       ("text-pipeline", text_pipeline),
+                       ("ragged-ids", ragged_ids)]:
         if chosen and name not in chosen:
             continue
         out = os.path.join(OUT, name)

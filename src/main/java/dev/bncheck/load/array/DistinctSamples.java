@@ -24,6 +24,9 @@ public final class DistinctSamples {
     if (samples < 0) {
       return 0;
     }
+    if (!InputArray.agree(data, samples)) {
+      return samples;
+    }
     Set<Long> distinct = new HashSet<>();
     for (int i = 0; i < samples; i++) {
       long fingerprint = 0;

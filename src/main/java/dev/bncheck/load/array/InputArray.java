@@ -23,6 +23,11 @@ public sealed interface InputArray permits InputArray.Numbers, InputArray.String
     return shape().length == 0;
   }
 
+  /** Whether every array that lists samples lists {@code samples} of them. */
+  static boolean agree(java.util.Map<String, InputArray> data, int samples) {
+    return data.values().stream().allMatch(a -> a.perRun() || a.shape()[0] == samples);
+  }
+
   /** The number of samples the arrays list (those that are not {@linkplain #perRun per run}), or -1 if none does. */
   static int samples(java.util.Map<String, InputArray> data) {
     for (InputArray array : data.values()) {

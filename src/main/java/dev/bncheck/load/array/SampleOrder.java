@@ -18,7 +18,8 @@ public final class SampleOrder {
 
   public static Map<String, InputArray> shuffled(Map<String, InputArray> data) {
     int samples = InputArray.samples(data);
-    if (samples < 0) {
+    // arrays that disagree on the samples are refused where they are matched to the model's inputs
+    if (samples < 0 || !InputArray.agree(data, samples)) {
       return data;
     }
     int[] order = permutation(samples);

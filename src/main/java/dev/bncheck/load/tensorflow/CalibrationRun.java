@@ -124,6 +124,19 @@ final class CalibrationRun {
     }
   }
 
+  /**
+   * Why a run failed. Random samples fit the declared shapes only: inputs that must agree with
+   * each other (a ragged tensor's values and row splits, ids and their lengths) make the model
+   * fail on them, which is the synthetic data's fault, not the model's or the user's.
+   */
+  private static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
+    String why = TensorFlowRuntime.firstLine(e.getMessage());
+    return dataLabel.startsWith("--synthetic")
+        ? "the model cannot run on random samples: " + why + " (its inputs must agree with each other, as a ragged"
+            + " tensor's parts do; give real data with --inputs)"
+        : "the model cannot run on this data: " + why;
+  }
+
   /** Runs the calibration batches; returns the plan's outputs on the first batch. */
   static List<Tensor> run(CheckedSession session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
     int batchSize = plan.batchSize();
@@ -162,7 +175,7 @@ final class CalibrationRun {
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
         throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
-            "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
+            cannotRun(dataLabel, e), e);
       }
     }
     return firstOutputs;
@@ -469,7 +482,7 @@ final class CalibrationRun {
       return out;
     } catch (org.tensorflow.exceptions.TensorFlowException e) {
       throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
-          "the model cannot run on this data: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
+          cannotRun(dataLabel, e), e);
     } finally {
       fed.forEach(org.tensorflow.Tensor::close);
     }

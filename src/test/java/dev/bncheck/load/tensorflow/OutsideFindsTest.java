@@ -122,6 +122,22 @@ class OutsideFindsTest {
     assertThat(OpAllowlist.why("InitializeTableFromTextFileV2")).isEqualTo("it reads files");
   }
 
+  /**
+   * Random samples cannot be a ragged tensor's values and row splits; the model's refusal of them
+   * read as the data's fault. Real parts list no common samples, which is an input error (it was
+   * exit 4 when the samples were shuffled before the inputs were matched).
+   */
+  @Test
+  void randomSamplesForARaggedInputSayToGiveRealData() {
+    CliRun synthetic = check("ragged-ids", "--synthetic", "16");
+    assertThat(synthetic.exitCode()).isEqualTo(3);
+    assertThat(synthetic.err()).contains("the model cannot run on random samples:").contains("give real data with"
+        + " --inputs").doesNotContain("internal error");
+    CliRun real = check("ragged-ids", "--inputs", DIR.resolve("ragged-ids/x.npz").toString());
+    assertThat(real.exitCode()).as(real.err()).isEqualTo(3);
+    assertThat(real.err()).contains("samples, but another input has").doesNotContain("internal error");
+  }
+
   /** TensorFlow skips the restore without variables.index; the message named a variable instead of the file. */
   @Test
   void aSavedModelWithoutItsCheckpointIndexSaysWhichFileIsMissing() throws IOException {
