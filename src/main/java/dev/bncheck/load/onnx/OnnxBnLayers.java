@@ -52,6 +52,14 @@ final class OnnxBnLayers {
         constant(node).ifPresent(t -> constants.put(node.outputs().get(0), t));
       }
     }
+    // The TorchScript exporter stores equal initializers once and reads the copies through
+    // Identity nodes (an untrained layer's running_var equals its weight: all ones)
+    for (Node node : model.graph().nodes()) {
+      if (node.opType().equals("Identity") && node.inputs().size() == 1 && node.outputs().size() == 1
+          && constants.containsKey(node.inputs().get(0))) {
+        constants.putIfAbsent(node.outputs().get(0), constants.get(node.inputs().get(0)));
+      }
+    }
     long opset = model.defaultOpset();
     MomentumConvention convention = producedByPyTorch(model) ? MomentumConvention.PYTORCH : MomentumConvention.KERAS;
     Map<List<String>, Integer> layerOf = new LinkedHashMap<>();

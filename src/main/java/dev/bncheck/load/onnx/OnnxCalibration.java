@@ -41,6 +41,11 @@ final class OnnxCalibration {
   static void run(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found, ExternalData external,
       LoadOptions options, CalibrationSink sink) {
     String file = input.toString();
+    if (model.defaultOpset() < TrainingView.MIN_OPSET) {
+      throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; ONNX Runtime runs"
+          + " opset " + TrainingView.MIN_OPSET + " and later: convert the model with"
+          + " onnx.version_converter.convert_version(model, 15), or read its layers alone with bncheck inspect");
+    }
     List<OnnxInputs.Input> inputs = OnnxInputs.of(model.graph());
     Map<String, InputArray> data = options.inputs().isEmpty()
         ? OnnxInputs.synthetic(inputs, options.syntheticSamples()) : ModelInputs.readArrays(options.inputs());

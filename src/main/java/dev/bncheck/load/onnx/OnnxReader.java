@@ -75,14 +75,17 @@ final class OnnxReader {
   }
 
   private InvalidInputException corrupt(InvalidProtocolBufferException e) {
-    String first = e.getMessage() == null ? "malformed" : e.getMessage().lines().findFirst().orElse("malformed");
-    return new InvalidInputException(file, where(), "truncated or corrupt ONNX protobuf (" + first + ")", e);
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    String problem = message.contains("ended unexpectedly") || message.contains("truncated")
+        ? "the file ends inside this field: truncated, or a length in it is wrong"
+        : "not valid ONNX protobuf here (" + message.lines().findFirst().orElse("malformed") + ")";
+    return new InvalidInputException(file, where(), problem, e);
   }
 
   private String where() {
     List<String> parts = new ArrayList<>(path);
     Collections.reverse(parts);
-    return parts.isEmpty() ? "ModelProto" : String.join(".", parts);
+    return "ModelProto" + (parts.isEmpty() ? "" : "." + String.join(".", parts));
   }
 
   private Model model() throws IOException {
@@ -350,9 +353,9 @@ final class OnnxReader {
 
   /** Reads one length-delimited message with {@code step}, inside its own limit. */
   private <T> T nested(String field, Step<T> step) throws IOException {
+    path.push(field);
     // pushLimit refuses a negative length, and one beyond the enclosing message, as corrupt
     int old = in.pushLimit(in.readRawVarint32());
-    path.push(field);
     T value = step.read();
     path.pop();
     in.popLimit(old);
