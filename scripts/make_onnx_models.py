@@ -83,6 +83,8 @@ def train(model, generator):
 
 
 def export(model, path, **options):
+    # exporting in training mode runs the model once in train(), which updates its running statistics
+    model = copy.deepcopy(model)
     example = torch.zeros(2, 3, 8, 8)
     if options.pop("dynamo", False):
         program = torch.onnx.export(model, (example,), dynamo=True, input_names=["x"], output_names=["logits"],
