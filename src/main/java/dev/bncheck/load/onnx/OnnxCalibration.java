@@ -55,7 +55,10 @@ final class OnnxCalibration {
         : String.join(" ", options.inputs());
     long rows = feeds.isEmpty() ? 1 : feeds.get(0).data().shape()[0];
     int batchSize = batchSize(feeds, options.batchSize(), rows, label);
-    long samples = Math.min(options.maxSamples(), rows) / batchSize * batchSize;
+    // a model exported for a fixed batch size takes whole batches only: the rest is left out
+    boolean fixedBatch = !inputs.stream().allMatch(OnnxInputs.Input::dynamicBatch);
+    long samples = fixedBatch ? Math.min(options.maxSamples(), rows) / batchSize * batchSize
+        : Math.min(options.maxSamples(), rows);
     if (!data.isEmpty()) {
       sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
     }
@@ -81,7 +84,7 @@ final class OnnxCalibration {
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("calibration batches", start / batchSize, batches);
         boolean first = start == 0;
-        ort.run(feeds, (int) start, batchSize, first ? firstFetches : OrtRunner.distinct(captured), label,
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), first ? firstFetches : OrtRunner.distinct(captured), label,
             (name, tensor) -> {
               if (modelOutputs.contains(name) && tensor != null) {
                 batchedOutputs.put(name, tensor);
@@ -113,7 +116,7 @@ final class OnnxCalibration {
               }
             });
       }
-      if (batchSize > 1 && inputs.stream().allMatch(OnnxInputs.Input::dynamicBatch)) {
+      if (batchSize > 1 && !fixedBatch) {
         BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
       }
       if (options.trainingViewSamples() > 0 && batchSize > 1

@@ -3,6 +3,7 @@ package dev.bncheck.load.onnx;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.onnx.OnnxProto.Graph;
 import dev.bncheck.load.onnx.OnnxProto.Node;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,10 +25,11 @@ final class OnnxSafety {
    *     external-data rule always holds, since bncheck inlines what it has checked
    */
   static void check(String file, OnnxProto.Model model, boolean checkDomains) {
-    walk(file, model.graph(), "graph", checkDomains, true);
+    walk(file, model.graph(), "graph", checkDomains, true, model.functions());
   }
 
-  private static void walk(String file, Graph graph, String where, boolean checkDomains, boolean main) {
+  private static void walk(String file, Graph graph, String where, boolean checkDomains, boolean main,
+      List<String> functions) {
     if (!main) {
       for (var t : graph.initializers()) {
         if (t.isExternal()) {
@@ -37,6 +39,11 @@ final class OnnxSafety {
       }
     }
     for (Node node : graph.nodes()) {
+      if (checkDomains && functions.contains(node.domain() + ":" + node.opType())) {
+        throw new InvalidInputException(file, "node " + node.label(), "calls the model's own function "
+            + node.opType() + " of domain '" + node.domain() + "'; bncheck does not look inside functions, so it"
+            + " cannot vet what they run (export with functions inlined; --trust-model skips this check)");
+      }
       if (checkDomains && !STANDARD_DOMAINS.contains(node.domain())) {
         throw new InvalidInputException(file, "node " + node.label(), "operator " + node.opType() + " of domain '"
             + node.domain() + "' is not a standard ONNX operator (domains '', ai.onnx, ai.onnx.ml): a custom op's"
@@ -49,7 +56,7 @@ final class OnnxSafety {
         }
       }
       for (Graph sub : node.subgraphs()) {
-        walk(file, sub, "node " + node.label() + " subgraph", checkDomains, false);
+        walk(file, sub, "node " + node.label() + " subgraph", checkDomains, false, functions);
       }
     }
   }

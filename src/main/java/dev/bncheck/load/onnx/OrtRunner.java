@@ -79,25 +79,35 @@ final class OrtRunner implements AutoCloseable {
       BiConsumer<String, Tensor> consumer) {
     Map<String, OnnxTensor> fed = new LinkedHashMap<>();
     AtomicBoolean stopped = new AtomicBoolean();
+    // the watchdog may fire as the run ends: it must not touch the run options once they are closed
+    Object lock = new Object();
+    boolean[] finished = {false};
     try (OrtSession.RunOptions runOptions = new OrtSession.RunOptions()) {
       for (OnnxInputs.Feed feed : feeds) {
         fed.put(feed.input().name(), slice(feed, start, count));
       }
       ScheduledFuture<?> stop = watchdog.schedule(() -> {
-        stopped.set(true);
-        try {
-          runOptions.setTerminate(true);
-        } catch (OrtException e) {
-          // the run ends by itself; the flag above still reports the time limit
+        synchronized (lock) {
+          if (finished[0]) {
+            return;
+          }
+          stopped.set(true);
+          try {
+            runOptions.setTerminate(true);
+          } catch (OrtException e) {
+            // the run ends by itself; the flag above still reports the time limit
+          }
         }
       }, timeout.toMillis(), TimeUnit.MILLISECONDS);
       try (OrtSession.Result result = session.run(fed, new LinkedHashSet<>(outputs), runOptions)) {
-        stop.cancel(false);
         for (String name : new LinkedHashSet<>(outputs)) {
           consumer.accept(name, result.get(name).map(OrtRunner::toTensor).orElse(null));
         }
       } finally {
         stop.cancel(false);
+        synchronized (lock) {
+          finished[0] = true;
+        }
       }
     } catch (OrtException e) {
       String samples = "samples " + start + " to " + (start + count - 1);

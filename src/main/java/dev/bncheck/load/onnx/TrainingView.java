@@ -37,15 +37,15 @@ final class TrainingView {
   /**
    * Runs the training view on the first {@code samples} samples.
    *
-   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
-   * @return false, with nothing handed to the sink, where the model cannot be rewritten so
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it; a model
+   *     before opset 7, or with a node whose input was not captured, gets no training view
    */
-  static boolean run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+  static void run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
       ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks,
       LoadOptions options, String label, CalibrationSink sink) {
     long opset = model.defaultOpset();
     if (opset < MIN_OPSET || ranks.size() != found.nodes().size()) {
-      return false;
+      return;
     }
     Map<Integer, List<byte[]>> replaced = new LinkedHashMap<>();
     List<byte[]> initializers = new ArrayList<>();
@@ -64,7 +64,7 @@ final class TrainingView {
       long batches = (samples + batchSize - 1) / batchSize;
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("training view batches", start / batchSize, batches);
-        ort.run(feeds, (int) start, batchSize, captured, label, (name, tensor) -> {
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), captured, label, (name, tensor) -> {
           for (OnnxBnLayers.BnNode bn : found.nodes()) {
             if (tensor != null && bn.node().inputs().get(0).equals(name)) {
               sink.acceptTrainingView(bn.layer(), tensor, 1);
@@ -73,7 +73,6 @@ final class TrainingView {
         });
       }
     }
-    return true;
   }
 
   /** The nodes computing the node's output in training mode, with the initializers they read. */

@@ -159,6 +159,18 @@ class OnnxModelsTest {
     assertThat(expected).as("PyTorch's own").isGreaterThan(model.equals("cnn-train") ? 1 : -1);
   }
 
+  @Test
+  void aPartialLastBatchStillCounts() throws IOException {
+    Run run = run("check", DIR.resolve("cnn-eval.onnx").toString(), "--inputs", DATA, "--format", "json",
+        "--max-samples", "40");
+    for (JsonNode layer : run.report().get("layers")) {
+      JsonNode calibration = layer.get("calibration");
+      assertThat(calibration.get("batches").asInt()).isEqualTo(2);
+      // 40 samples of 8 x 8 values per channel
+      assertThat(calibration.get("values_per_channel").asLong()).isEqualTo(40 * 64);
+    }
+  }
+
   static double[] doubles(JsonNode array) {
     double[] out = new double[array.size()];
     for (int i = 0; i < out.length; i++) {
