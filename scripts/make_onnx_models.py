@@ -22,6 +22,10 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
   converted/<case>.onnx   the onnx-pytorch-bn fixtures (ONNX backend tests, opset 6, which ONNX
                           Runtime no longer runs) converted to opset 15 by onnx.version_converter,
   converted/<case>.npy    with their input_0.pb as .npy, for running them in ONNX Runtime
+  graphs/*.onnx           one-node graphs written with onnx.helper for what PyTorch 2 does not
+                          export: parameters in Constant nodes and a node with five outputs
+                          (opset 9: training mode), spatial=0 (opset 7), two nodes sharing one set
+                          of statistics, and a BN inside an If branch (see graphs() below)
   references.json         what PyTorch computes on calibration.npy: per model and BN layer the
                           running statistics, and the mean and variance (divisor n) per channel of
                           what reaches the layer, in the model as exported (eval: over all 64
@@ -196,6 +200,50 @@ def converted():
         np.save(os.path.join(folder, case + ".npy"), x)
 
 
+def graphs():
+    """Small graphs on float32 [N, 2, 4] whose values the tests compare with those written here."""
+    folder = os.path.join(OUT, "graphs")
+    os.makedirs(folder, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 4])
+
+    def constant(name, values):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_value", TensorProto.FLOAT,
+                                                                                   [len(values)], values))
+
+    def save(name, nodes, outputs, opset, initializers=()):
+        graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch", 2, 4])
+                                                      for o in outputs], list(initializers))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="bncheck-test")
+        model.ir_version = 7
+        onnx.checker.check_model(model)
+        onnx.save(model, os.path.join(folder, name + ".onnx"))
+
+    parameters = [constant("gamma", [0.5, 2.0]), constant("beta", [0.25, -1.0]), constant("mean", [1.5, -3.0]),
+                  constant("var", [4.0, 0.0625])]
+    save("constants-opset9-training", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y", "running_mean", "running_var",
+                                                                     "saved_mean", "saved_var"],
+        name="bn", epsilon=1e-3, momentum=0.99)], ["y"], 9)
+    save("constants-opset9", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", epsilon=1e-3)], ["y"], 9)
+    save("spatial0-opset7", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", spatial=0)], ["y"], 7)
+    save("shared-statistics", parameters + [
+        helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y1"], name="first"),
+        helper.make_node("Relu", ["y1"], ["r"]),
+        helper.make_node("BatchNormalization", ["r", "gamma", "beta", "mean", "var"], ["y2"], name="second")],
+        ["y2"], 15)
+    branch = helper.make_graph(
+        [helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["yb"], name="inner")],
+        "then", [], [helper.make_tensor_value_info("yb", TensorProto.FLOAT, ["batch", 2, 4])])
+    other = helper.make_graph([helper.make_node("Identity", ["x"], ["yo"])], "else", [],
+                              [helper.make_tensor_value_info("yo", TensorProto.FLOAT, ["batch", 2, 4])])
+    flag = helper.make_tensor("flag", TensorProto.BOOL, [], [True])
+    save("bn-in-if-branch", parameters + [helper.make_node("If", ["flag"], ["y"], name="branch",
+                                                           then_branch=branch, else_branch=other)],
+         ["y"], 15, [flag])
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -221,6 +269,7 @@ def main():
                     all_tensors_to_one_file=True, location="cnn-external.onnx.data", size_threshold=0)
     hostile()
     converted()
+    graphs()
 
     refs = {
         "cnn-eval": references(trained, calibration, False),

@@ -98,6 +98,11 @@ final class OnnxBnLayers {
         unresolved.add(new UnresolvedLayer(name, node.label(), OP, e.getMessage(), training));
       }
     }
+    for (Node node : graphNodes) {
+      for (OnnxProto.Graph body : node.subgraphs()) {
+        nested(body, node, opset, names, unresolved);
+      }
+    }
     List<BnLayer> withFacts = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       int layer = i;
@@ -112,6 +117,24 @@ final class OnnxBnLayers {
           Optional.of(new GraphFacts(all, OP, training))));
     }
     return new Found(withFacts, nodes, unresolved);
+  }
+
+  /**
+   * BN nodes inside If branches and Loop or Scan bodies, at any depth: listed as unresolved, since
+   * nothing outside the body can capture what reaches them.
+   */
+  private static void nested(OnnxProto.Graph body, Node owner, long opset, Map<String, Integer> names,
+      List<UnresolvedLayer> unresolved) {
+    for (Node node : body.nodes()) {
+      if (node.opType().equals(OP) && node.inputs().size() >= 5) {
+        unresolved.add(new UnresolvedLayer(unique(layerName(node, unresolved.size()), names), node.label(), OP,
+            "inside the subgraph of " + owner.opType() + " node " + owner.label() + "; bncheck reads the BN layers of"
+            + " the main graph only", trainingMode(node, opset)));
+      }
+      for (OnnxProto.Graph inner : node.subgraphs()) {
+        nested(inner, node, opset, names, unresolved);
+      }
+    }
   }
 
   /**
