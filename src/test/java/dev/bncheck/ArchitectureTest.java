@@ -18,7 +18,8 @@ class ArchitectureTest {
   void numericsAnalysisAndReportsKnowNoFrameworkAndNoCommandLine() {
     noClasses().that().resideInAnyPackage("dev.bncheck.model..", "dev.bncheck.engine..",
             "dev.bncheck.analysis..", "dev.bncheck.report..")
-        .should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.tensorflow..", "org.nd4j..")
+        .should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.tensorflow..", "org.nd4j..",
+            "ai.onnxruntime..")
         .check(MAIN);
   }
 
@@ -26,6 +27,13 @@ class ArchitectureTest {
   void tensorFlowStaysInsideItsLoader() {
     noClasses().that().resideOutsideOfPackage("dev.bncheck.load.tensorflow..")
         .should().dependOnClassesThat().resideInAnyPackage("org.tensorflow..")
+        .check(MAIN);
+  }
+
+  @Test
+  void onnxRuntimeStaysInsideItsLoader() {
+    noClasses().that().resideOutsideOfPackage("dev.bncheck.load.onnx..")
+        .should().dependOnClassesThat().resideInAnyPackage("ai.onnxruntime..")
         .check(MAIN);
   }
 

@@ -2,6 +2,7 @@ package dev.bncheck.load;
 
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.CalibrationFromDump;
+import dev.bncheck.load.onnx.BnModelFromOnnx;
 import dev.bncheck.load.tensorflow.BnModelFromFrozenGraph;
 import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import java.nio.file.Files;
@@ -12,7 +13,8 @@ import java.util.List;
 public final class Loaders {
 
   private static final List<ModelLoader> MODEL_LOADERS =
-      List.of(new BnModelFromDump(), new BnModelFromSavedModel(), new BnModelFromFrozenGraph());
+      List.of(new BnModelFromDump(), new BnModelFromOnnx(), new BnModelFromSavedModel(),
+          new BnModelFromFrozenGraph());
 
   private static final List<CalibrationLoader> CALIBRATION_LOADERS =
       List.of(new CalibrationFromDump());

@@ -85,8 +85,8 @@ class CommandLineTest {
     Path file = Files.writeString(dir.resolve("model.bin"), "PK\u0003\u0004");
     CliRun run = CliRun.of("inspect", file.toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-    assertThat(run.err()).contains("not a model bncheck can read (expected a bncheck JSON dump (.json), a TensorFlow SavedModel"
-        + " (a directory with saved_model.pb), a frozen TensorFlow graph (.pb))");
+    assertThat(run.err()).contains("not a model bncheck can read (expected a bncheck JSON dump (.json), an ONNX model"
+        + " (a .onnx file), a TensorFlow SavedModel (a directory with saved_model.pb), a frozen TensorFlow graph (.pb))");
   }
 
   @Test

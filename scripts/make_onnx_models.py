@@ -1,0 +1,285 @@
+"""Make the ONNX test models: a small PyTorch CNN exported to ONNX healthy and with the classic BN
+mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
+environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
+
+    python scripts/make_onnx_models.py
+
+Writes, with fixed seeds, to src/test/resources/onnx/:
+  calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
+  cnn-eval.onnx           trained, exported in eval() with the TorchScript exporter, constant
+                          folding off so that BatchNormalization stays a node (healthy)
+  cnn-eval-dynamo.onnx    the same model through the dynamo exporter (torch.export), its graph
+                          optimizer off for the same reason (healthy)
+  cnn-eval-folded.onnx    the same model exported with the defaults: the exporter folds each BN
+                          into the Conv before it, so the file holds no BN node at all
+  cnn-train.onnx          the same model exported with training=TrainingMode.TRAINING: every
+                          BatchNormalization has training_mode=1 (BN002; BN005 on data)
+  cnn-untrained.onnx      the same architecture never trained: running statistics 0 and 1 (BN001)
+  cnn-external.onnx       the healthy model with every initializer in cnn-external.onnx.data
+  hostile/custom-domain.onnx     a BN model whose last node is an operator of domain com.example
+  hostile/external-parent.onnx   a BN whose running mean is external data at ../outside.bin
+  hostile/external-absolute.onnx a BN whose running mean is external data at /etc/hostname
+  converted/<case>.onnx   the onnx-pytorch-bn fixtures (ONNX backend tests, opset 6, which ONNX
+                          Runtime no longer runs) converted to opset 15 by onnx.version_converter,
+  converted/<case>.npy    with their input_0.pb as .npy, for running them in ONNX Runtime
+  graphs/*.onnx           one-node graphs written with onnx.helper for what PyTorch 2 does not
+                          export: parameters in Constant nodes and a node with five outputs
+                          (opset 9: training mode), spatial=0 (opset 7), two nodes sharing one set
+                          of statistics, and a BN inside an If branch (see graphs() below)
+  references.json         what PyTorch computes on calibration.npy: per model and BN layer the
+                          running statistics, and the mean and variance (divisor n) per channel of
+                          what reaches the layer, in the model as exported (eval: over all 64
+                          samples; train: per batch of 32 in file order) and in training mode (the
+                          training view, batches of 32 in file order); per model the largest
+                          difference of the logits between the first 8 samples run alone and in
+                          the first batch of 32
+"""
+
+import copy
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper, version_converter
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "onnx")
+FIXTURES = os.path.join(OUT, "..", "fixtures", "onnx-pytorch-bn")
+SAMPLES = 64
+BATCH = 32
+SINGLES = 8
+
+
+class Cnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = torch.nn.BatchNorm2d(8)
+        self.conv2 = torch.nn.Conv2d(8, 16, 3, padding=1)
+        self.bn2 = torch.nn.BatchNorm2d(16)
+        self.fc = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+def data(generator, n):
+    """Images whose class sets the mean of one colour channel; mean about 1, spread about 2."""
+    labels = torch.randint(0, 4, (n,), generator=generator)
+    x = torch.randn(n, 3, 8, 8, generator=generator) * 2 + 1
+    for c in range(3):
+        x[:, c] += (labels == c).float()[:, None, None] * 1.5
+    return x, labels
+
+
+def train(model, generator):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    model.train()
+    for _ in range(300):
+        x, y = data(generator, BATCH)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    model.eval()
+
+
+def export(model, path, **options):
+    # exporting in training mode runs the model once in train(), which updates its running statistics
+    model = copy.deepcopy(model)
+    example = torch.zeros(2, 3, 8, 8)
+    if options.pop("dynamo", False):
+        program = torch.onnx.export(model, (example,), dynamo=True, input_names=["x"], output_names=["logits"],
+                                    dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, **options)
+        proto = program.model_proto
+        # the dynamo exporter records the stack trace of every node, with this machine's paths
+        for node in proto.graph.node:
+            del node.metadata_props[:]
+        del proto.metadata_props[:]
+        onnx.save(proto, path)
+    else:
+        torch.onnx.export(model, (example,), path, dynamo=False, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, **options)
+
+
+def bn_inputs(model, x, training):
+    """What reaches each BN layer, per layer, with the model in eval() or train() mode, batch by batch."""
+    model = copy.deepcopy(model)
+    model.train(training)
+    seen = {"bn1": [], "bn2": []}
+    hooks = [getattr(model, name).register_forward_pre_hook(
+        lambda module, args, name=name: seen[name].append(args[0].detach().double()))
+        for name in seen]
+    with torch.no_grad():
+        for start in range(0, len(x), BATCH):
+            model(x[start:start + BATCH])
+    for h in hooks:
+        h.remove()
+    out = {}
+    for name, batches in seen.items():
+        values = torch.cat(batches).transpose(0, 1).reshape(batches[0].shape[1], -1)
+        out[name] = {"mean": values.mean(1).tolist(), "variance": values.var(1, unbiased=False).tolist()}
+    return out
+
+
+def batch_dependence(model, x, training):
+    model = copy.deepcopy(model)
+    model.train(training)
+    with torch.no_grad():
+        batched = model(x[:BATCH])
+        alone = torch.cat([model(x[i:i + 1]) for i in range(SINGLES)])
+    return float((batched[:SINGLES] - alone).abs().max())
+
+
+def references(model, x, training):
+    state = model.state_dict()
+    layers = {}
+    exported = bn_inputs(model, x, training)
+    training_view = bn_inputs(model, x, True)
+    for name in ("bn1", "bn2"):
+        layers[name] = {
+            "running_mean": state[name + ".running_mean"].tolist(),
+            "running_var": state[name + ".running_var"].tolist(),
+            "epsilon": getattr(model, name).eps,
+            "momentum": getattr(model, name).momentum,
+            "as_exported": exported[name],
+            "training_view": training_view[name],
+        }
+    return {"layers": layers, "batch_dependence": batch_dependence(model, x, training)}
+
+
+def bn_model(mean_tensor, extra_nodes=(), opsets=(("", 15),)):
+    """One BatchNormalization of 2 channels on float32 [N, 2, 4], then whatever extra_nodes add."""
+    ones = helper.make_tensor("scale", TensorProto.FLOAT, [2], [1.0, 1.0])
+    zeros = helper.make_tensor("bias", TensorProto.FLOAT, [2], [0.0, 0.0])
+    var = helper.make_tensor("var", TensorProto.FLOAT, [2], [1.0, 1.0])
+    bn = helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], name="bn")
+    last = extra_nodes[-1].output[0] if extra_nodes else "y"
+    graph = helper.make_graph(
+        [bn, *extra_nodes], "hostile",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 4])],
+        [helper.make_tensor_value_info(last, TensorProto.FLOAT, ["batch", 2, 4])],
+        [ones, zeros, mean_tensor, var])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets],
+                             producer_name="bncheck-test")
+
+
+def external_mean(location):
+    t = helper.make_tensor("mean", TensorProto.FLOAT, [2], [0.0, 0.0])
+    t.ClearField("float_data")
+    t.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", "8")):
+        entry = t.external_data.add()
+        entry.key = key
+        entry.value = value
+    return t
+
+
+def hostile():
+    folder = os.path.join(OUT, "hostile")
+    os.makedirs(folder, exist_ok=True)
+    mean = helper.make_tensor("mean", TensorProto.FLOAT, [2], [0.5, -0.5])
+    custom = helper.make_node("Backdoor", ["y"], ["z"], name="payload", domain="com.example")
+    onnx.save(bn_model(mean, [custom], (("", 15), ("com.example", 1))), os.path.join(folder, "custom-domain.onnx"))
+    onnx.save(bn_model(external_mean("../outside.bin")), os.path.join(folder, "external-parent.onnx"))
+    onnx.save(bn_model(external_mean("/etc/hostname")), os.path.join(folder, "external-absolute.onnx"))
+
+
+def converted():
+    folder = os.path.join(OUT, "converted")
+    os.makedirs(folder, exist_ok=True)
+    for case in sorted(os.listdir(FIXTURES)):
+        source = os.path.join(FIXTURES, case)
+        if not os.path.isdir(source):
+            continue
+        model = version_converter.convert_version(onnx.load(os.path.join(source, "model.onnx")), 15)
+        onnx.save(model, os.path.join(folder, case + ".onnx"))
+        x = numpy_helper.to_array(onnx.load_tensor(os.path.join(source, "test_data_set_0", "input_0.pb")))
+        np.save(os.path.join(folder, case + ".npy"), x)
+
+
+def graphs():
+    """Small graphs on float32 [N, 2, 4] whose values the tests compare with those written here."""
+    folder = os.path.join(OUT, "graphs")
+    os.makedirs(folder, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 4])
+
+    def constant(name, values):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_value", TensorProto.FLOAT,
+                                                                                   [len(values)], values))
+
+    def save(name, nodes, outputs, opset, initializers=()):
+        graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch", 2, 4])
+                                                      for o in outputs], list(initializers))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="bncheck-test")
+        model.ir_version = 7
+        onnx.checker.check_model(model)
+        onnx.save(model, os.path.join(folder, name + ".onnx"))
+
+    parameters = [constant("gamma", [0.5, 2.0]), constant("beta", [0.25, -1.0]), constant("mean", [1.5, -3.0]),
+                  constant("var", [4.0, 0.0625])]
+    save("constants-opset9-training", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y", "running_mean", "running_var",
+                                                                     "saved_mean", "saved_var"],
+        name="bn", epsilon=1e-3, momentum=0.99)], ["y"], 9)
+    save("constants-opset9", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", epsilon=1e-3)], ["y"], 9)
+    save("spatial0-opset7", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", spatial=0)], ["y"], 7)
+    save("shared-statistics", parameters + [
+        helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y1"], name="first"),
+        helper.make_node("Relu", ["y1"], ["r"]),
+        helper.make_node("BatchNormalization", ["r", "gamma", "beta", "mean", "var"], ["y2"], name="second")],
+        ["y2"], 15)
+    branch = helper.make_graph(
+        [helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["yb"], name="inner")],
+        "then", [], [helper.make_tensor_value_info("yb", TensorProto.FLOAT, ["batch", 2, 4])])
+    other = helper.make_graph([helper.make_node("Identity", ["x"], ["yo"])], "else", [],
+                              [helper.make_tensor_value_info("yo", TensorProto.FLOAT, ["batch", 2, 4])])
+    flag = helper.make_tensor("flag", TensorProto.BOOL, [], [True])
+    save("bn-in-if-branch", parameters + [helper.make_node("If", ["flag"], ["y"], name="branch",
+                                                           then_branch=branch, else_branch=other)],
+         ["y"], 15, [flag])
+
+
+def main():
+    torch.manual_seed(0)
+    os.makedirs(OUT, exist_ok=True)
+    generator = torch.Generator().manual_seed(1)
+    untrained = Cnn().eval()
+    trained = copy.deepcopy(untrained)
+    train(trained, generator)
+    calibration, _ = data(generator, SAMPLES)
+    np.save(os.path.join(OUT, "calibration.npy"), calibration.numpy().astype(np.float32))
+
+    export(trained, os.path.join(OUT, "cnn-eval.onnx"), do_constant_folding=False)
+    export(trained, os.path.join(OUT, "cnn-eval-dynamo.onnx"), dynamo=True, optimize=False)
+    export(trained, os.path.join(OUT, "cnn-eval-folded.onnx"))
+    export(trained, os.path.join(OUT, "cnn-train.onnx"), training=torch.onnx.TrainingMode.TRAINING,
+           do_constant_folding=False)
+    export(untrained, os.path.join(OUT, "cnn-untrained.onnx"), do_constant_folding=False)
+
+    external = onnx.load(os.path.join(OUT, "cnn-eval.onnx"))
+    # onnx appends to an existing data file
+    if os.path.exists(os.path.join(OUT, "cnn-external.onnx.data")):
+        os.remove(os.path.join(OUT, "cnn-external.onnx.data"))
+    onnx.save_model(external, os.path.join(OUT, "cnn-external.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="cnn-external.onnx.data", size_threshold=0)
+    hostile()
+    converted()
+    graphs()
+
+    refs = {
+        "cnn-eval": references(trained, calibration, False),
+        "cnn-train": references(trained, calibration, True),
+        "cnn-untrained": references(untrained, calibration, False),
+    }
+    with open(os.path.join(OUT, "references.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "onnx": onnx.__version__, "models": refs}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+package dev.bncheck.load.onnx;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.DistinctSamples;
+import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.SampleOrder;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs an ONNX model on calibration data in ONNX Runtime, batch by batch, and streams what
+ * reaches every BN node into the sink: the node's input X, made a graph output of the copy the
+ * runtime gets; on the first batch also the node's output Y, for the self-check of bncheck's
+ * inference-mode output against the runtime's, and the model's outputs, compared with the same
+ * samples run alone (BN005). The training view runs in a pass of its own ({@link TrainingView}).
+ */
+final class OnnxCalibration {
+
+  /** Samples of the first batch whose BN outputs are compared with the runtime's; every channel is in each. */
+  static final int SELF_CHECK_SAMPLES = 2;
+
+  /** Samples also run alone for BN005: enough to show batch dependence, few enough to stay cheap. */
+  static final int SINGLE_SAMPLES = 8;
+
+  private OnnxCalibration() {}
+
+  /** What a name fetched from a run is to a BN node: its input or its output. */
+  private record Role(int node, boolean output) {}
+
+  static void run(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found, ExternalData external,
+      LoadOptions options, CalibrationSink sink) {
+    String file = input.toString();
+    if (model.defaultOpset() < TrainingView.MIN_OPSET) {
+      throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; ONNX Runtime runs"
+          + " opset " + TrainingView.MIN_OPSET + " and later: convert the model with"
+          + " onnx.version_converter.convert_version(model, 15), or read its layers alone with bncheck inspect");
+    }
+    List<OnnxInputs.Input> inputs = OnnxInputs.of(model.graph());
+    Map<String, InputArray> data = options.inputs().isEmpty()
+        ? OnnxInputs.synthetic(inputs, options.syntheticSamples()) : ModelInputs.readArrays(options.inputs());
+    List<OnnxInputs.Feed> feeds = OnnxInputs.match(inputs, options.shuffleSamples() ? SampleOrder.shuffled(data)
+        : data);
+    String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
+        : String.join(" ", options.inputs());
+    long rows = feeds.isEmpty() ? 1 : feeds.get(0).data().shape()[0];
+    int batchSize = batchSize(feeds, options.batchSize(), rows, label);
+    // a model exported for a fixed batch size takes whole batches only: the rest is left out
+    boolean fixedBatch = !inputs.stream().allMatch(OnnxInputs.Input::dynamicBatch);
+    long samples = fixedBatch ? Math.min(options.maxSamples(), rows) / batchSize * batchSize
+        : Math.min(options.maxSamples(), rows);
+    if (!data.isEmpty()) {
+      sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
+    }
+    List<OnnxBnLayers.BnNode> nodes = found.nodes();
+    List<String> captured = new ArrayList<>();
+    Map<String, List<Role>> roles = new LinkedHashMap<>();
+    for (int n = 0; n < nodes.size(); n++) {
+      OnnxProto.Node node = nodes.get(n).node();
+      roles.computeIfAbsent(node.inputs().get(0), k -> new ArrayList<>()).add(new Role(n, false));
+      roles.computeIfAbsent(node.outputs().get(0), k -> new ArrayList<>()).add(new Role(n, true));
+      captured.add(node.inputs().get(0));
+    }
+    List<String> modelOutputs = batchedFloatOutputs(model.graph(), inputs);
+    List<String> firstFetches = new ArrayList<>(roles.keySet());
+    firstFetches.addAll(modelOutputs);
+    byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
+    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
+      Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
+      Map<Integer, Tensor> firstInputs = new LinkedHashMap<>();
+      Set<Integer> uncaptured = new HashSet<>();
+      Map<Integer, Integer> ranks = new LinkedHashMap<>();
+      long batches = (samples + batchSize - 1) / batchSize;
+      for (long start = 0; start < samples; start += batchSize) {
+        sink.progress("calibration batches", start / batchSize, batches);
+        boolean first = start == 0;
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), first ? firstFetches : OrtRunner.distinct(captured), label,
+            (name, tensor) -> {
+              if (modelOutputs.contains(name) && tensor != null) {
+                batchedOutputs.put(name, tensor);
+              }
+              for (Role role : roles.getOrDefault(name, List.of())) {
+                OnnxBnLayers.BnNode bn = nodes.get(role.node());
+                BnLayer layer = found.layers().get(bn.layer());
+                if (tensor == null || !hasChannels(tensor, layer)) {
+                  if (!role.output() && uncaptured.add(bn.layer())) {
+                    sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
+                        ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
+                        + layer.channels() + " channels on axis 1"));
+                  }
+                  continue;
+                }
+                if (uncaptured.contains(bn.layer())) {
+                  continue;
+                }
+                if (!role.output()) {
+                  ranks.putIfAbsent(role.node(), tensor.shape().length);
+                  sink.accept(bn.layer(), tensor, 1);
+                  if (first) {
+                    firstInputs.put(role.node(), Slices.first(tensor, SELF_CHECK_SAMPLES));
+                  }
+                } else if (firstInputs.containsKey(role.node())) {
+                  sink.frameworkOutput(bn.layer(), layer, firstInputs.remove(role.node()),
+                      Slices.first(tensor, SELF_CHECK_SAMPLES), 1, bn.trainingMode());
+                }
+              }
+            });
+      }
+      if (batchSize > 1 && !fixedBatch) {
+        BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
+      }
+      if (options.trainingViewSamples() > 0 && batchSize > 1
+          && (!options.trainingViewOnDemand() || sink.wantsTrainingView(found.layers()))) {
+        TrainingView.run(file, bytes, model, found, external, feeds, batchSize, Math.min(samples,
+            wholeBatches(options.trainingViewSamples(), batchSize)), ranks, options, label, sink);
+      }
+    }
+  }
+
+  /**
+   * The samples one run takes: the requested batch size where every input's first dimension is
+   * free, else the fixed first dimension (a model exported for batch size 1 runs one sample at a
+   * time).
+   */
+  private static int batchSize(List<OnnxInputs.Feed> feeds, int requested, long rows, String label) {
+    int fixed = -1;
+    for (OnnxInputs.Feed feed : feeds) {
+      long[] dims = feed.input().dims();
+      if (dims != null && dims.length > 0 && dims[0] > 0) {
+        if (fixed > 0 && fixed != dims[0]) {
+          throw new InvalidInputException(label, feed.input().name(), "the model's inputs fix different batch sizes, "
+              + fixed + " and " + dims[0]);
+        }
+        fixed = (int) Math.min(dims[0], Integer.MAX_VALUE);
+      }
+    }
+    if (fixed > 0 && rows < fixed) {
+      throw new InvalidInputException(label, feeds.get(0).input().name(), "the model takes exactly " + fixed
+          + " samples per run; the data holds " + rows);
+    }
+    return fixed > 0 ? fixed : (int) Math.max(1, Math.min(requested, rows));
+  }
+
+  /** Samples up to the end of the batch holding sample {@code limit - 1}. */
+  private static long wholeBatches(long limit, int batchSize) {
+    return limit > Long.MAX_VALUE - batchSize ? Long.MAX_VALUE : (limit + batchSize - 1) / batchSize * batchSize;
+  }
+
+  private static boolean hasChannels(Tensor t, BnLayer layer) {
+    return t.shape().length >= 2 && t.shape()[1] == layer.channels();
+  }
+
+  /** The graph's float outputs that hold one row per sample, when the batch dimension is free. */
+  private static List<String> batchedFloatOutputs(OnnxProto.Graph graph, List<OnnxInputs.Input> inputs) {
+    if (inputs.isEmpty()) {
+      return List.of();
+    }
+    return graph.outputs().stream()
+        .filter(o -> (o.elemType() == OnnxProto.FLOAT || o.elemType() == OnnxProto.DOUBLE
+            || o.elemType() == OnnxProto.FLOAT16) && (o.dims() == null || o.dims().length > 0 && o.dims()[0] < 0))
+        .map(OnnxProto.ValueInfo::name).toList();
+  }
+}

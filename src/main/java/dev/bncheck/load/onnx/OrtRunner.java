@@ -1,0 +1,228 @@
+package dev.bncheck.load.onnx;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * The one place bncheck starts ONNX Runtime: a session on the in-memory copy of a model, run on
+ * rows of the calibration data. Only ONNX inputs reach it, so runs on JSON dumps and TensorFlow
+ * models never load its native library.
+ */
+final class OrtRunner implements AutoCloseable {
+
+  private final String file;
+  private final Duration timeout;
+  private final OrtEnvironment environment;
+  private final OrtSession session;
+  private final ScheduledExecutorService watchdog;
+
+  private OrtRunner(String file, Duration timeout, OrtEnvironment environment, OrtSession session) {
+    this.file = file;
+    this.timeout = timeout;
+    this.environment = environment;
+    this.session = session;
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bncheck-onnx-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Opens a session with graph optimizations off: Conv and BatchNormalization would otherwise be
+   * fused, and the BN node's input would no longer exist to be captured.
+   */
+  static OrtRunner open(String file, byte[] model, Duration timeout) {
+    OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bncheck");
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      return new OrtRunner(file, timeout, environment, environment.createSession(model, options));
+    } catch (OrtException e) {
+      throw new InvalidInputException(file, "", "ONNX Runtime cannot load the model: " + firstLine(e), e);
+    }
+  }
+
+  /**
+   * Runs rows {@code [start, start + count)} of every feed and hands each requested output, as
+   * a Java tensor, to {@code consumer} in the order asked, one at a time while the result is
+   * open; outputs that are not floating-point tensors are handed over as null.
+   *
+   * @param dataLabel the data's name for messages
+   */
+  void run(List<OnnxInputs.Feed> feeds, int start, int count, List<String> outputs, String dataLabel,
+      BiConsumer<String, Tensor> consumer) {
+    Map<String, OnnxTensor> fed = new LinkedHashMap<>();
+    AtomicBoolean stopped = new AtomicBoolean();
+    // the watchdog may fire as the run ends: it must not touch the run options once they are closed
+    Object lock = new Object();
+    boolean[] finished = {false};
+    try (OrtSession.RunOptions runOptions = new OrtSession.RunOptions()) {
+      for (OnnxInputs.Feed feed : feeds) {
+        fed.put(feed.input().name(), slice(feed, start, count));
+      }
+      ScheduledFuture<?> stop = watchdog.schedule(() -> {
+        synchronized (lock) {
+          if (finished[0]) {
+            return;
+          }
+          stopped.set(true);
+          try {
+            runOptions.setTerminate(true);
+          } catch (OrtException e) {
+            // the run ends by itself; the flag above still reports the time limit
+          }
+        }
+      }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+      try (OrtSession.Result result = session.run(fed, new LinkedHashSet<>(outputs), runOptions)) {
+        for (String name : new LinkedHashSet<>(outputs)) {
+          consumer.accept(name, result.get(name).map(OrtRunner::toTensor).orElse(null));
+        }
+      } finally {
+        stop.cancel(false);
+        synchronized (lock) {
+          finished[0] = true;
+        }
+      }
+    } catch (OrtException e) {
+      String samples = "samples " + start + " to " + (start + count - 1);
+      if (stopped.get()) {
+        throw new InvalidInputException(dataLabel, samples, "one run of the model took longer than the time limit of "
+            + timeout.toSeconds() + " s and was stopped; raise it with --timeout", e);
+      }
+      throw new InvalidInputException(dataLabel, samples, "the model cannot run on this data: " + firstLine(e), e);
+    } finally {
+      fed.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /** The rows as the tensor type the input takes. */
+  private OnnxTensor slice(OnnxInputs.Feed feed, int start, int count) throws OrtException {
+    int[] shape = feed.data().shape();
+    long[] dims = new long[shape.length];
+    int row = 1;
+    for (int i = 1; i < shape.length; i++) {
+      dims[i] = shape[i];
+      row *= shape[i];
+    }
+    dims[0] = count;
+    int from = start * row;
+    int n = count * row;
+    Tensor data = feed.data();
+    switch (feed.input().elemType()) {
+      case OnnxProto.DOUBLE -> {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = data.get(from + i);
+        }
+        return OnnxTensor.createTensor(environment, DoubleBuffer.wrap(v), dims);
+      }
+      case OnnxProto.INT32 -> {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = (int) data.get(from + i);
+        }
+        return OnnxTensor.createTensor(environment, IntBuffer.wrap(v), dims);
+      }
+      case OnnxProto.INT64 -> {
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = (long) data.get(from + i);
+        }
+        return OnnxTensor.createTensor(environment, LongBuffer.wrap(v), dims);
+      }
+      case OnnxProto.UINT8, OnnxProto.BOOL -> {
+        ByteBuffer v = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+          v.put((byte) (int) data.get(from + i));
+        }
+        v.rewind();
+        return OnnxTensor.createTensor(environment, v, dims,
+            feed.input().elemType() == OnnxProto.BOOL ? OnnxJavaType.BOOL : OnnxJavaType.UINT8);
+      }
+      default -> {
+        float[] v = new float[n];
+        if (data instanceof Tensor.Float32 f) {
+          System.arraycopy(f.data(), from, v, 0, n);
+        } else {
+          for (int i = 0; i < n; i++) {
+            v[i] = (float) data.get(from + i);
+          }
+        }
+        return OnnxTensor.createTensor(environment, FloatBuffer.wrap(v), dims);
+      }
+    }
+  }
+
+  private static Tensor toTensor(OnnxValue value) {
+    if (!(value instanceof OnnxTensor t)) {
+      return null;
+    }
+    long[] dims = t.getInfo().getShape();
+    int[] shape = new int[dims.length];
+    for (int i = 0; i < dims.length; i++) {
+      shape[i] = (int) dims[i];
+    }
+    return switch (t.getInfo().type) {
+      case FLOAT, FLOAT16, BFLOAT16 -> {
+        // ONNX Runtime widens float16 and bfloat16 to float32 here
+        FloatBuffer b = t.getFloatBuffer();
+        float[] v = new float[b.remaining()];
+        b.get(v);
+        yield new Tensor.Float32(shape, v);
+      }
+      case DOUBLE -> {
+        DoubleBuffer b = t.getDoubleBuffer();
+        double[] v = new double[b.remaining()];
+        b.get(v);
+        yield new Tensor.Float64(shape, v);
+      }
+      default -> null;
+    };
+  }
+
+  static String firstLine(Exception e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    return message.lines().findFirst().orElse(message).strip();
+  }
+
+  @Override
+  public void close() {
+    watchdog.shutdownNow();
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // nothing is left to release that the process does not release at exit
+    }
+  }
+
+  /** Names to fetch, without repeats, in order. */
+  static List<String> distinct(List<String> names) {
+    return new ArrayList<>(new LinkedHashSet<>(names));
+  }
+}

@@ -1,0 +1,168 @@
+package dev.bncheck.load.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import dev.bncheck.load.InvalidInputException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The copy of a model that ONNX Runtime runs, made from the file's bytes: every field is kept
+ * byte for byte except that tensors in side files are inlined (read through
+ * {@link ExternalData}'s checks: the runtime reads no file), the tensors bncheck captures become
+ * graph outputs (ONNX Runtime returns graph outputs only), and nodes may be replaced (the
+ * training view).
+ */
+final class RunnableModel {
+
+  private static final int MODEL_GRAPH = 7;
+  private static final int GRAPH_NODE = 1;
+  private static final int GRAPH_INITIALIZER = 5;
+  private static final int GRAPH_OUTPUT = 12;
+  private static final int TENSOR_RAW_DATA = 9;
+  private static final int TENSOR_EXTERNAL_DATA = 13;
+  private static final int TENSOR_DATA_LOCATION = 14;
+
+  /**
+   * Changes to the main graph beyond the extra outputs.
+   *
+   * @param replaced serialized NodeProtos that take the place of the node at each index
+   * @param initializers serialized TensorProtos added to the graph
+   */
+  record Edit(Map<Integer, List<byte[]>> replaced, List<byte[]> initializers) {
+    static final Edit NONE = new Edit(Map.of(), List.of());
+  }
+
+  private RunnableModel() {}
+
+  /**
+   * @param outputs tensors to add to the graph's outputs; those already among them are not repeated
+   */
+  static byte[] build(String file, byte[] bytes, OnnxProto.Model model, ExternalData external, List<String> outputs,
+      Edit edit) {
+    try {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream(bytes.length + 1024);
+      CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      int tag;
+      while (true) {
+        int start = in.getTotalBytesRead();
+        tag = in.readTag();
+        if (tag == 0) {
+          break;
+        }
+        if (tag == ((MODEL_GRAPH << 3) | 2)) {
+          int length = in.readRawVarint32();
+          int at = in.getTotalBytesRead();
+          in.skipRawBytes(length);
+          out.writeByteArray(MODEL_GRAPH, graph(file, bytes, at, length, model, external, outputs, edit));
+        } else {
+          in.skipField(tag);
+          out.writeRawBytes(bytes, start, in.getTotalBytesRead() - start);
+        }
+      }
+      out.flush();
+      return buffer.toByteArray();
+    } catch (IOException e) {
+      throw new InvalidInputException(file, "", "cannot copy the model for ONNX Runtime: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] graph(String file, byte[] bytes, int offset, int length, OnnxProto.Model model,
+      ExternalData external, List<String> outputs, Edit edit) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(length + 1024);
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    CodedInputStream in = CodedInputStream.newInstance(bytes, offset, length);
+    int node = 0;
+    int initializer = 0;
+    while (true) {
+      int start = in.getTotalBytesRead();
+      int tag = in.readTag();
+      if (tag == 0) {
+        break;
+      }
+      in.skipField(tag);
+      int end = in.getTotalBytesRead();
+      if (tag == ((GRAPH_NODE << 3) | 2) && edit.replaced().containsKey(node)) {
+        for (byte[] replacement : edit.replaced().get(node)) {
+          out.writeByteArray(GRAPH_NODE, replacement);
+        }
+      } else if (tag == ((GRAPH_INITIALIZER << 3) | 2)
+          && model.graph().initializers().get(initializer).isExternal()) {
+        OnnxProto.TensorProto t = model.graph().initializers().get(initializer);
+        byte[] data = external.read(t, t.elementCount() * elementBytes(file, t));
+        out.writeByteArray(GRAPH_INITIALIZER, inlined(bytes, offset + start, end - start, data));
+      } else {
+        out.writeRawBytes(bytes, offset + start, end - start);
+      }
+      node += tag == ((GRAPH_NODE << 3) | 2) ? 1 : 0;
+      initializer += tag == ((GRAPH_INITIALIZER << 3) | 2) ? 1 : 0;
+    }
+    for (byte[] t : edit.initializers()) {
+      out.writeByteArray(GRAPH_INITIALIZER, t);
+    }
+    Set<String> present = new java.util.HashSet<>();
+    model.graph().outputs().forEach(o -> present.add(o.name()));
+    for (String name : outputs) {
+      if (present.add(name)) {
+        out.writeByteArray(GRAPH_OUTPUT, valueInfo(name));
+      }
+    }
+    out.flush();
+    return buffer.toByteArray();
+  }
+
+  /** The initializer field's TensorProto with its external data as raw_data. */
+  private static byte[] inlined(byte[] bytes, int fieldStart, int fieldLength, byte[] data) throws IOException {
+    CodedInputStream field = CodedInputStream.newInstance(bytes, fieldStart, fieldLength);
+    field.readTag();
+    int length = field.readRawVarint32();
+    int at = fieldStart + field.getTotalBytesRead();
+    CodedInputStream in = CodedInputStream.newInstance(bytes, at, length);
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(length + data.length + 16);
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    while (true) {
+      int start = in.getTotalBytesRead();
+      int tag = in.readTag();
+      if (tag == 0) {
+        break;
+      }
+      in.skipField(tag);
+      int number = tag >>> 3;
+      if (number != TENSOR_EXTERNAL_DATA && number != TENSOR_DATA_LOCATION && number != TENSOR_RAW_DATA) {
+        out.writeRawBytes(bytes, at + start, in.getTotalBytesRead() - start);
+      }
+    }
+    out.writeByteArray(TENSOR_RAW_DATA, data);
+    out.flush();
+    return buffer.toByteArray();
+  }
+
+  /** A ValueInfoProto with only a name: ONNX Runtime infers the type of an output it computes. */
+  private static byte[] valueInfo(String name) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    out.writeString(1, name);
+    out.flush();
+    return buffer.toByteArray();
+  }
+
+  private static int elementBytes(String file, OnnxProto.TensorProto t) {
+    int width = switch (t.dataType()) {
+      case OnnxProto.FLOAT, OnnxProto.INT32 -> 4;
+      case OnnxProto.DOUBLE, OnnxProto.INT64 -> 8;
+      case OnnxProto.FLOAT16, OnnxProto.BFLOAT16, OnnxProto.INT16, OnnxProto.UINT16 -> 2;
+      case OnnxProto.UINT8, OnnxProto.INT8, OnnxProto.BOOL -> 1;
+      default -> 0;
+    };
+    if (width == 0 || t.elementCount() < 0) {
+      throw new InvalidInputException(file, "tensor " + t.name(), "external data of "
+          + OnnxProto.typeName(t.dataType()) + " with dimensions " + java.util.Arrays.toString(t.dims())
+          + ", which bncheck does not inline");
+    }
+    return width;
+  }
+}

@@ -1,0 +1,200 @@
+package dev.bncheck.load.onnx;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.CalibrationSink;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training view: what reaches every BN layer when all of them normalize with the batch's
+ * own statistics, as during training (BN003's reference). ONNX Runtime's own training mode is
+ * not used (its inference builds do not update or expose what bncheck needs, and it has known
+ * defects); instead bncheck rewrites, in a copy of the model, each inference-mode
+ * BatchNormalization into standard operators that compute training mode exactly:
+ * {@code (X - mean) / sqrt(var + eps) * scale + B} with the mean and the biased variance of the
+ * batch per channel (ReduceMean over every axis but 1), then captures each node's input in that
+ * copy. Nodes already in training mode are left as they are.
+ */
+final class TrainingView {
+
+  /** Broadcasting without an explicit attribute arrived in opset 7. */
+  static final long MIN_OPSET = 7;
+
+  /** ReduceMean takes its axes as an input from opset 18, as an attribute before. */
+  private static final long AXES_AS_INPUT = 18;
+
+  private TrainingView() {}
+
+  /**
+   * Runs the training view on the first {@code samples} samples.
+   *
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it; a model
+   *     before opset 7, or with a node whose input was not captured, gets no training view
+   */
+  static void run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+      ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks,
+      LoadOptions options, String label, CalibrationSink sink) {
+    long opset = model.defaultOpset();
+    if (opset < MIN_OPSET || ranks.size() != found.nodes().size()) {
+      return;
+    }
+    Map<Integer, List<byte[]>> replaced = new LinkedHashMap<>();
+    List<byte[]> initializers = new ArrayList<>();
+    for (int n = 0; n < found.nodes().size(); n++) {
+      OnnxBnLayers.BnNode bn = found.nodes().get(n);
+      if (bn.trainingMode()) {
+        continue;
+      }
+      replaced.put(bn.position(), decomposition(bn.node(), found.layers().get(bn.layer()), ranks.get(n), opset, "bncheck_tv"
+          + n + "_", initializers));
+    }
+    List<String> captured = OrtRunner.distinct(found.nodes().stream().map(b -> b.node().inputs().get(0)).toList());
+    byte[] copy = RunnableModel.build(file, bytes, model, external, captured,
+        new RunnableModel.Edit(replaced, initializers));
+    try (OrtRunner ort = OrtRunner.open(file, copy, options.timeout())) {
+      long batches = (samples + batchSize - 1) / batchSize;
+      for (long start = 0; start < samples; start += batchSize) {
+        sink.progress("training view batches", start / batchSize, batches);
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), captured, label, (name, tensor) -> {
+          for (OnnxBnLayers.BnNode bn : found.nodes()) {
+            if (tensor != null && bn.node().inputs().get(0).equals(name)) {
+              sink.acceptTrainingView(bn.layer(), tensor, 1);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  /** The nodes computing the node's output in training mode, with the initializers they read. */
+  static List<byte[]> decomposition(OnnxProto.Node node, BnLayer layer, int rank, long opset, String prefix,
+      List<byte[]> initializers) {
+    String x = node.inputs().get(0);
+    long[] axes = new long[rank - 1];
+    axes[0] = 0;
+    for (int d = 2; d < rank; d++) {
+      axes[d - 1] = d;
+    }
+    long[] channelShape = new long[rank];
+    java.util.Arrays.fill(channelShape, 1);
+    channelShape[1] = layer.channels();
+    initializers.add(floats(prefix + "scale", channelShape, layer.gamma()));
+    initializers.add(floats(prefix + "bias", channelShape, layer.beta()));
+    initializers.add(floats(prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
+    boolean axesInput = opset >= AXES_AS_INPUT;
+    if (axesInput) {
+      initializers.add(int64s(prefix + "axes", axes));
+    }
+    List<byte[]> nodes = new ArrayList<>();
+    nodes.add(reduceMean(prefix + "mean_node", x, prefix + "mean", axes, axesInput ? prefix + "axes" : null));
+    nodes.add(node(prefix + "centered_node", "Sub", List.of(x, prefix + "mean"), prefix + "centered"));
+    nodes.add(node(prefix + "squared_node", "Mul", List.of(prefix + "centered", prefix + "centered"),
+        prefix + "squared"));
+    nodes.add(reduceMean(prefix + "variance_node", prefix + "squared", prefix + "variance", axes,
+        axesInput ? prefix + "axes" : null));
+    nodes.add(node(prefix + "shifted_node", "Add", List.of(prefix + "variance", prefix + "epsilon"),
+        prefix + "shifted"));
+    nodes.add(node(prefix + "deviation_node", "Sqrt", List.of(prefix + "shifted"), prefix + "deviation"));
+    nodes.add(node(prefix + "normalized_node", "Div", List.of(prefix + "centered", prefix + "deviation"),
+        prefix + "normalized"));
+    nodes.add(node(prefix + "scaled_node", "Mul", List.of(prefix + "normalized", prefix + "scale"),
+        prefix + "scaled"));
+    nodes.add(node(prefix + "output_node", "Add", List.of(prefix + "scaled", prefix + "bias"), node.outputs().get(0)));
+    return nodes;
+  }
+
+  private static byte[] reduceMean(String name, String input, String output, long[] axes, String axesInput) {
+    return message(out -> {
+      out.writeString(1, input);
+      if (axesInput != null) {
+        out.writeString(1, axesInput);
+      }
+      out.writeString(2, output);
+      out.writeString(3, name);
+      out.writeString(4, "ReduceMean");
+      out.writeByteArray(5, attribute("keepdims", null, 1));
+      if (axesInput == null) {
+        out.writeByteArray(5, attribute("axes", axes, 0));
+      }
+    });
+  }
+
+  private static byte[] node(String name, String op, List<String> inputs, String output) {
+    return message(out -> {
+      for (String input : inputs) {
+        out.writeString(1, input);
+      }
+      out.writeString(2, output);
+      out.writeString(3, name);
+      out.writeString(4, op);
+    });
+  }
+
+  /** An INTS attribute when {@code ints} is given, else an INT attribute of value {@code i}. */
+  private static byte[] attribute(String name, long[] ints, long i) {
+    return message(out -> {
+      out.writeString(1, name);
+      if (ints != null) {
+        for (long v : ints) {
+          out.writeInt64(8, v);
+        }
+        out.writeEnum(20, 7);
+      } else {
+        out.writeInt64(3, i);
+        out.writeEnum(20, 2);
+      }
+    });
+  }
+
+  private static byte[] floats(String name, long[] dims, double[] values) {
+    ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : values) {
+      raw.putFloat((float) v);
+    }
+    return tensor(name, OnnxProto.FLOAT, dims, raw.array());
+  }
+
+  private static byte[] int64s(String name, long[] values) {
+    ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      raw.putLong(v);
+    }
+    return tensor(name, OnnxProto.INT64, new long[] {values.length}, raw.array());
+  }
+
+  private static byte[] tensor(String name, int dataType, long[] dims, byte[] raw) {
+    return message(out -> {
+      for (long d : dims) {
+        out.writeInt64(1, d);
+      }
+      out.writeInt32(2, dataType);
+      out.writeString(8, name);
+      out.writeByteArray(9, raw);
+    });
+  }
+
+  private interface Writer {
+    void write(CodedOutputStream out) throws IOException;
+  }
+
+  private static byte[] message(Writer writer) {
+    try {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+      writer.write(out);
+      out.flush();
+      return buffer.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.bncheck.load.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.bncheck.cli.ExitCodes;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Models nobody has vetted: each refusal is exit code 3 with one line on standard error naming
+ * the file and the node, tensor or field, and no stack trace; nothing reaches ONNX Runtime.
+ */
+class HostileOnnxModelsTest {
+
+  private static final Path HOSTILE = OnnxModelsTest.DIR.resolve("hostile");
+
+  @TempDir
+  Path temp;
+
+  static Stream<Arguments> committed() {
+    return Stream.of(
+        Arguments.of("custom-domain.onnx", "node payload: operator Backdoor of domain 'com.example' is not a standard"
+            + " ONNX operator"),
+        Arguments.of("external-parent.onnx", "tensor mean: external data location '../outside.bin' climbs out with"
+            + " '..'"),
+        Arguments.of("external-absolute.onnx", "tensor mean: external data location '/etc/hostname' is absolute"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("committed")
+  void refusedBeforeAnythingRuns(String file, String message) throws IOException {
+    for (String command : new String[] {"inspect", "check"}) {
+      String model = HOSTILE.resolve(file).toString();
+      OnnxModelsTest.Run run = command.equals("check")
+          ? OnnxModelsTest.run(command, model, "--synthetic", "4") : OnnxModelsTest.run(command, model);
+      assertOneLineError(run, model + ": " + message);
+    }
+  }
+
+  @Test
+  void truncatedModelNamesTheFieldItEndsIn() throws IOException {
+    byte[] whole = Files.readAllBytes(OnnxModelsTest.DIR.resolve("cnn-eval.onnx"));
+    Path cut = temp.resolve("cut.onnx");
+    Files.write(cut, Arrays.copyOf(whole, whole.length / 2));
+    assertOneLineError(OnnxModelsTest.run("inspect", cut.toString()), cut + ": ModelProto.graph: the file ends inside"
+        + " this field: truncated, or a length in it is wrong");
+  }
+
+  @Test
+  void emptyFileIsNoModel() throws IOException {
+    Path empty = Files.createFile(temp.resolve("empty.onnx"));
+    assertOneLineError(OnnxModelsTest.run("inspect", empty.toString()), empty + ": ModelProto.graph: missing: not an"
+        + " ONNX model");
+  }
+
+  @Test
+  void symbolicLinkOutOfTheFolderIsRefused() throws IOException {
+    Path folder = Files.createDirectory(temp.resolve("model"));
+    Files.copy(OnnxModelsTest.DIR.resolve("cnn-external.onnx"), folder.resolve("cnn-external.onnx"));
+    Path outside = Files.copy(OnnxModelsTest.DIR.resolve("cnn-external.onnx.data"), temp.resolve("elsewhere.data"));
+    Files.createSymbolicLink(folder.resolve("cnn-external.onnx.data"), outside);
+    Path model = folder.resolve("cnn-external.onnx");
+    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", model.toString());
+    assertOneLineError(run, model + ": tensor bn1.weight: external data location 'cnn-external.onnx.data' leads"
+        + " outside the model's folder");
+  }
+
+  @Test
+  void externalDataShorterThanItsTensorIsRefused() throws IOException {
+    Path folder = Files.createDirectory(temp.resolve("short"));
+    Files.copy(OnnxModelsTest.DIR.resolve("cnn-external.onnx"), folder.resolve("cnn-external.onnx"));
+    Files.write(folder.resolve("cnn-external.onnx.data"), new byte[100]);
+    Path model = folder.resolve("cnn-external.onnx");
+    assertOneLineError(OnnxModelsTest.run("inspect", model.toString()), model + ": tensor bn1.weight: external data"
+        + " cnn-external.onnx.data holds 100 bytes, fewer than offset");
+  }
+
+  @Test
+  void subgraphsNestedTooDeepAreRefusedWhileReading() throws IOException {
+    // a model whose graph holds an If node whose branch holds an If node ... 40 deep
+    byte[] graph = message(out -> out.writeString(2, "innermost"));
+    for (int depth = 0; depth < 40; depth++) {
+      byte[] inner = graph;
+      byte[] attribute = message(out -> {
+        out.writeString(1, "then_branch");
+        out.writeByteArray(6, inner);
+      });
+      byte[] node = message(out -> {
+        out.writeString(4, "If");
+        out.writeByteArray(5, attribute);
+      });
+      graph = message(out -> out.writeByteArray(1, node));
+    }
+    byte[] root = graph;
+    Path deep = temp.resolve("deep.onnx");
+    Files.write(deep, message(out -> out.writeByteArray(7, root)));
+    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", deep.toString());
+    assertThat(run.err()).contains("subgraphs (If, Loop, Scan) nested more than " + OnnxLimits.MAX_GRAPH_NESTING);
+    assertOneLineError(run, deep + ": ModelProto.graph");
+  }
+
+  @Test
+  void wrongInputNameAndShapeNameTheInput() throws IOException {
+    String model = OnnxModelsTest.DIR.resolve("cnn-eval.onnx").toString();
+    String data = OnnxModelsTest.DIR.resolve("calibration.npy").toString();
+    assertOneLineError(OnnxModelsTest.run("check", model, "--inputs", "image=" + data),
+        "--inputs: the model's inputs are x; give each as NAME=FILE");
+    Path wrong = temp.resolve("wrong.npy");
+    Files.write(wrong, dev.bncheck.TestFiles.npy(new float[2 * 3 * 9 * 8], 2, 3, 9, 8));
+    assertOneLineError(OnnxModelsTest.run("check", model, "--inputs", wrong.toString()),
+        "--inputs: x: data of shape [2, 3, 9, 8] does not fit the model's input of shape [?, 3, 8, 8]");
+  }
+
+  private static void assertOneLineError(OnnxModelsTest.Run run, String start) {
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.err()).startsWith("bncheck: error: " + start);
+    assertThat(run.err().lines().count()).as(run.err()).isEqualTo(1);
+    assertThat(run.report()).isNull();
+  }
+
+  private interface Writer {
+    void write(CodedOutputStream out) throws IOException;
+  }
+
+  private static byte[] message(Writer writer) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    writer.write(out);
+    out.flush();
+    return buffer.toByteArray();
+  }
+}

@@ -1,0 +1,191 @@
+package dev.bncheck.load.onnx;
+
+import static dev.bncheck.load.onnx.AllClose.assertAllClose;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bncheck.cli.ExitCodes;
+import dev.bncheck.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Real PyTorch exports (scripts/make_onnx_models.py): bncheck's verdicts, and its numbers
+ * against what PyTorch computed on the same samples (references.json).
+ */
+class OnnxModelsTest {
+
+  static final Path DIR = Path.of("src/test/resources/onnx");
+  private static final String DATA = DIR.resolve("calibration.npy").toString();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static JsonNode references;
+
+  @BeforeAll
+  static void readReferences() throws IOException {
+    references = JSON.readTree(DIR.resolve("references.json").toFile()).get("models");
+  }
+
+  /** The exit code and findings of a run, as {@code CODE severity layer} lines. */
+  record Verdict(int exitCode, List<String> findings) {}
+
+  static Stream<Arguments> verdicts() {
+    return Stream.of(
+        Arguments.of("check", "cnn-eval", new Verdict(ExitCodes.PASS, List.of())),
+        Arguments.of("check", "cnn-eval-dynamo", new Verdict(ExitCodes.PASS, List.of())),
+        Arguments.of("check", "cnn-external", new Verdict(ExitCodes.PASS, List.of())),
+        Arguments.of("check", "cnn-train", new Verdict(ExitCodes.FINDINGS, List.of("BN002 error bn1",
+            "BN002 error bn2", "BN005 error signature output logits"))),
+        Arguments.of("check", "cnn-untrained", new Verdict(ExitCodes.FINDINGS, List.of("BN001 error bn1",
+            "BN001 error bn2", "BN004 error bn2"))),
+        Arguments.of("inspect", "cnn-eval", new Verdict(ExitCodes.PASS, List.of())),
+        Arguments.of("inspect", "cnn-eval-dynamo", new Verdict(ExitCodes.PASS, List.of())),
+        Arguments.of("inspect", "cnn-train", new Verdict(ExitCodes.FINDINGS, List.of("BN002 error bn1",
+            "BN002 error bn2"))),
+        Arguments.of("inspect", "cnn-untrained", new Verdict(ExitCodes.FINDINGS, List.of("BN001 error bn1",
+            "BN001 error bn2"))));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("verdicts")
+  void verdictOfEachExport(String command, String model, Verdict expected) throws IOException {
+    List<String> args = new ArrayList<>(List.of(command, DIR.resolve(model + ".onnx").toString(), "--format", "json"));
+    if (command.equals("check")) {
+      args.addAll(List.of("--inputs", DATA));
+    }
+    Run run = run(args.toArray(String[]::new));
+    assertThat(run.err()).isEmpty();
+    List<String> findings = new ArrayList<>();
+    run.report().get("findings").forEach(f -> findings.add(f.get("code").asText() + " " + f.get("severity").asText()
+        + " " + f.get("layer").asText()));
+    assertThat(new Verdict(run.exitCode(), findings)).isEqualTo(expected);
+  }
+
+  @Test
+  void constantFoldingLeavesNoBnToCheck() throws IOException {
+    Run run = run("inspect", DIR.resolve("cnn-eval-folded.onnx").toString(), "--format", "json", "--require-bn");
+    assertThat(run.report().get("layers")).isEmpty();
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-eval", "cnn-eval-dynamo", "cnn-external", "cnn-train", "cnn-untrained"})
+  void layersHoldTheStateDictsValues(String model) throws IOException {
+    JsonNode expected = references.get(model.equals("cnn-untrained") ? model : model.equals("cnn-train")
+        ? "cnn-train" : "cnn-eval").get("layers");
+    Run run = run("inspect", DIR.resolve(model + ".onnx").toString(), "--format", "json", "--fail-on", "never");
+    JsonNode layers = run.report().get("layers");
+    assertThat(layers).hasSize(2);
+    for (JsonNode layer : layers) {
+      String name = layer.get("name").asText();
+      JsonNode reference = expected.get(name);
+      assertThat(reference).as("layer %s", name).isNotNull();
+      assertThat(layer.get("epsilon").asDouble()).isEqualTo(reference.get("epsilon").asDouble());
+      assertThat(layer.get("momentum").asDouble()).isEqualTo(reference.get("momentum").asDouble());
+      assertThat(layer.get("momentum_convention").asText()).isEqualTo("pytorch");
+      assertThat(layer.get("graph").get("training_mode").asBoolean()).isEqualTo(model.equals("cnn-train"));
+    }
+  }
+
+  /** The running statistics as the loader read them, through a sink-free load. */
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-eval", "cnn-external", "cnn-untrained"})
+  void runningStatisticsEqualPyTorchsExactly(String model) {
+    var loaded = new BnModelFromOnnx().load(DIR.resolve(model + ".onnx"), dev.bncheck.model.CalibrationSink.NONE);
+    JsonNode expected = references.get(model.equals("cnn-untrained") ? model : "cnn-eval").get("layers");
+    for (var layer : loaded.layers()) {
+      assertAllClose(model + " " + layer.name() + " running_mean", layer.movingMean(),
+          doubles(expected.get(layer.name()).get("running_mean")), OnnxTolerances.STORED_VALUES, 0);
+      assertAllClose(model + " " + layer.name() + " running_var", layer.movingVariance(),
+          doubles(expected.get(layer.name()).get("running_var")), OnnxTolerances.STORED_VALUES, 0);
+    }
+  }
+
+  /**
+   * What reaches each layer in the model as exported (eval: moving statistics; train: batch
+   * statistics, per batch of 32 in the file's order) and in the training view (every BN layer in
+   * training mode, computed by bncheck's rewrite of the inference-mode nodes), per channel, against
+   * PyTorch's forward hooks on the same batches.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-eval", "cnn-train", "cnn-untrained"})
+  void capturedMomentsEqualPyTorchsInBothViews(String model) throws IOException {
+    Run run = run("check", DIR.resolve(model + ".onnx").toString(), "--inputs", DATA, "--format", "json",
+        "--batch-order", "file", "--training-view", "always", "--fail-on", "never");
+    JsonNode expected = references.get(model).get("layers");
+    for (JsonNode layer : run.report().get("layers")) {
+      String name = layer.get("name").asText();
+      for (String[] view : new String[][] {{"metrics", "as_exported"}, {"training_view_metrics", "training_view"}}) {
+        JsonNode ours = layer.get(view[0]).get("per_channel");
+        JsonNode theirs = expected.get(name).get(view[1]);
+        assertAllClose(model + " " + name + " " + view[1] + " mean", doubles(ours.get("population_mean")),
+            doubles(theirs.get("mean")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
+            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
+        assertAllClose(model + " " + name + " " + view[1] + " variance", doubles(ours.get("population_variance")),
+            doubles(theirs.get("variance")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
+            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
+      }
+      JsonNode selfCheck = layer.get("calibration").get("self_check");
+      assertThat(selfCheck.get("passed").asBoolean()).as(name + " self-check").isTrue();
+      assertThat(selfCheck.get("mode").asText()).isEqualTo(model.equals("cnn-train") ? "training" : "inference");
+    }
+    assertThat(run.report().get("layers").get(1).get("metrics").get("per_channel").get("population_mean").size())
+        .isEqualTo(16);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cnn-eval", "cnn-train"})
+  void batchDependenceEqualsPyTorchs(String model) throws IOException {
+    Run run = run("check", DIR.resolve(model + ".onnx").toString(), "--inputs", DATA, "--format", "json",
+        "--batch-order", "file", "--fail-on", "never");
+    JsonNode check = run.report().get("batch_size_checks").get(0);
+    assertThat(check.get("output").asText()).isEqualTo("logits");
+    assertThat(check.get("batch_size").asInt()).isEqualTo(32);
+    assertThat(check.get("samples_compared").asInt()).isEqualTo(OnnxCalibration.SINGLE_SAMPLES);
+    double expected = references.get(model).get("batch_dependence").asDouble();
+    assertThat(check.get("max_abs_difference").asDouble()).isCloseTo(expected,
+        org.assertj.core.data.Offset.offset(OnnxTolerances.BATCH_DEPENDENCE_ABSOLUTE));
+    assertThat(expected).as("PyTorch's own").isGreaterThan(model.equals("cnn-train") ? 1 : -1);
+  }
+
+  @Test
+  void aPartialLastBatchStillCounts() throws IOException {
+    Run run = run("check", DIR.resolve("cnn-eval.onnx").toString(), "--inputs", DATA, "--format", "json",
+        "--max-samples", "40");
+    for (JsonNode layer : run.report().get("layers")) {
+      JsonNode calibration = layer.get("calibration");
+      assertThat(calibration.get("batches").asInt()).isEqualTo(2);
+      // 40 samples of 8 x 8 values per channel
+      assertThat(calibration.get("values_per_channel").asLong()).isEqualTo(40 * 64);
+    }
+  }
+
+  static double[] doubles(JsonNode array) {
+    double[] out = new double[array.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = array.get(i).asDouble();
+    }
+    return out;
+  }
+
+  /** A run's exit code, its JSON report (null when there is none) and its standard error. */
+  record Run(int exitCode, JsonNode report, String err) {}
+
+  static Run run(String... args) throws IOException {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString().isEmpty() ? null : JSON.readTree(out.toString()), err.toString());
+  }
+}
