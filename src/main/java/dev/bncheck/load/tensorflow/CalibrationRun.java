@@ -131,10 +131,10 @@ final class CalibrationRun {
    */
   private static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
     String why = TensorFlowRuntime.firstLine(e.getMessage());
-    return dataLabel.startsWith("--synthetic")
-        ? "the model cannot run on random samples: " + why + " (its inputs must agree with each other, as a ragged"
-            + " tensor's parts do; give real data with --inputs)"
-        : "the model cannot run on this data: " + why;
+    return "the model cannot run on this data: " + why
+        + (dataLabel.startsWith("--synthetic") && !why.startsWith("You must feed")
+            ? " (random samples fit the declared shapes only; inputs that must agree with each other, as a ragged"
+                + " tensor's parts do, need real data: give it with --inputs)" : "");
   }
 
   /** Runs the calibration batches; returns the plan's outputs on the first batch. */

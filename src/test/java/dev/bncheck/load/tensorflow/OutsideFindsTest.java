@@ -131,8 +131,8 @@ class OutsideFindsTest {
   void randomSamplesForARaggedInputSayToGiveRealData() {
     CliRun synthetic = check("ragged-ids", "--synthetic", "16");
     assertThat(synthetic.exitCode()).isEqualTo(3);
-    assertThat(synthetic.err()).contains("the model cannot run on random samples:").contains("give real data with"
-        + " --inputs").doesNotContain("internal error");
+    assertThat(synthetic.err()).contains("the model cannot run on this data:").contains("random samples fit the"
+        + " declared shapes only").contains("need real data: give it with --inputs").doesNotContain("internal error");
     CliRun real = check("ragged-ids", "--inputs", DIR.resolve("ragged-ids/x.npz").toString());
     assertThat(real.exitCode()).as(real.err()).isEqualTo(3);
     assertThat(real.err()).contains("samples, but another input has").doesNotContain("internal error");
