@@ -20,16 +20,17 @@ public record DataSplit(Map<String, Tensor> calibration, Map<String, Tensor> hel
     int heldOutSamples) {
 
   public static DataSplit of(Map<String, Tensor> data, double heldOutFraction) {
-    Map<String, Tensor> shuffled = shuffled(data);
-    int samples = InputArray.samples(numbers(data));
+    Map<String, InputArray> arrays = InputArray.numbers(data);
+    int samples = InputArray.samples(arrays);
     int heldOut = (int) Math.floor(samples * heldOutFraction);
     int kept = samples - heldOut;
     Map<String, Tensor> calibration = new LinkedHashMap<>();
     Map<String, Tensor> verification = new LinkedHashMap<>();
-    for (var e : shuffled.entrySet()) {
-      calibration.put(e.getKey(), rows(e.getValue(), 0, kept));
-      verification.put(e.getKey(), heldOut == 0 ? e.getValue() : rows(e.getValue(), kept, samples));
-    }
+    SampleOrder.shuffled(arrays).forEach((name, array) -> {
+      Tensor t = ((InputArray.Numbers) array).tensor();
+      calibration.put(name, rows(t, 0, kept));
+      verification.put(name, heldOut == 0 ? t : rows(t, kept, samples));
+    });
     return new DataSplit(calibration, verification, kept, heldOut == 0 ? samples : heldOut);
   }
 
@@ -40,18 +41,6 @@ public record DataSplit(Map<String, Tensor> calibration, Map<String, Tensor> hel
       out.put(e.getKey(), rows(e.getValue(), 0, e.getValue().shape().length == 0 ? 0
           : Math.min(n, e.getValue().shape()[0])));
     }
-    return out;
-  }
-
-  private static Map<String, InputArray> numbers(Map<String, Tensor> data) {
-    Map<String, InputArray> arrays = new LinkedHashMap<>();
-    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
-    return arrays;
-  }
-
-  private static Map<String, Tensor> shuffled(Map<String, Tensor> data) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    SampleOrder.shuffled(numbers(data)).forEach((name, array) -> out.put(name, ((InputArray.Numbers) array).tensor()));
     return out;
   }
 

@@ -7,7 +7,6 @@ import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,9 +24,7 @@ public final class RecalibrationGuard {
 
   /** Samples whose values differ in at least one input (see {@link DistinctSamples}). */
   public static long distinctSamples(Map<String, Tensor> data) {
-    Map<String, InputArray> arrays = new LinkedHashMap<>();
-    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
-    return DistinctSamples.count(arrays);
+    return DistinctSamples.count(InputArray.numbers(data));
   }
 
   /**

@@ -23,6 +23,13 @@ public sealed interface InputArray permits InputArray.Numbers, InputArray.String
     return shape().length == 0;
   }
 
+  /** Numeric tensors as input arrays, in the same order. */
+  static java.util.Map<String, InputArray> numbers(java.util.Map<String, Tensor> tensors) {
+    java.util.Map<String, InputArray> arrays = new java.util.LinkedHashMap<>();
+    tensors.forEach((name, tensor) -> arrays.put(name, new Numbers(tensor)));
+    return arrays;
+  }
+
   /** Whether every array that lists samples lists {@code samples} of them. */
   static boolean agree(java.util.Map<String, InputArray> data, int samples) {
     return data.values().stream().allMatch(a -> a.perRun() || a.shape()[0] == samples);

@@ -198,9 +198,7 @@ public final class ModelInputs {
     if (strings) {
       return NpzReader.readInputs(path);
     }
-    Map<String, InputArray> arrays = new LinkedHashMap<>();
-    NpzReader.read(path).forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
-    return arrays;
+    return InputArray.numbers(NpzReader.read(path));
   }
 
   private static Spec parse(String text) {

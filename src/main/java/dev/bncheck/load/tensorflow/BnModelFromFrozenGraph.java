@@ -81,13 +81,8 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
     }
     Map<String, String> fed = graphDef.getNodeList().stream().filter(n -> n.getOp().equals("Placeholder"))
         .collect(Collectors.toMap(NodeDef::getName, NodeDef::getName));
-    Map<String, Double> fixed = new java.util.HashMap<>();
-    if (options.runsOnData() && options.inputNodes().isEmpty()) {
-      (options.inputs().isEmpty() ? SyntheticInputs.perRunValues(placeholders(graphDef))
-          : ModelInputs.perRunValues(options.inputs())).forEach(fixed::put);
-    }
-    LayerAssembler.Layers layers = GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed, fixed,
-        Map.of()).assemble(VariableReader.NONE);
+    LayerAssembler.Layers layers = GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed,
+        ModelRunner.perRunFeeds(placeholders(graphDef), options), Map.of()).assemble(VariableReader.NONE);
     if (options.runsOnData() && sink.wantsActivations()) {
       String location = input.toString();
       InputNodes.requireKnown(graph, options.inputNodes(), location);

@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
 import org.tensorflow.SavedModelBundle;
@@ -105,19 +103,8 @@ public final class BnModelFromSavedModel implements ModelLoader {
     }
     Map<String, String> fed = new java.util.HashMap<>();
     file.signature().getInputsMap().forEach((key, info) -> fed.put(GraphScope.Ref.parse(info.getName()).node(), key));
-    Map<String, Double> fixed = new java.util.HashMap<>();
-    if (options.runsOnData() && options.inputNodes().isEmpty()) {
-      Map<String, Double> values = options.inputs().isEmpty()
-          ? SyntheticInputs.perRunValues(tensors(file.signature().getInputsMap()))
-          : ModelInputs.perRunValues(options.inputs());
-      values.forEach((key, value) -> {
-        TensorInfo info = file.signature().getInputsMap().get(key);
-        if (info != null) {
-          fixed.put(GraphScope.Ref.parse(info.getName()).node(), value);
-        }
-      });
-    }
-    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed, fixed,
+    return GraphBnLayers.find(input.toString(), graph, graph.reachableFrom(file.outputTensors()), fed,
+        ModelRunner.perRunFeeds(tensors(file.signature().getInputsMap()), options),
         CapturedVariables.objectPaths(graph, file.metaGraph()));
   }
 

@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.engine.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -398,46 +399,16 @@ final class CalibrationRun {
     }
     int count = batched.get(0).shape()[0];
     int singles = Math.min(count, SINGLE_SAMPLES);
-    double[] max = new double[outputs.size()];
-    int[] worst = new int[outputs.size()];
-    boolean[] comparable = new boolean[outputs.size()];
-    java.util.Arrays.fill(comparable, true);
+    List<BatchSizeComparison> comparisons = batched.stream().map(t -> new BatchSizeComparison(t, count)).toList();
     for (int sample = 0; sample < singles; sample++) {
       List<Tensor> alone = runOutputs(session, feeds, outputs, sample, 1, dataLabel);
       for (int o = 0; o < outputs.size(); o++) {
-        int row = alone.get(o).size();
-        if ((long) row * count != batched.get(o).size()) {
-          // not one row per sample after all (an unknown shape that turned out otherwise): nothing to compare
-          comparable[o] = false;
-          continue;
-        }
-        for (int i = 0; i < row; i++) {
-          double a = alone.get(o).get(i);
-          double b = batched.get(o).get(sample * row + i);
-          // a sample whose own input is NaN gives NaN both ways: that is no dependence on the batch
-          double d = a == b || Double.isNaN(a) && Double.isNaN(b) ? 0 : Math.abs(a - b);
-          if (d > max[o] || Double.isNaN(d)) {
-            max[o] = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
-            worst[o] = sample;
-          }
-        }
+        comparisons.get(o).addAlone(sample, alone.get(o));
       }
     }
     for (int o = 0; o < outputs.size(); o++) {
-      if (!comparable[o]) {
-        continue;
-      }
-      Tensor t = batched.get(o);
-      double sumSq = 0;
-      int finite = 0;
-      for (int i = 0; i < t.size(); i++) {
-        if (Double.isFinite(t.get(i))) {
-          sumSq += t.get(i) * t.get(i);
-          finite++;
-        }
-      }
-      sink.batchSizeConsistency(outputs.get(o).key(), count, singles, max[o], Math.sqrt(sumSq / Math.max(1, finite)),
-          worst[o]);
+      comparisons.get(o).result(outputs.get(o).key()).ifPresent(c -> sink.batchSizeConsistency(c.output(),
+          c.batchSize(), c.samplesCompared(), c.maxAbsDifference(), c.outputRms(), c.worstSample()));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Numbers;
@@ -43,6 +44,32 @@ final class ModelRunner {
     boolean batched() {
       return shape.getUnknownRank() || shape.getDimCount() > 0 && shape.getDim(0).getSize() < 0;
     }
+
+    /** Whether the input takes a single value (rank 0): a mode flag or a rate, one value for every run. */
+    boolean scalar() {
+      return !shape.getUnknownRank() && shape.getDimCount() == 0;
+    }
+  }
+
+  /**
+   * The top-level nodes the run feeds one value for every batch, with that value: what fixes a
+   * tf.cond predicate before anything runs. Empty when nothing runs on data or the run feeds inner
+   * tensors ({@code --input-node}).
+   */
+  static Map<String, Double> perRunFeeds(List<Input> inputs, LoadOptions options) {
+    if (!options.runsOnData() || !options.inputNodes().isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Double> values = options.inputs().isEmpty() ? SyntheticInputs.perRunValues(inputs)
+        : ModelInputs.perRunValues(options.inputs());
+    Map<String, Double> byNode = new java.util.HashMap<>();
+    for (Input input : inputs) {
+      Double value = values.get(input.key());
+      if (value != null) {
+        byNode.put(GraphScope.Ref.parse(input.tensor()).node(), value);
+      }
+    }
+    return byNode;
   }
 
   /** The dtypes of the inputs bncheck feeds. */
@@ -94,8 +121,8 @@ final class ModelRunner {
         .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
     Prepared prepared = prepare(layers, inputs, floatOutputs);
     prepared.notCaptured().forEach(sink::notCaptured);
-    if (InputArray.samples(data) >= 0) {
-      long samples = InputArray.samples(data);
+    long samples = InputArray.samples(data);
+    if (samples >= 0) {
       sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(DistinctSamples.count(data),
           options.maxSamples()));
     }
@@ -204,7 +231,7 @@ final class ModelRunner {
         .filter(c -> layers.contains(c.layerIndex()))
         .toList();
     if (!wanted.isEmpty()) {
-      List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+      List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(wanted, List.of(),
           CalibrationRun.batchSize(feeds, batchSize), Long.MAX_VALUE, false, true), sink, label);
     }
@@ -214,7 +241,7 @@ final class ModelRunner {
   int[] predictions(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize) {
     Input first = outputs.stream().filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE)
         .findFirst().orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
-    List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+    List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
     return CalibrationRun.predictions(session, feeds, first, CalibrationRun.batchSize(feeds, batchSize), "--inputs");
   }
 
@@ -223,17 +250,11 @@ final class ModelRunner {
       CalibrationSink sink) {
     List<Input> floats = outputs.stream()
         .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
-    List<CalibrationRun.Feed> feeds = feeds(prepared, numbers(data));
+    List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
     int size = CalibrationRun.batchSize(feeds, batchSize);
     if (size > 1) {
       CalibrationRun.batchSizeConsistency(session, feeds, floats, size, sink, "--inputs");
     }
-  }
-
-  private static Map<String, InputArray> numbers(Map<String, Tensor> data) {
-    Map<String, InputArray> arrays = new LinkedHashMap<>();
-    data.forEach((name, tensor) -> arrays.put(name, new InputArray.Numbers(tensor)));
-    return arrays;
   }
 
   /** Each model input's data, fed to the original tensor and to its copies. */
@@ -355,13 +376,11 @@ final class ModelRunner {
       for (Input input : inputs) {
         InputArray t = data.get(input.key());
         if (t == null) {
-          List<String> scalars = inputs.stream().filter(i -> !i.shape().getUnknownRank() && i.shape().getDimCount() == 0)
-              .map(Input::key).toList();
+          Optional<Input> scalar = inputs.stream().filter(Input::scalar).findFirst();
           throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
               + "; give each as NAME=FILE (or an .npz with arrays of those names)"
-              + (scalars.isEmpty() ? "" : ", a single value as NAME=VALUE (" + scalars.get(0) + "="
-                  + (inputs.stream().anyMatch(i -> i.key().equals(scalars.get(0)) && i.dtype() == DataType.DT_BOOL)
-                      ? "false" : "1") + ")")
+              + scalar.map(s -> ", a single value as NAME=VALUE (" + s.key() + "="
+                  + (s.dtype() == DataType.DT_BOOL ? "false" : "1") + ")").orElse("")
               + "; got " + (given.isEmpty() ? "one unnamed array" : given));
         }
         paired.put(input, t);

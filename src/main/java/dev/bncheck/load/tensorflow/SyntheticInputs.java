@@ -53,7 +53,7 @@ final class SyntheticInputs {
         throw new InvalidInputException("--synthetic", input.key(),
             "the input's shape is unknown; give real data with --inputs");
       }
-      if (dims.isEmpty()) {
+      if (input.scalar()) {
         out.put(input.key(), perRun(input));
         continue;
       }
@@ -108,8 +108,7 @@ final class SyntheticInputs {
   static Map<String, Double> perRunValues(List<ModelRunner.Input> inputs) {
     Map<String, Double> values = new LinkedHashMap<>();
     for (ModelRunner.Input input : inputs) {
-      if (!input.shape().getUnknownRank() && input.shape().getDimCount() == 0
-          && ModelRunner.takesWholeNumbers(input.dtype())) {
+      if (input.scalar() && ModelRunner.takesWholeNumbers(input.dtype())) {
         values.put(input.key(), 0.0);
       }
     }

@@ -1,0 +1,66 @@
+package dev.bncheck.engine;
+
+import dev.bncheck.model.Tensor;
+import java.util.Optional;
+
+/**
+ * One model output of a batch, compared with the same samples run alone (BN005), whatever
+ * backend ran them: the largest difference, the sample it is in, and the output's scale.
+ */
+public final class BatchSizeComparison {
+
+  private final Tensor batched;
+  private final int batchSize;
+  private double max;
+  private int worst;
+  private int compared;
+  private boolean comparable = true;
+
+  /**
+   * @param batched the output on the whole batch
+   * @param batchSize the samples in that batch: the output holds one row of equal size for each
+   */
+  public BatchSizeComparison(Tensor batched, int batchSize) {
+    this.batched = batched;
+    this.batchSize = batchSize;
+  }
+
+  /** The output of sample {@code sample} of the batch run alone; null when the run gave none. */
+  public void addAlone(int sample, Tensor alone) {
+    if (alone == null || batched.shape().length == 0 || (long) alone.size() * batchSize != batched.size()) {
+      // not one row per sample after all (an unknown shape that turned out otherwise): nothing to compare
+      comparable = false;
+      return;
+    }
+    compared++;
+    int row = alone.size();
+    for (int i = 0; i < row; i++) {
+      double a = alone.get(i);
+      double b = batched.get(sample * row + i);
+      // a sample whose own input is NaN gives NaN both ways: that is no dependence on the batch
+      double d = a == b || Double.isNaN(a) && Double.isNaN(b) ? 0 : Math.abs(a - b);
+      if (d > max || Double.isNaN(d)) {
+        max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+        worst = sample;
+      }
+    }
+  }
+
+  /** The comparison, or empty when the output has no row per sample. */
+  public Optional<BatchSizeConsistency> result(String output) {
+    if (!comparable) {
+      return Optional.empty();
+    }
+    double sumSq = 0;
+    int finite = 0;
+    for (int i = 0; i < batched.size(); i++) {
+      double v = batched.get(i);
+      if (Double.isFinite(v)) {
+        sumSq += v * v;
+        finite++;
+      }
+    }
+    return Optional.of(new BatchSizeConsistency(output, batchSize, compared, max, Math.sqrt(sumSq / Math.max(1, finite)),
+        worst));
+  }
+}
