@@ -1,6 +1,6 @@
 package dev.bncheck.load.onnx;
 
-import dev.bncheck.engine.BatchSizeComparison;
+import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.LinkedHashMap;
@@ -36,7 +36,6 @@ final class BatchSizeProbe {
       int s = sample;
       ort.run(feeds, sample, 1, names, label, (name, alone) -> comparisons.get(name).addAlone(s, alone));
     }
-    comparisons.forEach((name, comparison) -> comparison.result(name).ifPresent(c -> sink.batchSizeConsistency(
-        c.output(), c.batchSize(), c.samplesCompared(), c.maxAbsDifference(), c.outputRms(), c.worstSample())));
+    comparisons.forEach((name, comparison) -> comparison.report(name, sink));
   }
 }

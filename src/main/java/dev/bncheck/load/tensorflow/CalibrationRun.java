@@ -4,7 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
-import dev.bncheck.engine.BatchSizeComparison;
+import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -407,8 +407,7 @@ final class CalibrationRun {
       }
     }
     for (int o = 0; o < outputs.size(); o++) {
-      comparisons.get(o).result(outputs.get(o).key()).ifPresent(c -> sink.batchSizeConsistency(c.output(),
-          c.batchSize(), c.samplesCompared(), c.maxAbsDifference(), c.outputRms(), c.worstSample()));
+      comparisons.get(o).report(outputs.get(o).key(), sink);
     }
   }
 

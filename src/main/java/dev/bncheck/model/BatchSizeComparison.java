@@ -1,11 +1,9 @@
-package dev.bncheck.engine;
-
-import dev.bncheck.model.Tensor;
-import java.util.Optional;
+package dev.bncheck.model;
 
 /**
  * One model output of a batch, compared with the same samples run alone (BN005), whatever
- * backend ran them: the largest difference, the sample it is in, and the output's scale.
+ * backend ran them: the largest difference, the sample it is in, and the output's scale, for the
+ * sink.
  */
 public final class BatchSizeComparison {
 
@@ -46,10 +44,10 @@ public final class BatchSizeComparison {
     }
   }
 
-  /** The comparison, or empty when the output has no row per sample. */
-  public Optional<BatchSizeConsistency> result(String output) {
+  /** Gives the comparison to the sink, unless the output turned out to have no row per sample. */
+  public void report(String output, CalibrationSink sink) {
     if (!comparable) {
-      return Optional.empty();
+      return;
     }
     double sumSq = 0;
     int finite = 0;
@@ -60,7 +58,6 @@ public final class BatchSizeComparison {
         finite++;
       }
     }
-    return Optional.of(new BatchSizeConsistency(output, batchSize, compared, max, Math.sqrt(sumSq / Math.max(1, finite)),
-        worst));
+    sink.batchSizeConsistency(output, batchSize, compared, max, Math.sqrt(sumSq / Math.max(1, finite)), worst);
   }
 }
