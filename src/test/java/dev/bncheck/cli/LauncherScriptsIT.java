@@ -84,7 +84,21 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(tmp, Map.of("BNCHECK_JAVA_OPTS", "-Xmx16m -Dbncheck.x=1", "TF_CPP_MIN_LOG_LEVEL", "0"),
         home.resolve("bin/bncheck").toString(), "inspect", "x.json");
 
-    assertThat(r.out()).startsWith("-Xmx16m\n-Dbncheck.x=1\n-cp\n").endsWith("TF_CPP_MIN_LOG_LEVEL=0\n");
+    assertThat(r.out()).startsWith("-XX:TieredStopAtLevel=1\n-Xmx16m\n-Dbncheck.x=1\n-cp\n")
+        .endsWith("TF_CPP_MIN_LOG_LEVEL=0\n");
+  }
+
+  /** inspect runs no kernel and starts faster without C2; check and recalibrate need it. */
+  @Test
+  void onlyInspectRunsWithTheFirstTierCompilerAlone() throws Exception {
+    String launcher = home.resolve("bin/bncheck").toString();
+
+    assertThat(run(tmp, Map.of(), launcher, "--config", "inspect", "inspect", "m.json").out())
+        .startsWith("-XX:TieredStopAtLevel=1\n-Xmx2g\n");
+    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("-Xmx2g\n")
+        .doesNotContain("TieredStopAtLevel");
+    assertThat(run(tmp, Map.of(), launcher, "--config", "c.json", "recalibrate", "m").out())
+        .doesNotContain("TieredStopAtLevel");
   }
 
   @Test
