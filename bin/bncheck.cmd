@@ -21,6 +21,8 @@ rem inspect runs no statistics kernel and starts faster without the optimizing c
 if /i "%~1"=="inspect" set "BNCHECK_JAVA_OPTS=-XX:TieredStopAtLevel=1 %BNCHECK_JAVA_OPTS%"
 rem TensorFlow's native runtime logs to stderr; keep its warnings and errors only.
 if not defined TF_CPP_MIN_LOG_LEVEL set "TF_CPP_MIN_LOG_LEVEL=2"
+rem TensorFlow runs channels-first (NCHW) convolutions on a CPU only through oneDNN.
+if not defined TF_ENABLE_ONEDNN_OPTS set "TF_ENABLE_ONEDNN_OPTS=1"
 
 if exist "%BNCHECK_ROOT%\pom.xml" goto checkout
 if exist "%BNCHECK_ROOT%\lib\" goto archive

@@ -106,7 +106,8 @@ public final class Analyzer {
           VectorSummary.of(layer.movingMean()),
           VectorSummary.of(layer.movingVariance()),
           calibration.map(c -> new CalibrationSummary(
-              c.batches().size(), c.valuesPerChannel(), c.firstShape(), c.population().totalNonFinite(),
+              c.batches().size(), c.samplesSeen(), c.samples(), c.valuesPerChannel(), c.firstShape(),
+              c.population().totalNonFinite(),
               c.selfCheck())),
           metrics,
           trainingView,

@@ -19,6 +19,14 @@ public record Report(
     findings = List.copyOf(findings);
   }
 
+  /**
+   * The calibration of the first layer with data, which sees every sample fed to the model: the
+   * report shows it as the data the verdicts rest on.
+   */
+  public java.util.Optional<CalibrationSummary> firstData() {
+    return layers.stream().flatMap(l -> l.calibration().stream()).findFirst();
+  }
+
   public long count(Severity severity) {
     return findings.stream().filter(f -> f.severity() == severity).count();
   }

@@ -122,6 +122,7 @@ public final class HtmlReportWriter implements ReportWriter {
         : " (and " + model.unresolved().size() + " that could not be read)"));
     row(s, "data", Html.text(run.data()) + (run.dataSha256() == null ? ""
         : ", sha256 <code>" + Html.text(run.dataSha256()) + "</code>"));
+    report.firstData().ifPresent(c -> row(s, "samples", c.samplesText()));
     if (!run.batches().isEmpty()) {
       row(s, "batches", Html.text(run.batches()));
     }
@@ -232,7 +233,7 @@ public final class HtmlReportWriter implements ReportWriter {
       row(s, "nodes", String.join(", ", g.nodes().stream().map(n -> "<code>" + Html.text(n) + "</code>").toList()));
     });
     r.calibration().ifPresent(c -> row(s, "calibration", c.batches() + (c.batches() == 1 ? " batch, " : " batches, ")
-        + c.valuesPerChannel() + " values per channel, first batch " + Arrays.toString(c.firstBatchShape())
+        + c.samplesText() + ", " + c.valuesPerChannel() + " values per channel, first batch " + Arrays.toString(c.firstBatchShape())
         + (c.nonFiniteValues() > 0 ? ", " + c.nonFiniteValues() + " non-finite values" : "")
         + c.selfCheck().map(check -> "; matches TensorFlow's " + (check.trainingMode() ? "training" : "inference")
             + "-mode output within " + Numbers.brief(check.maxAbsDifference())).orElse("")));

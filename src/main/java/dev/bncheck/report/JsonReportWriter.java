@@ -124,6 +124,14 @@ public final class JsonReportWriter implements ReportWriter {
     if (!report.run().batches().isEmpty()) {
       g.writeStringField("batches", report.run().batches());
     }
+    var firstData = report.firstData();
+    if (firstData.isPresent()) {
+      g.writeNumberField("samples", firstData.get().samples());
+      g.writeNumberField("distinct_samples", firstData.get().distinctSamples());
+    } else {
+      g.writeNullField("samples");
+      g.writeNullField("distinct_samples");
+    }
     g.writeEndObject();
   }
 
@@ -171,6 +179,8 @@ public final class JsonReportWriter implements ReportWriter {
       var c = result.calibration().get();
       g.writeObjectFieldStart("calibration");
       g.writeNumberField("batches", c.batches());
+      g.writeNumberField("samples", c.samples());
+      g.writeNumberField("distinct_samples", c.distinctSamples());
       g.writeNumberField("values_per_channel", c.valuesPerChannel());
       g.writeFieldName("first_batch_shape");
       g.writeArray(c.firstBatchShape(), 0, c.firstBatchShape().length);

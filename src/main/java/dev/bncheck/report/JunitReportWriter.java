@@ -78,6 +78,10 @@ public final class JunitReportWriter implements ReportWriter {
     if (!report.run().batches().isEmpty()) {
       p.put("batches", report.run().batches());
     }
+    report.firstData().ifPresent(c -> {
+      p.put("samples", String.valueOf(c.samples()));
+      p.put("distinct_samples", String.valueOf(c.distinctSamples()));
+    });
     return p;
   }
 

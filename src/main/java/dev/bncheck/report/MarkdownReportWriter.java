@@ -49,6 +49,7 @@ public final class MarkdownReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(Markdown.code(report.run().dataSha256()));
     }
+    report.firstData().ifPresent(c -> s.append(", ").append(c.samplesText()));
     if (!report.run().batches().isEmpty()) {
       s.append("; batches: ").append(Markdown.text(report.run().batches()));
     }

@@ -61,6 +61,7 @@ public final class TextReportWriter implements ReportWriter {
     if (report.run().dataSha256() != null) {
       s.append(", sha256 ").append(report.run().dataSha256());
     }
+    report.firstData().ifPresent(c -> s.append(", ").append(c.samplesText()));
     if (!report.run().batches().isEmpty()) {
       s.append("\n  batches: ").append(report.run().batches());
     }
@@ -108,7 +109,8 @@ public final class TextReportWriter implements ReportWriter {
         LayerResult result = report.layers().get(r - 1);
         s.append("    ").append(parameters(result)).append('\n');
         result.calibration().ifPresent(c -> s.append("    calibration: ").append(c.batches())
-            .append(c.batches() == 1 ? " batch, " : " batches, ").append(c.valuesPerChannel())
+            .append(c.batches() == 1 ? " batch, " : " batches, ").append(c.samplesText()).append(", ")
+            .append(c.valuesPerChannel())
             .append(" values per channel, first batch ").append(Arrays.toString(c.firstBatchShape()))
             .append(c.selfCheck().map(check -> "; matches TensorFlow's " + (check.trainingMode() ? "training" : "inference")
                 + "-mode output within " + Numbers.brief(check.maxAbsDifference())).orElse(""))

@@ -43,6 +43,7 @@ class LauncherScriptsIT {
     Files.writeString(java, """
         #!/bin/sh
         for a in "$@"; do printf '%s\\n' "$a"; done
+        echo "TF_ENABLE_ONEDNN_OPTS=$TF_ENABLE_ONEDNN_OPTS"
         echo "TF_CPP_MIN_LOG_LEVEL=$TF_CPP_MIN_LOG_LEVEL"
         echo "java's stderr" >&2
         exit "${FAKE_JAVA_EXIT:-0}"
@@ -57,6 +58,7 @@ class LauncherScriptsIT {
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().remove("BNCHECK_JAVA_OPTS");
     pb.environment().remove("TF_CPP_MIN_LOG_LEVEL");
+    pb.environment().remove("TF_ENABLE_ONEDNN_OPTS");
     pb.environment().put("JAVA_HOME", jdk.toString());
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -74,7 +76,7 @@ class LauncherScriptsIT {
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).isEqualTo(String.join("\n", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
-        "check", "my model.json", "TF_CPP_MIN_LOG_LEVEL=2", ""));
+        "check", "my model.json", "TF_ENABLE_ONEDNN_OPTS=1", "TF_CPP_MIN_LOG_LEVEL=2", ""));
     // through the stderr filter, which indents what bncheck did not write
     assertThat(r.err()).isEqualTo("  java's stderr\n");
   }
@@ -195,9 +197,11 @@ class LauncherScriptsIT {
     String build = " -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true package";
     assertThat(sh).as("the jar only, not the archive").contains("\"$maven\"" + build);
     assertThat(cmd).contains("call \"%BNCHECK_MAVEN%\"" + build);
-    assertThat(sh).contains("${BNCHECK_JAVA_OPTS:--Xmx2g}").contains("TF_CPP_MIN_LOG_LEVEL:-2}");
+    assertThat(sh).contains("${BNCHECK_JAVA_OPTS:--Xmx2g}").contains("TF_CPP_MIN_LOG_LEVEL:-2}")
+        .contains("TF_ENABLE_ONEDNN_OPTS:-1}");
     assertThat(cmd).contains("if not defined BNCHECK_JAVA_OPTS set \"BNCHECK_JAVA_OPTS=-Xmx2g\"")
         .contains("if not defined TF_CPP_MIN_LOG_LEVEL set \"TF_CPP_MIN_LOG_LEVEL=2\"")
+        .contains("if not defined TF_ENABLE_ONEDNN_OPTS set \"TF_ENABLE_ONEDNN_OPTS=1\"")
         .contains("%JAVA_HOME%\\bin\\java.exe").contains("setlocal");
 
     List<String> lines = cmd.lines().toList();

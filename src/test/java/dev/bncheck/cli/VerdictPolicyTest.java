@@ -136,5 +136,16 @@ class VerdictPolicyTest {
     assertThat(errors(report)).isEmpty();
     assertThat(report.toString()).contains("too little calibration data: 4 samples (distinct among 256), fewer than"
         + " the 8 a mean or a variance needs");
+    assertThat(report.path("data").path("samples").asLong()).isEqualTo(256);
+    assertThat(report.path("data").path("distinct_samples").asLong()).isEqualTo(4);
+    assertThat(report.path("layers").get(0).path("calibration").path("distinct_samples").asLong()).isEqualTo(4);
+  }
+
+  /** A passing verdict says what it rests on: the samples, and how many of them are distinct. */
+  @Test
+  void passingVerdictNamesTheSamplesItRestsOn() throws IOException {
+    CliRun run = CliRun.of("check", MISTAKES + "tf1-correct", "--inputs", data("tf1-data", 64, false, 1).toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains(", 64 samples\n").contains("calibration: 2 batches, 64 samples, ");
   }
 }

@@ -130,8 +130,13 @@ final class CalibrationRun {
    * each other (a ragged tensor's values and row splits, ids and their lengths) make the model
    * fail on them, which is the synthetic data's fault, not the model's or the user's.
    */
-  private static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
+  static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
     String why = TensorFlowRuntime.firstLine(e.getMessage());
+    if (why.contains("only supports the NHWC tensor format on the CPU")) {
+      // not the data's fault: the CPU kernels without oneDNN refuse channels-first layouts
+      return "the model cannot run on this CPU without oneDNN: " + why + " (set TF_ENABLE_ONEDNN_OPTS=1, as"
+          + " bin/bncheck does, to run channels-first models)";
+    }
     return "the model cannot run on this data: " + why
         + (dataLabel.startsWith("--synthetic") && !why.startsWith("You must feed")
             ? " (random samples fit the declared shapes only; inputs that must agree with each other, as a ragged"

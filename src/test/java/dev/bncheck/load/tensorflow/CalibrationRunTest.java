@@ -182,4 +182,20 @@ class CalibrationRunTest {
     assertThat(withTheirs.relativeDifference()).isLessThan(SelfCheck.TOLERANCE / 10);
     assertThat(trainingModeSelfCheck(false).passed()).as("with bncheck's exact statistics instead").isFalse();
   }
+
+  /**
+   * Without oneDNN, TensorFlow's CPU kernels refuse channels-first convolutions (TensorFlow turns
+   * oneDNN on by itself only on CPUs with AVX-512 VNNI and newer): that is the CPU's doing, not
+   * the data's, and the message says how to run the model.
+   */
+  @Test
+  void channelsFirstRefusedByTheCpuKernelsIsNotBlamedOnTheData() {
+    var refusal = new org.tensorflow.exceptions.TensorFlowException("The Conv2D op currently only supports the NHWC"
+        + " tensor format on the CPU. The op was given the format: NCHW\n\t [[{{node conv/Conv2D}}]]");
+
+    assertThat(CalibrationRun.cannotRun("x=x.npy", refusal)).startsWith("the model cannot run on this CPU without oneDNN:")
+        .endsWith("(set TF_ENABLE_ONEDNN_OPTS=1, as bin/bncheck does, to run channels-first models)");
+    assertThat(CalibrationRun.cannotRun("x=x.npy", new org.tensorflow.exceptions.TensorFlowException("Incompatible"
+        + " shapes: [2,3] vs. [2,4]"))).isEqualTo("the model cannot run on this data: Incompatible shapes: [2,3] vs. [2,4]");
+  }
 }

@@ -42,7 +42,7 @@ class CondPatternTest {
     assertThat(run.err()).doesNotContain("refused");
     assertThat(run.out()).contains("1 BN layer,").contains("0  bn ").doesNotContain("BN002")
         .contains("moving_mean -1.725/-0.8434/-0.3156")
-        .contains("calibration: 1 batch, 576 values per channel")
+        .contains("calibration: 1 batch, 16 samples, 576 values per channel")
         .contains("matches TensorFlow's inference-mode output")
         .doesNotContain("no calibration data");
   }
@@ -94,7 +94,7 @@ class CondPatternTest {
     CliRun inference = CliRun.of("check", model, "--inputs", x, "--inputs", "is_training=false");
     assertThat(inference.exitCode()).as(inference.err()).isZero();
     assertThat(inference.out()).doesNotContain("BN002").doesNotContain("BN005").contains("0  bn ")
-        .contains("calibration: 1 batch, 576 values per channel, first batch [16, 6, 6, 4]")
+        .contains("calibration: 1 batch, 16 samples, 576 values per channel, first batch [16, 6, 6, 4]")
         .contains("matches TensorFlow's inference-mode output");
 
     CliRun training = CliRun.of("check", model, "--inputs", x, "--inputs", "is_training=true");
