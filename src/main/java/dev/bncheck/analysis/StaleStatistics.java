@@ -174,6 +174,12 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("estimated_updates", estimate));
         message += String.format(Locale.ROOT, ", about %d updates at momentum %s (%s convention)",
             estimate, Numbers.brief(layer.momentum().getAsDouble()), layer.momentumConvention().jsonName());
+      } else if (decay.isEmpty()) {
+        // Keras 3 model.export and frozen graphs keep no momentum: give the counts at the common ones
+        message += String.format(Locale.ROOT, "; the model does not record its momentum: that is about %d updates"
+            + " at decay 0.99, or %d at 0.999", Math.round(fit.updates(0.99).orElse(0)),
+            Math.round(fit.updates(SLOWEST_COMMON_DECAY).orElse(0)));
+        evidence.add(new Evidence("momentum", "unknown"));
       }
       evidence.add(new Evidence("likely_cause", "too_few_updates"));
       boolean confirmed = layer.numBatchesTracked().isPresent() && updates.isPresent();

@@ -211,6 +211,32 @@ class ChecksTest {
     assertThat(finding.fix()).isEqualTo(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW);
   }
 
+  /**
+   * Keras 3 model.export keeps no momentum: the count is given at the common decays instead of
+   * not at all (an outside tester's find), and the evidence says the momentum is unknown.
+   */
+  @Test
+  void staleStatisticsWithoutARecordedMomentumGiveTheCountAtTheCommonDecays() {
+    double w = 1 - Math.pow(0.99, 50);
+    LayerFixture f = LayerFixture.healthy();
+    for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+      f.movingMean[c] = w * f.dataMean[c];
+      f.movingVariance[c] = (1 - w) + w * f.dataStd[c] * f.dataStd[c];
+    }
+    assertThat(f.context().layer().momentum()).isEmpty();
+
+    Finding finding = new StaleStatistics().check(f.context()).orElseThrow();
+
+    var counts = java.util.regex.Pattern.compile("the model does not record its momentum: that is about (\\d+) updates at"
+        + " decay 0.99, or (\\d+) at 0.999").matcher(finding.message());
+    assertThat(counts.find()).as(finding.message()).isTrue();
+    // 50 updates at 0.99 move the average as far as about 50 x ln(0.99)/ln(0.999) = 502 at 0.999
+    assertThat(Long.parseLong(counts.group(1))).isBetween(45L, 55L);
+    assertThat(Long.parseLong(counts.group(2))).isBetween(450L, 550L);
+    assertThat(finding.evidence()).contains(new Evidence("momentum", "unknown"))
+        .noneMatch(e -> e.name().equals("estimated_updates"));
+  }
+
   @Test
   void divergenceWithoutTheEarlyStopPatternBlamesTheData() {
     LayerFixture f = LayerFixture.healthy().momentum(0.99, MomentumConvention.KERAS);
