@@ -68,6 +68,11 @@ public final class CalibrationDataMismatch {
     // a modest factor is also what statistics lagging weights that still grew at the end of
     // training look like; a factor such as 255 is not
     boolean modest = factor > 1 / MODEST_FACTOR && factor < MODEST_FACTOR;
+    // means off while the spread matches: an offset, which neither a scaling nor lagging
+    // statistics (they move the variances too) produce
+    long spreadMatches = off.stream().filter(c -> m.varianceRatio()[c] < t.varianceRatioWarning()
+        && m.varianceRatio()[c] > 1 / t.varianceRatioWarning()).count();
+    boolean offset = !oneFactor && shiftAgreement >= SAME_DIRECTION && spreadMatches >= SAME_DIRECTION * off.size();
     String confidence = oneFactor && !modest ? "high" : "medium";
     String pattern = oneFactor
         ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
@@ -76,8 +81,13 @@ public final class CalibrationDataMismatch {
             ? String.format(Locale.ROOT, "the data's spread is %s than the statistics describe in %d of them",
                 wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
             : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
-                higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher));
-    String causes = modest
+                higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher))
+                + (offset ? String.format(Locale.ROOT, ", while the spread matches in %d: an offset", spreadMatches)
+                    : "");
+    String causes = offset
+        ? "A mean subtraction that differs from training's (another mean, or none) is the most likely cause"
+            + " (confidence medium), or data from another domain than the statistics"
+        : modest
         ? "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
             + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
             + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
@@ -102,7 +112,8 @@ public final class CalibrationDataMismatch {
         new Evidence("median_variance_ratio", Math.exp(median)),
         new Evidence("spread_factor", factor),
         new Evidence("log_variance_ratio_spread", spread),
-        new Evidence("likely_cause", modest ? "preprocessing_domain_or_lagging_statistics" : "preprocessing"),
+        new Evidence("likely_cause", modest && !offset ? "preprocessing_domain_or_lagging_statistics"
+            : offset ? "preprocessing_offset" : "preprocessing"),
         new Evidence("cause_confidence", confidence),
         new Evidence("first_layer_finding", firstLayerStale.code())),
         fix));

@@ -147,6 +147,17 @@ public final class StaleStatistics implements Check {
     static Cause of(BnLayer layer, DivergenceMetrics m) {
       EmaFit fit = EmaFit.fit(layer.movingMean(), layer.movingVariance(), m.populationMean(), m.populationVariance());
       List<Evidence> evidence = new ArrayList<>();
+      if (!fit.statisticsMovedAlike()) {
+        evidence.add(new Evidence("ema_fraction_of_population_means", fit.meanWeight()));
+        evidence.add(new Evidence("ema_fraction_of_population_variances", fit.varianceWeight()));
+        evidence.add(new Evidence("likely_cause", "data_differs"));
+        evidence.add(new Evidence("cause_confidence", "medium"));
+        return new Cause(false, String.format(Locale.ROOT, "; the means fit an average that moved %s%% of the way"
+            + " to the data, the variances one that moved %s%%, but one average moves both alike: this is no early"
+            + " stop, the data likely differs from what the statistics were computed on (a mean subtraction that"
+            + " differs shifts the means alone)", Numbers.format(100 * fit.meanWeight(), 2),
+            Numbers.format(100 * fit.varianceWeight(), 2)), evidence);
+      }
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "low"));

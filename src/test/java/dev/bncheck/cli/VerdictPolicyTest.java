@@ -31,6 +31,11 @@ class VerdictPolicyTest {
 
   /** The first {@code n} samples of a held-out set, sorted by class when asked, scaled by {@code scale}. */
   private Path data(String set, int n, boolean sortedByClass, float scale) throws IOException {
+    return data(set, n, sortedByClass, scale, 0);
+  }
+
+  /** The same, with {@code offset} added after the scaling. */
+  private Path data(String set, int n, boolean sortedByClass, float scale, float offset) throws IOException {
     Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(MISTAKES + set + "/inputs.npy"));
     Tensor labels = NpyReader.read(Path.of(MISTAKES + set + "/labels.npy"));
     int row = inputs.size() / inputs.shape()[0];
@@ -41,12 +46,12 @@ class VerdictPolicyTest {
     float[] out = new float[n * row];
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < row; j++) {
-        out[i * row + j] = scale * inputs.data()[order.get(i) * row + j];
+        out[i * row + j] = scale * inputs.data()[order.get(i) * row + j] + offset;
       }
     }
     int[] shape = inputs.shape().clone();
     shape[0] = n;
-    Path file = dir.resolve(set + "-" + n + (sortedByClass ? "-sorted" : "") + "-" + scale + ".npy");
+    Path file = dir.resolve(set + "-" + n + (sortedByClass ? "-sorted" : "") + "-" + scale + "+" + offset + ".npy");
     Files.write(file, TestFiles.npy(out, shape));
     return file;
   }
@@ -94,6 +99,26 @@ class VerdictPolicyTest {
   @Test
   void staleStatisticsAreCaughtOnSixtyFourSamples() throws IOException {
     assertThat(errors(check("tf1-stale-decay", data("tf1-data", 64, false, 1)))).contains("BN003");
+  }
+
+  /**
+   * A constant added to every input (the mean subtraction of training left out): the first layer's
+   * means move, its variances stay, which no average stopped early does. It was named an early
+   * stop ("moved 40% of the way") with the fix "train longer".
+   */
+  @Test
+  void aConstantOffsetIsNamedAsPreprocessingNotAsAnEarlyStop() throws IOException {
+    JsonNode report = check("keras-healthy", data("keras-data", 128, false, 1, 1));
+    assertThat(errors(report)).containsExactly("BN011");
+    JsonNode mismatch = report.get("findings").findParents("code").stream()
+        .filter(f -> f.get("code").asText().equals("BN011")).findFirst().orElseThrow();
+    assertThat(mismatch.get("message").asText()).contains("while the spread matches in", "an offset",
+        "A mean subtraction that differs from training's");
+    assertThat(mismatch.at("/evidence/likely_cause").asText()).isEqualTo("preprocessing_offset");
+    JsonNode firstLayer = report.get("findings").get(0);
+    assertThat(firstLayer.get("code").asText()).isEqualTo("BN003");
+    assertThat(firstLayer.at("/evidence/likely_cause").asText()).isEqualTo("data_differs");
+    assertThat(firstLayer.get("message").asText()).contains("this is no early stop").doesNotContain("updates at");
   }
 
   /** Pixels scaled by 255 for a model trained on the unscaled data: the data is named, not the statistics. */
