@@ -41,11 +41,22 @@ final class Hdf5File implements AutoCloseable {
    *     when the model file is the HDF5 file
    */
   static Hdf5File open(String file, String source, byte[] bytes) {
+    HdfFile hdf;
+    long end;
     try {
-      return new Hdf5File(HdfFile.fromBytes(bytes), file, source);
+      hdf = HdfFile.fromBytes(bytes);
+      var superblock = hdf.getHdfBackingStorage().getSuperblock();
+      end = superblock.getBaseAddressByte() + superblock.getEndOfFileAddress();
     } catch (RuntimeException | StackOverflowError e) {
       throw new InvalidInputException(file, source, "not a readable HDF5 file: " + reason(e));
     }
+    // A cut file may still hold every BN weight, yet it is not the file that was saved.
+    if (end > bytes.length) {
+      hdf.close();
+      throw new InvalidInputException(file, source, "truncated: the HDF5 superblock gives its end at byte " + end
+          + ", the file has " + bytes.length + " bytes");
+    }
+    return new Hdf5File(hdf, file, source);
   }
 
   /** The model file, for messages. */
@@ -127,7 +138,10 @@ final class Hdf5File implements AutoCloseable {
       if (node == null) {
         throw error(path, "missing");
       }
-      if (node.isLink() || !(node instanceof Dataset dataset)) {
+      if (node.isLink()) {
+        throw error(path, "a link; bncheck reads no object but those stored in the file");
+      }
+      if (!(node instanceof Dataset dataset)) {
         throw error(path, "not a dataset");
       }
       long[] shape = dataset.getDimensionsAsLong();
@@ -146,6 +160,10 @@ final class Hdf5File implements AutoCloseable {
           }
         }
       }
+      Class<?> type = dataset.getJavaType();
+      if (type != float.class && type != double.class) {
+        throw error(path, "holds " + type.getSimpleName() + " values, not floating-point numbers");
+      }
       Object data = dataset.getData();
       if (data instanceof float[] f) {
         double[] out = new double[f.length];
@@ -157,7 +175,7 @@ final class Hdf5File implements AutoCloseable {
       if (data instanceof double[] d) {
         return d;
       }
-      throw error(path, "holds " + dataset.getJavaType().getSimpleName() + " values, not floating-point numbers");
+      throw error(path, "holds " + data.getClass().getSimpleName() + ", not a vector of numbers");
     });
   }
 
