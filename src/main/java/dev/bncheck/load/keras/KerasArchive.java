@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -124,6 +125,13 @@ record KerasArchive(byte[] config, byte[] metadata, byte[] weights) {
       }
     } catch (java.util.zip.ZipException e) {
       throw new InvalidInputException(file, where, "corrupt ZIP archive: " + e.getMessage());
+    }
+    // Keras stores its members uncompressed, and Java checks no checksum of a stored member: a
+    // changed byte in a weight would otherwise pass as the model's value.
+    CRC32 crc = new CRC32();
+    crc.update(bytes);
+    if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+      throw new InvalidInputException(file, where, "corrupt ZIP archive: the member's CRC-32 does not match its data");
     }
     return bytes;
   }

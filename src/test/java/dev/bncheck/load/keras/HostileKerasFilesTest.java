@@ -92,6 +92,17 @@ class HostileKerasFilesTest {
   }
 
   @Test
+  void changedByteInAStoredMemberFailsItsChecksum() throws IOException {
+    byte[] zip = Files.readAllBytes(KerasFixtures.file("healthy.keras"));
+    int weights = lastIndexOf(zip, new byte[] {'P', 'K', 1, 2}, "model.weights.h5");
+    int offset = (zip[weights + 42] & 0xff) | (zip[weights + 43] & 0xff) << 8 | (zip[weights + 44] & 0xff) << 16;
+    zip[offset + 30 + "model.weights.h5".length() + 5000] ^= 0x40;
+    Path file = Files.write(dir.resolve("flipped.keras"), zip);
+    refused(file).hasMessage(file + ": model.weights.h5: corrupt ZIP archive: the member's CRC-32 does not match its"
+        + " data");
+  }
+
+  @Test
   void archiveWithoutWeightsNamesTheMissingMember() throws IOException {
     Map<String, byte[]> members = KerasArchives.members("healthy.keras");
     members.remove("model.weights.h5");
