@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** bncheck reads from each Keras file the values Keras itself held (expected.json, written by Keras). */
 class BnModelFromKerasTest {
@@ -47,10 +48,25 @@ class BnModelFromKerasTest {
   @ParameterizedTest(name = "{1}")
   @MethodSource("files")
   void everyBnLayerHoldsTheValuesKerasHeld(String model, String file) {
-    JsonNode expected = EXPECTED.path("models").path(model);
-    BnModel loaded = load(file);
+    holdsTheExpectedValues(load(file), EXPECTED.path("models").path(model));
+  }
 
-    assertThat(loaded.modelName()).isEqualTo(expected.path("model").asText());
+  /**
+   * Files in tf.keras 2's layout (weight names with ":0", BN axis a list, Keras 2.0's Sequential
+   * config as a bare list), written by scripts/make_keras2_layout_files.py with the values it
+   * records.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"keras2-nested.h5", "keras2-old-sequential.h5"})
+  void keras2LayoutIsReadWithTheValuesItHolds(String file) {
+    BnModel loaded = load(file);
+    holdsTheExpectedValues(loaded, KerasFixtures.expected("expected-keras2.json").path(file));
+    assertThat(loaded.format()).isEqualTo("Keras HDF5 file (.h5, Keras 2.13.1)");
+  }
+
+  private static void holdsTheExpectedValues(BnModel loaded, JsonNode expected) {
+    assertThat(expected.path("layers").size()).as("expected layers").isPositive();
+    assertThat(loaded.modelName()).isEqualTo(expected.path("model").isNull() ? null : expected.path("model").asText());
     assertThat(loaded.framework()).isEqualTo("keras");
     List<String> names = new ArrayList<>();
     expected.path("layers").fieldNames().forEachRemaining(names::add);

@@ -19,8 +19,12 @@ final class KerasFixtures {
 
   /** expected.json: models → NAME → layers → LAYER → axis, epsilon, momentum, ..., as Keras held them. */
   static JsonNode expected() {
+    return expected("expected.json");
+  }
+
+  static JsonNode expected(String name) {
     try {
-      return new ObjectMapper().readTree(DIR.resolve("expected.json").toFile());
+      return new ObjectMapper().readTree(DIR.resolve(name).toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
