@@ -101,7 +101,7 @@ class KerasFilesCliTest {
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(run.out()).isEmpty();
     assertThat(run.err()).isEqualTo("bncheck: error: " + file + ": model_weights/bn1/bn1/moving_mean: declares"
-        + " 1099511627776 channels; bncheck reads 1 to 1048576\n");
+        + " 1099511627776 channels; bncheck reads 1 to 1048576 (moving_mean of BN layer \"bn1\")\n");
     assertThat(report).doesNotExist();
     try (var left = Files.list(tmp)) {
       assertThat(left).isEmpty();

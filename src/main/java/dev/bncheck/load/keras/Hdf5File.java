@@ -129,40 +129,41 @@ final class Hdf5File implements AutoCloseable {
   /**
    * A one-dimensional floating-point dataset, its shape checked before anything is read.
    *
+   * @param owner what the vector is, for messages (e.g. {@code moving_mean of BN layer "bn1"})
    * @throws InvalidInputException when it is missing, a link, not a vector of floats, or longer
    *     than {@link KerasLimits#MAX_CHANNELS}
    */
-  double[] vector(String path) {
-    return guard(path, () -> {
+  double[] vector(String path, String owner) {
+    return guard(path, owner, () -> {
       Node node = find(path);
       if (node == null) {
-        throw error(path, "missing");
+        throw error(path, owner, "missing");
       }
       if (node.isLink()) {
-        throw error(path, "a link; bncheck reads no object but those stored in the file");
+        throw error(path, owner, "a link; bncheck reads no object but those stored in the file");
       }
       if (!(node instanceof Dataset dataset)) {
-        throw error(path, "not a dataset");
+        throw error(path, owner, "not a dataset");
       }
       long[] shape = dataset.getDimensionsAsLong();
       if (shape.length != 1) {
-        throw error(path, "a vector (one value per channel) expected, got shape " + Arrays.toString(shape));
+        throw error(path, owner, "a vector (one value per channel) expected, got shape " + Arrays.toString(shape));
       }
       if (shape[0] < 1 || shape[0] > KerasLimits.MAX_CHANNELS) {
-        throw error(path, "declares " + shape[0] + " channels; bncheck reads 1 to " + KerasLimits.MAX_CHANNELS);
+        throw error(path, owner, "declares " + shape[0] + " channels; bncheck reads 1 to " + KerasLimits.MAX_CHANNELS);
       }
       if (dataset instanceof ChunkedDataset chunked) {
         long chunk = 1;
         for (int d : chunked.getChunkDimensions()) {
           chunk *= Math.max(d, 1);
           if (chunk > KerasLimits.MAX_CHANNELS) {
-            throw error(path, "declares chunks of more than " + KerasLimits.MAX_CHANNELS + " values");
+            throw error(path, owner, "declares chunks of more than " + KerasLimits.MAX_CHANNELS + " values");
           }
         }
       }
       Class<?> type = dataset.getJavaType();
       if (type != float.class && type != double.class) {
-        throw error(path, "holds " + type.getSimpleName() + " values, not floating-point numbers");
+        throw error(path, owner, "holds " + type.getSimpleName() + " values, not floating-point numbers");
       }
       Object data = dataset.getData();
       if (data instanceof float[] f) {
@@ -175,7 +176,7 @@ final class Hdf5File implements AutoCloseable {
       if (data instanceof double[] d) {
         return d;
       }
-      throw error(path, "holds " + data.getClass().getSimpleName() + ", not a vector of numbers");
+      throw error(path, owner, "holds " + data.getClass().getSimpleName() + ", not a vector of numbers");
     });
   }
 
@@ -224,17 +225,27 @@ final class Hdf5File implements AutoCloseable {
   }
 
   private <T> T guard(String where, Supplier<T> read) {
+    return guard(where, "", read);
+  }
+
+  /** @param owner what the object holds, for messages where its path does not say (e.g. {@code BN layer "bn1"}) */
+  private <T> T guard(String where, String owner, Supplier<T> read) {
     try {
       return read.get();
     } catch (InvalidInputException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
-      throw error(where, "unreadable: " + reason(e));
+      throw error(where, owner, "unreadable: " + reason(e));
     }
   }
 
   private InvalidInputException error(String where, String problem) {
-    return new InvalidInputException(file, source.isEmpty() ? where : source + ": " + where, problem);
+    return error(where, "", problem);
+  }
+
+  private InvalidInputException error(String where, String owner, String problem) {
+    return new InvalidInputException(file, source.isEmpty() ? where : source + ": " + where,
+        problem + (owner.isEmpty() ? "" : " (" + owner + ")"));
   }
 
   private static String reason(Throwable e) {

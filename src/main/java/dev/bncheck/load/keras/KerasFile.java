@@ -82,10 +82,11 @@ final class KerasFile {
     for (BnSpec spec : config.layers()) {
       WeightLayout.Located located = layout.locate(spec);
       Map<String, String> datasets = located.datasets();
-      double[] mean = h5.vector(datasets.get("moving_mean"));
-      double[] variance = h5.vector(datasets.get("moving_variance"));
-      double[] gamma = spec.scale() ? h5.vector(datasets.get("gamma")) : filled(mean.length, 1);
-      double[] beta = spec.center() ? h5.vector(datasets.get("beta")) : filled(mean.length, 0);
+      String owner = "BN layer \"" + spec.qualifiedName() + "\"";
+      double[] mean = h5.vector(datasets.get("moving_mean"), "moving_mean of " + owner);
+      double[] variance = h5.vector(datasets.get("moving_variance"), "moving_variance of " + owner);
+      double[] gamma = spec.scale() ? h5.vector(datasets.get("gamma"), "gamma of " + owner) : filled(mean.length, 1);
+      double[] beta = spec.center() ? h5.vector(datasets.get("beta"), "beta of " + owner) : filled(mean.length, 0);
       for (var vector : List.of(Map.entry("moving_variance", variance), Map.entry("gamma", gamma),
           Map.entry("beta", beta))) {
         if (vector.getValue().length != mean.length) {
