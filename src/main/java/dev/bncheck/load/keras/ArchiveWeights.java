@@ -48,16 +48,13 @@ final class ArchiveWeights implements WeightLayout {
   }
 
   private String member(String container, String layerName, String classGroup, BnSpec spec) {
-    Map<String, String> members = byName.computeIfAbsent(container, this::membersByName);
-    if (!members.isEmpty()) {
-      String group = members.get(layerName);
-      if (group == null) {
-        throw missing(container, layerName, spec);
-      }
-      return group;
+    String named = byName.computeIfAbsent(container, this::membersByName).get(layerName);
+    if (named != null) {
+      return named;
     }
     String group = container + "/" + classGroup;
-    if (!h5.isGroup(group)) {
+    // the group Keras's naming rule gives, unless it records another layer's name
+    if (!h5.isGroup(group + "/vars") || h5.stringAttribute(group + "/vars", "name").isPresent()) {
       throw missing(container, layerName, spec);
     }
     return group;

@@ -52,6 +52,16 @@ class BnModelFromKerasTest {
   }
 
   /**
+   * Without the layer name Keras 3 records on each vars group, layers are found by the group
+   * names Keras's naming rule gives them (scripts/make_keras_hostile_files.py removes the names).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"healthy", "frozen"})
+  void archiveWithoutLayerNamesIsReadByKerasGroupNames(String model) {
+    holdsTheExpectedValues(load("hostile/unnamed-vars-" + model + ".keras"), EXPECTED.path("models").path(model));
+  }
+
+  /**
    * Files in tf.keras 2's layout (weight names with ":0", BN axis a list, Keras 2.0's Sequential
    * config as a bare list), written by scripts/make_keras2_layout_files.py with the values it
    * records.
