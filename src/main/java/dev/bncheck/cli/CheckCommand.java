@@ -9,6 +9,7 @@ import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Parameters;
 final class CheckCommand extends ReportCommand {
 
   @Parameters(index = "0", paramLabel = "MODEL",
-      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
+      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), a Keras model (.keras, .h5) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
@@ -37,7 +38,7 @@ final class CheckCommand extends ReportCommand {
           + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
           + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
           + " path. NAME=VALUE (true, false or a number) gives a scalar input one value for every batch, such as"
-          + " a mode flag (is_training=false). For a dump: a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
+          + " a mode flag (is_training=false). For a dump or a Keras model (.keras, .h5): a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
           + " MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
 
@@ -148,8 +149,10 @@ final class CheckCommand extends ReportCommand {
       throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
-      data = "embedded in model";
-      batches = "as recorded in the dump";
+      // a dump may carry its activations; a Keras file never does
+      boolean dump = loader instanceof BnModelFromDump;
+      data = dump ? "embedded in model" : "none (give --inputs DUMP, a dump whose layers carry \"inputs\")";
+      batches = dump ? "as recorded in the dump" : "";
     } else {
       if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
         throw new CommandLine.ParameterException(spec.commandLine(),

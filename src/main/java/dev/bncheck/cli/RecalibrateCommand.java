@@ -96,7 +96,8 @@ final class RecalibrateCommand implements Callable<Integer> {
     boolean dump = loader instanceof BnModelFromDump;
     if (!dump && !(loader instanceof BnModelFromSavedModel)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump");
+          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump; from a Keras model write one"
+              + " with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
     }
     for (Path input : inputFiles()) {
       var overlap = InputOverlap.between(out, input);

@@ -2,6 +2,7 @@ package dev.bncheck.load;
 
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.CalibrationFromDump;
+import dev.bncheck.load.keras.BnModelFromKeras;
 import dev.bncheck.load.onnx.BnModelFromOnnx;
 import dev.bncheck.load.tensorflow.BnModelFromFrozenGraph;
 import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
@@ -14,6 +15,7 @@ public final class Loaders {
 
   private static final List<ModelLoader> MODEL_LOADERS =
       List.of(new BnModelFromDump(), new BnModelFromOnnx(), new BnModelFromSavedModel(),
+          new BnModelFromKeras(),
           new BnModelFromFrozenGraph());
 
   private static final List<CalibrationLoader> CALIBRATION_LOADERS =

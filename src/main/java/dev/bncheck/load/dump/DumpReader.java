@@ -306,7 +306,7 @@ final class DumpReader {
       if (mode == Mode.CALIBRATION) {
         Integer known = layerByName.get(value);
         if (known == null) {
-          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location());
+          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location() + knownNames());
         }
         index = known;
         BnLayer model = knownModel.layers().get(known);
@@ -321,6 +321,14 @@ final class DumpReader {
       if (mode == Mode.CALIBRATION && index >= 0 && axis != knownModel.layers().get(index).channelAxis()) {
         throw mismatchedAxis(in);
       }
+    }
+
+    /** The model's layer names, so that a dump written for another model, or naming nested layers otherwise, shows at once. */
+    private String knownNames() {
+      List<String> names = knownModel.layers().stream().map(BnLayer::name).toList();
+      int shown = Math.min(names.size(), 8);
+      return " (its BN layers: " + (names.isEmpty() ? "none" : String.join(", ", names.subList(0, shown))
+          + (names.size() > shown ? ", and " + (names.size() - shown) + " more" : "")) + ")";
     }
 
     private RuntimeException mismatchedAxis(JsonInput in) {

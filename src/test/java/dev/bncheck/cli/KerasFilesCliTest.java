@@ -1,0 +1,110 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** bncheck's verdicts on Keras model files (src/test/resources/keras-files), through the command line. */
+class KerasFilesCliTest {
+
+  private static final String DIR = "src/test/resources/keras-files/";
+
+  @TempDir Path tmp;
+
+  static Stream<Arguments> inspected() {
+    return Stream.of("keras", "h5").flatMap(ext -> Stream.of(
+        Arguments.of("healthy." + ext, ExitCodes.PASS, List.of()),
+        Arguments.of("untrained." + ext, ExitCodes.FINDINGS, List.of("BN001 bn1", "BN001 bn2")),
+        Arguments.of("few-steps." + ext, ExitCodes.PASS, List.of("BN012 bn2")),
+        Arguments.of("frozen." + ext, ExitCodes.PASS, List.of())));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("inspected")
+  void inspectGivesEachFileItsVerdict(String file, int exitCode, List<String> findings) throws IOException {
+    CliRun run = CliRun.of("inspect", DIR + file, "--format", "json");
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exitCode()).isEqualTo(exitCode);
+    assertThat(SampleVerdictsTest.findings(run.out())).containsExactlyElementsOf(findings);
+  }
+
+  static Stream<Arguments> checked() {
+    return Stream.of("keras", "h5").flatMap(ext -> Stream.of(
+        Arguments.of("healthy." + ext, "dump-healthy.json", ExitCodes.PASS, List.of()),
+        Arguments.of("untrained." + ext, "dump-untrained.json", ExitCodes.FINDINGS,
+            List.of("BN001 bn1", "BN004 bn1", "BN001 bn2", "BN004 bn2"))));
+  }
+
+  @ParameterizedTest(name = "{0} --inputs {1}")
+  @MethodSource("checked")
+  void checkTakesTheActivationsOfADumpByLayerName(String file, String dump, int exitCode, List<String> findings)
+      throws IOException {
+    CliRun run = CliRun.of("check", DIR + file, "--inputs", DIR + dump, "--format", "json");
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exitCode()).isEqualTo(exitCode);
+    assertThat(SampleVerdictsTest.findings(run.out())).containsExactlyElementsOf(findings);
+    assertThat(run.out()).contains("\"source\": \"" + DIR + dump + "\"").doesNotContain("BN003, BN004, BN010");
+  }
+
+  @Test
+  void frozenLayerOfANestedBaseModelIsNamedAfterItAndSaysItIsFrozen() {
+    CliRun run = CliRun.of("inspect", DIR + "frozen.keras", "--format", "json");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("\"name\": \"base/base_bn\"")
+        .contains("\"origin\": \"model.weights.h5: layers/functional/layers/batch_normalization/vars; frozen"
+            + " (trainable: false), as when fine-tuning: training leaves its moving statistics as they were\"")
+        .contains("\"origin\": \"model.weights.h5: layers/batch_normalization/vars\"");
+  }
+
+  @Test
+  void dumpOfAnotherModelIsRefusedNamingTheLayersEachSide() {
+    CliRun run = CliRun.of("check", DIR + "frozen.keras", "--inputs", DIR + "dump-healthy.json");
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).isEqualTo("bncheck: error: " + DIR + "dump-healthy.json: layers[0].name: no BN layer named"
+        + " \"bn1\" in " + DIR + "frozen.keras (its BN layers: base/base_bn, head_bn)\n");
+  }
+
+  @Test
+  void checkWithoutADumpSaysThereIsNoDataAndRunsTheStaticChecks() {
+    CliRun run = CliRun.of("check", DIR + "untrained.keras");
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(run.out()).contains("data: none (give --inputs DUMP, a dump whose layers carry \"inputs\")")
+        .doesNotContain("embedded in model").contains("[BN001] error bn1");
+  }
+
+  @Test
+  void recalibrateRefusesAKerasFileAndPointsToTheExporters() {
+    Path out = tmp.resolve("fixed.keras");
+    CliRun run = CliRun.of("recalibrate", DIR + "untrained.keras", "--inputs", DIR + "dump-untrained.json",
+        "--out", out.toString());
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.err()).startsWith("bncheck: recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON"
+        + " dump; from a Keras model write one with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void hostileFileEndsWithOneLineAndWritesNothing() throws IOException {
+    Path report = tmp.resolve("report.json");
+    String file = DIR + "hostile/huge-contiguous.h5";
+    CliRun run = CliRun.of("check", file, "--report", "json=" + report);
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).isEqualTo("bncheck: error: " + file + ": model_weights/bn1/bn1/moving_mean: declares"
+        + " 1099511627776 channels; bncheck reads 1 to 1048576 (moving_mean of BN layer \"bn1\")\n");
+    assertThat(report).doesNotExist();
+    try (var left = Files.list(tmp)) {
+      assertThat(left).isEmpty();
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package dev.bncheck.load.keras;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.CalibrationSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Bad and hostile Keras files end in one line naming the file and the member, field or dataset,
+ * before anything large is allocated.
+ */
+class HostileKerasFilesTest {
+
+  @TempDir Path dir;
+
+  private static AbstractThrowableAssert<?, ? extends Throwable> refused(Path file) {
+    return assertThatThrownBy(() -> new BnModelFromKeras().load(file, CalibrationSink.NONE))
+        .isInstanceOf(InvalidInputException.class)
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").startsWith(file + ": "));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "huge-contiguous.h5 | model_weights/bn1/bn1/moving_mean: declares 1099511627776 channels; bncheck reads 1 to 1048576 (moving_mean of BN layer \"bn1\")",
+      "huge-chunked.h5    | model_weights/bn1/bn1/moving_mean: declares 1099511627776 channels; bncheck reads 1 to 1048576 (moving_mean of BN layer \"bn1\")",
+      "matrix.h5          | model_weights/bn1/bn1/moving_variance: a vector (one value per channel) expected, got shape [8, 8] (moving_variance of BN layer \"bn1\")",
+      "external-link.h5   | model_weights/bn1/bn1/gamma: a link; bncheck reads no object but those stored in the file (gamma of BN layer \"bn1\")",
+      "integers.h5        | model_weights/bn1/bn1/beta: holds int values, not floating-point numbers (beta of BN layer \"bn1\")"})
+  void hostileHdf5DatasetsAreRefusedBeforeTheyAreRead(String fixture, String message) {
+    Path file = KerasFixtures.file("hostile/" + fixture);
+    refused(file).hasMessage(file + ": " + message);
+  }
+
+  @Test
+  void truncatedHdf5FileIsAnInputError() throws IOException {
+    byte[] whole = Files.readAllBytes(KerasFixtures.file("healthy.h5"));
+    for (int cut : new int[] {8, 100, 2_000, whole.length / 2, whole.length - 100}) {
+      Path file = Files.write(dir.resolve("cut" + cut + ".h5"), Arrays.copyOf(whole, cut));
+      refused(file);
+    }
+  }
+
+  @Test
+  void truncatedArchiveIsAnInputError() throws IOException {
+    byte[] whole = Files.readAllBytes(KerasFixtures.file("healthy.keras"));
+    Path file = Files.write(dir.resolve("cut.keras"), Arrays.copyOf(whole, whole.length / 2));
+    refused(file).hasMessageContaining("not a valid .keras file (a ZIP archive)");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"../../evil.sh", "/etc/cron.d/evil", "assets/../../evil", "C:/evil", "..\\evil"})
+  void archiveEntryThatWouldLeaveItsFolderIsRefused(String entry) throws IOException {
+    Map<String, byte[]> members = KerasArchives.members("healthy.keras");
+    members.put(entry, "echo owned".getBytes());
+    Path file = KerasArchives.write(members, dir.resolve("traversal.keras"));
+    refused(file).hasMessage(file + ": entry " + entry + ": a path that leaves the archive's folder (absolute, or"
+        + " with ..); refused");
+  }
+
+  @Test
+  void zipBombConfigIsRefusedByItsDeclaredSizeBeforeItIsInflated() throws IOException {
+    Map<String, byte[]> members = KerasArchives.members("healthy.keras");
+    members.put("config.json", new byte[(int) KerasLimits.MAX_CONFIG_BYTES + 1]);
+    Path file = KerasArchives.write(members, dir.resolve("bomb.keras"));
+    assertThat(Files.size(file)).as("a small archive").isLessThan(1L << 20);
+    refused(file).hasMessage(file + ": config.json: declares " + (KerasLimits.MAX_CONFIG_BYTES + 1)
+        + " bytes; bncheck reads at most " + KerasLimits.MAX_CONFIG_BYTES);
+  }
+
+  @Test
+  void memberWhoseDeclaredSizeLiesIsRefused() throws IOException {
+    Map<String, byte[]> members = KerasArchives.members("healthy.keras");
+    members.put("config.json", new byte[1 << 20]);
+    byte[] zip = KerasArchives.zip(members);
+    // the central directory's uncompressed size of config.json, forged to 2 GB
+    int central = lastIndexOf(zip, new byte[] {'P', 'K', 1, 2}, "config.json");
+    writeInt(zip, central + 24, 0x7fff_0000);
+    Path file = Files.write(dir.resolve("forged.keras"), zip);
+    refused(file).hasMessageStartingWith(file + ": config.json: corrupt ZIP archive: declares 2147418112 bytes from");
+  }
+
+  @Test
+  void changedByteInAStoredMemberFailsItsChecksum() throws IOException {
+    byte[] zip = Files.readAllBytes(KerasFixtures.file("healthy.keras"));
+    int weights = lastIndexOf(zip, new byte[] {'P', 'K', 1, 2}, "model.weights.h5");
+    int offset = (zip[weights + 42] & 0xff) | (zip[weights + 43] & 0xff) << 8 | (zip[weights + 44] & 0xff) << 16;
+    zip[offset + 30 + "model.weights.h5".length() + 5000] ^= 0x40;
+    Path file = Files.write(dir.resolve("flipped.keras"), zip);
+    refused(file).hasMessage(file + ": model.weights.h5: corrupt ZIP archive: the member's CRC-32 does not match its"
+        + " data");
+  }
+
+  @Test
+  void archiveWithoutWeightsNamesTheMissingMember() throws IOException {
+    Map<String, byte[]> members = KerasArchives.members("healthy.keras");
+    members.remove("model.weights.h5");
+    Path file = KerasArchives.write(members, dir.resolve("no-weights.keras"));
+    refused(file).hasMessageStartingWith(file + ": model.weights.h5: missing from the archive");
+  }
+
+  @Test
+  void configThatIsNotJsonIsAnInputError() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("bad.keras"), c -> c.substring(0, 100));
+    refused(file).hasMessageStartingWith(file + ": config.json: not valid JSON: ");
+  }
+
+  @Test
+  void configWhoseLayerHasNoWeightsNamesTheLayer() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("renamed.keras"),
+        c -> c.replace("\"name\": \"bn1\"", "\"name\": \"bn9\""));
+    refused(file).hasMessage(file + ": model.weights.h5: layers: no weights for layer \"bn9\" (of BN layer \"bn9\" in"
+        + " config.json): the config does not match the weights");
+  }
+
+  @Test
+  void configThatClaimsAScaleTheWeightsDoNotHoldIsAMismatch() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("scale.keras"),
+        c -> c.replace("\"scale\": false", "\"scale\": true"));
+    refused(file).hasMessage(file + ": model.weights.h5: layers/batch_normalization_1/vars: holds 3 weights; the"
+        + " config of BN layer \"bn2\" (center true, scale true) gives 4 (gamma, beta, moving_mean, moving_variance):"
+        + " the config does not match the weights");
+  }
+
+  @Test
+  void bnLayerWithoutEpsilonIsAnErrorNamingIt() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("eps.keras"),
+        c -> c.replace("\"epsilon\": 0.01,", ""));
+    refused(file).hasMessage(file + ": config.json: layers[5] (bn2).epsilon: missing");
+  }
+
+  @Test
+  void bnLayerOverTwoAxesIsAnErrorNamingIt() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("axes.keras"),
+        c -> c.replaceFirst("\"axis\": -1", "\"axis\": [1, 3]"));
+    refused(file).hasMessage(file + ": config.json: layers[2] (bn1).axis: normalizes over 2 axes [1,3]; bncheck"
+        + " checks layers with one channel axis");
+  }
+
+  @Test
+  void layersOfUnknownClassesAreSkipped() throws IOException {
+    Path file = KerasArchives.withConfig("healthy.keras", dir.resolve("custom.keras"),
+        c -> c.replace("\"class_name\": \"ReLU\"", "\"class_name\": \"MyCustomActivation\"")
+            .replace("\"class_name\": \"Conv2D\"", "\"class_name\": \"SomethingElse\""));
+    assertThat(new BnModelFromKeras().load(file, CalibrationSink.NONE).layers()).extracting(BnLayer::name)
+        .containsExactly("bn1", "bn2");
+  }
+
+  @Test
+  void weightsOnlyFileSaysWhyItCannotBeChecked() throws IOException {
+    Path file = dir.resolve("model.weights.h5");
+    Files.write(file, KerasArchives.members("healthy.keras").get("model.weights.h5"));
+    refused(file).hasMessageStartingWith(file + ": attribute model_config: missing: a weights-only file");
+  }
+
+  @Test
+  void fileThatIsNeitherZipNorHdf5IsAnInputError() throws IOException {
+    Path file = Files.writeString(dir.resolve("text.h5"), "hello");
+    refused(file).hasMessage(file + ": neither a Keras 3 archive (a ZIP file) nor an HDF5 file");
+  }
+
+  private static int lastIndexOf(byte[] data, byte[] signature, String name) {
+    byte[] n = name.getBytes();
+    for (int i = data.length - signature.length - 46; i >= 0; i--) {
+      if (Arrays.equals(data, i, i + 4, signature, 0, 4) && Arrays.equals(data, i + 46, i + 46 + n.length, n, 0, n.length)) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no central directory entry for " + name);
+  }
+
+  private static void writeInt(byte[] data, int at, int value) {
+    for (int i = 0; i < 4; i++) {
+      data[at + i] = (byte) (value >>> (8 * i));
+    }
+  }
+}
