@@ -4,9 +4,11 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.model.BnModel;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -102,6 +105,9 @@ final class CheckCommand extends ReportCommand {
           + " (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
   Long trainingViewSamples;
 
+  /** The loader for a model: the registered ones, or a test's. */
+  Function<Path, ModelLoader> loaders = Loaders::forModel;
+
   @Override
   List<Path> inputFiles() {
     List<Path> files = new ArrayList<>(List.of(model));
@@ -120,7 +126,7 @@ final class CheckCommand extends ReportCommand {
     CompletableFuture<String> dataHash = inBackground(() -> inputs.isEmpty() ? null : Sha256.ofAll(dataFiles()));
     CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
     CalibrationSink accumulator = ProgressSink.around(collected, quiet);
-    ModelLoader loader = Loaders.forModel(model);
+    ModelLoader loader = loaders.apply(model);
     BnModel loaded;
     String data;
     String batches = "";
@@ -133,7 +139,15 @@ final class CheckCommand extends ReportCommand {
             "--input-node feeds data: give it with --inputs or --synthetic");
       }
       LoadOptions options = loadOptions();
-      loaded = loader.load(model, options, options.runsOnData() ? accumulator : CalibrationSink.NONE);
+      if (options.runsOnData()) {
+        try (ModelSession session = loader.open(model, options)) {
+          loaded = session.model();
+          CalibrationPasses.run(session, accumulator,
+              trainingView == TrainingView.ALWAYS ? layers -> true : collected::wantsTrainingView);
+        }
+      } else {
+        loaded = loader.load(model, options, CalibrationSink.NONE);
+      }
       data = (!inputs.isEmpty() ? String.join(" ", inputs)
           : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
           : "none (give --inputs to analyse data)")
@@ -177,7 +191,6 @@ final class CheckCommand extends ReportCommand {
           .withTimeout(base.timeout())
           .withTrainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
-          .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO)
           .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)
           .withInputNodes(inputNodes);
     } catch (IllegalArgumentException e) {

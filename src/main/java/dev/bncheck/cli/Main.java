@@ -72,7 +72,7 @@ public final class Main {
     return commandLine(out, err, Subcommands.all());
   }
 
-  private static CommandLine commandLine(PrintWriter out, PrintWriter err, Object[] subcommands) {
+  static CommandLine commandLine(PrintWriter out, PrintWriter err, Object[] subcommands) {
     CommandLine cli = new CommandLine(new BnCheckCommand());
     // Before the settings below: picocli applies them to the subcommands present at that moment.
     for (Object subcommand : subcommands) {

@@ -1,6 +1,8 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.ModelLoader;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.analysis.Glob;
 import dev.bncheck.engine.CalibrationAccumulator;
@@ -9,11 +11,9 @@ import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.DumpStatisticsWriter;
-import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.repair.DumpRecalibration;
-import dev.bncheck.load.tensorflow.SavedModelSession;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import dev.bncheck.repair.DataSplit;
@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,11 +91,14 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** The loader for a model: the registered ones, or a test's. */
+  Function<Path, ModelLoader> loaders = Loaders::forModel;
+
   @Override
   public Integer call() {
-    var loader = Loaders.forModel(model);
+    ModelLoader loader = loaders.apply(model);
     boolean dump = loader instanceof BnModelFromDump;
-    if (!dump && !(loader instanceof BnModelFromSavedModel)) {
+    if (!dump && !loader.writesStatistics()) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump");
     }
@@ -128,7 +132,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     double[] accuracyBefore = null;
     Verified verified;
     List<String> refusals = new ArrayList<>();
-    try (SavedModelSession session = SavedModelSession.open(model, options)) {
+    try (ModelSession session = loader.open(model, options)) {
       long channels = session.model().layers().stream().filter(l -> matcher.matches(l.name()))
           .mapToLong(l -> l.channels()).sum();
       RecalibrationGuard.tooLittleData(split.calibrationSamples(),
@@ -151,7 +155,7 @@ final class RecalibrateCommand implements Callable<Integer> {
         // verified before it is renamed into place, so that a refused result leaves nothing behind
         OutputDirectory.write(out, force, directory -> {
           session.saveTo(directory);
-          written[0] = verify(directory, options, split, heldOutLabels);
+          written[0] = verify(loader, directory, options, split, heldOutLabels);
           if (heldOut > 0) {
             RecalibrationGuard.noCloser(before, written[0].metrics(), changed, split.heldOutSamples())
                 .ifPresent(refusals::add);
@@ -201,8 +205,9 @@ final class RecalibrateCommand implements Callable<Integer> {
     }
   }
 
-  private Verified verify(Path directory, LoadOptions options, DataSplit split, int[] heldOutLabels) {
-    try (SavedModelSession fixed = SavedModelSession.open(directory, options)) {
+  private Verified verify(ModelLoader loader, Path directory, LoadOptions options, DataSplit split,
+      int[] heldOutLabels) {
+    try (ModelSession fixed = loader.open(directory, options)) {
       List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), batchSize);
       CalibrationAccumulator consistency = new CalibrationAccumulator();
       fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
@@ -262,7 +267,7 @@ final class RecalibrateCommand implements Callable<Integer> {
   }
 
   /** A dump: each layer's statistics from its own captured activations (see DumpRecalibration). */
-  private int recalibrateDump(dev.bncheck.load.ModelLoader loader, Glob matcher) {
+  private int recalibrateDump(ModelLoader loader, Glob matcher) {
     if (labels != null || inputs.size() > 1) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
@@ -328,7 +333,7 @@ final class RecalibrateCommand implements Callable<Integer> {
   }
 
   /** Accuracy at batch size 64 and at batch size 1. */
-  private static double[] accuracy(SavedModelSession session, Map<String, Tensor> data, int[] labels) {
+  private static double[] accuracy(ModelSession session, Map<String, Tensor> data, int[] labels) {
     double[] out = new double[2];
     int[] sizes = {64, 1};
     for (int k = 0; k < 2; k++) {

@@ -3,7 +3,7 @@ package dev.bncheck.repair;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.load.InvalidInputException;
-import dev.bncheck.load.tensorflow.SavedModelSession;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ public final class Recalibration {
 
   private Recalibration() {}
 
-  public static List<LayerChange> run(SavedModelSession session, Map<String, Tensor> data, Predicate<String> selected,
+  public static List<LayerChange> run(ModelSession session, Map<String, Tensor> data, Predicate<String> selected,
       int batchSize) {
     List<BnLayer> layers = session.model().layers();
     List<LayerChange> changes = new ArrayList<>();

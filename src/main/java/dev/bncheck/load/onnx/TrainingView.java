@@ -35,18 +35,24 @@ final class TrainingView {
   private TrainingView() {}
 
   /**
-   * Runs the training view on the first {@code samples} samples.
+   * Whether the model can be given a training view: a model before opset 7, or with a node whose
+   * input the inference view did not capture, cannot.
    *
-   * @param ranks the rank of each BN node's input, by node, as the inference view saw it; a model
-   *     before opset 7, or with a node whose input was not captured, gets no training view
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
+   */
+  static boolean applies(OnnxProto.Model model, OnnxBnLayers.Found found, Map<Integer, Integer> ranks) {
+    return model.defaultOpset() >= MIN_OPSET && ranks.size() == found.nodes().size();
+  }
+
+  /**
+   * Runs the training view on the first {@code samples} samples, where it {@link #applies}.
+   *
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
    */
   static void run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
       ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks,
       LoadOptions options, String label, CalibrationSink sink) {
     long opset = model.defaultOpset();
-    if (opset < MIN_OPSET || ranks.size() != found.nodes().size()) {
-      return;
-    }
     Map<Integer, List<byte[]>> replaced = new LinkedHashMap<>();
     List<byte[]> initializers = new ArrayList<>();
     for (int n = 0; n < found.nodes().size(); n++) {
