@@ -64,10 +64,19 @@ public interface ModelSession extends AutoCloseable {
   void assignStatistics(int layerIndex, double[] mean, double[] variance);
 
   /**
-   * Writes the model with the session's current statistics, and nothing else changed, as a new
-   * model of the same kind in {@code directory}, which the caller then renames into place.
+   * Makes the layer's training-mode nodes (BN002) normalize with its moving statistics, in the
+   * session and in the model {@link #saveTo} writes.
+   *
+   * @throws InvalidInputException where the model cannot be switched
    */
-  void saveTo(Path directory);
+  void switchToInferenceMode(int layerIndex);
+
+  /**
+   * Writes the model with the session's current statistics (and modes), and nothing else changed, as a new
+   * model of the same kind at {@code target}: into that empty directory for a model that is a
+   * directory (a SavedModel), else over that empty file. The caller renames it into place.
+   */
+  void saveTo(Path target);
 
   @Override
   void close();

@@ -27,12 +27,9 @@ import java.util.stream.Collectors;
  * on one input of shape [samples, channels], each fed {@code weight * x + offset} of what the layer
  * before it gives (the input itself for the first). Every layer normalizes with its moving
  * statistics (the inference view) or with the batch's own (the training view). Its file is one
- * line per layer ({@link #write}); {@link #saveTo} writes that file into a directory.
+ * line per layer ({@link #write}), as {@link #saveTo} writes it.
  */
 final class FakeSession implements ModelSession {
-
-  /** The file a saved model's directory holds. */
-  static final String FILE = "model.fake";
 
   static final double EPSILON = 1e-3;
 
@@ -50,7 +47,7 @@ final class FakeSession implements ModelSession {
   FakeSession(Path location, LoadOptions options) {
     this.location = location;
     this.options = options;
-    this.layers = read(Files.isDirectory(location) ? location.resolve(FILE) : location);
+    this.layers = read(location);
   }
 
   @Override
@@ -143,8 +140,13 @@ final class FakeSession implements ModelSession {
   }
 
   @Override
-  public void saveTo(Path directory) {
-    write(directory.resolve(FILE), layers);
+  public void switchToInferenceMode(int layerIndex) {
+    throw new UnsupportedOperationException("the fake model has no training-mode layers");
+  }
+
+  @Override
+  public void saveTo(Path target) {
+    write(target, layers);
   }
 
   @Override

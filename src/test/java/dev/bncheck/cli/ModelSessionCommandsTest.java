@@ -102,7 +102,7 @@ class ModelSessionCommandsTest {
     float[] calibration = ((Tensor.Float32) DataSplit.of(Map.of("", new Tensor.Float32(new int[] {SAMPLES, CHANNELS},
         x)), 0.2).calibration().get("")).data();
     double[][][] expected = statisticsOf(calibration, calibration.length / CHANNELS);
-    List<FakeSession.Layer> written = FakeSession.read(out.resolve(FakeSession.FILE));
+    List<FakeSession.Layer> written = FakeSession.read(out);
     for (int k = 0; k < 2; k++) {
       for (int c = 0; c < CHANNELS; c++) {
         assertThat(written.get(k).mean()[c]).isCloseTo(expected[k][0][c], within(1e-4 * (1 + Math.abs(expected[k][0][c]))));

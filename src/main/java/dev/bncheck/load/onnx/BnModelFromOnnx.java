@@ -35,6 +35,11 @@ public final class BnModelFromOnnx implements ModelLoader {
   }
 
   @Override
+  public boolean writesStatistics() {
+    return true;
+  }
+
+  @Override
   public ModelSession open(Path input, LoadOptions options) {
     return OnnxSession.open(input, options);
   }

@@ -146,7 +146,7 @@ final class OnnxCalibration {
    * free, else the fixed first dimension (a model exported for batch size 1 runs one sample at a
    * time).
    */
-  private static int batchSize(List<OnnxInputs.Feed> feeds, int requested, long rows, String label) {
+  static int batchSize(List<OnnxInputs.Feed> feeds, int requested, long rows, String label) {
     int fixed = -1;
     for (OnnxInputs.Feed feed : feeds) {
       long[] dims = feed.input().dims();
@@ -170,12 +170,12 @@ final class OnnxCalibration {
     return limit > Long.MAX_VALUE - batchSize ? Long.MAX_VALUE : (limit + batchSize - 1) / batchSize * batchSize;
   }
 
-  private static boolean hasChannels(Tensor t, BnLayer layer) {
+  static boolean hasChannels(Tensor t, BnLayer layer) {
     return t.shape().length >= 2 && t.shape()[1] == layer.channels();
   }
 
   /** The graph's float outputs that hold one row per sample, when the batch dimension is free. */
-  private static List<String> batchedFloatOutputs(OnnxProto.Graph graph, List<OnnxInputs.Input> inputs) {
+  static List<String> batchedFloatOutputs(OnnxProto.Graph graph, List<OnnxInputs.Input> inputs) {
     if (inputs.isEmpty()) {
       return List.of();
     }

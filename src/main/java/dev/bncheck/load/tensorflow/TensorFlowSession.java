@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.array.InputArray;
@@ -101,6 +102,13 @@ abstract class TensorFlowSession implements ModelSession {
       run.runner().batchSizeConsistency(run.prepared(), data, run.outputs(), batchSize, sink);
       return null;
     });
+  }
+
+  @Override
+  public void switchToInferenceMode(int layerIndex) {
+    throw new InvalidInputException(model.location(), "layer " + model.layers().get(layerIndex).name(),
+        "bncheck cannot switch a TensorFlow graph's training-mode layer to inference mode; re-export the model in"
+            + " inference mode (docs/findings.md#bn002)");
   }
 
   private Runtime runtime() {
