@@ -1,5 +1,6 @@
 package dev.bncheck.load;
 
+import dev.bncheck.model.Backend;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -28,6 +29,9 @@ public interface ModelSession extends AutoCloseable {
 
   /** The model's BN layers and their parameters, as opened. */
   BnModel model();
+
+  /** What runs the model, as reports name it. */
+  Backend backend();
 
   /**
    * One pass over the calibration data the session was opened with ({@link LoadOptions#inputs()}

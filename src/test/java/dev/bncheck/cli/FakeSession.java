@@ -3,6 +3,7 @@ package dev.bncheck.cli;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Backend;
 import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
@@ -48,6 +49,11 @@ final class FakeSession implements ModelSession {
     this.location = location;
     this.options = options;
     this.layers = read(location);
+  }
+
+  @Override
+  public Backend backend() {
+    return new Backend("the fake model's runtime", "fake output");
   }
 
   @Override

@@ -68,6 +68,15 @@ class ModelSessionCommandsTest {
   }
 
   @Test
+  void theReportNamesTheRuntimeTheSelfCheckComparedWith() {
+    CheckCommand command = new CheckCommand();
+    command.loaders = path -> loader;
+    CliRun run = CliRun.with(command, "check", model("healthy", statisticsOf(x, SAMPLES), 0).toString(), "--inputs",
+        inputs.toString());
+    assertThat(run.out()).contains("matches the fake model's runtime's inference-mode output").doesNotContain("TensorFlow");
+  }
+
+  @Test
   void staleStatisticsFailTheCheckAfterATrainingViewPass() throws IOException {
     Path model = model("stale", statisticsOf(x, SAMPLES), 3);
     CliRun run = check(model);

@@ -6,6 +6,7 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Backend;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -69,6 +70,13 @@ final class OnnxSession implements ModelSession {
           + " at its graph inputs");
     }
     return new OnnxSession(input, bytes, model, external, found, options);
+  }
+
+  private static final Backend ONNX_RUNTIME = new Backend("ONNX Runtime", "graph output");
+
+  @Override
+  public Backend backend() {
+    return ONNX_RUNTIME;
   }
 
   @Override

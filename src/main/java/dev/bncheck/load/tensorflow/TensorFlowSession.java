@@ -5,6 +5,7 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Backend;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
@@ -45,6 +46,13 @@ abstract class TensorFlowSession implements ModelSession {
 
   /** Reads the calibration data for a model that is not run, so that data that cannot be read is an error whatever the model. */
   abstract void checkDataWithoutRunning();
+
+  private static final Backend TENSORFLOW = new Backend("TensorFlow", "signature output");
+
+  @Override
+  public Backend backend() {
+    return TENSORFLOW;
+  }
 
   LoadOptions options() {
     return options;
