@@ -5,7 +5,10 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.bncheck.load.Loaders;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The package layout is the pipeline: load → model → engine → analysis → report → cli. */
 class ArchitectureTest {
@@ -34,6 +37,20 @@ class ArchitectureTest {
   void onnxRuntimeStaysInsideItsLoader() {
     noClasses().that().resideOutsideOfPackage("dev.bncheck.load.onnx..")
         .should().dependOnClassesThat().resideInAnyPackage("ai.onnxruntime..")
+        .check(MAIN);
+  }
+
+  /**
+   * A backend is reached through {@link dev.bncheck.load.ModelLoader} and
+   * {@link dev.bncheck.load.ModelSession} alone: only the registry names its classes, so that
+   * {@code check}, {@code recalibrate} (cli, repair) and the other backends work with any of them.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev.bncheck.load.tensorflow..", "dev.bncheck.load.onnx.."})
+  void backendsAreReachedThroughTheRegistryAndTheSessionInterfaceOnly(String backend) {
+    noClasses().that().resideOutsideOfPackage(backend)
+        .and().doNotHaveFullyQualifiedName(Loaders.class.getName())
+        .should().dependOnClassesThat().resideInAPackage(backend)
         .check(MAIN);
   }
 

@@ -117,14 +117,15 @@ public final class Analyzer {
     for (int u = 0; u < model.unresolved().size(); u++) {
       UnresolvedLayer layer = model.unresolved().get(u);
       if (layer.trainingMode()) {
-        findings.add(TrainingModeInGraph.forUnresolved(model.layers().size() + u, layer));
+        findings.add(TrainingModeInGraph.forUnresolved(model.layers().size() + u, layer,
+            Framework.of(null, model.framework())));
       }
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
     dataMismatch(model, calibrationOf, layers.stream().map(LayerResult::metrics).toList(), modelIndex, tests,
         findings, data);
     for (var consistency : calibrationOf.batchSizeChecks()) {
-      BatchSizeDependence.finding(modelIndex, consistency).ifPresent(findings::add);
+      BatchSizeDependence.finding(modelIndex, consistency, run.output(consistency.output())).ifPresent(findings::add);
     }
     var checks = calibrationOf.batchSizeChecks();
     if (!checks.isEmpty() && checks.stream().allMatch(c -> c.consistent())) {

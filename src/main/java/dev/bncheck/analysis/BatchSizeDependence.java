@@ -16,7 +16,8 @@ public final class BatchSizeDependence {
 
   private BatchSizeDependence() {}
 
-  static Optional<Finding> finding(int index, BatchSizeConsistency c) {
+  /** @param output the output as the backend names it ({@link RunInfo#output}) */
+  static Optional<Finding> finding(int index, BatchSizeConsistency c, String output) {
     if (c.consistent()) {
       return Optional.empty();
     }
@@ -28,7 +29,7 @@ public final class BatchSizeDependence {
     String fix = "a graph in inference mode computes each sample alone; look for BN002 (training-mode BN) in"
         + " this report, or other batch-level ops (batch statistics, cross-sample pooling) on the serving path,"
         + " and re-export the model in inference mode.";
-    return Optional.of(new Finding(CODE, Severity.ERROR, index, "signature output " + c.output(), message,
+    return Optional.of(new Finding(CODE, Severity.ERROR, index, output, message,
         List.of(new Evidence("output", c.output()), new Evidence("batch_size", c.batchSize()),
             new Evidence("samples_compared", c.samplesCompared()), new Evidence("worst_sample", c.worstSample()),
             new Evidence("max_abs_difference", c.maxAbsDifference()),

@@ -19,6 +19,13 @@ public final class TrainingModeInGraph implements Check {
           + " do not call the layers with training=True in the serving function (model(x, training=False))."
           + " Re-export; recalibrating statistics cannot fix this.";
 
+  /** An ONNX export of a PyTorch model in training mode. */
+  static final String FIX_PYTORCH =
+      "export the model in inference mode: call model.eval() before torch.onnx.export, and do not pass"
+          + " training=torch.onnx.TrainingMode.TRAINING. For the ONNX file at hand, bncheck recalibrate"
+          + " --to-inference-mode switches these nodes to inference mode with moving statistics computed on"
+          + " calibration data.";
+
   @Override
   public String code() {
     return "BN002";
@@ -42,7 +49,8 @@ public final class TrainingModeInGraph implements Check {
     }
     List<String> nodes = graph.get().trainingModeNodes();
     List<String> choosing = graph.get().choosingInputs();
-    return Optional.of(choosing.isEmpty() ? finding(context.index(), context.layer().name(), nodes, graph.get().op())
+    return Optional.of(choosing.isEmpty() ? finding(context.index(), context.layer().name(), nodes, graph.get().op(),
+        context.framework())
         : chosenByInput(context.index(), context.layer().name(), nodes, graph.get().op(), choosing));
   }
 
@@ -70,8 +78,8 @@ public final class TrainingModeInGraph implements Check {
   }
 
   /** The finding for a training-mode node whose parameters could not be read. */
-  static Finding forUnresolved(int index, UnresolvedLayer layer) {
-    return finding(index, layer.name(), List.of(layer.node()), layer.op());
+  static Finding forUnresolved(int index, UnresolvedLayer layer, Framework framework) {
+    return finding(index, layer.name(), List.of(layer.node()), layer.op(), framework);
   }
 
   /**
@@ -91,11 +99,12 @@ public final class TrainingModeInGraph implements Check {
     return new Finding(f.code(), Severity.WARNING, f.layerIndex(), f.layer(), message, evidence, f.fix(), f.suppressed());
   }
 
-  private static Finding finding(int index, String layer, List<String> nodes, String op) {
+  private static Finding finding(int index, String layer, List<String> nodes, String op, Framework framework) {
     String message = "the serving graph normalizes with batch statistics (" + op + " in training mode at "
         + nodes.get(0) + (nodes.size() > 1 ? " and " + (nodes.size() - 1) + " more" : "")
         + "): outputs depend on the other samples of the batch and collapse to beta at batch size 1";
     return new Finding("BN002", Severity.ERROR, index, layer, message,
-        List.of(new Evidence("training_mode_nodes", nodes), new Evidence("op", op)), FIX_TENSORFLOW);
+        List.of(new Evidence("training_mode_nodes", nodes), new Evidence("op", op)),
+        framework.pick(FIX_TENSORFLOW, FIX_PYTORCH));
   }
 }

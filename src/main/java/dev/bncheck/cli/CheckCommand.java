@@ -4,18 +4,22 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.dump.BnModelFromDump;
+import dev.bncheck.model.Backend;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,11 +33,12 @@ import picocli.CommandLine.Parameters;
 final class CheckCommand extends ReportCommand {
 
   @Parameters(index = "0", paramLabel = "MODEL",
-      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), a Keras model (.keras, .h5) or a bncheck JSON dump.")
+      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), an ONNX model (.onnx), a"
+          + " Keras model (.keras, .h5) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
-      description = "Calibration data. For a TensorFlow model: the signature's inputs as .npy (numbers, or strings"
+      description = "Calibration data. For a TensorFlow or ONNX model: its inputs as .npy (numbers, or strings"
           + " of dtype S or U), .npz or a JSON tensor, the first axis listing the samples; NAME=FILE per input when"
           + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
           + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
@@ -50,7 +55,7 @@ final class CheckCommand extends ReportCommand {
   List<String> inputNodes = new ArrayList<>();
 
   @Option(names = "--synthetic", paramLabel = "N",
-      description = "TensorFlow models without data at hand: feed N random samples. Data-driven findings are then"
+      description = "TensorFlow and ONNX models without data at hand: feed N random samples. Data-driven findings are then"
           + " indicative only, and the report says so.")
   int synthetic;
 
@@ -58,11 +63,11 @@ final class CheckCommand extends ReportCommand {
   boolean quiet;
 
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
-      description = "TensorFlow models: samples run at once (default: ${DEFAULT-VALUE}).")
+      description = "TensorFlow and ONNX models: samples run at once (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(names = "--max-samples", paramLabel = "N",
-      description = "TensorFlow models: use at most N calibration samples (default: all).")
+      description = "TensorFlow and ONNX models: use at most N calibration samples (default: all).")
   Long maxSamples;
 
   /** The order in which calibration samples are formed into batches. */
@@ -76,7 +81,7 @@ final class CheckCommand extends ReportCommand {
 
   @Option(names = "--batch-order", paramLabel = "ORDER", converter = BatchOrderConverter.class,
       defaultValue = "shuffled",
-      description = "TensorFlow models: form batches from the samples in a fixed shuffled order (shuffled, the"
+      description = "TensorFlow and ONNX models: form batches from the samples in a fixed shuffled order (shuffled, the"
           + " default), so that each batch is a sample of the whole and BN004 does not depend on the file's order"
           + " (a file sorted by class gives batch statistics unlike the population's); or in the file's order"
           + " (file).")
@@ -92,16 +97,19 @@ final class CheckCommand extends ReportCommand {
   }
 
   @Option(names = "--training-view", paramLabel = "WHEN", converter = TrainingViewConverter.class,
-      description = "TensorFlow models: run the training view (every BN layer in training mode, BN003's reference):"
+      description = "TensorFlow and ONNX models: run the training view (every BN layer in training mode, BN003's reference):"
           + " auto (default: in a second pass, only when some layer's statistics are beyond the BN003 warning"
           + " thresholds in the inference view and not explained by BN001 or BN007), always, or never (BN003 then"
           + " uses the inference view).")
   TrainingView trainingView;
 
   @Option(names = "--training-view-samples", paramLabel = "N",
-      description = "TensorFlow models: the training view runs on the batches that start within the first N samples"
+      description = "TensorFlow and ONNX models: the training view runs on the batches that start within the first N samples"
           + " (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
   Long trainingViewSamples;
+
+  /** The loader for a model: the registered ones, or a test's. */
+  Function<Path, ModelLoader> loaders = Loaders::forModel;
 
   @Override
   List<Path> inputFiles() {
@@ -121,10 +129,11 @@ final class CheckCommand extends ReportCommand {
     CompletableFuture<String> dataHash = inBackground(() -> inputs.isEmpty() ? null : Sha256.ofAll(dataFiles()));
     CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
     CalibrationSink accumulator = ProgressSink.around(collected, quiet);
-    ModelLoader loader = Loaders.forModel(model);
+    ModelLoader loader = loaders.apply(model);
     BnModel loaded;
     String data;
     String batches = "";
+    Backend backend = null;
     if (synthetic != 0 && !inputs.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
     }
@@ -134,7 +143,16 @@ final class CheckCommand extends ReportCommand {
             "--input-node feeds data: give it with --inputs or --synthetic");
       }
       LoadOptions options = loadOptions();
-      loaded = loader.load(model, options, options.runsOnData() ? accumulator : CalibrationSink.NONE);
+      if (options.runsOnData()) {
+        try (ModelSession session = loader.open(model, options)) {
+          loaded = session.model();
+          backend = session.backend();
+          CalibrationPasses.run(session, accumulator,
+              trainingView == TrainingView.ALWAYS ? layers -> true : collected::wantsTrainingView);
+        }
+      } else {
+        loaded = loader.load(model, options, CalibrationSink.NONE);
+      }
       data = (!inputs.isEmpty() ? String.join(" ", inputs)
           : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
           : "none (give --inputs to analyse data)")
@@ -144,7 +162,8 @@ final class CheckCommand extends ReportCommand {
             ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
       }
     } else if (synthetic != 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow models only");
+      throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow and ONNX models"
+          + " only");
     } else if (!inputNodes.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
@@ -165,7 +184,7 @@ final class CheckCommand extends ReportCommand {
       batches = "as recorded in the dump";
     }
     RunInfo run = new RunInfo(VersionProvider.version(), "check", join(modelHash), data, join(dataHash), common.failOn,
-        modelOptions.relaxations(), common.requireBn).withBatches(batches);
+        modelOptions.relaxations(), common.requireBn).withBatches(batches).withBackend(backend);
     ProgressSink.finish(accumulator);
     return analyzer.analyze(loaded, collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
@@ -180,7 +199,6 @@ final class CheckCommand extends ReportCommand {
           .withTimeout(base.timeout())
           .withTrainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
-          .withTrainingViewOnDemand(trainingView == null || trainingView == TrainingView.AUTO)
           .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)
           .withInputNodes(inputNodes);
     } catch (IllegalArgumentException e) {

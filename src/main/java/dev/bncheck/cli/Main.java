@@ -72,7 +72,7 @@ public final class Main {
     return commandLine(out, err, Subcommands.all());
   }
 
-  private static CommandLine commandLine(PrintWriter out, PrintWriter err, Object[] subcommands) {
+  static CommandLine commandLine(PrintWriter out, PrintWriter err, Object[] subcommands) {
     CommandLine cli = new CommandLine(new BnCheckCommand());
     // Before the settings below: picocli applies them to the subcommands present at that moment.
     for (Object subcommand : subcommands) {
@@ -144,8 +144,12 @@ public final class Main {
    * or an archive for another platform). JSON dumps need no native library and still run.
    */
   private static int unloadable(LinkageError e, PrintWriter err, boolean verbose) {
+    // ONNX Runtime's own classes load its native library; everything else native is TensorFlow's
+    boolean onnxRuntime = e.toString().contains("onnxruntime")
+        || java.util.Arrays.stream(e.getStackTrace()).anyMatch(f -> f.getClassName().startsWith("ai.onnxruntime."));
     err.println("bncheck: error: a library could not be loaded (" + ControlCharacters.escape(e.toString())
-        + "); TensorFlow models need a bncheck built for this machine (" + System.getProperty("os.name") + " "
+        + "); " + (onnxRuntime ? "ONNX models need ONNX Runtime's native library for this machine ("
+            : "TensorFlow models need a bncheck built for this machine (") + System.getProperty("os.name") + " "
         + System.getProperty("os.arch") + "), see docs/install.md; JSON dumps run anywhere");
     if (verbose) {
       e.printStackTrace(err);

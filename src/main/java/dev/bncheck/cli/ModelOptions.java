@@ -26,13 +26,14 @@ public final class ModelOptions {
   java.util.List<String> allowedOps = new java.util.ArrayList<>();
 
   @Option(names = "--trust-model",
-      description = "Skip the check of the ops a TensorFlow model would run (docs/security.md). Only for models"
-          + " you trust: a SavedModel is a program. The report records it.")
+      description = "Skip the check of the ops a TensorFlow model would run (docs/security.md), and of an ONNX"
+          + " model's custom operators and local functions (docs/onnx.md). Only for models you trust: a SavedModel"
+          + " is a program. The report records it.")
   boolean trustModel;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-      description = "TensorFlow models: the longest one run of the graph may take (loading's restore and init"
-          + " ops, or one batch); a model that runs longer is stopped with exit code 3 (default: ${DEFAULT-VALUE}).")
+      description = "TensorFlow and ONNX models: the longest one run of the model may take (a TensorFlow"
+          + " model's loading, its restore and init ops, or one batch); a model that runs longer is stopped with exit code 3 (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
 
   LoadOptions toLoadOptions() {

@@ -71,11 +71,6 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
-  public boolean wantsTrainingView(java.util.List<BnLayer> layers) {
-    return delegate.wantsTrainingView(layers);
-  }
-
-  @Override
   public void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {
     delegate.acceptTrainingViewMoments(layerIndex, moments);
   }

@@ -1,6 +1,8 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.ModelLoader;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.analysis.Glob;
 import dev.bncheck.engine.CalibrationAccumulator;
@@ -9,15 +11,14 @@ import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.DumpStatisticsWriter;
-import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.repair.DumpRecalibration;
-import dev.bncheck.load.tensorflow.SavedModelSession;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import dev.bncheck.repair.DataSplit;
 import dev.bncheck.repair.OutputDirectory;
+import dev.bncheck.repair.OutputFile;
 import dev.bncheck.repair.Recalibration;
 import dev.bncheck.repair.RecalibrationGuard;
 import dev.bncheck.repair.Verification;
@@ -29,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,30 +41,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** Recomputes the BN moving statistics of a SavedModel on calibration data and writes a fixed copy. */
+/** Recomputes the BN moving statistics of a model on calibration data and writes a fixed copy. */
 @Command(name = "recalibrate", sortOptions = false, mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Recompute every BN layer's moving mean and variance as the population statistics of the"
-        + " calibration data that reaches it, layer by layer in network order, write a new SavedModel, and"
-        + " verify it on held-out data.")
+        + " calibration data that reaches it, layer by layer in network order, write a new model of the same kind"
+        + " (a SavedModel, an ONNX file), and verify it on held-out data.")
 final class RecalibrateCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "A TensorFlow SavedModel directory or a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "A TensorFlow SavedModel directory, an ONNX model (.onnx) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
-      description = "Calibration data: for a SavedModel, the signature's inputs (.npy, .npz or a JSON tensor;"
+      description = "Calibration data: for a model, its inputs (.npy, .npz or a JSON tensor;"
           + " NAME=VALUE for a scalar such as is_training=false; repeatable; required); for a dump, a dump with \"inputs\" (default: the activations in MODEL).")
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--out", paramLabel = "PATH", required = true,
-      description = "Where to write the fixed model (a SavedModel directory, or a dump file), atomically.")
+      description = "Where to write the fixed model (a SavedModel directory, an .onnx file, or a dump file),"
+          + " atomically. An ONNX model's tensors kept in side files are written into the one new file.")
   Path out;
 
   @Option(names = "--force", description = "Replace --out if it exists, and write the new statistics even when"
       + " the data is too little to set them, the old ones already describe the held-out samples within chance,"
       + " or the new ones are no closer to them (otherwise refused with exit code 1).")
   boolean force;
+
+  @Option(names = "--to-inference-mode", description = "Switch BN layers that normalize with batch statistics"
+      + " (BN002) to inference mode in the fixed model, so that they use the new statistics (ONNX models; otherwise"
+      + " such a layer is refused).")
+  boolean toInferenceMode;
 
   @Option(names = "--layers", paramLabel = "GLOB", defaultValue = "**",
       description = "Recalibrate only the layers whose name matches (default: all).")
@@ -90,14 +99,17 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** The loader for a model: the registered ones, or a test's. */
+  Function<Path, ModelLoader> loaders = Loaders::forModel;
+
   @Override
   public Integer call() {
-    var loader = Loaders.forModel(model);
+    ModelLoader loader = loaders.apply(model);
     boolean dump = loader instanceof BnModelFromDump;
-    if (!dump && !(loader instanceof BnModelFromSavedModel)) {
+    if (!dump && !loader.writesStatistics()) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump; from a Keras model write one"
-              + " with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
+          "recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a bncheck JSON dump; from a Keras"
+              + " model write one with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
     }
     for (Path input : inputFiles()) {
       var overlap = InputOverlap.between(out, input);
@@ -117,7 +129,11 @@ final class RecalibrateCommand implements Callable<Integer> {
       return recalibrateDump(loader, matcher);
     }
     if (inputs.isEmpty()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "a SavedModel needs --inputs with calibration data");
+      throw new CommandLine.ParameterException(spec.commandLine(), "a model needs --inputs with calibration data");
+    }
+    if (!Files.isDirectory(model) && Files.isDirectory(out)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is a directory; the fixed model"
+          + " is one file");
     }
     LoadOptions options = modelOptions.toLoadOptions();
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
@@ -129,7 +145,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     double[] accuracyBefore = null;
     Verified verified;
     List<String> refusals = new ArrayList<>();
-    try (SavedModelSession session = SavedModelSession.open(model, options)) {
+    try (ModelSession session = loader.open(model, options)) {
       long channels = session.model().layers().stream().filter(l -> matcher.matches(l.name()))
           .mapToLong(l -> l.channels()).sum();
       RecalibrationGuard.tooLittleData(split.calibrationSamples(),
@@ -141,7 +157,7 @@ final class RecalibrateCommand implements Callable<Integer> {
       if (heldOutLabels != null) {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
       }
-      changes = Recalibration.run(session, split.calibration(), matcher::matches, batchSize);
+      changes = Recalibration.run(session, split.calibration(), matcher::matches, batchSize, toInferenceMode);
       if (changes.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
       }
@@ -150,9 +166,9 @@ final class RecalibrateCommand implements Callable<Integer> {
       double[] accuracyOld = accuracyBefore;
       try {
         // verified before it is renamed into place, so that a refused result leaves nothing behind
-        OutputDirectory.write(out, force, directory -> {
-          session.saveTo(directory);
-          written[0] = verify(directory, options, split, heldOutLabels);
+        Consumer<Path> writeAndVerify = target -> {
+          session.saveTo(target);
+          written[0] = verify(loader, target, options, split, heldOutLabels);
           if (heldOut > 0) {
             RecalibrationGuard.noCloser(before, written[0].metrics(), changed, split.heldOutSamples())
                 .ifPresent(refusals::add);
@@ -164,7 +180,13 @@ final class RecalibrateCommand implements Callable<Integer> {
           if (!refusals.isEmpty() && !force) {
             throw new Refused();
           }
-        });
+        };
+        // the fixed model is of the input's kind: a directory (a SavedModel) or one file (ONNX)
+        if (Files.isDirectory(model)) {
+          OutputDirectory.write(out, force, writeAndVerify);
+        } else {
+          OutputFile.write(out, force, writeAndVerify);
+        }
       } catch (Refused e) {
         printTable(o, changes, before, written[0].metrics(), split);
         return refuse(refusals);
@@ -186,6 +208,12 @@ final class RecalibrateCommand implements Callable<Integer> {
     for (String reason : refusals) {
       o.println("Written although " + reason + " (--force).");
     }
+    for (Recalibration.LayerChange change : changes) {
+      if (change.toInferenceMode()) {
+        o.println("Layer " + change.name() + " normalized with batch statistics (BN002); it is switched to inference"
+            + " mode and uses the new statistics (--to-inference-mode).");
+      }
+    }
     o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
     return ExitCodes.PASS;
@@ -202,8 +230,9 @@ final class RecalibrateCommand implements Callable<Integer> {
     }
   }
 
-  private Verified verify(Path directory, LoadOptions options, DataSplit split, int[] heldOutLabels) {
-    try (SavedModelSession fixed = SavedModelSession.open(directory, options)) {
+  private Verified verify(ModelLoader loader, Path written, LoadOptions options, DataSplit split,
+      int[] heldOutLabels) {
+    try (ModelSession fixed = loader.open(written, options)) {
       List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), batchSize);
       CalibrationAccumulator consistency = new CalibrationAccumulator();
       fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
@@ -263,7 +292,7 @@ final class RecalibrateCommand implements Callable<Integer> {
   }
 
   /** A dump: each layer's statistics from its own captured activations (see DumpRecalibration). */
-  private int recalibrateDump(dev.bncheck.load.ModelLoader loader, Glob matcher) {
+  private int recalibrateDump(ModelLoader loader, Glob matcher) {
     if (labels != null || inputs.size() > 1) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
@@ -329,7 +358,7 @@ final class RecalibrateCommand implements Callable<Integer> {
   }
 
   /** Accuracy at batch size 64 and at batch size 1. */
-  private static double[] accuracy(SavedModelSession session, Map<String, Tensor> data, int[] labels) {
+  private static double[] accuracy(ModelSession session, Map<String, Tensor> data, int[] labels) {
     double[] out = new double[2];
     int[] sizes = {64, 1};
     for (int k = 0; k < 2; k++) {

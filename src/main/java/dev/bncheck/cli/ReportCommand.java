@@ -60,7 +60,7 @@ abstract class ReportCommand implements Callable<Integer> {
       if (check.isPresent() && !check.get().passed()) {
         spec.commandLine().getErr().println("bncheck: internal error: layer " + ControlCharacters.escape(layer.layer().name())
             + ": bncheck's " + (check.get().trainingMode() ? "training" : "inference") + "-mode output differs from"
-            + " TensorFlow's by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
+            + " " + report.run().runtime() + "'s by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
             + Numbers.brief(check.get().relativeDifference()) + "), beyond float32 round-off; please report it");
         return ExitCodes.INTERNAL_ERROR;
       }

@@ -26,20 +26,25 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   private double distinctShare = 1.0;
   private final BiPredicate<BnLayer, LayerCalibration> trainingViewWanted;
 
-  /** An accumulator that takes the training view whenever a loader offers it. */
+  /** An accumulator that wants the training view whenever a model offers it. */
   public CalibrationAccumulator() {
     this((layer, calibration) -> true);
   }
 
   /**
-   * An accumulator that asks for the training view, when a loader runs it on demand, only if
-   * some layer's inference view satisfies {@code trainingViewWanted}.
+   * An accumulator that wants the training view ({@link #wantsTrainingView}) only if some
+   * layer's inference view satisfies {@code trainingViewWanted}.
    */
   public CalibrationAccumulator(BiPredicate<BnLayer, LayerCalibration> trainingViewWanted) {
     this.trainingViewWanted = trainingViewWanted;
   }
 
-  @Override
+  /**
+   * Whether the training view is still worth its forward pass after the inference view: some
+   * layer's inference view satisfies the predicate this accumulator was made with.
+   *
+   * @param layers the model's layers, in network order
+   */
   public boolean wantsTrainingView(List<BnLayer> layers) {
     for (int i = 0; i < layers.size(); i++) {
       Optional<LayerCalibration> calibration = layer(i);

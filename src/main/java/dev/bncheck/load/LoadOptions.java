@@ -18,9 +18,6 @@ import java.util.Set;
  * @param trustModel skip the op check entirely ({@code --trust-model})
  * @param trainingViewSamples the training view (every BN layer in training mode) runs on the
  *     batches that start below this many samples; 0 for none
- * @param trainingViewOnDemand run the training view (a pass of its own after the inference view)
- *     only when the sink asks for it ({@link dev.bncheck.model.CalibrationSink#wantsTrainingView});
- *     otherwise always
  * @param timeout the longest one TensorFlow run may take: loading's restore or init op, or one
  *     batch ({@code --timeout}); a graph that loops forever ends with an input error
  * @param shuffleSamples batches are drawn from the samples in a fixed pseudo-random order instead
@@ -39,7 +36,6 @@ public record LoadOptions(
     Set<String> allowedOps,
     boolean trustModel,
     long trainingViewSamples,
-    boolean trainingViewOnDemand,
     Duration timeout,
     boolean shuffleSamples,
     List<String> inputNodes) {
@@ -64,43 +60,37 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, false, DEFAULT_TIMEOUT, false, List.of());
+        DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, false, List.of());
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples, inputNodes);
+        trainingViewSamples, timeout, shuffleSamples, inputNodes);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, trainingViewOnDemand, timeout, shuffleSamples, inputNodes);
-  }
-
-  /** These options with the training view run only when the sink asks for it. */
-  public LoadOptions withTrainingViewOnDemand(boolean onDemand) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, onDemand, timeout, shuffleSamples, inputNodes);
+        trustModel, samples, timeout, shuffleSamples, inputNodes);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, limit, shuffleSamples, inputNodes);
+        trustModel, trainingViewSamples, limit, shuffleSamples, inputNodes);
   }
 
   /** These options with the samples shuffled into batches, or taken in the file's order. */
   public LoadOptions withShuffledSamples(boolean shuffle) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffle, inputNodes);
+        trustModel, trainingViewSamples, timeout, shuffle, inputNodes);
   }
 
   /** These options feeding the given graph tensors instead of the model's inputs. */
   public LoadOptions withInputNodes(List<String> tensors) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, trainingViewOnDemand, timeout, shuffleSamples, tensors);
+        trustModel, trainingViewSamples, timeout, shuffleSamples, tensors);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */

@@ -31,6 +31,23 @@ public interface ModelLoader {
     return false;
   }
 
+  /**
+   * Opens the model in its framework, for loaders that {@link #runsModel run it}. Options with
+   * calibration data open it to {@link ModelSession#calibrate calibrate} on that data; options
+   * without open it to run on data given later and to write new statistics (recalibrate), and
+   * what writing runs is checked here, before anything runs.
+   *
+   * @throws InvalidInputException when the input is unreadable, invalid or refused
+   */
+  default ModelSession open(Path input, LoadOptions options) {
+    throw new UnsupportedOperationException(description() + ": bncheck does not run this kind of model");
+  }
+
+  /** Whether recalibrate can write new moving statistics into this kind of model ({@link ModelSession#saveTo}). */
+  default boolean writesStatistics() {
+    return false;
+  }
+
   /** Loads the model with the default options. */
   default BnModel load(Path input, CalibrationSink sink) {
     return load(input, LoadOptions.DEFAULTS, sink);

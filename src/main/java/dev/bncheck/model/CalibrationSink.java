@@ -68,16 +68,6 @@ public interface CalibrationSink {
    */
   default void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {}
 
-  /**
-   * Whether, after the inference view of every batch, the training view is still worth its
-   * forward pass, for loaders that run it on demand.
-   *
-   * @param layers the model's layers, in network order
-   */
-  default boolean wantsTrainingView(java.util.List<BnLayer> layers) {
-    return true;
-  }
-
   /** The moments of a batch of the training view, in place of the batch (see {@link #acceptMoments}). */
   default void acceptTrainingViewMoments(int layerIndex, BatchMoments moments) {}
 

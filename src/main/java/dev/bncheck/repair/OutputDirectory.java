@@ -50,11 +50,14 @@ public final class OutputDirectory {
     }
   }
 
-  private static void move(Path from, Path to) throws IOException {
+  /** Renames atomically where the file system can; {@code options} apply either way. */
+  static void move(Path from, Path to, StandardCopyOption... options) throws IOException {
+    StandardCopyOption[] atomic = java.util.Arrays.copyOf(options, options.length + 1);
+    atomic[options.length] = StandardCopyOption.ATOMIC_MOVE;
     try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(from, to, atomic);
     } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to);
+      Files.move(from, to, options);
     }
   }
 }

@@ -3,7 +3,7 @@ package dev.bncheck.repair;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.load.InvalidInputException;
-import dev.bncheck.load.tensorflow.SavedModelSession;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -24,14 +24,22 @@ import java.util.function.Predicate;
  */
 public final class Recalibration {
 
-  /** One layer's statistics before and after. */
+  /**
+   * One layer's statistics before and after.
+   *
+   * @param toInferenceMode whether the layer, in training mode before (BN002), now normalizes with them
+   */
   public record LayerChange(int index, String name, long values, double[] oldMean, double[] oldVariance,
-      double[] newMean, double[] newVariance) {}
+      double[] newMean, double[] newVariance, boolean toInferenceMode) {}
 
   private Recalibration() {}
 
-  public static List<LayerChange> run(SavedModelSession session, Map<String, Tensor> data, Predicate<String> selected,
-      int batchSize) {
+  /**
+   * @param toInferenceMode switch layers in training mode (BN002) to inference mode, so that
+   *     they use the new statistics; otherwise such a layer is refused
+   */
+  public static List<LayerChange> run(ModelSession session, Map<String, Tensor> data, Predicate<String> selected,
+      int batchSize, boolean toInferenceMode) {
     List<BnLayer> layers = session.model().layers();
     List<LayerChange> changes = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
@@ -39,10 +47,12 @@ public final class Recalibration {
       if (!selected.test(layer.name())) {
         continue;
       }
-      if (layer.graph().isPresent() && layer.graph().get().trainingMode()) {
+      boolean training = layer.graph().isPresent() && layer.graph().get().trainingMode();
+      if (training && !toInferenceMode) {
         throw new InvalidInputException(session.model().location(), "layer " + layer.name(),
             "the serving graph normalizes with batch statistics (BN002), so moving statistics are not used at all;"
-                + " recalibrating cannot help. Re-export the model in inference mode (docs/findings.md#bn002)");
+                + " recalibrating cannot help. Re-export the model in inference mode (docs/findings.md#bn002); an ONNX"
+                + " model's layer can also be switched to inference mode with the new statistics (--to-inference-mode)");
       }
       CalibrationAccumulator captured = new CalibrationAccumulator();
       session.capture(data, Set.of(i), batchSize, captured);
@@ -55,8 +65,11 @@ public final class Recalibration {
         variance[c] = population.unbiasedVariance(c);
       }
       session.assignStatistics(i, mean, variance);
+      if (training) {
+        session.switchToInferenceMode(i);
+      }
       changes.add(new LayerChange(i, layer.name(), population.count()[0], layer.movingMean(), layer.movingVariance(),
-          mean, variance));
+          mean, variance, training));
     }
     return changes;
   }

@@ -2,7 +2,7 @@ package dev.bncheck.repair;
 
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.DivergenceMetrics;
-import dev.bncheck.load.tensorflow.SavedModelSession;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ public final class Verification {
 
   private Verification() {}
 
-  public static List<LayerMetrics> measure(SavedModelSession session, Map<String, Tensor> heldOut, int batchSize) {
+  public static List<LayerMetrics> measure(ModelSession session, Map<String, Tensor> heldOut, int batchSize) {
     List<BnLayer> layers = session.model().layers();
     CalibrationAccumulator data = new CalibrationAccumulator();
     session.capture(heldOut, IntStream.range(0, layers.size()).boxed().collect(Collectors.toSet()), batchSize, data);

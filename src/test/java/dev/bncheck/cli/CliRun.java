@@ -12,4 +12,13 @@ public record CliRun(int exitCode, String out, String err) {
     int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new CliRun(code, out.toString(), err.toString());
   }
+
+  /** A run of one subcommand object as given (a test's, with its own loader), without a config file. */
+  static CliRun with(Object subcommand, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.execute(Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true),
+        new Object[] {subcommand}), args);
+    return new CliRun(code, out.toString(), err.toString());
+  }
 }

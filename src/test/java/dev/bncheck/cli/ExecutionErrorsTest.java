@@ -76,6 +76,16 @@ class ExecutionErrorsTest {
   }
 
   @Test
+  void onnxRuntimeThatCannotLoadIsNamedAsSuch() {
+    CliRun r = run(new UnsatisfiedLinkError("no onnxruntime in java.library.path"));
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.err()).startsWith("bncheck: error: a library could not be loaded"
+        + " (java.lang.UnsatisfiedLinkError: no onnxruntime in java.library.path); ONNX models need ONNX Runtime's"
+        + " native library for this machine (").doesNotContain("TensorFlow");
+  }
+
+  @Test
   void outOfMemoryOnAnotherThreadIsReportedTheSameWay() {
     CliRun r = run(new CompletionException(new OutOfMemoryError("Java heap space")));
 

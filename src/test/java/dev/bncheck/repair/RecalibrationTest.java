@@ -60,7 +60,7 @@ class RecalibrationTest {
     BnLayer original;
     try (SavedModelSession session = SavedModelSession.open(model, LoadOptions.DEFAULTS)) {
       original = session.model().layers().get(0);
-      Recalibration.run(session, inputs(), name -> true, 16);
+      Recalibration.run(session, inputs(), name -> true, 16, false);
       OutputDirectory.write(out, false, session::saveTo);
     }
     double[][] expected = expectedStatistics();
@@ -109,7 +109,7 @@ class RecalibrationTest {
     Path model = TfTestModels.functionSavedModel(dir.resolve("in"), TfTestModels.FunctionVariant.NESTED).path();
     Path out = dir.resolve("fixed");
     try (SavedModelSession session = SavedModelSession.open(model, LoadOptions.DEFAULTS)) {
-      Recalibration.run(session, inputs(), name -> true, 16);
+      Recalibration.run(session, inputs(), name -> true, 16, false);
       OutputDirectory.write(out, false, session::saveTo);
     }
     var before = variables(model);
@@ -129,7 +129,7 @@ class RecalibrationTest {
     Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("in"), TfTestModels.FusedVariant.NEVER_UPDATED).path();
     Path out = dir.resolve("fixed");
     try (SavedModelSession session = SavedModelSession.open(model, LoadOptions.DEFAULTS)) {
-      Recalibration.run(session, inputs(), name -> true, 16);
+      Recalibration.run(session, inputs(), name -> true, 16, false);
       OutputDirectory.write(out, false, session::saveTo);
     }
     try (SavedModelSession fixed = SavedModelSession.open(out, LoadOptions.DEFAULTS)) {
@@ -149,7 +149,7 @@ class RecalibrationTest {
       CalibrationAccumulator all = new CalibrationAccumulator();
       session.capture(data, Set.of(0, 1), 32, all);
       onePass = all.layer(1).orElseThrow().population().mean();
-      List<Recalibration.LayerChange> changes = Recalibration.run(session, data, name -> true, 32);
+      List<Recalibration.LayerChange> changes = Recalibration.run(session, data, name -> true, 32, false);
       double[] sequential = changes.get(1).newMean();
       double largest = 0;
       for (int c = 0; c < sequential.length; c++) {
@@ -166,7 +166,7 @@ class RecalibrationTest {
   void trainingModeGraphIsRefusedBecauseRecalibratingCannotHelp() {
     Path model = TfTestModels.tf1FusedSavedModel(dir.resolve("in"), TfTestModels.FusedVariant.IS_TRAINING).path();
     try (SavedModelSession session = SavedModelSession.open(model, LoadOptions.DEFAULTS)) {
-      assertThatThrownBy(() -> Recalibration.run(session, inputs(), name -> true, 16))
+      assertThatThrownBy(() -> Recalibration.run(session, inputs(), name -> true, 16, false))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("BN002").hasMessageContaining("Re-export the model in inference mode");
     }

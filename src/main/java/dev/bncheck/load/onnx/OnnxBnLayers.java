@@ -39,8 +39,19 @@ final class OnnxBnLayers {
    */
   record BnNode(int layer, Node node, boolean trainingMode, int position) {}
 
-  /** What the graph holds: layers in network order, their nodes, and BN nodes that could not be read. */
-  record Found(List<BnLayer> layers, List<BnNode> nodes, List<UnresolvedLayer> unresolved) {}
+  /**
+   * Where a layer's moving statistics are stored: the tensors its input_mean and input_var are read
+   * from (an initializer, a Constant node's value, or the initializer an Identity node reads).
+   */
+  record StoredStatistics(TensorProto mean, TensorProto variance) {}
+
+  /**
+   * What the graph holds: layers in network order, their nodes, and BN nodes that could not be read.
+   *
+   * @param statistics where each layer's statistics are stored, by layer
+   */
+  record Found(List<BnLayer> layers, List<BnNode> nodes, List<UnresolvedLayer> unresolved,
+      List<StoredStatistics> statistics) {}
 
   private OnnxBnLayers() {}
 
@@ -67,6 +78,7 @@ final class OnnxBnLayers {
     List<BnLayer> layers = new ArrayList<>();
     List<BnNode> nodes = new ArrayList<>();
     List<UnresolvedLayer> unresolved = new ArrayList<>();
+    List<StoredStatistics> statistics = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
     List<Node> graphNodes = model.graph().nodes();
     for (int position = 0; position < graphNodes.size(); position++) {
@@ -94,6 +106,7 @@ final class OnnxBnLayers {
         nodesOf.add(new ArrayList<>(List.of(node)));
         nodes.add(new BnNode(layers.size(), node, training, position));
         layers.add(layer);
+        statistics.add(new StoredStatistics(constants.get(key.get(2)), constants.get(key.get(3))));
       } catch (Unreadable e) {
         unresolved.add(new UnresolvedLayer(name, node.label(), OP, e.getMessage(), training));
       }
@@ -116,7 +129,7 @@ final class OnnxBnLayers {
           l.numBatchesTracked(), l.gamma(), l.hasGamma(), l.beta(), l.hasBeta(), l.movingMean(), l.movingVariance(),
           Optional.of(new GraphFacts(all, OP, training))));
     }
-    return new Found(withFacts, nodes, unresolved);
+    return new Found(withFacts, nodes, unresolved, statistics);
   }
 
   /**

@@ -23,7 +23,8 @@ import java.util.Set;
  * reaches every BN node into the sink: the node's input X, made a graph output of the copy the
  * runtime gets; on the first batch also the node's output Y, for the self-check of bncheck's
  * inference-mode output against the runtime's, and the model's outputs, compared with the same
- * samples run alone (BN005). The training view runs in a pass of its own ({@link TrainingView}).
+ * samples run alone (BN005). The training view runs in a pass of its own ({@link TrainingView}),
+ * on what this pass fed.
  */
 final class OnnxCalibration {
 
@@ -38,8 +39,17 @@ final class OnnxCalibration {
   /** What a name fetched from a run is to a BN node: its input or its output. */
   private record Role(int node, boolean output) {}
 
-  static void run(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found, ExternalData external,
-      LoadOptions options, CalibrationSink sink) {
+  /**
+   * The data as the inference view fed it, for the training view.
+   *
+   * @param samples the samples the inference view ran
+   * @param ranks the rank of each BN node's input, by node, where it was captured
+   */
+  record Fed(List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks, String label) {}
+
+  /** The inference view, with the self-check and BN005. */
+  static Fed inference(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+      ExternalData external, LoadOptions options, CalibrationSink sink) {
     String file = input.toString();
     if (model.defaultOpset() < TrainingView.MIN_OPSET) {
       throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; ONNX Runtime runs"
@@ -119,12 +129,16 @@ final class OnnxCalibration {
       if (batchSize > 1 && !fixedBatch) {
         BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
       }
-      if (options.trainingViewSamples() > 0 && batchSize > 1
-          && (!options.trainingViewOnDemand() || sink.wantsTrainingView(found.layers()))) {
-        TrainingView.run(file, bytes, model, found, external, feeds, batchSize, Math.min(samples,
-            wholeBatches(options.trainingViewSamples(), batchSize)), ranks, options, label, sink);
-      }
+      return new Fed(feeds, batchSize, samples, ranks, label);
     }
+  }
+
+  /** The training view on the batches of the inference view's data that start below the option's samples. */
+  static void trainingView(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+      ExternalData external, Fed fed, LoadOptions options, CalibrationSink sink) {
+    TrainingView.run(input.toString(), bytes, model, found, external, fed.feeds(), fed.batchSize(),
+        Math.min(fed.samples(), wholeBatches(options.trainingViewSamples(), fed.batchSize())), fed.ranks(), options,
+        fed.label(), sink);
   }
 
   /**
@@ -132,7 +146,7 @@ final class OnnxCalibration {
    * free, else the fixed first dimension (a model exported for batch size 1 runs one sample at a
    * time).
    */
-  private static int batchSize(List<OnnxInputs.Feed> feeds, int requested, long rows, String label) {
+  static int batchSize(List<OnnxInputs.Feed> feeds, int requested, long rows, String label) {
     int fixed = -1;
     for (OnnxInputs.Feed feed : feeds) {
       long[] dims = feed.input().dims();
@@ -156,12 +170,12 @@ final class OnnxCalibration {
     return limit > Long.MAX_VALUE - batchSize ? Long.MAX_VALUE : (limit + batchSize - 1) / batchSize * batchSize;
   }
 
-  private static boolean hasChannels(Tensor t, BnLayer layer) {
+  static boolean hasChannels(Tensor t, BnLayer layer) {
     return t.shape().length >= 2 && t.shape()[1] == layer.channels();
   }
 
   /** The graph's float outputs that hold one row per sample, when the batch dimension is free. */
-  private static List<String> batchedFloatOutputs(OnnxProto.Graph graph, List<OnnxInputs.Input> inputs) {
+  static List<String> batchedFloatOutputs(OnnxProto.Graph graph, List<OnnxInputs.Input> inputs) {
     if (inputs.isEmpty()) {
       return List.of();
     }

@@ -14,7 +14,7 @@ import java.util.Set;
  * byte for byte except that tensors in side files are inlined (read through
  * {@link ExternalData}'s checks: the runtime reads no file), the tensors bncheck captures become
  * graph outputs (ONNX Runtime returns graph outputs only), and nodes may be replaced (the
- * training view).
+ * training view) or read other tensors, and initializers replaced (new moving statistics).
  */
 final class RunnableModel {
 
@@ -22,6 +22,10 @@ final class RunnableModel {
   private static final int GRAPH_NODE = 1;
   private static final int GRAPH_INITIALIZER = 5;
   private static final int GRAPH_OUTPUT = 12;
+  private static final int NODE_INPUT = 1;
+  private static final int NODE_OUTPUT = 2;
+  private static final int NODE_ATTRIBUTE = 5;
+  private static final int ATTRIBUTE_NAME = 1;
   private static final int TENSOR_RAW_DATA = 9;
   private static final int TENSOR_EXTERNAL_DATA = 13;
   private static final int TENSOR_DATA_LOCATION = 14;
@@ -31,10 +35,26 @@ final class RunnableModel {
    *
    * @param replaced serialized NodeProtos that take the place of the node at each index
    * @param initializers serialized TensorProtos added to the graph
+   * @param replacedInitializers serialized TensorProtos that take the place of the initializer of each name
+   * @param changed changes to the node at each index, which otherwise stays as it is
    */
-  record Edit(Map<Integer, List<byte[]>> replaced, List<byte[]> initializers) {
+  record Edit(Map<Integer, List<byte[]>> replaced, List<byte[]> initializers, Map<String, byte[]> replacedInitializers,
+      Map<Integer, NodeChange> changed) {
     static final Edit NONE = new Edit(Map.of(), List.of());
+
+    Edit(Map<Integer, List<byte[]>> replaced, List<byte[]> initializers) {
+      this(replaced, initializers, Map.of(), Map.of());
+    }
   }
+
+  /**
+   * A change to a BatchNormalization node.
+   *
+   * @param inputs the inputs (by position) it reads from another tensor
+   * @param inferenceMode whether it is switched to inference mode: its outputs beyond Y and its
+   *     training_mode attribute are left out (the form of inference mode from opset 9)
+   */
+  record NodeChange(Map<Integer, String> inputs, boolean inferenceMode) {}
 
   private RunnableModel() {}
 
@@ -90,6 +110,12 @@ final class RunnableModel {
         for (byte[] replacement : edit.replaced().get(node)) {
           out.writeByteArray(GRAPH_NODE, replacement);
         }
+      } else if (tag == ((GRAPH_NODE << 3) | 2) && edit.changed().containsKey(node)) {
+        out.writeByteArray(GRAPH_NODE, changed(bytes, offset + start, end - start, edit.changed().get(node)));
+      } else if (tag == ((GRAPH_INITIALIZER << 3) | 2)
+          && edit.replacedInitializers().containsKey(model.graph().initializers().get(initializer).name())) {
+        out.writeByteArray(GRAPH_INITIALIZER,
+            edit.replacedInitializers().get(model.graph().initializers().get(initializer).name()));
       } else if (tag == ((GRAPH_INITIALIZER << 3) | 2)
           && model.graph().initializers().get(initializer).isExternal()) {
         OnnxProto.TensorProto t = model.graph().initializers().get(initializer);
@@ -139,6 +165,57 @@ final class RunnableModel {
     out.writeByteArray(TENSOR_RAW_DATA, data);
     out.flush();
     return buffer.toByteArray();
+  }
+
+  /** The node field's NodeProto with the change made; every other field as it is. */
+  private static byte[] changed(byte[] bytes, int fieldStart, int fieldLength, NodeChange change)
+      throws IOException {
+    CodedInputStream field = CodedInputStream.newInstance(bytes, fieldStart, fieldLength);
+    field.readTag();
+    int length = field.readRawVarint32();
+    int at = fieldStart + field.getTotalBytesRead();
+    CodedInputStream in = CodedInputStream.newInstance(bytes, at, length);
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(length + 64);
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    int input = 0;
+    int output = 0;
+    while (true) {
+      int start = in.getTotalBytesRead();
+      int tag = in.readTag();
+      if (tag == 0) {
+        break;
+      }
+      if (tag == ((NODE_INPUT << 3) | 2)) {
+        String name = in.readString();
+        out.writeString(NODE_INPUT, change.inputs().getOrDefault(input++, name));
+      } else if (change.inferenceMode() && tag == ((NODE_OUTPUT << 3) | 2) && output++ > 0) {
+        in.skipField(tag);
+      } else if (change.inferenceMode() && tag == ((NODE_ATTRIBUTE << 3) | 2)
+          && attributeName(bytes, at + start).equals("training_mode")) {
+        in.skipField(tag);
+      } else {
+        in.skipField(tag);
+        out.writeRawBytes(bytes, at + start, in.getTotalBytesRead() - start);
+      }
+    }
+    out.flush();
+    return buffer.toByteArray();
+  }
+
+  /** The name of the AttributeProto whose field starts at {@code fieldStart}. */
+  private static String attributeName(byte[] bytes, int fieldStart) throws IOException {
+    CodedInputStream field = CodedInputStream.newInstance(bytes, fieldStart, bytes.length - fieldStart);
+    field.readTag();
+    int old = field.pushLimit(field.readRawVarint32());
+    while (!field.isAtEnd()) {
+      int tag = field.readTag();
+      if (tag == ((ATTRIBUTE_NAME << 3) | 2)) {
+        return field.readString();
+      }
+      field.skipField(tag);
+    }
+    field.popLimit(old);
+    return "";
   }
 
   /** A ValueInfoProto with only a name: ONNX Runtime infers the type of an output it computes. */

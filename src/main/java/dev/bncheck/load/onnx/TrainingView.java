@@ -1,14 +1,8 @@
 package dev.bncheck.load.onnx;
 
-import com.google.protobuf.CodedOutputStream;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,18 +29,24 @@ final class TrainingView {
   private TrainingView() {}
 
   /**
-   * Runs the training view on the first {@code samples} samples.
+   * Whether the model can be given a training view: a model before opset 7, or with a node whose
+   * input the inference view did not capture, cannot.
    *
-   * @param ranks the rank of each BN node's input, by node, as the inference view saw it; a model
-   *     before opset 7, or with a node whose input was not captured, gets no training view
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
+   */
+  static boolean applies(OnnxProto.Model model, OnnxBnLayers.Found found, Map<Integer, Integer> ranks) {
+    return model.defaultOpset() >= MIN_OPSET && ranks.size() == found.nodes().size();
+  }
+
+  /**
+   * Runs the training view on the first {@code samples} samples, where it {@link #applies}.
+   *
+   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
    */
   static void run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
       ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks,
       LoadOptions options, String label, CalibrationSink sink) {
     long opset = model.defaultOpset();
-    if (opset < MIN_OPSET || ranks.size() != found.nodes().size()) {
-      return;
-    }
     Map<Integer, List<byte[]>> replaced = new LinkedHashMap<>();
     List<byte[]> initializers = new ArrayList<>();
     for (int n = 0; n < found.nodes().size(); n++) {
@@ -87,12 +87,12 @@ final class TrainingView {
     long[] channelShape = new long[rank];
     java.util.Arrays.fill(channelShape, 1);
     channelShape[1] = layer.channels();
-    initializers.add(floats(prefix + "scale", channelShape, layer.gamma()));
-    initializers.add(floats(prefix + "bias", channelShape, layer.beta()));
-    initializers.add(floats(prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
+    initializers.add(OnnxWriter.floats(prefix + "scale", channelShape, layer.gamma()));
+    initializers.add(OnnxWriter.floats(prefix + "bias", channelShape, layer.beta()));
+    initializers.add(OnnxWriter.floats(prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
     boolean axesInput = opset >= AXES_AS_INPUT;
     if (axesInput) {
-      initializers.add(int64s(prefix + "axes", axes));
+      initializers.add(OnnxWriter.int64s(prefix + "axes", axes));
     }
     List<byte[]> nodes = new ArrayList<>();
     nodes.add(reduceMean(prefix + "mean_node", x, prefix + "mean", axes, axesInput ? prefix + "axes" : null));
@@ -113,7 +113,7 @@ final class TrainingView {
   }
 
   private static byte[] reduceMean(String name, String input, String output, long[] axes, String axesInput) {
-    return message(out -> {
+    return OnnxWriter.message(out -> {
       out.writeString(1, input);
       if (axesInput != null) {
         out.writeString(1, axesInput);
@@ -129,7 +129,7 @@ final class TrainingView {
   }
 
   private static byte[] node(String name, String op, List<String> inputs, String output) {
-    return message(out -> {
+    return OnnxWriter.message(out -> {
       for (String input : inputs) {
         out.writeString(1, input);
       }
@@ -141,7 +141,7 @@ final class TrainingView {
 
   /** An INTS attribute when {@code ints} is given, else an INT attribute of value {@code i}. */
   private static byte[] attribute(String name, long[] ints, long i) {
-    return message(out -> {
+    return OnnxWriter.message(out -> {
       out.writeString(1, name);
       if (ints != null) {
         for (long v : ints) {
@@ -153,48 +153,5 @@ final class TrainingView {
         out.writeEnum(20, 2);
       }
     });
-  }
-
-  private static byte[] floats(String name, long[] dims, double[] values) {
-    ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (double v : values) {
-      raw.putFloat((float) v);
-    }
-    return tensor(name, OnnxProto.FLOAT, dims, raw.array());
-  }
-
-  private static byte[] int64s(String name, long[] values) {
-    ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (long v : values) {
-      raw.putLong(v);
-    }
-    return tensor(name, OnnxProto.INT64, new long[] {values.length}, raw.array());
-  }
-
-  private static byte[] tensor(String name, int dataType, long[] dims, byte[] raw) {
-    return message(out -> {
-      for (long d : dims) {
-        out.writeInt64(1, d);
-      }
-      out.writeInt32(2, dataType);
-      out.writeString(8, name);
-      out.writeByteArray(9, raw);
-    });
-  }
-
-  private interface Writer {
-    void write(CodedOutputStream out) throws IOException;
-  }
-
-  private static byte[] message(Writer writer) {
-    try {
-      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-      CodedOutputStream out = CodedOutputStream.newInstance(buffer);
-      writer.write(out);
-      out.flush();
-      return buffer.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -2,15 +2,15 @@ package dev.bncheck.load.tensorflow;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.bncheck.load.array.InputArray;
-import dev.bncheck.load.array.ModelInputs;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.tensorflow.Graph;
-import org.tensorflow.Session;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -49,10 +47,21 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
 
   @Override
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
-    return LargeStack.call(() -> loadOnThisThread(input, options, sink));
+    if (options.runsOnData() && sink.wantsActivations()) {
+      return CalibrationPasses.runAll(open(input, options), sink);
+    }
+    return LargeStack.call(() -> parse(input, options).model());
   }
 
-  private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
+  @Override
+  public ModelSession open(Path input, LoadOptions options) {
+    return LargeStack.call(() -> FrozenGraphSession.open(input, options));
+  }
+
+  /** A frozen graph read and checked in Java, and its layers, whose parameters are its constants. */
+  record Parsed(GraphDef graphDef, TfGraph graph, LayerAssembler.Layers layers, BnModel model) {}
+
+  static Parsed parse(Path input, LoadOptions options) {
     GraphDef graphDef;
     byte[] bytes = null;
     try {
@@ -83,39 +92,12 @@ public final class BnModelFromFrozenGraph implements ModelLoader {
         .collect(Collectors.toMap(NodeDef::getName, NodeDef::getName));
     LayerAssembler.Layers layers = GraphBnLayers.find(input.toString(), graph, graph.reachableFromSinks(), fed,
         ModelRunner.perRunFeeds(placeholders(graphDef), options), Map.of()).assemble(VariableReader.NONE);
-    if (options.runsOnData() && sink.wantsActivations()) {
-      String location = input.toString();
-      InputNodes.requireKnown(graph, options.inputNodes(), location);
-      if (layers.layers().isEmpty()) {
-        // nothing to capture, but data that cannot be read is an error whatever the model
-        if (!options.inputs().isEmpty()) {
-          ModelInputs.readArrays(options.inputs());
-        } else if (options.inputNodes().isEmpty()) {
-          SyntheticInputs.make(placeholders(graphDef), options.syntheticSamples(), graph);
-        }
-      } else {
-        if (!options.trustModel()) {
-          new ModelSafety(graph, location, options.allowedOps()).checkFrozenGraph();
-        }
-        try (Graph g = new Graph(); Session session = TensorFlowRuntime.session(g, options.timeout())) {
-          CheckedSession checked = new CheckedSession(g, session, location, options);
-          checked.importGraphDef(graphDef);
-          List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
-              ? placeholders(graphDef)
-              : InputNodes.resolve(g, graph, options.inputNodes(), location);
-          Map<String, InputArray> data = options.inputs().isEmpty()
-              ? SyntheticInputs.make(inputs, options.syntheticSamples(), graph)
-              : ModelInputs.readArrays(options.inputs());
-          new ModelRunner(graph, checked).run(layers, inputs, List.of(), data, options, sink);
-        }
-      }
-    }
-    return new BnModel(input.toString(), "TensorFlow frozen graph", "tensorflow", null, layers.layers(),
-        layers.unresolved());
+    return new Parsed(graphDef, graph, layers, new BnModel(input.toString(), "TensorFlow frozen graph", "tensorflow",
+        null, layers.layers(), layers.unresolved()));
   }
 
   /** A frozen graph has no signature: its inputs are its placeholders, by node name. */
-  private static List<ModelRunner.Input> placeholders(GraphDef graphDef) {
+  static List<ModelRunner.Input> placeholders(GraphDef graphDef) {
     // a placeholder nothing reads is no input: freezing a lowered tf.while_loop leaves a few
     // (unused_control_flow_input), and they need no data
     Set<String> read = new HashSet<>();

@@ -1,6 +1,8 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
@@ -10,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.proto.TensorInfo;
@@ -39,38 +40,41 @@ public final class BnModelFromSavedModel implements ModelLoader {
   }
 
   @Override
-  public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
-    return LargeStack.call(() -> loadOnThisThread(input, options, sink));
+  public boolean writesStatistics() {
+    return true;
   }
 
-  private BnModel loadOnThisThread(Path input, LoadOptions options, CalibrationSink sink) {
+  @Override
+  public ModelSession open(Path input, LoadOptions options) {
+    return SavedModelSession.open(input, options);
+  }
+
+  @Override
+  public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
+    if (options.runsOnData() && sink.wantsActivations()) {
+      return CalibrationPasses.runAll(open(input, options), sink);
+    }
+    return LargeStack.call(() -> loadOnThisThread(input, options));
+  }
+
+  /** The layers alone: variables read in a session where the checkpoint is restored, nothing run. */
+  private BnModel loadOnThisThread(Path input, LoadOptions options) {
     SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = discover(input, file, graph, options);
     LayerAssembler.Layers layers;
     if (found.nodes().isEmpty()) {
       layers = found.assemble(VariableReader.NONE);
+      if (!options.inputs().isEmpty()) {
+        ModelInputs.readArrays(options.inputs());
+      }
     } else {
       try (SavedModelBundle bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout())) {
         CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
         CapturedVariables.bind(session, CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(),
             input.toString()).unrestored());
         layers = found.assemble(new SessionVariableReader(session, input.toString()));
-        if (options.runsOnData() && sink.wantsActivations()) {
-          List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
-              ? tensors(file.signature().getInputsMap())
-              : InputNodes.resolve(bundle.graph(), graph, options.inputNodes(), input.toString());
-          Map<String, InputArray> data = options.inputs().isEmpty()
-              ? SyntheticInputs.make(inputs, options.syntheticSamples(), graph)
-              : ModelInputs.readArrays(options.inputs());
-          new ModelRunner(graph, session)
-              .run(layers, inputs, tensors(file.signature().getOutputsMap()), data,
-                  options, sink);
-        }
       }
-    }
-    if (found.nodes().isEmpty() && !options.inputs().isEmpty()) {
-      ModelInputs.readArrays(options.inputs());
     }
     return model(input, file, layers);
   }

@@ -111,15 +111,26 @@ final class ModelRunner {
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
       FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured) {}
 
-  /**
-   * Runs the model on the data: captures every layer's input and output, and compares the
-   * float outputs between a batch and its samples run alone.
-   */
-  void run(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs, Map<String, InputArray> data,
-      LoadOptions options, CalibrationSink sink) {
-    List<Input> floatOutputs = outputs.stream()
+  /** The signature's float outputs that hold one row per sample: those compared for BN005. */
+  static List<Input> batchedFloats(List<Input> outputs) {
+    return outputs.stream()
         .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
-    Prepared prepared = prepare(layers, inputs, floatOutputs);
+  }
+
+  /**
+   * The calibration data as the inference view fed it, for the training view.
+   *
+   * @param feeds the data in the order the inference view's batches took it
+   */
+  record Fed(Map<String, InputArray> data, List<CalibrationRun.Feed> feeds, int batchSize, String label) {}
+
+  /**
+   * The inference view: runs the model on the data, captures every layer's input and output,
+   * and compares the float outputs ({@link #batchedFloats}, prepared with the graph) between a
+   * batch and its samples run alone.
+   */
+  Fed inference(Prepared prepared, List<Input> floatOutputs, Map<String, InputArray> data, LoadOptions options,
+      CalibrationSink sink) {
     prepared.notCaptured().forEach(sink::notCaptured);
     long samples = InputArray.samples(data);
     if (samples >= 0) {
@@ -131,11 +142,12 @@ final class ModelRunner {
     List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
     // an input that takes one sample at a time gives no batch to compare single samples with (BN005)
     int batchSize = CalibrationRun.batchSize(feeds, options.batchSize());
+    Fed fed = new Fed(data, feeds, batchSize, label);
     if (prepared.captures().isEmpty()) {
       if (batchSize > 1) {
         CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, batchSize, sink, label);
       }
-      return;
+      return fed;
     }
     // The signature's outputs come from the same graph as the captures, in the same first batch:
     // running the serving function as well would repeat the forward pass.
@@ -144,24 +156,32 @@ final class ModelRunner {
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), batchSize > 1 ? runnable : List.of(),
         batchSize, options.maxSamples(), false, false);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
-    // The training view runs in a pass of its own: fetched in the same runs as the inference
-    // view, ResNet-50's check took 1.67x the forward pass instead of 1.59x, and 2.5 GB instead
-    // of 2.0 (docs/performance.md)
-    if (options.trainingViewSamples() > 0
-        && prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null)
-        && (!options.trainingViewOnDemand() || sink.wantsTrainingView(layers.layers()))) {
-      // The training view runs on the first samples only: they must be a sample of the whole file
-      // even when the user keeps the file's order for the inference view's batches (a file sorted
-      // by class would otherwise give the training view one class: BN003 false errors)
-      List<CalibrationRun.Feed> trainingFeeds = options.shuffleSamples() ? feeds
-          : feeds(prepared, SampleOrder.shuffled(data));
-      CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(), batchSize,
-          Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(), batchSize)), true,
-          false), sink, label);
-    }
     if (batchSize > 1) {
       CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
     }
+    return fed;
+  }
+
+  /** Whether some layer's input can be captured in the training-mode copy of the graph. */
+  static boolean offersTrainingView(Prepared prepared) {
+    return prepared.captures().stream().anyMatch(c -> c.trainingViewInput() != null);
+  }
+
+  /**
+   * The training view, on the batches of the inference view's data that start below
+   * {@link LoadOptions#trainingViewSamples()}. It runs in a pass of its own: fetched in the same
+   * runs as the inference view, ResNet-50's check took 1.67x the forward pass instead of 1.59x,
+   * and 2.5 GB instead of 2.0 (docs/performance.md).
+   */
+  void trainingView(Prepared prepared, Fed fed, LoadOptions options, CalibrationSink sink) {
+    // The training view runs on the first samples only: they must be a sample of the whole file
+    // even when the user keeps the file's order for the inference view's batches (a file sorted
+    // by class would otherwise give the training view one class: BN003 false errors)
+    List<CalibrationRun.Feed> trainingFeeds = options.shuffleSamples() ? fed.feeds()
+        : feeds(prepared, SampleOrder.shuffled(fed.data()));
+    CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
+        fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
+        fed.batchSize())), true, false), sink, fed.label());
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
@@ -248,8 +268,7 @@ final class ModelRunner {
   /** Compares the signature's float outputs between a batch and its samples alone. */
   void batchSizeConsistency(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize,
       CalibrationSink sink) {
-    List<Input> floats = outputs.stream()
-        .filter(o -> (o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE) && o.batched()).toList();
+    List<Input> floats = batchedFloats(outputs);
     List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
     int size = CalibrationRun.batchSize(feeds, batchSize);
     if (size > 1) {

@@ -2,16 +2,13 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
-import dev.bncheck.model.BnModel;
-import dev.bncheck.model.CalibrationSink;
-import dev.bncheck.model.Tensor;
+import dev.bncheck.load.array.ModelInputs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -23,11 +20,11 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 
 /**
- * A SavedModel loaded and kept open, to capture layer inputs repeatedly, change BN moving
- * statistics in its session, and save the result as a new SavedModel: what recalibration needs.
- * Every call runs on a large-stack thread, as graph walks need.
+ * A SavedModel loaded and kept open: to calibrate on the check's data, or to capture layer inputs
+ * repeatedly, change BN moving statistics in its session, and save the result as a new
+ * SavedModel (recalibrate).
  */
-public final class SavedModelSession implements AutoCloseable {
+public final class SavedModelSession extends TensorFlowSession {
 
   /** Files of a SavedModel that stay as they are; the fingerprint is left out, since it no longer matches. */
   private static final List<String> COPIED = List.of("saved_model.pb", "keras_metadata.pb", "assets", "assets.extra");
@@ -35,78 +32,81 @@ public final class SavedModelSession implements AutoCloseable {
   private final Path input;
   private final java.time.Duration timeout;
   private final SavedModelFile file;
+  /** Null where nothing is loaded (see {@link TensorFlowSession}). */
   private final SavedModelBundle bundle;
   private final CheckedSession session;
   /** Captured handles the restore op does not fill, and the handles it does fill for them, which the saver writes. */
   private final Map<String, String> twins;
   private final LayerAssembler.Layers layers;
-  private final BnModel model;
-  private final ModelRunner runner;
-  private final ModelRunner.Prepared prepared;
 
-  private SavedModelSession(Path input, LoadOptions options) {
+  private SavedModelSession(Path input, LoadOptions options, SavedModelFile file, TfGraph graph,
+      LayerAssembler.Layers layers, SavedModelBundle bundle, CheckedSession session, Runtime runtime,
+      Map<String, String> twins) {
+    super(graph, options, BnModelFromSavedModel.model(input, file, layers), runtime);
     this.input = input;
     this.timeout = options.timeout();
-    this.file = SavedModelFile.read(input, options.tagSet(), options.signature());
+    this.file = file;
+    this.layers = layers;
+    this.bundle = bundle;
+    this.session = session;
+    this.twins = twins;
+  }
+
+  /** Opens the SavedModel (see {@link dev.bncheck.load.ModelLoader#open}). */
+  public static SavedModelSession open(Path input, LoadOptions options) {
+    return LargeStack.call(() -> opened(input, options));
+  }
+
+  private static SavedModelSession opened(Path input, LoadOptions options) {
+    SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
-    if (!options.trustModel()) {
+    // Without data now, the session is to run on data given later and may save the model
+    // (recalibrate): what running and saving execute is checked before loading. With data,
+    // discover has checked the signature; the save op is never run, and check does not refuse it.
+    boolean writable = !options.runsOnData();
+    if (!options.trustModel() && writable) {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
       safety.checkSignature(file.outputTensors());
       safety.checkSave(file.metaGraph().getSaverDef());
     }
-    this.bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout());
+    if (found.nodes().isEmpty() && !writable) {
+      return new SavedModelSession(input, options, file, graph, found.assemble(VariableReader.NONE), null, null, null,
+          Map.of());
+    }
+    SavedModelBundle bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout());
     try {
-      this.session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
+      CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
       CapturedVariables.Twins captured =
           CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, captured.unrestored());
-      this.twins = captured.all();
-      this.layers = found.assemble(new SessionVariableReader(session, input.toString()));
-      this.model = BnModelFromSavedModel.model(input, file, layers);
-      this.runner = new ModelRunner(graph, session);
-      this.prepared = runner.prepare(layers, BnModelFromSavedModel.tensors(file.signature().getInputsMap()));
+      LayerAssembler.Layers layers = found.assemble(new SessionVariableReader(session, input.toString()));
+      List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+          ? BnModelFromSavedModel.tensors(file.signature().getInputsMap())
+          : InputNodes.resolve(bundle.graph(), graph, options.inputNodes(), input.toString());
+      List<ModelRunner.Input> outputs = BnModelFromSavedModel.tensors(file.signature().getOutputsMap());
+      List<ModelRunner.Input> floats = writable ? List.of() : ModelRunner.batchedFloats(outputs);
+      ModelRunner runner = new ModelRunner(graph, session);
+      Runtime runtime = new Runtime(runner, runner.prepare(layers, inputs, floats), outputs, floats);
+      return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all());
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
     }
   }
 
-  public static SavedModelSession open(Path input, LoadOptions options) {
-    return LargeStack.call(() -> new SavedModelSession(input, options));
-  }
-
-  public BnModel model() {
-    return model;
-  }
-
-  /** Streams what reaches the given layers on the data, with the session's current statistics. */
-  public void capture(Map<String, Tensor> data, Set<Integer> layerIndexes, int batchSize, CalibrationSink sink) {
-    LargeStack.call(() -> {
-      runner.capture(prepared, data, layerIndexes, batchSize, sink, "--inputs");
-      return null;
-    });
-  }
-
-  /** A classifier's predicted class per sample (argmax of the first float output), {@code batchSize} at a time. */
-  public int[] predictions(Map<String, Tensor> data, int batchSize) {
-    return LargeStack.call(() -> runner.predictions(prepared, data,
-        BnModelFromSavedModel.tensors(file.signature().getOutputsMap()), batchSize));
-  }
-
-  /** Compares outputs between a batch and its first samples run alone (reported to the sink). */
-  public void batchSizeConsistency(Map<String, Tensor> data, int batchSize, CalibrationSink sink) {
-    LargeStack.call(() -> {
-      runner.batchSizeConsistency(prepared, data, BnModelFromSavedModel.tensors(file.signature().getOutputsMap()),
-          batchSize, sink);
-      return null;
-    });
+  @Override
+  void checkDataWithoutRunning() {
+    if (!options().inputs().isEmpty()) {
+      ModelInputs.readArrays(options().inputs());
+    }
   }
 
   /**
    * Sets a layer's moving statistics in the session. Fails for statistics that are not
    * variables (a layer whose graph feeds them as constants cannot be recalibrated this way).
    */
+  @Override
   public void assignStatistics(int layerIndex, double[] mean, double[] variance) {
     BnNode node = layers.nodesPerLayer().get(layerIndex).get(0);
     Ops tf = Ops.create(bundle.graph()).withSubScope("bncheck_assign");
@@ -146,6 +146,7 @@ public final class SavedModelSession implements AutoCloseable {
    * {@code directory}: saved_model.pb, Keras metadata and assets copied, variables saved by the
    * model's own saver.
    */
+  @Override
   public void saveTo(Path directory) {
     try {
       Files.createDirectories(directory.resolve("variables"));
@@ -179,6 +180,8 @@ public final class SavedModelSession implements AutoCloseable {
 
   @Override
   public void close() {
-    bundle.close();
+    if (bundle != null) {
+      bundle.close();
+    }
   }
 }

@@ -1,0 +1,95 @@
+package dev.bncheck.load.tensorflow;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.ModelInputs;
+import java.nio.file.Path;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+
+/**
+ * A frozen graph imported into a TensorFlow session of its own and kept open to run. Its
+ * statistics are constants of the graph: it is run, never rewritten.
+ */
+final class FrozenGraphSession extends TensorFlowSession {
+
+  private final BnModelFromFrozenGraph.Parsed parsed;
+  /** Null where nothing is loaded (see {@link TensorFlowSession}). */
+  private final Graph tfGraph;
+  private final Session session;
+
+  private FrozenGraphSession(BnModelFromFrozenGraph.Parsed parsed, LoadOptions options, Graph tfGraph,
+      Session session, Runtime runtime) {
+    super(parsed.graph(), options, parsed.model(), runtime);
+    this.parsed = parsed;
+    this.tfGraph = tfGraph;
+    this.session = session;
+  }
+
+  static FrozenGraphSession open(Path input, LoadOptions options) {
+    BnModelFromFrozenGraph.Parsed parsed = BnModelFromFrozenGraph.parse(input, options);
+    String location = input.toString();
+    TfGraph graph = parsed.graph();
+    InputNodes.requireKnown(graph, options.inputNodes(), location);
+    if (parsed.layers().layers().isEmpty()) {
+      return new FrozenGraphSession(parsed, options, null, null, null);
+    }
+    if (!options.trustModel()) {
+      new ModelSafety(graph, location, options.allowedOps()).checkFrozenGraph();
+    }
+    Graph g = new Graph();
+    Session session = null;
+    try {
+      session = TensorFlowRuntime.session(g, options.timeout());
+      CheckedSession checked = new CheckedSession(g, session, location, options);
+      checked.importGraphDef(parsed.graphDef());
+      List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+          ? BnModelFromFrozenGraph.placeholders(parsed.graphDef())
+          : InputNodes.resolve(g, graph, options.inputNodes(), location);
+      ModelRunner runner = new ModelRunner(graph, checked);
+      Runtime runtime = new Runtime(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
+      return new FrozenGraphSession(parsed, options, g, session, runtime);
+    } catch (RuntimeException e) {
+      if (session != null) {
+        session.close();
+      }
+      g.close();
+      throw e;
+    }
+  }
+
+  @Override
+  void checkDataWithoutRunning() {
+    // nothing to capture, but data that cannot be read is an error whatever the model
+    if (!options().inputs().isEmpty()) {
+      ModelInputs.readArrays(options().inputs());
+    } else if (options().inputNodes().isEmpty()) {
+      SyntheticInputs.make(BnModelFromFrozenGraph.placeholders(parsed.graphDef()), options().syntheticSamples(),
+          parsed.graph());
+    }
+  }
+
+  @Override
+  public void assignStatistics(int layerIndex, double[] mean, double[] variance) {
+    throw frozen();
+  }
+
+  @Override
+  public void saveTo(Path directory) {
+    throw frozen();
+  }
+
+  private InvalidInputException frozen() {
+    return new InvalidInputException(model().location(), "", "a frozen graph holds its statistics as constants;"
+        + " they cannot be rewritten in place");
+  }
+
+  @Override
+  public void close() {
+    if (session != null) {
+      session.close();
+      tfGraph.close();
+    }
+  }
+}
