@@ -27,6 +27,7 @@ class DistributionIT {
   static final String VERSION = System.getProperty("bncheck.version");
   static final String PLATFORM = System.getProperty("bncheck.platform");
   static final String TENSORFLOW_VERSION = System.getProperty("tensorflow.version");
+  static final String ONNXRUNTIME_VERSION = System.getProperty("onnxruntime.version");
   static final Path ARCHIVE = ROOT.resolve("target/bncheck-" + VERSION + "-" + PLATFORM + ".tar.gz");
 
   @TempDir Path empty;
@@ -77,7 +78,19 @@ class DistributionIT {
     assertThat(lib).contains("bncheck-" + VERSION + ".jar",
         "tensorflow-core-native-" + TENSORFLOW_VERSION + ".jar",
         "tensorflow-core-native-" + TENSORFLOW_VERSION + "-" + PLATFORM + ".jar",
-        "javacpp-1.5.11-" + PLATFORM + ".jar");
+        "javacpp-1.5.11-" + PLATFORM + ".jar",
+        "onnxruntime-" + ONNXRUNTIME_VERSION + "-" + PLATFORM + ".jar");
+    assertThat(lib).as("ONNX Runtime's jar of every platform stays out").doesNotContain(
+        "onnxruntime-" + ONNXRUNTIME_VERSION + ".jar");
+    try (var jar = new java.util.zip.ZipFile(home.resolve("lib/onnxruntime-" + ONNXRUNTIME_VERSION + "-" + PLATFORM
+        + ".jar").toFile())) {
+      List<String> natives = jar.stream().map(java.util.zip.ZipEntry::getName)
+          .filter(name -> name.startsWith("ai/onnxruntime/native/") && !name.endsWith("/")).toList();
+      assertThat(natives).as("ONNX Runtime's natives of this platform, without debug symbols").isNotEmpty()
+          .allMatch(name -> name.startsWith("ai/onnxruntime/native/" + ONNXRUNTIME_FOLDERS.get(PLATFORM) + "/"))
+          .noneMatch(name -> name.contains(".dSYM/") || name.endsWith(".pdb"));
+      assertThat(jar.getEntry("ai/onnxruntime/OrtSession.class")).isNotNull();
+    }
     assertThat(lib).filteredOn(name -> name.matches(".*-(linux|macosx|windows)-.*"))
         .as("natives of this platform only").allMatch(name -> name.endsWith("-" + PLATFORM + ".jar"));
     assertThat(lib).as("no test-only dependency").noneMatch(name -> name.startsWith("nd4j") || name.startsWith("junit"));
@@ -95,6 +108,22 @@ class DistributionIT {
     assertThat(r.err()).isEmpty();
     assertThat(tools.resolve("maven-was-called")).doesNotExist();
     assertThat(tree(empty)).as("nothing built or written in the installation").isEqualTo(before);
+  }
+
+  /** ONNX Runtime's name for each platform's folder of natives inside its jar. */
+  static final java.util.Map<String, String> ONNXRUNTIME_FOLDERS = java.util.Map.of("linux-x86_64", "linux-x64",
+      "linux-arm64", "linux-aarch64", "macosx-arm64", "osx-aarch64", "windows-x86_64", "win-x64");
+
+  @Test
+  void unpackedArchiveRunsAnOnnxModelWithTheNativesItShips() throws Exception {
+    Path home = unpack();
+
+    LauncherIT.Result r = runWithoutMaven(tools, home.resolve("bin/bncheck").toString(), "check",
+        ROOT.resolve("src/test/resources/onnx/cnn-eval.onnx").toString(),
+        "--inputs", ROOT.resolve("src/test/resources/onnx/calibration.npy").toString());
+
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.PASS);
+    assertThat(r.out()).contains("PASS: no findings");
   }
 
   @Test
