@@ -37,14 +37,17 @@ public final class CalibrationDataMismatch {
   /**
    * The finding, if the first layer with data shows the pattern.
    *
+   * @param varianceInflation per channel, how much heavy tails widen the variance test
    * @param firstLayerStale the BN003 finding on that layer, naming the data (not an early stop) as
    *     its likely cause; the check does not fire without it
    */
   static Optional<Finding> finding(int index, BnLayer layer, DivergenceMetrics m, SamplingError chance,
-      Thresholds t, Finding firstLayerStale) {
+      double[] varianceInflation, Thresholds t, Finding firstLayerStale) {
     int channels = layer.channels();
+    // the variance test widened for heavy tails as BN003's is: rare outliers in the training
+    // data inflate a moving variance without any preprocessing at fault
     List<Integer> off = ChannelList.where(channels,
-        c -> chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), 1.0));
+        c -> chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), varianceInflation[c]));
     if (channels < 2 || off.size() < MOST_CHANNELS * channels) {
       return Optional.empty();
     }

@@ -362,6 +362,28 @@ class ChecksTest {
         .satisfies(x -> assertThat(x.message()).contains("confidence medium", "statistics that lag weights"));
   }
 
+  /**
+   * Heavy tails widen BN011's variance test as they widen BN003's: rare outliers in the training
+   * data inflate a moving variance with no preprocessing at fault (an outside tester's healthy
+   * tabular models got BN011 "preprocessing" at 64 to 1024 samples).
+   */
+  @Test
+  void bn011WeighsHeavyTailsLikeBn003() {
+    LayerContext context = trainedPyTorchLayerOnDataScaledBy(1.6).context();
+    var metrics = context.statisticsMetrics().orElseThrow();
+    var chance = context.statisticsSamplingError().orElseThrow();
+    Finding stale = new StaleStatistics().check(context).orElseThrow();
+    double[] normal = new double[LayerFixture.CHANNELS];
+    double[] heavy = new double[LayerFixture.CHANNELS];
+    java.util.Arrays.fill(normal, 1.0);
+    java.util.Arrays.fill(heavy, 20.0);
+
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, Thresholds.DEFAULTS, stale))
+        .isPresent();
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, Thresholds.DEFAULTS, stale))
+        .isEmpty();
+  }
+
   /** Statistics at 0/1 with a counter of updates: the updates ran without effect, not "never ran". */
   @Test
   void neverUpdatedStatisticsWithACounterSayTheUpdatesRanWithoutEffect() {
