@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
 final class CheckCommand extends ReportCommand {
 
   @Parameters(index = "0", paramLabel = "MODEL",
-      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
+      description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), an ONNX model, a PyTorch"
+          + " checkpoint (.pt, .pth, .safetensors) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
@@ -37,8 +38,8 @@ final class CheckCommand extends ReportCommand {
           + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
           + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
           + " path. NAME=VALUE (true, false or a number) gives a scalar input one value for every batch, such as"
-          + " a mode flag (is_training=false). For a dump: a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
-          + " MODEL are then not used.")
+          + " a mode flag (is_training=false). For a dump or a PyTorch checkpoint: a dump whose layers (matched by name) carry \"inputs\";"
+          + " activations embedded in MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--input-node", paramLabel = "NODE[:INDEX]",
@@ -148,8 +149,9 @@ final class CheckCommand extends ReportCommand {
       throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
-      data = "embedded in model";
-      batches = "as recorded in the dump";
+      data = loader.carriesActivations() ? "embedded in model"
+          : "none (give --inputs: a dump carrying the layers' activations, as scripts/bn_dump_pytorch.py writes)";
+      batches = loader.carriesActivations() ? "as recorded in the dump" : "";
     } else {
       if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
         throw new CommandLine.ParameterException(spec.commandLine(),

@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
         + " no calibration data.")
 final class InspectCommand extends ReportCommand {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb) or a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph"
+      + " (.pb), an ONNX model, a PyTorch checkpoint (.pt, .pth, .safetensors) or a bncheck JSON dump.")
   Path model;
 
   @Override

@@ -306,7 +306,8 @@ final class DumpReader {
       if (mode == Mode.CALIBRATION) {
         Integer known = layerByName.get(value);
         if (known == null) {
-          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location());
+          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location() + " (its BN layers: "
+              + layerNames() + "); the dump must come from the same model, its layers named as the model names them");
         }
         index = known;
         BnLayer model = knownModel.layers().get(known);
@@ -321,6 +322,12 @@ final class DumpReader {
       if (mode == Mode.CALIBRATION && index >= 0 && axis != knownModel.layers().get(index).channelAxis()) {
         throw mismatchedAxis(in);
       }
+    }
+
+    /** The model's first few layer names, for a message about a name that matches none. */
+    private String layerNames() {
+      List<String> names = knownModel.layers().stream().map(BnLayer::name).limit(10).toList();
+      return String.join(", ", names) + (knownModel.layers().size() > names.size() ? ", ..." : "");
     }
 
     private RuntimeException mismatchedAxis(JsonInput in) {

@@ -25,7 +25,7 @@ public final class BnModelFromSafetensors implements ModelLoader {
     try (SafetensorsFile file = SafetensorsFile.open(input)) {
       // the safetensors library writes the header's keys sorted, so the order is alphabetical, not the network's
       CheckpointWeights weights = new CheckpointWeights(file.tensors(), "the state_dict", Map.of(), null);
-      return TorchModels.of(input, "safetensors file", weights, BnDefaults.PYTORCH);
+      return TorchModels.of(input, "safetensors file", weights, BnDefaults.of(options));
     }
   }
 }

@@ -29,7 +29,7 @@ public final class BnModelFromTorchSave implements ModelLoader {
     String file = input.toString();
     try (TorchArchive archive = TorchArchive.open(input)) {
       Object root = new RestrictedUnpickler(file, archive.pickleName(), archive.pickle(), archive::storage).load();
-      return TorchModels.of(input, "torch.save checkpoint", StateDictLocator.locate(file, root), BnDefaults.PYTORCH);
+      return TorchModels.of(input, "torch.save checkpoint", StateDictLocator.locate(file, root), BnDefaults.of(options));
     }
   }
 }
