@@ -25,7 +25,7 @@ final class PickleCalls {
   static Object call(PyGlobal f, PyTuple args, Failures failures) {
     return switch (f.qualifiedName()) {
       case "collections.OrderedDict" -> orderedDict(args, failures);
-      case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset" -> {
+      case "builtins.set", "builtins.frozenset" -> {
         // only the items matter to bncheck (a module's _non_persistent_buffers_set)
         yield args.size() == 0 ? new ArrayList<>() : new ArrayList<>(list(args.get(0), f, failures));
       }
@@ -41,7 +41,7 @@ final class PickleCalls {
       case "copyreg._reconstructor" -> {
         // copyreg's protocol-0/1 form of cls.__new__(cls) for plain classes
         if (args.size() != 3 || !(args.get(0) instanceof PyGlobal cls) || !(args.get(1) instanceof PyGlobal base)
-            || !(base.is("builtins.object") || base.is("__builtin__.object"))) {
+            || !base.is("builtins.object")) {
           throw failures.error("copyreg._reconstructor called with " + describe(args));
         }
         yield new PyObject(cls);

@@ -22,6 +22,10 @@ import java.util.function.Function;
  */
 final class RestrictedUnpickler implements PickleCalls.Failures {
 
+  /** The Python 2 names of the modules whose globals matter here: what a checkpoint calls, or is refused for calling. */
+  private static final Map<String, String> PYTHON2_MODULES = Map.of("__builtin__", "builtins", "copy_reg", "copyreg",
+      "commands", "subprocess");
+
   private final String file;
   private final String entry;
   private final byte[] data;
@@ -136,7 +140,7 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
         case 0x94 -> memoize(memo.size()); // MEMOIZE
         case 'h' -> push(recall(u8())); // BINGET
         case 'j' -> push(recall(u32())); // LONG_BINGET
-        case 'c' -> push(new PyGlobal(line(), line())); // GLOBAL
+        case 'c' -> push(python3Name(line(), line())); // GLOBAL
         case 0x93 -> { // STACK_GLOBAL
           Object name = pop();
           Object module = pop();
@@ -174,7 +178,7 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
           }
           push(persistentLoad.apply(t));
         }
-        case 'i', 'o' -> throw refusal(op == 'i' ? new PyGlobal(line(), line()) : classOfObj(),
+        case 'i', 'o' -> throw refusal(op == 'i' ? python3Name(line(), line()) : classOfObj(),
             "creates an instance by calling its class");
         case 0x82, 0x83, 0x84 -> throw error("extension code (EXT" + (op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
             + "): the pickle names a global through Python's copyreg registry, which bncheck does not resolve");
@@ -185,9 +189,17 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
     }
   }
 
+  /**
+   * A global as Python 3 resolves it: protocol 2 writes a few modules under their Python 2 names
+   * ({@code __builtin__.eval}, {@code commands.Popen}), which Python 3 maps back when it loads.
+   */
+  private static PyGlobal python3Name(String module, String name) {
+    return new PyGlobal(PYTHON2_MODULES.getOrDefault(module, module), name);
+  }
+
   /** An instance from {@code cls.__new__(cls)}: the dict types as values, any other class as a record of its name. */
   private Object instance(PyGlobal cls) {
-    if (cls.is("collections.OrderedDict") || cls.is("builtins.dict") || cls.is("__builtin__.dict")) {
+    if (cls.is("collections.OrderedDict") || cls.is("builtins.dict")) {
       return container(new LinkedHashMap<>(), List.of());
     }
     return container(new PyObject(cls), List.of());
