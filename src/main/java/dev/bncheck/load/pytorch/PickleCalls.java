@@ -65,8 +65,8 @@ final class PickleCalls {
     }
     for (Object pair : list(args.get(0), new PyGlobal("collections", "OrderedDict"), failures)) {
       List<?> kv = pair instanceof PyTuple t ? t.items() : pair instanceof List<?> l ? l : List.of();
-      if (kv.size() != 2) {
-        throw failures.error("collections.OrderedDict called with an item that is not a pair");
+      if (kv.size() != 2 || !RestrictedUnpickler.hashable(kv.get(0))) {
+        throw failures.error("collections.OrderedDict called with an item that is not a pair with a hashable key");
       }
       dict.put(kv.get(0), kv.get(1));
     }

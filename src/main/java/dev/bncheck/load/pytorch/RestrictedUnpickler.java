@@ -239,8 +239,9 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
     Map<Object, Object> map = (Map<Object, Object>) target;
     for (int i = 0; i < items.size(); i += 2) {
       Object key = items.get(i);
-      if (key instanceof List<?> || key instanceof Map<?, ?> || key instanceof PyObject) {
-        throw error("a dict key that is a " + describe(key));
+      if (!hashable(key)) {
+        throw error("a dict key that is a " + describe(key) + "; bncheck reads dicts keyed by names, numbers and flat"
+            + " tuples of them");
       }
       map.put(key, items.get(i + 1));
       deepen(target, items.get(i + 1));
@@ -252,6 +253,9 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
   private Object container(Object value, List<Object> items) {
     if (value instanceof List<?> || value instanceof Map<?, ?> || value instanceof PyTuple
         || value instanceof PyObject) {
+      if (depths.size() >= TorchLimits.MAX_PICKLE_OBJECTS) {
+        throw error("more than " + TorchLimits.MAX_PICKLE_OBJECTS + " containers");
+      }
       depths.put(value, 0);
       deepen(value, PyNone.NONE);
       for (Object item : items) {
@@ -435,6 +439,23 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
   @Override
   public InvalidInputException error(String problem) {
     return new InvalidInputException(file, entry + " at byte " + opcodeAt, problem);
+  }
+
+  /**
+   * Whether a value may key a dict here: a name, a number, or a flat tuple of them. Checkpoints key
+   * their dicts by names and numbers; a container inside a key could hold the key itself, or share
+   * items so that hashing it takes exponential time.
+   */
+  static boolean hashable(Object key) {
+    if (key instanceof PyTuple t) {
+      return t.items().stream().allMatch(RestrictedUnpickler::scalar);
+    }
+    return scalar(key);
+  }
+
+  private static boolean scalar(Object value) {
+    return value instanceof String || value instanceof Long || value instanceof BigInteger || value instanceof Double
+        || value instanceof Boolean || value instanceof byte[] || value == PyNone.NONE || value instanceof PyGlobal;
   }
 
   /** A pickle value's type as Python would name it, for messages. */

@@ -15,8 +15,12 @@ final class TorchLimits {
   /** Containers inside containers in a pickle; a module tree is some tens deep. */
   static final int MAX_NESTING = 200;
 
-  /** Items on the pickle machine's stack and in its memo, together. */
-  static final int MAX_PICKLE_OBJECTS = 10_000_000;
+  /**
+   * Values on the pickle machine's stack and in its memo together, and containers created: a
+   * tensor costs some ten of each, so this is hundreds of thousands of tensors, in some hundred MB
+   * of heap at most.
+   */
+  static final int MAX_PICKLE_OBJECTS = 2_000_000;
 
   /** Channels of one BN layer: the widest real layers have some thousands. */
   static final long MAX_CHANNELS = 1 << 22;

@@ -195,6 +195,13 @@ class HostileCheckpointsTest {
   }
 
   @Test
+  void aDictKeyHoldingAContainerIsRefused() {
+    // d[(l,)] = l: a key holding a list, which Java would hash forever once the list held the key
+    refusedPickle(new TorchZips.Pickle().op('}').op(']').op('q').op(0).op(0x85).op('h').op(0).op('s').stop(),
+        "byte 9: a dict key that is a tuple; bncheck reads dicts keyed by names, numbers and flat tuples of them");
+  }
+
+  @Test
   void aPickledObjectThatIsNoModuleIsRefusedNamingItsClass() {
     Map<String, byte[]> entries = new LinkedHashMap<>();
     entries.put("m/data.pkl", new TorchZips.Pickle().global("mylib", "Trainer").op(')').op(0x81).op('}').op('b').stop());
