@@ -36,8 +36,8 @@ public final class ModelOptions {
   long timeoutSeconds;
 
   @Option(names = "--epsilon", paramLabel = "E",
-      description = "PyTorch checkpoints: the epsilon of BN layers whose file does not record it (a state_dict or"
-          + " .safetensors holds tensors only; default: PyTorch's 1e-5). The report says which values were assumed.")
+      description = "PyTorch checkpoints: the epsilon of BN layers whose file does not record it (a state_dict or a"
+          + " safetensors file holds tensors only; default: PyTorch's 1e-5). The report says which values were assumed.")
   Double epsilon;
 
   @Option(names = "--momentum", paramLabel = "M",
