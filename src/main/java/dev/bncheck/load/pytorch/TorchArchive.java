@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -209,6 +210,13 @@ final class TorchArchive implements Closeable {
       if (declared >= 0 && bytes.length < declared) {
         throw new InvalidInputException(file, name, "ends after " + bytes.length + " of its " + declared + " bytes");
       }
+      // java.util.zip checks the CRC of deflated entries only; torch.save stores its entries
+      CRC32 crc = new CRC32();
+      crc.update(bytes);
+      if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+        throw new InvalidInputException(file, name, String.format("damaged: its CRC-32 is %08x, the archive records"
+            + " %08x", crc.getValue(), entry.getCrc()));
+      }
       return bytes;
     } catch (ZipException e) {
       throw new InvalidInputException(file, name, "damaged: " + e.getMessage());
@@ -234,6 +242,11 @@ final class TorchArchive implements Closeable {
 
     @Override
     public ByteBuffer read(long from, int count) {
+      if (entry.getSize() >= 0 && entry.getSize() <= TorchLimits.MAX_SPAN_BYTES) {
+        // a storage small enough is read whole, so that its CRC-32 is checked
+        return ByteBuffer.wrap(readWhole(file, zip, entry, TorchLimits.MAX_SPAN_BYTES), (int) from, count)
+            .slice().order(order);
+      }
       try (InputStream in = zip.getInputStream(entry)) {
         in.skipNBytes(from);
         byte[] bytes = in.readNBytes(count);

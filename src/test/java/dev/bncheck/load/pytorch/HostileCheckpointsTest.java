@@ -120,6 +120,27 @@ class HostileCheckpointsTest {
   }
 
   @Test
+  void aStorageWhoseBytesChangedIsDamaged() throws IOException {
+    byte[] zip = Files.readAllBytes(TRAINED);
+    Map<String, byte[]> entries = TorchZips.entries(TRAINED);
+    byte[] mean = entries.get("trained-state_dict/data/4");
+    int at = indexOf(zip, mean);
+    zip[at + 5] ^= 0x40;
+    assertThatThrownBy(() -> loadPt(zip)).isInstanceOf(InvalidInputException.class)
+        .hasMessageMatching(".*model.pt: trained-state_dict/data/4: damaged: its CRC-32 is [0-9a-f]{8}, the archive"
+            + " records [0-9a-f]{8}");
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(Arrays.copyOfRange(haystack, i, i + needle.length), needle)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
   void aZipWithoutAPickleIsNoCheckpoint() {
     refusedPt(TorchZips.stored(Map.of("keras_model/config.json", new byte[] {'{', '}'})),
         "a zip archive without NAME/data.pkl, so not a torch.save checkpoint");
