@@ -14,9 +14,8 @@ import java.util.OptionalDouble;
  */
 record ModuleFacts(PyGlobal type, OptionalDouble epsilon, Optional<OptionalDouble> momentum) {
 
-  /** Whether the class is a normalization that keeps running statistics but is not batch normalization. */
+  /** Whether the class keeps running statistics but is not batch normalization: InstanceNorm with {@code track_running_stats}. */
   boolean isOtherNorm() {
-    String name = type.name();
-    return name.contains("InstanceNorm") || name.contains("GroupNorm") || name.contains("LayerNorm");
+    return type.name().contains("InstanceNorm");
   }
 }

@@ -1,14 +1,15 @@
 package dev.bncheck.load.pytorch;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The functions a torch.save pickle may call, each carried out in Java: the tensor and parameter
- * rebuilders, the containers of a state_dict and of a pickled module's attributes. Every other
+ * rebuilders, the containers of a state_dict and of a pickled module's attributes. None of them
+ * allocates more than a constant for its arguments, so that a short pickle calling one again and
+ * again cannot fill the heap. Every other
  * call is refused by name; this list is the whole of what a checkpoint can make bncheck do.
  */
 final class PickleCalls {
@@ -26,8 +27,9 @@ final class PickleCalls {
     return switch (f.qualifiedName()) {
       case "collections.OrderedDict" -> orderedDict(args, failures);
       case "builtins.set", "builtins.frozenset" -> {
-        // only the items matter to bncheck (a module's _non_persistent_buffers_set)
-        yield args.size() == 0 ? new ArrayList<>() : new ArrayList<>(list(args.get(0), f, failures));
+        // only the items matter to bncheck (a module's _non_persistent_buffers_set); a view, not a
+        // copy, so that calling it again and again on one long list costs no memory
+        yield args.size() == 0 ? new ArrayList<>() : Collections.unmodifiableList(list(args.get(0), f, failures));
       }
       case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2" -> tensor(f, args, failures);
       case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state" -> {
@@ -46,31 +48,19 @@ final class PickleCalls {
         }
         yield new PyObject(cls);
       }
-      case "_codecs.encode" -> {
-        // protocol 2's spelling of a bytes object: encode(text, 'latin1')
-        if (args.size() != 2 || !(args.get(0) instanceof String text) || !(args.get(1) instanceof String codec)
-            || !(codec.equals("latin1") || codec.equals("latin-1"))) {
-          throw failures.error("_codecs.encode called with " + describe(args) + ", expected (str, 'latin1')");
-        }
-        yield text.getBytes(StandardCharsets.ISO_8859_1);
-      }
       default -> throw failures.refusal(f, "calls");
     };
   }
 
+  /**
+   * {@code OrderedDict()}: pickles fill it with SETITEMS afterwards. Copying items given as an
+   * argument is refused: one list, called on again and again, would cost memory each time.
+   */
   private static Object orderedDict(PyTuple args, Failures failures) {
-    Map<Object, Object> dict = new LinkedHashMap<>();
-    if (args.size() == 0) {
-      return dict;
+    if (args.size() != 0) {
+      throw failures.error("collections.OrderedDict called with " + describe(args) + "; a pickle creates it empty");
     }
-    for (Object pair : list(args.get(0), new PyGlobal("collections", "OrderedDict"), failures)) {
-      List<?> kv = pair instanceof PyTuple t ? t.items() : pair instanceof List<?> l ? l : List.of();
-      if (kv.size() != 2 || !RestrictedUnpickler.hashable(kv.get(0))) {
-        throw failures.error("collections.OrderedDict called with an item that is not a pair with a hashable key");
-      }
-      dict.put(kv.get(0), kv.get(1));
-    }
-    return dict;
+    return new LinkedHashMap<>();
   }
 
   /** {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])}. */

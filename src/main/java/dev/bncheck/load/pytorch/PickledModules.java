@@ -16,6 +16,7 @@ import java.util.OptionalDouble;
 final class PickledModules {
 
   private final String file;
+  private long work;
   private final Map<String, TensorView> tensors = new LinkedHashMap<>();
   private final Map<String, ModuleFacts> modules = new LinkedHashMap<>();
 
@@ -55,6 +56,8 @@ final class PickledModules {
     }
     PyObject module = (PyObject) value;
     Map<?, ?> attributes = module.attributes().orElseThrow();
+    count(1 + ((Map<?, ?>) attributes.get("_parameters")).size() + ((Map<?, ?>) attributes.get("_buffers")).size()
+        + ((Map<?, ?>) attributes.get("_modules")).size());
     modules.put(dropDot(prefix), facts(module.type(), attributes));
     addTensors(prefix, (Map<?, ?>) attributes.get("_parameters"), List.of());
     List<?> nonPersistent = attributes.get("_non_persistent_buffers_set") instanceof List<?> l ? l : List.of();
@@ -63,6 +66,18 @@ final class PickledModules {
       if (child.getValue() != PyNone.NONE) {
         visit(child.getValue(), prefix + child.getKey() + ".", depth + 1);
       }
+    }
+  }
+
+  /**
+   * Counts the entries walked: a pickle may share one submodule many times at every level, which
+   * a walk by name (as {@code state_dict()} does) visits exponentially often.
+   */
+  private void count(long entries) {
+    work += entries;
+    if (work > TorchLimits.MAX_ENTRIES) {
+      throw new InvalidInputException(file, "", "a module tree of more than " + TorchLimits.MAX_ENTRIES
+          + " submodules and tensors, counting each shared one every time it appears");
     }
   }
 

@@ -220,7 +220,7 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
   @SuppressWarnings("unchecked")
   private void append(Object target, List<Object> items) {
     if (!(target instanceof ArrayList<?>)) {
-      throw error("APPEND to a " + describe(target) + ", not a list");
+      throw error("APPEND to a " + describe(target) + ", not a list being built");
     }
     ((List<Object>) target).addAll(items);
     for (Object item : items) {

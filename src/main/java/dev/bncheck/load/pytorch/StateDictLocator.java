@@ -2,6 +2,7 @@ package dev.bncheck.load.pytorch;
 
 import dev.bncheck.load.InvalidInputException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,20 +34,17 @@ final class StateDictLocator {
     if (hasBnStatistics(dict)) {
       return new CheckpointWeights(tensors(dict), "the top-level state_dict", Map.of(), null);
     }
-    Map<String, Object> candidates = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : dict.entrySet()) {
-      if (e.getKey() instanceof String key && (e.getValue() instanceof Map<?, ?> m && hasBnStatistics(m)
-          || PickledModules.isModule(e.getValue()))) {
-        candidates.put(key, e.getValue());
-      }
+    Map<String, Object> candidates = entries(dict, true);
+    if (candidates.isEmpty() && !tensors(dict).isEmpty()) {
+      // a state_dict of a model without BN layers: the report says there are none
+      return new CheckpointWeights(tensors(dict), "the top-level state_dict", Map.of(), null);
     }
     if (candidates.isEmpty()) {
-      if (!tensors(dict).isEmpty()) {
-        // a state_dict of a model without BN layers: the report says there are none
-        return new CheckpointWeights(tensors(dict), "the top-level state_dict", Map.of(), null);
-      }
-      throw new InvalidInputException(file, "", "holds a dict with neither tensors nor an entry holding BN layers'"
-          + " running statistics (keys: " + keys(dict) + ")");
+      candidates = entries(dict, false);
+    }
+    if (candidates.isEmpty()) {
+      throw new InvalidInputException(file, "", "holds a dict with neither tensors nor an entry holding a state_dict"
+          + " or a module (keys: " + keys(dict) + ")");
     }
     String key = candidates.keySet().iterator().next();
     for (String preferred : PREFERRED_KEYS) {
@@ -63,6 +61,25 @@ final class StateDictLocator {
     Object chosen = candidates.get(key);
     return chosen instanceof PyObject module ? PickledModules.read(file, module, where)
         : new CheckpointWeights(tensors((Map<?, ?>) chosen), where, Map.of(), null);
+  }
+
+  /**
+   * The entries that hold a module or a state_dict: with BN layers' running statistics, or, when
+   * {@code withBn} is false, with any tensors (a model without BN layers).
+   */
+  private static Map<String, Object> entries(Map<?, ?> dict, boolean withBn) {
+    Map<String, Object> found = new LinkedHashMap<>();
+    // one dict under many keys is looked into once
+    Map<Object, Boolean> holdsWeights = new IdentityHashMap<>();
+    for (Map.Entry<?, ?> e : dict.entrySet()) {
+      Object value = e.getValue();
+      boolean weights = value instanceof Map<?, ?> m && holdsWeights.computeIfAbsent(m,
+          x -> withBn ? hasBnStatistics(m) : !tensors(m).isEmpty());
+      if (e.getKey() instanceof String key && (weights || PickledModules.isModule(value))) {
+        found.put(key, value);
+      }
+    }
+    return found;
   }
 
   /** Whether a dict holds a tensor under a key that names running statistics. */

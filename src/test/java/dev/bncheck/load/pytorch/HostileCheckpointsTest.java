@@ -223,6 +223,34 @@ class HostileCheckpointsTest {
   }
 
   @Test
+  void aModuleSharedAtEveryLevelIsNotWalkedExponentiallyOften() {
+    // 40 levels, each module holding the one below twice: 2^40 paths, as state_dict() would walk them
+    TorchZips.Pickle p = new TorchZips.Pickle();
+    for (int level = 0; level < 40; level++) {
+      p.global("mylib", "Block").op(')').op(0x81).op('}').op('(').text("_parameters").op('}').text("_buffers").op('}')
+          .text("_modules").op('}');
+      if (level > 0) {
+        p.op('(').text("a").op('h').op(level - 1).text("b").op('h').op(level - 1).op('u');
+      }
+      p.op('u').op('b').op('q').op(level);
+      if (level < 39) {
+        p.op('0');
+      }
+    }
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("m/data.pkl", p.stop());
+    refusedPt(TorchZips.stored(entries), "a module tree of more than 1000000 submodules and tensors, counting each"
+        + " shared one every time it appears");
+  }
+
+  @Test
+  void callsThatWouldCopyTheirArgumentsAreRefused() {
+    // OrderedDict(items) copies; a pickle could call it on one long list again and again
+    refusedPickle(new TorchZips.Pickle().global("collections", "OrderedDict").op(']').op(0x85).op('R').stop(),
+        "byte 29: collections.OrderedDict called with (list); a pickle creates it empty");
+  }
+
+  @Test
   void aPickledObjectThatIsNoModuleIsRefusedNamingItsClass() {
     Map<String, byte[]> entries = new LinkedHashMap<>();
     entries.put("m/data.pkl", new TorchZips.Pickle().global("mylib", "Trainer").op(')').op(0x81).op('}').op('b').stop());

@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -122,6 +124,19 @@ class TorchCheckpointValuesTest {
     assertThat(bn.momentum()).as("momentum=None, a cumulative average").isEmpty();
     assertThat(bn.hasGamma()).isFalse();
     assertThat(model.format()).doesNotContain("assumed");
+  }
+
+  @Test
+  void aTrainingCheckpointOfAModelWithoutBnHasNoLayers(@TempDir Path temp) {
+    byte[] pickle = new TorchZips.Pickle().op('}').op('(').text("model").op('}').op('(').text("fc.weight")
+        .tensor("0", 4, 0, new long[] {2, 2}, new long[] {2, 1}).op('u').text("epoch").integer(3).op('u').stop();
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("m/data.pkl", pickle);
+    entries.put("m/data/0", new byte[16]);
+    Path file = TorchZips.write(temp.resolve("no-bn.pt"), TorchZips.stored(entries));
+    BnModel model = load(file);
+    assertThat(model.layers()).isEmpty();
+    assertThat(model.format()).isEqualTo("torch.save checkpoint, the state_dict under key \"model\"");
   }
 
   @Test
