@@ -9,6 +9,7 @@ import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
@@ -149,9 +150,10 @@ final class CheckCommand extends ReportCommand {
       throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
     } else if (inputs.isEmpty()) {
       loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
-      data = loader.carriesActivations() ? "embedded in model"
-          : "none (give --inputs: a dump carrying the layers' activations, as scripts/bn_dump_pytorch.py writes)";
-      batches = loader.carriesActivations() ? "as recorded in the dump" : "";
+      // a dump may carry its activations; a Keras file never does
+      boolean dump = loader instanceof BnModelFromDump;
+      data = dump ? "embedded in model" : "none (give --inputs DUMP, a dump whose layers carry \"inputs\")";
+      batches = dump ? "as recorded in the dump" : "";
     } else {
       if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
         throw new CommandLine.ParameterException(spec.commandLine(),

@@ -96,9 +96,8 @@ final class RecalibrateCommand implements Callable<Integer> {
     boolean dump = loader instanceof BnModelFromDump;
     if (!dump && !(loader instanceof BnModelFromSavedModel)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump; for a PyTorch checkpoint"
-              + " or an ONNX model, write a dump with scripts/bn_dump_pytorch.py (docs/exporters.md) and recalibrate"
-              + " that");
+          "recalibrate takes a TensorFlow SavedModel directory or a bncheck JSON dump; from a PyTorch checkpoint"
+              + " write a dump with scripts/bn_dump_pytorch.py (docs/exporters.md) and recalibrate that");
     }
     for (Path input : inputFiles()) {
       var overlap = InputOverlap.between(out, input);

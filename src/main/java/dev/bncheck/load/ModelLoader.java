@@ -31,14 +31,6 @@ public interface ModelLoader {
     return false;
   }
 
-  /**
-   * Whether the input itself can hold calibration activations (a dump's {@code inputs}), for a
-   * model that bncheck does not run.
-   */
-  default boolean carriesActivations() {
-    return false;
-  }
-
   /** Loads the model with the default options. */
   default BnModel load(Path input, CalibrationSink sink) {
     return load(input, LoadOptions.DEFAULTS, sink);

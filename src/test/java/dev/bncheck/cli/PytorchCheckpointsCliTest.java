@@ -79,7 +79,7 @@ class PytorchCheckpointsCliTest {
   void checkWithoutInputsSaysThereIsNoData() {
     CliRun run = CliRun.of("check", DIR.resolve("trained.safetensors").toString());
     assertThat(run.exitCode()).as(run.err()).isZero();
-    assertThat(run.out()).contains("data: none (give --inputs: a dump carrying the layers' activations");
+    assertThat(run.out()).contains("data: none (give --inputs DUMP, a dump whose layers carry \"inputs\")");
   }
 
   @Test
@@ -91,8 +91,7 @@ class PytorchCheckpointsCliTest {
     CliRun run = CliRun.of("check", model.toString(), "--inputs", renamed.toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(run.err()).isEqualTo("bncheck: error: " + renamed + ": layers[0].name: no BN layer named \"module.bn1\""
-        + " in " + model + " (its BN layers: bn1, bn2); the dump must come from the same model, its layers named as"
-        + " the model names them" + System.lineSeparator());
+        + " in " + model + " (its BN layers: bn1, bn2)" + System.lineSeparator());
   }
 
   @Test
@@ -119,8 +118,8 @@ class PytorchCheckpointsCliTest {
     CliRun run = CliRun.of("recalibrate", DIR.resolve("few-steps-state_dict.pt").toString(), "--inputs",
         DIR.resolve("few-steps.bn.json").toString(), "--out", temp.resolve("out.pt").toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).contains("for a PyTorch checkpoint or an ONNX model, write a dump with"
-        + " scripts/bn_dump_pytorch.py (docs/exporters.md)");
+    assertThat(run.err()).contains("from a PyTorch checkpoint write a dump with scripts/bn_dump_pytorch.py"
+        + " (docs/exporters.md) and recalibrate that");
     assertThat(temp.resolve("out.pt")).doesNotExist();
   }
 

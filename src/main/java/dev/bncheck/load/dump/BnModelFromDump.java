@@ -20,11 +20,6 @@ public final class BnModelFromDump implements ModelLoader {
   }
 
   @Override
-  public boolean carriesActivations() {
-    return true;
-  }
-
-  @Override
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
     return new DumpReader(input, DumpReader.Mode.MODEL, null, sink).read();
   }

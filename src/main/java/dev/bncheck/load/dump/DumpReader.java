@@ -306,8 +306,7 @@ final class DumpReader {
       if (mode == Mode.CALIBRATION) {
         Integer known = layerByName.get(value);
         if (known == null) {
-          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location() + " (its BN layers: "
-              + layerNames() + "); the dump must come from the same model, its layers named as the model names them");
+          throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location() + knownNames());
         }
         index = known;
         BnLayer model = knownModel.layers().get(known);
@@ -324,10 +323,12 @@ final class DumpReader {
       }
     }
 
-    /** The model's first few layer names, for a message about a name that matches none. */
-    private String layerNames() {
-      List<String> names = knownModel.layers().stream().map(BnLayer::name).limit(10).toList();
-      return String.join(", ", names) + (knownModel.layers().size() > names.size() ? ", ..." : "");
+    /** The model's layer names, so that a dump written for another model, or naming nested layers otherwise, shows at once. */
+    private String knownNames() {
+      List<String> names = knownModel.layers().stream().map(BnLayer::name).toList();
+      int shown = Math.min(names.size(), 8);
+      return " (its BN layers: " + (names.isEmpty() ? "none" : String.join(", ", names.subList(0, shown))
+          + (names.size() > shown ? ", and " + (names.size() - shown) + " more" : "")) + ")";
     }
 
     private RuntimeException mismatchedAxis(JsonInput in) {
