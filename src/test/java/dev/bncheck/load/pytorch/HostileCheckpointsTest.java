@@ -98,6 +98,17 @@ class HostileCheckpointsTest {
   }
 
   @Test
+  void anEntryNameThatIsNotUtf8IsRefused() {
+    Map<String, byte[]> entries = TorchZips.entries(TRAINED);
+    entries.put("trained-state_dict/extra~", new byte[1]);
+    byte[] zip = TorchZips.stored(entries);
+    byte[] broken = new String(zip, StandardCharsets.ISO_8859_1).replace("extra~", "extra\u00ff")
+        .getBytes(StandardCharsets.ISO_8859_1);
+    refusedPt(broken, "not a readable zip archive (invalid CEN header (bad entry name)); a torch.save file from"
+        + " PyTorch 1.6 or later is one, so this one is truncated or damaged");
+  }
+
+  @Test
   void duplicateEntriesAreRefused() {
     Map<String, byte[]> entries = TorchZips.entries(TRAINED);
     entries.put("trained-state_dict/data/X", new byte[4]);
