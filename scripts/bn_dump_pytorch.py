@@ -90,7 +90,7 @@ def dump_bn(model, batches, path, model_name=None):
     ``batches`` is an iterable of calibration batches: each is the model's input tensor,
     or a tuple/list such as a DataLoader's (inputs, targets) whose first element is the
     input. Each batch is moved to the device of the model's parameters. The model's
-    training/eval mode is restored afterwards.
+    training/eval mode, and that of each of its submodules, is restored afterwards.
     """
     bns = []
     for name, module in model.named_modules():
@@ -123,7 +123,9 @@ def dump_bn(model, batches, path, model_name=None):
 
     handles = [module.register_forward_pre_hook(make_hook(name)) for name, module in bns]
     device = next(model.parameters(), torch.empty(0)).device
-    was_training = model.training
+    # Each module's own mode, not the model's: a model fine-tuned with frozen BN is in train()
+    # while its BN layers are in eval(), and model.train() would unfreeze them.
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
         with torch.no_grad():
@@ -133,7 +135,8 @@ def dump_bn(model, batches, path, model_name=None):
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
+        for module, training in modes:
+            module.training = training
 
     by_name = dict(bns)
     never_reached = [name for name, _ in bns if not inputs[name]]

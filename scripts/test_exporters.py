@@ -1,12 +1,20 @@
 """End-to-end test of the BN exporters against the bncheck CLI.
 
-For each framework (torch, tensorflow/Keras) that can be imported, two cases run:
+For each framework (torch, tensorflow/Keras) that can be imported, these cases run:
 
   trained    a small conv net with BN, trained on a deterministic synthetic data set until
              its running statistics have converged, dumped with calibration batches from
              the same distribution: `bncheck check` must exit 0 with no BN001 finding.
   untrained  the same architecture freshly initialised (running mean 0, variance 1):
              `bncheck check` must exit 1 with a BN001 finding on every BN layer.
+
+and for torch alone:
+
+  frozen-bn     the model in train() with its BN layers in eval(), as when fine-tuning with
+                frozen BN: after dumping, every module must be back in its own mode.
+  docs-snippet  the snippet of docs/dump-format.md that writes a dump without the exporter,
+                on BN layers with momentum=None, affine=False and track_running_stats=False:
+                its dump must pass `bncheck check` and leave out the layer without statistics.
 
 Each dump is decoded and checked for well-formedness before the CLI sees it. A framework
 that cannot be imported is reported as "SKIP: ..." and its cases count as skipped.
@@ -214,7 +222,53 @@ def torch_cases(workdir):
         dump_bn(build(), calibration, dump, model_name="test-convnet-untrained")
         expect_never_updated(dump, verify_dump(dump, (8,) + IMAGE[1:], 1, fresh=True))
 
-    return [("trained", trained), ("untrained", untrained)]
+    def frozen_bn():
+        # Fine-tuning with frozen BN: the model in train(), its BN layers in eval(). The
+        # exporter runs everything in eval() and must give each module its own mode back.
+        torch.manual_seed(2)
+        model = build()
+        model.train()
+        frozen = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+        for bn in frozen:
+            bn.eval()
+        modes = {name: m.training for name, m in model.named_modules()}
+        dump_bn(model, calibration, workdir / "torch-frozen-bn.json", model_name="test-convnet-frozen")
+        changed = [name for name, m in model.named_modules() if m.training != modes[name]]
+        if changed:
+            raise CaseFailure(f"dump_bn changed the mode of {changed}")
+        print(f"    modes kept: model train(), {len(frozen)} BN layers eval()")
+
+    def docs_snippet():
+        # The dump-format.md snippet that writes a dump without the exporter, on the BN forms
+        # that lack parts: momentum=None, affine=False, track_running_stats=False.
+        text = (SCRIPTS.parent / "docs" / "dump-format.md").read_text()
+        start = text.index("```python\n", text.index("PyTorch, without the exporter")) + len("```python\n")
+        snippet = text[start:text.index("```", start)]
+        torch.manual_seed(3)
+        model = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8, momentum=None), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8, affine=False), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8, track_running_stats=False))
+        model.train()
+        with torch.no_grad():
+            for x in calibration:
+                model(x)
+        model.eval()
+        cwd = os.getcwd()
+        os.chdir(workdir)
+        try:
+            exec(snippet, {"torch": torch, "model": model})
+        finally:
+            os.chdir(cwd)
+        code, findings = run_bncheck(workdir / "model.bn.json")
+        if code != 0:
+            raise CaseFailure(f"expected exit 0 from the snippet's dump; got exit {code}")
+        layers = [layer["name"] for layer in json.loads((workdir / "model.bn.json").read_text())["layers"]]
+        if layers != ["1", "4"]:
+            raise CaseFailure(f"expected layers 1 and 4 (7 has no running statistics), got {layers}")
+
+    return [("trained", trained), ("untrained", untrained), ("frozen-bn", frozen_bn),
+            ("docs-snippet", docs_snippet)]
 
 
 # --- Keras 3 on TensorFlow ---------------------------------------------------------------
@@ -265,14 +319,13 @@ def keras_cases(workdir):
     return [("trained", trained), ("untrained", untrained)]
 
 
-FRAMEWORKS = [("torch", torch_cases), ("tensorflow", keras_cases)]
-CASES_PER_FRAMEWORK = 2
+FRAMEWORKS = [("torch", torch_cases, 4), ("tensorflow", keras_cases, 2)]
 
 
 def main():
     workdir = Path(tempfile.mkdtemp(prefix="bncheck-exporters-"))
     passed = failed = skipped = 0
-    for framework, cases in FRAMEWORKS:
+    for framework, cases, count in FRAMEWORKS:
         print(f"== {framework}")
         try:
             if np is None:
@@ -280,7 +333,7 @@ def main():
             framework_cases = cases(workdir)
         except ImportError as error:
             print(f"SKIP: {framework} not available ({error})")
-            skipped += CASES_PER_FRAMEWORK
+            skipped += count
             continue
         for case, run in framework_cases:
             print(f"  -- {framework} {case}")

@@ -34,7 +34,7 @@ final class CheckCommand extends ReportCommand {
 
   @Parameters(index = "0", paramLabel = "MODEL",
       description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), an ONNX model (.onnx), a"
-          + " Keras model (.keras, .h5) or a bncheck JSON dump.")
+          + " Keras model (.keras, .h5), a PyTorch checkpoint (.pt, .pth, .safetensors) or a bncheck JSON dump.")
   Path model;
 
   @Option(names = "--inputs", paramLabel = "[NAME=]FILE",
@@ -43,8 +43,8 @@ final class CheckCommand extends ReportCommand {
           + " there are several (repeatable). A FILE written @PATH feeds a string input the bytes of that file as one"
           + " sample (a WAV file), and @GLOB (quoted, as in '@clips/*.wav') one sample per matching file, sorted by"
           + " path. NAME=VALUE (true, false or a number) gives a scalar input one value for every batch, such as"
-          + " a mode flag (is_training=false). For a dump or a Keras model (.keras, .h5): a dump whose layers (matched by name) carry \"inputs\"; activations embedded in"
-          + " MODEL are then not used.")
+          + " a mode flag (is_training=false). For a dump, a Keras model (.keras, .h5) or a PyTorch checkpoint: a dump"
+          + " whose layers (matched by name) carry \"inputs\"; activations embedded in MODEL are then not used.")
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--input-node", paramLabel = "NODE[:INDEX]",

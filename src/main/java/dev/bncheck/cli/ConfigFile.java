@@ -33,6 +33,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
   private static final Map<String, String> CALIBRATION = Map.of(
       "batch_size", "--batch-size", "max_samples", "--max-samples", "training_view", "--training-view",
       "training_view_samples", "--training-view-samples");
+  private static final Map<String, String> PYTORCH = Map.of("epsilon", "--epsilon", "momentum", "--momentum");
 
   private final Path path;
   private final Map<String, String> defaults;
@@ -79,9 +80,10 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
         case "fail_on" -> defaults.put("--fail-on", scalar(file, key, value));
         case "thresholds" -> section(file, key, value, THRESHOLDS, defaults);
         case "calibration" -> section(file, key, value, CALIBRATION, defaults);
+        case "pytorch" -> section(file, key, value, PYTORCH, defaults);
         case "ignore" -> ignores.addAll(ignores(file, value));
         default -> throw new InvalidInputException(file, key,
-            "unknown key; a config has fail_on, thresholds, calibration and ignore");
+            "unknown key; a config has fail_on, thresholds, calibration, pytorch and ignore");
       }
     }
     return new ConfigFile(path, defaults, List.copyOf(ignores));

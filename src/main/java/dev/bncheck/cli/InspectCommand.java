@@ -21,8 +21,9 @@ import picocli.CommandLine.Parameters;
         + " no calibration data.")
 final class InspectCommand extends ReportCommand {
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph (.pb), an ONNX model (.onnx), a"
-      + " Keras model (.keras, .h5) or a bncheck JSON dump.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model: a TensorFlow SavedModel directory, a frozen graph"
+      + " (.pb), an ONNX model (.onnx), a Keras model (.keras, .h5), a PyTorch checkpoint (.pt, .pth, .safetensors) or a"
+      + " bncheck JSON dump.")
   Path model;
 
   @Override

@@ -36,14 +36,35 @@ public final class ModelOptions {
           + " model's loading, its restore and init ops, or one batch); a model that runs longer is stopped with exit code 3 (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
 
+  @Option(names = "--epsilon", paramLabel = "E",
+      description = "PyTorch checkpoints: the epsilon of BN layers whose file does not record it (a state_dict or a"
+          + " safetensors file holds tensors only; default: PyTorch's 1e-5). The report says which values were assumed.")
+  Double epsilon;
+
+  @Option(names = "--momentum", paramLabel = "M",
+      description = "PyTorch checkpoints: the momentum, in PyTorch's convention, of BN layers whose file does not"
+          + " record it (default: PyTorch's 0.1).")
+  Double momentum;
+
   LoadOptions toLoadOptions() {
     if (timeoutSeconds < 1 || timeoutSeconds > 86_400) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--timeout must be between 1 and 86400 seconds, got " + timeoutSeconds);
     }
+    if (epsilon != null && !(epsilon > 0 && epsilon < 1)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--epsilon must be in (0, 1), got " + epsilon);
+    }
+    if (momentum != null && !(momentum > 0 && momentum <= 1)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--momentum must be in (0, 1], got " + momentum);
+    }
     return new LoadOptions(tagSet, signature, java.util.List.of(), LoadOptions.DEFAULTS.batchSize(),
         LoadOptions.DEFAULTS.maxSamples()).withSafety(java.util.Set.copyOf(allowedOps), trustModel)
-        .withTimeout(java.time.Duration.ofSeconds(timeoutSeconds));
+        .withTimeout(java.time.Duration.ofSeconds(timeoutSeconds))
+        .withAssumedBn(optional(epsilon), optional(momentum));
+  }
+
+  private static java.util.OptionalDouble optional(Double value) {
+    return value == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(value);
   }
 
   /** What the user relaxed, for the report; empty when nothing was. */

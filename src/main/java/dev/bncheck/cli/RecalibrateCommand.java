@@ -108,8 +108,8 @@ final class RecalibrateCommand implements Callable<Integer> {
     boolean dump = loader instanceof BnModelFromDump;
     if (!dump && !loader.writesStatistics()) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a bncheck JSON dump; from a Keras"
-              + " model write one with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
+          "recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a bncheck JSON dump"
+              + loader.recalibrateInstead().map(instead -> "; " + instead).orElse(""));
     }
     for (Path input : inputFiles()) {
       var overlap = InputOverlap.between(out, input);

@@ -2,6 +2,7 @@ package dev.bncheck.load;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
@@ -25,6 +26,10 @@ import java.util.Set;
  *     sorted by class do not pass for the population's
  * @param inputNodes graph tensors ({@code node} or {@code node:index}) fed instead of the model's
  *     inputs ({@code --input-node}); empty to feed the signature's inputs or the placeholders
+ * @param assumedEpsilon the epsilon of BN layers whose file does not record it (a PyTorch
+ *     state_dict; {@code --epsilon}); empty for the framework's default
+ * @param assumedMomentum likewise their momentum, in the file's framework's convention
+ *     ({@code --momentum})
  */
 public record LoadOptions(
     String tagSet,
@@ -38,7 +43,9 @@ public record LoadOptions(
     long trainingViewSamples,
     Duration timeout,
     boolean shuffleSamples,
-    List<String> inputNodes) {
+    List<String> inputNodes,
+    OptionalDouble assumedEpsilon,
+    OptionalDouble assumedMomentum) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -60,37 +67,49 @@ public record LoadOptions(
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, false, List.of());
+        DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, false, List.of(), OptionalDouble.empty(),
+        OptionalDouble.empty());
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, timeout, shuffleSamples, inputNodes);
+        trainingViewSamples, timeout, shuffleSamples, inputNodes,
+        assumedEpsilon, assumedMomentum);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, timeout, shuffleSamples, inputNodes);
+        trustModel, samples, timeout, shuffleSamples, inputNodes,
+        assumedEpsilon, assumedMomentum);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, limit, shuffleSamples, inputNodes);
+        trustModel, trainingViewSamples, limit, shuffleSamples, inputNodes,
+        assumedEpsilon, assumedMomentum);
   }
 
   /** These options with the samples shuffled into batches, or taken in the file's order. */
   public LoadOptions withShuffledSamples(boolean shuffle) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffle, inputNodes);
+        trustModel, trainingViewSamples, timeout, shuffle, inputNodes,
+        assumedEpsilon, assumedMomentum);
   }
 
   /** These options feeding the given graph tensors instead of the model's inputs. */
   public LoadOptions withInputNodes(List<String> tensors) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffleSamples, tensors);
+        trustModel, trainingViewSamples, timeout, shuffleSamples, tensors,
+        assumedEpsilon, assumedMomentum);
+  }
+
+  /** These options with the epsilon and momentum to assume where a file records none. */
+  public LoadOptions withAssumedBn(OptionalDouble epsilon, OptionalDouble momentum) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, epsilon, momentum);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -102,6 +121,8 @@ public record LoadOptions(
     inputs = List.copyOf(inputs);
     inputNodes = List.copyOf(inputNodes);
     allowedOps = Set.copyOf(allowedOps);
+    java.util.Objects.requireNonNull(assumedEpsilon, "assumedEpsilon");
+    java.util.Objects.requireNonNull(assumedMomentum, "assumedMomentum");
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }

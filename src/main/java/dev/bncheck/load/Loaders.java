@@ -4,6 +4,8 @@ import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.CalibrationFromDump;
 import dev.bncheck.load.keras.BnModelFromKeras;
 import dev.bncheck.load.onnx.BnModelFromOnnx;
+import dev.bncheck.load.pytorch.BnModelFromSafetensors;
+import dev.bncheck.load.pytorch.BnModelFromTorchSave;
 import dev.bncheck.load.tensorflow.BnModelFromFrozenGraph;
 import dev.bncheck.load.tensorflow.BnModelFromSavedModel;
 import java.nio.file.Files;
@@ -16,7 +18,7 @@ public final class Loaders {
   private static final List<ModelLoader> MODEL_LOADERS =
       List.of(new BnModelFromDump(), new BnModelFromOnnx(), new BnModelFromSavedModel(),
           new BnModelFromKeras(),
-          new BnModelFromFrozenGraph());
+          new BnModelFromFrozenGraph(), new BnModelFromTorchSave(), new BnModelFromSafetensors());
 
   private static final List<CalibrationLoader> CALIBRATION_LOADERS =
       List.of(new CalibrationFromDump());

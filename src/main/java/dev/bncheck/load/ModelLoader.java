@@ -48,6 +48,14 @@ public interface ModelLoader {
     return false;
   }
 
+  /**
+   * For kinds recalibrate cannot write, what to do instead (e.g. which exporter makes a dump of
+   * the model); empty when there is nothing to add.
+   */
+  default java.util.Optional<String> recalibrateInstead() {
+    return java.util.Optional.empty();
+  }
+
   /** Loads the model with the default options. */
   default BnModel load(Path input, CalibrationSink sink) {
     return load(input, LoadOptions.DEFAULTS, sink);

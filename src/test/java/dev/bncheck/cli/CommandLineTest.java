@@ -87,7 +87,8 @@ class CommandLineTest {
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(run.err()).contains("not a model bncheck can read (expected a bncheck JSON dump (.json), an ONNX model"
         + " (a .onnx file), a TensorFlow SavedModel (a directory with saved_model.pb), a Keras model (.keras, or a legacy"
-        + " .h5), a frozen TensorFlow graph (.pb))");
+        + " .h5), a frozen TensorFlow graph (.pb), a PyTorch checkpoint from torch.save (.pt, .pth), a safetensors file"
+        + " (.safetensors))");
   }
 
   @Test

@@ -45,7 +45,7 @@ class ConfigAndBaselineTest {
   void unknownKeysAndIgnoresWithoutReasonAreErrorsNamingTheKey() throws IOException {
     CliRun typo = CliRun.of("check", "samples/healthy.json", "--config", config("{\"fail-on\": \"info\"}").toString());
     assertThat(typo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-    assertThat(typo.err()).contains("fail-on: unknown key; a config has fail_on, thresholds, calibration and ignore");
+    assertThat(typo.err()).contains("fail-on: unknown key; a config has fail_on, thresholds, calibration, pytorch and ignore");
     CliRun nested = CliRun.of("check", "samples/healthy.json", "--config",
         config("{\"thresholds\": {\"mean_shift\": 1}}").toString());
     assertThat(nested.err()).contains("thresholds.mean_shift: unknown key");

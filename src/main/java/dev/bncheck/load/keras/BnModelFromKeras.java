@@ -22,6 +22,11 @@ public final class BnModelFromKeras implements ModelLoader {
   }
 
   @Override
+  public java.util.Optional<String> recalibrateInstead() {
+    return java.util.Optional.of("from a Keras model write one with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
+  }
+
+  @Override
   public boolean accepts(Path input) {
     if (!Files.isRegularFile(input) || input.getFileName() == null) {
       return false;

@@ -1,0 +1,21 @@
+package dev.bncheck.load.pytorch;
+
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * What a whole pickled module records about one submodule beyond its tensors, where a state_dict
+ * records nothing.
+ *
+ * @param type the submodule's class, by name only
+ * @param epsilon its {@code eps} attribute, if it has a number there
+ * @param momentum its {@code momentum} attribute: empty when absent, an empty value for
+ *     {@code None} (a cumulative average, which has no momentum)
+ */
+record ModuleFacts(PyGlobal type, OptionalDouble epsilon, Optional<OptionalDouble> momentum) {
+
+  /** Whether the class keeps running statistics but is not batch normalization: InstanceNorm with {@code track_running_stats}. */
+  boolean isOtherNorm() {
+    return type.name().contains("InstanceNorm");
+  }
+}

@@ -1,0 +1,114 @@
+package dev.bncheck.load.pytorch;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.MomentumConvention;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+/**
+ * The BN layers among a checkpoint's tensors, found by their keys: {@code PREFIX.running_mean},
+ * {@code .running_var}, and where the layer has them {@code .weight}, {@code .bias} (absent with
+ * {@code affine=False}) and {@code .num_batches_tracked}. The layer's name is the prefix, the name
+ * {@code named_modules()} gives it, which is how the exporters name it in a dump.
+ */
+final class TorchBnLayers {
+
+  private static final String MEAN = "running_mean";
+
+  /** A module at the top of the checkpoint has no prefix; this names it in messages and reports. */
+  static final String ROOT_NAME = "(top-level module)";
+
+  /** PyTorch's activations are NCHW: channels on axis 1. */
+  static final int CHANNEL_AXIS = 1;
+
+  /**
+   * @param layers the BN layers in the checkpoint's order
+   * @param assumed how many of them were given {@link BnDefaults} for want of recorded values
+   */
+  record Found(List<BnLayer> layers, int assumed) {}
+
+  private TorchBnLayers() {}
+
+  static boolean isRunningMean(String key) {
+    return key.equals(MEAN) || key.endsWith("." + MEAN);
+  }
+
+  static Found find(String file, CheckpointWeights weights, BnDefaults defaults) {
+    List<BnLayer> layers = new ArrayList<>();
+    int assumed = 0;
+    Map<String, TensorView> tensors = weights.tensors();
+    for (String key : tensors.keySet()) {
+      if (!isRunningMean(key)) {
+        continue;
+      }
+      String prefix = key.substring(0, key.length() - MEAN.length());
+      String name = prefix.isEmpty() ? ROOT_NAME : prefix.substring(0, prefix.length() - 1);
+      ModuleFacts facts = weights.modules().get(prefix.isEmpty() ? "" : name);
+      if (facts != null && facts.isOtherNorm()) {
+        continue;
+      }
+      boolean recorded = facts != null && facts.epsilon().isPresent() && facts.momentum().isPresent();
+      double epsilon = facts != null && facts.epsilon().isPresent() ? facts.epsilon().getAsDouble() : defaults.epsilon();
+      OptionalDouble momentum = facts != null && facts.momentum().isPresent() ? facts.momentum().get()
+          : OptionalDouble.of(defaults.momentum());
+      if (!recorded) {
+        assumed++;
+      }
+      layers.add(layer(file, tensors, prefix, name, epsilon, momentum));
+    }
+    return new Found(layers, assumed);
+  }
+
+  private static BnLayer layer(String file, Map<String, TensorView> tensors, String prefix, String name,
+      double epsilon, OptionalDouble momentum) {
+    double[] mean = vector(file, tensors, prefix + MEAN, -1);
+    int channels = mean.length;
+    if (channels == 0) {
+      throw new InvalidInputException(file, prefix + MEAN, "no channels");
+    }
+    String varKey = prefix + "running_var";
+    if (!tensors.containsKey(varKey)) {
+      throw new InvalidInputException(file, prefix + MEAN, "has no " + varKey + " beside it");
+    }
+    double[] variance = vector(file, tensors, varKey, channels);
+    double[] gamma = tensors.containsKey(prefix + "weight") ? vector(file, tensors, prefix + "weight", channels) : null;
+    double[] beta = tensors.containsKey(prefix + "bias") ? vector(file, tensors, prefix + "bias", channels) : null;
+    String countKey = prefix + "num_batches_tracked";
+    OptionalLong tracked = OptionalLong.empty();
+    if (tensors.containsKey(countKey)) {
+      TensorView count = tensors.get(countKey);
+      if (count.dtype().isFloating()) {
+        throw new InvalidInputException(file, countKey, "is " + count.dtype().label() + ", expected an integer");
+      }
+      long n = count.longScalar(countKey);
+      if (n < 0) {
+        throw new InvalidInputException(file, countKey, "is negative (" + n + ")");
+      }
+      tracked = OptionalLong.of(n);
+    }
+    double[] ones = new double[channels];
+    Arrays.fill(ones, 1.0);
+    return new BnLayer(name, prefix + "*", CHANNEL_AXIS, epsilon, momentum,
+        momentum.isPresent() ? MomentumConvention.PYTORCH : null, tracked,
+        gamma == null ? ones : gamma, gamma != null, beta == null ? new double[channels] : beta, beta != null, mean,
+        variance);
+  }
+
+  /** A floating-point vector, of {@code channels} values unless that is negative. */
+  private static double[] vector(String file, Map<String, TensorView> tensors, String key, int channels) {
+    TensorView t = tensors.get(key);
+    if (!t.dtype().isFloating()) {
+      throw new InvalidInputException(file, key, "is " + t.dtype().label() + ", expected a floating-point tensor");
+    }
+    if (t.rank() != 1 || (channels >= 0 && t.elements() != channels)) {
+      throw new InvalidInputException(file, key, "has shape " + t.describeShape() + ", expected a vector"
+          + (channels >= 0 ? " of " + channels + " values, as running_mean" : ""));
+    }
+    return t.values(key);
+  }
+}

@@ -1,0 +1,85 @@
+package dev.bncheck.load.pytorch;
+
+import dev.bncheck.load.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Recognises PyTorch's files by name or by their first bytes, without reading them. */
+final class TorchFiles {
+
+  /**
+   * How torch.save began a file before PyTorch 1.6: a pickled magic number, the long
+   * 0x1950a86a20f9469cfc6c ({@code \x80\x02\x8a\x0a} and its ten bytes, little-endian).
+   */
+  private static final byte[] LEGACY_MAGIC = {(byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c,
+      0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
+  private static final int HEAD = 30 + 256;
+
+  private TorchFiles() {}
+
+  /** A {@code .pt}/{@code .pth} file, or one whose first bytes are a torch.save archive's or a legacy file's. */
+  static boolean looksLikeTorchSave(Path input) {
+    if (!Files.isRegularFile(input)) {
+      return false;
+    }
+    String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".pt") || name.endsWith(".pth")) {
+      return true;
+    }
+    byte[] head = head(input);
+    return isLegacy(head) || firstZipEntry(head).matches("[^/]+/data\\.pkl");
+  }
+
+  static boolean looksLikeSafetensors(Path input) {
+    return Files.isRegularFile(input) && input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+  }
+
+  /**
+   * Refuses what is not a zip archive: a torch.save file from before PyTorch 1.6 (its own format of
+   * pickles and raw storages) or any other pickle.
+   */
+  static void requireZip(Path input) {
+    byte[] head = head(input);
+    if (head.length >= 4 && head[0] == 'P' && head[1] == 'K') {
+      return;
+    }
+    if (isLegacy(head)) {
+      throw new InvalidInputException(input.toString(), "", "a torch.save file in the format before PyTorch 1.6,"
+          + " which bncheck does not read: load it and save it again with a current PyTorch"
+          + " (torch.save(torch.load(path, weights_only=True), new_path))");
+    }
+    if (head.length > 0 && (head[0] & 0xff) == 0x80) {
+      throw new InvalidInputException(input.toString(), "", "a bare pickle, not a torch.save archive; bncheck reads"
+          + " the zip files torch.save writes (PyTorch 1.6 and later)");
+    }
+    throw new InvalidInputException(input.toString(), "", "not a torch.save file: it is not a zip archive");
+  }
+
+  private static boolean isLegacy(byte[] head) {
+    return head.length >= LEGACY_MAGIC.length
+        && Arrays.equals(Arrays.copyOf(head, LEGACY_MAGIC.length), LEGACY_MAGIC);
+  }
+
+  /** The name in the zip's first local header, or empty. */
+  private static String firstZipEntry(byte[] head) {
+    if (head.length < 30 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+      return "";
+    }
+    int length = (head[26] & 0xff) | (head[27] & 0xff) << 8;
+    return 30 + length <= head.length ? new String(head, 30, length, StandardCharsets.UTF_8) : "";
+  }
+
+  private static byte[] head(Path input) {
+    try (InputStream in = Files.newInputStream(input)) {
+      return in.readNBytes(HEAD);
+    } catch (IOException e) {
+      return new byte[0];
+    }
+  }
+}

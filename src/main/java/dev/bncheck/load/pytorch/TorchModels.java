@@ -1,0 +1,21 @@
+package dev.bncheck.load.pytorch;
+
+import dev.bncheck.model.BnModel;
+import java.nio.file.Path;
+
+/** The neutral model of a checkpoint's weights, with the report's account of what was assumed. */
+final class TorchModels {
+
+  static final String FRAMEWORK = "pytorch";
+
+  private TorchModels() {}
+
+  /** @param kind the file's kind for the report, e.g. {@code torch.save checkpoint} */
+  static BnModel of(Path input, String kind, CheckpointWeights weights, BnDefaults defaults) {
+    String file = input.toString();
+    TorchBnLayers.Found found = TorchBnLayers.find(file, weights, defaults);
+    String format = kind + ", " + weights.where()
+        + (found.assumed() == 0 ? "" : "; " + defaults.assumption(found.assumed(), found.layers().size()));
+    return new BnModel(file, format, FRAMEWORK, weights.modelClass(), found.layers());
+  }
+}
