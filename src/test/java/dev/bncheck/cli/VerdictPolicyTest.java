@@ -166,6 +166,21 @@ class VerdictPolicyTest {
     assertThat(report.path("layers").get(0).path("calibration").path("distinct_samples").asLong()).isEqualTo(4);
   }
 
+  /** Calibration data of NaN only passed with two warnings: nothing finite reached any layer. */
+  @Test
+  void calibrationDataWithNothingFiniteFailsTheGate() throws IOException {
+    float[] nan = new float[16 * 12 * 12 * 3];
+    Arrays.fill(nan, Float.NaN);
+    Path file = dir.resolve("all-nan.npy");
+    Files.write(file, TestFiles.npy(nan, 16, 12, 12, 3));
+
+    JsonNode report = check("keras-healthy", file);
+
+    assertThat(errors(report)).containsExactly("BN010", "BN010");
+    assertThat(report.get("findings").get(0).get("message").asText())
+        .startsWith("every calibration value reaching the layer is NaN or infinite");
+  }
+
   /** A passing verdict says what it rests on: the samples, and how many of them are distinct. */
   @Test
   void passingVerdictNamesTheSamplesItRestsOn() throws IOException {
