@@ -27,6 +27,20 @@ public record Report(
     return layers.stream().flatMap(l -> l.calibration().stream()).findFirst();
   }
 
+  /**
+   * Why the data checks ran on no layer, when data was given but was too little for every layer
+   * that received it; empty when they ran somewhere or there was no data. A pass then rests on
+   * the static checks alone, which a gate must be told.
+   */
+  public java.util.Optional<String> dataChecksSkipped() {
+    List<String> reasons = layers.stream().filter(l -> l.calibration().isPresent())
+        .map(l -> l.checks().stream().filter(c -> c.code().equals("BN003")).findFirst()
+            .filter(c -> c.status() == CheckOutcome.Status.SKIPPED && c.reason().startsWith("too little calibration data"))
+            .map(CheckOutcome::reason).orElse(""))
+        .toList();
+    return reasons.isEmpty() || reasons.contains("") ? java.util.Optional.empty() : java.util.Optional.of(reasons.get(0));
+  }
+
   public long count(Severity severity) {
     return findings.stream().filter(f -> f.severity() == severity).count();
   }

@@ -132,6 +132,7 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeNullField("samples");
       g.writeNullField("distinct_samples");
     }
+    g.writeStringField("data_checks_skipped", report.dataChecksSkipped().orElse(null));
     g.writeEndObject();
   }
 

@@ -31,6 +31,8 @@ public final class MarkdownReportWriter implements ReportWriter {
     s.append("## bncheck ").append(report.run().command()).append(": ").append(report.failed() ? "FAIL" : "PASS")
         .append(" — ").append(ReportText.counts(report)).append(" (--fail-on ").append(report.run().failOn().label())
         .append(")\n\n");
+    report.dataChecksSkipped().ifPresent(reason -> s.append("**The data checks did not run:** ")
+        .append(Markdown.text(reason)).append("\n\n"));
   }
 
   private static void modelAndData(Report report, StringBuilder s) {

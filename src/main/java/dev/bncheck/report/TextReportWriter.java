@@ -221,7 +221,9 @@ public final class TextReportWriter implements ReportWriter {
           .append('\n');
     } else {
       s.append(paint(GREEN + BOLD, "PASS")).append(": no findings at or above --fail-on ").append(failOn)
-          .append(" (").append(ReportText.counts(report)).append(")\n");
+          .append(" (").append(ReportText.counts(report)).append(")")
+          .append(report.dataChecksSkipped().map(reason -> "; the data checks did not run: " + reason).orElse(""))
+          .append('\n');
     }
   }
 

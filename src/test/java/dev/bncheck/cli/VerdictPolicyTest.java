@@ -181,6 +181,21 @@ class VerdictPolicyTest {
         .startsWith("every calibration value reaching the layer is NaN or infinite");
   }
 
+  /** One sample: the pass rests on the static checks alone, and the verdict line says so. */
+  @Test
+  void aPassOnTooLittleDataSaysTheDataChecksDidNotRun() throws IOException {
+    Path one = data("keras-data", 1, false, 1);
+    CliRun run = CliRun.of("check", MISTAKES + "keras-healthy", "--inputs", one.toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("PASS: no findings at or above --fail-on error (0 errors, 0 warnings, 0 info); the"
+        + " data checks did not run: too little calibration data: 1 sample");
+
+    JsonNode report = check("keras-healthy", one);
+    assertThat(report.at("/data/data_checks_skipped").asText()).startsWith("too little calibration data: 1 sample");
+    assertThat(check("keras-healthy", data("keras-data", 64, false, 1)).at("/data/data_checks_skipped").isNull())
+        .isTrue();
+  }
+
   /** A passing verdict says what it rests on: the samples, and how many of them are distinct. */
   @Test
   void passingVerdictNamesTheSamplesItRestsOn() throws IOException {
