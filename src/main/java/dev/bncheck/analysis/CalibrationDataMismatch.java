@@ -11,8 +11,9 @@ import java.util.Optional;
 /**
  * BN011: the calibration data does not look like the data the model was trained on. A model-level
  * check on the first BN layer with data: nothing upstream of it normalizes, so when most of its
- * channels are off in the same direction while its statistics show no sign of an average stopped
- * early, the difference was in the data before the model saw it. Preprocessing (scaling, mean
+ * channels are off while its statistics show no sign of an average stopped early, the difference
+ * was in the data before the model saw it; the pattern (a scaling, an offset, or neither) points
+ * to which preparation differs. Preprocessing (scaling, mean
  * subtraction, channel order) is the usual reason; every later layer then inherits the shift, so
  * their BN003 and BN004 findings are its consequence, not a cause of their own.
  */
@@ -23,7 +24,7 @@ public final class CalibrationDataMismatch {
   /** Most channels: a shift in a few channels is a feature's drift, not the data's preparation. */
   static final double MOST_CHANNELS = 0.75;
 
-  /** The share of the off channels that must agree in direction. */
+  /** The share of the off channels that must agree in direction, or in a matching spread. */
   static final double SAME_DIRECTION = 0.9;
 
   /** Spread factors within this of 1 fit lagging statistics as well as preprocessing. */
@@ -53,11 +54,8 @@ public final class CalibrationDataMismatch {
     }
     long wider = off.stream().filter(c -> m.varianceRatio()[c] < 1).count();
     long higher = off.stream().filter(c -> m.standardizedMeanShift()[c] < 0).count();
-    double scaleAgreement = Math.max(wider, off.size() - wider) / (double) off.size();
-    double shiftAgreement = Math.max(higher, off.size() - higher) / (double) off.size();
-    if (scaleAgreement < SAME_DIRECTION && shiftAgreement < SAME_DIRECTION) {
-      return Optional.empty();
-    }
+    boolean sameScale = Math.max(wider, off.size() - wider) >= SAME_DIRECTION * off.size();
+    boolean sameShift = Math.max(higher, off.size() - higher) >= SAME_DIRECTION * off.size();
     double[] logRatios = off.stream().mapToDouble(c -> Math.log(m.varianceRatio()[c])).filter(Double::isFinite)
         .sorted().toArray();
     if (logRatios.length == 0) {
@@ -67,42 +65,56 @@ public final class CalibrationDataMismatch {
     // the data's spread relative to the statistics': a factor on the input scales every channel alike
     double factor = Math.exp(-median / 2);
     double spread = standardDeviation(logRatios);
-    boolean oneFactor = scaleAgreement >= SAME_DIRECTION && spread < ONE_FACTOR_SPREAD;
+    // means off while the spread matches: an offset (its sign in each channel follows the first
+    // layer's weights), which neither a scaling nor lagging statistics (they move the variances
+    // too) produce
+    long spreadMatches = off.stream().filter(c -> m.varianceRatio()[c] < t.varianceRatioWarning()
+        && m.varianceRatio()[c] > 1 / t.varianceRatioWarning()).count();
+    boolean offset = spreadMatches >= SAME_DIRECTION * off.size();
+    boolean oneFactor = !offset && sameScale && spread < ONE_FACTOR_SPREAD;
     // a modest factor is also what statistics lagging weights that still grew at the end of
     // training look like; a factor such as 255 is not
     boolean modest = factor > 1 / MODEST_FACTOR && factor < MODEST_FACTOR;
-    // means off while the spread matches: an offset, which neither a scaling nor lagging
-    // statistics (they move the variances too) produce
-    long spreadMatches = off.stream().filter(c -> m.varianceRatio()[c] < t.varianceRatioWarning()
-        && m.varianceRatio()[c] > 1 / t.varianceRatioWarning()).count();
-    boolean offset = !oneFactor && shiftAgreement >= SAME_DIRECTION && spreadMatches >= SAME_DIRECTION * off.size();
     String confidence = oneFactor && !modest ? "high" : "medium";
-    String pattern = oneFactor
-        ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
-            + " every channel (%s)", Numbers.brief(factor), commonScale(factor))
-        : scaleAgreement >= SAME_DIRECTION
-            ? String.format(Locale.ROOT, "the data's spread is %s than the statistics describe in %d of them",
-                wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
-            : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
-                higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher))
-                + (offset ? String.format(Locale.ROOT, ", while the spread matches in %d: an offset", spreadMatches)
-                    : "");
-    String causes = offset
-        ? "A mean subtraction that differs from training's (another mean, or none) is the most likely cause"
-            + " (confidence medium), or data from another domain than the statistics"
-        : modest
-        ? "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
-            + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
-            + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
-            + " changing when training stopped; if this is the training data, it is the lag (recalibrate on it)"
-        : "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the most"
-            + " likely cause (confidence " + confidence + "), or data from another domain than the statistics (a new"
-            + " camera, fine-tuning with frozen BN layers)";
+    String pattern;
+    String causes;
+    String likelyCause;
+    if (offset) {
+      pattern = String.format(Locale.ROOT, "the data's mean is off while its spread matches the statistics' in %d of"
+          + " them%s: an offset", spreadMatches, sameShift ? ", " + (higher * 2 > off.size() ? "higher" : "lower")
+          + " in " + Math.max(higher, off.size() - higher) : "");
+      causes = "A mean subtraction that differs from training's (another mean, or none) is the most likely cause"
+          + " (confidence medium), or data from another domain than the statistics";
+      likelyCause = "preprocessing_offset";
+    } else if (sameScale || sameShift) {
+      pattern = oneFactor
+          ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
+              + " every channel (%s)", Numbers.brief(factor), commonScale(factor))
+          : sameScale
+              ? String.format(Locale.ROOT, "the data's spread is %s than the statistics describe in %d of them",
+                  wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
+              : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
+                  higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher));
+      causes = modest
+          ? "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
+              + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
+              + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
+              + " changing when training stopped; if this is the training data, it is the lag (recalibrate on it)"
+          : "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the most"
+              + " likely cause (confidence " + confidence + "), or data from another domain than the statistics (a new"
+              + " camera, fine-tuning with frozen BN layers)";
+      likelyCause = modest ? "preprocessing_domain_or_lagging_statistics" : "preprocessing";
+    } else {
+      pattern = "in no common direction, neither a scaling nor an offset";
+      causes = "Preprocessing that reorders what reaches the model (channel order RGB/BGR, layout NCHW/NHWC, a"
+          + " buffer read in another shape) or data from another domain than the statistics are the likely causes"
+          + " (confidence medium)";
+      likelyCause = "preprocessing_or_domain";
+    }
     String message = String.format(Locale.ROOT,
         "the calibration data does not look like the data the model was trained on: already at the first BN"
-            + " layer %s, %d of %d channels are off, in the same direction: %s. %s; the findings of later layers"
-            + " follow from it",
-        layer.name(), off.size(), channels, pattern, causes);
+            + " layer %s, %d of %d channels are off%s: %s. %s; the findings of later layers follow from it",
+        layer.name(), off.size(), channels, sameScale || sameShift ? ", in the same direction" : "", pattern, causes);
     String fix = "prepare the calibration data exactly as the training pipeline does (the same scaling, e.g."
         + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"
         + " the serving pipeline prepares data like this calibration data, the deployed model sees the same"
@@ -115,8 +127,7 @@ public final class CalibrationDataMismatch {
         new Evidence("median_variance_ratio", Math.exp(median)),
         new Evidence("spread_factor", factor),
         new Evidence("log_variance_ratio_spread", spread),
-        new Evidence("likely_cause", modest && !offset ? "preprocessing_domain_or_lagging_statistics"
-            : offset ? "preprocessing_offset" : "preprocessing"),
+        new Evidence("likely_cause", likelyCause),
         new Evidence("cause_confidence", confidence),
         new Evidence("first_layer_finding", firstLayerStale.code())),
         fix));

@@ -112,13 +112,41 @@ class VerdictPolicyTest {
     assertThat(errors(report)).containsExactly("BN011");
     JsonNode mismatch = report.get("findings").findParents("code").stream()
         .filter(f -> f.get("code").asText().equals("BN011")).findFirst().orElseThrow();
-    assertThat(mismatch.get("message").asText()).contains("while the spread matches in", "an offset",
+    assertThat(mismatch.get("message").asText()).contains("the data's mean is off while its spread matches the statistics' in", "an offset",
         "A mean subtraction that differs from training's");
     assertThat(mismatch.at("/evidence/likely_cause").asText()).isEqualTo("preprocessing_offset");
     JsonNode firstLayer = report.get("findings").get(0);
     assertThat(firstLayer.get("code").asText()).isEqualTo("BN003");
     assertThat(firstLayer.at("/evidence/likely_cause").asText()).isEqualTo("data_differs");
     assertThat(firstLayer.get("message").asText()).contains("this is no early stop").doesNotContain("updates at");
+  }
+
+  /**
+   * The training set's channel means subtracted a second time: the first layer's means move in
+   * both directions while the spread stays, an offset; it was named "a scaling the training data
+   * did not have" with lagging statistics beside it.
+   */
+  @Test
+  void anExtraMeanSubtractionIsNamedAsAnOffset() throws IOException {
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(MISTAKES + "keras-data/inputs.npy"));
+    int channels = inputs.shape()[3];
+    double[] mean = new double[channels];
+    for (int i = 0; i < inputs.size(); i++) {
+      mean[i % channels] += inputs.data()[i] / (inputs.size() / (double) channels);
+    }
+    float[] centred = new float[inputs.size()];
+    for (int i = 0; i < inputs.size(); i++) {
+      centred[i] = (float) (inputs.data()[i] - mean[i % channels]);
+    }
+    Path file = dir.resolve("mean-subtracted-twice.npy");
+    Files.write(file, TestFiles.npy(centred, inputs.shape()));
+
+    JsonNode report = check("keras-healthy", file);
+
+    assertThat(errors(report)).containsExactly("BN011");
+    JsonNode mismatch = report.get("findings").findParents("code").stream()
+        .filter(f -> f.get("code").asText().equals("BN011")).findFirst().orElseThrow();
+    assertThat(mismatch.at("/evidence/likely_cause").asText()).isEqualTo("preprocessing_offset");
   }
 
   /** Pixels scaled by 255 for a model trained on the unscaled data: the data is named, not the statistics. */
