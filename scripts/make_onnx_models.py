@@ -16,6 +16,15 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           BatchNormalization has training_mode=1 (BN002; BN005 on data)
   cnn-untrained.onnx      the same architecture never trained: running statistics 0 and 1 (BN001)
   cnn-external.onnx       the healthy model with every initializer in cnn-external.onnx.data
+  hand-bn-eval.onnx       the trained model with each BatchNorm2d written out by hand in forward()
+                          from registered buffers, exported with constant folding off: BN as
+                          Sub, Div, Sqrt, Add, Mul, Add operators (healthy)
+  hand-bn-untrained.onnx  the same for the untrained model (BN001)
+  decomposed/*.onnx       NHWC graphs written with onnx.helper in the forms tf2onnx and keras2onnx
+                          write BN in: unfolded (Sub, Mul by Reciprocal(Sqrt(Add(var, eps))), Mul,
+                          Add) with a stale mean, folded into a per-channel Mul and Add, two
+                          layers sharing one Sqrt, and hostile variants; with decomposed/calibration.npy and
+                          decomposed/references.json (NumPy and ONNX Runtime values)
   hostile/custom-domain.onnx     a BN model whose last node is an operator of domain com.example
   hostile/external-parent.onnx   a BN whose running mean is external data at ../outside.bin
   hostile/external-absolute.onnx a BN whose running mean is external data at /etc/hostname
@@ -41,6 +50,7 @@ import os
 
 import numpy as np
 import onnx
+import onnxruntime
 import torch
 from onnx import TensorProto, helper, numpy_helper, version_converter
 
@@ -64,6 +74,30 @@ class Cnn(torch.nn.Module):
         x = torch.relu(self.bn1(self.conv1(x)))
         x = torch.relu(self.bn2(self.conv2(x)))
         return self.fc(x.mean((2, 3)))
+
+
+class HandBn(torch.nn.Module):
+    """BatchNorm2d in inference mode written out by hand, as custom layers do."""
+
+    def __init__(self, bn):
+        super().__init__()
+        self.weight = torch.nn.Parameter(bn.weight.detach().clone())
+        self.bias = torch.nn.Parameter(bn.bias.detach().clone())
+        self.register_buffer("running_mean", bn.running_mean.clone())
+        self.register_buffer("running_var", bn.running_var.clone())
+        self.eps = bn.eps
+
+    def forward(self, x):
+        return ((x - self.running_mean[:, None, None]) / torch.sqrt(self.running_var[:, None, None] + self.eps)
+                * self.weight[:, None, None] + self.bias[:, None, None])
+
+
+def hand_written(model):
+    """The model with its BatchNorm2d modules replaced by HandBn, under the same names."""
+    model = copy.deepcopy(model)
+    model.bn1 = HandBn(model.bn1)
+    model.bn2 = HandBn(model.bn2)
+    return model.eval()
 
 
 def data(generator, n):
@@ -187,6 +221,70 @@ def hostile():
     onnx.save(bn_model(external_mean("/etc/hostname")), os.path.join(folder, "external-absolute.onnx"))
 
 
+def decomposed():
+    """NHWC graphs [N, 4, 4, 3] with BN as tf2onnx writes it; returns their reference values."""
+    folder = os.path.join(OUT, "decomposed")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((32, 4, 4, 3)) * np.array([2.0, 0.5, 1.0]) + np.array([1.0, -2.0, 0.5])).astype(np.float32)
+    np.save(os.path.join(folder, "calibration.npy"), x)
+    data_mean = x.astype(np.float64).mean((0, 1, 2))
+    data_var = x.astype(np.float64).var((0, 1, 2))
+    # channel 2's mean is stale by 1.5 of its data's standard deviations: BN003
+    mean = np.float32(data_mean + np.array([0.0, 0.0, 1.5]) * np.sqrt(data_var))
+    var = np.float32(data_var)
+    gamma = np.array([1.0, 0.5, 2.0], np.float32)
+    beta = np.array([0.0, 0.25, -1.0], np.float32)
+    eps = np.float32(1e-3)
+
+    def save(name, nodes, initializers):
+        graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 4, 3])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, 4, 3])],
+                                  [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in initializers])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)], producer_name="tf2onnx-style")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        path = os.path.join(folder, name + ".onnx")
+        onnx.save(model, path)
+        return path
+
+    def unfolded(epsilon, variance):
+        return [helper.make_node("Sub", ["x", "bn/moving_mean"], ["bn/centered"], name="bn/batchnorm/sub"),
+                helper.make_node("Add", ["bn/moving_variance", "bn/epsilon"], ["bn/shifted"], name="bn/batchnorm/add"),
+                helper.make_node("Sqrt", ["bn/shifted"], ["bn/deviation"], name="bn/batchnorm/Sqrt"),
+                helper.make_node("Reciprocal", ["bn/deviation"], ["bn/inverse"], name="bn/batchnorm/Reciprocal"),
+                helper.make_node("Mul", ["bn/centered", "bn/inverse"], ["bn/normalized"], name="bn/batchnorm/mul"),
+                helper.make_node("Mul", ["bn/normalized", "bn/gamma"], ["bn/scaled"], name="bn/batchnorm/mul_1"),
+                helper.make_node("Add", ["bn/scaled", "bn/beta"], ["y"], name="bn/batchnorm/add_1")], [
+            ("bn/moving_mean", mean), ("bn/moving_variance", variance), ("bn/epsilon", epsilon),
+            ("bn/gamma", gamma), ("bn/beta", beta)]
+
+    path = save("unfolded", *unfolded(eps, var))
+    y = onnxruntime.InferenceSession(path).run(["y"], {"x": x})[0]
+    expected = (x - mean) / np.sqrt(var + eps) * gamma + beta
+    save("wrong-shape", *unfolded(eps, var.reshape(3, 1)))
+    save("nan-epsilon", *unfolded(np.float32(np.nan), var))
+    scale = gamma / np.sqrt(var + eps)
+    # two layers that share one Sqrt(Add(var, eps)): found, but their statistics cannot be rewritten alone
+    shared = [helper.make_node("Sub", ["x", "bn/moving_mean"], ["c1"], name="first/sub"),
+              helper.make_node("Add", ["bn/moving_variance", "bn/epsilon"], ["shifted"], name="add"),
+              helper.make_node("Sqrt", ["shifted"], ["deviation"], name="sqrt"),
+              helper.make_node("Div", ["c1", "deviation"], ["n1"], name="first/div"),
+              helper.make_node("Relu", ["n1"], ["r"], name="relu"),
+              helper.make_node("Sub", ["r", "bn/moving_mean"], ["c2"], name="second/sub"),
+              helper.make_node("Div", ["c2", "deviation"], ["y"], name="second/div")]
+    save("shared-deviation", shared, [("bn/moving_mean", mean), ("bn/moving_variance", var), ("bn/epsilon", eps)])
+    save("folded", [helper.make_node("Mul", ["x", "bn/scale"], ["bn/scaled"], name="bn/batchnorm/mul_1"),
+                    helper.make_node("Add", ["bn/scaled", "bn/offset"], ["y"], name="bn/batchnorm/add_1")],
+         [("bn/scale", scale), ("bn/offset", beta - mean * scale)])
+    return {
+        "moving_mean": mean.tolist(), "moving_variance": var.tolist(), "epsilon": 1e-3, "gamma": gamma.tolist(),
+        "beta": beta.tolist(), "population_mean": data_mean.tolist(), "population_variance": data_var.tolist(),
+        "standardized_mean_shift": ((mean - data_mean) / np.sqrt(data_var + float(eps))).tolist(),
+        "onnxruntime_vs_numpy_max_difference": float(np.abs(y - expected).max()),
+    }
+
+
 def converted():
     folder = os.path.join(OUT, "converted")
     os.makedirs(folder, exist_ok=True)
@@ -267,6 +365,8 @@ def main():
         os.remove(os.path.join(OUT, "cnn-external.onnx.data"))
     onnx.save_model(external, os.path.join(OUT, "cnn-external.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="cnn-external.onnx.data", size_threshold=0)
+    export(hand_written(trained), os.path.join(OUT, "hand-bn-eval.onnx"), do_constant_folding=False)
+    export(hand_written(untrained), os.path.join(OUT, "hand-bn-untrained.onnx"), do_constant_folding=False)
     hostile()
     converted()
     graphs()
@@ -275,7 +375,13 @@ def main():
         "cnn-eval": references(trained, calibration, False),
         "cnn-train": references(trained, calibration, True),
         "cnn-untrained": references(untrained, calibration, False),
+        # HandBn computes what the BatchNorm2d it copies computes: the modules' values are the references
+        "hand-bn-eval": references(trained, calibration, False),
+        "hand-bn-untrained": references(untrained, calibration, False),
     }
+    with open(os.path.join(OUT, "decomposed", "references.json"), "w") as f:
+        json.dump({"onnxruntime": onnxruntime.__version__, "unfolded": decomposed()}, f, indent=1, sort_keys=True)
+        f.write("\n")
     with open(os.path.join(OUT, "references.json"), "w") as f:
         json.dump({"torch": torch.__version__, "onnx": onnx.__version__, "models": refs}, f, indent=1, sort_keys=True)
         f.write("\n")

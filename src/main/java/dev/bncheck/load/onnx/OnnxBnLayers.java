@@ -21,7 +21,8 @@ import java.util.OptionalLong;
  * Finds the BatchNormalization nodes of a model's main graph (opsets 1 to 15 and later) and
  * reads their parameters from initializers or Constant nodes. Nodes that read the same
  * parameters (a PyTorch module called twice) are one layer with several nodes, as training
- * updates one set of statistics from both.
+ * updates one set of statistics from both. BN written out as elementwise operators is found by
+ * {@link DecomposedBn} and takes its place in network order.
  */
 final class OnnxBnLayers {
 
@@ -42,8 +43,11 @@ final class OnnxBnLayers {
   /**
    * Where a layer's moving statistics are stored: the tensors its input_mean and input_var are read
    * from (an initializer, a Constant node's value, or the initializer an Identity node reads).
+   *
+   * @param pattern for a layer written out as operators, the node inputs that read them; empty for
+   *     a BatchNormalization node
    */
-  record StoredStatistics(TensorProto mean, TensorProto variance) {}
+  record StoredStatistics(TensorProto mean, TensorProto variance, Optional<DecomposedBn.Readers> pattern) {}
 
   /**
    * What the graph holds: layers in network order, their nodes, and BN nodes that could not be read.
@@ -71,6 +75,7 @@ final class OnnxBnLayers {
         constants.putIfAbsent(node.outputs().get(0), constants.get(node.inputs().get(0)));
       }
     }
+    DecomposedBn.Found decomposed = DecomposedBn.find(file, model, constants, external);
     long opset = model.defaultOpset();
     MomentumConvention convention = producedByPyTorch(model) ? MomentumConvention.PYTORCH : MomentumConvention.KERAS;
     Map<List<String>, Integer> layerOf = new LinkedHashMap<>();
@@ -83,6 +88,15 @@ final class OnnxBnLayers {
     List<Node> graphNodes = model.graph().nodes();
     for (int position = 0; position < graphNodes.size(); position++) {
       Node node = graphNodes.get(position);
+      DecomposedBn.Match pattern = decomposed.matches().get(position);
+      if (pattern != null) {
+        nodesOf.add(new ArrayList<>(List.of(pattern.node())));
+        nodes.add(new BnNode(layers.size(), pattern.node(), false, pattern.last()));
+        layers.add(pattern.layer(unique(pattern.name(), names)));
+        statistics.add(new StoredStatistics(pattern.storedMean(), pattern.storedVariance(),
+            Optional.of(pattern.readers())));
+        continue;
+      }
       if (!node.opType().equals(OP) || !OnnxSafety.STANDARD_DOMAINS.contains(node.domain())
           || node.domain().equals("ai.onnx.ml")) {
         continue;
@@ -106,10 +120,14 @@ final class OnnxBnLayers {
         nodesOf.add(new ArrayList<>(List.of(node)));
         nodes.add(new BnNode(layers.size(), node, training, position));
         layers.add(layer);
-        statistics.add(new StoredStatistics(constants.get(key.get(2)), constants.get(key.get(3))));
+        statistics.add(new StoredStatistics(constants.get(key.get(2)), constants.get(key.get(3)), Optional.empty()));
       } catch (Unreadable e) {
         unresolved.add(new UnresolvedLayer(name, node.label(), OP, e.getMessage(), training));
       }
+    }
+    for (UnresolvedLayer folded : decomposed.folded()) {
+      unresolved.add(new UnresolvedLayer(unique(folded.name(), names), folded.node(), folded.op(), folded.reason(),
+          false));
     }
     for (Node node : graphNodes) {
       for (OnnxProto.Graph body : node.subgraphs()) {
@@ -127,7 +145,7 @@ final class OnnxBnLayers {
           all.subList(1, all.size())) + ")" : "");
       withFacts.add(new BnLayer(l.name(), origin, l.channelAxis(), l.epsilon(), l.momentum(), l.momentumConvention(),
           l.numBatchesTracked(), l.gamma(), l.hasGamma(), l.beta(), l.hasBeta(), l.movingMean(), l.movingVariance(),
-          Optional.of(new GraphFacts(all, OP, training))));
+          Optional.of(new GraphFacts(all, nodesOf.get(i).get(0).opType(), training))));
     }
     return new Found(withFacts, nodes, unresolved, statistics);
   }

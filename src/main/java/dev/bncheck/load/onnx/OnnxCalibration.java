@@ -106,7 +106,7 @@ final class OnnxCalibration {
                   if (!role.output() && uncaptured.add(bn.layer())) {
                     sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
                         ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
-                        + layer.channels() + " channels on axis 1"));
+                        + layer.channels() + " channels on axis " + layer.channelAxis()));
                   }
                   continue;
                 }
@@ -115,13 +115,14 @@ final class OnnxCalibration {
                 }
                 if (!role.output()) {
                   ranks.putIfAbsent(role.node(), tensor.shape().length);
-                  sink.accept(bn.layer(), tensor, 1);
+                  sink.accept(bn.layer(), tensor, layer.resolveChannelAxis(tensor.shape().length));
                   if (first) {
                     firstInputs.put(role.node(), Slices.first(tensor, SELF_CHECK_SAMPLES));
                   }
                 } else if (firstInputs.containsKey(role.node())) {
                   sink.frameworkOutput(bn.layer(), layer, firstInputs.remove(role.node()),
-                      Slices.first(tensor, SELF_CHECK_SAMPLES), 1, bn.trainingMode());
+                      Slices.first(tensor, SELF_CHECK_SAMPLES), layer.resolveChannelAxis(tensor.shape().length),
+                      bn.trainingMode());
                 }
               }
             });
@@ -171,7 +172,8 @@ final class OnnxCalibration {
   }
 
   static boolean hasChannels(Tensor t, BnLayer layer) {
-    return t.shape().length >= 2 && t.shape()[1] == layer.channels();
+    int axis = layer.resolveChannelAxis(t.shape().length);
+    return t.shape().length >= 2 && axis >= 0 && t.shape()[axis] == layer.channels();
   }
 
   /** The graph's float outputs that hold one row per sample, when the batch dimension is free. */

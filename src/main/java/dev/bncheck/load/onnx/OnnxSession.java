@@ -115,7 +115,7 @@ final class OnnxSession implements ModelSession {
       for (OnnxBnLayers.BnNode bn : nodes) {
         if (tensor != null && bn.node().inputs().get(0).equals(name)
             && OnnxCalibration.hasChannels(tensor, found.layers().get(bn.layer()))) {
-          sink.accept(bn.layer(), tensor, 1);
+          sink.accept(bn.layer(), tensor, found.layers().get(bn.layer()).resolveChannelAxis(tensor.shape().length));
         }
       }
     });

@@ -17,7 +17,9 @@ import java.util.Set;
  * so an untrained layer's running variance is its weight), a Constant node's value, or what an
  * Identity node passes on; the tensors they came from stay as they are for their other readers.
  * Training-mode nodes of the layers asked for are switched to inference mode, so that they
- * normalize with the new statistics.
+ * normalize with the new statistics. A layer written out as operators is changed the same way
+ * where its operators read the statistics (a Sub, an Add, or the Unsqueeze before them), and
+ * refused when what they read on the way also serves other nodes.
  */
 final class StatisticsEdit {
 
@@ -58,6 +60,11 @@ final class StatisticsEdit {
       String layerName = found.layers().get(layer).name();
       List<OnnxBnLayers.BnNode> nodes = found.nodes().stream().filter(n -> n.layer() == layer).toList();
       OnnxBnLayers.StoredStatistics stored = found.statistics().get(layer);
+      if (stored.pattern().isPresent()) {
+        pattern(file, model, layerName, stored, e.getValue(), initializers, readers, taken, replaced, added,
+            changedInputs);
+        continue;
+      }
       for (int slot : new int[] {MEAN, VARIANCE}) {
         OnnxProto.TensorProto original = slot == MEAN ? stored.mean() : stored.variance();
         double[] values = e.getValue()[slot == MEAN ? 0 : 1];
@@ -76,10 +83,34 @@ final class StatisticsEdit {
       }
     }
     Map<Integer, RunnableModel.NodeChange> changed = new LinkedHashMap<>();
+    // a node read by a layer written out as operators is not one of the layers' nodes
     changedInputs.forEach((position, inputs) -> changed.put(position, new RunnableModel.NodeChange(inputs,
-        inferenceMode.contains(found.nodes().stream().filter(n -> n.position() == position).findFirst().orElseThrow()
-            .layer()))));
+        found.nodes().stream().anyMatch(n -> n.position() == position && inferenceMode.contains(n.layer())))));
     return new RunnableModel.Edit(Map.of(), added, replaced, changed);
+  }
+
+  /** The change for a layer written out as operators: its statistics where its operators read them. */
+  private static void pattern(String file, OnnxProto.Model model, String layerName,
+      OnnxBnLayers.StoredStatistics stored, double[][] values, Set<String> initializers, Map<String, Integer> readers,
+      Set<String> taken, Map<String, byte[]> replaced, List<byte[]> added,
+      Map<Integer, Map<Integer, String>> changedInputs) {
+    DecomposedBn.Readers at = stored.pattern().orElseThrow();
+    if (at.notWritable().isPresent()) {
+      throw new InvalidInputException(file, "layer " + layerName, at.notWritable().get());
+    }
+    DecomposedBn.Reader[] slots = {at.mean(), at.variance()};
+    OnnxProto.TensorProto[] originals = {stored.mean(), stored.variance()};
+    for (int k = 0; k < 2; k++) {
+      DecomposedBn.Reader reader = slots[k];
+      String name = model.graph().nodes().get(reader.position()).inputs().get(reader.slot());
+      if (initializers.contains(name) && readers.getOrDefault(name, 0) == 1) {
+        replaced.put(name, tensor(file, layerName, name, originals[k], values[k]));
+        continue;
+      }
+      String fresh = unique(layerName + (k == 0 ? ".running_mean" : ".running_var") + ".recalibrated", taken);
+      added.add(tensor(file, layerName, fresh, originals[k], values[k]));
+      changedInputs.computeIfAbsent(reader.position(), p -> new LinkedHashMap<>()).put(reader.slot(), fresh);
+    }
   }
 
   /**

@@ -76,6 +76,26 @@ final class TensorValues {
     return out;
   }
 
+  /**
+   * The values of an int64 tensor kept in the model (axes and shapes), or null when it is not one
+   * or holds fewer or more values than its dimensions say.
+   */
+  static long[] int64s(TensorProto t) {
+    long count = t.elementCount();
+    if (t.dataType() != OnnxProto.INT64 || t.isExternal() || count < 0) {
+      return null;
+    }
+    if (t.raw() != null) {
+      if (t.raw().length != count * 8) {
+        return null;
+      }
+      long[] out = new long[(int) count];
+      ByteBuffer.wrap(t.raw()).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+      return out;
+    }
+    return t.int64Data().length == count ? t.int64Data().clone() : null;
+  }
+
   /** The dimensions as ints, for a tensor whose element count fits an array. */
   static int[] shape(TensorProto t) {
     int[] shape = new int[t.dims().length];

@@ -15,8 +15,8 @@ import java.util.Map;
  * defects); instead bncheck rewrites, in a copy of the model, each inference-mode
  * BatchNormalization into standard operators that compute training mode exactly:
  * {@code (X - mean) / sqrt(var + eps) * scale + B} with the mean and the biased variance of the
- * batch per channel (ReduceMean over every axis but 1), then captures each node's input in that
- * copy. Nodes already in training mode are left as they are.
+ * batch per channel (ReduceMean over every axis but the layer's channel axis), then captures
+ * each node's input in that copy. Nodes already in training mode are left as they are.
  */
 final class TrainingView {
 
@@ -67,7 +67,8 @@ final class TrainingView {
         ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), captured, label, (name, tensor) -> {
           for (OnnxBnLayers.BnNode bn : found.nodes()) {
             if (tensor != null && bn.node().inputs().get(0).equals(name)) {
-              sink.acceptTrainingView(bn.layer(), tensor, 1);
+              sink.acceptTrainingView(bn.layer(), tensor,
+                  found.layers().get(bn.layer()).resolveChannelAxis(tensor.shape().length));
             }
           }
         });
@@ -79,14 +80,16 @@ final class TrainingView {
   static List<byte[]> decomposition(OnnxProto.Node node, BnLayer layer, int rank, long opset, String prefix,
       List<byte[]> initializers) {
     String x = node.inputs().get(0);
+    int channelAxis = layer.resolveChannelAxis(rank);
     long[] axes = new long[rank - 1];
-    axes[0] = 0;
-    for (int d = 2; d < rank; d++) {
-      axes[d - 1] = d;
+    for (int d = 0, k = 0; d < rank; d++) {
+      if (d != channelAxis) {
+        axes[k++] = d;
+      }
     }
     long[] channelShape = new long[rank];
     java.util.Arrays.fill(channelShape, 1);
-    channelShape[1] = layer.channels();
+    channelShape[channelAxis] = layer.channels();
     initializers.add(OnnxWriter.floats(prefix + "scale", channelShape, layer.gamma()));
     initializers.add(OnnxWriter.floats(prefix + "bias", channelShape, layer.beta()));
     initializers.add(OnnxWriter.floats(prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
