@@ -152,11 +152,10 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("ema_fraction_of_population_variances", fit.varianceWeight()));
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, String.format(Locale.ROOT, "; the means fit an average that moved %s%% of the way"
-            + " to the data, the variances one that moved %s%%, but one average moves both alike: this is no early"
-            + " stop, the data likely differs from what the statistics were computed on (a mean subtraction that"
-            + " differs shifts the means alone)", Numbers.format(100 * fit.meanWeight(), 2),
-            Numbers.format(100 * fit.varianceWeight(), 2)), evidence);
+        return new Cause(false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
+            + " both alike: this is no early stop, the data likely differs from what the statistics were computed on"
+            + " (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
+            movedShare(fit.varianceWeight())), evidence);
       }
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
@@ -202,6 +201,16 @@ public final class StaleStatistics implements Check {
         message += ", which num_batches_tracked (" + layer.numBatchesTracked().getAsLong() + ") confirms";
       }
       return new Cause(true, message, evidence);
+    }
+
+    /**
+     * How far a statistic's own fit moved: a share of the way from the initial value to the
+     * data, or, beyond the data or behind the start, that no such average fits it.
+     */
+    private static String movedShare(double w) {
+      return w >= 0 && w <= 1.25
+          ? "fit an average that moved " + Numbers.format(100 * w, 2) + "% of the way to the data"
+          : "fit no average between the initial value and the data (w = " + Numbers.brief(w) + ")";
     }
 
     /** Why an early stop cannot be the cause, or empty when nothing contradicts it. */
