@@ -60,8 +60,8 @@ public final class RecalibrationGuard {
   /**
    * Why the data must not set the statistics because it does not look like the training data, or
    * empty: check's own analysis of the data with the model's old statistics reports BN011 and
-   * names preprocessing (a scale factor more than 3 from 1, or an
-   * offset). BN011 fires only where the first layer's difference is no early stop and its
+   * names preprocessing (a scale factor more than 3 from 1, an offset,
+   * or channels off in no common direction). BN011 fires only where the first layer's difference is no early stop and its
    * statistics were updated (BN001 takes BN003's place), so never-updated and stale statistics are
    * not refused; nor is a modest factor, which fits statistics that lag the weights as well, and
    * for which check itself advises recalibrating on training data.
