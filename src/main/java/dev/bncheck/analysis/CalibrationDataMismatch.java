@@ -19,7 +19,13 @@ import java.util.Optional;
  */
 public final class CalibrationDataMismatch {
 
-  static final String CODE = "BN011";
+  public static final String CODE = "BN011";
+
+  /**
+   * The likely cause when a modest factor fits preprocessing, another domain and statistics that
+   * lag alike: on training data it is the lag, which recalibrating fixes.
+   */
+  public static final String PREPROCESSING_DOMAIN_OR_LAGGING = "preprocessing_domain_or_lagging_statistics";
 
   /** Most channels: a shift in a few channels is a feature's drift, not the data's preparation. */
   static final double MOST_CHANNELS = 0.75;
@@ -103,7 +109,7 @@ public final class CalibrationDataMismatch {
           : "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the most"
               + " likely cause (confidence " + confidence + "), or data from another domain than the statistics (a new"
               + " camera, fine-tuning with frozen BN layers)";
-      likelyCause = modest ? "preprocessing_domain_or_lagging_statistics" : "preprocessing";
+      likelyCause = modest ? PREPROCESSING_DOMAIN_OR_LAGGING : "preprocessing";
     } else {
       pattern = "in no common direction, neither a scaling nor an offset";
       causes = "Preprocessing that reorders what reaches the model (channel order RGB/BGR, layout NCHW/NHWC, a"

@@ -12,11 +12,13 @@ import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.load.dump.DumpStatisticsWriter;
 import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.repair.DumpRecalibration;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import dev.bncheck.repair.DataSplit;
+import dev.bncheck.repair.DumpSplit;
 import dev.bncheck.repair.OutputDirectory;
 import dev.bncheck.repair.OutputFile;
 import dev.bncheck.repair.Recalibration;
@@ -63,8 +65,9 @@ final class RecalibrateCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--force", description = "Replace --out if it exists, and write the new statistics even when"
-      + " the data is too little to set them, the old ones already describe the held-out samples within chance,"
-      + " or the new ones are no closer to them (otherwise refused with exit code 1).")
+      + " the data is too little to set them, does not look like the training data (BN011), the old ones already"
+      + " describe the held-out samples within chance, or the new ones are no closer to them (otherwise refused"
+      + " with exit code 1).")
   boolean force;
 
   @Option(names = "--to-inference-mode", description = "Switch BN layers that normalize with batch statistics"
@@ -153,7 +156,12 @@ final class RecalibrateCommand implements Callable<Integer> {
       if (!refusals.isEmpty() && !force) {
         return refuse(refusals);
       }
-      before = Verification.measure(session, split.heldOut(), batchSize);
+      CalibrationAccumulator heldOutData = Verification.capture(session, split.heldOut(), batchSize);
+      RecalibrationGuard.unlikeTrainingData(session.model(), heldOutData).ifPresent(refusals::add);
+      if (!refusals.isEmpty() && !force) {
+        return refuse(refusals);
+      }
+      before = Verification.metrics(session.model().layers(), heldOutData);
       if (heldOutLabels != null) {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
       }
@@ -297,28 +305,40 @@ final class RecalibrateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
     }
-    CalibrationAccumulator data = new CalibrationAccumulator();
-    BnModel loaded;
-    if (inputs.isEmpty()) {
-      loaded = loader.load(model, data);
-    } else {
-      loaded = loader.load(model, dev.bncheck.model.CalibrationSink.NONE);
-      Path file = Path.of(inputs.get(0));
-      Loaders.forCalibration(file).load(file, loaded, data);
-    }
-    DumpRecalibration.Result result = DumpRecalibration.run(loaded, data, matcher::matches);
+    BnModel loaded = loader.load(model, CalibrationSink.NONE);
+    Consumer<CalibrationSink> read = inputs.isEmpty() ? sink -> loader.load(model, sink)
+        : sink -> Loaders.forCalibration(Path.of(inputs.get(0))).load(Path.of(inputs.get(0)), loaded, sink);
+    DumpSplit split = DumpSplit.of(read, heldOut);
+    DumpRecalibration.Result result = DumpRecalibration.run(loaded, split, matcher::matches);
     if (result.statistics().isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "no layer with calibration data matches --layers " + layers);
+    }
+    List<String> refusals = RecalibrationGuard.ofDump(loaded, split, result, heldOut > 0);
+    if (!refusals.isEmpty() && !force) {
+      printDumpTable(result, loaded);
+      return refuse(refusals);
     }
     try {
       AtomicFile.write(out, w -> DumpStatisticsWriter.write(model, result.statistics(), w));
     } catch (java.io.IOException e) {
       throw new OutputException(out + ": cannot write the dump: " + e.getMessage(), e);
     }
+    printDumpTable(result, loaded);
     PrintWriter o = spec.commandLine().getOut();
-    o.printf("Recalibrated %d of %d BN layers of %s on the activations it holds for each layer"
-        + " (a dump cannot be rerun in network order).%n%n", result.statistics().size(), loaded.layers().size(), model);
+    for (String reason : refusals) {
+      o.println("Written although " + reason + " (--force).");
+    }
+    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
+    o.flush();
+    return ExitCodes.PASS;
+  }
+
+  private void printDumpTable(DumpRecalibration.Result result, BnModel loaded) {
+    PrintWriter o = spec.commandLine().getOut();
+    o.printf("Recalibrated %d of %d BN layers of %s on the activations it holds for each layer, verified on the"
+        + " held-out samples of each (a dump cannot be rerun in network order).%n%n", result.statistics().size(),
+        loaded.layers().size(), model);
     o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
     for (DumpRecalibration.LayerResult r : result.layers()) {
       o.println(String.join("  ", r.name(), r.values() == 0 ? "(kept)" : String.valueOf(r.values()),
@@ -326,9 +346,7 @@ final class RecalibrateCommand implements Callable<Integer> {
           metrics(new Verification.LayerMetrics(r.name(), r.after()))));
     }
     o.println();
-    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
     o.flush();
-    return ExitCodes.PASS;
   }
 
   private Map<String, Tensor> limit(Map<String, Tensor> data) {

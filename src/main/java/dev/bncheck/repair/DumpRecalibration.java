@@ -1,6 +1,5 @@
 package dev.bncheck.repair;
 
-import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.LayerCalibration;
@@ -16,14 +15,15 @@ import java.util.function.Predicate;
 
 /**
  * Recalibration of a JSON dump: each selected layer gets the population mean and unbiased
- * variance of the activations the dump (or a calibration dump) holds for it. A dump's activations
+ * variance of the activations the dump (or a calibration dump) holds for it, but for the samples
+ * held out to verify them ({@link DumpSplit}). A dump's activations
  * were captured once, with the old statistics upstream, so unlike a SavedModel the layers cannot be
  * rerun in network order; for a dump of a real model, recalibrate the model itself (PyTorch:
  * torch.optim.swa_utils.update_bn) and dump it again.
  */
 public final class DumpRecalibration {
 
-  /** A layer's metrics on the calibration data with the old and the new statistics. */
+  /** A layer's metrics on the held-out samples with the old and the new statistics. */
   public record LayerResult(String name, long values, Optional<DivergenceMetrics> before,
       Optional<DivergenceMetrics> after) {}
 
@@ -32,15 +32,16 @@ public final class DumpRecalibration {
 
   private DumpRecalibration() {}
 
-  public static Result run(BnModel model, CalibrationAccumulator data, Predicate<String> selected) {
+  public static Result run(BnModel model, DumpSplit data, Predicate<String> selected) {
     Map<Integer, DumpStatisticsWriter.Statistics> statistics = new LinkedHashMap<>();
     List<LayerResult> layers = new ArrayList<>();
     for (int i = 0; i < model.layers().size(); i++) {
       BnLayer layer = model.layers().get(i);
-      Optional<LayerCalibration> calibration = data.layer(i);
+      Optional<LayerCalibration> calibration = data.calibration().layer(i);
+      Optional<LayerCalibration> heldOut = data.heldOut().layer(i);
       if (!selected.test(layer.name()) || calibration.isEmpty()) {
-        layers.add(new LayerResult(layer.name(), 0, calibration.map(c -> DivergenceMetrics.of(layer, c)),
-            calibration.map(c -> DivergenceMetrics.of(layer, c))));
+        layers.add(new LayerResult(layer.name(), 0, heldOut.map(c -> DivergenceMetrics.of(layer, c)),
+            heldOut.map(c -> DivergenceMetrics.of(layer, c))));
         continue;
       }
       ChannelMoments population = calibration.get().population();
@@ -52,8 +53,7 @@ public final class DumpRecalibration {
       statistics.put(i, new DumpStatisticsWriter.Statistics(mean, variance));
       BnLayer fixed = layer.withStatistics(mean, variance);
       layers.add(new LayerResult(layer.name(), population.count()[0],
-          Optional.of(DivergenceMetrics.of(layer, calibration.get())),
-          Optional.of(DivergenceMetrics.of(fixed, calibration.get()))));
+          heldOut.map(c -> DivergenceMetrics.of(layer, c)), heldOut.map(c -> DivergenceMetrics.of(fixed, c))));
     }
     return new Result(statistics, layers);
   }

@@ -1,12 +1,24 @@
 package dev.bncheck.repair;
 
+import dev.bncheck.analysis.Analyzer;
+import dev.bncheck.analysis.CalibrationDataMismatch;
+import dev.bncheck.analysis.Checks;
+import dev.bncheck.analysis.Evidence;
+import dev.bncheck.analysis.FailOn;
+import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.analysis.SamplingError;
 import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +27,10 @@ import java.util.Set;
 /**
  * When recalibrating would make a model worse or no better, and so is refused unless forced:
  * statistics computed from too few distinct samples (they carry the sample's chance into the
- * model), old statistics that already describe held-out data within chance, and new statistics
- * no closer to it than the old ones. The same sampling policy as check's decides how few is too few.
+ * model), calibration data prepared unlike the training data (BN011: its statistics would carry
+ * the wrong preprocessing into the model), old statistics that already describe held-out data
+ * within chance, and new statistics no closer to it than the old ones. The same sampling policy
+ * as check's decides how few is too few.
  */
 public final class RecalibrationGuard {
 
@@ -41,6 +55,76 @@ public final class RecalibrationGuard {
     return Optional.of(samples + " calibration samples" + (distinct < samples ? ", of which " + distinct + " distinct," : "")
         + " cannot set the statistics of " + channels + " channels: chance alone would move them by more than"
         + " check's error threshold; about " + needed + " distinct samples are needed");
+  }
+
+  /**
+   * Why the data must not set the statistics because it does not look like the training data, or
+   * empty: check's own analysis of the data with the model's old statistics reports BN011 and
+   * names preprocessing (a scale factor more than 3 from 1, an offset,
+   * or channels off in no common direction). BN011 fires only where the first layer's difference is no early stop and its
+   * statistics were updated (BN001 takes BN003's place), so never-updated and stale statistics are
+   * not refused; nor is a modest factor, which fits statistics that lag the weights as well, and
+   * for which check itself advises recalibrating on training data.
+   */
+  public static Optional<String> unlikeTrainingData(BnModel model, CalibrationData data) {
+    // the report is read for its findings and never written: the run's description is not needed
+    RunInfo run = new RunInfo("", "recalibrate", "", "", null, FailOn.ERROR);
+    Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
+        Analyzer.DataAvailability.REQUESTED, run);
+    return report.findings().stream()
+        .filter(f -> f.code().equals(CalibrationDataMismatch.CODE) && !f.evidence().contains(
+            new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING)))
+        .findFirst()
+        .map(f -> "[" + f.code() + "] " + f.message() + " (see docs/findings.md#bn011). Statistics computed on this"
+            + " data would carry its preprocessing into the model: fix the preprocessing first, then recalibrate;"
+            + " if the data really comes from a new domain, recompute the statistics on it with --force");
+  }
+
+  /**
+   * Every reason to refuse a dump's recalibration: the policy of the model route on each layer's
+   * own samples. A dump's layers may hold different numbers of samples, so the layer with the
+   * fewest distinct calibration samples decides whether there are enough (with every recalibrated
+   * channel counted, as for a model), and the fewest held-out samples set the chance the old
+   * statistics are judged against (fewer samples: more chance, so rather refused than rewritten).
+   *
+   * @param compare whether samples are held out; without them the old and new statistics are not compared
+   */
+  public static List<String> ofDump(BnModel model, DumpSplit split, DumpRecalibration.Result result,
+      boolean compare) {
+    List<String> reasons = new ArrayList<>();
+    Set<String> recalibrated = new HashSet<>();
+    long channels = 0;
+    String fewest = null;
+    DumpSplit.Samples least = null;
+    int heldOut = Integer.MAX_VALUE;
+    for (int i : result.statistics().keySet()) {
+      BnLayer layer = model.layers().get(i);
+      DumpSplit.Samples samples = split.layers().get(i);
+      recalibrated.add(layer.name());
+      channels += layer.channels();
+      heldOut = Math.min(heldOut, samples.heldOut());
+      if (least == null || samples.distinctCalibration() < least.distinctCalibration()) {
+        least = samples;
+        fewest = layer.name();
+      }
+    }
+    if (least == null) {
+      return reasons;
+    }
+    String layer = fewest;
+    tooLittleData(least.calibration(), least.distinctCalibration(), channels)
+        .map(r -> (recalibrated.size() > 1 ? "layer " + layer + ": " : "") + r).ifPresent(reasons::add);
+    unlikeTrainingData(model, split.heldOut()).ifPresent(reasons::add);
+    if (compare) {
+      List<Verification.LayerMetrics> before = new ArrayList<>();
+      List<Verification.LayerMetrics> after = new ArrayList<>();
+      for (DumpRecalibration.LayerResult r : result.layers()) {
+        before.add(new Verification.LayerMetrics(r.name(), r.before()));
+        after.add(new Verification.LayerMetrics(r.name(), r.after()));
+      }
+      noCloser(before, after, recalibrated, heldOut).ifPresent(reasons::add);
+    }
+    return reasons;
   }
 
   /** The standard normal quantile at 99%: the rate at which a healthy model's recalibration would be allowed. */

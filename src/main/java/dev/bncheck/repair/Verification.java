@@ -1,6 +1,7 @@
 package dev.bncheck.repair;
 
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.model.BnLayer;
@@ -21,9 +22,18 @@ public final class Verification {
   private Verification() {}
 
   public static List<LayerMetrics> measure(ModelSession session, Map<String, Tensor> heldOut, int batchSize) {
-    List<BnLayer> layers = session.model().layers();
+    return metrics(session.model().layers(), capture(session, heldOut, batchSize));
+  }
+
+  /** What reaches every layer on the held-out data: check's view of the model on it. */
+  public static CalibrationAccumulator capture(ModelSession session, Map<String, Tensor> heldOut, int batchSize) {
     CalibrationAccumulator data = new CalibrationAccumulator();
-    session.capture(heldOut, IntStream.range(0, layers.size()).boxed().collect(Collectors.toSet()), batchSize, data);
+    session.capture(heldOut, IntStream.range(0, session.model().layers().size()).boxed().collect(Collectors.toSet()),
+        batchSize, data);
+    return data;
+  }
+
+  public static List<LayerMetrics> metrics(List<BnLayer> layers, CalibrationData data) {
     List<LayerMetrics> out = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       BnLayer layer = layers.get(i);

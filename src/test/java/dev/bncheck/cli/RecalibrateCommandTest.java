@@ -120,6 +120,56 @@ class RecalibrateCommandTest {
     assertThat(out).doesNotExist();
   }
 
+  /** The TF1 samples' inputs scaled by {@code scale}, as a pipeline that forgot its preprocessing would feed them. */
+  private Path tf1InputsScaledBy(float scale) throws IOException {
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of("samples/tf-bn-mistakes/tf1-data/inputs.npy"));
+    float[] scaled = inputs.data().clone();
+    for (int i = 0; i < scaled.length; i++) {
+      scaled[i] *= scale;
+    }
+    Path file = dir.resolve("inputs-times-" + scale + ".npy");
+    Files.write(file, TestFiles.npy(scaled, inputs.shape()));
+    return file;
+  }
+
+  /**
+   * Stale statistics and data scaled by 255: check names the data (BN011), and recalibrating would
+   * carry the wrong preprocessing into the model, however much the held-out accuracy (on data
+   * scaled alike) rises. An outside tester got the model written.
+   */
+  @Test
+  void dataUnlikeTheTrainingDataIsRefusedUnlessForced() throws IOException {
+    String model = "samples/tf-bn-mistakes/tf1-stale-decay";
+    Path scaled = tf1InputsScaledBy(255);
+    Path out = dir.resolve("fixed");
+    CliRun refused = CliRun.of("recalibrate", model, "--inputs", scaled.toString(), "--out", out.toString());
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.err()).startsWith("bncheck: recalibrate refused: [BN011] the calibration data does not look like"
+        + " the data the model was trained on: already at the first BN layer bn1, 8 of 8 channels are off")
+        .contains("fix the preprocessing first", "nothing written (--force writes anyway)");
+    assertThat(out).doesNotExist();
+    assertThat(out.getParent()).isDirectoryNotContaining(p -> p.getFileName().toString().contains("fixed"));
+
+    CliRun forced = CliRun.of("recalibrate", model, "--inputs", scaled.toString(), "--out", out.toString(), "--force");
+    assertThat(forced.exitCode()).as(forced.err()).isZero();
+    assertThat(forced.out()).contains("Written although [BN011]", "Wrote " + out);
+    assertThat(out).isDirectory();
+  }
+
+  /**
+   * Statistics never updated (BN001) hide what the data was prepared like: BN011 does not fire,
+   * and the statistics are rewritten, which is what recalibrate is for.
+   */
+  @Test
+  void neverUpdatedStatisticsAreRewrittenWhateverTheScale() throws IOException {
+    Path out = dir.resolve("fixed");
+    CliRun run = CliRun.of("recalibrate", "samples/tf-bn-mistakes/tf1-update-ops-not-run", "--inputs",
+        tf1InputsScaledBy(255).toString(), "--out", out.toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.err()).doesNotContain("BN011");
+    assertThat(out).isDirectory();
+  }
+
   /** A model whose update ops never ran recovers the correct model's accuracy at batch size 1. */
   @Test
   void neverUpdatedTf1ModelRecoversTheCorrectModelsAccuracy() {

@@ -1,5 +1,6 @@
 package dev.bncheck.load.array;
 
+import dev.bncheck.model.Tensor;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -40,14 +41,27 @@ public final class DistinctSamples {
     return distinct.size();
   }
 
+  /**
+   * The fingerprint {@link #count} compares sample {@code sample} of a tensor of {@code samples}
+   * samples by, for data that arrives batch by batch and is never whole.
+   */
+  public static long fingerprint(Tensor tensor, int sample, int samples) {
+    return fingerprint(0, tensor, sample, samples);
+  }
+
+  private static long fingerprint(long seed, Tensor tensor, int sample, int samples) {
+    long h = seed;
+    int size = tensor.size() / Math.max(1, samples);
+    for (int i = 0; i < size; i++) {
+      h = mix(h, Double.doubleToLongBits(tensor.get(sample * size + i)));
+    }
+    return h;
+  }
+
   private static long fingerprint(long seed, InputArray array, int sample, int samples) {
     long h = seed;
     if (array instanceof InputArray.Numbers n) {
-      int size = n.tensor().size() / Math.max(1, samples);
-      for (int i = 0; i < size; i++) {
-        h = mix(h, Double.doubleToLongBits(n.tensor().get(sample * size + i)));
-      }
-      return h;
+      return fingerprint(h, n.tensor(), sample, samples);
     }
     byte[][] values = ((InputArray.Strings) array).values();
     int size = values.length / Math.max(1, samples);
