@@ -62,7 +62,7 @@ final class BnNodeFinder {
       List<BnNode> out = deadBranches.isDead(r.context(), r.node()) ? dead : live;
       String op = r.node().getOp();
       if (FUSED_OPS.contains(op)) {
-        out.add(fused(r.context(), r.node()));
+        fused(r.context(), r.node()).ifPresent(out::add);
       } else if (op.equals("Rsqrt")) {
         decomposed(r.context(), r.node()).ifPresent(out::add);
       }
@@ -86,16 +86,20 @@ final class BnNodeFinder {
     return new Found(live, dead, choosing, taken);
   }
 
-  private BnNode fused(CallContext context, NodeDef node) {
+  private Optional<BnNode> fused(CallContext context, NodeDef node) {
+    Optional<String> input = OriginTracer.dataInput(node, 0);
+    if (input.isEmpty()) {
+      return Optional.empty();
+    }
     Map<String, AttrValue> attrs = node.getAttrMap();
     double epsilon = attrs.containsKey("epsilon") ? attrs.get("epsilon").getF() : DEFAULT_EPSILON;
     boolean training = attrs.containsKey("is_training") ? attrs.get("is_training").getB() : DEFAULT_IS_TRAINING;
     String format = attrs.containsKey("data_format") ? attrs.get("data_format").getS().toStringUtf8() : DEFAULT_DATA_FORMAT;
     String output = context.scope().isFunction() ? node.getName() + ":y:0" : node.getName() + ":0";
-    return new BnNode(context, node.getName(), node.getOp(), OriginTracer.dataInputs(node).get(0), output,
+    return Optional.of(new BnNode(context, node.getName(), node.getOp(), input.get(), output,
         tracer.traceInput(context, node, 1), tracer.traceInput(context, node, 2),
         tracer.traceInput(context, node, 3), tracer.traceInput(context, node, 4),
-        epsilon, training, format.startsWith("NC") ? 1 : -1, null);
+        epsilon, training, format.startsWith("NC") ? 1 : -1, null));
   }
 
   /**
@@ -105,7 +109,7 @@ final class BnNodeFinder {
    */
   private Optional<BnNode> decomposed(CallContext context, NodeDef rsqrt) {
     GraphScope scope = context.scope();
-    NodeDef add = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(rsqrt).get(0)).node());
+    NodeDef add = OriginTracer.dataInput(rsqrt, 0).map(i -> scope.node(GraphScope.Ref.parse(i).node())).orElse(null);
     if (add == null || !(add.getOp().equals("Add") || add.getOp().equals("AddV2"))) {
       return Optional.empty();
     }
@@ -198,9 +202,10 @@ final class BnNodeFinder {
    */
   private int broadcastAxis(CallContext context, NodeDef add, int varianceInput) {
     GraphScope scope = context.scope();
-    NodeDef node = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(add).get(varianceInput)).node());
+    NodeDef node = OriginTracer.dataInput(add, varianceInput).map(i -> scope.node(GraphScope.Ref.parse(i).node()))
+        .orElse(null);
     while (node != null && (node.getOp().equals("Identity") || node.getOp().equals("ReadVariableOp"))) {
-      node = scope.node(GraphScope.Ref.parse(OriginTracer.dataInputs(node).get(0)).node());
+      node = OriginTracer.dataInput(node, 0).map(i -> scope.node(GraphScope.Ref.parse(i).node())).orElse(null);
     }
     if (node == null || !node.getOp().equals("Reshape")) {
       return -1;
@@ -269,7 +274,9 @@ final class BnNodeFinder {
       return byProducer;
     });
     java.util.Set<String> run = executed.getOrDefault(scope, java.util.Set.of());
+    // the pattern's ops are binary; a hostile graph's one-input Mul or Sub is none of its nodes
     return index.getOrDefault(producer, List.of()).stream()
-        .filter(n -> n.getOp().equals(op) && run.contains(n.getName())).toList();
+        .filter(n -> n.getOp().equals(op) && run.contains(n.getName()) && OriginTracer.dataInputs(n).size() >= 2)
+        .toList();
   }
 }

@@ -190,7 +190,7 @@ final class DeadBranches {
       return null;
     }
     return switch (node.getOp()) {
-      case "Identity" -> fixedValue(context, OriginTracer.dataInputs(node).get(0), depth + 1);
+      case "Identity" -> OriginTracer.dataInput(node, 0).map(i -> fixedValue(context, i, depth + 1)).orElse(null);
       case "Const" -> constants.scalar(node).map(v -> v != 0).orElse(null);
       default -> null;
     };

@@ -218,7 +218,7 @@ final class LayerAssembler {
     String input = node.input();
     NodeDef producer = scope.node(GraphScope.Ref.parse(input).node());
     if (producer != null && (producer.getOp().equals("Switch") || producer.getOp().equals("RefSwitch"))) {
-      return OriginTracer.dataInputs(producer).get(0);
+      return OriginTracer.dataInput(producer, 0).orElse(input);
     }
     return input;
   }

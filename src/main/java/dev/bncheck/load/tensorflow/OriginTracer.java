@@ -115,4 +115,10 @@ final class OriginTracer {
   static List<String> dataInputs(NodeDef node) {
     return node.getInputList().stream().filter(i -> !i.startsWith("^")).toList();
   }
+
+  /** The node's data input at {@code index}, if it has one: a hostile graph may cut any away. */
+  static java.util.Optional<String> dataInput(NodeDef node, int index) {
+    List<String> inputs = dataInputs(node);
+    return index < inputs.size() ? java.util.Optional.of(inputs.get(index)) : java.util.Optional.empty();
+  }
 }

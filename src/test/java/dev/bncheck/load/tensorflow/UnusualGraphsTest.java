@@ -125,6 +125,42 @@ class UnusualGraphsTest {
     assertThat(run.err()).contains("more than 20000000 steps across all calls");
   }
 
+  /**
+   * BN-shaped nodes with their inputs cut away (the fuzz test's random mutation found one): an
+   * Rsqrt, a fused BN, an Identity and the Add of a decomposed pattern with too few inputs are no
+   * layers, never an internal error.
+   */
+  @Test
+  void bnShapedNodesWithoutTheirInputsAreNoInternalError() throws IOException {
+    var f32 = HostileGraphs.type(org.tensorflow.proto.DataType.DT_FLOAT);
+    Path graph = dir.resolve("cut-inputs.pb");
+    Files.write(graph, org.tensorflow.proto.GraphDef.newBuilder()
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("eps").setOp("Const").putAttr("dtype", f32)
+            .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(org.tensorflow.proto.TensorProto
+                .newBuilder().setDtype(org.tensorflow.proto.DataType.DT_FLOAT).addFloatVal(1e-3f)).build()))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("lonely").setOp("Rsqrt").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("fused").setOp("FusedBatchNormV3").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("id").setOp("Identity").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("add").setOp("AddV2").addInput("eps")
+            .putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("r").setOp("Rsqrt").addInput("add").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("y").setOp("Mul").addInput("x").addInput("r")
+            .putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("add2").setOp("AddV2").addInput("x").addInput("eps")
+            .putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("r2").setOp("Rsqrt").addInput("add2").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("half").setOp("Mul").addInput("r2").putAttr("T", f32))
+        .addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("y2").setOp("Mul").addInput("x").addInput("half")
+            .putAttr("T", f32))
+        .build().toByteArray());
+
+    CliRun run = CliRun.of("inspect", graph.toString());
+
+    assertThat(run.exitCode()).as(run.err()).isIn(0, 1, 3);
+    assertThat(run.err()).doesNotContain("internal error").doesNotContain("Exception");
+  }
+
   /** A valid model without BN layers says so in every format, and fails with --require-bn. */
   @Test
   void modelWithoutBnLayersSaysSoAndFailsWhenTheyAreRequired() throws IOException {
