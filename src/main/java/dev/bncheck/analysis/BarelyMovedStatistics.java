@@ -157,13 +157,18 @@ public final class BarelyMovedStatistics implements Check {
     evidence.add(new Evidence("num_batches_tracked", updates));
     evidence.add(new Evidence("momentum", momentum));
     evidence.add(new Evidence("fraction_moved", 1 - initialWeight));
+    // information, not a warning: fine-tuning from weights saved without the counter (as
+    // published weights often are) restarts it at 0 over statistics that already converged, the
+    // most common way a small count arises; only data tells the two apart
     String message = String.format(Locale.ROOT,
-        "num_batches_tracked records only %d updates: at momentum %s (%s convention) an average that started at 0/1"
-            + " has moved %s%% of the way to the data, and its initial values still make up %s%% of the moving"
-            + " statistics. Run check with data to see how far they are from the data's (BN003)",
+        "num_batches_tracked records only %d updates: if training started from 0/1 statistics, an average at"
+            + " momentum %s (%s convention) has moved %s%% of the way to the data, and its initial values still make"
+            + " up %s%% of the moving statistics; fine-tuning from weights saved without the counter restarts it at"
+            + " 0, so the count alone does not tell. Run check with data to see how far they are from the data's"
+            + " (BN003)",
         updates, Numbers.brief(momentum), layer.momentumConvention().jsonName(),
         Numbers.format(100 * (1 - initialWeight), 2), Numbers.format(100 * initialWeight, 2));
-    return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence,
+    return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence,
         context.framework().pick(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW, StaleStatistics.FIX_EARLY_STOP_PYTORCH)));
   }
 

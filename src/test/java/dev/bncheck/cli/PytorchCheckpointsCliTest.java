@@ -52,9 +52,10 @@ class PytorchCheckpointsCliTest {
   @Test
   void aFewStepsAreReportedWithTheFractionTheAverageMoved() {
     CliRun run = CliRun.of("inspect", DIR.resolve("few-steps-state_dict.pt").toString());
-    assertThat(run.out()).contains("[BN012] warning bn2: num_batches_tracked records only 5 updates: at momentum 0.1"
-        + " (pytorch convention) an average that started at 0/1 has moved 41% of the way to the data, and its initial"
-        + " values still make up 59% of the moving statistics");
+    assertThat(run.out()).contains("[BN012] info bn2: num_batches_tracked records only 5 updates: if training started"
+        + " from 0/1 statistics, an average at momentum 0.1 (pytorch convention) has moved 41% of the way to the data,"
+        + " and its initial values still make up 59% of the moving statistics; fine-tuning from weights saved without"
+        + " the counter restarts it at 0, so the count alone does not tell");
     assertThat(run.out()).contains("epsilon 1e-05 (PyTorch's default) and momentum 0.1 (PyTorch's default) assumed");
   }
 
