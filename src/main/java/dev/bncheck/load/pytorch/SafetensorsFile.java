@@ -88,9 +88,22 @@ final class SafetensorsFile implements Closeable {
     if (root.size() > TorchLimits.MAX_ENTRIES) {
       throw new InvalidInputException(file, "header", "more than " + TorchLimits.MAX_ENTRIES + " tensors");
     }
+    record Range(long begin, long end, String name) {}
+    java.util.List<Range> ranges = new java.util.ArrayList<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (!e.getKey().equals("__metadata__")) {
         tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), dataStart, dataLength));
+        JsonNode offsets = e.getValue().get("data_offsets");
+        ranges.add(new Range(offsets.get(0).asLong(), offsets.get(1).asLong(), e.getKey()));
+      }
+    }
+    // two tensors reading the same bytes: one of them would be read from the other's values
+    java.util.List<Range> nonEmpty = ranges.stream().filter(r -> r.end() > r.begin())
+        .sorted(java.util.Comparator.comparingLong(Range::begin)).toList();
+    for (int i = 1; i < nonEmpty.size(); i++) {
+      if (nonEmpty.get(i).begin() < nonEmpty.get(i - 1).end()) {
+        throw new InvalidInputException(file, "header: " + nonEmpty.get(i).name() + ".data_offsets",
+            "overlaps the bytes of " + nonEmpty.get(i - 1).name());
       }
     }
   }
@@ -139,7 +152,7 @@ final class SafetensorsFile implements Closeable {
   }
 
   private long natural(JsonNode n, String at) {
-    if (n == null || !n.canConvertToExactIntegral() || !n.canConvertToLong() || n.asLong() < 0) {
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
       throw new InvalidInputException(file, "header: " + at, "expected a non-negative integer, got " + n);
     }
     return n.asLong();

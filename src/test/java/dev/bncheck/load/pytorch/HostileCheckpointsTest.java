@@ -309,6 +309,15 @@ class HostileCheckpointsTest {
     String unknownType = LAYER.replace("\"F32\"", "\"F8_E4M3\"");
     refusedSafetensors(safetensors(unknownType.length(), unknownType, 16), "header: bn.running_mean.dtype: 'F8_E4M3'"
         + " is not a dtype bncheck reads");
+    // an outside tester's finds: the variance read from the mean's bytes, and a shape the
+    // safetensors library itself refuses
+    String overlapping = LAYER.replace("[8, 16]", "[0, 8]");
+    refusedSafetensors(safetensors(overlapping.length(), overlapping, 16), "header: bn.running_var.data_offsets:"
+        + " overlaps the bytes of bn.running_mean");
+    String fractionalShape = LAYER.replace("\"shape\": [2], \"data_offsets\": [0, 8]",
+        "\"shape\": [2.0], \"data_offsets\": [0, 8]");
+    refusedSafetensors(safetensors(fractionalShape.length(), fractionalShape, 16), "header: bn.running_mean.shape:"
+        + " expected a non-negative integer, got 2.0");
     String deep = "{\"a\":" + "[".repeat(100) + "]".repeat(100) + "}";
     assertThatThrownBy(() -> loadSafetensors(safetensors(deep.length(), deep, 0)))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("header: not valid JSON: Document nesting depth");
