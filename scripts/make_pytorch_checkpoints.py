@@ -20,6 +20,9 @@ and besides:
                            the trained state_dict in other dtypes
   views.pt                 the trained bn1's statistics as views into one shared storage, at an
                            offset and (running_var) with stride 2
+  running-stats-normalizer.pt
+                           the trained state_dict with an observation normalizer's running_mean and
+                           running_var buffers beside it (shape [3, 4, 4] and scalars), which are no BN
   odd-norms-module.pt      a whole module with BatchNorm1d(momentum=None, affine=False) and an
                            InstanceNorm2d(track_running_stats=True), which is not BN
   trained.bn.json, few-steps.bn.json
@@ -197,6 +200,16 @@ def main():
     views["bn1.running_var"] = shared[20:36:2]
     torch.save(views, os.path.join(OUT, "views.pt"))
     expected["files"]["views.pt"] = expected_layers(views)
+
+    # an observation normalizer (reinforcement learning) keeps running_mean/running_var buffers
+    # that belong to no BN layer: an image-shaped one and a scalar one beside the real layers
+    normalizer = dict(trained)
+    normalizer["obs_rms.running_mean"] = torch.zeros(3, 4, 4)
+    normalizer["obs_rms.running_var"] = torch.ones(3, 4, 4)
+    normalizer["ret_rms.running_mean"] = torch.tensor(0.5)
+    normalizer["ret_rms.running_var"] = torch.tensor(2.0)
+    torch.save(normalizer, os.path.join(OUT, "running-stats-normalizer.pt"))
+    expected["files"]["running-stats-normalizer.pt"] = expected_layers(trained)
 
     torch.manual_seed(13)
     odd = OddNorms()

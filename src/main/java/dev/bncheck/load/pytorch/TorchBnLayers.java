@@ -49,7 +49,9 @@ final class TorchBnLayers {
       String prefix = key.substring(0, key.length() - MEAN.length());
       String name = prefix.isEmpty() ? ROOT_NAME : prefix.substring(0, prefix.length() - 1);
       ModuleFacts facts = weights.modules().get(prefix.isEmpty() ? "" : name);
-      if (facts != null && facts.isOtherNorm()) {
+      // a BN layer's running mean is a vector; other modules keep running statistics too (an
+      // observation normalizer's image-shaped or scalar ones) and are no BN layer
+      if (facts != null && facts.isOtherNorm() || tensors.get(key).rank() != 1) {
         continue;
       }
       boolean recorded = facts != null && facts.epsilon().isPresent() && facts.momentum().isPresent();
