@@ -13,6 +13,8 @@ they are small, because HDF5 allocates a dataset's storage only when data is wri
 - external-link.h5: bn1's gamma is an external link to a dataset in another file.
 - integers.h5: bn1's beta holds int32 values.
 
+- not-keras.h5: an HDF5 file of plain data (one dataset), no Keras model at all.
+
 bncheck must refuse each with exit code 3 and one line naming the dataset, before it allocates.
 
 And variants bncheck must read: unnamed-vars-healthy.keras and unnamed-vars-frozen.keras,
@@ -66,6 +68,8 @@ def main():
     variant("matrix.h5", "moving_variance", lambda f, p: f.create_dataset(p, data=np.ones((8, 8), "f4")))
     variant("external-link.h5", "gamma", lambda f, p: f.__setitem__(p, h5py.ExternalLink("elsewhere.h5", "/gamma")))
     variant("integers.h5", "beta", lambda f, p: f.create_dataset(p, data=np.zeros(8, "i4")))
+    with h5py.File(os.path.join(OUT, "not-keras.h5"), "w") as f:
+        f.create_dataset("measurements", data=np.arange(16, dtype="f4"))
     unnamed_vars("healthy")
     unnamed_vars("frozen")
 

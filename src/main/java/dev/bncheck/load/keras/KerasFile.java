@@ -58,9 +58,12 @@ final class KerasFile {
     String file = input.toString();
     try (Hdf5File h5 = Hdf5File.open(file, "", bytes(input))) {
       String json = h5.stringAttribute("/", "model_config").orElseThrow(() -> new InvalidInputException(file,
-          "attribute model_config", "missing: a weights-only file (save_weights) holds no layer config, so"
-              + " bncheck cannot tell the BN layers' axis, epsilon and momentum; save the whole model"
-              + " (model.save(\"model.keras\") or \"model.h5\")"));
+          "attribute model_config", h5.isGroup(LegacyWeights.ROOT) || h5.isGroup("layers")
+              || h5.stringAttribute("/", "layer_names").isPresent()
+              ? "missing: a weights-only file (save_weights) holds no layer config, so bncheck cannot tell the BN"
+                  + " layers' axis, epsilon and momentum; save the whole model (model.save(\"model.keras\") or"
+                  + " \"model.h5\")"
+              : "missing: an HDF5 file, but not a Keras model (no model_config, no Keras weights)"));
       if (json.length() > KerasLimits.MAX_CONFIG_BYTES) {
         throw new InvalidInputException(file, "attribute model_config", "longer than "
             + KerasLimits.MAX_CONFIG_BYTES + " characters");

@@ -52,7 +52,7 @@ final class TorchFiles {
     if (isLegacy(head)) {
       throw new InvalidInputException(input.toString(), "", "a torch.save file in the format before PyTorch 1.6,"
           + " which bncheck does not read: load it and save it again with a current PyTorch"
-          + " (torch.save(torch.load(path, weights_only=True), new_path))");
+          + " (torch.save(torch.load(path, map_location=\"cpu\", weights_only=True), new_path))");
     }
     if (head.length > 0 && (head[0] & 0xff) == 0x80) {
       throw new InvalidInputException(input.toString(), "", "a bare pickle, not a torch.save archive; bncheck reads"

@@ -164,6 +164,14 @@ class HostileKerasFilesTest {
     refused(file).hasMessageStartingWith(file + ": attribute model_config: missing: a weights-only file");
   }
 
+  /** Any HDF5 file was called a weights-only Keras file (an outside tester's find). */
+  @Test
+  void hdf5FileThatIsNoKerasModelSaysSo() {
+    Path file = Path.of("src/test/resources/keras-files/hostile/not-keras.h5");
+    refused(file).hasMessage(file + ": attribute model_config: missing: an HDF5 file, but not a Keras model (no"
+        + " model_config, no Keras weights)");
+  }
+
   @Test
   void fileThatIsNeitherZipNorHdf5IsAnInputError() throws IOException {
     Path file = Files.writeString(dir.resolve("text.h5"), "hello");
