@@ -21,6 +21,10 @@ And variants bncheck must read: unnamed-vars-healthy.keras and unnamed-vars-froz
 healthy.keras and frozen.keras with the "name" attribute Keras 3 puts on each layer's vars group
 removed, so that layers can be found only by the class-based group names Keras gives them
 (batch_normalization, batch_normalization_1, functional/layers/batch_normalization, ...).
+
+And swapped-vars-names.keras: healthy.keras with the "name" attributes of its two BN layers'
+vars groups swapped. Keras loads by group path and ignores them; bncheck must not read each
+layer's statistics from the other's group: it refuses the disagreement (exit code 3).
 """
 
 import io
@@ -42,6 +46,21 @@ def variant(name, weight, make):
     with h5py.File(path, "r+") as f:
         del f[GROUP + weight]
         make(f, GROUP + weight)
+
+
+def swapped_vars_names(model):
+    with zipfile.ZipFile(os.path.join(HERE, model + ".keras")) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    weights = io.BytesIO(members["model.weights.h5"])
+    with h5py.File(weights, "r+") as f:
+        first = f["layers/batch_normalization/vars"]
+        second = f["layers/batch_normalization_1/vars"]
+        first_name, second_name = first.attrs["name"], second.attrs["name"]
+        first.attrs["name"], second.attrs["name"] = second_name, first_name
+    members["model.weights.h5"] = weights.getvalue()
+    with zipfile.ZipFile(os.path.join(OUT, "swapped-vars-names.keras"), "w") as out:
+        for name, data in members.items():
+            out.writestr(name, data)
 
 
 def unnamed_vars(model):
@@ -72,6 +91,7 @@ def main():
         f.create_dataset("measurements", data=np.arange(16, dtype="f4"))
     unnamed_vars("healthy")
     unnamed_vars("frozen")
+    swapped_vars_names("healthy")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import java.util.Optional;
  * {@code layers/<group>/vars/0..n}, nested models as {@code layers/<model group>/layers/...}. The
  * groups are named after the layers' classes, not the layers; Keras 3 records each layer's own
  * name as the {@code name} attribute of its {@code vars} group, which is matched first, and the
- * class-based group names computed from the config serve when no attribute is there.
+ * class-based group names computed from the config serve when no attribute is there; where both
+ * exist they must agree.
  */
 final class ArchiveWeights implements WeightLayout {
 
@@ -49,10 +50,16 @@ final class ArchiveWeights implements WeightLayout {
 
   private String member(String container, String layerName, String classGroup, BnSpec spec) {
     String named = byName.computeIfAbsent(container, this::membersByName).get(layerName);
+    String group = container + "/" + classGroup;
+    // Keras loads by the group path and only records the name: a file where the two disagree
+    // would give a layer another's statistics, so it is refused rather than read either way
+    if (named != null && !named.equals(group) && h5.isGroup(group + "/vars")) {
+      throw new InvalidInputException(h5file(), named + "/vars", "its name attribute says layer \"" + layerName
+          + "\", but Keras loads " + group + " into that layer: the weights' names disagree with their places");
+    }
     if (named != null) {
       return named;
     }
-    String group = container + "/" + classGroup;
     // the group Keras's naming rule gives, unless it records another layer's name
     if (!h5.isGroup(group + "/vars") || h5.stringAttribute(group + "/vars", "name").isPresent()) {
       throw missing(container, layerName, spec);

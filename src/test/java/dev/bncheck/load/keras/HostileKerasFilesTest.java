@@ -164,6 +164,18 @@ class HostileKerasFilesTest {
     refused(file).hasMessageStartingWith(file + ": attribute model_config: missing: a weights-only file");
   }
 
+  /**
+   * The vars groups' name attributes swapped: Keras loads by group path, so each layer got the
+   * other's statistics without a word (an outside tester's find).
+   */
+  @Test
+  void weightsWhoseNamesDisagreeWithTheirPlacesAreRefused() {
+    Path file = Path.of("src/test/resources/keras-files/hostile/swapped-vars-names.keras");
+    refused(file).hasMessage(file + ": model.weights.h5: layers/batch_normalization_1/vars: its name attribute says"
+        + " layer \"bn1\", but Keras loads layers/batch_normalization into that layer: the weights' names disagree"
+        + " with their places");
+  }
+
   /** Any HDF5 file was called a weights-only Keras file (an outside tester's find). */
   @Test
   void hdf5FileThatIsNoKerasModelSaysSo() {
