@@ -20,6 +20,9 @@ and besides:
                            the trained state_dict in other dtypes
   views.pt                 the trained bn1's statistics as views into one shared storage, at an
                            offset and (running_var) with stride 2
+  checkpoint-with-device-and-bytes.pt
+                           {"model": the trained state_dict, "device": torch.device("cpu"),
+                           "note": b"run 7", "phase": 1 + 2j}
   running-stats-normalizer.pt
                            the trained state_dict with an observation normalizer's running_mean and
                            running_var buffers beside it (shape [3, 4, 4] and scalars), which are no BN
@@ -200,6 +203,11 @@ def main():
     views["bn1.running_var"] = shared[20:36:2]
     torch.save(views, os.path.join(OUT, "views.pt"))
     expected["files"]["views.pt"] = expected_layers(views)
+
+    # a training checkpoint with a device, bytes and a complex number beside the state_dict
+    torch.save({"model": trained, "device": torch.device("cpu"), "note": b"run 7", "phase": 1 + 2j},
+               os.path.join(OUT, "checkpoint-with-device-and-bytes.pt"))
+    expected["files"]["checkpoint-with-device-and-bytes.pt"] = expected_layers(trained)
 
     # an observation normalizer (reinforcement learning) keeps running_mean/running_var buffers
     # that belong to no BN layer: an image-shaped one and a scalar one beside the real layers
