@@ -17,7 +17,7 @@ public final class BnModelFromSafetensors implements ModelLoader {
 
   @Override
   public java.util.Optional<String> recalibrateInstead() {
-    return java.util.Optional.of("from a PyTorch checkpoint write a dump with scripts/bn_dump_pytorch.py (docs/exporters.md) and recalibrate that");
+    return java.util.Optional.of(TorchFiles.RECALIBRATE_INSTEAD);
   }
 
   @Override

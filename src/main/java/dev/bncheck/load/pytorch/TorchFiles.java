@@ -12,6 +12,10 @@ import java.util.Locale;
 /** Recognises PyTorch's files by name or by their first bytes, without reading them. */
 final class TorchFiles {
 
+  /** What recalibrate's refusal of a PyTorch checkpoint or safetensors file points to instead. */
+  static final String RECALIBRATE_INSTEAD = "from a PyTorch checkpoint write a dump with scripts/bn_dump_pytorch.py"
+      + " (docs/exporters.md) and recalibrate that";
+
   /**
    * How torch.save began a file before PyTorch 1.6: a pickled magic number, the long
    * 0x1950a86a20f9469cfc6c ({@code \x80\x02\x8a\x0a} and its ten bytes, little-endian).
