@@ -326,6 +326,8 @@ def graphs():
         "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", epsilon=1e-3)], ["y"], 9)
     save("spatial0-opset7", parameters + [helper.make_node(
         "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", spatial=0)], ["y"], 7)
+    save("nan-epsilon", parameters + [helper.make_node(
+        "BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y"], name="bn", epsilon=float("nan"))], ["y"], 15)
     save("shared-statistics", parameters + [
         helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["y1"], name="first"),
         helper.make_node("Relu", ["y1"], ["r"]),

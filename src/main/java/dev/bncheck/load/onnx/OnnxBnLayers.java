@@ -220,6 +220,11 @@ final class OnnxBnLayers {
       }
     }
     double epsilon = decimal(node.attribute("epsilon").flatMap(OnnxProto.Attribute::f).orElse(DEFAULT_EPSILON));
+    if (!Double.isFinite(epsilon) || epsilon < 0) {
+      // as for a decomposed BN's epsilon: no normalization can be computed with it
+      throw new InvalidInputException(file, "node " + node.label(), "epsilon " + epsilon
+          + " is not a finite, non-negative number");
+    }
     Optional<Float> momentum = node.attribute("momentum").flatMap(OnnxProto.Attribute::f);
     OptionalDouble stated = momentum.isEmpty() ? OptionalDouble.empty()
         : OptionalDouble.of(convention == MomentumConvention.PYTORCH

@@ -47,6 +47,15 @@ class OnnxGraphsTest {
     assertThat(layer.momentumConvention()).isEqualTo(MomentumConvention.KERAS);
   }
 
+  /** A decomposed BN's NaN epsilon was refused while a BatchNormalization node's was taken as it was. */
+  @Test
+  void aNanEpsilonIsAnInputErrorNamingTheNode() {
+    Path file = GRAPHS.resolve("nan-epsilon.onnx");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> inspect("nan-epsilon"))
+        .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
+        .hasMessage(file + ": node bn: epsilon NaN is not a finite, non-negative number");
+  }
+
   @Test
   void statisticsPerActivationAreUnresolved() {
     BnModel model = inspect("spatial0-opset7");
