@@ -95,14 +95,14 @@ final class JsonInput implements AutoCloseable {
       return error(location, "unexpected end of file (truncated?)");
     }
     if (e instanceof StreamConstraintsException) {
-      return error(location, "JSON exceeds a safety limit: " + e.getMessage());
+      return error(location, "JSON exceeds a safety limit: " + dev.bncheck.load.JacksonMessages.plain(
+          ((StreamConstraintsException) e).getOriginalMessage()));
     }
     if (e instanceof JsonProcessingException jpe) {
       var where = jpe.getLocation();
       String at = where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr();
-      String message = jpe.getOriginalMessage();
-      int newline = message.indexOf('\n');
-      return error(location, "malformed JSON" + at + ": " + (newline < 0 ? message : message.substring(0, newline)));
+      return error(location, "malformed JSON" + at + ": " + dev.bncheck.load.JacksonMessages.plain(
+          jpe.getOriginalMessage()));
     }
     return new InvalidInputException(file.toString(), location, "read failed: " + e.getMessage(), new UncheckedIOException(e));
   }

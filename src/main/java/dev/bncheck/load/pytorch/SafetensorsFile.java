@@ -67,7 +67,8 @@ final class SafetensorsFile implements Closeable {
       try {
         root = JSON.readTree(header.array());
       } catch (com.fasterxml.jackson.core.JacksonException e) {
-        throw new InvalidInputException(file, "header", "not valid JSON: " + e.getOriginalMessage());
+        throw new InvalidInputException(file, "header", "not valid JSON: "
+            + dev.bncheck.load.JacksonMessages.plain(e.getOriginalMessage()));
       }
       if (root == null || !root.isObject()) {
         throw new InvalidInputException(file, "header", "expected a JSON object");
