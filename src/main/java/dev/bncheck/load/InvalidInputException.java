@@ -13,10 +13,18 @@ public final class InvalidInputException extends RuntimeException {
   public static final int EXIT_CODE = 3;
 
   public InvalidInputException(String file, String location, String problem) {
-    super(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem);
+    super(oneLine(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem));
   }
 
   public InvalidInputException(String file, String location, String problem, Throwable cause) {
-    super(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem, cause);
+    super(oneLine(file + (location.isEmpty() ? "" : ": " + location) + ": " + problem), cause);
+  }
+
+  /**
+   * Names and text quoted from a model (a key, a node name, a parser's message) may hold line
+   * breaks; written escaped, the message stays one line whatever the model holds.
+   */
+  private static String oneLine(String message) {
+    return message.replace("\r", "\\r").replace("\n", "\\n");
   }
 }

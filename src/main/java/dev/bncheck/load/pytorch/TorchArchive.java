@@ -87,6 +87,12 @@ final class TorchArchive implements Closeable {
     TorchDtype dtype = TorchDtype.ofStorage(type.module(), type.name()).orElseThrow(() ->
         new InvalidInputException(file, at, "storage type " + type.qualifiedName() + " is not one bncheck reads"
             + " (float32, float64, float16, bfloat16 and integer storages)"));
+    // torch.save numbers its storages; anything else is a damaged or forged pickle, and is kept
+    // out of the message, which quotes the key
+    if (!key.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new InvalidInputException(file, at, "a storage key that is no plain name (" + key.length()
+          + " characters; torch.save numbers its storages)");
+    }
     String name = prefix + "data/" + key;
     ZipEntry entry = entries.get(name);
     if (entry == null) {

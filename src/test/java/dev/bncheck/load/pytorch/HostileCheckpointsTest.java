@@ -323,6 +323,31 @@ class HostileCheckpointsTest {
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("header: not valid JSON: Document nesting depth");
   }
 
+  /**
+   * A storage key that swallowed the bytes after it (a fuzz find): the key, quoted in the message,
+   * carried newlines and control characters into a one-line error.
+   */
+  @Test
+  void aStorageKeyThatIsNoPlainNameIsRefusedWithoutQuotingIt() {
+    Map<String, byte[]> entries = TorchZips.entries(TRAINED);
+    String pickle = entries.keySet().stream().filter(n -> n.endsWith("/data.pkl")).findFirst().orElseThrow();
+    byte[] original = entries.get(pickle);
+    byte[] key = {'X', 1, 0, 0, 0, '0'};
+    byte[] forged = {'X', 3, 0, 0, 0, '0', '\n', '1'};
+    int at = indexOf(original, key);
+    byte[] changed = new byte[original.length + forged.length - key.length];
+    System.arraycopy(original, 0, changed, 0, at);
+    System.arraycopy(forged, 0, changed, at, forged.length);
+    System.arraycopy(original, at + key.length, changed, at + forged.length, original.length - at - key.length);
+    entries.put(pickle, changed);
+    Path file = TorchZips.write(temp.resolve("forged-key.pt"), TorchZips.stored(entries));
+
+    assertThatThrownBy(() -> new BnModelFromTorchSave().load(file, CalibrationSink.NONE))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(file + ": " + pickle + ": a storage key that is no plain name (3 characters; torch.save numbers"
+            + " its storages)");
+  }
+
   @Test
   void theCommandLineTurnsARefusalIntoExitCodeThreeAndOneLine() {
     Map<String, byte[]> entries = TorchZips.entries(TRAINED);
