@@ -12,7 +12,10 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -89,18 +92,17 @@ final class SafetensorsFile implements Closeable {
     if (root.size() > TorchLimits.MAX_ENTRIES) {
       throw new InvalidInputException(file, "header", "more than " + TorchLimits.MAX_ENTRIES + " tensors");
     }
-    record Range(long begin, long end, String name) {}
-    java.util.List<Range> ranges = new java.util.ArrayList<>();
+    List<Placed> placed = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (!e.getKey().equals("__metadata__")) {
-        tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), dataStart, dataLength));
-        JsonNode offsets = e.getValue().get("data_offsets");
-        ranges.add(new Range(offsets.get(0).asLong(), offsets.get(1).asLong(), e.getKey()));
+        Placed tensor = tensor(e.getKey(), e.getValue(), dataStart, dataLength);
+        tensors.put(e.getKey(), tensor.view());
+        placed.add(tensor);
       }
     }
     // two tensors reading the same bytes: one of them would be read from the other's values
-    java.util.List<Range> nonEmpty = ranges.stream().filter(r -> r.end() > r.begin())
-        .sorted(java.util.Comparator.comparingLong(Range::begin)).toList();
+    List<Placed> nonEmpty = placed.stream().filter(t -> t.end() > t.begin())
+        .sorted(Comparator.comparingLong(Placed::begin)).toList();
     for (int i = 1; i < nonEmpty.size(); i++) {
       if (nonEmpty.get(i).begin() < nonEmpty.get(i - 1).end()) {
         throw new InvalidInputException(file, "header: " + nonEmpty.get(i).name() + ".data_offsets",
@@ -109,7 +111,10 @@ final class SafetensorsFile implements Closeable {
     }
   }
 
-  private TensorView tensor(String name, JsonNode info, long dataStart, long dataLength) {
+  /** A tensor of the header and the bytes [begin, end) of the data it reads. */
+  private record Placed(String name, TensorView view, long begin, long end) {}
+
+  private Placed tensor(String name, JsonNode info, long dataStart, long dataLength) {
     JsonNode dtype = info.get("dtype");
     JsonNode shape = info.get("shape");
     JsonNode offsets = info.get("data_offsets");
@@ -149,7 +154,8 @@ final class SafetensorsFile implements Closeable {
           + " bytes, but shape " + shape + " of " + type.label() + " needs " + elements * type.bytes());
     }
     StorageBytes bytes = new FileRange(dataStart + begin, end - begin);
-    return new TensorView(file, new Storage(file, type, elements, bytes, "tensor " + name), 0, dims, strides);
+    return new Placed(name, new TensorView(file, new Storage(file, type, elements, bytes, "tensor " + name), 0, dims,
+        strides), begin, end);
   }
 
   private long natural(JsonNode n, String at) {
