@@ -187,6 +187,9 @@ public final class Analyzer {
         f.message() + " (on synthetic data: indicative only; run with real data to confirm)", f.evidence(), f.fix());
   }
 
+  /** How the reason begins when a check is skipped for too few samples; the report looks for it. */
+  static final String TOO_LITTLE_DATA = "too little calibration data: ";
+
   /** Why a check cannot run on this layer's data, or empty when it can. */
   private static Optional<String> cannotRun(Check check, LayerContext context, DataAvailability data,
       Optional<String> notCaptured) {
@@ -198,7 +201,7 @@ public final class Analyzer {
     LayerCalibration calibration = context.calibration().get();
     long samples = calibration.samples();
     if (check.estimatesStatistics() && samples < SamplingError.MIN_SAMPLES) {
-      return Optional.of("too little calibration data: " + samples + (samples == 1 ? " sample" : " samples")
+      return Optional.of(TOO_LITTLE_DATA + samples + (samples == 1 ? " sample" : " samples")
           + (calibration.samplesSeen() > samples ? " (distinct among " + calibration.samplesSeen() + ")" : "")
           + ", fewer than the " + SamplingError.MIN_SAMPLES + " a mean or a variance needs to be judged");
     }

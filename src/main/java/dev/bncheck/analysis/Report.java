@@ -33,12 +33,13 @@ public record Report(
    * the static checks alone, which a gate must be told.
    */
   public java.util.Optional<String> dataChecksSkipped() {
-    List<String> reasons = layers.stream().filter(l -> l.calibration().isPresent())
-        .map(l -> l.checks().stream().filter(c -> c.code().equals("BN003")).findFirst()
-            .filter(c -> c.status() == CheckOutcome.Status.SKIPPED && c.reason().startsWith("too little calibration data"))
-            .map(CheckOutcome::reason).orElse(""))
-        .toList();
-    return reasons.isEmpty() || reasons.contains("") ? java.util.Optional.empty() : java.util.Optional.of(reasons.get(0));
+    long withData = layers.stream().filter(l -> l.calibration().isPresent()).count();
+    List<String> reasons = layers.stream().flatMap(l -> l.checks().stream())
+        .filter(c -> c.code().equals("BN003") && c.status() == CheckOutcome.Status.SKIPPED
+            && c.reason().startsWith(Analyzer.TOO_LITTLE_DATA))
+        .map(CheckOutcome::reason).toList();
+    return withData > 0 && reasons.size() == withData ? java.util.Optional.of(reasons.get(0))
+        : java.util.Optional.empty();
   }
 
   public long count(Severity severity) {
