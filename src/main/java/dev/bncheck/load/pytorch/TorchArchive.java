@@ -116,11 +116,20 @@ final class TorchArchive implements Closeable {
     };
   }
 
+  /** The next entry; ZipFile reports a malformed central directory (an undecodable name) as an IllegalArgumentException. */
+  private static ZipEntry next(String file, Enumeration<? extends ZipEntry> all) {
+    try {
+      return all.nextElement();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(file, "", "corrupt zip archive: " + e.getMessage());
+    }
+  }
+
   private static Map<String, ZipEntry> entries(String file, ZipFile zip, long fileSize) {
     Map<String, ZipEntry> entries = new HashMap<>();
     Enumeration<? extends ZipEntry> all = zip.entries();
     while (all.hasMoreElements()) {
-      ZipEntry e = all.nextElement();
+      ZipEntry e = next(file, all);
       String name = e.getName();
       if (entries.size() >= TorchLimits.MAX_ENTRIES) {
         throw new InvalidInputException(file, "", "more than " + TorchLimits.MAX_ENTRIES + " entries");

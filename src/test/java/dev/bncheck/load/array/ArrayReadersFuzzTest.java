@@ -2,10 +2,8 @@ package dev.bncheck.load.array;
 
 import static dev.bncheck.load.array.ArrayFixtures.bytes;
 
-import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.FuzzedFiles;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -37,21 +35,13 @@ class ArrayReadersFuzzTest {
   }
 
   private static void readExpectingNothingButAnInputError(byte[] content, String suffix) throws IOException {
-    Path file = Files.createTempFile("fuzz", suffix);
-    try {
-      Files.write(file, content);
+    FuzzedFiles.readExpectingNothingButAnInputError(content, suffix, file -> {
       if (suffix.equals(".npy")) {
         NpyReader.readInput(file);
       } else {
         NpzReader.readInputs(file);
       }
-    } catch (InvalidInputException expected) {
-      if (expected.getMessage().contains("\n")) {
-        throw new AssertionError("message of more than one line: " + expected.getMessage());
-      }
-    } finally {
-      Files.delete(file);
-    }
+    });
   }
 
   /** Overwrites 1 to 4 bytes, half the time inside the first 128 (the .npy header, or the first ZIP header). */

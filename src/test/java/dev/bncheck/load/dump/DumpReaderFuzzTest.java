@@ -2,10 +2,8 @@ package dev.bncheck.load.dump;
 
 import dev.bncheck.DumpBuilder;
 import dev.bncheck.engine.CalibrationAccumulator;
-import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.FuzzedFiles;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.CharRange;
@@ -21,15 +19,8 @@ class DumpReaderFuzzTest {
       .toJson();
 
   private static void loadExpectingNothingButAnInputError(String json) throws IOException {
-    Path file = Files.createTempFile("fuzz", ".json");
-    try {
-      Files.writeString(file, json);
-      new BnModelFromDump().load(file, new CalibrationAccumulator());
-    } catch (InvalidInputException expected) {
-      // A clean, one-line input error is the only acceptable failure.
-    } finally {
-      Files.delete(file);
-    }
+    FuzzedFiles.readExpectingNothingButAnInputError(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), ".json",
+        file -> new BnModelFromDump().load(file, new CalibrationAccumulator()));
   }
 
   @Property(tries = 300)

@@ -1,11 +1,10 @@
 package dev.bncheck.load.keras;
 
-import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.FuzzedFiles;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -43,17 +42,8 @@ class KerasFilesFuzzTest {
   }
 
   private static void loadExpectingNothingButAnInputError(byte[] content, String name) throws IOException {
-    Path file = Files.createTempFile("fuzz", name.substring(name.lastIndexOf('.')));
-    try {
-      Files.write(file, content);
-      new BnModelFromKeras().load(file, CalibrationSink.NONE);
-    } catch (InvalidInputException expected) {
-      if (expected.getMessage().contains("\n")) {
-        throw new AssertionError("message of more than one line: " + expected.getMessage());
-      }
-    } finally {
-      Files.delete(file);
-    }
+    FuzzedFiles.readExpectingNothingButAnInputError(content, name.substring(name.lastIndexOf('.')),
+        file -> new BnModelFromKeras().load(file, CalibrationSink.NONE));
   }
 
   /**

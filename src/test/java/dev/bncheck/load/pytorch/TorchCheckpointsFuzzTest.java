@@ -1,6 +1,6 @@
 package dev.bncheck.load.pytorch;
 
-import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.FuzzedFiles;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,21 +47,13 @@ class TorchCheckpointsFuzzTest {
   }
 
   private static void loadExpectingNothingButAnInputError(byte[] content, String suffix) throws IOException {
-    Path file = Files.createTempFile("fuzz", suffix);
-    try {
-      Files.write(file, content);
+    FuzzedFiles.readExpectingNothingButAnInputError(content, suffix, file -> {
       if (suffix.equals(".pt")) {
         new BnModelFromTorchSave().load(file, CalibrationSink.NONE);
       } else {
         new BnModelFromSafetensors().load(file, CalibrationSink.NONE);
       }
-    } catch (InvalidInputException expected) {
-      if (expected.getMessage().contains("\n")) {
-        throw new AssertionError("message of more than one line: " + expected.getMessage());
-      }
-    } finally {
-      Files.delete(file);
-    }
+    });
   }
 
   /** The checkpoint with its pickle replaced, the storages kept. */
@@ -103,6 +95,16 @@ class TorchCheckpointsFuzzTest {
   void truncatedPickles(@ForAll("pickled") String fixture, @ForAll @IntRange(min = 0, max = 3000) int cut)
       throws IOException {
     loadExpectingNothingButAnInputError(withPickle(fixture, p -> Arrays.copyOf(p, Math.min(cut, p.length - 1))), ".pt");
+  }
+
+  /**
+   * A find of the property below: an entry name that ZipFile's check of the directory lets
+   * through and its listing cannot decode, which it reports as an IllegalArgumentException.
+   */
+  @org.junit.jupiter.api.Test
+  void anArchiveWhoseEntryNameCannotBeDecodedIsAnInputError() throws IOException {
+    loadExpectingNothingButAnInputError(mutate(Files.readAllBytes(DIR.resolve("trained-checkpoint.pt")),
+        19772301230855L), ".pt");
   }
 
   @Property(tries = 300)
