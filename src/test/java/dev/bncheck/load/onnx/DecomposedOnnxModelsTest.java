@@ -1,6 +1,7 @@
 package dev.bncheck.load.onnx;
 
 import static dev.bncheck.load.onnx.AllClose.assertAllClose;
+import static dev.bncheck.load.onnx.OnnxModelsTest.assertMomentsEqualPyTorchs;
 import static dev.bncheck.load.onnx.OnnxModelsTest.doubles;
 import static dev.bncheck.load.onnx.OnnxModelsTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -116,16 +117,7 @@ class DecomposedOnnxModelsTest {
     assertThat(run.report().get("layers")).hasSize(2);
     for (JsonNode layer : run.report().get("layers")) {
       String name = layer.get("name").asText();
-      for (String[] view : new String[][] {{"metrics", "as_exported"}, {"training_view_metrics", "training_view"}}) {
-        JsonNode ours = layer.get(view[0]).get("per_channel");
-        JsonNode theirs = expected.get(name).get(view[1]);
-        assertAllClose(model + " " + name + " " + view[1] + " mean", doubles(ours.get("population_mean")),
-            doubles(theirs.get("mean")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
-            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
-        assertAllClose(model + " " + name + " " + view[1] + " variance", doubles(ours.get("population_variance")),
-            doubles(theirs.get("variance")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
-            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
-      }
+      assertMomentsEqualPyTorchs(model, layer, expected.get(name));
       assertThat(layer.get("calibration").get("self_check").get("passed").asBoolean()).as(name).isTrue();
     }
   }

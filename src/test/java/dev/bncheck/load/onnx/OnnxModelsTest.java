@@ -126,22 +126,31 @@ class OnnxModelsTest {
     JsonNode expected = references.get(model).get("layers");
     for (JsonNode layer : run.report().get("layers")) {
       String name = layer.get("name").asText();
-      for (String[] view : new String[][] {{"metrics", "as_exported"}, {"training_view_metrics", "training_view"}}) {
-        JsonNode ours = layer.get(view[0]).get("per_channel");
-        JsonNode theirs = expected.get(name).get(view[1]);
-        assertAllClose(model + " " + name + " " + view[1] + " mean", doubles(ours.get("population_mean")),
-            doubles(theirs.get("mean")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
-            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
-        assertAllClose(model + " " + name + " " + view[1] + " variance", doubles(ours.get("population_variance")),
-            doubles(theirs.get("variance")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
-            OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
-      }
+      assertMomentsEqualPyTorchs(model, layer, expected.get(name));
       JsonNode selfCheck = layer.get("calibration").get("self_check");
       assertThat(selfCheck.get("passed").asBoolean()).as(name + " self-check").isTrue();
       assertThat(selfCheck.get("mode").asText()).isEqualTo(model.equals("cnn-train") ? "training" : "inference");
     }
     assertThat(run.report().get("layers").get(1).get("metrics").get("per_channel").get("population_mean").size())
         .isEqualTo(16);
+  }
+
+  /**
+   * A layer's per-channel moments of the report, as exported and in the training view, equal the
+   * ones PyTorch computed on the same batches ({@code references.json}).
+   */
+  static void assertMomentsEqualPyTorchs(String model, JsonNode layer, JsonNode expected) {
+    String name = layer.get("name").asText();
+    for (String[] view : new String[][] {{"metrics", "as_exported"}, {"training_view_metrics", "training_view"}}) {
+      JsonNode ours = layer.get(view[0]).get("per_channel");
+      JsonNode theirs = expected.get(view[1]);
+      assertAllClose(model + " " + name + " " + view[1] + " mean", doubles(ours.get("population_mean")),
+          doubles(theirs.get("mean")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
+          OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
+      assertAllClose(model + " " + name + " " + view[1] + " variance", doubles(ours.get("population_variance")),
+          doubles(theirs.get("variance")), OnnxTolerances.ACTIVATION_MOMENTS_ABSOLUTE,
+          OnnxTolerances.ACTIVATION_MOMENTS_RELATIVE);
+    }
   }
 
   @ParameterizedTest
