@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py
+    python scripts/make_onnx_models.py [--only mistakes]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -35,6 +35,12 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           export: parameters in Constant nodes and a node with five outputs
                           (opset 9: training mode), spatial=0 (opset 7), two nodes sharing one set
                           of statistics, and a BN inside an If branch (see graphs() below)
+  mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
+                          exporters, in training mode, with its running statistics reset, and
+                          trained with momentum 0.001; calibration and labelled held-out data; the
+                          accuracies ONNX Runtime gives on the held-out data at batch sizes 64 and
+                          1; PyTorch's references for the healthy export (see mistakes() below).
+                          --only mistakes writes these alone
   references.json         what PyTorch computes on calibration.npy: per model and BN layer the
                           running statistics, and the mean and variance (divisor n) per channel of
                           what reaches the layer, in the model as exported (eval: over all 64
@@ -47,6 +53,7 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
 import copy
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -73,6 +80,49 @@ class Cnn(torch.nn.Module):
     def forward(self, x):
         x = torch.relu(self.bn1(self.conv1(x)))
         x = torch.relu(self.bn2(self.conv2(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+class BasicBlock(torch.nn.Module):
+    """ResNet's two-convolution block, with a 1x1 convolution and BN on the shortcut when the shape changes."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(cout)
+        self.conv2 = torch.nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = torch.nn.Sequential(torch.nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                                  torch.nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        shortcut = x if self.downsample is None else self.downsample(x)
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + shortcut)
+
+
+class ResNet18Shaped(torch.nn.Module):
+    """ResNet-18's topology (a stem, four stages of two blocks, 20 BN layers, three on shortcuts) at
+    widths 8 to 32, so that each export stays near 300 KB."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, 1, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(8)
+        widths = (8, 16, 24, 32)
+        cin = 8
+        for stage, width in enumerate(widths, 1):
+            stride = 1 if stage == 1 else 2
+            setattr(self, f"layer{stage}", torch.nn.Sequential(BasicBlock(cin, width, stride),
+                                                               BasicBlock(width, width, 1)))
+            cin = width
+        self.fc = torch.nn.Linear(cin, 4)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(x.mean((2, 3)))
 
 
@@ -138,12 +188,16 @@ def export(model, path, **options):
                           dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, **options)
 
 
+def bn_names(model):
+    return [name for name, module in model.named_modules() if isinstance(module, torch.nn.BatchNorm2d)]
+
+
 def bn_inputs(model, x, training):
     """What reaches each BN layer, per layer, with the model in eval() or train() mode, batch by batch."""
     model = copy.deepcopy(model)
     model.train(training)
-    seen = {"bn1": [], "bn2": []}
-    hooks = [getattr(model, name).register_forward_pre_hook(
+    seen = {name: [] for name in bn_names(model)}
+    hooks = [model.get_submodule(name).register_forward_pre_hook(
         lambda module, args, name=name: seen[name].append(args[0].detach().double()))
         for name in seen]
     with torch.no_grad():
@@ -172,12 +226,12 @@ def references(model, x, training):
     layers = {}
     exported = bn_inputs(model, x, training)
     training_view = bn_inputs(model, x, True)
-    for name in ("bn1", "bn2"):
+    for name in bn_names(model):
         layers[name] = {
             "running_mean": state[name + ".running_mean"].tolist(),
             "running_var": state[name + ".running_var"].tolist(),
-            "epsilon": getattr(model, name).eps,
-            "momentum": getattr(model, name).momentum,
+            "epsilon": model.get_submodule(name).eps,
+            "momentum": model.get_submodule(name).momentum,
             "as_exported": exported[name],
             "training_view": training_view[name],
         }
@@ -344,7 +398,78 @@ def graphs():
          ["y"], 15, [flag])
 
 
+MISTAKES = os.path.join(OUT, "mistakes")
+HELD_OUT = 256
+
+
+def accuracy(path, x, labels, batch):
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    right = 0
+    for start in range(0, len(x), batch):
+        logits = session.run(None, {"x": x[start:start + batch]})[0]
+        right += int((logits.argmax(1) == labels[start:start + batch]).sum())
+    return right / len(x)
+
+
+def mistakes():
+    """The ResNet-18-shaped model exported healthy and with each mistake, its calibration and held-out
+    data, what PyTorch computes for the healthy export, and each export's accuracy in ONNX Runtime on
+    the held-out samples at batch sizes 64 and 1 (docs/mistakes.md)."""
+    os.makedirs(MISTAKES, exist_ok=True)
+    torch.manual_seed(2)
+    generator = torch.Generator().manual_seed(3)
+    trained = ResNet18Shaped().eval()
+    small_momentum = copy.deepcopy(trained)
+    train(trained, generator)
+    # momentum 0.001: 300 updates move a running statistic 26% of the way (1 - 0.999^300)
+    for module in small_momentum.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = 0.001
+    train(small_momentum, generator)
+    # the running statistics lost on the way (a checkpoint of parameters only, or reset_running_stats())
+    reset = copy.deepcopy(trained)
+    for module in reset.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+    calibration, _ = data(generator, SAMPLES)
+    held_out, held_out_labels = data(generator, HELD_OUT)
+    np.save(os.path.join(MISTAKES, "calibration.npy"), calibration.numpy().astype(np.float32))
+    np.save(os.path.join(MISTAKES, "held-out.npy"), held_out.numpy().astype(np.float32))
+    np.save(os.path.join(MISTAKES, "held-out-labels.npy"), held_out_labels.numpy().astype(np.int64))
+
+    variants = {
+        "resnet-eval": (trained, "none: eval(), TorchScript exporter, constant folding off",
+                        dict(do_constant_folding=False)),
+        "resnet-eval-dynamo": (trained, "none: eval(), dynamo exporter, optimizer off",
+                               dict(dynamo=True, optimize=False)),
+        "resnet-train": (trained, "exported with training=TrainingMode.TRAINING: BN normalizes with batch statistics",
+                         dict(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)),
+        "resnet-stats-reset": (reset, "trained weights, running statistics lost (still 0 and 1)",
+                               dict(do_constant_folding=False)),
+        "resnet-small-momentum": (small_momentum, "BatchNorm2d(momentum=0.001): 300 updates moved the statistics 26%",
+                                  dict(do_constant_folding=False)),
+    }
+    table = {}
+    x = held_out.numpy().astype(np.float32)
+    y = held_out_labels.numpy()
+    for name, (model, mistake, options) in variants.items():
+        path = os.path.join(MISTAKES, name + ".onnx")
+        export(model, path, **options)
+        table[name] = {"mistake": mistake, "batch_64": accuracy(path, x, y, 64), "batch_1": accuracy(path, x, y, 1)}
+    with open(os.path.join(MISTAKES, "accuracies.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "held_out": HELD_OUT,
+                   "variants": table}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(MISTAKES, "references.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "models": {"resnet-eval": references(trained, calibration, False)}},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main():
+    if sys.argv[1:] == ["--only", "mistakes"]:
+        mistakes()
+        return
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
     generator = torch.Generator().manual_seed(1)
@@ -372,6 +497,7 @@ def main():
     hostile()
     converted()
     graphs()
+    mistakes()
 
     refs = {
         "cnn-eval": references(trained, calibration, False),

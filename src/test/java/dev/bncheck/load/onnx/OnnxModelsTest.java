@@ -136,6 +136,27 @@ class OnnxModelsTest {
   }
 
   /**
+   * The same on the ResNet-18-shaped export: 20 layers, three on residual shortcuts, whose inputs
+   * are sums of two branches.
+   */
+  @Test
+  void residualNetworksMomentsEqualPyTorchsInBothViews() throws IOException {
+    Path dir = DIR.resolve("mistakes");
+    Run run = run("check", dir.resolve("resnet-eval.onnx").toString(), "--inputs",
+        dir.resolve("calibration.npy").toString(), "--format", "json", "--batch-order", "file", "--training-view",
+        "always", "--fail-on", "never");
+    JsonNode expected = JSON.readTree(dir.resolve("references.json").toFile()).get("models").get("resnet-eval")
+        .get("layers");
+    assertThat(run.report().get("layers")).hasSize(20);
+    assertThat(expected.size()).isEqualTo(20);
+    for (JsonNode layer : run.report().get("layers")) {
+      String name = layer.get("name").asText();
+      assertMomentsEqualPyTorchs("resnet-eval", layer, expected.get(name));
+      assertThat(layer.get("calibration").get("self_check").get("passed").asBoolean()).as(name + " self-check").isTrue();
+    }
+  }
+
+  /**
    * A layer's per-channel moments of the report, as exported and in the training view, equal the
    * ones PyTorch computed on the same batches ({@code references.json}).
    */
