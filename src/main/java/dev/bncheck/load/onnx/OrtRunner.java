@@ -58,6 +58,7 @@ final class OrtRunner implements AutoCloseable {
    * fused, and the BN node's input would no longer exist to be captured.
    */
   static OrtRunner open(String file, byte[] model, Duration timeout) {
+    OrtNatives.prepare();
     OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bncheck");
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
