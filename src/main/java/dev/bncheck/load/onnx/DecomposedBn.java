@@ -1,6 +1,7 @@
 package dev.bncheck.load.onnx;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.onnx.OnnxProto.Attribute;
 import dev.bncheck.load.onnx.OnnxProto.Node;
 import dev.bncheck.load.onnx.OnnxProto.TensorProto;
 import dev.bncheck.model.BnLayer;
@@ -366,9 +367,10 @@ final class DecomposedBn {
     return dims == null ? null : new Resolved(inner.values(), dims, inner.stored(), inner.reader(), inner.exclusive());
   }
 
-  /** Unsqueeze's result shape; its axes are an input from opset 13, an attribute bncheck does not read before. */
+  /** Unsqueeze's result shape; its axes are an input from opset 13, an attribute before. */
   private long[] unsqueezed(Node node, long[] dims) {
-    long[] axes = node.inputs().size() == 2 && opset >= 13 ? int64s(node.inputs().get(1)) : null;
+    long[] axes = opset >= 13 ? (node.inputs().size() == 2 ? int64s(node.inputs().get(1)) : null)
+        : node.attribute("axes").map(Attribute::ints).orElse(null);
     if (axes == null) {
       return null;
     }

@@ -84,8 +84,9 @@ final class OnnxProto {
     }
   }
 
-  /** An attribute of the kinds bncheck reads: a float, an integer, floats, or a tensor. */
-  record Attribute(String name, Optional<Float> f, Optional<Long> i, float[] floats, Optional<TensorProto> t) {}
+  /** An attribute of the kinds bncheck reads: a float, an integer, floats, integers, or a tensor. */
+  record Attribute(String name, Optional<Float> f, Optional<Long> i, float[] floats, long[] ints,
+      Optional<TensorProto> t) {}
 
   /**
    * A tensor: an initializer or a constant.

@@ -204,6 +204,7 @@ final class OnnxReader {
     Float f = null;
     Long i = null;
     List<Float> floats = new ArrayList<>();
+    List<Long> ints = new ArrayList<>();
     TensorProto t = null;
     int tag;
     while ((tag = in.readTag()) != 0) {
@@ -216,6 +217,8 @@ final class OnnxReader {
         case (11 << 3) | 2 -> subgraphs.add(nested("graphs", this::graph));
         case (7 << 3) | 5 -> floats.add(in.readFloat());
         case (7 << 3) | 2 -> packed(() -> floats.add(in.readFloat()));
+        case 8 << 3 -> ints.add(in.readInt64());
+        case (8 << 3) | 2 -> packed(() -> ints.add(in.readInt64()));
         default -> in.skipField(tag);
       }
     }
@@ -223,7 +226,8 @@ final class OnnxReader {
     for (int k = 0; k < values.length; k++) {
       values[k] = floats.get(k);
     }
-    return new Attribute(name, Optional.ofNullable(f), Optional.ofNullable(i), values, Optional.ofNullable(t));
+    return new Attribute(name, Optional.ofNullable(f), Optional.ofNullable(i), values,
+        ints.stream().mapToLong(Long::longValue).toArray(), Optional.ofNullable(t));
   }
 
   private TensorProto tensor() throws IOException {
