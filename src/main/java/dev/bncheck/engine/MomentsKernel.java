@@ -3,7 +3,9 @@ package dev.bncheck.engine;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveTask;
 
 /**
@@ -11,15 +13,18 @@ import java.util.concurrent.RecursiveTask;
  *
  * <p>ND4J's general multi-axis reductions ran at a tenth of TensorFlow's speed on NHWC
  * activations, so this loop reads the buffer once, viewed as {@code [outer, channels, inner]}
- * for any rank and channel axis. It accumulates in double around a per-channel shift (the
- * channel's first value in the part being reduced), which keeps the one-pass sum of squares
- * stable when the mean is large against the spread. Non-finite values are rare and only checked
- * for when a channel's result is not finite; that channel is then reduced again without them.
+ * for any rank and channel axis. It accumulates around a per-channel shift (the channel's first
+ * value in the part being reduced), which keeps the one-pass sum of squares stable when the mean
+ * is large against the spread: float32 batches in float lanes made nearly exact
+ * ({@link ShiftedFloatSums}, whose comment bounds the error), float64 batches in double.
+ * Non-finite values are rare and only checked for when a channel's result is not finite; that
+ * channel is then reduced again without them.
  *
  * <p>A large batch is cut into parts along the values of each channel, reduced in parallel and
  * merged exactly (Chan et al.) in part order. The cut depends only on the shape, never on the
  * number of cores or on which thread ran which part, so a batch gives the same bits on every
- * run; it differs from the one-part result only by rounding.
+ * run and machine; it differs from the one-part result only by rounding. The parts run on a pool
+ * of one thread per processor, or on the caller's pool when called from a fork-join task.
  */
 public final class MomentsKernel {
 
@@ -30,13 +35,25 @@ public final class MomentsKernel {
   static final int PART_ELEMENTS = 1 << 20;
 
   /**
-   * Width of the double buffer values are widened into. The JIT of Java 17 vectorizes neither
-   * the float-to-double conversion nor loops that mix an offset array index with unshifted ones,
-   * so values are first widened into this buffer (a plain scalar loop, cheaper than the memory it
-   * reads), and the deviations are then accumulated by a loop it does vectorize. Measured on
-   * NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was markedly slower.
+   * Width of the buffer float64 values are copied into: the JIT of Java 17 does not vectorize
+   * loops that mix an offset array index with unshifted ones, so the deviations are accumulated
+   * from this buffer. Measured on NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was
+   * markedly slower.
    */
   private static final int LANES = 128;
+
+  /**
+   * The common pool has one thread fewer than there are processors (none on two), so a batch
+   * reduced from an ordinary thread ran on about one core. Created on first use, so that a run
+   * that reduces nothing starts no threads; its threads are daemons and end when idle.
+   */
+  private static final class Workers {
+    static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors(), pool -> {
+      ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+      thread.setName("bncheck-moments-" + thread.getPoolIndex());
+      return thread;
+    }, null, false);
+  }
 
   private MomentsKernel() {}
 
@@ -73,7 +90,11 @@ public final class MomentsKernel {
         }
       });
     }
-    ForkJoinTask.invokeAll(tasks);
+    if (ForkJoinTask.inForkJoinPool()) {
+      ForkJoinTask.invokeAll(tasks);
+    } else {
+      Workers.POOL.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+    }
     ChannelMoments merged = tasks.get(0).join();
     for (int p = 1; p < parts; p++) {
       merged = merged.merge(tasks.get(p).join());
@@ -116,12 +137,23 @@ public final class MomentsKernel {
       double first = batch.get(layout.index(from, c));
       shift[c] = Double.isFinite(first) ? first : 0.0;
     }
-    double[] sum = new double[channels];
-    double[] sumSq = new double[channels];
-    if (layout.inner == 1) {
-      accumulateChannelsLast(batch, channels, from, to, shift, sum, sumSq);
+    double[] sum;
+    double[] sumSq;
+    ShiftedFloatSums floatSums = null;
+    if (batch instanceof Tensor.Float32 f) {
+      floatSums = layout.inner == 1
+          ? ShiftedFloatSums.channelsLast(f.data(), channels, from, to, shift)
+          : ShiftedFloatSums.channelsFirst(f.data(), channels, layout.inner, from, to, shift);
+      sum = floatSums.sum();
+      sumSq = floatSums.sumOfSquares();
     } else {
-      accumulateChannelsFirst(batch, layout, from, to, shift, sum, sumSq);
+      sum = new double[channels];
+      sumSq = new double[channels];
+      if (layout.inner == 1) {
+        accumulateChannelsLast((Tensor.Float64) batch, channels, from, to, shift, sum, sumSq);
+      } else {
+        accumulateChannelsFirst((Tensor.Float64) batch, layout, from, to, shift, sum, sumSq);
+      }
     }
     long n = to - from;
     long[] count = new long[channels];
@@ -132,7 +164,8 @@ public final class MomentsKernel {
       count[c] = n;
       mean[c] = shift[c] + sum[c] / n;
       m2[c] = Math.max(0.0, sumSq[c] - sum[c] * sum[c] / n);
-      if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])) {
+      if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])
+          || floatSums != null && floatSums.lostToUnderflow(c, n)) {
         reduceFiniteOnly(batch, layout, from, to, c, count, mean, m2, nonFinite);
       }
     }
@@ -145,7 +178,7 @@ public final class MomentsKernel {
    * one of those rows, so that the vectorized loop runs long enough to pay off.
    */
   private static void accumulateChannelsLast(
-      Tensor batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+      Tensor.Float64 batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int rowsAtOnce = Math.max(1, LANES / channels);
     int width = rowsAtOnce * channels;
     double[] laneShift = new double[width];
@@ -157,7 +190,7 @@ public final class MomentsKernel {
     double[] laneSq = new double[width];
     for (int o = from; o < to; o += rowsAtOnce) {
       int length = Math.min(rowsAtOnce, to - o) * channels;
-      widen(batch, o * channels, buffer, length);
+      copy(batch, o * channels, buffer, length);
       addDeviations(buffer, laneShift, laneSum, laneSq, length);
     }
     for (int j = 0; j < width; j++) {
@@ -172,7 +205,7 @@ public final class MomentsKernel {
    * next.
    */
   private static void accumulateChannelsFirst(
-      Tensor batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+      Tensor.Float64 batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int inner = layout.inner;
     double[] buffer = new double[LANES];
     double[] laneSum = new double[LANES];
@@ -186,7 +219,7 @@ public final class MomentsKernel {
         double k = shift[c];
         for (int i = start; i < end; i += LANES) {
           int length = Math.min(LANES, end - i);
-          widen(batch, base + i, buffer, length);
+          copy(batch, base + i, buffer, length);
           addDeviations(buffer, k, laneSum, laneSq, length);
         }
         double s = 0;
@@ -203,15 +236,8 @@ public final class MomentsKernel {
     }
   }
 
-  private static void widen(Tensor batch, int from, double[] into, int length) {
-    if (batch instanceof Tensor.Float32 f) {
-      float[] x = f.data();
-      for (int j = 0; j < length; j++) {
-        into[j] = x[from + j];
-      }
-    } else {
-      System.arraycopy(((Tensor.Float64) batch).data(), from, into, 0, length);
-    }
+  private static void copy(Tensor.Float64 batch, int from, double[] into, int length) {
+    System.arraycopy(batch.data(), from, into, 0, length);
   }
 
   private static void addDeviations(double[] values, double[] shift, double[] sum, double[] sumSq, int length) {

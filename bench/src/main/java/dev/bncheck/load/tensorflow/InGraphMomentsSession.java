@@ -1,10 +1,12 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import java.util.Arrays;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -24,6 +26,7 @@ public final class InGraphMomentsSession implements AutoCloseable {
 
   private final Graph graph = new Graph();
   private final Session session;
+  private final CheckedSession checked;
   private final Placeholder<TFloat32> x;
   private final InGraphMoments moments;
   private final TFloat32 batch;
@@ -37,7 +40,9 @@ public final class InGraphMomentsSession implements AutoCloseable {
     BnLayer layer = new BnLayer("bench", "bench", channelAxis, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
         ones, true, new double[channels], true, new double[channels], ones);
     moments = InGraphMoments.add(graph, tf.withSubScope("moments"), x.op().name() + ":0", layer).orElseThrow();
-    session = TensorFlowRuntime.session(graph);
+    session = TensorFlowRuntime.session(graph, LoadOptions.DEFAULT_TIMEOUT);
+    // The benchmark's own graph: nothing for the model check to refuse.
+    checked = new CheckedSession(graph, session, "benchmark", LoadOptions.DEFAULTS.withSafety(Set.of(), true));
     batch = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
   }
 
@@ -57,7 +62,7 @@ public final class InGraphMomentsSession implements AutoCloseable {
   }
 
   private InGraphMoments.Reading read(boolean twoPasses) {
-    Session.Runner runner = session.runner().feed(x, batch);
+    CheckedSession.Runner runner = checked.runner().feed(x.op().name() + ":0", batch);
     moments.fetch(runner, twoPasses);
     try (Result r = runner.run()) {
       return moments.read(r, 0, twoPasses);
