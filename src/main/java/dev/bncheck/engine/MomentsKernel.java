@@ -13,12 +13,10 @@ import java.util.concurrent.RecursiveTask;
  *
  * <p>ND4J's general multi-axis reductions ran at a tenth of TensorFlow's speed on NHWC
  * activations, so this loop reads the buffer once, viewed as {@code [outer, channels, inner]}
- * for any rank and channel axis. It accumulates around a per-channel shift (the channel's first
- * value in the part being reduced), which keeps the one-pass sum of squares stable when the mean
- * is large against the spread: float32 batches in float lanes made nearly exact
- * ({@link ShiftedFloatSums}, whose comment bounds the error), float64 batches in double.
- * Non-finite values are rare and only checked for when a channel's result is not finite; that
- * channel is then reduced again without them.
+ * for any rank and channel axis. It accumulates in double around a per-channel shift (the
+ * channel's first value in the part being reduced), which keeps the one-pass sum of squares
+ * stable when the mean is large against the spread. Non-finite values are rare and only checked
+ * for when a channel's result is not finite; that channel is then reduced again without them.
  *
  * <p>A large batch is cut into parts along the values of each channel, reduced in parallel and
  * merged exactly (Chan et al.) in part order. The cut depends only on the shape, never on the
@@ -35,10 +33,11 @@ public final class MomentsKernel {
   static final int PART_ELEMENTS = 1 << 20;
 
   /**
-   * Width of the buffer float64 values are copied into: the JIT of Java 17 does not vectorize
-   * loops that mix an offset array index with unshifted ones, so the deviations are accumulated
-   * from this buffer. Measured on NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was
-   * markedly slower.
+   * Width of the double buffer values are widened into. The JIT of Java 17 vectorizes neither
+   * the float-to-double conversion nor loops that mix an offset array index with unshifted ones,
+   * so values are first widened into this buffer (a plain scalar loop, cheaper than the memory it
+   * reads), and the deviations are then accumulated by a loop it does vectorize. Measured on
+   * NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was markedly slower.
    */
   private static final int LANES = 128;
 
@@ -137,23 +136,12 @@ public final class MomentsKernel {
       double first = batch.get(layout.index(from, c));
       shift[c] = Double.isFinite(first) ? first : 0.0;
     }
-    double[] sum;
-    double[] sumSq;
-    ShiftedFloatSums floatSums = null;
-    if (batch instanceof Tensor.Float32 f) {
-      floatSums = layout.inner == 1
-          ? ShiftedFloatSums.channelsLast(f.data(), channels, from, to, shift)
-          : ShiftedFloatSums.channelsFirst(f.data(), channels, layout.inner, from, to, shift);
-      sum = floatSums.sum();
-      sumSq = floatSums.sumOfSquares();
+    double[] sum = new double[channels];
+    double[] sumSq = new double[channels];
+    if (layout.inner == 1) {
+      accumulateChannelsLast(batch, channels, from, to, shift, sum, sumSq);
     } else {
-      sum = new double[channels];
-      sumSq = new double[channels];
-      if (layout.inner == 1) {
-        accumulateChannelsLast((Tensor.Float64) batch, channels, from, to, shift, sum, sumSq);
-      } else {
-        accumulateChannelsFirst((Tensor.Float64) batch, layout, from, to, shift, sum, sumSq);
-      }
+      accumulateChannelsFirst(batch, layout, from, to, shift, sum, sumSq);
     }
     long n = to - from;
     long[] count = new long[channels];
@@ -164,8 +152,7 @@ public final class MomentsKernel {
       count[c] = n;
       mean[c] = shift[c] + sum[c] / n;
       m2[c] = Math.max(0.0, sumSq[c] - sum[c] * sum[c] / n);
-      if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])
-          || floatSums != null && floatSums.lostToUnderflow(c, n)) {
+      if (!Double.isFinite(mean[c]) || !Double.isFinite(m2[c])) {
         reduceFiniteOnly(batch, layout, from, to, c, count, mean, m2, nonFinite);
       }
     }
@@ -178,7 +165,7 @@ public final class MomentsKernel {
    * one of those rows, so that the vectorized loop runs long enough to pay off.
    */
   private static void accumulateChannelsLast(
-      Tensor.Float64 batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+      Tensor batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int rowsAtOnce = Math.max(1, LANES / channels);
     int width = rowsAtOnce * channels;
     double[] laneShift = new double[width];
@@ -190,7 +177,7 @@ public final class MomentsKernel {
     double[] laneSq = new double[width];
     for (int o = from; o < to; o += rowsAtOnce) {
       int length = Math.min(rowsAtOnce, to - o) * channels;
-      copy(batch, o * channels, buffer, length);
+      widen(batch, o * channels, buffer, length);
       addDeviations(buffer, laneShift, laneSum, laneSq, length);
     }
     for (int j = 0; j < width; j++) {
@@ -205,7 +192,7 @@ public final class MomentsKernel {
    * next.
    */
   private static void accumulateChannelsFirst(
-      Tensor.Float64 batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
+      Tensor batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int inner = layout.inner;
     double[] buffer = new double[LANES];
     double[] laneSum = new double[LANES];
@@ -219,7 +206,7 @@ public final class MomentsKernel {
         double k = shift[c];
         for (int i = start; i < end; i += LANES) {
           int length = Math.min(LANES, end - i);
-          copy(batch, base + i, buffer, length);
+          widen(batch, base + i, buffer, length);
           addDeviations(buffer, k, laneSum, laneSq, length);
         }
         double s = 0;
@@ -236,8 +223,15 @@ public final class MomentsKernel {
     }
   }
 
-  private static void copy(Tensor.Float64 batch, int from, double[] into, int length) {
-    System.arraycopy(batch.data(), from, into, 0, length);
+  private static void widen(Tensor batch, int from, double[] into, int length) {
+    if (batch instanceof Tensor.Float32 f) {
+      float[] x = f.data();
+      for (int j = 0; j < length; j++) {
+        into[j] = x[from + j];
+      }
+    } else {
+      System.arraycopy(((Tensor.Float64) batch).data(), from, into, 0, length);
+    }
   }
 
   private static void addDeviations(double[] values, double[] shift, double[] sum, double[] sumSq, int length) {

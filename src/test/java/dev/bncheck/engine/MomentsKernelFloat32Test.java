@@ -16,14 +16,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The float-lane sums of float32 batches ({@link ShiftedFloatSums}) against exact arithmetic:
- * every float32 value is an exact decimal, so BigDecimal gives the true mean and M2.
+ * The moments of float32 batches against exact arithmetic: every float32 value is an exact
+ * decimal, so BigDecimal gives the true mean and M2.
  */
 class MomentsKernelFloat32Test {
 
   private static final MathContext EXACT_ENOUGH = MathContext.DECIMAL128;
 
-  /** Shapes whose sizes are no multiple of the lanes or of the fold block, in both layouts. */
+  /** Shapes whose sizes are no multiple of the kernel's lanes, in both layouts. */
   static Stream<Arguments> shapes() {
     return Stream.of(
         Arguments.of("NHWC, 1 channel", new int[] {37, 29, 1}, 2),
@@ -75,12 +75,9 @@ class MomentsKernelFloat32Test {
     assertThat(moments.m2()[2]).isPositive();
   }
 
-  /**
-   * Values so small that their squared deviations underflow float32 (subnormal or zero), and so
-   * large that they overflow it: both are reduced in double instead, so they keep their precision.
-   */
+  /** Values whose squared deviations lie beyond the range of float32, both tiny and huge. */
   @Test
-  void valuesWhoseSquaresLeaveTheFloatRangeAreReducedInDouble() {
+  void valuesWhoseSquaresLeaveTheFloatRangeKeepTheirPrecision() {
     float[] values = new float[2 * 301];
     SplittableRandom random = new SplittableRandom(9);
     for (int i = 0; i < 301; i++) {
@@ -96,7 +93,7 @@ class MomentsKernelFloat32Test {
   }
 
   @Test
-  void nonFiniteValuesAreCountedAndLeftOutOfTheFloatLanes() {
+  void nonFiniteValuesAreCountedAndLeftOut() {
     float[] values = new float[4 * 203];
     SplittableRandom random = new SplittableRandom(11);
     for (int i = 0; i < values.length; i++) {
@@ -137,10 +134,10 @@ class MomentsKernelFloat32Test {
   }
 
   /**
-   * The bound of ShiftedFloatSums for one part (the whole batch here): the sums of d = x - p and
-   * d^2, p the channel's first value, within BLOCK_RELATIVE_ERROR of the sums of |d| and d^2,
-   * plus the double additions (one per fold and lane, a few more per channel), each at most
-   * 2^-53 of the running sum; then the double arithmetic of mean and M2.
+   * The worst-case bound of the kernel for one part (the whole batch here): d = x - p, p the
+   * channel's first value, and d^2 are exact in double, and their sums take at most n + 2
+   * channels additions per lane, each within 2^-53 of the running sum, so they are within that
+   * many 2^-53 of the sums of |d| and d^2; then the double arithmetic of mean and M2.
    */
   private static void assertWithinBound(String what, Tensor.Float32 x, int axis) {
     assertThat(MomentsKernel.parts(x.shape(), axis)).isEqualTo(1);
@@ -164,7 +161,7 @@ class MomentsKernelFloat32Test {
         BigDecimal deviation = new BigDecimal(value).subtract(exactMean);
         exactM2 = exactM2.add(deviation.multiply(deviation));
       }
-      double relative = ShiftedFloatSums.BLOCK_RELATIVE_ERROR + (n + 2.0 * channels) * 0x1p-53;
+      double relative = (n + 2.0 * channels) * 0x1p-53;
       double sumError = relative * absSum * 1.01;
       double squaresError = relative * squares * 1.01;
       double meanTolerance = sumError / n + 0x1p-52 * Math.abs(exactMean.doubleValue());
