@@ -14,6 +14,15 @@ mvn -B -q -f bench/pom.xml package
 echo "nproc: $(nproc)"
 lscpu | grep -m1 'Model name' || true
 grep -m1 MemTotal /proc/meminfo || true
+# The kernel's vectorized loops run as wide as the CPU's vectors allow (and the JIT's MaxVectorSize).
+if [ -r /proc/cpuinfo ]; then
+  echo "vector extensions: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' \
+    | grep -x -E 'sse4_2|avx|avx2|fma|avx512[a-z0-9_]*' | tr '\n' ' ')"
+elif command -v sysctl >/dev/null; then
+  echo "vector extensions: $(sysctl -n machdep.cpu.features machdep.cpu.leaf7_features 2>/dev/null | tr ' ' '\n' \
+    | grep -x -E 'SSE4\.2|AVX1\.0|AVX2|FMA|AVX512[A-Z0-9_]*' | tr '\n' ' ')$( [ "$(sysctl -n hw.optional.neon 2>/dev/null)" = 1 ] && echo neon)"
+fi
+java -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxVectorSize" || $2 == "UseAVX" {printf "JIT %s = %s\n", $2, $4}'
 # Other work on the machine changes the numbers; the load shows how much there was.
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 

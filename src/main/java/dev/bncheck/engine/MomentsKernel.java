@@ -3,7 +3,9 @@ package dev.bncheck.engine;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveTask;
 
 /**
@@ -19,7 +21,8 @@ import java.util.concurrent.RecursiveTask;
  * <p>A large batch is cut into parts along the values of each channel, reduced in parallel and
  * merged exactly (Chan et al.) in part order. The cut depends only on the shape, never on the
  * number of cores or on which thread ran which part, so a batch gives the same bits on every
- * run; it differs from the one-part result only by rounding.
+ * run and machine; it differs from the one-part result only by rounding. The parts run on a pool
+ * of one thread per processor, or on the caller's pool when called from a fork-join task.
  */
 public final class MomentsKernel {
 
@@ -37,6 +40,19 @@ public final class MomentsKernel {
    * NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was markedly slower.
    */
   private static final int LANES = 128;
+
+  /**
+   * The common pool has one thread fewer than there are processors (none on two), so a batch
+   * reduced from an ordinary thread ran on about one core. Created on first use, so that a run
+   * that reduces nothing starts no threads; its threads are daemons and end when idle.
+   */
+  private static final class Workers {
+    static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors(), pool -> {
+      ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+      thread.setName("bncheck-moments-" + thread.getPoolIndex());
+      return thread;
+    }, null, false);
+  }
 
   private MomentsKernel() {}
 
@@ -73,7 +89,11 @@ public final class MomentsKernel {
         }
       });
     }
-    ForkJoinTask.invokeAll(tasks);
+    if (ForkJoinTask.inForkJoinPool()) {
+      ForkJoinTask.invokeAll(tasks);
+    } else {
+      Workers.POOL.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+    }
     ChannelMoments merged = tasks.get(0).join();
     for (int p = 1; p < parts; p++) {
       merged = merged.merge(tasks.get(p).join());

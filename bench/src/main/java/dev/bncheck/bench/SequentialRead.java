@@ -41,7 +41,7 @@ final class SequentialRead {
     return total;
   }
 
-  /** Two halves, one on the common pool and one on the caller, as MomentsKernel splits its work. */
+  /** Two halves, one on the common pool and one on the caller: two threads on any machine of two or more cores. */
   static double sumTwoThreads(float[] x) {
     int half = x.length / 2;
     ForkJoinTask<Double> first = ForkJoinTask.adapt(() -> sum(x, 0, half)).fork();
