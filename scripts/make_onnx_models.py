@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-eval-opset11]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-eval-opset11|malformed]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -274,6 +274,32 @@ def hostile():
     onnx.save(bn_model(mean, [custom], (("", 15), ("com.example", 1))), os.path.join(folder, "custom-domain.onnx"))
     onnx.save(bn_model(external_mean("../outside.bin")), os.path.join(folder, "external-parent.onnx"))
     onnx.save(bn_model(external_mean("/etc/hostname")), os.path.join(folder, "external-absolute.onnx"))
+    malformed()
+
+
+def malformed():
+    """What an outside tester found bncheck mishandled: a BN of 0 channels (an internal error), an
+    epsilon of the wrong type or given twice (read as the default, or the last one), and opsets
+    around the newest the bundled ONNX Runtime runs (22; 23 got the runtime's C++ message)."""
+    folder = os.path.join(OUT, "hostile")
+    empty = [helper.make_tensor(n, TensorProto.FLOAT, [0], []) for n in ("s", "b", "m", "v")]
+    graph = helper.make_graph([helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn0")],
+                              "zero", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 0, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], empty)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)]),
+              os.path.join(folder, "zero-channels.onnx"))
+    mean = helper.make_tensor("mean", TensorProto.FLOAT, [2], [0.5, -0.5])
+    model = bn_model(mean)
+    model.graph.node[0].attribute.append(helper.make_attribute("epsilon", 1))
+    onnx.save(model, os.path.join(folder, "epsilon-int.onnx"))
+    model = bn_model(mean)
+    model.graph.node[0].attribute.extend([helper.make_attribute("epsilon", 1e-5), helper.make_attribute("epsilon", -3.0)])
+    onnx.save(model, os.path.join(folder, "epsilon-twice.onnx"))
+    for opset in (22, 23):
+        model = bn_model(mean, opsets=(("", opset),))
+        # the IR version torch.onnx writes for these opsets; onnx.helper would write its newest
+        model.ir_version = 10
+        onnx.save(model, os.path.join(OUT, "graphs", f"opset-{opset}.onnx"))
 
 
 def decomposed():
@@ -481,6 +507,9 @@ def mistakes():
 def main():
     if sys.argv[1:] == ["--only", "mistakes"]:
         mistakes()
+        return
+    if sys.argv[1:] == ["--only", "malformed"]:
+        malformed()
         return
     if sys.argv[1:] == ["--only", "hand-bn-eval-opset11"]:
         hand_written_opset11()

@@ -213,25 +213,41 @@ final class OnnxBnLayers {
       }
     }
     int channels = values[2].length;
+    if (channels == 0) {
+      throw new InvalidInputException(file, "node " + node.label(), "input_mean holds no values: a BN of 0 channels");
+    }
     for (int k = 0; k < 4; k++) {
       if (values[k].length != channels) {
         throw new InvalidInputException(file, "node " + node.label(), roles[k] + " holds " + values[k].length
             + " values, input_mean " + channels);
       }
     }
-    double epsilon = decimal(node.attribute("epsilon").flatMap(OnnxProto.Attribute::f).orElse(DEFAULT_EPSILON));
+    double epsilon = decimal(floatAttribute(file, node, "epsilon").orElse(DEFAULT_EPSILON));
     if (!Double.isFinite(epsilon) || epsilon < 0) {
       // as for a decomposed BN's epsilon: no normalization can be computed with it
       throw new InvalidInputException(file, "node " + node.label(), "epsilon " + epsilon
           + " is not a finite, non-negative number");
     }
-    Optional<Float> momentum = node.attribute("momentum").flatMap(OnnxProto.Attribute::f);
+    Optional<Float> momentum = floatAttribute(file, node, "momentum");
     OptionalDouble stated = momentum.isEmpty() ? OptionalDouble.empty()
         : OptionalDouble.of(convention == MomentumConvention.PYTORCH
             ? BigDecimal.ONE.subtract(new BigDecimal(Float.toString(momentum.get()))).doubleValue()
             : decimal(momentum.get()));
     return new BnLayer(name, "node " + node.label(), 1, epsilon, stated, momentum.isEmpty() ? null : convention,
         OptionalLong.empty(), values[0], true, values[1], true, values[2], values[3]);
+  }
+
+  /**
+   * A float attribute of the node, if given; one of another type is refused, as ONNX Runtime
+   * refuses it, rather than read as absent (the default).
+   */
+  private static Optional<Float> floatAttribute(String file, Node node, String attribute) {
+    Optional<OnnxProto.Attribute> given = node.attribute(attribute);
+    if (given.isPresent() && given.get().f().isEmpty()) {
+      throw new InvalidInputException(file, "node " + node.label(), "attribute " + attribute
+          + " is not a single float");
+    }
+    return given.flatMap(OnnxProto.Attribute::f);
   }
 
   /**

@@ -56,6 +56,12 @@ final class OnnxCalibration {
           + " opset " + TrainingView.MIN_OPSET + " and later: convert the model with"
           + " onnx.version_converter.convert_version(model, 15), or read its layers alone with bncheck inspect");
     }
+    if (model.defaultOpset() > OrtRunner.MAX_OPSET) {
+      throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; the ONNX Runtime"
+          + " bncheck runs with runs opsets up to " + OrtRunner.MAX_OPSET + ": export with opset_version="
+          + OrtRunner.MAX_OPSET + " or convert the model with onnx.version_converter.convert_version(model, "
+          + OrtRunner.MAX_OPSET + "), or read its layers alone with bncheck inspect");
+    }
     List<OnnxInputs.Input> inputs = OnnxInputs.of(model.graph());
     Map<String, InputArray> data = options.inputs().isEmpty()
         ? OnnxInputs.synthetic(inputs, options.syntheticSamples()) : ModelInputs.readArrays(options.inputs());

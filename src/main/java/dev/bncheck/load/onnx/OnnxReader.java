@@ -141,7 +141,8 @@ final class OnnxReader {
 
   private Graph graph() throws IOException {
     depth++;
-    if (depth > OnnxLimits.MAX_GRAPH_NESTING) {
+    // the main graph is depth 1: the limit counts the subgraphs below it
+    if (depth > OnnxLimits.MAX_GRAPH_NESTING + 1) {
       throw new InvalidInputException(file, where(), "subgraphs (If, Loop, Scan) nested more than "
           + OnnxLimits.MAX_GRAPH_NESTING + " deep; bncheck refuses such a model");
     }
@@ -190,7 +191,11 @@ final class OnnxReader {
         case (7 << 3) | 2 -> domain = in.readString();
         case (5 << 3) | 2 -> {
           Attribute a = nested("attribute[" + attributes.size() + "]", () -> attribute(subgraphs));
-          attributes.put(a.name(), a);
+          if (attributes.put(a.name(), a) != null) {
+            // ONNX's checker refuses it; bncheck and the runtime could each read a different one
+            throw new InvalidInputException(file, where(), "node " + (name.isEmpty() ? opType : name)
+                + " gives attribute " + a.name() + " twice");
+          }
         }
         default -> in.skipField(tag);
       }

@@ -35,6 +35,12 @@ import java.util.function.BiConsumer;
  */
 final class OrtRunner implements AutoCloseable {
 
+  /**
+   * The newest default-domain opset the bundled ONNX Runtime (1.22) runs; it refuses later ones
+   * with a message about its own source code.
+   */
+  static final long MAX_OPSET = 22;
+
   private final String file;
   private final Duration timeout;
   private final OrtEnvironment environment;

@@ -87,9 +87,25 @@ class HostileOnnxModelsTest {
 
   @Test
   void subgraphsNestedTooDeepAreRefusedWhileReading() throws IOException {
-    // a model whose graph holds an If node whose branch holds an If node ... 40 deep
+    Path deep = nestedIfs(40, "deep.onnx");
+    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", deep.toString());
+    assertThat(run.err()).contains("subgraphs (If, Loop, Scan) nested more than " + OnnxLimits.MAX_GRAPH_NESTING);
+    assertOneLineError(run, deep + ": ModelProto.graph");
+  }
+
+  /** An outside tester's find: exactly 16 levels of subgraphs (which ONNX Runtime loads) were refused. */
+  @Test
+  void subgraphsNestedExactlyAsDeepAsTheLimitAreRead() throws IOException {
+    assertThat(OnnxModelsTest.run("inspect", nestedIfs(OnnxLimits.MAX_GRAPH_NESTING, "limit.onnx").toString(),
+        "--format", "json").err()).doesNotContain("nested more than");
+    assertThat(OnnxModelsTest.run("inspect", nestedIfs(OnnxLimits.MAX_GRAPH_NESTING + 1, "over.onnx").toString(),
+        "--format", "json").err()).contains("nested more than " + OnnxLimits.MAX_GRAPH_NESTING + " deep");
+  }
+
+  /** A model whose graph holds an If node whose branch holds an If node ... {@code levels} subgraphs deep. */
+  private Path nestedIfs(int levels, String name) throws IOException {
     byte[] graph = message(out -> out.writeString(2, "innermost"));
-    for (int depth = 0; depth < 40; depth++) {
+    for (int depth = 0; depth < levels; depth++) {
       byte[] inner = graph;
       byte[] attribute = message(out -> {
         out.writeString(1, "then_branch");
@@ -102,11 +118,9 @@ class HostileOnnxModelsTest {
       graph = message(out -> out.writeByteArray(1, node));
     }
     byte[] root = graph;
-    Path deep = temp.resolve("deep.onnx");
-    Files.write(deep, message(out -> out.writeByteArray(7, root)));
-    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", deep.toString());
-    assertThat(run.err()).contains("subgraphs (If, Loop, Scan) nested more than " + OnnxLimits.MAX_GRAPH_NESTING);
-    assertOneLineError(run, deep + ": ModelProto.graph");
+    Path model = temp.resolve(name);
+    Files.write(model, message(out -> out.writeByteArray(7, root)));
+    return model;
   }
 
   @Test
@@ -119,6 +133,46 @@ class HostileOnnxModelsTest {
     Files.write(wrong, dev.bncheck.TestFiles.npy(new float[2 * 3 * 9 * 8], 2, 3, 9, 8));
     assertOneLineError(OnnxModelsTest.run("check", model, "--inputs", wrong.toString()),
         "--inputs: x: data of shape [2, 3, 9, 8] does not fit the model's input of shape [?, 3, 8, 8]");
+  }
+
+  /** An outside tester's find: a BN of 0 channels ended in an internal error (an index out of bounds). */
+  @Test
+  void aBnOfZeroChannelsIsRefusedNamingTheNode() throws IOException {
+    Path model = HOSTILE.resolve("zero-channels.onnx");
+    assertOneLineError(OnnxModelsTest.run("inspect", model.toString()), model + ": node bn0:"
+        + " input_mean holds no values: a BN of 0 channels");
+  }
+
+  /**
+   * Outside testers' finds: an epsilon stored as an integer was read as absent (the default
+   * 1e-5) while ONNX Runtime refuses the model, and of two epsilons the last was read.
+   */
+  @Test
+  void anEpsilonOfTheWrongTypeOrGivenTwiceIsRefused() throws IOException {
+    Path integer = HOSTILE.resolve("epsilon-int.onnx");
+    assertOneLineError(OnnxModelsTest.run("inspect", integer.toString()), integer + ": node bn:"
+        + " attribute epsilon is not a single float");
+    Path twice = HOSTILE.resolve("epsilon-twice.onnx");
+    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", twice.toString());
+    assertOneLineError(run, twice + ": ModelProto.graph");
+    assertThat(run.err()).contains("node bn gives attribute epsilon twice");
+  }
+
+  /** An outside tester's find: opset 23 got ONNX Runtime's message about its own C++ source. */
+  @Test
+  void anOpsetNewerThanTheRuntimeRunsIsRefusedWithTheFix() throws IOException {
+    Path graphs = OnnxModelsTest.DIR.resolve("graphs");
+    String data = graphs.resolve("bn-2x4.npy").toString();
+    Path newer = graphs.resolve("opset-23.onnx");
+    OnnxModelsTest.Run run = OnnxModelsTest.run("check", newer.toString(), "--inputs", data, "--format", "json");
+    assertOneLineError(run, newer + ": opset_import: opset 23; the ONNX Runtime bncheck runs with runs opsets up to"
+        + " 22: export with opset_version=22");
+    assertThat(OnnxModelsTest.run("inspect", newer.toString(), "--format", "json").exitCode())
+        .isEqualTo(ExitCodes.PASS);
+    OnnxModelsTest.Run newest = OnnxModelsTest.run("check", graphs.resolve("opset-22.onnx").toString(), "--inputs",
+        data, "--format", "json");
+    assertThat(newest.err()).isEmpty();
+    assertThat(newest.exitCode()).isIn(ExitCodes.PASS, ExitCodes.FINDINGS);
   }
 
   private static void assertOneLineError(OnnxModelsTest.Run run, String start) {
