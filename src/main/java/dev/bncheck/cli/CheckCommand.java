@@ -112,6 +112,11 @@ final class CheckCommand extends ReportCommand {
   Function<Path, ModelLoader> loaders = Loaders::forModel;
 
   @Override
+  Path modelFile() {
+    return model;
+  }
+
+  @Override
   List<Path> inputFiles() {
     List<Path> files = new ArrayList<>(List.of(model));
     files.addAll(dataFiles());

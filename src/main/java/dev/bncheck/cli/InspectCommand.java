@@ -27,6 +27,11 @@ final class InspectCommand extends ReportCommand {
   Path model;
 
   @Override
+  Path modelFile() {
+    return model;
+  }
+
+  @Override
   List<Path> inputFiles() {
     return List.of(model);
   }

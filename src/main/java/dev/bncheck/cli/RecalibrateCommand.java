@@ -114,13 +114,16 @@ final class RecalibrateCommand implements Callable<Integer> {
           "recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a bncheck JSON dump"
               + loader.recalibrateInstead().map(instead -> "; " + instead).orElse(""));
     }
-    for (Path input : inputFiles()) {
+    List<Path> read = new ArrayList<>(inputFiles());
+    read.addAll(loader.sideFiles(model));
+    for (Path input : read) {
       var overlap = InputOverlap.between(out, input);
       if (overlap.isPresent()) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--out " + out + " " + overlap.get() + "; bncheck never overwrites its inputs");
       }
     }
+    OutputFolder.require(spec, "--out", out);
     if (Files.exists(out) && !force) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " exists; pass --force to replace it");
     }

@@ -4,6 +4,7 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.load.Loaders;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.ControlCharacters;
@@ -39,6 +40,9 @@ abstract class ReportCommand implements Callable<Integer> {
 
   /** The files this run reads, which it must never overwrite. */
   abstract List<Path> inputFiles();
+
+  /** The model file or folder the command reads. */
+  abstract Path modelFile();
 
   @Override
   public Integer call() throws IOException {
@@ -105,13 +109,18 @@ abstract class ReportCommand implements Callable<Integer> {
     for (CommonOptions.ExtraReport extra : common.reports) {
       outputs.add(new Output(extra.option(), extra.file()));
     }
+    if (outputs.isEmpty()) {
+      return;
+    }
     List<Path> inputs = new ArrayList<>(inputFiles());
+    inputs.addAll(Loaders.forModel(modelFile()).sideFiles(modelFile()));
     ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
     if (config != null) {
       inputs.add(config.path());
     }
     for (int i = 0; i < outputs.size(); i++) {
       Output output = outputs.get(i);
+      OutputFolder.require(spec, output.option(), output.file());
       for (Path input : inputs) {
         var overlap = InputOverlap.between(output.file(), input);
         if (overlap.isPresent()) {

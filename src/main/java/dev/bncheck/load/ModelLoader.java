@@ -43,6 +43,16 @@ public interface ModelLoader {
     throw new UnsupportedOperationException(description() + ": bncheck does not run this kind of model");
   }
 
+  /**
+   * Files besides the input that the model reads (an ONNX model's external data), so that no
+   * output replaces them; found by reading the model, so asked only when a run names outputs.
+   *
+   * @throws InvalidInputException when the input is unreadable or invalid
+   */
+  default java.util.List<Path> sideFiles(Path input) {
+    return java.util.List.of();
+  }
+
   /** Whether recalibrate can write new moving statistics into this kind of model ({@link ModelSession#saveTo}). */
   default boolean writesStatistics() {
     return false;

@@ -153,4 +153,49 @@ class InputOverlapTest {
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(work.resolve("fixed/saved_model.pb")).exists();
   }
+
+  /**
+   * An outside tester's find: the side file an ONNX model keeps its weights in was replaced by a
+   * report (and the next inspect read the report as weights and passed).
+   */
+  @ParameterizedTest
+  @CsvSource({"inspect, --output", "check, --report=junit=", "recalibrate, --out"})
+  void theExternalDataOfAnOnnxModelIsAnInputToo(String command, String option) throws IOException {
+    Path folder = Files.createDirectory(dir.resolve("onnx"));
+    Path model = Files.copy(Path.of("src/test/resources/onnx/cnn-external.onnx"), folder.resolve("cnn-external.onnx"));
+    Path data = Files.copy(Path.of("src/test/resources/onnx/cnn-external.onnx.data"),
+        folder.resolve("cnn-external.onnx.data"));
+    byte[] weights = Files.readAllBytes(data);
+    List<String> args = new ArrayList<>(List.of(command, model.toString()));
+    if (!command.equals("inspect")) {
+      args.addAll(List.of("--inputs", "src/test/resources/onnx/calibration.npy"));
+    }
+    args.addAll(option.endsWith("=") ? List.of(option + data) : List.of(option, data.toString()));
+    args.add("--force");
+    CliRun run = CliRun.of(args.stream().filter(a -> !a.equals("--force") || command.equals("recalibrate"))
+        .toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.err()).contains(data + " is an input of this run; bncheck never overwrites its inputs");
+    assertThat(Files.readAllBytes(data)).isEqualTo(weights);
+  }
+
+  /**
+   * An outside tester's find: recalibrate into a folder that does not exist ran the whole
+   * recalibration, then ended as an internal error; reports into one failed after the run.
+   */
+  @ParameterizedTest
+  @CsvSource({"inspect, --output", "check, --report=json=", "recalibrate, --out"})
+  void anOutputInAMissingFolderIsAUsageErrorBeforeAnyWork(String command, String option) {
+    Path missing = dir.resolve("no/such/folder/out");
+    List<String> args = new ArrayList<>(List.of(command, "src/test/resources/onnx/cnn-eval.onnx"));
+    if (!command.equals("inspect")) {
+      args.addAll(List.of("--inputs", "src/test/resources/onnx/calibration.npy"));
+    }
+    args.addAll(option.endsWith("=") ? List.of(option + missing) : List.of(option, missing.toString()));
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.err()).contains("the folder " + missing.getParent() + " does not exist");
+    assertThat(run.out()).isEmpty();
+    assertThat(dir.resolve("no")).doesNotExist();
+  }
 }

@@ -9,6 +9,7 @@ import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -37,6 +38,11 @@ public final class BnModelFromOnnx implements ModelLoader {
   @Override
   public boolean writesStatistics() {
     return true;
+  }
+
+  @Override
+  public List<Path> sideFiles(Path input) {
+    return OnnxSession.externalDataFiles(input);
   }
 
   @Override

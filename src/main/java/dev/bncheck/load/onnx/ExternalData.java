@@ -50,11 +50,8 @@ final class ExternalData {
    */
   byte[] read(TensorProto tensor, long expected) {
     String where = "tensor " + tensor.name();
+    Path resolved = location(tensor, where);
     String location = tensor.externalValue("location").orElse("");
-    if (location.isEmpty()) {
-      throw new InvalidInputException(file, where, "external data without a location");
-    }
-    Path resolved = inside(location, where);
     long offset = number(tensor, "offset", 0, where);
     long size;
     try {
@@ -91,6 +88,15 @@ final class ExternalData {
     }
     bytesRead += length;
     return bytes;
+  }
+
+  /** The file a tensor's data is in, resolved in the model's folder; refused when it could be anywhere else. */
+  Path location(TensorProto tensor, String where) {
+    String location = tensor.externalValue("location").orElse("");
+    if (location.isEmpty()) {
+      throw new InvalidInputException(file, where, "external data without a location");
+    }
+    return inside(location, where);
   }
 
   /** The location resolved in the model's folder, refused when it could lead anywhere else. */

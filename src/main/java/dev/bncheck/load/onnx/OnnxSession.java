@@ -223,6 +223,28 @@ final class OnnxSession implements ModelSession {
         + (model.producerVersion().isEmpty() ? "" : " " + model.producerVersion())) + ")";
   }
 
+  /** The side files the model's tensors are stored in, each once, in the order first named. */
+  static List<Path> externalDataFiles(Path input) {
+    OnnxProto.Model model = OnnxReader.readModel(input.toString(), read(input));
+    ExternalData external = new ExternalData(input);
+    java.util.Set<Path> files = new java.util.LinkedHashSet<>();
+    java.util.ArrayDeque<OnnxProto.Graph> graphs = new java.util.ArrayDeque<>(List.of(model.graph()));
+    while (!graphs.isEmpty()) {
+      OnnxProto.Graph graph = graphs.pop();
+      List<OnnxProto.TensorProto> tensors = new java.util.ArrayList<>(graph.initializers());
+      for (OnnxProto.Node node : graph.nodes()) {
+        node.attributes().values().forEach(a -> a.t().ifPresent(tensors::add));
+        graphs.addAll(node.subgraphs());
+      }
+      for (OnnxProto.TensorProto tensor : tensors) {
+        if (tensor.isExternal()) {
+          files.add(external.location(tensor, "tensor " + tensor.name()));
+        }
+      }
+    }
+    return List.copyOf(files);
+  }
+
   private static byte[] read(Path input) {
     try {
       long size = Files.size(input);
