@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-eval-opset11|malformed]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -21,6 +21,8 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           Sub, Div, Sqrt, Add, Mul, Add operators (healthy)
   hand-bn-untrained.onnx  the same for the untrained model (BN001)
   hand-bn-eval-opset11.onnx  hand-bn-eval at opset 11: Unsqueeze's axes are an attribute
+  hand-bn-eval-folded.onnx   hand-bn-eval with the exporter's default constant folding: Sub, Div by
+                          per-channel constants (listed as not analysed)
   decomposed/*.onnx       NHWC graphs written with onnx.helper in the forms tf2onnx and keras2onnx
                           write BN in: unfolded (Sub, Mul by Reciprocal(Sqrt(Add(var, eps))), Mul,
                           Add) with a stale mean, folded into a per-channel Mul and Add, two
@@ -425,15 +427,17 @@ def graphs():
          ["y"], 15, [flag])
 
 
-def hand_written_opset11():
-    """hand-bn-eval at opset 11, where Unsqueeze takes its axes as an attribute: the trained model's
-    weights are read back from cnn-eval.onnx, so that this file can be made alone."""
+def hand_written_exports():
+    """cnn-eval's model with BN written out by hand (the weights read back from cnn-eval.onnx, so that
+    these files can be made alone): at opset 11, where Unsqueeze takes its axes as an attribute, and
+    with the exporter's default constant folding, which folds sqrt(var + eps) into one constant."""
     exported = onnx.load(os.path.join(OUT, "cnn-eval.onnx"))
     model = Cnn()
     model.load_state_dict({t.name: torch.from_numpy(numpy_helper.to_array(t).copy())
                            for t in exported.graph.initializer}, strict=False)
     export(hand_written(model.eval()), os.path.join(OUT, "hand-bn-eval-opset11.onnx"), do_constant_folding=False,
            opset_version=11)
+    export(hand_written(model.eval()), os.path.join(OUT, "hand-bn-eval-folded.onnx"))
 
 
 MISTAKES = os.path.join(OUT, "mistakes")
@@ -511,8 +515,8 @@ def main():
     if sys.argv[1:] == ["--only", "malformed"]:
         malformed()
         return
-    if sys.argv[1:] == ["--only", "hand-bn-eval-opset11"]:
-        hand_written_opset11()
+    if sys.argv[1:] == ["--only", "hand-bn-exports"]:
+        hand_written_exports()
         return
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -538,7 +542,7 @@ def main():
                     all_tensors_to_one_file=True, location="cnn-external.onnx.data", size_threshold=0)
     export(hand_written(trained), os.path.join(OUT, "hand-bn-eval.onnx"), do_constant_folding=False)
     export(hand_written(untrained), os.path.join(OUT, "hand-bn-untrained.onnx"), do_constant_folding=False)
-    hand_written_opset11()
+    hand_written_exports()
     hostile()
     converted()
     graphs()

@@ -36,6 +36,8 @@ final class DecomposedBn {
 
   static final String FOLDED_OP = "Mul, Add (per-channel scale and offset)";
 
+  static final String FOLDED_DEVIATION_OP = "Sub, Div (per-channel mean and deviation constants)";
+
   /** A node input: the node's position in the main graph and the input's index. */
   record Reader(int position, int slot) {}
 
@@ -152,7 +154,8 @@ final class DecomposedBn {
     List<UnresolvedLayer> folded = new ArrayList<>();
     for (int p = 0; p < finder.nodes.size(); p++) {
       if (!used.contains(p)) {
-        finder.folded(p, used).ifPresent(folded::add);
+        int position = p;
+        finder.folded(position, used).or(() -> finder.foldedDeviation(position)).ifPresent(folded::add);
       }
     }
     return new Found(matches, folded);
@@ -301,6 +304,35 @@ final class DecomposedBn {
           + " (docs/onnx.md)", false));
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@code Sub(X, mean)} then a division by a per-channel constant: a BN written out by hand,
+   * exported with constant folding, which computed {@code sqrt(var + epsilon)} into one tensor.
+   * The variance cannot be told from epsilon any more, so the layer is listed, not analysed; it had
+   * vanished from the report, and a model whose only BN layers were such passed with "no
+   * batch-normalization layers found".
+   */
+  private Optional<UnresolvedLayer> foldedDeviation(int position) {
+    Node sub = nodes.get(position);
+    if (!is(sub, "Sub")) {
+      return Optional.empty();
+    }
+    Resolved mean = resolve(sub.inputs().get(1), null, true, 0);
+    if (mean == null || mean.perChannel() == null || resolve(sub.inputs().get(0), null, true, 0) != null) {
+      return Optional.empty();
+    }
+    Integer divide = onlyReader(sub.outputs().get(0));
+    if (divide == null || !(is(nodes.get(divide), "Div") || is(nodes.get(divide), "Mul"))
+        || perChannelOperand(nodes.get(divide), sub.outputs().get(0), divide, mean.perChannel()) == null) {
+      return Optional.empty();
+    }
+    String label = sub.label() + " to " + nodes.get(divide).label();
+    return Optional.of(new UnresolvedLayer(modulePath(sub), label, FOLDED_DEVIATION_OP, "a per-channel mean"
+        + " subtracted and a per-channel constant divided out over " + mean.perChannel()[0] + " channels: batch"
+        + " normalization written out as operators, with sqrt(var + epsilon) folded into one constant by the"
+        + " exporter; the moving variance cannot be told from epsilon. Export without constant folding to check the"
+        + " layer (docs/onnx.md)", false));
   }
 
   private void sharedIf(String tensor, List<String> shared) {

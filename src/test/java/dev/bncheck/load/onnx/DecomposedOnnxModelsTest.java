@@ -89,6 +89,24 @@ class DecomposedOnnxModelsTest {
     return model.equals("hand-bn-eval-opset11") ? "cnn-eval" : model;
   }
 
+  /**
+   * An outside tester's find: with the exporter's default constant folding, a hand-written BN
+   * becomes Sub and Div by per-channel constants, and the model passed with "no
+   * batch-normalization layers found". Its variance cannot be told from epsilon: each layer is
+   * listed as not analysed, as a folded Mul and Add is (which changes no exit code).
+   */
+  @Test
+  void handWrittenBnWithItsDeviationFoldedIsListedNotDropped() throws IOException {
+    OnnxModelsTest.Run run = run("inspect", DIR.resolve("hand-bn-eval-folded.onnx").toString(), "--format", "json");
+    assertThat(run.report().get("layers")).isEmpty();
+    JsonNode unresolved = run.report().get("unresolved_layers");
+    assertThat(unresolved).extracting(l -> l.get("name").asText()).containsExactly("bn1", "bn2");
+    for (JsonNode layer : unresolved) {
+      assertThat(layer.get("reason").asText()).contains("sqrt(var + epsilon) folded into one constant");
+    }
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.PASS);
+  }
+
   /** The untrained export reads the running statistics through Identity nodes of the weight and bias. */
   @Test
   void neverUpdatedHandWrittenBnGetsBn001OnEveryLayer() throws IOException {
