@@ -225,7 +225,9 @@ final class RecalibrateCommand implements Callable<Integer> {
             + " mode and uses the new statistics (--to-inference-mode).");
       }
     }
-    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
+    boolean switched = changes.stream().anyMatch(Recalibration.LayerChange::toInferenceMode);
+    o.println("Wrote " + out + (switched ? " (the moving statistics changed and the layers above switched to"
+        + " inference mode; " : " (only the moving statistics changed; ") + "the variance stored is the unbiased one).");
     o.flush();
     return ExitCodes.PASS;
   }
@@ -263,8 +265,9 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   private void printTable(PrintWriter o, List<Recalibration.LayerChange> changes, List<Verification.LayerMetrics> before,
       List<Verification.LayerMetrics> after, DataSplit split) {
-    o.printf("Recalibrated %d of %d BN layers of %s on %d samples; verified on %d held-out samples.%n",
-        changes.size(), before.size(), model, split.calibrationSamples(), split.heldOutSamples());
+    o.printf("Recalibrated %d of %d BN layers of %s on %d samples; %s.%n", changes.size(), before.size(), model,
+        split.calibrationSamples(), heldOut == 0 ? "verified on the same samples (--held-out 0)"
+            : "verified on " + split.heldOutSamples() + " held-out samples");
     o.println();
     o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
     for (int i = 0; i < before.size(); i++) {

@@ -21,6 +21,15 @@ class RecalibrateCommandTest {
 
   @TempDir Path dir;
 
+  /** An outside tester's find: with nothing held out it said "verified on 64 held-out samples". */
+  @Test
+  void nothingHeldOutSaysTheSameSamplesVerify() {
+    CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--out", dir.resolve("fixed").toString(), "--held-out", "0", "--force");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("; verified on the same samples (--held-out 0).").doesNotContain("held-out samples.");
+  }
+
   @Test
   void recalibratedUntrainedKerasModelPassesTheCheck() {
     Path out = dir.resolve("fixed");

@@ -102,14 +102,18 @@ final class ExternalData {
   /** The location resolved in the model's folder, refused when it could lead anywhere else. */
   private Path inside(String location, String where) {
     String quoted = "'" + location.replaceAll("\\p{Cntrl}", "?") + "'";
-    if (WINDOWS_ROOT.matcher(location).matches() || location.indexOf('\0') >= 0) {
+    if (location.indexOf('\0') >= 0) {
+      throw new InvalidInputException(file, where, "external data location " + quoted + " holds a NUL byte");
+    }
+    if (WINDOWS_ROOT.matcher(location).matches()) {
       throw new InvalidInputException(file, where, "external data location " + quoted
           + " is absolute; bncheck reads external data from the model's folder only");
     }
     for (String segment : location.split("[/\\\\]")) {
       if (segment.equals("..")) {
         throw new InvalidInputException(file, where, "external data location " + quoted
-            + " climbs out with '..'; bncheck reads external data from the model's folder only");
+            + " holds a '..' segment; bncheck reads external data from the model's folder only, by paths without"
+            + " '..'");
       }
     }
     Path resolved = folder.resolve(location).normalize();
@@ -118,10 +122,14 @@ final class ExternalData {
     }
     try {
       Path real = resolved.toRealPath();
-      if (!real.startsWith(folder) || !Files.isRegularFile(real)) {
+      if (!real.startsWith(folder)) {
         throw new InvalidInputException(file, where, "external data location " + quoted
-            + " leads outside the model's folder (a symbolic link) or to no regular file; bncheck reads"
-            + " external data from the model's folder only");
+            + " leads outside the model's folder (through a symbolic link); bncheck reads external data from the"
+            + " model's folder only");
+      }
+      if (!Files.isRegularFile(real)) {
+        throw new InvalidInputException(file, where, "external data location " + quoted + " is "
+            + (Files.isDirectory(real) ? "a folder" : "not a regular file"));
       }
       return real;
     } catch (IOException e) {
