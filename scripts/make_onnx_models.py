@@ -297,6 +297,13 @@ def malformed():
     model = bn_model(mean)
     model.graph.node[0].attribute.extend([helper.make_attribute("epsilon", 1e-5), helper.make_attribute("epsilon", -3.0)])
     onnx.save(model, os.path.join(folder, "epsilon-twice.onnx"))
+    # PyTorch exports momentum=None (a cumulative average) as 1.0, as it does momentum=0
+    torch.manual_seed(4)
+    cumulative = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4, momentum=None))
+    cumulative.train()
+    with torch.no_grad():
+        cumulative(torch.randn(16, 3, 8, 8))
+    export(cumulative.eval(), os.path.join(OUT, "graphs", "momentum-none.onnx"), do_constant_folding=False)
     for opset in (22, 23):
         model = bn_model(mean, opsets=(("", opset),))
         # the IR version torch.onnx writes for these opsets; onnx.helper would write its newest

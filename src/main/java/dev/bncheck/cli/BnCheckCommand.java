@@ -30,6 +30,6 @@ final class BnCheckCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing a command: inspect or check");
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing a command: inspect, check or recalibrate");
   }
 }

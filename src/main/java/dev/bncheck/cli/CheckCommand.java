@@ -139,6 +139,9 @@ final class CheckCommand extends ReportCommand {
     String data;
     String batches = "";
     Backend backend = null;
+    if (spec.commandLine().getParseResult().hasMatchedOption("--synthetic") && synthetic < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic needs at least 1 sample");
+    }
     if (synthetic != 0 && !inputs.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
     }

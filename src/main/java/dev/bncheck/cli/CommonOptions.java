@@ -16,7 +16,8 @@ public final class CommonOptions {
   ReportFormat format;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "Write the report to FILE (atomically) instead of standard output.")
+      description = "Write the report to FILE (atomically) instead of standard output; without --format, in the"
+          + " format its extension names (.json, .md, .html, .xml for JUnit), else as text.")
   Path output;
 
   @Option(names = "--report", paramLabel = "FORMAT=FILE", converter = ExtraReportConverter.class,

@@ -74,7 +74,7 @@ abstract class ReportCommand implements Callable<Integer> {
 
   private void write(Report report) throws IOException {
     if (common.output != null) {
-      writeFile(report, common.format, common.output);
+      writeFile(report, outputFormat(), common.output);
     } else {
       ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
       PrintWriter out = spec.commandLine().getOut();
@@ -84,6 +84,26 @@ abstract class ReportCommand implements Callable<Integer> {
     for (CommonOptions.ExtraReport extra : common.reports) {
       writeFile(report, extra.format(), extra.file());
     }
+  }
+
+  /**
+   * The format of {@code --output}: the one {@code --format} names, else the one its extension
+   * names ({@code .json}, {@code .md}, {@code .html}, {@code .xml}); {@code -o report.html} had
+   * written a text report into an HTML file.
+   */
+  private ReportFormat outputFormat() {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--format") || common.format != ReportFormat.TEXT) {
+      return common.format;
+    }
+    String name = String.valueOf(common.output.getFileName()).toLowerCase(java.util.Locale.ROOT);
+    int dot = name.lastIndexOf('.');
+    return switch (dot < 0 ? "" : name.substring(dot + 1)) {
+      case "json" -> ReportFormat.JSON;
+      case "md", "markdown" -> ReportFormat.MARKDOWN;
+      case "html", "htm" -> ReportFormat.HTML;
+      case "xml" -> ReportFormat.JUNIT;
+      default -> ReportFormat.TEXT;
+    };
   }
 
   private static void writeFile(Report report, ReportFormat format, Path file) {

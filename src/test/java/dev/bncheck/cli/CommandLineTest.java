@@ -55,6 +55,27 @@ class CommandLineTest {
     assertThat(negativeView.err()).contains("training view samples must not be negative, got -1");
     assertThat(CliRun.of("check").exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(CliRun.of().exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(CliRun.of().err()).startsWith("bncheck: Missing a command: inspect, check or recalibrate");
+    // --synthetic 0 was taken as no --synthetic at all
+    CliRun noSamples = CliRun.of("check", "samples/healthy.json", "--synthetic", "0");
+    assertThat(noSamples.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(noSamples.err()).contains("--synthetic needs at least 1 sample");
+    assertThat(noSamples.out()).isEmpty();
+  }
+
+  /** -o report.html without --format had written a text report into the HTML file. */
+  @Test
+  void anOutputWithoutFormatTakesTheFormatItsExtensionNames() throws IOException {
+    for (String[] named : new String[][] {{"r.json", "{\n  \"report_format\""}, {"r.html", "<!DOCTYPE html>"},
+        {"r.md", "## bncheck check"}, {"r.xml", "<?xml"}, {"r.txt", "bncheck "}}) {
+      Path file = dir.resolve(named[0]);
+      CliRun run = CliRun.of("check", "samples/healthy.json", "-o", file.toString());
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      assertThat(Files.readString(file)).as(named[0]).startsWith(named[1]);
+    }
+    Path forced = dir.resolve("forced.html");
+    CliRun.of("check", "samples/healthy.json", "-o", forced.toString(), "--format", "text");
+    assertThat(Files.readString(forced)).startsWith("bncheck ");
   }
 
   @Test

@@ -229,6 +229,11 @@ final class OnnxBnLayers {
           + " is not a finite, non-negative number");
     }
     Optional<Float> momentum = floatAttribute(file, node, "momentum");
+    if (convention == MomentumConvention.PYTORCH && momentum.isPresent() && momentum.get() == 1.0f) {
+      // PyTorch exports momentum=None (a cumulative average, as torch.optim.swa_utils.update_bn
+      // sets) and momentum=0 alike as 1.0: which one the model had cannot be told
+      momentum = Optional.empty();
+    }
     OptionalDouble stated = momentum.isEmpty() ? OptionalDouble.empty()
         : OptionalDouble.of(convention == MomentumConvention.PYTORCH
             ? BigDecimal.ONE.subtract(new BigDecimal(Float.toString(momentum.get()))).doubleValue()

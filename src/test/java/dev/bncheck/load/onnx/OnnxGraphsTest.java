@@ -48,6 +48,20 @@ class OnnxGraphsTest {
   }
 
   /** A decomposed BN's NaN epsilon was refused while a BatchNormalization node's was taken as it was. */
+  /**
+   * PyTorch exports momentum=None (a cumulative average) as 1.0, as it exports momentum=0: such a
+   * model got BN009 on every layer ("keeps the whole old average: the statistics can never change").
+   */
+  @Test
+  void aPyTorchMomentumOfOneIsNotRecorded() throws java.io.IOException {
+    BnLayer layer = inspect("momentum-none").layers().get(0);
+    assertThat(layer.momentum()).isEmpty();
+    OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", GRAPHS.resolve("momentum-none.onnx").toString(),
+        "--format", "json");
+    assertThat(run.report().get("findings").toString()).doesNotContain("BN009");
+    assertThat(run.exitCode()).isZero();
+  }
+
   @Test
   void aNanEpsilonIsAnInputErrorNamingTheNode() {
     Path file = GRAPHS.resolve("nan-epsilon.onnx");
