@@ -23,6 +23,8 @@ and besides:
   checkpoint-with-device-and-bytes.pt
                            {"model": the trained state_dict, "device": torch.device("cpu"),
                            "note": b"run 7", "phase": 1 + 2j}
+  checkpoint-with-numpy.pt {"model": the trained state_dict, "epoch": np.int64(3), "best_acc":
+                           np.float32(0.9), "rng": np.random.RandomState(5).get_state()}
   running-stats-normalizer.pt
                            the trained state_dict with an observation normalizer's running_mean and
                            running_var buffers beside it (shape [3, 4, 4] and scalars), which are no BN
@@ -209,6 +211,10 @@ def main():
                os.path.join(OUT, "checkpoint-with-device-and-bytes.pt"))
     expected["files"]["checkpoint-with-device-and-bytes.pt"] = expected_layers(trained)
 
+    # numpy values a training script keeps beside the state_dict: scalars and a random state
+    # (an array); bncheck refused the whole file for them
+    numpy_checkpoint(trained, expected)
+
     # an observation normalizer (reinforcement learning) keeps running_mean/running_var buffers
     # that belong to no BN layer: an image-shaped one and a scalar one beside the real layers
     normalizer = dict(trained)
@@ -251,6 +257,13 @@ def main():
     with open(os.path.join(OUT, "expected.json"), "w") as out:
         json.dump(expected, out, indent=1, sort_keys=True)
         out.write("\n")
+
+
+def numpy_checkpoint(trained, expected):
+    rng = np.random.RandomState(5)
+    torch.save({"model": trained, "epoch": np.int64(3), "best_acc": np.float32(0.9), "rng": rng.get_state()},
+               os.path.join(OUT, "checkpoint-with-numpy.pt"))
+    expected["files"]["checkpoint-with-numpy.pt"] = expected_layers(trained)
 
 
 if __name__ == "__main__":

@@ -196,7 +196,7 @@ class HostileCheckpointsTest {
   @Test
   void callsOutsideTheAllowlistAreRefusedNamingTheGlobal() {
     for (String[] global : new String[][] {{"os", "system"}, {"builtins", "exec"}, {"__builtin__", "getattr"},
-        {"torch", "load"}, {"numpy.core.multiarray", "_reconstruct"}}) {
+        {"torch", "load"}, {"numpy", "load"}}) {
       String name = (global[0].equals("__builtin__") ? "builtins" : global[0]) + "." + global[1];
       refusedPickle(new TorchZips.Pickle().global(global[0], global[1]).op('(').text("x").op('t').op('R').stop(),
           "byte " + (13 + global[0].length() + global[1].length()) + ": calls " + name + ", which is not among"
