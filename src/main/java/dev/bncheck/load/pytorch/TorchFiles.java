@@ -33,15 +33,30 @@ final class TorchFiles {
       return false;
     }
     String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.endsWith(".pt") || name.endsWith(".pth")) {
-      return true;
-    }
     byte[] head = head(input);
+    if (name.endsWith(".pt") || name.endsWith(".pth")) {
+      return !isSafetensors(head);
+    }
     return isLegacy(head) || firstZipEntry(head).matches("[^/]+/data\\.pkl");
   }
 
+  /** A .safetensors file, or one whose content is safetensors whatever its name (weights saved as .pth). */
   static boolean looksLikeSafetensors(Path input) {
-    return Files.isRegularFile(input) && input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+    return Files.isRegularFile(input) && (input.getFileName().toString().toLowerCase(Locale.ROOT)
+        .endsWith(".safetensors") || isSafetensors(head(input)));
+  }
+
+  /**
+   * A safetensors header: an 8-byte little-endian length, then a JSON object. Neither a zip
+   * archive (PK) nor a pickle (0x80) starts so: their first bytes as a length are far beyond any
+   * header.
+   */
+  private static boolean isSafetensors(byte[] head) {
+    if (head.length < 9) {
+      return false;
+    }
+    long length = java.nio.ByteBuffer.wrap(head, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    return length > 1 && length <= TorchLimits.MAX_SAFETENSORS_HEADER_BYTES && head[8] == '{';
   }
 
   /**
