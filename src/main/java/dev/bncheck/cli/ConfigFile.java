@@ -77,7 +77,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
       String key = keys.next();
       JsonNode value = root.get(key);
       switch (key) {
-        case "fail_on" -> defaults.put("--fail-on", scalar(file, key, value));
+        case "fail_on" -> defaults.put("--fail-on", valid(file, key, value));
         case "thresholds" -> section(file, key, value, THRESHOLDS, defaults);
         case "calibration" -> section(file, key, value, CALIBRATION, defaults);
         case "pytorch" -> section(file, key, value, PYTORCH, defaults);
@@ -101,7 +101,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
         throw new InvalidInputException(file, name + "." + key,
             "unknown key; " + name + " has " + String.join(", ", new java.util.TreeSet<>(known.keySet())));
       }
-      defaults.put(option, scalar(file, name + "." + key, value.get(key)));
+      defaults.put(option, valid(file, name + "." + key, value.get(key)));
     }
   }
 
@@ -130,6 +130,48 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
           reason + " (" + file + ")"));
     }
     return out;
+  }
+
+  /**
+   * The value as the option takes it, checked here so that a bad one names this file and key:
+   * checked by the option's converter instead, it was reported as a bad command-line option.
+   */
+  private static String valid(String file, String key, JsonNode value) {
+    String text = scalar(file, key, value);
+    String field = key.substring(key.indexOf('.') + 1);
+    String problem = switch (field) {
+      case "fail_on" -> List.of("info", "warning", "error", "never").contains(text) ? null
+          : "expected info, warning, error or never";
+      case "training_view" -> List.of("auto", "always", "never").contains(text) ? null
+          : "expected auto, always or never";
+      case "batch_size", "max_samples" -> wholeNumber(text, 1) ? null : "expected a whole number, 1 or more";
+      case "training_view_samples" -> wholeNumber(text, 0) ? null : "expected a whole number, 0 or more";
+      case "epsilon" -> number(text, 0, 1) && Double.parseDouble(text) < 1 ? null : "expected a number in (0, 1)";
+      case "momentum" -> number(text, 0, 1) ? null : "expected a number in (0, 1]";
+      default -> number(text, 0, Double.MAX_VALUE) ? null : "expected a number above 0";
+    };
+    if (problem != null) {
+      throw new InvalidInputException(file, key, problem + ", got " + value);
+    }
+    return text;
+  }
+
+  private static boolean wholeNumber(String text, long least) {
+    try {
+      return Long.parseLong(text) >= least;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** A finite number above {@code above}, at most {@code most}. */
+  private static boolean number(String text, double above, double most) {
+    try {
+      double d = Double.parseDouble(text);
+      return d > above && d <= most && Double.isFinite(d);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private static String scalar(String file, String key, JsonNode value) {

@@ -55,6 +55,23 @@ class ConfigAndBaselineTest {
     assertThat(noReason.err()).contains("ignore[0].reason: an ignore needs a reason");
   }
 
+  /** A bad value was reported as a bad command-line option ("Invalid value for option '--fail-on'"). */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "{\"fail_on\": \"sometimes\"}                  | fail_on: expected info, warning, error or never, got \"sometimes\"",
+      "{\"thresholds\": {\"mean_shift_warn\": \"x\"}}  | thresholds.mean_shift_warn: expected a number above 0, got \"x\"",
+      "{\"thresholds\": {\"var_ratio_error\": -2}}     | thresholds.var_ratio_error: expected a number above 0, got -2",
+      "{\"calibration\": {\"batch_size\": 0}}         | calibration.batch_size: expected a whole number, 1 or more, got 0",
+      "{\"calibration\": {\"training_view\": \"yes\"}} | calibration.training_view: expected auto, always or never",
+      "{\"pytorch\": {\"momentum\": 1.5}}             | pytorch.momentum: expected a number in (0, 1], got 1.5"})
+  void aBadValueNamesTheConfigFileAndKey(String json, String message) throws IOException {
+    Path file = config(json);
+    CliRun run = CliRun.of("check", "samples/healthy.json", "--config", file.toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.err()).startsWith("bncheck: error: " + file + ": " + message);
+    assertThat(run.out()).isEmpty();
+  }
+
   @Test
   void aFileThatIsNotABaselineIsAnInputError() throws IOException {
     Path bad = Files.writeString(dir.resolve("baseline.json"), "{\"format\": \"something-else\"}");
