@@ -23,6 +23,9 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
   hand-bn-eval-opset11.onnx  hand-bn-eval at opset 11: Unsqueeze's axes are an attribute
   hand-bn-eval-folded.onnx   hand-bn-eval with the exporter's default constant folding: Sub, Div by
                           per-channel constants (listed as not analysed)
+  hand-bn-batch-stats-opset13.onnx, -opset18.onnx
+                          the model with BN written out in training mode (ReduceMean over the
+                          batch axis), ReduceMean's axes an attribute and an input (BN002)
   decomposed/*.onnx       NHWC graphs written with onnx.helper in the forms tf2onnx and keras2onnx
                           write BN in: unfolded (Sub, Mul by Reciprocal(Sqrt(Add(var, eps))), Mul,
                           Add) with a stale mean, folded into a per-channel Mul and Add, two
@@ -143,6 +146,21 @@ class HandBn(torch.nn.Module):
     def forward(self, x):
         return ((x - self.running_mean[:, None, None]) / torch.sqrt(self.running_var[:, None, None] + self.eps)
                 * self.weight[:, None, None] + self.bias[:, None, None])
+
+
+class BatchStatsBn(torch.nn.Module):
+    """BatchNorm2d in training mode written out by hand: every batch normalized with its own statistics."""
+
+    def __init__(self, bn):
+        super().__init__()
+        self.weight = torch.nn.Parameter(bn.weight.detach().clone())
+        self.bias = torch.nn.Parameter(bn.bias.detach().clone())
+        self.eps = bn.eps
+
+    def forward(self, x):
+        mean = x.mean((0, 2, 3), keepdim=True)
+        variance = ((x - mean) ** 2).mean((0, 2, 3), keepdim=True)
+        return (x - mean) / torch.sqrt(variance + self.eps) * self.weight[:, None, None] + self.bias[:, None, None]
 
 
 def hand_written(model):
@@ -445,6 +463,14 @@ def hand_written_exports():
     export(hand_written(model.eval()), os.path.join(OUT, "hand-bn-eval-opset11.onnx"), do_constant_folding=False,
            opset_version=11)
     export(hand_written(model.eval()), os.path.join(OUT, "hand-bn-eval-folded.onnx"))
+    # BN written out in training mode: the batch's own mean and variance (ReduceMean over axes 0, 2, 3),
+    # axes as an attribute (opset 13) and as an input (opset 18)
+    batch_stats = hand_written(model.eval())
+    batch_stats.bn1 = BatchStatsBn(model.bn1)
+    batch_stats.bn2 = BatchStatsBn(model.bn2)
+    for opset in (13, 18):
+        export(batch_stats, os.path.join(OUT, f"hand-bn-batch-stats-opset{opset}.onnx"), do_constant_folding=False,
+               opset_version=opset)
 
 
 MISTAKES = os.path.join(OUT, "mistakes")

@@ -38,6 +38,8 @@ final class DecomposedBn {
 
   static final String FOLDED_DEVIATION_OP = "Sub, Div (per-channel mean and deviation constants)";
 
+  static final String BATCH_STATISTICS_OP = "ReduceMean, Sub (a mean over the batch axis)";
+
   /** A node input: the node's position in the main graph and the input's index. */
   record Reader(int position, int slot) {}
 
@@ -155,7 +157,8 @@ final class DecomposedBn {
     for (int p = 0; p < finder.nodes.size(); p++) {
       if (!used.contains(p)) {
         int position = p;
-        finder.folded(position, used).or(() -> finder.foldedDeviation(position)).ifPresent(folded::add);
+        finder.folded(position, used).or(() -> finder.foldedDeviation(position))
+            .or(() -> finder.batchStatistics(position)).ifPresent(folded::add);
       }
     }
     return new Found(matches, folded);
@@ -333,6 +336,42 @@ final class DecomposedBn {
         + " normalization written out as operators, with sqrt(var + epsilon) folded into one constant by the"
         + " exporter; the moving variance cannot be told from epsilon. Export without constant folding to check the"
         + " layer (docs/onnx.md)", false));
+  }
+
+  /**
+   * {@code Sub(X, ReduceMean(X))} with the batch axis among those reduced: a normalization written
+   * out by hand in training mode (or exported from one), which normalizes every sample with the
+   * batch's own statistics at inference. Listed as a layer in training mode (BN002); before, it
+   * was not found at all and only BN005 could show it, on data, with a free batch dimension.
+   */
+  private Optional<UnresolvedLayer> batchStatistics(int position) {
+    Node sub = nodes.get(position);
+    if (!is(sub, "Sub")) {
+      return Optional.empty();
+    }
+    Integer reduce = producers.get(sub.inputs().get(1));
+    Node mean = reduce == null ? null : nodes.get(reduce);
+    // ReduceMean takes its axes as an attribute before opset 18 (one input), as an input from 18
+    if (mean == null || !mean.opType().equals("ReduceMean") || !(mean.domain().isEmpty()
+        || mean.domain().equals("ai.onnx")) || mean.inputs().isEmpty()
+        || !mean.inputs().get(0).equals(sub.inputs().get(0))) {
+      return Optional.empty();
+    }
+    long[] axes = opset >= 18 ? (mean.inputs().size() > 1 && !mean.inputs().get(1).isEmpty()
+        ? int64s(mean.inputs().get(1)) : new long[0])
+        : mean.attribute("axes").map(Attribute::ints).orElse(new long[0]);
+    // no axes reduce them all (unless noop_with_empty_axes asks for none), the batch axis with them
+    boolean noop = mean.attribute("noop_with_empty_axes").flatMap(Attribute::i).orElse(0L) != 0;
+    boolean batch = axes != null && (axes.length == 0 ? !noop : Arrays.stream(axes).anyMatch(a -> a == 0));
+    if (!batch) {
+      return Optional.empty();
+    }
+    String label = mean.label() + " to " + sub.label();
+    return Optional.of(new UnresolvedLayer(modulePath(sub), label, BATCH_STATISTICS_OP, "a normalization that"
+        + " subtracts the mean over the batch axis (ReduceMean over axis 0): each sample is normalized with the"
+        + " statistics of the batch it comes in, as batch normalization in training mode, so one sample alone"
+        + " gets another output than in a batch. Use the running statistics at inference (a BatchNorm module in"
+        + " eval(), or buffers of running mean and variance)", true));
   }
 
   private void sharedIf(String tensor, List<String> shared) {

@@ -127,7 +127,7 @@ final class OnnxBnLayers {
     }
     for (UnresolvedLayer folded : decomposed.folded()) {
       unresolved.add(new UnresolvedLayer(unique(folded.name(), names), folded.node(), folded.op(), folded.reason(),
-          false));
+          folded.trainingMode()));
     }
     for (Node node : graphNodes) {
       for (OnnxProto.Graph body : node.subgraphs()) {

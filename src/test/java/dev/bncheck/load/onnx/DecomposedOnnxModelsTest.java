@@ -107,6 +107,24 @@ class DecomposedOnnxModelsTest {
     assertThat(run.exitCode()).isEqualTo(ExitCodes.PASS);
   }
 
+  /**
+   * BN written out in training mode (ReduceMean over the batch axis; the axes an attribute at
+   * opset 13, an input at 18) was not found at all: inspect passed. Each layer is now listed in
+   * training mode, BN002, with data as without.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {13, 18})
+  void handWrittenBnInTrainingModeIsBn002(int opset) throws IOException {
+    String model = DIR.resolve("hand-bn-batch-stats-opset" + opset + ".onnx").toString();
+    OnnxModelsTest.Run inspect = run("inspect", model, "--format", "json");
+    assertThat(findings(inspect.report())).containsExactly("BN002 error bn1", "BN002 error bn2");
+    assertThat(inspect.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    OnnxModelsTest.Run check = run("check", model, "--inputs", DATA, "--format", "json");
+    assertThat(check.err()).isEmpty();
+    assertThat(findings(check.report())).contains("BN002 error bn1", "BN002 error bn2");
+    assertThat(check.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+  }
+
   /** The untrained export reads the running statistics through Identity nodes of the weight and bias. */
   @Test
   void neverUpdatedHandWrittenBnGetsBn001OnEveryLayer() throws IOException {
