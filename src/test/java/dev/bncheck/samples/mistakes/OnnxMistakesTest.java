@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +76,7 @@ class OnnxMistakesTest {
   void theEarlyStopEstimateOfTheSmallMomentumModelIsNearWhatTrainingDid() {
     BnCheckRun.Finding first = CHECKS.get("resnet-small-momentum").findings().stream()
         .filter(f -> f.code().equals("BN003") && f.layer().equals("bn1")).findFirst().orElseThrow();
-    java.util.regex.Matcher moved = java.util.regex.Pattern.compile("moved (\\d+)% of the").matcher(first.message());
+    Matcher moved = Pattern.compile("moved (\\d+)% of the").matcher(first.message());
     assertThat(moved.find()).as(first.message()).isTrue();
     assertThat(Integer.parseInt(moved.group(1))).isBetween(16, 36);
   }
@@ -104,7 +107,7 @@ class OnnxMistakesTest {
           }
           assertThat((double) correct / predicted.length).as("%s at batch %d", variant, batch)
               .isCloseTo(accuracies.get(variant).get("batch_" + batch).asDouble(),
-                  org.assertj.core.data.Offset.offset(SampleTolerances.COMMITTED_MODEL_ACCURACY));
+                  Offset.offset(SampleTolerances.COMMITTED_MODEL_ACCURACY));
         }
       }
     }
