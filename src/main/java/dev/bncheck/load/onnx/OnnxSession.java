@@ -92,9 +92,14 @@ final class OnnxSession implements ModelSession {
       }
       OnnxCalibration.trainingView(input, bytes, proto, found, external, fed, options, sink);
     } else if (found.layers().isEmpty()) {
-      // nothing to capture, but data that cannot be read is an error whatever the model
+      // nothing to capture, but data that cannot be read is an error whatever the model; and a
+      // layer that could not be read may still normalize with batch statistics (BN002): whether
+      // the outputs depend on the batch is measured as for any model (BN005)
       if (!options.inputs().isEmpty()) {
-        ModelInputs.readArrays(options.inputs());
+        Map<String, Tensor> data = ModelInputs.read(options.inputs());
+        if (model.unresolved().stream().anyMatch(dev.bncheck.model.UnresolvedLayer::trainingMode)) {
+          batchSizeConsistency(data, options.batchSize(), sink);
+        }
       }
     } else {
       fed = OnnxCalibration.inference(input, bytes, proto, found, external, options, sink);
