@@ -64,28 +64,56 @@ final class RunnableModel {
   static byte[] build(String file, byte[] bytes, OnnxProto.Model model, ExternalData external, List<String> outputs,
       Edit edit) {
     try {
-      ByteArrayOutputStream buffer = new ByteArrayOutputStream(bytes.length + 1024);
-      CodedOutputStream out = CodedOutputStream.newInstance(buffer);
-      CodedInputStream in = CodedInputStream.newInstance(bytes);
-      int tag;
+      // The new graph first, then the model around it in an array of the exact size: a growing
+      // buffer and its final copy had held the model up to four times over (a model of 1.5 GB of
+      // external data needed a 9 GB heap)
+      byte[] newGraph = null;
+      int oldGraphField = 0;
+      CodedInputStream scan = CodedInputStream.newInstance(bytes);
       while (true) {
-        int start = in.getTotalBytesRead();
-        tag = in.readTag();
+        int start = scan.getTotalBytesRead();
+        int tag = scan.readTag();
         if (tag == 0) {
           break;
         }
         if (tag == ((MODEL_GRAPH << 3) | 2)) {
-          int length = in.readRawVarint32();
-          int at = in.getTotalBytesRead();
-          in.skipRawBytes(length);
-          out.writeByteArray(MODEL_GRAPH, graph(file, bytes, at, length, model, external, outputs, edit));
+          if (newGraph != null) {
+            // protobuf would merge the two; bncheck and the runtime could each read another graph
+            throw new InvalidInputException(file, "ModelProto.graph", "the model holds more than one graph");
+          }
+          int length = scan.readRawVarint32();
+          int at = scan.getTotalBytesRead();
+          scan.skipRawBytes(length);
+          newGraph = graph(file, bytes, at, length, model, external, outputs, edit);
+          oldGraphField += scan.getTotalBytesRead() - start;
         } else {
-          in.skipField(tag);
+          scan.skipField(tag);
+        }
+      }
+      long size = (long) bytes.length - oldGraphField
+          + (newGraph == null ? 0 : CodedOutputStream.computeByteArraySize(MODEL_GRAPH, newGraph));
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new InvalidInputException(file, "", "with its external data inlined the model holds " + size
+            + " bytes, more than one protobuf message can (2 GB); ONNX Runtime cannot be given it");
+      }
+      byte[] result = new byte[(int) size];
+      CodedOutputStream out = CodedOutputStream.newInstance(result);
+      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      while (true) {
+        int start = in.getTotalBytesRead();
+        int tag = in.readTag();
+        if (tag == 0) {
+          break;
+        }
+        in.skipField(tag);
+        if (tag == ((MODEL_GRAPH << 3) | 2)) {
+          out.writeByteArray(MODEL_GRAPH, newGraph);
+        } else {
           out.writeRawBytes(bytes, start, in.getTotalBytesRead() - start);
         }
       }
-      out.flush();
-      return buffer.toByteArray();
+      out.checkNoSpaceLeft();
+      return result;
     } catch (IOException e) {
       throw new InvalidInputException(file, "", "cannot copy the model for ONNX Runtime: " + e.getMessage(), e);
     }
@@ -93,7 +121,15 @@ final class RunnableModel {
 
   private static byte[] graph(String file, byte[] bytes, int offset, int length, OnnxProto.Model model,
       ExternalData external, List<String> outputs, Edit edit) throws IOException {
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream(length + 1024);
+    // room for the external data it inlines, so that the buffer does not double its way there
+    long inlined = 0;
+    for (OnnxProto.TensorProto t : model.graph().initializers()) {
+      if (t.isExternal() && t.elementCount() >= 0) {
+        inlined += t.elementCount() * elementBytes(file, t);
+      }
+    }
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8,
+        length + inlined + 1024));
     CodedOutputStream out = CodedOutputStream.newInstance(buffer);
     CodedInputStream in = CodedInputStream.newInstance(bytes, offset, length);
     int node = 0;
@@ -120,7 +156,7 @@ final class RunnableModel {
           && model.graph().initializers().get(initializer).isExternal()) {
         OnnxProto.TensorProto t = model.graph().initializers().get(initializer);
         byte[] data = external.read(t, t.elementCount() * elementBytes(file, t));
-        out.writeByteArray(GRAPH_INITIALIZER, inlined(bytes, offset + start, end - start, data));
+        writeInlined(out, bytes, offset + start, end - start, data);
       } else {
         out.writeRawBytes(bytes, offset + start, end - start);
       }
@@ -141,15 +177,19 @@ final class RunnableModel {
     return buffer.toByteArray();
   }
 
-  /** The initializer field's TensorProto with its external data as raw_data. */
-  private static byte[] inlined(byte[] bytes, int fieldStart, int fieldLength, byte[] data) throws IOException {
+  /**
+   * Writes the initializer field's TensorProto with its external data as raw_data, straight into
+   * {@code out}: a TensorProto of its own and its copy had held the data twice more.
+   */
+  private static void writeInlined(CodedOutputStream out, byte[] bytes, int fieldStart, int fieldLength, byte[] data)
+      throws IOException {
     CodedInputStream field = CodedInputStream.newInstance(bytes, fieldStart, fieldLength);
     field.readTag();
     int length = field.readRawVarint32();
     int at = fieldStart + field.getTotalBytesRead();
+    List<int[]> kept = new java.util.ArrayList<>();
+    long size = CodedOutputStream.computeByteArraySize(TENSOR_RAW_DATA, data);
     CodedInputStream in = CodedInputStream.newInstance(bytes, at, length);
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream(length + data.length + 16);
-    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
     while (true) {
       int start = in.getTotalBytesRead();
       int tag = in.readTag();
@@ -159,12 +199,19 @@ final class RunnableModel {
       in.skipField(tag);
       int number = tag >>> 3;
       if (number != TENSOR_EXTERNAL_DATA && number != TENSOR_DATA_LOCATION && number != TENSOR_RAW_DATA) {
-        out.writeRawBytes(bytes, at + start, in.getTotalBytesRead() - start);
+        kept.add(new int[] {at + start, in.getTotalBytesRead() - start});
+        size += in.getTotalBytesRead() - start;
       }
     }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IOException("a tensor of " + size + " bytes with its data inlined, more than one protobuf message holds");
+    }
+    out.writeTag(GRAPH_INITIALIZER, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag((int) size);
+    for (int[] range : kept) {
+      out.writeRawBytes(bytes, range[0], range[1]);
+    }
     out.writeByteArray(TENSOR_RAW_DATA, data);
-    out.flush();
-    return buffer.toByteArray();
   }
 
   /** The node field's NodeProto with the change made; every other field as it is. */
