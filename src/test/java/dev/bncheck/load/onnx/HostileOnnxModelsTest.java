@@ -207,6 +207,32 @@ class HostileOnnxModelsTest {
     throw new AssertionError("not found");
   }
 
+  /**
+   * A model with its graph field given twice: protobuf would merge the two, and bncheck and the
+   * runtime could each read another graph. Refused when the copy for the runtime is built.
+   */
+  @Test
+  void aModelWithTwoGraphsIsRefused() throws IOException {
+    byte[] bytes = Files.readAllBytes(OnnxModelsTest.DIR.resolve("cnn-eval.onnx"));
+    com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(bytes);
+    byte[] graph = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (tag == ((7 << 3) | 2)) {
+        graph = in.readByteArray();
+      } else {
+        in.skipField(tag);
+      }
+    }
+    byte[] second = graph;
+    byte[] appended = message(out -> out.writeByteArray(7, second));
+    byte[] twice = java.util.Arrays.copyOf(bytes, bytes.length + appended.length);
+    System.arraycopy(appended, 0, twice, bytes.length, appended.length);
+    Path model = Files.write(temp.resolve("two-graphs.onnx"), twice);
+    assertOneLineError(OnnxModelsTest.run("check", model.toString(), "--inputs",
+        OnnxModelsTest.DIR.resolve("calibration.npy").toString(), "--format", "json"),
+        model + ": ModelProto.graph: the model holds more than one graph");
+  }
+
   private static void assertOneLineError(OnnxModelsTest.Run run, String start) {
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(run.err()).startsWith("bncheck: error: " + start);
