@@ -228,23 +228,18 @@ final class OnnxSession implements ModelSession {
         + (model.producerVersion().isEmpty() ? "" : " " + model.producerVersion())) + ")";
   }
 
-  /** The side files the model's tensors are stored in, each once, in the order first named. */
+  /**
+   * The side files the model's tensors are stored in, each once, in the order first named: those
+   * of the main graph's initializers, the only tensors whose external data a model may use
+   * ({@link OnnxSafety} refuses any other before anything is written).
+   */
   static List<Path> externalDataFiles(Path input) {
     OnnxProto.Model model = OnnxReader.readModel(input.toString(), read(input));
     ExternalData external = new ExternalData(input);
     java.util.Set<Path> files = new java.util.LinkedHashSet<>();
-    java.util.ArrayDeque<OnnxProto.Graph> graphs = new java.util.ArrayDeque<>(List.of(model.graph()));
-    while (!graphs.isEmpty()) {
-      OnnxProto.Graph graph = graphs.pop();
-      List<OnnxProto.TensorProto> tensors = new java.util.ArrayList<>(graph.initializers());
-      for (OnnxProto.Node node : graph.nodes()) {
-        node.attributes().values().forEach(a -> a.t().ifPresent(tensors::add));
-        graphs.addAll(node.subgraphs());
-      }
-      for (OnnxProto.TensorProto tensor : tensors) {
-        if (tensor.isExternal()) {
-          files.add(external.location(tensor, "tensor " + tensor.name()));
-        }
+    for (OnnxProto.TensorProto tensor : model.graph().initializers()) {
+      if (tensor.isExternal()) {
+        files.add(external.location(tensor, "tensor " + tensor.name()));
       }
     }
     return List.copyOf(files);

@@ -64,11 +64,12 @@ final class RunnableModel {
   static byte[] build(String file, byte[] bytes, OnnxProto.Model model, ExternalData external, List<String> outputs,
       Edit edit) {
     try {
-      // The new graph first, then the model around it in an array of the exact size: a growing
-      // buffer and its final copy had held the model up to four times over (a model of 1.5 GB of
-      // external data needed a 9 GB heap)
+      // The new graph first, then the model's other bytes around it in an array of the exact
+      // size: a growing buffer and its final copy had held the model up to four times over (a
+      // model of 1.5 GB of external data needed a 9 GB heap)
       byte[] newGraph = null;
-      int oldGraphField = 0;
+      int graphStart = bytes.length;
+      int graphEnd = bytes.length;
       CodedInputStream scan = CodedInputStream.newInstance(bytes);
       while (true) {
         int start = scan.getTotalBytesRead();
@@ -85,12 +86,13 @@ final class RunnableModel {
           int at = scan.getTotalBytesRead();
           scan.skipRawBytes(length);
           newGraph = graph(file, bytes, at, length, model, external, outputs, edit);
-          oldGraphField += scan.getTotalBytesRead() - start;
+          graphStart = start;
+          graphEnd = scan.getTotalBytesRead();
         } else {
           scan.skipField(tag);
         }
       }
-      long size = (long) bytes.length - oldGraphField
+      long size = (long) bytes.length - (graphEnd - graphStart)
           + (newGraph == null ? 0 : CodedOutputStream.computeByteArraySize(MODEL_GRAPH, newGraph));
       if (size > Integer.MAX_VALUE - 8) {
         throw new InvalidInputException(file, "", "with its external data inlined the model holds " + size
@@ -98,20 +100,11 @@ final class RunnableModel {
       }
       byte[] result = new byte[(int) size];
       CodedOutputStream out = CodedOutputStream.newInstance(result);
-      CodedInputStream in = CodedInputStream.newInstance(bytes);
-      while (true) {
-        int start = in.getTotalBytesRead();
-        int tag = in.readTag();
-        if (tag == 0) {
-          break;
-        }
-        in.skipField(tag);
-        if (tag == ((MODEL_GRAPH << 3) | 2)) {
-          out.writeByteArray(MODEL_GRAPH, newGraph);
-        } else {
-          out.writeRawBytes(bytes, start, in.getTotalBytesRead() - start);
-        }
+      out.writeRawBytes(bytes, 0, graphStart);
+      if (newGraph != null) {
+        out.writeByteArray(MODEL_GRAPH, newGraph);
       }
+      out.writeRawBytes(bytes, graphEnd, bytes.length - graphEnd);
       out.checkNoSpaceLeft();
       return result;
     } catch (IOException e) {
