@@ -168,7 +168,7 @@ public final class Analyzer {
       BnLayer layer = model.layers().get(i);
       var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, metrics.get(i).orElseThrow(),
           SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer))),
-          SamplingError.varianceInflation(calibration.get().batches(), calibration.get().largestBatchSamples()),
+          SamplingError.varianceInflation(calibration.get()),
           thresholds, stale.get());
       mismatch.ifPresent(m -> {
         findings.replaceAll(f -> f.code().equals("BN003") || f.code().equals("BN004")

@@ -84,27 +84,73 @@ public record SamplingError(long samples, double z) {
   }
 
   /**
-   * Per channel, how much more the logarithm of a variance varies from batch to batch than it
-   * would for normal data (at least 1): the spread of the batches' log variances against the
-   * normal-theory sqrt(2 / (b - 1)) for batches of b samples. Heavy tails (log-normal inputs, a
-   * ReLU's mass at 0) make a variance estimate far less certain than its sample count says; the
-   * batches measure by how much. 1 everywhere with fewer than 4 batches of at least 2 samples.
+   * How much unmeasured tails widen the variance test. The standard error of a log variance is
+   * about sqrt((kurtosis - 1) / n): normal data (kurtosis 3) gives sqrt(2 / n), and this factor
+   * allows for kurtosis up to 9, as heavy as a Student t with five degrees of freedom. Data in
+   * fewer than four batches cannot show its tails well, and a healthy model whose training data
+   * had rare large values got confident BN003 errors from 16 to 64 such samples.
    */
-  public static double[] varianceInflation(java.util.List<dev.bncheck.engine.ChannelMoments> batches,
-      long samplesPerBatch) {
-    int channels = batches.get(0).channels();
+  static final double UNMEASURED_TAILS = 2.0;
+
+  /** Fewer batches, or groups of samples, than this cannot show how the variance varies. */
+  static final int SETS_TO_MEASURE_TAILS = 4;
+
+  /**
+   * Per channel, how much more the logarithm of a variance varies than it would for normal data
+   * (at least 1): heavy tails (log-normal inputs, a ReLU's mass at 0, rare outliers) make a
+   * variance estimate far less certain than its sample count says. From four batches on, the
+   * spread of the batches' variances measures it; with fewer, the spread of groups of samples cut
+   * from the batches, but never less than {@link #UNMEASURED_TAILS}: a few groups rarely hold the
+   * rare values that make tails heavy.
+   */
+  public static double[] varianceInflation(dev.bncheck.engine.LayerCalibration calibration) {
+    double[] out = measuredVarianceInflation(calibration);
+    if (calibration.batches().size() < SETS_TO_MEASURE_TAILS) {
+      for (int c = 0; c < out.length; c++) {
+        out[c] = Math.max(UNMEASURED_TAILS, out[c]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The inflation the data itself shows, without the allowance for tails it may hide: from the
+   * batches when there are four, else from groups of samples, else 1. BN004 takes this one: its
+   * batches' own variation is measured directly, and the allowance would hide a model whose
+   * statistics were never updated on 32 samples.
+   */
+  public static double[] measuredVarianceInflation(dev.bncheck.engine.LayerCalibration calibration) {
+    if (calibration.batches().size() >= SETS_TO_MEASURE_TAILS) {
+      return logVarianceSpread(calibration.batches(), calibration.largestBatchSamples());
+    }
+    var groups = calibration.sampleGroups();
+    if (groups.groups().size() >= SETS_TO_MEASURE_TAILS) {
+      return logVarianceSpread(groups.groups(), groups.samplesPerGroup());
+    }
+    double[] none = new double[calibration.population().channels()];
+    java.util.Arrays.fill(none, 1.0);
+    return none;
+  }
+
+  /**
+   * Per channel, the spread of the sets' log variances against what normal data gives for sets of
+   * {@code samplesPerSet} samples, at least 1; 1 everywhere with fewer than four sets or
+   * samples per set below 2.
+   */
+  static double[] logVarianceSpread(java.util.List<dev.bncheck.engine.ChannelMoments> sets, long samplesPerSet) {
+    int channels = sets.get(0).channels();
     double[] out = new double[channels];
     java.util.Arrays.fill(out, 1.0);
-    if (batches.size() < 4 || samplesPerBatch < 2) {
+    if (sets.size() < SETS_TO_MEASURE_TAILS || samplesPerSet < 2) {
       return out;
     }
-    double normal = Math.sqrt(2.0 / (samplesPerBatch - 1));
+    double normal = normalLogVarianceSpread(samplesPerSet);
     for (int c = 0; c < channels; c++) {
       double sum = 0;
       double sumSq = 0;
       int n = 0;
-      for (var batch : batches) {
-        double v = batch.biasedVariance(c);
+      for (var set : sets) {
+        double v = set.biasedVariance(c);
         if (v > 0 && Double.isFinite(v)) {
           double l = Math.log(v);
           sum += l;
@@ -112,13 +158,35 @@ public record SamplingError(long samples, double z) {
           n++;
         }
       }
-      if (n >= 4) {
+      if (n >= SETS_TO_MEASURE_TAILS) {
         double mean = sum / n;
         double spread = Math.sqrt(Math.max(0, (sumSq - n * mean * mean) / (n - 1)));
         out[c] = Math.max(1.0, spread / normal);
       }
     }
     return out;
+  }
+
+  /**
+   * The standard deviation of the log of a variance estimated from {@code samples} normal values:
+   * (samples - 1) s^2 / sigma^2 is chi-squared with k = samples - 1 degrees of freedom, and the log
+   * of a chi-squared variable has variance trigamma(k / 2). sqrt(2 / k), its large-sample value,
+   * is a third too small at 4 samples.
+   */
+  static double normalLogVarianceSpread(long samples) {
+    return Math.sqrt(trigamma((samples - 1) / 2.0));
+  }
+
+  /** The trigamma function for x > 0: the recurrence up to 6, then its asymptotic series. */
+  static double trigamma(double x) {
+    double sum = 0;
+    while (x < 6) {
+      sum += 1 / (x * x);
+      x += 1;
+    }
+    double inv = 1 / x;
+    double inv2 = inv * inv;
+    return sum + inv + inv2 / 2 + inv * inv2 * (1.0 / 6 - inv2 * (1.0 / 30 - inv2 * (1.0 / 42 - inv2 / 30)));
   }
 
   /**

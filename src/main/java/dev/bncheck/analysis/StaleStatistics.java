@@ -71,7 +71,7 @@ public final class StaleStatistics implements Check {
       return Optional.empty();
     }
     var calibration = context.calibration().orElseThrow();
-    double[] inflation = SamplingError.varianceInflation(calibration.batches(), calibration.largestBatchSamples());
+    double[] inflation = SamplingError.varianceInflation(calibration);
     long needed = chance.samplesToJudge(t.meanShiftError());
     // a channel constant in a handful of samples (a ReLU at 0 in all eight) says nothing yet about
     // its variance, and standardizes its mean by epsilon alone

@@ -57,17 +57,17 @@ public final class TrainInferenceDisagreement implements Check {
     }
     var calibration = context.calibration().orElseThrow();
     double floor = ModeDivergence.samplingFloor(context.layer(), calibration.batches(), calibration.population()).layer();
-    double excess = excess(m.layerModeRelativeRms(), floor, 1.5 / chance.samples());
+    double samplingPerSample = sampling(SamplingError.measuredVarianceInflation(calibration), 1);
+    double sampling = samplingPerSample / chance.samples();
+    double excess = excess(m.layerModeRelativeRms(), floor, sampling);
     if (!(excess > limit)) {
       return Optional.empty();
     }
     // the excess even if the population's estimate is as far off as chance allows (z standard errors)
     double z = chance.z();
-    boolean significant = excess(m.layerModeRelativeRms(), floor, z * z * 1.5 / chance.samples()) > limit;
-    long needed = chance.samplesToJudge(context.thresholds().meanShiftError());
-    if (!significant && chance.samples() >= needed) {
-      return Optional.empty();
-    }
+    boolean significant = excess(m.layerModeRelativeRms(), floor, z * z * sampling) > limit;
+    long needed = Math.max(chance.samples() + 1,
+        samplesToJudge(m.layerModeRelativeRms(), floor, z * z * samplingPerSample, limit));
     double[] perChannel = m.modeRelativeRms();
     int worst = 0;
     for (int c = 1; c < perChannel.length; c++) {
@@ -97,7 +97,7 @@ public final class TrainInferenceDisagreement implements Check {
               + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
               + " %s%%); %s",
           Numbers.brief(100 * m.layerModeRelativeRms()), batches, batchWord,
-          Numbers.brief(100 * explained(floor, chance.samples())), Numbers.brief(100 * excess),
+          Numbers.brief(100 * Math.sqrt(floor * floor + sampling)), Numbers.brief(100 * excess),
           Numbers.brief(100 * limit), worstChannel);
     }
     List<Evidence> evidence = new ArrayList<>();
@@ -123,7 +123,10 @@ public final class TrainInferenceDisagreement implements Check {
     String fix =
         "this is the effect; the cause is usually BN001 or BN003 on the same layer (statistics never"
             + " updated, or stale): fix that and recompute the statistics on training data. If neither"
-            + " fires, check that the calibration data is preprocessed like the training data.";
+            + " fires, the statistics may lag weights that still changed at the end of training (a high"
+            + " final learning rate): recompute them with the final weights (`bncheck recalibrate` on"
+            + " training data); otherwise check that the calibration data is preprocessed like the"
+            + " training data.";
     return Optional.of(new Finding(code(), Severity.ERROR, context.index(), context.layer().name(), message,
         evidence, fix));
   }
@@ -134,7 +137,8 @@ public final class TrainInferenceDisagreement implements Check {
    * independent. Besides the batches' own variation ({@code floor}), the population itself is an
    * estimate from N samples: a perfectly calibrated layer is expected to differ from it by 1/N in
    * the squared standardized mean and 1/(2N) in the squared relative scale ({@code sampling} =
-   * 1.5/N), and by up to z^2 times that when chance is as large as the tests allow.
+   * 1.5/N for normal data, see {@link #sampling}), and by up to z^2 times that when chance is as large
+   * as the tests allow.
    */
   static double excess(double measured, double floor, double sampling) {
     if (Double.isInfinite(measured)) {
@@ -144,8 +148,28 @@ public final class TrainInferenceDisagreement implements Check {
     return rest > 0 ? Math.sqrt(rest) : 0.0;
   }
 
-  /** The divergence a perfectly calibrated layer would show on these batches and this much data. */
-  static double explained(double floor, long samples) {
-    return Math.sqrt(floor * floor + 1.5 / samples);
+  /**
+   * The samples from which a divergence of {@code measured} is beyond chance: the N at which
+   * {@code measured^2 - floor^2 - chancePerSample / N} reaches {@code limit^2}. A divergence over the
+   * limit that this data cannot yet tell from chance (a model whose statistics lag its last weight
+   * updates showed 49% on 64 samples) is said as too little data with this count, never passed.
+   */
+  static long samplesToJudge(double measured, double floor, double chancePerSample, double limit) {
+    double room = measured * measured - floor * floor - limit * limit;
+    return room > 0 ? (long) Math.ceil(chancePerSample / room) : Long.MAX_VALUE;
+  }
+
+  /**
+   * The squared divergence a perfectly calibrated layer shows by chance from a population
+   * estimated on {@code samples} samples: 1/N from the mean, and from the scale 1/(2N) for normal
+   * data, widened by the square of the inflation the data shows for heavy tails (the channels'
+   * mean, as the layer's divergence is a mean over channels).
+   */
+  static double sampling(double[] inflation, long samples) {
+    double meanSquare = 0;
+    for (double f : inflation) {
+      meanSquare += f * f / inflation.length;
+    }
+    return (1 + meanSquare / 2) / samples;
   }
 }

@@ -62,14 +62,12 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
 
   @Override
   public void accept(int layerIndex, Tensor batch, int channelAxis) {
-    ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
-    layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+    layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(batch, channelAxis);
   }
 
   @Override
   public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
-    ChannelMoments moments = MomentsKernel.compute(batch, channelAxis);
-    trainingViews.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(moments);
+    trainingViews.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(batch, channelAxis);
   }
 
   @Override
@@ -93,7 +91,8 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   public Optional<LayerCalibration> trainingView(int layerIndex) {
     Builder b = trainingViews.get(layerIndex);
     return b == null ? Optional.empty()
-        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.empty(), distinctShare));
+        : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.empty(), distinctShare,
+            b.sampleGroups()));
   }
 
   @Override
@@ -130,7 +129,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     return b == null
         ? Optional.empty()
         : Optional.of(new LayerCalibration(b.batches, b.population, b.firstShape, Optional.ofNullable(b.selfCheck),
-            distinctShare));
+            distinctShare, b.sampleGroups()));
   }
 
   @Override
@@ -195,8 +194,15 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   }
 
   private static final class Builder {
+    /** Batches cut into sample groups: from four batches on, the batches themselves show the tails. */
+    private static final int GROUPED_BATCHES = 4;
+    private static final int GROUPS_PER_BATCH = 4;
+
     final int[] firstShape;
     final List<ChannelMoments> batches = new ArrayList<>();
+    final List<ChannelMoments> groups = new ArrayList<>();
+    /** Samples per group, set by the first batch: groups of one size compare alike. */
+    int samplesPerGroup;
     ChannelMoments population;
     SelfCheck selfCheck;
     /** The framework's statistics of the latest batch, until its output is compared. */
@@ -206,9 +212,35 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
       this.firstShape = firstShape.clone();
     }
 
+    /**
+     * Adds a batch. The first batches are reduced in groups of samples and the groups merged,
+     * which reads the batch once as a whole reduction would, and keeps the groups' moments.
+     */
+    void add(Tensor batch, int channelAxis) {
+      int samples = batch.shape().length > 1 && channelAxis > 0 ? batch.shape()[0] : 0;
+      if (batches.size() >= GROUPED_BATCHES || samples < 2) {
+        add(MomentsKernel.compute(batch, channelAxis));
+        return;
+      }
+      if (samplesPerGroup == 0) {
+        samplesPerGroup = Math.max(2, samples / GROUPS_PER_BATCH);
+      }
+      List<ChannelMoments> parts = MomentsKernel.computeGroups(batch, channelAxis, samplesPerGroup);
+      ChannelMoments whole = parts.get(0);
+      for (int i = 1; i < parts.size(); i++) {
+        whole = whole.merge(parts.get(i));
+      }
+      groups.addAll(parts.subList(0, samples / samplesPerGroup));
+      add(whole);
+    }
+
     void add(ChannelMoments moments) {
       batches.add(moments);
       population = population == null ? moments : population.merge(moments);
+    }
+
+    SampleGroups sampleGroups() {
+      return groups.isEmpty() ? SampleGroups.NONE : new SampleGroups(groups, samplesPerGroup);
     }
   }
 }

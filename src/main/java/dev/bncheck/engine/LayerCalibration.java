@@ -12,18 +12,19 @@ import java.util.Optional;
  * @param firstShape the shape of the first batch, for the report
  * @param selfCheck the comparison with the framework's own output, when the loader ran the model
  * @param distinctShare the share of the samples that are distinct (1 unless the data repeats samples)
+ * @param sampleGroups groups of samples cut from the first batches, where the data arrived whole
  */
 public record LayerCalibration(
     List<ChannelMoments> batches, ChannelMoments population, int[] firstShape, Optional<SelfCheck> selfCheck,
-    double distinctShare) {
+    double distinctShare, SampleGroups sampleGroups) {
 
   public LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape) {
-    this(batches, population, firstShape, Optional.empty(), 1.0);
+    this(batches, population, firstShape, Optional.empty(), 1.0, SampleGroups.NONE);
   }
 
   public LayerCalibration(List<ChannelMoments> batches, ChannelMoments population, int[] firstShape,
       Optional<SelfCheck> selfCheck) {
-    this(batches, population, firstShape, selfCheck, 1.0);
+    this(batches, population, firstShape, selfCheck, 1.0, SampleGroups.NONE);
   }
 
   public LayerCalibration {

@@ -282,6 +282,41 @@ class ChecksTest {
     assertThat(finding.evidence()).contains(new Evidence("constant_input_channels", 1));
   }
 
+  /** 0.49 measured, floor 0.1, limit 0.3, z = 3 on normal data: 9 x 1.5 / (0.2401 - 0.01 - 0.09) = 96.4. */
+  @Test
+  void disagreementSamplesToJudgeAreHandComputed() {
+    assertThat(TrainInferenceDisagreement.samplesToJudge(0.49, 0.1, 9 * 1.5, 0.3)).isEqualTo(97);
+    assertThat(TrainInferenceDisagreement.samplesToJudge(0.3, 0.1, 9 * 1.5, 0.3)).isEqualTo(Long.MAX_VALUE);
+    assertThat(TrainInferenceDisagreement.sampling(new double[] {1, 1}, 64)).isCloseTo(1.5 / 64, within(1e-15));
+    assertThat(TrainInferenceDisagreement.sampling(new double[] {2, 2}, 64)).isCloseTo(3.0 / 64, within(1e-15));
+  }
+
+  /**
+   * A divergence over the limit that 64 samples cannot tell from chance is "too little data" with
+   * a count, never a silent pass (a model whose statistics lagged its last weight updates passed
+   * at 64 samples); at twice that count (the estimate moves with the data) the same statistics are an
+   * error.
+   */
+  @Test
+  void disagreementBeyondTheLimitButWithinChanceSaysHowMuchDataItNeeds() {
+    java.util.function.IntFunction<LayerFixture> fixture = samples -> LayerFixture.healthy().set(x -> {
+      x.batches = samples / 32;
+      x.batchSize = 32;
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.movingMean[c] += 0.5 * x.dataStd[c];
+      }
+    });
+    Finding little = new TrainInferenceDisagreement().check(fixture.apply(64).context()).orElseThrow();
+    assertThat(little.severity()).as(little.message()).isEqualTo(Severity.INFO);
+    var count = java.util.regex.Pattern.compile("about (\\d+) samples are needed").matcher(little.message());
+    assertThat(count.find()).as(little.message()).isTrue();
+    int needed = Integer.parseInt(count.group(1));
+    assertThat(needed).as(little.message()).isBetween(65, 400);
+    Finding enough = new TrainInferenceDisagreement().check(fixture.apply(32 * (2 * needed / 32 + 1)).context())
+        .orElseThrow();
+    assertThat(enough.severity()).as(little.message() + " | " + enough.message()).isEqualTo(Severity.ERROR);
+  }
+
   /** Every channel constant: the layer's relative difference has no scale at all, and the message says why. */
   @Test
   void disagreementOnAnAllConstantLayerNamesTheConstantInputAndKeepsTheEvidenceFinite() {

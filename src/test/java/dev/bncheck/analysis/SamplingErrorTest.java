@@ -93,14 +93,64 @@ class SamplingErrorTest {
   @Test
   void heavyTailsWidenTheVarianceTest() {
     java.util.Random random = new java.util.Random(3);
-    double normal = SamplingError.varianceInflation(batches(random::nextGaussian), 64)[0];
-    double logNormal = SamplingError.varianceInflation(batches(() -> Math.exp(random.nextGaussian())), 64)[0];
+    double normal = SamplingError.logVarianceSpread(batches(random::nextGaussian), 64)[0];
+    double logNormal = SamplingError.logVarianceSpread(batches(() -> Math.exp(random.nextGaussian())), 64)[0];
     assertEquals(1.0, normal, 0.5);
     assertTrue(logNormal > 2.0, "log-normal inflation " + logNormal);
-    assertEquals(1.0, SamplingError.varianceInflation(batches(random::nextGaussian).subList(0, 3), 64)[0], 0.0,
+    assertEquals(1.0, SamplingError.logVarianceSpread(batches(random::nextGaussian).subList(0, 3), 64)[0], 0.0,
         "three batches measure nothing");
     SamplingError chance = SamplingError.of(1024, 1);
     assertTrue(chance.varianceRatioBeyond(1.8, 1.5));
     assertFalse(chance.varianceRatioBeyond(1.8, 1.5, logNormal));
+  }
+
+  /** Values from the closed forms trigamma(1) = pi^2/6, trigamma(1/2) = pi^2/2 and the recurrence. */
+  @ParameterizedTest(name = "trigamma({0}) = {1}")
+  @CsvSource({
+      "1.0, 1.6449340668482264",
+      "0.5, 4.934802200544679",
+      "3.5, 0.3303577561002347",
+      "2.0, 0.6449340668482264",
+      "40.5, 0.0249986982013567"})
+  void trigammaMatchesClosedForms(double x, double expected) {
+    assertEquals(expected, SamplingError.trigamma(x), 1e-9 * expected);
+  }
+
+  /**
+   * The log variance of k + 1 normal values has the standard deviation sqrt(trigamma(k / 2)):
+   * 2.2214 for 2 values (sqrt(pi^2 / 2)), where the large-sample sqrt(2 / k) says 1.414.
+   */
+  @Test
+  void theNormalSpreadOfALogVarianceIsExactForSmallSets() {
+    assertEquals(Math.sqrt(Math.PI * Math.PI / 2), SamplingError.normalLogVarianceSpread(2), 1e-10);
+    assertEquals(Math.sqrt(2.0 / 1000), SamplingError.normalLogVarianceSpread(1001), 1e-3 * Math.sqrt(2.0 / 1000));
+  }
+
+  /** Fewer than four batches cannot show the tails: the test widens by the prior unless groups show more. */
+  @Test
+  void fewBatchesWidenTheVarianceTestByThePriorOrByTheGroups() {
+    java.util.Random random = new java.util.Random(5);
+    var normal = batches(random::nextGaussian);
+    var calibration = new dev.bncheck.engine.LayerCalibration(normal.subList(0, 2), normal.get(0).merge(normal.get(1)),
+        new int[] {64, 1});
+    assertEquals(SamplingError.UNMEASURED_TAILS, SamplingError.varianceInflation(calibration)[0], 0.0);
+
+    var fourBatches = new dev.bncheck.engine.LayerCalibration(normal.subList(0, 4), normal.get(0), new int[] {64, 1});
+    assertEquals(1.0, SamplingError.varianceInflation(fourBatches)[0], 0.5, "four batches measure the tails");
+
+    // one sample in 64 a hundred times larger than the rest: the group that holds it stands out
+    var outlierGroups = new java.util.ArrayList<dev.bncheck.engine.ChannelMoments>();
+    for (int g = 0; g < 8; g++) {
+      float[] x = new float[8];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) (random.nextGaussian() * (g == 3 && i == 0 ? 100 : 1));
+      }
+      outlierGroups.add(dev.bncheck.engine.MomentsKernel.compute(
+          new dev.bncheck.model.Tensor.Float32(new int[] {8, 1}, x), 1));
+    }
+    var withGroups = new dev.bncheck.engine.LayerCalibration(normal.subList(0, 1), normal.get(0), new int[] {64, 1},
+        java.util.Optional.empty(), 1.0, new dev.bncheck.engine.SampleGroups(outlierGroups, 8));
+    assertTrue(SamplingError.varianceInflation(withGroups)[0] > 3, "inflation " +
+        SamplingError.varianceInflation(withGroups)[0]);
   }
 }

@@ -70,8 +70,12 @@ class PytorchCheckpointsCliTest {
 
     CliRun stale = CliRun.of("check", DIR.resolve("few-steps-module.pt").toString(), "--inputs",
         DIR.resolve("few-steps.bn.json").toString());
-    assertThat(stale.exitCode()).as(stale.err()).isEqualTo(1);
-    assertThat(stale.out()).contains("[BN003] error bn2: moving statistics differ from the calibration data")
+    // 32 samples in two batches: the variance test allows for tails it cannot see, so the stale
+    // layer is a warning and BN004 asks for more data instead of failing the model
+    assertThat(stale.exitCode()).as(stale.err()).isZero();
+    assertThat(stale.out()).contains("[BN004] info bn2: too little calibration data to judge")
+        .containsPattern("about \\d+ samples are needed");
+    assertThat(stale.out()).contains("[BN003] warning bn2: moving statistics differ from the calibration data")
         .contains("moved 41% of the way to the data, about 5 updates at momentum 0.1 (pytorch convention), which"
             + " num_batches_tracked (5) confirms");
   }

@@ -108,6 +108,41 @@ class MomentsKernelPartsTest {
     assertThat(MomentsKernel.parts(new int[] {1, 3_000_000}, 1)).isEqualTo(1);
   }
 
+  /**
+   * Groups of samples are ranges of the first axis: each group's moments are those of its samples
+   * alone, and merged they are the batch's, in both layouts.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("largeBatches")
+  void groupsOfSamplesHoldTheirOwnSamplesAndMergeToTheBatch(String layout, int[] shape, int axis, boolean float32) {
+    Tensor x = batch(layout, shape, axis, float32);
+    int perGroup = Math.max(1, shape[0] / 3);
+    var groups = MomentsKernel.computeGroups(x, axis, perGroup);
+
+    assertThat(groups).hasSize((shape[0] + perGroup - 1) / perGroup);
+    ChannelMoments merged = groups.get(0);
+    for (int g = 1; g < groups.size(); g++) {
+      merged = merged.merge(groups.get(g));
+    }
+    assertSameUpToRounding(layout + " merged groups", merged, MomentsKernel.compute(x, axis, 1));
+    int last = groups.size() - 1;
+    int from = last * perGroup;
+    assertSameUpToRounding(layout + " last group", groups.get(last),
+        MomentsKernel.compute(samples(x, from, shape[0]), axis, 1));
+  }
+
+  /** Samples [from, to) of a batch, copied: a tensor of their own. */
+  private static Tensor samples(Tensor x, int from, int to) {
+    int[] shape = x.shape().clone();
+    int perSample = x.size() / shape[0];
+    shape[0] = to - from;
+    if (x instanceof Tensor.Float32 f) {
+      return new Tensor.Float32(shape, Arrays.copyOfRange(f.data(), from * perSample, to * perSample));
+    }
+    return new Tensor.Float64(shape,
+        Arrays.copyOfRange(((Tensor.Float64) x).data(), from * perSample, to * perSample));
+  }
+
   @Test
   void anEmptyBatchHasNoValuesInAnyChannel() {
     ChannelMoments none = MomentsKernel.compute(new Tensor.Float32(new int[] {0, 4}, new float[0]), 1);

@@ -35,7 +35,9 @@ class ModuleWrappedKerasTest {
   void staleAndTrainingModeVariantsGetTheirFindings() {
     CliRun stale = CliRun.of("check", DIR.resolve("stale").toString(), "--inputs", data());
     assertThat(stale.exitCode()).as(stale.err()).isEqualTo(1);
-    assertThat(stale.out()).contains("[BN003] error").doesNotContain("[BN002]");
+    // 32 samples in one batch: the variance test allows for tails it cannot see, so the stale
+    // statistics are a BN003 warning and the verdict rests on BN004
+    assertThat(stale.out()).contains("[BN003] warning", "[BN004] error").doesNotContain("[BN002]");
     CliRun training = CliRun.of("check", DIR.resolve("training").toString(), "--inputs", data());
     assertThat(training.exitCode()).as(training.err()).isEqualTo(1);
     assertThat(training.out()).contains("[BN002] error");
