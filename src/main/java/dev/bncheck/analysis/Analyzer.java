@@ -122,6 +122,7 @@ public final class Analyzer {
       }
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
+    EarlyStopAgreement.weigh(findings);
     dataMismatch(model, calibrationOf, layers.stream().map(LayerResult::metrics).toList(), modelIndex, tests,
         findings, data);
     for (var consistency : calibrationOf.batchSizeChecks()) {

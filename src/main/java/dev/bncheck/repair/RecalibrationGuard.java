@@ -72,12 +72,25 @@ public final class RecalibrationGuard {
     Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
         Analyzer.DataAvailability.REQUESTED, run);
     return report.findings().stream()
-        .filter(f -> f.code().equals(CalibrationDataMismatch.CODE) && !f.evidence().contains(
-            new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING)))
+        .filter(f -> f.code().equals(CalibrationDataMismatch.CODE) && !mayBeANewDomain(f))
         .findFirst()
         .map(f -> "[" + f.code() + "] " + f.message() + " (see docs/findings.md#bn011). Statistics computed on this"
             + " data would carry its preprocessing into the model: fix the preprocessing first, then recalibrate;"
             + " if the data really comes from a new domain, recompute the statistics on it with --force");
+  }
+
+  /**
+   * A scaling by a modest factor, whichever cause check names first: a new domain (a frozen
+   * pretrained layer fed the fine-tuning data) gives that too, and there recalibrating is the fix.
+   */
+  private static boolean mayBeANewDomain(dev.bncheck.analysis.Finding mismatch) {
+    var evidence = mismatch.evidence();
+    if (evidence.contains(new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING))) {
+      return true;
+    }
+    return evidence.contains(new Evidence("likely_cause", "preprocessing")) && evidence.stream()
+        .filter(e -> e.name().equals("spread_factor") && e.value() instanceof Number)
+        .anyMatch(e -> CalibrationDataMismatch.modest(((Number) e.value()).doubleValue()));
   }
 
   /**

@@ -402,13 +402,33 @@ class ChecksTest {
     assertThat(report.failed()).isTrue();
   }
 
-  /** A spread 1.6 times the statistics' fits statistics lagging growing weights as well as preprocessing. */
+  /**
+   * Spreads 1.3 to 1.9 times the statistics', each channel its own: statistics lagging weights
+   * that still grew fit that as well as preprocessing.
+   */
   @Test
   void aModestFactorAtTheFirstLayerNamesLaggingStatisticsBesidePreprocessing() {
-    LayerContext context = trainedPyTorchLayerOnDataScaledBy(1.6).context();
+    LayerContext context = trainedPyTorchLayerOnDataScaledBy(1.6).set(x -> {
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.dataStd[c] *= (1.3 + 0.6 * c / (LayerFixture.CHANNELS - 1)) / 1.6;
+      }
+    }).context();
     Report report = analyze(context);
     assertThat(report.findings()).filteredOn(x -> x.code().equals("BN011")).singleElement()
-        .satisfies(x -> assertThat(x.message()).contains("confidence medium", "statistics that lag weights"));
+        .satisfies(x -> assertThat(x.message()).contains("Three causes", "confidence medium",
+            "statistics that lag weights"));
+  }
+
+  /** The same modest factor in every channel alike is a scaling: preprocessing comes first. */
+  @Test
+  void aModestFactorAlikeInEveryChannelNamesPreprocessingFirst() {
+    Report report = analyze(trainedPyTorchLayerOnDataScaledBy(1.6).context());
+    assertThat(report.findings()).filteredOn(x -> x.code().equals("BN011")).singleElement()
+        .satisfies(x -> {
+          assertThat(x.message()).contains("is the most likely cause (confidence medium)",
+              "every channel is off by the same factor").doesNotContain("Three causes");
+          assertThat(x.evidence()).contains(new Evidence("likely_cause", "preprocessing"));
+        });
   }
 
   /**

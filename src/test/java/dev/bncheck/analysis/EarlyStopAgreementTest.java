@@ -1,0 +1,48 @@
+package dev.bncheck.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EarlyStopAgreementTest {
+
+  private static Finding stale(int layer, Severity severity, String cause, String confidence) {
+    return new Finding("BN003", severity, layer, "bn" + layer, "moving statistics differ", List.of(
+        new Evidence("likely_cause", cause), new Evidence("cause_confidence", confidence)), "fix");
+  }
+
+  @Test
+  void anEarlyStopThatAnotherLayerContradictsNamesTheData() {
+    List<Finding> findings = new ArrayList<>(List.of(
+        stale(1, Severity.WARNING, "too_few_updates", "medium"),
+        stale(2, Severity.ERROR, "data_differs", "medium")));
+    EarlyStopAgreement.weigh(findings);
+    Finding first = findings.get(0);
+    assertThat(first.evidence()).contains(new Evidence("likely_cause", "data_differs"),
+        new Evidence("cause_confidence", "low"), new Evidence("early_stop_contradicted_by", "bn2"));
+    assertThat(first.message()).contains("but the statistics of bn2 fit no early stop");
+    assertThat(first.fix()).isEqualTo(StaleStatistics.FIX_DATA);
+    assertThat(first.severity()).isEqualTo(Severity.WARNING);
+    assertThat(findings.get(1).evidence()).doesNotContain(new Evidence("cause_confidence", "low"));
+  }
+
+  /** A count num_batches_tracked confirms stands; a low-confidence or informational reading contradicts nothing. */
+  @Test
+  void confirmedEarlyStopsAndWeakContradictionsAreLeftAlone() {
+    List<Finding> confirmed = new ArrayList<>(List.of(
+        stale(1, Severity.ERROR, "too_few_updates", "high"),
+        stale(2, Severity.ERROR, "data_differs", "medium")));
+    EarlyStopAgreement.weigh(confirmed);
+    assertThat(confirmed.get(0).evidence()).contains(new Evidence("likely_cause", "too_few_updates"));
+
+    List<Finding> weak = new ArrayList<>(List.of(
+        stale(1, Severity.ERROR, "too_few_updates", "medium"),
+        stale(2, Severity.ERROR, "data_differs", "low"),
+        stale(3, Severity.INFO, "data_differs", "medium")));
+    List<Finding> before = List.copyOf(weak);
+    EarlyStopAgreement.weigh(weak);
+    assertThat(weak).isEqualTo(before);
+  }
+}
