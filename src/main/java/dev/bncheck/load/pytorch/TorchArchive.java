@@ -99,6 +99,13 @@ final class TorchArchive implements Closeable {
       throw new InvalidInputException(file, name, "missing: the pickle refers to storage " + key
           + ", which the archive does not hold");
     }
+    // torch.save writes exactly numel elements: another length is a damaged or forged file, whose
+    // declared numel would otherwise bound the views read from bytes it does not describe
+    if (entry.getSize() >= 0 && (elements > Long.MAX_VALUE / dtype.bytes() || entry.getSize() != elements * dtype.bytes())) {
+      throw new InvalidInputException(file, name, "holds " + entry.getSize() + " bytes, but the pickle declares "
+          + elements + " " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " elements of "
+          + dtype.bytes() + " bytes for it");
+    }
     return new Storage(file, dtype, elements, new EntryBytes(name, entry), name);
   }
 

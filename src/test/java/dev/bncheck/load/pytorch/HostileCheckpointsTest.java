@@ -158,10 +158,14 @@ class HostileCheckpointsTest {
   }
 
   @Test
-  void aStorageShorterThanItsTensorIsRefused() {
+  void aStorageOfAnotherLengthThanItsReferenceDeclaresIsRefused() {
     Map<String, byte[]> entries = TorchZips.entries(TRAINED);
     entries.put("trained-state_dict/data/4", new byte[2]);
-    refusedPt(TorchZips.stored(entries), "trained-state_dict/data/4: holds 2 bytes, but bn1.running_mean needs 32");
+    refusedPt(TorchZips.stored(entries), "trained-state_dict/data/4: holds 2 bytes, but the pickle declares 8 float32"
+        + " elements of 4 bytes for it");
+    entries.put("trained-state_dict/data/4", new byte[36]);
+    refusedPt(TorchZips.stored(entries), "trained-state_dict/data/4: holds 36 bytes, but the pickle declares 8 float32"
+        + " elements of 4 bytes for it");
     entries.remove("trained-state_dict/data/4");
     refusedPt(TorchZips.stored(entries), "trained-state_dict/data/4: missing: the pickle refers to storage 4, which"
         + " the archive does not hold");
@@ -173,11 +177,13 @@ class HostileCheckpointsTest {
         "bn.running_mean: reaches element 4 of m/data/0, which holds 4 (size [2], stride [2], offset 2)");
     refusedPt(TorchZips.stored(TorchZips.oneLayer(4, 0, new long[] {1 << 30}, new long[] {1}, 1, 2, 3, 4)),
         "bn.running_mean: shape [1073741824] holds more values than bncheck reads for one BN parameter (4194304)");
-    Map<String, byte[]> spread = TorchZips.oneLayer(1 << 30, 0, new long[] {4}, new long[] {1 << 27}, 1, 2, 3, 4);
-    refusedPt(TorchZips.stored(spread), "m/data/0: holds 16 bytes, but bn.running_mean needs 1610612740");
+    Map<String, byte[]> huge = TorchZips.oneLayer(1 << 30, 0, new long[] {4}, new long[] {1 << 27}, 1, 2, 3, 4);
+    refusedPt(TorchZips.stored(huge), "m/data/0: holds 16 bytes, but the pickle declares 1073741824 float32 elements"
+        + " of 4 bytes for it");
     // a deflated storage may declare gigabytes in a small file: the view's span is bounded before reading
+    Map<String, byte[]> spread = TorchZips.oneLayer(0x7ffffff0 / 4, 0, new long[] {4}, new long[] {1 << 25}, 1, 2, 3, 4);
     refusedPt(TorchZips.declareSize(TorchZips.deflated(spread), "m/data/0", 0x7ffffff0, false),
-        "bn.running_mean: spans 1610612740 bytes of its storage (stride [134217728]), more than bncheck reads for"
+        "bn.running_mean: spans 402653188 bytes of its storage (stride [33554432]), more than bncheck reads for"
             + " one BN parameter (268435456)");
   }
 

@@ -169,10 +169,14 @@ final class TorchZips {
     }
   }
 
-  /** A state_dict of one BN layer {@code bn} whose running_mean is the given view of storage 0 and running_var storage 1. */
+  /**
+   * A state_dict of one BN layer {@code bn} whose running_mean is the given view of storage 0 and
+   * running_var storage 1, which holds at most 2^20 ones (as many as it declares).
+   */
   static Map<String, byte[]> oneLayer(long numel, long offset, long[] size, long[] stride, float... values) {
     byte[] pickle = new Pickle().op('}').op('(').text("bn.running_mean").tensor("0", numel, offset, size, stride)
-        .text("bn.running_var").tensor("1", size[0], 0, new long[] {size[0]}, new long[] {1}).op('u').stop();
+        .text("bn.running_var").tensor("1", Math.min(size[0], 1 << 20), 0, new long[] {size[0]}, new long[] {1})
+        .op('u').stop();
     ByteBuffer floats = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
       floats.putFloat(v);
