@@ -80,6 +80,19 @@ class PytorchCheckpointsCliTest {
             + " num_batches_tracked (5) confirms");
   }
 
+  /** Activations recorded from the few-steps model are no data for the trained one, though every name matches. */
+  @Test
+  void aDumpRecordedFromAnotherCheckpointIsAnInputError() {
+    CliRun run = CliRun.of("check", DIR.resolve("trained-state_dict.pt").toString(), "--inputs",
+        DIR.resolve("few-steps.bn.json").toString());
+    assertThat(run.exitCode()).isEqualTo(3);
+    assertThat(run.err()).startsWith("bncheck: error: " + DIR.resolve("few-steps.bn.json") + ": layers[0].moving_mean: ")
+        .contains("differs from the model's", "the activations were recorded from another model, or another checkpoint"
+            + " of it; record them from this one")
+        .doesNotContain("\tat ");
+    assertThat(run.out()).isEmpty();
+  }
+
   @Test
   void checkWithoutInputsSaysThereIsNoData() {
     CliRun run = CliRun.of("check", DIR.resolve("trained.safetensors").toString());

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /**
  * Reads calibration activations from a bncheck JSON dump whose layers carry {@code inputs};
- * layers are matched to the model by name and their parameters, if present, are ignored.
+ * layers are matched to the model by name, and their parameters, if present, must be the model's.
  */
 public final class CalibrationFromDump implements CalibrationLoader {
 

@@ -5,6 +5,7 @@ import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +33,12 @@ final class DumpReader {
       List.of(
           "name", "channel_axis", "epsilon", "momentum", "momentum_convention",
           "num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs");
+
+  /**
+   * The parameters a calibration dump is compared on with the model's: activations recorded from
+   * another model, or another checkpoint of it, would be judged against statistics they never met.
+   */
+  private static final List<String> RECORDED = List.of("moving_mean", "moving_variance", "gamma", "beta");
 
   /** What the dump supplies: a whole model, or activations for a known model. */
   enum Mode {
@@ -158,7 +165,7 @@ final class DumpReader {
       String at = location + "." + field;
       JsonToken value = in.next(at);
       boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
-      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field)) {
+      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)) {
         in.skipValue(at);
         continue;
       }
@@ -389,6 +396,7 @@ final class DumpReader {
         throw in.error(location, "missing field \"name\"");
       }
       if (mode == Mode.CALIBRATION) {
+        requireRecordedFromTheModel(in);
         return;
       }
       for (var required : List.of(
@@ -407,6 +415,36 @@ final class DumpReader {
       requireLength(in, "moving_variance", movingVariance, c);
       requireLength(in, "gamma", gamma, c);
       requireLength(in, "beta", beta, c);
+    }
+
+    /**
+     * The parameters the dump recorded equal the model's, to float32 precision (the exporters write
+     * float32 values; a decimal written and read back may differ in the last bits).
+     */
+    private void requireRecordedFromTheModel(JsonInput in) {
+      BnLayer model = knownModel.layers().get(index);
+      double[][] recorded = {movingMean, movingVariance, gamma, beta};
+      double[][] own = {model.movingMean(), model.movingVariance(), model.gamma(), model.beta()};
+      for (int k = 0; k < recorded.length; k++) {
+        double[] values = recorded[k];
+        if (values == null) {
+          continue;
+        }
+        String field = RECORDED.get(k);
+        requireLength(in, field, values, own[k].length);
+        for (int c = 0; c < values.length; c++) {
+          double a = values[c];
+          double b = own[k][c];
+          boolean same = a == b || Double.isNaN(a) && Double.isNaN(b)
+              || Math.abs(a - b) <= 1e-5 * Math.max(Math.abs(a), Math.abs(b)) + 1e-7;
+          if (!same) {
+            throw in.error(location + "." + field, String.format(java.util.Locale.ROOT, "differs from the model's %s"
+                + " in channel %d (%s in the dump, %s in %s): the activations were recorded from another model, or"
+                + " another checkpoint of it; record them from this one", field, c,
+                Numbers.brief(a), Numbers.brief(b), knownModel.location()));
+          }
+        }
+      }
     }
 
     private void requireLength(JsonInput in, String field, double[] values, int channels) {
