@@ -27,6 +27,13 @@ public final class CalibrationDataMismatch {
    */
   public static final String PREPROCESSING_DOMAIN_OR_LAGGING = "preprocessing_domain_or_lagging_statistics";
 
+  /**
+   * The likely cause when a modest factor is the same in every channel: a scaling in the
+   * preprocessing or another domain (another contrast); lagging statistics lag each channel by its
+   * own amount, so they are ruled out.
+   */
+  public static final String SCALING_PREPROCESSING_OR_DOMAIN = "scaling_preprocessing_or_domain";
+
   /** Most channels: a shift in a few channels is a feature's drift, not the data's preparation. */
   static final double MOST_CHANNELS = 0.75;
 
@@ -90,7 +97,6 @@ public final class CalibrationDataMismatch {
     // training look like; a factor such as 255 is not
     boolean modestFactor = modest(factor);
     boolean sameFactor = oneFactor && spread < SAME_FACTOR_SPREAD;
-    boolean modest = modestFactor && !sameFactor;
     String confidence = oneFactor && !modestFactor ? "high" : "medium";
     String pattern;
     String causes;
@@ -111,17 +117,24 @@ public final class CalibrationDataMismatch {
                   wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))
               : String.format(Locale.ROOT, "the data's mean is %s than the statistics' in %d of them",
                   higher * 2 > off.size() ? "higher" : "lower", Math.max(higher, off.size() - higher));
-      causes = modest
-          ? "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
-              + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
-              + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
-              + " changing when training stopped; if this is the training data, it is the lag (recalibrate on it)"
-          : "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the most"
-              + " likely cause (confidence " + confidence + ")"
-              + (sameFactor ? ", as every channel is off by the same factor, where statistics that lag weights still"
-                  + " changing when training stopped lag each channel by its own amount; or" : ", or")
-              + " data from another domain than the statistics (a new camera, fine-tuning with frozen BN layers)";
-      likelyCause = modest ? PREPROCESSING_DOMAIN_OR_LAGGING : "preprocessing";
+      if (modestFactor && sameFactor) {
+        causes = "Two causes fit one factor alike in every channel (confidence medium): preprocessing that scales"
+            + " differently from training's, or data from another domain than the statistics (another contrast, a new"
+            + " camera, fine-tuning with frozen BN layers); statistics that lag weights still changing when training"
+            + " stopped lag each channel by its own amount, not alike";
+        likelyCause = SCALING_PREPROCESSING_OR_DOMAIN;
+      } else if (modestFactor) {
+        causes = "Three causes fit a factor this close to 1 alike (confidence medium): preprocessing that differs from"
+            + " training's (scaling, mean subtraction, channel order, layout), data from another domain than the"
+            + " statistics (a new camera, fine-tuning with frozen BN layers), or statistics that lag weights still"
+            + " changing when training stopped; if this is the training data, it is the lag (recalibrate on it)";
+        likelyCause = PREPROCESSING_DOMAIN_OR_LAGGING;
+      } else {
+        causes = "Preprocessing that differs from training's (scaling, mean subtraction, channel order, layout) is the"
+            + " most likely cause (confidence " + confidence + "), or data from another domain than the statistics (a"
+            + " new camera, fine-tuning with frozen BN layers)";
+        likelyCause = "preprocessing";
+      }
     } else {
       pattern = "in no common direction, neither a scaling nor an offset";
       causes = "Preprocessing that reorders what reaches the model (channel order RGB/BGR, layout NCHW/NHWC, a"
@@ -153,9 +166,9 @@ public final class CalibrationDataMismatch {
 
   /**
    * Whether a spread factor is within {@link #MODEST_FACTOR} of 1: what a new domain and statistics
-   * lagging the weights produce as well as preprocessing, so that recalibrating may be the fix.
+   * lagging the weights produce as well as preprocessing.
    */
-  public static boolean modest(double factor) {
+  static boolean modest(double factor) {
     return factor > 1 / MODEST_FACTOR && factor < MODEST_FACTOR;
   }
 

@@ -80,17 +80,12 @@ public final class RecalibrationGuard {
   }
 
   /**
-   * A scaling by a modest factor, whichever cause check names first: a new domain (a frozen
-   * pretrained layer fed the fine-tuning data) gives that too, and there recalibrating is the fix.
+   * A modest factor, which a new domain (a frozen pretrained layer fed the fine-tuning data) and
+   * lagging statistics give as well as preprocessing: there recalibrating may be the fix.
    */
   private static boolean mayBeANewDomain(dev.bncheck.analysis.Finding mismatch) {
-    var evidence = mismatch.evidence();
-    if (evidence.contains(new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING))) {
-      return true;
-    }
-    return evidence.contains(new Evidence("likely_cause", "preprocessing")) && evidence.stream()
-        .filter(e -> e.name().equals("spread_factor") && e.value() instanceof Number)
-        .anyMatch(e -> CalibrationDataMismatch.modest(((Number) e.value()).doubleValue()));
+    return mismatch.evidence().contains(new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING))
+        || mismatch.evidence().contains(new Evidence("likely_cause", CalibrationDataMismatch.SCALING_PREPROCESSING_OR_DOMAIN));
   }
 
   /**

@@ -233,17 +233,18 @@ class VerdictPolicyTest {
    * 1" with lagging statistics as one of three equal causes.
    */
   @Test
-  void dataScaledBy2IsNamedAsPreprocessing() throws IOException {
+  void dataScaledBy2IsNamedAsAScalingNotAsLaggingStatistics() throws IOException {
     for (float scale : new float[] {2, 0.5f}) {
       JsonNode report = check("keras-healthy", data("keras-data", 128, false, scale));
       assertThat(errors(report)).containsExactly("BN011");
       JsonNode mismatch = report.get("findings").findParents("code").stream()
           .filter(f -> f.get("code").asText().equals("BN011")).findFirst().orElseThrow();
-      assertThat(mismatch.at("/evidence/likely_cause").asText()).isEqualTo("preprocessing");
+      assertThat(mismatch.at("/evidence/likely_cause").asText()).isEqualTo("scaling_preprocessing_or_domain");
       assertThat(mismatch.get("message").asText())
           .contains(scale == 2 ? "as if inputs in -1..1 reach a model trained on 0..1"
-              : "as if inputs in 0..1 reach a model trained on -1..1", "most likely cause (confidence medium)",
-              "every channel is off by the same factor")
+              : "as if inputs in 0..1 reach a model trained on -1..1",
+              "Two causes fit one factor alike in every channel (confidence medium)",
+              "lag each channel by its own amount, not alike")
           .doesNotContain("close to 1");
     }
   }
