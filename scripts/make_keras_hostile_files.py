@@ -22,6 +22,10 @@ healthy.keras and frozen.keras with the "name" attribute Keras 3 puts on each la
 removed, so that layers can be found only by the class-based group names Keras gives them
 (batch_normalization, batch_normalization_1, functional/layers/batch_normalization, ...).
 
+And five-vars.weights.h5: healthy.weights.h5 (make_keras_weights_only.py) with a fifth variable
+in bn1's vars group; no BatchNormalization layer has five, and a weights-only file has no config
+to say what they are: bncheck refuses it (exit code 3).
+
 And swapped-vars-names.keras: healthy.keras with the "name" attributes of its two BN layers'
 vars groups swapped. Keras loads by group path and ignores them; bncheck must not read each
 layer's statistics from the other's group: it refuses the disagreement (exit code 3).
@@ -79,6 +83,13 @@ def unnamed_vars(model):
             out.writestr(name, data)
 
 
+def five_vars():
+    path = os.path.join(OUT, "five-vars.weights.h5")
+    shutil.copyfile(os.path.join(HERE, "healthy.weights.h5"), path)
+    with h5py.File(path, "r+") as f:
+        f.create_dataset("layers/batch_normalization/vars/4", data=np.ones(8, "f4"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     variant("huge-contiguous.h5", "moving_mean", lambda f, p: f.create_dataset(p, shape=(2 ** 40,), dtype="f4"))
@@ -92,6 +103,7 @@ def main():
     unnamed_vars("healthy")
     unnamed_vars("frozen")
     swapped_vars_names("healthy")
+    five_vars()
 
 
 if __name__ == "__main__":

@@ -37,13 +37,14 @@ public final class ModelOptions {
   long timeoutSeconds;
 
   @Option(names = "--epsilon", paramLabel = "E",
-      description = "PyTorch checkpoints: the epsilon of BN layers whose file does not record it (a state_dict or a"
-          + " safetensors file holds tensors only; default: PyTorch's 1e-5). The report says which values were assumed.")
+      description = "PyTorch checkpoints and Keras weights-only files: the epsilon of BN layers whose file does not"
+          + " record it (a state_dict, a safetensors file or save_weights holds tensors only; default: PyTorch's 1e-5,"
+          + " Keras's 1e-3). The report says which values were assumed.")
   Double epsilon;
 
   @Option(names = "--momentum", paramLabel = "M",
-      description = "PyTorch checkpoints: the momentum, in PyTorch's convention, of BN layers whose file does not"
-          + " record it (default: PyTorch's 0.1).")
+      description = "PyTorch checkpoints and Keras weights-only files: the momentum, in the framework's convention,"
+          + " of BN layers whose file does not record it (default: PyTorch's 0.1, Keras's 0.99).")
   Double momentum;
 
   LoadOptions toLoadOptions() {

@@ -74,6 +74,18 @@ class KerasFilesCliTest {
         + " \"bn1\" in " + DIR + "frozen.keras (its BN layers: base/base_bn, head_bn)\n");
   }
 
+  /** A weights-only file: BN001 from the statistics alone, and a dump's activations for the trained one. */
+  @Test
+  void weightsOnlyFilesAreInspectedAndCheckedWithKerasDefaultsAssumed() {
+    CliRun untrained = CliRun.of("inspect", DIR + "untrained-keras2.weights.h5");
+    assertThat(untrained.exitCode()).as(untrained.err()).isEqualTo(1);
+    assertThat(untrained.out()).contains("[BN001] error bn1", "[BN001] error bn2",
+        "epsilon 0.001 (Keras's default), momentum 0.99 (Keras's default) and the last axis as channels assumed");
+    CliRun healthy = CliRun.of("check", DIR + "healthy.weights.h5", "--inputs", DIR + "dump-healthy.json");
+    assertThat(healthy.exitCode()).as(healthy.out() + healthy.err()).isZero();
+    assertThat(healthy.out()).contains("data: " + DIR + "dump-healthy.json");
+  }
+
   @Test
   void checkWithoutADumpSaysThereIsNoDataAndRunsTheStaticChecks() {
     CliRun run = CliRun.of("check", DIR + "untrained.keras");

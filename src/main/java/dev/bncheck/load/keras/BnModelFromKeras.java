@@ -37,6 +37,6 @@ public final class BnModelFromKeras implements ModelLoader {
 
   @Override
   public BnModel load(Path input, LoadOptions options, CalibrationSink sink) {
-    return KerasFile.read(input);
+    return KerasFile.read(input, options);
   }
 }

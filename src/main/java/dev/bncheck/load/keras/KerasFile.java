@@ -2,6 +2,7 @@ package dev.bncheck.load.keras;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.JavaHeap;
+import dev.bncheck.load.LoadOptions;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.MomentumConvention;
@@ -30,14 +31,14 @@ final class KerasFile {
 
   private KerasFile() {}
 
-  static BnModel read(Path input) {
+  static BnModel read(Path input, LoadOptions options) {
     String file = input.toString();
     byte[] start = start(input);
     if (Arrays.equals(start, 0, ZIP.length, ZIP, 0, ZIP.length)) {
       return archive(input);
     }
     if (Arrays.equals(start, 0, HDF5.length, HDF5, 0, HDF5.length)) {
-      return legacy(input);
+      return legacy(input, options);
     }
     throw new InvalidInputException(file, "", "neither a Keras 3 archive (a ZIP file) nor an HDF5 file");
   }
@@ -54,15 +55,18 @@ final class KerasFile {
     }
   }
 
-  private static BnModel legacy(Path input) {
+  private static BnModel legacy(Path input, LoadOptions options) {
     String file = input.toString();
     try (Hdf5File h5 = Hdf5File.open(file, "", bytes(input))) {
-      String json = h5.stringAttribute("/", "model_config").orElseThrow(() -> new InvalidInputException(file,
-          "attribute model_config", h5.isGroup(LegacyWeights.ROOT) || h5.isGroup("layers")
-              || h5.stringAttribute("/", "layer_names").isPresent()
-              ? "missing: a weights-only file (save_weights) holds no layer config, so bncheck cannot tell the BN"
-                  + " layers' axis, epsilon and momentum; save the whole model (model.save(\"model.keras\") or"
-                  + " \"model.h5\")"
+      java.util.Optional<String> modelConfig = h5.stringAttribute("/", "model_config");
+      if (modelConfig.isEmpty() && WeightsOnlyFile.looksLikeOne(h5)) {
+        String version = h5.stringAttribute("/", "keras_version").orElse(null);
+        return new BnModel(file, "Keras weights file (save_weights" + (version == null ? "" : ", Keras " + version)
+            + "); " + WeightsOnlyFile.assumption(options), "keras", null, WeightsOnlyFile.layers(h5, options));
+      }
+      String json = modelConfig.orElseThrow(() -> new InvalidInputException(file, "attribute model_config",
+          h5.isGroup(LegacyWeights.ROOT)
+              ? "missing: the file holds model_weights but no model config"
               : "missing: an HDF5 file, but not a Keras model (no model_config, no Keras weights)"));
       if (json.length() > KerasLimits.MAX_CONFIG_BYTES) {
         throw new InvalidInputException(file, "attribute model_config", "longer than "

@@ -11,6 +11,7 @@ import dev.bncheck.model.MomentumConvention;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -72,6 +73,66 @@ class BnModelFromKerasTest {
     BnModel loaded = load(file);
     holdsTheExpectedValues(loaded, KerasFixtures.expected("expected-keras2.json").path(file));
     assertThat(loaded.format()).isEqualTo("Keras HDF5 file (.h5, Keras 2.13.1)");
+  }
+
+  static Stream<Arguments> weightsOnlyFiles() {
+    List<Arguments> all = new ArrayList<>();
+    for (String model : List.of("healthy", "untrained", "frozen")) {
+      all.add(Arguments.of(model, model + ".weights.h5"));
+      all.add(Arguments.of(model, model + "-keras2.weights.h5"));
+    }
+    return all.stream();
+  }
+
+  /**
+   * A weights-only file (save_weights, scripts/make_keras_weights_only.py) holds no config: its BN
+   * layers are found by their variables with the statistics Keras held, and Keras's defaults
+   * (epsilon 0.001, momentum 0.99, last axis) are assumed and said so. In Keras 3's layout a layer
+   * with three variables (scale=False) does not say whether the first is gamma or beta: neither is read.
+   */
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("weightsOnlyFiles")
+  void weightsOnlyFilesHoldTheStatisticsKerasHeldWithItsDefaultsAssumed(String model, String file) {
+    BnModel loaded = load(file);
+    JsonNode expected = EXPECTED.path("models").path(model).path("layers");
+    List<String> names = new ArrayList<>();
+    expected.fieldNames().forEachRemaining(names::add);
+    assertThat(loaded.layers()).extracting(BnLayer::name).containsExactlyInAnyOrderElementsOf(names);
+    assertThat(loaded.format()).contains("Keras weights file (save_weights", "epsilon 0.001 (Keras's default),"
+        + " momentum 0.99 (Keras's default) and the last axis as channels assumed: the file does not record them");
+    boolean keras3 = !file.contains("keras2");
+    for (BnLayer layer : loaded.layers()) {
+      JsonNode keras = expected.path(layer.name());
+      assertThat(layer.channelAxis()).isEqualTo(-1);
+      assertThat(layer.epsilon()).isEqualTo(1e-3);
+      assertThat(layer.momentum()).hasValue(0.99);
+      assertThat(layer.movingMean()).as(layer.name()).containsExactly(values(keras.path("moving_mean")));
+      assertThat(layer.movingVariance()).as(layer.name()).containsExactly(values(keras.path("moving_variance")));
+      boolean oneOfTwo = keras3 && keras.path("scale").booleanValue() != keras.path("center").booleanValue();
+      assertThat(layer.hasGamma()).as(layer.name()).isEqualTo(keras.path("scale").booleanValue() && !oneOfTwo);
+      assertThat(layer.hasBeta()).as(layer.name()).isEqualTo(keras.path("center").booleanValue() && !oneOfTwo);
+      if (layer.hasGamma()) {
+        assertThat(layer.gamma()).as(layer.name()).containsExactly(values(keras.path("gamma")));
+      }
+      if (layer.hasBeta()) {
+        assertThat(layer.beta()).as(layer.name()).containsExactly(values(keras.path("beta")));
+      }
+      assertThat(layer.origin().contains("is gamma or beta, which the file does not say")).isEqualTo(oneOfTwo);
+    }
+  }
+
+  /** The user's --epsilon and --momentum replace Keras's defaults, and the report says where they came from. */
+  @Test
+  void weightsOnlyFilesTakeTheUsersEpsilonAndMomentum() {
+    var path = KerasFixtures.file("healthy.weights.h5");
+    BnModel loaded = Loaders.forModel(path).load(path, dev.bncheck.load.LoadOptions.DEFAULTS
+        .withAssumedBn(java.util.OptionalDouble.of(0.01), java.util.OptionalDouble.of(0.9)),
+        CalibrationSink.NONE);
+    assertThat(loaded.layers()).allSatisfy(l -> {
+      assertThat(l.epsilon()).isEqualTo(0.01);
+      assertThat(l.momentum()).hasValue(0.9);
+    });
+    assertThat(loaded.format()).contains("epsilon 0.01 (--epsilon), momentum 0.9 (--momentum)");
   }
 
   private static void holdsTheExpectedValues(BnModel loaded, JsonNode expected) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -157,11 +158,23 @@ class HostileKerasFilesTest {
         .containsExactly("bn1", "bn2");
   }
 
+  /** The weights of an archive taken out alone are a weights-only file: read, with Keras's defaults assumed. */
   @Test
-  void weightsOnlyFileSaysWhyItCannotBeChecked() throws IOException {
+  void weightsTakenOutOfAnArchiveAreReadAsAWeightsOnlyFile() throws IOException {
     Path file = dir.resolve("model.weights.h5");
     Files.write(file, KerasArchives.members("healthy.keras").get("model.weights.h5"));
-    refused(file).hasMessageStartingWith(file + ": attribute model_config: missing: a weights-only file");
+    BnModel model = new BnModelFromKeras().load(file, CalibrationSink.NONE);
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactlyInAnyOrder("bn1", "bn2");
+    assertThat(model.format()).contains("a weights-only file");
+  }
+
+  /** A weights-only layer with five variables is no BatchNormalization layer Keras writes. */
+  @Test
+  void aWeightsOnlyBnGroupWithTooManyVariablesIsRefused() throws IOException {
+    Path file = dir.resolve("five.weights.h5");
+    Files.copy(Path.of("src/test/resources/keras-files/hostile/five-vars.weights.h5"), file);
+    refused(file).hasMessage(file + ": layers/batch_normalization/vars: holds 5 variables; a BatchNormalization"
+        + " layer has 2 to 4 (gamma, beta, moving_mean, moving_variance)");
   }
 
   /**

@@ -1,0 +1,176 @@
+package dev.bncheck.load.keras;
+
+import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.Numbers;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.regex.Pattern;
+
+/**
+ * The BN layers of a weights-only Keras file ({@code model.save_weights}), which holds no config:
+ * the layers are found by their variables, and what only the config records (axis, epsilon,
+ * momentum) is assumed and said so. The statistics alone answer the first questions (were they
+ * ever updated, are they finite, are channels dead).
+ *
+ * <p>Two layouts: Keras 3's {@code .weights.h5} ({@code layers/<group>/vars/0..n}, groups named
+ * after the layer's class, {@code batch_normalization_1}, the layer's own name as the {@code name}
+ * attribute of {@code vars}; nested models as {@code layers/<group>/layers/...}), and Keras 2's
+ * {@code save_weights} HDF5 file (a {@code layer_names} attribute, each layer's group listing its
+ * variables as {@code bn1/moving_mean:0} in {@code weight_names}).
+ */
+final class WeightsOnlyFile {
+
+  /** Keras's {@code BatchNormalization} defaults. */
+  static final double KERAS_EPSILON = 1e-3;
+  static final double KERAS_MOMENTUM = 0.99;
+
+  /** The group Keras 3 gives a BatchNormalization layer: its class in snake case, numbered. */
+  private static final Pattern BN_GROUP = Pattern.compile("batch_normalization(_\\d+)?");
+
+  private static final String ORIGIN = "; a weights-only file: the layer is found by its variables";
+
+  private final Hdf5File h5;
+  private final double epsilon;
+  private final double momentum;
+
+  private WeightsOnlyFile(Hdf5File h5, LoadOptions options) {
+    this.h5 = h5;
+    this.epsilon = options.assumedEpsilon().orElse(KERAS_EPSILON);
+    this.momentum = options.assumedMomentum().orElse(KERAS_MOMENTUM);
+  }
+
+  /** Whether the file has the shape of a weights-only file of either layout. */
+  static boolean looksLikeOne(Hdf5File h5) {
+    return h5.isGroup("layers") || h5.stringsAttribute("/", "layer_names").isPresent();
+  }
+
+  static List<BnLayer> layers(Hdf5File h5, LoadOptions options) {
+    WeightsOnlyFile reader = new WeightsOnlyFile(h5, options);
+    List<BnLayer> out = new ArrayList<>();
+    if (h5.isGroup("layers")) {
+      reader.keras3("layers", List.of(), out);
+    } else {
+      reader.keras2(out);
+    }
+    return out;
+  }
+
+  /** How the report states what was assumed. */
+  static String assumption(LoadOptions options) {
+    OptionalDouble e = options.assumedEpsilon();
+    OptionalDouble m = options.assumedMomentum();
+    return "a weights-only file: epsilon " + Numbers.brief(e.orElse(KERAS_EPSILON)) + " ("
+        + (e.isPresent() ? "--epsilon" : "Keras's default") + "), momentum " + Numbers.brief(m.orElse(KERAS_MOMENTUM))
+        + " (" + (m.isPresent() ? "--momentum" : "Keras's default") + ") and the last axis as channels assumed: the"
+        + " file does not record them";
+  }
+
+  private void keras3(String container, List<String> models, List<BnLayer> out) {
+    List<String> children = new ArrayList<>(h5.children(container));
+    children.sort(Comparator.naturalOrder());
+    for (String child : children) {
+      String group = container + "/" + child;
+      String name = h5.isGroup(group + "/vars") ? h5.stringAttribute(group + "/vars", "name").orElse(child) : child;
+      if (h5.isGroup(group + "/layers")) {
+        List<String> inner = new ArrayList<>(models);
+        inner.add(name);
+        keras3(group + "/layers", inner, out);
+      } else if (BN_GROUP.matcher(child).matches() && h5.isGroup(group + "/vars")) {
+        out.add(keras3Layer(group + "/vars", models.isEmpty() ? name : String.join("/", models) + "/" + name));
+      }
+    }
+  }
+
+  /**
+   * Keras creates a BN layer's variables in the order gamma, beta, moving_mean, moving_variance,
+   * leaving out gamma without {@code scale} and beta without {@code center}: the last two are
+   * always the statistics. With three, the first is gamma or beta, which the file does not say.
+   */
+  private BnLayer keras3Layer(String vars, String name) {
+    int count = h5.children(vars).size();
+    String owner = "BN layer \"" + name + "\"";
+    if (count < 2 || count > 4) {
+      throw new InvalidInputException(h5.file(), vars, "holds " + count + " variables; a BatchNormalization layer"
+          + " has 2 to 4 (gamma, beta, moving_mean, moving_variance)");
+    }
+    double[] mean = h5.vector(vars + "/" + (count - 2), "moving_mean of " + owner);
+    double[] variance = h5.vector(vars + "/" + (count - 1), "moving_variance of " + owner);
+    double[] gamma = count == 4 ? h5.vector(vars + "/0", "gamma of " + owner) : new double[0];
+    double[] beta = count == 4 ? h5.vector(vars + "/1", "beta of " + owner) : new double[0];
+    String origin = vars + ORIGIN + (count == 3 ? "; its first variable is gamma or beta, which the file does not"
+        + " say, and is left out" : "");
+    return layer(name, origin, Map.of("moving_variance", variance, "gamma", gamma, "beta", beta), mean, vars);
+  }
+
+  private void keras2(List<BnLayer> out) {
+    List<String> layerNames = h5.stringsAttribute("/", "layer_names").orElseThrow();
+    for (String layerName : layerNames) {
+      if (!h5.isGroup(layerName)) {
+        throw new InvalidInputException(h5.file(), layerName, "missing: the layer_names attribute lists it");
+      }
+      List<String> weights = h5.stringsAttribute(layerName, "weight_names").orElse(List.of());
+      // a nested model's group lists its layers' variables, each under its own layer's name
+      Map<String, Map<String, String>> byLayer = new LinkedHashMap<>();
+      for (String stored : weights) {
+        String[] parts = stored.split("/");
+        if (parts.length < 2) {
+          continue;
+        }
+        String weight = parts[parts.length - 1].replaceFirst(":\\d+$", "");
+        String owner = parts[parts.length - 2];
+        if (byLayer.computeIfAbsent(owner, k -> new LinkedHashMap<>()).put(weight, layerName + "/" + stored) != null) {
+          throw new InvalidInputException(h5.file(), layerName + " weight " + stored, "a second " + weight
+              + " of layer \"" + owner + "\"");
+        }
+      }
+      for (var entry : byLayer.entrySet()) {
+        Map<String, String> datasets = entry.getValue();
+        if (!datasets.containsKey("moving_mean") || !datasets.containsKey("moving_variance")) {
+          continue;
+        }
+        String name = entry.getKey().equals(layerName) ? layerName : layerName + "/" + entry.getKey();
+        String owner = "BN layer \"" + name + "\"";
+        double[] mean = h5.vector(datasets.get("moving_mean"), "moving_mean of " + owner);
+        Map<String, double[]> others = new LinkedHashMap<>();
+        others.put("moving_variance", h5.vector(datasets.get("moving_variance"), "moving_variance of " + owner));
+        for (String optional : List.of("gamma", "beta")) {
+          others.put(optional, datasets.containsKey(optional) ? h5.vector(datasets.get(optional), optional + " of "
+              + owner) : new double[0]);
+        }
+        out.add(layer(name, layerName + ORIGIN, others, mean, datasets.get("moving_mean")));
+      }
+    }
+  }
+
+  /** {@code others} holds moving_variance, gamma and beta; an empty gamma or beta is one the file does not hold. */
+  private BnLayer layer(String name, String origin, Map<String, double[]> others, double[] mean, String where) {
+    int c = mean.length;
+    for (var vector : others.entrySet()) {
+      int n = vector.getValue().length;
+      if (n != 0 && n != c || vector.getKey().equals("moving_variance") && n != c) {
+        throw new InvalidInputException(h5.file(), where, vector.getKey() + " has " + n + " values, moving_mean "
+            + c + " (BN layer \"" + name + "\")");
+      }
+    }
+    double[] gamma = others.get("gamma");
+    double[] beta = others.get("beta");
+    return new BnLayer(name, origin, -1, epsilon, OptionalDouble.of(momentum), MomentumConvention.KERAS,
+        OptionalLong.empty(), gamma.length == 0 ? filled(c, 1) : gamma, gamma.length != 0,
+        beta.length == 0 ? filled(c, 0) : beta, beta.length != 0, mean, others.get("moving_variance"));
+  }
+
+  private static double[] filled(int n, double value) {
+    double[] out = new double[n];
+    Arrays.fill(out, value);
+    return out;
+  }
+}
