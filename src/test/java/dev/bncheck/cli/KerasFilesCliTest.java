@@ -86,6 +86,15 @@ class KerasFilesCliTest {
     assertThat(healthy.out()).contains("data: " + DIR + "dump-healthy.json");
   }
 
+  /** A subclassed model saved before training: BN001 on the three BN layers found among its weights. */
+  @Test
+  void anUntrainedSubclassedModelGetsBn001OnEveryBnLayer() {
+    CliRun run = CliRun.of("inspect", DIR + "subclassed-untrained.keras");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    assertThat(run.out()).contains("[BN001] error batch_normalization:", "[BN001] error norm:",
+        "[BN001] error sequential/inner_bn:", "a subclassed model");
+  }
+
   @Test
   void checkWithoutADumpSaysThereIsNoDataAndRunsTheStaticChecks() {
     CliRun run = CliRun.of("check", DIR + "untrained.keras");

@@ -126,6 +126,12 @@ final class Hdf5File implements AutoCloseable {
     });
   }
 
+  /** The shape of a dataset stored in the file, or null when {@code path} is none (missing, a link, a group). */
+  long[] shape(String path) {
+    return guard(path, () -> find(path) instanceof Dataset dataset && !dataset.isLink()
+        ? dataset.getDimensionsAsLong() : null);
+  }
+
   /**
    * A one-dimensional floating-point dataset, its shape checked before anything is read.
    *

@@ -23,7 +23,7 @@ import java.util.Set;
  * @param modelName the model's name, or null when the config gives none
  * @param layers the BN layers, in the order of the config's layer lists
  */
-record KerasConfig(String modelName, List<BnSpec> layers) {
+record KerasConfig(String modelName, List<BnSpec> layers, String subclassedModel) {
 
   /** Keras 3's class, Keras 2's (and its V1/V2 aliases), and the synchronized variant of both. */
   private static final Set<String> BN_CLASSES = Set.of("BatchNormalization", "BatchNormalizationV1",
@@ -38,8 +38,16 @@ record KerasConfig(String modelName, List<BnSpec> layers) {
           .build())
       .build();
 
+  /**
+   * @param subclassedModel the class of a subclassed model, whose config lists no layers; null for
+   *     a Functional or Sequential model
+   */
   KerasConfig {
     layers = List.copyOf(layers);
+  }
+
+  boolean listsLayers() {
+    return subclassedModel == null;
   }
 
   /**
@@ -60,6 +68,10 @@ record KerasConfig(String modelName, List<BnSpec> layers) {
     }
     JsonNode config = root.path("config");
     String name = config.path("name").isTextual() ? config.path("name").asText() : null;
+    if (!isModel(root)) {
+      // a subclassed model's config names its class and lists no layers: they live in its code
+      return new KerasConfig(name, List.of(), root.path("class_name").asText());
+    }
     List<BnSpec> found = new ArrayList<>();
     new Walk(file, source, found).model(root, "", List.of(), List.of(), true, 0);
     Set<String> seen = new HashSet<>();
@@ -69,7 +81,7 @@ record KerasConfig(String modelName, List<BnSpec> layers) {
             "a second BN layer named \"" + spec.qualifiedName() + "\"; Keras gives layers unique names");
       }
     }
-    return new KerasConfig(name, found);
+    return new KerasConfig(name, found, null);
   }
 
   /** The config's {@code layers} list of a model, for Keras 2 Sequential models the config itself. */

@@ -35,7 +35,7 @@ final class KerasFile {
     String file = input.toString();
     byte[] start = start(input);
     if (Arrays.equals(start, 0, ZIP.length, ZIP, 0, ZIP.length)) {
-      return archive(input);
+      return archive(input, options);
     }
     if (Arrays.equals(start, 0, HDF5.length, HDF5, 0, HDF5.length)) {
       return legacy(input, options);
@@ -43,12 +43,18 @@ final class KerasFile {
     throw new InvalidInputException(file, "", "neither a Keras 3 archive (a ZIP file) nor an HDF5 file");
   }
 
-  private static BnModel archive(Path input) {
+  private static BnModel archive(Path input, LoadOptions options) {
     String file = input.toString();
     KerasArchive archive = KerasArchive.read(input);
     KerasConfig config = KerasConfig.parse(file, KerasArchive.CONFIG, archive.config());
     String version = archive.metadata() == null ? null : KerasMetadataVersion.of(archive.metadata());
     try (Hdf5File h5 = Hdf5File.open(file, KerasArchive.WEIGHTS, archive.weights())) {
+      if (!config.listsLayers()) {
+        return new BnModel(file, "Keras archive (.keras" + (version == null ? "" : ", Keras " + version)
+            + "); a subclassed model (" + config.subclassedModel() + "), whose config lists no layers: BN layers found"
+            + " by their variables, " + WeightsOnlyFile.assumption(options), "keras", config.modelName(),
+            WeightsOnlyFile.layers(h5, options));
+      }
       List<BnLayer> layers = layers(config, new ArchiveWeights(h5), h5);
       return new BnModel(file, "Keras archive (.keras" + (version == null ? "" : ", Keras " + version) + ")",
           "keras", config.modelName(), layers);
@@ -62,7 +68,8 @@ final class KerasFile {
       if (modelConfig.isEmpty() && WeightsOnlyFile.looksLikeOne(h5)) {
         String version = h5.stringAttribute("/", "keras_version").orElse(null);
         return new BnModel(file, "Keras weights file (save_weights" + (version == null ? "" : ", Keras " + version)
-            + "); " + WeightsOnlyFile.assumption(options), "keras", null, WeightsOnlyFile.layers(h5, options));
+            + "); a weights-only file: " + WeightsOnlyFile.assumption(options), "keras", null,
+            WeightsOnlyFile.layers(h5, options));
       }
       String json = modelConfig.orElseThrow(() -> new InvalidInputException(file, "attribute model_config",
           h5.isGroup(LegacyWeights.ROOT)

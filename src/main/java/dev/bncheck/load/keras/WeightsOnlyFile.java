@@ -48,18 +48,21 @@ final class WeightsOnlyFile {
     this.momentum = options.assumedMomentum().orElse(KERAS_MOMENTUM);
   }
 
-  /** Whether the file has the shape of a weights-only file of either layout. */
+  /**
+   * Whether the file has the shape of a weights-only file of either layout: Keras 3 writes the
+   * model's own {@code vars} group at the root, Keras 2 a {@code layer_names} attribute.
+   */
   static boolean looksLikeOne(Hdf5File h5) {
-    return h5.isGroup("layers") || h5.stringsAttribute("/", "layer_names").isPresent();
+    return h5.isGroup("vars") || h5.isGroup("layers") || h5.stringsAttribute("/", "layer_names").isPresent();
   }
 
   static List<BnLayer> layers(Hdf5File h5, LoadOptions options) {
     WeightsOnlyFile reader = new WeightsOnlyFile(h5, options);
     List<BnLayer> out = new ArrayList<>();
-    if (h5.isGroup("layers")) {
-      reader.keras3("layers", List.of(), out);
-    } else {
+    if (h5.stringsAttribute("/", "layer_names").isPresent()) {
       reader.keras2(out);
+    } else {
+      reader.keras3("", List.of(), out);
     }
     return out;
   }
@@ -68,26 +71,62 @@ final class WeightsOnlyFile {
   static String assumption(LoadOptions options) {
     OptionalDouble e = options.assumedEpsilon();
     OptionalDouble m = options.assumedMomentum();
-    return "a weights-only file: epsilon " + Numbers.brief(e.orElse(KERAS_EPSILON)) + " ("
+    return "epsilon " + Numbers.brief(e.orElse(KERAS_EPSILON)) + " ("
         + (e.isPresent() ? "--epsilon" : "Keras's default") + "), momentum " + Numbers.brief(m.orElse(KERAS_MOMENTUM))
         + " (" + (m.isPresent() ? "--momentum" : "Keras's default") + ") and the last axis as channels assumed: the"
         + " file does not record them";
   }
 
+  /**
+   * Walks every group below {@code container}: a Functional or Sequential model keeps its layers
+   * in {@code layers/}, a subclassed model or layer its sublayers under their attribute names
+   * ({@code bn}, {@code block/layers/...}). A group with {@code vars} is a BatchNormalization layer
+   * when its group or its recorded name is Keras's default for the class
+   * ({@code batch_normalization_1}), or when it holds the four variables only a BatchNormalization
+   * layer has (gamma, beta, moving mean, moving variance: one-dimensional, as long, the variance
+   * not negative).
+   */
   private void keras3(String container, List<String> models, List<BnLayer> out) {
-    List<String> children = new ArrayList<>(h5.children(container));
+    List<String> children = new ArrayList<>(h5.children(container.isEmpty() ? "/" : container));
     children.sort(Comparator.naturalOrder());
     for (String child : children) {
-      String group = container + "/" + child;
-      String name = h5.isGroup(group + "/vars") ? h5.stringAttribute(group + "/vars", "name").orElse(child) : child;
-      if (h5.isGroup(group + "/layers")) {
+      String group = container.isEmpty() ? child : container + "/" + child;
+      if (child.equals("vars") || container.isEmpty() && child.equals("optimizer") || !h5.isGroup(group)) {
+        continue;
+      }
+      if (child.equals("layers")) {
+        keras3(group, models, out);
+        continue;
+      }
+      String vars = group + "/vars";
+      String name = h5.isGroup(vars) ? h5.stringAttribute(vars, "name").orElse(child) : child;
+      String qualified = models.isEmpty() ? name : String.join("/", models) + "/" + name;
+      if (h5.isGroup(vars) && (BN_GROUP.matcher(child).matches() || BN_GROUP.matcher(name).matches()
+          || holdsBnVariables(vars))) {
+        out.add(keras3Layer(vars, qualified));
+      } else {
         List<String> inner = new ArrayList<>(models);
         inner.add(name);
-        keras3(group + "/layers", inner, out);
-      } else if (BN_GROUP.matcher(child).matches() && h5.isGroup(group + "/vars")) {
-        out.add(keras3Layer(group + "/vars", models.isEmpty() ? name : String.join("/", models) + "/" + name));
+        keras3(group, inner, out);
       }
     }
+  }
+
+  private boolean holdsBnVariables(String vars) {
+    List<String> held = h5.children(vars);
+    if (held.size() != 4 || !held.containsAll(List.of("0", "1", "2", "3"))) {
+      return false;
+    }
+    long length = -1;
+    for (String v : held) {
+      long[] shape = h5.shape(vars + "/" + v);
+      if (shape == null || shape.length != 1 || length >= 0 && shape[0] != length) {
+        return false;
+      }
+      length = shape[0];
+    }
+    double[] variance = h5.vector(vars + "/3", "variable 3 of " + vars);
+    return java.util.Arrays.stream(variance).allMatch(v -> v >= 0);
   }
 
   /**

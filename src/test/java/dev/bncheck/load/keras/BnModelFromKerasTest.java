@@ -121,6 +121,33 @@ class BnModelFromKerasTest {
     }
   }
 
+  /**
+   * A subclassed model (scripts/make_keras_subclassed.py) lists no layers in its config: its BN
+   * layers are found among the weights, by Keras's default name, by the four variables only a BN
+   * layer has (a layer the user named "norm"), and inside a Sequential attribute; the values are
+   * those Keras held (expected-subclassed.json).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"subclassed.keras", "subclassed.weights.h5"})
+  void subclassedModelsHoldTheValuesKerasHeld(String file) {
+    BnModel loaded = load(file);
+    JsonNode expected = KerasFixtures.expected("expected-subclassed.json").path("layers");
+    List<String> names = new ArrayList<>();
+    expected.fieldNames().forEachRemaining(names::add);
+    assertThat(names).hasSize(3);
+    assertThat(loaded.layers()).extracting(BnLayer::name).containsExactlyInAnyOrderElementsOf(names);
+    for (BnLayer layer : loaded.layers()) {
+      JsonNode keras = expected.path(layer.name());
+      assertThat(layer.movingMean()).as(layer.name()).containsExactly(values(keras.path("moving_mean")));
+      assertThat(layer.movingVariance()).as(layer.name()).containsExactly(values(keras.path("moving_variance")));
+      assertThat(layer.gamma()).as(layer.name()).containsExactly(values(keras.path("gamma")));
+      assertThat(layer.beta()).as(layer.name()).containsExactly(values(keras.path("beta")));
+    }
+    assertThat(loaded.format()).contains(file.endsWith(".keras")
+        ? "a subclassed model (Net), whose config lists no layers: BN layers found by their variables"
+        : "a weights-only file");
+  }
+
   /** The user's --epsilon and --momentum replace Keras's defaults, and the report says where they came from. */
   @Test
   void weightsOnlyFilesTakeTheUsersEpsilonAndMomentum() {
