@@ -102,15 +102,35 @@ def _bn_inputs(model, prefix=""):
                 continue
             # Layer.input is the outer tensor for a Sequential but the inner graph's input
             # for a functional model, so read the outer tensor from the call node instead.
-            nodes = layer._inbound_nodes
-            if len(nodes) > 1:
-                _warn(f"{prefix}{layer.name} is called {len(nodes)} times; "
-                      f"the inputs of its first call are dumped")
-            outer_input = nodes[0].arguments.args[0]
+            outer_input = _call_node(model, layer, prefix).arguments.args[0]
             probe = keras.Model(_graph_input(layer), [tensor for _, _, tensor in nested])
             outer = _as_list(probe(outer_input))
             found.extend((name, bn, tensor) for (name, bn, _), tensor in zip(nested, outer))
     return found
+
+
+def _call_node(model, layer, prefix):
+    """The node by which ``model``'s own graph calls ``layer``.
+
+    A layer keeps a node for every graph that calls it: a base model first used in another
+    model, or a model loaded from a file (whose loading calls it again), has several, and only
+    the one in ``model``'s graph carries a tensor of that graph.
+    """
+    nodes = layer._inbound_nodes
+    graph = getattr(model, "_functional", None) or model
+    keys = getattr(graph, "_nodes", None)
+    own = nodes
+    if keys is not None:
+        try:
+            from keras.src.ops.function import make_node_key  # Keras 3
+        except ImportError:
+            def make_node_key(operation, index):  # tf.keras 2 names a node by its layer's name
+                return operation.name + "_ib-" + str(index)
+        own = [node for index, node in enumerate(nodes) if make_node_key(layer, index) in keys] or nodes
+    if len(own) > 1:
+        _warn(f"{prefix}{layer.name} is called {len(own)} times in {model.name}; "
+              f"the inputs of its first call are dumped")
+    return own[0]
 
 
 def _layer_entry(name, bn, inputs):

@@ -8,6 +8,13 @@ For each framework (torch, tensorflow/Keras) that can be imported, these cases r
   untrained  the same architecture freshly initialised (running mean 0, variance 1):
              `bncheck check` must exit 1 with a BN001 finding on every BN layer.
 
+and for Keras alone:
+
+  shared-base   a functional base model first called by another model, then used in a
+                Sequential model after a Rescaling layer: the dumped inputs of its BN layer
+                must be those of the Sequential model's own call (it crashed, "not connected to
+                inputs", taking the base's first call node).
+
 and for torch alone:
 
   frozen-bn     the model in train() with its BN layers in eval(), as when fine-tuning with
@@ -316,10 +323,31 @@ def keras_cases(workdir):
         dump_bn(build(), calibration, dump, model_name="test-convnet-untrained")
         expect_never_updated(dump, verify_dump(dump, IMAGE[1:] + (8,), -1, fresh=True))
 
-    return [("trained", trained), ("untrained", untrained)]
+    def shared_base():
+        keras.utils.set_random_seed(2)
+        layers = keras.layers
+        image = keras.Input(IMAGE[1:] + IMAGE[:1])
+        features = layers.BatchNormalization(name="base_bn")(layers.Conv2D(4, 3, name="base_conv")(image))
+        base = keras.Model(image, features, name="base")
+        # the base is first called by another model: its first call node belongs to that graph
+        other_input = keras.Input(IMAGE[1:] + IMAGE[:1])
+        keras.Model(other_input, base(other_input))
+        model = keras.Sequential([keras.Input(IMAGE[1:] + IMAGE[:1]), layers.Rescaling(2.0), base,
+                                  layers.GlobalAveragePooling2D(), layers.Dense(CLASSES)])
+        dump = workdir / "keras-shared-base.json"
+        dump_bn(model, calibration, dump)
+        layer = json.loads(dump.read_text())["layers"][0]
+        if layer["name"] != "base/base_bn":
+            raise CaseFailure(f"expected layer base/base_bn, got {layer['name']}")
+        dumped = decode(layer["inputs"][0])
+        expected = base.get_layer("base_conv")(2.0 * calibration[0]).numpy()
+        if dumped.shape != expected.shape or np.abs(dumped - expected).max() > 1e-5:
+            raise CaseFailure("the dumped inputs of base/base_bn are not base_conv(Rescaling(x)) of the Sequential model")
+
+    return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base)]
 
 
-FRAMEWORKS = [("torch", torch_cases, 4), ("tensorflow", keras_cases, 2)]
+FRAMEWORKS = [("torch", torch_cases, 4), ("tensorflow", keras_cases, 3)]
 
 
 def main():
