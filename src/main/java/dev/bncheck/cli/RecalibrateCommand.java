@@ -3,6 +3,7 @@ package dev.bncheck.cli;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.ModelSession;
+import dev.bncheck.load.Predictions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.analysis.Glob;
 import dev.bncheck.engine.CalibrationAccumulator;
@@ -92,7 +93,8 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   @Option(names = "--labels", paramLabel = "FILE",
       description = "Class labels of the samples (.npy of integers), for a classifier: prints accuracy before and"
-          + " after on the held-out samples, at batch size 64 and 1.")
+          + " after on the held-out samples, at batch size 64 and 1, and refuses a fall. Without them, new statistics"
+          + " under which every held-out sample gets one class are refused.")
   Path labels;
 
   @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
@@ -150,6 +152,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     List<Verification.LayerMetrics> before;
     double[] accuracyBefore = null;
     Verified verified;
+    Predictions predictedBefore;
     List<String> refusals = new ArrayList<>();
     try (ModelSession session = loader.open(model, options)) {
       long channels = session.model().layers().stream().filter(l -> matcher.matches(l.name()))
@@ -168,6 +171,7 @@ final class RecalibrateCommand implements Callable<Integer> {
       if (heldOutLabels != null) {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
       }
+      predictedBefore = heldOutLabels == null && heldOut > 0 ? classes(session, split.heldOut()) : null;
       changes = Recalibration.run(session, split.calibration(), matcher::matches, batchSize, toInferenceMode);
       if (changes.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
@@ -187,6 +191,9 @@ final class RecalibrateCommand implements Callable<Integer> {
           if (heldOutLabels != null) {
             RecalibrationGuard.lessAccurate(accuracyOld[0], written[0].accuracy()[0], heldOutLabels.length)
                 .ifPresent(refusals::add);
+          }
+          if (predictedBefore != null && written[0].predictions() != null) {
+            RecalibrationGuard.oneClass(predictedBefore, written[0].predictions()).ifPresent(refusals::add);
           }
           if (!refusals.isEmpty() && !force) {
             throw new Refused();
@@ -209,6 +216,11 @@ final class RecalibrateCommand implements Callable<Integer> {
       o.println("Output " + c.output() + " of the fixed model: " + c.samplesCompared() + " samples alone vs in a batch of "
           + c.batchSize() + " differ by at most " + Numbers.brief(c.maxAbsDifference())
           + (c.consistent() ? " (consistent)" : " (BN005: depends on the batch)"));
+    }
+    if (predictedBefore != null && verified.predictions() != null && verified.predictions().outputs() > 1) {
+      o.println("Held-out predictions (no --labels, so no accuracy): " + predictedBefore.distinct() + " of "
+          + verified.predictions().outputs() + " classes predicted before, " + verified.predictions().distinct()
+          + " after.");
     }
     if (accuracyBefore != null) {
       double[] accuracyAfter = verified.accuracy();
@@ -234,7 +246,7 @@ final class RecalibrateCommand implements Callable<Integer> {
 
   /** The fixed model measured on the held-out samples. */
   private record Verified(List<Verification.LayerMetrics> metrics, CalibrationAccumulator consistency,
-      double[] accuracy) {}
+      double[] accuracy, Predictions predictions) {}
 
   /** Thrown out of the directory writer so that a refused result is never renamed into place. */
   private static final class Refused extends RuntimeException {
@@ -249,7 +261,8 @@ final class RecalibrateCommand implements Callable<Integer> {
       List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), batchSize);
       CalibrationAccumulator consistency = new CalibrationAccumulator();
       fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
-      return new Verified(after, consistency, heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels));
+      return new Verified(after, consistency, heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels),
+          heldOutLabels == null && heldOut > 0 ? classes(fixed, split.heldOut()) : null);
     }
   }
 
@@ -381,17 +394,24 @@ final class RecalibrateCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * The held-out predictions at batch size 64, or null for a model with no float output to
+   * predict from (no classifier: the one-class guard does not apply).
+   */
+  private static Predictions classes(ModelSession session, Map<String, Tensor> data) {
+    try {
+      return session.predictions(data, 64);
+    } catch (InvalidInputException e) {
+      return null;
+    }
+  }
+
   /** Accuracy at batch size 64 and at batch size 1. */
   private static double[] accuracy(ModelSession session, Map<String, Tensor> data, int[] labels) {
     double[] out = new double[2];
     int[] sizes = {64, 1};
     for (int k = 0; k < 2; k++) {
-      int[] predicted = session.predictions(data, sizes[k]);
-      int correct = 0;
-      for (int i = 0; i < labels.length; i++) {
-        correct += predicted[i] == labels[i] ? 1 : 0;
-      }
-      out[k] = (double) correct / labels.length;
+      out[k] = session.predictions(data, sizes[k]).accuracy(labels);
     }
     return out;
   }

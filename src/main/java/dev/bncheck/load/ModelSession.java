@@ -57,7 +57,7 @@ public interface ModelSession extends AutoCloseable {
   void batchSizeConsistency(Map<String, Tensor> data, int batchSize, CalibrationSink sink);
 
   /** A classifier's predicted class per sample (argmax of its first float output), {@code batchSize} at a time. */
-  int[] predictions(Map<String, Tensor> data, int batchSize);
+  Predictions predictions(Map<String, Tensor> data, int batchSize);
 
   /**
    * Sets a layer's moving statistics in the session: later captures and predictions use them,

@@ -180,6 +180,28 @@ public final class RecalibrationGuard {
     return df * root * root * root;
   }
 
+  /** Held-out samples from which one predicted class for all of them says something about the data. */
+  static final int ONE_CLASS_SAMPLES = 16;
+
+  /**
+   * Why the new statistics are refused when no labels can tell whether they help, or empty: the
+   * recalibrated classifier predicts one class for every held-out sample. Either the calibration
+   * data holds one class only (statistics computed from it describe that class, and a healthy
+   * model fed them lost half its accuracy on the others) or the new statistics collapse the
+   * model; without labels nothing tells the two apart, and neither should be written.
+   */
+  public static Optional<String> oneClass(dev.bncheck.load.Predictions before, dev.bncheck.load.Predictions after) {
+    int[] classes = after.classes();
+    if (after.outputs() < 2 || classes.length < ONE_CLASS_SAMPLES || after.distinct() != 1) {
+      return Optional.empty();
+    }
+    return Optional.of("with the new statistics every one of the " + classes.length + " held-out samples is predicted"
+        + " as class " + classes[0] + (before.distinct() > 1 ? ", where the old statistics predicted "
+        + before.distinct() + " classes" : ", as with the old statistics") + ": the calibration data may hold one class"
+        + " only (statistics computed from it make the model worse on the others), or the new statistics collapse"
+        + " the model; without --labels bncheck cannot tell which: give --labels to measure the accuracy");
+  }
+
   /**
    * Why the new statistics make the classifier worse on the held-out samples, or empty: accuracy
    * at batch size 64 lower after than before by more than one held-out sample.

@@ -126,7 +126,7 @@ final class FakeSession implements ModelSession {
   }
 
   @Override
-  public int[] predictions(Map<String, Tensor> data, int batchSize) {
+  public dev.bncheck.load.Predictions predictions(Map<String, Tensor> data, int batchSize) {
     Tensor y = output(data.values().iterator().next());
     int channels = y.shape()[1];
     int[] out = new int[y.shape()[0]];
@@ -135,7 +135,7 @@ final class FakeSession implements ModelSession {
         out[s] = y.get(s * channels + c) > y.get(s * channels + out[s]) ? c : out[s];
       }
     }
-    return out;
+    return new dev.bncheck.load.Predictions(out, channels);
   }
 
   @Override

@@ -131,6 +131,42 @@ class ModelSessionCommandsTest {
     assertThat(out).doesNotExist();
   }
 
+  /**
+   * Without labels, new statistics under which the classifier predicts one class for every
+   * held-out sample are refused (one-class calibration data does this to a healthy model, and so
+   * do statistics that collapse it); --force writes them and says so; the predictions are reported.
+   */
+  @Test
+  void recalibrateWithoutLabelsRefusesStatisticsUnderWhichEverySampleGetsOneClass() throws IOException {
+    double[][][] statistics = statisticsOf(x, SAMPLES);
+    List<FakeSession.Layer> layers = new ArrayList<>();
+    for (int k = 0; k < 2; k++) {
+      double[] mean = statistics[k][0].clone();
+      for (int c = 0; c < CHANNELS && k == 1; c++) {
+        mean[c] += 3 * Math.sqrt(statistics[k][1][c]);
+      }
+      // the last layer's first channel dominates once its statistics are right
+      layers.add(new FakeSession.Layer("bn" + (k + 1), AFFINE[k][0], AFFINE[k][1],
+          k == 1 ? new double[] {1, 0.01, 0.01} : new double[] {1, 1, 1},
+          k == 1 ? new double[] {4, 0, 0} : new double[CHANNELS], mean, statistics[k][1]));
+    }
+    Path model = dir.resolve("collapsing.fake");
+    FakeSession.write(model, layers);
+    Path out = dir.resolve("fixed");
+    CliRun refused = CliRun.with(recalibrate(), "recalibrate", model.toString(), "--inputs", inputs.toString(), "--out",
+        out.toString());
+    assertThat(refused.exitCode()).as(refused.out() + refused.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.err()).contains("recalibrate refused: with the new statistics every one of the 80 held-out"
+        + " samples is predicted as class 0, where the old statistics predicted 3 classes", "give --labels");
+    assertThat(out).doesNotExist();
+
+    CliRun forced = CliRun.with(recalibrate(), "recalibrate", model.toString(), "--inputs", inputs.toString(), "--out",
+        out.toString(), "--force");
+    assertThat(forced.exitCode()).as(forced.err()).isZero();
+    assertThat(forced.out()).contains("Held-out predictions (no --labels, so no accuracy): 3 of 3 classes predicted"
+        + " before, 1 after.", "Written although with the new statistics every one of the 80 held-out samples");
+  }
+
   private CliRun check(Path model, String... options) {
     CheckCommand command = new CheckCommand();
     command.loaders = path -> loader;

@@ -33,8 +33,16 @@ class RecalibrateCommandTest {
   @Test
   void recalibratedUntrainedKerasModelPassesTheCheck() {
     Path out = dir.resolve("fixed");
+    // its weights were never trained either: with new statistics it predicts one class for every
+    // held-out sample, which without labels is refused as one-class data or a collapsed model
+    CliRun unlabelled = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs",
+        "samples/keras-cnn-inputs.npy", "--out", out.toString());
+    assertThat(unlabelled.exitCode()).as(unlabelled.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(unlabelled.err()).contains("recalibrate refused: with the new statistics every one of the 25 held-out"
+        + " samples is predicted as class");
+    assertThat(out).doesNotExist();
     CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
-        "--out", out.toString());
+        "--labels", "samples/keras-cnn-labels.npy", "--out", out.toString());
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("Recalibrated 2 of 2 BN layers", "verified on 25 held-out samples");
     assertThat(CliRun.of("check", out.toString(), "--inputs", "samples/keras-cnn-inputs.npy").exitCode()).isZero();

@@ -147,16 +147,18 @@ final class OnnxSession implements ModelSession {
   }
 
   @Override
-  public int[] predictions(Map<String, Tensor> data, int batchSize) {
+  public dev.bncheck.load.Predictions predictions(Map<String, Tensor> data, int batchSize) {
     String first = proto.graph().outputs().stream()
         .filter(o -> o.elemType() == OnnxProto.FLOAT || o.elemType() == OnnxProto.DOUBLE
             || o.elemType() == OnnxProto.FLOAT16)
         .map(OnnxProto.ValueInfo::name).findFirst()
         .orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
     List<Integer> predicted = new ArrayList<>();
+    int[] width = new int[1];
     inBatches(data, batchSize, List.of(first), (name, logits) -> {
       int samples = logits.shape()[0];
       int classes = logits.size() / Math.max(1, samples);
+      width[0] = classes;
       for (int s = 0; s < samples; s++) {
         int best = 0;
         for (int k = 1; k < classes; k++) {
@@ -165,7 +167,7 @@ final class OnnxSession implements ModelSession {
         predicted.add(best);
       }
     });
-    return predicted.stream().mapToInt(Integer::intValue).toArray();
+    return new dev.bncheck.load.Predictions(predicted.stream().mapToInt(Integer::intValue).toArray(), width[0]);
   }
 
   /**

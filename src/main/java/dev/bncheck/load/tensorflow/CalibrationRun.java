@@ -420,13 +420,16 @@ final class CalibrationRun {
    * The index of the largest value of the first output for every sample, running {@code batchSize}
    * samples at a time: a classifier's predictions.
    */
-  static int[] predictions(CheckedSession session, List<Feed> feeds, ModelRunner.Input output, int batchSize, String dataLabel) {
+  static dev.bncheck.load.Predictions predictions(CheckedSession session, List<Feed> feeds, ModelRunner.Input output,
+      int batchSize, String dataLabel) {
     int samples = samples(feeds);
     int[] out = new int[samples];
+    int width = 0;
     for (int start = 0; start < samples; start += batchSize) {
       int count = Math.min(batchSize, samples - start);
       Tensor logits = runOutputs(session, feeds, List.of(output), start, count, dataLabel).get(0);
       int classes = logits.size() / count;
+      width = classes;
       for (int s = 0; s < count; s++) {
         int best = 0;
         for (int k = 1; k < classes; k++) {
@@ -437,7 +440,7 @@ final class CalibrationRun {
         out[start + s] = best;
       }
     }
-    return out;
+    return new dev.bncheck.load.Predictions(out, width);
   }
 
   private static List<Tensor> runOutputs(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,

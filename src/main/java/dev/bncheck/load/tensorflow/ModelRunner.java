@@ -258,7 +258,8 @@ final class ModelRunner {
   }
 
   /** The first float output's argmax per sample, {@code batchSize} samples at a time. */
-  int[] predictions(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize) {
+  dev.bncheck.load.Predictions predictions(Prepared prepared, Map<String, Tensor> data, List<Input> outputs,
+      int batchSize) {
     Input first = outputs.stream().filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE)
         .findFirst().orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
     List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));

@@ -98,7 +98,7 @@ abstract class TensorFlowSession implements ModelSession {
   }
 
   @Override
-  public int[] predictions(Map<String, Tensor> data, int batchSize) {
+  public dev.bncheck.load.Predictions predictions(Map<String, Tensor> data, int batchSize) {
     Runtime run = runtime();
     return LargeStack.call(() -> run.runner().predictions(run.prepared(), data, run.outputs(), batchSize));
   }

@@ -100,7 +100,7 @@ class OnnxMistakesTest {
       Path model = DIR.resolve(variant + ".onnx");
       try (ModelSession session = Loaders.forModel(model).open(model, LoadOptions.DEFAULTS)) {
         for (int batch : new int[] {64, 1}) {
-          int[] predicted = session.predictions(data, batch);
+          int[] predicted = session.predictions(data, batch).classes();
           int correct = 0;
           for (int i = 0; i < predicted.length; i++) {
             correct += predicted[i] == (int) labels.get(i) ? 1 : 0;
