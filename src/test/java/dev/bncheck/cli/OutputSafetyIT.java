@@ -105,7 +105,8 @@ class OutputSafetyIT {
     Path root = LauncherIT.ROOT;
     return new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "recalibrate",
         root.resolve("samples/keras-cnn-untrained").toString(), "--inputs",
-        root.resolve("samples/keras-cnn-inputs.npy").toString(), "--out", out.toString())
+        root.resolve("samples/keras-cnn-inputs.npy").toString(), "--labels",
+        root.resolve("samples/keras-cnn-labels.npy").toString(), "--out", out.toString())
         .redirectErrorStream(true).redirectOutput(out.resolveSibling(out.getFileName() + ".log").toFile());
   }
 

@@ -179,7 +179,7 @@ class OutsideFindsTest {
   void recalibrateWritesEveryCheckpointKeyOfAVariable() throws IOException {
     Path out = dir.resolve("fixed");
     CliRun run = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
-        "--out", out.toString());
+        "--labels", "samples/keras-cnn-labels.npy", "--out", out.toString());
     assertThat(run.exitCode()).as(run.err()).isZero();
     Map<String, float[]> before = checkpoint(Path.of("samples/keras-cnn-untrained"));
     Map<String, float[]> after = checkpoint(out);
