@@ -15,8 +15,10 @@ import dev.bncheck.load.dump.DumpStatisticsWriter;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.report.AtomicFile;
+import dev.bncheck.report.RecalibrationReport;
+import dev.bncheck.report.RecalibrationReportWriter;
+import dev.bncheck.report.ReportFormat;
 import dev.bncheck.repair.DumpRecalibration;
-import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
 import dev.bncheck.repair.DataSplit;
 import dev.bncheck.repair.DumpSplit;
@@ -31,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -97,6 +100,15 @@ final class RecalibrateCommand implements Callable<Integer> {
           + " under which every held-out sample gets one class are refused.")
   Path labels;
 
+  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", converter = RecalibrationFormat.class,
+      completionCandidates = RecalibrationFormat.Candidates.class,
+      description = "Report format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  ReportFormat format;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+      description = "Write the report to FILE (atomically) instead of standard output.")
+  Path output;
+
   @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
   boolean verbose;
 
@@ -126,6 +138,15 @@ final class RecalibrateCommand implements Callable<Integer> {
       }
     }
     OutputFolder.require(spec, "--out", out);
+    if (output != null) {
+      OutputFolder.require(spec, "--output", output);
+      for (Path input : read) {
+        if (InputOverlap.between(output, input).isPresent()) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--output " + output + " names an input;"
+              + " bncheck never overwrites its inputs");
+        }
+      }
+    }
     if (Files.exists(out) && !force) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " exists; pass --force to replace it");
     }
@@ -146,7 +167,6 @@ final class RecalibrateCommand implements Callable<Integer> {
     LoadOptions options = modelOptions.toLoadOptions();
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
     DataSplit split = DataSplit.of(data, heldOut);
-    PrintWriter o = spec.commandLine().getOut();
     int[] heldOutLabels = labels == null ? null : heldOutLabels(split);
     List<Recalibration.LayerChange> changes;
     List<Verification.LayerMetrics> before;
@@ -160,12 +180,12 @@ final class RecalibrateCommand implements Callable<Integer> {
       RecalibrationGuard.tooLittleData(split.calibrationSamples(),
           RecalibrationGuard.distinctSamples(split.calibration()), channels).ifPresent(refusals::add);
       if (!refusals.isEmpty() && !force) {
-        return refuse(refusals);
+        return refuse(refusedEarly(split, refusals));
       }
       CalibrationAccumulator heldOutData = Verification.capture(session, split.heldOut(), batchSize);
       RecalibrationGuard.unlikeTrainingData(session.model(), heldOutData).ifPresent(refusals::add);
       if (!refusals.isEmpty() && !force) {
-        return refuse(refusals);
+        return refuse(refusedEarly(split, refusals));
       }
       before = Verification.metrics(session.model().layers(), heldOutData);
       if (heldOutLabels != null) {
@@ -206,42 +226,27 @@ final class RecalibrateCommand implements Callable<Integer> {
           OutputFile.write(out, force, writeAndVerify);
         }
       } catch (Refused e) {
-        printTable(o, changes, before, written[0].metrics(), split);
-        return refuse(refusals);
+        return refuse(report(split, changes, before, written[0], accuracyBefore, predictedBefore, refusals, false));
       }
       verified = written[0];
     }
-    printTable(o, changes, before, verified.metrics(), split);
-    for (var c : verified.consistency().batchSizeChecks()) {
-      o.println("Output " + c.output() + " of the fixed model: " + c.samplesCompared() + " samples alone vs in a batch of "
-          + c.batchSize() + " differ by at most " + Numbers.brief(c.maxAbsDifference())
-          + (c.consistent() ? " (consistent)" : " (BN005: depends on the batch)"));
+    emit(report(split, changes, before, verified, accuracyBefore, predictedBefore, refusals, true));
+    return ExitCodes.PASS;
+  }
+  /** The formats a recalibration report has, by their lower-case names. */
+  static final class RecalibrationFormat implements CommandLine.ITypeConverter<ReportFormat> {
+    @Override
+    public ReportFormat convert(String value) {
+      return RecalibrationReportWriter.FORMATS.stream().filter(f -> f.label().equals(value)).findFirst()
+          .orElseThrow(() -> new CommandLine.TypeConversionException("expected one of "
+              + String.join(", ", new Candidates()) + ", got '" + value + "'"));
     }
-    if (predictedBefore != null && verified.predictions() != null && verified.predictions().outputs() > 1) {
-      o.println("Held-out predictions (no --labels, so no accuracy): " + predictedBefore.distinct() + " of "
-          + verified.predictions().outputs() + " classes predicted before, " + verified.predictions().distinct()
-          + " after.");
-    }
-    if (accuracyBefore != null) {
-      double[] accuracyAfter = verified.accuracy();
-      o.println("Held-out accuracy at batch size 64: " + percent(accuracyBefore[0]) + " before, "
-          + percent(accuracyAfter[0]) + " after; at batch size 1: " + percent(accuracyBefore[1]) + " before, "
-          + percent(accuracyAfter[1]) + " after.");
-    }
-    for (String reason : refusals) {
-      o.println("Written although " + reason + " (--force).");
-    }
-    for (Recalibration.LayerChange change : changes) {
-      if (change.toInferenceMode()) {
-        o.println("Layer " + change.name() + " normalized with batch statistics (BN002); it is switched to inference"
-            + " mode and uses the new statistics (--to-inference-mode).");
+
+    static final class Candidates extends ArrayList<String> {
+      Candidates() {
+        RecalibrationReportWriter.FORMATS.forEach(f -> add(f.label()));
       }
     }
-    boolean switched = changes.stream().anyMatch(Recalibration.LayerChange::toInferenceMode);
-    o.println("Wrote " + out + (switched ? " (the moving statistics changed and the layers above switched to"
-        + " inference mode; " : " (only the moving statistics changed; ") + "the variance stored is the unbiased one).");
-    o.flush();
-    return ExitCodes.PASS;
   }
 
   /** The fixed model measured on the held-out samples. */
@@ -266,32 +271,64 @@ final class RecalibrateCommand implements Callable<Integer> {
     }
   }
 
-  private int refuse(List<String> reasons) {
+  /** Writes the report of a refused run and says why on standard error, for logs that keep only that. */
+  private int refuse(RecalibrationReport report) {
+    emit(report);
     PrintWriter err = spec.commandLine().getErr();
-    for (String reason : reasons) {
+    for (String reason : report.refusals()) {
       err.println("bncheck: recalibrate refused: " + reason + "; nothing written (--force writes anyway)");
     }
     err.flush();
-    spec.commandLine().getOut().flush();
     return ExitCodes.FINDINGS;
   }
 
-  private void printTable(PrintWriter o, List<Recalibration.LayerChange> changes, List<Verification.LayerMetrics> before,
-      List<Verification.LayerMetrics> after, DataSplit split) {
-    o.printf("Recalibrated %d of %d BN layers of %s on %d samples; %s.%n", changes.size(), before.size(), model,
-        split.calibrationSamples(), heldOut == 0 ? "verified on the same samples (--held-out 0)"
-            : "verified on " + split.heldOutSamples() + " held-out samples");
-    o.println();
-    o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
+  private RecalibrationReport refusedEarly(DataSplit split, List<String> refusals) {
+    return new RecalibrationReport(model.toString(), false, split.calibrationSamples(),
+        heldOut == 0 ? 0 : split.heldOutSamples(), List.of(), List.of(), Optional.empty(), Optional.empty(), refusals,
+        false, out.toString(), List.of());
+  }
+
+  private RecalibrationReport report(DataSplit split, List<Recalibration.LayerChange> changes,
+      List<Verification.LayerMetrics> before, Verified after, double[] accuracyBefore, Predictions predictedBefore,
+      List<String> refusals, boolean written) {
+    List<RecalibrationReport.Row> rows = new ArrayList<>();
     for (int i = 0; i < before.size(); i++) {
       String name = before.get(i).name();
       long values = changes.stream().filter(c -> c.name().equals(name)).mapToLong(Recalibration.LayerChange::values)
           .findFirst().orElse(0);
-      o.println(String.join("  ", name, values == 0 ? "(kept)" : String.valueOf(values),
-          metrics(before.get(i)), metrics(after.get(i))));
+      rows.add(new RecalibrationReport.Row(name, values, before.get(i).metrics(), after.metrics().get(i).metrics()));
     }
-    o.println();
-    o.flush();
+    List<RecalibrationReport.Consistency> consistency = after.consistency().batchSizeChecks().stream()
+        .map(c -> new RecalibrationReport.Consistency(c.output(), c.samplesCompared(), c.batchSize(),
+            c.maxAbsDifference(), c.consistent()))
+        .toList();
+    Optional<RecalibrationReport.Accuracy> accuracy = accuracyBefore == null ? Optional.empty()
+        : Optional.of(new RecalibrationReport.Accuracy(accuracyBefore[0], after.accuracy()[0], accuracyBefore[1],
+            after.accuracy()[1]));
+    Optional<RecalibrationReport.PredictedClasses> predicted = predictedBefore == null || after.predictions() == null
+        || after.predictions().outputs() < 2 ? Optional.empty()
+        : Optional.of(new RecalibrationReport.PredictedClasses(predictedBefore.distinct(), after.predictions().distinct(),
+            after.predictions().outputs()));
+    List<String> switched = changes.stream().filter(Recalibration.LayerChange::toInferenceMode)
+        .map(Recalibration.LayerChange::name).toList();
+    return new RecalibrationReport(model.toString(), false, split.calibrationSamples(),
+        heldOut == 0 ? 0 : split.heldOutSamples(), rows, consistency, accuracy, predicted, refusals, written,
+        out.toString(), switched);
+  }
+
+  /** The report, on standard output or atomically into --output. */
+  private void emit(RecalibrationReport report) {
+    try {
+      if (output == null) {
+        PrintWriter o = spec.commandLine().getOut();
+        RecalibrationReportWriter.write(report, format, VersionProvider.version(), o);
+      } else {
+        AtomicFile.write(output, w -> RecalibrationReportWriter.write(report, format, VersionProvider.version(), w));
+      }
+    } catch (java.io.IOException e) {
+      throw new OutputException((output == null ? "standard output" : output.toString()) + ": cannot write the report: "
+          + e.getMessage(), e);
+    }
   }
 
   /**
@@ -334,38 +371,23 @@ final class RecalibrateCommand implements Callable<Integer> {
           "no layer with calibration data matches --layers " + layers);
     }
     List<String> refusals = RecalibrationGuard.ofDump(loaded, split, result, heldOut > 0);
-    if (!refusals.isEmpty() && !force) {
-      printDumpTable(result, loaded);
-      return refuse(refusals);
+    boolean write = refusals.isEmpty() || force;
+    if (write) {
+      try {
+        AtomicFile.write(out, w -> DumpStatisticsWriter.write(model, result.statistics(), w));
+      } catch (java.io.IOException e) {
+        throw new OutputException(out + ": cannot write the dump: " + e.getMessage(), e);
+      }
     }
-    try {
-      AtomicFile.write(out, w -> DumpStatisticsWriter.write(model, result.statistics(), w));
-    } catch (java.io.IOException e) {
-      throw new OutputException(out + ": cannot write the dump: " + e.getMessage(), e);
+    List<RecalibrationReport.Row> rows = result.layers().stream()
+        .map(r -> new RecalibrationReport.Row(r.name(), r.values(), r.before(), r.after())).toList();
+    RecalibrationReport report = new RecalibrationReport(model.toString(), true, 0, 0, rows, List.of(),
+        Optional.empty(), Optional.empty(), refusals, write, out.toString(), List.of());
+    if (!write) {
+      return refuse(report);
     }
-    printDumpTable(result, loaded);
-    PrintWriter o = spec.commandLine().getOut();
-    for (String reason : refusals) {
-      o.println("Written although " + reason + " (--force).");
-    }
-    o.println("Wrote " + out + " (only the moving statistics changed; the variance stored is the unbiased one).");
-    o.flush();
+    emit(report);
     return ExitCodes.PASS;
-  }
-
-  private void printDumpTable(DumpRecalibration.Result result, BnModel loaded) {
-    PrintWriter o = spec.commandLine().getOut();
-    o.printf("Recalibrated %d of %d BN layers of %s on the activations it holds for each layer, verified on the"
-        + " held-out samples of each (a dump cannot be rerun in network order).%n%n", result.statistics().size(),
-        loaded.layers().size(), model);
-    o.println("LAYER  VALUES  BEFORE: MEAN SHIFT  VAR RATIO  MODE RMS  AFTER: MEAN SHIFT  VAR RATIO  MODE RMS");
-    for (DumpRecalibration.LayerResult r : result.layers()) {
-      o.println(String.join("  ", r.name(), r.values() == 0 ? "(kept)" : String.valueOf(r.values()),
-          metrics(new Verification.LayerMetrics(r.name(), r.before())),
-          metrics(new Verification.LayerMetrics(r.name(), r.after()))));
-    }
-    o.println();
-    o.flush();
   }
 
   private Map<String, Tensor> limit(Map<String, Tensor> data) {
@@ -414,14 +436,5 @@ final class RecalibrateCommand implements Callable<Integer> {
       out[k] = session.predictions(data, sizes[k]).accuracy(labels);
     }
     return out;
-  }
-
-  private static String percent(double fraction) {
-    return Numbers.format(100 * fraction, 4) + "%";
-  }
-
-  private static String metrics(Verification.LayerMetrics m) {
-    return m.metrics().map(d -> Numbers.brief(d.worstMeanShift().value()) + "  " + Numbers.brief(d.worstVarianceRatio().value())
-        + "  " + Numbers.brief(d.layerModeRelativeRms())).orElse("-  -  -");
   }
 }

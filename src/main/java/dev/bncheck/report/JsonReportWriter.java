@@ -37,14 +37,7 @@ public final class JsonReportWriter implements ReportWriter {
 
   @Override
   public void write(Report report, Writer out) throws IOException {
-    // Objects one key per line, arrays on one line: per-channel vectors stay readable and diffable.
-    DefaultPrettyPrinter pretty = new DefaultPrettyPrinter(
-            Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
-        .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-        .withArrayIndenter(new DefaultPrettyPrinter.FixedSpaceIndenter());
-    try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-      g.setPrettyPrinter(pretty);
+    try (JsonGenerator g = generator(out)) {
       g.writeStartObject();
       g.writeStringField("report_format", FORMAT);
       g.writeNumberField("report_version", VERSION);
@@ -298,6 +291,19 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndObject();
   }
 
+  /** A generator of this project's JSON layout: objects one key per line, arrays on one line. */
+  static JsonGenerator generator(Writer out) throws IOException {
+    // per-channel vectors stay readable and diffable
+    DefaultPrettyPrinter pretty = new DefaultPrettyPrinter(
+            Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+        .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+        .withArrayIndenter(new DefaultPrettyPrinter.FixedSpaceIndenter());
+    JsonGenerator g = FACTORY.createGenerator(out);
+    g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    g.setPrettyPrinter(pretty);
+    return g;
+  }
+
   private static void extreme(JsonGenerator g, String name, ChannelExtreme e) throws IOException {
     g.writeObjectFieldStart(name);
     g.writeNumberField("channel", e.channel());
@@ -313,12 +319,12 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndArray();
   }
 
-  private static void number(JsonGenerator g, String name, double value) throws IOException {
+  static void number(JsonGenerator g, String name, double value) throws IOException {
     g.writeFieldName(name);
     numberValue(g, value);
   }
 
-  private static void numberValue(JsonGenerator g, double value) throws IOException {
+  static void numberValue(JsonGenerator g, double value) throws IOException {
     String text = Numbers.format(value, DIGITS);
     if (Double.isFinite(value)) {
       g.writeNumber(text);

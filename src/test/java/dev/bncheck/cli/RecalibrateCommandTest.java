@@ -226,4 +226,25 @@ class RecalibrateCommandTest {
     assertThat(CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
         "--out", dir.resolve("y").toString(), "--layers", "nothing*").exitCode()).isEqualTo(ExitCodes.USAGE);
   }
+  /** The report has text, JSON and Markdown only; -o writes it atomically, and a refused run's report says why. */
+  @Test
+  void theReportGoesToOutputInTheFormatsARecalibrationHas() throws java.io.IOException {
+    Path out = dir.resolve("fixed.json");
+    CliRun html = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "--format", "html");
+    assertThat(html.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(html.err()).contains("expected one of text, json, markdown, got 'html'");
+
+    Path report = dir.resolve("report.json");
+    CliRun refused = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "--format", "json", "-o",
+        report.toString());
+    assertThat(refused.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.out()).isEmpty();
+    assertThat(refused.err()).contains("bncheck: recalibrate refused: layer block1/bn: 26 calibration samples");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
+    assertThat(json.path("outcome").asText()).isEqualTo("refused");
+    assertThat(json.path("out").isNull()).isTrue();
+    assertThat(json.path("refusals").get(0).asText()).startsWith("layer block1/bn: 26 calibration samples");
+    assertThat(json.path("layers")).hasSize(3);
+    assertThat(out).doesNotExist();
+  }
 }

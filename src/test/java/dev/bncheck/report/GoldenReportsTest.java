@@ -46,7 +46,15 @@ class GoldenReportsTest {
         Arguments.of("check-stale.html", new String[] {"check", "samples/stale.json", "--format", "html"}),
         Arguments.of("check-healthy.html", new String[] {"check", "samples/healthy.json", "--format", "html"}),
         Arguments.of("inspect-never-updated.html",
-            new String[] {"inspect", "samples/never-updated.json", "--format", "html"}));
+            new String[] {"inspect", "samples/never-updated.json", "--format", "html"}),
+        Arguments.of("recalibrate-stale-refused.txt",
+            new String[] {"recalibrate", "samples/stale.json", "--out", "target/golden-recalibrated-refused.json"}),
+        Arguments.of("recalibrate-stale.txt", new String[] {"recalibrate", "samples/stale.json", "--out",
+            "target/golden-recalibrated.json", "--force"}),
+        Arguments.of("recalibrate-stale.json", new String[] {"recalibrate", "samples/stale.json", "--out",
+            "target/golden-recalibrated.json", "--force", "--format", "json"}),
+        Arguments.of("recalibrate-stale.md", new String[] {"recalibrate", "samples/stale.json", "--out",
+            "target/golden-recalibrated.json", "--force", "--format", "markdown"}));
   }
 
   @ParameterizedTest(name = "{0}")
