@@ -1,44 +1,29 @@
 package dev.bncheck.cli;
 
-import dev.bncheck.load.LoadOptions;
-import dev.bncheck.load.ModelLoader;
-import dev.bncheck.load.ModelSession;
-import dev.bncheck.load.Predictions;
-import dev.bncheck.load.Loaders;
 import dev.bncheck.analysis.Glob;
-import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.Loaders;
+import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.load.dump.BnModelFromDump;
-import dev.bncheck.load.dump.DumpStatisticsWriter;
-import dev.bncheck.model.BnModel;
-import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Tensor;
+import dev.bncheck.repair.DataSplit;
+import dev.bncheck.repair.DumpRecalibrationRun;
+import dev.bncheck.repair.ModelRecalibration;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.RecalibrationReport;
 import dev.bncheck.report.RecalibrationReportWriter;
 import dev.bncheck.report.ReportFormat;
-import dev.bncheck.repair.DumpRecalibration;
-import dev.bncheck.model.Tensor;
-import dev.bncheck.repair.DataSplit;
-import dev.bncheck.repair.DumpSplit;
-import dev.bncheck.repair.OutputDirectory;
-import dev.bncheck.repair.OutputFile;
-import dev.bncheck.repair.Recalibration;
-import dev.bncheck.repair.RecalibrationGuard;
-import dev.bncheck.repair.Verification;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -168,69 +153,12 @@ final class RecalibrateCommand implements Callable<Integer> {
     Map<String, Tensor> data = limit(ModelInputs.read(inputs));
     DataSplit split = DataSplit.of(data, heldOut);
     int[] heldOutLabels = labels == null ? null : heldOutLabels(split);
-    List<Recalibration.LayerChange> changes;
-    List<Verification.LayerMetrics> before;
-    double[] accuracyBefore = null;
-    Verified verified;
-    Predictions predictedBefore;
-    List<String> refusals = new ArrayList<>();
-    try (ModelSession session = loader.open(model, options)) {
-      long channels = session.model().layers().stream().filter(l -> matcher.matches(l.name()))
-          .mapToLong(l -> l.channels()).sum();
-      RecalibrationGuard.tooLittleData(split.calibrationSamples(),
-          RecalibrationGuard.distinctSamples(split.calibration()), channels).ifPresent(refusals::add);
-      if (!refusals.isEmpty() && !force) {
-        return refuse(refusedEarly(split, refusals));
-      }
-      CalibrationAccumulator heldOutData = Verification.capture(session, split.heldOut(), batchSize);
-      RecalibrationGuard.unlikeTrainingData(session.model(), heldOutData).ifPresent(refusals::add);
-      if (!refusals.isEmpty() && !force) {
-        return refuse(refusedEarly(split, refusals));
-      }
-      before = Verification.metrics(session.model().layers(), heldOutData);
-      if (heldOutLabels != null) {
-        accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
-      }
-      predictedBefore = heldOutLabels == null && heldOut > 0 ? classes(session, split.heldOut()) : null;
-      changes = Recalibration.run(session, split.calibration(), matcher::matches, batchSize, toInferenceMode);
-      if (changes.isEmpty()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--layers " + layers + " matches no BN layer");
-      }
-      Set<String> changed = changes.stream().map(Recalibration.LayerChange::name).collect(Collectors.toSet());
-      Verified[] written = new Verified[1];
-      double[] accuracyOld = accuracyBefore;
-      try {
-        // verified before it is renamed into place, so that a refused result leaves nothing behind
-        Consumer<Path> writeAndVerify = target -> {
-          session.saveTo(target);
-          written[0] = verify(loader, target, options, split, heldOutLabels);
-          if (heldOut > 0) {
-            RecalibrationGuard.noCloser(before, written[0].metrics(), changed, split.heldOutSamples())
-                .ifPresent(refusals::add);
-          }
-          if (heldOutLabels != null) {
-            RecalibrationGuard.lessAccurate(accuracyOld[0], written[0].accuracy()[0], heldOutLabels.length)
-                .ifPresent(refusals::add);
-          }
-          if (predictedBefore != null && written[0].predictions() != null) {
-            RecalibrationGuard.oneClass(predictedBefore, written[0].predictions()).ifPresent(refusals::add);
-          }
-          if (!refusals.isEmpty() && !force) {
-            throw new Refused();
-          }
-        };
-        // the fixed model is of the input's kind: a directory (a SavedModel) or one file (ONNX)
-        if (Files.isDirectory(model)) {
-          OutputDirectory.write(out, force, writeAndVerify);
-        } else {
-          OutputFile.write(out, force, writeAndVerify);
-        }
-      } catch (Refused e) {
-        return refuse(report(split, changes, before, written[0], accuracyBefore, predictedBefore, refusals, false));
-      }
-      verified = written[0];
+    RecalibrationReport report = ModelRecalibration.run(loader, new ModelRecalibration.Settings(model, out, force,
+        toInferenceMode, matcher, heldOut, batchSize, options), split, heldOutLabels);
+    if (!report.written()) {
+      return refuse(report);
     }
-    emit(report(split, changes, before, verified, accuracyBefore, predictedBefore, refusals, true));
+    emit(report);
     return ExitCodes.PASS;
   }
   /** The formats a recalibration report has, by their lower-case names. */
@@ -249,27 +177,8 @@ final class RecalibrateCommand implements Callable<Integer> {
     }
   }
 
-  /** The fixed model measured on the held-out samples. */
-  private record Verified(List<Verification.LayerMetrics> metrics, CalibrationAccumulator consistency,
-      double[] accuracy, Predictions predictions) {}
 
-  /** Thrown out of the directory writer so that a refused result is never renamed into place. */
-  private static final class Refused extends RuntimeException {
-    Refused() {
-      super(null, null, false, false);
-    }
-  }
 
-  private Verified verify(ModelLoader loader, Path written, LoadOptions options, DataSplit split,
-      int[] heldOutLabels) {
-    try (ModelSession fixed = loader.open(written, options)) {
-      List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), batchSize);
-      CalibrationAccumulator consistency = new CalibrationAccumulator();
-      fixed.batchSizeConsistency(split.heldOut(), batchSize, consistency);
-      return new Verified(after, consistency, heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels),
-          heldOutLabels == null && heldOut > 0 ? classes(fixed, split.heldOut()) : null);
-    }
-  }
 
   /** Writes the report of a refused run and says why on standard error, for logs that keep only that. */
   private int refuse(RecalibrationReport report) {
@@ -282,39 +191,9 @@ final class RecalibrateCommand implements Callable<Integer> {
     return ExitCodes.FINDINGS;
   }
 
-  private RecalibrationReport refusedEarly(DataSplit split, List<String> refusals) {
-    return new RecalibrationReport(model.toString(), false, split.calibrationSamples(),
-        heldOut == 0 ? 0 : split.heldOutSamples(), List.of(), List.of(), Optional.empty(), Optional.empty(), refusals,
-        false, out.toString(), List.of());
-  }
 
-  private RecalibrationReport report(DataSplit split, List<Recalibration.LayerChange> changes,
-      List<Verification.LayerMetrics> before, Verified after, double[] accuracyBefore, Predictions predictedBefore,
-      List<String> refusals, boolean written) {
-    List<RecalibrationReport.Row> rows = new ArrayList<>();
-    for (int i = 0; i < before.size(); i++) {
-      String name = before.get(i).name();
-      long values = changes.stream().filter(c -> c.name().equals(name)).mapToLong(Recalibration.LayerChange::values)
-          .findFirst().orElse(0);
-      rows.add(new RecalibrationReport.Row(name, values, before.get(i).metrics(), after.metrics().get(i).metrics()));
-    }
-    List<RecalibrationReport.Consistency> consistency = after.consistency().batchSizeChecks().stream()
-        .map(c -> new RecalibrationReport.Consistency(c.output(), c.samplesCompared(), c.batchSize(),
-            c.maxAbsDifference(), c.consistent()))
-        .toList();
-    Optional<RecalibrationReport.Accuracy> accuracy = accuracyBefore == null ? Optional.empty()
-        : Optional.of(new RecalibrationReport.Accuracy(accuracyBefore[0], after.accuracy()[0], accuracyBefore[1],
-            after.accuracy()[1]));
-    Optional<RecalibrationReport.PredictedClasses> predicted = predictedBefore == null || after.predictions() == null
-        || after.predictions().outputs() < 2 ? Optional.empty()
-        : Optional.of(new RecalibrationReport.PredictedClasses(predictedBefore.distinct(), after.predictions().distinct(),
-            after.predictions().outputs()));
-    List<String> switched = changes.stream().filter(Recalibration.LayerChange::toInferenceMode)
-        .map(Recalibration.LayerChange::name).toList();
-    return new RecalibrationReport(model.toString(), false, split.calibrationSamples(),
-        heldOut == 0 ? 0 : split.heldOutSamples(), rows, consistency, accuracy, predicted, refusals, written,
-        out.toString(), switched);
-  }
+
+
 
   /** The report, on standard output or atomically into --output. */
   private void emit(RecalibrationReport report) {
@@ -355,35 +234,20 @@ final class RecalibrateCommand implements Callable<Integer> {
     return files;
   }
 
-  /** A dump: each layer's statistics from its own captured activations (see DumpRecalibration). */
+  /** A dump: each layer's statistics from its own captured activations (see DumpRecalibrationRun). */
   private int recalibrateDump(ModelLoader loader, Glob matcher) {
     if (labels != null || inputs.size() > 1) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
     }
-    BnModel loaded = loader.load(model, CalibrationSink.NONE);
-    Consumer<CalibrationSink> read = inputs.isEmpty() ? sink -> loader.load(model, sink)
-        : sink -> Loaders.forCalibration(Path.of(inputs.get(0))).load(Path.of(inputs.get(0)), loaded, sink);
-    DumpSplit split = DumpSplit.of(read, heldOut);
-    DumpRecalibration.Result result = DumpRecalibration.run(loaded, split, matcher::matches);
-    if (result.statistics().isEmpty()) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "no layer with calibration data matches --layers " + layers);
+    RecalibrationReport report;
+    try {
+      report = DumpRecalibrationRun.run(loader, model, inputs.stream().findFirst().map(Path::of), out, force, matcher,
+          heldOut);
+    } catch (java.io.UncheckedIOException e) {
+      throw new OutputException(e.getMessage(), e);
     }
-    List<String> refusals = RecalibrationGuard.ofDump(loaded, split, result, heldOut > 0);
-    boolean write = refusals.isEmpty() || force;
-    if (write) {
-      try {
-        AtomicFile.write(out, w -> DumpStatisticsWriter.write(model, result.statistics(), w));
-      } catch (java.io.IOException e) {
-        throw new OutputException(out + ": cannot write the dump: " + e.getMessage(), e);
-      }
-    }
-    List<RecalibrationReport.Row> rows = result.layers().stream()
-        .map(r -> new RecalibrationReport.Row(r.name(), r.values(), r.before(), r.after())).toList();
-    RecalibrationReport report = new RecalibrationReport(model.toString(), true, 0, 0, rows, List.of(),
-        Optional.empty(), Optional.empty(), refusals, write, out.toString(), List.of());
-    if (!write) {
+    if (!report.written()) {
       return refuse(report);
     }
     emit(report);
@@ -416,25 +280,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     return out;
   }
 
-  /**
-   * The held-out predictions at batch size 64, or null for a model with no float output to
-   * predict from (no classifier: the one-class guard does not apply).
-   */
-  private static Predictions classes(ModelSession session, Map<String, Tensor> data) {
-    try {
-      return session.predictions(data, 64);
-    } catch (InvalidInputException e) {
-      return null;
-    }
-  }
 
-  /** Accuracy at batch size 64 and at batch size 1. */
-  private static double[] accuracy(ModelSession session, Map<String, Tensor> data, int[] labels) {
-    double[] out = new double[2];
-    int[] sizes = {64, 1};
-    for (int k = 0; k < 2; k++) {
-      out[k] = session.predictions(data, sizes[k]).accuracy(labels);
-    }
-    return out;
-  }
+
+
 }
