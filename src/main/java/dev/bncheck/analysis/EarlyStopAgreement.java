@@ -2,37 +2,43 @@ package dev.bncheck.analysis;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Weighs BN003's early-stop reading of one layer against the other layers. One training run
  * updates every BN layer's average the same number of times, so an early stop shows on every
  * stale layer; when another layer's statistics fit no early stop at all (its means and variances
  * moved by different amounts, or the fit contradicts its recorded count), the early stop read on
- * this layer is the weaker explanation and the data comes first. An input offset in a model with
- * zero padding moved a first layer's variances as well as its means, and was read there as an
- * average stopped 75% of the way, while the next layer showed the offset plainly.
+ * this layer is the weaker explanation and the data comes first.
+ *
+ * <p>Only a layer whose inputs the stale layer cannot have changed may contradict it: one before
+ * it, or one judged on the training view (every layer normalizing with batch statistics). A later
+ * layer judged on the inference view receives what the stale layer's statistics made of the data,
+ * which no average fits: a dump of a model trained 300 steps at decay 0.999 had its early stop
+ * read as the data's fault that way, and recalibrate refused to fix it.
  */
 final class EarlyStopAgreement {
 
   private static final Evidence EARLY_STOP = new Evidence("likely_cause", "too_few_updates");
   private static final Evidence DATA_DIFFERS = new Evidence("likely_cause", "data_differs");
   private static final Evidence MEDIUM = new Evidence("cause_confidence", "medium");
+  private static final Evidence TRAINING_VIEW = new Evidence("view", "training");
 
   private EarlyStopAgreement() {}
 
   /** Names the data in place of unconfirmed early stops that another layer contradicts. */
   static void weigh(List<Finding> findings) {
-    Optional<Finding> contradiction = findings.stream()
+    List<Finding> contradictions = findings.stream()
         .filter(f -> stale(f) && f.evidence().contains(DATA_DIFFERS) && f.evidence().contains(MEDIUM))
-        .findFirst();
-    if (contradiction.isEmpty()) {
-      return;
-    }
-    String other = contradiction.get().layer();
+        .toList();
     // a count that num_batches_tracked confirms (confidence high) stands on its own
-    findings.replaceAll(f -> stale(f) && f.evidence().contains(EARLY_STOP) && f.evidence().contains(MEDIUM)
-        ? contradicted(f, other) : f);
+    findings.replaceAll(f -> {
+      if (!stale(f) || !f.evidence().contains(EARLY_STOP) || !f.evidence().contains(MEDIUM)) {
+        return f;
+      }
+      return contradictions.stream()
+          .filter(c -> c.layerIndex() < f.layerIndex() || c.evidence().contains(TRAINING_VIEW))
+          .findFirst().map(c -> contradicted(f, c.layer())).orElse(f);
+    });
   }
 
   private static boolean stale(Finding f) {

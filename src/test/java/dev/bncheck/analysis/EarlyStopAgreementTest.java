@@ -9,15 +9,20 @@ import org.junit.jupiter.api.Test;
 class EarlyStopAgreementTest {
 
   private static Finding stale(int layer, Severity severity, String cause, String confidence) {
+    return stale(layer, severity, cause, confidence, "inference");
+  }
+
+  private static Finding stale(int layer, Severity severity, String cause, String confidence, String view) {
     return new Finding("BN003", severity, layer, "bn" + layer, "moving statistics differ", List.of(
-        new Evidence("likely_cause", cause), new Evidence("cause_confidence", confidence)), "fix");
+        new Evidence("view", view), new Evidence("likely_cause", cause), new Evidence("cause_confidence", confidence)),
+        "fix");
   }
 
   @Test
   void anEarlyStopThatAnotherLayerContradictsNamesTheData() {
     List<Finding> findings = new ArrayList<>(List.of(
         stale(1, Severity.WARNING, "too_few_updates", "medium"),
-        stale(2, Severity.ERROR, "data_differs", "medium")));
+        stale(2, Severity.ERROR, "data_differs", "medium", "training")));
     EarlyStopAgreement.weigh(findings);
     Finding first = findings.get(0);
     assertThat(first.evidence()).contains(new Evidence("likely_cause", "data_differs"),
@@ -26,6 +31,27 @@ class EarlyStopAgreementTest {
     assertThat(first.fix()).isEqualTo(StaleStatistics.FIX_DATA);
     assertThat(first.severity()).isEqualTo(Severity.WARNING);
     assertThat(findings.get(1).evidence()).doesNotContain(new Evidence("cause_confidence", "low"));
+  }
+
+  /**
+   * A later layer judged on the inference view received what the stale layer's statistics made of
+   * the data: it cannot contradict that layer (a stale dump's early stop was read as the data's
+   * fault), while an earlier layer can.
+   */
+  @Test
+  void onlyALayerTheStaleOneCannotHaveChangedContradictsIt() {
+    List<Finding> downstream = new ArrayList<>(List.of(
+        stale(1, Severity.ERROR, "too_few_updates", "medium"),
+        stale(2, Severity.ERROR, "data_differs", "medium")));
+    List<Finding> before = List.copyOf(downstream);
+    EarlyStopAgreement.weigh(downstream);
+    assertThat(downstream).isEqualTo(before);
+
+    List<Finding> upstream = new ArrayList<>(List.of(
+        stale(1, Severity.ERROR, "data_differs", "medium"),
+        stale(2, Severity.ERROR, "too_few_updates", "medium")));
+    EarlyStopAgreement.weigh(upstream);
+    assertThat(upstream.get(1).evidence()).contains(new Evidence("early_stop_contradicted_by", "bn1"));
   }
 
   /** A count num_batches_tracked confirms stands; a low-confidence or informational reading contradicts nothing. */

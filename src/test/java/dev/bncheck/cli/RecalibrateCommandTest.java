@@ -247,4 +247,17 @@ class RecalibrateCommandTest {
     assertThat(json.path("layers")).hasSize(3);
     assertThat(out).doesNotExist();
   }
+  /** --layers that names no layer is a usage error, for a dump and for a model, before anything is written. */
+  @Test
+  void layersThatMatchNothingAreAUsageError() {
+    Path out = dir.resolve("fixed");
+    CliRun dump = CliRun.of("recalibrate", "samples/stale.json", "--layers", "nothing*", "--out", out.toString());
+    assertThat(dump.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(dump.err()).isEqualTo("bncheck: error: --layers nothing*: matches no layer with calibration data\n");
+    CliRun model = CliRun.of("recalibrate", "samples/keras-cnn-untrained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--layers", "nothing*", "--out", out.toString(), "--force");
+    assertThat(model.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(model.err()).isEqualTo("bncheck: error: --layers nothing*: matches no BN layer\n");
+    assertThat(out).doesNotExist();
+  }
 }
