@@ -169,6 +169,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     // out. Only values computed from finite inputs are compared.
     long[] nonFinite = batch.nonFinite();
     double max = 0;
+    double beyond = 0;
     double sumSq = 0;
     long compared = 0;
     for (int i = 0; i < n; i++) {
@@ -186,10 +187,12 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
       }
       double d = Math.abs(ours - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
+      double roundOff = SelfCheck.ROUND_OFF * (Math.abs(x * mine.scale()[c]) + Math.abs(mine.shift()[c]));
+      beyond = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(beyond, d - roundOff);
       sumSq += Double.isFinite(theirs) ? theirs * theirs : 0;
       compared++;
     }
-    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared);
+    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared, beyond);
     b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
   }
 

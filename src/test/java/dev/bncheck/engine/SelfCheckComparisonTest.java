@@ -49,4 +49,34 @@ class SelfCheckComparisonTest {
     assertThat(training.values()).isEqualTo(2);
     assertThat(training.maxAbsDifference()).isZero();
   }
+  /**
+   * A constant feature of 2026 in a channel of variance 0 (epsilon 1e-3): the framework's float32
+   * x * scale + shift, each term about 64,000, cancels to beta, with an error of a few thousandths
+   * beside an output RMS of about 1. That is round-off (an outside tester's healthy model got an
+   * internal error for it); a difference of the same size on values that do not cancel is not.
+   */
+  @Test
+  void roundOffOfTermsThatCancelPassesAndTheSameDifferenceElsewhereFails() {
+    BnLayer constant = TestData.layer(1, new double[] {1}, new double[] {0.5}, new double[] {2026},
+        new double[] {0}, 1e-3);
+    double scale = 1 / Math.sqrt(1e-3);
+    double[] input = {2026.0001f, 2025.9999f, 2026, 2026.0002f};
+    double[] output = new double[input.length];
+    for (int i = 0; i < input.length; i++) {
+      // float32 as a fused kernel computes it, then off by a further 0.0025: what was measured
+      float y = (float) input[i] * (float) scale + (float) (0.5 - 2026 * scale);
+      output[i] = y + 0.0025;
+    }
+    CalibrationAccumulator acc = new CalibrationAccumulator();
+    Tensor x = new Tensor.Float64(new int[] {4, 1}, input);
+    acc.accept(0, x, 1);
+    acc.frameworkOutput(0, constant, x, new Tensor.Float64(new int[] {4, 1}, output), 1, false);
+    SelfCheck cancelling = acc.layer(0).orElseThrow().selfCheck().orElseThrow();
+    assertThat(cancelling.maxAbsDifference()).isGreaterThan(1e-3);
+    assertThat(cancelling.passed()).as("round-off of 64,000-sized terms").isTrue();
+
+    SelfCheck plain = compare(new double[] {1, 10, 3, 30}, new double[] {0.0025, -1, 2, 1}, false);
+    assertThat(plain.maxAbsDifference()).isCloseTo(0.0025, within(1e-12));
+    assertThat(plain.passed()).as("0.0025 beside outputs of about 1, with terms of about 1").isFalse();
+  }
 }
