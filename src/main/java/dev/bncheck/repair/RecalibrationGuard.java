@@ -59,12 +59,13 @@ public final class RecalibrationGuard {
 
   /**
    * Why the data must not set the statistics because it does not look like the training data, or
-   * empty: check's own analysis of the data with the model's old statistics reports BN011 and
-   * names preprocessing (a scale factor more than 3 from 1, an offset,
-   * or channels off in no common direction). BN011 fires only where the first layer's difference is no early stop and its
-   * statistics were updated (BN001 takes BN003's place), so never-updated and stale statistics are
-   * not refused; nor is a modest factor, which fits statistics that lag the weights as well, and
-   * for which check itself advises recalibrating on training data.
+   * empty: check's own analysis of the data with the model's old statistics reports BN011. BN011
+   * fires only where the first layer's difference is no early stop and its statistics were updated
+   * (BN001 takes BN003's place), so never-updated and stale statistics are not refused. A modest
+   * factor alike in every channel, or one that lagging statistics also explain, is refused as
+   * well: data scaled by 2, or offset, gave a healthy model statistics that dropped its accuracy on
+   * correctly prepared data from 99% to 24%, and nothing but the user knows that the data really
+   * comes from a new domain (or is the training data, where the statistics lag): --force says so.
    */
   public static Optional<String> unlikeTrainingData(BnModel model, CalibrationData data) {
     // the report is read for its findings and never written: the run's description is not needed
@@ -72,17 +73,16 @@ public final class RecalibrationGuard {
     Report report = new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
         Analyzer.DataAvailability.REQUESTED, run);
     return report.findings().stream()
-        .filter(f -> f.code().equals(CalibrationDataMismatch.CODE) && !mayBeANewDomain(f))
+        .filter(f -> f.code().equals(CalibrationDataMismatch.CODE))
         .findFirst()
         .map(f -> "[" + f.code() + "] " + f.message() + " (see docs/findings.md#bn011). Statistics computed on this"
-            + " data would carry its preprocessing into the model: fix the preprocessing first, then recalibrate;"
-            + " if the data really comes from a new domain, recompute the statistics on it with --force");
+            + " data would carry its preparation into the model: fix the preprocessing first, then recalibrate;"
+            + (mayBeANewDomain(f) ? " if the data really comes from a new domain (fine-tuning data for frozen BN"
+                + " layers), or is the training data and the statistics lag the weights, --force writes them"
+                : " if the data really comes from a new domain, recompute the statistics on it with --force"));
   }
 
-  /**
-   * A modest factor, which a new domain (a frozen pretrained layer fed the fine-tuning data) and
-   * lagging statistics give as well as preprocessing: there recalibrating may be the fix.
-   */
+  /** A modest factor, which a new domain and lagging statistics give as well as preprocessing. */
   private static boolean mayBeANewDomain(dev.bncheck.analysis.Finding mismatch) {
     return mismatch.evidence().contains(new Evidence("likely_cause", CalibrationDataMismatch.PREPROCESSING_DOMAIN_OR_LAGGING))
         || mismatch.evidence().contains(new Evidence("likely_cause", CalibrationDataMismatch.SCALING_PREPROCESSING_OR_DOMAIN));

@@ -150,6 +150,36 @@ class RecalibrateCommandTest {
   }
 
   /**
+   * A healthy model fed its data scaled by 2: one factor alike in every channel, which a new domain
+   * gives too, is refused unless forced (an outside tester's healthy model, recalibrated on data
+   * scaled so, fell from 99% to 24% on correctly prepared data).
+   */
+  @Test
+  void aModestScalingIsRefusedUnlessForced() throws IOException {
+    Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of("samples/tf-bn-mistakes/keras-data/inputs.npy"));
+    // BN011 is judged on the held-out samples, and needs four batches of them to see its channels'
+    // tails: the 128 samples three times, each copy jittered by 1e-3 so that all are distinct
+    int n = inputs.size();
+    float[] doubled = new float[3 * n];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int i = 0; i < doubled.length; i++) {
+      doubled[i] = (float) (2 * inputs.data()[i % n] + 1e-3 * random.nextGaussian());
+    }
+    int[] shape = inputs.shape().clone();
+    shape[0] *= 3;
+    Path file = dir.resolve("keras-inputs-times-2.npy");
+    Files.write(file, TestFiles.npy(doubled, shape));
+    Path out = dir.resolve("fixed");
+    CliRun refused = CliRun.of("recalibrate", "samples/tf-bn-mistakes/keras-healthy", "--inputs", file.toString(),
+        "--held-out", "0.5", "--out", out.toString());
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.err()).contains("bncheck: recalibrate refused: [BN011]", "Two causes fit one factor alike",
+        "if the data really comes from a new domain (fine-tuning data for frozen BN layers), or is the training data"
+            + " and the statistics lag the weights, --force writes them");
+    assertThat(out).doesNotExist();
+  }
+
+  /**
    * Stale statistics and data scaled by 255: check names the data (BN011), and recalibrating would
    * carry the wrong preprocessing into the model, however much the held-out accuracy (on data
    * scaled alike) rises. An outside tester got the model written.

@@ -15,7 +15,7 @@ import java.util.List;
  * samples within chance (or whose new statistics are no closer to them), is refused too; it runs again with {@code --force} so that the
  * tables can show it for comparison, and says so.
  */
-record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int heldOut, String batch64Before, String batch64After, String batch1Before,
+record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, boolean unlikeTrainingData, int heldOut, String batch64Before, String batch64After, String batch1Before,
     String batch1After, List<Layer> layers) {
 
   /** A layer's worst standardized mean shift and variance ratio on the held-out samples, before and after. */
@@ -26,8 +26,9 @@ record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int
         "--labels", labels.toString(), "--out", out.toString(), "--format", "json");
     boolean withinChance = run.stderr().contains("recalibrate refused: the model's statistics already describe the"
         + " held-out samples within chance");
-    boolean forced = run.exitCode() == 1 && (withinChance || run.stderr().contains("recalibrate refused: the new"
-        + " statistics are no closer to the held-out samples than the old ones"));
+    boolean unlike = run.stderr().contains("recalibrate refused: [BN011]");
+    boolean forced = run.exitCode() == 1 && (withinChance || unlike || run.stderr().contains("recalibrate refused:"
+        + " the new statistics are no closer to the held-out samples than the old ones"));
     if (forced) {
       run = BnCheckRun.run("recalibrate", model.toString(), "--inputs", inputs.toString(),
           "--labels", labels.toString(), "--out", out.toString(), "--force", "--format", "json");
@@ -35,7 +36,7 @@ record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int
     if (run.exitCode() != 0) {
       assertThat(run.stderr()).as(model + " exit " + run.exitCode())
           .contains("(BN002)", "recalibrating cannot help", "Re-export the model in inference mode");
-      return new RecalibrateRun(true, false, false, 0, "", "", "", "", List.of());
+      return new RecalibrateRun(true, false, false, false, 0, "", "", "", "", List.of());
     }
     JsonNode report;
     try {
@@ -51,7 +52,8 @@ record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int
           layer.at("/before/worst_variance_ratio").asDouble(), layer.at("/after/worst_standardized_mean_shift").asDouble(),
           layer.at("/after/worst_variance_ratio").asDouble()));
     }
-    return new RecalibrateRun(false, forced, forced && withinChance, report.at("/data/held_out_samples").asInt(),
+    return new RecalibrateRun(false, forced, forced && withinChance, forced && unlike,
+        report.at("/data/held_out_samples").asInt(),
         percent(accuracy.path("before_batch_64")), percent(accuracy.path("after_batch_64")),
         percent(accuracy.path("before_batch_1")), percent(accuracy.path("after_batch_1")), List.copyOf(layers));
   }
@@ -64,6 +66,7 @@ record RecalibrateRun(boolean refused, boolean forced, boolean withinChance, int
   /** A model's name in a table, with the refusal its row overrides. */
   String label(String name) {
     return !forced ? name : name + (withinChance ? " (refused without `--force`: already right within chance)"
+        : unlikeTrainingData ? " (refused without `--force`: data unlike the training data, BN011)"
         : " (refused without `--force`: no closer)");
   }
 
