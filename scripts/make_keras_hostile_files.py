@@ -26,6 +26,11 @@ And five-vars.weights.h5: healthy.weights.h5 (make_keras_weights_only.py) with a
 in bn1's vars group; no BatchNormalization layer has five, and a weights-only file has no config
 to say what they are: bncheck refuses it (exit code 3).
 
+And two link cycles, where a walk of the groups would never end: weights-cycle.weights.h5 is
+healthy.weights.h5 with a hard link layers/loop back to layers, subclassed-cycle.keras is
+subclassed.keras (make_keras_subclassed.py) whose weights link block/loop back to block. bncheck
+refuses each (exit code 3) in well under a second.
+
 And swapped-vars-names.keras: healthy.keras with the "name" attributes of its two BN layers'
 vars groups swapped. Keras loads by group path and ignores them; bncheck must not read each
 layer's statistics from the other's group: it refuses the disagreement (exit code 3).
@@ -90,6 +95,22 @@ def five_vars():
         f.create_dataset("layers/batch_normalization/vars/4", data=np.ones(8, "f4"))
 
 
+def cycles():
+    path = os.path.join(OUT, "weights-cycle.weights.h5")
+    shutil.copyfile(os.path.join(HERE, "healthy.weights.h5"), path)
+    with h5py.File(path, "r+") as f:
+        f["layers/loop"] = f["layers"]
+    with zipfile.ZipFile(os.path.join(HERE, "subclassed.keras")) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    weights = io.BytesIO(members["model.weights.h5"])
+    with h5py.File(weights, "r+") as f:
+        f["block/loop"] = f["block"]
+    members["model.weights.h5"] = weights.getvalue()
+    with zipfile.ZipFile(os.path.join(OUT, "subclassed-cycle.keras"), "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     variant("huge-contiguous.h5", "moving_mean", lambda f, p: f.create_dataset(p, shape=(2 ** 40,), dtype="f4"))
@@ -104,6 +125,7 @@ def main():
     unnamed_vars("frozen")
     swapped_vars_names("healthy")
     five_vars()
+    cycles()
 
 
 if __name__ == "__main__":

@@ -72,6 +72,17 @@ final class Hdf5File implements AutoCloseable {
     });
   }
 
+  /** Where a group's object header lies in the file: the same address is the same object, however reached. */
+  long address(String path) {
+    return guard(path, () -> {
+      Node node = find(path);
+      if (node == null || node.isLink() || !node.isGroup()) {
+        throw error(path, "not a group");
+      }
+      return node.getAddress();
+    });
+  }
+
   /** The names of a group's members, as the file lists them. */
   List<String> children(String path) {
     return guard(path, () -> {

@@ -39,6 +39,8 @@ final class WeightsOnlyFile {
   private static final String ORIGIN = "; a weights-only file: the layer is found by its variables";
 
   private final Hdf5File h5;
+  /** The addresses of the groups walked. */
+  private final java.util.Set<Long> visited = new java.util.HashSet<>();
   private final double epsilon;
   private final double momentum;
 
@@ -87,12 +89,21 @@ final class WeightsOnlyFile {
    * not negative).
    */
   private void keras3(String container, List<String> models, List<BnLayer> out) {
+    if (models.size() > KerasLimits.MAX_MODEL_NESTING) {
+      throw new InvalidInputException(h5.file(), container, "layers nested more than " + KerasLimits.MAX_MODEL_NESTING
+          + " deep");
+    }
     List<String> children = new ArrayList<>(h5.children(container.isEmpty() ? "/" : container));
     children.sort(Comparator.naturalOrder());
     for (String child : children) {
       String group = container.isEmpty() ? child : container + "/" + child;
       if (child.equals("vars") || container.isEmpty() && child.equals("optimizer") || !h5.isGroup(group)) {
         continue;
+      }
+      // Keras writes a tree; a group reached twice is a hard link, and one back to a parent a cycle
+      if (!visited.add(h5.address(group))) {
+        throw new InvalidInputException(h5.file(), group, "a group reached a second time (a hard link); Keras writes"
+            + " none");
       }
       if (child.equals("layers")) {
         keras3(group, models, out);

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad and hostile Keras files end in one line naming the file and the member, field or dataset,
@@ -166,6 +167,21 @@ class HostileKerasFilesTest {
     BnModel model = new BnModelFromKeras().load(file, CalibrationSink.NONE);
     assertThat(model.layers()).extracting(BnLayer::name).containsExactlyInAnyOrder("bn1", "bn2");
     assertThat(model.format()).contains("a weights-only file");
+  }
+
+  /**
+   * A hard link back to a parent group: a walk of the weights' groups never ended (an outside
+   * tester's weights-only file ran past 300 s and 2 GB; a subclassed model's ended in a stack
+   * overflow and a 27 KB line).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"weights-cycle.weights.h5:layers/loop", "subclassed-cycle.keras:block/loop"})
+  void aLinkCycleAmongTheWeightsIsRefusedAtOnce(String fileAndGroup) {
+    String[] parts = fileAndGroup.split(":");
+    Path file = Path.of("src/test/resources/keras-files/hostile/" + parts[0]);
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+        refused(file).hasMessage(file + ": " + parts[1] + ": a group reached a second time (a hard link); Keras writes"
+            + " none"));
   }
 
   /** A weights-only layer with five variables is no BatchNormalization layer Keras writes. */
