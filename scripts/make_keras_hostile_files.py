@@ -12,6 +12,7 @@ they are small, because HDF5 allocates a dataset's storage only when data is wri
 - matrix.h5: bn1's moving_variance is an 8x8 matrix instead of a vector.
 - external-link.h5: bn1's gamma is an external link to a dataset in another file.
 - integers.h5: bn1's beta holds int32 values.
+- unwritten.h5: bn1's moving_mean is created with its shape and never written (no storage).
 
 - not-keras.h5: an HDF5 file of plain data (one dataset), no Keras model at all.
 
@@ -119,6 +120,7 @@ def main():
     variant("matrix.h5", "moving_variance", lambda f, p: f.create_dataset(p, data=np.ones((8, 8), "f4")))
     variant("external-link.h5", "gamma", lambda f, p: f.__setitem__(p, h5py.ExternalLink("elsewhere.h5", "/gamma")))
     variant("integers.h5", "beta", lambda f, p: f.create_dataset(p, data=np.zeros(8, "i4")))
+    variant("unwritten.h5", "moving_mean", lambda f, p: f.create_dataset(p, shape=(8,), dtype="f4"))
     with h5py.File(os.path.join(OUT, "not-keras.h5"), "w") as f:
         f.create_dataset("measurements", data=np.arange(16, dtype="f4"))
     unnamed_vars("healthy")

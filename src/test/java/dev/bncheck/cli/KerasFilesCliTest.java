@@ -95,6 +95,27 @@ class KerasFilesCliTest {
         "[BN001] error sequential/inner_bn:", "a subclassed model");
   }
 
+  /**
+   * A dump that counts the channel axis from the front (3, as keras.applications' ResNet sets it)
+   * names the axis the model counts from the back (-1) for NHWC activations: it was refused.
+   */
+  @Test
+  void aDumpsChannelAxisCountedFromTheFrontIsTheSameAxis(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws java.io.IOException {
+    Path dump = dir.resolve("axis3.json");
+    java.nio.file.Files.writeString(dump, java.nio.file.Files.readString(Path.of(DIR + "dump-healthy.json"))
+        .replace("\"channel_axis\": -1", "\"channel_axis\": 3"));
+    CliRun run = CliRun.of("check", DIR + "healthy.weights.h5", "--inputs", dump.toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    Path wrong = dir.resolve("axis1.json");
+    java.nio.file.Files.writeString(wrong, java.nio.file.Files.readString(Path.of(DIR + "dump-healthy.json"))
+        .replace("\"channel_axis\": -1", "\"channel_axis\": 1"));
+    CliRun refused = CliRun.of("check", DIR + "healthy.weights.h5", "--inputs", wrong.toString());
+    assertThat(refused.exitCode()).isEqualTo(3);
+    assertThat(refused.err()).contains("channel_axis: 1 differs from the model's channel axis -1 for layer \"bn1\""
+        + " (assumed: a weights-only file does not record it)");
+  }
+
   @Test
   void checkWithoutADumpSaysThereIsNoDataAndRunsTheStaticChecks() {
     CliRun run = CliRun.of("check", DIR + "untrained.keras");

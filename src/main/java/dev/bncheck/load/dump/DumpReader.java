@@ -40,6 +40,9 @@ final class DumpReader {
    */
   private static final List<String> RECORDED = List.of("moving_mean", "moving_variance", "gamma", "beta");
 
+  /** How a weights-only Keras file's layers say that their axis was assumed (load/keras). */
+  private static final String WEIGHTS_ONLY = "a weights-only file";
+
   /** What the dump supplies: a whole model, or activations for a known model. */
   enum Mode {
     MODEL,
@@ -316,18 +319,11 @@ final class DumpReader {
           throw in.error(at, "no BN layer named \"" + value + "\" in " + knownModel.location() + knownNames());
         }
         index = known;
-        BnLayer model = knownModel.layers().get(known);
-        if (channelAxis != null && channelAxis != model.channelAxis()) {
-          throw mismatchedAxis(in);
-        }
       }
     }
 
     void setChannelAxis(JsonInput in, int axis) {
       channelAxis = axis;
-      if (mode == Mode.CALIBRATION && index >= 0 && axis != knownModel.layers().get(index).channelAxis()) {
-        throw mismatchedAxis(in);
-      }
     }
 
     /** The model's layer names, so that a dump written for another model, or naming nested layers otherwise, shows at once. */
@@ -339,10 +335,11 @@ final class DumpReader {
     }
 
     private RuntimeException mismatchedAxis(JsonInput in) {
+      BnLayer model = knownModel.layers().get(index);
       return in.error(
           location + ".channel_axis",
-          channelAxis + " differs from the model's channel axis " + knownModel.layers().get(index).channelAxis()
-              + " for layer \"" + name + "\"");
+          channelAxis + " differs from the model's channel axis " + model.channelAxis() + " for layer \"" + name + "\""
+              + (model.origin().contains(WEIGHTS_ONLY) ? " (assumed: a weights-only file does not record it)" : ""));
     }
 
     int channels() {
@@ -380,6 +377,11 @@ final class DumpReader {
       int axis = axis() < 0 ? axis() + shape.length : axis();
       if (axis < 0 || axis >= shape.length) {
         throw in.error(at, "channel_axis " + axis() + " is out of range for a rank-" + shape.length + " tensor");
+      }
+      // the dump's own axis names the same one when it counts from the other end (3 and -1 in NHWC)
+      if (mode == Mode.CALIBRATION && channelAxis != null
+          && (channelAxis < 0 ? channelAxis + shape.length : channelAxis) != axis) {
+        throw mismatchedAxis(in);
       }
       if (shape[axis] != channels()) {
         throw in.error(at, "channel axis " + axis + " has " + shape[axis] + " channels, layer has " + channels());

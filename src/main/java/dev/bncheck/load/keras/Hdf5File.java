@@ -183,6 +183,9 @@ final class Hdf5File implements AutoCloseable {
         throw error(path, owner, "holds " + type.getSimpleName() + " values, not floating-point numbers");
       }
       Object data = dataset.getData();
+      if (data == null) {
+        throw error(path, owner, "holds no stored values (the dataset was created but never written)");
+      }
       if (data instanceof float[] f) {
         double[] out = new double[f.length];
         for (int i = 0; i < f.length; i++) {
