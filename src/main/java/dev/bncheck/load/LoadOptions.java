@@ -52,7 +52,7 @@ public record LoadOptions(
    * forward pass; 64 samples estimate a channel's mean within a fraction of the BN003 thresholds
    * (docs/tensorflow.md), and the inference view still covers every sample.
    */
-  public static final long DEFAULT_TRAINING_VIEW_SAMPLES = 64;
+  public static final long DEFAULT_TRAINING_VIEW_SAMPLES = 256;
 
   /** Loading a model of a few GB, or one batch of a large model, takes seconds; minutes mean a loop. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);

@@ -86,6 +86,23 @@ class ModelSessionCommandsTest {
     assertThat(layersWithTrainingView(run)).isEqualTo(2);
   }
 
+  /**
+   * The training view runs on the first 256 samples by default: at 64 an outside tester's model fed
+   * BGR images passed on 1024 samples, its deeper layer judged on 64 of them.
+   */
+  @Test
+  void theTrainingViewJudgesTheFirst256SamplesByDefault() throws IOException {
+    CliRun run = check(model("stale", statisticsOf(x, SAMPLES), 3));
+    JsonNode stale = null;
+    for (JsonNode f : new ObjectMapper().readTree(run.out()).get("findings")) {
+      if (f.get("code").asText().equals("BN003") && f.at("/evidence/view").asText().equals("training")) {
+        stale = f;
+      }
+    }
+    assertThat(stale).as(run.out()).isNotNull();
+    assertThat(stale.at("/evidence/samples").asInt()).isEqualTo(256);
+  }
+
   @Test
   void statisticsNeverUpdatedNeedNoTrainingView() throws IOException {
     double[][][] initial = new double[2][2][];
