@@ -25,6 +25,9 @@ and besides:
                            "note": b"run 7", "phase": 1 + 2j}
   checkpoint-with-numpy.pt {"model": the trained state_dict, "epoch": np.int64(3), "best_acc":
                            np.float32(0.9), "rng": np.random.RandomState(5).get_state()}
+  checkpoint-with-extras.pt {"model": the trained state_dict, "input_size": torch.Size([8, 3, 8, 8]),
+                           "saved_at": datetime.datetime(2026, 12, 3), "run_dir": pathlib.PurePosixPath("runs/7"),
+                           "elapsed": datetime.timedelta(minutes=5)}, values training scripts keep
   running-stats-normalizer.pt
                            the trained state_dict with an observation normalizer's running_mean and
                            running_var buffers beside it (shape [3, 4, 4] and scalars), which are no BN
@@ -214,6 +217,7 @@ def main():
     # numpy values a training script keeps beside the state_dict: scalars and a random state
     # (an array); bncheck refused the whole file for them
     numpy_checkpoint(trained, expected)
+    extras_checkpoint(trained, expected)
 
     # an observation normalizer (reinforcement learning) keeps running_mean/running_var buffers
     # that belong to no BN layer: an image-shaped one and a scalar one beside the real layers
@@ -264,6 +268,17 @@ def numpy_checkpoint(trained, expected):
     torch.save({"model": trained, "epoch": np.int64(3), "best_acc": np.float32(0.9), "rng": rng.get_state()},
                os.path.join(OUT, "checkpoint-with-numpy.pt"))
     expected["files"]["checkpoint-with-numpy.pt"] = expected_layers(trained)
+
+
+
+def extras_checkpoint(trained, expected):
+    import datetime
+    import pathlib
+    torch.save({"model": trained, "input_size": torch.Size([8, 3, 8, 8]),
+                "saved_at": datetime.datetime(2026, 12, 3), "run_dir": pathlib.PurePosixPath("runs/7"),
+                "elapsed": datetime.timedelta(minutes=5)},
+               os.path.join(OUT, "checkpoint-with-extras.pt"))
+    expected["files"]["checkpoint-with-extras.pt"] = expected_layers(trained)
 
 
 if __name__ == "__main__":

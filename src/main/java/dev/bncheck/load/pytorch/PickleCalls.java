@@ -50,12 +50,15 @@ final class PickleCalls {
       }
       // values a training checkpoint keeps beside its state_dict: a device, bytes (which pickle
       // protocol 2 writes as _codecs.encode(text, "latin1")), a complex number, NumPy scalars and
-      // arrays (an epoch as np.int64, a random state; numpy 1 and 2 name their module apart).
-      // bncheck needs none of them: each becomes an inert placeholder of constant size, its BUILD
-      // state is kept as the pickle gave it, and nothing runs
+      // arrays (an epoch as np.int64, a random state; numpy 1 and 2 name their module apart), a
+      // shape (torch.Size, which torch.load's weights_only mode also takes), a date, a duration,
+      // a path. bncheck needs none of them: each becomes an inert placeholder of constant size, its
+      // BUILD state is kept as the pickle gave it, and nothing runs
       case "torch.device", "_codecs.encode", "builtins.complex", "numpy.dtype", "numpy.core.multiarray.scalar",
           "numpy._core.multiarray.scalar", "numpy.core.multiarray._reconstruct",
-          "numpy._core.multiarray._reconstruct" -> new PyObject(f);
+          "numpy._core.multiarray._reconstruct", "torch.Size", "datetime.datetime", "datetime.date",
+          "datetime.time", "datetime.timedelta", "pathlib.PurePosixPath", "pathlib.PureWindowsPath",
+          "pathlib.PosixPath", "pathlib.WindowsPath" -> new PyObject(f);
       default -> throw failures.refusal(f, "calls");
     };
   }
