@@ -161,6 +161,7 @@ final class RecalibrateCommand implements Callable<Integer> {
     emit(report);
     return ExitCodes.PASS;
   }
+
   /** The formats a recalibration report has, by their lower-case names. */
   static final class RecalibrationFormat implements CommandLine.ITypeConverter<ReportFormat> {
     @Override

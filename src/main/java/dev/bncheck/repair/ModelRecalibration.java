@@ -79,7 +79,8 @@ public final class ModelRecalibration {
         accuracyBefore = accuracy(session, split.heldOut(), heldOutLabels);
       }
       predictedBefore = heldOutLabels == null && settings.heldOut() > 0 ? classes(session, split.heldOut()) : null;
-      changes = Recalibration.run(session, split.calibration(), settings.layers()::matches, settings.batchSize(), settings.toInferenceMode());
+      changes = Recalibration.run(session, split.calibration(), settings.layers()::matches, settings.batchSize(),
+          settings.toInferenceMode());
       if (changes.isEmpty()) {
         throw new InvalidOptionException("--layers " + settings.layers().glob(), "matches no BN layer");
       }
@@ -139,24 +140,26 @@ public final class ModelRecalibration {
             after.accuracy()[1]));
     Optional<RecalibrationReport.PredictedClasses> predicted = predictedBefore == null || after.predictions() == null
         || after.predictions().outputs() < 2 ? Optional.empty()
-        : Optional.of(new RecalibrationReport.PredictedClasses(predictedBefore.distinct(), after.predictions().distinct(),
-            after.predictions().outputs()));
+        : Optional.of(new RecalibrationReport.PredictedClasses(predictedBefore.distinct(),
+            after.predictions().distinct(), after.predictions().outputs()));
     List<String> switched = changes.stream().filter(Recalibration.LayerChange::toInferenceMode)
         .map(Recalibration.LayerChange::name).toList();
     return new RecalibrationReport(settings.model().toString(), false, split.calibrationSamples(),
         settings.heldOut() == 0 ? 0 : split.heldOutSamples(), rows, consistency, accuracy, predicted, refusals, written,
         settings.out().toString(), switched);
   }
+
   private RecalibrationReport refusedEarly(DataSplit split, List<String> refusals) {
     return new RecalibrationReport(settings.model().toString(), false, split.calibrationSamples(),
-        settings.heldOut() == 0 ? 0 : split.heldOutSamples(), List.of(), List.of(), Optional.empty(), Optional.empty(), refusals,
-        false, settings.out().toString(), List.of());
+        settings.heldOut() == 0 ? 0 : split.heldOutSamples(), List.of(), List.of(), Optional.empty(), Optional.empty(),
+        refusals, false, settings.out().toString(), List.of());
   }
-  /** The fixed settings.model() measured on the held-settings.out() samples. */
+
+  /** The fixed model measured on the held-out samples. */
   private record Verified(List<Verification.LayerMetrics> metrics, CalibrationAccumulator consistency,
       double[] accuracy, Predictions predictions) {}
 
-  /** Thrown settings.out() of the directory writer so that a refused result is never renamed into place. */
+  /** Thrown out of the directory writer so that a refused result is never renamed into place. */
   private static final class Refused extends RuntimeException {
     Refused() {
       super(null, null, false, false);
@@ -169,12 +172,14 @@ public final class ModelRecalibration {
       List<Verification.LayerMetrics> after = Verification.measure(fixed, split.heldOut(), settings.batchSize());
       CalibrationAccumulator consistency = new CalibrationAccumulator();
       fixed.batchSizeConsistency(split.heldOut(), settings.batchSize(), consistency);
-      return new Verified(after, consistency, heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels),
+      double[] accuracy = heldOutLabels == null ? null : accuracy(fixed, split.heldOut(), heldOutLabels);
+      return new Verified(after, consistency, accuracy,
           heldOutLabels == null && settings.heldOut() > 0 ? classes(fixed, split.heldOut()) : null);
     }
   }
+
   /**
-   * The held-settings.out() predictions at batch size 64, or null for a settings.model() with no float output to
+   * The held-out predictions at batch size 64, or null for a model with no float output to
    * predict from (no classifier: the one-class guard does not apply).
    */
   private static Predictions classes(ModelSession session, Map<String, Tensor> data) {
