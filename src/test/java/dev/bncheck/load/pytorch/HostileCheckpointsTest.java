@@ -197,6 +197,10 @@ class HostileCheckpointsTest {
     refusedPickle(new TorchZips.Pickle().op('t').stop(), "byte 2: no MARK to pop to");
     refusedPickle(new TorchZips.Pickle().op(0x82).op(1).stop(), "byte 2: extension code (EXT1): the pickle names a"
         + " global through Python's copyreg registry, which bncheck does not resolve");
+    // torch.save(..., pickle_protocol=0): no PROTO header, and PUT (p) is protocol 0's memo opcode
+    refusedPickle(new byte[] {'(', 'd', 'p', '0', '\n', '.'}, "byte 2: unknown or unsupported pickle opcode 0x70;"
+        + " the pickle has no protocol header, as protocols 0 and 1 write it: bncheck reads protocols 2 to 5 (save it"
+        + " again with torch.save's default protocol)");
   }
 
   @Test
