@@ -13,6 +13,7 @@ they are small, because HDF5 allocates a dataset's storage only when data is wri
 - external-link.h5: bn1's gamma is an external link to a dataset in another file.
 - integers.h5: bn1's beta holds int32 values.
 - unwritten.h5: bn1's moving_mean is created with its shape and never written (no storage).
+- axis-out-of-range.h5: bn1's config says axis 9, no axis of any tensor a BN layer takes.
 
 - not-keras.h5: an HDF5 file of plain data (one dataset), no Keras model at all.
 
@@ -38,6 +39,7 @@ layer's statistics from the other's group: it refuses the disagreement (exit cod
 """
 
 import io
+import json
 import os
 import shutil
 import zipfile
@@ -89,6 +91,17 @@ def unnamed_vars(model):
             out.writestr(name, data)
 
 
+def axis_out_of_range():
+    path = os.path.join(OUT, "axis-out-of-range.h5")
+    shutil.copyfile(os.path.join(HERE, "healthy.h5"), path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            if layer["config"].get("name") == "bn1":
+                layer["config"]["axis"] = 9
+        f.attrs["model_config"] = json.dumps(config)
+
+
 def five_vars():
     path = os.path.join(OUT, "five-vars.weights.h5")
     shutil.copyfile(os.path.join(HERE, "healthy.weights.h5"), path)
@@ -128,6 +141,7 @@ def main():
     swapped_vars_names("healthy")
     five_vars()
     cycles()
+    axis_out_of_range()
 
 
 if __name__ == "__main__":

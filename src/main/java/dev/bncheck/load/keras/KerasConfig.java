@@ -187,6 +187,10 @@ record KerasConfig(String modelName, List<BnSpec> layers, String subclassedModel
       if (!value.isIntegralNumber() || !value.canConvertToInt()) {
         throw error(at + ".axis", axis.isMissingNode() ? "missing" : "not an integer axis: " + axis);
       }
+      // BN layers take tensors of rank 2 to 5 (a dump's axis is bounded alike)
+      if (value.intValue() < -8 || value.intValue() > 7) {
+        throw error(at + ".axis", value.intValue() + " is no axis of a tensor of rank 8 or less");
+      }
       return value.intValue();
     }
 

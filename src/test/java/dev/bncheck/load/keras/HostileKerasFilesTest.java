@@ -40,7 +40,8 @@ class HostileKerasFilesTest {
       "matrix.h5          | model_weights/bn1/bn1/moving_variance: a vector (one value per channel) expected, got shape [8, 8] (moving_variance of BN layer \"bn1\")",
       "external-link.h5   | model_weights/bn1/bn1/gamma: a link; bncheck reads no object but those stored in the file (gamma of BN layer \"bn1\")",
       "integers.h5        | model_weights/bn1/bn1/beta: holds int values, not floating-point numbers (beta of BN layer \"bn1\")",
-      "unwritten.h5       | model_weights/bn1/bn1/moving_mean: holds no stored values (the dataset was created but never written) (moving_mean of BN layer \"bn1\")"})
+      "unwritten.h5       | model_weights/bn1/bn1/moving_mean: holds no stored values (the dataset was created but never written) (moving_mean of BN layer \"bn1\")",
+      "axis-out-of-range.h5 | attribute model_config: layers[2] (bn1).axis: 9 is no axis of a tensor of rank 8 or less"})
   void hostileHdf5DatasetsAreRefusedBeforeTheyAreRead(String fixture, String message) {
     Path file = KerasFixtures.file("hostile/" + fixture);
     refused(file).hasMessage(file + ": " + message);
