@@ -48,25 +48,39 @@ public final class CommonOptions {
           + " when it does, fail only on findings that are new or worse.")
   Path baseline;
 
-  /** Lower-case names on the command line for the report formats. */
-  static final class FormatConverter implements picocli.CommandLine.ITypeConverter<ReportFormat> {
+  /** Lower-case names on the command line for the report formats a command writes (all, unless it says). */
+  static class FormatConverter implements picocli.CommandLine.ITypeConverter<ReportFormat> {
+    private final List<ReportFormat> formats;
+
+    FormatConverter() {
+      this(List.of(ReportFormat.values()));
+    }
+
+    FormatConverter(List<ReportFormat> formats) {
+      this.formats = formats;
+    }
+
     @Override
     public ReportFormat convert(String value) {
-      for (ReportFormat f : ReportFormat.values()) {
+      for (ReportFormat f : formats) {
         if (f.label().equals(value)) {
           return f;
         }
       }
       throw new picocli.CommandLine.TypeConversionException(
-          "expected one of " + String.join(", ", new FormatCandidates()) + ", got '" + value + "'");
+          "expected one of " + String.join(", ", new FormatCandidates(formats)) + ", got '" + value + "'");
     }
   }
 
-  static final class FormatCandidates extends java.util.ArrayList<String> {
+  static class FormatCandidates extends java.util.ArrayList<String> {
     private static final long serialVersionUID = 1L;
 
     FormatCandidates() {
-      for (ReportFormat f : ReportFormat.values()) {
+      this(List.of(ReportFormat.values()));
+    }
+
+    FormatCandidates(List<ReportFormat> formats) {
+      for (ReportFormat f : formats) {
         add(f.label());
       }
     }

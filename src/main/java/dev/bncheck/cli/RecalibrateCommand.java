@@ -163,23 +163,19 @@ final class RecalibrateCommand implements Callable<Integer> {
   }
 
   /** The formats a recalibration report has, by their lower-case names. */
-  static final class RecalibrationFormat implements CommandLine.ITypeConverter<ReportFormat> {
-    @Override
-    public ReportFormat convert(String value) {
-      return RecalibrationReportWriter.FORMATS.stream().filter(f -> f.label().equals(value)).findFirst()
-          .orElseThrow(() -> new CommandLine.TypeConversionException("expected one of "
-              + String.join(", ", new Candidates()) + ", got '" + value + "'"));
+  static final class RecalibrationFormat extends CommonOptions.FormatConverter {
+    RecalibrationFormat() {
+      super(RecalibrationReportWriter.FORMATS);
     }
 
-    static final class Candidates extends ArrayList<String> {
+    static final class Candidates extends CommonOptions.FormatCandidates {
+      private static final long serialVersionUID = 1L;
+
       Candidates() {
-        RecalibrationReportWriter.FORMATS.forEach(f -> add(f.label()));
+        super(RecalibrationReportWriter.FORMATS);
       }
     }
   }
-
-
-
 
   /** Writes the report of a refused run and says why on standard error, for logs that keep only that. */
   private int refuse(RecalibrationReport report) {
