@@ -3,7 +3,10 @@ package dev.bncheck.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Whether writing an output would overwrite or delete an input, judged on the paths the system
@@ -29,6 +32,25 @@ final class InputOverlap {
       return Optional.of("contains the input " + input);
     }
     return Optional.empty();
+  }
+
+  /**
+   * Refuses {@code file}, which {@code option} names (e.g. {@code --out fixed}), when writing it
+   * would overwrite or delete one of {@code inputs}: a usage error before any work.
+   */
+  static void requireNotAnInput(CommandSpec spec, String option, Path file, List<Path> inputs) {
+    for (Path input : inputs) {
+      Optional<String> overlap = between(file, input);
+      if (overlap.isPresent()) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            option + " " + overlap.get() + "; bncheck never overwrites its inputs");
+      }
+    }
+  }
+
+  /** Whether two outputs would be written to one file. */
+  static boolean sameFile(Path a, Path b) {
+    return real(a).equals(real(b));
   }
 
   private static boolean hardLinked(Path a, Path b) {

@@ -115,21 +115,14 @@ final class RecalibrateCommand implements Callable<Integer> {
     }
     List<Path> read = new ArrayList<>(inputFiles());
     read.addAll(loader.sideFiles(model));
-    for (Path input : read) {
-      var overlap = InputOverlap.between(out, input);
-      if (overlap.isPresent()) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--out " + out + " " + overlap.get() + "; bncheck never overwrites its inputs");
-      }
-    }
+    InputOverlap.requireNotAnInput(spec, "--out " + out, out, read);
     OutputFolder.require(spec, "--out", out);
     if (output != null) {
       OutputFolder.require(spec, "--output", output);
-      for (Path input : read) {
-        if (InputOverlap.between(output, input).isPresent()) {
-          throw new CommandLine.ParameterException(spec.commandLine(), "--output " + output + " names an input;"
-              + " bncheck never overwrites its inputs");
-        }
+      InputOverlap.requireNotAnInput(spec, "--output " + output, output, read);
+      if (InputOverlap.sameFile(out, output)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--out " + out + " and --output " + output + " name the same file");
       }
     }
     if (Files.exists(out) && !force) {

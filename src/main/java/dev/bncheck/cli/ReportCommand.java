@@ -141,24 +141,14 @@ abstract class ReportCommand implements Callable<Integer> {
     for (int i = 0; i < outputs.size(); i++) {
       Output output = outputs.get(i);
       OutputFolder.require(spec, output.option(), output.file());
-      for (Path input : inputs) {
-        var overlap = InputOverlap.between(output.file(), input);
-        if (overlap.isPresent()) {
-          throw new CommandLine.ParameterException(spec.commandLine(),
-              output.option() + " " + overlap.get() + "; bncheck never overwrites its inputs");
-        }
-      }
+      InputOverlap.requireNotAnInput(spec, output.option(), output.file(), inputs);
       for (Output earlier : outputs.subList(0, i)) {
-        if (sameFile(earlier.file(), output.file())) {
+        if (InputOverlap.sameFile(earlier.file(), output.file())) {
           throw new CommandLine.ParameterException(spec.commandLine(),
               earlier.option() + " and " + output.option() + " name the same file");
         }
       }
     }
-  }
-
-  private static boolean sameFile(Path a, Path b) {
-    return InputOverlap.real(a).equals(InputOverlap.real(b));
   }
 
   CommonOptions commonOptions() {

@@ -290,4 +290,21 @@ class RecalibrateCommandTest {
     assertThat(model.err()).isEqualTo("bncheck: error: --layers nothing*: matches no BN layer\n");
     assertThat(out).doesNotExist();
   }
+  /**
+   * -o is checked like check's outputs: never an input, and never the file --out writes (the report
+   * would have replaced the fixed dump).
+   */
+  @Test
+  void theReportNeitherReplacesAnInputNorTheFixedModel() {
+    Path out = dir.resolve("fixed.json");
+    CliRun input = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "-o", "samples/stale.json");
+    assertThat(input.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(input.err()).startsWith("bncheck: --output samples/stale.json is an input of this run; bncheck never"
+        + " overwrites its inputs");
+    CliRun same = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "-o", out.toString(),
+        "--force");
+    assertThat(same.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(same.err()).startsWith("bncheck: --out " + out + " and --output " + out + " name the same file");
+    assertThat(out).doesNotExist();
+  }
 }
