@@ -1,6 +1,7 @@
 package dev.bncheck.load.dump;
 
 import com.fasterxml.jackson.core.JsonToken;
+import dev.bncheck.load.keras.BnModelFromKeras;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
@@ -39,9 +40,6 @@ final class DumpReader {
    * another model, or another checkpoint of it, would be judged against statistics they never met.
    */
   private static final List<String> RECORDED = List.of("moving_mean", "moving_variance", "gamma", "beta");
-
-  /** How a weights-only Keras file's layers say that their axis was assumed (load/keras). */
-  private static final String WEIGHTS_ONLY = "a weights-only file";
 
   /** What the dump supplies: a whole model, or activations for a known model. */
   enum Mode {
@@ -339,7 +337,7 @@ final class DumpReader {
       return in.error(
           location + ".channel_axis",
           channelAxis + " differs from the model's channel axis " + model.channelAxis() + " for layer \"" + name + "\""
-              + (model.origin().contains(WEIGHTS_ONLY) ? " (assumed: a weights-only file does not record it)" : ""));
+              + (model.origin().contains(BnModelFromKeras.WEIGHTS_ONLY) ? " (assumed: a weights-only file does not record it)" : ""));
     }
 
     int channels() {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -64,7 +65,7 @@ final class KerasFile {
   private static BnModel legacy(Path input, LoadOptions options) {
     String file = input.toString();
     try (Hdf5File h5 = Hdf5File.open(file, "", bytes(input))) {
-      java.util.Optional<String> modelConfig = h5.stringAttribute("/", "model_config");
+      Optional<String> modelConfig = h5.stringAttribute("/", "model_config");
       if (modelConfig.isEmpty() && WeightsOnlyFile.looksLikeOne(h5)) {
         String version = h5.stringAttribute("/", "keras_version").orElse(null);
         return new BnModel(file, "Keras weights file (save_weights" + (version == null ? "" : ", Keras " + version)

@@ -8,11 +8,13 @@ import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -36,11 +38,11 @@ final class WeightsOnlyFile {
   /** The group Keras 3 gives a BatchNormalization layer: its class in snake case, numbered. */
   private static final Pattern BN_GROUP = Pattern.compile("batch_normalization(_\\d+)?");
 
-  private static final String ORIGIN = "; a weights-only file: the layer is found by its variables";
+  private static final String ORIGIN = "; " + BnModelFromKeras.WEIGHTS_ONLY + ": the layer is found by its variables";
 
   private final Hdf5File h5;
   /** The addresses of the groups walked. */
-  private final java.util.Set<Long> visited = new java.util.HashSet<>();
+  private final Set<Long> visited = new HashSet<>();
   private final double epsilon;
   private final double momentum;
 
@@ -137,7 +139,7 @@ final class WeightsOnlyFile {
       length = shape[0];
     }
     double[] variance = h5.vector(vars + "/3", "variable 3 of " + vars);
-    return java.util.Arrays.stream(variance).allMatch(v -> v >= 0);
+    return Arrays.stream(variance).allMatch(v -> v >= 0);
   }
 
   /**
