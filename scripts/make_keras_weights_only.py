@@ -11,17 +11,49 @@ make_keras_checkpoints.py, whose expected.json holds their values) and writes be
 - NAME-keras2.weights.h5: the save_weights layout of Keras 2 (a layer_names attribute, each
   layer's variables listed in weight_names), written by Keras 3's own legacy HDF5 writer.
 The models' values are those of the .keras files, so expected.json serves for both.
+
+Besides, a channels-first model (BatchNormalization(axis=1, epsilon=0.01, momentum=0.9) on
+[batch, 3, 4, 4] inputs, trained 200 steps), which a weights-only file cannot describe:
+- channels-first.weights.h5: its save_weights file;
+- channels-first.bn.json: its dump by scripts/bn_dump_keras.py on 2 batches of 16, which records
+  the axis, epsilon and momentum the weights file lacks (check --inputs pairs them).
 """
 
 import os
 
+import sys
+
 import h5py
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
 
-DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "keras-files")
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+DIR = os.path.join(SCRIPTS, "..", "src", "test", "resources", "keras-files")
+sys.path.insert(0, SCRIPTS)
+sys.dont_write_bytecode = True
+from bn_dump_keras import dump_bn  # noqa: E402
+
+
+def channels_first():
+    keras.utils.set_random_seed(7)
+    rng = np.random.default_rng(7)
+    inputs = keras.Input((3, 4, 4))
+    h = keras.layers.BatchNormalization(axis=1, epsilon=0.01, momentum=0.9, name="bn_cf")(inputs)
+    outputs = keras.layers.Dense(2)(keras.layers.Flatten()(h))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    # channels of different means and spreads, so that a wrong axis shows
+    scale = np.array([1.0, 3.0, 0.5], "float32")[None, :, None, None]
+    offset = np.array([2.0, -1.0, 0.0], "float32")[None, :, None, None]
+    x = (rng.standard_normal((6400, 3, 4, 4)).astype("float32") * scale + offset)
+    y = rng.integers(0, 2, 6400)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.save_weights(os.path.join(DIR, "channels-first.weights.h5"))
+    calibration = [rng.standard_normal((16, 3, 4, 4)).astype("float32") * scale + offset for _ in range(2)]
+    dump_bn(model, calibration, os.path.join(DIR, "channels-first.bn.json"), model_name="channels_first")
 
 
 def main():
@@ -31,6 +63,8 @@ def main():
         with h5py.File(os.path.join(DIR, name + "-keras2.weights.h5"), "w") as f:
             legacy_h5_format.save_weights_to_hdf5_group(f, model)
         print("wrote", name)
+    channels_first()
+    print("wrote channels-first")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,10 @@ and besides:
   trained.bn.json, few-steps.bn.json
                            dumps by scripts/bn_dump_pytorch.py of those models with their
                            activations on 2 calibration batches of 16, for check --inputs
+  own-conventions-state_dict.pt, own-conventions.bn.json
+                           the CNN built with bn1 = BatchNorm2d(8, eps=1e-3, momentum=0.01) and
+                           bn2 = BatchNorm2d(16, momentum=None) (a cumulative average), trained 300
+                           steps: the state_dict records neither, its dump records both
   hostile/os-system.pt, builtins-eval.pt, subprocess-popen.pt
                            torch.save archives of a state_dict holding an object whose pickle
                            calls os.system, builtins.eval, subprocess.Popen
@@ -248,6 +252,7 @@ def main():
     assert frozen.training and not frozen.bn1.training and frozen.bn2.training, "dump_bn changed a module's mode"
     for variant in ("trained", "few-steps"):
         dump_bn(models[variant].eval(), calibration, os.path.join(OUT, f"{variant}.bn.json"), model_name="SmallCnn")
+    own_conventions(generator, calibration, expected)
 
     for name, function, argument in (("os-system", os.system, "echo pwned"),
                                      ("builtins-eval", eval, "print('pwned')"),
@@ -269,6 +274,19 @@ def numpy_checkpoint(trained, expected):
                os.path.join(OUT, "checkpoint-with-numpy.pt"))
     expected["files"]["checkpoint-with-numpy.pt"] = expected_layers(trained)
 
+
+
+def own_conventions(generator, calibration, expected):
+    """A state_dict does not record eps or momentum; bncheck must take them from the dump."""
+    torch.manual_seed(14)
+    model = SmallCnn()
+    model.bn1 = torch.nn.BatchNorm2d(8, eps=1e-3, momentum=0.01)
+    model.bn2 = torch.nn.BatchNorm2d(16, momentum=None)
+    train(model, generator, 300)
+    model.eval()
+    torch.save(model.state_dict(), os.path.join(OUT, "own-conventions-state_dict.pt"))
+    expected["files"]["own-conventions-state_dict.pt"] = expected_layers(model.state_dict())
+    dump_bn(model, calibration, os.path.join(OUT, "own-conventions.bn.json"), model_name="SmallCnn")
 
 
 def extras_checkpoint(trained, expected):

@@ -4,6 +4,7 @@ import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.CalibrationLoader;
 import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
@@ -186,8 +187,12 @@ final class CheckCommand extends ReportCommand {
             "a dump takes one --inputs FILE (a dump with \"inputs\"), not " + String.join(" ", inputs));
       }
       Path file = dataFiles().get(0);
-      loaded = loader.load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
-      Loaders.forCalibration(file).load(file, loaded, accumulator);
+      CalibrationLoader calibration = Loaders.forCalibration(file);
+      // a checkpoint that records no epsilon, momentum or axis takes the dump's, which the exporter read from the model
+      LoadOptions options = loader instanceof BnModelFromDump ? modelOptions.toLoadOptions()
+          : modelOptions.toLoadOptions().withRecordedConventions(calibration.conventions(file));
+      loaded = loader.load(model, options, CalibrationSink.NONE);
+      calibration.load(file, loaded, accumulator);
       data = file.toString();
       batches = "as recorded in the dump";
     }

@@ -17,4 +17,12 @@ public interface CalibrationLoader {
    * @throws InvalidInputException when the file is unreadable, invalid, or does not fit the model
    */
   void load(Path input, BnModel model, CalibrationSink sink);
+
+  /**
+   * What the file records of each layer's epsilon, momentum and channel axis, read before the
+   * model so that its loader can take them where the model's file records none.
+   *
+   * @throws InvalidInputException when the file is unreadable or invalid
+   */
+  RecordedConventions conventions(Path input);
 }

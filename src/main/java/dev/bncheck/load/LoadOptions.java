@@ -45,7 +45,8 @@ public record LoadOptions(
     boolean shuffleSamples,
     List<String> inputNodes,
     OptionalDouble assumedEpsilon,
-    OptionalDouble assumedMomentum) {
+    OptionalDouble assumedMomentum,
+    RecordedConventions recordedConventions) {
 
   /**
    * Two batches at the default size. Running every BN layer in training mode repeats the whole
@@ -68,48 +69,56 @@ public record LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
         DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, false, List.of(), OptionalDouble.empty(),
-        OptionalDouble.empty());
+        OptionalDouble.empty(), RecordedConventions.NONE);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
         trainingViewSamples, timeout, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum);
+        assumedEpsilon, assumedMomentum, recordedConventions);
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
         trustModel, samples, timeout, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum);
+        assumedEpsilon, assumedMomentum, recordedConventions);
   }
 
   /** These options with each TensorFlow run limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
         trustModel, trainingViewSamples, limit, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum);
+        assumedEpsilon, assumedMomentum, recordedConventions);
   }
 
   /** These options with the samples shuffled into batches, or taken in the file's order. */
   public LoadOptions withShuffledSamples(boolean shuffle) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
         trustModel, trainingViewSamples, timeout, shuffle, inputNodes,
-        assumedEpsilon, assumedMomentum);
+        assumedEpsilon, assumedMomentum, recordedConventions);
   }
 
   /** These options feeding the given graph tensors instead of the model's inputs. */
   public LoadOptions withInputNodes(List<String> tensors) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
         trustModel, trainingViewSamples, timeout, shuffleSamples, tensors,
-        assumedEpsilon, assumedMomentum);
+        assumedEpsilon, assumedMomentum, recordedConventions);
   }
 
   /** These options with the epsilon and momentum to assume where a file records none. */
   public LoadOptions withAssumedBn(OptionalDouble epsilon, OptionalDouble momentum) {
     return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, epsilon, momentum);
+        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, epsilon, momentum,
+        recordedConventions);
+  }
+
+  /** These options with the conventions the calibration data recorded of its layers. */
+  public LoadOptions withRecordedConventions(RecordedConventions recorded) {
+    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
+        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, assumedEpsilon, assumedMomentum,
+        recorded);
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -123,6 +132,7 @@ public record LoadOptions(
     allowedOps = Set.copyOf(allowedOps);
     java.util.Objects.requireNonNull(assumedEpsilon, "assumedEpsilon");
     java.util.Objects.requireNonNull(assumedMomentum, "assumedMomentum");
+    java.util.Objects.requireNonNull(recordedConventions, "recordedConventions");
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }

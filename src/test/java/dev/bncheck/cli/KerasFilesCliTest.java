@@ -1,7 +1,10 @@
 package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,13 +110,30 @@ class KerasFilesCliTest {
         .replace("\"channel_axis\": -1", "\"channel_axis\": 3"));
     CliRun run = CliRun.of("check", DIR + "healthy.weights.h5", "--inputs", dump.toString());
     assertThat(run.exitCode()).as(run.err()).isZero();
-    Path wrong = dir.resolve("axis1.json");
-    java.nio.file.Files.writeString(wrong, java.nio.file.Files.readString(Path.of(DIR + "dump-healthy.json"))
-        .replace("\"channel_axis\": -1", "\"channel_axis\": 1"));
-    CliRun refused = CliRun.of("check", DIR + "healthy.weights.h5", "--inputs", wrong.toString());
-    assertThat(refused.exitCode()).isEqualTo(3);
-    assertThat(refused.err()).contains("channel_axis: 1 differs from the model's channel axis -1 for layer \"bn1\""
-        + " (assumed: a weights-only file does not record it)");
+  }
+
+  /**
+   * A weights-only file records no axis, epsilon or momentum; the dump of the running model does.
+   * A channels-first model's file assumed the last axis and Keras's defaults, and its own dump was
+   * refused ("channel_axis: 1 differs from the model's channel axis -1").
+   */
+  @Test
+  void aWeightsOnlyFileTakesAxisEpsilonAndMomentumFromItsDump() throws IOException {
+    CliRun run = CliRun.of("check", DIR + "channels-first.weights.h5", "--inputs", DIR + "channels-first.bn.json",
+        "--format", "json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode report = new ObjectMapper().readTree(run.out());
+    assertThat(report.at("/model/format").asText()).endsWith("epsilon, momentum and channel axis read from the"
+        + " calibration dump " + DIR + "channels-first.bn.json: the file does not record them");
+    JsonNode layer = report.at("/layers/0");
+    assertThat(layer.get("channel_axis").asInt()).isEqualTo(1);
+    assertThat(layer.get("epsilon").asDouble()).isEqualTo(0.01, within(1e-9));
+    assertThat(layer.get("momentum").asDouble()).isEqualTo(0.9, within(1e-9));
+    assertThat(report.at("/findings").size()).as(run.out()).isZero();
+
+    CliRun flags = CliRun.of("inspect", DIR + "channels-first.weights.h5", "--epsilon", "0.5");
+    assertThat(flags.out()).contains("epsilon 0.5 (--epsilon), momentum 0.99 (Keras's default) and the last axis as"
+        + " channels assumed");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -78,6 +79,39 @@ class PytorchCheckpointsCliTest {
     assertThat(stale.out()).contains("[BN003] warning bn2: moving statistics differ from the calibration data")
         .contains("moved 41% of the way to the data, about 5 updates at momentum 0.1 (pytorch convention), which"
             + " num_batches_tracked (5) confirms");
+  }
+
+  /**
+   * A state_dict records no eps or momentum; the dump of the running module does. bn1 was built
+   * with eps=1e-3 and momentum=0.01, bn2 with momentum=None (a cumulative average): both were judged
+   * with PyTorch's defaults (1e-5, 0.1) although the dump beside them said otherwise.
+   */
+  @Test
+  void aStateDictTakesEpsilonAndMomentumFromItsDump() throws IOException {
+    Path dump = DIR.resolve("own-conventions.bn.json");
+    CliRun run = CliRun.of("check", DIR.resolve("own-conventions-state_dict.pt").toString(), "--inputs",
+        dump.toString(), "--format", "json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode report = JSON.readTree(run.out());
+    assertThat(report.at("/model/format").asText()).endsWith("; epsilon and momentum read from the calibration dump "
+        + dump + ": the file does not record them");
+    JsonNode bn1 = report.at("/layers/0");
+    assertThat(bn1.get("epsilon").asDouble()).isEqualTo(1e-3, within(1e-12));
+    assertThat(bn1.get("momentum").asDouble()).isEqualTo(0.01, within(1e-12));
+    assertThat(bn1.get("momentum_convention").asText()).isEqualTo("pytorch");
+    JsonNode bn2 = report.at("/layers/1");
+    assertThat(bn2.get("epsilon").asDouble()).isEqualTo(1e-5, within(1e-15));
+    assertThat(bn2.get("momentum").isNull()).as(bn2.toString()).isTrue();
+
+    CliRun given = CliRun.of("inspect", DIR.resolve("own-conventions-state_dict.pt").toString(), "--momentum", "0.2");
+    assertThat(given.out()).contains("epsilon 1e-05 (PyTorch's default) and momentum 0.2 (--momentum) assumed");
+    CliRun both = CliRun.of("check", DIR.resolve("own-conventions-state_dict.pt").toString(), "--inputs",
+        dump.toString(), "--momentum", "0.2", "--format", "json");
+    JsonNode overridden = JSON.readTree(both.out());
+    assertThat(overridden.at("/model/format").asText()).contains("read from the calibration dump " + dump
+        + ", but momentum 0.2 from --momentum");
+    assertThat(overridden.at("/layers/0/momentum").asDouble()).isEqualTo(0.2, within(1e-12));
+    assertThat(overridden.at("/layers/0/epsilon").asDouble()).isEqualTo(1e-3, within(1e-12));
   }
 
   /** Activations recorded from the few-steps model are no data for the trained one, though every name matches. */

@@ -1,6 +1,7 @@
 package dev.bncheck.load.dump;
 
 import dev.bncheck.load.CalibrationLoader;
+import dev.bncheck.load.RecordedConventions;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
@@ -24,5 +25,10 @@ public final class CalibrationFromDump implements CalibrationLoader {
   @Override
   public void load(Path input, BnModel model, CalibrationSink sink) {
     new DumpReader(input, DumpReader.Mode.CALIBRATION, model, sink).read();
+  }
+
+  @Override
+  public RecordedConventions conventions(Path input) {
+    return new DumpReader(input, DumpReader.Mode.CONVENTIONS, null, CalibrationSink.NONE).conventions();
   }
 }

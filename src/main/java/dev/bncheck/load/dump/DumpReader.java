@@ -1,7 +1,7 @@
 package dev.bncheck.load.dump;
 
 import com.fasterxml.jackson.core.JsonToken;
-import dev.bncheck.load.keras.BnModelFromKeras;
+import dev.bncheck.load.RecordedConventions;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -41,11 +42,19 @@ final class DumpReader {
    */
   private static final List<String> RECORDED = List.of("moving_mean", "moving_variance", "gamma", "beta");
 
-  /** What the dump supplies: a whole model, or activations for a known model. */
+  /**
+   * What the dump supplies: a whole model, activations for a known model, or its layers'
+   * conventions for the loader of a model whose file does not record them.
+   */
   enum Mode {
     MODEL,
-    CALIBRATION
+    CALIBRATION,
+    CONVENTIONS
   }
+
+  /** The vectors and counts a conventions read passes over, with the activations. */
+  private static final List<String> NOT_CONVENTIONS =
+      List.of("num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs");
 
   private final Path file;
   private final Mode mode;
@@ -113,6 +122,16 @@ final class DumpReader {
     }
   }
 
+  /** Reads the whole file in {@link Mode#CONVENTIONS}: each layer's recorded epsilon, momentum and axis. */
+  RecordedConventions conventions() {
+    read();
+    Map<String, RecordedConventions.Layer> recorded = new HashMap<>();
+    for (LayerFields f : layers) {
+      recorded.put(f.name, f.conventions(framework));
+    }
+    return new RecordedConventions(file.toString(), recorded);
+  }
+
   private int readVersion(JsonInput in, JsonTensorReader tensors, JsonToken value) {
     if (value != JsonToken.VALUE_NUMBER_INT) {
       throw in.error("version", "expected an integer, got " + tensors.describe(value));
@@ -166,7 +185,8 @@ final class DumpReader {
       String at = location + "." + field;
       JsonToken value = in.next(at);
       boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
-      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)) {
+      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)
+          || mode == Mode.CONVENTIONS && NOT_CONVENTIONS.contains(field)) {
         in.skipValue(at);
         continue;
       }
@@ -336,8 +356,7 @@ final class DumpReader {
       BnLayer model = knownModel.layers().get(index);
       return in.error(
           location + ".channel_axis",
-          channelAxis + " differs from the model's channel axis " + model.channelAxis() + " for layer \"" + name + "\""
-              + (model.origin().contains(BnModelFromKeras.WEIGHTS_ONLY) ? " (assumed: a weights-only file does not record it)" : ""));
+          channelAxis + " differs from the model's channel axis " + model.channelAxis() + " for layer \"" + name + "\"");
     }
 
     int channels() {
@@ -399,6 +418,9 @@ final class DumpReader {
         requireRecordedFromTheModel(in);
         return;
       }
+      if (mode == Mode.CONVENTIONS) {
+        return;
+      }
       for (var required : List.of(
           Map.entry("channel_axis", channelAxis != null),
           Map.entry("epsilon", epsilon != null),
@@ -452,6 +474,22 @@ final class DumpReader {
       if (values != null && values.length != channels) {
         throw in.error(location + "." + field, "expected " + channels + " values, got " + values.length);
       }
+    }
+
+    /**
+     * What this layer recorded of its conventions. A momentum whose convention neither the layer nor
+     * the source's framework states is no evidence, and without it the epsilon is not taken either:
+     * a loader would otherwise read the layer as keeping a cumulative average.
+     */
+    RecordedConventions.Layer conventions(String sourceFramework) {
+      MomentumConvention effective = convention != null ? convention : MomentumConvention.impliedBy(sourceFramework);
+      boolean complete = epsilon != null && (momentum == null || effective != null);
+      OptionalDouble m = complete && momentum != null ? OptionalDouble.of(momentum) : OptionalDouble.empty();
+      return new RecordedConventions.Layer(
+          complete ? OptionalDouble.of(epsilon) : OptionalDouble.empty(),
+          m,
+          m.isPresent() ? effective : null,
+          channelAxis == null ? OptionalInt.empty() : OptionalInt.of(channelAxis));
     }
 
     BnLayer build(JsonInput in, String sourceFramework) {

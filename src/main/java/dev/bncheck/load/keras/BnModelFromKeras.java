@@ -16,12 +16,6 @@ import java.util.Locale;
  */
 public final class BnModelFromKeras implements ModelLoader {
 
-  /**
-   * How the origin of a layer read from a weights-only file begins, whose axis, epsilon and
-   * momentum were assumed: a dump's loader names the assumption when its axis differs.
-   */
-  public static final String WEIGHTS_ONLY = "a weights-only file";
-
   @Override
   public String description() {
     return "a Keras model (.keras, or a legacy .h5)";

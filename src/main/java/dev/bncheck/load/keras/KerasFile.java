@@ -51,10 +51,10 @@ final class KerasFile {
     String version = archive.metadata() == null ? null : KerasMetadataVersion.of(archive.metadata());
     try (Hdf5File h5 = Hdf5File.open(file, KerasArchive.WEIGHTS, archive.weights())) {
       if (!config.listsLayers()) {
+        WeightsOnlyFile.Found found = WeightsOnlyFile.layers(h5, options);
         return new BnModel(file, "Keras archive (.keras" + (version == null ? "" : ", Keras " + version)
             + "); a subclassed model (" + config.subclassedModel() + "), whose config lists no layers: BN layers found"
-            + " by their variables, " + WeightsOnlyFile.assumption(options), "keras", config.modelName(),
-            WeightsOnlyFile.layers(h5, options));
+            + " by their variables, " + found.assumption(), "keras", config.modelName(), found.layers());
       }
       List<BnLayer> layers = layers(config, new ArchiveWeights(h5), h5);
       return new BnModel(file, "Keras archive (.keras" + (version == null ? "" : ", Keras " + version) + ")",
@@ -68,9 +68,9 @@ final class KerasFile {
       Optional<String> modelConfig = h5.stringAttribute("/", "model_config");
       if (modelConfig.isEmpty() && WeightsOnlyFile.looksLikeOne(h5)) {
         String version = h5.stringAttribute("/", "keras_version").orElse(null);
+        WeightsOnlyFile.Found found = WeightsOnlyFile.layers(h5, options);
         return new BnModel(file, "Keras weights file (save_weights" + (version == null ? "" : ", Keras " + version)
-            + "); a weights-only file: " + WeightsOnlyFile.assumption(options), "keras", null,
-            WeightsOnlyFile.layers(h5, options));
+            + "); a weights-only file: " + found.assumption(), "keras", null, found.layers());
       }
       String json = modelConfig.orElseThrow(() -> new InvalidInputException(file, "attribute model_config",
           h5.isGroup(LegacyWeights.ROOT)

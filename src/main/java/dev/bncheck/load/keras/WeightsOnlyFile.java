@@ -1,10 +1,9 @@
 package dev.bncheck.load.keras;
 
+import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.model.BnLayer;
-import dev.bncheck.model.MomentumConvention;
-import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,25 +30,19 @@ import java.util.regex.Pattern;
  */
 final class WeightsOnlyFile {
 
-  /** Keras's {@code BatchNormalization} defaults. */
-  static final double KERAS_EPSILON = 1e-3;
-  static final double KERAS_MOMENTUM = 0.99;
-
   /** The group Keras 3 gives a BatchNormalization layer: its class in snake case, numbered. */
   private static final Pattern BN_GROUP = Pattern.compile("batch_normalization(_\\d+)?");
 
-  private static final String ORIGIN = "; " + BnModelFromKeras.WEIGHTS_ONLY + ": the layer is found by its variables";
+  private static final String ORIGIN = "; a weights-only file: the layer is found by its variables";
 
   private final Hdf5File h5;
   /** The addresses of the groups walked. */
   private final Set<Long> visited = new HashSet<>();
-  private final double epsilon;
-  private final double momentum;
+  private final AssumedConventions conventions;
 
   private WeightsOnlyFile(Hdf5File h5, LoadOptions options) {
     this.h5 = h5;
-    this.epsilon = options.assumedEpsilon().orElse(KERAS_EPSILON);
-    this.momentum = options.assumedMomentum().orElse(KERAS_MOMENTUM);
+    this.conventions = AssumedConventions.keras(options);
   }
 
   /**
@@ -60,7 +53,13 @@ final class WeightsOnlyFile {
     return h5.isGroup("vars") || h5.isGroup("layers") || h5.stringsAttribute("/", "layer_names").isPresent();
   }
 
-  static List<BnLayer> layers(Hdf5File h5, LoadOptions options) {
+  /**
+   * The file's BN layers and how the report states where their epsilon, momentum and axis came
+   * from (none of them is recorded).
+   */
+  record Found(List<BnLayer> layers, String assumption) {}
+
+  static Found layers(Hdf5File h5, LoadOptions options) {
     WeightsOnlyFile reader = new WeightsOnlyFile(h5, options);
     List<BnLayer> out = new ArrayList<>();
     if (h5.stringsAttribute("/", "layer_names").isPresent()) {
@@ -68,17 +67,7 @@ final class WeightsOnlyFile {
     } else {
       reader.keras3("", List.of(), out);
     }
-    return out;
-  }
-
-  /** How the report states what was assumed. */
-  static String assumption(LoadOptions options) {
-    OptionalDouble e = options.assumedEpsilon();
-    OptionalDouble m = options.assumedMomentum();
-    return "epsilon " + Numbers.brief(e.orElse(KERAS_EPSILON)) + " ("
-        + (e.isPresent() ? "--epsilon" : "Keras's default") + "), momentum " + Numbers.brief(m.orElse(KERAS_MOMENTUM))
-        + " (" + (m.isPresent() ? "--momentum" : "Keras's default") + ") and the last axis as channels assumed: the"
-        + " file does not record them";
+    return new Found(out, reader.conventions.describe(out.stream().map(BnLayer::name).toList(), out.size()));
   }
 
   /**
@@ -215,7 +204,9 @@ final class WeightsOnlyFile {
     }
     double[] gamma = others.get("gamma");
     double[] beta = others.get("beta");
-    return new BnLayer(name, origin, -1, epsilon, OptionalDouble.of(momentum), MomentumConvention.KERAS,
+    OptionalDouble momentum = conventions.momentum(name);
+    return new BnLayer(name, origin, conventions.channelAxis(name), conventions.epsilon(name), momentum,
+        momentum.isPresent() ? conventions.convention() : null,
         OptionalLong.empty(), gamma.length == 0 ? filled(c, 1) : gamma, gamma.length != 0,
         beta.length == 0 ? filled(c, 0) : beta, beta.length != 0, mean, others.get("moving_variance"));
   }

@@ -1,5 +1,6 @@
 package dev.bncheck.load.pytorch;
 
+import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.model.BnModel;
@@ -30,7 +31,7 @@ public final class BnModelFromSafetensors implements ModelLoader {
     try (SafetensorsFile file = SafetensorsFile.open(input)) {
       // the safetensors library writes the header's keys sorted, so the order is alphabetical, not the network's
       CheckpointWeights weights = new CheckpointWeights(file.tensors(), "the state_dict", Map.of(), null);
-      return TorchModels.of(input, "safetensors file", weights, BnDefaults.of(options));
+      return TorchModels.of(input, "safetensors file", weights, AssumedConventions.pytorch(options));
     }
   }
 }

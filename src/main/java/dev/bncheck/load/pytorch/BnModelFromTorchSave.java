@@ -1,5 +1,6 @@
 package dev.bncheck.load.pytorch;
 
+import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelLoader;
 import dev.bncheck.model.BnModel;
@@ -34,7 +35,7 @@ public final class BnModelFromTorchSave implements ModelLoader {
     String file = input.toString();
     try (TorchArchive archive = TorchArchive.open(input)) {
       Object root = new RestrictedUnpickler(file, archive.pickleName(), archive.pickle(), archive::storage).load();
-      return TorchModels.of(input, "torch.save checkpoint", StateDictLocator.locate(file, root), BnDefaults.of(options));
+      return TorchModels.of(input, "torch.save checkpoint", StateDictLocator.locate(file, root), AssumedConventions.pytorch(options));
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.bncheck.load.pytorch;
 
+import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.MomentumConvention;
@@ -28,9 +29,9 @@ final class TorchBnLayers {
 
   /**
    * @param layers the BN layers in the checkpoint's order
-   * @param assumed how many of them were given {@link BnDefaults} for want of recorded values
+   * @param unrecorded the names of those whose file does not record their epsilon and momentum
    */
-  record Found(List<BnLayer> layers, int assumed) {}
+  record Found(List<BnLayer> layers, List<String> unrecorded) {}
 
   private TorchBnLayers() {}
 
@@ -38,9 +39,9 @@ final class TorchBnLayers {
     return key.equals(MEAN) || key.endsWith("." + MEAN);
   }
 
-  static Found find(String file, CheckpointWeights weights, BnDefaults defaults) {
+  static Found find(String file, CheckpointWeights weights, AssumedConventions defaults) {
     List<BnLayer> layers = new ArrayList<>();
-    int assumed = 0;
+    List<String> unrecorded = new ArrayList<>();
     Map<String, TensorView> tensors = weights.tensors();
     for (String key : tensors.keySet()) {
       if (!isRunningMean(key)) {
@@ -55,15 +56,16 @@ final class TorchBnLayers {
         continue;
       }
       boolean recorded = facts != null && facts.epsilon().isPresent() && facts.momentum().isPresent();
-      double epsilon = facts != null && facts.epsilon().isPresent() ? facts.epsilon().getAsDouble() : defaults.epsilon();
+      double epsilon = facts != null && facts.epsilon().isPresent() ? facts.epsilon().getAsDouble()
+          : defaults.epsilon(name);
       OptionalDouble momentum = facts != null && facts.momentum().isPresent() ? facts.momentum().get()
-          : OptionalDouble.of(defaults.momentum());
+          : defaults.momentum(name);
       if (!recorded) {
-        assumed++;
+        unrecorded.add(name);
       }
       layers.add(layer(file, tensors, prefix, name, epsilon, momentum));
     }
-    return new Found(layers, assumed);
+    return new Found(layers, unrecorded);
   }
 
   private static BnLayer layer(String file, Map<String, TensorView> tensors, String prefix, String name,

@@ -1,5 +1,6 @@
 package dev.bncheck.load.pytorch;
 
+import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.model.BnModel;
 import java.nio.file.Path;
 
@@ -11,11 +12,11 @@ final class TorchModels {
   private TorchModels() {}
 
   /** @param kind the file's kind for the report, e.g. {@code torch.save checkpoint} */
-  static BnModel of(Path input, String kind, CheckpointWeights weights, BnDefaults defaults) {
+  static BnModel of(Path input, String kind, CheckpointWeights weights, AssumedConventions defaults) {
     String file = input.toString();
     TorchBnLayers.Found found = TorchBnLayers.find(file, weights, defaults);
     String format = kind + ", " + weights.where()
-        + (found.assumed() == 0 ? "" : "; " + defaults.assumption(found.assumed(), found.layers().size()));
+        + (found.unrecorded().isEmpty() ? "" : "; " + defaults.describe(found.unrecorded(), found.layers().size()));
     return new BnModel(file, format, FRAMEWORK, weights.modelClass(), found.layers());
   }
 }

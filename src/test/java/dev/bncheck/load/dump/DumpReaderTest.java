@@ -2,9 +2,11 @@ package dev.bncheck.load.dump;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.DumpBuilder;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.RecordedConventions;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
@@ -219,6 +221,35 @@ class DumpReaderTest {
     assertThatThrownBy(() -> new BnModelFromDump().load(file, new RecordingSink()))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(file + ": " + expected);
+  }
+
+  /**
+   * A conventions read takes what each layer states and passes over its vectors and activations;
+   * a momentum whose convention nothing states is no evidence, and neither is its epsilon then.
+   */
+  @Test
+  void conventionsAreReadPerLayerAndAMomentumOfUnknownConventionIsNotTaken() throws IOException {
+    Path file = write("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":["
+        + "{\"name\":\"a\",\"channel_axis\":1,\"epsilon\":1e-3,\"momentum\":0.99,\"momentum_convention\":\"keras\","
+        + "\"moving_mean\":[0],\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,1],\"data\":[1]}]},"
+        + "{\"name\":\"b\",\"epsilon\":1e-5},"
+        + "{\"name\":\"c\",\"channel_axis\":-1,\"epsilon\":1e-5,\"momentum\":0.1},"
+        + "{\"name\":\"d\",\"channel_axis\":3}]}");
+    RecordedConventions recorded = new CalibrationFromDump().conventions(file);
+    assertThat(recorded.source()).isEqualTo(file.toString());
+    RecordedConventions.Layer a = recorded.bnConventions("a").orElseThrow();
+    assertThat(a.epsilon()).hasValue(1e-3);
+    assertThat(a.momentumIn(MomentumConvention.KERAS)).hasValue(0.99);
+    assertThat(a.momentumIn(MomentumConvention.PYTORCH).getAsDouble()).isCloseTo(0.01, within(1e-12));
+    assertThat(recorded.channelAxis("a")).hasValue(1);
+    RecordedConventions.Layer b = recorded.bnConventions("b").orElseThrow();
+    assertThat(b.momentum()).isEmpty();
+    assertThat(recorded.channelAxis("b")).isEmpty();
+    assertThat(recorded.bnConventions("c")).isEmpty();
+    assertThat(recorded.channelAxis("c")).hasValue(-1);
+    assertThat(recorded.bnConventions("d")).isEmpty();
+    assertThat(recorded.channelAxis("d")).hasValue(3);
+    assertThat(recorded.bnConventions("e")).isEmpty();
   }
 
   @Test
