@@ -17,6 +17,9 @@ Besides, a channels-first model (BatchNormalization(axis=1, epsilon=0.01, moment
 - channels-first.weights.h5: its save_weights file;
 - channels-first.bn.json: its dump by scripts/bn_dump_keras.py on 2 batches of 16, which records
   the axis, epsilon and momentum the weights file lacks (check --inputs pairs them).
+And odd-norms.weights.h5: a Functional model whose other layers look like BN by name or shape,
+a LayerNormalization named "batch_normalization", a GroupNormalization named
+"batch_normalization_7" and a custom layer of four vectors, before one real BatchNormalization.
 """
 
 import os
@@ -56,6 +59,25 @@ def channels_first():
     dump_bn(model, calibration, os.path.join(DIR, "channels-first.bn.json"), model_name="channels_first")
 
 
+class FourVectors(keras.layers.Layer):
+    """A custom layer with four one-dimensional weights, as many as a BN layer has."""
+
+    def build(self, shape):
+        self.vectors = [self.add_weight(shape=(shape[-1],), initializer="ones", name=n) for n in "abcd"]
+
+    def call(self, x):
+        return x * self.vectors[0]
+
+
+def odd_norms():
+    inputs = keras.Input((4,))
+    h = keras.layers.LayerNormalization(name="batch_normalization")(inputs)
+    h = keras.layers.GroupNormalization(groups=2, name="batch_normalization_7")(h)
+    h = FourVectors(name="my_four")(h)
+    h = keras.layers.BatchNormalization(name="bn_real")(h)
+    keras.Model(inputs, h).save_weights(os.path.join(DIR, "odd-norms.weights.h5"))
+
+
 def main():
     for name in ["healthy", "untrained", "frozen"]:
         model = keras.models.load_model(os.path.join(DIR, name + ".keras"))
@@ -65,6 +87,8 @@ def main():
         print("wrote", name)
     channels_first()
     print("wrote channels-first")
+    odd_norms()
+    print("wrote odd-norms")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,11 @@ and besides:
                            running_var buffers beside it (shape [3, 4, 4] and scalars), which are no BN
   odd-norms-module.pt      a whole module with BatchNorm1d(momentum=None, affine=False) and an
                            InstanceNorm2d(track_running_stats=True), which is not BN
+  subclassed-norms-module.pt
+                           a whole module with subclasses of BatchNorm2d (MyBatchNorm) and of
+                           InstanceNorm2d with track_running_stats (StyleNorm, a name without
+                           "InstanceNorm"): the pickle names the subclasses alone, and both hold
+                           what BN holds
   trained.bn.json, few-steps.bn.json
                            dumps by scripts/bn_dump_pytorch.py of those models with their
                            activations on 2 calibration batches of 16, for check --inputs
@@ -94,6 +99,24 @@ class OddNorms(torch.nn.Module):
 
     def forward(self, x):
         return self.inorm(self.bn(self.fc(x))[:, :, None, None].repeat(1, 1, 2, 2))
+
+
+class MyBatchNorm(torch.nn.BatchNorm2d):
+    pass
+
+
+class StyleNorm(torch.nn.InstanceNorm2d):
+    pass
+
+
+class SubclassedNorms(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = MyBatchNorm(3)
+        self.inorm = StyleNorm(3, track_running_stats=True)
+
+    def forward(self, x):
+        return self.inorm(self.bn(x))
 
 
 def data(generator, n):
@@ -253,6 +276,7 @@ def main():
     for variant in ("trained", "few-steps"):
         dump_bn(models[variant].eval(), calibration, os.path.join(OUT, f"{variant}.bn.json"), model_name="SmallCnn")
     own_conventions(generator, calibration, expected)
+    subclassed_norms(generator)
 
     for name, function, argument in (("os-system", os.system, "echo pwned"),
                                      ("builtins-eval", eval, "print('pwned')"),
@@ -274,6 +298,16 @@ def numpy_checkpoint(trained, expected):
                os.path.join(OUT, "checkpoint-with-numpy.pt"))
     expected["files"]["checkpoint-with-numpy.pt"] = expected_layers(trained)
 
+
+
+def subclassed_norms(generator):
+    """Subclasses pickle under their own names: bncheck cannot tell the InstanceNorm one from BN."""
+    torch.manual_seed(15)
+    model = SubclassedNorms()
+    with torch.no_grad():
+        for _ in range(3):
+            model(data(generator, 8)[0])
+    torch.save(model.eval(), os.path.join(OUT, "subclassed-norms-module.pt"))
 
 
 def own_conventions(generator, calibration, expected):

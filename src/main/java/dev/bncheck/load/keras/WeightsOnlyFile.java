@@ -39,6 +39,8 @@ final class WeightsOnlyFile {
   /** The addresses of the groups walked. */
   private final Set<Long> visited = new HashSet<>();
   private final AssumedConventions conventions;
+  /** Layers read as BN by their variables though their group names another class, as {@code name (group)}. */
+  private final List<String> otherClasses = new ArrayList<>();
 
   private WeightsOnlyFile(Hdf5File h5, LoadOptions options) {
     this.h5 = h5;
@@ -67,17 +69,20 @@ final class WeightsOnlyFile {
     } else {
       reader.keras3("", List.of(), out);
     }
-    return new Found(out, reader.conventions.describe(out.stream().map(BnLayer::name).toList(), out.size()));
+    List<String> other = reader.otherClasses;
+    return new Found(out, reader.conventions.describe(out.stream().map(BnLayer::name).toList(), out.size())
+        + (other.isEmpty() ? "" : "; read as BN by their four variables though their group names another class: "
+            + String.join(", ", other)));
   }
 
   /**
    * Walks every group below {@code container}: a Functional or Sequential model keeps its layers
    * in {@code layers/}, a subclassed model or layer its sublayers under their attribute names
    * ({@code bn}, {@code block/layers/...}). A group with {@code vars} is a BatchNormalization layer
-   * when its group or its recorded name is Keras's default for the class
-   * ({@code batch_normalization_1}), or when it holds the four variables only a BatchNormalization
-   * layer has (gamma, beta, moving mean, moving variance: one-dimensional, as long, the variance
-   * not negative).
+   * when its group is Keras's name for the class ({@code batch_normalization_1}), or, for an
+   * attribute's group, when its recorded name is the default one, or when it holds the four
+   * variables only a BatchNormalization layer has (gamma, beta, moving mean, moving variance:
+   * one-dimensional, as long, the variance not negative).
    */
   private void keras3(String container, List<String> models, List<BnLayer> out) {
     if (models.size() > KerasLimits.MAX_MODEL_NESTING) {
@@ -103,9 +108,17 @@ final class WeightsOnlyFile {
       String vars = group + "/vars";
       String name = h5.isGroup(vars) ? h5.stringAttribute(vars, "name").orElse(child) : child;
       String qualified = models.isEmpty() ? name : String.join("/", models) + "/" + name;
-      if (h5.isGroup(vars) && (BN_GROUP.matcher(child).matches() || BN_GROUP.matcher(name).matches()
-          || holdsBnVariables(vars))) {
-        out.add(keras3Layer(vars, qualified));
+      // in a layers/ group Keras names each group after the layer's class, so that a LayerNormalization
+      // named "batch_normalization" is told apart; elsewhere groups are attribute names
+      boolean classGroup = container.equals("layers") || container.endsWith("/layers");
+      boolean namedBn = BN_GROUP.matcher(child).matches() || !classGroup && BN_GROUP.matcher(name).matches();
+      if (h5.isGroup(vars) && (namedBn || holdsBnVariables(vars))) {
+        boolean otherClass = !namedBn && classGroup;
+        if (otherClass) {
+          otherClasses.add(qualified + " (" + child + ")");
+        }
+        out.add(keras3Layer(vars, qualified, otherClass
+            ? "; its group names the class " + child + ", not BatchNormalization: read as BN by its four variables" : ""));
       } else {
         List<String> inner = new ArrayList<>(models);
         inner.add(name);
@@ -136,7 +149,8 @@ final class WeightsOnlyFile {
    * leaving out gamma without {@code scale} and beta without {@code center}: the last two are
    * always the statistics. With three, the first is gamma or beta, which the file does not say.
    */
-  private BnLayer keras3Layer(String vars, String name) {
+  /** @param note what the origin says besides, of how the layer was recognised */
+  private BnLayer keras3Layer(String vars, String name, String note) {
     int count = h5.children(vars).size();
     String owner = "BN layer \"" + name + "\"";
     if (count < 2 || count > 4) {
@@ -147,7 +161,7 @@ final class WeightsOnlyFile {
     double[] variance = h5.vector(vars + "/" + (count - 1), "moving_variance of " + owner);
     double[] gamma = count == 4 ? h5.vector(vars + "/0", "gamma of " + owner) : new double[0];
     double[] beta = count == 4 ? h5.vector(vars + "/1", "beta of " + owner) : new double[0];
-    String origin = vars + ORIGIN + (count == 3 ? "; its first variable is gamma or beta, which the file does not"
+    String origin = vars + ORIGIN + note + (count == 3 ? "; its first variable is gamma or beta, which the file does not"
         + " say, and is left out" : "");
     return layer(name, origin, Map.of("moving_variance", variance, "gamma", gamma, "beta", beta), mean, vars);
   }

@@ -18,4 +18,13 @@ record ModuleFacts(PyGlobal type, OptionalDouble epsilon, Optional<OptionalDoubl
   boolean isOtherNorm() {
     return type.name().contains("InstanceNorm");
   }
+
+  /**
+   * Whether the class is one of torch.nn's own BN classes. A subclass pickles under its own name
+   * alone, and an InstanceNorm subclass that tracks running statistics holds exactly what a BN
+   * layer holds: such a module is read as BN, and the report says on what grounds.
+   */
+  boolean isTorchBatchNorm() {
+    return type.module().equals("torch.nn.modules.batchnorm") && type.name().contains("BatchNorm");
+  }
 }

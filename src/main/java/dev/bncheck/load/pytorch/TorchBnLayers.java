@@ -30,8 +30,10 @@ final class TorchBnLayers {
   /**
    * @param layers the BN layers in the checkpoint's order
    * @param unrecorded the names of those whose file does not record their epsilon and momentum
+   * @param otherClasses those of a whole module whose class is not one of torch.nn's BN classes,
+   *     as {@code name (module.Class)}
    */
-  record Found(List<BnLayer> layers, List<String> unrecorded) {}
+  record Found(List<BnLayer> layers, List<String> unrecorded, List<String> otherClasses) {}
 
   private TorchBnLayers() {}
 
@@ -42,6 +44,7 @@ final class TorchBnLayers {
   static Found find(String file, CheckpointWeights weights, AssumedConventions defaults) {
     List<BnLayer> layers = new ArrayList<>();
     List<String> unrecorded = new ArrayList<>();
+    List<String> otherClasses = new ArrayList<>();
     Map<String, TensorView> tensors = weights.tensors();
     for (String key : tensors.keySet()) {
       if (!isRunningMean(key)) {
@@ -63,13 +66,19 @@ final class TorchBnLayers {
       if (!recorded) {
         unrecorded.add(name);
       }
-      layers.add(layer(file, tensors, prefix, name, epsilon, momentum));
+      boolean otherClass = facts != null && !facts.isTorchBatchNorm();
+      if (otherClass) {
+        otherClasses.add(name + " (" + facts.type().qualifiedName() + ")");
+      }
+      String origin = prefix + "*" + (otherClass ? "; class " + facts.type().qualifiedName() + ", not one of torch.nn's"
+          + " BatchNorm classes: read as BN by its running statistics" : "");
+      layers.add(layer(file, tensors, prefix, name, origin, epsilon, momentum));
     }
-    return new Found(layers, unrecorded);
+    return new Found(layers, unrecorded, otherClasses);
   }
 
   private static BnLayer layer(String file, Map<String, TensorView> tensors, String prefix, String name,
-      double epsilon, OptionalDouble momentum) {
+      String origin, double epsilon, OptionalDouble momentum) {
     double[] mean = vector(file, tensors, prefix + MEAN, -1);
     int channels = mean.length;
     if (channels == 0) {
@@ -97,7 +106,7 @@ final class TorchBnLayers {
     }
     double[] ones = new double[channels];
     Arrays.fill(ones, 1.0);
-    return new BnLayer(name, prefix + "*", CHANNEL_AXIS, epsilon, momentum,
+    return new BnLayer(name, origin, CHANNEL_AXIS, epsilon, momentum,
         momentum.isPresent() ? MomentumConvention.PYTORCH : null, tracked,
         gamma == null ? ones : gamma, gamma != null, beta == null ? new double[channels] : beta, beta != null, mean,
         variance);

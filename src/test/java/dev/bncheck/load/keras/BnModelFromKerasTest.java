@@ -31,6 +31,22 @@ class BnModelFromKerasTest {
     return all.stream();
   }
 
+  /**
+   * Keras names a layers/ group after the layer's class: a LayerNormalization named
+   * "batch_normalization" and a GroupNormalization named "batch_normalization_7" were read as BN
+   * by their recorded names (their two vectors as moving statistics).
+   */
+  @Test
+  void otherNormalizationsNamedLikeBnAreNotBnAndACustomFourVectorLayerIsSaidToBeAGuess() {
+    BnModel model = load("odd-norms.weights.h5");
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactly("bn_real", "my_four");
+    assertThat(model.format()).endsWith("; read as BN by their four variables though their group names another class:"
+        + " my_four (four_vectors)");
+    assertThat(model.layers().get(0).origin()).doesNotContain("another class", "not BatchNormalization");
+    assertThat(model.layers().get(1).origin()).contains("its group names the class four_vectors, not"
+        + " BatchNormalization: read as BN by its four variables");
+  }
+
   private static BnModel load(String file) {
     var path = KerasFixtures.file(file);
     var loader = Loaders.forModel(path);

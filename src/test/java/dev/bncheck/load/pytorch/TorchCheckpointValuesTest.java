@@ -126,6 +126,22 @@ class TorchCheckpointValuesTest {
     assertThat(model.format()).doesNotContain("assumed");
   }
 
+  /**
+   * Subclasses pickle under their own names: an InstanceNorm subclass that tracks running
+   * statistics (StyleNorm) holds what BN holds and was read as BN without a word.
+   */
+  @Test
+  void subclassesOfTorchNormsAreReadAsBnAndTheReportSaysOnWhatGround() {
+    BnModel model = load(DIR.resolve("subclassed-norms-module.pt"));
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactly("bn", "inorm");
+    assertThat(model.format()).contains("read as BN by their running statistics though their class is none of"
+        + " torch.nn's BatchNorm classes (an InstanceNorm subclass would hold the same): bn (__main__.MyBatchNorm),"
+        + " inorm (__main__.StyleNorm)");
+    assertThat(model.layers().get(1).origin()).isEqualTo("inorm.*; class __main__.StyleNorm, not one of torch.nn's"
+        + " BatchNorm classes: read as BN by its running statistics");
+    assertThat(load(DIR.resolve("trained-module.pt")).format()).doesNotContain("read as BN");
+  }
+
   @Test
   void aTrainingCheckpointOfAModelWithoutBnHasNoLayers(@TempDir Path temp) {
     byte[] pickle = new TorchZips.Pickle().op('}').op('(').text("model").op('}').op('(').text("fc.weight")
