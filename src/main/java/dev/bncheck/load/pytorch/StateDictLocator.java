@@ -17,6 +17,9 @@ final class StateDictLocator {
   static final List<String> PREFERRED_KEYS = List.of("state_dict", "model_state_dict", "model_state", "model",
       "net", "network", "module", "weights", "params");
 
+  /** How deep below the top-level dict a state_dict is looked for. */
+  private static final int MAX_DEPTH = 3;
+
   private StateDictLocator() {}
 
   static CheckpointWeights locate(String file, Object root) {
@@ -47,10 +50,12 @@ final class StateDictLocator {
           + " or a module (keys: " + keys(dict) + ")");
     }
     String key = candidates.keySet().iterator().next();
-    for (String preferred : PREFERRED_KEYS) {
-      if (candidates.containsKey(preferred)) {
-        key = preferred;
-        break;
+    int best = Integer.MAX_VALUE;
+    for (String path : candidates.keySet()) {
+      int rank = PREFERRED_KEYS.indexOf(path.split("\\.", -1)[0]);
+      if (rank >= 0 && rank < best) {
+        best = rank;
+        key = path;
       }
     }
     List<String> others = new ArrayList<>(candidates.keySet());
@@ -69,17 +74,35 @@ final class StateDictLocator {
    */
   private static Map<String, Object> entries(Map<?, ?> dict, boolean withBn) {
     Map<String, Object> found = new LinkedHashMap<>();
-    // one dict under many keys is looked into once
-    Map<Object, Boolean> holdsWeights = new IdentityHashMap<>();
+    entries(dict, withBn, "", 0, new IdentityHashMap<>(), found);
+    return found;
+  }
+
+  /**
+   * Looks into dicts nested up to {@link #MAX_DEPTH} deep ({@code {"model": {"backbone": sd}}}),
+   * naming what it finds by the dotted path of keys.
+   *
+   * @param seen the dicts already looked into: one dict under many keys, or a dict that holds
+   *     itself, is looked into once
+   */
+  private static void entries(Map<?, ?> dict, boolean withBn, String path, int depth, Map<Object, Boolean> seen,
+      Map<String, Object> found) {
     for (Map.Entry<?, ?> e : dict.entrySet()) {
+      if (!(e.getKey() instanceof String key)) {
+        continue;
+      }
       Object value = e.getValue();
-      boolean weights = value instanceof Map<?, ?> m && holdsWeights.computeIfAbsent(m,
-          x -> withBn ? hasBnStatistics(m) : !tensors(m).isEmpty());
-      if (e.getKey() instanceof String key && (weights || PickledModules.isModule(value))) {
-        found.put(key, value);
+      String at = path + key;
+      if (PickledModules.isModule(value)) {
+        found.put(at, value);
+      } else if (value instanceof Map<?, ?> m && seen.put(m, Boolean.TRUE) == null) {
+        if (withBn ? hasBnStatistics(m) : !tensors(m).isEmpty()) {
+          found.put(at, m);
+        } else if (depth < MAX_DEPTH) {
+          entries(m, withBn, at + ".", depth + 1, seen, found);
+        }
       }
     }
-    return found;
   }
 
   /** Whether a dict holds a tensor under a key that names running statistics. */

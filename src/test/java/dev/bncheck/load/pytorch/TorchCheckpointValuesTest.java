@@ -155,6 +155,37 @@ class TorchCheckpointValuesTest {
     assertThat(model.format()).isEqualTo("torch.save checkpoint, the state_dict under key \"model\"");
   }
 
+  /** A state_dict nested below the top-level dict ({@code {"model": {"backbone": sd}}}) was refused. */
+  @Test
+  void aStateDictNestedInDictsIsFoundAndNamedByItsPath(@TempDir Path temp) {
+    TorchZips.Pickle pickle = new TorchZips.Pickle().op('}').op('(').text("epoch").integer(3)
+        .text("model").op('}').op('(').text("meta").op('}').op('(').text("step").integer(7).op('u')
+        .text("backbone").op('}').op('(');
+    int key = 0;
+    for (String name : List.of("bn.running_mean", "bn.running_var")) {
+      pickle.text(name).tensor(String.valueOf(key++), 2, 0, new long[] {2}, new long[] {1});
+    }
+    byte[] bytes = pickle.op('u').op('u').op('u').stop();
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("m/data.pkl", bytes);
+    entries.put("m/data/0", floats(0.5f, -0.25f));
+    entries.put("m/data/1", floats(2f, 3f));
+    Path file = TorchZips.write(temp.resolve("nested.pt"), TorchZips.stored(entries));
+    BnModel model = load(file);
+    assertThat(model.format()).startsWith("torch.save checkpoint, the state_dict under key \"model.backbone\";");
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactly("bn");
+    assertThat(model.layers().get(0).movingMean()).containsExactly(0.5, -0.25);
+    assertThat(model.layers().get(0).movingVariance()).containsExactly(2.0, 3.0);
+  }
+
+  private static byte[] floats(float... values) {
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      buffer.putFloat(v);
+    }
+    return buffer.array();
+  }
+
   @Test
   void viewsIntoASharedStorageReadTheirOwnOffsetAndStride() {
     BnLayer bn1 = load(DIR.resolve("views.pt")).layers().get(0);
