@@ -136,10 +136,14 @@ public final class Analyzer {
     findings.replaceAll(f -> suppressions.stream().filter(s -> s.matches(f)).findFirst()
         .map(s -> f.suppress(Finding.By.IGNORE, s.reason())).orElse(f));
     findings.sort(Comparator.comparingInt(Finding::layerIndex).thenComparing(Finding::code));
+    // one pass over the findings: a model of 100,000 layers has as many findings
+    Map<Integer, Severity> worstOf = new HashMap<>();
+    for (Finding f : findings) {
+      worstOf.merge(f.layerIndex(), f.severity(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    }
     layers.replaceAll(r -> new LayerResult(r.index(), r.layer(), r.gamma(), r.beta(), r.movingMean(),
         r.movingVariance(), r.calibration(), r.metrics(), r.trainingViewMetrics(), r.checks(),
-        findings.stream().filter(f -> f.layerIndex() == r.index()).map(Finding::severity)
-            .max(Comparator.naturalOrder())));
+        Optional.ofNullable(worstOf.get(r.index()))));
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }
 
