@@ -8,6 +8,7 @@ import dev.bncheck.analysis.Baseline;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Severity;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.JacksonMessages;
 import dev.bncheck.report.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ final class BaselineFile {
       }
       return new Baseline(entries);
     } catch (IOException e) {
-      throw new InvalidInputException(file.toString(), "", "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new InvalidInputException(file.toString(), "", "not valid JSON: " + JacksonMessages.plain(e.getMessage()));
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bncheck.analysis.Suppression;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.JacksonMessages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
     try {
       root = new ObjectMapper().readTree(path.toFile());
     } catch (IOException e) {
-      throw new InvalidInputException(file, "", Files.exists(path) ? "not valid JSON: " + firstLine(e.getMessage())
+      throw new InvalidInputException(file, "", Files.exists(path) ? "not valid JSON: " + JacksonMessages.plain(e.getMessage())
           : "no such file");
     }
     if (root == null || !root.isObject()) {
@@ -179,11 +180,6 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
       throw new InvalidInputException(file, key, "expected a number or string");
     }
     return value.asText();
-  }
-
-  private static String firstLine(String message) {
-    int nl = message == null ? -1 : message.indexOf('\n');
-    return message == null ? "" : nl < 0 ? message : message.substring(0, nl);
   }
 
   List<Suppression> ignores() {

@@ -25,4 +25,13 @@ class JacksonMessagesTest {
     assertThat(JacksonMessages.plain("Unexpected character ('}' (code 125)): was expecting double-quote\n at ..."))
         .isEqualTo("Unexpected character ('}' (code 125)): was expecting double-quote");
   }
+
+  /** The source's placeholder and the feature that would show it are noise; the position is not. */
+  @Test
+  void aStartMarkerKeepsItsPositionAndLosesTheSourcePlaceholder() {
+    assertThat(JacksonMessages.plain("Unexpected end-of-input: expected close marker for Object (start marker at"
+        + " [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1])\n"
+        + " at [Source: REDACTED; line: 1, column: 60]"))
+        .isEqualTo("Unexpected end-of-input: expected close marker for Object (start marker at line 1, column 1)");
+  }
 }

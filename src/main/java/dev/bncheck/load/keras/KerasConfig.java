@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.JacksonMessages;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,7 +62,7 @@ record KerasConfig(String modelName, List<BnSpec> layers, String subclassedModel
     try {
       root = JSON.readTree(json);
     } catch (IOException e) {
-      throw new InvalidInputException(file, source, "not valid JSON: " + firstLine(e.getMessage()));
+      throw new InvalidInputException(file, source, "not valid JSON: " + JacksonMessages.plain(e.getMessage()));
     }
     if (root == null || !root.isObject() || !root.path("class_name").isTextual()) {
       throw new InvalidInputException(file, source, "not a Keras model config (an object with \"class_name\")");
@@ -112,14 +113,6 @@ record KerasConfig(String modelName, List<BnSpec> layers, String subclassedModel
   static String snakeCase(String className) {
     return className.replaceAll("\\W+", "").replaceAll("(.)([A-Z][a-z]+)", "$1_$2")
         .replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    int end = message.indexOf('\n');
-    return end < 0 ? message : message.substring(0, end);
   }
 
   private record Walk(String file, String source, List<BnSpec> found) {
