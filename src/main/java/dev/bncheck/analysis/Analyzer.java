@@ -172,7 +172,8 @@ public final class Analyzer {
       }
       BnLayer layer = model.layers().get(i);
       var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, metrics.get(i).orElseThrow(),
-          SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer))),
+          SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer)))
+              .withMovingAverageOf(layer),
           SamplingError.varianceInflation(calibration.get()),
           thresholds, stale.get());
       mismatch.ifPresent(m -> {

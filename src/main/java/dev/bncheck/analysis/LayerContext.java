@@ -39,16 +39,19 @@ public record LayerContext(
     return 2L * layer.channels();
   }
 
-  /** How far chance may move this layer's estimates; empty without calibration data. */
+  /**
+   * How far chance may move this layer's estimates and its moving statistics from the population;
+   * empty without calibration data.
+   */
   public Optional<SamplingError> samplingError() {
     return calibration.filter(c -> c.samples() >= 2)
-        .map(c -> SamplingError.of(c.samples(), statisticalTests));
+        .map(c -> SamplingError.of(c.samples(), statisticalTests).withMovingAverageOf(layer));
   }
 
-  /** How far chance may move the estimates {@link #statisticsMetrics()} come from. */
+  /** Likewise for the estimates {@link #statisticsMetrics()} come from. */
   public Optional<SamplingError> statisticsSamplingError() {
     return trainingViewMetrics.isPresent() && trainingViewSamples >= 2
-        ? Optional.of(SamplingError.of(trainingViewSamples, statisticalTests))
+        ? Optional.of(SamplingError.of(trainingViewSamples, statisticalTests).withMovingAverageOf(layer))
         : samplingError();
   }
 

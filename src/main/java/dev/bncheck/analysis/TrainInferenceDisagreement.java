@@ -58,7 +58,9 @@ public final class TrainInferenceDisagreement implements Check {
     var calibration = context.calibration().orElseThrow();
     double floor = ModeDivergence.samplingFloor(context.layer(), calibration.batches(), calibration.population()).layer();
     double samplingPerSample = sampling(SamplingError.measuredVarianceInflation(calibration), 1);
-    double sampling = samplingPerSample / chance.samples();
+    // the moving statistics' own noise (an average of a few training batches) is chance as well
+    double movingAverage = samplingPerSample / chance.averagedSamples();
+    double sampling = samplingPerSample / chance.samples() + movingAverage;
     double excess = excess(m.layerModeRelativeRms(), floor, sampling);
     if (!(excess > limit)) {
       return Optional.empty();
@@ -66,8 +68,8 @@ public final class TrainInferenceDisagreement implements Check {
     // the excess even if the population's estimate is as far off as chance allows (z standard errors)
     double z = chance.z();
     boolean significant = excess(m.layerModeRelativeRms(), floor, z * z * sampling) > limit;
-    long needed = Math.max(chance.samples() + 1,
-        samplesToJudge(m.layerModeRelativeRms(), floor, z * z * samplingPerSample, limit));
+    long needed = Math.max(chance.samples() + 1, samplesToJudge(m.layerModeRelativeRms(),
+        Math.sqrt(floor * floor + z * z * movingAverage), z * z * samplingPerSample, limit));
     double[] perChannel = m.modeRelativeRms();
     int worst = 0;
     for (int c = 1; c < perChannel.length; c++) {
@@ -115,6 +117,18 @@ public final class TrainInferenceDisagreement implements Check {
     }
     evidence.add(new Evidence("batches", batches));
     evidence.add(new Evidence("samples", chance.samples()));
+    if (!significant && needed == Long.MAX_VALUE) {
+      // heavy tails: the moving statistics of a healthy model vary this much, whatever the calibration data
+      evidence.add(new Evidence("moving_average_samples", chance.averagedSamples()));
+      return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
+          "too uncertain to judge: " + message + "; the data's tails are so heavy that moving statistics averaged"
+              + " over about " + Numbers.brief(chance.averagedSamples()) + " training samples (an assumed batch"
+              + " of " + MovingAverageNoise.ASSUMED_TRAINING_BATCH + " at this momentum) differ this much by"
+              + " chance, and more calibration data cannot decide it",
+          evidence, "judge this layer by the model's accuracy at inference on held-out data; with data this"
+              + " heavy-tailed, statistics recomputed on many samples (`bncheck recalibrate`) are steadier than a"
+              + " moving average of a few batches."));
+    }
     if (!significant) {
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
           "too little calibration data to judge: " + message + "; about " + needed + " samples are needed",

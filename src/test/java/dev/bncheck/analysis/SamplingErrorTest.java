@@ -153,4 +153,87 @@ class SamplingErrorTest {
     assertTrue(SamplingError.varianceInflation(withGroups)[0] > 3, "inflation " +
         SamplingError.varianceInflation(withGroups)[0]);
   }
+
+  private static dev.bncheck.model.BnLayer layer(java.util.OptionalDouble momentum,
+      dev.bncheck.model.MomentumConvention convention, java.util.OptionalLong tracked) {
+    double[] one = {1.0};
+    return new dev.bncheck.model.BnLayer("bn", "bn", 1, 1e-5, momentum, convention, tracked, one, true,
+        new double[1], true, new double[1], one);
+  }
+
+  /**
+   * An exponential average of decay d varies as a plain mean of (1 + d) / (1 - d) batches: 19 at
+   * PyTorch's 0.1, 199 at Keras's 0.99, each of the assumed 32 samples; a cumulative average
+   * (momentum None) as the mean of all its batches; an unknown momentum as Keras's default.
+   */
+  @Test
+  void theMovingStatisticsRestOnTheSamplesOfTheirLastBatches() {
+    var pytorch = dev.bncheck.model.MomentumConvention.PYTORCH;
+    var keras = dev.bncheck.model.MomentumConvention.KERAS;
+    var none = java.util.OptionalLong.empty();
+    assertEquals(32 * 19.0, MovingAverageNoise.equivalentSamples(
+        layer(java.util.OptionalDouble.of(0.1), pytorch, none)), 1e-9);
+    assertEquals(32 * 199.0, MovingAverageNoise.equivalentSamples(
+        layer(java.util.OptionalDouble.of(0.99), keras, none)), 1e-6);
+    assertEquals(32 * 500.0, MovingAverageNoise.equivalentSamples(
+        layer(java.util.OptionalDouble.empty(), null, java.util.OptionalLong.of(500))), 0.0);
+    assertEquals(32 * 199.0, MovingAverageNoise.equivalentSamples(
+        layer(java.util.OptionalDouble.empty(), null, none)), 1e-6);
+    assertEquals(Double.POSITIVE_INFINITY, MovingAverageNoise.equivalentSamples(
+        layer(java.util.OptionalDouble.of(1.0), keras, none)));
+  }
+
+  /**
+   * The calibration data's error and the moving average's add in quadrature. 1,024 samples against
+   * 608 (PyTorch's 0.1): the mean's error sqrt(1/1024 + 1/608) = 0.05120, the log variance's
+   * sqrt(2/1023 + 2/608) = 0.07242; without the second term the errors shrank with more data and a
+   * healthy model's noisy moving variance became a confident BN003 error.
+   */
+  @Test
+  void theMovingAveragesOwnNoiseWidensTheTests() {
+    SamplingError chance = SamplingError.of(1024, 1)
+        .withMovingAverageOf(layer(java.util.OptionalDouble.of(0.1), dev.bncheck.model.MomentumConvention.PYTORCH,
+            java.util.OptionalLong.empty()));
+    assertEquals(608.0, chance.averagedSamples(), 1e-9);
+    assertEquals(0.051199, chance.meanShiftError(), 1e-6);
+    assertEquals(0.072419, chance.logVarianceRatioError(), 1e-6);
+    assertEquals(Double.POSITIVE_INFINITY, SamplingError.of(1024, 1).averagedSamples());
+    // z = 2.3263: (0.5 / z)^2 = 0.046195; less 1/608 leaves 0.044550, so 23 samples (22 without the average)
+    assertEquals(23, chance.samplesToJudge(0.5));
+    // at a threshold the average's noise alone nearly fills, at most twice what the data alone would need
+    SamplingError noisy = new SamplingError(100, 2.3263478740, 30);
+    assertEquals(2 * 22 - 1, noisy.samplesToJudge(0.5), 1);
+  }
+
+  /**
+   * The variances' coefficient of variation measures kurtosis (CV^2 = (kurtosis - 1) / n) where
+   * the log spread compresses a rare huge value: one row in 100 twenty times larger.
+   */
+  @Test
+  void rareOutlierRowsAreMeasuredByTheVariancesSpreadNotTheirLogs() {
+    java.util.Random random = new java.util.Random(11);
+    java.util.function.DoubleSupplier draw = () -> random.nextGaussian() * (random.nextDouble() < 0.01 ? 20 : 1);
+    // population kurtosis: E[x^4] / E[x^2]^2 = 3 (0.99 + 0.01 * 20^4) / (0.99 + 0.01 * 20^2)^2 = 196.7
+    double kurtosis = 3 * (0.99 + 0.01 * Math.pow(20, 4)) / Math.pow(0.99 + 0.01 * 400, 2);
+    double expected = Math.sqrt((kurtosis - 1) / 2);
+    java.util.List<dev.bncheck.engine.ChannelMoments> sets = new java.util.ArrayList<>();
+    for (int b = 0; b < 400; b++) {
+      float[] x = new float[64];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) draw.getAsDouble();
+      }
+      sets.add(dev.bncheck.engine.MomentsKernel.compute(new dev.bncheck.model.Tensor.Float32(new int[] {64, 1}, x), 1));
+    }
+    double inflation = SamplingError.logVarianceSpread(sets, 64)[0];
+    assertEquals(expected, inflation, 0.25 * expected, "kurtosis " + kurtosis);
+  }
+
+  /** A channel whose sets by chance held no extreme value is judged with its layer's tails. */
+  @Test
+  void eachChannelIsJudgedWithAtLeastItsLayersMedianInflation() {
+    org.assertj.core.api.Assertions.assertThat(SamplingError.atLeastTheLayersMedian(new double[] {1.6, 3.5, 5, 1, 4}))
+        .containsExactly(3.5, 3.5, 5, 3.5, 4);
+    org.assertj.core.api.Assertions.assertThat(SamplingError.atLeastTheLayersMedian(new double[] {1, 2, 4, 8}))
+        .containsExactly(3, 3, 4, 8);
+  }
 }

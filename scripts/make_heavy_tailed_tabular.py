@@ -1,0 +1,90 @@
+"""Make the heavy-tailed tabular test models: small PyTorch MLPs trained on data whose rare rows
+are extreme, the case where a healthy model's moving variance is itself a noisy estimate. From
+the repository root, in a virtual environment with torch and numpy:
+
+    python scripts/make_heavy_tailed_tabular.py
+
+Features: 16 columns of Student-t(3) values, 1% of rows multiplied by 20 (kurtosis in the
+hundreds). Model: Linear(16, 16), BatchNorm1d `bn1`, ReLU, Linear(16, 16), BatchNorm1d `bn2`,
+ReLU, Linear(16, 2), trained 1,500 steps of SGD on batches of 32 (PyTorch's momentum 0.1), with
+fixed seeds. Writes to src/test/resources/heavy-tailed/:
+  healthy-SEED.pt              the trained state_dict (SEED 0 and 1)
+  healthy-SEED-N.bn.json       its dump by scripts/bn_dump_pytorch.py on N = 256 and 1,024 fresh
+                               samples of the same distribution, in batches of 32: healthy, must pass
+  stale-0.pt, stale-0-256.bn.json
+                               model 0 with its running statistics reset and updated on 3 batches
+                               only (27% of the way from 0/1): must fail
+"""
+
+import os
+import sys
+
+import numpy as np
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "src", "test", "resources", "heavy-tailed")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.dont_write_bytecode = True
+from bn_dump_pytorch import dump_bn  # noqa: E402
+
+WIDTH = 16
+
+
+def data(rng, n):
+    x = rng.standard_t(3, (n, 16)).astype("float32")
+    x[rng.random(n) < 0.01] *= 20
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0.3).astype("int64")
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, WIDTH)
+        self.bn1 = torch.nn.BatchNorm1d(WIDTH)
+        self.fc2 = torch.nn.Linear(WIDTH, WIDTH)
+        self.bn2 = torch.nn.BatchNorm1d(WIDTH)
+        self.out = torch.nn.Linear(WIDTH, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.fc1(x)))
+        return self.out(torch.relu(self.bn2(self.fc2(x))))
+
+
+def dump(model, seed, n, path):
+    x, _ = data(np.random.default_rng(100 + seed), n)
+    dump_bn(model, [x[i:i + 32] for i in range(0, n, 32)], path, model_name="mlp")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        model = Mlp()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+        model.train()
+        for _ in range(1500):
+            x, y = data(rng, 32)
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        torch.save(model.state_dict(), os.path.join(OUT, f"healthy-{seed}.pt"))
+        for n in (256, 1024):
+            dump(model, seed, n, os.path.join(OUT, f"healthy-{seed}-{n}.bn.json"))
+        if seed == 0:
+            for bn in (model.bn1, model.bn2):
+                bn.reset_running_stats()
+            model.train()
+            with torch.no_grad():
+                for _ in range(3):
+                    model(data(rng, 32)[0])
+            model.eval()
+            torch.save(model.state_dict(), os.path.join(OUT, "stale-0.pt"))
+            dump(model, seed, 256, os.path.join(OUT, "stale-0-256.bn.json"))
+
+
+if __name__ == "__main__":
+    main()
