@@ -48,6 +48,9 @@ and besides:
   hostile/os-system.pt, builtins-eval.pt, subprocess-popen.pt
                            torch.save archives of a state_dict holding an object whose pickle
                            calls os.system, builtins.eval, subprocess.Popen
+  hostile/lazy-uninitialized.pt
+                           the state_dict of a module holding a LazyBatchNorm2d never run: its
+                           parameters and buffers are torch's uninitialized placeholders
   hostile/legacy.pt        the trained state_dict in the format before PyTorch 1.6
   hostile/torchscript.pt   the trained model through torch.jit.script(...).save
   expected.json            what PyTorch holds, per file and BN layer: running_mean, running_var,
@@ -284,6 +287,7 @@ def main():
         hostile = dict(trained)
         hostile["extra"] = Evil(function, argument)
         torch.save(hostile, os.path.join(OUT, "hostile", f"{name}.pt"))
+    lazy_uninitialized()
     torch.save(trained, os.path.join(OUT, "hostile", "legacy.pt"), _use_new_zipfile_serialization=False)
     torch.jit.script(models["trained"]).save(os.path.join(OUT, "hostile", "torchscript.pt"))
 
@@ -298,6 +302,12 @@ def numpy_checkpoint(trained, expected):
                os.path.join(OUT, "checkpoint-with-numpy.pt"))
     expected["files"]["checkpoint-with-numpy.pt"] = expected_layers(trained)
 
+
+
+def lazy_uninitialized():
+    """A lazy BN layer saved before its first forward pass: no shape, no statistics."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.LazyBatchNorm2d())
+    torch.save(model.state_dict(), os.path.join(OUT, "hostile", "lazy-uninitialized.pt"))
 
 
 def subclassed_norms(generator):

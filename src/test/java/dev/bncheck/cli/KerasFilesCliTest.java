@@ -112,6 +112,17 @@ class KerasFilesCliTest {
     assertThat(run.exitCode()).as(run.err()).isZero();
   }
 
+  /** A dump whose momentum differs from the one the Keras config records was accepted in silence. */
+  @Test
+  void aDumpWhoseMomentumDiffersFromTheConfigsIsAnInputError(@TempDir Path dir) throws IOException {
+    Path tampered = Files.writeString(dir.resolve("m.json"), Files.readString(Path.of(DIR + "dump-healthy.json"))
+        .replaceFirst("\"momentum\": 0\\.9\\b", "\"momentum\": 0.5"));
+    CliRun run = CliRun.of("check", DIR + "healthy.keras", "--inputs", tampered.toString());
+    assertThat(run.exitCode()).as(run.out()).isEqualTo(3);
+    assertThat(run.err()).startsWith("bncheck: error: " + tampered + ": layers[0].momentum: 0.5 in the dump, 0.9 for"
+        + " the model's layer \"bn1\"");
+  }
+
   /**
    * A weights-only file records no axis, epsilon or momentum; the dump of the running model does.
    * A channels-first model's file assumed the last axis and Keras's defaults, and its own dump was

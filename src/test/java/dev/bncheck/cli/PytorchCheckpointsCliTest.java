@@ -105,13 +105,29 @@ class PytorchCheckpointsCliTest {
 
     CliRun given = CliRun.of("inspect", DIR.resolve("own-conventions-state_dict.pt").toString(), "--momentum", "0.2");
     assertThat(given.out()).contains("epsilon 1e-05 (PyTorch's default) and momentum 0.2 (--momentum) assumed");
-    CliRun both = CliRun.of("check", DIR.resolve("own-conventions-state_dict.pt").toString(), "--inputs",
-        dump.toString(), "--momentum", "0.2", "--format", "json");
-    JsonNode overridden = JSON.readTree(both.out());
-    assertThat(overridden.at("/model/format").asText()).contains("read from the calibration dump " + dump
-        + ", but momentum 0.2 from --momentum");
-    assertThat(overridden.at("/layers/0/momentum").asDouble()).isEqualTo(0.2, within(1e-12));
-    assertThat(overridden.at("/layers/0/epsilon").asDouble()).isEqualTo(1e-3, within(1e-12));
+    CliRun agreeing = CliRun.of("check", DIR.resolve("trained-state_dict.pt").toString(), "--inputs",
+        DIR.resolve("trained.bn.json").toString(), "--epsilon", "1e-5", "--format", "json");
+    assertThat(JSON.readTree(agreeing.out()).at("/model/format").asText()).contains("read from the calibration dump "
+        + DIR.resolve("trained.bn.json") + ", but epsilon 1e-05 from --epsilon");
+    // a momentum the dump contradicts would judge the activations with conventions they never met
+    CliRun contradicting = CliRun.of("check", DIR.resolve("own-conventions-state_dict.pt").toString(), "--inputs",
+        dump.toString(), "--momentum", "0.2");
+    assertThat(contradicting.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(contradicting.err()).isEqualTo("bncheck: error: " + dump + ": layers[0].momentum: 0.01 in the dump,"
+        + " 0.2 for the model's layer \"bn1\": the activations were recorded from another model, or the model was"
+        + " given another momentum (by " + DIR.resolve("own-conventions-state_dict.pt") + ", --epsilon/--momentum or"
+        + " a config) than it ran with" + System.lineSeparator());
+  }
+
+  /** A dump whose epsilon differs from the one the whole module records was accepted in silence. */
+  @Test
+  void aDumpWhoseEpsilonDiffersFromTheModulesIsAnInputError() throws IOException {
+    Path tampered = Files.writeString(temp.resolve("eps.bn.json"), Files.readString(DIR.resolve("trained.bn.json"))
+        .replace("\"epsilon\": 1e-05", "\"epsilon\": 0.5"));
+    CliRun run = CliRun.of("check", DIR.resolve("trained-module.pt").toString(), "--inputs", tampered.toString());
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(run.err()).startsWith("bncheck: error: " + tampered + ": layers[0].epsilon: 0.5 in the dump, 1e-05 for"
+        + " the model's layer \"bn1\"");
   }
 
   /** Activations recorded from the few-steps model are no data for the trained one, though every name matches. */
@@ -182,7 +198,11 @@ class PytorchCheckpointsCliTest {
         Arguments.of("subprocess-popen.pt", "subprocess-popen/data.pkl at byte 1290: calls subprocess.Popen, which"),
         Arguments.of("legacy.pt", "a torch.save file in the format before PyTorch 1.6, which bncheck does not read:"
             + " load it and save it again with a current PyTorch"),
-        Arguments.of("torchscript.pt", "a TorchScript archive (torch.jit.save), which holds code"));
+        Arguments.of("torchscript.pt", "a TorchScript archive (torch.jit.save), which holds code"),
+        // a legitimate file, but one with nothing to judge yet: it was refused as if it called a hostile function
+        Arguments.of("lazy-uninitialized.pt", "lazy-uninitialized/data.pkl at byte 311: a lazy module's"
+            + " uninitialized parameter (torch.nn.parameter.UninitializedParameter): a LazyBatchNorm or other lazy"
+            + " layer saved before its first forward pass has no shape and no values yet"));
   }
 
   @ParameterizedTest(name = "{0}")

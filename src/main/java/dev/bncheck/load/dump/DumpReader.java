@@ -39,8 +39,12 @@ final class DumpReader {
   /**
    * The parameters a calibration dump is compared on with the model's: activations recorded from
    * another model, or another checkpoint of it, would be judged against statistics they never met.
+   * Its epsilon and momentum are compared as well.
    */
   private static final List<String> RECORDED = List.of("moving_mean", "moving_variance", "gamma", "beta");
+
+  /** The scalar conventions a calibration dump is compared on with the model's. */
+  private static final List<String> RECORDED_CONVENTIONS = List.of("epsilon", "momentum", "momentum_convention");
 
   /**
    * What the dump supplies: a whole model, activations for a known model, or its layers'
@@ -186,6 +190,7 @@ final class DumpReader {
       JsonToken value = in.next(at);
       boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
       if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)
+          && !RECORDED_CONVENTIONS.contains(field)
           || mode == Mode.CONVENTIONS && NOT_CONVENTIONS.contains(field)) {
         in.skipValue(at);
         continue;
@@ -445,6 +450,7 @@ final class DumpReader {
      */
     private void requireRecordedFromTheModel(JsonInput in) {
       BnLayer model = knownModel.layers().get(index);
+      requireConventionsOfTheModel(in, model);
       double[][] recorded = {movingMean, movingVariance, gamma, beta};
       double[][] own = {model.movingMean(), model.movingVariance(), model.gamma(), model.beta()};
       for (int k = 0; k < recorded.length; k++) {
@@ -468,6 +474,37 @@ final class DumpReader {
           }
         }
       }
+    }
+
+    /**
+     * The epsilon and momentum the dump recorded are the model's: the exporters read them from the
+     * running model, and a model given others (by its file, --epsilon or --momentum) would be judged
+     * with conventions its activations never met. A momentum is compared in the model's convention,
+     * and only where both state one.
+     */
+    private void requireConventionsOfTheModel(JsonInput in, BnLayer model) {
+      if (epsilon != null && !sameFloat32(epsilon, model.epsilon())) {
+        throw conventionMismatch(in, "epsilon", epsilon, model.epsilon());
+      }
+      MomentumConvention stated = convention != null ? convention : MomentumConvention.impliedBy(framework);
+      if (momentum != null && stated != null && model.momentum().isPresent()) {
+        double decay = stated.decay(momentum);
+        double own = model.momentumConvention().decay(model.momentum().getAsDouble());
+        if (!sameFloat32(decay, own)) {
+          throw conventionMismatch(in, "momentum", momentum, model.momentum().getAsDouble());
+        }
+      }
+    }
+
+    private RuntimeException conventionMismatch(JsonInput in, String field, double recorded, double own) {
+      return in.error(location + "." + field, String.format(java.util.Locale.ROOT, "%s in the dump, %s for the"
+          + " model's layer \"%s\": the activations were recorded from another model, or the model was given"
+          + " another %s (by %s, --epsilon/--momentum or a config) than it ran with", Numbers.brief(recorded),
+          Numbers.brief(own), name, field, knownModel.location()));
+    }
+
+    private static boolean sameFloat32(double a, double b) {
+      return a == b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b)) + 1e-12;
     }
 
     private void requireLength(JsonInput in, String field, double[] values, int channels) {

@@ -59,6 +59,11 @@ final class PickleCalls {
           "numpy._core.multiarray._reconstruct", "torch.Size", "datetime.datetime", "datetime.date",
           "datetime.time", "datetime.timedelta", "pathlib.PurePosixPath", "pathlib.PureWindowsPath",
           "pathlib.PosixPath", "pathlib.WindowsPath" -> new PyObject(f);
+      case "torch.nn.parameter.UninitializedParameter", "torch.nn.parameter.UninitializedBuffer" ->
+          throw failures.error("a lazy module's uninitialized " + (f.name().endsWith("Buffer") ? "buffer" : "parameter")
+              + " (" + f.qualifiedName() + "): a LazyBatchNorm or other lazy layer saved before its first forward"
+              + " pass has no shape and no values yet, and a lazy BN layer's statistics were never updated; run"
+              + " one batch through the model, then save it again");
       default -> throw failures.refusal(f, "calls");
     };
   }

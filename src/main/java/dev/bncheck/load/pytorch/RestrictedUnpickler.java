@@ -50,6 +50,14 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
 
   /** The pickled value. */
   Object load() {
+    // torch.save writes protocol 2 or later, which always begins with PROTO; anything else is not
+    // its pickle, and the first bytes read as opcodes would give a baffling message
+    if (data.length == 0 || data[0] != (byte) 0x80) {
+      throw error("not a pickle of protocol 2 to 5 (no protocol header), as torch.save writes: "
+          + (data.length > 0 && (data[0] == '(' || data[0] == '}' || data[0] == ']' || data[0] == 'c')
+              ? "protocols 0 and 1 write none; save it again with torch.save's default protocol"
+              : "the entry holds something else"));
+    }
     while (true) {
       opcodeAt = pos;
       int op = u8();
@@ -184,11 +192,7 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
             + "): the pickle names a global through Python's copyreg registry, which bncheck does not resolve");
         case 0x97, 0x98 -> throw error("out-of-band buffer (" + (op == 0x97 ? "NEXT_BUFFER" : "READONLY_BUFFER")
             + "), which torch.save does not write");
-        // protocols 0 and 1 begin without PROTO; torch.save(..., pickle_protocol=0 or 1) writes them
-        default -> throw error(String.format("unknown or unsupported pickle opcode 0x%02x", op)
-            + (data.length > 0 && data[0] == (byte) 0x80 ? ""
-                : "; the pickle has no protocol header, as protocols 0 and 1 write it: bncheck reads protocols 2 to"
-                    + " 5 (save it again with torch.save's default protocol)"));
+        default -> throw error(String.format("unknown or unsupported pickle opcode 0x%02x", op));
       }
     }
   }

@@ -149,7 +149,11 @@ final class SafetensorsFile implements Closeable {
       throw new InvalidInputException(file, "header: " + name + ".data_offsets", "[" + begin + ", " + end + "] lies"
           + " outside the " + dataLength + " bytes of data the file holds");
     }
-    if (elements > Long.MAX_VALUE / type.bytes() || end - begin != elements * type.bytes()) {
+    if (elements > Long.MAX_VALUE / type.bytes()) {
+      throw new InvalidInputException(file, "header: " + name + ".shape", shape + " of " + type.label()
+          + " holds more bytes than a file can");
+    }
+    if (end - begin != elements * type.bytes()) {
       throw new InvalidInputException(file, "header: " + name + ".data_offsets", "spans " + (end - begin)
           + " bytes, but shape " + shape + " of " + type.label() + " needs " + elements * type.bytes());
     }

@@ -162,18 +162,22 @@ class DumpReaderTest {
   }
 
   @Test
-  void calibrationFileMatchesLayersByNameAndIgnoresTheirParameters() throws IOException {
+  void calibrationFileMatchesLayersByNameAndChecksTheirConventions() throws IOException {
     Path modelFile = new DumpBuilder().layer("a").movingMean(0, 0).movingVariance(1, 1).up()
         .layer("b").channelAxis(-1).movingMean(0, 0, 0).movingVariance(1, 1, 1).up()
         .writeTo(dir.resolve("model.json"));
     BnModel model = new BnModelFromDump().load(modelFile, CalibrationSink.NONE);
-    Path data = Files.writeString(dir.resolve("data.json"),
-        "{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"name\":\"b\",\"epsilon\":5,"
-            + "\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]}]}");
+    String layer = "{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"name\":\"b\",\"epsilon\":EPS,"
+        + "\"num_batches_tracked\":7,\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]}]}";
+    Path data = Files.writeString(dir.resolve("data.json"), layer.replace("EPS", "0.001"));
     RecordingSink sink = new RecordingSink();
     new CalibrationFromDump().load(data, model, sink);
     assertThat(sink.layers).containsExactly(1);
     assertThat(sink.axes).containsExactly(1);
+    Path other = Files.writeString(dir.resolve("other.json"), layer.replace("EPS", "5"));
+    assertThatThrownBy(() -> new CalibrationFromDump().load(other, model, new RecordingSink()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith(other + ": layers[0].epsilon: 5 in the dump, 0.001 for the model's layer \"b\"");
   }
 
   static Stream<Arguments> invalidDumps() {

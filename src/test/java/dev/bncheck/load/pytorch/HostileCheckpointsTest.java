@@ -198,9 +198,12 @@ class HostileCheckpointsTest {
     refusedPickle(new TorchZips.Pickle().op(0x82).op(1).stop(), "byte 2: extension code (EXT1): the pickle names a"
         + " global through Python's copyreg registry, which bncheck does not resolve");
     // torch.save(..., pickle_protocol=0): no PROTO header, and PUT (p) is protocol 0's memo opcode
-    refusedPickle(new byte[] {'(', 'd', 'p', '0', '\n', '.'}, "byte 2: unknown or unsupported pickle opcode 0x70;"
-        + " the pickle has no protocol header, as protocols 0 and 1 write it: bncheck reads protocols 2 to 5 (save it"
-        + " again with torch.save's default protocol)");
+    refusedPickle(new byte[] {'(', 'd', 'p', '0', '\n', '.'}, "byte 0: not a pickle of protocol 2 to 5 (no protocol"
+        + " header), as torch.save writes: protocols 0 and 1 write none; save it again with torch.save's default"
+        + " protocol");
+    // text where the pickle belongs: its first letter read as an opcode (BINGET) named a memo entry
+    refusedPickle("hello world".getBytes(java.nio.charset.StandardCharsets.US_ASCII), "byte 0: not a pickle of"
+        + " protocol 2 to 5 (no protocol header), as torch.save writes: the entry holds something else");
   }
 
   @Test
@@ -328,6 +331,11 @@ class HostileCheckpointsTest {
         "\"shape\": [2.0], \"data_offsets\": [0, 8]");
     refusedSafetensors(safetensors(fractionalShape.length(), fractionalShape, 16), "header: bn.running_mean.shape:"
         + " expected a non-negative integer, got 2.0");
+    // a shape whose bytes overflow a long: the message said "needs 0" or a negative count
+    String huge = LAYER.replace("\"shape\": [2], \"data_offsets\": [0, 8]",
+        "\"shape\": [4611686018427387904], \"data_offsets\": [0, 0]");
+    refusedSafetensors(safetensors(huge.length(), huge, 16), "header: bn.running_mean.shape: [4611686018427387904] of"
+        + " float32 holds more bytes than a file can");
     String deep = "{\"a\":" + "[".repeat(100) + "]".repeat(100) + "}";
     assertThatThrownBy(() -> loadSafetensors(safetensors(deep.length(), deep, 0)))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("header: not valid JSON: Document nesting depth");
