@@ -193,12 +193,24 @@ public final class StaleStatistics implements Check {
       }
       evidence.add(new Evidence("likely_cause", "too_few_updates"));
       boolean confirmed = layer.numBatchesTracked().isPresent() && updates.isPresent();
-      evidence.add(new Evidence("cause_confidence", confirmed ? "high" : "medium"));
+      // with every variance near its initial 1 the means alone carry the fit, and data shifted by a
+      // constant moves each channel's mean in proportion to it, as an early stop does
+      boolean meansAlone = Double.isNaN(fit.varianceWeight());
+      evidence.add(new Evidence("cause_confidence", confirmed ? "high" : meansAlone ? "low" : "medium"));
       if (layer.numBatchesTracked().isPresent()) {
         evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
       }
       if (confirmed) {
         message += ", which num_batches_tracked (" + layer.numBatchesTracked().getAsLong() + ") confirms";
+      } else {
+        // no count confirms the fit: data shifted and scaled alike in every channel (an input offset
+        // through a padded convolution) fits an early stop as well, and the user knows the step count
+        evidence.add(new Evidence("alternative_cause", "preprocessing_offset"));
+        message += meansAlone
+            ? "; the variances, near their initial 1, cannot tell this from data shifted by a constant (a mean"
+                + " subtraction that differs from training's), which moves the means alike"
+            : "; nothing in the model records its update count: if training ran far longer than this, the data"
+                + " differs from training's instead (an offset or a mean subtraction that differs)";
       }
       return new Cause(true, message, evidence);
     }

@@ -172,6 +172,23 @@ class VerdictPolicyTest {
   }
 
   /**
+   * The TF1 sample fed its data plus 1: through its padded convolution the first layer's means and
+   * variances move alike, exactly as an early stop moves them, and the model records no update
+   * count to refute it. It was named an early stop with "train longer" alone; the report now says
+   * what would tell the two apart.
+   */
+  @Test
+  void anEarlyStopNoCountConfirmsNamesTheOffsetItCannotRuleOut() throws IOException {
+    JsonNode report = check("tf1-correct", data("tf1-data", 128, false, 1, 1));
+    JsonNode first = report.get("findings").get(0);
+    assertThat(first.get("code").asText()).isEqualTo("BN003");
+    assertThat(first.at("/evidence/likely_cause").asText()).isEqualTo("too_few_updates");
+    assertThat(first.at("/evidence/alternative_cause").asText()).isEqualTo("preprocessing_offset");
+    assertThat(first.get("message").asText()).contains("nothing in the model records its update count: if training"
+        + " ran far longer than this, the data differs from training's instead");
+  }
+
+  /**
    * The training set's channel means subtracted a second time: the first layer's means move in
    * both directions while the spread stays, an offset; it was named "a scaling the training data
    * did not have" with lagging statistics beside it.
