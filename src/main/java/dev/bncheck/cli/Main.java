@@ -141,7 +141,8 @@ public final class Main {
 
   /**
    * A TensorFlow model on a machine whose platform the build carries no natives for (an Intel Mac,
-   * or an archive for another platform). JSON dumps need no native library and still run.
+   * or an archive for another platform). JSON dumps need no native library and still run. Exit 3,
+   * not 4: bncheck has no bug here, this machine cannot read that kind of model with this build.
    */
   private static int unloadable(LinkageError e, PrintWriter err, boolean verbose) {
     // ONNX Runtime's own classes load its native library; everything else native is TensorFlow's
@@ -155,7 +156,7 @@ public final class Main {
       e.printStackTrace(err);
     }
     err.flush();
-    return ExitCodes.INTERNAL_ERROR;
+    return ExitCodes.INVALID_INPUT;
   }
 
   private static boolean verbose(CommandLine.ParseResult parsed) {

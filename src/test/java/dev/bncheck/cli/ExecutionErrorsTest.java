@@ -8,7 +8,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,10 +69,10 @@ class ExecutionErrorsTest {
   }
 
   @Test
-  void nativesOfAnotherPlatformAreOneLineWithExitFourPointingToTheInstallGuide() {
+  void nativesOfAnotherPlatformAreOneLineWithExitThreePointingToTheInstallGuide() {
     CliRun r = run(new UnsatisfiedLinkError("no jnitensorflow in java.library.path"));
 
-    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(r.err()).startsWith("bncheck: error: a library could not be loaded"
         + " (java.lang.UnsatisfiedLinkError: no jnitensorflow in java.library.path); TensorFlow models need a bncheck"
         + " built for this machine (").endsWith("see docs/install.md; JSON dumps run anywhere\n");
@@ -79,7 +83,7 @@ class ExecutionErrorsTest {
   void onnxRuntimeThatCannotLoadIsNamedAsSuch() {
     CliRun r = run(new UnsatisfiedLinkError("no onnxruntime in java.library.path"));
 
-    assertThat(r.exitCode()).isEqualTo(ExitCodes.INTERNAL_ERROR);
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(r.err()).startsWith("bncheck: error: a library could not be loaded"
         + " (java.lang.UnsatisfiedLinkError: no onnxruntime in java.library.path); ONNX models need ONNX Runtime's"
         + " native library for this machine (").doesNotContain("TensorFlow");
@@ -116,5 +120,51 @@ class ExecutionErrorsTest {
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
     assertThat(r.err()).isEqualTo("bncheck: error: model.pb: node bn\\n[BN000] PASS\\x1b[2J\\u202e: refused\n");
+  }
+
+  /**
+   * The contract of the README's exit-code table, one row per kind of failure a command can end
+   * with: the code, and one line on stderr without a stack trace.
+   */
+  @ParameterizedTest(name = "{0} ends with exit {1}")
+  @MethodSource("failures")
+  void eachKindOfFailureEndsWithItsDocumentedExitCode(Throwable failure, int exitCode) {
+    CliRun r = run(failure);
+    assertThat(r.exitCode()).isEqualTo(exitCode);
+    assertThat(r.err()).hasLineCount(1).doesNotContain("\tat ");
+    assertThat(r.out()).isEmpty();
+  }
+
+  static Stream<Arguments> failures() {
+    return Stream.of(
+        Arguments.of(new InvalidInputException("m.pb", "node bn", "refused"), ExitCodes.INVALID_INPUT),
+        Arguments.of(new InvalidOptionException("--synthetic 9", "too many"), ExitCodes.USAGE),
+        Arguments.of(new OutputException("report.json: cannot write", new java.io.IOException("denied")), ExitCodes.USAGE),
+        Arguments.of(new UnsatisfiedLinkError("no jnitensorflow in java.library.path"), ExitCodes.INVALID_INPUT),
+        Arguments.of(new NoClassDefFoundError("org/tensorflow/internal/c_api/global/tensorflow"),
+            ExitCodes.INVALID_INPUT),
+        Arguments.of(new OutOfMemoryError("Java heap space"), ExitCodes.INTERNAL_ERROR),
+        Arguments.of(new CompletionException(new OutOfMemoryError("Java heap space")), ExitCodes.INTERNAL_ERROR),
+        Arguments.of(new IllegalStateException("a bug"), ExitCodes.INTERNAL_ERROR),
+        Arguments.of(new java.io.UncheckedIOException(new java.io.IOException("disk full")), ExitCodes.INTERNAL_ERROR));
+  }
+
+  /** Parse errors never reach a command: exit 2 before any model work. */
+  @Test
+  void aCommandLineThatDoesNotParseIsAUsageError() {
+    assertThat(run(new IllegalStateException("never thrown"), "--no-such-option").exitCode())
+        .isEqualTo(ExitCodes.USAGE);
+  }
+
+  /** Every code the table test uses is a row of the README's table, and every row a constant. */
+  @Test
+  void theReadmesExitCodeTableListsEveryCode() throws java.io.IOException {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+    String table = readme.substring(readme.indexOf("## Exit codes"), readme.indexOf("## Findings"));
+    for (int code : new int[] {ExitCodes.PASS, ExitCodes.FINDINGS, ExitCodes.USAGE, ExitCodes.INVALID_INPUT,
+        ExitCodes.INTERNAL_ERROR}) {
+      assertThat(table).contains("\n| " + code + " | ");
+    }
+    assertThat(table.lines().filter(l -> l.matches("\\| \\d \\|.*"))).hasSize(5);
   }
 }
