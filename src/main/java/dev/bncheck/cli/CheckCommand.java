@@ -60,9 +60,6 @@ final class CheckCommand extends ReportCommand {
           + " indicative only, and the report says so.")
   int synthetic;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (shown only at a terminal anyway).")
-  boolean quiet;
-
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
       description = "TensorFlow and ONNX models: samples run at once (default: ${DEFAULT-VALUE}).")
   int batchSize;
@@ -134,7 +131,7 @@ final class CheckCommand extends ReportCommand {
     CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
     CompletableFuture<String> dataHash = inBackground(() -> inputs.isEmpty() ? null : Sha256.ofAll(dataFiles()));
     CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
-    CalibrationSink accumulator = ProgressSink.around(collected, quiet);
+    CalibrationSink accumulator = ProgressSink.around(collected, common.verbosity.quiet());
     ModelLoader loader = loaders.apply(model);
     BnModel loaded;
     String data;

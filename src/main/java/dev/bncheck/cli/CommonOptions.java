@@ -5,6 +5,7 @@ import dev.bncheck.report.ReportFormat;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every command that writes a report shares. */
@@ -35,8 +36,7 @@ public final class CommonOptions {
           + " or wrong artifact must not pass for want of anything to check.")
   boolean requireBn;
 
-  @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "Project settings (default: ./bncheck.json if present): option defaults and findings to ignore"

@@ -92,7 +92,8 @@ public final class Main {
   private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
     CommandLine cli = e.getCommandLine();
     PrintWriter err = cli.getErr();
-    err.println("bncheck: " + ControlCharacters.escape(e.getMessage()));
+    // picocli's own messages begin "Error: " where bncheck's begin "error: "
+    err.println("bncheck: " + ControlCharacters.escape(e.getMessage()).replaceFirst("^Error: ", "error: "));
     CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Try '" + cli.getCommandSpec().qualifiedName() + " --help' for more information.");
     return ExitCodes.USAGE;

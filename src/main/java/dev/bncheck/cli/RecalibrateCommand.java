@@ -94,8 +94,7 @@ final class RecalibrateCommand implements Callable<Integer> {
       description = "Write the report to FILE (atomically) instead of standard output.")
   Path output;
 
-  @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   @Mixin ModelOptions modelOptions;
 

@@ -78,6 +78,21 @@ class CommandLineTest {
     assertThat(Files.readString(forced)).startsWith("bncheck ");
   }
 
+  /** More and less detail at once is refused by the parser, for every command, before any model is read. */
+  @Test
+  void verboseAndQuietExcludeEachOtherInEveryCommand() {
+    for (String[] command : new String[][] {{"inspect", "no/such/model.json"}, {"check", "no/such/model.json"},
+        {"recalibrate", "no/such/model.json", "--out", "no/such/out.json"}}) {
+      String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of(
+          "-v", "--quiet")).toArray(String[]::new);
+      CliRun run = CliRun.of(args);
+      assertThat(run.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
+      assertThat(run.err()).startsWith("bncheck: error: --verbose, --quiet are mutually exclusive");
+      assertThat(run.out()).isEmpty();
+    }
+    assertThat(CliRun.of("inspect", "samples/healthy.json", "-q").exitCode()).isZero();
+  }
+
   @Test
   void missingModelIsOneLineWithExitCode3AndNoStackTrace() {
     CliRun run = CliRun.of("check", "no/such/model.json");
