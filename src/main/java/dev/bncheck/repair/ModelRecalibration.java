@@ -161,6 +161,7 @@ public final class ModelRecalibration {
 
   /** Thrown out of the directory writer so that a refused result is never renamed into place. */
   private static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     Refused() {
       super(null, null, false, false);
     }

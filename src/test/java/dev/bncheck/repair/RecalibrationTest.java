@@ -88,7 +88,7 @@ class RecalibrationTest {
       bundle.graph().operations().forEachRemaining(op -> {
         if (op.type().equals("VarHandleOp")) {
           names.add(op.name());
-          runner.fetch(tf.readVariableOp(((org.tensorflow.GraphOperation) op).output(0),
+          runner.fetch(tf.readVariableOp(op.output(0),
               org.tensorflow.types.TFloat32.class));
         }
       });

@@ -134,7 +134,7 @@ final class OnnxSession implements ModelSession {
     if (outputs.isEmpty() || !inputs.stream().allMatch(OnnxInputs.Input::dynamicBatch)) {
       return;
     }
-    int count = (int) Math.min(batchSize, feeds.get(0).data().shape()[0]);
+    int count = Math.min(batchSize, feeds.get(0).data().shape()[0]);
     try (OrtRunner ort = OrtRunner.open(input.toString(), runnable(List.of()), options.timeout())) {
       Map<String, Tensor> batched = new LinkedHashMap<>();
       ort.run(feeds, 0, count, outputs, LABEL, (name, tensor) -> {

@@ -55,6 +55,7 @@ final class CallGraph {
 
   /** Why a node cannot run under bncheck; the checker turns it into a message with the node's place. */
   static final class Refusal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     final List<String> chain;
     final NodeDef node;
 
