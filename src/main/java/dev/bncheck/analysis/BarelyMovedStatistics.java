@@ -1,12 +1,12 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * BN012: the moving statistics moved only a little from their initial 0/1, visible without data.
@@ -23,6 +23,15 @@ import java.util.Set;
  * usual batch size B, the statistics fit both stories, and the finding is information that says so.
  */
 public final class BarelyMovedStatistics implements Check {
+
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN012", "statistics barely moved from their initial values", DataNeed.NONE)
+          .supersededBy("BN001", "BN003", "BN007");
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
 
   /** Fewer channels make a "band" out of chance. */
   static final int MIN_CHANNELS = 8;
@@ -44,26 +53,6 @@ public final class BarelyMovedStatistics implements Check {
    * deviations from 0 is BN003's warning threshold of 0.25.
    */
   static final double MAX_INITIAL_WEIGHT = 0.05;
-
-  @Override
-  public String code() {
-    return "BN012";
-  }
-
-  @Override
-  public String title() {
-    return "statistics barely moved from their initial values";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
-
-  @Override
-  public Set<String> supersededBy() {
-    return Set.of("BN001", "BN003", "BN007");
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

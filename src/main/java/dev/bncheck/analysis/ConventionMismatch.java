@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.MomentumConvention;
 import dev.bncheck.model.Numbers;
@@ -13,23 +14,16 @@ import java.util.Optional;
  */
 public final class ConventionMismatch implements Check {
 
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN009", "epsilon or momentum does not fit the framework's convention", DataNeed.NONE);
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
+
   static final double PYTORCH_EPSILON = 1e-5;
   static final double KERAS_EPSILON = 1e-3;
-
-  @Override
-  public String code() {
-    return "BN009";
-  }
-
-  @Override
-  public String title() {
-    return "epsilon or momentum does not fit the framework's convention";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

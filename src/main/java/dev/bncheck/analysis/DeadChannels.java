@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
@@ -7,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * BN006: channels whose moving variance is tiny against epsilon or against the layer's other
@@ -16,24 +16,12 @@ import java.util.Set;
  */
 public final class DeadChannels implements Check {
 
-  @Override
-  public String code() {
-    return "BN006";
-  }
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN006", "dead or near-dead channels", DataNeed.NONE).supersededBy("BN001", "BN007");
 
   @Override
-  public String title() {
-    return "dead or near-dead channels";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
-
-  @Override
-  public Set<String> supersededBy() {
-    return Set.of("BN001", "BN007");
+  public CheckDeclaration declaration() {
+    return DECLARATION;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
@@ -9,19 +10,12 @@ import java.util.Optional;
 /** BN007: non-finite or negative statistics or parameters, which poison every output. */
 public final class InvalidStatistics implements Check {
 
-  @Override
-  public String code() {
-    return "BN007";
-  }
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN007", "non-finite or negative statistics or parameters", DataNeed.NONE);
 
   @Override
-  public String title() {
-    return "non-finite or negative statistics or parameters";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
+  public CheckDeclaration declaration() {
+    return DECLARATION;
   }
 
   @Override

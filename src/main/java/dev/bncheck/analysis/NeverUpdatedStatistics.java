@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
@@ -8,6 +9,14 @@ import java.util.Optional;
 
 /** BN001: the moving statistics still hold the values every framework initializes them to. */
 public final class NeverUpdatedStatistics implements Check {
+
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN001", "statistics never updated", DataNeed.NONE);
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
 
   static final String FIX_TENSORFLOW =
       "run the moving-average update ops with every training step (TF1: wrap the train op in"
@@ -18,21 +27,6 @@ public final class NeverUpdatedStatistics implements Check {
       "put the model in train() mode while training (running statistics only update then), keep"
           + " track_running_stats=True, and make sure the trained state_dict (with running_mean and"
           + " running_var) is the one exported; or recompute them with torch.optim.swa_utils.update_bn.";
-
-  @Override
-  public String code() {
-    return "BN001";
-  }
-
-  @Override
-  public String title() {
-    return "statistics never updated";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.engine.ChannelMoments;
 import java.util.List;
 import java.util.Optional;
@@ -12,19 +13,12 @@ import java.util.Optional;
  */
 public final class NonFiniteCalibrationData implements Check {
 
-  @Override
-  public String code() {
-    return "BN010";
-  }
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN010", "non-finite values in the calibration data", DataNeed.VALUES);
 
   @Override
-  public String title() {
-    return "non-finite values in the calibration data";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return true;
+  public CheckDeclaration declaration() {
+    return DECLARATION;
   }
 
   @Override

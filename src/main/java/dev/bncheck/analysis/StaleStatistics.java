@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.EmaFit;
 import dev.bncheck.model.BnLayer;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.Set;
 import java.util.function.IntPredicate;
 
 /**
@@ -18,6 +18,15 @@ import java.util.function.IntPredicate;
  * data the model sees differs from what it was trained on.
  */
 public final class StaleStatistics implements Check {
+
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN003", "moving statistics stale or diverged from the data", DataNeed.ESTIMATES)
+          .supersededBy("BN001", "BN007");
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
 
   static final String FIX_EARLY_STOP_TENSORFLOW =
       "the average received too few updates for its decay: train longer, or lower the decay"
@@ -32,31 +41,6 @@ public final class StaleStatistics implements Check {
           + " is preprocessed exactly as the training data (scaling, mean subtraction, channel order,"
           + " layout); if the data really changed (transfer learning, new domain), recompute the"
           + " statistics on it.";
-
-  @Override
-  public String code() {
-    return "BN003";
-  }
-
-  @Override
-  public String title() {
-    return "moving statistics stale or diverged from the data";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return true;
-  }
-
-  @Override
-  public boolean estimatesStatistics() {
-    return true;
-  }
-
-  @Override
-  public Set<String> supersededBy() {
-    return Set.of("BN001", "BN007");
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.ModeDivergence;
 import dev.bncheck.model.Numbers;
@@ -8,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * BN004: on the calibration data, the layer's output in inference mode (moving statistics) is
@@ -17,34 +17,13 @@ import java.util.Set;
  */
 public final class TrainInferenceDisagreement implements Check {
 
-  @Override
-  public String code() {
-    return "BN004";
-  }
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN004", "training-mode and inference-mode outputs disagree", DataNeed.MODE_COMPARISON)
+          .supersededBy("BN007");
 
   @Override
-  public String title() {
-    return "training-mode and inference-mode outputs disagree";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return true;
-  }
-
-  @Override
-  public boolean estimatesStatistics() {
-    return true;
-  }
-
-  @Override
-  public boolean comparesTrainingMode() {
-    return true;
-  }
-
-  @Override
-  public Set<String> supersededBy() {
-    return Set.of("BN007");
+  public CheckDeclaration declaration() {
+    return DECLARATION;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.UnresolvedLayer;
 import java.util.List;
@@ -11,6 +12,14 @@ import java.util.Optional;
  * of the batch and, at batch size 1, collapses to beta.
  */
 public final class TrainingModeInGraph implements Check {
+
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN002", "training-mode BN in the inference graph", DataNeed.NONE);
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
 
   static final String FIX_TENSORFLOW =
       "export the inference graph in inference mode: TF1: build the serving graph with"
@@ -25,21 +34,6 @@ public final class TrainingModeInGraph implements Check {
           + " training=torch.onnx.TrainingMode.TRAINING. For the ONNX file at hand, bncheck recalibrate"
           + " --to-inference-mode switches these nodes to inference mode with moving statistics computed on"
           + " calibration data.";
-
-  @Override
-  public String code() {
-    return "BN002";
-  }
-
-  @Override
-  public String title() {
-    return "training-mode BN in the inference graph";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

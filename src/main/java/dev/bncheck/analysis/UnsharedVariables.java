@@ -1,5 +1,6 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.GraphFacts;
 import java.util.ArrayList;
@@ -13,27 +14,20 @@ import java.util.Optional;
  */
 public final class UnsharedVariables implements Check {
 
+  private static final CheckDeclaration DECLARATION =
+      CheckDeclaration.of("BN008", "variables not shared between training and inference", DataNeed.NONE);
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
+
   static final String FIX =
       "build the layer's variables once and share them between the branches: TF1: create the BN in"
           + " both branches under the same tf.variable_scope with reuse=True (or tf.AUTO_REUSE), or"
           + " better, call tf.layers.batch_normalization once with training=is_training (a tensor) instead"
           + " of tf.cond around two calls; Keras: create one BatchNormalization layer and call it with"
           + " training=... in both places. Then retrain, or copy the trained statistics into the serving set.";
-
-  @Override
-  public String code() {
-    return "BN008";
-  }
-
-  @Override
-  public String title() {
-    return "variables not shared between training and inference";
-  }
-
-  @Override
-  public boolean needsCalibration() {
-    return false;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {
