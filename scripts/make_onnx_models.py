@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -47,6 +47,12 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           accuracies ONNX Runtime gives on the held-out data at batch sizes 64 and
                           1; PyTorch's references for the healthy export (see mistakes() below).
                           --only mistakes writes these alone
+  half/                   the CNN in half precision (model.half(), as models are exported for
+                          deployment): trained (healthy) and never trained (BN001), TorchScript
+                          exporter, constant folding off; half/references.json holds what PyTorch's
+                          half model feeds each BN layer on calibration.npy (per channel mean and
+                          variance, divisor n, computed in float64 from the half activations).
+                          --only half writes these alone
   references.json         what PyTorch computes on calibration.npy: per model and BN layer the
                           running statistics, and the mean and variance (divisor n) per channel of
                           what reaches the layer, in the model as exported (eval: over all 64
@@ -194,7 +200,7 @@ def train(model, generator):
 def export(model, path, **options):
     # exporting in training mode runs the model once in train(), which updates its running statistics
     model = copy.deepcopy(model)
-    example = torch.zeros(2, 3, 8, 8)
+    example = torch.zeros(2, 3, 8, 8, dtype=next(model.parameters()).dtype)
     if options.pop("dynamo", False):
         program = torch.onnx.export(model, (example,), dynamo=True, input_names=["x"], output_names=["logits"],
                                     dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, **options)
@@ -541,7 +547,27 @@ def mistakes():
         f.write("\n")
 
 
+def half():
+    """The CNN as model.half() exports it: float16 inputs, activations and BN parameters."""
+    os.makedirs(os.path.join(OUT, "half"), exist_ok=True)
+    torch.manual_seed(20)
+    generator = torch.Generator().manual_seed(21)
+    untrained = Cnn().eval()
+    trained = copy.deepcopy(untrained)
+    train(trained, generator)
+    export(trained.half(), os.path.join(OUT, "half", "cnn-eval-fp16.onnx"), do_constant_folding=False)
+    export(untrained.half(), os.path.join(OUT, "half", "cnn-untrained-fp16.onnx"), do_constant_folding=False)
+    calibration = torch.from_numpy(np.load(os.path.join(OUT, "calibration.npy"))).half()
+    refs = {"torch": torch.__version__, "cnn-eval-fp16": bn_inputs(trained.half(), calibration, False)}
+    with open(os.path.join(OUT, "half", "references.json"), "w") as f:
+        json.dump(refs, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main():
+    if sys.argv[1:] == ["--only", "half"]:
+        half()
+        return
     if sys.argv[1:] == ["--only", "mistakes"]:
         mistakes()
         return
@@ -580,6 +606,7 @@ def main():
     converted()
     graphs()
     mistakes()
+    half()
 
     refs = {
         "cnn-eval": references(trained, calibration, False),

@@ -3,6 +3,7 @@ package dev.bncheck.cli;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import java.io.PrintStream;
 
@@ -82,8 +83,8 @@ final class ProgressSink implements CalibrationSink {
 
   @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
-      boolean trainingMode) {
-    delegate.frameworkOutput(layerIndex, layer, input, output, channelAxis, trainingMode);
+      boolean trainingMode, Precision precision) {
+    delegate.frameworkOutput(layerIndex, layer, input, output, channelAxis, trainingMode, precision);
   }
 
   @Override

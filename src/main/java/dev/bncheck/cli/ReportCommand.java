@@ -65,7 +65,8 @@ abstract class ReportCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("bncheck: internal error: layer " + ControlCharacters.escape(layer.layer().name())
             + ": bncheck's " + (check.get().trainingMode() ? "training" : "inference") + "-mode output differs from"
             + " " + report.run().runtime() + "'s by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
-            + Numbers.brief(check.get().relativeDifference()) + "), beyond float32 round-off; please report it");
+            + Numbers.brief(check.get().relativeDifference()) + "), beyond " + check.get().precision().label()
+            + " round-off; please report it");
         return ExitCodes.INTERNAL_ERROR;
       }
     }

@@ -3,6 +3,7 @@ package dev.bncheck.engine;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -148,7 +149,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
 
   @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
-      boolean trainingMode) {
+      boolean trainingMode, Precision precision) {
     // bncheck's output is computed value by value, not materialized: writing and re-reading a whole
     // layer's output in double took a third of the self-check's time (docs/performance.md)
     Builder b = layers.get(layerIndex);
@@ -168,6 +169,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     // them (in training mode through the whole channel's batch statistics), bncheck leaves them
     // out. Only values computed from finite inputs are compared.
     long[] nonFinite = batch.nonFinite();
+    double roundings = SelfCheck.ROUNDINGS * precision.unitRoundOff();
     double max = 0;
     double beyond = 0;
     double sumSq = 0;
@@ -187,12 +189,13 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
       }
       double d = Math.abs(ours - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
-      double roundOff = SelfCheck.ROUND_OFF * (Math.abs(x * mine.scale()[c]) + Math.abs(mine.shift()[c]));
+      double roundOff = roundings * (Math.abs(x * mine.scale()[c]) + Math.abs(mine.shift()[c]));
       beyond = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(beyond, d - roundOff);
       sumSq += Double.isFinite(theirs) ? theirs * theirs : 0;
       compared++;
     }
-    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared, beyond);
+    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared, beyond,
+        precision);
     b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
   }
 

@@ -52,9 +52,11 @@ public interface CalibrationSink {
    * what it accepted.
    *
    * @param trainingMode whether the node normalizes with the batch's statistics
+   * @param precision the format the framework computed the output in: a half model's output
+   *     carries half's round-off
    */
   default void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
-      boolean trainingMode) {}
+      boolean trainingMode, Precision precision) {}
 
   /**
    * How far a long read or run has got, for people watching: {@code done} of {@code total}

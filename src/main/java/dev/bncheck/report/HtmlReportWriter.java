@@ -235,8 +235,7 @@ public final class HtmlReportWriter implements ReportWriter {
     r.calibration().ifPresent(c -> row(s, "calibration", c.batches() + (c.batches() == 1 ? " batch, " : " batches, ")
         + c.samplesText() + ", " + c.valuesPerChannel() + " values per channel, first batch " + Arrays.toString(c.firstBatchShape())
         + (c.nonFiniteValues() > 0 ? ", " + c.nonFiniteValues() + " non-finite values" : "")
-        + c.selfCheck().map(check -> "; matches " + Html.text(report.run().runtime()) + "'s " + (check.trainingMode() ? "training" : "inference")
-            + "-mode output within " + Numbers.brief(check.maxAbsDifference())).orElse("")));
+        + c.selfCheck().map(check -> "; " + Html.text(ReportText.selfCheck(report.run().runtime(), check))).orElse("")));
     s.append("</table>\n");
     s.append("<table class=\"grid\">\n<tr><th>parameter</th><th>min</th><th>mean</th><th>max</th></tr>\n");
     parameter(s, "gamma", r.gamma(), layer.hasGamma());

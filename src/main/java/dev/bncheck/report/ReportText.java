@@ -6,7 +6,9 @@ import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.LayerResult;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Severity;
+import dev.bncheck.engine.SelfCheck;
 import dev.bncheck.model.Numbers;
+import dev.bncheck.model.Precision;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +57,16 @@ final class ReportText {
   private static String count(List<Finding> findings, Severity severity, String noun) {
     long n = findings.stream().filter(f -> f.severity() == severity).count();
     return n + noun + (severity == Severity.INFO ? "" : plural(n));
+  }
+
+  /**
+   * How bncheck's output of a layer compared with the runtime's; a half model's output is named
+   * as such, since its round-off is half's.
+   */
+  static String selfCheck(String runtime, SelfCheck check) {
+    return "matches " + runtime + "'s " + (check.trainingMode() ? "training" : "inference") + "-mode output within "
+        + Numbers.brief(check.maxAbsDifference())
+        + (check.precision() == Precision.FLOAT32 ? "" : " (its " + check.precision().label() + " output)");
   }
 
   static String plural(long n) {

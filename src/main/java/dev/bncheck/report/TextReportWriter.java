@@ -112,8 +112,7 @@ public final class TextReportWriter implements ReportWriter {
             .append(c.batches() == 1 ? " batch, " : " batches, ").append(c.samplesText()).append(", ")
             .append(c.valuesPerChannel())
             .append(" values per channel, first batch ").append(Arrays.toString(c.firstBatchShape()))
-            .append(c.selfCheck().map(check -> "; matches " + report.run().runtime() + "'s " + (check.trainingMode() ? "training" : "inference")
-                + "-mode output within " + Numbers.brief(check.maxAbsDifference())).orElse(""))
+            .append(c.selfCheck().map(check -> "; " + ReportText.selfCheck(report.run().runtime(), check)).orElse(""))
             .append('\n'));
         result.trainingViewMetrics().ifPresent(m -> s.append("    training view (every BN layer in training mode): mean shift ")
             .append(Numbers.brief(m.worstMeanShift().value())).append(", var ratio ")

@@ -88,7 +88,7 @@ final class FakeSession implements ModelSession {
         sink.accept(k, inputs.get(k), 1);
         if (start == 0) {
           sink.frameworkOutput(k, model().layers().get(k), inputs.get(k), normalize(k, inputs.get(k), false), 1,
-              false);
+              false, dev.bncheck.model.Precision.FLOAT32);
         }
       }
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +19,8 @@ class SelfCheckComparisonTest {
     CalibrationAccumulator acc = new CalibrationAccumulator();
     Tensor x = new Tensor.Float64(new int[] {2, 2}, input);
     acc.accept(0, x, 1);
-    acc.frameworkOutput(0, LAYER, x, new Tensor.Float64(new int[] {2, 2}, frameworkOutput), 1, trainingMode);
+    acc.frameworkOutput(0, LAYER, x, new Tensor.Float64(new int[] {2, 2}, frameworkOutput), 1, trainingMode,
+        Precision.FLOAT32);
     return acc.layer(0).orElseThrow().selfCheck().orElseThrow();
   }
 
@@ -70,7 +72,7 @@ class SelfCheckComparisonTest {
     CalibrationAccumulator acc = new CalibrationAccumulator();
     Tensor x = new Tensor.Float64(new int[] {4, 1}, input);
     acc.accept(0, x, 1);
-    acc.frameworkOutput(0, constant, x, new Tensor.Float64(new int[] {4, 1}, output), 1, false);
+    acc.frameworkOutput(0, constant, x, new Tensor.Float64(new int[] {4, 1}, output), 1, false, Precision.FLOAT32);
     SelfCheck cancelling = acc.layer(0).orElseThrow().selfCheck().orElseThrow();
     assertThat(cancelling.maxAbsDifference()).isGreaterThan(1e-3);
     assertThat(cancelling.passed()).as("round-off of 64,000-sized terms").isTrue();

@@ -128,7 +128,7 @@ final class OnnxCalibration {
                 } else if (firstInputs.containsKey(role.node())) {
                   sink.frameworkOutput(bn.layer(), layer, firstInputs.remove(role.node()),
                       Slices.first(tensor, SELF_CHECK_SAMPLES), layer.resolveChannelAxis(tensor.shape().length),
-                      bn.trainingMode());
+                      bn.trainingMode(), ort.precisionOf(name));
                 }
               }
             });

@@ -5,6 +5,7 @@ import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Float16;
 import dev.bncheck.model.Tensor;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -22,8 +23,8 @@ import java.util.TreeSet;
 final class OnnxInputs {
 
   /** The element types bncheck feeds; integer data arrives as float32 and is checked to be whole. */
-  private static final Set<Integer> FEEDABLE = Set.of(OnnxProto.FLOAT, OnnxProto.DOUBLE, OnnxProto.INT32,
-      OnnxProto.INT64, OnnxProto.UINT8, OnnxProto.BOOL);
+  private static final Set<Integer> FEEDABLE = Set.of(OnnxProto.FLOAT, OnnxProto.FLOAT16, OnnxProto.DOUBLE,
+      OnnxProto.INT32, OnnxProto.INT64, OnnxProto.UINT8, OnnxProto.BOOL);
 
   /** Integers float32 holds exactly: up to 2^24. */
   private static final double EXACT_INTEGERS = 1 << 24;
@@ -90,7 +91,7 @@ final class OnnxInputs {
       Input input = e.getKey();
       if (!FEEDABLE.contains(input.elemType())) {
         throw new InvalidInputException("--inputs", input.name(), "the model takes "
-            + OnnxProto.typeName(input.elemType()) + "; bncheck feeds float32, float64, int32, int64, uint8 and bool");
+            + OnnxProto.typeName(input.elemType()) + "; bncheck feeds float32, float16, float64, int32, int64, uint8 and bool");
       }
       if (!(e.getValue() instanceof InputArray.Numbers numbers)) {
         throw new InvalidInputException("--inputs", input.name(), "the model takes "
@@ -146,7 +147,8 @@ final class OnnxInputs {
             + " samples do not fit in memory; use fewer");
       }
       float[] values = new float[(int) count];
-      boolean floats = input.elemType() == OnnxProto.FLOAT || input.elemType() == OnnxProto.DOUBLE;
+      boolean floats = input.elemType() == OnnxProto.FLOAT || input.elemType() == OnnxProto.DOUBLE
+          || input.elemType() == OnnxProto.FLOAT16;
       for (int i = 0; i < values.length && floats; i++) {
         values[i] = (float) random.nextGaussian();
       }
@@ -157,9 +159,20 @@ final class OnnxInputs {
 
   /**
    * Integer data arrives as float32, exact up to 2^24; a fraction means float data for an integer
-   * input, which a runtime would truncate silently.
+   * input, which a runtime would truncate silently. A half input takes finite values up to 65504:
+   * beyond, the value would reach the model as infinity.
    */
   private static void requireWholeNumbers(Input input, Tensor t) {
+    if (input.elemType() == OnnxProto.FLOAT16) {
+      for (int i = 0; i < t.size(); i++) {
+        double v = t.get(i);
+        if (Double.isFinite(v) && Math.abs(v) > Float16.MAX_VALUE) {
+          throw new InvalidInputException("--inputs", input.name(), "the model takes float16, whose largest value is"
+              + " 65504, but the data holds " + v);
+        }
+      }
+      return;
+    }
     double[] range = switch (input.elemType()) {
       case OnnxProto.INT32, OnnxProto.INT64 -> new double[] {-EXACT_INTEGERS, EXACT_INTEGERS};
       case OnnxProto.UINT8 -> new double[] {0, 255};

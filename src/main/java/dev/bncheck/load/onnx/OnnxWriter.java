@@ -1,6 +1,7 @@
 package dev.bncheck.load.onnx;
 
 import com.google.protobuf.CodedOutputStream;
+import dev.bncheck.model.Float16;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,6 +62,15 @@ final class OnnxWriter {
   }
 
   /** A float64 TensorProto. */
+  /** A float16 TensorProto of the values, each rounded to the nearest half. */
+  static byte[] halves(String name, long[] dims, double[] values) {
+    ByteBuffer raw = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : values) {
+      raw.putShort(Float16.fromFloat((float) v));
+    }
+    return tensor(name, OnnxProto.FLOAT16, dims, raw.array());
+  }
+
   static byte[] doubles(String name, long[] dims, double[] values) {
     ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (double v : values) {

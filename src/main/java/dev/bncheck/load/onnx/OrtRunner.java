@@ -1,5 +1,6 @@
 package dev.bncheck.load.onnx;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -7,7 +8,10 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.model.Float16;
+import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -163,6 +167,15 @@ final class OrtRunner implements AutoCloseable {
         }
         return OnnxTensor.createTensor(environment, LongBuffer.wrap(v), dims);
       }
+      case OnnxProto.FLOAT16 -> {
+        // a half model's input: the data rounded to half, as the model itself would receive it
+        ByteBuffer v = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+          v.putShort(Float16.fromFloat((float) data.get(from + i)));
+        }
+        v.rewind();
+        return OnnxTensor.createTensor(environment, v, dims, OnnxJavaType.FLOAT16);
+      }
       case OnnxProto.UINT8, OnnxProto.BOOL -> {
         ByteBuffer v = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
@@ -183,6 +196,20 @@ final class OrtRunner implements AutoCloseable {
         }
         return OnnxTensor.createTensor(environment, FloatBuffer.wrap(v), dims);
       }
+    }
+  }
+
+  /** The floating-point format of an output the run hands over (widened to float32 by then). */
+  Precision precisionOf(String output) {
+    try {
+      NodeInfo info = session.getOutputInfo().get(output);
+      if (info != null && info.getInfo() instanceof TensorInfo t) {
+        return t.type == OnnxJavaType.FLOAT16 ? Precision.FLOAT16
+            : t.type == OnnxJavaType.BFLOAT16 ? Precision.BFLOAT16 : Precision.FLOAT32;
+      }
+      return Precision.FLOAT32;
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime lists no output " + output, e);
     }
   }
 

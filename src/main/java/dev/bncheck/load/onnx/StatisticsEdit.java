@@ -154,8 +154,9 @@ final class StatisticsEdit {
     return switch (original.dataType()) {
       case OnnxProto.FLOAT -> OnnxWriter.floats(name, original.dims(), values);
       case OnnxProto.DOUBLE -> OnnxWriter.doubles(name, original.dims(), values);
+      case OnnxProto.FLOAT16 -> OnnxWriter.halves(name, original.dims(), values);
       default -> throw new InvalidInputException(file, "layer " + layer, "its statistics are "
-          + OnnxProto.typeName(original.dataType()) + "; bncheck writes float32 and float64 statistics only");
+          + OnnxProto.typeName(original.dataType()) + "; bncheck writes float32, float16 and float64 statistics only");
     };
   }
 }

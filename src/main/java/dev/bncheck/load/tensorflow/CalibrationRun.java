@@ -6,6 +6,7 @@ import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
+import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -294,7 +295,7 @@ final class CalibrationRun {
       deliveries.add(() -> {
         Tensor in = toTensor(result.get(inputSample));
         sink.frameworkOutput(layer, c.layer(), in, toTensor(result.get(outputSample)),
-            c.layer().resolveChannelAxis(in.shape().length), c.trainingMode());
+            c.layer().resolveChannelAxis(in.shape().length), c.trainingMode(), Precision.FLOAT32);
       });
       return outcome;
     };

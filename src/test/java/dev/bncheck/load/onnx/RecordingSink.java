@@ -33,7 +33,7 @@ final class RecordingSink implements CalibrationSink {
 
   @Override
   public void frameworkOutput(int layerIndex, BnLayer layer, Tensor input, Tensor output, int channelAxis,
-      boolean trainingMode) {
+      boolean trainingMode, dev.bncheck.model.Precision precision) {
     frameworkOutputs.add(new FrameworkOutput(layerIndex, input, output, trainingMode));
   }
 }
