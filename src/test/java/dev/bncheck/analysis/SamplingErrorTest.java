@@ -75,8 +75,14 @@ class SamplingErrorTest {
   /** 16 batches of 64 samples of one channel, drawn by {@code draw}. */
   private static java.util.List<dev.bncheck.engine.ChannelMoments> batches(
       java.util.function.DoubleSupplier draw) {
+    return batches(16, draw);
+  }
+
+  /** {@code count} batches of 64 samples of one channel, drawn by {@code draw}. */
+  private static java.util.List<dev.bncheck.engine.ChannelMoments> batches(int count,
+      java.util.function.DoubleSupplier draw) {
     java.util.List<dev.bncheck.engine.ChannelMoments> out = new java.util.ArrayList<>();
-    for (int b = 0; b < 16; b++) {
+    for (int b = 0; b < count; b++) {
       float[] x = new float[64];
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) draw.getAsDouble();
@@ -216,15 +222,7 @@ class SamplingErrorTest {
     // population kurtosis: E[x^4] / E[x^2]^2 = 3 (0.99 + 0.01 * 20^4) / (0.99 + 0.01 * 20^2)^2 = 196.7
     double kurtosis = 3 * (0.99 + 0.01 * Math.pow(20, 4)) / Math.pow(0.99 + 0.01 * 400, 2);
     double expected = Math.sqrt((kurtosis - 1) / 2);
-    java.util.List<dev.bncheck.engine.ChannelMoments> sets = new java.util.ArrayList<>();
-    for (int b = 0; b < 400; b++) {
-      float[] x = new float[64];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) draw.getAsDouble();
-      }
-      sets.add(dev.bncheck.engine.MomentsKernel.compute(new dev.bncheck.model.Tensor.Float32(new int[] {64, 1}, x), 1));
-    }
-    double inflation = SamplingError.logVarianceSpread(sets, 64)[0];
+    double inflation = SamplingError.logVarianceSpread(batches(400, draw), 64)[0];
     assertEquals(expected, inflation, 0.25 * expected, "kurtosis " + kurtosis);
   }
 
