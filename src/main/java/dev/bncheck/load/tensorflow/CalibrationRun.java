@@ -224,7 +224,7 @@ final class CalibrationRun {
         }
         deliveries.forEach(Runnable::run);
         for (int o = 0; o < outputs.size(); o++) {
-          fetchedOutputs.add(toTensor(result.get(firstOutput + o)));
+          fetchedOutputs.add(TensorConversions.toTensor(result.get(firstOutput + o)));
         }
       }
       return Outcome.DONE;
@@ -289,12 +289,12 @@ final class CalibrationRun {
     return result -> {
       Outcome outcome = input.read().apply(result);
       if (statisticsAt >= 0) {
-        deliveries.add(() -> sink.frameworkStatistics(layer, values(toTensor(result.get(statisticsAt))),
-            values(toTensor(result.get(statisticsAt + 1)))));
+        deliveries.add(() -> sink.frameworkStatistics(layer, TensorConversions.doubles(result.get(statisticsAt)),
+            TensorConversions.doubles(result.get(statisticsAt + 1))));
       }
       deliveries.add(() -> {
-        Tensor in = toTensor(result.get(inputSample));
-        sink.frameworkOutput(layer, c.layer(), in, toTensor(result.get(outputSample)),
+        Tensor in = TensorConversions.toTensor(result.get(inputSample));
+        sink.frameworkOutput(layer, c.layer(), in, TensorConversions.toTensor(result.get(outputSample)),
             c.layer().resolveChannelAxis(in.shape().length), c.trainingMode(), Precision.FLOAT32);
       });
       return outcome;
@@ -319,7 +319,7 @@ final class CalibrationRun {
       int at = fetches.add(whole);
       return new View(result -> {
         deliveries.add(() -> {
-          Tensor tensor = toTensor(result.get(at));
+          Tensor tensor = TensorConversions.toTensor(result.get(at));
           int axis = c.layer().resolveChannelAxis(tensor.shape().length);
           requireChannels(c, tensor.shape(), axis);
           acceptWhole.accept(tensor, axis);
@@ -455,7 +455,7 @@ final class CalibrationRun {
       List<Tensor> out = new ArrayList<>();
       try (Result result = runner.run()) {
         for (int i = 0; i < outputs.size(); i++) {
-          out.add(toTensor(result.get(i)));
+          out.add(TensorConversions.toTensor(result.get(i)));
         }
       }
       return out;
@@ -575,33 +575,5 @@ final class CalibrationRun {
       out[i - from] = (float) data.get(i);
     }
     return out;
-  }
-
-  private static double[] values(Tensor t) {
-    double[] out = new double[t.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = t.get(i);
-    }
-    return out;
-  }
-
-  private static Tensor toTensor(org.tensorflow.Tensor t) {
-    long[] dims = t.shape().asArray();
-    int[] shape = new int[dims.length];
-    for (int i = 0; i < dims.length; i++) {
-      shape[i] = (int) dims[i];
-    }
-    int n = (int) t.size();
-    if (t instanceof TFloat64 d) {
-      double[] values = new double[n];
-      d.asRawTensor().data().asDoubles().read(values);
-      return new Tensor.Float64(shape, values);
-    }
-    if (!(t instanceof TFloat32 f)) {
-      throw new IllegalStateException("captured a " + t.dataType() + " tensor; BN layers work on floats");
-    }
-    float[] values = new float[n];
-    f.asRawTensor().data().asFloats().read(values);
-    return new Tensor.Float32(shape, values);
   }
 }

@@ -177,11 +177,11 @@ final class InGraphMoments {
       count *= dims[d];
     }
     long n = count / Math.max(1, dimensions[channelAxis]);
-    double[] first = readDoubles(result.get(at + 1));
-    double[] second = readDoubles(result.get(at + 2));
+    double[] first = TensorConversions.doubles(result.get(at + 1));
+    double[] second = TensorConversions.doubles(result.get(at + 2));
     double[] means = new double[first.length];
     double[] m2s = new double[first.length];
-    double[] rounded = twoPasses ? readDoubles(result.get(at + 3)) : null;
+    double[] rounded = twoPasses ? TensorConversions.doubles(result.get(at + 3)) : null;
     Status status = Status.OK;
     for (int c = 0; c < first.length; c++) {
       if (twoPasses) {
@@ -207,20 +207,6 @@ final class InGraphMoments {
   private static long[] readLongs(TInt64 t) {
     long[] out = new long[(int) t.size()];
     t.asRawTensor().data().asLongs().read(out);
-    return out;
-  }
-
-  private static double[] readDoubles(org.tensorflow.Tensor t) {
-    double[] out = new double[(int) t.size()];
-    if (t instanceof TFloat32 f) {
-      float[] floats = new float[out.length];
-      f.asRawTensor().data().asFloats().read(floats);
-      for (int i = 0; i < out.length; i++) {
-        out[i] = floats[i];
-      }
-    } else {
-      ((TFloat64) t).asRawTensor().data().asDoubles().read(out);
-    }
     return out;
   }
 }

@@ -133,12 +133,12 @@ public final class SavedModelSession extends TensorFlowSession {
     DataType dtype = DataType.forNumber(variable.attributes().getAttrType("dtype").getNumber());
     boolean float64 = dtype == DataType.DT_DOUBLE || dtype == DataType.DT_DOUBLE_REF;
     if (v.op().equals("VarHandleOp")) {
-      return tf.assignVariableOp(variable.output(0), float64 ? tf.constant(values) : tf.constant(toFloats(values)));
+      return tf.assignVariableOp(variable.output(0), float64 ? tf.constant(values) : tf.constant(TensorConversions.floats(values)));
     }
     // A TF1 reference variable: Assign writes through the reference.
     return float64
         ? tf.assign((Operand<TFloat64>) (Operand<?>) variable.output(0), tf.constant(values))
-        : tf.assign((Operand<TFloat32>) (Operand<?>) variable.output(0), tf.constant(toFloats(values)));
+        : tf.assign((Operand<TFloat32>) (Operand<?>) variable.output(0), tf.constant(TensorConversions.floats(values)));
   }
 
   /**
@@ -168,14 +168,6 @@ public final class SavedModelSession extends TensorFlowSession {
       throw new InvalidInputException(input.toString(), "", "TensorFlow cannot save it with its own save op: "
           + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
-  }
-
-  private static float[] toFloats(double[] values) {
-    float[] out = new float[values.length];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = (float) values[i];
-    }
-    return out;
   }
 
   @Override

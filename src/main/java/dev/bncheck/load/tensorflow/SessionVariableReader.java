@@ -64,7 +64,7 @@ final class SessionVariableReader implements VariableReader {
     }
     try (Result result = runner.run()) {
       for (int i = 0; i < names.size(); i++) {
-        values.put(names.get(i), toDoubles(result.get(i)));
+        values.put(names.get(i), TensorConversions.doubles(result.get(i)));
       }
     } catch (org.tensorflow.exceptions.TensorFlowException e) {
       // A variable the checkpoint did not restore: missing or mismatched variables/.
@@ -72,20 +72,5 @@ final class SessionVariableReader implements VariableReader {
           "cannot read the BN variables: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
     return values;
-  }
-
-  static double[] toDoubles(Tensor tensor) {
-    int n = (int) tensor.size();
-    double[] out = new double[n];
-    if (tensor instanceof TFloat32 f) {
-      float[] buffer = new float[n];
-      f.asRawTensor().data().asFloats().read(buffer);
-      for (int i = 0; i < n; i++) {
-        out[i] = buffer[i];
-      }
-    } else if (tensor instanceof TFloat64 d) {
-      d.asRawTensor().data().asDoubles().read(out);
-    }
-    return out;
   }
 }
