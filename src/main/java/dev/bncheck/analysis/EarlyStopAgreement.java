@@ -14,7 +14,10 @@ import java.util.List;
  * it, or one judged on the training view (every layer normalizing with batch statistics). A later
  * layer judged on the inference view receives what the stale layer's statistics made of the data,
  * which no average fits: a dump of a model trained 300 steps at decay 0.999 had its early stop
- * read as the data's fault that way, and recalibrate refused to fix it.
+ * read as the data's fault that way, and recalibrate refused to fix it. For the same reason such
+ * a later layer's own reading, the data, gives way to the early stop read before it: a PyTorch
+ * model trained 600 steps at momentum 0.001 had its first layer named an early stop (600 updates,
+ * confirmed by its count) and its second the data's fault, on data from the training distribution.
  */
 final class EarlyStopAgreement {
 
@@ -39,6 +42,26 @@ final class EarlyStopAgreement {
           .filter(c -> c.layerIndex() < f.layerIndex() || c.evidence().contains(TRAINING_VIEW))
           .findFirst().map(c -> contradicted(f, c.layer())).orElse(f);
     });
+    findings.stream().filter(f -> stale(f) && f.evidence().contains(EARLY_STOP)).findFirst()
+        .ifPresent(upstream -> findings.replaceAll(f -> stale(f) && f.layerIndex() > upstream.layerIndex()
+            && f.evidence().contains(DATA_DIFFERS) && !f.evidence().contains(TRAINING_VIEW) ? sameCause(f, upstream) : f));
+  }
+
+  /** A later layer judged on the inference view, read as the early stop of the stale layer its input passed through. */
+  private static Finding sameCause(Finding f, Finding upstream) {
+    List<Evidence> evidence = new ArrayList<>();
+    for (Evidence e : f.evidence()) {
+      if (!e.name().equals("likely_cause") && !e.name().equals("cause_confidence")) {
+        evidence.add(e);
+      }
+    }
+    evidence.add(EARLY_STOP);
+    upstream.evidence().stream().filter(e -> e.name().equals("cause_confidence")).findFirst().ifPresent(evidence::add);
+    evidence.add(new Evidence("cause_from_layer", upstream.layer()));
+    String message = f.message() + "; but what reaches this layer passed through " + upstream.layer() + ", whose"
+        + " statistics an average stopped early explains, and training updates every BN layer alike: this layer's"
+        + " statistics most likely stopped early too";
+    return new Finding(f.code(), f.severity(), f.layerIndex(), f.layer(), message, evidence, upstream.fix());
   }
 
   private static boolean stale(Finding f) {
