@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The package layout is the pipeline: load → model → engine → analysis → report → cli. */
+/** The package layout is the pipeline: load → model → engine → analysis → report → app → cli. */
 class ArchitectureTest {
 
   static final JavaClasses MAIN = new ClassFileImporter()
@@ -75,6 +75,14 @@ class ArchitectureTest {
     noClasses().that().resideInAPackage("dev.bncheck.engine..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.analysis..", "dev.bncheck.report..",
             "dev.bncheck.cli..", "dev.bncheck.load..")
+        .check(MAIN);
+  }
+
+  /** The application layer under the commands reads, runs and analyses; parsing and printing stay above it. */
+  @Test
+  void theApplicationLayerKnowsNoCommandLine() {
+    noClasses().that().resideInAPackage("dev.bncheck.app..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.cli..", "picocli..")
         .check(MAIN);
   }
 

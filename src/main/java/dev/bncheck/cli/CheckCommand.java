@@ -3,22 +3,18 @@ package dev.bncheck.cli;
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
+import dev.bncheck.app.CalibrationReading;
 import dev.bncheck.engine.CalibrationAccumulator;
-import dev.bncheck.load.CalibrationLoader;
-import dev.bncheck.load.CalibrationPasses;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
-import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.Sha256;
 import dev.bncheck.load.array.ModelInputs;
-import dev.bncheck.load.dump.BnModelFromDump;
-import dev.bncheck.model.Backend;
-import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -133,70 +129,38 @@ final class CheckCommand extends ReportCommand {
     CalibrationAccumulator collected = new CalibrationAccumulator(analyzer::trainingViewMatters);
     CalibrationSink accumulator = ProgressSink.around(collected, common.verbosity.quiet());
     ModelLoader loader = loaders.apply(model);
-    BnModel loaded;
-    String data;
-    String batches = "";
-    Backend backend = null;
     if (spec.commandLine().getParseResult().hasMatchedOption("--synthetic") && synthetic < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic needs at least 1 sample");
     }
     if (synthetic != 0 && !inputs.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic and --inputs exclude each other");
     }
+    Optional<Path> dump = Optional.empty();
     if (loader.runsModel()) {
       if (!inputNodes.isEmpty() && inputs.isEmpty() && synthetic == 0) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--input-node feeds data: give it with --inputs or --synthetic");
-      }
-      LoadOptions options = loadOptions();
-      if (options.runsOnData()) {
-        try (ModelSession session = loader.open(model, options)) {
-          loaded = session.model();
-          backend = session.backend();
-          CalibrationPasses.run(session, accumulator,
-              trainingView == TrainingView.ALWAYS ? layers -> true : collected::wantsTrainingView);
-        }
-      } else {
-        loaded = loader.load(model, options, CalibrationSink.NONE);
-      }
-      data = (!inputs.isEmpty() ? String.join(" ", inputs)
-          : synthetic > 0 ? "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)"
-          : "none (give --inputs to analyse data)")
-          + (inputNodes.isEmpty() || !options.runsOnData() ? "" : ", fed at " + String.join(", ", inputNodes));
-      if (options.runsOnData()) {
-        batches = "of up to " + batchSize + " samples" + (batchOrder == BatchOrder.SHUFFLED && synthetic == 0
-            ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
       }
     } else if (synthetic != 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic applies to TensorFlow and ONNX models"
           + " only");
     } else if (!inputNodes.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--input-node applies to TensorFlow models only");
-    } else if (inputs.isEmpty()) {
-      loaded = loader.load(model, modelOptions.toLoadOptions(), accumulator);
-      // a dump may carry its activations; a Keras file never does
-      boolean dump = loader instanceof BnModelFromDump;
-      data = dump ? "embedded in model" : "none (give --inputs DUMP, a dump whose layers carry \"inputs\")";
-      batches = dump ? "as recorded in the dump" : "";
-    } else {
+    } else if (!inputs.isEmpty()) {
       if (inputs.size() > 1 || dataFiles().get(0).toString().length() < inputs.get(0).length()) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "a dump takes one --inputs FILE (a dump with \"inputs\"), not " + String.join(" ", inputs));
       }
-      Path file = dataFiles().get(0);
-      CalibrationLoader calibration = Loaders.forCalibration(file);
-      // a checkpoint that records no epsilon, momentum or axis takes the dump's, which the exporter read from the model
-      LoadOptions options = loader instanceof BnModelFromDump ? modelOptions.toLoadOptions()
-          : modelOptions.toLoadOptions().withRecordedConventions(calibration.conventions(file));
-      loaded = loader.load(model, options, CalibrationSink.NONE);
-      calibration.load(file, loaded, accumulator);
-      data = file.toString();
-      batches = "as recorded in the dump";
+      dump = Optional.of(dataFiles().get(0));
     }
-    RunInfo run = new RunInfo(VersionProvider.version(), "check", join(modelHash), data, join(dataHash), common.failOn,
-        modelOptions.relaxations(), common.requireBn).withBatches(batches).withBackend(backend);
+    CalibrationReading.Read read = CalibrationReading.read(loader, new CalibrationReading.Request(model,
+        modelOptions.toLoadOptions(), loader.runsModel() ? loadOptions() : modelOptions.toLoadOptions(), dump,
+        trainingView == TrainingView.ALWAYS), collected, accumulator);
+    RunInfo run = new RunInfo(VersionProvider.version(), "check", join(modelHash), read.data(), join(dataHash),
+        common.failOn, modelOptions.relaxations(), common.requireBn).withBatches(read.batches())
+        .withBackend(read.backend());
     ProgressSink.finish(accumulator);
-    return analyzer.analyze(loaded, collected,
+    return analyzer.analyze(read.model(), collected,
         synthetic > 0 ? Analyzer.DataAvailability.SYNTHETIC : Analyzer.DataAvailability.REQUESTED, run);
   }
 

@@ -1,0 +1,98 @@
+package dev.bncheck.app;
+
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.CalibrationLoader;
+import dev.bncheck.load.CalibrationPasses;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.Loaders;
+import dev.bncheck.load.ModelLoader;
+import dev.bncheck.load.ModelSession;
+import dev.bncheck.load.dump.BnModelFromDump;
+import dev.bncheck.model.Backend;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.CalibrationSink;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What {@code check} reads, below the command that parsed what to read: the model by its loader,
+ * and its calibration data by the route the model's kind takes (run by its backend on the data,
+ * embedded in a dump, or a dump's activations for a checkpoint), with the labels the report gives
+ * the data and its batches.
+ */
+public final class CalibrationReading {
+
+  /**
+   * What to read.
+   *
+   * @param modelOptions how to read the model's own file
+   * @param runOptions how to run a model a backend runs: the data, batches, views and limits
+   * @param dump the dump of activations given for a model no backend runs, if any
+   * @param trainingViewAlways whether every layer is run on the training view, not only those
+   *     that the first pass leaves in doubt
+   */
+  public record Request(Path model, LoadOptions modelOptions, LoadOptions runOptions, Optional<Path> dump,
+      boolean trainingViewAlways) {}
+
+  /**
+   * What was read.
+   *
+   * @param data how the report names the calibration data
+   * @param batches how the report says the batches were formed; empty without data
+   * @param backend the runtime that ran the model, or null when none did
+   */
+  public record Read(BnModel model, String data, String batches, Backend backend) {}
+
+  private CalibrationReading() {}
+
+  /**
+   * Reads the model and streams its calibration data into {@code sink}, which ends in
+   * {@code collected}; a backend's training view runs where {@code collected} still wants it.
+   */
+  public static Read read(ModelLoader loader, Request request, CalibrationAccumulator collected,
+      CalibrationSink sink) {
+    Path model = request.model();
+    if (loader.runsModel()) {
+      return run(loader, request, collected, sink);
+    }
+    if (request.dump().isEmpty()) {
+      BnModel loaded = loader.load(model, request.modelOptions(), sink);
+      // a dump may carry its activations; a Keras file or a checkpoint never does
+      boolean dump = loader instanceof BnModelFromDump;
+      return new Read(loaded, dump ? "embedded in model" : "none (give --inputs DUMP, a dump whose layers carry"
+          + " \"inputs\")", dump ? "as recorded in the dump" : "", null);
+    }
+    Path file = request.dump().get();
+    CalibrationLoader calibration = Loaders.forCalibration(file);
+    // a checkpoint that records no epsilon, momentum or axis takes the dump's, which the exporter read from the model
+    LoadOptions options = loader instanceof BnModelFromDump ? request.modelOptions()
+        : request.modelOptions().withRecordedConventions(calibration.conventions(file));
+    BnModel loaded = loader.load(model, options, CalibrationSink.NONE);
+    calibration.load(file, loaded, sink);
+    return new Read(loaded, file.toString(), "as recorded in the dump", null);
+  }
+
+  private static Read run(ModelLoader loader, Request request, CalibrationAccumulator collected,
+      CalibrationSink sink) {
+    LoadOptions options = request.runOptions();
+    if (!options.runsOnData()) {
+      return new Read(loader.load(request.model(), options, CalibrationSink.NONE),
+          "none (give --inputs to analyse data)", "", null);
+    }
+    BnModel loaded;
+    Backend backend;
+    try (ModelSession session = loader.open(request.model(), options)) {
+      loaded = session.model();
+      backend = session.backend();
+      CalibrationPasses.run(session, sink,
+          request.trainingViewAlways() ? layers -> true : collected::wantsTrainingView);
+    }
+    int synthetic = options.syntheticSamples();
+    String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())
+        : "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)")
+        + (options.inputNodes().isEmpty() ? "" : ", fed at " + String.join(", ", options.inputNodes()));
+    String batches = "of up to " + options.batchSize() + " samples" + (options.shuffleSamples() && synthetic == 0
+        ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
+    return new Read(loaded, data, batches, backend);
+  }
+}
