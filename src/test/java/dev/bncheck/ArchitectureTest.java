@@ -81,7 +81,7 @@ class ArchitectureTest {
   /** The application layer under the commands reads, runs and analyses; parsing and printing stay above it. */
   @Test
   void theApplicationLayerKnowsNoCommandLine() {
-    noClasses().that().resideInAPackage("dev.bncheck.app..")
+    noClasses().that().resideInAnyPackage("dev.bncheck.app..", "dev.bncheck.repair..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.cli..", "picocli..")
         .check(MAIN);
   }
