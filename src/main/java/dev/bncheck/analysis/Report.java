@@ -20,6 +20,16 @@ public record Report(
   }
 
   /**
+   * What the finding is about. Findings are indexed in one sequence: the analysed layers, then the
+   * unresolved ones, then the model.
+   */
+  public Subject subjectOf(Finding finding) {
+    int index = finding.layerIndex();
+    return index < layers.size() ? Subject.LAYER
+        : index < layers.size() + model.unresolved().size() ? Subject.UNRESOLVED_LAYER : Subject.MODEL;
+  }
+
+  /**
    * The calibration of the first layer with data, which sees every sample fed to the model: the
    * report shows it as the data the verdicts rest on.
    */

@@ -5,6 +5,7 @@ import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.LayerResult;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Severity;
+import dev.bncheck.analysis.Subject;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.VectorSummary;
@@ -262,7 +263,7 @@ public final class HtmlReportWriter implements ReportWriter {
     if (!findings.isEmpty()) {
       s.append("<h3>Findings</h3>\n");
       for (Finding f : findings) {
-        finding(f, false, s);
+        finding(f, false, false, s);
       }
     }
     s.append("<p class=\"muted\">checks: ");
@@ -300,18 +301,21 @@ public final class HtmlReportWriter implements ReportWriter {
     }
     s.append("<p>").append(Html.text(ReportText.counts(report))).append("</p>\n");
     for (Finding f : report.findings()) {
-      finding(f, true, s);
+      // only an analysed layer has a section to link to; an unresolved layer or the model has none
+      finding(f, true, report.subjectOf(f) == Subject.LAYER, s);
     }
   }
 
-  private static void finding(Finding f, boolean withLayer, StringBuilder s) {
+  private static void finding(Finding f, boolean withLayer, boolean linked, StringBuilder s) {
     String severity = f.severity().label();
     s.append("<div class=\"finding ").append(severity).append(f.suppressed().isPresent() ? " suppressed" : "")
         .append("\">\n<p><span class=\"badge ").append(severity).append("\">").append(Html.text(f.code())).append(' ')
         .append(severity).append("</span> ");
-    if (withLayer) {
+    if (withLayer && linked) {
       s.append("<a href=\"#layer-").append(f.layerIndex()).append("\"><code>").append(Html.text(f.layer()))
           .append("</code></a>: ");
+    } else if (withLayer) {
+      s.append("<code>").append(Html.text(f.layer())).append("</code>: ");
     }
     s.append(Html.text(f.message()));
     f.suppressed().ifPresent(suppressed -> s.append(" <span class=\"badge suppressed\">suppressed</span> <em>")

@@ -11,6 +11,7 @@ import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.LayerResult;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Severity;
+import dev.bncheck.analysis.Subject;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.engine.ChannelExtreme;
 import dev.bncheck.engine.DivergenceMetrics;
@@ -94,7 +95,7 @@ public final class JsonReportWriter implements ReportWriter {
       g.writeEndArray();
       g.writeArrayFieldStart("findings");
       for (Finding f : report.findings()) {
-        writeFinding(g, f);
+        writeFinding(g, f, report.subjectOf(f));
       }
       g.writeEndArray();
       g.writeEndObject();
@@ -247,12 +248,13 @@ public final class JsonReportWriter implements ReportWriter {
     g.writeEndObject();
   }
 
-  private static void writeFinding(JsonGenerator g, Finding f) throws IOException {
+  private static void writeFinding(JsonGenerator g, Finding f, Subject subject) throws IOException {
     g.writeStartObject();
     g.writeStringField("code", f.code());
     g.writeStringField("severity", f.severity().label());
     g.writeStringField("layer", f.layer());
     g.writeNumberField("layer_index", f.layerIndex());
+    g.writeStringField("subject", subject.label());
     g.writeStringField("message", f.message());
     g.writeObjectFieldStart("evidence");
     for (Evidence e : f.evidence()) {

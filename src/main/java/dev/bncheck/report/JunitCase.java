@@ -6,6 +6,7 @@ import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.LayerResult;
 import dev.bncheck.analysis.Report;
+import dev.bncheck.analysis.Subject;
 import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +61,7 @@ record JunitCase(String classname, String name, Result result, String message, S
         });
       }
     }
-    report.findings().stream().filter(f -> f.layerIndex() >= report.layers().size())
+    report.findings().stream().filter(f -> report.subjectOf(f) != Subject.LAYER)
         .forEach(f -> cases.add(of(report, f)));
     for (UnresolvedLayer u : report.model().unresolved()) {
       cases.add(new JunitCase(u.name(), "not analysed", Result.SKIPPED,

@@ -62,6 +62,28 @@ class HtmlReportWriterTest {
     assertThat(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "")).doesNotContain("http");
   }
 
+  /**
+   * Each finding names what it is about; only an analysed layer has a section to link to. The
+   * unresolved layer's BN002 and the model's BN005 linked to #layer-1 and #layer-2, which no
+   * section had.
+   */
+  @Test
+  void findingsOfUnresolvedLayersAndOfTheModelLinkNowhere() throws Exception {
+    Report report = ReportFixtures.modelLevel();
+    assertThat(report.findings()).extracting(report::subjectOf)
+        .contains(dev.bncheck.analysis.Subject.UNRESOLVED_LAYER, dev.bncheck.analysis.Subject.MODEL);
+    String html = html(report);
+    for (var f : report.findings()) {
+      boolean section = html.contains("id=\"layer-" + f.layerIndex() + "\"");
+      assertThat(html.contains("href=\"#layer-" + f.layerIndex() + "\"")).as(f.code() + " " + f.layer())
+          .isEqualTo(section);
+      assertThat(section).isEqualTo(report.subjectOf(f) == dev.bncheck.analysis.Subject.LAYER);
+    }
+    StringWriter json = new StringWriter();
+    new JsonReportWriter().write(report, json);
+    assertThat(json.toString()).contains("\"subject\": \"unresolved_layer\"", "\"subject\": \"model\"");
+  }
+
   @Test
   void layersWithoutDataShowAsNoDataAndTheVerdictIsStated() throws Exception {
     String html = html(ReportFixtures.modelLevel());
