@@ -2,6 +2,7 @@ package dev.bncheck.analysis;
 
 import dev.bncheck.engine.BatchSizeConsistency;
 import dev.bncheck.model.BnModel;
+import dev.bncheck.model.Numbers;
 import java.util.List;
 
 /** The outcome of one run, which every report format writes in its own way. */
@@ -17,6 +18,25 @@ public record Report(
     layers = List.copyOf(layers);
     batchSizeChecks = List.copyOf(batchSizeChecks);
     findings = List.copyOf(findings);
+  }
+
+  /**
+   * The first layer whose self-check failed, as a message: bncheck's own output of the layer
+   * differs from the runtime's beyond the round-off of the runtime's format, which is a bug in
+   * bncheck, whatever the findings say.
+   */
+  public java.util.Optional<String> selfCheckFailure() {
+    for (LayerResult layer : layers) {
+      var check = layer.calibration().flatMap(CalibrationSummary::selfCheck);
+      if (check.isPresent() && !check.get().passed()) {
+        var c = check.get();
+        return java.util.Optional.of("layer " + layer.layer().name() + ": bncheck's "
+            + (c.trainingMode() ? "training" : "inference") + "-mode output differs from " + run.runtime() + "'s by "
+            + Numbers.brief(c.maxAbsDifference()) + " (relative " + Numbers.brief(c.relativeDifference())
+            + "), beyond " + c.precision().label() + " round-off; please report it");
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /**

@@ -5,7 +5,6 @@ import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.Thresholds;
 import dev.bncheck.load.Loaders;
-import dev.bncheck.model.Numbers;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.ControlCharacters;
 import dev.bncheck.report.ReportFormat;
@@ -15,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -59,16 +59,10 @@ abstract class ReportCommand implements Callable<Integer> {
       report = BaselineFile.apply(report, common.baseline);
     }
     write(report);
-    for (var layer : report.layers()) {
-      var check = layer.calibration().flatMap(c -> c.selfCheck());
-      if (check.isPresent() && !check.get().passed()) {
-        spec.commandLine().getErr().println("bncheck: internal error: layer " + ControlCharacters.escape(layer.layer().name())
-            + ": bncheck's " + (check.get().trainingMode() ? "training" : "inference") + "-mode output differs from"
-            + " " + report.run().runtime() + "'s by " + Numbers.brief(check.get().maxAbsDifference()) + " (relative "
-            + Numbers.brief(check.get().relativeDifference()) + "), beyond " + check.get().precision().label()
-            + " round-off; please report it");
-        return ExitCodes.INTERNAL_ERROR;
-      }
+    Optional<String> selfCheckFailure = report.selfCheckFailure();
+    if (selfCheckFailure.isPresent()) {
+      spec.commandLine().getErr().println("bncheck: internal error: " + ControlCharacters.escape(selfCheckFailure.get()));
+      return ExitCodes.INTERNAL_ERROR;
     }
     return report.failed() ? ExitCodes.FINDINGS : ExitCodes.PASS;
   }
