@@ -136,10 +136,13 @@ public final class CalibrationDataMismatch {
         likelyCause = "preprocessing";
       }
     } else {
-      pattern = "in no common direction, neither a scaling nor an offset";
+      // a constant offset through a convolution with zero padding also changes the spread near the
+      // borders, channel by channel: it need not look like an offset here (an outside tester's x - 0.5)
+      pattern = "in no common direction, not one scaling";
       causes = "Preprocessing that reorders what reaches the model (channel order RGB/BGR, layout NCHW/NHWC, a"
-          + " buffer read in another shape) or data from another domain than the statistics are the likely causes"
-          + " (confidence medium)";
+          + " buffer read in another shape), a mean subtraction that differs from training's (through a padded"
+          + " convolution an offset changes the spread near the borders too), or data from another domain than the"
+          + " statistics are the likely causes (confidence medium)";
       likelyCause = "preprocessing_or_domain";
     }
     String message = String.format(Locale.ROOT,
@@ -189,7 +192,7 @@ public final class CalibrationDataMismatch {
     if (near(factor, 0.5)) {
       return "as if inputs in 0..1 reach a model trained on -1..1";
     }
-    return "a scaling the training data did not have";
+    return "a factor no usual scaling explains, or an offset through a padded convolution";
   }
 
   private static boolean near(double factor, double target) {

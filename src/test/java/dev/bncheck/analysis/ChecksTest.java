@@ -511,4 +511,17 @@ class ChecksTest {
     List<String> codes = Checks.ALL.stream().map(Check::code).toList();
     assertThat(codes).isSorted().doesNotHaveDuplicates().allMatch(c -> c.matches("BN\\d{3}"));
   }
+
+  /**
+   * A factor no usual scaling explains may be an offset: through a convolution with zero padding a
+   * constant added to the input changes the spread near the borders (an outside tester's x - 0.5
+   * was named "a scaling the training data did not have").
+   */
+  @Test
+  void anUnusualFactorNamesTheOffsetItMayBe() {
+    assertThat(CalibrationDataMismatch.commonScale(0.6627)).isEqualTo("a factor no usual scaling explains, or an"
+        + " offset through a padded convolution");
+    assertThat(CalibrationDataMismatch.commonScale(255)).isEqualTo("as if pixels in 0..255 reach a model trained on"
+        + " 0..1");
+  }
 }
