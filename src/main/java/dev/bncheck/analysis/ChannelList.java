@@ -1,15 +1,24 @@
 package dev.bncheck.analysis;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntPredicate;
 
-/** Channel indices selected by a predicate, and their short description for messages. */
+/** Channel indices selected by a predicate, their short description for messages, and per-channel medians. */
 final class ChannelList {
 
   private static final int SHOWN = 8;
 
   private ChannelList() {}
+
+  /** The median of one value per channel (at least one). */
+  static double median(double[] perChannel) {
+    double[] sorted = perChannel.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  }
 
   static List<Integer> where(int channels, IntPredicate predicate) {
     List<Integer> out = new ArrayList<>();

@@ -4,7 +4,6 @@ import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -29,7 +28,7 @@ public final class DeadChannels implements Check {
     BnLayer layer = context.layer();
     Thresholds t = context.thresholds();
     double[] variance = layer.movingVariance();
-    double median = median(variance);
+    double median = ChannelList.median(variance);
     double eps = layer.epsilon();
     List<Integer> dead = ChannelList.where(variance.length,
         c -> variance[c] < t.deadEpsilonFactor() * eps || variance[c] < t.deadMedianFactor() * median);
@@ -63,12 +62,5 @@ public final class DeadChannels implements Check {
             + " If the data there is not constant, recompute the statistics; a larger epsilon bounds the"
             + " amplification but changes the trained model.";
     return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence, fix));
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   }
 }

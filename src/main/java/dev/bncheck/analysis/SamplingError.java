@@ -157,10 +157,8 @@ public record SamplingError(long samples, double z, double averagedSamples) {
    * channel (inflation 1.6 in a layer of median 3.5) was a BN003 error at a variance ratio of 4.8.
    */
   static double[] atLeastTheLayersMedian(double[] inflation) {
-    double[] sorted = inflation.clone();
-    java.util.Arrays.sort(sorted);
-    int n = sorted.length;
-    double median = n == 0 ? 1.0 : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    double median = ChannelList.median(inflation);
+    int n = inflation.length;
     double[] out = new double[n];
     for (int c = 0; c < n; c++) {
       out[c] = Math.max(inflation[c], median);

@@ -486,7 +486,7 @@ final class DumpReader {
       if (epsilon != null && !sameFloat32(epsilon, model.epsilon())) {
         throw conventionMismatch(in, "epsilon", epsilon, model.epsilon());
       }
-      MomentumConvention stated = convention != null ? convention : MomentumConvention.impliedBy(framework);
+      MomentumConvention stated = statedConvention(framework);
       if (momentum != null && stated != null && model.momentum().isPresent()) {
         double decay = stated.decay(momentum);
         double own = model.momentumConvention().decay(model.momentum().getAsDouble());
@@ -519,7 +519,7 @@ final class DumpReader {
      * a loader would otherwise read the layer as keeping a cumulative average.
      */
     RecordedConventions.Layer conventions(String sourceFramework) {
-      MomentumConvention effective = convention != null ? convention : MomentumConvention.impliedBy(sourceFramework);
+      MomentumConvention effective = statedConvention(sourceFramework);
       boolean complete = epsilon != null && (momentum == null || effective != null);
       OptionalDouble m = complete && momentum != null ? OptionalDouble.of(momentum) : OptionalDouble.empty();
       return new RecordedConventions.Layer(
@@ -529,19 +529,21 @@ final class DumpReader {
           channelAxis == null ? OptionalInt.empty() : OptionalInt.of(channelAxis));
     }
 
+    /** This layer's momentum convention: its own, else the one its source's framework implies; null if neither. */
+    private MomentumConvention statedConvention(String sourceFramework) {
+      return convention != null ? convention : MomentumConvention.impliedBy(sourceFramework);
+    }
+
     BnLayer build(JsonInput in, String sourceFramework) {
-      MomentumConvention effective = convention;
       if (momentum == null && convention != null) {
         throw in.error(location + ".momentum_convention", "given without \"momentum\"");
       }
+      MomentumConvention effective = statedConvention(sourceFramework);
       if (momentum != null && effective == null) {
-        effective = MomentumConvention.impliedBy(sourceFramework);
-        if (effective == null) {
-          throw in.error(
-              location + ".momentum",
-              "\"momentum_convention\" is missing and source.framework does not imply one;"
-                  + " add \"momentum_convention\": \"pytorch\" or \"keras\"");
-        }
+        throw in.error(
+            location + ".momentum",
+            "\"momentum_convention\" is missing and source.framework does not imply one;"
+                + " add \"momentum_convention\": \"pytorch\" or \"keras\"");
       }
       int c = movingMean.length;
       double[] ones = new double[c];
