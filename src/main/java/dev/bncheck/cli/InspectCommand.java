@@ -2,15 +2,10 @@ package dev.bncheck.cli;
 
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
-import dev.bncheck.analysis.RunInfo;
-import dev.bncheck.engine.CalibrationData;
+import dev.bncheck.app.CheckRun;
 import dev.bncheck.load.Loaders;
-import dev.bncheck.load.Sha256;
-import dev.bncheck.model.BnModel;
-import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -38,10 +33,6 @@ final class InspectCommand extends ReportCommand {
 
   @Override
   Report run(Analyzer analyzer) {
-    CompletableFuture<String> modelHash = inBackground(() -> Sha256.of(model));
-    BnModel loaded = Loaders.forModel(model).load(model, modelOptions.toLoadOptions(), CalibrationSink.NONE);
-    RunInfo run = new RunInfo(VersionProvider.version(), "inspect", join(modelHash), "none", null, common.failOn,
-        modelOptions.relaxations(), common.requireBn);
-    return analyzer.analyze(loaded, CalibrationData.NONE, Analyzer.DataAvailability.NOT_REQUESTED, run);
+    return CheckRun.inspect(request(Loaders.forModel(model)), analyzer);
   }
 }

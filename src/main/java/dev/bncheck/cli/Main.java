@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.app.UsageException;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
@@ -100,6 +101,9 @@ public final class Main {
   }
 
   private static int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+    if (e instanceof UsageException usage) {
+      return handleParameterException(new CommandLine.ParameterException(cli, usage.getMessage()), new String[0]);
+    }
     boolean verbose = verbose(cli.getParseResult());
     PrintWriter err = cli.getErr();
     // Work on another thread (hashing) reaches here wrapped.

@@ -49,7 +49,8 @@ final class ProgressSink implements CalibrationSink {
   }
 
   /** Clears the progress line before the report is written. */
-  void finish() {
+  @Override
+  public void progressEnded() {
     if (shown) {
       err.print("\r" + " ".repeat(60) + "\r");
       err.flush();
@@ -106,11 +107,5 @@ final class ProgressSink implements CalibrationSink {
   @Override
   public void notCaptured(int layerIndex, String reason) {
     delegate.notCaptured(layerIndex, reason);
-  }
-
-  static void finish(CalibrationSink sink) {
-    if (sink instanceof ProgressSink p) {
-      p.finish();
-    }
   }
 }

@@ -64,6 +64,9 @@ public interface CalibrationSink {
    */
   default void progress(String what, long done, long total) {}
 
+  /** The reading is over: nothing more comes, and whatever showed its progress may clear it. */
+  default void progressEnded() {}
+
   /**
    * A batch of what reaches the layer when every BN layer of the model runs in training mode,
    * as during training; accepted after the same batch's inference-mode input.

@@ -16,7 +16,7 @@ class ProgressSinkTest {
     ProgressSink sink = new ProgressSink(new CalibrationAccumulator(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
     sink.progress("calibration batches", 0, 3);
     sink.progress("calibration batches", 1, 3);
-    sink.finish();
+    sink.progressEnded();
     String shown = bytes.toString(StandardCharsets.UTF_8);
     assertThat(shown).startsWith("\rbncheck: calibration batches 1 of 3").doesNotContain("\n").endsWith("\r");
   }

@@ -1,0 +1,69 @@
+package dev.bncheck.app;
+
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.ModelInputs;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The calibration data {@code check} reads and how a backend runs the model on it, as the command
+ * line gave them; null where an option was not given.
+ *
+ * @param inputs the {@code --inputs} specs: files, NAME=FILE, NAME=VALUE, @GLOB
+ * @param inputNodes graph tensors fed instead of the model's inputs
+ * @param synthetic random samples to feed instead of data
+ * @param maxSamples the most samples used
+ * @param trainingViewSamples the samples the training view runs on
+ */
+public record CalibrationRequest(List<String> inputs, List<String> inputNodes, Integer synthetic, int batchSize,
+    Long maxSamples, BatchOrder batchOrder, TrainingView trainingView, Long trainingViewSamples) {
+
+  /** The order in which calibration samples are formed into batches. */
+  public enum BatchOrder { SHUFFLED, FILE }
+
+  /** When to run the training view, the reference BN003 judges moving statistics on. */
+  public enum TrainingView { AUTO, ALWAYS, NEVER }
+
+  public CalibrationRequest {
+    inputs = List.copyOf(inputs);
+    inputNodes = List.copyOf(inputNodes);
+    batchOrder = Objects.requireNonNullElse(batchOrder, BatchOrder.SHUFFLED);
+    trainingView = Objects.requireNonNullElse(trainingView, TrainingView.AUTO);
+  }
+
+  /** The files named by {@code --inputs}, without their NAME= part, each glob's files listed. */
+  public List<Path> dataFiles() {
+    return ModelInputs.files(inputs);
+  }
+
+  int syntheticSamples() {
+    return synthetic == null ? 0 : synthetic;
+  }
+
+  /** The options given that apart from the model's kind contradict each other. */
+  void requireConsistent() {
+    if (synthetic != null && synthetic < 1) {
+      throw new UsageException("--synthetic needs at least 1 sample");
+    }
+    if (synthetic != null && !inputs.isEmpty()) {
+      throw new UsageException("--synthetic and --inputs exclude each other");
+    }
+  }
+
+  /** How a backend runs the model on this data, the model's own options taken from {@code model}. */
+  LoadOptions runOptions(LoadOptions model) {
+    try {
+      return new LoadOptions(model.tagSet(), model.signature(), inputs, batchSize,
+          maxSamples == null ? Long.MAX_VALUE : maxSamples, syntheticSamples())
+          .withSafety(model.allowedOps(), model.trustModel())
+          .withTimeout(model.timeout())
+          .withTrainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
+              : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
+          .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)
+          .withInputNodes(inputNodes);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.bncheck.cli;
+
+import dev.bncheck.analysis.Report;
+import dev.bncheck.report.AtomicFile;
+import dev.bncheck.report.ReportFormat;
+import dev.bncheck.report.ReportWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Where a report goes: standard output or {@code --output}, and every {@code --report}. */
+final class ReportOutputs {
+
+  private record Output(String option, Path file) {}
+
+  private final CommandSpec spec;
+  private final CommonOptions common;
+
+  ReportOutputs(CommandSpec spec, CommonOptions common) {
+    this.spec = spec;
+    this.common = common;
+  }
+
+  /**
+   * Checked before the model is read, so that a wrong command line costs nothing: no output may
+   * replace an input or lie inside one (a file of a SavedModel), and no two outputs may be one
+   * file, where the last would silently win.
+   */
+  void requireSeparate(List<Path> inputs) {
+    List<Output> outputs = new ArrayList<>();
+    if (common.output != null) {
+      outputs.add(new Output("--output " + common.output, common.output));
+    }
+    for (CommonOptions.ExtraReport extra : common.reports) {
+      outputs.add(new Output(extra.option(), extra.file()));
+    }
+    for (int i = 0; i < outputs.size(); i++) {
+      Output output = outputs.get(i);
+      OutputFolder.require(spec, output.option(), output.file());
+      InputOverlap.requireNotAnInput(spec, output.option(), output.file(), inputs);
+      for (Output earlier : outputs.subList(0, i)) {
+        if (InputOverlap.sameFile(earlier.file(), output.file())) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              earlier.option() + " and " + output.option() + " name the same file");
+        }
+      }
+    }
+  }
+
+  boolean any() {
+    return common.output != null || !common.reports.isEmpty();
+  }
+
+  void write(Report report) throws IOException {
+    if (common.output != null) {
+      writeFile(report, outputFormat(), common.output);
+    } else {
+      ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
+      PrintWriter out = spec.commandLine().getOut();
+      writer.write(report, out);
+      out.flush();
+    }
+    for (CommonOptions.ExtraReport extra : common.reports) {
+      writeFile(report, extra.format(), extra.file());
+    }
+  }
+
+  /**
+   * The format of {@code --output}: the one {@code --format} names, else the one its extension
+   * names ({@code .json}, {@code .md}, {@code .html}, {@code .xml}); {@code -o report.html} had
+   * written a text report into an HTML file.
+   */
+  private ReportFormat outputFormat() {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--format") || common.format != ReportFormat.TEXT) {
+      return common.format;
+    }
+    String name = String.valueOf(common.output.getFileName()).toLowerCase(Locale.ROOT);
+    int dot = name.lastIndexOf('.');
+    return switch (dot < 0 ? "" : name.substring(dot + 1)) {
+      case "json" -> ReportFormat.JSON;
+      case "md", "markdown" -> ReportFormat.MARKDOWN;
+      case "html", "htm" -> ReportFormat.HTML;
+      case "xml" -> ReportFormat.JUNIT;
+      default -> ReportFormat.TEXT;
+    };
+  }
+
+  private static void writeFile(Report report, ReportFormat format, Path file) {
+    ReportWriter writer = format.writer(false);
+    try {
+      AtomicFile.write(file, out -> writer.write(report, out));
+    } catch (IOException e) {
+      throw new OutputException(file + ": cannot write the report: " + e.getMessage(), e);
+    }
+  }
+}
