@@ -1,6 +1,7 @@
 package dev.bncheck;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -15,6 +16,7 @@ class ArchitectureTest {
 
   static final JavaClasses MAIN = new ClassFileImporter()
       .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
       .importPackages("dev.bncheck");
 
   @Test
@@ -90,6 +92,25 @@ class ArchitectureTest {
   void analysisAndReportsDoNotReachBackToTheCommandLine() {
     noClasses().that().resideInAnyPackage("dev.bncheck.analysis..", "dev.bncheck.report..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.cli..", "dev.bncheck.load..")
+        .check(MAIN);
+  }
+
+  /** The pipeline runs one way: no package, and no reader or backend under load, reaches back to one that reaches it. */
+  @Test
+  void packagesAreFreeOfCycles() {
+    slices().matching("dev.bncheck.(*)..").should().beFreeOfCycles().check(MAIN);
+    slices().matching("dev.bncheck.load.(*)..").should().beFreeOfCycles().check(MAIN);
+  }
+
+  /**
+   * Commands parse and print: what they run is the application layer's (app, and repair below
+   * it), reached with the registry's loader; no reader, backend, numeric code or repair step.
+   */
+  @Test
+  void commandsReachTheWorkThroughTheApplicationLayerOnly() {
+    noClasses().that().resideInAPackage("dev.bncheck.cli..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.bncheck.repair..", "dev.bncheck.engine..",
+            "dev.bncheck.load.*..")
         .check(MAIN);
   }
 }

@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.app.OutputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.app.OutputException;
 import dev.bncheck.app.UsageException;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;

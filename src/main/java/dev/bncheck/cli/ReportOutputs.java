@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.app.OutputException;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.ReportFormat;

@@ -1,5 +1,6 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.app.OutputException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bncheck.load.InvalidInputException;
