@@ -33,6 +33,7 @@ public final class Analyzer {
   }
 
   private final List<Check> checks;
+  private final List<ModelCheck> modelChecks = Checks.MODEL;
   private final Thresholds thresholds;
   private final List<Suppression> suppressions;
 
@@ -123,10 +124,13 @@ public final class Analyzer {
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
     EarlyStopAgreement.weigh(findings);
-    dataMismatch(model, calibrationOf, layers.stream().map(LayerResult::metrics).toList(), modelIndex, tests,
-        findings, data);
-    for (var consistency : calibrationOf.batchSizeChecks()) {
-      BatchSizeDependence.finding(modelIndex, consistency, run.output(consistency.output())).ifPresent(findings::add);
+    ModelContext modelContext = new ModelContext(model, calibrationOf, layers.stream().map(LayerResult::metrics)
+        .toList(), findings, run, thresholds, data, modelIndex, tests);
+    for (ModelCheck check : modelChecks) {
+      List<Finding> found = check.check(modelContext);
+      Set<String> explained = found.isEmpty() ? Set.of() : check.declaration().explains();
+      findings.replaceAll(f -> explained.contains(f.code()) ? consequence(f, check.declaration()) : f);
+      findings.addAll(found);
     }
     var checks = calibrationOf.batchSizeChecks();
     if (!checks.isEmpty() && checks.stream().allMatch(c -> c.consistent())) {
@@ -147,45 +151,10 @@ public final class Analyzer {
     return new Report(run, model, thresholds, layers, calibrationOf.batchSizeChecks(), findings);
   }
 
-  /**
-   * BN011 on the first layer with data, and when it fires, the BN003 and BN004 findings it explains
-   * become information: they are the shift the data brought in, seen again at every depth.
-   */
-  private void dataMismatch(BnModel model, CalibrationData calibrationOf, List<Optional<DivergenceMetrics>> metrics,
-      int modelIndex, long tests, List<Finding> findings, DataAvailability data) {
-    for (int i = 0; i < model.layers().size(); i++) {
-      Optional<LayerCalibration> calibration = calibrationOf.layer(i);
-      if (calibration.isEmpty()) {
-        continue;
-      }
-      int first = i;
-      Optional<Finding> stale = findings.stream()
-          .filter(f -> f.layerIndex() == first && f.code().equals("BN003") && f.severity() != Severity.INFO
-              && f.evidence().contains(new Evidence("likely_cause", "data_differs")))
-          .findFirst();
-      // a first layer that normalizes with batch statistics in the serving graph (BN002) does not
-      // use the statistics the data is compared with
-      boolean trainingMode = findings.stream().anyMatch(f -> f.layerIndex() == first && f.code().equals("BN002"));
-      if (stale.isEmpty() || trainingMode || calibration.get().samples() < SamplingError.MIN_SAMPLES
-          || data == DataAvailability.SYNTHETIC) {
-        return;
-      }
-      BnLayer layer = model.layers().get(i);
-      var mismatch = CalibrationDataMismatch.finding(modelIndex, layer, metrics.get(i).orElseThrow(),
-          SamplingError.of(calibration.get().samples(), Math.max(tests, LayerContext.testsOf(layer)))
-              .withMovingAverageOf(layer),
-          SamplingError.varianceInflation(calibration.get()),
-          thresholds, stale.get());
-      mismatch.ifPresent(m -> {
-        findings.replaceAll(f -> f.code().equals("BN003") || f.code().equals("BN004")
-            ? new Finding(f.code(), Severity.INFO, f.layerIndex(), f.layer(),
-                f.message() + " (a consequence of " + CalibrationDataMismatch.CODE
-                    + ": the calibration data is unlike the training data)", f.evidence(), f.fix())
-            : f);
-        findings.add(m);
-      });
-      return;
-    }
+  /** A layer's finding that a model-level finding explains: kept, as information, saying so. */
+  private static Finding consequence(Finding f, CheckDeclaration cause) {
+    return new Finding(f.code(), Severity.INFO, f.layerIndex(), f.layer(),
+        f.message() + " (a consequence of " + cause.code() + ": " + cause.title() + ")", f.evidence(), f.fix());
   }
 
   private static Finding indicative(Finding f) {

@@ -10,14 +10,28 @@ import java.util.Optional;
  * BN005: the serving signature gives a sample a different output when it runs alone than when
  * it runs in a batch. A model-level check: it looks at the model's outputs, not at one layer.
  */
-public final class BatchSizeDependence {
+public final class BatchSizeDependence implements ModelCheck {
 
   static final String CODE = "BN005";
 
-  private BatchSizeDependence() {}
+  private static final CheckDeclaration DECLARATION = CheckDeclaration.of(CODE,
+      "outputs at batch size 1 differ from batched outputs", CheckDeclaration.DataNeed.VALUES);
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
+
+  /** One finding per output whose results depend on the batch, in the order the backend measured them. */
+  @Override
+  public List<Finding> check(ModelContext context) {
+    return context.calibration().batchSizeChecks().stream()
+        .flatMap(c -> finding(context.index(), c, context.run().output(c.output())).stream())
+        .toList();
+  }
 
   /** @param output the output as the backend names it ({@link RunInfo#output}) */
-  static Optional<Finding> finding(int index, BatchSizeConsistency c, String output) {
+  private static Optional<Finding> finding(int index, BatchSizeConsistency c, String output) {
     if (c.consistent()) {
       return Optional.empty();
     }

@@ -1,7 +1,9 @@
 package dev.bncheck.analysis;
 
 import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
 import dev.bncheck.model.Numbers;
 import java.util.Arrays;
 import java.util.List;
@@ -17,9 +19,51 @@ import java.util.Optional;
  * subtraction, channel order) is the usual reason; every later layer then inherits the shift, so
  * their BN003 and BN004 findings are its consequence, not a cause of their own.
  */
-public final class CalibrationDataMismatch {
+public final class CalibrationDataMismatch implements ModelCheck {
 
   public static final String CODE = "BN011";
+
+  private static final CheckDeclaration DECLARATION = CheckDeclaration.of(CODE,
+      "calibration data unlike the training data", CheckDeclaration.DataNeed.ESTIMATES).explains("BN003", "BN004");
+
+  @Override
+  public CheckDeclaration declaration() {
+    return DECLARATION;
+  }
+
+  /**
+   * The finding on the first layer with data, where its BN003 names the data (not an early stop)
+   * as the likely cause, unless that layer normalizes with batch statistics in the serving graph
+   * (BN002: it does not use the statistics the data is compared with), has too few samples, or
+   * the data is synthetic.
+   */
+  @Override
+  public List<Finding> check(ModelContext context) {
+    BnModel model = context.model();
+    for (int i = 0; i < model.layers().size(); i++) {
+      Optional<LayerCalibration> calibration = context.calibration().layer(i);
+      if (calibration.isEmpty()) {
+        continue;
+      }
+      int first = i;
+      Optional<Finding> stale = context.layerFindings().stream()
+          .filter(f -> f.layerIndex() == first && f.code().equals("BN003") && f.severity() != Severity.INFO
+              && f.evidence().contains(new Evidence("likely_cause", "data_differs")))
+          .findFirst();
+      boolean trainingMode = context.layerFindings().stream()
+          .anyMatch(f -> f.layerIndex() == first && f.code().equals("BN002"));
+      if (stale.isEmpty() || trainingMode || calibration.get().samples() < SamplingError.MIN_SAMPLES
+          || context.data() == Analyzer.DataAvailability.SYNTHETIC) {
+        return List.of();
+      }
+      BnLayer layer = model.layers().get(i);
+      return finding(context.index(), layer, context.metrics().get(i).orElseThrow(),
+          SamplingError.of(calibration.get().samples(), Math.max(context.tests(), LayerContext.testsOf(layer)))
+              .withMovingAverageOf(layer),
+          SamplingError.varianceInflation(calibration.get()), context.thresholds(), stale.get()).stream().toList();
+    }
+    return List.of();
+  }
 
   /**
    * The likely cause when a modest factor fits preprocessing, another domain and statistics that
@@ -53,8 +97,6 @@ public final class CalibrationDataMismatch {
    * changed lag each channel by its own amount. Data scaled by 2 showed 0.03 on 128 samples.
    */
   static final double SAME_FACTOR_SPREAD = 0.15;
-
-  private CalibrationDataMismatch() {}
 
   /**
    * The finding, if the first layer with data shows the pattern.

@@ -5,10 +5,15 @@ import java.util.Set;
 
 /**
  * What a check is, declared once in its class: the stable code, the title the docs, JUnit, HTML
- * and JSON reports show, what data it needs, and which findings on the same layer already explain
- * it (one cause, one finding).
+ * and JSON reports show, what data it needs, which findings on the same layer already explain it
+ * (one cause, one finding), and, for a model-level check, which layer findings its finding
+ * explains as consequences.
+ *
+ * @param explains codes whose findings, where this check fires, stay in the report as
+ *     information: the consequences of this finding, not causes of their own
  */
-public record CheckDeclaration(String code, String title, DataNeed data, Set<String> supersededBy) {
+public record CheckDeclaration(String code, String title, DataNeed data, Set<String> supersededBy,
+    Set<String> explains) {
 
   /** What a check needs of the calibration data. */
   public enum DataNeed {
@@ -33,15 +38,21 @@ public record CheckDeclaration(String code, String title, DataNeed data, Set<Str
     Objects.requireNonNull(title, "title");
     Objects.requireNonNull(data, "data");
     supersededBy = Set.copyOf(supersededBy);
+    explains = Set.copyOf(explains);
   }
 
   /** A check superseded by nothing. */
   public static CheckDeclaration of(String code, String title, DataNeed data) {
-    return new CheckDeclaration(code, title, data, Set.of());
+    return new CheckDeclaration(code, title, data, Set.of(), Set.of());
   }
 
   /** This declaration, skipped where one of {@code codes} fired on the same layer. */
   public CheckDeclaration supersededBy(String... codes) {
-    return new CheckDeclaration(code, title, data, Set.of(codes));
+    return new CheckDeclaration(code, title, data, Set.of(codes), explains);
+  }
+
+  /** This declaration, its finding making those of {@code codes} its consequences. */
+  public CheckDeclaration explains(String... codes) {
+    return new CheckDeclaration(code, title, data, supersededBy, Set.of(codes));
   }
 }

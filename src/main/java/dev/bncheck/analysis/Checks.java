@@ -1,9 +1,14 @@
 package dev.bncheck.analysis;
 
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Every check, sorted by code; a new finding is one class plus one line here. */
 public final class Checks {
+
+  /** The checks on the model as a whole, run after the layer checks. */
+  public static final List<ModelCheck> MODEL = List.of(new BatchSizeDependence(), new CalibrationDataMismatch());
 
   public static final List<Check> ALL =
       List.of(
@@ -17,6 +22,12 @@ public final class Checks {
           new ConventionMismatch(),
           new NonFiniteCalibrationData(),
           new BarelyMovedStatistics());
+
+  /** What every check, of a layer or of the model, declares, sorted by code: what the docs and reports list. */
+  public static final List<CheckDeclaration> DECLARATIONS = Stream.concat(
+          ALL.stream().map(Check::declaration), MODEL.stream().map(ModelCheck::declaration))
+      .sorted(Comparator.comparing(CheckDeclaration::code))
+      .toList();
 
   private Checks() {}
 }

@@ -1,6 +1,6 @@
 package dev.bncheck.report;
 
-import dev.bncheck.analysis.Check;
+import dev.bncheck.analysis.CheckDeclaration;
 import dev.bncheck.analysis.CheckOutcome;
 import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Finding;
@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * One testcase of the JUnit report: one check on one layer (the class, to CI systems), or on the
@@ -33,15 +32,8 @@ record JunitCase(String classname, String name, Result result, String message, S
     SKIPPED
   }
 
-  /**
-   * BN005 looks at the model's outputs and BN011 at the calibration data, not at a layer, so they
-   * are no {@link Check} with a title.
-   */
-  private static final Map<String, String> TITLES = Stream.concat(
-          Checks.ALL.stream().map(c -> Map.entry(c.code(), c.title())),
-          Stream.of(Map.entry("BN005", "outputs at batch size 1 differ from batched outputs"),
-              Map.entry("BN011", "calibration data unlike the training data")))
-      .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+  private static final Map<String, String> TITLES = Checks.DECLARATIONS.stream()
+      .collect(Collectors.toUnmodifiableMap(CheckDeclaration::code, CheckDeclaration::title));
 
   /**
    * Every check on every layer in network order, then the findings on no analysed layer (BN002 of a

@@ -374,7 +374,7 @@ class ChecksTest {
    * A healthy PyTorch layer that recorded 300 updates (so no early stop explains a difference), fed
    * data scaled by {@code factor}.
    */
-  private static LayerFixture trainedPyTorchLayerOnDataScaledBy(double factor) {
+  static LayerFixture trainedPyTorchLayerOnDataScaledBy(double factor) {
     return LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
       x.epsilon = 1e-5;
       x.numBatchesTracked = 300L;

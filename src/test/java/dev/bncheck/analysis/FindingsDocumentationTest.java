@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -20,11 +21,14 @@ class FindingsDocumentationTest {
   @Test
   void everyCheckHasASectionTitledAsTheCheck() throws IOException {
     String docs = docs();
-    for (Check check : Checks.ALL) {
+    for (CheckDeclaration check : Checks.DECLARATIONS) {
       String code = check.code();
       assertThat(docs).as(code).contains("<a id=\"" + code.toLowerCase(Locale.ROOT) + "\"></a>\n## " + code + " "
           + check.title() + "\n");
-      assertThat(docs).as(code).contains("| [" + code + "](#" + code.toLowerCase(Locale.ROOT) + ") |");
+      // the summary table's row: the title (a note in brackets may follow) and whether the check needs data
+      String needsData = check.data() == CheckDeclaration.DataNeed.NONE ? "no" : "yes";
+      assertThat(docs).as(code).containsPattern("\\| \\[" + code + "\\]\\(#" + code.toLowerCase(Locale.ROOT)
+          + "\\) \\| [^|]+ \\| " + Pattern.quote(check.title()) + "( \\([^|]*\\))? \\| " + needsData + " \\|");
     }
   }
 

@@ -2,7 +2,7 @@ package dev.bncheck.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.analysis.Check;
+import dev.bncheck.analysis.CheckDeclaration;
 import dev.bncheck.analysis.Checks;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +28,7 @@ class FindingDocsTest {
 
   @Test
   void everyCheckHasItsExplanationTitledAsTheCheck() {
-    for (Check check : Checks.ALL) {
+    for (CheckDeclaration check : Checks.DECLARATIONS) {
       assertThat(FindingDocs.of(check.code())).as(check.code()).hasValueSatisfying(section -> {
         assertThat(section.title()).isEqualTo(check.title());
         assertThat(section.markdown()).contains("**Cause.**", "**Evidence.**", "**Fix.**");
@@ -38,7 +38,7 @@ class FindingDocsTest {
 
   @Test
   void everySectionRendersWithoutMarkdownLeftOver() {
-    for (Check check : Checks.ALL) {
+    for (CheckDeclaration check : Checks.DECLARATIONS) {
       String html = MarkdownHtml.html(FindingDocs.of(check.code()).orElseThrow().markdown());
       var tags = Pattern.compile("</?([a-z]+)").matcher(html).results().map(m -> m.group(1)).distinct().toList();
       assertThat(tags).as(check.code()).isSubsetOf("p", "ul", "li", "code", "strong");

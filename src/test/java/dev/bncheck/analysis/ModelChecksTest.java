@@ -1,0 +1,106 @@
+package dev.bncheck.analysis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.engine.BatchSizeConsistency;
+import dev.bncheck.engine.CalibrationData;
+import dev.bncheck.engine.LayerCalibration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each model-level finding code, firing on its case and silent where it must be, as ChecksTest holds the layer checks. */
+class ModelChecksTest {
+
+  /** A model's layer and data, and the outputs a backend compared at batch size 1. */
+  record Case(LayerFixture layer, List<BatchSizeConsistency> outputs) {
+
+    Report analyze() {
+      LayerContext context = layer.context();
+      Optional<LayerCalibration> calibration = context.calibration();
+      CalibrationData data = new CalibrationData() {
+        @Override
+        public Optional<LayerCalibration> layer(int index) {
+          return calibration;
+        }
+
+        @Override
+        public List<BatchSizeConsistency> batchSizeChecks() {
+          return outputs;
+        }
+      };
+      return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), data,
+          Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "x.npy", null, FailOn.ERROR));
+    }
+  }
+
+  private static final BatchSizeConsistency LOGITS_ALONE_DIFFER = new BatchSizeConsistency("logits", 32, 4, 0.5, 1.0, 2);
+  private static final BatchSizeConsistency LOGITS_ALONE_AGREE = new BatchSizeConsistency("logits", 32, 4, 1e-6, 1.0, 2);
+
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        Arguments.of("BN005", "a sample's logits alone differ by half their RMS",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(LOGITS_ALONE_DIFFER)), Severity.ERROR),
+        Arguments.of("BN005", "a sample's logits alone within round-off",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(LOGITS_ALONE_AGREE)), null),
+        Arguments.of("BN005", "no output compared (a dump)",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of()), null),
+        Arguments.of("BN011", "data scaled by 255 before the first layer",
+            (Supplier<Case>) () -> new Case(ChecksTest.trainedPyTorchLayerOnDataScaledBy(255), List.of()),
+            Severity.ERROR),
+        Arguments.of("BN011", "healthy",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of()), null));
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("cases")
+  void checkFiresExactlyOnItsCases(String code, String what, Supplier<Case> model, Severity expected) {
+    Report report = model.get().analyze();
+    List<Finding> findings = report.findings().stream().filter(f -> f.code().equals(code)).toList();
+    if (expected == null) {
+      assertThat(findings).as(what).isEmpty();
+      return;
+    }
+    assertThat(findings).as(what).singleElement().satisfies(f -> {
+      assertThat(f.severity()).isEqualTo(expected);
+      assertThat(report.subjectOf(f)).isEqualTo(Subject.MODEL);
+      assertThat(f.message()).doesNotContain("\n");
+      assertThat(f.evidence()).isNotEmpty();
+      assertThat(f.fix()).isNotBlank();
+    });
+  }
+
+  @Test
+  void everyModelCheckHasCasesWhereItFiresAndWhereItIsSilent() {
+    Set<String> firing = new HashSet<>();
+    Set<String> silent = new HashSet<>();
+    cases().forEach(a -> (a.get()[3] == null ? silent : firing).add((String) a.get()[0]));
+    List<String> codes = Checks.MODEL.stream().map(ModelCheck::code).toList();
+    assertThat(firing).containsExactlyInAnyOrderElementsOf(codes);
+    assertThat(silent).containsExactlyInAnyOrderElementsOf(codes);
+  }
+
+  /** The layer findings a model finding explains stay, as information naming it. */
+  @Test
+  void theFindingsAModelFindingExplainsBecomeInformationNamingIt() {
+    Report report = new Case(ChecksTest.trainedPyTorchLayerOnDataScaledBy(255), List.of()).analyze();
+    assertThat(new CalibrationDataMismatch().declaration().explains()).containsExactlyInAnyOrder("BN003", "BN004");
+    assertThat(report.findings()).filteredOn(f -> f.code().equals("BN003")).singleElement().satisfies(f -> {
+      assertThat(f.severity()).isEqualTo(Severity.INFO);
+      assertThat(f.message()).endsWith("(a consequence of BN011: calibration data unlike the training data)");
+    });
+  }
+
+  @Test
+  void declarationsOfEveryCheckAreSortedAndUnique() {
+    List<String> codes = Checks.DECLARATIONS.stream().map(CheckDeclaration::code).toList();
+    assertThat(codes).isSorted().doesNotHaveDuplicates().hasSize(Checks.ALL.size() + Checks.MODEL.size());
+  }
+}
