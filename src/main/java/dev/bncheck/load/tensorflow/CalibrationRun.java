@@ -1,10 +1,8 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
-import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
-import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
@@ -17,19 +15,6 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.tensorflow.Result;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.proto.DataType;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TBfloat16;
-import org.tensorflow.types.TBool;
-import org.tensorflow.types.TFloat16;
-import org.tensorflow.types.TInt32;
-import org.tensorflow.types.TInt64;
-import org.tensorflow.types.TString;
-import org.tensorflow.types.TUint16;
-import org.tensorflow.types.TUint8;
 
 /**
  * Runs calibration batches through a model and streams, for every layer, the moments of the
@@ -67,37 +52,6 @@ final class CalibrationRun {
   /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
 
-  /** How an input takes the samples along its data's first axis. */
-  enum Batching {
-    /** In batches: the data's first axis is the input's. */
-    BATCHES,
-    /** One sample per run, keeping the first axis: the input's first dimension is fixed at 1. */
-    ONE,
-    /** One sample per run without the first axis: the input has none (a WAV file's bytes, a scalar). */
-    UNBATCHED,
-    /** The same value with every run: a scalar that lists no samples, such as a mode flag or a rate. */
-    PER_RUN
-  }
-
-  /**
-   * One model input: where to feed it, its data, the dtype the graph takes (float32, float64, int32,
-   * int64 or string; integer data has been checked to hold whole numbers that float32 keeps exact)
-   * and how its samples are fed.
-   */
-  record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching) {}
-
-  /** The samples the feeds list: those of the first that is not fed {@linkplain Batching#PER_RUN per run}; 1 when none lists any. */
-  static int samples(List<Feed> feeds) {
-    return feeds.stream().filter(f -> f.batching() != Batching.PER_RUN).findFirst()
-        .map(f -> f.data().shape()[0]).orElse(1);
-  }
-
-  /** The samples one run feeds: {@code requested}, or one where an input takes one sample at a time. */
-  static int batchSize(List<Feed> feeds, int requested) {
-    return feeds.stream().allMatch(f -> f.batching() == Batching.BATCHES || f.batching() == Batching.PER_RUN)
-        ? requested : 1;
-  }
-
   private CalibrationRun() {}
 
   /**
@@ -126,31 +80,13 @@ final class CalibrationRun {
     }
   }
 
-  /**
-   * Why a run failed. Random samples fit the declared shapes only: inputs that must agree with
-   * each other (a ragged tensor's values and row splits, ids and their lengths) make the model
-   * fail on them, which is the synthetic data's fault, not the model's or the user's.
-   */
-  static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
-    String why = TensorFlowRuntime.firstLine(e.getMessage());
-    if (why.contains("only supports the NHWC tensor format on the CPU")) {
-      // not the data's fault: the CPU kernels without oneDNN refuse channels-first layouts
-      return "the model cannot run on this CPU without oneDNN: " + why + " (set TF_ENABLE_ONEDNN_OPTS=1, as"
-          + " bin/bncheck does, to run channels-first models)";
-    }
-    return "the model cannot run on this data: " + why
-        + (dataLabel.startsWith("--synthetic") && !why.startsWith("You must feed")
-            ? " (random samples fit the declared shapes only; inputs that must agree with each other, as a ragged"
-                + " tensor's parts do, need real data: give it with --inputs)" : "");
-  }
-
   /** Runs the calibration batches; returns the plan's outputs on the first batch. */
   static List<Tensor> run(CheckedSession session, List<Feed> feeds, Plan plan, CalibrationSink sink, String dataLabel) {
     int batchSize = plan.batchSize();
     List<Tensor> firstOutputs = new ArrayList<>();
     // a graph with nothing to feed (constants all the way, as in TensorFlow's import tests)
     // computes one batch of its own: it runs once, as it is
-    long samples = Math.min(plan.maxSamples(), samples(feeds));
+    long samples = Math.min(plan.maxSamples(), Feed.samples(feeds));
     long batches = (samples + batchSize - 1) / batchSize;
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
@@ -182,7 +118,7 @@ final class CalibrationRun {
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
         throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
-            cannotRun(dataLabel, e), e);
+            ModelOutputs.cannotRun(dataLabel, e), e);
       }
     }
     return firstOutputs;
@@ -203,7 +139,7 @@ final class CalibrationRun {
     List<ModelRunner.Input> outputs = fetch.outputs();
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
     try {
-      CheckedSession.Runner runner = feeding(session, feeds, start, count, fed);
+      CheckedSession.Runner runner = Feed.runner(session, feeds, start, count, fed);
       Fetches fetches = new Fetches(runner);
       List<Runnable> deliveries = new ArrayList<>();
       List<Function<Result, Outcome>> readers = new ArrayList<>();
@@ -369,211 +305,5 @@ final class CalibrationRun {
           + Arrays.toString(shape) + " does not have " + c.layer().channels()
           + " channels on axis " + c.layer().channelAxis());
     }
-  }
-
-  /** Samples also run alone: enough to show batch dependence, few enough to stay cheap. */
-  static final int SINGLE_SAMPLES = 8;
-
-  /**
-   * Runs the first batch, then its first samples one at a time, and reports per output how much
-   * a sample's result changes with the batch around it.
-   */
-  static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int batchSize,
-      CalibrationSink sink, String dataLabel) {
-    if (feeds.isEmpty()) {
-      return;
-    }
-    int count = Math.min(batchSize, samples(feeds));
-    if (count < 2 || outputs.isEmpty()) {
-      return;
-    }
-    batchSizeConsistency(session, feeds, outputs, runOutputs(session, feeds, outputs, 0, count, dataLabel), sink,
-        dataLabel);
-  }
-
-  /**
-   * Runs the first samples of a batch one at a time, and reports per output how much a sample's
-   * result changes with the batch around it.
-   *
-   * @param batched the outputs on the first batch
-   */
-  static void batchSizeConsistency(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs,
-      List<Tensor> batched, CalibrationSink sink, String dataLabel) {
-    // without inputs the batch cannot be split into single samples
-    if (feeds.isEmpty() || outputs.isEmpty() || batched.get(0).shape().length == 0 || batched.get(0).shape()[0] < 2) {
-      return;
-    }
-    int count = batched.get(0).shape()[0];
-    int singles = Math.min(count, SINGLE_SAMPLES);
-    List<BatchSizeComparison> comparisons = batched.stream().map(t -> new BatchSizeComparison(t, count)).toList();
-    for (int sample = 0; sample < singles; sample++) {
-      List<Tensor> alone = runOutputs(session, feeds, outputs, sample, 1, dataLabel);
-      for (int o = 0; o < outputs.size(); o++) {
-        comparisons.get(o).addAlone(sample, alone.get(o));
-      }
-    }
-    for (int o = 0; o < outputs.size(); o++) {
-      comparisons.get(o).report(outputs.get(o).key(), sink);
-    }
-  }
-
-  /**
-   * The index of the largest value of the first output for every sample, running {@code batchSize}
-   * samples at a time: a classifier's predictions.
-   */
-  static dev.bncheck.load.Predictions predictions(CheckedSession session, List<Feed> feeds, ModelRunner.Input output,
-      int batchSize, String dataLabel) {
-    int samples = samples(feeds);
-    int[] out = new int[samples];
-    int width = 0;
-    for (int start = 0; start < samples; start += batchSize) {
-      int count = Math.min(batchSize, samples - start);
-      Tensor logits = runOutputs(session, feeds, List.of(output), start, count, dataLabel).get(0);
-      int classes = logits.size() / count;
-      width = classes;
-      for (int s = 0; s < count; s++) {
-        int best = 0;
-        for (int k = 1; k < classes; k++) {
-          if (logits.get(s * classes + k) > logits.get(s * classes + best)) {
-            best = k;
-          }
-        }
-        out[start + s] = best;
-      }
-    }
-    return new dev.bncheck.load.Predictions(out, width);
-  }
-
-  private static List<Tensor> runOutputs(CheckedSession session, List<Feed> feeds, List<ModelRunner.Input> outputs, int start,
-      int count, String dataLabel) {
-    List<org.tensorflow.Tensor> fed = new ArrayList<>();
-    try {
-      CheckedSession.Runner runner = feeding(session, feeds, start, count, fed);
-      for (ModelRunner.Input output : outputs) {
-        runner.fetch(output.tensor());
-      }
-      List<Tensor> out = new ArrayList<>();
-      try (Result result = runner.run()) {
-        for (int i = 0; i < outputs.size(); i++) {
-          out.add(TensorConversions.toTensor(result.get(i)));
-        }
-      }
-      return out;
-    } catch (org.tensorflow.exceptions.TensorFlowException e) {
-      throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
-          cannotRun(dataLabel, e), e);
-    } finally {
-      fed.forEach(org.tensorflow.Tensor::close);
-    }
-  }
-
-  /**
-   * A runner fed rows {@code [start, start + count)} of every input, at the original placeholder
-   * and its copies; the tensors made for it are added to {@code fed}, for the caller to close.
-   */
-  private static CheckedSession.Runner feeding(CheckedSession session, List<Feed> feeds, int start, int count,
-      List<org.tensorflow.Tensor> fed) {
-    CheckedSession.Runner runner = session.runner();
-    for (Feed feed : feeds) {
-      org.tensorflow.Tensor t = slice(feed, start, count);
-      fed.add(t);
-      for (String name : feed.graphTensors()) {
-        runner.feed(name, t);
-      }
-    }
-    return runner;
-  }
-
-  /** Rows {@code [start, start + count)} of the data, as the tensor type and shape the graph takes. */
-  private static org.tensorflow.Tensor slice(Feed feed, int start, int count) {
-    int[] shape = feed.data().shape();
-    if (feed.batching() == Batching.PER_RUN) {
-      return tensor(feed, new long[0], 0, 1);
-    }
-    boolean unbatched = feed.batching() == Batching.UNBATCHED;
-    long[] dims = new long[unbatched ? shape.length - 1 : shape.length];
-    for (int i = 1; i < shape.length; i++) {
-      dims[unbatched ? i - 1 : i] = shape[i];
-    }
-    if (!unbatched) {
-      dims[0] = count;
-    }
-    int row = 1;
-    for (int i = 1; i < shape.length; i++) {
-      row *= shape[i];
-    }
-    int from = start * row;
-    return tensor(feed, dims, from, from + count * row);
-  }
-
-  /** Elements {@code [from, to)} of the data, row-major, as a tensor of the graph's type and the given shape. */
-  private static org.tensorflow.Tensor tensor(Feed feed, long[] dims, int from, int to) {
-    if (feed.data() instanceof InputArray.Strings strings) {
-      return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(Arrays.copyOfRange(strings.values(), from, to)));
-    }
-    Tensor data = ((InputArray.Numbers) feed.data()).tensor();
-    if (feed.dtype() == DataType.DT_INT32) {
-      int[] values = new int[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (int) data.get(i);
-      }
-      return TInt32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_UINT8) {
-      byte[] values = new byte[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (byte) (int) data.get(i);
-      }
-      return TUint8.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_UINT16) {
-      short[] values = new short[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (short) (int) data.get(i);
-      }
-      return TUint16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_BOOL) {
-      boolean[] values = new boolean[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = data.get(i) != 0;
-      }
-      return TBool.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_HALF || feed.dtype() == DataType.DT_BFLOAT16) {
-      float[] values = new float[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (float) data.get(i);
-      }
-      return feed.dtype() == DataType.DT_HALF
-          ? TFloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false))
-          : TBfloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_INT64) {
-      long[] values = new long[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (long) data.get(i);
-      }
-      return TInt64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    if (feed.dtype() == DataType.DT_DOUBLE) {
-      double[] values = new double[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = data.get(i);
-      }
-      return TFloat64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-    }
-    float[] values = data instanceof Tensor.Float32 f
-        ? Arrays.copyOfRange(f.data(), from, to)
-        : toFloats(data, from, to);
-    return TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
-  }
-
-  private static float[] toFloats(Tensor data, int from, int to) {
-    float[] out = new float[to - from];
-    for (int i = from; i < to; i++) {
-      out[i - from] = (float) data.get(i);
-    }
-    return out;
   }
 }

@@ -122,7 +122,7 @@ final class ModelRunner {
    *
    * @param feeds the data in the order the inference view's batches took it
    */
-  record Fed(Map<String, InputArray> data, List<CalibrationRun.Feed> feeds, int batchSize, String label) {}
+  record Fed(Map<String, InputArray> data, List<Feed> feeds, int batchSize, String label) {}
 
   /**
    * The inference view: runs the model on the data, captures every layer's input and output,
@@ -139,13 +139,13 @@ final class ModelRunner {
     }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
-    List<CalibrationRun.Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
+    List<Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
     // an input that takes one sample at a time gives no batch to compare single samples with (BN005)
-    int batchSize = CalibrationRun.batchSize(feeds, options.batchSize());
+    int batchSize = Feed.batchSize(feeds, options.batchSize());
     Fed fed = new Fed(data, feeds, batchSize, label);
     if (prepared.captures().isEmpty()) {
       if (batchSize > 1) {
-        CalibrationRun.batchSizeConsistency(session, feeds, floatOutputs, batchSize, sink, label);
+        BatchSizeProbe.measure(session, feeds, floatOutputs, batchSize, sink, label);
       }
       return fed;
     }
@@ -157,7 +157,7 @@ final class ModelRunner {
         batchSize, options.maxSamples(), false, false);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
     if (batchSize > 1) {
-      CalibrationRun.batchSizeConsistency(session, feeds, runnable, firstBatch, sink, label);
+      BatchSizeProbe.measure(session, feeds, runnable, firstBatch, sink, label);
     }
     return fed;
   }
@@ -177,7 +177,7 @@ final class ModelRunner {
     // The training view runs on the first samples only: they must be a sample of the whole file
     // even when the user keeps the file's order for the inference view's batches (a file sorted
     // by class would otherwise give the training view one class: BN003 false errors)
-    List<CalibrationRun.Feed> trainingFeeds = options.shuffleSamples() ? fed.feeds()
+    List<Feed> trainingFeeds = options.shuffleSamples() ? fed.feeds()
         : feeds(prepared, SampleOrder.shuffled(fed.data()));
     CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
@@ -251,9 +251,9 @@ final class ModelRunner {
         .filter(c -> layers.contains(c.layerIndex()))
         .toList();
     if (!wanted.isEmpty()) {
-      List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
+      List<Feed> feeds = feeds(prepared, InputArray.numbers(data));
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(wanted, List.of(),
-          CalibrationRun.batchSize(feeds, batchSize), Long.MAX_VALUE, false, true), sink, label);
+          Feed.batchSize(feeds, batchSize), Long.MAX_VALUE, false, true), sink, label);
     }
   }
 
@@ -262,24 +262,24 @@ final class ModelRunner {
       int batchSize) {
     Input first = outputs.stream().filter(o -> o.dtype() == DataType.DT_FLOAT || o.dtype() == DataType.DT_DOUBLE)
         .findFirst().orElseThrow(() -> new InvalidInputException("--labels", "", "the model has no float output"));
-    List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
-    return CalibrationRun.predictions(session, feeds, first, CalibrationRun.batchSize(feeds, batchSize), "--inputs");
+    List<Feed> feeds = feeds(prepared, InputArray.numbers(data));
+    return ClassPredictions.of(session, feeds, first, Feed.batchSize(feeds, batchSize), "--inputs");
   }
 
   /** Compares the signature's float outputs between a batch and its samples alone. */
   void batchSizeConsistency(Prepared prepared, Map<String, Tensor> data, List<Input> outputs, int batchSize,
       CalibrationSink sink) {
     List<Input> floats = batchedFloats(outputs);
-    List<CalibrationRun.Feed> feeds = feeds(prepared, InputArray.numbers(data));
-    int size = CalibrationRun.batchSize(feeds, batchSize);
+    List<Feed> feeds = feeds(prepared, InputArray.numbers(data));
+    int size = Feed.batchSize(feeds, batchSize);
     if (size > 1) {
-      CalibrationRun.batchSizeConsistency(session, feeds, floats, size, sink, "--inputs");
+      BatchSizeProbe.measure(session, feeds, floats, size, sink, "--inputs");
     }
   }
 
   /** Each model input's data, fed to the original tensor and to its copies. */
-  private List<CalibrationRun.Feed> feeds(Prepared prepared, Map<String, InputArray> data) {
-    List<CalibrationRun.Feed> feeds = new ArrayList<>();
+  private List<Feed> feeds(Prepared prepared, Map<String, InputArray> data) {
+    List<Feed> feeds = new ArrayList<>();
     for (var e : match(prepared.inputs(), data).entrySet()) {
       Input input = e.getKey();
       List<String> names = new ArrayList<>(List.of(input.tensor()));
@@ -288,7 +288,7 @@ final class ModelRunner {
           names.add(copy);
         }
       }
-      feeds.add(new CalibrationRun.Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching()));
+      feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching()));
     }
     return feeds;
   }
@@ -377,7 +377,7 @@ final class ModelRunner {
   }
 
   /** An input's data and how its samples are fed. */
-  private record Matched(InputArray data, CalibrationRun.Batching batching) {}
+  private record Matched(InputArray data, Feed.Batching batching) {}
 
   /**
    * Pairs each model input with its data, checking names, dtypes and shapes. The data's first
@@ -423,24 +423,24 @@ final class ModelRunner {
       int[] shape = t.shape();
       List<TensorShapeProto.Dim> dims = input.shape().getDimList();
       boolean unknownRank = input.shape().getUnknownRank();
-      CalibrationRun.Batching batching;
+      Feed.Batching batching;
       boolean fits;
       if (shape.length == 0) {
         // one value for every run: only an input that takes a single value can take it
-        batching = CalibrationRun.Batching.PER_RUN;
+        batching = Feed.Batching.PER_RUN;
         fits = unknownRank || dims.isEmpty();
       } else if (unknownRank) {
-        batching = strings && shape.length == 1 ? CalibrationRun.Batching.UNBATCHED : CalibrationRun.Batching.BATCHES;
+        batching = strings && shape.length == 1 ? Feed.Batching.UNBATCHED : Feed.Batching.BATCHES;
         fits = true;
       } else if (dims.size() == shape.length - 1) {
-        batching = CalibrationRun.Batching.UNBATCHED;
+        batching = Feed.Batching.UNBATCHED;
         fits = true;
         for (int d = 0; fits && d < dims.size(); d++) {
           fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d + 1];
         }
       } else {
         batching = !dims.isEmpty() && dims.get(0).getSize() == 1
-            ? CalibrationRun.Batching.ONE : CalibrationRun.Batching.BATCHES;
+            ? Feed.Batching.ONE : Feed.Batching.BATCHES;
         fits = dims.size() == shape.length;
         for (int d = 1; fits && d < dims.size(); d++) {
           fits = dims.get(d).getSize() < 0 || dims.get(d).getSize() == shape[d];
@@ -451,7 +451,7 @@ final class ModelRunner {
             + " does not fit the model's input of shape " + describe(dims)
             + " (the data's first axis lists the samples)");
       }
-      if (batching != CalibrationRun.Batching.PER_RUN) {
+      if (batching != Feed.Batching.PER_RUN) {
         if (shape[0] == 0) {
           throw new InvalidInputException("--inputs", input.key(), "holds no samples (shape "
               + Arrays.toString(shape) + "); calibration needs at least one");

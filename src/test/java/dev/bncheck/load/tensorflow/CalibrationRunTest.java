@@ -69,8 +69,8 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, false, null, null,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
-          CalibrationRun.Batching.BATCHES)),
+      CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
+          Feed.Batching.BATCHES)),
           new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, false, twoPassesOnly), sink,
           "test");
       return sink.layer(0).orElseThrow();
@@ -165,8 +165,8 @@ class CalibrationRunTest {
       CalibrationRun.Capture capture = new CalibrationRun.Capture(0, layer, input, output, true, null, statistics,
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
-      CalibrationRun.run(session, List.of(new CalibrationRun.Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
-          CalibrationRun.Batching.BATCHES)),
+      CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
+          Feed.Batching.BATCHES)),
           new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, false, false), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
@@ -193,9 +193,9 @@ class CalibrationRunTest {
     var refusal = new org.tensorflow.exceptions.TensorFlowException("The Conv2D op currently only supports the NHWC"
         + " tensor format on the CPU. The op was given the format: NCHW\n\t [[{{node conv/Conv2D}}]]");
 
-    assertThat(CalibrationRun.cannotRun("x=x.npy", refusal)).startsWith("the model cannot run on this CPU without oneDNN:")
+    assertThat(ModelOutputs.cannotRun("x=x.npy", refusal)).startsWith("the model cannot run on this CPU without oneDNN:")
         .endsWith("(set TF_ENABLE_ONEDNN_OPTS=1, as bin/bncheck does, to run channels-first models)");
-    assertThat(CalibrationRun.cannotRun("x=x.npy", new org.tensorflow.exceptions.TensorFlowException("Incompatible"
+    assertThat(ModelOutputs.cannotRun("x=x.npy", new org.tensorflow.exceptions.TensorFlowException("Incompatible"
         + " shapes: [2,3] vs. [2,4]"))).isEqualTo("the model cannot run on this data: Incompatible shapes: [2,3] vs. [2,4]");
   }
 }
