@@ -1,5 +1,6 @@
 package dev.bncheck.app;
 
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.load.CalibrationLoader;
 import dev.bncheck.load.CalibrationPasses;
@@ -90,8 +91,8 @@ public final class CalibrationReading {
     int synthetic = options.syntheticSamples();
     String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())
         : "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)")
-        + (options.inputNodes().isEmpty() ? "" : ", fed at " + String.join(", ", options.inputNodes()));
-    String batches = "of up to " + options.batchSize() + " samples" + (options.shuffleSamples() && synthetic == 0
+        + (options.tensorFlow().inputNodes().isEmpty() ? "" : ", fed at " + String.join(", ", options.tensorFlow().inputNodes()));
+    String batches = "of up to " + options.batchSize() + " samples" + (options.batchOrder() == BatchOrder.SHUFFLED && synthetic == 0
         ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
     return new Read(loaded, data, batches, backend);
   }

@@ -1,5 +1,6 @@
 package dev.bncheck.app;
 
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.ModelInputs;
 import java.nio.file.Path;
@@ -18,9 +19,6 @@ import java.util.Objects;
  */
 public record CalibrationRequest(List<String> inputs, List<String> inputNodes, Integer synthetic, int batchSize,
     Long maxSamples, BatchOrder batchOrder, TrainingView trainingView, Long trainingViewSamples) {
-
-  /** The order in which calibration samples are formed into batches. */
-  public enum BatchOrder { SHUFFLED, FILE }
 
   /** When to run the training view, the reference BN003 judges moving statistics on. */
   public enum TrainingView { AUTO, ALWAYS, NEVER }
@@ -54,14 +52,16 @@ public record CalibrationRequest(List<String> inputs, List<String> inputNodes, I
   /** How a backend runs the model on this data, the model's own options taken from {@code model}. */
   LoadOptions runOptions(LoadOptions model) {
     try {
-      return new LoadOptions(model.tagSet(), model.signature(), inputs, batchSize,
-          maxSamples == null ? Long.MAX_VALUE : maxSamples, syntheticSamples())
-          .withSafety(model.allowedOps(), model.trustModel())
-          .withTimeout(model.timeout())
-          .withTrainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
+      return model.toBuilder()
+          .tensorFlow(model.tensorFlow().withInputNodes(inputNodes))
+          .inputs(inputs)
+          .batchSize(batchSize)
+          .maxSamples(maxSamples == null ? Long.MAX_VALUE : maxSamples)
+          .syntheticSamples(syntheticSamples())
+          .trainingViewSamples(trainingView == TrainingView.NEVER || batchSize < 2 ? 0
               : trainingViewSamples == null ? LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES : trainingViewSamples)
-          .withShuffledSamples(batchOrder == BatchOrder.SHUFFLED)
-          .withInputNodes(inputNodes);
+          .batchOrder(batchOrder)
+          .build();
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }

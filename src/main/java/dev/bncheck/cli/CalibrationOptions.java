@@ -1,8 +1,8 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.app.CalibrationRequest;
-import dev.bncheck.app.CalibrationRequest.BatchOrder;
 import dev.bncheck.app.CalibrationRequest.TrainingView;
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.LoadOptions;
 import java.util.ArrayList;
 import java.util.List;

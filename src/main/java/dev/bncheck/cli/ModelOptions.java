@@ -1,6 +1,7 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.TensorFlowOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -58,10 +59,14 @@ public final class ModelOptions {
     if (momentum != null && !(momentum > 0 && momentum <= 1)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--momentum must be in (0, 1], got " + momentum);
     }
-    return new LoadOptions(tagSet, signature, java.util.List.of(), LoadOptions.DEFAULTS.batchSize(),
-        LoadOptions.DEFAULTS.maxSamples()).withSafety(java.util.Set.copyOf(allowedOps), trustModel)
-        .withTimeout(java.time.Duration.ofSeconds(timeoutSeconds))
-        .withAssumedBn(optional(epsilon), optional(momentum));
+    return LoadOptions.DEFAULTS.toBuilder()
+        .tensorFlow(new TensorFlowOptions(tagSet, signature, java.util.List.of()))
+        .allowedOps(java.util.Set.copyOf(allowedOps))
+        .trustModel(trustModel)
+        .timeout(java.time.Duration.ofSeconds(timeoutSeconds))
+        .assumedEpsilon(optional(epsilon))
+        .assumedMomentum(optional(momentum))
+        .build();
   }
 
   private static java.util.OptionalDouble optional(Double value) {

@@ -8,8 +8,7 @@ import java.util.Set;
 /**
  * How to read a model, for the kinds that need more than a path.
  *
- * @param tagSet the SavedModel meta graph's tags, comma-separated (like saved_model_cli)
- * @param signature the SavedModel signature whose graph counts
+ * @param tensorFlow what only a TensorFlow model is read by
  * @param inputs calibration data for the model's inputs: {@code FILE} or {@code NAME=FILE}
  *     specs, for models that bncheck runs; empty for none
  * @param batchSize how many samples to run at once
@@ -21,19 +20,14 @@ import java.util.Set;
  *     batches that start below this many samples; 0 for none
  * @param timeout the longest one TensorFlow run may take: loading's restore or init op, or one
  *     batch ({@code --timeout}); a graph that loops forever ends with an input error
- * @param shuffleSamples batches are drawn from the samples in a fixed pseudo-random order instead
- *     of the file's: each batch is then a sample of the whole, and batch statistics of a file
- *     sorted by class do not pass for the population's
- * @param inputNodes graph tensors ({@code node} or {@code node:index}) fed instead of the model's
- *     inputs ({@code --input-node}); empty to feed the signature's inputs or the placeholders
+ * @param batchOrder the order in which samples are formed into batches
  * @param assumedEpsilon the epsilon of BN layers whose file does not record it (a PyTorch
  *     state_dict; {@code --epsilon}); empty for the framework's default
  * @param assumedMomentum likewise their momentum, in the file's framework's convention
  *     ({@code --momentum})
  */
 public record LoadOptions(
-    String tagSet,
-    String signature,
+    TensorFlowOptions tensorFlow,
     List<String> inputs,
     int batchSize,
     long maxSamples,
@@ -42,8 +36,7 @@ public record LoadOptions(
     boolean trustModel,
     long trainingViewSamples,
     Duration timeout,
-    boolean shuffleSamples,
-    List<String> inputNodes,
+    BatchOrder batchOrder,
     OptionalDouble assumedEpsilon,
     OptionalDouble assumedMomentum,
     RecordedConventions recordedConventions) {
@@ -58,8 +51,9 @@ public record LoadOptions(
   /** Loading a model of a few GB, or one batch of a large model, takes seconds; minutes mean a loop. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
-  public static final LoadOptions DEFAULTS =
-      new LoadOptions("serve", "serving_default", List.of(), 32, Long.MAX_VALUE, 0);
+  public static final LoadOptions DEFAULTS = new LoadOptions(TensorFlowOptions.DEFAULTS, List.of(), 32, Long.MAX_VALUE,
+      0, Set.of(), false, DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, BatchOrder.FILE, OptionalDouble.empty(),
+      OptionalDouble.empty(), RecordedConventions.NONE);
 
   public LoadOptions(String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples) {
     this(tagSet, signature, inputs, batchSize, maxSamples, 0);
@@ -67,58 +61,44 @@ public record LoadOptions(
 
   public LoadOptions(
       String tagSet, String signature, List<String> inputs, int batchSize, long maxSamples, int syntheticSamples) {
-    this(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, Set.of(), false,
-        DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, false, List.of(), OptionalDouble.empty(),
+    this(new TensorFlowOptions(tagSet, signature, List.of()), inputs, batchSize, maxSamples, syntheticSamples,
+        Set.of(), false, DEFAULT_TRAINING_VIEW_SAMPLES, DEFAULT_TIMEOUT, BatchOrder.FILE, OptionalDouble.empty(),
         OptionalDouble.empty(), RecordedConventions.NONE);
+  }
+
+  /** A builder starting from these options. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
   /** These options with the op check relaxed as the user asked. */
   public LoadOptions withSafety(Set<String> allowed, boolean trust) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowed, trust,
-        trainingViewSamples, timeout, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum, recordedConventions);
+    return toBuilder().allowedOps(allowed).trustModel(trust).build();
   }
 
   /** These options with the training view on the batches that start below {@code samples}. */
   public LoadOptions withTrainingViewSamples(long samples) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, samples, timeout, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum, recordedConventions);
+    return toBuilder().trainingViewSamples(samples).build();
   }
 
-  /** These options with each TensorFlow run limited to {@code limit}. */
+  /** These options with each run of the model limited to {@code limit}. */
   public LoadOptions withTimeout(Duration limit) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, limit, shuffleSamples, inputNodes,
-        assumedEpsilon, assumedMomentum, recordedConventions);
+    return toBuilder().timeout(limit).build();
   }
 
-  /** These options with the samples shuffled into batches, or taken in the file's order. */
-  public LoadOptions withShuffledSamples(boolean shuffle) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffle, inputNodes,
-        assumedEpsilon, assumedMomentum, recordedConventions);
-  }
-
-  /** These options feeding the given graph tensors instead of the model's inputs. */
-  public LoadOptions withInputNodes(List<String> tensors) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffleSamples, tensors,
-        assumedEpsilon, assumedMomentum, recordedConventions);
+  /** These options forming batches in {@code order}. */
+  public LoadOptions withBatchOrder(BatchOrder order) {
+    return toBuilder().batchOrder(order).build();
   }
 
   /** These options with the epsilon and momentum to assume where a file records none. */
   public LoadOptions withAssumedBn(OptionalDouble epsilon, OptionalDouble momentum) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, epsilon, momentum,
-        recordedConventions);
+    return toBuilder().assumedEpsilon(epsilon).assumedMomentum(momentum).build();
   }
 
   /** These options with the conventions the calibration data recorded of its layers. */
   public LoadOptions withRecordedConventions(RecordedConventions recorded) {
-    return new LoadOptions(tagSet, signature, inputs, batchSize, maxSamples, syntheticSamples, allowedOps,
-        trustModel, trainingViewSamples, timeout, shuffleSamples, inputNodes, assumedEpsilon, assumedMomentum,
-        recorded);
+    return toBuilder().recordedConventions(recorded).build();
   }
 
   /** Whether the model is to be run on data, real or synthetic. */
@@ -126,9 +106,114 @@ public record LoadOptions(
     return !inputs.isEmpty() || syntheticSamples > 0;
   }
 
+  /** Options set one by one, each checked when built. */
+  public static final class Builder {
+    private TensorFlowOptions tensorFlow;
+    private List<String> inputs;
+    private int batchSize;
+    private long maxSamples;
+    private int syntheticSamples;
+    private Set<String> allowedOps;
+    private boolean trustModel;
+    private long trainingViewSamples;
+    private Duration timeout;
+    private BatchOrder batchOrder;
+    private OptionalDouble assumedEpsilon;
+    private OptionalDouble assumedMomentum;
+    private RecordedConventions recordedConventions;
+
+    private Builder(LoadOptions from) {
+      tensorFlow = from.tensorFlow;
+      inputs = from.inputs;
+      batchSize = from.batchSize;
+      maxSamples = from.maxSamples;
+      syntheticSamples = from.syntheticSamples;
+      allowedOps = from.allowedOps;
+      trustModel = from.trustModel;
+      trainingViewSamples = from.trainingViewSamples;
+      timeout = from.timeout;
+      batchOrder = from.batchOrder;
+      assumedEpsilon = from.assumedEpsilon;
+      assumedMomentum = from.assumedMomentum;
+      recordedConventions = from.recordedConventions;
+    }
+
+    public Builder tensorFlow(TensorFlowOptions options) {
+      tensorFlow = options;
+      return this;
+    }
+
+    public Builder inputs(List<String> specs) {
+      inputs = specs;
+      return this;
+    }
+
+    public Builder batchSize(int samples) {
+      batchSize = samples;
+      return this;
+    }
+
+    public Builder maxSamples(long samples) {
+      maxSamples = samples;
+      return this;
+    }
+
+    public Builder syntheticSamples(int samples) {
+      syntheticSamples = samples;
+      return this;
+    }
+
+    public Builder allowedOps(Set<String> ops) {
+      allowedOps = ops;
+      return this;
+    }
+
+    public Builder trustModel(boolean trust) {
+      trustModel = trust;
+      return this;
+    }
+
+    public Builder trainingViewSamples(long samples) {
+      trainingViewSamples = samples;
+      return this;
+    }
+
+    public Builder timeout(Duration limit) {
+      timeout = limit;
+      return this;
+    }
+
+    public Builder batchOrder(BatchOrder order) {
+      batchOrder = order;
+      return this;
+    }
+
+    public Builder assumedEpsilon(OptionalDouble epsilon) {
+      assumedEpsilon = epsilon;
+      return this;
+    }
+
+    public Builder assumedMomentum(OptionalDouble momentum) {
+      assumedMomentum = momentum;
+      return this;
+    }
+
+    public Builder recordedConventions(RecordedConventions recorded) {
+      recordedConventions = recorded;
+      return this;
+    }
+
+    /** @throws IllegalArgumentException naming the first value out of its range */
+    public LoadOptions build() {
+      return new LoadOptions(tensorFlow, inputs, batchSize, maxSamples, syntheticSamples, allowedOps, trustModel,
+          trainingViewSamples, timeout, batchOrder, assumedEpsilon, assumedMomentum, recordedConventions);
+    }
+  }
+
   public LoadOptions {
+    java.util.Objects.requireNonNull(tensorFlow, "tensorFlow");
+    java.util.Objects.requireNonNull(batchOrder, "batchOrder");
     inputs = List.copyOf(inputs);
-    inputNodes = List.copyOf(inputNodes);
     allowedOps = Set.copyOf(allowedOps);
     java.util.Objects.requireNonNull(assumedEpsilon, "assumedEpsilon");
     java.util.Objects.requireNonNull(assumedMomentum, "assumedMomentum");

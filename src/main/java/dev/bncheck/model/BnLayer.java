@@ -73,14 +73,105 @@ public record BnLayer(
 
   /** This layer with a momentum learned from elsewhere (e.g. Keras metadata). */
   public BnLayer withMomentum(double value, MomentumConvention convention) {
-    return new BnLayer(name, origin, channelAxis, epsilon, OptionalDouble.of(value), convention, numBatchesTracked,
-        gamma, hasGamma, beta, hasBeta, movingMean, movingVariance, graph);
+    return toBuilder().momentum(OptionalDouble.of(value), convention).build();
   }
 
   /** This layer with other moving statistics (recalibrated). */
   public BnLayer withStatistics(double[] mean, double[] variance) {
-    return new BnLayer(name, origin, channelAxis, epsilon, momentum, momentumConvention, numBatchesTracked,
-        gamma, hasGamma, beta, hasBeta, mean, variance, graph);
+    return toBuilder().statistics(mean, variance).build();
+  }
+
+  /** A layer called {@code name}, found at {@code origin}; the channel axis, epsilon and statistics must be given. */
+  public static Builder builder(String name, String origin) {
+    return new Builder(name, origin);
+  }
+
+  /** A builder holding this layer's values. */
+  public Builder toBuilder() {
+    return builder(name, origin).channelAxis(channelAxis).epsilon(epsilon).momentum(momentum, momentumConvention)
+        .numBatchesTracked(numBatchesTracked).gamma(hasGamma ? gamma : null).beta(hasBeta ? beta : null)
+        .statistics(movingMean, movingVariance).graph(graph);
+  }
+
+  /**
+   * Builds a layer by naming its values, which loaders read from files in many orders; a scale
+   * or offset not given is one the layer does not learn.
+   */
+  public static final class Builder {
+    private final String name;
+    private final String origin;
+    private Integer channelAxis;
+    private Double epsilon;
+    private OptionalDouble momentum = OptionalDouble.empty();
+    private MomentumConvention momentumConvention;
+    private OptionalLong numBatchesTracked = OptionalLong.empty();
+    private double[] gamma;
+    private double[] beta;
+    private double[] movingMean;
+    private double[] movingVariance;
+    private Optional<GraphFacts> graph = Optional.empty();
+
+    private Builder(String name, String origin) {
+      this.name = name;
+      this.origin = origin;
+    }
+
+    public Builder channelAxis(int axis) {
+      channelAxis = axis;
+      return this;
+    }
+
+    public Builder epsilon(double value) {
+      epsilon = value;
+      return this;
+    }
+
+    /** The momentum in {@code convention}; an empty one is unknown, and its convention is ignored. */
+    public Builder momentum(OptionalDouble value, MomentumConvention convention) {
+      momentum = value;
+      momentumConvention = value.isPresent() ? Objects.requireNonNull(convention, "convention") : null;
+      return this;
+    }
+
+    public Builder numBatchesTracked(OptionalLong count) {
+      numBatchesTracked = count;
+      return this;
+    }
+
+    /** The learned scale, or null when the layer learns none (it then scales by 1). */
+    public Builder gamma(double[] learned) {
+      gamma = learned;
+      return this;
+    }
+
+    /** The learned offset, or null when the layer learns none (it then adds 0). */
+    public Builder beta(double[] learned) {
+      beta = learned;
+      return this;
+    }
+
+    public Builder statistics(double[] mean, double[] variance) {
+      movingMean = mean;
+      movingVariance = variance;
+      return this;
+    }
+
+    public Builder graph(Optional<GraphFacts> facts) {
+      graph = facts;
+      return this;
+    }
+
+    public BnLayer build() {
+      Objects.requireNonNull(channelAxis, "channelAxis");
+      Objects.requireNonNull(epsilon, "epsilon");
+      Objects.requireNonNull(movingMean, "movingMean");
+      int channels = movingMean.length;
+      double[] ones = new double[channels];
+      java.util.Arrays.fill(ones, 1.0);
+      return new BnLayer(name, origin, channelAxis, epsilon, momentum, momentumConvention, numBatchesTracked,
+          gamma == null ? ones : gamma, gamma != null, beta == null ? new double[channels] : beta, beta != null,
+          movingMean, movingVariance, graph);
+    }
   }
 
   public int channels() {

@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -545,23 +544,10 @@ final class DumpReader {
             "\"momentum_convention\" is missing and source.framework does not imply one;"
                 + " add \"momentum_convention\": \"pytorch\" or \"keras\"");
       }
-      int c = movingMean.length;
-      double[] ones = new double[c];
-      Arrays.fill(ones, 1.0);
-      return new BnLayer(
-          name,
-          location,
-          channelAxis,
-          epsilon,
-          momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum),
-          momentum == null ? null : effective,
-          numBatchesTracked == null ? OptionalLong.empty() : OptionalLong.of(numBatchesTracked),
-          gamma == null ? ones : gamma,
-          gamma != null,
-          beta == null ? new double[c] : beta,
-          beta != null,
-          movingMean,
-          movingVariance);
+      return BnLayer.builder(name, location).channelAxis(channelAxis).epsilon(epsilon)
+          .momentum(momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum), effective)
+          .numBatchesTracked(numBatchesTracked == null ? OptionalLong.empty() : OptionalLong.of(numBatchesTracked))
+          .gamma(gamma).beta(beta).statistics(movingMean, movingVariance).build();
     }
   }
 }

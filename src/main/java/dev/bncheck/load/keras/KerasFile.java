@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalLong;
 
 /**
  * Reads the BN layers of a Keras model file: a Keras 3 archive ({@code .keras}) or a legacy HDF5
@@ -111,9 +110,9 @@ final class KerasFile {
       }
       String origin = located.where() + (spec.trainable() ? "" : "; frozen (trainable: false), as when"
           + " fine-tuning: training leaves its moving statistics as they were");
-      layers.add(new BnLayer(spec.qualifiedName(), origin, spec.channelAxis(), spec.epsilon(),
-          OptionalDouble.of(spec.momentum()), MomentumConvention.KERAS, OptionalLong.empty(), gamma, spec.scale(),
-          beta, spec.center(), mean, variance));
+      layers.add(BnLayer.builder(spec.qualifiedName(), origin).channelAxis(spec.channelAxis()).epsilon(spec.epsilon())
+          .momentum(OptionalDouble.of(spec.momentum()), MomentumConvention.KERAS)
+          .gamma(spec.scale() ? gamma : null).beta(spec.center() ? beta : null).statistics(mean, variance).build());
     }
     return layers;
   }

@@ -11,8 +11,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -218,16 +216,8 @@ final class WeightsOnlyFile {
     }
     double[] gamma = others.get("gamma");
     double[] beta = others.get("beta");
-    OptionalDouble momentum = conventions.momentum(name);
-    return new BnLayer(name, origin, conventions.channelAxis(name), conventions.epsilon(name), momentum,
-        momentum.isPresent() ? conventions.convention() : null,
-        OptionalLong.empty(), gamma.length == 0 ? filled(c, 1) : gamma, gamma.length != 0,
-        beta.length == 0 ? filled(c, 0) : beta, beta.length != 0, mean, others.get("moving_variance"));
-  }
-
-  private static double[] filled(int n, double value) {
-    double[] out = new double[n];
-    Arrays.fill(out, value);
-    return out;
+    return BnLayer.builder(name, origin).channelAxis(conventions.channelAxis(name)).epsilon(conventions.epsilon(name))
+        .momentum(conventions.momentum(name), conventions.convention()).gamma(gamma.length == 0 ? null : gamma)
+        .beta(beta.length == 0 ? null : beta).statistics(mean, others.get("moving_variance")).build();
   }
 }

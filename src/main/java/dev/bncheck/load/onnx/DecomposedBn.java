@@ -14,8 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -65,8 +63,8 @@ final class DecomposedBn {
       TensorProto storedVariance, Readers readers) {
 
     BnLayer layer(String uniqueName) {
-      return new BnLayer(uniqueName, "operators " + node.name(), channelAxis, epsilon, OptionalDouble.empty(), null,
-          OptionalLong.empty(), gamma, hasGamma, beta, hasBeta, mean, variance);
+      return BnLayer.builder(uniqueName, "operators " + node.name()).channelAxis(channelAxis).epsilon(epsilon)
+          .gamma(hasGamma ? gamma : null).beta(hasBeta ? beta : null).statistics(mean, variance).build();
     }
   }
 

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalLong;
 
 /**
  * Finds the BatchNormalization nodes of a model's main graph (opsets 1 to 15 and later) and
@@ -143,9 +142,10 @@ final class OnnxBnLayers {
       BnLayer l = layers.get(i);
       String origin = l.origin() + (all.size() > 1 ? " (its statistics also serve " + String.join(", ",
           all.subList(1, all.size())) + ")" : "");
-      withFacts.add(new BnLayer(l.name(), origin, l.channelAxis(), l.epsilon(), l.momentum(), l.momentumConvention(),
-          l.numBatchesTracked(), l.gamma(), l.hasGamma(), l.beta(), l.hasBeta(), l.movingMean(), l.movingVariance(),
-          Optional.of(new GraphFacts(all, nodesOf.get(i).get(0).opType(), training))));
+      withFacts.add(BnLayer.builder(l.name(), origin).channelAxis(l.channelAxis()).epsilon(l.epsilon())
+          .momentum(l.momentum(), l.momentumConvention()).gamma(l.gamma()).beta(l.beta())
+          .statistics(l.movingMean(), l.movingVariance())
+          .graph(Optional.of(new GraphFacts(all, nodesOf.get(i).get(0).opType(), training))).build());
     }
     return new Found(withFacts, nodes, unresolved, statistics);
   }
@@ -238,8 +238,8 @@ final class OnnxBnLayers {
         : OptionalDouble.of(convention == MomentumConvention.PYTORCH
             ? BigDecimal.ONE.subtract(new BigDecimal(Float.toString(momentum.get()))).doubleValue()
             : decimal(momentum.get()));
-    return new BnLayer(name, "node " + node.label(), 1, epsilon, stated, momentum.isEmpty() ? null : convention,
-        OptionalLong.empty(), values[0], true, values[1], true, values[2], values[3]);
+    return BnLayer.builder(name, "node " + node.label()).channelAxis(1).epsilon(epsilon).momentum(stated, convention)
+        .gamma(values[0]).beta(values[1]).statistics(values[2], values[3]).build();
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.bncheck.load.onnx;
 
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.DistinctSamples;
@@ -65,7 +66,7 @@ final class OnnxCalibration {
     List<OnnxInputs.Input> inputs = OnnxInputs.of(model.graph());
     Map<String, InputArray> data = options.inputs().isEmpty()
         ? OnnxInputs.synthetic(inputs, options.syntheticSamples()) : ModelInputs.readArrays(options.inputs());
-    List<OnnxInputs.Feed> feeds = OnnxInputs.match(inputs, options.shuffleSamples() ? SampleOrder.shuffled(data)
+    List<OnnxInputs.Feed> feeds = OnnxInputs.match(inputs, options.batchOrder() == BatchOrder.SHUFFLED ? SampleOrder.shuffled(data)
         : data);
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());

@@ -65,7 +65,7 @@ final class OnnxSession implements ModelSession {
     OnnxSafety.check(file, model, !options.trustModel());
     ExternalData external = new ExternalData(input);
     OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
-    if (!options.inputNodes().isEmpty()) {
+    if (!options.tensorFlow().inputNodes().isEmpty()) {
       throw new InvalidInputException("--input-node", "", "applies to TensorFlow models only; an ONNX model is fed"
           + " at its graph inputs");
     }

@@ -5,7 +5,6 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.MomentumConvention;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -104,12 +103,9 @@ final class TorchBnLayers {
       }
       tracked = OptionalLong.of(n);
     }
-    double[] ones = new double[channels];
-    Arrays.fill(ones, 1.0);
-    return new BnLayer(name, origin, CHANNEL_AXIS, epsilon, momentum,
-        momentum.isPresent() ? MomentumConvention.PYTORCH : null, tracked,
-        gamma == null ? ones : gamma, gamma != null, beta == null ? new double[channels] : beta, beta != null, mean,
-        variance);
+    return BnLayer.builder(name, origin).channelAxis(CHANNEL_AXIS).epsilon(epsilon)
+        .momentum(momentum, MomentumConvention.PYTORCH).numBatchesTracked(tracked).gamma(gamma).beta(beta)
+        .statistics(mean, variance).build();
   }
 
   /** A floating-point vector, of {@code channels} values unless that is negative. */

@@ -59,7 +59,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
 
   /** The layers alone: variables read in a session where the checkpoint is restored, nothing run. */
   private BnModel loadOnThisThread(Path input, LoadOptions options) {
-    SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
+    SavedModelFile file = SavedModelFile.read(input, options.tensorFlow().tagSet(), options.tensorFlow().signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = discover(input, file, graph, options);
     LayerAssembler.Layers layers;
@@ -96,7 +96,7 @@ public final class BnModelFromSavedModel implements ModelLoader {
       ModelSafety safety = new ModelSafety(graph, input.toString(), options.allowedOps());
       safety.checkNames();
       if (options.runsOnData()) {
-        InputNodes.requireKnown(graph, options.inputNodes(), input.toString());
+        InputNodes.requireKnown(graph, options.tensorFlow().inputNodes(), input.toString());
       }
       safety.checkLoading(file.metaGraph());
       if (options.runsOnData()) {

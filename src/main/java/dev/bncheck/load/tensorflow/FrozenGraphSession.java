@@ -31,7 +31,7 @@ final class FrozenGraphSession extends TensorFlowSession {
     BnModelFromFrozenGraph.Parsed parsed = BnModelFromFrozenGraph.parse(input, options);
     String location = input.toString();
     TfGraph graph = parsed.graph();
-    InputNodes.requireKnown(graph, options.inputNodes(), location);
+    InputNodes.requireKnown(graph, options.tensorFlow().inputNodes(), location);
     if (parsed.layers().layers().isEmpty()) {
       return new FrozenGraphSession(parsed, options, null, null, null);
     }
@@ -44,9 +44,9 @@ final class FrozenGraphSession extends TensorFlowSession {
       session = TensorFlowRuntime.session(g, options.timeout());
       CheckedSession checked = new CheckedSession(g, session, location, options);
       checked.importGraphDef(parsed.graphDef());
-      List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+      List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
           ? BnModelFromFrozenGraph.placeholders(parsed.graphDef())
-          : InputNodes.resolve(g, graph, options.inputNodes(), location);
+          : InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
       ModelRunner runner = new ModelRunner(graph, checked);
       Runtime runtime = new Runtime(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
       return new FrozenGraphSession(parsed, options, g, session, runtime);
@@ -64,7 +64,7 @@ final class FrozenGraphSession extends TensorFlowSession {
     // nothing to capture, but data that cannot be read is an error whatever the model
     if (!options().inputs().isEmpty()) {
       ModelInputs.readArrays(options().inputs());
-    } else if (options().inputNodes().isEmpty()) {
+    } else if (options().tensorFlow().inputNodes().isEmpty()) {
       SyntheticInputs.make(BnModelFromFrozenGraph.placeholders(parsed.graphDef()), options().syntheticSamples(),
           parsed.graph());
     }

@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Set;
 import org.tensorflow.proto.NodeDef;
 
@@ -116,9 +114,9 @@ final class LayerAssembler {
             ? training.stream().map(choosingInputs::get).distinct().sorted().toList() : List.of();
         GraphFacts facts = new GraphFacts(c.copies().stream().map(BnNode::describe).toList(), first.op(), trainingNodes,
             Optional.ofNullable(twins.get(c)).map(twin -> unshared(c, twin, values)), choosing);
-        layers.add(new BnLayer(name, first.describe(), first.channelAxis(), first.epsilon(), OptionalDouble.empty(),
-            null, OptionalLong.empty(), gamma, c.gamma() != null, beta, c.beta() != null, mean, variance,
-            Optional.of(facts)));
+        layers.add(BnLayer.builder(name, first.describe()).channelAxis(first.channelAxis()).epsilon(first.epsilon())
+            .gamma(c.gamma() == null ? null : gamma).beta(c.beta() == null ? null : beta).statistics(mean, variance)
+            .graph(Optional.of(facts)).build());
         nodesPerLayer.add(c.copies());
       } catch (Unresolvable e) {
         unresolved.add(new UnresolvedLayer(name, first.describe(), first.op(), e.getMessage(), !trainingNodes.isEmpty()));

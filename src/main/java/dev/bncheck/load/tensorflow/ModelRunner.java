@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.DistinctSamples;
@@ -57,7 +58,7 @@ final class ModelRunner {
    * tensors ({@code --input-node}).
    */
   static Map<String, Double> perRunFeeds(List<Input> inputs, LoadOptions options) {
-    if (!options.runsOnData() || !options.inputNodes().isEmpty()) {
+    if (!options.runsOnData() || !options.tensorFlow().inputNodes().isEmpty()) {
       return Map.of();
     }
     Map<String, Double> values = options.inputs().isEmpty() ? SyntheticInputs.perRunValues(inputs)
@@ -139,7 +140,7 @@ final class ModelRunner {
     }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
-    List<Feed> feeds = feeds(prepared, options.shuffleSamples() ? SampleOrder.shuffled(data) : data);
+    List<Feed> feeds = feeds(prepared, options.batchOrder() == BatchOrder.SHUFFLED ? SampleOrder.shuffled(data) : data);
     // an input that takes one sample at a time gives no batch to compare single samples with (BN005)
     int batchSize = Feed.batchSize(feeds, options.batchSize());
     Fed fed = new Fed(data, feeds, batchSize, label);
@@ -177,7 +178,7 @@ final class ModelRunner {
     // The training view runs on the first samples only: they must be a sample of the whole file
     // even when the user keeps the file's order for the inference view's batches (a file sorted
     // by class would otherwise give the training view one class: BN003 false errors)
-    List<Feed> trainingFeeds = options.shuffleSamples() ? fed.feeds()
+    List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? fed.feeds()
         : feeds(prepared, SampleOrder.shuffled(fed.data()));
     CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),

@@ -58,7 +58,7 @@ public final class SavedModelSession extends TensorFlowSession {
   }
 
   private static SavedModelSession opened(Path input, LoadOptions options) {
-    SavedModelFile file = SavedModelFile.read(input, options.tagSet(), options.signature());
+    SavedModelFile file = SavedModelFile.read(input, options.tensorFlow().tagSet(), options.tensorFlow().signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
     // Without data now, the session is to run on data given later and may save the model
@@ -81,9 +81,9 @@ public final class SavedModelSession extends TensorFlowSession {
           CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, captured.unrestored());
       LayerAssembler.Layers layers = found.assemble(new SessionVariableReader(session, input.toString()));
-      List<ModelRunner.Input> inputs = options.inputNodes().isEmpty()
+      List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
           ? BnModelFromSavedModel.tensors(file.signature().getInputsMap())
-          : InputNodes.resolve(bundle.graph(), graph, options.inputNodes(), input.toString());
+          : InputNodes.resolve(bundle.graph(), graph, options.tensorFlow().inputNodes(), input.toString());
       List<ModelRunner.Input> outputs = BnModelFromSavedModel.tensors(file.signature().getOutputsMap());
       List<ModelRunner.Input> floats = writable ? List.of() : ModelRunner.batchedFloats(outputs);
       ModelRunner runner = new ModelRunner(graph, session);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.FailOn;
@@ -107,7 +108,7 @@ class CalibrationCaptureTest {
     Path inputs = defaultInput();
     CalibrationAccumulator functions = new CalibrationAccumulator();
     load(TfTestModels.functionSavedModel(dir.resolve("f"), TfTestModels.FunctionVariant.NESTED),
-        options(inputs).withShuffledSamples(true), functions);
+        options(inputs).withBatchOrder(BatchOrder.SHUFFLED), functions);
     LayerCalibration inference = functions.layer(0).orElseThrow();
     LayerCalibration training = functions.trainingView(0).orElseThrow();
     assertThat(training.population().mean()).containsExactly(inference.population().mean());
@@ -125,7 +126,7 @@ class CalibrationCaptureTest {
     CalibrationAccumulator data = new CalibrationAccumulator();
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"),
         new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128)
-            .withTrainingViewSamples(Long.MAX_VALUE).withShuffledSamples(true), data);
+            .withTrainingViewSamples(Long.MAX_VALUE).withBatchOrder(BatchOrder.SHUFFLED), data);
     assertThat(data.trainingView(0).orElseThrow().population().mean())
         .containsExactly(data.layer(0).orElseThrow().population().mean());
     double[] inference = data.layer(1).orElseThrow().population().mean();
@@ -245,7 +246,7 @@ class CalibrationCaptureTest {
     // shuffled, both views take the samples in the same order; in the file's order the training
     // view still draws its samples from the whole file
     LoadOptions options = new LoadOptions("serve", "serving_default", List.of("samples/keras-cnn-inputs.npy"), 32, 128)
-        .withShuffledSamples(true);
+        .withBatchOrder(BatchOrder.SHUFFLED);
     CalibrationAccumulator data = new CalibrationAccumulator();
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), options.withTrainingViewSamples(33), data);
     LayerCalibration inference = data.layer(0).orElseThrow();
