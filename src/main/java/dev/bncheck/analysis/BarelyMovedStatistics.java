@@ -138,7 +138,7 @@ public final class BarelyMovedStatistics implements Check {
     if (updates == 0 || !(decay > 0 && decay < 1)) {
       return Optional.empty();
     }
-    double initialWeight = Math.pow(decay, updates);
+    double initialWeight = Math.pow(decay, (double) updates);
     if (initialWeight <= MAX_INITIAL_WEIGHT) {
       return Optional.empty();
     }

@@ -60,11 +60,11 @@ public final class StaleStatistics implements Check {
     // a channel constant in a handful of samples (a ReLU at 0 in all eight) says nothing yet about
     // its variance, and standardizes its mean by epsilon alone
     IntPredicate judged = c -> m.populationVariance()[c] > 0 || chance.samples() >= needed;
-    List<Integer> significantWarning = ChannelList.where(channels, c -> judged.test(c)
-        && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), inflation[c])
+    List<Integer> significantWarning = ChannelList.where(channels, c -> (judged.test(c)
+        && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), inflation[c]))
         || nonFinite(m, c));
-    List<Integer> significantError = ChannelList.where(channels, c -> judged.test(c)
-        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), inflation[c])
+    List<Integer> significantError = ChannelList.where(channels, c -> (judged.test(c)
+        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), inflation[c]))
         || nonFinite(m, c));
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));

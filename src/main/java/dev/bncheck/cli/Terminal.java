@@ -14,6 +14,24 @@ final class Terminal {
 
   private Terminal() {}
 
+  /**
+   * Whether Java's console is a terminal. Up to Java 21 Java gives a console only then; from Java 22
+   * on it gives one to redirected streams too, and only Console.isTerminal, which Java 17 lacks,
+   * tells them apart.
+   */
+  @SuppressWarnings("SystemConsoleNull") // the null check is for the Java versions that return null
+  private static boolean consoleIsTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
+    }
+  }
+
   static boolean wantsColour() {
     String noColour = System.getenv("NO_COLOR");
     if (noColour != null && !noColour.isEmpty()) {
@@ -22,12 +40,12 @@ final class Terminal {
     if ("dumb".equals(System.getenv("TERM"))) {
       return false;
     }
-    return System.console() != null;
+    return consoleIsTerminal();
   }
 
   /** Whether standard error is a terminal, where progress lines rewritten in place belong. */
   static boolean stderrIsTerminal() {
-    return stderrIsTerminal(System.getenv(STDERR_TERMINAL_VARIABLE), System.console() != null);
+    return stderrIsTerminal(System.getenv(STDERR_TERMINAL_VARIABLE), consoleIsTerminal());
   }
 
   /**

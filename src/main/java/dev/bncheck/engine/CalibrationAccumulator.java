@@ -177,14 +177,14 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     for (int i = 0; i < n; i++) {
       double x = input.get(i);
       int c = (i / inner) % channels;
-      if (!Double.isFinite(x) || trainingMode && nonFinite[c] > 0) {
+      if (!Double.isFinite(x) || (trainingMode && nonFinite[c] > 0)) {
         continue;
       }
       double theirs = output.get(i);
       double ours = mine.apply(c, x);
       // A channel whose parameters are not finite or whose variance is negative (BN007) gives
       // NaN or infinity both ways: agreement, not a disagreement beyond round-off
-      if (!Double.isFinite(theirs) && (ours == theirs || Double.isNaN(ours) && Double.isNaN(theirs))) {
+      if (!Double.isFinite(theirs) && (ours == theirs || (Double.isNaN(ours) && Double.isNaN(theirs)))) {
         continue;
       }
       double d = Math.abs(ours - theirs);

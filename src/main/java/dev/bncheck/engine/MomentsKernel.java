@@ -110,7 +110,7 @@ public final class MomentsKernel {
     // rows left every part a short piece of each channel's run and cost 17% on NCHW
     // [64,256,56,56]. Only when there are fewer rows than parts do the cuts fall inside them.
     int unit = (to - from) / layout.inner >= parts ? layout.inner : 1;
-    long units = (to - from) / unit;
+    long units = (long) (to - from) / unit;
     for (int p = 0; p < parts; p++) {
       int start = from + (int) (units * p / parts) * unit;
       int end = from + (int) (units * (p + 1) / parts) * unit;
@@ -175,7 +175,7 @@ public final class MomentsKernel {
     } else {
       accumulateChannelsFirst(batch, layout, from, to, shift, sum, sumSq);
     }
-    long n = to - from;
+    long n = (long) to - from;
     long[] count = new long[channels];
     double[] mean = new double[channels];
     double[] m2 = new double[channels];

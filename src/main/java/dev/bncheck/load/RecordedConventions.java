@@ -37,7 +37,7 @@ public record RecordedConventions(String source, Map<String, Layer> layers) {
       Objects.requireNonNull(epsilon, "epsilon");
       Objects.requireNonNull(momentum, "momentum");
       Objects.requireNonNull(channelAxis, "channelAxis");
-      if (momentum.isPresent() != (convention != null) || momentum.isPresent() && epsilon.isEmpty()) {
+      if (momentum.isPresent() != (convention != null) || (momentum.isPresent() && epsilon.isEmpty())) {
         throw new IllegalArgumentException("a momentum comes with its convention and an epsilon");
       }
     }

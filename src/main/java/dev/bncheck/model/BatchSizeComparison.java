@@ -36,7 +36,7 @@ public final class BatchSizeComparison {
       double a = alone.get(i);
       double b = batched.get(sample * row + i);
       // a sample whose own input is NaN gives NaN both ways: that is no dependence on the batch
-      double d = a == b || Double.isNaN(a) && Double.isNaN(b) ? 0 : Math.abs(a - b);
+      double d = a == b || (Double.isNaN(a) && Double.isNaN(b)) ? 0 : Math.abs(a - b);
       if (d > max || Double.isNaN(d)) {
         max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
         worst = sample;

@@ -35,14 +35,14 @@ public final class Float16 {
       int half = significand >>> shift;
       int rest = significand & ((1 << shift) - 1);
       int halfway = 1 << (shift - 1);
-      if (rest > halfway || rest == halfway && (half & 1) != 0) {
+      if (rest > halfway || (rest == halfway && (half & 1) != 0)) {
         half++;
       }
       return (short) (sign | half);
     }
     int half = (halfExponent << 10) | (mantissa >>> 13);
     int rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || rest == 0x1000 && (half & 1) != 0) {
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
       // a carry out of the mantissa raises the exponent, up to infinity: the bits do it in order
       half++;
     }

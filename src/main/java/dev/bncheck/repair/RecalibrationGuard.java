@@ -162,7 +162,7 @@ public final class RecalibrationGuard {
           + Numbers.brief(old) + "; chance alone reaches " + Numbers.brief(chance) + " on " + heldOutSamples
           + " samples): there is nothing to fix");
     }
-    if (fixed < old || !Double.isFinite(old) && Double.isFinite(fixed)) {
+    if (fixed < old || (!Double.isFinite(old) && Double.isFinite(fixed))) {
       return Optional.empty();
     }
     return Optional.of("the new statistics are no closer to the held-out samples than the old ones (distance "

@@ -180,7 +180,7 @@ final class HtmlCharts {
     svg.text(CW / 2, 14, "middle", "title", "variance per channel (log scale): moving (filled) vs calibration data (hollow)");
     double plotH = CH - PT - PB;
     for (long e = Math.round(Math.log10(ymin)); e <= Math.round(Math.log10(ymax)); e++) {
-      double tick = Math.pow(10, e);
+      double tick = Math.pow(10, (double) e);
       double y = PT + plotH - plotH * (Math.log10(tick) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin));
       svg.line(PL, y, CW - PR, y, "grid").text(PL - 6, y + 4, "end", "tick", Numbers.brief(tick));
     }

@@ -192,6 +192,8 @@ public final class HtmlReportWriter implements ReportWriter {
     s.append("</table>\n");
   }
 
+  // identity: the one result chosen to open, not every result equal to it
+  @SuppressWarnings("ReferenceEquality")
   private static void layers(Report report, StringBuilder s) {
     if (report.layers().isEmpty()) {
       return;

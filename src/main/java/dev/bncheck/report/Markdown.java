@@ -40,8 +40,8 @@ final class Markdown {
     String content = ControlCharacters.escape(s);
     int longest = 0;
     int run = 0;
-    for (char c : content.toCharArray()) {
-      run = c == '`' ? run + 1 : 0;
+    for (int i = 0; i < content.length(); i++) {
+      run = content.charAt(i) == '`' ? run + 1 : 0;
       longest = Math.max(longest, run);
     }
     String fence = "`".repeat(longest + 1);

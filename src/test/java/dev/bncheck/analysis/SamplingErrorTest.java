@@ -208,7 +208,7 @@ class SamplingErrorTest {
     assertEquals(23, chance.samplesToJudge(0.5));
     // at a threshold the average's noise alone nearly fills, at most twice what the data alone would need
     SamplingError noisy = new SamplingError(100, 2.3263478740, 30);
-    assertEquals(2 * 22 - 1, noisy.samplesToJudge(0.5), 1);
+    assertEquals(2 * 22 - 1, (double) noisy.samplesToJudge(0.5), 1);
   }
 
   /**

@@ -80,9 +80,13 @@ class LauncherIT {
     assertThat(seconds).as("the first update arrived while the writer still ran").isLessThan(3);
     seen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(seen.toString()).isEqualTo("  E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\n"
-        + "  ::error title=x::PASS\n  \\x1b[2JFORGED\n  bncheck: forged by the model\n"
-        + "bncheck: error: kept\n\rbncheck: calibration batches 1 of 2\rbncheck: calibration batches 2 of 2\r     \r");
+    assertThat(seen.toString()).isEqualTo("""
+          E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f
+          ::error title=x::PASS
+          \\x1b[2JFORGED
+          bncheck: forged by the model
+        bncheck: error: kept
+        \rbncheck: calibration batches 1 of 2\rbncheck: calibration batches 2 of 2\r     \r""");
   }
 
   @Test

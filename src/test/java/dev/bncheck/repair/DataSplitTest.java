@@ -13,7 +13,8 @@ class DataSplitTest {
   private static Map<String, Tensor> classSorted() {
     float[] x = new float[40];
     for (int i = 0; i < x.length; i++) {
-      x[i] = i / 10;
+      int label = i / 10;
+      x[i] = label;
     }
     return Map.of("x", new Tensor.Float32(new int[] {40, 1}, x));
   }

@@ -49,8 +49,17 @@ class FindingDocsTest {
 
   @Test
   void sectionsEndAtTheNextAnchorAndAnchorsMatchTheirCodes() {
-    var sections = FindingDocs.parse("intro\n<a id=\"bn001\"></a>\n## BN001 first\n\ntext one\n\n"
-        + "<a id=\"bn002\"></a>\n## BN002 second\nline\n");
+    var sections = FindingDocs.parse("""
+        intro
+        <a id="bn001"></a>
+        ## BN001 first
+
+        text one
+
+        <a id="bn002"></a>
+        ## BN002 second
+        line
+        """);
     assertThat(sections.get("BN001")).isEqualTo(new FindingDocs.Section("BN001", "first", "text one"));
     assertThat(sections.get("BN002")).isEqualTo(new FindingDocs.Section("BN002", "second", "line"));
   }

@@ -31,8 +31,11 @@ class MarkdownReportWriterTest {
     assertThat(md).contains("| ``a\\|b <i>c</i> `d` & \"e\" ]]> \\x01f`` | 2 | ok | - | - | - |\n");
     assertThat(md).contains("- **[BN009] info** ``a|b <i>c</i> `d` & \"e\" ]]> \\x01f``: epsilon \\<1e-5\\> \\| \\*odd\\*");
     assertThat(md).contains("evidence: ``node=x`y``").contains("fix: use \\<b\\>1e-3\\</b\\>");
-    assertThat(md).contains("**Not analysed** (BN layers whose parameters could not be read):\n\n"
-        + "- `head/bn` at `head/bn/FusedBatchNormV3`: the scale is computed, not a variable (training mode)\n");
+    assertThat(md).contains("""
+        **Not analysed** (BN layers whose parameters could not be read):
+
+        - `head/bn` at `head/bn/FusedBatchNormV3`: the scale is computed, not a variable (training mode)
+        """);
     assertThat(md.lines().filter(l -> l.startsWith("|"))).hasSize(3);
   }
 

@@ -86,17 +86,15 @@ final class PythonLiteral {
         pos++;
       }
       String word = text.substring(start, pos);
-      switch (word) {
-        case "True":
-          return Boolean.TRUE;
-        case "False":
-          return Boolean.FALSE;
-        case "None":
-          return NONE;
-        default:
+      return switch (word) {
+        case "True" -> true;
+        case "False" -> false;
+        case "None" -> NONE;
+        default -> {
           pos = start;
           throw error("unexpected name '" + abbreviate(word) + "'");
-      }
+        }
+      };
     }
     throw error("expected a value, got " + describe(c));
   }

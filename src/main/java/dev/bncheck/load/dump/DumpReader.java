@@ -188,15 +188,15 @@ final class DumpReader {
       String at = location + "." + field;
       JsonToken value = in.next(at);
       boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
-      if (mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)
-          && !RECORDED_CONVENTIONS.contains(field)
-          || mode == Mode.CONVENTIONS && NOT_CONVENTIONS.contains(field)) {
+      if ((mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)
+          && !RECORDED_CONVENTIONS.contains(field))
+          || (mode == Mode.CONVENTIONS && NOT_CONVENTIONS.contains(field))) {
         in.skipValue(at);
         continue;
       }
       switch (field) {
         case "name" -> layer.setName(in, requireString(in, tensors, at, value));
-        case "channel_axis" -> layer.setChannelAxis(in, (int) requireInteger(in, tensors, at, value, -8, 7));
+        case "channel_axis" -> layer.channelAxis = (int) requireInteger(in, tensors, at, value, -8, 7);
         case "epsilon" -> layer.epsilon = requireNumber(in, tensors, at, value);
         case "momentum" -> layer.momentum = requireNumber(in, tensors, at, value);
         case "momentum_convention" -> {
@@ -265,14 +265,18 @@ final class DumpReader {
     }
     if (value == JsonToken.VALUE_STRING) {
       switch (in.text(at)) {
-        case "NaN":
+        case "NaN" -> {
           return Double.NaN;
-        case "Infinity":
+        }
+        case "Infinity" -> {
           return Double.POSITIVE_INFINITY;
-        case "-Infinity":
+        }
+        case "-Infinity" -> {
           return Double.NEGATIVE_INFINITY;
-        default:
-          break;
+        }
+        default -> {
+          // any other string is not a number: the error below
+        }
       }
     }
     throw in.error(at, "expected a number, got " + tensors.describe(value));
@@ -342,10 +346,6 @@ final class DumpReader {
         }
         index = known;
       }
-    }
-
-    void setChannelAxis(JsonInput in, int axis) {
-      channelAxis = axis;
     }
 
     /** The model's layer names, so that a dump written for another model, or naming nested layers otherwise, shows at once. */
@@ -455,7 +455,7 @@ final class DumpReader {
       for (int k = 0; k < recorded.length; k++) {
         double[] values = recorded[k];
         // a gamma or beta the model does not hold (center or scale off, or not recorded) is not compared
-        if (values == null || k == 2 && !model.hasGamma() || k == 3 && !model.hasBeta()) {
+        if (values == null || (k == 2 && !model.hasGamma()) || (k == 3 && !model.hasBeta())) {
           continue;
         }
         String field = RECORDED.get(k);
@@ -463,7 +463,7 @@ final class DumpReader {
         for (int c = 0; c < values.length; c++) {
           double a = values[c];
           double b = own[k][c];
-          boolean same = a == b || Double.isNaN(a) && Double.isNaN(b)
+          boolean same = a == b || (Double.isNaN(a) && Double.isNaN(b))
               || Math.abs(a - b) <= 1e-5 * Math.max(Math.abs(a), Math.abs(b)) + 1e-7;
           if (!same) {
             throw in.error(location + "." + field, String.format(java.util.Locale.ROOT, "differs from the model's %s"

@@ -94,9 +94,9 @@ final class JsonInput implements AutoCloseable {
     if (e instanceof JsonEOFException) {
       return error(location, "unexpected end of file (truncated?)");
     }
-    if (e instanceof StreamConstraintsException) {
+    if (e instanceof StreamConstraintsException sce) {
       return error(location, "JSON exceeds a safety limit: " + dev.bncheck.load.JacksonMessages.plain(
-          ((StreamConstraintsException) e).getOriginalMessage()));
+          sce.getOriginalMessage()));
     }
     if (e instanceof JsonProcessingException jpe) {
       var where = jpe.getLocation();

@@ -91,7 +91,7 @@ final class WeightsOnlyFile {
     children.sort(Comparator.naturalOrder());
     for (String child : children) {
       String group = container.isEmpty() ? child : container + "/" + child;
-      if (child.equals("vars") || container.isEmpty() && child.equals("optimizer") || !h5.isGroup(group)) {
+      if (child.equals("vars") || (container.isEmpty() && child.equals("optimizer")) || !h5.isGroup(group)) {
         continue;
       }
       // Keras writes a tree; a group reached twice is a hard link, and one back to a parent a cycle
@@ -109,7 +109,7 @@ final class WeightsOnlyFile {
       // in a layers/ group Keras names each group after the layer's class, so that a LayerNormalization
       // named "batch_normalization" is told apart; elsewhere groups are attribute names
       boolean classGroup = container.equals("layers") || container.endsWith("/layers");
-      boolean namedBn = BN_GROUP.matcher(child).matches() || !classGroup && BN_GROUP.matcher(name).matches();
+      boolean namedBn = BN_GROUP.matcher(child).matches() || (!classGroup && BN_GROUP.matcher(name).matches());
       if (h5.isGroup(vars) && (namedBn || holdsBnVariables(vars))) {
         boolean otherClass = !namedBn && classGroup;
         if (otherClass) {
@@ -133,7 +133,7 @@ final class WeightsOnlyFile {
     long length = -1;
     for (String v : held) {
       long[] shape = h5.shape(vars + "/" + v);
-      if (shape == null || shape.length != 1 || length >= 0 && shape[0] != length) {
+      if (shape == null || shape.length != 1 || (length >= 0 && shape[0] != length)) {
         return false;
       }
       length = shape[0];
@@ -209,7 +209,7 @@ final class WeightsOnlyFile {
     int c = mean.length;
     for (var vector : others.entrySet()) {
       int n = vector.getValue().length;
-      if (n != 0 && n != c || vector.getKey().equals("moving_variance") && n != c) {
+      if ((n != 0 && n != c) || (vector.getKey().equals("moving_variance") && n != c)) {
         throw new InvalidInputException(h5.file(), where, vector.getKey() + " has " + n + " values, moving_mean "
             + c + " (BN layer \"" + name + "\")");
       }

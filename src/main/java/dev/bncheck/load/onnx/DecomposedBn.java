@@ -384,8 +384,8 @@ final class DecomposedBn {
       return false;
     }
     Node node = nodes.get(position);
-    return is(node, "Div") || is(node, "Mul") && node.inputs().stream().map(producers::get)
-        .anyMatch(p -> p != null && is(nodes.get(p), "Reciprocal"));
+    return is(node, "Div") || (is(node, "Mul") && node.inputs().stream().map(producers::get)
+        .anyMatch(p -> p != null && is(nodes.get(p), "Reciprocal")));
   }
 
   /** The node's other input when it is a constant of the same channels, or null. */

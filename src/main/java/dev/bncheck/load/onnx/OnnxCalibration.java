@@ -190,7 +190,7 @@ final class OnnxCalibration {
     }
     return graph.outputs().stream()
         .filter(o -> (o.elemType() == OnnxProto.FLOAT || o.elemType() == OnnxProto.DOUBLE
-            || o.elemType() == OnnxProto.FLOAT16) && (o.dims() == null || o.dims().length > 0 && o.dims()[0] < 0))
+            || o.elemType() == OnnxProto.FLOAT16) && (o.dims() == null || (o.dims().length > 0 && o.dims()[0] < 0)))
         .map(OnnxProto.ValueInfo::name).toList();
   }
 }

@@ -40,7 +40,7 @@ final class OnnxInputs {
 
     /** Whether its first dimension is free: the batch size is then the caller's to choose (BN005). */
     boolean dynamicBatch() {
-      return dims == null || dims.length > 0 && dims[0] < 0;
+      return dims == null || (dims.length > 0 && dims[0] < 0);
     }
   }
 

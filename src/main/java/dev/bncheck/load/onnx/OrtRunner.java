@@ -45,14 +45,12 @@ final class OrtRunner implements AutoCloseable {
    */
   static final long MAX_OPSET = 22;
 
-  private final String file;
   private final Duration timeout;
   private final OrtEnvironment environment;
   private final OrtSession session;
   private final ScheduledExecutorService watchdog;
 
-  private OrtRunner(String file, Duration timeout, OrtEnvironment environment, OrtSession session) {
-    this.file = file;
+  private OrtRunner(Duration timeout, OrtEnvironment environment, OrtSession session) {
     this.timeout = timeout;
     this.environment = environment;
     this.session = session;
@@ -73,7 +71,7 @@ final class OrtRunner implements AutoCloseable {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
       options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-      return new OrtRunner(file, timeout, environment, environment.createSession(model, options));
+      return new OrtRunner(timeout, environment, environment.createSession(model, options));
     } catch (OrtException e) {
       throw new InvalidInputException(file, "", "ONNX Runtime cannot load the model: " + firstLine(e), e);
     }

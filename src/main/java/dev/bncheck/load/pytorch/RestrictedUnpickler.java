@@ -33,7 +33,7 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
   private final List<Object> stack = new ArrayList<>();
   private final List<Integer> marks = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
-  private final Map<Object, Integer> depths = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Integer> depths = new IdentityHashMap<>();
   private int pos;
   private int opcodeAt;
 
@@ -83,8 +83,8 @@ final class RestrictedUnpickler implements PickleCalls.Failures {
         case '1' -> popMark(); // POP_MARK
         case '2' -> push(peek()); // DUP
         case 'N' -> push(PyNone.NONE);
-        case 0x88 -> push(Boolean.TRUE); // NEWTRUE
-        case 0x89 -> push(Boolean.FALSE); // NEWFALSE
+        case 0x88 -> push(true); // NEWTRUE
+        case 0x89 -> push(false); // NEWFALSE
         case 'J' -> push((long) i32()); // BININT
         case 'K' -> push((long) u8()); // BININT1
         case 'M' -> push((long) (u8() | u8() << 8)); // BININT2

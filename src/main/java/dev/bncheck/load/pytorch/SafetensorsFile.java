@@ -68,7 +68,7 @@ final class SafetensorsFile implements Closeable {
       ByteBuffer header = read(file, channel, 8, (int) headerLength);
       JsonNode root;
       try {
-        root = JSON.readTree(header.array());
+        root = JSON.readTree(header.array(), header.arrayOffset() + header.position(), header.remaining());
       } catch (com.fasterxml.jackson.core.JacksonException e) {
         throw new InvalidInputException(file, "header", "not valid JSON: "
             + dev.bncheck.load.JacksonMessages.plain(e.getOriginalMessage()));

@@ -205,7 +205,8 @@ final class TorchArchive implements Closeable {
 
   private static String printable(String name) {
     StringBuilder s = new StringBuilder();
-    for (char c : name.toCharArray()) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
       s.append(c < 0x20 || c == 0x7f ? '?' : c);
       if (s.length() > 200) {
         return s + "...";

@@ -54,7 +54,7 @@ final class TorchBnLayers {
       ModuleFacts facts = weights.modules().get(prefix.isEmpty() ? "" : name);
       // a BN layer's running mean is a vector; other modules keep running statistics too (an
       // observation normalizer's image-shaped or scalar ones) and are no BN layer
-      if (facts != null && facts.isOtherNorm() || tensors.get(key).rank() != 1) {
+      if ((facts != null && facts.isOtherNorm()) || tensors.get(key).rank() != 1) {
         continue;
       }
       boolean recorded = facts != null && facts.epsilon().isPresent() && facts.momentum().isPresent();

@@ -27,13 +27,13 @@ final class BnNodeFinder {
 
   private final OriginTracer tracer;
   private final TensorValues constants;
-  private final Map<GraphScope, Map<String, List<NodeDef>>> consumers = new IdentityHashMap<>();
+  private final IdentityHashMap<GraphScope, Map<String, List<NodeDef>>> consumers = new IdentityHashMap<>();
   /**
    * The nodes the run executes, per scope: only they count as consumers of a pattern's tensors. A
    * TF1 export keeps its training graph, whose gradient ops also multiply by the pattern's scale
    * and hid the input's product (the layer was not found).
    */
-  private final Map<GraphScope, java.util.Set<String>> executed = new IdentityHashMap<>();
+  private final IdentityHashMap<GraphScope, java.util.Set<String>> executed = new IdentityHashMap<>();
 
   private final DeadBranches deadBranches;
 
@@ -67,7 +67,7 @@ final class BnNodeFinder {
         decomposed(r.context(), r.node()).ifPresent(out::add);
       }
     }
-    Map<BnNode, String> choosing = new IdentityHashMap<>();
+    IdentityHashMap<BnNode, String> choosing = new IdentityHashMap<>();
     for (BnNode bn : live) {
       if (bn.training()) {
         deadBranches.choosingInput(bn.context(), bn.node()).ifPresent(input -> choosing.put(bn, input));

@@ -187,7 +187,7 @@ final class CallGraph {
 
   /**
    * Refuses recursion, nesting deeper than {@link #MAX_DEPTH} and more than
-   * {@link #MAX_INSTANTIATIONS} expanded calls. Depth first without recursion, so that a chain
+   * {@link #MAX_EXPANDED_NODES} nodes once every call is expanded. Depth first without recursion, so that a chain
    * of thousands of functions cannot overflow bncheck's own stack either.
    */
   private void checkBounds(List<NodeDef> topLevelNodes) {

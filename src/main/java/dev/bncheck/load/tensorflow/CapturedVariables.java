@@ -78,7 +78,7 @@ final class CapturedVariables {
         String key = keys.get(bound.get(k));
         String filled = key == null ? null : restoredByKey.get(key);
         if (node != null && node.getOp().equals("VarHandleOp") && filled != null && !filled.equals(handle)) {
-          requireSameKind(graph, location, node, graph.topLevel().node(filled));
+          requireSameKind(location, node, graph.topLevel().node(filled));
           all.put(handle, filled);
           if (!restored.contains(handle)) {
             unrestored.put(handle, filled);
@@ -153,7 +153,7 @@ final class CapturedVariables {
   }
 
   /** A binding the object graph asks for must join two variables of one dtype and shape. */
-  private static void requireSameKind(TfGraph graph, String location, NodeDef captured, NodeDef restored) {
+  private static void requireSameKind(String location, NodeDef captured, NodeDef restored) {
     boolean same = restored != null && restored.getOp().equals("VarHandleOp")
         && captured.getAttrMap().get("dtype").equals(restored.getAttrMap().get("dtype"))
         && java.util.Objects.equals(captured.getAttrMap().get("shape"), restored.getAttrMap().get("shape"));

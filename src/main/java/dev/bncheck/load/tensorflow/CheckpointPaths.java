@@ -244,7 +244,7 @@ final class CheckpointPaths {
 
   /** Letters, digits and {@code _ - . /}, never {@code ..}: appended to a path, it stays below it. */
   static boolean staysBelow(String s) {
-    return !s.contains("..") && s.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128
+    return !s.contains("..") && s.chars().allMatch(c -> (Character.isLetterOrDigit(c) && c < 128)
         || c == '_' || c == '-' || c == '.' || c == '/');
   }
 }

@@ -179,7 +179,7 @@ final class DeadBranches {
     if (arg >= 0) {
       List<String> callInputs = OriginTracer.dataInputs(context.callNode());
       int at = arg + context.argumentOffset();
-      return depth > 100 || !context.plainCall() && !context.callNode().getOp().endsWith("If") || at >= callInputs.size()
+      return (depth > 100 || (!context.plainCall() && !context.callNode().getOp().endsWith("If")) || at >= callInputs.size())
           ? null : fixedValue(context.caller(), callInputs.get(at), depth + 1);
     }
     if (context.caller() == null) {

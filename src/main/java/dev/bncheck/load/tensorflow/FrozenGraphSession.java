@@ -20,7 +20,7 @@ final class FrozenGraphSession extends TensorFlowSession {
   private final Session session;
 
   private FrozenGraphSession(BnModelFromFrozenGraph.Parsed parsed, LoadOptions options, Graph tfGraph,
-      Session session, Runtime runtime) {
+      Session session, RunnableGraph runtime) {
     super(parsed.graph(), options, parsed.model(), runtime);
     this.parsed = parsed;
     this.tfGraph = tfGraph;
@@ -48,7 +48,7 @@ final class FrozenGraphSession extends TensorFlowSession {
           ? BnModelFromFrozenGraph.placeholders(parsed.graphDef())
           : InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
       ModelRunner runner = new ModelRunner(graph, checked);
-      Runtime runtime = new Runtime(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
+      RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
       return new FrozenGraphSession(parsed, options, g, session, runtime);
     } catch (RuntimeException e) {
       if (session != null) {

@@ -37,7 +37,7 @@ final class FunctionInliner {
   private final Map<String, String[]> batchMoments = new HashMap<>();
   private final Map<String, OpDef> ops = new HashMap<>();
   private final GraphDef.Builder flat = GraphDef.newBuilder();
-  private final Map<CallContext, String> prefixes = new IdentityHashMap<>();
+  private final IdentityHashMap<CallContext, String> prefixes = new IdentityHashMap<>();
   private final Map<String, CallContext> children = new HashMap<>();
   private final Set<String> copied = new HashSet<>();
   private final Set<CallContext> takenBranches;

@@ -69,7 +69,7 @@ final class LayerAssembler {
     for (List<BnNode> copies : groups.values()) {
       candidates.add(candidate(copies));
     }
-    Map<Candidate, BnNode> twins = new java.util.IdentityHashMap<>();
+    java.util.IdentityHashMap<Candidate, BnNode> twins = new java.util.IdentityHashMap<>();
     List<Origin.Variable> wanted = new ArrayList<>();
     for (Candidate c : candidates) {
       for (Origin o : c.parameters()) {
@@ -198,6 +198,9 @@ final class LayerAssembler {
    * A training-mode node in an untaken branch that normalizes the same tensor as the layer (both
    * reached through a Switch of one tf.cond) but reads other variables: the reuse mistake.
    */
+  // contexts compared as the walk's objects, as FunctionInliner keys them, without comparing their
+  // call nodes field by field up the chain of callers
+  @SuppressWarnings("ReferenceEquality")
   private Optional<BnNode> unsharedTrainingTwin(Candidate c, List<BnNode> deadNodes) {
     BnNode serving = c.copies().get(0);
     String source = beforeSwitch(serving);

@@ -43,7 +43,7 @@ final class ModelRunner {
      * variable has no batch axis there to compare samples along (BN005).
      */
     boolean batched() {
-      return shape.getUnknownRank() || shape.getDimCount() > 0 && shape.getDim(0).getSize() < 0;
+      return shape.getUnknownRank() || (shape.getDimCount() > 0 && shape.getDim(0).getSize() < 0);
     }
 
     /** Whether the input takes a single value (rank 0): a mode flag or a rate, one value for every run. */
@@ -223,7 +223,6 @@ final class ModelRunner {
       } catch (FunctionInliner.Unsupported e) {
         // The layer keeps its static checks; its data checks say why it has no calibration data.
         notCaptured.put(i, e.getMessage());
-        continue;
       }
     }
     Map<String, String> runnableOutputs = new LinkedHashMap<>();

@@ -78,23 +78,25 @@ final class OriginTracer {
         continue;
       }
       switch (op) {
-        case "Const":
+        case "Const" -> {
           return new Origin.Constant(context, node);
-        case "VarHandleOp": {
+        }
+        case "VarHandleOp" -> {
           var shared = node.getAttrMap().get("shared_name");
           String name = shared == null || shared.getS().isEmpty() ? node.getName() : shared.getS().toStringUtf8();
           return context.caller() == null
               ? new Origin.Variable(name, node.getName(), op)
               : new Origin.Unresolved("variable " + name + " is created inside function " + scope.name());
         }
-        case "VariableV2":
-        case "Variable":
+        case "VariableV2", "Variable" -> {
           return new Origin.Variable(node.getName(), node.getName(), op);
-        case "Placeholder":
-        case "PlaceholderWithDefault":
+        }
+        case "Placeholder", "PlaceholderWithDefault" -> {
           return new Origin.Unresolved("fed at run time through " + context.describe(node.getName()));
-        default:
-          break;
+        }
+        default -> {
+          // a function call or a computation: below
+        }
       }
       GraphScope callee = graph.calledFunction(node);
       if (callee != null) {

@@ -40,7 +40,7 @@ public final class SavedModelSession extends TensorFlowSession {
   private final LayerAssembler.Layers layers;
 
   private SavedModelSession(Path input, LoadOptions options, SavedModelFile file, TfGraph graph,
-      LayerAssembler.Layers layers, SavedModelBundle bundle, CheckedSession session, Runtime runtime,
+      LayerAssembler.Layers layers, SavedModelBundle bundle, CheckedSession session, RunnableGraph runtime,
       Map<String, String> twins) {
     super(graph, options, BnModelFromSavedModel.model(input, file, layers), runtime);
     this.input = input;
@@ -87,7 +87,7 @@ public final class SavedModelSession extends TensorFlowSession {
       List<ModelRunner.Input> outputs = BnModelFromSavedModel.tensors(file.signature().getOutputsMap());
       List<ModelRunner.Input> floats = writable ? List.of() : ModelRunner.batchedFloats(outputs);
       ModelRunner runner = new ModelRunner(graph, session);
-      Runtime runtime = new Runtime(runner, runner.prepare(layers, inputs, floats), outputs, floats);
+      RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(layers, inputs, floats), outputs, floats);
       return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all());
     } catch (RuntimeException e) {
       bundle.close();

@@ -26,18 +26,18 @@ abstract class TensorFlowSession implements ModelSession {
    * @param outputs the model's outputs, for predictions and BN005
    * @param floatOutputs the outputs the inference view compares for BN005, prepared with the graph
    */
-  record Runtime(ModelRunner runner, ModelRunner.Prepared prepared, List<ModelRunner.Input> outputs,
+  record RunnableGraph(ModelRunner runner, ModelRunner.Prepared prepared, List<ModelRunner.Input> outputs,
       List<ModelRunner.Input> floatOutputs) {}
 
   private final TfGraph graph;
   private final LoadOptions options;
   private final BnModel model;
   /** Null where nothing needs running: a model without BN layers, opened to check its data. */
-  private final Runtime runtime;
+  private final RunnableGraph runtime;
   /** The data as the inference view fed it, once it has run. */
   private ModelRunner.Fed fed;
 
-  TensorFlowSession(TfGraph graph, LoadOptions options, BnModel model, Runtime runtime) {
+  TensorFlowSession(TfGraph graph, LoadOptions options, BnModel model, RunnableGraph runtime) {
     this.graph = graph;
     this.options = options;
     this.model = model;
@@ -90,7 +90,7 @@ abstract class TensorFlowSession implements ModelSession {
 
   @Override
   public void capture(Map<String, Tensor> data, Set<Integer> layers, int batchSize, CalibrationSink sink) {
-    Runtime run = runtime();
+    RunnableGraph run = runtime();
     LargeStack.call(() -> {
       run.runner().capture(run.prepared(), data, layers, batchSize, sink, "--inputs");
       return null;
@@ -99,13 +99,13 @@ abstract class TensorFlowSession implements ModelSession {
 
   @Override
   public dev.bncheck.load.Predictions predictions(Map<String, Tensor> data, int batchSize) {
-    Runtime run = runtime();
+    RunnableGraph run = runtime();
     return LargeStack.call(() -> run.runner().predictions(run.prepared(), data, run.outputs(), batchSize));
   }
 
   @Override
   public void batchSizeConsistency(Map<String, Tensor> data, int batchSize, CalibrationSink sink) {
-    Runtime run = runtime();
+    RunnableGraph run = runtime();
     LargeStack.call(() -> {
       run.runner().batchSizeConsistency(run.prepared(), data, run.outputs(), batchSize, sink);
       return null;
@@ -119,7 +119,7 @@ abstract class TensorFlowSession implements ModelSession {
             + " inference mode (docs/findings.md#bn002)");
   }
 
-  private Runtime runtime() {
+  private RunnableGraph runtime() {
     if (runtime == null) {
       throw new IllegalStateException("opened to check data, not to run: " + model.location());
     }

@@ -8,6 +8,7 @@ import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -67,7 +68,7 @@ class HostileKerasFilesTest {
   @CsvSource({"../../evil.sh", "/etc/cron.d/evil", "assets/../../evil", "C:/evil", "..\\evil"})
   void archiveEntryThatWouldLeaveItsFolderIsRefused(String entry) throws IOException {
     Map<String, byte[]> members = KerasArchives.members("healthy.keras");
-    members.put(entry, "echo owned".getBytes());
+    members.put(entry, "echo owned".getBytes(StandardCharsets.UTF_8));
     Path file = KerasArchives.write(members, dir.resolve("traversal.keras"));
     refused(file).hasMessage(file + ": entry " + entry + ": a path that leaves the archive's folder (absolute, or"
         + " with ..); refused");
@@ -222,7 +223,7 @@ class HostileKerasFilesTest {
   }
 
   private static int lastIndexOf(byte[] data, byte[] signature, String name) {
-    byte[] n = name.getBytes();
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
     for (int i = data.length - signature.length - 46; i >= 0; i--) {
       if (Arrays.equals(data, i, i + 4, signature, 0, 4) && Arrays.equals(data, i + 46, i + 46 + n.length, n, 0, n.length)) {
         return i;

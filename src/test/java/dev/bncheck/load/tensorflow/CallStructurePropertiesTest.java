@@ -7,6 +7,7 @@ import dev.bncheck.load.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 import net.jqwik.api.ForAll;
@@ -81,7 +82,7 @@ class CallStructurePropertiesTest {
   private static NodeDef callNode(String nodeName, int callee, Random random) {
     String style = CALL_STYLES.get(random.nextInt(CALL_STYLES.size()));
     String f = name(callee);
-    NodeDef.Builder node = NodeDef.newBuilder().setName(nodeName + "_" + style.toLowerCase());
+    NodeDef.Builder node = NodeDef.newBuilder().setName(nodeName + "_" + style.toLowerCase(Locale.ROOT));
     switch (style) {
       case "op" -> node.setOp(f);
       case "nested" -> node.setOp("StatefulPartitionedCall").putAttr("f", AttrValue.newBuilder()

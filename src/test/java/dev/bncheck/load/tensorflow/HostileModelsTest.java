@@ -39,7 +39,7 @@ class HostileModelsTest {
   static void edit(Path model, UnaryOperator<MetaGraphDef.Builder> change) throws IOException {
     Path pb = model.resolve("saved_model.pb");
     SavedModel.Builder saved = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
-    change.apply(saved.getMetaGraphsBuilder(0));
+    saved.setMetaGraphs(0, change.apply(saved.getMetaGraphsBuilder(0)));
     Files.write(pb, saved.build().toByteArray());
   }
 

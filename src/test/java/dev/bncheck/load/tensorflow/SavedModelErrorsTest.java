@@ -9,6 +9,7 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.model.CalibrationSink;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +47,7 @@ class SavedModelErrorsTest {
     assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageStartingWith(pb + ": not a valid SavedModel (corrupt or truncated)");
-    Files.write(pb, "this is not a protobuf at all".getBytes());
+    Files.write(pb, "this is not a protobuf at all".getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> load(model, LoadOptions.DEFAULTS)).isInstanceOf(InvalidInputException.class);
   }
 
