@@ -28,5 +28,6 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # TensorFlow's log lines would interleave with the tables; two of them ignore the log level.
 export TF_CPP_MIN_LOG_LEVEL=2
-java -Xmx3g -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench "$@" \
-  2> >(grep -v -e 'absl::InitializeLog' -e 'MLIR V1 optimization pass is not enabled' >&2)
+# The Vector API module, as the launchers add it: the kernel widens floats on it when present.
+java -Xmx3g --add-modules jdk.incubator.vector -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench "$@" \
+  2> >(grep -v -e 'absl::InitializeLog' -e 'MLIR V1 optimization pass is not enabled' -e 'Using incubator modules: jdk.incubator.vector' >&2)

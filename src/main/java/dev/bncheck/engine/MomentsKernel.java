@@ -3,6 +3,7 @@ package dev.bncheck.engine;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
@@ -33,11 +34,10 @@ public final class MomentsKernel {
   static final int PART_ELEMENTS = 1 << 20;
 
   /**
-   * Width of the double buffer values are widened into. The JIT of Java 17 vectorizes neither
-   * the float-to-double conversion nor loops that mix an offset array index with unshifted ones,
-   * so values are first widened into this buffer (a plain scalar loop, cheaper than the memory it
-   * reads), and the deviations are then accumulated by a loop it does vectorize. Measured on
-   * NCHW [64,256,56,56]: 128 beat 64 and 256 by 5 to 7%; 2048 was markedly slower.
+   * Lanes the deviations are summed in, and so the width of the scalar path's double buffer.
+   * Measured on NCHW [64,256,56,56] with that buffer: 128 beat 64 and 256 by 5 to 7%; 2048 was
+   * markedly slower. The lanes, not the CPU's vector width, fix the order of the additions, so
+   * both paths give the same bits on every machine.
    */
   private static final int LANES = 128;
 
@@ -54,7 +54,38 @@ public final class MomentsKernel {
     }, null, false);
   }
 
+  /**
+   * The Vector API loops when {@code jdk.incubator.vector} is in the boot layer (the launchers add
+   * it) and the CPU's vectors suit them. They are loaded by name, because their class is compiled
+   * against the incubating module, which the other sources must not need.
+   */
+  private static final Optional<WideningDeviations> VECTOR_WIDENING = vectorWidening();
+
   private MomentsKernel() {}
+
+  private static Optional<WideningDeviations> vectorWidening() {
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Optional<?> loops = (Optional<?>) Class.forName("dev.bncheck.engine.VectorWideningDeviations")
+          .getDeclaredMethod("whereProfitable")
+          .invoke(null);
+      return loops.map(WideningDeviations.class::cast);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("the Vector API loops of the moments kernel are missing from the build", e);
+    }
+  }
+
+  /** Whether float32 values are widened a vector at a time, on the Vector API. */
+  static boolean widensInVectors() {
+    return VECTOR_WIDENING.isPresent();
+  }
+
+  /** The loops for runs of at most {@code width} float32 values. */
+  static WideningDeviations wideningDeviations(int width) {
+    return VECTOR_WIDENING.orElseGet(() -> new ScalarWideningDeviations(width));
+  }
 
   public static ChannelMoments compute(Tensor batch, int channelAxis) {
     return compute(batch, channelAxis, parts(batch.shape(), channelAxis));
@@ -204,13 +235,22 @@ public final class MomentsKernel {
     for (int j = 0; j < width; j++) {
       laneShift[j] = shift[j % channels];
     }
-    double[] buffer = new double[width];
     double[] laneSum = new double[width];
     double[] laneSq = new double[width];
-    for (int o = from; o < to; o += rowsAtOnce) {
-      int length = Math.min(rowsAtOnce, to - o) * channels;
-      widen(batch, o * channels, buffer, length);
-      addDeviations(buffer, laneShift, laneSum, laneSq, length);
+    if (batch instanceof Tensor.Float32 f) {
+      float[] x = f.data();
+      WideningDeviations loops = wideningDeviations(width);
+      for (int o = from; o < to; o += rowsAtOnce) {
+        loops.add(x, o * channels, laneShift, laneSum, laneSq, Math.min(rowsAtOnce, to - o) * channels);
+      }
+    } else {
+      double[] x = ((Tensor.Float64) batch).data();
+      double[] buffer = new double[width];
+      for (int o = from; o < to; o += rowsAtOnce) {
+        int length = Math.min(rowsAtOnce, to - o) * channels;
+        System.arraycopy(x, o * channels, buffer, 0, length);
+        ScalarWideningDeviations.add(buffer, laneShift, laneSum, laneSq, length);
+      }
     }
     for (int j = 0; j < width; j++) {
       sum[j % channels] += laneSum[j];
@@ -226,6 +266,8 @@ public final class MomentsKernel {
   private static void accumulateChannelsFirst(
       Tensor batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int inner = layout.inner;
+    float[] floats = batch instanceof Tensor.Float32 f ? f.data() : null;
+    WideningDeviations loops = wideningDeviations(LANES);
     double[] buffer = new double[LANES];
     double[] laneSum = new double[LANES];
     double[] laneSq = new double[LANES];
@@ -238,8 +280,12 @@ public final class MomentsKernel {
         double k = shift[c];
         for (int i = start; i < end; i += LANES) {
           int length = Math.min(LANES, end - i);
-          widen(batch, base + i, buffer, length);
-          addDeviations(buffer, k, laneSum, laneSq, length);
+          if (floats != null) {
+            loops.add(floats, base + i, k, laneSum, laneSq, length);
+          } else {
+            System.arraycopy(((Tensor.Float64) batch).data(), base + i, buffer, 0, length);
+            ScalarWideningDeviations.add(buffer, k, laneSum, laneSq, length);
+          }
         }
         double s = 0;
         double q = 0;
@@ -252,33 +298,6 @@ public final class MomentsKernel {
         sum[c] += s;
         sumSq[c] += q;
       }
-    }
-  }
-
-  private static void widen(Tensor batch, int from, double[] into, int length) {
-    if (batch instanceof Tensor.Float32 f) {
-      float[] x = f.data();
-      for (int j = 0; j < length; j++) {
-        into[j] = x[from + j];
-      }
-    } else {
-      System.arraycopy(((Tensor.Float64) batch).data(), from, into, 0, length);
-    }
-  }
-
-  private static void addDeviations(double[] values, double[] shift, double[] sum, double[] sumSq, int length) {
-    for (int j = 0; j < length; j++) {
-      double d = values[j] - shift[j];
-      sum[j] += d;
-      sumSq[j] += d * d;
-    }
-  }
-
-  private static void addDeviations(double[] values, double shift, double[] sum, double[] sumSq, int length) {
-    for (int j = 0; j < length; j++) {
-      double d = values[j] - shift;
-      sum[j] += d;
-      sumSq[j] += d * d;
     }
   }
 

@@ -75,7 +75,7 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(elsewhere, Map.of(), link.toString(), "check", "my model.json");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).isEqualTo(String.join("\n", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
+    assertThat(r.out()).isEqualTo(String.join("\n", "--add-modules=jdk.incubator.vector", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
         "check", "my model.json", "TF_ENABLE_ONEDNN_OPTS=1", "TF_CPP_MIN_LOG_LEVEL=2", ""));
     // through the stderr filter, which indents what bncheck did not write
     assertThat(r.err()).isEqualTo("  java's stderr\n");
@@ -97,7 +97,7 @@ class LauncherScriptsIT {
 
     assertThat(run(tmp, Map.of(), launcher, "--config", "inspect", "inspect", "m.json").out())
         .startsWith("-XX:TieredStopAtLevel=1\n-Xmx2g\n");
-    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("-Xmx2g\n")
+    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n")
         .doesNotContain("TieredStopAtLevel");
     assertThat(run(tmp, Map.of(), launcher, "--config", "c.json", "recalibrate", "m").out())
         .doesNotContain("TieredStopAtLevel");
@@ -131,7 +131,7 @@ class LauncherScriptsIT {
     }
 
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.out()).startsWith("-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
+    assertThat(r.out()).startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
     assertThat(r.err()).isEqualTo("java's stderr\n");
   }
 
@@ -150,13 +150,13 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
+    assertThat(r.out()).startsWith(String.join("\n", "--add-modules=jdk.incubator.vector", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
         "-Xlog:cds=off", "-jar", jar.toString(), "--version", ""));
 
     Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(1)));
     r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
-    assertThat(r.out()).as("an archive older than the jar").startsWith("-Xmx2g\n-jar\n" + jar + "\n--version\n");
+    assertThat(r.out()).as("an archive older than the jar").startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n-jar\n" + jar + "\n--version\n");
   }
 
   @Test

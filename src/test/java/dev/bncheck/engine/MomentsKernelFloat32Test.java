@@ -1,6 +1,7 @@
 package dev.bncheck.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.bncheck.model.Tensor;
 import java.math.BigDecimal;
@@ -26,6 +27,7 @@ class MomentsKernelFloat32Test {
   /** Shapes whose sizes are no multiple of the kernel's lanes, in both layouts. */
   static Stream<Arguments> shapes() {
     return Stream.of(
+        Arguments.of("one value", new int[] {1, 1}, 1),
         Arguments.of("NHWC, 1 channel", new int[] {37, 29, 1}, 2),
         Arguments.of("NHWC, 3 channels", new int[] {13, 17, 19, 3}, 3),
         Arguments.of("NHWC, 1000 channels", new int[] {3, 41, 1000}, 2),
@@ -131,6 +133,58 @@ class MomentsKernelFloat32Test {
         pool.shutdown();
       }
     }
+  }
+
+  /**
+   * The Vector API loops widen and accumulate lane by lane with the scalar loops' arithmetic, so
+   * they must give the same bits, whatever the run's length against the CPU's vector width, and
+   * carry NaN and infinities through to the sums, where the kernel looks for them.
+   */
+  @Test
+  void vectorAndScalarWideningGiveTheSameBits() {
+    assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).as("Surefire adds the Vector API module").isPresent();
+    assumeTrue(MomentsKernel.widensInVectors(), "this CPU's vectors are too narrow for the Vector API loops");
+    SplittableRandom random = new SplittableRandom(17);
+    float[] x = new float[300];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (1e4 * (i % 3) + random.nextGaussian() * Math.pow(10, random.nextInt(-20, 20)));
+    }
+    x[133] = Float.NaN;
+    x[140] = Float.POSITIVE_INFINITY;
+    x[141] = Float.NEGATIVE_INFINITY;
+    for (int length : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 64, 127, 128}) {
+      for (int from : new int[] {0, 1, 5, 100, 160}) {
+        double[] shift = new double[length];
+        for (int j = 0; j < length; j++) {
+          shift[j] = x[from + j % 3];
+        }
+        double[][] vector = laneSums(length);
+        double[][] scalar = laneSums(length);
+        WideningDeviations loops = MomentsKernel.wideningDeviations(length);
+        WideningDeviations plain = new ScalarWideningDeviations(length);
+        for (int run = 0; run < 3; run++) {
+          loops.add(x, from + run, shift, vector[0], vector[1], length);
+          plain.add(x, from + run, shift, scalar[0], scalar[1], length);
+          loops.add(x, from + run, x[from], vector[2], vector[3], length);
+          plain.add(x, from + run, x[from], scalar[2], scalar[3], length);
+        }
+        for (int k = 0; k < 4; k++) {
+          assertThat(vector[k]).as("length %d from %d, sums %d", length, from, k).containsExactly(scalar[k]);
+        }
+      }
+    }
+  }
+
+  /** Sum and sum of squares for a shift per lane, then for one shift: lanes of a random start. */
+  private static double[][] laneSums(int length) {
+    SplittableRandom random = new SplittableRandom(length);
+    double[][] sums = new double[4][length];
+    for (double[] lanes : sums) {
+      for (int j = 0; j < length; j++) {
+        lanes[j] = random.nextGaussian();
+      }
+    }
+    return sums;
   }
 
   /**
