@@ -22,16 +22,11 @@ import java.util.Optional;
  * are (B-1)/B of the data's for B values per channel per batch. When the band holds (B-1)/B for a
  * usual batch size B, the statistics fit both stories, and the finding is information that says so.
  */
+@Declares(code = "BN012",
+    title = "statistics barely moved from their initial values",
+    data = DataNeed.NONE,
+    supersededBy = {"BN001", "BN003", "BN007"})
 public final class BarelyMovedStatistics implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN012", "statistics barely moved from their initial values", DataNeed.NONE)
-          .supersededBy("BN001", "BN003", "BN007");
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   /** Fewer channels make a "band" out of chance. */
   static final int MIN_CHANNELS = 8;

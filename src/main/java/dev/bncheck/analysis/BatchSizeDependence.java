@@ -1,5 +1,7 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
+
 import dev.bncheck.engine.BatchSizeConsistency;
 import dev.bncheck.model.Numbers;
 import java.util.List;
@@ -10,17 +12,10 @@ import java.util.Optional;
  * BN005: the serving signature gives a sample a different output when it runs alone than when
  * it runs in a batch. A model-level check: it looks at the model's outputs, not at one layer.
  */
+@Declares(code = BatchSizeDependence.CODE, title = "outputs at batch size 1 differ from batched outputs", data = DataNeed.VALUES)
 public final class BatchSizeDependence implements ModelCheck {
 
   static final String CODE = "BN005";
-
-  private static final CheckDeclaration DECLARATION = CheckDeclaration.of(CODE,
-      "outputs at batch size 1 differ from batched outputs", CheckDeclaration.DataNeed.VALUES);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   /** One finding per output whose results depend on the batch, in the order the backend measured them. */
   @Override

@@ -1,5 +1,7 @@
 package dev.bncheck.analysis;
 
+import dev.bncheck.analysis.CheckDeclaration.DataNeed;
+
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.BnLayer;
@@ -19,17 +21,13 @@ import java.util.Optional;
  * subtraction, channel order) is the usual reason; every later layer then inherits the shift, so
  * their BN003 and BN004 findings are its consequence, not a cause of their own.
  */
+@Declares(code = CalibrationDataMismatch.CODE,
+    title = "calibration data unlike the training data",
+    data = DataNeed.ESTIMATES,
+    explains = {"BN003", "BN004"})
 public final class CalibrationDataMismatch implements ModelCheck {
 
   public static final String CODE = "BN011";
-
-  private static final CheckDeclaration DECLARATION = CheckDeclaration.of(CODE,
-      "calibration data unlike the training data", CheckDeclaration.DataNeed.ESTIMATES).explains("BN003", "BN004");
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   /**
    * The finding on the first layer with data, where its BN003 names the data (not an early stop)

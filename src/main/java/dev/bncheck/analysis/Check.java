@@ -9,7 +9,10 @@ import java.util.Set;
  */
 public interface Check {
 
-  CheckDeclaration declaration();
+  /** What the check's class declares with {@link Declares}. */
+  default CheckDeclaration declaration() {
+    return CheckDeclaration.of(getClass());
+  }
 
   /** The finding for this layer, if the check fires. */
   Optional<Finding> check(LayerContext context);

@@ -4,7 +4,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What a check is, declared once in its class: the stable code, the title the docs, JUnit, HTML
+ * What a check is, declared once on its class ({@link Declares}): the stable code, the title the docs, JUnit, HTML
  * and JSON reports show, what data it needs, which findings on the same layer already explain it
  * (one cause, one finding), and, for a model-level check, which layer findings its finding
  * explains as consequences.
@@ -41,18 +41,19 @@ public record CheckDeclaration(String code, String title, DataNeed data, Set<Str
     explains = Set.copyOf(explains);
   }
 
-  /** A check superseded by nothing. */
-  public static CheckDeclaration of(String code, String title, DataNeed data) {
-    return new CheckDeclaration(code, title, data, Set.of(), Set.of());
-  }
+  private static final ClassValue<CheckDeclaration> DECLARED = new ClassValue<>() {
+    @Override
+    protected CheckDeclaration computeValue(Class<?> check) {
+      Declares d = check.getAnnotation(Declares.class);
+      if (d == null) {
+        throw new IllegalStateException(check.getName() + " declares nothing: annotate it with @Declares");
+      }
+      return new CheckDeclaration(d.code(), d.title(), d.data(), Set.of(d.supersededBy()), Set.of(d.explains()));
+    }
+  };
 
-  /** This declaration, skipped where one of {@code codes} fired on the same layer. */
-  public CheckDeclaration supersededBy(String... codes) {
-    return new CheckDeclaration(code, title, data, Set.of(codes), explains);
-  }
-
-  /** This declaration, its finding making those of {@code codes} its consequences. */
-  public CheckDeclaration explains(String... codes) {
-    return new CheckDeclaration(code, title, data, supersededBy, Set.of(codes));
+  /** What the class of a check declares with {@link Declares}, read once per class. */
+  public static CheckDeclaration of(Class<?> check) {
+    return DECLARED.get(check);
   }
 }

@@ -12,15 +12,10 @@ import java.util.Optional;
  * BN009: an epsilon or momentum that does not fit the framework's own convention, the trace of a
  * value carried over from another framework in a conversion or a port.
  */
+@Declares(code = "BN009",
+    title = "epsilon or momentum does not fit the framework's convention",
+    data = DataNeed.NONE)
 public final class ConventionMismatch implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN009", "epsilon or momentum does not fit the framework's convention", DataNeed.NONE);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   static final double PYTORCH_EPSILON = 1e-5;
   static final double KERAS_EPSILON = 1e-3;

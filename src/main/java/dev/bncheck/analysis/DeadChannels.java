@@ -13,15 +13,11 @@ import java.util.Optional;
  * channels. Their normalization divides by almost sqrt(epsilon), so any input that reaches them
  * at inference is amplified by up to 1/sqrt(epsilon).
  */
+@Declares(code = "BN006",
+    title = "dead or near-dead channels",
+    data = DataNeed.NONE,
+    supersededBy = {"BN001", "BN007"})
 public final class DeadChannels implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN006", "dead or near-dead channels", DataNeed.NONE).supersededBy("BN001", "BN007");
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

@@ -8,15 +8,8 @@ import java.util.List;
 import java.util.Optional;
 
 /** BN007: non-finite or negative statistics or parameters, which poison every output. */
+@Declares(code = "BN007", title = "non-finite or negative statistics or parameters", data = DataNeed.NONE)
 public final class InvalidStatistics implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN007", "non-finite or negative statistics or parameters", DataNeed.NONE);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

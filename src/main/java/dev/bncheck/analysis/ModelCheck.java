@@ -9,7 +9,10 @@ import java.util.List;
  */
 public interface ModelCheck {
 
-  CheckDeclaration declaration();
+  /** What the check's class declares with {@link Declares}. */
+  default CheckDeclaration declaration() {
+    return CheckDeclaration.of(getClass());
+  }
 
   /** The findings on the model, none when the check does not fire. */
   List<Finding> check(ModelContext context);

@@ -8,15 +8,8 @@ import java.util.List;
 import java.util.Optional;
 
 /** BN001: the moving statistics still hold the values every framework initializes them to. */
+@Declares(code = "BN001", title = "statistics never updated", data = DataNeed.NONE)
 public final class NeverUpdatedStatistics implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN001", "statistics never updated", DataNeed.NONE);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   static final String FIX_TENSORFLOW =
       "run the moving-average update ops with every training step (TF1: wrap the train op in"

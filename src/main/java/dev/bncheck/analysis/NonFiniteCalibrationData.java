@@ -11,15 +11,8 @@ import java.util.Optional;
  * preprocessing or an upstream layer that already overflows. A layer that received no finite
  * value at all is an error: nothing about it can be judged.
  */
+@Declares(code = "BN010", title = "non-finite values in the calibration data", data = DataNeed.VALUES)
 public final class NonFiniteCalibrationData implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN010", "non-finite values in the calibration data", DataNeed.VALUES);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

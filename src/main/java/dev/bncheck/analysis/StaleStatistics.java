@@ -17,16 +17,11 @@ import java.util.function.IntPredicate;
  * because the exponential average stopped early (too few updates for its decay) or because the
  * data the model sees differs from what it was trained on.
  */
+@Declares(code = "BN003",
+    title = "moving statistics stale or diverged from the data",
+    data = DataNeed.ESTIMATES,
+    supersededBy = {"BN001", "BN007"})
 public final class StaleStatistics implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN003", "moving statistics stale or diverged from the data", DataNeed.ESTIMATES)
-          .supersededBy("BN001", "BN007");
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   static final String FIX_EARLY_STOP_TENSORFLOW =
       "the average received too few updates for its decay: train longer, or lower the decay"

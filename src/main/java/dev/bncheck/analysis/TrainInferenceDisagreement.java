@@ -15,16 +15,11 @@ import java.util.Optional;
  * far from its output in training mode (each batch's own statistics), so the model behaves
  * differently at inference from how it trained.
  */
+@Declares(code = "BN004",
+    title = "training-mode and inference-mode outputs disagree",
+    data = DataNeed.MODE_COMPARISON,
+    supersededBy = {"BN007"})
 public final class TrainInferenceDisagreement implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN004", "training-mode and inference-mode outputs disagree", DataNeed.MODE_COMPARISON)
-          .supersededBy("BN007");
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   @Override
   public Optional<Finding> check(LayerContext context) {

@@ -11,15 +11,8 @@ import java.util.Optional;
  * ({@code is_training=true}, or moments of its own input), so every output depends on the rest
  * of the batch and, at batch size 1, collapses to beta.
  */
+@Declares(code = "BN002", title = "training-mode BN in the inference graph", data = DataNeed.NONE)
 public final class TrainingModeInGraph implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN002", "training-mode BN in the inference graph", DataNeed.NONE);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   static final String FIX_TENSORFLOW =
       "export the inference graph in inference mode: TF1: build the serving graph with"

@@ -12,15 +12,8 @@ import java.util.Optional;
  * variables (a {@code tf.cond} whose branches each created their own, the missing-{@code reuse}
  * mistake), so the statistics training updated are not the ones inference uses.
  */
+@Declares(code = "BN008", title = "variables not shared between training and inference", data = DataNeed.NONE)
 public final class UnsharedVariables implements Check {
-
-  private static final CheckDeclaration DECLARATION =
-      CheckDeclaration.of("BN008", "variables not shared between training and inference", DataNeed.NONE);
-
-  @Override
-  public CheckDeclaration declaration() {
-    return DECLARATION;
-  }
 
   static final String FIX =
       "build the layer's variables once and share them between the branches: TF1: create the BN in"
