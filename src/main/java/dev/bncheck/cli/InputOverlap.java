@@ -48,8 +48,30 @@ final class InputOverlap {
     }
   }
 
+  /** An output as the option that names it, e.g. {@code --output report.json}, for messages. */
+  record Output(String option, Path file) {}
+
+  /**
+   * Refuses, before any work, an output that would overwrite or delete one of {@code inputs}, one
+   * whose folder is missing, and two outputs that are one file, where the last would silently
+   * win: usage errors.
+   */
+  static void requireSeparate(CommandSpec spec, List<Output> outputs, List<Path> inputs) {
+    for (int i = 0; i < outputs.size(); i++) {
+      Output output = outputs.get(i);
+      requireNotAnInput(spec, output.option(), output.file(), inputs);
+      OutputFolder.require(spec, output.option(), output.file());
+      for (Output earlier : outputs.subList(0, i)) {
+        if (sameFile(earlier.file(), output.file())) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              earlier.option() + " and " + output.option() + " name the same file");
+        }
+      }
+    }
+  }
+
   /** Whether two outputs would be written to one file. */
-  static boolean sameFile(Path a, Path b) {
+  private static boolean sameFile(Path a, Path b) {
     return real(a).equals(real(b));
   }
 

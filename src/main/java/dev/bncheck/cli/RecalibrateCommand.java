@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,16 +68,12 @@ final class RecalibrateCommand implements Callable<Integer> {
     if (config != null) {
       read.add(config.path());
     }
-    InputOverlap.requireNotAnInput(spec, "--out " + options.out, options.out, read);
-    OutputFolder.require(spec, "--out", options.out);
+    List<InputOverlap.Output> outputs = new ArrayList<>(List.of(new InputOverlap.Output("--out " + options.out,
+        options.out)));
     if (options.output != null) {
-      OutputFolder.require(spec, "--output", options.output);
-      InputOverlap.requireNotAnInput(spec, "--output " + options.output, options.output, read);
-      if (InputOverlap.sameFile(options.out, options.output)) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--out " + options.out + " and --output " + options.output + " name the same file");
-      }
+      outputs.add(new InputOverlap.Output("--output " + options.output, options.output));
     }
+    InputOverlap.requireSeparate(spec, outputs, read);
   }
 
   /** The report, on standard output or atomically into --output. */

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -41,12 +40,7 @@ abstract class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Thresholds thresholds;
-    try {
-      thresholds = thresholdOptions.toThresholds();
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    }
+    Thresholds thresholds = thresholdOptions.toThresholds();
     ReportOutputs outputs = new ReportOutputs(spec, common);
     ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
     if (outputs.any()) {

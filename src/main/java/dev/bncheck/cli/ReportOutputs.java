@@ -11,13 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Where a report goes: standard output or {@code --output}, and every {@code --report}. */
 final class ReportOutputs {
-
-  private record Output(String option, Path file) {}
 
   private final CommandSpec spec;
   private final CommonOptions common;
@@ -27,30 +24,16 @@ final class ReportOutputs {
     this.common = common;
   }
 
-  /**
-   * Checked before the model is read, so that a wrong command line costs nothing: no output may
-   * replace an input or lie inside one (a file of a SavedModel), and no two outputs may be one
-   * file, where the last would silently win.
-   */
+  /** Checked before the model is read, so that a wrong command line costs nothing. */
   void requireSeparate(List<Path> inputs) {
-    List<Output> outputs = new ArrayList<>();
+    List<InputOverlap.Output> outputs = new ArrayList<>();
     if (common.output != null) {
-      outputs.add(new Output("--output " + common.output, common.output));
+      outputs.add(new InputOverlap.Output("--output " + common.output, common.output));
     }
     for (CommonOptions.ExtraReport extra : common.reports) {
-      outputs.add(new Output(extra.option(), extra.file()));
+      outputs.add(new InputOverlap.Output(extra.option(), extra.file()));
     }
-    for (int i = 0; i < outputs.size(); i++) {
-      Output output = outputs.get(i);
-      OutputFolder.require(spec, output.option(), output.file());
-      InputOverlap.requireNotAnInput(spec, output.option(), output.file(), inputs);
-      for (Output earlier : outputs.subList(0, i)) {
-        if (InputOverlap.sameFile(earlier.file(), output.file())) {
-          throw new CommandLine.ParameterException(spec.commandLine(),
-              earlier.option() + " and " + output.option() + " name the same file");
-        }
-      }
-    }
+    InputOverlap.requireSeparate(spec, outputs, inputs);
   }
 
   boolean any() {

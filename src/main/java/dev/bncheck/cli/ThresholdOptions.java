@@ -1,7 +1,10 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.analysis.Thresholds;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The limits of the statistical checks; defaults are {@link Thresholds#DEFAULTS}. */
 public final class ThresholdOptions {
@@ -36,9 +39,16 @@ public final class ThresholdOptions {
           + " (default: ${DEFAULT-VALUE}).")
   double deadMedianFactor;
 
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
   /** The thresholds, or a usage error naming what is inconsistent. */
   Thresholds toThresholds() {
-    return new Thresholds(meanShiftWarning, meanShiftError, varianceRatioWarning, varianceRatioError,
-        modeRmsError, deadEpsilonFactor, deadMedianFactor);
+    try {
+      return new Thresholds(meanShiftWarning, meanShiftError, varianceRatioWarning, varianceRatioError,
+          modeRmsError, deadEpsilonFactor, deadMedianFactor);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 }
