@@ -47,7 +47,7 @@ class ArchitectureTest {
    * {@link dev.bncheck.load.ModelSession} alone: only the registry names its classes, so that
    * {@code check}, {@code recalibrate} (cli, repair) and the other backends work with any of them.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"dev.bncheck.load.tensorflow..", "dev.bncheck.load.onnx.."})
   void backendsAreReachedThroughTheRegistryAndTheSessionInterfaceOnly(String backend) {
     noClasses().that().resideOutsideOfPackage(backend)

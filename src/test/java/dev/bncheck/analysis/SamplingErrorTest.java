@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SamplingErrorTest {
 
   /** Upper-tail quantiles of the standard normal distribution, from published tables. */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({
       "0.5, 0.0",
       "0.1, 1.2815515655",

@@ -158,7 +158,7 @@ class InputOverlapTest {
    * An outside tester's find: the side file an ONNX model keeps its weights in was replaced by a
    * report (and the next inspect read the report as weights and passed).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"inspect, --output", "check, --report=junit=", "recalibrate, --out"})
   void theExternalDataOfAnOnnxModelIsAnInputToo(String command, String option) throws IOException {
     Path folder = Files.createDirectory(dir.resolve("onnx"));
@@ -183,7 +183,7 @@ class InputOverlapTest {
    * An outside tester's find: recalibrate into a folder that does not exist ran the whole
    * recalibration, then ended as an internal error; reports into one failed after the run.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"inspect, --output", "check, --report=json=", "recalibrate, --out"})
   void anOutputInAMissingFolderIsAUsageErrorBeforeAnyWork(String command, String option) {
     Path missing = dir.resolve("no/such/folder/out");

@@ -61,7 +61,7 @@ class ProgressOnTerminalIT {
     return "'" + path + "'";
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource(delimiter = ';', value = {
       "samples/stale.json; layers read 1",
       "samples/keras-cnn-untrained --inputs samples/keras-cnn-inputs.npy; calibration batches 1 of 4"})

@@ -46,7 +46,7 @@ class ReportOptionTest {
     assertThat(Files.readString(text)).startsWith("bncheck ").doesNotContain("\u001b[").contains("No findings.");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource(delimiter = ';', value = {
     "xml=r.xml; unknown format 'xml' in 'xml=r.xml': expected one of text, json, markdown, junit",
     "JUNIT=r.xml; unknown format 'JUNIT' in 'JUNIT=r.xml'",

@@ -38,7 +38,7 @@ class BatchNormOutputsTest {
     assertThat(materialize(BatchNormOutputs.trainingAffine(layer, MomentsKernel.compute(x, 1)), x, 1)).containsExactly(-1, -1, 3, 1);
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"2, 1", "3, 1", "4, 3", "4, 1", "5, 4", "5, 1"})
   void bothModesMatchTheNd4jReference(int rank, int axis) {
     SplittableRandom random = new SplittableRandom(rank * 31L + axis);

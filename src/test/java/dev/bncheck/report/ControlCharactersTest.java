@@ -7,7 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ControlCharactersTest {
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
       "\"line\nbreak\"|line\\nbreak",
       "\"cr\rtab\t\"|cr\\rtab\\t",
@@ -22,7 +22,7 @@ class ControlCharactersTest {
     assertThat(ControlCharacters.escape(raw)).isEqualTo(shown);
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource(delimiter = '|', value = {"block1/bn", "café ☕ 层 \u00a0 nbsp", "a\\nb already escaped", "\u200f mark"})
   void printableTextIsLeftAsItIs(String text) {
     assertThat(ControlCharacters.escape(text)).isSameAs(text);

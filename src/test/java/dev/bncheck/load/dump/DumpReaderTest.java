@@ -218,7 +218,7 @@ class DumpReaderTest {
     return "{\"name\":\"" + name + "\",\"channel_axis\":1,\"epsilon\":1e-3,\"moving_mean\":[0],\"moving_variance\":[1]}";
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{1}")
   @MethodSource("invalidDumps")
   void invalidDumpGivesOneLineNamingFileAndField(String json, String expected) throws IOException {
     Path file = write(json);

@@ -72,7 +72,7 @@ class BnModelFromKerasTest {
    * Without the layer name Keras 3 records on each vars group, layers are found by the group
    * names Keras's naming rule gives them (scripts/make_keras_hostile_files.py removes the names).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"healthy", "frozen"})
   void archiveWithoutLayerNamesIsReadByKerasGroupNames(String model) {
     holdsTheExpectedValues(load("hostile/unnamed-vars-" + model + ".keras"), EXPECTED.path("models").path(model));
@@ -83,7 +83,7 @@ class BnModelFromKerasTest {
    * config as a bare list), written by scripts/make_keras2_layout_files.py with the values it
    * records.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"keras2-nested.h5", "keras2-old-sequential.h5"})
   void keras2LayoutIsReadWithTheValuesItHolds(String file) {
     BnModel loaded = load(file);
@@ -143,7 +143,7 @@ class BnModelFromKerasTest {
    * layer has (a layer the user named "norm"), and inside a Sequential attribute; the values are
    * those Keras held (expected-subclassed.json).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"subclassed.keras", "subclassed.weights.h5"})
   void subclassedModelsHoldTheValuesKerasHeld(String file) {
     BnModel loaded = load(file);

@@ -64,7 +64,7 @@ class HostileKerasFilesTest {
     refused(file).hasMessageContaining("not a valid .keras file (a ZIP archive)");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"../../evil.sh", "/etc/cron.d/evil", "assets/../../evil", "C:/evil", "..\\evil"})
   void archiveEntryThatWouldLeaveItsFolderIsRefused(String entry) throws IOException {
     Map<String, byte[]> members = KerasArchives.members("healthy.keras");
@@ -177,7 +177,7 @@ class HostileKerasFilesTest {
    * tester's weights-only file ran past 300 s and 2 GB; a subclassed model's ended in a stack
    * overflow and a 27 KB line).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"weights-cycle.weights.h5:layers/loop", "subclassed-cycle.keras:block/loop"})
   void aLinkCycleAmongTheWeightsIsRefusedAtOnce(String fileAndGroup) {
     String[] parts = fileAndGroup.split(":");

@@ -56,7 +56,7 @@ class DecomposedOnnxModelsTest {
     unfolded = json.readTree(TF_STYLE.resolve("references.json").toFile()).get("unfolded");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"hand-bn-eval", "hand-bn-untrained", "hand-bn-eval-opset11"})
   void handWrittenBnIsALayerWithTheStateDictsStatistics(String model) {
     BnModel loaded = load(DIR.resolve(model + ".onnx"));
@@ -113,7 +113,7 @@ class DecomposedOnnxModelsTest {
    * training mode, BN002, with data as without; with data, check also measures that the outputs
    * depend on the batch (BN005), though no layer could be read.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(ints = {13, 18})
   void handWrittenBnInTrainingModeIsBn002(int opset) throws IOException {
     String model = DIR.resolve("hand-bn-batch-stats-opset" + opset + ".onnx").toString();
@@ -155,7 +155,7 @@ class DecomposedOnnxModelsTest {
    * pattern's last node by training-mode operators), against PyTorch's forward hooks; and
    * ONNX Runtime's output of the pattern's last node against bncheck's (the self-check).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"hand-bn-eval", "hand-bn-untrained", "hand-bn-eval-opset11"})
   void capturedMomentsEqualPyTorchsInBothViewsAndTheSelfCheckPasses(String model) throws IOException {
     OnnxModelsTest.Run run = run("check", DIR.resolve(model + ".onnx").toString(), "--inputs", DATA, "--format",

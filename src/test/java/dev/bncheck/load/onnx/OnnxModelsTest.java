@@ -79,7 +79,7 @@ class OnnxModelsTest {
     assertThat(run.exitCode()).isEqualTo(ExitCodes.FINDINGS);
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"cnn-eval", "cnn-eval-dynamo", "cnn-external", "cnn-train", "cnn-untrained"})
   void layersHoldTheStateDictsValues(String model) throws IOException {
     JsonNode expected = references.get(model.equals("cnn-untrained") ? model : model.equals("cnn-train")
@@ -99,7 +99,7 @@ class OnnxModelsTest {
   }
 
   /** The running statistics as the loader read them, through a sink-free load. */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"cnn-eval", "cnn-external", "cnn-untrained"})
   void runningStatisticsEqualPyTorchsExactly(String model) {
     var loaded = new BnModelFromOnnx().load(DIR.resolve(model + ".onnx"), dev.bncheck.model.CalibrationSink.NONE);
@@ -118,7 +118,7 @@ class OnnxModelsTest {
    * training mode, computed by bncheck's rewrite of the inference-mode nodes), per channel, against
    * PyTorch's forward hooks on the same batches.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"cnn-eval", "cnn-train", "cnn-untrained"})
   void capturedMomentsEqualPyTorchsInBothViews(String model) throws IOException {
     Run run = run("check", DIR.resolve(model + ".onnx").toString(), "--inputs", DATA, "--format", "json",
@@ -174,7 +174,7 @@ class OnnxModelsTest {
     }
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"cnn-eval", "cnn-train"})
   void batchDependenceEqualsPyTorchs(String model) throws IOException {
     Run run = run("check", DIR.resolve(model + ".onnx").toString(), "--inputs", DATA, "--format", "json",

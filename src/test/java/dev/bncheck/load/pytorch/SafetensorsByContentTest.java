@@ -24,7 +24,7 @@ class SafetensorsByContentTest {
 
   @TempDir Path dir;
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"weights.pth", "weights.pt", "weights.bin"})
   void safetensorsContentIsReadWhateverTheName(String name) throws IOException {
     Path renamed = Files.copy(TRAINED, dir.resolve(name));
@@ -37,7 +37,7 @@ class SafetensorsByContentTest {
     }
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"trained-state_dict.pt", "trained-module.pt"})
   void torchSaveArchivesStayWithTheTorchSaveReader(String name) {
     assertThat(Loaders.forModel(Path.of("src/test/resources/pytorch", name))).isInstanceOf(BnModelFromTorchSave.class);

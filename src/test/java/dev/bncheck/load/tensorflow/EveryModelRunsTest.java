@@ -44,7 +44,7 @@ class EveryModelRunsTest {
     return models.stream();
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @MethodSource("models")
   void modelGetsAVerdictNeverAnInternalError(Path model) {
     StringWriter err = new StringWriter();

@@ -36,7 +36,7 @@ class GraphDiscoveryTest {
     }
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(TfTestModels.FusedVariant.class)
   void tf1FusedLayerWithItsCheckpointValuesAndMode(TfTestModels.FusedVariant variant) {
     TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, variant);
@@ -47,7 +47,7 @@ class GraphDiscoveryTest {
     assertThat(loaded.layers().get(0).graph().orElseThrow().nodes()).containsExactly("bn/FusedBatchNormV3");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(TfTestModels.DecomposedVariant.class)
   void tf1DecomposedLayerIncludingMomentsOfItsOwnInput(TfTestModels.DecomposedVariant variant) {
     TfTestModels.Model model = TfTestModels.tf1DecomposedSavedModel(dir, variant);
@@ -67,7 +67,7 @@ class GraphDiscoveryTest {
     assertThat(loaded.layers().get(0).graph().orElseThrow().trainingMode()).isFalse();
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(TfTestModels.FunctionVariant.class)
   void layerInsideFunctionsAtAnyDepthReadsTheRestoredVariables(TfTestModels.FunctionVariant variant) {
     TfTestModels.Model model = TfTestModels.functionSavedModel(dir, variant);
@@ -108,7 +108,7 @@ class GraphDiscoveryTest {
     assertThat(codes).containsExactly("BN001 bn_1", "BN008 bn_1");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(TfTestModels.FrozenVariant.class)
   void frozenGraphLayerFromConstants(TfTestModels.FrozenVariant variant) {
     TfTestModels.Model model = TfTestModels.frozenGraph(dir, variant);

@@ -55,7 +55,7 @@ class ImplementationSwapTest {
     assertThat(marker).as("TensorFlow ran the function no node calls").hasContent("written by the model");
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"inspect", "check --synthetic 4", "recalibrate --inputs INPUTS --out OUT"})
   void functionSwappedInForACalledOneIsCheckedByEveryCommand(String command) throws IOException {
     Path marker = dir.resolve("marker");

@@ -45,7 +45,7 @@ class OutsideFindsTest {
    * A scalar, per-class means, a variable and a time-major stack have no batch axis first: BN005
    * compares only outputs that do (it ended in exit 4, and the time-major one was a false BN005).
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"serving_default", "scalar", "per_class", "variable_first", "time_major"})
   void outputsWithoutABatchAxisAreNotComparedAlongOne(String signature) {
     CliRun run = check("unbatched-outputs", "--signature", signature, "--inputs",

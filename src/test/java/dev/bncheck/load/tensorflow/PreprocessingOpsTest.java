@@ -38,7 +38,7 @@ class PreprocessingOpsTest {
   }
 
   /** Causal attention, one_hot of argmax, a transposed 3-D convolution (red-team finds, round 2). */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"attention, 'MatrixBandPart,BitwiseAnd'", "conv3d, Conv3DBackpropInputV2"})
   void layerOpsRunWithoutTrustingTheModel(String model, String covered) throws IOException {
     assertThat(opsOf(model)).as("the fixture still holds the ops it covers").contains(covered.split(","));

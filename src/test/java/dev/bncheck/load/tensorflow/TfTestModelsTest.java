@@ -50,7 +50,7 @@ class TfTestModelsTest {
 
   // ---- 1 ----
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(FusedVariant.class)
   void tf1FusedSavedModel(FusedVariant variant) {
     Model m = TfTestModels.tf1FusedSavedModel(tmp.resolve("fused"), variant);
@@ -76,7 +76,7 @@ class TfTestModelsTest {
 
   // ---- 2 ----
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(DecomposedVariant.class)
   void tf1DecomposedSavedModel(DecomposedVariant variant) {
     Model m = TfTestModels.tf1DecomposedSavedModel(tmp.resolve("decomposed"), variant);
@@ -149,7 +149,7 @@ class TfTestModelsTest {
 
   // ---- 4 ----
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(FunctionVariant.class)
   void functionSavedModel(FunctionVariant variant) {
     Model m = TfTestModels.functionSavedModel(tmp.resolve("function"), variant);
@@ -209,7 +209,7 @@ class TfTestModelsTest {
 
   // ---- 5 ----
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(FrozenVariant.class)
   void frozenGraph(FrozenVariant variant) throws IOException {
     Model m = TfTestModels.frozenGraph(tmp.resolve("frozen"), variant);

@@ -28,7 +28,7 @@ class UnusualGraphsTest {
   }
 
   /** TensorFlow's import-test graphs compute BN on constants: nothing to feed, so they run once as they are. */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @MethodSource("graphsWithoutInputs")
   void graphWithNothingToFeedRunsOnceAsItIs(Path graph) {
     CliRun run = CliRun.of("check", graph.toString(), "--synthetic", "4", "--format", "json");

@@ -28,7 +28,7 @@ class ReadmeTableTest {
   }
 
   /** In the README and in docs/mistakes.md, which tells the story behind each variant. */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"README.md, tf1-mistakes, tf1-data", "README.md, keras-mistakes, keras-data",
       "docs/mistakes.md, tf1-mistakes, tf1-data", "docs/mistakes.md, keras-mistakes, keras-data"})
   void documentedTableIsTheGeneratorsTable(String document, String marker, String folder) throws IOException {
@@ -40,7 +40,7 @@ class ReadmeTableTest {
    * equal up to the float32 rounding of another CPU (SampleTolerances). A retrained model's are
    * compared in Tf1MistakesReproducibilityTest.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(Variant.class)
   void tf1AccuraciesAreTheCommittedModelsOwn(Variant v) {
     String[] row = MeasuredTable.row(BnCheckRun.DATA_DIR.resolve("README.md"), v.dir);
@@ -53,7 +53,7 @@ class ReadmeTableTest {
   }
 
   /** Every row's last two columns, exit code and findings, from a fresh run on that row's data. */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{arguments}")
   @CsvSource({"tf1-data, 6", "keras-data, 4"})
   void everyRowsVerdictIsWhatBncheckSaysToday(String folder, int variants) throws IOException {
     List<String[]> rows = tableRows(folder).stream().skip(2)

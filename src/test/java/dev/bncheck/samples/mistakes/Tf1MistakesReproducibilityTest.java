@@ -47,7 +47,7 @@ class Tf1MistakesReproducibilityTest {
     }
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(Variant.class)
   void retrainingGivesTheCommittedGraphVerdictAccuraciesAndWeights(Variant v) {
     Path out = dir.resolve(v.dir);
