@@ -35,25 +35,6 @@ public record BnLayer(
     double[] movingVariance,
     Optional<GraphFacts> graph) {
 
-  /** A layer that did not come from a graph (a dump). */
-  public BnLayer(
-      String name,
-      String origin,
-      int channelAxis,
-      double epsilon,
-      OptionalDouble momentum,
-      MomentumConvention momentumConvention,
-      OptionalLong numBatchesTracked,
-      double[] gamma,
-      boolean hasGamma,
-      double[] beta,
-      boolean hasBeta,
-      double[] movingMean,
-      double[] movingVariance) {
-    this(name, origin, channelAxis, epsilon, momentum, momentumConvention, numBatchesTracked, gamma, hasGamma,
-        beta, hasBeta, movingMean, movingVariance, Optional.empty());
-  }
-
   public BnLayer {
     Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(name, "name");

@@ -30,7 +30,7 @@ class FirstLayerViewTest {
     // the data: mean 0, variance 1 per channel; the average stopped with 0.45 of it
     java.util.Arrays.fill(variance, 0.45);
     BnLayer layer = new BnLayer("dense_bn", "dense_bn", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
-        gamma, true, new double[CHANNELS], true, mean, variance);
+        gamma, true, new double[CHANNELS], true, mean, variance, java.util.Optional.empty());
     BnModel model = new BnModel("m", "test", "keras", null, List.of(layer));
     CalibrationAccumulator data = new CalibrationAccumulator();
     SplittableRandom random = new SplittableRandom(7);

@@ -164,7 +164,7 @@ class SamplingErrorTest {
       dev.bncheck.model.MomentumConvention convention, java.util.OptionalLong tracked) {
     double[] one = {1.0};
     return new dev.bncheck.model.BnLayer("bn", "bn", 1, 1e-5, momentum, convention, tracked, one, true,
-        new double[1], true, new double[1], one);
+        new double[1], true, new double[1], one, java.util.Optional.empty());
   }
 
   /**

@@ -21,7 +21,7 @@ class SelfCheckVerdictTest {
 
   private static final BnLayer LAYER = new BnLayer("bn", "bn", 1, 0.0, OptionalDouble.empty(), null,
       OptionalLong.empty(), new double[] {2, 1}, true, new double[] {1, 0}, true, new double[] {2, 20},
-      new double[] {4, 100});
+      new double[] {4, 100}, java.util.Optional.empty());
 
   private static Report report(double[] frameworkOutput, Precision precision) {
     CalibrationAccumulator data = new CalibrationAccumulator();

@@ -60,7 +60,7 @@ final class FakeSession implements ModelSession {
   public BnModel model() {
     List<BnLayer> out = layers.stream().map(l -> new BnLayer(l.name(), "fake layer " + l.name(), 1, EPSILON,
         OptionalDouble.of(0.99), MomentumConvention.KERAS, OptionalLong.empty(), l.gamma(), true, l.beta(), true,
-        l.mean().clone(), l.variance().clone())).toList();
+        l.mean().clone(), l.variance().clone(), java.util.Optional.empty())).toList();
     return new BnModel(location.toString(), "fake model", "fake", null, out);
   }
 

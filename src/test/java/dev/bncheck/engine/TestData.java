@@ -39,7 +39,7 @@ final class TestData {
   /** A layer with learned scale and offset and no momentum, as the engine sees any framework's. */
   static BnLayer layer(int axis, double[] gamma, double[] beta, double[] movingMean, double[] movingVariance, double epsilon) {
     return new BnLayer("bn", "test", axis, epsilon, OptionalDouble.empty(), null, OptionalLong.empty(),
-        gamma, true, beta, true, movingMean, movingVariance);
+        gamma, true, beta, true, movingMean, movingVariance, java.util.Optional.empty());
   }
 
   static double[] biasedVariances(ChannelMoments m) {

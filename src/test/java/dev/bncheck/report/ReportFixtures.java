@@ -76,7 +76,7 @@ final class ReportFixtures {
   private static Report modelLevel(String name) {
     double[] ones = {1, 1};
     BnLayer layer = new BnLayer(name, "layers[0]", -1, 1e-3, OptionalDouble.empty(), null,
-        OptionalLong.empty(), ones, true, new double[] {0, 0}, true, new double[] {0.5, -0.5}, new double[] {1.2, 0.8});
+        OptionalLong.empty(), ones, true, new double[] {0, 0}, true, new double[] {0.5, -0.5}, new double[] {1.2, 0.8}, java.util.Optional.empty());
     UnresolvedLayer unresolved = new UnresolvedLayer("head/bn", "head/bn/FusedBatchNormV3", "FusedBatchNormV3",
         "the scale is computed, not a variable", true);
     BnModel model = new BnModel("model", "TensorFlow SavedModel", "keras", null, List.of(layer), List.of(unresolved));

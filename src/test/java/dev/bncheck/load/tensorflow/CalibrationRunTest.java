@@ -53,7 +53,7 @@ class CalibrationRunTest {
 
   private static LayerCalibration calibrate(Tensor.Float32 data, boolean twoPassesOnly) {
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
-        new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE);
+        new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE, java.util.Optional.empty());
     try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
       CheckedSession session = new CheckedSession(g, tfSession, "test", LoadOptions.DEFAULTS);
       Ops tf = Ops.create(g);
@@ -145,7 +145,7 @@ class CalibrationRunTest {
     double[] ones = new double[channels];
     java.util.Arrays.fill(ones, 1);
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(), ones, true,
-        new double[channels], true, new double[channels], ones);
+        new double[channels], true, new double[channels], ones, java.util.Optional.empty());
     try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
       CheckedSession session = new CheckedSession(g, tfSession, "test", LoadOptions.DEFAULTS);
       Ops tf = Ops.create(g);

@@ -39,7 +39,7 @@ class InGraphMomentsTest {
     double[] ones = new double[channels];
     Arrays.fill(ones, 1);
     return new BnLayer("bn", "test", axis, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
-        ones, true, new double[channels], true, new double[channels], ones);
+        ones, true, new double[channels], true, new double[channels], ones, java.util.Optional.empty());
   }
 
   /** The moments both ways, which must agree, or the one-pass reading when it is refused. */
