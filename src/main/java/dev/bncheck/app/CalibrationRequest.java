@@ -1,6 +1,7 @@
 package dev.bncheck.app;
 
 import dev.bncheck.load.BatchOrder;
+import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.ModelInputs;
 import java.nio.file.Path;
@@ -46,6 +47,11 @@ public record CalibrationRequest(List<String> inputs, List<String> inputNodes, I
     }
     if (synthetic != null && !inputs.isEmpty()) {
       throw new UsageException("--synthetic and --inputs exclude each other");
+    }
+    try {
+      ModelInputs.requireWellFormed(inputs);
+    } catch (InvalidInputException e) {
+      throw new UsageException("--inputs " + e.getMessage());
     }
   }
 

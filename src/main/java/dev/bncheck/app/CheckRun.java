@@ -99,7 +99,7 @@ public final class CheckRun {
       return Optional.empty();
     }
     List<Path> files = calibration.dataFiles();
-    if (inputs.size() > 1 || files.get(0).toString().length() < inputs.get(0).length()) {
+    if (inputs.size() > 1 || files.size() != 1 || files.get(0).toString().length() < inputs.get(0).length()) {
       throw new UsageException("a dump takes one --inputs FILE (a dump with \"inputs\"), not " + String.join(" ", inputs));
     }
     return Optional.of(files.get(0));

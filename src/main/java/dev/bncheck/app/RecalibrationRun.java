@@ -59,8 +59,16 @@ public final class RecalibrationRun {
     if (Files.exists(request.out()) && !request.force()) {
       throw new UsageException("--out " + request.out() + " exists; pass --force to replace it");
     }
-    if (!(request.heldOut() >= 0 && request.heldOut() < 1) || request.batchSize() < 1) {
-      throw new UsageException("--held-out must be in [0, 1) and --batch-size at least 1");
+    if (!(request.heldOut() >= 0 && request.heldOut() < 1)) {
+      throw new UsageException("--held-out must be in [0, 1), got " + request.heldOut());
+    }
+    if (request.batchSize() < 1) {
+      throw new UsageException("--batch-size must be at least 1, got " + request.batchSize());
+    }
+    try {
+      ModelInputs.requireWellFormed(request.inputs());
+    } catch (InvalidInputException e) {
+      throw new UsageException("--inputs " + e.getMessage());
     }
     Glob layers = Glob.of(request.layers());
     return request.loader() instanceof BnModelFromDump ? dump(request, layers) : model(request, layers);
@@ -91,6 +99,9 @@ public final class RecalibrationRun {
   private static RecalibrationReport dump(Request request, Glob layers) {
     if (request.labels() != null || request.inputs().size() > 1) {
       throw new UsageException("a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
+    }
+    if (Files.isDirectory(request.out())) {
+      throw new UsageException("--out " + request.out() + " is a folder; the fixed dump is one file");
     }
     try {
       return DumpRecalibrationRun.run(request.loader(), request.model(),

@@ -48,31 +48,44 @@ final class InputOverlap {
     }
   }
 
+  /** What an output may be: a file, or also a folder (a SavedModel that recalibrate writes). */
+  enum Kind { FILE, FILE_OR_FOLDER }
+
   /** An output as the option that names it, e.g. {@code --output report.json}, for messages. */
-  record Output(String option, Path file) {}
+  record Output(String option, Path file, Kind kind) {
+
+    Output(String option, Path file) {
+      this(option, file, Kind.FILE);
+    }
+  }
 
   /**
    * Refuses, before any work, an output that would overwrite or delete one of {@code inputs}, one
-   * whose folder is missing, and two outputs that are one file, where the last would silently
-   * win: usage errors.
+   * whose folder is missing, a file output that names a folder, and two outputs of which one is
+   * or lies inside the other, where the last would silently win: usage errors.
    */
   static void requireSeparate(CommandSpec spec, List<Output> outputs, List<Path> inputs) {
     for (int i = 0; i < outputs.size(); i++) {
       Output output = outputs.get(i);
-      requireNotAnInput(spec, output.option(), output.file(), inputs);
-      OutputFolder.require(spec, output.option(), output.file());
+      if (output.file().toString().isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), output.option().strip() + ": the path is empty");
+      }
       for (Output earlier : outputs.subList(0, i)) {
-        if (sameFile(earlier.file(), output.file())) {
-          throw new CommandLine.ParameterException(spec.commandLine(),
-              earlier.option() + " and " + output.option() + " name the same file");
+        Path a = real(earlier.file());
+        Path b = real(output.file());
+        String clash = a.equals(b) ? earlier.option() + " and " + output.option() + " name the same file"
+            : b.startsWith(a) ? output.option() + " lies inside " + earlier.option()
+            : a.startsWith(b) ? earlier.option() + " lies inside " + output.option() : null;
+        if (clash != null) {
+          throw new CommandLine.ParameterException(spec.commandLine(), clash);
         }
       }
+      requireNotAnInput(spec, output.option(), output.file(), inputs);
+      OutputFolder.require(spec, output.option(), output.file());
+      if (output.kind() == Kind.FILE && Files.isDirectory(output.file())) {
+        throw new CommandLine.ParameterException(spec.commandLine(), output.option() + " is a folder; it names a file");
+      }
     }
-  }
-
-  /** Whether two outputs would be written to one file. */
-  private static boolean sameFile(Path a, Path b) {
-    return real(a).equals(real(b));
   }
 
   private static boolean hardLinked(Path a, Path b) {

@@ -39,9 +39,7 @@ public final class Main {
     try {
       config = ConfigFile.find(args);
     } catch (InvalidInputException e) {
-      err.println("bncheck: error: " + ControlCharacters.escape(e.getMessage()));
-      err.flush();
-      return ExitCodes.INVALID_INPUT;
+      return withoutConfig(out, err, e, args);
     }
     CommandLine cli = commandLine(out, err, Subcommands.named(args));
     config.ifPresent(c -> {
@@ -49,6 +47,31 @@ public final class Main {
       ((BnCheckCommand) cli.getCommand()).config = c;
     });
     return execute(cli, args);
+  }
+
+  /**
+   * A config file that cannot be read fails the run that would use it (exit 3), but not a run
+   * that cannot start anyway or asks only for help or the version: those answer as without it.
+   */
+  private static int withoutConfig(PrintWriter out, PrintWriter err, InvalidInputException configError,
+      String... args) {
+    CommandLine cli = commandLine(out, err, Subcommands.named(args));
+    try {
+      CommandLine.ParseResult parsed = cli.parseArgs(args);
+      boolean helpOrVersion = false;
+      for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+        helpOrVersion |= p.isUsageHelpRequested() || p.isVersionHelpRequested()
+            || p.commandSpec().helpCommand() || !p.hasSubcommand() && p.commandSpec().subcommands().size() > 0;
+      }
+      if (helpOrVersion) {
+        return execute(cli, args);
+      }
+    } catch (CommandLine.ParameterException usage) {
+      return handleParameterException(usage, args);
+    }
+    err.println("bncheck: error: " + ControlCharacters.escape(configError.getMessage()));
+    err.flush();
+    return ExitCodes.INVALID_INPUT;
   }
 
   /**

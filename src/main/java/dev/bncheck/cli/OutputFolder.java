@@ -16,6 +16,10 @@ final class OutputFolder {
   /** @throws CommandLine.ParameterException (a usage error) when the folder {@code file} goes in is missing */
   static void require(CommandSpec spec, String option, Path file) {
     Path folder = file.toAbsolutePath().getParent();
+    if (folder != null && Files.exists(folder) && !Files.isDirectory(folder)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + file.getParent()
+          + " is a file, not a folder");
+    }
     if (folder != null && !Files.isDirectory(folder)) {
       throw new CommandLine.ParameterException(spec.commandLine(), option + ": the folder " + file.getParent()
           + " does not exist; bncheck does not create folders");

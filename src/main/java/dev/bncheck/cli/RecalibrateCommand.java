@@ -7,6 +7,7 @@ import dev.bncheck.load.ModelLoader;
 import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.RecalibrationReport;
 import dev.bncheck.report.RecalibrationReportWriter;
+import dev.bncheck.report.ReportFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -69,21 +70,27 @@ final class RecalibrateCommand implements Callable<Integer> {
       read.add(config.path());
     }
     List<InputOverlap.Output> outputs = new ArrayList<>(List.of(new InputOverlap.Output("--out " + options.out,
-        options.out)));
+        options.out, InputOverlap.Kind.FILE_OR_FOLDER)));
     if (options.output != null) {
       outputs.add(new InputOverlap.Output("--output " + options.output, options.output));
     }
     InputOverlap.requireSeparate(spec, outputs, read);
   }
 
-  /** The report, on standard output or atomically into --output. */
+  /**
+   * The report, on standard output or atomically into --output, there in the format its extension
+   * names when --format does not name one and a recalibration report has it.
+   */
   private void emit(RecalibrationReport report) {
     try {
       if (options.output == null) {
         RecalibrationReportWriter.write(report, options.format, VersionProvider.version(), spec.commandLine().getOut());
       } else {
+        ReportFormat named = ReportFormat.ofFileName(options.output);
+        ReportFormat format = spec.commandLine().getParseResult().hasMatchedOption("--format")
+            || !RecalibrationReportWriter.FORMATS.contains(named) ? options.format : named;
         AtomicFile.write(options.output,
-            w -> RecalibrationReportWriter.write(report, options.format, VersionProvider.version(), w));
+            w -> RecalibrationReportWriter.write(report, format, VersionProvider.version(), w));
       }
     } catch (IOException e) {
       throw new OutputException((options.output == null ? "standard output" : options.output.toString())

@@ -61,7 +61,8 @@ final class RecalibrationOptions {
   ReportFormat format;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "Write the report to FILE (atomically) instead of standard output.")
+      description = "Write the report to FILE (atomically) instead of standard output; without --format, in the"
+          + " format its extension names (.json, .md), else as text.")
   Path output;
 
   /** The formats a recalibration report has, by their lower-case names. */

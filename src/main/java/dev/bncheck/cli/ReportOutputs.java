@@ -7,10 +7,10 @@ import dev.bncheck.report.ReportFormat;
 import dev.bncheck.report.ReportWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Where a report goes: standard output or {@code --output}, and every {@code --report}. */
@@ -33,11 +33,18 @@ final class ReportOutputs {
     for (CommonOptions.ExtraReport extra : common.reports) {
       outputs.add(new InputOverlap.Output(extra.option(), extra.file()));
     }
-    InputOverlap.requireSeparate(spec, outputs, inputs);
+    List<Path> read = new ArrayList<>(inputs);
+    // a baseline that exists is read; one that does not is written
+    if (common.baseline != null && Files.exists(common.baseline)) {
+      read.add(common.baseline);
+    } else if (common.baseline != null) {
+      outputs.add(new InputOverlap.Output("--baseline " + common.baseline, common.baseline));
+    }
+    InputOverlap.requireSeparate(spec, outputs, read);
   }
 
   boolean any() {
-    return common.output != null || !common.reports.isEmpty();
+    return common.output != null || !common.reports.isEmpty() || common.baseline != null;
   }
 
   void write(Report report) throws IOException {
@@ -54,24 +61,12 @@ final class ReportOutputs {
     }
   }
 
-  /**
-   * The format of {@code --output}: the one {@code --format} names, else the one its extension
-   * names ({@code .json}, {@code .md}, {@code .html}, {@code .xml}); {@code -o report.html} had
-   * written a text report into an HTML file.
-   */
+  /** The format of {@code --output}: the one {@code --format} names, else the one its extension names. */
   private ReportFormat outputFormat() {
     if (spec.commandLine().getParseResult().hasMatchedOption("--format") || common.format != ReportFormat.TEXT) {
       return common.format;
     }
-    String name = String.valueOf(common.output.getFileName()).toLowerCase(Locale.ROOT);
-    int dot = name.lastIndexOf('.');
-    return switch (dot < 0 ? "" : name.substring(dot + 1)) {
-      case "json" -> ReportFormat.JSON;
-      case "md", "markdown" -> ReportFormat.MARKDOWN;
-      case "html", "htm" -> ReportFormat.HTML;
-      case "xml" -> ReportFormat.JUNIT;
-      default -> ReportFormat.TEXT;
-    };
+    return ReportFormat.ofFileName(common.output);
   }
 
   private static void writeFile(Report report, ReportFormat format, Path file) {

@@ -156,6 +156,28 @@ public final class ModelInputs {
     return files;
   }
 
+  /**
+   * Checks what the specs say before any file is read: each is FILE, NAME=FILE, NAME=VALUE or a
+   * glob, and a single input's file (an .npy or JSON tensor given without NAME=) comes alone.
+   *
+   * @throws InvalidInputException naming the spec that is not well formed
+   */
+  public static void requireWellFormed(List<String> specs) {
+    String bare = null;
+    for (String text : specs) {
+      Spec spec = parse(text);
+      boolean single = !spec.named() && !spec.raw() && spec.literal() == null
+          && (spec.file().endsWith(".npy") || spec.file().endsWith(".json"));
+      if (single) {
+        bare = spec.file();
+      }
+    }
+    if (bare != null && specs.size() > 1) {
+      throw new InvalidInputException(bare, "", "a file without NAME= is the model's single input, but other"
+          + " inputs are given too; write NAME=" + bare);
+    }
+  }
+
   private static Map<String, InputArray> readArrays(List<String> specs, boolean strings) {
     Map<String, InputArray> inputs = new LinkedHashMap<>();
     Map<String, String> givenBy = new LinkedHashMap<>();
