@@ -17,9 +17,12 @@ import java.util.Objects;
  * @param synthetic random samples to feed instead of data
  * @param maxSamples the most samples used
  * @param trainingViewSamples the samples the training view runs on
+ * @param runOptionsGiven the options given on the command line that only a run of the model
+ *     reads (batches, samples, views), to refuse them for a model no backend runs
  */
 public record CalibrationRequest(List<String> inputs, List<String> inputNodes, Integer synthetic, int batchSize,
-    Long maxSamples, BatchOrder batchOrder, TrainingView trainingView, Long trainingViewSamples) {
+    Long maxSamples, BatchOrder batchOrder, TrainingView trainingView, Long trainingViewSamples,
+    List<String> runOptionsGiven) {
 
   /** When to run the training view, the reference BN003 judges moving statistics on. */
   public enum TrainingView { AUTO, ALWAYS, NEVER }
@@ -27,6 +30,7 @@ public record CalibrationRequest(List<String> inputs, List<String> inputNodes, I
   public CalibrationRequest {
     inputs = List.copyOf(inputs);
     inputNodes = List.copyOf(inputNodes);
+    runOptionsGiven = List.copyOf(runOptionsGiven);
     batchOrder = Objects.requireNonNullElse(batchOrder, BatchOrder.SHUFFLED);
     trainingView = Objects.requireNonNullElse(trainingView, TrainingView.AUTO);
   }

@@ -95,6 +95,10 @@ public final class CheckRun {
     if (!calibration.inputNodes().isEmpty()) {
       throw new UsageException("--input-node applies to TensorFlow models only");
     }
+    if (!calibration.runOptionsGiven().isEmpty()) {
+      throw new UsageException(calibration.runOptionsGiven().get(0) + " applies to TensorFlow and ONNX models, which"
+          + " bncheck runs; this model's data comes as recorded");
+    }
     if (inputs.isEmpty()) {
       return Optional.empty();
     }

@@ -6,7 +6,10 @@ import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.LoadOptions;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The calibration data {@code check} reads, and how a backend runs the model on it. */
 final class CalibrationOptions {
@@ -73,8 +76,17 @@ final class CalibrationOptions {
           + " (default: " + LoadOptions.DEFAULT_TRAINING_VIEW_SAMPLES + ").")
   Long trainingViewSamples;
 
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
+  /** Options only a run of the model reads; a config's defaults for them do not count as given. */
+  private static final List<String> RUN_OPTIONS = List.of("--batch-size", "--max-samples", "--batch-order",
+      "--training-view", "--training-view-samples");
+
   CalibrationRequest request() {
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    List<String> given = RUN_OPTIONS.stream().filter(parsed::hasMatchedOption).toList();
     return new CalibrationRequest(inputs, inputNodes, synthetic, batchSize, maxSamples, batchOrder, trainingView,
-        trainingViewSamples);
+        trainingViewSamples, given);
   }
 }

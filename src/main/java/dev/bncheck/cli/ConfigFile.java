@@ -2,6 +2,7 @@ package dev.bncheck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bncheck.analysis.Checks;
 import dev.bncheck.analysis.Suppression;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.JacksonMessages;
@@ -127,7 +128,13 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
       if (reason.isBlank()) {
         throw new InvalidInputException(file, at + ".reason", "an ignore needs a reason");
       }
-      out.add(new Suppression(entry.path("code").asText("*"), entry.path("layer").asText("**"),
+      String code = entry.path("code").asText("*");
+      if (!code.equals("*") && Checks.DECLARATIONS.stream().noneMatch(d -> d.code().equals(code))) {
+        throw new InvalidInputException(file, at + ".code", "unknown finding code " + code + "; the codes are "
+            + Checks.DECLARATIONS.get(0).code() + " to " + Checks.DECLARATIONS.get(Checks.DECLARATIONS.size() - 1).code()
+            + " (docs/findings.md), or * for all");
+      }
+      out.add(new Suppression(code, entry.path("layer").asText("**"),
           reason + " (" + file + ")"));
     }
     return out;

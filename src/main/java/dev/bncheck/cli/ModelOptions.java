@@ -53,6 +53,9 @@ public final class ModelOptions {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--timeout must be between 1 and 86400 seconds, got " + timeoutSeconds);
     }
+    if (allowedOps.stream().anyMatch(String::isBlank)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--allow-op needs an op name, got an empty one");
+    }
     if (epsilon != null && !(epsilon > 0 && epsilon < 1)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--epsilon must be in (0, 1), got " + epsilon);
     }

@@ -150,6 +150,39 @@ class OutsideUsageFindsTest {
     assertThat(Files.readString(report)).startsWith("{");
   }
 
+  @Test
+  void optionsOnlyARunReadsAreRefusedForADumpUnlessAConfigSetsThem() throws IOException {
+    for (String[] option : new String[][] {{"--batch-size", "8"}, {"--max-samples", "10"},
+        {"--training-view", "always"}, {"--batch-order", "file"}, {"--training-view-samples", "64"}}) {
+      CliRun run = CliRun.of("check", "samples/healthy.json", option[0], option[1]);
+      assertThat(run.exitCode()).as(option[0]).isEqualTo(2);
+      assertThat(run.err()).as(option[0]).startsWith("bncheck: " + option[0] + " applies to TensorFlow and ONNX models");
+    }
+    // a project's config holds defaults for every kind of model it checks
+    Path config = Files.writeString(dir.resolve("bncheck.json"), "{\"calibration\": {\"batch_size\": 8}}");
+    assertThat(CliRun.of("check", "--config", config.toString(), "samples/healthy.json").exitCode()).isZero();
+  }
+
+  @Test
+  void anEmptyAllowedOpAndAnIgnoreOfAnUnknownCodeAreRefused() throws IOException {
+    CliRun op = CliRun.of("check", "samples/healthy.json", "--allow-op", "");
+    assertThat(op.exitCode()).isEqualTo(2);
+    assertThat(op.err()).contains("--allow-op needs an op name");
+    Path config = Files.writeString(dir.resolve("c.json"),
+        "{\"ignore\": [{\"code\": \"BN999\", \"reason\": \"x\"}]}");
+    CliRun ignore = CliRun.of("check", "--config", config.toString(), "samples/healthy.json");
+    assertThat(ignore.exitCode()).isEqualTo(3);
+    assertThat(ignore.err()).contains("ignore[0].code", "unknown finding code BN999", "BN001 to BN012");
+  }
+
+  @Test
+  void anInputNodeForAnOnnxModelIsAUsageError() {
+    CliRun run = CliRun.of("check", "src/test/resources/onnx/cnn-eval.onnx", "--inputs",
+        "src/test/resources/onnx/calibration.npy", "--input-node", "x:0");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--input-node: applies to TensorFlow models only");
+  }
+
   private static void copy(Path from, Path to) throws IOException {
     try (var files = Files.walk(from)) {
       for (Path p : files.toList()) {

@@ -1,6 +1,7 @@
 package dev.bncheck.load.onnx;
 
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
@@ -66,7 +67,7 @@ final class OnnxSession implements ModelSession {
     ExternalData external = new ExternalData(input);
     OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
     if (!options.tensorFlow().inputNodes().isEmpty()) {
-      throw new InvalidInputException("--input-node", "", "applies to TensorFlow models only; an ONNX model is fed"
+      throw new InvalidOptionException("--input-node", "applies to TensorFlow models only; an ONNX model is fed"
           + " at its graph inputs");
     }
     return new OnnxSession(input, bytes, model, external, found, options);
