@@ -38,7 +38,16 @@ final class BaselineFile {
 
   private static Baseline read(Path file) {
     try {
-      JsonNode root = JSON.readTree(file.toFile());
+      return parse(file, Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new InvalidInputException(file.toString(), "", "not readable: " + e.getMessage());
+    }
+  }
+
+  /** The baseline in {@code json}, read from {@code file}. */
+  static Baseline parse(Path file, byte[] json) {
+    try {
+      JsonNode root = JSON.readTree(json);
       if (root == null || !"bncheck-baseline".equals(root.path("format").asText()) || !root.path("findings").isArray()) {
         throw new InvalidInputException(file.toString(), "", "not a bncheck baseline");
       }

@@ -62,13 +62,24 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
   }
 
   static ConfigFile read(Path path) {
+    byte[] json;
+    try {
+      json = Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new InvalidInputException(path.toString(), "", Files.exists(path) ? "not readable: " + e.getMessage()
+          : "no such file");
+    }
+    return parse(path, json);
+  }
+
+  /** The config in {@code json}, read from {@code path}. */
+  static ConfigFile parse(Path path, byte[] json) {
     String file = path.toString();
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(path.toFile());
+      root = new ObjectMapper().readTree(json);
     } catch (IOException e) {
-      throw new InvalidInputException(file, "", Files.exists(path) ? "not valid JSON: " + JacksonMessages.plain(e.getMessage())
-          : "no such file");
+      throw new InvalidInputException(file, "", "not valid JSON: " + JacksonMessages.plain(e.getMessage()));
     }
     if (root == null || !root.isObject()) {
       throw new InvalidInputException(file, "", "expected a JSON object");
