@@ -6,7 +6,6 @@ import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.engine.VectorSummary;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
-import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -114,13 +113,6 @@ public final class Analyzer {
           trainingView,
           outcomes,
           Optional.empty()));
-    }
-    for (int u = 0; u < model.unresolved().size(); u++) {
-      UnresolvedLayer layer = model.unresolved().get(u);
-      if (layer.trainingMode()) {
-        findings.add(TrainingModeInGraph.forUnresolved(model.layers().size() + u, layer,
-            Framework.of(null, model.framework())));
-      }
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
     EarlyStopAgreement.weigh(findings);

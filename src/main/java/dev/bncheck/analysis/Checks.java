@@ -7,8 +7,12 @@ import java.util.stream.Stream;
 /** Every check, sorted by code; a new finding is one class plus one line here. */
 public final class Checks {
 
-  /** The checks on the model as a whole, run after the layer checks. */
-  public static final List<ModelCheck> MODEL = List.of(new BatchSizeDependence(), new CalibrationDataMismatch());
+  /**
+   * The checks on the model as a whole, run after the layer checks; BN002 is both, for the layers
+   * that could not be read.
+   */
+  public static final List<ModelCheck> MODEL =
+      List.of(new TrainingModeInGraph(), new BatchSizeDependence(), new CalibrationDataMismatch());
 
   public static final List<Check> ALL =
       List.of(
@@ -26,6 +30,7 @@ public final class Checks {
   /** What every check, of a layer or of the model, declares, sorted by code: what the docs and reports list. */
   public static final List<CheckDeclaration> DECLARATIONS = Stream.concat(
           ALL.stream().map(Check::declaration), MODEL.stream().map(ModelCheck::declaration))
+      .distinct()
       .sorted(Comparator.comparing(CheckDeclaration::code))
       .toList();
 

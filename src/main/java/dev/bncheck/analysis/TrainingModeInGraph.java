@@ -1,5 +1,9 @@
 package dev.bncheck.analysis;
 
+import java.util.ArrayList;
+
+import dev.bncheck.model.BnModel;
+
 import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.UnresolvedLayer;
@@ -12,7 +16,7 @@ import java.util.Optional;
  * of the batch and, at batch size 1, collapses to beta.
  */
 @Declares(code = "BN002", title = "training-mode BN in the inference graph", data = DataNeed.NONE)
-public final class TrainingModeInGraph implements Check {
+public final class TrainingModeInGraph implements Check, ModelCheck {
 
   static final String FIX_TENSORFLOW =
       "export the inference graph in inference mode: TF1: build the serving graph with"
@@ -65,8 +69,32 @@ public final class TrainingModeInGraph implements Check {
   }
 
   /** The finding for a training-mode node whose parameters could not be read. */
-  static Finding forUnresolved(int index, UnresolvedLayer layer, Framework framework) {
-    return finding(index, layer.name(), List.of(layer.node()), layer.op(), framework);
+  @Override
+  public CheckDeclaration declaration() {
+    return Check.super.declaration();
+  }
+
+  @Override
+  public String code() {
+    return Check.super.code();
+  }
+
+  /**
+   * BN002 also on the layers found in training mode whose parameters could not be read: they are
+   * not analysed, yet normalize with batch statistics all the same.
+   */
+  @Override
+  public List<Finding> check(ModelContext context) {
+    BnModel model = context.model();
+    List<Finding> found = new ArrayList<>();
+    for (int u = 0; u < model.unresolved().size(); u++) {
+      UnresolvedLayer layer = model.unresolved().get(u);
+      if (layer.trainingMode()) {
+        found.add(finding(model.layers().size() + u, layer.name(), List.of(layer.node()), layer.op(),
+            Framework.of(null, model.framework())));
+      }
+    }
+    return found;
   }
 
   /**

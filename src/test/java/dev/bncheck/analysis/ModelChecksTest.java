@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.bncheck.engine.BatchSizeConsistency;
 import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.model.BnModel;
+import dev.bncheck.model.UnresolvedLayer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -19,11 +21,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Each model-level finding code, firing on its case and silent where it must be, as ChecksTest holds the layer checks. */
 class ModelChecksTest {
 
-  /** A model's layer and data, and the outputs a backend compared at batch size 1. */
-  record Case(LayerFixture layer, List<BatchSizeConsistency> outputs) {
+  /** A model's layer and data, its layers that could not be read, and the outputs a backend compared at batch size 1. */
+  record Case(LayerFixture layer, List<UnresolvedLayer> unresolved, List<BatchSizeConsistency> outputs) {
+
+    Case(LayerFixture layer, List<BatchSizeConsistency> outputs) {
+      this(layer, List.of(), outputs);
+    }
 
     Report analyze() {
       LayerContext context = layer.context();
+      BnModel read = context.model();
+      BnModel model = new BnModel(read.location(), read.format(), read.framework(), read.modelName(), read.layers(),
+          unresolved);
       Optional<LayerCalibration> calibration = context.calibration();
       CalibrationData data = new CalibrationData() {
         @Override
@@ -36,7 +45,7 @@ class ModelChecksTest {
           return outputs;
         }
       };
-      return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), data,
+      return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(model, data,
           Analyzer.DataAvailability.REQUESTED, new RunInfo("test", "check", "0", "x.npy", null, FailOn.ERROR));
     }
   }
@@ -45,7 +54,15 @@ class ModelChecksTest {
   private static final BatchSizeConsistency LOGITS_ALONE_AGREE = new BatchSizeConsistency("logits", 32, 4, 1e-6, 1.0, 2);
 
   static Stream<Arguments> cases() {
+    UnresolvedLayer training = new UnresolvedLayer("head/bn", "head/bn/FusedBatchNormV3", "FusedBatchNormV3",
+        "its scale is computed, not a variable", true);
+    UnresolvedLayer inference = new UnresolvedLayer("head/bn", "head/bn/FusedBatchNormV3", "FusedBatchNormV3",
+        "its scale is computed, not a variable", false);
     return Stream.of(
+        Arguments.of("BN002", "a layer in training mode whose parameters could not be read",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(training), List.of()), Severity.ERROR),
+        Arguments.of("BN002", "a layer in inference mode whose parameters could not be read",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(inference), List.of()), null),
         Arguments.of("BN005", "a sample's logits alone differ by half their RMS",
             (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(LOGITS_ALONE_DIFFER)), Severity.ERROR),
         Arguments.of("BN005", "a sample's logits alone within round-off",
@@ -70,7 +87,7 @@ class ModelChecksTest {
     }
     assertThat(findings).as(what).singleElement().satisfies(f -> {
       assertThat(f.severity()).isEqualTo(expected);
-      assertThat(report.subjectOf(f)).isEqualTo(Subject.MODEL);
+      assertThat(report.subjectOf(f)).isIn(Subject.MODEL, Subject.UNRESOLVED_LAYER);
       assertThat(f.message()).doesNotContain("\n");
       assertThat(f.evidence()).isNotEmpty();
       assertThat(f.fix()).isNotBlank();
@@ -101,6 +118,8 @@ class ModelChecksTest {
   @Test
   void declarationsOfEveryCheckAreSortedAndUnique() {
     List<String> codes = Checks.DECLARATIONS.stream().map(CheckDeclaration::code).toList();
-    assertThat(codes).isSorted().doesNotHaveDuplicates().hasSize(Checks.ALL.size() + Checks.MODEL.size());
+    long classes = Stream.concat(Checks.ALL.stream().map(Object::getClass), Checks.MODEL.stream().map(Object::getClass))
+        .distinct().count();
+    assertThat(codes).isSorted().doesNotHaveDuplicates().hasSize((int) classes);
   }
 }
