@@ -29,11 +29,11 @@ public final class CalibrationReading {
    * @param modelOptions how to read the model's own file
    * @param runOptions how to run a model a backend runs: the data, batches, views and limits
    * @param dump the dump of activations given for a model no backend runs, if any
-   * @param trainingViewAlways whether every layer is run on the training view, not only those
-   *     that the first pass leaves in doubt
+   * @param trainingView when layers are run on the training view: {@code ALWAYS} every one, else
+   *     those the first pass leaves in doubt (the run options say when there is none)
    */
   public record Request(Path model, LoadOptions modelOptions, LoadOptions runOptions, Optional<Path> dump,
-      boolean trainingViewAlways) {}
+      CalibrationRequest.TrainingView trainingView) {}
 
   /**
    * What was read.
@@ -86,7 +86,8 @@ public final class CalibrationReading {
       loaded = session.model();
       backend = session.backend();
       CalibrationPasses.run(session, sink,
-          request.trainingViewAlways() ? layers -> true : collected::wantsTrainingView);
+          request.trainingView() == CalibrationRequest.TrainingView.ALWAYS ? layers -> true
+              : collected::wantsTrainingView);
     }
     int synthetic = options.syntheticSamples();
     String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())

@@ -72,7 +72,7 @@ public final class CheckRun {
     LoadOptions modelOptions = request.modelOptions();
     CalibrationReading.Read read = CalibrationReading.read(loader, new CalibrationReading.Request(request.model(),
         modelOptions, loader.runsModel() ? calibration.runOptions(modelOptions) : modelOptions, dump,
-        calibration.trainingView() == CalibrationRequest.TrainingView.ALWAYS), collected, sink);
+        calibration.trainingView()), collected, sink);
     sink.progressEnded();
     RunInfo run = request.settings().run("check", modelHash.get(), read.data(), dataHash.get())
         .withBatches(read.batches()).withBackend(read.backend());

@@ -58,13 +58,30 @@ final class CalibrationRun {
    * What a pass of calibration runs fetches, and on how many samples.
    *
    * @param outputs model outputs fetched with the first batch (inference view only)
-   * @param trainingView the training view's inputs instead of the inference view's; the self-check
-   *     runs with the inference view
-   * @param twoPassesOnly every in-graph reduction in two passes, as precise as the data itself
-   *     whatever the mean: for statistics that are written into a model, not only judged
+   * @param view which inputs the layers' statistics are of; the self-check runs with the inference view
+   * @param use what the statistics are for, which sets how precisely they are reduced
    */
-  record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples,
-      boolean trainingView, boolean twoPassesOnly) {}
+  record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples, View view,
+      Use use) {
+
+    /** Whose inputs a pass captures: the model as it serves, or every BN layer in training mode. */
+    enum View { INFERENCE, TRAINING }
+
+    /** What a pass's statistics are for. */
+    enum Use {
+      /** Judged against the moving statistics: in-graph reductions may take one pass where the mean allows. */
+      JUDGED,
+      /**
+       * Written into a model: every in-graph reduction in two passes, as precise as the data itself
+       * whatever the mean.
+       */
+      WRITTEN
+    }
+
+    boolean trainingView() {
+      return view == View.TRAINING;
+    }
+  }
 
   /**
    * What one batch run fetches.
@@ -91,7 +108,7 @@ final class CalibrationRun {
     // the in-graph reductions that lost too many digits in one pass, by layer and view; once
     // found, they stay in two passes for the later batches
     Set<String> twoPasses = new HashSet<>();
-    if (plan.twoPassesOnly()) {
+    if (plan.use() == Plan.Use.WRITTEN) {
       for (Capture c : plan.captures()) {
         twoPasses.add(inferenceKey(c));
         twoPasses.add(trainingKey(c));

@@ -48,10 +48,10 @@ class CalibrationRunTest {
   }
 
   private static LayerCalibration calibrate(Tensor.Float32 data) {
-    return calibrate(data, false);
+    return calibrate(data, CalibrationRun.Plan.Use.JUDGED);
   }
 
-  private static LayerCalibration calibrate(Tensor.Float32 data, boolean twoPassesOnly) {
+  private static LayerCalibration calibrate(Tensor.Float32 data, CalibrationRun.Plan.Use use) {
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
         new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE, java.util.Optional.empty());
     try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
@@ -71,7 +71,7 @@ class CalibrationRunTest {
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
           Feed.Batching.BATCHES)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, false, twoPassesOnly), sink,
+          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, CalibrationRun.Plan.View.INFERENCE, use), sink,
           "test");
       return sink.layer(0).orElseThrow();
     }
@@ -120,11 +120,11 @@ class CalibrationRunTest {
     // keeps about five digits of M2; two passes keep what float32 data holds
     Tensor.Float32 data = data(8);
     ChannelMoments expected = MomentsKernel.compute(data, 3);
-    LayerCalibration exact = calibrate(data, true);
+    LayerCalibration exact = calibrate(data, CalibrationRun.Plan.Use.WRITTEN);
     assertThat(exact.batches()).hasSize((SAMPLES + BATCH - 1) / BATCH);
     assertThat(exact.population().m2()[0] / expected.m2()[0]).isCloseTo(1.0, within(5e-8));
     // on this data one pass is off by 5e-7 and two passes by 4e-9: the assertions tell them apart
-    double onePass = calibrate(data, false).population().m2()[0] / expected.m2()[0];
+    double onePass = calibrate(data, CalibrationRun.Plan.Use.JUDGED).population().m2()[0] / expected.m2()[0];
     assertThat(onePass).isCloseTo(1.0, within(1e-4)).isNotCloseTo(1.0, within(5e-8));
   }
 
@@ -167,7 +167,8 @@ class CalibrationRunTest {
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
           Feed.Batching.BATCHES)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, false, false), sink, "test");
+          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, CalibrationRun.Plan.View.INFERENCE,
+          CalibrationRun.Plan.Use.JUDGED), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
   }
