@@ -1,18 +1,11 @@
 package dev.bncheck.cli;
 
-import dev.bncheck.app.OutputException;
 import dev.bncheck.app.RecalibrationRun;
 import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
-import dev.bncheck.report.AtomicFile;
 import dev.bncheck.report.RecalibrationReport;
-import dev.bncheck.report.RecalibrationReportWriter;
-import dev.bncheck.report.ReportFormat;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -47,9 +40,10 @@ final class RecalibrateCommand implements Callable<Integer> {
   public Integer call() {
     ModelLoader loader = loaders.apply(model);
     RecalibrationRun.requireRecalibratable(loader);
-    requireOutputsAreSeparate(loader);
+    RecalibrationOutputs outputs = new RecalibrationOutputs(spec, options);
+    outputs.requireSeparate(model, loader);
     RecalibrationReport report = RecalibrationRun.run(options.request(model, loader, modelOptions.toLoadOptions()));
-    emit(report);
+    outputs.write(report);
     if (report.written()) {
       return ExitCodes.PASS;
     }
@@ -58,43 +52,5 @@ final class RecalibrateCommand implements Callable<Integer> {
     report.refusals().forEach(r -> err.println("bncheck: recalibrate refused: " + r + "; nothing written (--force writes anyway)"));
     err.flush();
     return ExitCodes.FINDINGS;
-  }
-
-  /** Neither output may replace an input, and they may not be one file: usage errors before any work. */
-  private void requireOutputsAreSeparate(ModelLoader loader) {
-    List<Path> read = new ArrayList<>(List.of(model));
-    read.addAll(options.inputFiles());
-    read.addAll(loader.sideFiles(model));
-    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
-    if (config != null) {
-      read.add(config.path());
-    }
-    List<InputOverlap.Output> outputs = new ArrayList<>(List.of(new InputOverlap.Output("--out " + options.out,
-        options.out, InputOverlap.Kind.FILE_OR_FOLDER)));
-    if (options.output != null) {
-      outputs.add(new InputOverlap.Output("--output " + options.output, options.output));
-    }
-    InputOverlap.requireSeparate(spec, outputs, read);
-  }
-
-  /**
-   * The report, on standard output or atomically into --output, there in the format its extension
-   * names when --format does not name one and a recalibration report has it.
-   */
-  private void emit(RecalibrationReport report) {
-    try {
-      if (options.output == null) {
-        RecalibrationReportWriter.write(report, options.format, VersionProvider.version(), spec.commandLine().getOut());
-      } else {
-        ReportFormat named = ReportFormat.ofFileName(options.output);
-        ReportFormat format = spec.commandLine().getParseResult().hasMatchedOption("--format")
-            || !RecalibrationReportWriter.FORMATS.contains(named) ? options.format : named;
-        AtomicFile.write(options.output,
-            w -> RecalibrationReportWriter.write(report, format, VersionProvider.version(), w));
-      }
-    } catch (IOException e) {
-      throw new OutputException((options.output == null ? "standard output" : options.output.toString())
-          + ": cannot write the report: " + e.getMessage(), e);
-    }
   }
 }

@@ -1,7 +1,10 @@
 package dev.bncheck.cli;
 
 import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.load.InvalidInputException;
+import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,12 +45,24 @@ public final class ThresholdOptions {
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
-  /** The thresholds, or a usage error naming what is inconsistent. */
+  /**
+   * The thresholds; when they contradict each other, a usage error, or where the config file set
+   * one of the values the command line did not, an input error naming the file and its keys.
+   */
   Thresholds toThresholds() {
     try {
       return new Thresholds(meanShiftWarning, meanShiftError, varianceRatioWarning, varianceRatioError,
           modeRmsError, deadEpsilonFactor, deadMedianFactor);
     } catch (IllegalArgumentException e) {
+      CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+      List<String> fromConfig = spec.options().stream().map(OptionSpec::longestName)
+          .filter(name -> name.matches("--(mean-shift|var-ratio|mode-rms|dead)-.*") && !parsed.hasMatchedOption(name))
+          .toList();
+      ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+      List<String> keys = config == null ? List.of() : config.keysSetting(fromConfig);
+      if (!keys.isEmpty()) {
+        throw new InvalidInputException(config.path().toString(), String.join(", ", keys), e.getMessage());
+      }
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }

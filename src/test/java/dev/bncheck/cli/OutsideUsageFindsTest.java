@@ -183,6 +183,20 @@ class OutsideUsageFindsTest {
     assertThat(run.err()).contains("--input-node: applies to TensorFlow models only");
   }
 
+  @Test
+  void contradictoryThresholdsFromTheConfigNameTheFileAndKey() throws IOException {
+    Path config = Files.writeString(dir.resolve("c.json"), "{\"thresholds\": {\"mean_shift_warn\": 0.6}}");
+    CliRun run = CliRun.of("check", "--config", config.toString(), "samples/healthy.json");
+    assertThat(run.exitCode()).isEqualTo(3);
+    assertThat(run.err()).startsWith("bncheck: error: " + config + ": thresholds.mean_shift_warn: the mean shift error"
+        + " threshold is below the warning threshold");
+    // the command line settles it
+    assertThat(CliRun.of("check", "--config", config.toString(), "samples/healthy.json", "--mean-shift-error", "0.7")
+        .exitCode()).isZero();
+    CliRun cli = CliRun.of("check", "samples/healthy.json", "--mean-shift-warn", "0.7");
+    assertThat(cli.exitCode()).isEqualTo(2);
+  }
+
   private static void copy(Path from, Path to) throws IOException {
     try (var files = Files.walk(from)) {
       for (Path p : files.toList()) {
