@@ -4,8 +4,6 @@ import dev.bncheck.load.LoadOptions;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import java.util.Arrays;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
@@ -37,8 +35,8 @@ public final class InGraphMomentsSession implements AutoCloseable {
     x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     double[] ones = new double[channels];
     Arrays.fill(ones, 1);
-    BnLayer layer = new BnLayer("bench", "bench", channelAxis, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
-        ones, true, new double[channels], true, new double[channels], ones);
+    BnLayer layer = BnLayer.builder("bench", "bench").channelAxis(channelAxis).epsilon(1e-3)
+        .statistics(new double[channels], ones).build();
     moments = InGraphMoments.add(graph, tf.withSubScope("moments"), x.op().name() + ":0", layer).orElseThrow();
     session = TensorFlowRuntime.session(graph, LoadOptions.DEFAULT_TIMEOUT);
     // the graph is the benchmark's own: nothing to check before a run
