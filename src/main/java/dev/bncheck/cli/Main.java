@@ -117,8 +117,8 @@ public final class Main {
   private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
     CommandLine cli = e.getCommandLine();
     PrintWriter err = cli.getErr();
-    // picocli's own messages begin "Error: " where bncheck's begin "error: "
-    err.println("bncheck: " + ControlCharacters.escape(e.getMessage()).replaceFirst("^Error: ", "error: "));
+    // every error line reads "bncheck: error: ...", whoever found it; some of picocli's own begin "Error: "
+    err.println("bncheck: error: " + ControlCharacters.escape(e.getMessage()).replaceFirst("^Error: ", ""));
     CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Try '" + cli.getCommandSpec().qualifiedName() + " --help' for more information.");
     return ExitCodes.USAGE;

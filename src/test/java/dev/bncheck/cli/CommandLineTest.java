@@ -55,7 +55,7 @@ class CommandLineTest {
     assertThat(negativeView.err()).contains("training view samples must not be negative, got -1");
     assertThat(CliRun.of("check").exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(CliRun.of().exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(CliRun.of().err()).startsWith("bncheck: Missing a command: inspect, check or recalibrate");
+    assertThat(CliRun.of().err()).startsWith("bncheck: error: Missing a command: inspect, check or recalibrate");
     // --synthetic 0 was taken as no --synthetic at all
     CliRun noSamples = CliRun.of("check", "samples/healthy.json", "--synthetic", "0");
     assertThat(noSamples.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -143,7 +143,7 @@ class CommandLineTest {
   void unwritableOutputIsAUsageError() {
     CliRun run = CliRun.of("check", "samples/healthy.json", "--output", dir.resolve("missing/r.txt").toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --output " + dir.resolve("missing/r.txt") + ": the folder "
+    assertThat(run.err()).startsWith("bncheck: error: --output " + dir.resolve("missing/r.txt") + ": the folder "
         + dir.resolve("missing") + " does not exist");
     assertThat(run.out()).isEmpty();
   }

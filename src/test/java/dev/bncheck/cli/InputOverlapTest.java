@@ -87,7 +87,7 @@ class InputOverlapTest {
     String spelled = dir + "/" + out;
     CliRun run = recalibrate(spelled);
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --out " + Path.of(spelled) + " "
+    assertThat(run.err()).startsWith("bncheck: error: --out " + Path.of(spelled) + " "
         + relation.replace("MODEL", model.toString()).replace("INPUTS", inputs.toString())
         + "; bncheck never overwrites its inputs");
     assertThat(snapshot()).isEqualTo(before);
@@ -99,7 +99,7 @@ class InputOverlapTest {
     Map<String, String> before = snapshot();
     CliRun run = recalibrate(link.toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --out " + link + " is an input of this run");
+    assertThat(run.err()).startsWith("bncheck: error: --out " + link + " is an input of this run");
     assertThat(snapshot()).isEqualTo(before);
   }
 
@@ -109,7 +109,7 @@ class InputOverlapTest {
     CliRun run = CliRun.of("recalibrate", model.toString(), "--inputs", "input_1=" + inputs, "--out",
         dir.resolve("data").toString(), "--force");
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --out " + dir.resolve("data") + " contains the input " + inputs);
+    assertThat(run.err()).startsWith("bncheck: error: --out " + dir.resolve("data") + " contains the input " + inputs);
     assertThat(snapshot()).isEqualTo(before);
   }
 
@@ -120,7 +120,7 @@ class InputOverlapTest {
     CliRun run = CliRun.of("check", "samples/healthy.json", "--config", config.toString(), "--output",
         dir.resolve("link-to-work/../settings/bncheck.json").toString());
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --output " + dir.resolve("link-to-work/../settings/bncheck.json")
+    assertThat(run.err()).startsWith("bncheck: error: --output " + dir.resolve("link-to-work/../settings/bncheck.json")
         + " is an input of this run");
     assertThat(snapshot()).isEqualTo(before);
   }
@@ -132,7 +132,7 @@ class InputOverlapTest {
     Map<String, String> before = snapshot();
     CliRun run = CliRun.of("recalibrate", dump.toString(), "--out", link.toString(), "--force");
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --out " + link + " is an input of this run");
+    assertThat(run.err()).startsWith("bncheck: error: --out " + link + " is an input of this run");
     assertThat(snapshot()).isEqualTo(before);
   }
 
@@ -142,7 +142,7 @@ class InputOverlapTest {
     Path index = dir.resolve("link-to-model/variables/variables.index");
     CliRun run = CliRun.of("inspect", model.toString(), "--output", index.toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --output " + index + " lies inside the input " + model
+    assertThat(run.err()).startsWith("bncheck: error: --output " + index + " lies inside the input " + model
         + "; bncheck never overwrites its inputs");
     assertThat(snapshot()).isEqualTo(before);
   }

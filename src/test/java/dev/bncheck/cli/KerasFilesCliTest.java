@@ -161,7 +161,7 @@ class KerasFilesCliTest {
     CliRun run = CliRun.of("recalibrate", DIR + "untrained.keras", "--inputs", DIR + "dump-untrained.json",
         "--out", out.toString());
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a"
+    assertThat(run.err()).startsWith("bncheck: error: recalibrate takes a TensorFlow SavedModel directory, an ONNX model or a"
         + " bncheck JSON dump; from a Keras model write one with model.export(DIR) or scripts/bn_dump_keras.py (docs/exporters.md)");
     assertThat(out).doesNotExist();
   }

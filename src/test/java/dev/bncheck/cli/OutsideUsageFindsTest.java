@@ -60,7 +60,7 @@ class OutsideUsageFindsTest {
 
     CliRun missing = CliRun.of("check", "samples/stale.json", "--baseline", dir.resolve("no/b.json").toString());
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err()).startsWith("bncheck: --baseline ").contains("does not exist");
+    assertThat(missing.err()).startsWith("bncheck: error: --baseline ").contains("does not exist");
   }
 
   @Test
@@ -86,7 +86,7 @@ class OutsideUsageFindsTest {
     for (String spec : new String[] {"=1", ""}) {
       CliRun run = CliRun.of("check", MODEL, "--inputs", spec);
       assertThat(run.exitCode()).as(spec).isEqualTo(2);
-      assertThat(run.err()).as(spec).startsWith("bncheck: --inputs ");
+      assertThat(run.err()).as(spec).startsWith("bncheck: error: --inputs ");
       assertThat(run.out()).as(spec).isEmpty();
     }
     CliRun mixed = CliRun.of("check", MODEL, "--inputs", INPUTS, "--inputs", "x=1");
@@ -99,7 +99,7 @@ class OutsideUsageFindsTest {
     Path keep = Files.writeString(dir.resolve("keep.txt"), "kept");
     CliRun output = CliRun.of("check", MODEL, "--inputs", INPUTS, "-o", dir.toString());
     assertThat(output.exitCode()).isEqualTo(2);
-    assertThat(output.err()).startsWith("bncheck: --output " + dir + " is a folder");
+    assertThat(output.err()).startsWith("bncheck: error: --output " + dir + " is a folder");
     CliRun extra = CliRun.of("check", "samples/healthy.json", "-o", keep.toString(), "--report", "json=" + dir);
     assertThat(extra.exitCode()).isEqualTo(2);
     assertThat(extra.out()).isEmpty();
@@ -135,10 +135,10 @@ class OutsideUsageFindsTest {
     assertThat(folder.resolve("other.json")).hasContent("{}");
     CliRun heldOut = CliRun.of("recalibrate", "samples/stale.json", "--out", dir.resolve("f.json").toString(),
         "--held-out", "1");
-    assertThat(heldOut.err()).startsWith("bncheck: --held-out must be in [0, 1), got 1.0");
+    assertThat(heldOut.err()).startsWith("bncheck: error: --held-out must be in [0, 1), got 1.0");
     CliRun batch = CliRun.of("recalibrate", "samples/stale.json", "--out", dir.resolve("f.json").toString(),
         "--batch-size", "0");
-    assertThat(batch.err()).startsWith("bncheck: --batch-size must be at least 1, got 0");
+    assertThat(batch.err()).startsWith("bncheck: error: --batch-size must be at least 1, got 0");
   }
 
   @Test
@@ -156,7 +156,7 @@ class OutsideUsageFindsTest {
         {"--training-view", "always"}, {"--batch-order", "file"}, {"--training-view-samples", "64"}}) {
       CliRun run = CliRun.of("check", "samples/healthy.json", option[0], option[1]);
       assertThat(run.exitCode()).as(option[0]).isEqualTo(2);
-      assertThat(run.err()).as(option[0]).startsWith("bncheck: " + option[0] + " applies to TensorFlow and ONNX models");
+      assertThat(run.err()).as(option[0]).startsWith("bncheck: error: " + option[0] + " applies to TensorFlow and ONNX models");
     }
     // a project's config holds defaults for every kind of model it checks
     Path config = Files.writeString(dir.resolve("bncheck.json"), "{\"calibration\": {\"batch_size\": 8}}");

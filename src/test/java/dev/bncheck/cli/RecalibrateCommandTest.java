@@ -299,12 +299,12 @@ class RecalibrateCommandTest {
     Path out = dir.resolve("fixed.json");
     CliRun input = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "-o", "samples/stale.json");
     assertThat(input.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(input.err()).startsWith("bncheck: --output samples/stale.json is an input of this run; bncheck never"
+    assertThat(input.err()).startsWith("bncheck: error: --output samples/stale.json is an input of this run; bncheck never"
         + " overwrites its inputs");
     CliRun same = CliRun.of("recalibrate", "samples/stale.json", "--out", out.toString(), "-o", out.toString(),
         "--force");
     assertThat(same.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(same.err()).startsWith("bncheck: --out " + out + " and --output " + out + " name the same file");
+    assertThat(same.err()).startsWith("bncheck: error: --out " + out + " and --output " + out + " name the same file");
     assertThat(out).doesNotExist();
   }
 }

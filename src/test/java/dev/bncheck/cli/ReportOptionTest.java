@@ -57,7 +57,7 @@ class ReportOptionTest {
   void malformedValuesAreUsageErrors(String value, String message) throws IOException {
     CliRun run = CliRun.of("check", "samples/healthy.json", "--report", value);
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: Invalid value for option '--report' (FORMAT=FILE): " + message);
+    assertThat(run.err()).startsWith("bncheck: error: Invalid value for option '--report' (FORMAT=FILE): " + message);
     assertThat(run.out()).isEmpty();
   }
 
@@ -67,7 +67,7 @@ class ReportOptionTest {
     String before = Files.readString(model);
     CliRun run = CliRun.of("check", model.toString(), "--report", "junit=" + model);
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --report junit=" + model
+    assertThat(run.err()).startsWith("bncheck: error: --report junit=" + model
         + " is an input of this run; bncheck never overwrites its inputs");
     assertThat(run.out()).isEmpty();
     assertThat(Files.readString(model)).isEqualTo(before);
@@ -80,7 +80,7 @@ class ReportOptionTest {
     CliRun run = CliRun.of("check", "samples/healthy.json", "--output", file.toString(),
         "--report", "markdown=" + dir.resolve("sub/../r.md"));
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --output " + file + " and --report markdown=" + dir.resolve("sub/../r.md")
+    assertThat(run.err()).startsWith("bncheck: error: --output " + file + " and --report markdown=" + dir.resolve("sub/../r.md")
         + " name the same file");
     assertThat(filesIn(dir)).isEqualTo(1);
   }
@@ -90,7 +90,7 @@ class ReportOptionTest {
     Path missing = dir.resolve("missing/r.xml");
     CliRun run = CliRun.of("check", "samples/healthy.json", "--report", "junit=" + missing);
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --report junit=" + missing + ": the folder " + missing.getParent()
+    assertThat(run.err()).startsWith("bncheck: error: --report junit=" + missing + ": the folder " + missing.getParent()
         + " does not exist");
     assertThat(run.out()).isEmpty();
   }

@@ -271,7 +271,7 @@ class StringInputsTest {
     CliRun run = refused("--input-node", "Mfcc:0");
 
     assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
-    assertThat(run.err()).startsWith("bncheck: --input-node feeds data: give it with --inputs or --synthetic\n");
+    assertThat(run.err()).startsWith("bncheck: error: --input-node feeds data: give it with --inputs or --synthetic\n");
   }
 
   @Test
