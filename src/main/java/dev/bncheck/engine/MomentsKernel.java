@@ -34,10 +34,9 @@ public final class MomentsKernel {
   static final int PART_ELEMENTS = 1 << 20;
 
   /**
-   * Lanes the deviations are summed in, and so the width of the scalar path's double buffer.
-   * Measured on NCHW [64,256,56,56] with that buffer: 128 beat 64 and 256 by 5 to 7%; 2048 was
-   * markedly slower. The lanes, not the CPU's vector width, fix the order of the additions, so
-   * both paths give the same bits on every machine.
+   * Lanes the deviations of channels-last batches are summed in: at least this many values of a
+   * row or of consecutive rows, each lane a channel. The lanes, not the CPU's vector width, fix
+   * the order of the additions, so both paths give the same bits on every machine.
    */
   private static final int LANES = 128;
 
@@ -82,7 +81,7 @@ public final class MomentsKernel {
     return VECTOR_WIDENING.isPresent();
   }
 
-  /** The loops for runs of at most {@code width} float32 values. */
+  /** The loops for rows of at most {@code width} float32 values, and runs of any length. */
   static WideningDeviations wideningDeviations(int width) {
     return VECTOR_WIDENING.orElseGet(() -> new ScalarWideningDeviations(width));
   }
@@ -225,7 +224,8 @@ public final class MomentsKernel {
   /**
    * Channels are the last axis: each row of {@code channels} values adds one value to each.
    * Several rows are taken at once when channels are few, each lane accumulating one channel of
-   * one of those rows, so that the vectorized loop runs long enough to pay off.
+   * one of those rows, so that the vectorized loop runs long enough to pay off. A lane gets its
+   * values in row order, and the lanes are added to their channel in lane order.
    */
   private static void accumulateChannelsLast(
       Tensor batch, int channels, int from, int to, double[] shift, double[] sum, double[] sumSq) {
@@ -237,11 +237,15 @@ public final class MomentsKernel {
     }
     double[] laneSum = new double[width];
     double[] laneSq = new double[width];
+    int wholeRows = (to - from) / rowsAtOnce;
+    int restStart = from + wholeRows * rowsAtOnce;
+    int rest = (to - restStart) * channels;
     if (batch instanceof Tensor.Float32 f) {
       float[] x = f.data();
       WideningDeviations loops = wideningDeviations(width);
-      for (int o = from; o < to; o += rowsAtOnce) {
-        loops.add(x, o * channels, laneShift, laneSum, laneSq, Math.min(rowsAtOnce, to - o) * channels);
+      loops.addRows(x, from * channels, wholeRows, laneShift, laneSum, laneSq, width);
+      if (rest > 0) {
+        loops.addRows(x, restStart * channels, 1, laneShift, laneSum, laneSq, rest);
       }
     } else {
       double[] x = ((Tensor.Float64) batch).data();
@@ -249,7 +253,7 @@ public final class MomentsKernel {
       for (int o = from; o < to; o += rowsAtOnce) {
         int length = Math.min(rowsAtOnce, to - o) * channels;
         System.arraycopy(x, o * channels, buffer, 0, length);
-        ScalarWideningDeviations.add(buffer, laneShift, laneSum, laneSq, length);
+        ScalarWideningDeviations.addLanes(buffer, laneShift, laneSum, laneSq, length);
       }
     }
     for (int j = 0; j < width; j++) {
@@ -259,41 +263,41 @@ public final class MomentsKernel {
   }
 
   /**
-   * Channels come before other axes: each channel's values lie in runs of up to {@code inner},
-   * summed lane-wise, so that the vectorized loop carries no dependency from one value to the
-   * next.
+   * Channels come before other axes: each channel's values lie in runs of up to {@code inner}.
+   * Value t of a run goes to accumulator t % {@link WideningDeviations#RUN_ACCUMULATORS}, so that
+   * the vectorized loop carries no dependency from one value to the next; the accumulators are
+   * added in their order at the end of the run, and the run's sums to the channel's.
    */
   private static void accumulateChannelsFirst(
       Tensor batch, Layout layout, int from, int to, double[] shift, double[] sum, double[] sumSq) {
     int inner = layout.inner;
     float[] floats = batch instanceof Tensor.Float32 f ? f.data() : null;
-    WideningDeviations loops = wideningDeviations(LANES);
-    double[] buffer = new double[LANES];
-    double[] laneSum = new double[LANES];
-    double[] laneSq = new double[LANES];
+    WideningDeviations loops = wideningDeviations(0);
+    double[] buffer = new double[ScalarWideningDeviations.RUN_CHUNK];
+    double[] runSum = new double[WideningDeviations.RUN_ACCUMULATORS];
+    double[] runSq = new double[WideningDeviations.RUN_ACCUMULATORS];
     for (int o = from / inner, last = (to - 1) / inner; o <= last; o++) {
       int start = Math.max(from - o * inner, 0);
       int end = Math.min(to - o * inner, inner);
-      int used = Math.min(LANES, end - start);
       for (int c = 0; c < layout.channels; c++) {
-        int base = (o * layout.channels + c) * inner;
+        int base = (o * layout.channels + c) * inner + start;
         double k = shift[c];
-        for (int i = start; i < end; i += LANES) {
-          int length = Math.min(LANES, end - i);
-          if (floats != null) {
-            loops.add(floats, base + i, k, laneSum, laneSq, length);
-          } else {
-            System.arraycopy(((Tensor.Float64) batch).data(), base + i, buffer, 0, length);
-            ScalarWideningDeviations.add(buffer, k, laneSum, laneSq, length);
+        if (floats != null) {
+          loops.addRun(floats, base, k, runSum, runSq, end - start);
+        } else {
+          for (int t = 0; t < end - start; t += buffer.length) {
+            int length = Math.min(buffer.length, end - start - t);
+            System.arraycopy(((Tensor.Float64) batch).data(), base + t, buffer, 0, length);
+            ScalarWideningDeviations.addRun(buffer, k, runSum, runSq, length);
           }
         }
         double s = 0;
         double q = 0;
-        for (int j = 0; j < used; j++) {
-          s += laneSum[j];
-          q += laneSq[j];
-          laneSum[j] = 0;
-          laneSq[j] = 0;
+        for (int j = 0; j < runSum.length; j++) {
+          s += runSum[j];
+          q += runSq[j];
+          runSum[j] = 0;
+          runSq[j] = 0;
         }
         sum[c] += s;
         sumSq[c] += q;

@@ -4,27 +4,35 @@ package dev.bncheck.engine;
  * {@link WideningDeviations} in plain Java. The JIT of Java 17 vectorizes neither the
  * float-to-double conversion nor loops that mix an offset array index with unshifted ones, so
  * values are first widened into a buffer (a scalar loop), and the deviations are then accumulated
- * by a loop it does vectorize. Holds its buffer: one instance per thread.
+ * by a loop indexed from zero. Holds its buffer: one instance per thread.
  */
 final class ScalarWideningDeviations implements WideningDeviations {
 
+  /** Values of a run widened at once; a multiple of the run's accumulators. */
+  static final int RUN_CHUNK = 8 * RUN_ACCUMULATORS;
+
   private final double[] buffer;
 
-  /** For runs of at most {@code width} values. */
+  /** For rows of at most {@code width} values. */
   ScalarWideningDeviations(int width) {
-    buffer = new double[width];
+    buffer = new double[Math.max(width, RUN_CHUNK)];
   }
 
   @Override
-  public void add(float[] x, int from, double[] shift, double[] sum, double[] sumSq, int length) {
-    widen(x, from, length);
-    add(buffer, shift, sum, sumSq, length);
+  public void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
+    for (int r = 0; r < rows; r++) {
+      widen(x, from + r * width, width);
+      addLanes(buffer, shift, sum, sumSq, width);
+    }
   }
 
   @Override
-  public void add(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
-    widen(x, from, length);
-    add(buffer, shift, sum, sumSq, length);
+  public void addRun(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
+    for (int t = 0; t < length; t += RUN_CHUNK) {
+      int chunk = Math.min(RUN_CHUNK, length - t);
+      widen(x, from + t, chunk);
+      addRun(buffer, shift, sum, sumSq, chunk);
+    }
   }
 
   private void widen(float[] x, int from, int length) {
@@ -33,20 +41,24 @@ final class ScalarWideningDeviations implements WideningDeviations {
     }
   }
 
-  /** The deviations of values already in double, indexed from zero as the lanes are. */
-  static void add(double[] values, double[] shift, double[] sum, double[] sumSq, int length) {
-    for (int j = 0; j < length; j++) {
+  /** One row of values already in double, indexed from zero as the lanes are. */
+  static void addLanes(double[] values, double[] shift, double[] sum, double[] sumSq, int width) {
+    for (int j = 0; j < width; j++) {
       double d = values[j] - shift[j];
       sum[j] += d;
       sumSq[j] += d * d;
     }
   }
 
-  static void add(double[] values, double shift, double[] sum, double[] sumSq, int length) {
-    for (int j = 0; j < length; j++) {
-      double d = values[j] - shift;
-      sum[j] += d;
-      sumSq[j] += d * d;
+  /**
+   * A run of values already in double, value {@code t} to accumulator
+   * {@code t % RUN_ACCUMULATORS}; a longer run comes in pieces that start at multiples of that.
+   */
+  static void addRun(double[] values, double shift, double[] sum, double[] sumSq, int length) {
+    for (int t = 0; t < length; t++) {
+      double d = values[t] - shift;
+      sum[t % RUN_ACCUMULATORS] += d;
+      sumSq[t % RUN_ACCUMULATORS] += d * d;
     }
   }
 }

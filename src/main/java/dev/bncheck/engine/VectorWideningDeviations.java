@@ -11,8 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link WideningDeviations} on the incubating Vector API, which widens floats to doubles a
  * vector at a time; Java 17's JIT does that conversion only one value at a time, and it bounded
  * the kernel at about a third of a sequential read on AMD EPYC (docs/performance.md). The lane
- * operations are IEEE subtraction, addition and multiplication, as in the scalar loop, so the
- * results are the same bits.
+ * operations are IEEE subtraction, addition and multiplication, as in the scalar loop, and every
+ * accumulator gets the same values in the same order, so the results are the same bits.
+ *
+ * <p>A run's accumulators stay in vector registers and go back to their array only at its end:
+ * loading and storing them for every vector of values bounded channels-first batches at about
+ * half a sequential read on AMD EPYC (issue #19).
  *
  * <p>Compiled apart from the other sources (pom.xml), because javac warns about any use of an
  * incubating module and the build fails on warnings. {@link MomentsKernel} loads it by name, only
@@ -31,43 +35,109 @@ final class VectorWideningDeviations implements WideningDeviations {
   /**
    * These loops, where the JIT maps their species onto the CPU's vectors. With doubles narrower
    * than 256 bits the floats would be a 64-bit species, which C2 of Java 17 may not compile into
-   * vector instructions, and the Vector API then runs boxed, far slower than the scalar loop.
+   * vector instructions, and the Vector API then runs boxed, far slower than the scalar loop. A
+   * run's accumulators fill two vectors of 512 bits or four of 256, held in named registers.
    */
   static Optional<WideningDeviations> whereProfitable() {
-    return DOUBLES.vectorBitSize() >= 256 ? Optional.of(new VectorWideningDeviations()) : Optional.empty();
+    boolean suited = DOUBLES.length() == 4 || DOUBLES.length() == 8;
+    return suited ? Optional.of(new VectorWideningDeviations()) : Optional.empty();
+  }
+
+  /**
+   * Row after row, the accumulators loaded and stored for each vector of values: they stay in the
+   * L1 cache, while the rows stream in order. Holding one block of lanes in registers over a chunk
+   * of 16 rows instead, and going through the chunk once per block, which reads each row in
+   * pieces, was no faster on NHWC [64,56,56,256] on AMD EPYC (issue #19; 10.5 GB/s on one thread
+   * against 10 to 12), and slower with fewer rows per chunk (the blocks' loads and stores) or more
+   * (the chunk leaves the L1 cache).
+   */
+  @Override
+  public void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
+    int step = DOUBLES.length();
+    int whole = width - width % step;
+    for (int r = 0; r < rows; r++) {
+      int row = from + r * width;
+      int j = 0;
+      for (; j < whole; j += step) {
+        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+      }
+      for (; j < width; j++) {
+        double d = x[row + j] - shift[j];
+        sum[j] += d;
+        sumSq[j] += d * d;
+      }
+    }
   }
 
   @Override
-  public void add(float[] x, int from, double[] shift, double[] sum, double[] sumSq, int length) {
-    int step = DOUBLES.length();
-    int j = 0;
-    for (int whole = length - length % step; j < whole; j += step) {
-      DoubleVector d = widened(x, from + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
-      DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-      DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+  public void addRun(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
+    int whole = length - length % RUN_ACCUMULATORS;
+    if (DOUBLES.length() == 8) {
+      addRunInTwoVectors(x, from, shift, sum, sumSq, whole);
+    } else {
+      addRunInFourVectors(x, from, shift, sum, sumSq, whole);
     }
-    for (; j < length; j++) {
-      double d = x[from + j] - shift[j];
-      sum[j] += d;
-      sumSq[j] += d * d;
+    for (int t = whole; t < length; t++) {
+      double d = x[from + t] - shift;
+      sum[t - whole] += d;
+      sumSq[t - whole] += d * d;
     }
   }
 
-  @Override
-  public void add(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
-    int step = DOUBLES.length();
+  private static void addRunInTwoVectors(float[] x, int from, double shift, double[] sum, double[] sumSq, int whole) {
     DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
-    int j = 0;
-    for (int whole = length - length % step; j < whole; j += step) {
-      DoubleVector d = widened(x, from + j).sub(k);
-      DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-      DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+    DoubleVector s0 = DoubleVector.fromArray(DOUBLES, sum, 0);
+    DoubleVector s1 = DoubleVector.fromArray(DOUBLES, sum, 8);
+    DoubleVector q0 = DoubleVector.fromArray(DOUBLES, sumSq, 0);
+    DoubleVector q1 = DoubleVector.fromArray(DOUBLES, sumSq, 8);
+    for (int i = from, end = from + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 8).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
     }
-    for (; j < length; j++) {
-      double d = x[from + j] - shift;
-      sum[j] += d;
-      sumSq[j] += d * d;
+    s0.intoArray(sum, 0);
+    s1.intoArray(sum, 8);
+    q0.intoArray(sumSq, 0);
+    q1.intoArray(sumSq, 8);
+  }
+
+  private static void addRunInFourVectors(float[] x, int from, double shift, double[] sum, double[] sumSq, int whole) {
+    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
+    DoubleVector s0 = DoubleVector.fromArray(DOUBLES, sum, 0);
+    DoubleVector s1 = DoubleVector.fromArray(DOUBLES, sum, 4);
+    DoubleVector s2 = DoubleVector.fromArray(DOUBLES, sum, 8);
+    DoubleVector s3 = DoubleVector.fromArray(DOUBLES, sum, 12);
+    DoubleVector q0 = DoubleVector.fromArray(DOUBLES, sumSq, 0);
+    DoubleVector q1 = DoubleVector.fromArray(DOUBLES, sumSq, 4);
+    DoubleVector q2 = DoubleVector.fromArray(DOUBLES, sumSq, 8);
+    DoubleVector q3 = DoubleVector.fromArray(DOUBLES, sumSq, 12);
+    for (int i = from, end = from + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 4).sub(k);
+      DoubleVector d2 = widened(x, i + 8).sub(k);
+      DoubleVector d3 = widened(x, i + 12).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      s2 = s2.add(d2);
+      s3 = s3.add(d3);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
+      q2 = q2.add(d2.mul(d2));
+      q3 = q3.add(d3.mul(d3));
     }
+    s0.intoArray(sum, 0);
+    s1.intoArray(sum, 4);
+    s2.intoArray(sum, 8);
+    s3.intoArray(sum, 12);
+    q0.intoArray(sumSq, 0);
+    q1.intoArray(sumSq, 4);
+    q2.intoArray(sumSq, 8);
+    q3.intoArray(sumSq, 12);
   }
 
   private static DoubleVector widened(float[] x, int from) {

@@ -136,49 +136,60 @@ class MomentsKernelFloat32Test {
   }
 
   /**
-   * The Vector API loops widen and accumulate lane by lane with the scalar loops' arithmetic, so
-   * they must give the same bits, whatever the run's length against the CPU's vector width, and
-   * carry NaN and infinities through to the sums, where the kernel looks for them.
+   * The Vector API loops widen and accumulate with the scalar loops' arithmetic and send every
+   * value to the same accumulator in the same order, so they must give the same bits, whatever the
+   * lengths against the CPU's vector width and the chunks of rows, and carry NaN and infinities
+   * through to the sums, where the kernel looks for them: rows of lanes (channels last) and runs
+   * (channels first), each added to accumulators that already hold sums.
    */
   @Test
   void vectorAndScalarWideningGiveTheSameBits() {
     assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).as("Surefire adds the Vector API module").isPresent();
     assumeTrue(MomentsKernel.widensInVectors(), "this CPU's vectors are too narrow for the Vector API loops");
     SplittableRandom random = new SplittableRandom(17);
-    float[] x = new float[300];
+    float[] x = new float[40_000];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) (1e4 * (i % 3) + random.nextGaussian() * Math.pow(10, random.nextInt(-20, 20)));
     }
     x[133] = Float.NaN;
     x[140] = Float.POSITIVE_INFINITY;
     x[141] = Float.NEGATIVE_INFINITY;
-    for (int length : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 64, 127, 128}) {
-      for (int from : new int[] {0, 1, 5, 100, 160}) {
-        double[] shift = new double[length];
-        for (int j = 0; j < length; j++) {
-          shift[j] = x[from + j % 3];
+    x[20_007] = Float.NaN;
+    for (int width : new int[] {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 127, 128, 255, 300}) {
+      for (int rows : new int[] {0, 1, 2, 5, 70, 129}) {
+        for (int from : new int[] {0, 1, 5, 100}) {
+          double[] shift = new double[width];
+          for (int j = 0; j < width; j++) {
+            shift[j] = x[from + j % 3];
+          }
+          double[][] vector = laneSums(width);
+          double[][] scalar = laneSums(width);
+          MomentsKernel.wideningDeviations(width).addRows(x, from, rows, shift, vector[0], vector[1], width);
+          new ScalarWideningDeviations(width).addRows(x, from, rows, shift, scalar[0], scalar[1], width);
+          for (int k = 0; k < 2; k++) {
+            assertThat(vector[k]).as("rows: width %d rows %d from %d, sums %d", width, rows, from, k)
+                .containsExactly(scalar[k]);
+          }
         }
-        double[][] vector = laneSums(length);
-        double[][] scalar = laneSums(length);
-        WideningDeviations loops = MomentsKernel.wideningDeviations(length);
-        WideningDeviations plain = new ScalarWideningDeviations(length);
-        for (int run = 0; run < 3; run++) {
-          loops.add(x, from + run, shift, vector[0], vector[1], length);
-          plain.add(x, from + run, shift, scalar[0], scalar[1], length);
-          loops.add(x, from + run, x[from], vector[2], vector[3], length);
-          plain.add(x, from + run, x[from], scalar[2], scalar[3], length);
-        }
-        for (int k = 0; k < 4; k++) {
-          assertThat(vector[k]).as("length %d from %d, sums %d", length, from, k).containsExactly(scalar[k]);
+      }
+    }
+    for (int length : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 49, 64, 127, 128, 129, 3136, 20_011}) {
+      for (int from : new int[] {0, 1, 5, 100, 160, 19_980}) {
+        double[][] vector = laneSums(WideningDeviations.RUN_ACCUMULATORS);
+        double[][] scalar = laneSums(WideningDeviations.RUN_ACCUMULATORS);
+        MomentsKernel.wideningDeviations(0).addRun(x, from, x[from], vector[0], vector[1], length);
+        new ScalarWideningDeviations(0).addRun(x, from, x[from], scalar[0], scalar[1], length);
+        for (int k = 0; k < 2; k++) {
+          assertThat(vector[k]).as("run: length %d from %d, sums %d", length, from, k).containsExactly(scalar[k]);
         }
       }
     }
   }
 
-  /** Sum and sum of squares for a shift per lane, then for one shift: lanes of a random start. */
+  /** Sum and sum of squares: accumulators of a random start. */
   private static double[][] laneSums(int length) {
     SplittableRandom random = new SplittableRandom(length);
-    double[][] sums = new double[4][length];
+    double[][] sums = new double[2][length];
     for (double[] lanes : sums) {
       for (int j = 0; j < length; j++) {
         lanes[j] = random.nextGaussian();
@@ -189,9 +200,13 @@ class MomentsKernelFloat32Test {
 
   /**
    * The worst-case bound of the kernel for one part (the whole batch here): d = x - p, p the
-   * channel's first value, and d^2 are exact in double, and their sums take at most n + 2
-   * channels additions per lane, each within 2^-53 of the running sum, so they are within that
-   * many 2^-53 of the sums of |d| and d^2; then the double arithmetic of mean and M2.
+   * channel's first value, and d^2 are exact in double, and their sums take any one value through
+   * at most n + 2 channels additions, each within 2^-53 of the running sum, so they are within
+   * that many 2^-53 of the sums of |d| and d^2; then the double arithmetic of mean and M2.
+   * Channels last, a value goes through its lane's additions over the rows, then the lanes' into
+   * the channel. Channels first, through its accumulator's additions over a run of r values
+   * (about r / 16), the run's 16 accumulators' (at most r - 1 of them add non-zero values, and
+   * adding zero is exact), and the runs' into the channel: at most r + n / r, no more than n + 1.
    */
   private static void assertWithinBound(String what, Tensor.Float32 x, int axis) {
     assertThat(MomentsKernel.parts(x.shape(), axis)).isEqualTo(1);
