@@ -2,6 +2,7 @@ package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bncheck.TestFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class OutsideUsageFindsTest {
   @Test
   void aBaselineInsideTheSavedModelIsRefused() throws IOException {
     Path model = dir.resolve("model");
-    copy(Path.of(MODEL), model);
+    TestFiles.copyTree(Path.of(MODEL), model);
     CliRun run = CliRun.of("check", model.toString(), "--inputs", INPUTS, "--baseline",
         model.resolve("bl.json").toString());
     assertThat(run.exitCode()).isEqualTo(2);
@@ -195,18 +196,5 @@ class OutsideUsageFindsTest {
         .exitCode()).isZero();
     CliRun cli = CliRun.of("check", "samples/healthy.json", "--mean-shift-warn", "0.7");
     assertThat(cli.exitCode()).isEqualTo(2);
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (var files = Files.walk(from)) {
-      for (Path p : files.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
   }
 }
