@@ -61,7 +61,7 @@ public final class Main {
       boolean helpOrVersion = false;
       for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
         helpOrVersion |= p.isUsageHelpRequested() || p.isVersionHelpRequested()
-            || p.commandSpec().helpCommand() || !p.hasSubcommand() && p.commandSpec().subcommands().size() > 0;
+            || p.commandSpec().helpCommand() || (!p.hasSubcommand() && !p.commandSpec().subcommands().isEmpty());
       }
       if (helpOrVersion) {
         return execute(cli, args);

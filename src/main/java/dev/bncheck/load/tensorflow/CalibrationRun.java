@@ -58,14 +58,14 @@ final class CalibrationRun {
    * What a pass of calibration runs fetches, and on how many samples.
    *
    * @param outputs model outputs fetched with the first batch (inference view only)
-   * @param view which inputs the layers' statistics are of; the self-check runs with the inference view
+   * @param pass which inputs the layers' statistics are of; the self-check runs with the inference view
    * @param use what the statistics are for, which sets how precisely they are reduced
    */
-  record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples, View view,
+  record Plan(List<Capture> captures, List<ModelRunner.Input> outputs, int batchSize, long maxSamples, Pass pass,
       Use use) {
 
-    /** Whose inputs a pass captures: the model as it serves, or every BN layer in training mode. */
-    enum View { INFERENCE, TRAINING }
+    /** Whose inputs a pass captures: the model as it serves, or with every BN layer in training mode. */
+    enum Pass { INFERENCE_VIEW, TRAINING_VIEW }
 
     /** What a pass's statistics are for. */
     enum Use {
@@ -79,7 +79,7 @@ final class CalibrationRun {
     }
 
     boolean trainingView() {
-      return view == View.TRAINING;
+      return pass == Pass.TRAINING_VIEW;
     }
   }
 

@@ -155,7 +155,7 @@ final class ModelRunner {
     List<Input> runnable = floatOutputs.stream().map(o -> new Input(o.key(), prepared.outputs().get(o.key()),
         o.dtype(), o.shape())).toList();
     CalibrationRun.Plan plan = new CalibrationRun.Plan(prepared.captures(), batchSize > 1 ? runnable : List.of(),
-        batchSize, options.maxSamples(), CalibrationRun.Plan.View.INFERENCE, CalibrationRun.Plan.Use.JUDGED);
+        batchSize, options.maxSamples(), CalibrationRun.Plan.Pass.INFERENCE_VIEW, CalibrationRun.Plan.Use.JUDGED);
     List<Tensor> firstBatch = CalibrationRun.run(session, feeds, plan, sink, label);
     if (batchSize > 1) {
       BatchSizeProbe.measure(session, feeds, runnable, firstBatch, sink, label);
@@ -182,7 +182,7 @@ final class ModelRunner {
         : feeds(prepared, SampleOrder.shuffled(fed.data()));
     CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
-        fed.batchSize())), CalibrationRun.Plan.View.TRAINING, CalibrationRun.Plan.Use.JUDGED), sink, fed.label());
+        fed.batchSize())), CalibrationRun.Plan.Pass.TRAINING_VIEW, CalibrationRun.Plan.Use.JUDGED), sink, fed.label());
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
@@ -253,7 +253,7 @@ final class ModelRunner {
     if (!wanted.isEmpty()) {
       List<Feed> feeds = feeds(prepared, InputArray.numbers(data));
       CalibrationRun.run(session, feeds, new CalibrationRun.Plan(wanted, List.of(),
-          Feed.batchSize(feeds, batchSize), Long.MAX_VALUE, CalibrationRun.Plan.View.INFERENCE,
+          Feed.batchSize(feeds, batchSize), Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW,
           CalibrationRun.Plan.Use.WRITTEN), sink, label);
     }
   }

@@ -71,7 +71,7 @@ class CalibrationRunTest {
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
           Feed.Batching.BATCHES)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, CalibrationRun.Plan.View.INFERENCE, use), sink,
+          new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW, use), sink,
           "test");
       return sink.layer(0).orElseThrow();
     }
@@ -167,7 +167,7 @@ class CalibrationRunTest {
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
           Feed.Batching.BATCHES)),
-          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, CalibrationRun.Plan.View.INFERENCE,
+          new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW,
           CalibrationRun.Plan.Use.JUDGED), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
     }
