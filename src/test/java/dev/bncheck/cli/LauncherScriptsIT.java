@@ -75,7 +75,7 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(elsewhere, Map.of(), link.toString(), "check", "my model.json");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).isEqualTo(String.join("\n", "--add-modules=jdk.incubator.vector", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
+    assertThat(r.out()).isEqualTo(String.join("\n", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
         "check", "my model.json", "TF_ENABLE_ONEDNN_OPTS=1", "TF_CPP_MIN_LOG_LEVEL=2", ""));
     // through the stderr filter, which indents what bncheck did not write
     assertThat(r.err()).isEqualTo("  java's stderr\n");
@@ -97,10 +97,33 @@ class LauncherScriptsIT {
 
     assertThat(run(tmp, Map.of(), launcher, "--config", "inspect", "inspect", "m.json").out())
         .startsWith("-XX:TieredStopAtLevel=1\n-Xmx2g\n");
-    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n")
+    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("-Xmx2g\n")
         .doesNotContain("TieredStopAtLevel");
     assertThat(run(tmp, Map.of(), launcher, "--config", "c.json", "recalibrate", "m").out())
         .doesNotContain("TieredStopAtLevel");
+  }
+
+  /**
+   * The Vector API module costs start-up that only large activations pay back: added for the
+   * models bncheck runs and for large files, not for a small dump.
+   */
+  @Test
+  void theVectorApiModuleIsAddedForRunModelsAndLargeFilesOnly() throws Exception {
+    String launcher = home.resolve("bin/bncheck").toString();
+    Path savedModel = Files.createDirectories(tmp.resolve("saved model"));
+    Path large = tmp.resolve("large.json");
+    try (var file = new java.io.RandomAccessFile(large.toFile(), "rw")) {
+      file.setLength(32L << 20);
+    }
+    Path small = Files.writeString(tmp.resolve("small.json"), "{}");
+    String module = "--add-modules=jdk.incubator.vector\n-Xmx2g\n";
+
+    assertThat(run(tmp, Map.of(), launcher, "check", savedModel.toString()).out()).startsWith(module);
+    assertThat(run(tmp, Map.of(), launcher, "recalibrate", "m.onnx", "--out", "f.onnx").out()).startsWith(module);
+    assertThat(run(tmp, Map.of(), launcher, "check", "frozen.pb").out()).startsWith(module);
+    assertThat(run(tmp, Map.of(), launcher, "check", large.toString()).out()).startsWith(module);
+    assertThat(run(tmp, Map.of(), launcher, "check", small.toString()).out()).startsWith("-Xmx2g\n");
+    assertThat(run(tmp, Map.of(), launcher, "inspect", savedModel.toString()).out()).doesNotContain("add-modules");
   }
 
   @Test
@@ -131,7 +154,7 @@ class LauncherScriptsIT {
     }
 
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.out()).startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
+    assertThat(r.out()).startsWith("-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
     assertThat(r.err()).isEqualTo("java's stderr\n");
   }
 
@@ -150,13 +173,13 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).startsWith(String.join("\n", "--add-modules=jdk.incubator.vector", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
+    assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
         "-Xlog:cds=off", "-jar", jar.toString(), "--version", ""));
 
     Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(1)));
     r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
-    assertThat(r.out()).as("an archive older than the jar").startsWith("--add-modules=jdk.incubator.vector\n-Xmx2g\n-jar\n" + jar + "\n--version\n");
+    assertThat(r.out()).as("an archive older than the jar").startsWith("-Xmx2g\n-jar\n" + jar + "\n--version\n");
   }
 
   @Test
