@@ -3,12 +3,9 @@ package dev.bncheck.cli;
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.app.CheckRun;
-import dev.bncheck.load.Loaders;
 import dev.bncheck.load.ModelLoader;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -27,24 +24,19 @@ final class CheckCommand extends ReportCommand {
 
   @Mixin CalibrationOptions calibration;
 
-  /** The loader for a model: the registered ones, or a test's. */
-  Function<Path, ModelLoader> loaders = Loaders::forModel;
-
   @Override
   Path modelFile() {
     return model;
   }
 
   @Override
-  List<Path> inputFiles() {
-    List<Path> files = new ArrayList<>(List.of(model));
-    files.addAll(calibration.request().dataFiles());
-    return files;
+  List<Path> dataFiles() {
+    return calibration.request().dataFiles();
   }
 
   @Override
-  Report run(Analyzer analyzer) {
-    return CheckRun.check(request(loaders.apply(model)), calibration.request(), analyzer,
+  Report run(Analyzer analyzer, ModelLoader loader) {
+    return CheckRun.check(request(loader), calibration.request(), analyzer,
         sink -> ProgressSink.around(sink, common.verbosity.quiet()));
   }
 }

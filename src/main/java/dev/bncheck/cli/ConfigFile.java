@@ -204,7 +204,10 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
     return ignores;
   }
 
-  /** The config's keys that set the given options, as the file writes them (e.g. {@code thresholds.mean_shift_warn}). */
+  /**
+   * The config's threshold keys that set any of the given options, as the file writes them (e.g.
+   * {@code thresholds.mean_shift_warn}).
+   */
   List<String> keysSetting(List<String> options) {
     return THRESHOLDS.entrySet().stream()
         .filter(e -> options.contains(e.getValue()) && defaults.containsKey(e.getValue()))

@@ -1,8 +1,10 @@
 package dev.bncheck.cli;
 
+import dev.bncheck.load.ModelLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -46,6 +48,21 @@ final class InputOverlap {
             option + " " + overlap.get() + "; bncheck never overwrites its inputs");
       }
     }
+  }
+
+  /**
+   * Everything a run reads, which no output may overwrite: the model and the files its loader
+   * reads beside it, the data files, and the config file.
+   */
+  static List<Path> readBy(CommandSpec spec, Path model, ModelLoader loader, List<Path> data) {
+    List<Path> read = new ArrayList<>(List.of(model));
+    read.addAll(data);
+    read.addAll(loader.sideFiles(model));
+    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    if (config != null) {
+      read.add(config.path());
+    }
+    return read;
   }
 
   /** What an output may be: a file, or also a folder (a SavedModel that recalibrate writes). */

@@ -3,7 +3,7 @@ package dev.bncheck.cli;
 import dev.bncheck.analysis.Analyzer;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.app.CheckRun;
-import dev.bncheck.load.Loaders;
+import dev.bncheck.load.ModelLoader;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -27,12 +27,12 @@ final class InspectCommand extends ReportCommand {
   }
 
   @Override
-  List<Path> inputFiles() {
-    return List.of(model);
+  List<Path> dataFiles() {
+    return List.of();
   }
 
   @Override
-  Report run(Analyzer analyzer) {
-    return CheckRun.inspect(request(Loaders.forModel(model)), analyzer);
+  Report run(Analyzer analyzer, ModelLoader loader) {
+    return CheckRun.inspect(request(loader), analyzer);
   }
 }

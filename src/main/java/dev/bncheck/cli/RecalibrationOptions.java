@@ -86,7 +86,7 @@ final class RecalibrationOptions {
   }
 
   /**
-   * Everything besides the model this run reads. An {@code --inputs} spec counts whole and, if it
+   * The data files this run reads. An {@code --inputs} spec counts whole and, if it
    * holds {@code =}, also as the file after it: which of the two it names is decided only when it is read.
    */
   List<Path> inputFiles() {

@@ -25,19 +25,12 @@ final class RecalibrationOutputs {
 
   /** Neither output may replace an input, and they may not meet each other: usage errors before any work. */
   void requireSeparate(Path model, ModelLoader loader) {
-    List<Path> read = new ArrayList<>(List.of(model));
-    read.addAll(options.inputFiles());
-    read.addAll(loader.sideFiles(model));
-    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
-    if (config != null) {
-      read.add(config.path());
-    }
     List<InputOverlap.Output> outputs = new ArrayList<>(List.of(new InputOverlap.Output("--out " + options.out,
         options.out, InputOverlap.Kind.FILE_OR_FOLDER)));
     if (options.output != null) {
       outputs.add(new InputOverlap.Output("--output " + options.output, options.output));
     }
-    InputOverlap.requireSeparate(spec, outputs, read);
+    InputOverlap.requireSeparate(spec, outputs, InputOverlap.readBy(spec, model, loader, options.inputFiles()));
   }
 
   /**
@@ -49,9 +42,8 @@ final class RecalibrationOutputs {
       if (options.output == null) {
         RecalibrationReportWriter.write(report, options.format, VersionProvider.version(), spec.commandLine().getOut());
       } else {
-        ReportFormat named = ReportFormat.ofFileName(options.output);
-        ReportFormat format = spec.commandLine().getParseResult().hasMatchedOption("--format")
-            || !RecalibrationReportWriter.FORMATS.contains(named) ? options.format : named;
+        ReportFormat format = ReportOutputs.formatOf(spec, options.format, options.output,
+            RecalibrationReportWriter.FORMATS);
         AtomicFile.write(options.output,
             w -> RecalibrationReportWriter.write(report, format, VersionProvider.version(), w));
       }

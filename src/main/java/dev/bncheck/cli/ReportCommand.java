@@ -10,10 +10,10 @@ import dev.bncheck.load.ModelLoader;
 import dev.bncheck.report.ControlCharacters;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -29,11 +29,14 @@ abstract class ReportCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  /** Loads and analyses the model. */
-  abstract Report run(Analyzer analyzer);
+  /** The loader for a model: the registered ones, or a test's. */
+  Function<Path, ModelLoader> loaders = Loaders::forModel;
 
-  /** The files this run reads, which it must never overwrite. */
-  abstract List<Path> inputFiles();
+  /** Loads the model with {@code loader} and analyses it. */
+  abstract Report run(Analyzer analyzer, ModelLoader loader);
+
+  /** The data files this run reads besides the model, which it must never overwrite. */
+  abstract List<Path> dataFiles();
 
   /** The model file or folder the command reads. */
   abstract Path modelFile();
@@ -42,14 +45,12 @@ abstract class ReportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     Thresholds thresholds = thresholdOptions.toThresholds();
     ReportOutputs outputs = new ReportOutputs(spec, common);
-    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    ModelLoader loader = loaders.apply(modelFile());
     if (outputs.any()) {
-      List<Path> inputs = new ArrayList<>(inputFiles());
-      inputs.addAll(Loaders.forModel(modelFile()).sideFiles(modelFile()));
-      Optional.ofNullable(config).ifPresent(c -> inputs.add(c.path()));
-      outputs.requireSeparate(inputs);
+      outputs.requireSeparate(InputOverlap.readBy(spec, modelFile(), loader, dataFiles()));
     }
-    Report report = run(new Analyzer(Checks.ALL, thresholds, config == null ? List.of() : config.ignores()));
+    ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
+    Report report = run(new Analyzer(Checks.ALL, thresholds, config == null ? List.of() : config.ignores()), loader);
     if (common.baseline != null) {
       report = BaselineFile.apply(report, common.baseline);
     }

@@ -49,7 +49,7 @@ final class ReportOutputs {
 
   void write(Report report) throws IOException {
     if (common.output != null) {
-      writeFile(report, outputFormat(), common.output);
+      writeFile(report, formatOf(spec, common.format, common.output, List.of(ReportFormat.values())), common.output);
     } else {
       ReportWriter writer = common.format.writer(common.format == ReportFormat.TEXT && Terminal.wantsColour());
       PrintWriter out = spec.commandLine().getOut();
@@ -61,12 +61,16 @@ final class ReportOutputs {
     }
   }
 
-  /** The format of {@code --output}: the one {@code --format} names, else the one its extension names. */
-  private ReportFormat outputFormat() {
-    if (spec.commandLine().getParseResult().hasMatchedOption("--format") || common.format != ReportFormat.TEXT) {
-      return common.format;
+  /**
+   * The format {@code --output} is written in: the one {@code --format} names, else the one the
+   * file's extension names where the report has it, else the default {@code given}.
+   */
+  static ReportFormat formatOf(CommandSpec spec, ReportFormat given, Path output, List<ReportFormat> available) {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--format") || given != ReportFormat.TEXT) {
+      return given;
     }
-    return ReportFormat.ofFileName(common.output);
+    ReportFormat named = ReportFormat.ofFileName(output);
+    return available.contains(named) ? named : given;
   }
 
   private static void writeFile(Report report, ReportFormat format, Path file) {

@@ -56,7 +56,7 @@ public final class ThresholdOptions {
     } catch (IllegalArgumentException e) {
       CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
       List<String> fromConfig = spec.options().stream().map(OptionSpec::longestName)
-          .filter(name -> name.matches("--(mean-shift|var-ratio|mode-rms|dead)-.*") && !parsed.hasMatchedOption(name))
+          .filter(name -> !parsed.hasMatchedOption(name))
           .toList();
       ConfigFile config = ((BnCheckCommand) spec.root().userObject()).config;
       List<String> keys = config == null ? List.of() : config.keysSetting(fromConfig);
