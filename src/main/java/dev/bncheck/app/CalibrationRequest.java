@@ -52,6 +52,11 @@ public record CalibrationRequest(List<String> inputs, List<String> inputNodes, I
     if (synthetic != null && !inputs.isEmpty()) {
       throw new UsageException("--synthetic and --inputs exclude each other");
     }
+    requireWellFormed(inputs);
+  }
+
+  /** {@code --inputs} specs that say what they read, before any file is read: a usage error otherwise. */
+  static void requireWellFormed(List<String> inputs) {
     try {
       ModelInputs.requireWellFormed(inputs);
     } catch (InvalidInputException e) {

@@ -65,21 +65,19 @@ public final class RecalibrationRun {
     if (request.batchSize() < 1) {
       throw new UsageException("--batch-size must be at least 1, got " + request.batchSize());
     }
-    try {
-      ModelInputs.requireWellFormed(request.inputs());
-    } catch (InvalidInputException e) {
-      throw new UsageException("--inputs " + e.getMessage());
+    CalibrationRequest.requireWellFormed(request.inputs());
+    boolean dump = request.loader() instanceof BnModelFromDump;
+    if (!Files.isDirectory(request.model()) && Files.isDirectory(request.out())) {
+      throw new UsageException("--out " + request.out() + " is a folder; the fixed " + (dump ? "dump" : "model")
+          + " is one file");
     }
     Glob layers = Glob.of(request.layers());
-    return request.loader() instanceof BnModelFromDump ? dump(request, layers) : model(request, layers);
+    return dump ? dump(request, layers) : model(request, layers);
   }
 
   private static RecalibrationReport model(Request request, Glob layers) {
     if (request.inputs().isEmpty()) {
       throw new UsageException("a model needs --inputs with calibration data");
-    }
-    if (!Files.isDirectory(request.model()) && Files.isDirectory(request.out())) {
-      throw new UsageException("--out " + request.out() + " is a directory; the fixed model is one file");
     }
     Map<String, Tensor> data = ModelInputs.read(request.inputs());
     if (request.maxSamples() != null) {
@@ -99,9 +97,6 @@ public final class RecalibrationRun {
   private static RecalibrationReport dump(Request request, Glob layers) {
     if (request.labels() != null || request.inputs().size() > 1) {
       throw new UsageException("a dump takes at most one --inputs (a dump with \"inputs\") and no --labels");
-    }
-    if (Files.isDirectory(request.out())) {
-      throw new UsageException("--out " + request.out() + " is a folder; the fixed dump is one file");
     }
     try {
       return DumpRecalibrationRun.run(request.loader(), request.model(),

@@ -173,9 +173,13 @@ public final class ModelInputs {
       }
     }
     if (bare != null && specs.size() > 1) {
-      throw new InvalidInputException(bare, "", "a file without NAME= is the model's single input, but other"
-          + " inputs are given too; write NAME=" + bare);
+      throw notTheOnlyInput(bare);
     }
+  }
+
+  private static InvalidInputException notTheOnlyInput(String bare) {
+    return new InvalidInputException(bare, "", "a file without NAME= is the model's single input, but other inputs"
+        + " are given too; write NAME=" + bare);
   }
 
   private static Map<String, InputArray> readArrays(List<String> specs, boolean strings) {
@@ -317,12 +321,7 @@ public final class ModelInputs {
       throw new InvalidInputException((spec.raw() ? "@" : "") + spec.file(), "", problem);
     }
     if (name.equals(SINGLE_INPUT) ? !inputs.isEmpty() : inputs.containsKey(SINGLE_INPUT)) {
-      String bare = givenBy.get(SINGLE_INPUT);
-      throw new InvalidInputException(
-          bare,
-          "",
-          "a file without NAME= is the model's single input, but other inputs are given too;"
-              + " write NAME=" + bare);
+      throw notTheOnlyInput(givenBy.get(SINGLE_INPUT));
     }
     inputs.put(name, array);
   }
