@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * BN012: the moving statistics moved only a little from their initial 0/1, visible without data.
@@ -123,20 +124,13 @@ public final class BarelyMovedStatistics implements Check {
    */
   private Optional<Finding> fromCount(LayerContext context) {
     BnLayer layer = context.layer();
-    if (layer.numBatchesTracked().isEmpty() || layer.momentum().isEmpty()) {
+    OptionalDouble weight = initialWeight(layer);
+    if (weight.isEmpty() || weight.getAsDouble() <= MAX_INITIAL_WEIGHT) {
       return Optional.empty();
     }
     long updates = layer.numBatchesTracked().getAsLong();
     double momentum = layer.momentum().getAsDouble();
-    double decay = layer.momentumConvention().decay(momentum);
-    // no update (BN001's case when the statistics are 0/1), or an average that does not decay
-    if (updates == 0 || !(decay > 0 && decay < 1)) {
-      return Optional.empty();
-    }
-    double initialWeight = Math.pow(decay, (double) updates);
-    if (initialWeight <= MAX_INITIAL_WEIGHT) {
-      return Optional.empty();
-    }
+    double initialWeight = weight.getAsDouble();
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("num_batches_tracked", updates));
     evidence.add(new Evidence("momentum", momentum));
@@ -154,6 +148,24 @@ public final class BarelyMovedStatistics implements Check {
         Numbers.format(100 * (1 - initialWeight), 2), Numbers.format(100 * initialWeight, 2));
     return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence,
         context.framework().pick(StaleStatistics.FIX_EARLY_STOP_TENSORFLOW, StaleStatistics.FIX_EARLY_STOP_PYTORCH)));
+  }
+
+  /**
+   * The share of its initial 0/1 an average that started there still holds after the updates the
+   * framework counted (PyTorch's {@code num_batches_tracked}): d^n after n updates at decay d. Empty
+   * without a count and a momentum, for no update (BN001's case when the statistics are 0/1), and
+   * for an average that does not decay.
+   */
+  static OptionalDouble initialWeight(BnLayer layer) {
+    if (layer.numBatchesTracked().isEmpty() || layer.momentum().isEmpty()) {
+      return OptionalDouble.empty();
+    }
+    long updates = layer.numBatchesTracked().getAsLong();
+    double decay = layer.momentumConvention().decay(layer.momentum().getAsDouble());
+    if (updates == 0 || !(decay > 0 && decay < 1)) {
+      return OptionalDouble.empty();
+    }
+    return OptionalDouble.of(Math.pow(decay, (double) updates));
   }
 
   /** The usual batch size B whose (B-1)/B lies in the band, or 0. */

@@ -6,6 +6,7 @@ import dev.bncheck.engine.EmaFit;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -51,16 +52,30 @@ public final class StaleStatistics implements Check {
     }
     var calibration = context.calibration().orElseThrow();
     double[] inflation = SamplingError.varianceInflation(calibration);
+    boolean tailsMeasured = SamplingError.tailsMeasured(calibration);
+    double[] tested = chance.allowingUnseenTails(inflation, m.varianceRatio(), tailsMeasured, t.varianceRatioError());
+    Cause cause = Cause.of(layer, m);
+    double tails = ChannelList.median(inflation);
+    // tails so heavy that a healthy model's moving variance is this far off by chance: only the
+    // means, whose error does not grow with the tails, can still count (an update count that
+    // confirms an early stop settles the variances too)
+    boolean tooHeavy = chance.movingAverageAloneReaches(t.varianceRatioError(), tails) && !cause.confirmed();
+    if (tooHeavy) {
+      Arrays.fill(tested, Double.POSITIVE_INFINITY);
+    }
     long needed = chance.samplesToJudge(t.meanShiftError());
     // a channel constant in a handful of samples (a ReLU at 0 in all eight) says nothing yet about
     // its variance, and standardizes its mean by epsilon alone
     IntPredicate judged = c -> m.populationVariance()[c] > 0 || chance.samples() >= needed;
     List<Integer> significantWarning = ChannelList.where(channels, c -> (judged.test(c)
-        && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), inflation[c]))
+        && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), tested[c]))
         || nonFinite(m, c));
     List<Integer> significantError = ChannelList.where(channels, c -> (judged.test(c)
-        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), inflation[c]))
+        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), tested[c]))
         || nonFinite(m, c));
+    // channels that count only if the sample showed all of the data's tails
+    boolean tailsUndecided = !tailsMeasured && beyondWarning.stream().anyMatch(c -> judged.test(c)
+        && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(), inflation[c]));
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
@@ -74,21 +89,49 @@ public final class StaleStatistics implements Check {
         Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
         Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel());
     if (significantWarning.isEmpty()) {
-      if (chance.samples() >= needed) {
+      String message;
+      long samplesNeeded = needed;
+      if (tooHeavy) {
+        evidence.add(new Evidence("variance_inflation", tails));
+        evidence.add(new Evidence("moving_average_samples", chance.averagedSamples()));
+        message = String.format(Locale.ROOT,
+            "too uncertain to judge the moving statistics: %d of %d channels are beyond the warning thresholds (%s),"
+                + " but the data's tails are so heavy (its variance estimates vary %s times as much as normal data's)"
+                + " that moving statistics averaged over about %s training samples (an assumed batch of %d at this"
+                + " momentum) differ this much by chance, and more calibration data cannot decide it",
+            beyondWarning.size(), channels, worst, Numbers.brief(tails), Numbers.brief(chance.averagedSamples()),
+            MovingAverageNoise.ASSUMED_TRAINING_BATCH);
+      } else if (tailsUndecided) {
+        samplesNeeded = Math.max(needed, SamplingError.SETS_TO_MEASURE_TAILS * calibration.largestBatchSamples());
+        evidence.add(new Evidence("samples_needed", samplesNeeded));
+        message = String.format(Locale.ROOT,
+            "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
+                + " thresholds (%s), narrower than the statistics describe, but %d batches cannot show the data's tails:"
+                + " a sample that misses rare extreme values is this much narrower than the data the moving statistics"
+                + " averaged; about %d samples in %d batches measure them",
+            beyondWarning.size(), channels, worst, calibration.batches().size(), samplesNeeded,
+            SamplingError.SETS_TO_MEASURE_TAILS);
+      } else if (chance.samples() < needed) {
+        evidence.add(new Evidence("samples_needed", needed));
+        message = String.format(Locale.ROOT,
+            "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
+                + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
+                + " mean shift of %s from noise",
+            beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
+      } else {
         return Optional.empty();
       }
-      evidence.add(new Evidence("samples_needed", needed));
-      String message = String.format(Locale.ROOT,
-          "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
-              + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
-              + " mean shift of %s from noise",
-          beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
-      long given = calibration.samples();
-      String fix = trainingView && given > chance.samples()
-          ? "the training view ran on the first " + chance.samples() + " of the " + given + " samples: run check"
-              + " again with --training-view-samples " + Math.min(given, needed) + "."
-          : SamplingError.FIX_MORE_DATA;
-      return Optional.of(new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence, fix));
+      String fix;
+      if (tooHeavy) {
+        fix = TrainInferenceDisagreement.FIX_HEAVY_TAILS;
+      } else if (trainingView && calibration.samples() > chance.samples()) {
+        fix = "the training view ran on the first " + chance.samples() + " of the " + calibration.samples()
+            + " samples: run check again with --training-view-samples "
+            + Math.min(calibration.samples(), samplesNeeded) + ".";
+      } else {
+        fix = SamplingError.FIX_MORE_DATA;
+      }
+      return Optional.of(undecided(context, message, evidence, fix));
     }
     Severity severity = significantError.isEmpty() ? Severity.WARNING : Severity.ERROR;
     List<Integer> flagged = severity == Severity.ERROR ? significantError : significantWarning;
@@ -97,11 +140,49 @@ public final class StaleStatistics implements Check {
         "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
             + ": %s; %d of %d channels beyond the %s thresholds by more than chance explains on %d samples",
         worst, flagged.size(), channels, severity.label(), chance.samples());
-    Cause cause = Cause.of(layer, m);
-    evidence.addAll(cause.evidence());
-    message += cause.message();
-    String fix = cause.earlyStop() ? context.framework().pick(FIX_EARLY_STOP_TENSORFLOW, FIX_EARLY_STOP_PYTORCH) : FIX_DATA;
+    boolean earlyStop = cause.earlyStop();
+    OptionalDouble initialWeight = BarelyMovedStatistics.initialWeight(layer);
+    if (!earlyStop && initialWeight.isPresent()
+        && initialWeight.getAsDouble() > BarelyMovedStatistics.MAX_INITIAL_WEIGHT) {
+      // the fit of the statistics' pattern is blurred by heavy tails or few samples, the count is not
+      evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
+      evidence.add(new Evidence("initial_weight", initialWeight.getAsDouble()));
+      evidence.add(new Evidence("likely_cause", "too_few_updates"));
+      evidence.add(new Evidence("cause_confidence", "medium"));
+      message += String.format(Locale.ROOT, "; num_batches_tracked records only %d updates, after which an average"
+          + " that started at 0/1 still holds %s%% of its initial values: the average stopped early, unless training"
+          + " resumed from converged statistics (fine-tuning from weights saved without the count restarts it)",
+          layer.numBatchesTracked().getAsLong(), Numbers.format(100 * initialWeight.getAsDouble(), 2));
+      earlyStop = true;
+    } else {
+      evidence.addAll(cause.evidence());
+      message += cause.message();
+    }
+    String fix = earlyStop ? context.framework().pick(FIX_EARLY_STOP_TENSORFLOW, FIX_EARLY_STOP_PYTORCH) : FIX_DATA;
     return Optional.of(new Finding(code(), severity, context.index(), layer.name(), message, evidence, fix));
+  }
+
+  /**
+   * The finding when the data cannot decide (too little of it, or tails too heavy for the moving
+   * statistics to be judged): information, unless the framework's update count (PyTorch's
+   * {@code num_batches_tracked}) says the average still holds more than
+   * {@link BarelyMovedStatistics#MAX_INITIAL_WEIGHT} of its initial 0/1, a warning then. Without data
+   * the count alone is information (BN012: fine-tuning restarts it); with data that cannot contradict
+   * it, it is the evidence there is.
+   */
+  private Finding undecided(LayerContext context, String message, List<Evidence> evidence, String fix) {
+    BnLayer layer = context.layer();
+    OptionalDouble initialWeight = BarelyMovedStatistics.initialWeight(layer);
+    if (initialWeight.isEmpty() || initialWeight.getAsDouble() <= BarelyMovedStatistics.MAX_INITIAL_WEIGHT) {
+      return new Finding(code(), Severity.INFO, context.index(), layer.name(), message, evidence, fix);
+    }
+    evidence.add(new Evidence("num_batches_tracked", layer.numBatchesTracked().getAsLong()));
+    evidence.add(new Evidence("initial_weight", initialWeight.getAsDouble()));
+    String counted = String.format(Locale.ROOT, "; num_batches_tracked records only %d updates, after which an average"
+        + " that started at 0/1 still holds %s%% of its initial values", layer.numBatchesTracked().getAsLong(),
+        Numbers.format(100 * initialWeight.getAsDouble(), 2));
+    return new Finding(code(), Severity.WARNING, context.index(), layer.name(), message + counted, evidence,
+        context.framework().pick(FIX_EARLY_STOP_TENSORFLOW, FIX_EARLY_STOP_PYTORCH));
   }
 
   /** A statistic that is not a number is beyond any threshold, whatever the sample. */
@@ -115,7 +196,7 @@ public final class StaleStatistics implements Check {
    * plausible: at least one update's worth of movement, and a number of updates that agrees with
    * {@code num_batches_tracked} where the framework recorded it.
    */
-  private record Cause(boolean earlyStop, String message, List<Evidence> evidence) {
+  private record Cause(boolean earlyStop, boolean confirmed, String message, List<Evidence> evidence) {
 
     /** The slowest average in common use (TF1's decay 0.999); one update moves it 0.1% of the way. */
     static final double SLOWEST_COMMON_DECAY = 0.999;
@@ -131,7 +212,7 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("ema_fraction_of_population_variances", fit.varianceWeight()));
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
+        return new Cause(false, false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
             + " both alike: this is no early stop, the data likely differs from what the statistics were computed on"
             + " (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
             movedShare(fit.varianceWeight())), evidence);
@@ -139,7 +220,7 @@ public final class StaleStatistics implements Check {
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "low"));
-        return new Cause(false, "; the statistics do not look like an average stopped early, so the data likely"
+        return new Cause(false, false, "; the statistics do not look like an average stopped early, so the data likely"
             + " differs from what they were computed on", evidence);
       }
       OptionalDouble decay = layer.momentum().isPresent()
@@ -154,7 +235,7 @@ public final class StaleStatistics implements Check {
       if (!rejected.isEmpty()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, "; the pattern resembles " + fitted + ", but " + rejected
+        return new Cause(false, false, "; the pattern resembles " + fitted + ", but " + rejected
             + ": the data likely differs from what the statistics were computed on", evidence);
       }
       String message = "; the pattern fits " + fitted;
@@ -191,7 +272,7 @@ public final class StaleStatistics implements Check {
             : "; nothing in the model records its update count: if training ran far longer than this, the data"
                 + " differs from training's instead (an offset or a mean subtraction that differs)";
       }
-      return new Cause(true, message, evidence);
+      return new Cause(true, confirmed, message, evidence);
     }
 
     /**

@@ -21,6 +21,11 @@ import java.util.Optional;
     supersededBy = {"BN007"})
 public final class TrainInferenceDisagreement implements Check {
 
+  /** The fix of a layer whose data is too heavy-tailed for its moving statistics to be judged. */
+  static final String FIX_HEAVY_TAILS = "judge this layer by the model's accuracy at inference on held-out data; with"
+      + " data this heavy-tailed, statistics recomputed on many samples (`bncheck recalibrate`) are steadier than a"
+      + " moving average of a few batches.";
+
   @Override
   public Optional<Finding> check(LayerContext context) {
     DivergenceMetrics m = context.metrics().orElseThrow();
@@ -91,7 +96,10 @@ public final class TrainInferenceDisagreement implements Check {
     }
     evidence.add(new Evidence("batches", batches));
     evidence.add(new Evidence("samples", chance.samples()));
-    if (!significant && needed == Long.MAX_VALUE) {
+    // tails so heavy that the moving statistics' own noise, at the tests' confidence, alone reaches
+    // the limit: a healthy model's layer diverges this much by chance, however much data is given
+    boolean tooHeavy = z * Math.sqrt(movingAverage) >= limit;
+    if (tooHeavy || (!significant && needed == Long.MAX_VALUE)) {
       // heavy tails: the moving statistics of a healthy model vary this much, whatever the calibration data
       evidence.add(new Evidence("moving_average_samples", chance.averagedSamples()));
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
@@ -99,9 +107,7 @@ public final class TrainInferenceDisagreement implements Check {
               + " over about " + Numbers.brief(chance.averagedSamples()) + " training samples (an assumed batch"
               + " of " + MovingAverageNoise.ASSUMED_TRAINING_BATCH + " at this momentum) differ this much by"
               + " chance, and more calibration data cannot decide it",
-          evidence, "judge this layer by the model's accuracy at inference on held-out data; with data this"
-              + " heavy-tailed, statistics recomputed on many samples (`bncheck recalibrate`) are steadier than a"
-              + " moving average of a few batches."));
+          evidence, FIX_HEAVY_TAILS));
     }
     if (!significant) {
       return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),

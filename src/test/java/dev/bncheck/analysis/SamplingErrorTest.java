@@ -234,4 +234,51 @@ class SamplingErrorTest {
     org.assertj.core.api.Assertions.assertThat(SamplingError.atLeastTheLayersMedian(new double[] {1, 2, 4, 8}))
         .containsExactly(3, 3, 4, 8);
   }
+
+  /** A shift is tested in the wider spread: 1.2 data deviations with a moving variance 9 times larger is 0.4 of its. */
+  @Test
+  void shiftsAreTestedInTheWiderSpread() {
+    assertEquals(0.4, SamplingError.shiftInWiderSpread(1.2, 9), 1e-12);
+    assertEquals(-0.4, SamplingError.shiftInWiderSpread(-1.2, 9), 1e-12);
+    assertEquals(1.2, SamplingError.shiftInWiderSpread(1.2, 0.5), 1e-12);
+    // 64 samples, 16 tests (z = 3.2272), M = 608: the error is sqrt(1/64 + 1/608) = 0.131414, margin 0.424103
+    SamplingError chance = new SamplingError(64, SamplingError.of(64, 16).z(), 608);
+    assertEquals(0.424103, chance.z() * chance.meanShiftError(), 1e-6);
+    // a shift of 1.2 data deviations counts in the data's own spread, not in a moving spread 9 times wider
+    assertTrue(chance.meanShiftBeyond(SamplingError.shiftInWiderSpread(1.2, 1), 0.5));
+    assertFalse(chance.meanShiftBeyond(SamplingError.shiftInWiderSpread(1.2, 9), 0.5));
+  }
+
+  /**
+   * The heaviest judgeable tails: ln(2) / (z sqrt(2 / M)). At PyTorch's momentum 0.1 (M = 608) and
+   * z = 3.6: 0.693147 / (3.6 * 0.057354) = 3.3571; at Keras's 0.99 (M = 6,368): 10.864.
+   */
+  @Test
+  void tailsBeyondTheJudgeableLimitLeaveTheMovingVarianceUndecided() {
+    SamplingError pytorch = new SamplingError(256, 3.6, 608);
+    assertEquals(3.3571, pytorch.judgeableTails(2), 1e-4);
+    assertEquals(10.864, new SamplingError(256, 3.6, 6368).judgeableTails(2), 1e-3);
+    assertTrue(pytorch.movingAverageAloneReaches(2, 3.36));
+    assertFalse(pytorch.movingAverageAloneReaches(2, 3.35));
+    assertEquals(Double.POSITIVE_INFINITY, SamplingError.of(256, 16).judgeableTails(2));
+  }
+
+  /**
+   * With too few batches to measure the tails, channels whose data is narrower than the moving
+   * variance are tested allowing tails up to the judgeable limit; wider ones, and all channels once
+   * the tails are measured, keep their inflation.
+   */
+  @Test
+  void narrowerDataAllowsForTailsTheSampleCannotShow() {
+    SamplingError chance = new SamplingError(64, 3.6, 608);
+    double[] inflation = {2, 2, 4};
+    double[] ratios = {8, 0.2, 8};
+    org.assertj.core.api.Assertions.assertThat(chance.allowingUnseenTails(inflation, ratios, false, 2))
+        .containsExactly(new double[] {3.3571, 2, 4}, org.assertj.core.api.Assertions.within(1e-4));
+    org.assertj.core.api.Assertions.assertThat(chance.allowingUnseenTails(inflation, ratios, true, 2))
+        .containsExactly(2, 2, 4);
+    // ratio 8 on 64 samples: |ln 8| - ln 2 = 1.386294; margin z f sqrt(2/63 + 2/608) = 1.348 at f = 2, 2.262 at 3.3571
+    assertTrue(chance.varianceRatioBeyond(8, 2, 2));
+    assertFalse(chance.varianceRatioBeyond(8, 2, 3.3571));
+  }
 }

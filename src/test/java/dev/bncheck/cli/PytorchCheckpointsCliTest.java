@@ -71,14 +71,15 @@ class PytorchCheckpointsCliTest {
 
     CliRun stale = CliRun.of("check", DIR.resolve("few-steps-module.pt").toString(), "--inputs",
         DIR.resolve("few-steps.bn.json").toString());
-    // 32 samples in two batches: the variance test allows for tails it cannot see, so the stale
-    // layer is a warning and BN004 asks for more data instead of failing the model
+    // 32 samples in two batches cannot decide (shifts tested in the moving spread, 9 times the data's,
+    // are within chance): the count the framework kept makes the stale layer a warning, and BN004
+    // asks for more data instead of failing the model
     assertThat(stale.exitCode()).as(stale.err()).isZero();
     assertThat(stale.out()).contains("[BN004] info bn2: too little calibration data to judge")
         .containsPattern("about \\d+ samples are needed");
-    assertThat(stale.out()).contains("[BN003] warning bn2: moving statistics differ from the calibration data")
-        .contains("moved 41% of the way to the data, about 5 updates at momentum 0.1 (pytorch convention), which"
-            + " num_batches_tracked (5) confirms");
+    assertThat(stale.out()).contains("[BN003] warning bn2: too little calibration data to judge the moving statistics")
+        .contains("num_batches_tracked records only 5 updates, after which an average that started at 0/1 still"
+            + " holds 59% of its initial values");
   }
 
   /**

@@ -133,6 +133,118 @@ class VerdictPolicyTest {
     assertThat(errors(checkDump(tabularDump(shifted, variance, ones, x)))).contains("BN003");
   }
 
+  /**
+   * 64 rows of N(0, 1) in one batch against statistics averaged over data whose rare rows are 20
+   * times larger (population variance 4.99): a sample that missed those rows is 5 times narrower,
+   * and one batch cannot show what it missed. Before the allowance for unseen tails this was a BN003
+   * error; now it is too little data, with the samples of four batches. Data 10 times wider than
+   * the statistics shows its tails and stays an error (BN011 for this one-layer model).
+   */
+  @Test
+  void narrowerDataInOneBatchIsTooLittleDataWiderDataIsAnError() throws IOException {
+    int rows = 64;
+    int channels = 16;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(13);
+    float[] x = new float[rows * channels];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    float[] ones = new float[channels];
+    java.util.Arrays.fill(ones, 1f);
+    float[] wide = new float[channels];
+    java.util.Arrays.fill(wide, 4.99f);
+    float[] narrow = new float[channels];
+    java.util.Arrays.fill(narrow, 0.1f);
+
+    JsonNode narrower = checkDump(tabularDump(new float[channels], wide, ones, x));
+    assertThat(errors(narrower)).as(narrower.path("findings").toString()).isEmpty();
+    JsonNode finding = bn003(narrower);
+    assertThat(finding.path("severity").asText()).isEqualTo("info");
+    assertThat(finding.path("message").asText()).contains("1 batches cannot show the data's tails")
+        .contains("about 256 samples in 4 batches measure them");
+    // one layer: its data unlike the statistics is BN011, which BN003 on the layer then follows from
+    assertThat(errors(checkDump(tabularDump(new float[channels], narrow, ones, x)))).containsExactly("BN011");
+  }
+
+  /**
+   * Eight batches of 32 rows, 1% of rows 30 times larger: the batches' variances vary about five
+   * times as much as normal data's, beyond the 3.4 at which moving statistics averaged over 608
+   * samples (PyTorch's momentum 0.1) can be judged. A moving variance 10 times the data's is then too
+   * uncertain to judge (it was an error); a moving mean 3 deviations off still counts (BN011 for this
+   * one-layer model), and a count of 3 updates makes the undecided variances a warning.
+   */
+  @Test
+  void tailsTooHeavyToJudgeLeaveTheVariancesUndecidedButNotTheMeans() throws IOException {
+    int rows = 256;
+    int channels = 16;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+    float[] x = new float[rows * channels];
+    for (int r = 0; r < rows; r++) {
+      double scale = r == 10 || r == 100 || r == 200 ? 30 : 1;
+      for (int c = 0; c < channels; c++) {
+        x[r * channels + c] = (float) (scale * random.nextGaussian());
+      }
+    }
+    float[] ones = new float[channels];
+    java.util.Arrays.fill(ones, 1f);
+    float[] dataVariance = new float[channels];
+    float[] dataMean = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double sum = 0;
+      double sumSq = 0;
+      for (int r = 0; r < rows; r++) {
+        sum += x[r * channels + c];
+        sumSq += (double) x[r * channels + c] * x[r * channels + c];
+      }
+      dataMean[c] = (float) (sum / rows);
+      dataVariance[c] = (float) (sumSq / rows - (sum / rows) * (sum / rows));
+    }
+    float[] tenTimes = new float[channels];
+    float[] shifted = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      tenTimes[c] = 10 * dataVariance[c];
+      shifted[c] = dataMean[c] + 3 * (float) Math.sqrt(dataVariance[c]);
+    }
+
+    JsonNode uncertain = checkDump(batchedDump(dataMean, tenTimes, ones, x, 32, 0));
+    assertThat(errors(uncertain)).isEmpty();
+    assertThat(bn003(uncertain).path("severity").asText()).isEqualTo("info");
+    assertThat(bn003(uncertain).path("message").asText()).startsWith("too uncertain to judge the moving statistics")
+        .contains("the data's tails are so heavy");
+    assertThat(errors(checkDump(batchedDump(shifted, dataVariance, ones, x, 32, 0)))).containsExactly("BN011");
+
+    JsonNode counted = checkDump(batchedDump(dataMean, tenTimes, ones, x, 32, 3));
+    assertThat(bn003(counted).path("severity").asText()).isEqualTo("warning");
+    assertThat(bn003(counted).path("message").asText()).contains("num_batches_tracked records only 3 updates");
+  }
+
+  private static JsonNode bn003(JsonNode report) {
+    for (JsonNode f : report.path("findings")) {
+      if (f.path("code").asText().equals("BN003")) {
+        return f;
+      }
+    }
+    throw new AssertionError("no BN003 in " + report.path("findings"));
+  }
+
+  /** A PyTorch dump of {@code x} cut into batches of {@code batch} rows, with a count of updates if positive. */
+  private Path batchedDump(float[] movingMean, float[] movingVariance, float[] gamma, float[] x, int batch,
+      long numBatchesTracked) throws IOException {
+    int channels = gamma.length;
+    var layer = new dev.bncheck.DumpBuilder().source("framework", "pytorch").layer("bn").channelAxis(1)
+        .epsilon(1e-5).momentum(0.1, "pytorch").gamma(gamma).beta(new float[channels])
+        .movingMean(movingMean).movingVariance(movingVariance);
+    if (numBatchesTracked > 0) {
+      layer.numBatchesTracked(numBatchesTracked);
+    }
+    for (int start = 0; start < x.length; start += batch * channels) {
+      layer.input(new int[] {batch, channels}, java.util.Arrays.copyOfRange(x, start, start + batch * channels));
+    }
+    Path file = Files.createTempFile(dir, "batched", ".json");
+    Files.writeString(file, layer.up().toJson());
+    return file;
+  }
+
   private Path tabularDump(float[] movingMean, float[] movingVariance, float[] gamma, float[] x) throws IOException {
     String json = new dev.bncheck.DumpBuilder().source("framework", "pytorch").layer("bn").channelAxis(1)
         .epsilon(1e-5).momentum(0.1, "pytorch").gamma(gamma).beta(new float[gamma.length])

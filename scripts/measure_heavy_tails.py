@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Measures bncheck's verdicts on PyTorch MLPs trained on heavy-tailed tabular data, the case where
+a healthy model's moving statistics are themselves noisy estimates (docs/findings.md, "Tails too
+heavy to judge"). Prints one row per family, kind and calibration-set size: how many runs failed
+(exit 1) and the error codes seen.
+
+Families of 16 features, 1,500 steps of SGD on batches of 32 (PyTorch's momentum 0.1):
+  t3          Student-t(3) values, 1% of rows multiplied by 20 (kurtosis in the hundreds)
+  lognormal   exp(N(0, 1)) values, 1% of rows multiplied by 20 (the known limit)
+  t3plain     Student-t(3) values without the extreme rows
+Kinds, per family and width (16 and 64 units):
+  healthy     seeds 0, 1, 2; two calibration draws per size: must pass
+  stale3      seed 0 with its running statistics reset and updated on 3 batches (num_batches_tracked
+              3, 73% of the initial 0/1 left): must not pass silently
+Calibration sets of 32, 64, 256 and 1,024 fresh samples of the training distribution, in batches
+of 32, dumped by scripts/bn_dump_pytorch.py.
+
+    scripts/measure_heavy_tails.py        # about 4 minutes on 2 cores
+
+Needs torch and numpy, and a built bncheck (bin/bncheck builds it on first use); BNCHECK_JAR=path
+runs that jar instead.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.dont_write_bytecode = True
+from bn_dump_pytorch import dump_bn  # noqa: E402
+
+FAMILIES = ["t3", "lognormal", "t3plain"]
+WIDTHS = [16, 64]
+SIZES = [32, 64, 256, 1024]
+HEALTHY_SEEDS = [0, 1, 2]
+DRAWS = 2
+
+
+def data(family, rng, n):
+    if family == "lognormal":
+        x = np.exp(rng.standard_normal((n, 16)))
+    else:
+        x = rng.standard_t(3, (n, 16))
+    if family != "t3plain":
+        x[rng.random(n) < 0.01] *= 20
+    x = x.astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] > np.median(x[:, 0])).astype("int64")
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, width)
+        self.bn1 = torch.nn.BatchNorm1d(width)
+        self.fc2 = torch.nn.Linear(width, width)
+        self.bn2 = torch.nn.BatchNorm1d(width)
+        self.out = torch.nn.Linear(width, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.fc1(x)))
+        return self.out(torch.relu(self.bn2(self.fc2(x))))
+
+
+def train(family, width, seed):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = Mlp(width)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    model.train()
+    for _ in range(1500):
+        x, y = data(family, rng, 32)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    model.eval()
+    return model, rng
+
+
+def check(dump):
+    launcher = (["java", "-jar", os.environ["BNCHECK_JAR"]] if os.environ.get("BNCHECK_JAR")
+                else [os.path.join(ROOT, "bin", "bncheck")])
+    done = subprocess.run(launcher + ["check", dump, "--format", "json", "-q"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        sys.exit(f"check {dump}: exit {done.returncode}\n{done.stderr}")
+    findings = json.loads(done.stdout)["findings"]
+    return done.returncode, {f["code"] + " " + f["severity"] for f in findings if f["severity"] != "info"}
+
+
+def measure(tmp):
+    cells = {}
+    for family in FAMILIES:
+        for width in WIDTHS:
+            for seed in HEALTHY_SEEDS:
+                model, rng = train(family, width, seed)
+                runs = [("healthy", model, seed, draw) for draw in range(DRAWS)]
+                if seed == 0:
+                    stale, _ = train(family, width, seed)
+                    for bn in (stale.bn1, stale.bn2):
+                        bn.reset_running_stats()
+                    stale.train()
+                    with torch.no_grad():
+                        for _ in range(3):
+                            stale(data(family, rng, 32)[0])
+                    stale.eval()
+                    runs.append(("stale3", stale, seed, 0))
+                for kind, m, s, draw in runs:
+                    for size in SIZES:
+                        x, _ = data(family, np.random.default_rng(1000 * s + 10 * draw + size), size)
+                        dump = os.path.join(tmp, "calibration.bn.json")
+                        dump_bn(m, [x[i:i + 32] for i in range(0, size, 32)], dump, model_name="mlp")
+                        code, codes = check(dump)
+                        cell = cells.setdefault((family, kind, size), [0, 0, set()])
+                        cell[0] += code == 1
+                        cell[1] += 1
+                        cell[2] |= codes
+    lines = ["| family | kind | samples | failed | errors and warnings seen |", "|---|---|---:|---:|---|"]
+    for (family, kind, size), (failed, runs, codes) in sorted(
+            cells.items(), key=lambda e: (FAMILIES.index(e[0][0]), e[0][1], e[0][2])):
+        lines.append(f"| {family} | {kind} | {size} | {failed} of {runs} | {', '.join(sorted(codes)) or '-'} |")
+    return "\n".join(lines)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        print(measure(tmp))
+
+
+if __name__ == "__main__":
+    main()
