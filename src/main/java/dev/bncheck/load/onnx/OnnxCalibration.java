@@ -37,9 +37,6 @@ final class OnnxCalibration {
 
   private OnnxCalibration() {}
 
-  /** What a name fetched from a run is to a BN node: its input or its output. */
-  private record Role(int node, boolean output) {}
-
   /**
    * The data as the inference view fed it, for the training view.
    *
@@ -80,37 +77,36 @@ final class OnnxCalibration {
       sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
     }
     List<OnnxBnLayers.BnNode> nodes = found.nodes();
-    List<String> captured = new ArrayList<>();
-    Map<String, List<Role>> roles = new LinkedHashMap<>();
+    Map<String, List<Integer>> readers = new LinkedHashMap<>();
     for (int n = 0; n < nodes.size(); n++) {
-      OnnxProto.Node node = nodes.get(n).node();
-      roles.computeIfAbsent(node.inputs().get(0), k -> new ArrayList<>()).add(new Role(n, false));
-      roles.computeIfAbsent(node.outputs().get(0), k -> new ArrayList<>()).add(new Role(n, true));
-      captured.add(node.inputs().get(0));
+      readers.computeIfAbsent(nodes.get(n).node().inputs().get(0), k -> new ArrayList<>()).add(n);
     }
+    List<String> captured = new ArrayList<>(readers.keySet());
     List<String> modelOutputs = batchedFloatOutputs(model.graph(), inputs);
-    List<String> firstFetches = new ArrayList<>(roles.keySet());
+    List<String> firstFetches = new ArrayList<>(captured);
     firstFetches.addAll(modelOutputs);
+    // Only the BN inputs become graph outputs here: ONNX Runtime plans no memory reuse for graph
+    // outputs, and the BN outputs as well (for the self-check) doubled every batch's run on a
+    // ResNet-50, fetched or not; the self-check runs a copy of its own on a few samples
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
+    Set<Integer> uncaptured = new HashSet<>();
+    Map<Integer, Integer> ranks = new LinkedHashMap<>();
     try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
       Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
-      Map<Integer, Tensor> firstInputs = new LinkedHashMap<>();
-      Set<Integer> uncaptured = new HashSet<>();
-      Map<Integer, Integer> ranks = new LinkedHashMap<>();
       long batches = (samples + batchSize - 1) / batchSize;
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("calibration batches", start / batchSize, batches);
         boolean first = start == 0;
-        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), first ? firstFetches : OrtRunner.distinct(captured), label,
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), first ? firstFetches : captured, label,
             (name, tensor) -> {
               if (modelOutputs.contains(name) && tensor != null) {
                 batchedOutputs.put(name, tensor);
               }
-              for (Role role : roles.getOrDefault(name, List.of())) {
-                OnnxBnLayers.BnNode bn = nodes.get(role.node());
+              for (int n : readers.getOrDefault(name, List.of())) {
+                OnnxBnLayers.BnNode bn = nodes.get(n);
                 BnLayer layer = found.layers().get(bn.layer());
                 if (tensor == null || !hasChannels(tensor, layer)) {
-                  if (!role.output() && uncaptured.add(bn.layer())) {
+                  if (uncaptured.add(bn.layer())) {
                     sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
                         ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
                         + layer.channels() + " channels on axis " + layer.channelAxis()));
@@ -120,26 +116,101 @@ final class OnnxCalibration {
                 if (uncaptured.contains(bn.layer())) {
                   continue;
                 }
-                if (!role.output()) {
-                  ranks.putIfAbsent(role.node(), tensor.shape().length);
-                  sink.accept(bn.layer(), tensor, layer.resolveChannelAxis(tensor.shape().length));
-                  if (first) {
-                    firstInputs.put(role.node(), Slices.first(tensor, SELF_CHECK_SAMPLES));
-                  }
-                } else if (firstInputs.containsKey(role.node())) {
-                  sink.frameworkOutput(bn.layer(), layer, firstInputs.remove(role.node()),
-                      Slices.first(tensor, SELF_CHECK_SAMPLES), layer.resolveChannelAxis(tensor.shape().length),
-                      bn.trainingMode(), ort.precisionOf(name));
-                }
+                ranks.putIfAbsent(n, tensor.shape().length);
+                sink.accept(bn.layer(), tensor, layer.resolveChannelAxis(tensor.shape().length));
               }
             });
       }
       if (batchSize > 1 && !fixedBatch) {
         BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
       }
-      return new Fed(feeds, batchSize, samples, ranks, label);
+    }
+    if (samples > 0) {
+      selfCheck(file, bytes, model, found, external, feeds, fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES,
+          samples), uncaptured, options, label, sink);
+    }
+    return new Fed(feeds, batchSize, samples, ranks, label);
+  }
+
+  /**
+   * Each captured node's output as ONNX Runtime computes it, against bncheck's from the same
+   * input: a copy of the model with the BN inputs and outputs as graph outputs, run once on the
+   * first {@code count} samples (a whole batch where the model fixes it). In training mode a node
+   * normalizes with that run's own statistics, which are given to the sink.
+   */
+  private static void selfCheck(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+      ExternalData external, List<OnnxInputs.Feed> feeds, int count, Set<Integer> uncaptured, LoadOptions options,
+      String label, CalibrationSink sink) {
+    List<OnnxBnLayers.BnNode> nodes = found.nodes();
+    List<String> fetches = new ArrayList<>();
+    for (OnnxBnLayers.BnNode bn : nodes) {
+      fetches.add(bn.node().inputs().get(0));
+      fetches.add(bn.node().outputs().get(0));
+    }
+    List<String> distinct = OrtRunner.distinct(fetches);
+    byte[] runnable = RunnableModel.build(file, bytes, model, external, distinct, RunnableModel.Edit.NONE);
+    Map<String, Tensor> fetched = new LinkedHashMap<>();
+    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
+      ort.run(feeds, 0, count, distinct, label, (name, tensor) -> {
+        if (tensor != null) {
+          fetched.put(name, tensor);
+        }
+      });
+      for (OnnxBnLayers.BnNode bn : nodes) {
+        BnLayer layer = found.layers().get(bn.layer());
+        Tensor input = fetched.get(bn.node().inputs().get(0));
+        Tensor output = fetched.get(bn.node().outputs().get(0));
+        if (uncaptured.contains(bn.layer()) || input == null || output == null || !hasChannels(input, layer)) {
+          continue;
+        }
+        int axis = layer.resolveChannelAxis(input.shape().length);
+        if (bn.trainingMode()) {
+          double[][] moments = channelMoments(input, axis, layer.channels());
+          sink.frameworkStatistics(bn.layer(), moments[0], moments[1]);
+        }
+        sink.frameworkOutput(bn.layer(), layer, Slices.first(input, SELF_CHECK_SAMPLES),
+            Slices.first(output, SELF_CHECK_SAMPLES), axis, bn.trainingMode(), ort.precisionOf(bn.node().outputs().get(0)));
+      }
     }
   }
+
+  /** Per channel, the mean and the variance (divisor n) of the finite values: a training-mode node's batch statistics. */
+  static double[][] channelMoments(Tensor t, int axis, int channels) {
+    int[] shape = t.shape();
+    int inner = 1;
+    for (int d = axis + 1; d < shape.length; d++) {
+      inner *= shape[d];
+    }
+    double[] sum = new double[channels];
+    long[] n = new long[channels];
+    int size = t.size();
+    for (int i = 0; i < size; i++) {
+      double x = t.get(i);
+      if (Double.isFinite(x)) {
+        int c = (i / inner) % channels;
+        sum[c] += x;
+        n[c]++;
+      }
+    }
+    double[] mean = new double[channels];
+    double[] m2 = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      mean[c] = n[c] > 0 ? sum[c] / n[c] : Double.NaN;
+    }
+    for (int i = 0; i < size; i++) {
+      double x = t.get(i);
+      if (Double.isFinite(x)) {
+        int c = (i / inner) % channels;
+        m2[c] += (x - mean[c]) * (x - mean[c]);
+      }
+    }
+    double[] variance = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      variance[c] = n[c] > 0 ? m2[c] / n[c] : Double.NaN;
+    }
+    return new double[][] {mean, variance};
+  }
+
 
   /** The training view on the batches of the inference view's data that start below the option's samples. */
   static void trainingView(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
