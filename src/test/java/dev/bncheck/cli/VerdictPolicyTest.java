@@ -213,9 +213,79 @@ class VerdictPolicyTest {
         .contains("the data's tails are so heavy");
     assertThat(errors(checkDump(batchedDump(shifted, dataVariance, ones, x, 32, 0)))).containsExactly("BN011");
 
+    // data 10 times wider than the statistics (input scaled by 10) shows its tails: still an error,
+    // where an outside tester's scaled input had passed as too heavy-tailed to judge
+    float[] hundredth = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      hundredth[c] = dataVariance[c] / 100;
+    }
+    JsonNode scaled = checkDump(batchedDump(dataMean, hundredth, ones, x, 32, 0));
+    assertThat(errors(scaled)).as(scaled.path("findings").toString()).containsExactly("BN011");
+
     JsonNode counted = checkDump(batchedDump(dataMean, tenTimes, ones, x, 32, 3));
     assertThat(bn003(counted).path("severity").asText()).isEqualTo("warning");
     assertThat(bn003(counted).path("message").asText()).contains("num_batches_tracked records only 3 updates");
+  }
+
+  /**
+   * 64 normal samples in 2 batches of 32, 3.3 times narrower than the statistics: the allowance for
+   * tails 2 batches cannot show leaves this at chance, and it passed without a word (an outside
+   * tester's NHWC images read as NCHW) while 4 batches of 16 caught it. It is too little data now.
+   */
+  @Test
+  void aDifferenceOnlyTheTailAllowanceExplainsIsTooLittleDataNotSilence() throws IOException {
+    int rows = 64;
+    int channels = 16;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(19);
+    float[] x = new float[rows * channels];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    float[] ones = new float[channels];
+    java.util.Arrays.fill(ones, 1f);
+    float[] wide = new float[channels];
+    java.util.Arrays.fill(wide, 3.3f);
+    JsonNode report = checkDump(batchedDump(new float[channels], wide, ones, x, 32, 0));
+    assertThat(errors(report)).isEmpty();
+    assertThat(bn003(report).path("severity").asText()).isEqualTo("info");
+    assertThat(bn003(report).path("message").asText()).contains("2 batches cannot show the data's tails")
+        .contains("about 128 samples in 4 batches measure them");
+  }
+
+  /**
+   * A cumulative average (PyTorch's momentum=None: no momentum, a count) weighs the first training
+   * steps as much as the last: means off by one deviation are named as its lag behind the final
+   * weights, with update_bn as the fix, not "the data likely differs" (an outside tester's healthy
+   * CNN).
+   */
+  @Test
+  void aCumulativeAverageIsNamedAsLaggingTheWeights() throws IOException {
+    int rows = 256;
+    int channels = 16;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(23);
+    float[] x = new float[rows * channels];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    float[] ones = new float[channels];
+    java.util.Arrays.fill(ones, 1f);
+    float[] shifted = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      shifted[c] = c % 2 == 0 ? 1f : -1f;
+    }
+    var layer = new dev.bncheck.DumpBuilder().source("framework", "pytorch").layer("bn").channelAxis(1)
+        .epsilon(1e-5).numBatchesTracked(500).gamma(ones).beta(new float[channels]).movingMean(shifted)
+        .movingVariance(ones);
+    for (int start = 0; start < x.length; start += 32 * channels) {
+      layer.input(new int[] {32, channels}, java.util.Arrays.copyOfRange(x, start, start + 32 * channels));
+    }
+    Path file = Files.createTempFile(dir, "cumulative", ".json");
+    Files.writeString(file, layer.up().toJson());
+    JsonNode finding = bn003(checkDump(file));
+    assertThat(finding.path("severity").asText()).isEqualTo("error");
+    assertThat(finding.path("evidence").path("likely_cause").asText()).isEqualTo("cumulative_average_lags_weights");
+    assertThat(finding.path("message").asText()).contains("averages cumulatively (momentum=None) over all 500");
+    assertThat(finding.path("fix").asText()).contains("update_bn");
   }
 
   private static JsonNode bn003(JsonNode report) {
