@@ -133,6 +133,39 @@ public record SamplingError(long samples, double z, double averagedSamples) {
     return out;
   }
 
+  /** One set holding more than this share of a channel's spread rests its variance on one extreme value. */
+  static final double ONE_SET_SHARE = 0.5;
+
+  /**
+   * Per channel, whether one set (a batch, or a group of samples below four batches) holds more
+   * than half of the channel's spread: the data's variance then rests on one extreme value, which
+   * shows that the tails are heavy but not how heavy, as the sets' spread is at the most it can
+   * show. A healthy model's channel 170 times wider than its moving variance, through one extreme
+   * row among 64 samples of Student-t data, was a BN003 error.
+   */
+  public static boolean[] heldByOneSet(dev.bncheck.engine.LayerCalibration calibration) {
+    java.util.List<dev.bncheck.engine.ChannelMoments> sets = tailsMeasured(calibration)
+        ? calibration.batches() : calibration.sampleGroups().groups();
+    int channels = calibration.population().channels();
+    boolean[] out = new boolean[channels];
+    if (sets.size() < SETS_TO_MEASURE_TAILS) {
+      return out;
+    }
+    for (int c = 0; c < channels; c++) {
+      double total = 0;
+      double largest = 0;
+      for (var set : sets) {
+        double m2 = set.m2()[c];
+        if (Double.isFinite(m2)) {
+          total += m2;
+          largest = Math.max(largest, m2);
+        }
+      }
+      out[c] = total > 0 && largest > ONE_SET_SHARE * total;
+    }
+    return out;
+  }
+
   /** Whether the data arrived in enough batches for their spread to measure its tails. */
   public static boolean tailsMeasured(dev.bncheck.engine.LayerCalibration calibration) {
     return calibration.batches().size() >= SETS_TO_MEASURE_TAILS;

@@ -70,6 +70,13 @@ public final class StaleStatistics implements Check {
         }
       }
     }
+    // a channel wider than the statistics through one extreme value: its tails are beyond measure
+    boolean[] oneValue = SamplingError.heldByOneSet(calibration);
+    for (int c = 0; c < channels; c++) {
+      if (oneValue[c] && m.varianceRatio()[c] < 1) {
+        tested[c] = Double.POSITIVE_INFINITY;
+      }
+    }
     long needed = chance.samplesToJudge(t.meanShiftError());
     // a channel constant in a handful of samples (a ReLU at 0 in all eight) says nothing yet about
     // its variance, and standardizes its mean by epsilon alone
@@ -85,7 +92,11 @@ public final class StaleStatistics implements Check {
     // 64 samples in 2 batches, passed without a word while 4 batches of 16 caught it
     double[] measured = SamplingError.measuredVarianceInflation(calibration);
     boolean tailsUndecided = !tailsMeasured && beyondWarning.stream().anyMatch(c -> judged.test(c)
-        && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(), measured[c]));
+        && m.varianceRatio()[c] > 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
+        measured[c]));
+    List<Integer> extreme = beyondWarning.stream().filter(c -> judged.test(c) && oneValue[c]
+        && m.varianceRatio()[c] < 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
+        measured[c])).toList();
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
@@ -121,6 +132,15 @@ public final class StaleStatistics implements Check {
                 + " averaged; about %d samples in %d batches measure them",
             beyondWarning.size(), channels, worst, calibration.batches().size(), samplesNeeded,
             SamplingError.SETS_TO_MEASURE_TAILS);
+      } else if (!extreme.isEmpty()) {
+        evidence.add(new Evidence("channels_wider_through_one_value", extreme.size()));
+        message = String.format(Locale.ROOT,
+            "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
+                + " thresholds (%s), and in %d of them (channel %d first) the data is wider than the statistics"
+                + " through one extreme value, one %s holding most of its spread: the tails are heavy, and more"
+                + " samples are needed to tell how heavy",
+            beyondWarning.size(), channels, worst, extreme.size(), extreme.get(0),
+            tailsMeasured ? "batch" : "group of samples");
       } else if (chance.samples() < needed) {
         evidence.add(new Evidence("samples_needed", needed));
         message = String.format(Locale.ROOT,

@@ -97,10 +97,19 @@ public final class TrainInferenceDisagreement implements Check {
     evidence.add(new Evidence("batches", batches));
     evidence.add(new Evidence("samples", chance.samples()));
     // tails so heavy that the moving statistics' own noise, at the tests' confidence, alone reaches
-    // the limit: a healthy model's layer diverges this much by chance, however much data is given.
-    // Fewer than 4 batches do not measure tails (groups of a few images vary for other reasons):
-    // NHWC images read as NCHW were called too heavy-tailed on 64 samples in 2 batches
-    boolean tooHeavy = SamplingError.tailsMeasured(calibration) && z * Math.sqrt(movingAverage) >= limit;
+    // the limit: a healthy model's layer diverges this much by chance, however much data is given
+    boolean tooHeavy = z * Math.sqrt(movingAverage) >= limit;
+    if (tooHeavy && !SamplingError.tailsMeasured(calibration)) {
+      // measured on groups of a few samples only: 4 batches tell whether more data decides (NHWC
+      // images read as NCHW on 64 samples in 2 batches were called beyond any amount of data)
+      long fourBatches = SamplingError.SETS_TO_MEASURE_TAILS * calibration.largestBatchSamples();
+      evidence.add(new Evidence("samples_needed", fourBatches));
+      return Optional.of(new Finding(code(), Severity.INFO, context.index(), context.layer().name(),
+          "too little calibration data to judge: " + message + "; the data's tails, measured on " + batches + " "
+              + batchWord + " only, are heavy enough for the moving statistics' own noise to explain this; about "
+              + fourBatches + " samples in " + SamplingError.SETS_TO_MEASURE_TAILS + " batches measure them",
+          evidence, SamplingError.FIX_MORE_DATA));
+    }
     if (tooHeavy || (!significant && needed == Long.MAX_VALUE)) {
       // heavy tails: the moving statistics of a healthy model vary this much, whatever the calibration data
       evidence.add(new Evidence("moving_average_samples", chance.averagedSamples()));
