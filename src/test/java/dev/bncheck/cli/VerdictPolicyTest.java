@@ -124,8 +124,7 @@ class VerdictPolicyTest {
     float populationVariance = (float) (0.99 + 0.01 * 900);
     float[] variance = new float[channels];
     java.util.Arrays.fill(variance, populationVariance);
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
+    float[] ones = filled(channels, 1f);
     float[] shifted = new float[channels];
     java.util.Arrays.fill(shifted, 3 * (float) Math.sqrt(populationVariance));
 
@@ -144,17 +143,10 @@ class VerdictPolicyTest {
   void narrowerDataInOneBatchIsTooLittleDataWiderDataIsAnError() throws IOException {
     int rows = 64;
     int channels = 16;
-    java.util.SplittableRandom random = new java.util.SplittableRandom(13);
-    float[] x = new float[rows * channels];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
-    float[] wide = new float[channels];
-    java.util.Arrays.fill(wide, 4.99f);
-    float[] narrow = new float[channels];
-    java.util.Arrays.fill(narrow, 0.1f);
+    float[] x = normalRows(rows, channels, 13);
+    float[] ones = filled(channels, 1f);
+    float[] wide = filled(channels, 4.99f);
+    float[] narrow = filled(channels, 0.1f);
 
     JsonNode narrower = checkDump(tabularDump(new float[channels], wide, ones, x));
     assertThat(errors(narrower)).as(narrower.path("findings").toString()).isEmpty();
@@ -185,8 +177,7 @@ class VerdictPolicyTest {
         x[r * channels + c] = (float) (scale * random.nextGaussian());
       }
     }
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
+    float[] ones = filled(channels, 1f);
     float[] dataVariance = new float[channels];
     float[] dataMean = new float[channels];
     for (int c = 0; c < channels; c++) {
@@ -236,15 +227,9 @@ class VerdictPolicyTest {
   void aDifferenceOnlyTheTailAllowanceExplainsIsTooLittleDataNotSilence() throws IOException {
     int rows = 64;
     int channels = 16;
-    java.util.SplittableRandom random = new java.util.SplittableRandom(19);
-    float[] x = new float[rows * channels];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
-    float[] wide = new float[channels];
-    java.util.Arrays.fill(wide, 3.3f);
+    float[] x = normalRows(rows, channels, 19);
+    float[] ones = filled(channels, 1f);
+    float[] wide = filled(channels, 3.3f);
     JsonNode report = checkDump(batchedDump(new float[channels], wide, ones, x, 32, 0));
     assertThat(errors(report)).isEmpty();
     assertThat(bn003(report).path("severity").asText()).isEqualTo("info");
@@ -262,13 +247,8 @@ class VerdictPolicyTest {
   void aCumulativeAverageIsNamedAsLaggingTheWeights() throws IOException {
     int rows = 256;
     int channels = 16;
-    java.util.SplittableRandom random = new java.util.SplittableRandom(23);
-    float[] x = new float[rows * channels];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
+    float[] x = normalRows(rows, channels, 23);
+    float[] ones = filled(channels, 1f);
     float[] shifted = new float[channels];
     for (int c = 0; c < channels; c++) {
       shifted[c] = c % 2 == 0 ? 1f : -1f;
@@ -298,25 +278,34 @@ class VerdictPolicyTest {
   void aChannelWiderThroughOneExtremeValueIsTooLittleData() throws IOException {
     int rows = 64;
     int channels = 16;
-    java.util.SplittableRandom random = new java.util.SplittableRandom(29);
-    float[] x = new float[rows * channels];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
+    float[] x = normalRows(rows, channels, 29);
     x[20 * channels] = 60;
-    float[] ones = new float[channels];
-    java.util.Arrays.fill(ones, 1f);
+    float[] ones = filled(channels, 1f);
     // statistics that moved from 0/1 (exactly 0/1 would be BN001)
-    float[] movingMean = new float[channels];
-    java.util.Arrays.fill(movingMean, 0.02f);
-    float[] movingVariance = new float[channels];
-    java.util.Arrays.fill(movingVariance, 1.05f);
+    float[] movingMean = filled(channels, 0.02f);
+    float[] movingVariance = filled(channels, 1.05f);
     JsonNode report = checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 0));
     // BN004 compares the two modes' outputs, which the extreme value does make differ
     assertThat(errors(report)).as(report.path("findings").toString()).doesNotContain("BN003", "BN011");
     assertThat(bn003(report).path("severity").asText()).isEqualTo("info");
     assertThat(bn003(report).path("message").asText()).contains("through one extreme value, one group of samples"
         + " holding most of its spread");
+  }
+
+  /** {@code rows} samples of {@code channels} standard normal values, row-major, from a fixed seed. */
+  private static float[] normalRows(int rows, int channels, long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    float[] x = new float[rows * channels];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    return x;
+  }
+
+  private static float[] filled(int channels, float value) {
+    float[] out = new float[channels];
+    java.util.Arrays.fill(out, value);
+    return out;
   }
 
   private static JsonNode bn003(JsonNode report) {
