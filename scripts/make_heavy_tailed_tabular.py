@@ -39,13 +39,13 @@ def data(rng, n):
 
 
 class Mlp(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, width=WIDTH):
         super().__init__()
-        self.fc1 = torch.nn.Linear(16, WIDTH)
-        self.bn1 = torch.nn.BatchNorm1d(WIDTH)
-        self.fc2 = torch.nn.Linear(WIDTH, WIDTH)
-        self.bn2 = torch.nn.BatchNorm1d(WIDTH)
-        self.out = torch.nn.Linear(WIDTH, 2)
+        self.fc1 = torch.nn.Linear(16, width)
+        self.bn1 = torch.nn.BatchNorm1d(width)
+        self.fc2 = torch.nn.Linear(width, width)
+        self.bn2 = torch.nn.BatchNorm1d(width)
+        self.out = torch.nn.Linear(width, 2)
 
     def forward(self, x):
         x = torch.relu(self.bn1(self.fc1(x)))

@@ -33,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.dont_write_bytecode = True
 from bn_dump_pytorch import dump_bn  # noqa: E402
+from make_heavy_tailed_tabular import Mlp  # noqa: E402  (the fixtures' model, at a width)
 
 FAMILIES = ["t3", "lognormal", "t3plain"]
 WIDTHS = [16, 64]
@@ -51,20 +52,6 @@ def data(family, rng, n):
     x = x.astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] > np.median(x[:, 0])).astype("int64")
     return torch.from_numpy(x), torch.from_numpy(y)
-
-
-class Mlp(torch.nn.Module):
-    def __init__(self, width):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(16, width)
-        self.bn1 = torch.nn.BatchNorm1d(width)
-        self.fc2 = torch.nn.Linear(width, width)
-        self.bn2 = torch.nn.BatchNorm1d(width)
-        self.out = torch.nn.Linear(width, 2)
-
-    def forward(self, x):
-        x = torch.relu(self.bn1(self.fc1(x)))
-        return self.out(torch.relu(self.bn2(self.fc2(x))))
 
 
 def train(family, width, seed):

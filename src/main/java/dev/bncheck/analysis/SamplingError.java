@@ -144,13 +144,9 @@ public record SamplingError(long samples, double z, double averagedSamples) {
    * row among 64 samples of Student-t data, was a BN003 error.
    */
   public static boolean[] heldByOneSet(dev.bncheck.engine.LayerCalibration calibration) {
-    java.util.List<dev.bncheck.engine.ChannelMoments> sets = tailsMeasured(calibration)
-        ? calibration.batches() : calibration.sampleGroups().groups();
+    java.util.List<dev.bncheck.engine.ChannelMoments> sets = TailSets.of(calibration).sets();
     int channels = calibration.population().channels();
     boolean[] out = new boolean[channels];
-    if (sets.size() < SETS_TO_MEASURE_TAILS) {
-      return out;
-    }
     for (int c = 0; c < channels; c++) {
       double total = 0;
       double largest = 0;
@@ -213,8 +209,16 @@ public record SamplingError(long samples, double z, double averagedSamples) {
    * rare values that make tails heavy.
    */
   public static double[] varianceInflation(dev.bncheck.engine.LayerCalibration calibration) {
-    double[] out = measuredVarianceInflation(calibration);
-    if (!tailsMeasured(calibration)) {
+    return allowingUnmeasuredTails(measuredVarianceInflation(calibration), tailsMeasured(calibration));
+  }
+
+  /**
+   * The measured inflation raised to {@link #UNMEASURED_TAILS} where fewer than four batches could
+   * not measure the tails ({@link #varianceInflation}, for a caller that has the measured one).
+   */
+  public static double[] allowingUnmeasuredTails(double[] measured, boolean tailsMeasured) {
+    double[] out = measured.clone();
+    if (!tailsMeasured) {
       for (int c = 0; c < out.length; c++) {
         out[c] = Math.max(UNMEASURED_TAILS, out[c]);
       }
@@ -229,16 +233,30 @@ public record SamplingError(long samples, double z, double averagedSamples) {
    * statistics were never updated on 32 samples.
    */
   public static double[] measuredVarianceInflation(dev.bncheck.engine.LayerCalibration calibration) {
-    if (calibration.batches().size() >= SETS_TO_MEASURE_TAILS) {
-      return atLeastTheLayersMedian(logVarianceSpread(calibration.batches(), calibration.largestBatchSamples()));
+    TailSets tails = TailSets.of(calibration);
+    if (tails.sets().isEmpty()) {
+      double[] none = new double[calibration.population().channels()];
+      java.util.Arrays.fill(none, 1.0);
+      return none;
     }
-    var groups = calibration.sampleGroups();
-    if (groups.groups().size() >= SETS_TO_MEASURE_TAILS) {
-      return atLeastTheLayersMedian(logVarianceSpread(groups.groups(), groups.samplesPerGroup()));
+    return atLeastTheLayersMedian(logVarianceSpread(tails.sets(), tails.samplesPerSet()));
+  }
+
+  /**
+   * The sets whose spread measures the data's tails: the batches from four on, else the groups of
+   * samples cut from the first batches when there are four of them, else none.
+   */
+  private record TailSets(java.util.List<dev.bncheck.engine.ChannelMoments> sets, long samplesPerSet) {
+
+    static TailSets of(dev.bncheck.engine.LayerCalibration calibration) {
+      if (tailsMeasured(calibration)) {
+        return new TailSets(calibration.batches(), calibration.largestBatchSamples());
+      }
+      var groups = calibration.sampleGroups();
+      return groups.groups().size() >= SETS_TO_MEASURE_TAILS
+          ? new TailSets(groups.groups(), groups.samplesPerGroup())
+          : new TailSets(java.util.List.of(), 0);
     }
-    double[] none = new double[calibration.population().channels()];
-    java.util.Arrays.fill(none, 1.0);
-    return none;
   }
 
   /**

@@ -50,8 +50,9 @@ public final class StaleStatistics implements Check {
       return Optional.empty();
     }
     var calibration = context.calibration().orElseThrow();
-    double[] inflation = SamplingError.varianceInflation(calibration);
+    double[] measured = SamplingError.measuredVarianceInflation(calibration);
     boolean tailsMeasured = SamplingError.tailsMeasured(calibration);
+    double[] inflation = SamplingError.allowingUnmeasuredTails(measured, tailsMeasured);
     double[] tested = chance.allowingUnseenTails(inflation, m.varianceRatio(), tailsMeasured, t.varianceRatioError());
     Cause cause = Cause.of(layer, m);
     double tails = ChannelList.median(inflation);
@@ -90,7 +91,6 @@ public final class StaleStatistics implements Check {
     // channels that count only if the sample showed all of the data's tails, or that the allowance
     // for tails it cannot show left at chance: NHWC images read as NCHW, a variance ratio of 3.3 on
     // 64 samples in 2 batches, passed without a word while 4 batches of 16 caught it
-    double[] measured = SamplingError.measuredVarianceInflation(calibration);
     boolean tailsUndecided = !tailsMeasured && beyondWarning.stream().anyMatch(c -> judged.test(c)
         && m.varianceRatio()[c] > 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
         measured[c]));
