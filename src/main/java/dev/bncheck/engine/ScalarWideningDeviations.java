@@ -27,11 +27,27 @@ final class ScalarWideningDeviations implements WideningDeviations {
   }
 
   @Override
-  public void addRun(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
-    for (int t = 0; t < length; t += RUN_CHUNK) {
-      int chunk = Math.min(RUN_CHUNK, length - t);
-      widen(x, from + t, chunk);
-      addRun(buffer, shift, sum, sumSq, chunk);
+  public void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    for (int c = 0; c < runs; c++) {
+      int start = from + c * stride;
+      for (int t = 0; t < length; t += RUN_CHUNK) {
+        int chunk = Math.min(RUN_CHUNK, length - t);
+        widen(x, start + t, chunk);
+        addRun(buffer, 0, shift[c], runSum, runSq, chunk);
+      }
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+    }
+  }
+
+  /** {@link #addRuns} on values already in double, which need no widening. */
+  static void addRuns(double[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    for (int c = 0; c < runs; c++) {
+      addRun(x, from + c * stride, shift[c], runSum, runSq, length);
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
     }
   }
 
@@ -51,12 +67,12 @@ final class ScalarWideningDeviations implements WideningDeviations {
   }
 
   /**
-   * A run of values already in double, value {@code t} to accumulator
+   * The {@code length} values from {@code values[from]}, value {@code t} to accumulator
    * {@code t % RUN_ACCUMULATORS}; a longer run comes in pieces that start at multiples of that.
    */
-  static void addRun(double[] values, double shift, double[] sum, double[] sumSq, int length) {
+  private static void addRun(double[] values, int from, double shift, double[] sum, double[] sumSq, int length) {
     for (int t = 0; t < length; t++) {
-      double d = values[t] - shift;
+      double d = values[from + t] - shift;
       sum[t % RUN_ACCUMULATORS] += d;
       sumSq[t % RUN_ACCUMULATORS] += d * d;
     }

@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>A run's accumulators stay in vector registers and go back to their array only at its end:
  * loading and storing them for every vector of values bounded channels-first batches at about
- * half a sequential read on AMD EPYC (issue #19).
+ * half a sequential read on AMD EPYC (issue #19). One call goes through every channel's run of
+ * an outer index, so that the JIT compiles that loop with the runs' folding and nothing else.
  *
  * <p>Compiled apart from the other sources (pom.xml), because javac warns about any use of an
  * incubating module and the build fails on warnings. {@link MomentsKernel} loads it by name, only
@@ -72,72 +73,93 @@ final class VectorWideningDeviations implements WideningDeviations {
   }
 
   @Override
-  public void addRun(float[] x, int from, double shift, double[] sum, double[] sumSq, int length) {
-    int whole = length - length % RUN_ACCUMULATORS;
+  public void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
     if (DOUBLES.length() == 8) {
-      addRunInTwoVectors(x, from, shift, sum, sumSq, whole);
+      addRunsInTwoVectors(x, from, runs, stride, length, shift, sum, sumSq);
     } else {
-      addRunInFourVectors(x, from, shift, sum, sumSq, whole);
+      addRunsInFourVectors(x, from, runs, stride, length, shift, sum, sumSq);
     }
+  }
+
+  private static void addRunsInTwoVectors(
+      float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    int whole = length - length % RUN_ACCUMULATORS;
+    for (int c = 0; c < runs; c++) {
+      int start = from + c * stride;
+      DoubleVector k = DoubleVector.broadcast(DOUBLES, shift[c]);
+      DoubleVector s0 = DoubleVector.zero(DOUBLES);
+      DoubleVector s1 = s0;
+      DoubleVector q0 = s0;
+      DoubleVector q1 = s0;
+      for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+        DoubleVector d0 = widened(x, i).sub(k);
+        DoubleVector d1 = widened(x, i + 8).sub(k);
+        s0 = s0.add(d0);
+        s1 = s1.add(d1);
+        q0 = q0.add(d0.mul(d0));
+        q1 = q1.add(d1.mul(d1));
+      }
+      s0.intoArray(runSum, 0);
+      s1.intoArray(runSum, 8);
+      q0.intoArray(runSq, 0);
+      q1.intoArray(runSq, 8);
+      addRunTail(x, start, shift[c], runSum, runSq, whole, length);
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+    }
+  }
+
+  private static void addRunsInFourVectors(
+      float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    int whole = length - length % RUN_ACCUMULATORS;
+    for (int c = 0; c < runs; c++) {
+      int start = from + c * stride;
+      DoubleVector k = DoubleVector.broadcast(DOUBLES, shift[c]);
+      DoubleVector s0 = DoubleVector.zero(DOUBLES);
+      DoubleVector s1 = s0;
+      DoubleVector s2 = s0;
+      DoubleVector s3 = s0;
+      DoubleVector q0 = s0;
+      DoubleVector q1 = s0;
+      DoubleVector q2 = s0;
+      DoubleVector q3 = s0;
+      for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+        DoubleVector d0 = widened(x, i).sub(k);
+        DoubleVector d1 = widened(x, i + 4).sub(k);
+        DoubleVector d2 = widened(x, i + 8).sub(k);
+        DoubleVector d3 = widened(x, i + 12).sub(k);
+        s0 = s0.add(d0);
+        s1 = s1.add(d1);
+        s2 = s2.add(d2);
+        s3 = s3.add(d3);
+        q0 = q0.add(d0.mul(d0));
+        q1 = q1.add(d1.mul(d1));
+        q2 = q2.add(d2.mul(d2));
+        q3 = q3.add(d3.mul(d3));
+      }
+      s0.intoArray(runSum, 0);
+      s1.intoArray(runSum, 4);
+      s2.intoArray(runSum, 8);
+      s3.intoArray(runSum, 12);
+      q0.intoArray(runSq, 0);
+      q1.intoArray(runSq, 4);
+      q2.intoArray(runSq, 8);
+      q3.intoArray(runSq, 12);
+      addRunTail(x, start, shift[c], runSum, runSq, whole, length);
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+    }
+  }
+
+  /** The values of a run past its last whole group of accumulators, each to its own. */
+  private static void addRunTail(float[] x, int start, double shift, double[] runSum, double[] runSq, int whole, int length) {
     for (int t = whole; t < length; t++) {
-      double d = x[from + t] - shift;
-      sum[t - whole] += d;
-      sumSq[t - whole] += d * d;
+      double d = x[start + t] - shift;
+      runSum[t - whole] += d;
+      runSq[t - whole] += d * d;
     }
-  }
-
-  private static void addRunInTwoVectors(float[] x, int from, double shift, double[] sum, double[] sumSq, int whole) {
-    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
-    DoubleVector s0 = DoubleVector.fromArray(DOUBLES, sum, 0);
-    DoubleVector s1 = DoubleVector.fromArray(DOUBLES, sum, 8);
-    DoubleVector q0 = DoubleVector.fromArray(DOUBLES, sumSq, 0);
-    DoubleVector q1 = DoubleVector.fromArray(DOUBLES, sumSq, 8);
-    for (int i = from, end = from + whole; i < end; i += RUN_ACCUMULATORS) {
-      DoubleVector d0 = widened(x, i).sub(k);
-      DoubleVector d1 = widened(x, i + 8).sub(k);
-      s0 = s0.add(d0);
-      s1 = s1.add(d1);
-      q0 = q0.add(d0.mul(d0));
-      q1 = q1.add(d1.mul(d1));
-    }
-    s0.intoArray(sum, 0);
-    s1.intoArray(sum, 8);
-    q0.intoArray(sumSq, 0);
-    q1.intoArray(sumSq, 8);
-  }
-
-  private static void addRunInFourVectors(float[] x, int from, double shift, double[] sum, double[] sumSq, int whole) {
-    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
-    DoubleVector s0 = DoubleVector.fromArray(DOUBLES, sum, 0);
-    DoubleVector s1 = DoubleVector.fromArray(DOUBLES, sum, 4);
-    DoubleVector s2 = DoubleVector.fromArray(DOUBLES, sum, 8);
-    DoubleVector s3 = DoubleVector.fromArray(DOUBLES, sum, 12);
-    DoubleVector q0 = DoubleVector.fromArray(DOUBLES, sumSq, 0);
-    DoubleVector q1 = DoubleVector.fromArray(DOUBLES, sumSq, 4);
-    DoubleVector q2 = DoubleVector.fromArray(DOUBLES, sumSq, 8);
-    DoubleVector q3 = DoubleVector.fromArray(DOUBLES, sumSq, 12);
-    for (int i = from, end = from + whole; i < end; i += RUN_ACCUMULATORS) {
-      DoubleVector d0 = widened(x, i).sub(k);
-      DoubleVector d1 = widened(x, i + 4).sub(k);
-      DoubleVector d2 = widened(x, i + 8).sub(k);
-      DoubleVector d3 = widened(x, i + 12).sub(k);
-      s0 = s0.add(d0);
-      s1 = s1.add(d1);
-      s2 = s2.add(d2);
-      s3 = s3.add(d3);
-      q0 = q0.add(d0.mul(d0));
-      q1 = q1.add(d1.mul(d1));
-      q2 = q2.add(d2.mul(d2));
-      q3 = q3.add(d3.mul(d3));
-    }
-    s0.intoArray(sum, 0);
-    s1.intoArray(sum, 4);
-    s2.intoArray(sum, 8);
-    s3.intoArray(sum, 12);
-    q0.intoArray(sumSq, 0);
-    q1.intoArray(sumSq, 4);
-    q2.intoArray(sumSq, 8);
-    q3.intoArray(sumSq, 12);
   }
 
   private static DoubleVector widened(float[] x, int from) {

@@ -10,7 +10,7 @@ package dev.bncheck.engine;
 interface WideningDeviations {
 
   /**
-   * Accumulators of one run of {@link #addRun}: value {@code t} of the run goes to accumulator
+   * Accumulators of one run of {@link #addRuns}: value {@code t} of the run goes to accumulator
    * {@code t % RUN_ACCUMULATORS}. Sixteen are four 256-bit vectors of doubles, or two of 512 bits:
    * enough independent additions to hide their latency, few enough to stay in registers.
    */
@@ -24,8 +24,24 @@ interface WideningDeviations {
   void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width);
 
   /**
-   * One run: for {@code t < length}, in order, the value {@code x[from + t]} less {@code shift}
-   * goes to {@code sum[t % RUN_ACCUMULATORS]}, its square to {@code sumSq[t % RUN_ACCUMULATORS]}.
+   * Runs of one channel each: run {@code c < runs} is the {@code length} values from
+   * {@code x[from + c * stride]}, less {@code shift[c]}. Value {@code t} of a run goes to
+   * accumulator {@code t % RUN_ACCUMULATORS}, starting from zero; the accumulators are then added
+   * in their order, and that run's sums to {@code sum[c]} and {@code sumSq[c]}.
    */
-  void addRun(float[] x, int from, double shift, double[] sum, double[] sumSq, int length);
+  void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq);
+
+  /** Adds a run's accumulators, in their order, to channel {@code c}'s sums, and clears them. */
+  static void addRunTo(double[] runSum, double[] runSq, int c, double[] sum, double[] sumSq) {
+    double s = 0;
+    double q = 0;
+    for (int j = 0; j < RUN_ACCUMULATORS; j++) {
+      s += runSum[j];
+      q += runSq[j];
+      runSum[j] = 0;
+      runSq[j] = 0;
+    }
+    sum[c] += s;
+    sumSq[c] += q;
+  }
 }

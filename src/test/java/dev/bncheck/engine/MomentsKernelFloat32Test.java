@@ -175,12 +175,17 @@ class MomentsKernelFloat32Test {
     }
     for (int length : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 49, 64, 127, 128, 129, 3136, 20_011}) {
       for (int from : new int[] {0, 1, 5, 100, 160, 19_980}) {
-        double[][] vector = laneSums(WideningDeviations.RUN_ACCUMULATORS);
-        double[][] scalar = laneSums(WideningDeviations.RUN_ACCUMULATORS);
-        MomentsKernel.wideningDeviations(0).addRun(x, from, x[from], vector[0], vector[1], length);
-        new ScalarWideningDeviations(0).addRun(x, from, x[from], scalar[0], scalar[1], length);
-        for (int k = 0; k < 2; k++) {
-          assertThat(vector[k]).as("run: length %d from %d, sums %d", length, from, k).containsExactly(scalar[k]);
+        for (int runs : new int[] {1, 3}) {
+          int stride = runs == 1 ? 0 : (x.length - from - length) / 2;
+          double[] shift = {x[from], -x[from + stride], 1e4};
+          double[][] vector = laneSums(runs);
+          double[][] scalar = laneSums(runs);
+          MomentsKernel.wideningDeviations(0).addRuns(x, from, runs, stride, length, shift, vector[0], vector[1]);
+          new ScalarWideningDeviations(0).addRuns(x, from, runs, stride, length, shift, scalar[0], scalar[1]);
+          for (int k = 0; k < 2; k++) {
+            assertThat(vector[k]).as("runs: length %d from %d runs %d, sums %d", length, from, runs, k)
+                .containsExactly(scalar[k]);
+          }
         }
       }
     }
