@@ -1,6 +1,7 @@
 package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -290,6 +291,53 @@ class VerdictPolicyTest {
     assertThat(bn003(report).path("severity").asText()).isEqualTo("info");
     assertThat(bn003(report).path("message").asText()).contains("through one extreme value, one group of samples"
         + " holding most of its spread");
+  }
+
+  /**
+   * Statistics that are exactly PyTorch's average after 10 updates from 0/1 (momentum 0.1: 0.9^10 =
+   * 34.9% of the initial values left) of data whose channel c has variance 0.5 + 0.2c and a mean
+   * that leaves each standardized shift at 0.45: beyond the warning threshold (0.25) by far more
+   * than chance on 1,024 samples, under the error threshold (0.5). With num_batches_tracked = 10
+   * confirming the fit, the statistics are wrong by construction: an error (an outside tester's MLP
+   * stopped after 10 updates, accuracy 0.996 -> 0.669, had a warning and passed the gate). Without
+   * a count it stays a warning; a count the fit contradicts names the data instead.
+   */
+  @Test
+  void anEarlyStopTheCountConfirmsIsAnErrorBelowTheErrorThresholds() throws IOException {
+    int rows = 1024;
+    int channels = 16;
+    double left = Math.pow(0.9, 10);
+    float[] x = normalRows(rows, channels, 31);
+    float[] movingMean = new float[channels];
+    float[] movingVariance = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double variance = 0.5 + 0.2 * c;
+      double mean = (c % 2 == 0 ? 1 : -1) * 0.45 * Math.sqrt(variance) / left;
+      for (int r = 0; r < rows; r++) {
+        x[r * channels + c] = (float) (mean + Math.sqrt(variance) * x[r * channels + c]);
+      }
+      movingMean[c] = (float) ((1 - left) * mean);
+      movingVariance[c] = (float) (left + (1 - left) * variance);
+    }
+    float[] ones = filled(channels, 1f);
+
+    JsonNode counted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 10)));
+    assertThat(counted.path("severity").asText()).as(counted.toString()).isEqualTo("error");
+    assertThat(counted.path("evidence").path("channels_significantly_beyond_warning").asInt()).isBetween(channels / 2, channels);
+    assertThat(counted.path("evidence").path("estimated_updates").asLong()).isEqualTo(10);
+    assertThat(counted.path("evidence").path("initial_weight").asDouble()).isCloseTo(left, within(1e-6));
+    assertThat(counted.path("message").asText()).contains("which num_batches_tracked (10) confirms; after 10 updates"
+        + " the average still holds 35% of its initial 0/1, which makes this an error although no channel is"
+        + " significantly beyond the error thresholds");
+
+    JsonNode uncounted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 0)));
+    assertThat(uncounted.path("severity").asText()).as(uncounted.toString()).isEqualTo("warning");
+    // the count contradicts the fit: the data differs (BN011 names it, BN003 defers to it)
+    JsonNode contradicted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 1000)));
+    assertThat(contradicted.path("severity").asText()).as(contradicted.toString()).isEqualTo("info");
+    assertThat(contradicted.path("evidence").path("likely_cause").asText()).isEqualTo("data_differs");
+    assertThat(contradicted.path("message").asText()).contains("takes about 10 updates while num_batches_tracked"
+        + " records 1000");
   }
 
   /** {@code rows} samples of {@code channels} standard normal values, row-major, from a fixed seed. */
