@@ -68,6 +68,16 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
+    delegate.acceptPart(layerIndex, part, channelAxis, batchSamples, endsBatch);
+  }
+
+  @Override
+  public int samplesPerGroup(int batchSamples) {
+    return delegate.samplesPerGroup(batchSamples);
+  }
+
+  @Override
   public void acceptMoments(int layerIndex, BatchMoments moments) {
     delegate.acceptMoments(layerIndex, moments);
   }

@@ -67,6 +67,25 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   }
 
   @Override
+  public void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
+    layers.computeIfAbsent(layerIndex, i -> new Builder(batchShape(part.shape(), batchSamples)))
+        .addPart(part, channelAxis, batchSamples, endsBatch);
+  }
+
+  private static int[] batchShape(int[] partShape, int batchSamples) {
+    int[] shape = partShape.clone();
+    if (shape.length > 0) {
+      shape[0] = batchSamples;
+    }
+    return shape;
+  }
+
+  @Override
+  public int samplesPerGroup(int batchSamples) {
+    return Builder.groupSize(batchSamples);
+  }
+
+  @Override
   public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
     trainingViews.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(batch, channelAxis);
   }
@@ -211,6 +230,8 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     int samplesPerGroup;
     ChannelMoments population;
     SelfCheck selfCheck;
+    /** The moments of the parts of a batch received so far, until its last part. */
+    ChannelMoments pending;
     /** The framework's statistics of the latest batch, until its output is compared. */
     ChannelMoments frameworkStatistics;
 
@@ -223,21 +244,38 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
      * which reads the batch once as a whole reduction would, and keeps the groups' moments.
      */
     void add(Tensor batch, int channelAxis) {
-      int samples = batch.shape().length > 1 && channelAxis > 0 ? batch.shape()[0] : 0;
-      if (batches.size() >= GROUPED_BATCHES || samples < 2) {
-        add(MomentsKernel.compute(batch, channelAxis));
-        return;
+      addPart(batch, channelAxis, batch.shape().length > 1 && channelAxis > 0 ? batch.shape()[0] : 0, true);
+    }
+
+    /**
+     * Adds a part of a batch of {@code batchSamples} samples that starts at a multiple of the
+     * group's samples, so that its groups are the batch's; the batch is added with its last part.
+     */
+    void addPart(Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
+      int samples = part.shape().length > 1 && channelAxis > 0 ? part.shape()[0] : 0;
+      ChannelMoments moments;
+      if (batches.size() >= GROUPED_BATCHES || batchSamples < 2 || samples == 0) {
+        moments = MomentsKernel.compute(part, channelAxis);
+      } else {
+        if (samplesPerGroup == 0) {
+          samplesPerGroup = groupSize(batchSamples);
+        }
+        List<ChannelMoments> parts = MomentsKernel.computeGroups(part, channelAxis, samplesPerGroup);
+        moments = parts.get(0);
+        for (int i = 1; i < parts.size(); i++) {
+          moments = moments.merge(parts.get(i));
+        }
+        groups.addAll(parts.subList(0, samples / samplesPerGroup));
       }
-      if (samplesPerGroup == 0) {
-        samplesPerGroup = Math.max(2, samples / GROUPS_PER_BATCH);
+      pending = pending == null ? moments : pending.merge(moments);
+      if (endsBatch) {
+        add(pending);
+        pending = null;
       }
-      List<ChannelMoments> parts = MomentsKernel.computeGroups(batch, channelAxis, samplesPerGroup);
-      ChannelMoments whole = parts.get(0);
-      for (int i = 1; i < parts.size(); i++) {
-        whole = whole.merge(parts.get(i));
-      }
-      groups.addAll(parts.subList(0, samples / samplesPerGroup));
-      add(whole);
+    }
+
+    static int groupSize(int batchSamples) {
+      return Math.max(2, batchSamples / GROUPS_PER_BATCH);
     }
 
     void add(ChannelMoments moments) {

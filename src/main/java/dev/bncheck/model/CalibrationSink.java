@@ -30,6 +30,24 @@ public interface CalibrationSink {
   void accept(int layerIndex, Tensor batch, int channelAxis);
 
   /**
+   * A part of a batch of {@code batchSamples} samples reaching the layer at {@code layerIndex},
+   * from loaders that run a batch in parts to bound the memory one run captures. The parts of a
+   * batch come in order, each but the last a whole number of {@link #samplesPerGroup} samples,
+   * and the last says that it ends the batch; the batch counts as one.
+   */
+  default void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
+    throw new UnsupportedOperationException("this sink takes whole batches only");
+  }
+
+  /**
+   * The samples this sink groups a batch of {@code batchSamples} into: a loader that runs a batch
+   * in parts ({@link #acceptPart}) cuts it at multiples of them.
+   */
+  default int samplesPerGroup(int batchSamples) {
+    return batchSamples;
+  }
+
+  /**
    * The moments of one batch reaching the layer at {@code layerIndex}, in place of the batch,
    * from loaders that reduce batches where they compute them. Sinks that only read dumps need
    * not take them.

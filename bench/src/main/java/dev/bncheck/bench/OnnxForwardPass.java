@@ -9,6 +9,7 @@ import dev.bncheck.model.Tensor;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -18,7 +19,9 @@ import java.util.Map;
  * with ONNX Runtime's default options (every graph optimization on, as an application runs it),
  * read the {@code .npy}, feed batches to the first input and fetch the first output. With
  * {@code unoptimized}, graph optimizations are off, as bncheck runs the model so that no BN is
- * fused into its convolution. Usage: OnnxForwardPass MODEL.onnx INPUTS.npy [BATCH_SIZE] [unoptimized]
+ * fused into its convolution. With {@code all-cores}, the session runs one thread per processor, as
+ * bncheck's do (ONNX Runtime's default is the physical cores it detects, which can be fewer).
+ * Usage: OnnxForwardPass MODEL.onnx INPUTS.npy [BATCH_SIZE] [unoptimized] [all-cores]
  */
 public final class OnnxForwardPass {
 
@@ -27,7 +30,9 @@ public final class OnnxForwardPass {
   public static void main(String[] args) throws OrtException {
     long start = System.nanoTime();
     int batchSize = args.length > 2 ? Integer.parseInt(args[2]) : 32;
-    boolean optimized = args.length <= 3 || !args[3].equals("unoptimized");
+    List<String> flags = Arrays.asList(args).subList(Math.min(3, args.length), args.length);
+    boolean optimized = !flags.contains("unoptimized");
+    boolean allCores = flags.contains("all-cores");
     Tensor.Float32 inputs = (Tensor.Float32) NpyReader.read(Path.of(args[1]));
     int[] shape = inputs.shape();
     int perSample = inputs.data().length / shape[0];
@@ -38,6 +43,9 @@ public final class OnnxForwardPass {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (!optimized) {
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      }
+      if (allCores) {
+        options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
       }
       try (OrtSession session = env.createSession(args[0], options)) {
         String input = session.getInputNames().iterator().next();
@@ -56,8 +64,9 @@ public final class OnnxForwardPass {
         end = System.nanoTime();
       }
     }
-    System.out.printf(Locale.ROOT, "ONNX Runtime forward pass (%s): %d samples in batches of %d, load %.2f s, "
-        + "forward %.2f s (checksum %.3g)%n", optimized ? "default optimizations" : "optimizations off", shape[0],
+    System.out.printf(Locale.ROOT, "ONNX Runtime forward pass (%s%s): %d samples in batches of %d, load %.2f s, "
+        + "forward %.2f s (checksum %.3g)%n", optimized ? "default optimizations" : "optimizations off",
+        allCores ? ", one thread per processor" : "", shape[0],
         batchSize, (loaded - start) / 1e9, (end - loaded) / 1e9, checksum);
   }
 }

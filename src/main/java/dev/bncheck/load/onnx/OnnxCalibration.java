@@ -29,6 +29,13 @@ import java.util.Set;
  */
 final class OnnxCalibration {
 
+  /**
+   * The bytes of BN inputs one run captures at most, where the model lets a batch run in parts:
+   * on a ResNet-50 a batch of 32 captures 1.35 GB, and first touching that much fresh memory took
+   * longer than the run itself.
+   */
+  static final long CAPTURE_BUDGET = 256L << 20;
+
   /** Samples of the first batch whose BN outputs are compared with the runtime's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
 
@@ -48,6 +55,12 @@ final class OnnxCalibration {
   /** The inference view, with the self-check and BN005. */
   static Fed inference(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
       ExternalData external, LoadOptions options, CalibrationSink sink) {
+    return inference(input, bytes, model, found, external, options, sink, CAPTURE_BUDGET);
+  }
+
+  /** The inference view, with runs capturing at most {@code captureBudget} bytes where the model allows. */
+  static Fed inference(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
+      ExternalData external, LoadOptions options, CalibrationSink sink, long captureBudget) {
     String file = input.toString();
     if (model.defaultOpset() < TrainingView.MIN_OPSET) {
       throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; ONNX Runtime runs"
@@ -94,32 +107,51 @@ final class OnnxCalibration {
     try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
       Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
       long batches = (samples + batchSize - 1) / batchSize;
+      // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
+      List<String> pinnable = pinnable(model.graph(), captured).stream().filter(name -> !modelOutputs.contains(name))
+          .toList();
+      Map<String, long[]> shapes = samples > 1 && !fixedBatch ? ort.oneSampleShapes(feeds, pinnable, label) : Map.of();
+      boolean batchDependent = fixedBatch || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
+      int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
+          bytesPerSample(shapes), captureBudget);
+      PinnedOutputs pinned = shapes.isEmpty() ? PinnedOutputs.NONE : PinnedOutputs.allocate(shapes, part);
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("calibration batches", start / batchSize, batches);
-        boolean first = start == 0;
-        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), first ? firstFetches : captured, label,
-            (name, tensor) -> {
-              if (modelOutputs.contains(name) && tensor != null) {
-                batchedOutputs.put(name, tensor);
-              }
-              for (int n : readers.getOrDefault(name, List.of())) {
-                OnnxBnLayers.BnNode bn = nodes.get(n);
-                BnLayer layer = found.layers().get(bn.layer());
-                if (tensor == null || !hasChannels(tensor, layer)) {
-                  if (uncaptured.add(bn.layer())) {
-                    sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
-                        ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
-                        + layer.channels() + " channels on axis " + layer.channelAxis()));
+        int count = (int) Math.min(batchSize, samples - start);
+        for (int offset = 0; offset < count; offset += part) {
+          int runSamples = Math.min(part, count - offset);
+          boolean whole = runSamples == count;
+          boolean endsBatch = offset + runSamples == count;
+          boolean first = start == 0 && offset == 0;
+          ort.run(feeds, (int) start + offset, runSamples, first ? firstFetches : captured, label, pinned,
+              (name, tensor) -> {
+                if (modelOutputs.contains(name) && tensor != null) {
+                  batchedOutputs.put(name, tensor);
+                }
+                for (int n : readers.getOrDefault(name, List.of())) {
+                  OnnxBnLayers.BnNode bn = nodes.get(n);
+                  BnLayer layer = found.layers().get(bn.layer());
+                  if (tensor == null || !hasChannels(tensor, layer)) {
+                    if (uncaptured.add(bn.layer())) {
+                      sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
+                          ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
+                          + layer.channels() + " channels on axis " + layer.channelAxis()));
+                    }
+                    continue;
                   }
-                  continue;
+                  if (uncaptured.contains(bn.layer())) {
+                    continue;
+                  }
+                  ranks.putIfAbsent(n, tensor.shape().length);
+                  int axis = layer.resolveChannelAxis(tensor.shape().length);
+                  if (whole) {
+                    sink.accept(bn.layer(), tensor, axis);
+                  } else {
+                    sink.acceptPart(bn.layer(), tensor, axis, count, endsBatch);
+                  }
                 }
-                if (uncaptured.contains(bn.layer())) {
-                  continue;
-                }
-                ranks.putIfAbsent(n, tensor.shape().length);
-                sink.accept(bn.layer(), tensor, layer.resolveChannelAxis(tensor.shape().length));
-              }
-            });
+              });
+        }
       }
       if (batchSize > 1 && !fixedBatch) {
         BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
@@ -242,6 +274,40 @@ final class OnnxCalibration {
           + " samples per run; the data holds " + rows);
     }
     return fixed > 0 ? fixed : (int) Math.max(1, Math.min(requested, rows));
+  }
+
+  /**
+   * The samples one run takes: the whole batch where its captured bytes fit the budget, else the
+   * most whole groups of the sink's that fit, at least one group.
+   */
+  static int partSamples(int batchSize, int samplesPerGroup, long bytesPerSample, long budget) {
+    if (bytesPerSample <= 0 || bytesPerSample * batchSize <= budget || samplesPerGroup >= batchSize) {
+      return batchSize;
+    }
+    long groups = Math.max(1, budget / bytesPerSample / samplesPerGroup);
+    return (int) Math.min(batchSize, groups * samplesPerGroup);
+  }
+
+  /**
+   * The names among {@code outputs} a node of the graph computes: ONNX Runtime writes those into
+   * buffers given for them, but leaves a buffer given for a graph input or an initializer as it was.
+   */
+  static List<String> pinnable(OnnxProto.Graph graph, List<String> outputs) {
+    Set<String> computed = new HashSet<>();
+    graph.nodes().forEach(node -> computed.addAll(node.outputs()));
+    return outputs.stream().filter(computed::contains).toList();
+  }
+
+  private static long bytesPerSample(Map<String, long[]> oneSampleShapes) {
+    long bytes = 0;
+    for (long[] shape : oneSampleShapes.values()) {
+      long n = Float.BYTES;
+      for (long d : shape) {
+        n *= d;
+      }
+      bytes += n;
+    }
+    return bytes;
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}. */

@@ -62,16 +62,22 @@ final class TrainingView {
         new RunnableModel.Edit(replaced, initializers));
     try (OrtRunner ort = OrtRunner.open(file, copy, options.timeout())) {
       long batches = (samples + batchSize - 1) / batchSize;
+      // the sink reduces each batch as it comes: one set of buffers serves every batch (a batch
+      // normalized with its own statistics cannot run in parts)
+      boolean pin = batches > 1 && feeds.stream().allMatch(feed -> feed.input().dynamicBatch());
+      PinnedOutputs pinned = pin ? PinnedOutputs.allocate(ort.oneSampleShapes(feeds,
+          OnnxCalibration.pinnable(model.graph(), captured), label), batchSize) : PinnedOutputs.NONE;
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("training view batches", start / batchSize, batches);
-        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), captured, label, (name, tensor) -> {
-          for (OnnxBnLayers.BnNode bn : found.nodes()) {
-            if (tensor != null && bn.node().inputs().get(0).equals(name)) {
-              sink.acceptTrainingView(bn.layer(), tensor,
-                  found.layers().get(bn.layer()).resolveChannelAxis(tensor.shape().length));
-            }
-          }
-        });
+        ort.run(feeds, (int) start, (int) Math.min(batchSize, samples - start), captured, label, pinned,
+            (name, tensor) -> {
+              for (OnnxBnLayers.BnNode bn : found.nodes()) {
+                if (tensor != null && bn.node().inputs().get(0).equals(name)) {
+                  sink.acceptTrainingView(bn.layer(), tensor,
+                      found.layers().get(bn.layer()).resolveChannelAxis(tensor.shape().length));
+                }
+              }
+            });
       }
     }
   }

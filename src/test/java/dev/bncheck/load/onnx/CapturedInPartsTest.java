@@ -1,0 +1,130 @@
+package dev.bncheck.load.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.ChannelMoments;
+import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.load.LoadOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.model.Tensor;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A batch whose BN inputs would take more memory than one run may capture runs in parts, cut at
+ * the accumulator's sample groups: the statistics are those of the batch run whole.
+ */
+class CapturedInPartsTest {
+
+  private static final Path MODEL = OnnxModelsTest.DIR.resolve("cnn-eval.onnx");
+  private static final String DATA = OnnxModelsTest.DIR.resolve("calibration.npy").toString();
+
+  /**
+   * 64 samples in batches of 24: 24, 24 and 16, in groups of 6. A budget of one byte runs one
+   * group at a time (the last batch as 6, 6 and 4), the default budget every batch whole.
+   */
+  @Test
+  void aBatchRunInPartsHasTheStatisticsOfTheBatchRunWhole() throws IOException {
+    CalibrationAccumulator whole = calibrate(OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator parts = calibrate(1);
+
+    assertThat(whole.batchSizeChecks().get(0).batchSize()).isEqualTo(24);
+    assertThat(parts.batchSizeChecks().get(0).batchSize()).as("BN005 compares the first run's samples").isEqualTo(6);
+    for (int layer = 0; layer < 2; layer++) {
+      LayerCalibration a = whole.layer(layer).orElseThrow();
+      LayerCalibration b = parts.layer(layer).orElseThrow();
+      assertThat(b.firstShape()).isEqualTo(a.firstShape());
+      assertThat(b.firstShape()[0]).isEqualTo(24);
+      assertThat(b.batches()).hasSize(3);
+      for (int i = 0; i < 3; i++) {
+        assertSame(b.batches().get(i), a.batches().get(i));
+      }
+      assertSame(b.population(), a.population());
+      assertThat(b.sampleGroups().samplesPerGroup()).isEqualTo(6);
+      assertThat(b.sampleGroups().groups()).hasSize(10).hasSameSizeAs(a.sampleGroups().groups());
+      for (int i = 0; i < a.sampleGroups().groups().size(); i++) {
+        assertSame(b.sampleGroups().groups().get(i), a.sampleGroups().groups().get(i));
+      }
+    }
+  }
+
+  /** Parts merge in another order than a whole batch's groups: equal within double round-off. */
+  private static void assertSame(ChannelMoments actual, ChannelMoments expected) {
+    assertThat(actual.count()).isEqualTo(expected.count());
+    assertThat(actual.nonFinite()).isEqualTo(expected.nonFinite());
+    for (int c = 0; c < expected.channels(); c++) {
+      assertThat(actual.mean()[c]).isCloseTo(expected.mean()[c], within(1e-12 * (1 + Math.abs(expected.mean()[c]))));
+      assertThat(actual.m2()[c]).isCloseTo(expected.m2()[c], within(1e-12 * expected.m2()[c]));
+    }
+  }
+
+  /** The whole batch where it fits the budget; else the most whole groups that fit, at least one. */
+  @Test
+  void partsAreWholeGroupsWithinTheBudget() {
+    long mb = 1L << 20;
+    assertThat(OnnxCalibration.partSamples(32, 8, 42 * mb, 256 * mb)).isEqualTo(8);
+    assertThat(OnnxCalibration.partSamples(32, 8, 8 * mb, 256 * mb)).isEqualTo(32);
+    assertThat(OnnxCalibration.partSamples(32, 8, 10 * mb, 256 * mb)).as("3 groups of 8 fit").isEqualTo(24);
+    assertThat(OnnxCalibration.partSamples(32, 8, 300 * mb, 256 * mb)).isEqualTo(8);
+    assertThat(OnnxCalibration.partSamples(3, 2, 300 * mb, 256 * mb)).isEqualTo(2);
+    assertThat(OnnxCalibration.partSamples(2, 2, 300 * mb, 256 * mb)).isEqualTo(2);
+    assertThat(OnnxCalibration.partSamples(32, 8, 0, 256 * mb)).as("nothing captured").isEqualTo(32);
+  }
+
+  private static CalibrationAccumulator calibrate(long budget) throws IOException {
+    String file = MODEL.toString();
+    byte[] bytes = Files.readAllBytes(MODEL);
+    OnnxProto.Model model = OnnxReader.readModel(file, bytes);
+    ExternalData external = new ExternalData(MODEL);
+    OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    OnnxCalibration.inference(MODEL, bytes, model, found, external,
+        new LoadOptions("serve", "serving_default", List.of(DATA), 24, Long.MAX_VALUE), sink, budget);
+    return sink;
+  }
+
+  /**
+   * Buffers shaped for another output size (as a model whose shapes depend on the data would
+   * leave them) are refused by ONNX Runtime: the run is repeated without them, hands over the
+   * same values, and later runs allocate their outputs.
+   */
+  @Test
+  void aRunThatRefusesThePinnedBuffersRunsAgainWithout() throws IOException {
+    String file = MODEL.toString();
+    byte[] bytes = Files.readAllBytes(MODEL);
+    OnnxProto.Model model = OnnxReader.readModel(file, bytes);
+    ExternalData external = new ExternalData(MODEL);
+    OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
+    String bnInput = found.nodes().get(0).node().inputs().get(0);
+    byte[] runnable = RunnableModel.build(file, bytes, model, external, List.of(bnInput), RunnableModel.Edit.NONE);
+    List<OnnxInputs.Feed> feeds = OnnxInputs.match(OnnxInputs.of(model.graph()),
+        ModelInputs.readArrays(List.of(DATA)));
+    try (OrtRunner ort = OrtRunner.open(file, runnable, Duration.ofMinutes(1))) {
+      long[] shape = ort.oneSampleShapes(feeds, List.of(bnInput), DATA).get(bnInput);
+      float[] expected = values(ort, feeds, bnInput, PinnedOutputs.NONE);
+      PinnedOutputs right = PinnedOutputs.allocate(Map.of(bnInput, shape), 4);
+      assertThat(right.pins(bnInput, 4)).isTrue();
+      assertThat(values(ort, feeds, bnInput, right)).containsExactly(expected);
+
+      long[] wrong = shape.clone();
+      wrong[wrong.length - 1] += 1;
+      PinnedOutputs refused = PinnedOutputs.allocate(Map.of(bnInput, wrong), 4);
+      assertThat(values(ort, feeds, bnInput, refused)).containsExactly(expected);
+      assertThat(refused.pins(bnInput, 4)).isFalse();
+    }
+  }
+
+  private static float[] values(OrtRunner ort, List<OnnxInputs.Feed> feeds, String output, PinnedOutputs pinned) {
+    float[][] out = new float[1][];
+    ort.run(feeds, 0, 4, List.of(output), DATA, pinned,
+        (name, tensor) -> out[0] = ((Tensor.Float32) tensor).data().clone());
+    return out[0];
+  }
+}
