@@ -63,11 +63,25 @@ final class RunnableModel {
    */
   static byte[] build(String file, byte[] bytes, OnnxProto.Model model, ExternalData external, List<String> outputs,
       Edit edit) {
+    boolean onlyOutputs = edit.equals(Edit.NONE)
+        && model.graph().initializers().stream().noneMatch(OnnxProto.TensorProto::isExternal);
+    return build(file, bytes, model, external, outputs, edit, onlyOutputs);
+  }
+
+  /**
+   * @param onlyOutputs whether the graph's fields are all kept as they are: its bytes are then
+   *     copied once, straight into the result, with the outputs after them (the same bytes as a
+   *     rewrite field by field, which on a 100 MB model had copied it three times, for 1.2 s of
+   *     the check of a ResNet-50 that has the copy built twice)
+   */
+  static byte[] build(String file, byte[] bytes, OnnxProto.Model model, ExternalData external, List<String> outputs,
+      Edit edit, boolean onlyOutputs) {
     try {
       // The new graph first, then the model's other bytes around it in an array of the exact
       // size: a growing buffer and its final copy had held the model up to four times over (a
       // model of 1.5 GB of external data needed a 9 GB heap)
       byte[] newGraph = null;
+      int[] graphContent = null;
       int graphStart = bytes.length;
       int graphEnd = bytes.length;
       CodedInputStream scan = CodedInputStream.newInstance(bytes);
@@ -78,22 +92,27 @@ final class RunnableModel {
           break;
         }
         if (tag == ((MODEL_GRAPH << 3) | 2)) {
-          if (newGraph != null) {
+          if (graphContent != null) {
             // protobuf would merge the two; bncheck and the runtime could each read another graph
             throw new InvalidInputException(file, "ModelProto.graph", "the model holds more than one graph");
           }
           int length = scan.readRawVarint32();
           int at = scan.getTotalBytesRead();
           scan.skipRawBytes(length);
-          newGraph = graph(file, bytes, at, length, model, external, outputs, edit);
+          newGraph = onlyOutputs ? null : graph(file, bytes, at, length, model, external, outputs, edit);
+          graphContent = new int[] {at, length};
           graphStart = start;
           graphEnd = scan.getTotalBytesRead();
         } else {
           scan.skipField(tag);
         }
       }
-      long size = (long) bytes.length - (graphEnd - graphStart)
-          + (newGraph == null ? 0 : CodedOutputStream.computeByteArraySize(MODEL_GRAPH, newGraph));
+      byte[] addedOutputs = onlyOutputs && graphContent != null ? outputFields(model, outputs) : new byte[0];
+      long graphLength = newGraph != null ? newGraph.length
+          : graphContent == null ? 0 : (long) graphContent[1] + addedOutputs.length;
+      long size = (long) bytes.length - (graphEnd - graphStart) + (graphContent == null ? 0
+          : CodedOutputStream.computeTagSize(MODEL_GRAPH) + CodedOutputStream.computeUInt64SizeNoTag(graphLength)
+              + graphLength);
       if (size > Integer.MAX_VALUE - 8) {
         throw new InvalidInputException(file, "", "with its external data inlined the model holds " + size
             + " bytes, more than one protobuf message can (2 GB); ONNX Runtime cannot be given it");
@@ -103,6 +122,11 @@ final class RunnableModel {
       out.writeRawBytes(bytes, 0, graphStart);
       if (newGraph != null) {
         out.writeByteArray(MODEL_GRAPH, newGraph);
+      } else if (graphContent != null) {
+        out.writeTag(MODEL_GRAPH, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        out.writeUInt32NoTag((int) graphLength);
+        out.writeRawBytes(bytes, graphContent[0], graphContent[1]);
+        out.writeRawBytes(addedOutputs);
       }
       out.writeRawBytes(bytes, graphEnd, bytes.length - graphEnd);
       out.checkNoSpaceLeft();
@@ -159,6 +183,15 @@ final class RunnableModel {
     for (byte[] t : edit.initializers()) {
       out.writeByteArray(GRAPH_INITIALIZER, t);
     }
+    out.writeRawBytes(outputFields(model, outputs));
+    out.flush();
+    return buffer.toByteArray();
+  }
+
+  /** The graph's output fields for {@code outputs}, those already among them left out. */
+  private static byte[] outputFields(OnnxProto.Model model, List<String> outputs) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
     Set<String> present = new java.util.HashSet<>();
     model.graph().outputs().forEach(o -> present.add(o.name()));
     for (String name : outputs) {
