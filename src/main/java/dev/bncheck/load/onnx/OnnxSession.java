@@ -58,11 +58,20 @@ final class OnnxSession implements ModelSession {
         found.unresolved());
   }
 
-  /** Reads and checks the model and finds its layers; ONNX Runtime is not started. */
-  static OnnxSession open(Path input, LoadOptions options) {
+  /** A model file's bytes and the model they hold, read once for its side files and its session. */
+  record ModelFile(Path path, byte[] bytes, OnnxProto.Model model) {
+    static ModelFile read(Path input) {
+      byte[] bytes = OnnxSession.read(input);
+      return new ModelFile(input, bytes, OnnxReader.readModel(input.toString(), bytes));
+    }
+  }
+
+  /** Checks the model read and finds its layers; ONNX Runtime is not started. */
+  static OnnxSession open(ModelFile read, LoadOptions options) {
+    Path input = read.path();
     String file = input.toString();
-    byte[] bytes = read(input);
-    OnnxProto.Model model = OnnxReader.readModel(file, bytes);
+    byte[] bytes = read.bytes();
+    OnnxProto.Model model = read.model();
     OnnxSafety.check(file, model, !options.trustModel());
     ExternalData external = new ExternalData(input);
     OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
@@ -236,9 +245,9 @@ final class OnnxSession implements ModelSession {
    * of the main graph's initializers, the only tensors whose external data a model may use
    * ({@link OnnxSafety} refuses any other before anything is written).
    */
-  static List<Path> externalDataFiles(Path input) {
-    OnnxProto.Model model = OnnxReader.readModel(input.toString(), read(input));
-    ExternalData external = new ExternalData(input);
+  static List<Path> externalDataFiles(ModelFile read) {
+    OnnxProto.Model model = read.model();
+    ExternalData external = new ExternalData(read.path());
     java.util.Set<Path> files = new java.util.LinkedHashSet<>();
     for (OnnxProto.TensorProto tensor : model.graph().initializers()) {
       if (tensor.isExternal()) {
