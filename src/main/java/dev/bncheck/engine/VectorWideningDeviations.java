@@ -74,83 +74,76 @@ final class VectorWideningDeviations implements WideningDeviations {
 
   @Override
   public void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
-    if (DOUBLES.length() == 8) {
-      addRunsInTwoVectors(x, from, runs, stride, length, shift, sum, sumSq);
-    } else {
-      addRunsInFourVectors(x, from, runs, stride, length, shift, sum, sumSq);
-    }
-  }
-
-  private static void addRunsInTwoVectors(
-      float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
     double[] runSum = new double[RUN_ACCUMULATORS];
     double[] runSq = new double[RUN_ACCUMULATORS];
     int whole = length - length % RUN_ACCUMULATORS;
+    boolean twoVectors = DOUBLES.length() == 8;
     for (int c = 0; c < runs; c++) {
       int start = from + c * stride;
-      DoubleVector k = DoubleVector.broadcast(DOUBLES, shift[c]);
-      DoubleVector s0 = DoubleVector.zero(DOUBLES);
-      DoubleVector s1 = s0;
-      DoubleVector q0 = s0;
-      DoubleVector q1 = s0;
-      for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
-        DoubleVector d0 = widened(x, i).sub(k);
-        DoubleVector d1 = widened(x, i + 8).sub(k);
-        s0 = s0.add(d0);
-        s1 = s1.add(d1);
-        q0 = q0.add(d0.mul(d0));
-        q1 = q1.add(d1.mul(d1));
+      if (twoVectors) {
+        foldInTwoVectors(x, start, whole, shift[c], runSum, runSq);
+      } else {
+        foldInFourVectors(x, start, whole, shift[c], runSum, runSq);
       }
-      s0.intoArray(runSum, 0);
-      s1.intoArray(runSum, 8);
-      q0.intoArray(runSq, 0);
-      q1.intoArray(runSq, 8);
       addRunTail(x, start, shift[c], runSum, runSq, whole, length);
       WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
     }
   }
 
-  private static void addRunsInFourVectors(
-      float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
-    double[] runSum = new double[RUN_ACCUMULATORS];
-    double[] runSq = new double[RUN_ACCUMULATORS];
-    int whole = length - length % RUN_ACCUMULATORS;
-    for (int c = 0; c < runs; c++) {
-      int start = from + c * stride;
-      DoubleVector k = DoubleVector.broadcast(DOUBLES, shift[c]);
-      DoubleVector s0 = DoubleVector.zero(DOUBLES);
-      DoubleVector s1 = s0;
-      DoubleVector s2 = s0;
-      DoubleVector s3 = s0;
-      DoubleVector q0 = s0;
-      DoubleVector q1 = s0;
-      DoubleVector q2 = s0;
-      DoubleVector q3 = s0;
-      for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
-        DoubleVector d0 = widened(x, i).sub(k);
-        DoubleVector d1 = widened(x, i + 4).sub(k);
-        DoubleVector d2 = widened(x, i + 8).sub(k);
-        DoubleVector d3 = widened(x, i + 12).sub(k);
-        s0 = s0.add(d0);
-        s1 = s1.add(d1);
-        s2 = s2.add(d2);
-        s3 = s3.add(d3);
-        q0 = q0.add(d0.mul(d0));
-        q1 = q1.add(d1.mul(d1));
-        q2 = q2.add(d2.mul(d2));
-        q3 = q3.add(d3.mul(d3));
-      }
-      s0.intoArray(runSum, 0);
-      s1.intoArray(runSum, 4);
-      s2.intoArray(runSum, 8);
-      s3.intoArray(runSum, 12);
-      q0.intoArray(runSq, 0);
-      q1.intoArray(runSq, 4);
-      q2.intoArray(runSq, 8);
-      q3.intoArray(runSq, 12);
-      addRunTail(x, start, shift[c], runSum, runSq, whole, length);
-      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+  /** The whole groups of a run into the accumulators, in two vectors of eight lanes each. */
+  private static void foldInTwoVectors(float[] x, int start, int whole, double shift, double[] runSum, double[] runSq) {
+    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
+    DoubleVector s0 = DoubleVector.zero(DOUBLES);
+    DoubleVector s1 = s0;
+    DoubleVector q0 = s0;
+    DoubleVector q1 = s0;
+    for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 8).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
     }
+    s0.intoArray(runSum, 0);
+    s1.intoArray(runSum, 8);
+    q0.intoArray(runSq, 0);
+    q1.intoArray(runSq, 8);
+  }
+
+  /** The whole groups of a run into the accumulators, in four vectors of four lanes each. */
+  private static void foldInFourVectors(float[] x, int start, int whole, double shift, double[] runSum, double[] runSq) {
+    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
+    DoubleVector s0 = DoubleVector.zero(DOUBLES);
+    DoubleVector s1 = s0;
+    DoubleVector s2 = s0;
+    DoubleVector s3 = s0;
+    DoubleVector q0 = s0;
+    DoubleVector q1 = s0;
+    DoubleVector q2 = s0;
+    DoubleVector q3 = s0;
+    for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 4).sub(k);
+      DoubleVector d2 = widened(x, i + 8).sub(k);
+      DoubleVector d3 = widened(x, i + 12).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      s2 = s2.add(d2);
+      s3 = s3.add(d3);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
+      q2 = q2.add(d2.mul(d2));
+      q3 = q3.add(d3.mul(d3));
+    }
+    s0.intoArray(runSum, 0);
+    s1.intoArray(runSum, 4);
+    s2.intoArray(runSum, 8);
+    s3.intoArray(runSum, 12);
+    q0.intoArray(runSq, 0);
+    q1.intoArray(runSq, 4);
+    q2.intoArray(runSq, 8);
+    q3.intoArray(runSq, 12);
   }
 
   /** The values of a run past its last whole group of accumulators, each to its own. */
