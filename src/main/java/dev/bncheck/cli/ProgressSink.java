@@ -68,6 +68,11 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public void expectBatches() {
+    delegate.expectBatches();
+  }
+
+  @Override
   public void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
     delegate.acceptPart(layerIndex, part, channelAxis, batchSamples, endsBatch);
   }

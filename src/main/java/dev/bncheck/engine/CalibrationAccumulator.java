@@ -66,6 +66,12 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     layers.computeIfAbsent(layerIndex, i -> new Builder(batch.shape())).add(batch, channelAxis);
   }
 
+  /** Compiles the moments kernel while the model gets ready ({@link MomentsKernel#warmUpInBackground}). */
+  @Override
+  public void expectBatches() {
+    MomentsKernel.warmUpInBackground();
+  }
+
   @Override
   public void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
     layers.computeIfAbsent(layerIndex, i -> new Builder(batchShape(part.shape(), batchSamples)))

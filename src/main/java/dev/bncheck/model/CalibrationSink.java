@@ -30,6 +30,12 @@ public interface CalibrationSink {
   void accept(int layerIndex, Tensor batch, int channelAxis);
 
   /**
+   * Batches of activations come soon, once the model is ready to run: a sink that reduces them
+   * may get ready meanwhile.
+   */
+  default void expectBatches() {}
+
+  /**
    * A part of a batch of {@code batchSamples} samples reaching the layer at {@code layerIndex},
    * from loaders that run a batch in parts to bound the memory one run captures. The parts of a
    * batch come in order, each but the last a whole number of {@link #samplesPerGroup} samples,

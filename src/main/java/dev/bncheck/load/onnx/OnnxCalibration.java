@@ -101,6 +101,7 @@ final class OnnxCalibration {
     // Only the BN inputs become graph outputs here: ONNX Runtime plans no memory reuse for graph
     // outputs, and the BN outputs as well (for the self-check) doubled every batch's run on a
     // ResNet-50, fetched or not; the self-check runs a copy of its own on a few samples
+    sink.expectBatches();
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
     Set<Integer> uncaptured = new HashSet<>();
     Map<Integer, Integer> ranks = new LinkedHashMap<>();
