@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -41,6 +41,10 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           export: parameters in Constant nodes and a node with five outputs
                           (opset 9: training mode), spatial=0 (opset 7), two nodes sharing one set
                           of statistics, and a BN inside an If branch (see graphs() below)
+  graphs/batch-mixing.*   a convolution whose output gets a share of its sum over the batch before
+                          a BN (an operator across samples: what reaches the BN depends on the
+                          samples run with it), trained, with 24 samples of calibration data;
+                          --only batch-mixing writes these alone (see batch_mixing() below)
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -564,6 +568,31 @@ def half():
         f.write("\n")
 
 
+class BatchMixing(torch.nn.Module):
+    """A BN whose input mixes the samples run together, as an outside tester built to catch a run in parts."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 1)
+        self.bn = torch.nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        h = self.conv(x)
+        h = h + 0.05 * h.sum(0, keepdim=True)
+        return self.bn(h).mean((2, 3))
+
+
+def batch_mixing():
+    torch.manual_seed(6)
+    model = BatchMixing().train()
+    with torch.no_grad():
+        for _ in range(40):
+            model(torch.randn(24, 3, 8, 8) * 2 + 1)
+    export(model.eval(), os.path.join(OUT, "graphs", "batch-mixing.onnx"), do_constant_folding=False)
+    x = (np.random.default_rng(7).standard_normal((24, 3, 8, 8)) * 2 + 1).astype(np.float32)
+    np.save(os.path.join(OUT, "graphs", "batch-mixing.npy"), x)
+
+
 def main():
     if sys.argv[1:] == ["--only", "half"]:
         half()
@@ -576,6 +605,9 @@ def main():
         return
     if sys.argv[1:] == ["--only", "hand-bn-exports"]:
         hand_written_exports()
+        return
+    if sys.argv[1:] == ["--only", "batch-mixing"]:
+        batch_mixing()
         return
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -605,6 +637,7 @@ def main():
     hostile()
     converted()
     graphs()
+    batch_mixing()
     mistakes()
     half()
 

@@ -1,5 +1,7 @@
 package dev.bncheck.engine;
 
+import dev.bncheck.model.BatchSizeComparison;
+
 /**
  * How much one model output changes when samples are run alone instead of in a batch. An
  * inference graph computes every sample independently, so the difference is round-off; a graph
@@ -16,7 +18,7 @@ public record BatchSizeConsistency(
     String output, int batchSize, int samplesCompared, double maxAbsDifference, double outputRms, int worstSample) {
 
   /** Differences up to this fraction of the output's RMS are float32 round-off. */
-  public static final double TOLERANCE = 1e-3;
+  public static final double TOLERANCE = BatchSizeComparison.ROUND_OFF;
 
   public double relativeDifference() {
     return maxAbsDifference / Math.max(outputRms, Double.MIN_NORMAL);

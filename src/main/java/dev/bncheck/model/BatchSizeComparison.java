@@ -7,6 +7,9 @@ package dev.bncheck.model;
  */
 public final class BatchSizeComparison {
 
+  /** Differences up to this fraction of the output's RMS are float32 round-off. */
+  public static final double ROUND_OFF = 1e-3;
+
   private final Tensor batched;
   private final int batchSize;
   private double max;
@@ -49,6 +52,18 @@ public final class BatchSizeComparison {
     if (!comparable) {
       return;
     }
+    sink.batchSizeConsistency(output, batchSize, compared, max, rms(), worst);
+  }
+
+  /**
+   * Whether samples were compared and none differed beyond round-off: the output shows no
+   * dependence on the batch.
+   */
+  public boolean independent() {
+    return comparable && compared > 0 && max <= ROUND_OFF * Math.max(rms(), Double.MIN_NORMAL);
+  }
+
+  private double rms() {
     double sumSq = 0;
     int finite = 0;
     for (int i = 0; i < batched.size(); i++) {
@@ -58,6 +73,6 @@ public final class BatchSizeComparison {
         finite++;
       }
     }
-    sink.batchSizeConsistency(output, batchSize, compared, max, Math.sqrt(sumSq / Math.max(1, finite)), worst);
+    return Math.sqrt(sumSq / Math.max(1, finite));
   }
 }

@@ -13,20 +13,31 @@ import java.util.Map;
  */
 final class BatchSizeProbe {
 
+  /** What a comparison found. */
+  enum Outcome {
+    /** No output could be compared (none, or a batch of one): nothing was reported. */
+    NOT_COMPARED,
+    /** Every output was compared and none changed beyond round-off. */
+    INDEPENDENT,
+    /** Some output changed with the batch around a sample, or could not be compared. */
+    DEPENDENT
+  }
+
   private BatchSizeProbe() {}
 
   /**
    * @param batched the model's float outputs on the first batch, by name
+   * @return whether outputs were compared and reported, and whether any depends on the batch
    */
-  static void compare(OrtRunner ort, List<OnnxInputs.Feed> feeds, Map<String, Tensor> batched, String label,
+  static Outcome compare(OrtRunner ort, List<OnnxInputs.Feed> feeds, Map<String, Tensor> batched, String label,
       CalibrationSink sink) {
     if (feeds.isEmpty() || batched.isEmpty()) {
-      return;
+      return Outcome.NOT_COMPARED;
     }
     int count = batched.values().iterator().next().shape().length == 0 ? 0
         : batched.values().iterator().next().shape()[0];
     if (count < 2) {
-      return;
+      return Outcome.NOT_COMPARED;
     }
     int singles = Math.min(count, OnnxCalibration.SINGLE_SAMPLES);
     List<String> names = List.copyOf(batched.keySet());
@@ -37,5 +48,7 @@ final class BatchSizeProbe {
       ort.run(feeds, sample, 1, names, label, (name, alone) -> comparisons.get(name).addAlone(s, alone));
     }
     comparisons.forEach((name, comparison) -> comparison.report(name, sink));
+    return comparisons.values().stream().allMatch(BatchSizeComparison::independent) ? Outcome.INDEPENDENT
+        : Outcome.DEPENDENT;
   }
 }

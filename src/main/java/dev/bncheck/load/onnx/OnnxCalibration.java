@@ -115,6 +115,25 @@ final class OnnxCalibration {
       boolean batchDependent = fixedBatch || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
       int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
           bytesPerSample(shapes), captureBudget);
+      BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
+      if (part < Math.min(batchSize, samples)) {
+        // parts see the BN inputs of the whole batch only if no sample depends on the others (an
+        // operator over the batch axis): the model's outputs on the first part, against its samples
+        // run alone (BN005), say so before any batch runs
+        Map<String, Tensor> partOutputs = new LinkedHashMap<>();
+        if (!modelOutputs.isEmpty()) {
+          ort.run(feeds, 0, part, modelOutputs, label, (name, tensor) -> {
+            if (tensor != null) {
+              partOutputs.put(name, tensor);
+            }
+          });
+        }
+        batchSizeProbe = BatchSizeProbe.compare(ort, feeds, partOutputs, label, sink);
+        if (batchSizeProbe != BatchSizeProbe.Outcome.INDEPENDENT) {
+          part = batchSize;
+        }
+      }
+      boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
       PinnedOutputs pinned = shapes.isEmpty() ? PinnedOutputs.NONE : PinnedOutputs.allocate(shapes, part);
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("calibration batches", start / batchSize, batches);
@@ -123,7 +142,7 @@ final class OnnxCalibration {
           int runSamples = Math.min(part, count - offset);
           boolean whole = runSamples == count;
           boolean endsBatch = offset + runSamples == count;
-          boolean first = start == 0 && offset == 0;
+          boolean first = start == 0 && offset == 0 && !probed;
           ort.run(feeds, (int) start + offset, runSamples, first ? firstFetches : captured, label, pinned,
               (name, tensor) -> {
                 if (modelOutputs.contains(name) && tensor != null) {
@@ -154,7 +173,7 @@ final class OnnxCalibration {
               });
         }
       }
-      if (batchSize > 1 && !fixedBatch) {
+      if (batchSize > 1 && !fixedBatch && !probed) {
         BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
       }
     }

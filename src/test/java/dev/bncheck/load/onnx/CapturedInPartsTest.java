@@ -78,15 +78,46 @@ class CapturedInPartsTest {
     assertThat(OnnxCalibration.partSamples(32, 8, 0, 256 * mb)).as("nothing captured").isEqualTo(32);
   }
 
+  /**
+   * An operator across samples (a share of the batch's sum before the BN, an outside tester's
+   * model) gives a part other BN inputs than its batch: the model's outputs on the first part
+   * differ from its samples run alone (BN005, reported), and the batches run whole.
+   */
+  @Test
+  void aModelWhoseSamplesMixRunsWholeBatches() throws IOException {
+    Path mixing = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.onnx");
+    String data = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.npy").toString();
+    CalibrationAccumulator whole = calibrate(mixing, data, OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator parts = calibrate(mixing, data, 1);
+
+    assertThat(parts.batchSizeChecks()).singleElement().satisfies(check -> {
+      assertThat(check.batchSize()).isEqualTo(6);
+      assertThat(check.consistent()).isFalse();
+    });
+    assertThat(whole.batchSizeChecks().get(0).consistent()).isFalse();
+    LayerCalibration a = whole.layer(0).orElseThrow();
+    LayerCalibration b = parts.layer(0).orElseThrow();
+    assertThat(b.batches()).hasSize(1);
+    assertSame(b.population(), a.population());
+    assertThat(b.sampleGroups().groups()).hasSize(4);
+    for (int i = 0; i < 4; i++) {
+      assertSame(b.sampleGroups().groups().get(i), a.sampleGroups().groups().get(i));
+    }
+  }
+
   private static CalibrationAccumulator calibrate(long budget) throws IOException {
-    String file = MODEL.toString();
-    byte[] bytes = Files.readAllBytes(MODEL);
+    return calibrate(MODEL, DATA, budget);
+  }
+
+  private static CalibrationAccumulator calibrate(Path path, String data, long budget) throws IOException {
+    String file = path.toString();
+    byte[] bytes = Files.readAllBytes(path);
     OnnxProto.Model model = OnnxReader.readModel(file, bytes);
-    ExternalData external = new ExternalData(MODEL);
+    ExternalData external = new ExternalData(path);
     OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
     CalibrationAccumulator sink = new CalibrationAccumulator();
-    OnnxCalibration.inference(MODEL, bytes, model, found, external,
-        new LoadOptions("serve", "serving_default", List.of(DATA), 24, Long.MAX_VALUE), sink, budget);
+    OnnxCalibration.inference(path, bytes, model, found, external,
+        new LoadOptions("serve", "serving_default", List.of(data), 24, Long.MAX_VALUE), sink, budget);
     return sink;
   }
 
