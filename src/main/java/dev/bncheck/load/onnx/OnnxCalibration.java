@@ -105,7 +105,7 @@ final class OnnxCalibration {
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
     Set<Integer> uncaptured = new HashSet<>();
     Map<Integer, Integer> ranks = new LinkedHashMap<>();
-    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
+    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
       Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
       long batches = (samples + batchSize - 1) / batchSize;
       // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
