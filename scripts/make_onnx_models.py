@@ -43,8 +43,11 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           of statistics, and a BN inside an If branch (see graphs() below)
   graphs/batch-mixing.*   a convolution whose output gets a share of its sum over the batch before
                           a BN (an operator across samples: what reaches the BN depends on the
-                          samples run with it), trained, with 24 samples of calibration data;
-                          --only batch-mixing writes these alone (see batch_mixing() below)
+                          samples run with it), trained, with 24 samples of calibration data; and
+                          batch-rows-added.onnx, two constant rows added to the batch before a BN
+                          and sliced off after it, beside a BN of the samples themselves;
+                          --only batch-mixing writes these alone (see
+                          batch_mixing() below)
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -591,6 +594,31 @@ def batch_mixing():
     export(model.eval(), os.path.join(OUT, "graphs", "batch-mixing.onnx"), do_constant_folding=False)
     x = (np.random.default_rng(7).standard_normal((24, 3, 8, 8)) * 2 + 1).astype(np.float32)
     np.save(os.path.join(OUT, "graphs", "batch-mixing.npy"), x)
+    # rows the graph adds to the batch: two constant samples join it before a BN and are sliced
+    # off after it, so that the outputs keep one row per sample (another outside tester's model);
+    # a second BN reads the samples as they are
+    initializers = [numpy_helper.from_array(np.full((2, 3, 8, 8), 12, np.float32), "extra"),
+                    numpy_helper.from_array(np.ones(3, np.float32), "scale"),
+                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
+                    numpy_helper.from_array(np.full(3, 2.0, np.float32), "mean"),
+                    numpy_helper.from_array(np.full(3, 10.0, np.float32), "var"),
+                    numpy_helper.from_array(np.full(3, 1.5, np.float32), "samples_mean"),
+                    numpy_helper.from_array(np.full(3, 2.0, np.float32), "samples_var"),
+                    numpy_helper.from_array(np.array([0], np.int64), "start"),
+                    numpy_helper.from_array(np.array([-2], np.int64), "end"),
+                    numpy_helper.from_array(np.array([0], np.int64), "axis")]
+    nodes = [helper.make_node("Concat", ["x", "extra"], ["rows"], axis=0, name="add_rows"),
+             helper.make_node("BatchNormalization", ["rows", "scale", "bias", "mean", "var"], ["normalized"], name="bn"),
+             helper.make_node("Slice", ["normalized", "start", "end", "axis"], ["y"], name="drop_rows"),
+             helper.make_node("Relu", ["x"], ["positive"], name="relu"),
+             helper.make_node("BatchNormalization", ["positive", "scale", "bias", "samples_mean", "samples_var"], ["y2"],
+                              name="bn_samples")]
+    graph = helper.make_graph(nodes, "rows_added", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 8, 8]),
+                               helper.make_tensor_value_info("y2", TensorProto.FLOAT, ["N", 3, 8, 8])], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, "graphs", "batch-rows-added.onnx"))
 
 
 def main():

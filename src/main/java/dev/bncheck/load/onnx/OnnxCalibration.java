@@ -108,11 +108,11 @@ final class OnnxCalibration {
     try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
       Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
       long batches = (samples + batchSize - 1) / batchSize;
-      // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
-      List<String> pinnable = pinnable(model.graph(), captured).stream().filter(name -> !modelOutputs.contains(name))
-          .toList();
-      Map<String, long[]> shapes = samples > 1 && !fixedBatch ? ort.oneSampleShapes(feeds, pinnable, label) : Map.of();
-      boolean batchDependent = fixedBatch || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
+      Map<String, long[]> shapes = samples > 1 && !fixedBatch ? ort.perSampleShapes(feeds, captured, label) : Map.of();
+      // a part holds the rows of its own samples only where each BN input has one row per sample
+      // (a model may add rows, fold the samples into another axis, or normalize over the batch)
+      boolean batchDependent = fixedBatch || !shapes.keySet().containsAll(captured)
+          || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
       int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
           bytesPerSample(shapes), captureBudget);
       BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
@@ -134,7 +134,11 @@ final class OnnxCalibration {
         }
       }
       boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
-      PinnedOutputs pinned = shapes.isEmpty() ? PinnedOutputs.NONE : PinnedOutputs.allocate(shapes, part);
+      // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
+      Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
+      pinnable.keySet().retainAll(pinnable(model.graph(), captured));
+      pinnable.keySet().removeAll(modelOutputs);
+      PinnedOutputs pinned = PinnedOutputs.allocate(pinnable, part);
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("calibration batches", start / batchSize, batches);
         int count = (int) Math.min(batchSize, samples - start);

@@ -194,19 +194,29 @@ final class OrtRunner implements AutoCloseable {
   }
 
   /**
-   * The shapes of the float32 outputs among {@code outputs} in a run of the first sample: the
-   * outputs {@link PinnedOutputs} can hold.
+   * The shape one sample takes in each of {@code outputs}, from a run of the first two samples:
+   * for each float32 output whose first dimension is those two samples, its shape with 1 first.
+   * Outputs whose first axis is not the samples (the model adds, drops or moves rows) are left
+   * out; all are when the model cannot run two samples alone (the batches say why, if they cannot
+   * run either).
    */
-  Map<String, long[]> oneSampleShapes(List<OnnxInputs.Feed> feeds, List<String> outputs, String dataLabel) {
+  Map<String, long[]> perSampleShapes(List<OnnxInputs.Feed> feeds, List<String> outputs, String dataLabel) {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     if (outputs.isEmpty()) {
       return shapes;
     }
-    run(feeds, 0, 1, outputs, dataLabel, (name, tensor) -> {
-      if (tensor instanceof Tensor.Float32 && precisionOf(name) == Precision.FLOAT32) {
-        shapes.put(name, Arrays.stream(tensor.shape()).asLongStream().toArray());
-      }
-    });
+    try {
+      run(feeds, 0, 2, outputs, dataLabel, (name, tensor) -> {
+        if (tensor instanceof Tensor.Float32 && precisionOf(name) == Precision.FLOAT32 && tensor.shape().length > 0
+            && tensor.shape()[0] == 2) {
+          long[] shape = Arrays.stream(tensor.shape()).asLongStream().toArray();
+          shape[0] = 1;
+          shapes.put(name, shape);
+        }
+      });
+    } catch (InvalidInputException e) {
+      return Map.of();
+    }
     return shapes;
   }
 

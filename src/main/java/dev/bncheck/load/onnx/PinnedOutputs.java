@@ -16,9 +16,9 @@ import java.util.Map;
  * of batches whose consumer reduces each output and keeps nothing. Without them every run
  * allocates its outputs anew, in ONNX Runtime's arena and again on the Java heap: for
  * ResNet-50's 53 BN inputs 1.35 GB a batch of 32, and on a virtual machine first touching fresh
- * memory cost more than the run itself. An output is pinned where a run of one sample showed a
- * float32 tensor whose first dimension is that sample, so that a batch of {@code count} samples
- * has the same shape with {@code count} first.
+ * memory cost more than the run itself. An output is pinned where a run of two samples showed a
+ * float32 tensor whose first dimension is those samples ({@link OrtRunner#perSampleShapes}), so
+ * that a batch of {@code count} samples has the same shape with {@code count} first.
  */
 final class PinnedOutputs {
 

@@ -65,7 +65,7 @@ final class TrainingView {
       // the sink reduces each batch as it comes: one set of buffers serves every batch (a batch
       // normalized with its own statistics cannot run in parts)
       boolean pin = batches > 1 && feeds.stream().allMatch(feed -> feed.input().dynamicBatch());
-      PinnedOutputs pinned = pin ? PinnedOutputs.allocate(ort.oneSampleShapes(feeds,
+      PinnedOutputs pinned = pin ? PinnedOutputs.allocate(ort.perSampleShapes(feeds,
           OnnxCalibration.pinnable(model.graph(), captured), label), batchSize) : PinnedOutputs.NONE;
       for (long start = 0; start < samples; start += batchSize) {
         sink.progress("training view batches", start / batchSize, batches);

@@ -105,6 +105,30 @@ class CapturedInPartsTest {
     }
   }
 
+  /**
+   * Rows the graph adds to the batch (two constant samples before the BN, sliced off after it, so
+   * that the outputs keep one row per sample; an outside tester's model) would be added to every
+   * part: a BN input whose first dimension is not the samples makes the batches run whole, even
+   * where another BN's input (the samples through a Relu) could run in parts.
+   */
+  @Test
+  void aBnInputWithRowsOtherThanTheSamplesRunsWholeBatches() throws IOException {
+    Path rowsAdded = OnnxModelsTest.DIR.resolve("graphs/batch-rows-added.onnx");
+    String data = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.npy").toString();
+    CalibrationAccumulator whole = calibrate(rowsAdded, data, OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator parts = calibrate(rowsAdded, data, 1);
+
+    LayerCalibration a = whole.layer(0).orElseThrow();
+    LayerCalibration b = parts.layer(0).orElseThrow();
+    assertThat(b.firstShape()).containsExactly(26, 3, 8, 8);
+    assertThat(b.batches()).hasSize(1);
+    assertThat(b.population().count()[0]).isEqualTo(26 * 64);
+    assertSame(b.population(), a.population());
+    assertThat(parts.batchSizeChecks().get(0).batchSize()).isEqualTo(24);
+    assertThat(parts.layer(1).orElseThrow().batches()).hasSize(1);
+    assertSame(parts.layer(1).orElseThrow().population(), whole.layer(1).orElseThrow().population());
+  }
+
   private static CalibrationAccumulator calibrate(long budget) throws IOException {
     return calibrate(MODEL, DATA, budget);
   }
@@ -138,7 +162,7 @@ class CapturedInPartsTest {
     List<OnnxInputs.Feed> feeds = OnnxInputs.match(OnnxInputs.of(model.graph()),
         ModelInputs.readArrays(List.of(DATA)));
     try (OrtRunner ort = OrtRunner.open(file, runnable, Duration.ofMinutes(1))) {
-      long[] shape = ort.oneSampleShapes(feeds, List.of(bnInput), DATA).get(bnInput);
+      long[] shape = ort.perSampleShapes(feeds, List.of(bnInput), DATA).get(bnInput);
       float[] expected = values(ort, feeds, bnInput, PinnedOutputs.NONE);
       PinnedOutputs right = PinnedOutputs.allocate(Map.of(bnInput, shape), 4);
       assertThat(right.pins(bnInput, 4)).isTrue();
