@@ -48,9 +48,10 @@ final class OnnxCalibration {
    * The data as the inference view fed it, for the training view.
    *
    * @param samples the samples the inference view ran
-   * @param ranks the rank of each BN node's input, by node, where it was captured
+   * @param inputs what reached each BN node, by node, where it was captured
    */
-  record Fed(List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks, String label) {}
+  record Fed(List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, TrainingView.NodeInput> inputs,
+      String label) {}
 
   /** The inference view, with the self-check and BN005. */
   static Fed inference(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
@@ -104,7 +105,7 @@ final class OnnxCalibration {
     sink.expectBatches();
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
     Set<Integer> uncaptured = new HashSet<>();
-    Map<Integer, Integer> ranks = new LinkedHashMap<>();
+    Map<Integer, TrainingView.NodeInput> reached = new LinkedHashMap<>();
     try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
       Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
       long batches = (samples + batchSize - 1) / batchSize;
@@ -166,7 +167,9 @@ final class OnnxCalibration {
                   if (uncaptured.contains(bn.layer())) {
                     continue;
                   }
-                  ranks.putIfAbsent(n, tensor.shape().length);
+                  if (!reached.containsKey(n)) {
+                    reached.put(n, new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
+                  }
                   int axis = layer.resolveChannelAxis(tensor.shape().length);
                   if (whole) {
                     sink.accept(bn.layer(), tensor, axis);
@@ -185,7 +188,7 @@ final class OnnxCalibration {
       selfCheck(file, bytes, model, found, external, feeds, fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES,
           samples), uncaptured, options, label, sink);
     }
-    return new Fed(feeds, batchSize, samples, ranks, label);
+    return new Fed(feeds, batchSize, samples, reached, label);
   }
 
   /**
@@ -272,7 +275,7 @@ final class OnnxCalibration {
   static void trainingView(Path input, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
       ExternalData external, Fed fed, LoadOptions options, CalibrationSink sink) {
     TrainingView.run(input.toString(), bytes, model, found, external, fed.feeds(), fed.batchSize(),
-        Math.min(fed.samples(), wholeBatches(options.trainingViewSamples(), fed.batchSize())), fed.ranks(), options,
+        Math.min(fed.samples(), wholeBatches(options.trainingViewSamples(), fed.batchSize())), fed.inputs(), options,
         fed.label(), sink);
   }
 
@@ -332,6 +335,18 @@ final class OnnxCalibration {
       bytes += n;
     }
     return bytes;
+  }
+
+  /** The ONNX element type of an output the run handed over as {@code tensor}. */
+  private static int elemType(OrtRunner ort, String name, Tensor tensor) {
+    if (tensor instanceof Tensor.Float64) {
+      return OnnxProto.DOUBLE;
+    }
+    return switch (ort.precisionOf(name)) {
+      case FLOAT16 -> OnnxProto.FLOAT16;
+      case BFLOAT16 -> OnnxProto.BFLOAT16;
+      case FLOAT32 -> OnnxProto.FLOAT;
+    };
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}. */

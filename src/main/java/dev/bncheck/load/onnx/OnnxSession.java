@@ -119,7 +119,7 @@ final class OnnxSession implements ModelSession {
   @Override
   public boolean offersTrainingView() {
     return fed != null && options.trainingViewSamples() > 0 && fed.batchSize() > 1
-        && TrainingView.applies(proto, found, fed.ranks());
+        && TrainingView.applies(proto, found, fed.inputs());
   }
 
   @Override

@@ -61,7 +61,6 @@ final class OnnxWriter {
     }
   }
 
-  /** A float64 TensorProto. */
   /** A float16 TensorProto of the values, each rounded to the nearest half. */
   static byte[] halves(String name, long[] dims, double[] values) {
     ByteBuffer raw = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -71,6 +70,7 @@ final class OnnxWriter {
     return tensor(name, OnnxProto.FLOAT16, dims, raw.array());
   }
 
+  /** A float64 TensorProto. */
   static byte[] doubles(String name, long[] dims, double[] values) {
     ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (double v : values) {

@@ -29,22 +29,31 @@ final class TrainingView {
   private TrainingView() {}
 
   /**
-   * Whether the model can be given a training view: a model before opset 7, or with a node whose
-   * input the inference view did not capture, cannot.
-   *
-   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
+   * What the inference view saw reach a BN node: the rank and the ONNX element type of its input,
+   * which the operators computing training mode in its place must match (ONNX Runtime refuses
+   * float32 constants beside a float16 input).
    */
-  static boolean applies(OnnxProto.Model model, OnnxBnLayers.Found found, Map<Integer, Integer> ranks) {
-    return model.defaultOpset() >= MIN_OPSET && ranks.size() == found.nodes().size();
+  record NodeInput(int rank, int elemType) {}
+
+  /**
+   * Whether the model can be given a training view: a model before opset 7, with a node whose
+   * input the inference view did not capture, or one in bfloat16 (no constant is written in it),
+   * cannot.
+   *
+   * @param inputs what reached each BN node, by node, as the inference view saw it
+   */
+  static boolean applies(OnnxProto.Model model, OnnxBnLayers.Found found, Map<Integer, NodeInput> inputs) {
+    return model.defaultOpset() >= MIN_OPSET && inputs.size() == found.nodes().size()
+        && inputs.values().stream().allMatch(input -> input.elemType() != OnnxProto.BFLOAT16);
   }
 
   /**
    * Runs the training view on the first {@code samples} samples, where it {@link #applies}.
    *
-   * @param ranks the rank of each BN node's input, by node, as the inference view saw it
+   * @param inputs what reached each BN node, by node, as the inference view saw it
    */
   static void run(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
-      ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, Integer> ranks,
+      ExternalData external, List<OnnxInputs.Feed> feeds, int batchSize, long samples, Map<Integer, NodeInput> inputs,
       LoadOptions options, String label, CalibrationSink sink) {
     long opset = model.defaultOpset();
     Map<Integer, List<byte[]>> replaced = new LinkedHashMap<>();
@@ -54,8 +63,8 @@ final class TrainingView {
       if (bn.trainingMode()) {
         continue;
       }
-      replaced.put(bn.position(), decomposition(bn.node(), found.layers().get(bn.layer()), ranks.get(n), opset, "bncheck_tv"
-          + n + "_", initializers));
+      replaced.put(bn.position(), decomposition(bn.node(), found.layers().get(bn.layer()), inputs.get(n), opset,
+          "bncheck_tv" + n + "_", initializers));
     }
     List<String> captured = OrtRunner.distinct(found.nodes().stream().map(b -> b.node().inputs().get(0)).toList());
     byte[] copy = RunnableModel.build(file, bytes, model, external, captured,
@@ -83,9 +92,10 @@ final class TrainingView {
   }
 
   /** The nodes computing the node's output in training mode, with the initializers they read. */
-  static List<byte[]> decomposition(OnnxProto.Node node, BnLayer layer, int rank, long opset, String prefix,
+  static List<byte[]> decomposition(OnnxProto.Node node, BnLayer layer, NodeInput input, long opset, String prefix,
       List<byte[]> initializers) {
     String x = node.inputs().get(0);
+    int rank = input.rank();
     int channelAxis = layer.resolveChannelAxis(rank);
     long[] axes = new long[rank - 1];
     for (int d = 0, k = 0; d < rank; d++) {
@@ -96,9 +106,9 @@ final class TrainingView {
     long[] channelShape = new long[rank];
     java.util.Arrays.fill(channelShape, 1);
     channelShape[channelAxis] = layer.channels();
-    initializers.add(OnnxWriter.floats(prefix + "scale", channelShape, layer.gamma()));
-    initializers.add(OnnxWriter.floats(prefix + "bias", channelShape, layer.beta()));
-    initializers.add(OnnxWriter.floats(prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
+    initializers.add(constant(input.elemType(), prefix + "scale", channelShape, layer.gamma()));
+    initializers.add(constant(input.elemType(), prefix + "bias", channelShape, layer.beta()));
+    initializers.add(constant(input.elemType(), prefix + "epsilon", new long[0], new double[] {layer.epsilon()}));
     boolean axesInput = opset >= AXES_AS_INPUT;
     if (axesInput) {
       initializers.add(OnnxWriter.int64s(prefix + "axes", axes));
@@ -119,6 +129,15 @@ final class TrainingView {
         prefix + "scaled"));
     nodes.add(node(prefix + "output_node", "Add", List.of(prefix + "scaled", prefix + "bias"), node.outputs().get(0)));
     return nodes;
+  }
+
+  /** A constant in the element type of the input it is computed with (float16, float64, else float32). */
+  private static byte[] constant(int elemType, String name, long[] dims, double[] values) {
+    return switch (elemType) {
+      case OnnxProto.FLOAT16 -> OnnxWriter.halves(name, dims, values);
+      case OnnxProto.DOUBLE -> OnnxWriter.doubles(name, dims, values);
+      default -> OnnxWriter.floats(name, dims, values);
+    };
   }
 
   private static byte[] reduceMean(String name, String input, String output, long[] axes, String axesInput) {
