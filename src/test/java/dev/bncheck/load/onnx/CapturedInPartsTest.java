@@ -85,10 +85,8 @@ class CapturedInPartsTest {
    */
   @Test
   void aModelWhoseSamplesMixRunsWholeBatches() throws IOException {
-    Path mixing = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.onnx");
-    String data = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.npy").toString();
-    CalibrationAccumulator whole = calibrate(mixing, data, OnnxCalibration.CAPTURE_BUDGET);
-    CalibrationAccumulator parts = calibrate(mixing, data, 1);
+    CalibrationAccumulator whole = calibrateGraph("batch-mixing.onnx", OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator parts = calibrateGraph("batch-mixing.onnx", 1);
 
     assertThat(parts.batchSizeChecks()).singleElement().satisfies(check -> {
       assertThat(check.batchSize()).isEqualTo(6);
@@ -113,10 +111,8 @@ class CapturedInPartsTest {
    */
   @Test
   void aBnInputWithRowsOtherThanTheSamplesRunsWholeBatches() throws IOException {
-    Path rowsAdded = OnnxModelsTest.DIR.resolve("graphs/batch-rows-added.onnx");
-    String data = OnnxModelsTest.DIR.resolve("graphs/batch-mixing.npy").toString();
-    CalibrationAccumulator whole = calibrate(rowsAdded, data, OnnxCalibration.CAPTURE_BUDGET);
-    CalibrationAccumulator parts = calibrate(rowsAdded, data, 1);
+    CalibrationAccumulator whole = calibrateGraph("batch-rows-added.onnx", OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator parts = calibrateGraph("batch-rows-added.onnx", 1);
 
     LayerCalibration a = whole.layer(0).orElseThrow();
     LayerCalibration b = parts.layer(0).orElseThrow();
@@ -127,6 +123,12 @@ class CapturedInPartsTest {
     assertThat(parts.batchSizeChecks().get(0).batchSize()).isEqualTo(24);
     assertThat(parts.layer(1).orElseThrow().batches()).hasSize(1);
     assertSame(parts.layer(1).orElseThrow().population(), whole.layer(1).orElseThrow().population());
+  }
+
+  /** A model of graphs/ on the 24 samples of batch-mixing.npy, which both take. */
+  private static CalibrationAccumulator calibrateGraph(String model, long budget) throws IOException {
+    return calibrate(OnnxModelsTest.DIR.resolve("graphs").resolve(model),
+        OnnxModelsTest.DIR.resolve("graphs/batch-mixing.npy").toString(), budget);
   }
 
   private static CalibrationAccumulator calibrate(long budget) throws IOException {
