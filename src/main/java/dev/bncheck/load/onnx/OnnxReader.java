@@ -101,7 +101,15 @@ final class OnnxReader {
         case 1 << 3 -> irVersion = in.readInt64();
         case (2 << 3) | 2 -> producer = in.readString();
         case (3 << 3) | 2 -> producerVersion = in.readString();
-        case (7 << 3) | 2 -> graph = nested("graph", this::graph);
+        case (7 << 3) | 2 -> {
+          if (graph != null) {
+            // protobuf merges the fields into one graph; reading the last alone had left the
+            // layers of the others unresolved without a word
+            throw new InvalidInputException(file, "ModelProto.graph", "the model holds more than one graph field;"
+                + " save it again as one with onnx.save(onnx.load(path), path)");
+          }
+          graph = nested("graph", this::graph);
+        }
         case (8 << 3) | 2 -> {
           String[] domain = {""};
           long[] version = {0};

@@ -92,10 +92,7 @@ final class RunnableModel {
           break;
         }
         if (tag == ((MODEL_GRAPH << 3) | 2)) {
-          if (graphContent != null) {
-            // protobuf would merge the two; bncheck and the runtime could each read another graph
-            throw new InvalidInputException(file, "ModelProto.graph", "the model holds more than one graph");
-          }
+          // one graph field: OnnxReader refuses a model with more (protobuf would merge them)
           int length = scan.readRawVarint32();
           int at = scan.getTotalBytesRead();
           scan.skipRawBytes(length);

@@ -231,6 +231,9 @@ class HostileOnnxModelsTest {
     assertOneLineError(OnnxModelsTest.run("check", model.toString(), "--inputs",
         OnnxModelsTest.DIR.resolve("calibration.npy").toString(), "--format", "json"),
         model + ": ModelProto.graph: the model holds more than one graph");
+    // inspect had read the last graph field alone (an outside tester's model split one graph in two)
+    assertOneLineError(OnnxModelsTest.run("inspect", model.toString(), "--format", "json"),
+        model + ": ModelProto.graph: the model holds more than one graph field; save it again as one");
   }
 
   private static void assertOneLineError(OnnxModelsTest.Run run, String start) {
