@@ -17,14 +17,13 @@ import dev.bncheck.model.BatchSizeComparison;
 public record BatchSizeConsistency(
     String output, int batchSize, int samplesCompared, double maxAbsDifference, double outputRms, int worstSample) {
 
-  /** Differences up to this fraction of the output's RMS are float32 round-off. */
-  public static final double TOLERANCE = BatchSizeComparison.ROUND_OFF;
-
+  /** The largest difference as a fraction of the output's RMS. */
   public double relativeDifference() {
-    return maxAbsDifference / Math.max(outputRms, Double.MIN_NORMAL);
+    return BatchSizeComparison.relativeDifference(maxAbsDifference, outputRms);
   }
 
+  /** Whether the difference is float32 round-off ({@link BatchSizeComparison#ROUND_OFF}). */
   public boolean consistent() {
-    return relativeDifference() <= TOLERANCE;
+    return BatchSizeComparison.withinRoundOff(maxAbsDifference, outputRms);
   }
 }

@@ -60,7 +60,17 @@ public final class BatchSizeComparison {
    * dependence on the batch.
    */
   public boolean independent() {
-    return comparable && compared > 0 && max <= ROUND_OFF * Math.max(rms(), Double.MIN_NORMAL);
+    return comparable && compared > 0 && withinRoundOff(max, rms());
+  }
+
+  /** The largest difference as a fraction of the output's RMS. */
+  public static double relativeDifference(double maxAbsDifference, double outputRms) {
+    return maxAbsDifference / Math.max(outputRms, Double.MIN_NORMAL);
+  }
+
+  /** Whether a difference of {@code maxAbsDifference} in an output of this RMS is float32 round-off. */
+  public static boolean withinRoundOff(double maxAbsDifference, double outputRms) {
+    return relativeDifference(maxAbsDifference, outputRms) <= ROUND_OFF;
   }
 
   private double rms() {
