@@ -97,6 +97,14 @@ public final class StaleStatistics implements Check {
     List<Integer> extreme = beyondWarning.stream().filter(c -> judged.test(c) && oneValue[c]
         && m.varianceRatio()[c] < 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
         measured[c])).toList();
+    OptionalDouble initialWeight = BarelyMovedStatistics.initialWeight(layer);
+    boolean counted = initialWeight.isPresent() && initialWeight.getAsDouble() > BarelyMovedStatistics.MAX_INITIAL_WEIGHT;
+    // an average from 0/1 that the statistics' pattern fits and the update count confirms: its
+    // channels' differences, each within chance, may still add up to the count's prediction
+    double countScore = counted && cause.confirmed()
+        ? CountedEarlyStop.score(initialWeight.getAsDouble(), layer.epsilon(), m, chance, tested) : 0;
+    double countLimit = CountedEarlyStop.criticalValue(context.model().layers().size());
+    boolean countShown = countScore > countLimit;
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
@@ -109,7 +117,7 @@ public final class StaleStatistics implements Check {
         "standardized mean shift %s in channel %d, variance ratio %s in channel %d",
         Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
         Numbers.brief(m.worstVarianceRatio().value()), m.worstVarianceRatio().channel());
-    if (significantWarning.isEmpty()) {
+    if (significantWarning.isEmpty() && !countShown) {
       String message;
       long samplesNeeded = needed;
       if (tooHeavy) {
@@ -148,6 +156,20 @@ public final class StaleStatistics implements Check {
                 + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
                 + " mean shift of %s from noise",
             beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
+      } else if (counted && cause.confirmed()) {
+        // the count says the average still holds much of its 0/1 and the pattern agrees: the data
+        // cannot yet tell it from chance, but silence would pass a model stopped after 10 updates
+        evidence.add(new Evidence("count_prediction_score", countScore));
+        evidence.add(new Evidence("count_prediction_limit", countLimit));
+        message = String.format(Locale.ROOT,
+            "moving statistics differ from the calibration data: %s; %d of %d channels are beyond the warning"
+                + " thresholds, none by more than chance explains on %d samples, and together their differences"
+                + " follow the pattern num_batches_tracked predicts with a score of %s, below the %s that"
+                + " rules out chance%s",
+            worst, beyondWarning.size(), channels, chance.samples(), Numbers.brief(countScore),
+            Numbers.brief(countLimit), cause.message());
+        // the count itself is added with the share it leaves, as every undecided finding adds it
+        cause.evidence().stream().filter(e -> !e.name().equals("num_batches_tracked")).forEach(evidence::add);
       } else {
         return Optional.empty();
       }
@@ -163,8 +185,6 @@ public final class StaleStatistics implements Check {
       }
       return Optional.of(undecided(context, message, evidence, fix));
     }
-    OptionalDouble initialWeight = BarelyMovedStatistics.initialWeight(layer);
-    boolean counted = initialWeight.isPresent() && initialWeight.getAsDouble() > BarelyMovedStatistics.MAX_INITIAL_WEIGHT;
     boolean beyondError = !significantError.isEmpty();
     // an average from 0/1 that the statistics' pattern fits and the update count confirms, still
     // holding a share of its start: wrong by construction, whatever the size of the difference (an
@@ -180,6 +200,15 @@ public final class StaleStatistics implements Check {
         "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
             + ": %s; %d of %d channels beyond the %s thresholds by more than chance explains on %d samples",
         worst, flagged.size(), channels, thresholds, chance.samples());
+    if (countShown) {
+      evidence.add(new Evidence("count_prediction_score", countScore));
+      evidence.add(new Evidence("count_prediction_limit", countLimit));
+    }
+    if (flagged.isEmpty()) {
+      message += String.format(Locale.ROOT, ", but together the %d channels' differences follow the pattern"
+          + " num_batches_tracked predicts (score %s, chance stays below %s)", channels, Numbers.brief(countScore),
+          Numbers.brief(countLimit));
+    }
     boolean earlyStop = cause.earlyStop();
     if (!earlyStop && counted) {
       // the fit of the statistics' pattern is blurred by heavy tails or few samples, the count is not

@@ -340,6 +340,73 @@ class VerdictPolicyTest {
         + " records 1000");
   }
 
+  /**
+   * The same early stop (10 updates at momentum 0.1, 34.9% of 0/1 left), with data whose means leave
+   * each predicted standardized shift at 0.3 and variance ratios between 0.75 and 1.35: beyond the
+   * warning threshold (0.25) in every channel, but on 256 samples chance explains each (a shift
+   * counts from about 0.5 here). Together the 16 channels follow the count's prediction far beyond
+   * chance: an error. An outside tester's CNN stopped that way (accuracy 0.86 against 0.99 with the
+   * statistics recomputed) passed on 256 samples without a word. Without a count the same statistics
+   * stay at most a warning, and a count the fit contradicts names no early stop.
+   */
+  @Test
+  void differencesEachWithinChanceThatAddUpToTheCountsPredictionAreAnError() throws IOException {
+    int rows = 256;
+    int channels = 16;
+    double left = Math.pow(0.9, 10);
+    float[] x = normalRows(rows, channels, 37);
+    float[] movingMean = new float[channels];
+    float[] movingVariance = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double variance = 0.5 + 0.2 * c;
+      double mean = (c % 2 == 0 ? 1 : -1) * 0.3 * Math.sqrt(variance) / left;
+      for (int r = 0; r < rows; r++) {
+        x[r * channels + c] = (float) (mean + Math.sqrt(variance) * x[r * channels + c]);
+      }
+      movingMean[c] = (float) ((1 - left) * mean);
+      movingVariance[c] = (float) (left + (1 - left) * variance);
+    }
+    float[] ones = filled(channels, 1f);
+
+    JsonNode counted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 10)));
+    assertThat(counted.path("severity").asText()).as(counted.toString()).isEqualTo("error");
+    assertThat(counted.path("evidence").path("channels_significantly_beyond_warning").asInt()).isZero();
+    assertThat(counted.path("evidence").path("count_prediction_score").asDouble()).isGreaterThan(3);
+    assertThat(counted.path("message").asText()).contains("0 of 16 channels beyond the warning thresholds by more"
+        + " than chance explains on 256 samples, but together the 16 channels' differences follow the pattern"
+        + " num_batches_tracked predicts");
+
+    JsonNode uncounted = checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 0));
+    assertThat(errors(uncounted)).as(uncounted.toString()).doesNotContain("BN003");
+    JsonNode contradicted = checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 1000));
+    assertThat(errors(contradicted)).as(contradicted.toString()).doesNotContain("BN003");
+  }
+
+  /**
+   * Data far from 0/1 whose moving statistics converged to it (a count restarted by fine-tuning: 10
+   * updates would leave 34.9% of 0/1), each moving mean off by 0.3 deviations in one direction for
+   * every channel, which the count's prediction (alternating with the data's means) does not follow:
+   * no error, whatever the count.
+   */
+  @Test
+  void differencesAgainstTheCountsPredictionAreNoEarlyStop() throws IOException {
+    int rows = 256;
+    int channels = 16;
+    float[] x = normalRows(rows, channels, 41);
+    float[] movingMean = new float[channels];
+    float[] movingVariance = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double mean = c % 2 == 0 ? 2 : -2;
+      for (int r = 0; r < rows; r++) {
+        x[r * channels + c] = (float) (mean + x[r * channels + c]);
+      }
+      movingMean[c] = (float) (mean + 0.3);
+      movingVariance[c] = 1;
+    }
+    JsonNode report = checkDump(batchedDump(movingMean, movingVariance, filled(channels, 1f), x, 32, 10));
+    assertThat(errors(report)).as(report.toString()).doesNotContain("BN003");
+  }
+
   /** {@code rows} samples of {@code channels} standard normal values, row-major, from a fixed seed. */
   private static float[] normalRows(int rows, int channels, long seed) {
     java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
