@@ -20,9 +20,7 @@ of 32, dumped by scripts/bn_dump_pytorch.py.
 Needs torch and numpy, and a built bncheck (bin/bncheck builds it on first use); BNCHECK_JAR=path
 runs that jar instead.
 """
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -33,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.dont_write_bytecode = True
 from bn_dump_pytorch import dump_bn  # noqa: E402
+from bncheck_run import check  # noqa: E402
 from make_heavy_tailed_tabular import Mlp  # noqa: E402  (the fixtures' model, at a width)
 
 FAMILIES = ["t3", "lognormal", "t3plain"]
@@ -69,15 +68,6 @@ def train(family, width, seed):
     return model, rng
 
 
-def check(dump):
-    launcher = (["java", "-jar", os.environ["BNCHECK_JAR"]] if os.environ.get("BNCHECK_JAR")
-                else [os.path.join(ROOT, "bin", "bncheck")])
-    done = subprocess.run(launcher + ["check", dump, "--format", "json", "-q"], cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        sys.exit(f"check {dump}: exit {done.returncode}\n{done.stderr}")
-    findings = json.loads(done.stdout)["findings"]
-    return done.returncode, {f["code"] + " " + f["severity"] for f in findings if f["severity"] != "info"}
 
 
 def measure(tmp):

@@ -24,9 +24,7 @@ Needs torch and numpy, and a built bncheck (bin/bncheck builds it on first use);
 runs that jar instead.
 """
 import copy
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -38,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.dont_write_bytecode = True
 from bn_dump_pytorch import dump_bn  # noqa: E402
+from bncheck_run import check  # noqa: E402
 
 SIZES = [32, 64, 256]
 SEEDS = [0, 1]
@@ -113,15 +112,6 @@ def accuracy(model, x, y):
         return float((model(x).argmax(1) == y).float().mean())
 
 
-def check(dump):
-    launcher = (["java", "-jar", os.environ["BNCHECK_JAR"]] if os.environ.get("BNCHECK_JAR")
-                else [os.path.join(ROOT, "bin", "bncheck")])
-    done = subprocess.run(launcher + ["check", dump, "--format", "json", "-q"], cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        sys.exit(f"check {dump}: exit {done.returncode}\n{done.stderr}")
-    findings = json.loads(done.stdout)["findings"]
-    return done.returncode, sorted({f["code"] + " " + f["severity"] for f in findings if f["severity"] != "info"})
 
 
 def measure(tmp):
@@ -141,7 +131,7 @@ def measure(tmp):
                     dump = os.path.join(tmp, "calibration.bn.json")
                     dump_bn(stale, [x[i:i + 32] for i in range(0, size, 32)], dump, model_name=family)
                     code, codes = check(dump)
-                    cells.append(f"exit {code}" + (f": {', '.join(codes)}" if codes else ""))
+                    cells.append(f"exit {code}" + (f": {', '.join(sorted(codes))}" if codes else ""))
                 left = (1 - momentum) ** updates
                 lines.append(f"| {family} | {seed} | {label} | {100 * left:.1f}% | {accuracy(stale, *held_out):.3f}"
                              f" | {reference:.3f} | " + " | ".join(cells) + " |")

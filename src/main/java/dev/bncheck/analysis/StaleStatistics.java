@@ -113,6 +113,10 @@ public final class StaleStatistics implements Check {
     evidence.add(new Evidence("worst_variance_ratio_channel", m.worstVarianceRatio().channel()));
     evidence.add(new Evidence("samples", chance.samples()));
     evidence.add(new Evidence("channels_beyond_warning", beyondWarning.size()));
+    if (counted && cause.confirmed()) {
+      evidence.add(new Evidence("count_prediction_score", countScore));
+      evidence.add(new Evidence("count_prediction_limit", countLimit));
+    }
     String worst = String.format(Locale.ROOT,
         "standardized mean shift %s in channel %d, variance ratio %s in channel %d",
         Numbers.brief(m.worstMeanShift().value()), m.worstMeanShift().channel(),
@@ -159,8 +163,6 @@ public final class StaleStatistics implements Check {
       } else if (counted && cause.confirmed()) {
         // the count says the average still holds much of its 0/1 and the pattern agrees: the data
         // cannot yet tell it from chance, but silence would pass a model stopped after 10 updates
-        evidence.add(new Evidence("count_prediction_score", countScore));
-        evidence.add(new Evidence("count_prediction_limit", countLimit));
         message = String.format(Locale.ROOT,
             "moving statistics differ from the calibration data: %s; %d of %d channels are beyond the warning"
                 + " thresholds, none by more than chance explains on %d samples, and together their differences"
@@ -200,10 +202,6 @@ public final class StaleStatistics implements Check {
         "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
             + ": %s; %d of %d channels beyond the %s thresholds by more than chance explains on %d samples",
         worst, flagged.size(), channels, thresholds, chance.samples());
-    if (countShown) {
-      evidence.add(new Evidence("count_prediction_score", countScore));
-      evidence.add(new Evidence("count_prediction_limit", countLimit));
-    }
     if (flagged.isEmpty()) {
       message += String.format(Locale.ROOT, ", but together the %d channels' differences follow the pattern"
           + " num_batches_tracked predicts (score %s, chance stays below %s)", channels, Numbers.brief(countScore),

@@ -304,36 +304,22 @@ class VerdictPolicyTest {
    */
   @Test
   void anEarlyStopTheCountConfirmsIsAnErrorBelowTheErrorThresholds() throws IOException {
-    int rows = 1024;
     int channels = 16;
-    double left = Math.pow(0.9, 10);
-    float[] x = normalRows(rows, channels, 31);
-    float[] movingMean = new float[channels];
-    float[] movingVariance = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      double variance = 0.5 + 0.2 * c;
-      double mean = (c % 2 == 0 ? 1 : -1) * 0.45 * Math.sqrt(variance) / left;
-      for (int r = 0; r < rows; r++) {
-        x[r * channels + c] = (float) (mean + Math.sqrt(variance) * x[r * channels + c]);
-      }
-      movingMean[c] = (float) ((1 - left) * mean);
-      movingVariance[c] = (float) (left + (1 - left) * variance);
-    }
-    float[] ones = filled(channels, 1f);
+    EarlyStop stop = EarlyStop.of(1024, channels, 0.45, 31);
 
-    JsonNode counted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 10)));
+    JsonNode counted = bn003(checkDump(dump(stop, 10)));
     assertThat(counted.path("severity").asText()).as(counted.toString()).isEqualTo("error");
     assertThat(counted.path("evidence").path("channels_significantly_beyond_warning").asInt()).isBetween(channels / 2, channels);
     assertThat(counted.path("evidence").path("estimated_updates").asLong()).isEqualTo(10);
-    assertThat(counted.path("evidence").path("initial_weight").asDouble()).isCloseTo(left, within(1e-6));
+    assertThat(counted.path("evidence").path("initial_weight").asDouble()).isCloseTo(EarlyStop.LEFT, within(1e-6));
     assertThat(counted.path("message").asText()).contains("which num_batches_tracked (10) confirms; after 10 updates"
         + " the average still holds 35% of its initial 0/1, which makes this an error although no channel is"
         + " significantly beyond the error thresholds");
 
-    JsonNode uncounted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 0)));
+    JsonNode uncounted = bn003(checkDump(dump(stop, 0)));
     assertThat(uncounted.path("severity").asText()).as(uncounted.toString()).isEqualTo("warning");
     // the count contradicts the fit: the data differs (BN011 names it, BN003 defers to it)
-    JsonNode contradicted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 1000)));
+    JsonNode contradicted = bn003(checkDump(dump(stop, 1000)));
     assertThat(contradicted.path("severity").asText()).as(contradicted.toString()).isEqualTo("info");
     assertThat(contradicted.path("evidence").path("likely_cause").asText()).isEqualTo("data_differs");
     assertThat(contradicted.path("message").asText()).contains("takes about 10 updates while num_batches_tracked"
@@ -351,24 +337,9 @@ class VerdictPolicyTest {
    */
   @Test
   void differencesEachWithinChanceThatAddUpToTheCountsPredictionAreAnError() throws IOException {
-    int rows = 256;
-    int channels = 16;
-    double left = Math.pow(0.9, 10);
-    float[] x = normalRows(rows, channels, 37);
-    float[] movingMean = new float[channels];
-    float[] movingVariance = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      double variance = 0.5 + 0.2 * c;
-      double mean = (c % 2 == 0 ? 1 : -1) * 0.3 * Math.sqrt(variance) / left;
-      for (int r = 0; r < rows; r++) {
-        x[r * channels + c] = (float) (mean + Math.sqrt(variance) * x[r * channels + c]);
-      }
-      movingMean[c] = (float) ((1 - left) * mean);
-      movingVariance[c] = (float) (left + (1 - left) * variance);
-    }
-    float[] ones = filled(channels, 1f);
+    EarlyStop stop = EarlyStop.of(256, 16, 0.3, 37);
 
-    JsonNode counted = bn003(checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 10)));
+    JsonNode counted = bn003(checkDump(dump(stop, 10)));
     assertThat(counted.path("severity").asText()).as(counted.toString()).isEqualTo("error");
     assertThat(counted.path("evidence").path("channels_significantly_beyond_warning").asInt()).isZero();
     assertThat(counted.path("evidence").path("count_prediction_score").asDouble()).isGreaterThan(3);
@@ -376,9 +347,9 @@ class VerdictPolicyTest {
         + " than chance explains on 256 samples, but together the 16 channels' differences follow the pattern"
         + " num_batches_tracked predicts");
 
-    JsonNode uncounted = checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 0));
+    JsonNode uncounted = checkDump(dump(stop, 0));
     assertThat(errors(uncounted)).as(uncounted.toString()).doesNotContain("BN003");
-    JsonNode contradicted = checkDump(batchedDump(movingMean, movingVariance, ones, x, 32, 1000));
+    JsonNode contradicted = checkDump(dump(stop, 1000));
     assertThat(errors(contradicted)).as(contradicted.toString()).doesNotContain("BN003");
   }
 
@@ -405,6 +376,36 @@ class VerdictPolicyTest {
     }
     JsonNode report = checkDump(batchedDump(movingMean, movingVariance, filled(channels, 1f), x, 32, 10));
     assertThat(errors(report)).as(report.toString()).doesNotContain("BN003");
+  }
+
+  /**
+   * Statistics that are exactly PyTorch's average after 10 updates from 0/1 at momentum 0.1 (34.9%
+   * of the initial values left), of normal data whose channel c has variance 0.5 + 0.2c and a mean
+   * that leaves each standardized shift at {@code shift}, alternating in sign; dumped in batches of 32.
+   */
+  private record EarlyStop(float[] x, float[] movingMean, float[] movingVariance, float[] gamma) {
+
+    static final double LEFT = Math.pow(0.9, 10);
+
+    static EarlyStop of(int rows, int channels, double shift, long seed) {
+      float[] x = normalRows(rows, channels, seed);
+      float[] movingMean = new float[channels];
+      float[] movingVariance = new float[channels];
+      for (int c = 0; c < channels; c++) {
+        double variance = 0.5 + 0.2 * c;
+        double mean = (c % 2 == 0 ? 1 : -1) * shift * Math.sqrt(variance) / LEFT;
+        for (int r = 0; r < rows; r++) {
+          x[r * channels + c] = (float) (mean + Math.sqrt(variance) * x[r * channels + c]);
+        }
+        movingMean[c] = (float) ((1 - LEFT) * mean);
+        movingVariance[c] = (float) (LEFT + (1 - LEFT) * variance);
+      }
+      return new EarlyStop(x, movingMean, movingVariance, filled(channels, 1f));
+    }
+  }
+
+  private Path dump(EarlyStop stop, long numBatchesTracked) throws IOException {
+    return batchedDump(stop.movingMean(), stop.movingVariance(), stop.gamma(), stop.x(), 32, numBatchesTracked);
   }
 
   /** {@code rows} samples of {@code channels} standard normal values, row-major, from a fixed seed. */
