@@ -4,7 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
 import dev.bncheck.load.array.InputArray;
-import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.InputPairing;
 import dev.bncheck.model.Float16;
 import dev.bncheck.model.Tensor;
 import java.util.Arrays;
@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
 
 /**
  * The graph inputs an ONNX model is fed at and the user's data for them: matched by name,
@@ -63,28 +62,7 @@ final class OnnxInputs {
    * @throws InvalidInputException naming the input, for a missing, mistyped or misshapen array
    */
   static List<Feed> match(List<Input> inputs, Map<String, InputArray> data) {
-    List<String> expected = inputs.stream().map(Input::name).toList();
-    String given = String.join(", ", new TreeSet<>(data.keySet()));
-    Map<Input, InputArray> paired = new LinkedHashMap<>();
-    if (data.size() == 1 && data.containsKey(ModelInputs.SINGLE_INPUT) && inputs.size() == 1) {
-      paired.put(inputs.get(0), data.get(ModelInputs.SINGLE_INPUT));
-    } else {
-      for (Input input : inputs) {
-        InputArray array = data.get(input.name());
-        if (array == null) {
-          throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
-              + "; give each as NAME=FILE (or an .npz with arrays of those names); got "
-              + (given.isEmpty() ? "one unnamed array" : given));
-        }
-        paired.put(input, array);
-      }
-      for (String name : data.keySet()) {
-        if (!expected.contains(name)) {
-          throw new InvalidInputException("--inputs", name, "the model has no input of this name; its inputs are "
-              + String.join(", ", expected));
-        }
-      }
-    }
+    Map<Input, InputArray> paired = InputPairing.pair(inputs, Input::name, data, "");
     long samples = -1;
     List<Feed> feeds = new java.util.ArrayList<>();
     for (var e : paired.entrySet()) {

@@ -5,6 +5,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.InputPairing;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.CalibrationSink;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.TensorFlow;
@@ -388,25 +388,10 @@ final class ModelRunner {
    * string per sample, as decoding ops want.
    */
   private static Map<Input, Matched> match(List<Input> inputs, Map<String, InputArray> data) {
-    String given = String.join(", ", new TreeSet<>(data.keySet()));
-    List<String> expected = inputs.stream().map(Input::key).toList();
-    Map<Input, InputArray> paired = new LinkedHashMap<>();
-    if (data.size() == 1 && data.containsKey("") && inputs.size() == 1) {
-      paired.put(inputs.get(0), data.get(""));
-    } else {
-      for (Input input : inputs) {
-        InputArray t = data.get(input.key());
-        if (t == null) {
-          Optional<Input> scalar = inputs.stream().filter(Input::scalar).findFirst();
-          throw new InvalidInputException("--inputs", "", "the model's inputs are " + String.join(", ", expected)
-              + "; give each as NAME=FILE (or an .npz with arrays of those names)"
-              + scalar.map(s -> ", a single value as NAME=VALUE (" + s.key() + "="
-                  + (s.dtype() == DataType.DT_BOOL ? "false" : "1") + ")").orElse("")
-              + "; got " + (given.isEmpty() ? "one unnamed array" : given));
-        }
-        paired.put(input, t);
-      }
-    }
+    Optional<Input> scalar = inputs.stream().filter(Input::scalar).findFirst();
+    Map<Input, InputArray> paired = InputPairing.pair(inputs, Input::key, data,
+        scalar.map(s -> ", a single value as NAME=VALUE (" + s.key() + "="
+            + (s.dtype() == DataType.DT_BOOL ? "false" : "1") + ")").orElse(""));
     Map<Input, Matched> out = new LinkedHashMap<>();
     long samples = -1;
     for (var e : paired.entrySet()) {

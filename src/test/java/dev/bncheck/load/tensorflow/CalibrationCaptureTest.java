@@ -232,6 +232,21 @@ class CalibrationCaptureTest {
         .hasMessageContaining("the model's inputs are input; give each as NAME=FILE");
   }
 
+  /**
+   * An array named after no input, beside the one the model takes: refused naming it, as for an
+   * ONNX model (a misspelt name had been ignored, which leaves an input with a default at it).
+   */
+  @Test
+  void anArrayNamedAfterNoInputIsAnInputError() throws IOException {
+    TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
+    Path data = defaultInput();
+    LoadOptions named = new LoadOptions("serve", "serving_default", List.of("input=" + data, "is_trainng=" + data),
+        BATCH, Long.MAX_VALUE);
+    assertThatThrownBy(() -> load(model, named, new CalibrationAccumulator()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("--inputs: is_trainng: the model has no input of this name; its inputs are input");
+  }
+
   @Test
   void maxSamplesLimitsTheData() throws IOException {
     TfTestModels.Model model = TfTestModels.tf1FusedSavedModel(dir, TfTestModels.FusedVariant.TRAINED);
