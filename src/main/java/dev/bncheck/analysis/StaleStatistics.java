@@ -165,11 +165,11 @@ public final class StaleStatistics implements Check {
         // cannot yet tell it from chance, but silence would pass a model stopped after 10 updates
         message = String.format(Locale.ROOT,
             "moving statistics differ from the calibration data: %s; %d of %d channels are beyond the warning"
-                + " thresholds, none by more than chance explains on %d samples, and together their differences"
-                + " follow the pattern num_batches_tracked predicts with a score of %s, below the %s that"
-                + " rules out chance%s",
+                + " thresholds, none by more than chance explains on %d samples, and their differences together"
+                + " score %s along the pattern num_batches_tracked predicts (chance stays below %s)%s",
             worst, beyondWarning.size(), channels, chance.samples(), Numbers.brief(countScore),
-            Numbers.brief(countLimit), cause.message());
+            Numbers.brief(countLimit), cause.message())
+            + (cause.variancesAlone() ? Cause.VARIANCES_ALONE : "");
         // the count itself is added with the share it leaves, as every undecided finding adds it
         cause.evidence().stream().filter(e -> !e.name().equals("num_batches_tracked")).forEach(evidence::add);
       } else {
@@ -193,7 +193,7 @@ public final class StaleStatistics implements Check {
     // outside tester's MLP stopped after 10 updates, accuracy 0.996 -> 0.669, had a warning at 64
     // samples, its shifts under the error thresholds). A count alone stays a warning: fine-tuning
     // from converged statistics with the count restarted looks the same to it.
-    boolean confirmedEarlyStop = counted && cause.confirmed();
+    boolean confirmedEarlyStop = counted && cause.confirmed() && !cause.variancesAlone();
     Severity severity = beyondError || confirmedEarlyStop ? Severity.ERROR : Severity.WARNING;
     List<Integer> flagged = beyondError ? significantError : significantWarning;
     String thresholds = beyondError ? "error" : "warning";
@@ -234,6 +234,9 @@ public final class StaleStatistics implements Check {
     } else {
       evidence.addAll(cause.evidence());
       message += cause.message();
+      if (counted && cause.confirmed() && cause.variancesAlone()) {
+        message += Cause.VARIANCES_ALONE;
+      }
       if (confirmedEarlyStop) {
         evidence.add(new Evidence("initial_weight", initialWeight.getAsDouble()));
       }
@@ -292,7 +295,18 @@ public final class StaleStatistics implements Check {
    * plausible: at least one update's worth of movement, and a number of updates that agrees with
    * {@code num_batches_tracked} where the framework recorded it.
    */
-  private record Cause(boolean earlyStop, boolean confirmed, String message, List<Evidence> evidence) {
+  private record Cause(boolean earlyStop, boolean confirmed, boolean variancesAlone, String message,
+      List<Evidence> evidence) {
+
+    /**
+     * Why a count that confirms a fit on the variances alone does not make an error: dropout before
+     * a layer widens its inputs in training only, and a moving variance above data narrower than 1
+     * then looks like an average still pulled toward its initial 1 (an outside tester's healthy MLP
+     * with dropout, its count restarted at 20, was an error).
+     */
+    static final String VARIANCES_ALONE = "; the means, near 0, cannot confirm it: the variances alone also differ"
+        + " this way where dropout precedes the layer (its inputs wider in training than at inference), so the count"
+        + " does not make this an error";
 
     /** The slowest average in common use (TF1's decay 0.999); one update moves it 0.1% of the way. */
     static final double SLOWEST_COMMON_DECAY = 0.999;
@@ -308,7 +322,7 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("ema_fraction_of_population_variances", fit.varianceWeight()));
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
+        return new Cause(false, false, false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
             + " both alike: this is no early stop, the data likely differs from what the statistics were computed on"
             + " (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
             movedShare(fit.varianceWeight())), evidence);
@@ -316,7 +330,7 @@ public final class StaleStatistics implements Check {
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "low"));
-        return new Cause(false, false, "; the statistics do not look like an average stopped early, so the data likely"
+        return new Cause(false, false, false, "; the statistics do not look like an average stopped early, so the data likely"
             + " differs from what they were computed on", evidence);
       }
       OptionalDouble decay = layer.momentum().isPresent()
@@ -331,7 +345,7 @@ public final class StaleStatistics implements Check {
       if (!rejected.isEmpty()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, false, "; the pattern resembles " + fitted + ", but " + rejected
+        return new Cause(false, false, false, "; the pattern resembles " + fitted + ", but " + rejected
             + ": the data likely differs from what the statistics were computed on", evidence);
       }
       String message = "; the pattern fits " + fitted;
@@ -368,7 +382,7 @@ public final class StaleStatistics implements Check {
             : "; nothing in the model records its update count: if training ran far longer than this, the data"
                 + " differs from training's instead (an offset or a mean subtraction that differs)";
       }
-      return new Cause(true, confirmed, message, evidence);
+      return new Cause(true, confirmed, Double.isNaN(fit.meanWeight()), message, evidence);
     }
 
     /**

@@ -17,6 +17,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -376,6 +378,40 @@ class VerdictPolicyTest {
     }
     JsonNode report = checkDump(batchedDump(movingMean, movingVariance, filled(channels, 1f), x, 32, 10));
     assertThat(errors(report)).as(report.toString()).doesNotContain("BN003");
+  }
+
+  /**
+   * Means at 0 and variances of {@code lowest} to {@code lowest} + 0.45 whose moving variances sit
+   * where 20 updates from 1 at momentum 0.1 would leave them (12% of the initial 1; ratios up to
+   * 2.2 from 0.1, a channel significantly beyond the warning threshold; up to 1.7 from 0.15, none
+   * significantly beyond it, the channels' score beyond chance): the variances alone fit
+   * the early stop the count confirms, and they differ so too where dropout precedes the layer (an
+   * outside tester's healthy MLP with dropout and its count restarted at 20 was an error, accuracy as
+   * with recomputed statistics). A warning that says so, not an error; with means that also moved it
+   * is an error (the test above).
+   */
+  @ParameterizedTest(name = "variances from {0}")
+  @ValueSource(doubles = {0.1, 0.15})
+  void aCountConfirmingTheVariancesAloneIsAWarning(double lowest) throws IOException {
+    int rows = 256;
+    int channels = 16;
+    double left = Math.pow(0.9, 20);
+    float[] x = normalRows(rows, channels, 43);
+    float[] movingVariance = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double variance = lowest + 0.03 * c;
+      for (int r = 0; r < rows; r++) {
+        x[r * channels + c] = (float) (Math.sqrt(variance) * x[r * channels + c]);
+      }
+      movingVariance[c] = (float) (left + (1 - left) * variance);
+    }
+    JsonNode report = checkDump(batchedDump(new float[channels], movingVariance, filled(channels, 1f), x, 32, 20));
+    JsonNode stale = bn003(report);
+    assertThat(stale.path("severity").asText()).as(stale.toString()).isEqualTo("warning");
+    assertThat(stale.path("evidence").path("count_prediction_score").asDouble()).as("the score alone would decide")
+        .isGreaterThan(stale.path("evidence").path("count_prediction_limit").asDouble());
+    assertThat(stale.path("message").asText()).contains("which num_batches_tracked (20) confirms", "the means, near 0,"
+        + " cannot confirm it: the variances alone also differ this way where dropout precedes the layer");
   }
 
   /**
