@@ -3,7 +3,6 @@ package dev.bncheck.engine;
 import dev.bncheck.model.BatchMoments;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
-import dev.bncheck.model.ChannelAffine;
 import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -76,14 +75,7 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   @Override
   public void acceptPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
     layers.computeIfAbsent(layerIndex, i -> new Builder(batchShape(part.shape(), batchSamples)))
-        .addPart(part, channelAxis, batchSamples, endsBatch, null);
-  }
-
-  @Override
-  public void acceptOutputPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch,
-      ChannelAffine toInput) {
-    layers.computeIfAbsent(layerIndex, i -> new Builder(batchShape(part.shape(), batchSamples)))
-        .addPart(part, channelAxis, batchSamples, endsBatch, toInput);
+        .addPart(part, channelAxis, batchSamples, endsBatch);
   }
 
   private static int[] batchShape(int[] partShape, int batchSamples) {
@@ -258,26 +250,23 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
      * which reads the batch once as a whole reduction would, and keeps the groups' moments.
      */
     void add(Tensor batch, int channelAxis) {
-      addPart(batch, channelAxis, batch.shape().length > 1 && channelAxis > 0 ? batch.shape()[0] : 0, true, null);
+      addPart(batch, channelAxis, batch.shape().length > 1 && channelAxis > 0 ? batch.shape()[0] : 0, true);
     }
 
     /**
      * Adds a part of a batch of {@code batchSamples} samples that starts at a multiple of the
      * group's samples, so that its groups are the batch's; the batch is added with its last part.
-     * Where {@code toInput} is not null the part is what the layer wrote, and its moments are
-     * mapped to the input's.
      */
-    void addPart(Tensor part, int channelAxis, int batchSamples, boolean endsBatch, ChannelAffine toInput) {
+    void addPart(Tensor part, int channelAxis, int batchSamples, boolean endsBatch) {
       int samples = part.shape().length > 1 && channelAxis > 0 ? part.shape()[0] : 0;
       ChannelMoments moments;
       if (batches.size() >= GROUPED_BATCHES || batchSamples < 2 || samples == 0) {
-        moments = mapped(MomentsKernel.compute(part, channelAxis), toInput);
+        moments = MomentsKernel.compute(part, channelAxis);
       } else {
         if (samplesPerGroup == 0) {
           samplesPerGroup = groupSize(batchSamples);
         }
-        List<ChannelMoments> parts = MomentsKernel.computeGroups(part, channelAxis, samplesPerGroup).stream()
-            .map(m -> mapped(m, toInput)).toList();
+        List<ChannelMoments> parts = MomentsKernel.computeGroups(part, channelAxis, samplesPerGroup);
         moments = parts.get(0);
         for (int i = 1; i < parts.size(); i++) {
           moments = moments.merge(parts.get(i));
@@ -289,10 +278,6 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
         add(pending);
         pending = null;
       }
-    }
-
-    private static ChannelMoments mapped(ChannelMoments moments, ChannelAffine toInput) {
-      return toInput == null ? moments : moments.mapped(toInput);
     }
 
     static int groupSize(int batchSamples) {

@@ -1,7 +1,5 @@
 package dev.bncheck.engine;
 
-import dev.bncheck.model.ChannelAffine;
-
 /**
  * Per-channel count, mean and sum of squared deviations (M2) of a set of activations, with the
  * count of non-finite values that were left out. Two sets merge exactly (Chan et al.), so
@@ -40,26 +38,6 @@ public record ChannelMoments(long[] count, double[] mean, double[] m2, long[] no
       total += n;
     }
     return total;
-  }
-
-  /**
-   * The moments of the values {@code map} makes of these: each mean mapped as a value, each sum of
-   * squared deviations scaled by the square of its channel's scale. A channel without values keeps
-   * its stored 0s.
-   */
-  public ChannelMoments mapped(ChannelAffine map) {
-    int c = channels();
-    if (map.channels() != c) {
-      throw new IllegalArgumentException("a map of " + map.channels() + " channels for moments of " + c);
-    }
-    double[] mu = new double[c];
-    double[] sq = new double[c];
-    for (int i = 0; i < c; i++) {
-      double scale = map.scale()[i];
-      mu[i] = count[i] == 0 ? mean[i] : scale * mean[i] + map.shift()[i];
-      sq[i] = scale * scale * m2[i];
-    }
-    return new ChannelMoments(count.clone(), mu, sq, nonFinite.clone());
   }
 
   /** The moments of the union of both sets. */

@@ -46,16 +46,6 @@ public interface CalibrationSink {
   }
 
   /**
-   * A part of a batch as {@link #acceptPart(int, Tensor, int, int, boolean)} takes it, captured
-   * where the layer wrote it: the layer's input is {@code toInput} applied to it, channel by
-   * channel, and the sink keeps that input's moments.
-   */
-  default void acceptOutputPart(int layerIndex, Tensor part, int channelAxis, int batchSamples, boolean endsBatch,
-      ChannelAffine toInput) {
-    throw new UnsupportedOperationException("this sink takes layer inputs only");
-  }
-
-  /**
    * The samples this sink groups a batch of {@code batchSamples} into: a loader that runs a batch
    * in parts ({@link #acceptPart}) cuts it at multiples of them.
    */

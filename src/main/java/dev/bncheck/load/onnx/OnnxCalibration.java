@@ -9,19 +9,14 @@ import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
-import dev.bncheck.model.ChannelAffine;
 import dev.bncheck.model.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -96,9 +91,10 @@ final class OnnxCalibration {
       sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
     }
     List<OnnxBnLayers.BnNode> nodes = found.nodes();
-    Map<Integer, Capture> captures = captures(model.graph(), found);
     Map<String, List<Integer>> readers = new LinkedHashMap<>();
-    captures.forEach((n, capture) -> readers.computeIfAbsent(capture.name(), k -> new ArrayList<>()).add(n));
+    for (int n = 0; n < nodes.size(); n++) {
+      readers.computeIfAbsent(nodes.get(n).node().inputs().get(0), k -> new ArrayList<>()).add(n);
+    }
     List<String> captured = new ArrayList<>(readers.keySet());
     List<String> modelOutputs = batchedFloatOutputs(model.graph(), inputs);
     List<String> firstFetches = new ArrayList<>(captured);
@@ -160,11 +156,9 @@ final class OnnxCalibration {
                 for (int n : readers.getOrDefault(name, List.of())) {
                   OnnxBnLayers.BnNode bn = nodes.get(n);
                   BnLayer layer = found.layers().get(bn.layer());
-                  Optional<ChannelAffine> toInput = captures.get(n).toInput();
                   if (tensor == null || !hasChannels(tensor, layer)) {
                     if (uncaptured.add(bn.layer())) {
-                      sink.notCaptured(bn.layer(), "its " + (toInput.isPresent() ? "output " : "input ") + name
-                          + " is " + (tensor == null
+                      sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
                           ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
                           + layer.channels() + " channels on axis " + layer.channelAxis()));
                     }
@@ -177,9 +171,7 @@ final class OnnxCalibration {
                     reached.put(n, new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
                   }
                   int axis = layer.resolveChannelAxis(tensor.shape().length);
-                  if (toInput.isPresent()) {
-                    sink.acceptOutputPart(bn.layer(), tensor, axis, count, endsBatch, toInput.get());
-                  } else if (whole) {
+                  if (whole) {
                     sink.accept(bn.layer(), tensor, axis);
                   } else {
                     sink.acceptPart(bn.layer(), tensor, axis, count, endsBatch);
@@ -197,50 +189,6 @@ final class OnnxCalibration {
           samples), uncaptured, options, label, sink);
     }
     return new Fed(feeds, batchSize, samples, reached, label);
-  }
-
-  /**
-   * Where a BN node's calibration values are captured: the tensor made a graph output, and the map
-   * from it to the node's input where it is the node's output.
-   */
-  record Capture(String name, Optional<ChannelAffine> toInput) {}
-
-  /**
-   * Each BN node's capture: its input, or its output where that says what the input was
-   * ({@link ChannelAffine#inputOf}) and the node, in inference mode, reads the one output of a
-   * float32 Conv (its weights stored so) that nothing else reads. ONNX Runtime keeps a graph output
-   * as it is: the Conv's output marked keeps it from folding the BN into its weights, the BN's output
-   * marked does not (ResNet-50, batches of 32 on one thread: 1.55 s a batch against 1.84 s).
-   * Elsewhere nothing is fused either way, and the input is taken as it is; a half-precision output
-   * rounds off too much of its input's spread (means off by 7e-4 on a small float16 CNN).
-   */
-  static Map<Integer, Capture> captures(OnnxProto.Graph graph, OnnxBnLayers.Found found) {
-    Map<String, Integer> reads = new HashMap<>();
-    Map<String, Integer> initializerTypes = new HashMap<>();
-    graph.initializers().forEach(t -> initializerTypes.put(t.name(), t.dataType()));
-    Set<String> convolved = new HashSet<>();
-    Set<OnnxProto.Node> inGraph = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (OnnxProto.Node node : graph.nodes()) {
-      inGraph.add(node);
-      node.inputs().forEach(i -> reads.merge(i, 1, Integer::sum));
-      if (node.opType().equals("Conv") && (node.domain().isEmpty() || node.domain().equals("ai.onnx"))
-          && node.inputs().size() >= 2
-          && initializerTypes.getOrDefault(node.inputs().get(1), 0) == OnnxProto.FLOAT) {
-        convolved.addAll(node.outputs());
-      }
-    }
-    graph.outputs().forEach(o -> reads.merge(o.name(), 1, Integer::sum));
-    Map<Integer, Capture> out = new LinkedHashMap<>();
-    List<OnnxBnLayers.BnNode> nodes = found.nodes();
-    for (int n = 0; n < nodes.size(); n++) {
-      OnnxBnLayers.BnNode bn = nodes.get(n);
-      String input = bn.node().inputs().get(0);
-      Optional<ChannelAffine> toInput = !bn.trainingMode() && inGraph.contains(bn.node()) && convolved.contains(input)
-          && reads.get(input) == 1 && found.statistics().get(bn.layer()).mean().dataType() == OnnxProto.FLOAT
-          ? ChannelAffine.inputOf(found.layers().get(bn.layer())) : Optional.empty();
-      out.put(n, toInput.isPresent() ? new Capture(bn.node().outputs().get(0), toInput) : new Capture(input, toInput));
-    }
-    return out;
   }
 
   /**

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class CapturedInPartsTest {
 
   private static final Path MODEL = OnnxModelsTest.DIR.resolve("cnn-eval.onnx");
-  static final String DATA = OnnxModelsTest.DIR.resolve("calibration.npy").toString();
+  private static final String DATA = OnnxModelsTest.DIR.resolve("calibration.npy").toString();
 
   /**
    * 64 samples in batches of 24: 24, 24 and 16, in groups of 6. A budget of one byte runs one
@@ -135,8 +135,7 @@ class CapturedInPartsTest {
     return calibrate(MODEL, DATA, budget);
   }
 
-  /** {@code path} calibrated on {@code data} in batches of 24, capturing at most {@code budget} bytes a run. */
-  static CalibrationAccumulator calibrate(Path path, String data, long budget) throws IOException {
+  private static CalibrationAccumulator calibrate(Path path, String data, long budget) throws IOException {
     String file = path.toString();
     byte[] bytes = Files.readAllBytes(path);
     OnnxProto.Model model = OnnxReader.readModel(file, bytes);
