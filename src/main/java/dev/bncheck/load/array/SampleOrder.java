@@ -30,8 +30,11 @@ public final class SampleOrder {
     return out;
   }
 
-  /** A Fisher-Yates shuffle of 0..n-1 with the fixed seed. */
-  static int[] permutation(int n) {
+  /**
+   * A Fisher-Yates shuffle of 0..n-1 with the fixed seed: the order {@link #shuffled} puts n
+   * samples in, for a loader that reads the rows in place.
+   */
+  public static int[] permutation(int n) {
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;

@@ -77,8 +77,11 @@ final class OnnxCalibration {
     List<OnnxInputs.Input> inputs = OnnxInputs.of(model.graph());
     Map<String, InputArray> data = options.inputs().isEmpty()
         ? OnnxInputs.synthetic(inputs, options.syntheticSamples()) : ModelInputs.readArrays(options.inputs());
-    List<OnnxInputs.Feed> feeds = OnnxInputs.match(inputs, options.batchOrder() == BatchOrder.SHUFFLED ? SampleOrder.shuffled(data)
-        : data);
+    List<OnnxInputs.Feed> feeds = OnnxInputs.match(inputs, data);
+    if (options.batchOrder() == BatchOrder.SHUFFLED && !feeds.isEmpty()) {
+      int[] order = SampleOrder.permutation(feeds.get(0).data().shape()[0]);
+      feeds = feeds.stream().map(f -> f.inOrder(order)).toList();
+    }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
     long rows = feeds.isEmpty() ? 1 : feeds.get(0).data().shape()[0];

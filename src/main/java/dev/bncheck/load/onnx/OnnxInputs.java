@@ -43,8 +43,23 @@ final class OnnxInputs {
     }
   }
 
-  /** An input with its data; the data's first axis lists the samples. */
-  record Feed(Input input, Tensor data) {}
+  /**
+   * An input with its data; the data's first axis lists the samples, fed in {@code order} (the
+   * data's row of each fed sample), or as they are where it is null. An order read in place of a
+   * shuffled copy of the data: copying ResNet-50's 256 samples (154 MB) took 0.8 s.
+   */
+  record Feed(Input input, Tensor data, int[] order) {
+
+    /** This input's data fed in {@code order}. */
+    Feed inOrder(int[] order) {
+      return new Feed(input, data, order);
+    }
+
+    /** The data's row of the {@code i}th sample fed. */
+    int row(int i) {
+      return order == null ? i : order[i];
+    }
+  }
 
   private OnnxInputs() {}
 
@@ -95,7 +110,7 @@ final class OnnxInputs {
       }
       samples = shape[0];
       requireWholeNumbers(input, t);
-      feeds.add(new Feed(input, t));
+      feeds.add(new Feed(input, t, null));
     }
     return feeds;
   }

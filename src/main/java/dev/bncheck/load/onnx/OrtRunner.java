@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The one place bncheck starts ONNX Runtime: a session on the in-memory copy of a model, run on
@@ -220,7 +221,7 @@ final class OrtRunner implements AutoCloseable {
     return shapes;
   }
 
-  /** The rows as the tensor type the input takes. */
+  /** The samples {@code [start, start + count)} in the feed's order, as the tensor type the input takes. */
   private OnnxTensor slice(OnnxInputs.Feed feed, int start, int count) throws OrtException {
     int[] shape = feed.data().shape();
     long[] dims = new long[shape.length];
@@ -230,28 +231,33 @@ final class OrtRunner implements AutoCloseable {
       row *= shape[i];
     }
     dims[0] = count;
-    int from = start * row;
     int n = count * row;
     Tensor data = feed.data();
+    int[] from = new int[count];
+    for (int i = 0; i < count; i++) {
+      from[i] = feed.row(start + i) * row;
+    }
+    int width = row;
+    IntUnaryOperator at = i -> from[i / width] + i % width;
     switch (feed.input().elemType()) {
       case OnnxProto.DOUBLE -> {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
-          v[i] = data.get(from + i);
+          v[i] = data.get(at.applyAsInt(i));
         }
         return OnnxTensor.createTensor(environment, DoubleBuffer.wrap(v), dims);
       }
       case OnnxProto.INT32 -> {
         int[] v = new int[n];
         for (int i = 0; i < n; i++) {
-          v[i] = (int) data.get(from + i);
+          v[i] = (int) data.get(at.applyAsInt(i));
         }
         return OnnxTensor.createTensor(environment, IntBuffer.wrap(v), dims);
       }
       case OnnxProto.INT64 -> {
         long[] v = new long[n];
         for (int i = 0; i < n; i++) {
-          v[i] = (long) data.get(from + i);
+          v[i] = (long) data.get(at.applyAsInt(i));
         }
         return OnnxTensor.createTensor(environment, LongBuffer.wrap(v), dims);
       }
@@ -259,7 +265,7 @@ final class OrtRunner implements AutoCloseable {
         // a half model's input: the data rounded to half, as the model itself would receive it
         ByteBuffer v = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
-          v.putShort(Float16.fromFloat((float) data.get(from + i)));
+          v.putShort(Float16.fromFloat((float) data.get(at.applyAsInt(i))));
         }
         v.rewind();
         return OnnxTensor.createTensor(environment, v, dims, OnnxJavaType.FLOAT16);
@@ -267,7 +273,7 @@ final class OrtRunner implements AutoCloseable {
       case OnnxProto.UINT8, OnnxProto.BOOL -> {
         ByteBuffer v = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
-          v.put((byte) (int) data.get(from + i));
+          v.put((byte) (int) data.get(at.applyAsInt(i)));
         }
         v.rewind();
         return OnnxTensor.createTensor(environment, v, dims,
@@ -276,10 +282,12 @@ final class OrtRunner implements AutoCloseable {
       default -> {
         float[] v = new float[n];
         if (data instanceof Tensor.Float32 f) {
-          System.arraycopy(f.data(), from, v, 0, n);
+          for (int i = 0; i < count; i++) {
+            System.arraycopy(f.data(), from[i], v, i * row, row);
+          }
         } else {
           for (int i = 0; i < n; i++) {
-            v[i] = (float) data.get(from + i);
+            v[i] = (float) data.get(at.applyAsInt(i));
           }
         }
         return OnnxTensor.createTensor(environment, FloatBuffer.wrap(v), dims);

@@ -3,19 +3,24 @@ package dev.bncheck.load.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.TestFiles;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.SampleOrder;
+import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.bncheck.load.array.ModelInputs;
-import dev.bncheck.model.Tensor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A batch whose BN inputs would take more memory than one run may capture runs in parts, cut at
@@ -52,6 +57,33 @@ class CapturedInPartsTest {
       for (int i = 0; i < a.sampleGroups().groups().size(); i++) {
         assertSame(b.sampleGroups().groups().get(i), a.sampleGroups().groups().get(i));
       }
+    }
+  }
+
+  /**
+   * Shuffled batches read the data's rows in the shuffled order in place of a shuffled copy: the
+   * batches are those of the data shuffled first and fed in file order (the copy took 0.8 s and
+   * 154 MB on ResNet-50's 256 samples).
+   */
+  @Test
+  void shuffledBatchesAreThoseOfTheShuffledData(@TempDir Path dir) throws IOException {
+    Map<String, InputArray> data = ModelInputs.readArrays(List.of(DATA));
+    Tensor shuffled = ((InputArray.Numbers) SampleOrder.shuffled(data).get(ModelInputs.SINGLE_INPUT)).tensor();
+    Path copy = dir.resolve("shuffled.npy");
+    Files.write(copy, TestFiles.npy(((Tensor.Float32) shuffled).data(), shuffled.shape()));
+
+    CalibrationAccumulator inPlace = calibrate(MODEL, DATA, OnnxCalibration.CAPTURE_BUDGET, BatchOrder.SHUFFLED);
+    CalibrationAccumulator copied = calibrate(MODEL, copy.toString(), OnnxCalibration.CAPTURE_BUDGET, BatchOrder.FILE);
+    CalibrationAccumulator fileOrder = calibrate(MODEL, DATA, OnnxCalibration.CAPTURE_BUDGET, BatchOrder.FILE);
+    for (int layer = 0; layer < 2; layer++) {
+      LayerCalibration a = copied.layer(layer).orElseThrow();
+      LayerCalibration b = inPlace.layer(layer).orElseThrow();
+      assertThat(b.batches()).hasSize(3);
+      for (int i = 0; i < 3; i++) {
+        assertSame(b.batches().get(i), a.batches().get(i));
+      }
+      assertThat(fileOrder.layer(layer).orElseThrow().batches().get(0).mean()[0]).as("another first batch")
+          .isNotCloseTo(b.batches().get(0).mean()[0], within(1e-6));
     }
   }
 
@@ -136,6 +168,11 @@ class CapturedInPartsTest {
   }
 
   private static CalibrationAccumulator calibrate(Path path, String data, long budget) throws IOException {
+    return calibrate(path, data, budget, BatchOrder.FILE);
+  }
+
+  private static CalibrationAccumulator calibrate(Path path, String data, long budget, BatchOrder order)
+      throws IOException {
     String file = path.toString();
     byte[] bytes = Files.readAllBytes(path);
     OnnxProto.Model model = OnnxReader.readModel(file, bytes);
@@ -143,7 +180,8 @@ class CapturedInPartsTest {
     OnnxBnLayers.Found found = OnnxBnLayers.find(file, model, external);
     CalibrationAccumulator sink = new CalibrationAccumulator();
     OnnxCalibration.inference(path, bytes, model, found, external,
-        new LoadOptions("serve", "serving_default", List.of(data), 24, Long.MAX_VALUE), sink, budget);
+        new LoadOptions("serve", "serving_default", List.of(data), 24, Long.MAX_VALUE).withBatchOrder(order), sink,
+        budget);
     return sink;
   }
 
