@@ -18,6 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /**
  * Runs an ONNX model on calibration data in ONNX Runtime, batch by batch, and streams what
@@ -109,130 +112,180 @@ final class OnnxCalibration {
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
     Set<Integer> uncaptured = new HashSet<>();
     Map<Integer, TrainingView.NodeInput> reached = new LinkedHashMap<>();
-    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
-      Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
-      long batches = (samples + batchSize - 1) / batchSize;
-      Map<String, long[]> shapes = samples > 1 && !fixedBatch ? ort.perSampleShapes(feeds, captured, label) : Map.of();
-      // a part holds the rows of its own samples only where each BN input has one row per sample
-      // (a model may add rows, fold the samples into another axis, or normalize over the batch)
-      boolean batchDependent = fixedBatch || !shapes.keySet().containsAll(captured)
-          || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
-      int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
-          bytesPerSample(shapes), captureBudget);
-      BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
-      if (part < Math.min(batchSize, samples)) {
-        // parts see the BN inputs of the whole batch only if no sample depends on the others (an
-        // operator over the batch axis): the model's outputs on the first part, against its samples
-        // run alone (BN005), say so before any batch runs
-        Map<String, Tensor> partOutputs = new LinkedHashMap<>();
-        if (!modelOutputs.isEmpty()) {
-          ort.run(feeds, 0, part, modelOutputs, label, (name, tensor) -> {
-            if (tensor != null) {
-              partOutputs.put(name, tensor);
-            }
-          });
+    Supplier<OrtRunner> selfCheckSession = () -> OrtRunner.open(file, RunnableModel.build(file, bytes, model,
+        external, selfCheckFetches(found), RunnableModel.Edit.NONE), options.timeout());
+    // a small model's self-check copy is built and its session opened beside the calibration's: both
+    // run mostly on one core (ResNet-50, 100 MB: about 2 s of a 21 s check); a large one's after it,
+    // so that the two sessions' weights are not held at once
+    CompletableFuture<OrtRunner> openedBeside = samples > 0 && bytes.length <= SELF_CHECK_BESIDE_LIMIT
+        && model.graph().initializers().stream().noneMatch(OnnxProto.TensorProto::isExternal)
+        ? CompletableFuture.supplyAsync(selfCheckSession, OnnxCalibration::inBackground) : null;
+    try {
+      try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
+        Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
+        long batches = (samples + batchSize - 1) / batchSize;
+        Map<String, long[]> shapes = samples > 1 && !fixedBatch ? ort.perSampleShapes(feeds, captured, label) : Map.of();
+        // a part holds the rows of its own samples only where each BN input has one row per sample
+        // (a model may add rows, fold the samples into another axis, or normalize over the batch)
+        boolean batchDependent = fixedBatch || !shapes.keySet().containsAll(captured)
+            || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
+        int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
+            bytesPerSample(shapes), captureBudget);
+        BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
+        if (part < Math.min(batchSize, samples)) {
+          // parts see the BN inputs of the whole batch only if no sample depends on the others (an
+          // operator over the batch axis): the model's outputs on the first part, against its samples
+          // run alone (BN005), say so before any batch runs
+          Map<String, Tensor> partOutputs = new LinkedHashMap<>();
+          if (!modelOutputs.isEmpty()) {
+            ort.run(feeds, 0, part, modelOutputs, label, (name, tensor) -> {
+              if (tensor != null) {
+                partOutputs.put(name, tensor);
+              }
+            });
+          }
+          batchSizeProbe = BatchSizeProbe.compare(ort, feeds, partOutputs, label, sink);
+          if (batchSizeProbe != BatchSizeProbe.Outcome.INDEPENDENT) {
+            part = batchSize;
+          }
         }
-        batchSizeProbe = BatchSizeProbe.compare(ort, feeds, partOutputs, label, sink);
-        if (batchSizeProbe != BatchSizeProbe.Outcome.INDEPENDENT) {
-          part = batchSize;
-        }
-      }
-      boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
-      // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
-      Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
-      pinnable.keySet().retainAll(pinnable(model.graph(), captured));
-      pinnable.keySet().removeAll(modelOutputs);
-      PinnedOutputs pinned = PinnedOutputs.allocate(pinnable, part);
-      for (long start = 0; start < samples; start += batchSize) {
-        sink.progress("calibration batches", start / batchSize, batches);
-        int count = (int) Math.min(batchSize, samples - start);
-        for (int offset = 0; offset < count; offset += part) {
-          int runSamples = Math.min(part, count - offset);
-          boolean whole = runSamples == count;
-          boolean endsBatch = offset + runSamples == count;
-          boolean first = start == 0 && offset == 0 && !probed;
-          ort.run(feeds, (int) start + offset, runSamples, first ? firstFetches : captured, label, pinned,
-              (name, tensor) -> {
-                if (modelOutputs.contains(name) && tensor != null) {
-                  batchedOutputs.put(name, tensor);
-                }
-                for (int n : readers.getOrDefault(name, List.of())) {
-                  OnnxBnLayers.BnNode bn = nodes.get(n);
-                  BnLayer layer = found.layers().get(bn.layer());
-                  if (tensor == null || !hasChannels(tensor, layer)) {
-                    if (uncaptured.add(bn.layer())) {
-                      sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
-                          ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
-                          + layer.channels() + " channels on axis " + layer.channelAxis()));
+        boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
+        // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
+        Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
+        pinnable.keySet().retainAll(pinnable(model.graph(), captured));
+        pinnable.keySet().removeAll(modelOutputs);
+        PinnedOutputs pinned = PinnedOutputs.allocate(pinnable, part);
+        for (long start = 0; start < samples; start += batchSize) {
+          sink.progress("calibration batches", start / batchSize, batches);
+          int count = (int) Math.min(batchSize, samples - start);
+          for (int offset = 0; offset < count; offset += part) {
+            int runSamples = Math.min(part, count - offset);
+            boolean whole = runSamples == count;
+            boolean endsBatch = offset + runSamples == count;
+            boolean first = start == 0 && offset == 0 && !probed;
+            ort.run(feeds, (int) start + offset, runSamples, first ? firstFetches : captured, label, pinned,
+                (name, tensor) -> {
+                  if (modelOutputs.contains(name) && tensor != null) {
+                    batchedOutputs.put(name, tensor);
+                  }
+                  for (int n : readers.getOrDefault(name, List.of())) {
+                    OnnxBnLayers.BnNode bn = nodes.get(n);
+                    BnLayer layer = found.layers().get(bn.layer());
+                    if (tensor == null || !hasChannels(tensor, layer)) {
+                      if (uncaptured.add(bn.layer())) {
+                        sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
+                            ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
+                            + layer.channels() + " channels on axis " + layer.channelAxis()));
+                      }
+                      continue;
                     }
-                    continue;
+                    if (uncaptured.contains(bn.layer())) {
+                      continue;
+                    }
+                    if (!reached.containsKey(n)) {
+                      reached.put(n, new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
+                    }
+                    int axis = layer.resolveChannelAxis(tensor.shape().length);
+                    if (whole) {
+                      sink.accept(bn.layer(), tensor, axis);
+                    } else {
+                      sink.acceptPart(bn.layer(), tensor, axis, count, endsBatch);
+                    }
                   }
-                  if (uncaptured.contains(bn.layer())) {
-                    continue;
-                  }
-                  if (!reached.containsKey(n)) {
-                    reached.put(n, new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
-                  }
-                  int axis = layer.resolveChannelAxis(tensor.shape().length);
-                  if (whole) {
-                    sink.accept(bn.layer(), tensor, axis);
-                  } else {
-                    sink.acceptPart(bn.layer(), tensor, axis, count, endsBatch);
-                  }
-                }
-              });
+                });
+          }
+        }
+        if (batchSize > 1 && !fixedBatch && !probed) {
+          BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
         }
       }
-      if (batchSize > 1 && !fixedBatch && !probed) {
-        BatchSizeProbe.compare(ort, feeds, batchedOutputs, label, sink);
+      if (samples > 0) {
+        int count = fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES, samples);
+        if (openedBeside != null) {
+          selfCheck(joined(openedBeside), found, feeds, count, uncaptured, label, sink);
+        } else {
+          try (OrtRunner ort = selfCheckSession.get()) {
+            selfCheck(ort, found, feeds, count, uncaptured, label, sink);
+          }
+        }
       }
-    }
-    if (samples > 0) {
-      selfCheck(file, bytes, model, found, external, feeds, fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES,
-          samples), uncaptured, options, label, sink);
+    } finally {
+      if (openedBeside != null) {
+        openedBeside.handle((ort, failure) -> {
+          if (ort != null) {
+            ort.close();
+          }
+          return null;
+        }).join();
+      }
     }
     return new Fed(feeds, batchSize, samples, reached, label);
   }
 
-  /**
-   * Each captured node's output as ONNX Runtime computes it, against bncheck's from the same
-   * input: a copy of the model with the BN inputs and outputs as graph outputs, run once on the
-   * first {@code count} samples (a whole batch where the model fixes it). In training mode a node
-   * normalizes with that run's own statistics, which are given to the sink.
-   */
-  private static void selfCheck(String file, byte[] bytes, OnnxProto.Model model, OnnxBnLayers.Found found,
-      ExternalData external, List<OnnxInputs.Feed> feeds, int count, Set<Integer> uncaptured, LoadOptions options,
-      String label, CalibrationSink sink) {
-    List<OnnxBnLayers.BnNode> nodes = found.nodes();
+  /** The largest model (without side files) whose self-check session opens beside the calibration session. */
+  static final long SELF_CHECK_BESIDE_LIMIT = 256L << 20;
+
+  private static void inBackground(Runnable task) {
+    Thread t = new Thread(task, "bncheck-self-check-session");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The session opened in the background, or what stopped it, as it would have been thrown here. */
+  private static OrtRunner joined(CompletableFuture<OrtRunner> session) {
+    try {
+      return session.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
+  }
+
+  /** What the self-check fetches: each BN node's input and output. */
+  private static List<String> selfCheckFetches(OnnxBnLayers.Found found) {
     List<String> fetches = new ArrayList<>();
-    for (OnnxBnLayers.BnNode bn : nodes) {
+    for (OnnxBnLayers.BnNode bn : found.nodes()) {
       fetches.add(bn.node().inputs().get(0));
       fetches.add(bn.node().outputs().get(0));
     }
-    List<String> distinct = OrtRunner.distinct(fetches);
-    byte[] runnable = RunnableModel.build(file, bytes, model, external, distinct, RunnableModel.Edit.NONE);
+    return OrtRunner.distinct(fetches);
+  }
+
+  /**
+   * Each captured node's output as ONNX Runtime computes it, against bncheck's from the same
+   * input: {@code ort} runs a copy of the model with the BN inputs and outputs as graph outputs
+   * ({@link #selfCheckFetches}), once, on the first {@code count} samples (a whole batch where the
+   * model fixes it). In training mode a node normalizes with that run's own statistics, which are
+   * given to the sink.
+   */
+  private static void selfCheck(OrtRunner ort, OnnxBnLayers.Found found, List<OnnxInputs.Feed> feeds, int count,
+      Set<Integer> uncaptured, String label, CalibrationSink sink) {
+    List<OnnxBnLayers.BnNode> nodes = found.nodes();
     Map<String, Tensor> fetched = new LinkedHashMap<>();
-    try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout())) {
-      ort.run(feeds, 0, count, distinct, label, (name, tensor) -> {
-        if (tensor != null) {
-          fetched.put(name, tensor);
-        }
-      });
-      for (OnnxBnLayers.BnNode bn : nodes) {
-        BnLayer layer = found.layers().get(bn.layer());
-        Tensor input = fetched.get(bn.node().inputs().get(0));
-        Tensor output = fetched.get(bn.node().outputs().get(0));
-        if (uncaptured.contains(bn.layer()) || input == null || output == null || !hasChannels(input, layer)) {
-          continue;
-        }
-        int axis = layer.resolveChannelAxis(input.shape().length);
-        if (bn.trainingMode()) {
-          double[][] moments = channelMoments(input, axis, layer.channels());
-          sink.frameworkStatistics(bn.layer(), moments[0], moments[1]);
-        }
-        sink.frameworkOutput(bn.layer(), layer, Slices.first(input, SELF_CHECK_SAMPLES),
-            Slices.first(output, SELF_CHECK_SAMPLES), axis, bn.trainingMode(), ort.precisionOf(bn.node().outputs().get(0)));
+    ort.run(feeds, 0, count, selfCheckFetches(found), label, (name, tensor) -> {
+      if (tensor != null) {
+        fetched.put(name, tensor);
       }
+    });
+    for (OnnxBnLayers.BnNode bn : nodes) {
+      BnLayer layer = found.layers().get(bn.layer());
+      Tensor input = fetched.get(bn.node().inputs().get(0));
+      Tensor output = fetched.get(bn.node().outputs().get(0));
+      if (uncaptured.contains(bn.layer()) || input == null || output == null || !hasChannels(input, layer)) {
+        continue;
+      }
+      int axis = layer.resolveChannelAxis(input.shape().length);
+      if (bn.trainingMode()) {
+        double[][] moments = channelMoments(input, axis, layer.channels());
+        sink.frameworkStatistics(bn.layer(), moments[0], moments[1]);
+      }
+      sink.frameworkOutput(bn.layer(), layer, Slices.first(input, SELF_CHECK_SAMPLES),
+          Slices.first(output, SELF_CHECK_SAMPLES), axis, bn.trainingMode(), ort.precisionOf(bn.node().outputs().get(0)));
     }
   }
 

@@ -7,6 +7,7 @@ import dev.bncheck.TestFiles;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.engine.SelfCheck;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.InputArray;
@@ -84,6 +85,27 @@ class CapturedInPartsTest {
       }
       assertThat(fileOrder.layer(layer).orElseThrow().batches().get(0).mean()[0]).as("another first batch")
           .isNotCloseTo(b.batches().get(0).mean()[0], within(1e-6));
+    }
+  }
+
+  /**
+   * The self-check's session opens beside the calibration session for a model of at most 256 MB
+   * without side files, and after it otherwise: the same model with its weights in a side file
+   * gets the same self-check, run by the other way.
+   */
+  @Test
+  void theSelfCheckIsTheSameOpenedBesideOrAfter() throws IOException {
+    assertThat(Files.size(MODEL)).isLessThan(OnnxCalibration.SELF_CHECK_BESIDE_LIMIT);
+    CalibrationAccumulator beside = calibrate(MODEL, DATA, OnnxCalibration.CAPTURE_BUDGET);
+    CalibrationAccumulator after = calibrate(OnnxModelsTest.DIR.resolve("cnn-external.onnx"), DATA,
+        OnnxCalibration.CAPTURE_BUDGET);
+    for (int layer = 0; layer < 2; layer++) {
+      SelfCheck a = beside.layer(layer).orElseThrow().selfCheck().orElseThrow();
+      SelfCheck b = after.layer(layer).orElseThrow().selfCheck().orElseThrow();
+      assertThat(a.passed()).isTrue();
+      assertThat(b.passed()).isTrue();
+      assertThat(b.values()).isEqualTo(a.values()).isPositive();
+      assertThat(b.outputRms()).isCloseTo(a.outputRms(), within(1e-6 * a.outputRms()));
     }
   }
 
