@@ -175,7 +175,7 @@ final class OrtRunner implements AutoCloseable {
         }
       }
     } catch (OrtException e) {
-      String samples = "samples " + start + " to " + (start + count - 1);
+      String samples = samples(feeds, start, count);
       if (stopped.get()) {
         throw new InvalidInputException(dataLabel, samples, "one run of the model took longer than the time limit of "
             + timeout.toSeconds() + " s and was stopped; raise it with --timeout", e);
@@ -192,6 +192,31 @@ final class OrtRunner implements AutoCloseable {
       fed.values().forEach(OnnxTensor::close);
       into.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /** The most file samples a message lists. */
+  private static final int LISTED_SAMPLES = 8;
+
+  /**
+   * The samples of a run, as the user finds them in the data: the file's rows where the feeds read
+   * them in the shuffled order (a run's positions in that order named other samples than the one
+   * that failed), sorted, the first few of a larger run.
+   */
+  static String samples(List<OnnxInputs.Feed> feeds, int start, int count) {
+    if (feeds.isEmpty() || feeds.get(0).order() == null) {
+      return "samples " + start + " to " + (start + count - 1);
+    }
+    int[] rows = new int[count];
+    for (int i = 0; i < count; i++) {
+      rows[i] = feeds.get(0).row(start + i);
+    }
+    Arrays.sort(rows);
+    StringBuilder listed = new StringBuilder();
+    for (int i = 0; i < Math.min(count, LISTED_SAMPLES); i++) {
+      listed.append(i == 0 ? "" : ", ").append(rows[i]);
+    }
+    return (count == 1 ? "sample " : "samples ") + listed + (count > LISTED_SAMPLES ? ", ... (" + count + " in all)" : "")
+        + " of the data (in the shuffled order of --batch-order, positions " + start + " to " + (start + count - 1) + ")";
   }
 
   /**
