@@ -89,7 +89,7 @@ class CapturedInPartsTest {
   }
 
   /**
-   * The self-check's session opens beside the calibration session for a model of at most 256 MB
+   * The self-check's session opens beside the calibration session for a model of at most 128 MB
    * without side files, and after it otherwise: the same model with its weights in a side file
    * gets the same self-check, run by the other way.
    */
