@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing|batch-fixed]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -48,6 +48,8 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           and sliced off after it, beside a BN of the samples themselves;
                           --only batch-mixing writes these alone (see
                           batch_mixing() below)
+  graphs/batch-fixed.onnx a BN after a Relu in a graph whose batch dimension is fixed at 8;
+                          --only batch-fixed writes it alone
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -621,7 +623,26 @@ def batch_mixing():
     onnx.save(model, os.path.join(OUT, "graphs", "batch-rows-added.onnx"))
 
 
+def batch_fixed():
+    # a model exported for one batch size (8): it takes whole batches only, and the rest of the data
+    # is left out (an outside tester's fixed-batch model ran 64 of 70 samples without a word)
+    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
+                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
+                    numpy_helper.from_array(np.full(3, 1.5, np.float32), "mean"),
+                    numpy_helper.from_array(np.full(3, 2.0, np.float32), "var")]
+    nodes = [helper.make_node("Relu", ["x"], ["positive"], name="relu"),
+             helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
+    graph = helper.make_graph(nodes, "batch_fixed", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 3, 8, 8])], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, "graphs", "batch-fixed.onnx"))
+
+
 def main():
+    if sys.argv[1:] == ["--only", "batch-fixed"]:
+        batch_fixed()
+        return
     if sys.argv[1:] == ["--only", "half"]:
         half()
         return
@@ -666,6 +687,7 @@ def main():
     converted()
     graphs()
     batch_mixing()
+    batch_fixed()
     mistakes()
     half()
 

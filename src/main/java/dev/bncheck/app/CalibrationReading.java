@@ -93,7 +93,10 @@ public final class CalibrationReading {
     String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())
         : "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)")
         + (options.tensorFlow().inputNodes().isEmpty() ? "" : ", fed at " + String.join(", ", options.tensorFlow().inputNodes()));
-    String batches = "of up to " + options.batchSize() + " samples" + (options.batchOrder() == BatchOrder.SHUFFLED && synthetic == 0
+    String size = collected.fixedBatch().map(f -> "of " + f.batchSize() + " samples, the batch the model fixes"
+        + (f.samplesLeftOut() > 0 ? " (" + f.samplesLeftOut() + " of the data's samples left out: it takes whole"
+            + " batches only)" : "")).orElse("of up to " + options.batchSize() + " samples");
+    String batches = size + (options.batchOrder() == BatchOrder.SHUFFLED && synthetic == 0
         ? ", drawn in a fixed shuffled order (--batch-order)" : ", in the file's order");
     return new Read(loaded, data, batches, backend);
   }

@@ -123,4 +123,10 @@ final class ProgressSink implements CalibrationSink {
   public void notCaptured(int layerIndex, String reason) {
     delegate.notCaptured(layerIndex, reason);
   }
+
+  @Override
+  public void fixedBatch(int batchSize, long samplesLeftOut) {
+    delegate.fixedBatch(batchSize, samplesLeftOut);
+  }
+
 }

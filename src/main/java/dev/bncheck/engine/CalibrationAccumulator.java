@@ -143,6 +143,21 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     notCaptured.put(layerIndex, reason);
   }
 
+  /** The batch size a model fixes and the samples it left out, where the run said so. */
+  public record FixedBatch(int batchSize, long samplesLeftOut) {}
+
+  private FixedBatch fixedBatch;
+
+  @Override
+  public void fixedBatch(int batchSize, long samplesLeftOut) {
+    fixedBatch = new FixedBatch(batchSize, samplesLeftOut);
+  }
+
+  /** The batches a model fixes, if the run met one. */
+  public Optional<FixedBatch> fixedBatch() {
+    return Optional.ofNullable(fixedBatch);
+  }
+
   @Override
   public Optional<String> notCaptured(int layerIndex) {
     return Optional.ofNullable(notCaptured.get(layerIndex));

@@ -116,4 +116,11 @@ public interface CalibrationSink {
 
   /** Why no data can be captured for a layer the run executes, so that the report can say so. */
   default void notCaptured(int layerIndex, String reason) {}
+
+  /**
+   * The run took batches of the {@code batchSize} samples the model fixes, whatever was asked, and
+   * left out the last {@code samplesLeftOut} samples of the data: a fixed batch takes whole batches
+   * only.
+   */
+  default void fixedBatch(int batchSize, long samplesLeftOut) {}
 }

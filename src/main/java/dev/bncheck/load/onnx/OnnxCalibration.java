@@ -96,6 +96,9 @@ final class OnnxCalibration {
     if (!data.isEmpty()) {
       sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
     }
+    if (fixedBatch) {
+      sink.fixedBatch(batchSize, Math.min(options.maxSamples(), rows) - samples);
+    }
     List<OnnxBnLayers.BnNode> nodes = found.nodes();
     Map<String, List<Integer>> readers = new LinkedHashMap<>();
     for (int n = 0; n < nodes.size(); n++) {

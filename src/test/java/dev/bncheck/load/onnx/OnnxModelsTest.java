@@ -157,6 +157,29 @@ class OnnxModelsTest {
   }
 
   /**
+   * A model exported for batches of 8 runs 8 samples at a time, whatever --batch-size asks, and
+   * leaves out what does not fill a batch: the report says both (an outside tester's fixed-batch
+   * model ran 64 of 70 samples, the report giving batches "of up to 32" and no word of the rest).
+   */
+  @Test
+  void aFixedBatchIsReportedWithTheSamplesLeftOut() throws IOException {
+    Run run = run("check", DIR.resolve("graphs/batch-fixed.onnx").toString(), "--inputs",
+        DIR.resolve("graphs/batch-mixing.npy").toString(), "--max-samples", "20", "--format", "json",
+        "--fail-on", "never");
+    JsonNode data = run.report().get("data");
+    assertThat(data.get("samples").asLong()).isEqualTo(16);
+    assertThat(data.get("batches").asText()).isEqualTo("of 8 samples, the batch the model fixes (4 of the data's"
+        + " samples left out: it takes whole batches only), drawn in a fixed shuffled order (--batch-order)");
+    assertThat(run.report().get("layers").get(0).get("calibration").get("first_batch_shape").toString())
+        .isEqualTo("[8,3,8,8]");
+
+    Run whole = run("check", DIR.resolve("graphs/batch-fixed.onnx").toString(), "--inputs",
+        DIR.resolve("graphs/batch-mixing.npy").toString(), "--format", "json", "--fail-on", "never");
+    assertThat(whole.report().get("data").get("batches").asText()).startsWith("of 8 samples, the batch the model"
+        + " fixes, drawn");
+  }
+
+  /**
    * A layer's per-channel moments of the report, as exported and in the training view, equal the
    * ones PyTorch computed on the same batches ({@code references.json}).
    */
