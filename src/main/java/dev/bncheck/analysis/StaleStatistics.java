@@ -101,7 +101,8 @@ public final class StaleStatistics implements Check {
     boolean counted = initialWeight.isPresent() && initialWeight.getAsDouble() > BarelyMovedStatistics.MAX_INITIAL_WEIGHT;
     // an average from 0/1 that the statistics' pattern fits and the update count confirms: its
     // channels' differences, each within chance, may still add up to the count's prediction
-    double countScore = counted && cause.confirmed()
+    boolean countConfirmed = counted && cause.confirmed();
+    double countScore = countConfirmed
         ? CountedEarlyStop.score(initialWeight.getAsDouble(), layer.epsilon(), m, chance, tested) : 0;
     double countLimit = CountedEarlyStop.criticalValue(context.model().layers().size());
     boolean countShown = countScore > countLimit;
@@ -113,7 +114,7 @@ public final class StaleStatistics implements Check {
     evidence.add(new Evidence("worst_variance_ratio_channel", m.worstVarianceRatio().channel()));
     evidence.add(new Evidence("samples", chance.samples()));
     evidence.add(new Evidence("channels_beyond_warning", beyondWarning.size()));
-    if (counted && cause.confirmed()) {
+    if (countConfirmed) {
       evidence.add(new Evidence("count_prediction_score", countScore));
       evidence.add(new Evidence("count_prediction_limit", countLimit));
     }
@@ -160,7 +161,7 @@ public final class StaleStatistics implements Check {
                 + " thresholds (%s), but on %d samples chance alone moves them that far; about %d samples tell a"
                 + " mean shift of %s from noise",
             beyondWarning.size(), channels, worst, chance.samples(), needed, Numbers.brief(t.meanShiftError()));
-      } else if (counted && cause.confirmed()) {
+      } else if (countConfirmed) {
         // the count says the average still holds much of its 0/1 and the pattern agrees: the data
         // cannot yet tell it from chance, but silence would pass a model stopped after 10 updates
         message = String.format(Locale.ROOT,
@@ -193,7 +194,7 @@ public final class StaleStatistics implements Check {
     // outside tester's MLP stopped after 10 updates, accuracy 0.996 -> 0.669, had a warning at 64
     // samples, its shifts under the error thresholds). A count alone stays a warning: fine-tuning
     // from converged statistics with the count restarted looks the same to it.
-    boolean confirmedEarlyStop = counted && cause.confirmed() && !cause.variancesAlone();
+    boolean confirmedEarlyStop = countConfirmed && !cause.variancesAlone();
     Severity severity = beyondError || confirmedEarlyStop ? Severity.ERROR : Severity.WARNING;
     List<Integer> flagged = beyondError ? significantError : significantWarning;
     String thresholds = beyondError ? "error" : "warning";
@@ -234,7 +235,7 @@ public final class StaleStatistics implements Check {
     } else {
       evidence.addAll(cause.evidence());
       message += cause.message();
-      if (counted && cause.confirmed() && cause.variancesAlone()) {
+      if (countConfirmed && cause.variancesAlone()) {
         message += Cause.VARIANCES_ALONE;
       }
       if (confirmedEarlyStop) {

@@ -115,8 +115,9 @@ final class OnnxCalibration {
     byte[] runnable = RunnableModel.build(file, bytes, model, external, firstFetches, RunnableModel.Edit.NONE);
     Set<Integer> uncaptured = new HashSet<>();
     Map<Integer, TrainingView.NodeInput> reached = new LinkedHashMap<>();
+    List<String> selfCheckFetches = selfCheckFetches(found);
     Supplier<OrtRunner> selfCheckSession = () -> OrtRunner.open(file, RunnableModel.build(file, bytes, model,
-        external, selfCheckFetches(found), RunnableModel.Edit.NONE), options.timeout());
+        external, selfCheckFetches, RunnableModel.Edit.NONE), options.timeout());
     // a small model's self-check copy is built and its session opened beside the calibration's: both
     // run mostly on one core (ResNet-50, 98 MB: about 2 s of a 21 s check); a larger one's after it,
     // so that the two sessions' weights are not held at once
@@ -205,10 +206,10 @@ final class OnnxCalibration {
       if (samples > 0) {
         int count = fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES, samples);
         if (openedBeside != null) {
-          selfCheck(joined(openedBeside), found, feeds, count, uncaptured, label, sink);
+          selfCheck(joined(openedBeside), found, selfCheckFetches, feeds, count, uncaptured, label, sink);
         } else {
           try (OrtRunner ort = selfCheckSession.get()) {
-            selfCheck(ort, found, feeds, count, uncaptured, label, sink);
+            selfCheck(ort, found, selfCheckFetches, feeds, count, uncaptured, label, sink);
           }
         }
       }
@@ -266,15 +267,15 @@ final class OnnxCalibration {
   /**
    * Each captured node's output as ONNX Runtime computes it, against bncheck's from the same
    * input: {@code ort} runs a copy of the model with the BN inputs and outputs as graph outputs
-   * ({@link #selfCheckFetches}), once, on the first {@code count} samples (a whole batch where the
-   * model fixes it). In training mode a node normalizes with that run's own statistics, which are
-   * given to the sink.
+   * ({@code fetches}, from {@link #selfCheckFetches}), once, on the first {@code count} samples (a
+   * whole batch where the model fixes it). In training mode a node normalizes with that run's own
+   * statistics, which are given to the sink.
    */
-  private static void selfCheck(OrtRunner ort, OnnxBnLayers.Found found, List<OnnxInputs.Feed> feeds, int count,
-      Set<Integer> uncaptured, String label, CalibrationSink sink) {
+  private static void selfCheck(OrtRunner ort, OnnxBnLayers.Found found, List<String> fetches,
+      List<OnnxInputs.Feed> feeds, int count, Set<Integer> uncaptured, String label, CalibrationSink sink) {
     List<OnnxBnLayers.BnNode> nodes = found.nodes();
     Map<String, Tensor> fetched = new LinkedHashMap<>();
-    ort.run(feeds, 0, count, selfCheckFetches(found), label, (name, tensor) -> {
+    ort.run(feeds, 0, count, fetches, label, (name, tensor) -> {
       if (tensor != null) {
         fetched.put(name, tensor);
       }
