@@ -17,7 +17,8 @@ nested inside them; BatchNormalization layers are found recursively. For each on
 dump holds its parameters and moving statistics plus the activation that reached the
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
-layer sees the inputs it sees in deployment. Subclassed models (no symbolic graph) are
+layer sees the inputs it sees in deployment; the first batches also run with the BN layers in
+training mode (the training view, bncheck's reference for the moving statistics). Subclassed models (no symbolic graph) are
 not supported. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
@@ -51,6 +52,10 @@ def _write_atomically(document, path):
             json.dump(document, out)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates the file for its owner alone; a dump gets the mode any new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     except BaseException:
         os.unlink(tmp_path)
@@ -133,7 +138,7 @@ def _call_node(model, layer, prefix):
     return own[0]
 
 
-def _layer_entry(name, bn, inputs):
+def _layer_entry(name, bn, inputs, training_inputs):
     axis = bn.axis
     if isinstance(axis, (list, tuple)):  # Keras 3 stores an int; tf.keras 2 stored a list
         (axis,) = axis
@@ -152,14 +157,60 @@ def _layer_entry(name, bn, inputs):
     entry["moving_variance"] = _tensor(bn.moving_variance)
     if inputs:
         entry["inputs"] = inputs
+    if training_inputs:
+        entry["training_inputs"] = training_inputs
     return entry
 
 
-def dump_bn(model, batches, path, model_name=None):
+def _training_view(probe, bns, batches):
+    """What reaches each BN layer with every BN layer normalizing with its batch's statistics.
+
+    Only the BN layers run in training mode (dropout and the like stay as at inference: the
+    probe runs with training=False and each BN layer's call is made to train), and their moving
+    statistics are put back afterwards, so the model is left as it was. A batch of one sample
+    is left out: training mode cannot normalize it.
+    """
+    batches = [batch for batch in batches if batch.shape[0] > 1]
+    if not batches:
+        return [[] for _ in bns]
+    layers = {id(bn): bn for _, bn, _ in bns}.values()
+    saved = [(bn, [keras.ops.convert_to_numpy(v) for v in (bn.moving_mean, bn.moving_variance)])
+             for bn in layers]
+    for bn in layers:
+        bn.call = _training_call(bn)
+    captured = [[] for _ in bns]
+    try:
+        for batch in batches:
+            for recorded, activation in zip(captured, _as_list(probe(batch, training=False))):
+                recorded.append(_tensor(activation))
+    finally:
+        for bn, (mean, variance) in saved:
+            del bn.call
+            bn.moving_mean.assign(mean)
+            bn.moving_variance.assign(variance)
+    return captured
+
+
+def _training_call(bn):
+    cls_call = type(bn).call
+
+    def call(inputs, training=None, mask=None):
+        return cls_call(bn, inputs, training=True, mask=mask)
+    return call
+
+
+def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     """Write a bncheck dump of every BatchNormalization layer of ``model`` to ``path``.
 
     ``batches`` is an iterable of calibration batches: each is what the model takes as
     input, or a tuple/list such as tf.data's (inputs, targets) whose first element is it.
+
+    The batches that start within the first ``training_view_samples`` samples are also run
+    with every BN layer in training mode (normalizing with the batch's own statistics, as
+    while the moving statistics were averaged; the moving statistics are restored
+    afterwards): bncheck judges a layer's statistics on what reached it that way, so that a
+    layer upstream whose inference differs from its training does not make its successors
+    look stale. 0 leaves the training view out.
     """
     batches = [_model_input(batch) for batch in batches]
     if not model.built:
@@ -171,11 +222,19 @@ def dump_bn(model, batches, path, model_name=None):
 
     bns = _bn_inputs(model)
     outputs = [[] for _ in bns]
+    training_outputs = [[] for _ in bns]
     if bns and batches:
         probe = keras.Model(_graph_input(model), [tensor for _, _, tensor in bns])
         for batch in batches:
             for recorded, activation in zip(outputs, _as_list(probe(batch, training=False))):
                 recorded.append(_tensor(activation))
+        first, samples = [], 0
+        for batch in batches:
+            if samples >= training_view_samples:
+                break
+            first.append(batch)
+            samples += batch.shape[0]
+        training_outputs = _training_view(probe, bns, first)
 
     document = {
         "format": "bncheck-dump",
@@ -185,7 +244,7 @@ def dump_bn(model, batches, path, model_name=None):
             "framework_version": f"{keras.__version__} ({keras.backend.backend()} backend)",
             "model": model_name or model.name,
         },
-        "layers": [_layer_entry(name, bn, inputs)
-                   for (name, bn, _), inputs in zip(bns, outputs)],
+        "layers": [_layer_entry(name, bn, inputs, training_inputs)
+                   for (name, bn, _), inputs, training_inputs in zip(bns, outputs, training_outputs)],
     }
     _write_atomically(document, path)

@@ -17,7 +17,8 @@ For every BatchNorm1d/2d/3d and SyncBatchNorm layer the dump holds its parameter
 running statistics plus the activation that reached the layer for each calibration batch.
 The model runs in eval mode, as at inference, so the layers upstream of each BN layer
 normalize with their running statistics and each layer sees the inputs it sees in
-deployment. The dump format is described in docs/dump-format.md of the bncheck project.
+deployment; the first batches also run with the BN layers in training mode (the training
+view, bncheck's reference for the running statistics). The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64
@@ -52,6 +53,10 @@ def _write_atomically(document, path):
             json.dump(document, out)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates the file for its owner alone; a dump gets the mode any new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     except BaseException:
         os.unlink(tmp_path)
@@ -67,7 +72,7 @@ def _warn(message):
     print(f"bn_dump_pytorch: warning: {message}", file=sys.stderr)
 
 
-def _layer_entry(name, bn, inputs):
+def _layer_entry(name, bn, inputs, training_inputs):
     entry = {"name": name, "channel_axis": 1, "epsilon": float(bn.eps)}
     # momentum None means a cumulative moving average, which has no momentum to report.
     if bn.momentum is not None:
@@ -81,16 +86,67 @@ def _layer_entry(name, bn, inputs):
     entry["moving_variance"] = _tensor(bn.running_var)
     if inputs:
         entry["inputs"] = inputs
+    if training_inputs:
+        entry["training_inputs"] = training_inputs
     return entry
 
 
-def dump_bn(model, batches, path, model_name=None):
+def _training_view(model, bns, batches):
+    """What reaches each BN layer with every BN layer normalizing with its batch's statistics.
+
+    Only the BN layers switch to training mode (dropout and the like stay as at inference), and
+    their running statistics and update counts are put back afterwards, so the model is left as
+    it was. A batch of one sample is left out: training mode cannot normalize it.
+    """
+    batches = [x for x in batches if x.shape[0] > 1]
+    if not batches:
+        return {}
+    captured = {name: [] for name, _ in bns}
+    saved = [(module, module.training, [b.clone() for b in module.buffers()]) for _, module in bns]
+
+    def make_hook(name):
+        def hook(module, args):
+            # a module called more than once per forward pass keeps its first input, as above
+            if len(captured[name]) < done[0] + 1:
+                captured[name].append(_tensor(args[0]))
+        return hook
+
+    done = [0]
+    handles = [module.register_forward_pre_hook(make_hook(name)) for name, module in bns]
+    try:
+        for _, module in bns:
+            module.train()
+        with torch.no_grad():
+            for x in batches:
+                model(x)
+                done[0] += 1
+    except RuntimeError as e:
+        _warn(f"the training view could not run ({e}); the dump leaves it out")
+        return {}
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, training, buffers in saved:
+            module.training = training
+            for buffer, value in zip(module.buffers(), buffers):
+                buffer.copy_(value)
+    return {name: batches for name, batches in captured.items() if batches}
+
+
+def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     """Write a bncheck dump of every BN layer of ``model`` to ``path``.
 
     ``batches`` is an iterable of calibration batches: each is the model's input tensor,
     or a tuple/list such as a DataLoader's (inputs, targets) whose first element is the
     input. Each batch is moved to the device of the model's parameters. The model's
     training/eval mode, and that of each of its submodules, is restored afterwards.
+
+    The batches that start within the first ``training_view_samples`` samples are also run
+    with every BN layer in training mode (normalizing with the batch's own statistics, as
+    while the running statistics were averaged; the running statistics are restored
+    afterwards): bncheck judges a layer's statistics on what reached it that way, so that a
+    layer upstream whose inference differs from its training does not make its successors
+    look stale. 0 leaves the training view out.
     """
     bns = []
     for name, module in model.named_modules():
@@ -127,22 +183,29 @@ def dump_bn(model, batches, path, model_name=None):
     # while its BN layers are in eval(), and model.train() would unfreeze them.
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
+    replay = []  # the first batches, kept for the training view: a generator runs once
+    replay_samples = 0
     try:
         with torch.no_grad():
             for batch in batches:
                 fired_this_batch.clear()
-                model(_model_input(batch).to(device))
+                x = _model_input(batch).to(device)
+                if replay_samples < training_view_samples:
+                    replay.append(x)
+                    replay_samples += x.shape[0]
+                model(x)
     finally:
         for handle in handles:
             handle.remove()
         for module, training in modes:
             module.training = training
+    training_inputs = _training_view(model, bns, replay)
 
     by_name = dict(bns)
     never_reached = [name for name, _ in bns if not inputs[name]]
     if first_fired and never_reached:
         _warn("no calibration input reached: " + ", ".join(never_reached))
-    layers = [_layer_entry(name, by_name[name], inputs[name])
+    layers = [_layer_entry(name, by_name[name], inputs[name], training_inputs.get(name))
               for name in first_fired + never_reached]
 
     document = {

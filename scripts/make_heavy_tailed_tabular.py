@@ -14,6 +14,14 @@ fixed seeds. Writes to src/test/resources/heavy-tailed/:
   stale-0.pt, stale-0-256.bn.json
                                model 0 with its running statistics reset and updated on 3 batches
                                only (27% of the way from 0/1): must fail
+  lognormal-2.pt, lognormal-2-256.bn.json
+                               the same MLP trained on exp(N(0, 1)) features with 1% of rows
+                               multiplied by 20 (seed 2), dumped on 256 fresh samples: healthy.
+                               Its bn1 normalizes a batch holding an extreme row far more than its
+                               moving statistics do, so bn2's inputs at inference are unlike those
+                               its statistics averaged (variance ratios up to 6): judged on the
+                               dump's training view it passes, on the inference view it fails
+Every dump records the training view (scripts/bn_dump_pytorch.py) on its first 256 samples.
 """
 
 import os
@@ -31,10 +39,12 @@ from bn_dump_pytorch import dump_bn  # noqa: E402
 WIDTH = 16
 
 
-def data(rng, n):
-    x = rng.standard_t(3, (n, 16)).astype("float32")
+def data(rng, n, family="t3"):
+    # the log-normal family as scripts/measure_heavy_tails.py draws it (scaled before rounding)
+    x = np.exp(rng.standard_normal((n, 16))) if family == "lognormal" else rng.standard_t(3, (n, 16)).astype("float32")
     x[rng.random(n) < 0.01] *= 20
-    y = (x[:, 0] + 0.5 * x[:, 1] > 0.3).astype("int64")
+    x = x.astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] > (np.median(x[:, 0]) if family == "lognormal" else 0.3)).astype("int64")
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
@@ -52,25 +62,34 @@ class Mlp(torch.nn.Module):
         return self.out(torch.relu(self.bn2(self.fc2(x))))
 
 
-def dump(model, seed, n, path):
-    x, _ = data(np.random.default_rng(100 + seed), n)
+def dump(model, seed, n, path, family="t3", data_seed=None):
+    x, _ = data(np.random.default_rng(100 + seed if data_seed is None else data_seed), n, family)
     dump_bn(model, [x[i:i + 32] for i in range(0, n, 32)], path, model_name="mlp")
+
+
+def train(seed, family="t3"):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = Mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    model.train()
+    for _ in range(1500):
+        x, y = data(rng, 32, family)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    model.eval()
+    return model, rng
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    lognormal, _ = train(2, "lognormal")
+    torch.save(lognormal.state_dict(), os.path.join(OUT, "lognormal-2.pt"))
+    # the draw of scripts/measure_heavy_tails.py that failed on the inference view
+    dump(lognormal, 2, 256, os.path.join(OUT, "lognormal-2-256.bn.json"), "lognormal", data_seed=2256)
     for seed in (0, 1):
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        model = Mlp()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-        model.train()
-        for _ in range(1500):
-            x, y = data(rng, 32)
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            optimizer.step()
-        model.eval()
+        model, rng = train(seed)
         torch.save(model.state_dict(), os.path.join(OUT, f"healthy-{seed}.pt"))
         for n in (256, 1024):
             dump(model, seed, n, os.path.join(OUT, f"healthy-{seed}-{n}.bn.json"))

@@ -8,6 +8,14 @@ For each framework (torch, tensorflow/Keras) that can be imported, these cases r
   untrained  the same architecture freshly initialised (running mean 0, variance 1):
              `bncheck check` must exit 1 with a BN001 finding on every BN layer.
 
+and for both:
+
+  training-view a Dense/Linear -> BN -> Dropout -> Dense/Linear -> BN model: the dumped
+                training_inputs of the second BN layer must be computed by hand from the first
+                layer normalizing each batch with its own statistics (dropout off), the first
+                layer's must equal its inputs, and the model's weights and moving statistics
+                must be as before the dump.
+
 and for Keras alone:
 
   shared-base   a functional base model first called by another model, then used in a
@@ -274,8 +282,31 @@ def torch_cases(workdir):
         if layers != ["1", "4"]:
             raise CaseFailure(f"expected layers 1 and 4 (7 has no running statistics), got {layers}")
 
+    def training_view():
+        torch.manual_seed(4)
+        model = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.Dropout(0.5), nn.Linear(5, 3),
+                              nn.BatchNorm1d(3))
+        model.train()
+        with torch.no_grad():
+            for _ in range(20):
+                model(torch.randn(32, 6) * 2 + 1)
+        model.eval()
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        x = torch.randn(96, 6) * 2 + 1
+        dump = workdir / "torch-training-view.json"
+        dump_bn(model, [x[i:i + 32] for i in range(0, 96, 32)], dump, training_view_samples=64)
+        changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+        if changed:
+            raise CaseFailure(f"dump_bn changed {changed}")
+        first, bn1, _, second, _ = model
+        with torch.no_grad():
+            z = first(x[:32])
+            normalized = (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + bn1.eps) * bn1.weight + bn1.bias
+            expected = second(normalized).numpy()
+        check_training_view(json.loads(dump.read_text())["layers"], expected, batches=2)
+
     return [("trained", trained), ("untrained", untrained), ("frozen-bn", frozen_bn),
-            ("docs-snippet", docs_snippet)]
+            ("docs-snippet", docs_snippet), ("training-view", training_view)]
 
 
 # --- Keras 3 on TensorFlow ---------------------------------------------------------------
@@ -344,10 +375,47 @@ def keras_cases(workdir):
         if dumped.shape != expected.shape or np.abs(dumped - expected).max() > 1e-5:
             raise CaseFailure("the dumped inputs of base/base_bn are not base_conv(Rescaling(x)) of the Sequential model")
 
-    return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base)]
+    def training_view():
+        keras.utils.set_random_seed(4)
+        layers = keras.layers
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(5), layers.BatchNormalization(name="bn1"),
+                                  layers.Dropout(0.5), layers.Dense(3), layers.BatchNormalization(name="bn2")])
+        rng = np.random.default_rng(4)
+        for _ in range(20):
+            model(rng.normal(1, 2, (32, 6)).astype("float32"), training=True)
+        before = [v.numpy().copy() for v in model.weights]
+        x = rng.normal(1, 2, (96, 6)).astype("float32")
+        dump = workdir / "keras-training-view.json"
+        dump_bn(model, [x[i:i + 32] for i in range(0, 96, 32)], dump, training_view_samples=64)
+        if not all(np.array_equal(b, v.numpy()) for b, v in zip(before, model.weights)):
+            raise CaseFailure("dump_bn changed the model's weights or moving statistics")
+        first, bn1, second = model.layers[0], model.layers[1], model.layers[3]
+        z = x[:32] @ first.kernel.numpy() + first.bias.numpy()
+        normalized = (z - z.mean(0)) / np.sqrt(z.var(0) + bn1.epsilon) * bn1.gamma.numpy() + bn1.beta.numpy()
+        expected = normalized @ second.kernel.numpy() + second.bias.numpy()
+        check_training_view(json.loads(dump.read_text())["layers"], expected, batches=2)
+
+    return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base),
+            ("training-view", training_view)]
 
 
-FRAMEWORKS = [("torch", torch_cases, 4), ("tensorflow", keras_cases, 3)]
+def check_training_view(layers, expected, batches):
+    """The first layer's training view is its input; the second's first batch is ``expected``."""
+    for layer in layers:
+        if len(layer.get("training_inputs", [])) != batches:
+            raise CaseFailure(f"{layer['name']}: {len(layer.get('training_inputs', []))} training-view batches,"
+                              f" expected {batches} (the batches starting within the first 64 samples)")
+    first = layers[0]
+    if not np.array_equal(decode(first["training_inputs"][0]), decode(first["inputs"][0])):
+        raise CaseFailure("the first BN layer's training view differs from its input: nothing upstream normalizes")
+    got = decode(layers[1]["training_inputs"][0])
+    if got.shape != expected.shape or np.abs(got - expected).max() > 1e-4:
+        raise CaseFailure(f"the second BN layer's training view is not its input with the first normalizing"
+                          f" by batch statistics (max difference {np.abs(got - expected).max():.3g})")
+    print(f"    training view of {layers[1]['name']} matches the hand computation")
+
+
+FRAMEWORKS = [("torch", torch_cases, 5), ("tensorflow", keras_cases, 4)]
 
 
 def main():

@@ -61,7 +61,7 @@ public final class CalibrationReading {
       // a dump may carry its activations; a Keras file or a checkpoint never does
       boolean dump = loader instanceof BnModelFromDump;
       return new Read(loaded, dump ? "embedded in model" : "none (give --inputs DUMP, a dump whose layers carry"
-          + " \"inputs\")", dump ? "as recorded in the dump" : "", null);
+          + " \"inputs\")", dump ? recordedBatches(request.trainingView(), collected, loaded) : "", null);
     }
     Path file = request.dump().get();
     CalibrationLoader calibration = Loaders.forCalibration(file);
@@ -70,7 +70,26 @@ public final class CalibrationReading {
         : request.modelOptions().withRecordedConventions(calibration.conventions(file));
     BnModel loaded = loader.load(model, options, CalibrationSink.NONE);
     calibration.load(file, loaded, sink);
-    return new Read(loaded, file.toString(), "as recorded in the dump", null);
+    return new Read(loaded, file.toString(), recordedBatches(request.trainingView(), collected, loaded), null);
+  }
+
+  /**
+   * Keeps the training view a dump recorded ({@code training_inputs}) where the run wants it, as
+   * a backend would have run it, and says how the batches came.
+   */
+  private static String recordedBatches(CalibrationRequest.TrainingView when, CalibrationAccumulator collected,
+      BnModel model) {
+    boolean wanted = switch (when) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case AUTO -> collected.wantsTrainingView(model.layers());
+    };
+    if (!wanted) {
+      collected.discardTrainingView();
+    }
+    long samples = collected.trainingViewSamples();
+    return "as recorded in the dump" + (samples == 0 ? ""
+        : ", with its training view (every BN layer in training mode) on " + samples + " samples");
   }
 
   private static Read run(ModelLoader loader, Request request, CalibrationAccumulator collected,

@@ -95,8 +95,10 @@ public final class CheckRun {
     if (!calibration.inputNodes().isEmpty()) {
       throw new UsageException("--input-node applies to TensorFlow models only");
     }
-    if (!calibration.runOptionsGiven().isEmpty()) {
-      throw new UsageException(calibration.runOptionsGiven().get(0) + " applies to TensorFlow and ONNX models, which"
+    // a dump may record the training view, so whether to use it applies; how to run it does not
+    List<String> runOnly = calibration.runOptionsGiven().stream().filter(o -> !o.equals("--training-view")).toList();
+    if (!runOnly.isEmpty()) {
+      throw new UsageException(runOnly.get(0) + " applies to TensorFlow and ONNX models, which"
           + " bncheck runs; this model's data comes as recorded");
     }
     if (inputs.isEmpty()) {

@@ -68,7 +68,8 @@ final class CalibrationOptions {
       description = "TensorFlow and ONNX models: run the training view (every BN layer in training mode, BN003's reference):"
           + " auto (default: in a second pass, only when some layer's statistics are beyond the BN003 warning"
           + " thresholds in the inference view and not explained by BN001 or BN007), always, or never (BN003 then"
-          + " uses the inference view).")
+          + " uses the inference view). Dumps: use the training view they record (\"training_inputs\") in the"
+          + " same cases.")
   TrainingView trainingView;
 
   @Option(names = "--training-view-samples", paramLabel = "N",

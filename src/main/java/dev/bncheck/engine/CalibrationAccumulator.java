@@ -113,6 +113,18 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     return new ChannelMoments(count, moments.mean().clone(), moments.m2().clone(), new long[channels]);
   }
 
+  /**
+   * Forgets the training view accepted so far: a dump carries it whether or not the run wants it.
+   */
+  public void discardTrainingView() {
+    trainingViews.clear();
+  }
+
+  /** The most samples the training view holds for any layer; 0 without a training view. */
+  public long trainingViewSamples() {
+    return trainingViews.keySet().stream().mapToLong(i -> trainingView(i).orElseThrow().samples()).max().orElse(0);
+  }
+
   @Override
   public Optional<LayerCalibration> trainingView(int layerIndex) {
     Builder b = trainingViews.get(layerIndex);

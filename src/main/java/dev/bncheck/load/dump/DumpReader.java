@@ -33,7 +33,8 @@ final class DumpReader {
   private static final List<String> LAYER_FIELDS =
       List.of(
           "name", "channel_axis", "epsilon", "momentum", "momentum_convention",
-          "num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs");
+          "num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs",
+          "training_inputs");
 
   /**
    * The parameters a calibration dump is compared on with the model's: activations recorded from
@@ -57,7 +58,7 @@ final class DumpReader {
 
   /** The vectors and counts a conventions read passes over, with the activations. */
   private static final List<String> NOT_CONVENTIONS =
-      List.of("num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs");
+      List.of("num_batches_tracked", "gamma", "beta", "moving_mean", "moving_variance", "inputs", "training_inputs");
 
   private final Path file;
   private final Mode mode;
@@ -187,7 +188,8 @@ final class DumpReader {
       String field = in.text(location);
       String at = location + "." + field;
       JsonToken value = in.next(at);
-      boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("channel_axis");
+      boolean parameter = !field.equals("name") && !field.equals("inputs") && !field.equals("training_inputs")
+          && !field.equals("channel_axis");
       if ((mode == Mode.CALIBRATION && parameter && LAYER_FIELDS.contains(field) && !RECORDED.contains(field)
           && !RECORDED_CONVENTIONS.contains(field))
           || (mode == Mode.CONVENTIONS && NOT_CONVENTIONS.contains(field))) {
@@ -211,19 +213,22 @@ final class DumpReader {
         case "beta" -> layer.beta = readVector(in, tensors, at);
         case "moving_mean" -> layer.movingMean = readVector(in, tensors, at);
         case "moving_variance" -> layer.movingVariance = readVector(in, tensors, at);
-        case "inputs" -> readInputs(in, tensors, layer, at, value);
+        case "inputs" -> readInputs(in, tensors, layer, at, value, false);
+        case "training_inputs" -> readInputs(in, tensors, layer, at, value, true);
         default -> throw in.error(at, "unknown field; a layer has " + String.join(", ", LAYER_FIELDS));
       }
     }
   }
 
-  private void readInputs(JsonInput in, JsonTensorReader tensors, LayerFields layer, String at, JsonToken value) {
+  /** @param trainingView whether the batches are the training view's ({@code training_inputs}) */
+  private void readInputs(JsonInput in, JsonTensorReader tensors, LayerFields layer, String at, JsonToken value,
+      boolean trainingView) {
     if (!sink.wantsActivations()) {
       in.skipValue(at);
       return;
     }
     if (value == JsonToken.START_OBJECT) {
-      layer.addBatch(in, at, tensors.read(at, false));
+      layer.addBatch(in, new Batch(at, tensors.read(at, false), trainingView));
       return;
     }
     if (value != JsonToken.START_ARRAY) {
@@ -232,7 +237,7 @@ final class DumpReader {
     int index = 0;
     while (in.next(at) != JsonToken.END_ARRAY) {
       String batchAt = at + "[" + index++ + "]";
-      layer.addBatch(in, batchAt, tensors.read(batchAt, false));
+      layer.addBatch(in, new Batch(batchAt, tensors.read(batchAt, false), trainingView));
     }
   }
 
@@ -306,6 +311,9 @@ final class DumpReader {
     return new BnModel(file.toString(), FORMAT + " v" + VERSION, framework, modelName, built);
   }
 
+  /** A batch of activations as read, with where it stands in the dump and which view it belongs to. */
+  private record Batch(String at, Tensor tensor, boolean trainingView) {}
+
   /** The fields of one layer as they arrive, in whatever order the writer chose. */
   private final class LayerFields {
     final String location;
@@ -321,7 +329,7 @@ final class DumpReader {
     double[] movingMean;
     double[] movingVariance;
     /** Batches read before the fields needed to check them; JSON does not fix key order. */
-    final List<Map.Entry<String, Tensor>> pending = new ArrayList<>();
+    final List<Batch> pending = new ArrayList<>();
 
     LayerFields(String location, int index) {
       this.location = location;
@@ -375,22 +383,24 @@ final class DumpReader {
       return mode == Mode.MODEL ? channelAxis != null && movingMean != null : index >= 0;
     }
 
-    void addBatch(JsonInput in, String at, Tensor batch) {
+    void addBatch(JsonInput in, Batch batch) {
       if (readyForBatches()) {
-        deliver(in, at, batch);
+        deliver(in, batch);
       } else {
-        pending.add(Map.entry(at, batch));
+        pending.add(batch);
       }
     }
 
     void flushPending(JsonInput in) {
-      for (Map.Entry<String, Tensor> batch : pending) {
-        deliver(in, batch.getKey(), batch.getValue());
+      for (Batch batch : pending) {
+        deliver(in, batch);
       }
       pending.clear();
     }
 
-    private void deliver(JsonInput in, String at, Tensor batch) {
+    private void deliver(JsonInput in, Batch read) {
+      String at = read.at();
+      Tensor batch = read.tensor();
       int[] shape = batch.shape();
       if (shape.length < 2 || shape.length > 5) {
         throw in.error(at, "a rank-" + shape.length + " tensor; activations have rank 2 to 5");
@@ -411,7 +421,11 @@ final class DumpReader {
         throw in.error(at, "empty batch " + Tensor.describeShape(shape));
       }
       sink.progress("layers read", index, -1);
-      sink.accept(index, batch, axis);
+      if (read.trainingView()) {
+        sink.acceptTrainingView(index, batch, axis);
+      } else {
+        sink.accept(index, batch, axis);
+      }
     }
 
     void requireComplete(JsonInput in) {

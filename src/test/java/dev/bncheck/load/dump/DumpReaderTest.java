@@ -43,11 +43,18 @@ class DumpReaderTest {
       return true;
     }
 
+    final List<Tensor> trainingView = new ArrayList<>();
+
     @Override
     public void accept(int layerIndex, Tensor batch, int channelAxis) {
       layers.add(layerIndex);
       batches.add(batch);
       axes.add(channelAxis);
+    }
+
+    @Override
+    public void acceptTrainingView(int layerIndex, Tensor batch, int channelAxis) {
+      trainingView.add(batch);
     }
   }
 
@@ -123,6 +130,19 @@ class DumpReaderTest {
     assertThat(((Tensor.Float64) sink.batches.get(1)).data()).containsExactly(5.0, 6.0);
   }
 
+  @Test
+  void trainingInputsGoToTheSinkAsTheTrainingViewInWhateverOrderTheFieldsCome() throws IOException {
+    RecordingSink sink = new RecordingSink();
+    load("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[{\"training_inputs\":[{\"dtype\":\"float32\","
+        + "\"shape\":[2,2],\"data\":[7,8,9,10]}],\"name\":\"bn\",\"channel_axis\":1,\"epsilon\":1e-3,"
+        + "\"moving_mean\":[0,0],\"moving_variance\":[1,1],\"inputs\":{\"dtype\":\"float32\",\"shape\":[1,2],"
+        + "\"data\":[1,2]}}]}", sink);
+    assertThat(sink.batches).hasSize(1);
+    assertThat(((Tensor.Float32) sink.batches.get(0)).data()).containsExactly(1f, 2f);
+    assertThat(sink.trainingView).hasSize(1);
+    assertThat(((Tensor.Float32) sink.trainingView.get(0)).data()).containsExactly(7f, 8f, 9f, 10f);
+  }
+
   /** gamma decoded from the given base64 text, or the one-line error. */
   private String gammaFromBase64(String text) throws IOException {
     try {
@@ -193,7 +213,7 @@ class DumpReaderTest {
         Arguments.of(ok.replace("\"moving_mean\":[0.5,1.5],", ""), "layers[0]: missing field \"moving_mean\""),
         Arguments.of(ok.replace("[2,3]", "[2]"), "layers[0].moving_variance: expected 2 values, got 1"),
         Arguments.of(ok.replace("\"epsilon\":1e-3", "\"epsilon\":\"small\""), "layers[0].epsilon: expected a number, got the string \"small\""),
-        Arguments.of(ok.replace("\"epsilon\"", "\"eps\""), "layers[0].eps: unknown field; a layer has name, channel_axis, epsilon, momentum, momentum_convention, num_batches_tracked, gamma, beta, moving_mean, moving_variance, inputs"),
+        Arguments.of(ok.replace("\"epsilon\"", "\"eps\""), "layers[0].eps: unknown field; a layer has name, channel_axis, epsilon, momentum, momentum_convention, num_batches_tracked, gamma, beta, moving_mean, moving_variance, inputs, training_inputs"),
         Arguments.of(layerJson(",\"momentum\":0.1"), "layers[0].momentum: \"momentum_convention\" is missing and source.framework does not imply one; add \"momentum_convention\": \"pytorch\" or \"keras\""),
         Arguments.of(layerJson(",\"momentum\":0.1,\"momentum_convention\":\"caffe\""), "layers[0].momentum_convention: expected \"pytorch\" or \"keras\", got \"caffe\""),
         Arguments.of(layerJson(",\"gamma\":{\"dtype\":\"int8\",\"shape\":[2],\"data\":[1,2]}"), "layers[0].gamma.dtype: expected \"float32\" or \"float64\", got the string \"int8\""),
@@ -206,6 +226,8 @@ class DumpReaderTest {
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1000,1000],\"data\":[]}]"), "layers[0].inputs[0]: shape [1000, 1000] declares 1000000 values, more than the file can hold"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]"), "layers[0].inputs[0]: channel axis 1 has 3 channels, layer has 2"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1,2]}]"), "layers[0].inputs[0]: a rank-1 tensor; activations have rank 2 to 5"),
+        Arguments.of(layerJson(",\"training_inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]},{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]"), "layers[0].training_inputs[1]: channel axis 1 has 3 channels, layer has 2"),
+        Arguments.of(layerJson(",\"training_inputs\":7"), "layers[0].training_inputs: expected a tensor or an array of tensors, got the number 7"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[0,2],\"data\":[]}]"), "layers[0].inputs[0]: empty batch [0, 2]"),
         Arguments.of(layerJson(",\"inputs\":[[1,2]]"), "layers[0].inputs[0]: expected a tensor object {\"dtype\", \"shape\", \"data\" or \"base64\"}, got an array"),
         Arguments.of(layerJson("").replace("\"channel_axis\":1", "\"channel_axis\":4") .replace("}]}", ",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}]}]}"), "layers[0].inputs[0]: channel_axis 4 is out of range for a rank-2 tensor"),

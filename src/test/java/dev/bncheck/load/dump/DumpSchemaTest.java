@@ -42,6 +42,9 @@ class DumpSchemaTest {
         + "\"epsilon\":1e-3,\"moving_mean\":[0,\"NaN\"],\"moving_variance\":{\"dtype\":\"float32\",\"shape\":[2],"
         + "\"base64\":\"AAAAAAAAAAA=\"}}]}";
     assertThat(schema.validate(tree(ok))).isEmpty();
+    String trainingView = ",\"training_inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}]}]}";
+    assertThat(schema.validate(tree(ok.replace("}]}", trainingView)))).isEmpty();
+    assertThat(schema.validate(tree(ok.replace("}]}", trainingView.replace("[1,2]}", "[1,2]},7"))))).isNotEmpty();
     assertThat(schema.validate(tree(ok.replace("\"layers\"", "\"layer\"")))).isNotEmpty();
     assertThat(schema.validate(tree(ok.replace("\"channel_axis\":1,", "")))).isNotEmpty();
     assertThat(schema.validate(tree(ok.replace("float32", "int8")))).isNotEmpty();
