@@ -92,7 +92,7 @@ public final class Analyzer {
       boolean judgedOnTrainingView = i != firstWithData;
       LayerContext context = new LayerContext(model, i, layer, calibration, metrics,
           judgedOnTrainingView ? trainingView : Optional.empty(), thresholds,
-          judgedOnTrainingView ? trainingCalibration.map(LayerCalibration::samples).orElse(0L) : 0L,
+          judgedOnTrainingView ? trainingCalibration : Optional.empty(),
           Math.max(tests, LayerContext.testsOf(layer)));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();

@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param metrics the divergence on the inputs the layer sees at inference
  * @param trainingViewMetrics the divergence on the inputs it sees when every BN layer runs in
  *     training mode, as while the moving averages were updated; empty when not captured
- * @param trainingViewSamples the samples the training view ran on (it runs on the first few
- *     only); 0 without a training view
+ * @param trainingViewCalibration the calibration of the training view the layer is judged on
+ *     (it runs on the first few samples only); empty when not captured or not judged on
  * @param statisticalTests the one-sided channel tests the whole model's data checks make, among
  *     which the family-wise false-alarm rate is divided
  */
@@ -25,13 +25,13 @@ public record LayerContext(
     Optional<DivergenceMetrics> metrics,
     Optional<DivergenceMetrics> trainingViewMetrics,
     Thresholds thresholds,
-    long trainingViewSamples,
+    Optional<LayerCalibration> trainingViewCalibration,
     long statisticalTests) {
 
   /** A layer judged on its own: its channels' tests are all the tests. */
   public LayerContext(BnModel model, int index, BnLayer layer, Optional<LayerCalibration> calibration,
       Optional<DivergenceMetrics> metrics, Thresholds thresholds) {
-    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds, 0, testsOf(layer));
+    this(model, index, layer, calibration, metrics, Optional.empty(), thresholds, Optional.empty(), testsOf(layer));
   }
 
   /** The tests one layer's data checks make: a mean and a variance per channel. */
@@ -48,16 +48,34 @@ public record LayerContext(
         .map(c -> SamplingError.of(c.samples(), statisticalTests).withMovingAverageOf(layer));
   }
 
+  /** The samples the training view ran on; 0 without one. */
+  public long trainingViewSamples() {
+    return trainingViewCalibration.map(LayerCalibration::samples).orElse(0L);
+  }
+
   /** Likewise for the estimates {@link #statisticsMetrics()} come from. */
   public Optional<SamplingError> statisticsSamplingError() {
-    return trainingViewMetrics.isPresent() && trainingViewSamples >= 2
-        ? Optional.of(SamplingError.of(trainingViewSamples, statisticalTests).withMovingAverageOf(layer))
+    return judgedOnTrainingView() && trainingViewSamples() >= 2
+        ? Optional.of(SamplingError.of(trainingViewSamples(), statisticalTests).withMovingAverageOf(layer))
         : samplingError();
   }
 
   /** The metrics the moving averages are judged on: the training view where there is one. */
   public Optional<DivergenceMetrics> statisticsMetrics() {
-    return trainingViewMetrics.isPresent() ? trainingViewMetrics : metrics;
+    return judgedOnTrainingView() ? trainingViewMetrics : metrics;
+  }
+
+  /** The calibration {@link #statisticsMetrics()} come from. */
+  public Optional<LayerCalibration> statisticsCalibration() {
+    return judgedOnTrainingView() ? trainingViewCalibration : calibration;
+  }
+
+  /**
+   * Whether the moving statistics are judged on the training view: what reached the layer as in
+   * training, so that upstream layers that normalize otherwise at inference are not blamed on it.
+   */
+  public boolean judgedOnTrainingView() {
+    return trainingViewMetrics.isPresent() && trainingViewCalibration.isPresent();
   }
 
   /** The framework whose conventions apply: the declared momentum convention, else the source. */

@@ -26,15 +26,22 @@ public final class TrainInferenceDisagreement implements Check {
       + " data this heavy-tailed, statistics recomputed on many samples (`bncheck recalibrate`) are steadier than a"
       + " moving average of a few batches.";
 
+  /**
+   * Judged on the view BN003 judges the moving statistics on: on the training view a layer gets
+   * the inputs its statistics averaged, while on the inference view every upstream layer's own
+   * divergence adds to its inputs' (healthy MLPs on data with rare extreme rows got BN004 errors
+   * on their second layer from a first layer judged too uncertain).
+   */
   @Override
   public Optional<Finding> check(LayerContext context) {
-    DivergenceMetrics m = context.metrics().orElseThrow();
-    SamplingError chance = context.samplingError().orElseThrow();
+    DivergenceMetrics m = context.statisticsMetrics().orElseThrow();
+    SamplingError chance = context.statisticsSamplingError().orElseThrow();
     double limit = context.thresholds().modeRmsError();
     if (!(m.layerModeRelativeRms() > limit)) {
       return Optional.empty();
     }
-    var calibration = context.calibration().orElseThrow();
+    var calibration = context.statisticsCalibration().orElseThrow();
+    String view = context.judgedOnTrainingView() ? " (training view)" : "";
     double floor = ModeDivergence.samplingFloor(context.layer(), calibration.batches(), calibration.population()).layer();
     double samplingPerSample = sampling(SamplingError.measuredVarianceInflation(calibration), 1);
     // the moving statistics' own noise (an average of a few training batches) is chance as well
@@ -64,24 +71,25 @@ public final class TrainInferenceDisagreement implements Check {
     // relative to it. The message names the constant input instead of a percentage of nothing.
     String message;
     if (Double.isInfinite(m.layerModeRelativeRms())) {
-      message = String.format(Locale.ROOT, "inference-mode output differs from training-mode output on %d"
+      message = String.format(Locale.ROOT, "inference-mode output differs from training-mode output%s on %d"
           + " calibration %s in %d of %d channels, while training mode outputs exactly beta in every channel:"
           + " the calibration input is constant, so the difference has no spread to be measured against (limit %s%%"
-          + " relative RMS)", batches, batchWord, constant, perChannel.length, Numbers.brief(100 * limit));
+          + " relative RMS)", view, batches, batchWord, constant, perChannel.length, Numbers.brief(100 * limit));
     } else {
       String worstChannel = Double.isInfinite(perChannel[worst])
           ? String.format(Locale.ROOT, "worst channel %d, whose calibration input is constant (training mode"
               + " outputs exactly beta there, inference mode does not)", worst)
           : String.format(Locale.ROOT, "worst channel %d at %s%%", worst, Numbers.brief(100 * perChannel[worst]));
       message = String.format(Locale.ROOT,
-          "inference-mode output differs from training-mode output by %s%% (relative RMS) on %d calibration %s;"
+          "inference-mode output differs from training-mode output%s by %s%% (relative RMS) on %d calibration %s;"
               + " batch-to-batch variation and sampling explain %s%%, the moving statistics the rest (%s%%, limit"
               + " %s%%); %s",
-          Numbers.brief(100 * m.layerModeRelativeRms()), batches, batchWord,
+          view, Numbers.brief(100 * m.layerModeRelativeRms()), batches, batchWord,
           Numbers.brief(100 * Math.sqrt(floor * floor + sampling)), Numbers.brief(100 * excess),
           Numbers.brief(100 * limit), worstChannel);
     }
     List<Evidence> evidence = new ArrayList<>();
+    evidence.add(new Evidence("view", context.judgedOnTrainingView() ? "training" : "inference"));
     if (Double.isFinite(m.layerModeRelativeRms())) {
       evidence.add(new Evidence("mode_relative_rms", m.layerModeRelativeRms()));
       evidence.add(new Evidence("batch_variation_relative_rms", floor));

@@ -494,10 +494,47 @@ class ChecksTest {
     var trainingCalibration = first.calibration().orElseThrow();
     LayerContext withTrainingView = new LayerContext(inference.model(), 0, inference.layer(), inference.calibration(),
         inference.metrics(), Optional.of(dev.bncheck.engine.DivergenceMetrics.of(inference.layer(), trainingCalibration)),
-        Thresholds.DEFAULTS, trainingCalibration.samples(), inference.statisticalTests());
+        Thresholds.DEFAULTS, Optional.of(trainingCalibration), inference.statisticalTests());
     Finding finding = new StaleStatistics().check(withTrainingView).orElseThrow();
     assertThat(finding.severity()).isEqualTo(Severity.INFO);
     assertThat(finding.message()).contains("too little calibration data to judge", "on 16 samples");
+  }
+
+  /**
+   * A layer whose inference-view inputs are shifted by an upstream layer (3 deviations in every
+   * channel) while what reached it as in training matches its statistics: BN004, like BN003, is
+   * judged on the training view and finds nothing; judged on the inference view it was an error.
+   */
+  @Test
+  void modeDisagreementIsJudgedOnTheTrainingViewWhereBn003IsJudged() {
+    LayerFixture shiftedUpstream = LayerFixture.healthy().set(f -> {
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        f.dataMean[c] += 3 * f.dataStd[c];
+      }
+    });
+    LayerContext inference = shiftedUpstream.context();
+    assertThat(new TrainInferenceDisagreement().check(inference).orElseThrow().severity()).isEqualTo(Severity.ERROR);
+    var asInTraining = LayerFixture.healthy().calibration().orElseThrow();
+    LayerContext withTrainingView = new LayerContext(inference.model(), 1, inference.layer(), inference.calibration(),
+        inference.metrics(), Optional.of(dev.bncheck.engine.DivergenceMetrics.of(inference.layer(), asInTraining)),
+        Thresholds.DEFAULTS, Optional.of(asInTraining), inference.statisticalTests());
+    assertThat(new TrainInferenceDisagreement().check(withTrainingView)).isEmpty();
+    assertThat(new StaleStatistics().check(withTrainingView)).isEmpty();
+    // stale statistics stay an error on the training view, which says so
+    LayerFixture stale = LayerFixture.healthy().set(f -> {
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        f.movingMean[c] -= 3 * f.dataStd[c];
+      }
+    });
+    LayerContext staleContext = stale.context();
+    var staleTraining = LayerFixture.healthy().calibration().orElseThrow();
+    Finding finding = new TrainInferenceDisagreement().check(new LayerContext(staleContext.model(), 1,
+        staleContext.layer(), staleContext.calibration(), staleContext.metrics(),
+        Optional.of(dev.bncheck.engine.DivergenceMetrics.of(staleContext.layer(), staleTraining)), Thresholds.DEFAULTS,
+        Optional.of(staleTraining), staleContext.statisticalTests())).orElseThrow();
+    assertThat(finding.severity()).isEqualTo(Severity.ERROR);
+    assertThat(finding.message()).startsWith("inference-mode output differs from training-mode output (training view) by");
+    assertThat(finding.evidence()).contains(new Evidence("view", "training"));
   }
 
   /** The whole analysis of one layer's context, as check runs it on data. */

@@ -63,8 +63,11 @@ class OnnxMistakesTest {
     assertThat(counts("resnet-eval-dynamo")).isEmpty();
     assertThat(counts("resnet-train")).isEqualTo(Map.of("BN002 error", 20, "BN005 error", 1));
     assertThat(counts("resnet-stats-reset")).isEqualTo(Map.of("BN001 error", 20, "BN004 error", 20));
-    // a stale layer whose channels are all within chance of the data is not flagged: most are
-    assertThat(counts("resnet-small-momentum")).containsEntry("BN004 error", 20)
+    // a stale layer whose channels are all within chance of the data is not flagged: most are; the
+    // layers after the first are judged on the training view, their own staleness (16% to 190% here),
+    // not the inference view's, where every upstream layer's adds up (to 26,870% at the last layer)
+    assertThat(counts("resnet-small-momentum"))
+        .hasEntrySatisfying("BN004 error", n -> assertThat(n).isGreaterThanOrEqualTo(10))
         .hasEntrySatisfying("BN003 error", n -> assertThat(n).isGreaterThanOrEqualTo(10));
     for (String variant : VARIANTS) {
       assertThat(CHECKS.get(variant).exitCode()).as(variant).isEqualTo(variant.startsWith("resnet-eval") ? 0 : 1);
