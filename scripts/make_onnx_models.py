@@ -2,7 +2,7 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing|batch-fixed]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing|batch-fixed|int-input]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -50,6 +50,9 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           batch_mixing() below)
   graphs/batch-fixed.onnx a BN after a Relu in a graph whose batch dimension is fixed at 8;
                           --only batch-fixed writes it alone
+  graphs/int-input.onnx   a BN of a float input x [N, 3] to which an int32 input ids [N] adds
+                          ids * 0 (an id or index input, fed exactly whatever its size);
+                          --only int-input writes it alone
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -639,7 +642,32 @@ def batch_fixed():
     onnx.save(model, os.path.join(OUT, "graphs", "batch-fixed.onnx"))
 
 
+def int_input():
+    # an int32 input beside the float one: ids of any size must reach the model exactly (2^25 from an
+    # int64 .npy was refused, read through float32)
+    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
+                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
+                    numpy_helper.from_array(np.zeros(3, np.float32), "mean"),
+                    numpy_helper.from_array(np.ones(3, np.float32), "var"),
+                    numpy_helper.from_array(np.zeros(1, np.float32), "zero"),
+                    numpy_helper.from_array(np.array([-1, 1], np.int64), "column")]
+    nodes = [helper.make_node("Cast", ["ids"], ["ids_float"], to=TensorProto.FLOAT, name="cast"),
+             helper.make_node("Mul", ["ids_float", "zero"], ["nothing"], name="times_zero"),
+             helper.make_node("Reshape", ["nothing", "column"], ["nothing_column"], name="column"),
+             helper.make_node("Add", ["x", "nothing_column"], ["sum"], name="add"),
+             helper.make_node("BatchNormalization", ["sum", "scale", "bias", "mean", "var"], ["y"], name="bn")]
+    graph = helper.make_graph(nodes, "int_input", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]),
+                                                   helper.make_tensor_value_info("ids", TensorProto.INT32, ["N"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, "graphs", "int-input.onnx"))
+
+
 def main():
+    if sys.argv[1:] == ["--only", "int-input"]:
+        int_input()
+        return
     if sys.argv[1:] == ["--only", "batch-fixed"]:
         batch_fixed()
         return
@@ -688,6 +716,7 @@ def main():
     graphs()
     batch_mixing()
     batch_fixed()
+    int_input()
     mistakes()
     half()
 

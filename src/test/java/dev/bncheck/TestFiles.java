@@ -40,21 +40,35 @@ public final class TestFiles {
 
   /** A float32 .npy of these values in this shape. */
   public static byte[] npy(float[] values, int... shape) {
+    ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      data.putFloat(v);
+    }
+    return npy("<f4", data.array(), shape);
+  }
+
+  /** An int64 .npy of these values in this shape. */
+  public static byte[] npy(long[] values, int... shape) {
+    ByteBuffer data = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      data.putLong(v);
+    }
+    return npy("<i8", data.array(), shape);
+  }
+
+  private static byte[] npy(String descr, byte[] data, int... shape) {
     String dims = shape.length == 0 ? "()"
         : "(" + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + ",)";
-    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ", }";
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + dims + ", }";
     StringBuilder header = new StringBuilder(dict);
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');
     }
     header.append('\n');
     byte[] text = header.toString().getBytes(StandardCharsets.ISO_8859_1);
-    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + 4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes = ByteBuffer.allocate(10 + text.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     bytes.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
-        .putShort((short) text.length).put(text);
-    for (float v : values) {
-      bytes.putFloat(v);
-    }
+        .putShort((short) text.length).put(text).put(data);
     return bytes.array();
   }
 }

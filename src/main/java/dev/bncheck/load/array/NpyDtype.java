@@ -168,6 +168,27 @@ enum NpyDtype {
           out[i] = in.getShort() & 0xffff;
         }
       }
+      case FLOAT64, INT32, UINT32, INT64, UINT64 -> throw new IllegalStateException(this + " is read as doubles");
+      case BYTES, UNICODE -> throw new IllegalStateException("strings are read as strings");
+    }
+  }
+
+  /**
+   * Whether the values are read as float64: float64 itself, and integers of 32 and 64 bits, which
+   * float32 would round beyond 2^24 (an id or index must reach the model as it was written).
+   */
+  boolean readsAsDoubles() {
+    return this == FLOAT64 || this == INT32 || this == UINT32 || this == INT64 || this == UINT64;
+  }
+
+  /** Moves {@code n} values of a type {@link #readsAsDoubles read as doubles} into {@code out[offset...]}. */
+  void toDoubles(ByteBuffer in, int n, double[] out, int offset) {
+    int end = offset + n;
+    switch (this) {
+      case FLOAT64 -> {
+        in.asDoubleBuffer().get(out, offset, n);
+        in.position(in.position() + 8 * n);
+      }
       case INT32 -> {
         for (int i = offset; i < end; i++) {
           out[i] = in.getInt();
@@ -185,26 +206,20 @@ enum NpyDtype {
       }
       case UINT64 -> {
         for (int i = offset; i < end; i++) {
-          out[i] = unsignedToFloat(in.getLong());
+          out[i] = unsignedToDouble(in.getLong());
         }
       }
-      case FLOAT64 -> throw new IllegalStateException("float64 is read as doubles");
-      case BYTES, UNICODE -> throw new IllegalStateException("strings are read as strings");
+      default -> throw new IllegalStateException(this + " is read as floats");
     }
   }
 
-  /** Moves {@code n} float64 values from the buffer's position into {@code out[offset...]}. */
-  static void toDoubles(ByteBuffer in, int n, double[] out, int offset) {
-    in.asDoubleBuffer().get(out, offset, n);
-    in.position(in.position() + 8 * n);
-  }
-
-  /** An unsigned 64-bit value rounded to the nearest float. */
-  static float unsignedToFloat(long value) {
+  /** An unsigned 64-bit value rounded to the nearest double. */
+  static double unsignedToDouble(long value) {
     if (value >= 0) {
       return value;
     }
     // Halve, keeping the lost bit as a sticky bit so that rounding stays correct, then double.
-    return ((float) ((value >>> 1) | (value & 1))) * 2f;
+    return ((double) ((value >>> 1) | (value & 1))) * 2.0;
   }
+
 }

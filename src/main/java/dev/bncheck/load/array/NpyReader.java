@@ -19,8 +19,9 @@ import java.util.Locale;
  * Reads a NumPy .npy file (format versions 1.0, 2.0 and 3.0) into a {@link Tensor}, or, where
  * strings are wanted, into an {@link InputArray}.
  *
- * <p>float64 arrays become {@link Tensor.Float64}; float16, float32, signed and unsigned integers
- * of 8 to 64 bits and bools (0 or 1) become {@link Tensor.Float32}, in either byte order. Bytes
+ * <p>float64 arrays and integers of 32 and 64 bits become {@link Tensor.Float64} (an id beyond
+ * 2^24 stays exact); float16, float32, integers of 8 and 16 bits and bools (0 or 1) become
+ * {@link Tensor.Float32}, in either byte order. Bytes
  * ({@code S}) and unicode ({@code U}, stored as UTF-32) arrays become {@link InputArray.Strings},
  * each element without the NUL padding NumPy adds (NumPy drops it too), unicode encoded as UTF-8.
  * Fortran-ordered arrays are transposed to row-major. A 0-d array becomes a tensor of shape
@@ -91,7 +92,7 @@ public final class NpyReader {
     }
     // A sparse file has every byte it declares and costs no disk; memory is the limit that remains.
     // A string costs its bytes (UTF-8 takes at most the four bytes UTF-32 does) and an array's header.
-    long perElement = header.dtype().isString() ? header.itemSize() + 16 : header.dtype() == NpyDtype.FLOAT64 ? 8 : 4;
+    long perElement = header.dtype().isString() ? header.itemSize() + 16 : header.dtype().readsAsDoubles() ? 8 : 4;
     long memory = header.count() * perElement
         * (header.fortranOrder() && needsTranspose(header.shape()) ? 2 : 1);
     if (!JavaHeap.fits(memory)) {
@@ -167,8 +168,8 @@ public final class NpyReader {
     long expected = header.dataLength();
     ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.max(itemSize, Math.min(CHUNK_BYTES, expected)))
         .order(header.order());
-    float[] floats = dtype == NpyDtype.FLOAT64 ? null : new float[count];
-    double[] doubles = dtype == NpyDtype.FLOAT64 ? new double[count] : null;
+    float[] floats = dtype.readsAsDoubles() ? null : new float[count];
+    double[] doubles = dtype.readsAsDoubles() ? new double[count] : null;
     long bytesRead = 0;
     int done = 0;
     while (done < count) {
@@ -183,7 +184,7 @@ public final class NpyReader {
       if (floats != null) {
         dtype.toFloats(buffer, values, floats, done);
       } else {
-        NpyDtype.toDoubles(buffer, values, doubles, done);
+        dtype.toDoubles(buffer, values, doubles, done);
       }
       done += values;
       buffer.compact();

@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.InvalidOptionException;
 import dev.bncheck.load.JavaHeap;
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.WholeNumbers;
 import dev.bncheck.load.array.InputPairing;
 import dev.bncheck.model.Float16;
 import dev.bncheck.model.Tensor;
@@ -26,7 +27,6 @@ final class OnnxInputs {
       OnnxProto.INT32, OnnxProto.INT64, OnnxProto.UINT8, OnnxProto.BOOL);
 
   /** Integers float32 holds exactly: up to 2^24. */
-  private static final double EXACT_INTEGERS = 1 << 24;
 
   private static final long SEED = 20261127L;
 
@@ -151,9 +151,9 @@ final class OnnxInputs {
   }
 
   /**
-   * Integer data arrives as float32, exact up to 2^24; a fraction means float data for an integer
-   * input, which a runtime would truncate silently. A half input takes finite values up to 65504:
-   * beyond, the value would reach the model as infinity.
+   * An integer or boolean input takes whole numbers within its type's range, held exactly
+   * ({@link WholeNumbers}). A half input takes finite values up to 65504: beyond, the value would
+   * reach the model as infinity.
    */
   private static void requireWholeNumbers(Input input, Tensor t) {
     if (input.elemType() == OnnxProto.FLOAT16) {
@@ -167,7 +167,8 @@ final class OnnxInputs {
       return;
     }
     double[] range = switch (input.elemType()) {
-      case OnnxProto.INT32, OnnxProto.INT64 -> new double[] {-EXACT_INTEGERS, EXACT_INTEGERS};
+      case OnnxProto.INT32 -> new double[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+      case OnnxProto.INT64 -> new double[] {-0x1p63, 0x1p63 - 1024};
       case OnnxProto.UINT8 -> new double[] {0, 255};
       case OnnxProto.BOOL -> new double[] {0, 1};
       default -> null;
@@ -175,13 +176,10 @@ final class OnnxInputs {
     if (range == null) {
       return;
     }
-    for (int i = 0; i < t.size(); i++) {
-      double v = t.get(i);
-      if (v != Math.rint(v) || v < range[0] || v > range[1]) {
-        throw new InvalidInputException("--inputs", input.name(), "the model takes "
-            + OnnxProto.typeName(input.elemType()) + ", but the data holds " + v);
-      }
-    }
+    WholeNumbers.misfit(t, range[0], range[1]).ifPresent(why -> {
+      throw new InvalidInputException("--inputs", input.name(), "the model takes "
+          + OnnxProto.typeName(input.elemType()) + ", but " + why);
+    });
   }
 
   static String describe(long[] dims) {

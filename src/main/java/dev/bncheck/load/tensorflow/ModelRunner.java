@@ -5,6 +5,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.WholeNumbers;
 import dev.bncheck.load.array.InputPairing;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.SampleOrder;
@@ -78,13 +79,10 @@ final class ModelRunner {
       DataType.DT_INT64, DataType.DT_UINT8, DataType.DT_UINT16, DataType.DT_BOOL, DataType.DT_HALF,
       DataType.DT_BFLOAT16);
 
-  /** Integers that float32, in which bncheck reads integer data, holds exactly: up to 2^24. */
-  private static final double EXACT_INTEGERS = 1 << 24;
-
   /** The values each integer or boolean input type holds, [min, max]. */
   private static final java.util.Map<DataType, double[]> RANGES = java.util.Map.of(
-      DataType.DT_INT32, new double[] {-EXACT_INTEGERS, EXACT_INTEGERS},
-      DataType.DT_INT64, new double[] {-EXACT_INTEGERS, EXACT_INTEGERS},
+      DataType.DT_INT32, new double[] {Integer.MIN_VALUE, Integer.MAX_VALUE},
+      DataType.DT_INT64, new double[] {-0x1p63, 0x1p63 - 1024},
       DataType.DT_UINT8, new double[] {0, 255},
       DataType.DT_UINT16, new double[] {0, 65535},
       DataType.DT_BOOL, new double[] {0, 1});
@@ -460,21 +458,11 @@ final class ModelRunner {
     return out;
   }
 
-  /**
-   * Integer data arrives as float32 (NpyReader), exact up to 2^24; beyond that an index or id may
-   * already have been rounded to another, so it is refused rather than fed wrong. Fractions mean
-   * float data was given for an integer input, which TensorFlow would truncate silently.
-   */
+  /** An integer or boolean input takes whole numbers within its type's range, held exactly ({@link WholeNumbers}). */
   private static void requireWholeNumbers(Input input, Tensor t, double[] range) {
-    for (int i = 0; i < t.size(); i++) {
-      double v = t.get(i);
-      if (v != Math.rint(v) || v < range[0] || v > range[1]) {
-        throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype()
-            + ", but the data holds " + v + (v != Math.rint(v) ? ", not a whole number"
-            : range[1] == EXACT_INTEGERS ? ", beyond 2^24, the largest integer bncheck keeps exact"
-            : ", outside " + Numbers.brief(range[0]) + ".." + Numbers.brief(range[1])));
-      }
-    }
+    WholeNumbers.misfit(t, range[0], range[1]).ifPresent(why -> {
+      throw new InvalidInputException("--inputs", input.key(), "the model takes " + input.dtype() + ", but " + why);
+    });
   }
 
   private static String describe(List<TensorShapeProto.Dim> dims) {

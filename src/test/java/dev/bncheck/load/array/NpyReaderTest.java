@@ -44,25 +44,40 @@ class NpyReaderTest {
     return ((Tensor.Float64) tensor).data();
   }
 
-  // the large literals are powers of two, exact as floats: the extremes written as the integers they round to
-  @SuppressWarnings("FloatingPointLiteralPrecision")
   static Stream<Arguments> integerAndBoolArrays() {
     return Stream.of(
         Arguments.of("uint8.npy", new float[] {0f, 1f, 255f}),
         Arguments.of("int8.npy", new float[] {-128f, -1f, 0f, 127f}),
         Arguments.of("bool.npy", new float[] {1f, 0f, 1f}),
         Arguments.of("int16.npy", new float[] {-32768f, -1f, 0f, 32767f}),
-        Arguments.of("uint16.npy", new float[] {0f, 1f, 65535f}),
-        Arguments.of("int32.npy", new float[] {-2147483648f, -1f, 0f, 2147483648f}),
-        Arguments.of("uint32.npy", new float[] {0f, 1f, 4294967296f}),
-        // 16777217 is not a float32; it rounds to even, 16777216.
-        Arguments.of("int64.npy", new float[] {-9223372036854775808f, -1f, 0f, 16777216f}),
-        Arguments.of("uint64.npy", new float[] {0f, 1f, 18446744073709551616f}));
+        Arguments.of("uint16.npy", new float[] {0f, 1f, 65535f}));
+  }
+
+  /** Integers of 32 and 64 bits are read as float64: an id beyond 2^24 keeps its value. */
+  // the extremes of 64 bits written as the doubles they round to
+  @SuppressWarnings("FloatingPointLiteralPrecision")
+  static Stream<Arguments> wideIntegerArrays() {
+    return Stream.of(
+        Arguments.of("int32.npy", new double[] {-2147483648.0, -1, 0, 2147483647.0}),
+        Arguments.of("uint32.npy", new double[] {0, 1, 4294967295.0}),
+        // 16777217 is not a float32, and is a float64
+        Arguments.of("int64.npy", new double[] {-9223372036854775808.0, -1, 0, 16777217.0}),
+        // 2^64 - 1 rounds to 2^64
+        Arguments.of("uint64.npy", new double[] {0, 1, 18446744073709551616.0}));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("wideIntegerArrays")
+  void wideIntegerArraysBecomeFloat64WithTheirValues(String file, double[] expected) {
+    Tensor tensor = NpyReader.read(fixture(file));
+
+    assertThat(tensor.shape()).containsExactly(expected.length);
+    assertThat(doubles(tensor)).containsExactly(expected);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("integerAndBoolArrays")
-  void integerAndBoolArraysBecomeFloat32WithTheirValues(String file, float[] expected) {
+  void narrowIntegerAndBoolArraysBecomeFloat32WithTheirValues(String file, float[] expected) {
     Tensor tensor = NpyReader.read(fixture(file));
 
     assertThat(tensor.shape()).containsExactly(expected.length);

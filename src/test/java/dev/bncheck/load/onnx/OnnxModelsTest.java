@@ -10,6 +10,7 @@ import dev.bncheck.cli.Main;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,6 +178,30 @@ class OnnxModelsTest {
         DIR.resolve("graphs/batch-mixing.npy").toString(), "--format", "json", "--fail-on", "never");
     assertThat(whole.report().get("data").get("batches").asText()).startsWith("of 8 samples, the batch the model"
         + " fixes, drawn");
+  }
+
+  /**
+   * An id input takes ids of any size its type holds, read from an int64 .npy exactly: 2^25 + 1,
+   * which float32 cannot hold, was refused (read through float32); a value beyond int32 is refused
+   * in one line naming the input.
+   */
+  @Test
+  void integerInputsTakeEveryValueTheirTypeHolds(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    String model = DIR.resolve("graphs/int-input.onnx").toString();
+    Path x = Files.write(dir.resolve("x.npy"), dev.bncheck.TestFiles.randomNpy(16, 3));
+    long[] ids = new long[16];
+    java.util.Arrays.fill(ids, (1L << 25) + 1);
+    Path fits = Files.write(dir.resolve("ids.npy"), dev.bncheck.TestFiles.npy(ids, 16));
+    Run run = run("check", model, "--inputs", "x=" + x, "--inputs", "ids=" + fits, "--format", "json",
+        "--fail-on", "never");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.report().get("layers").get(0).get("calibration").get("samples").asLong()).isEqualTo(16);
+    ids[3] = 1L << 31;
+    Path beyond = Files.write(dir.resolve("beyond.npy"), dev.bncheck.TestFiles.npy(ids, 16));
+    Run refused = run("check", model, "--inputs", "x=" + x, "--inputs", "ids=" + beyond);
+    assertThat(refused.exitCode()).isEqualTo(3);
+    assertThat(refused.err().strip()).isEqualTo("bncheck: error: --inputs: ids: the model takes int32, but the data"
+        + " holds 2147483648, outside -2147483648..2147483647");
   }
 
   /**

@@ -119,14 +119,15 @@ class ExportMatrixTest {
   }
 
   /**
-   * Integer data is read as float32: an int32 input given fractions, or whole numbers beyond
-   * 2^24 that float32 may have rounded, is refused in one line rather than fed truncated.
+   * JSON data is read as float32: an int32 input given fractions, or whole numbers beyond 2^24 that
+   * float32 may have rounded, is refused in one line rather than fed truncated.
    */
   @Test
   void integerInputGivenOtherThanExactWholeNumbersIsRefusedInOneLine(@TempDir Path dir) throws IOException {
     Path model = DIR.resolve("several-inputs-tf1/healthy");
     for (var bad : List.of(List.of("0.5", "0.5, not a whole number"),
-        List.of("16777218", "1.6777218E7, beyond 2^24, the largest integer bncheck keeps exact"))) {
+        List.of("16777218", "16777218, beyond 2^24, the largest integer float32 data holds exactly (give an .npy"
+            + " of an integer dtype)"))) {
       Path mask = dir.resolve("mask.json");
       Files.writeString(mask, "{\"dtype\": \"float32\", \"shape\": [32, 8, 8], \"data\": ["
           + String.join(", ", java.util.Collections.nCopies(32 * 8 * 8, bad.get(0))) + "]}");
