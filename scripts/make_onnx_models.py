@@ -51,8 +51,10 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
   graphs/batch-fixed.onnx a BN after a Relu in a graph whose batch dimension is fixed at 8;
                           --only batch-fixed writes it alone
   graphs/int-input.onnx   a BN of a float input x [N, 3] to which an int32 input ids [N] adds
-                          ids * 0 (an id or index input, fed exactly whatever its size);
-                          --only int-input writes it alone
+                          ids * 0 (an id or index input, fed exactly whatever its size); and
+                          gather-ids.onnx, the rows of a 4-row table the int64 ids pick added to
+                          x (an id beyond the table fails in ONNX Runtime's run);
+                          --only int-input writes these alone
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -662,6 +664,18 @@ def int_input():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
     model.ir_version = 8
     onnx.save(model, os.path.join(OUT, "graphs", "int-input.onnx"))
+
+    table = [numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(4, 3), "table")]
+    nodes = [helper.make_node("Gather", ["table", "ids"], ["rows"], axis=0, name="lookup"),
+             helper.make_node("Add", ["x", "rows"], ["sum"], name="add"),
+             helper.make_node("BatchNormalization", ["sum", "scale", "bias", "mean", "var"], ["y"], name="bn")]
+    graph = helper.make_graph(nodes, "gather_ids", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]),
+                                                    helper.make_tensor_value_info("ids", TensorProto.INT64, ["N"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+                              initializers[:4] + table)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, "graphs", "gather-ids.onnx"))
 
 
 def main():

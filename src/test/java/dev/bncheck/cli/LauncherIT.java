@@ -115,6 +115,23 @@ class LauncherIT {
     assertThat(r.out()).isEmpty();
   }
 
+  /**
+   * An ONNX model that fails in ONNX Runtime's run (an id beyond its table) is one line on stderr:
+   * ONNX Runtime's own log lines of the failure (two, coloured) came before bncheck's.
+   */
+  @Test
+  void anOnnxModelFailingInItsRunIsOneLineOnStderr() throws Exception {
+    Path x = Files.write(elsewhere.resolve("x.npy"), dev.bncheck.TestFiles.randomNpy(16, 3));
+    long[] ids = new long[16];
+    ids[5] = 7;
+    Path idsFile = Files.write(elsewhere.resolve("ids.npy"), dev.bncheck.TestFiles.npy(ids, 16));
+    Result r = run(elsewhere, "check", ROOT.resolve("src/test/resources/onnx/graphs/gather-ids.onnx").toString(),
+        "--inputs", "x=" + x, "--inputs", "ids=" + idsFile);
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+    assertThat(r.err()).matches("bncheck: error: [^\n]*the model cannot run on this data: [^\n]*Gather node[^\n]*"
+        + "idx=7 must be within the inclusive range \\[-4,3\\]\n");
+  }
+
   @Test
   void runningOutOfMemoryIsOneLineWithExitFourAndTheAdviceToRaiseTheHeap() throws Exception {
     // 12 MB of activations in base64: within every size check, but not within a 16 MB heap.

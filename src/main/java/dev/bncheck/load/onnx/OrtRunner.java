@@ -84,7 +84,9 @@ final class OrtRunner implements AutoCloseable {
    */
   static OrtRunner open(String file, byte[] model, Duration timeout, boolean optimized) {
     OrtNatives.prepare();
-    OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bncheck");
+    // ONNX Runtime logs an error of a run itself, coloured, before bncheck's one line says it with
+    // the samples it ran on: only what no exception carries (a fatal error) is left to its log
+    OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "bncheck");
     if (optimized) {
       try {
         return new OrtRunner(timeout, environment, session(environment, model, OrtSession.SessionOptions.OptLevel.ALL_OPT));
@@ -105,7 +107,7 @@ final class OrtRunner implements AutoCloseable {
       options.setOptimizationLevel(level);
       options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
       options.setMemoryPatternOptimization(false);
-      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       return environment.createSession(model, options);
     }
   }
