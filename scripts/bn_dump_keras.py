@@ -170,7 +170,7 @@ def _training_view(probe, bns, batches):
     statistics are put back afterwards, so the model is left as it was. A batch of one sample
     is left out: training mode cannot normalize it.
     """
-    batches = [batch for batch in batches if batch.shape[0] > 1]
+    batches = [batch for batch in batches if _samples(batch) > 1]
     if not batches:
         return [[] for _ in bns]
     layers = {id(bn): bn for _, bn, _ in bns}.values()
@@ -189,6 +189,13 @@ def _training_view(probe, bns, batches):
             bn.moving_mean.assign(mean)
             bn.moving_variance.assign(variance)
     return captured
+
+
+def _samples(batch):
+    """The samples of a batch: a model with several inputs takes a dict, list or tuple of arrays."""
+    while isinstance(batch, (dict, list, tuple)):
+        batch = next(iter(batch.values())) if isinstance(batch, dict) else batch[0]
+    return batch.shape[0]
 
 
 def _training_call(bn):
@@ -233,7 +240,7 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
             if samples >= training_view_samples:
                 break
             first.append(batch)
-            samples += batch.shape[0]
+            samples += _samples(batch)
         training_outputs = _training_view(probe, bns, first)
 
     document = {

@@ -102,7 +102,8 @@ def _training_view(model, bns, batches):
     if not batches:
         return {}
     captured = {name: [] for name, _ in bns}
-    saved = [(module, module.training, [b.clone() for b in module.buffers()]) for _, module in bns]
+    modes = [(module, module.training) for module in model.modules()]
+    saved = [(module, [b.clone() for b in module.buffers()]) for _, module in bns]
 
     def make_hook(name):
         def hook(module, args):
@@ -114,6 +115,8 @@ def _training_view(model, bns, batches):
     done = [0]
     handles = [module.register_forward_pre_hook(make_hook(name)) for name, module in bns]
     try:
+        # the rest of the model as at inference whatever mode it was given in (dropout off)
+        model.eval()
         for _, module in bns:
             module.train()
         with torch.no_grad():
@@ -126,8 +129,9 @@ def _training_view(model, bns, batches):
     finally:
         for handle in handles:
             handle.remove()
-        for module, training, buffers in saved:
+        for module, training in modes:
             module.training = training
+        for module, buffers in saved:
             for buffer, value in zip(module.buffers(), buffers):
                 buffer.copy_(value)
     return {name: batches for name, batches in captured.items() if batches}

@@ -13,8 +13,9 @@ and for both:
   training-view a Dense/Linear -> BN -> Dropout -> Dense/Linear -> BN model: the dumped
                 training_inputs of the second BN layer must be computed by hand from the first
                 layer normalizing each batch with its own statistics (dropout off), the first
-                layer's must equal its inputs, and the model's weights and moving statistics
-                must be as before the dump.
+                layer's must equal its inputs, the model's weights and moving statistics
+                must be as before the dump, a model handed over in train() must give the
+                same training view, and a Keras model of named inputs (a dict per batch) one.
 
 and for Keras alone:
 
@@ -303,7 +304,14 @@ def torch_cases(workdir):
             z = first(x[:32])
             normalized = (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + bn1.eps) * bn1.weight + bn1.bias
             expected = second(normalized).numpy()
-        check_training_view(json.loads(dump.read_text())["layers"], expected, batches=2)
+        layers = json.loads(dump.read_text())["layers"]
+        check_training_view(layers, expected, batches=2)
+        # a model handed over in train(): dropout stays off in the training view all the same
+        model.train()
+        dump_bn(model, [x[i:i + 32] for i in range(0, 96, 32)], dump, training_view_samples=64)
+        in_train = json.loads(dump.read_text())["layers"]
+        if not np.array_equal(decode(in_train[1]["training_inputs"][0]), decode(layers[1]["training_inputs"][0])):
+            raise CaseFailure("the training view of a model handed over in train() ran its dropout")
 
     return [("trained", trained), ("untrained", untrained), ("frozen-bn", frozen_bn),
             ("docs-snippet", docs_snippet), ("training-view", training_view)]
@@ -394,6 +402,13 @@ def keras_cases(workdir):
         normalized = (z - z.mean(0)) / np.sqrt(z.var(0) + bn1.epsilon) * bn1.gamma.numpy() + bn1.beta.numpy()
         expected = normalized @ second.kernel.numpy() + second.bias.numpy()
         check_training_view(json.loads(dump.read_text())["layers"], expected, batches=2)
+        # a model of named inputs takes a dict per batch
+        a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+        named = keras.Model({"a": a, "b": b}, layers.BatchNormalization(name="bn")(layers.Add()([a, b])))
+        dump_bn(named, [{"a": x[i:i + 32], "b": x[i:i + 32]} for i in range(0, 96, 32)], dump,
+                training_view_samples=64)
+        if len(json.loads(dump.read_text())["layers"][0].get("training_inputs", [])) != 2:
+            raise CaseFailure("a model of named inputs got no training view of 2 batches")
 
     return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base),
             ("training-view", training_view)]

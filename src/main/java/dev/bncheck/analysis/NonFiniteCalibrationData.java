@@ -17,19 +17,27 @@ public final class NonFiniteCalibrationData implements Check {
   @Override
   public Optional<Finding> check(LayerContext context) {
     ChannelMoments population = context.calibration().orElseThrow().population();
-    long total = population.totalNonFinite();
-    if (total == 0) {
-      return Optional.empty();
+    if (population.totalNonFinite() == 0 && context.judgedOnTrainingView()) {
+      // the training view the layer is judged on: NaN there, left out, would leave a verdict of nothing
+      population = context.statisticsCalibration().orElseThrow().population();
+      if (population.totalNonFinite() > 0) {
+        return finding(context, population, " in its training view (every BN layer in training mode)");
+      }
     }
+    return population.totalNonFinite() == 0 ? Optional.empty() : finding(context, population, "");
+  }
+
+  private Optional<Finding> finding(LayerContext context, ChannelMoments population, String view) {
+    long total = population.totalNonFinite();
     List<Integer> channels = ChannelList.where(population.channels(), c -> population.nonFinite()[c] > 0);
     // nothing finite reached the layer: there is nothing to judge it on, and the model's outputs
     // are not numbers either; a gate must not pass on that
     boolean nothingFinite = java.util.stream.IntStream.range(0, population.channels())
         .allMatch(c -> population.count()[c] == 0);
     String message = nothingFinite
-        ? "every calibration value reaching the layer is NaN or infinite (" + total + " values): nothing can be"
-            + " judged on this data, and the model's outputs are not numbers either"
-        : total + " NaN or infinite calibration values in " + ChannelList.describe(channels)
+        ? "every calibration value reaching the layer" + view + " is NaN or infinite (" + total + " values): nothing"
+            + " can be judged on this data, and the model's outputs are not numbers either"
+        : total + " NaN or infinite calibration values" + view + " in " + ChannelList.describe(channels)
             + "; they were left out of the statistics";
     String fix =
         "find where the non-finite values come from: preprocessing (division by zero, log of 0),"

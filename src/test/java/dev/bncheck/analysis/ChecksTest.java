@@ -537,6 +537,24 @@ class ChecksTest {
     assertThat(finding.evidence()).contains(new Evidence("view", "training"));
   }
 
+  /**
+   * Non-finite values in the training view a layer is judged on are BN010 too: left out of the
+   * statistics, an all-NaN training view judged the layer on nothing and passed it.
+   */
+  @Test
+  void nonFiniteValuesInTheTrainingViewAreReported() {
+    LayerContext inference = LayerFixture.healthy().context();
+    var withNaN = LayerFixture.healthy().set(f -> f.nanInData = true).calibration().orElseThrow();
+    LayerContext judgedOnIt = new LayerContext(inference.model(), 1, inference.layer(), inference.calibration(),
+        inference.metrics(), Optional.of(dev.bncheck.engine.DivergenceMetrics.of(inference.layer(), withNaN)),
+        Thresholds.DEFAULTS, Optional.of(withNaN), inference.statisticalTests());
+    Finding finding = new NonFiniteCalibrationData().check(judgedOnIt).orElseThrow();
+    assertThat(finding.severity()).isEqualTo(Severity.WARNING);
+    assertThat(finding.message()).startsWith("2 NaN or infinite calibration values in its training view (every BN"
+        + " layer in training mode) in channels 2, 3");
+    assertThat(new NonFiniteCalibrationData().check(inference)).isEmpty();
+  }
+
   /** The whole analysis of one layer's context, as check runs it on data. */
   private static Report analyze(LayerContext context) {
     return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),

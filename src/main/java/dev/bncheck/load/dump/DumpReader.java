@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -330,6 +331,16 @@ final class DumpReader {
     double[] movingVariance;
     /** Batches read before the fields needed to check them; JSON does not fix key order. */
     final List<Batch> pending = new ArrayList<>();
+    /**
+     * Where the first batch of each view stands and its shape (not the batch: the layers stay in
+     * memory to the end), and the batches of each, to check the views against each other.
+     */
+    String firstInputAt;
+    int[] firstInputShape;
+    String firstTrainingAt;
+    int[] firstTrainingShape;
+    int inputBatches;
+    int trainingBatches;
 
     LayerFields(String location, int index) {
       this.location = location;
@@ -384,6 +395,19 @@ final class DumpReader {
     }
 
     void addBatch(JsonInput in, Batch batch) {
+      if (batch.trainingView()) {
+        if (batch.tensor().shape().length >= 2 && batch.tensor().shape()[0] == 1) {
+          throw in.error(batch.at(), "a batch of one sample: training mode would normalize it with its own"
+              + " statistics, which training, on batches, never did; leave such batches out of the training view");
+        }
+        if (trainingBatches++ == 0) {
+          firstTrainingAt = batch.at();
+          firstTrainingShape = batch.tensor().shape();
+        }
+      } else if (inputBatches++ == 0) {
+        firstInputAt = batch.at();
+        firstInputShape = batch.tensor().shape();
+      }
       if (readyForBatches()) {
         deliver(in, batch);
       } else {
@@ -432,6 +456,7 @@ final class DumpReader {
       if (name == null) {
         throw in.error(location, "missing field \"name\"");
       }
+      requireTrainingViewOfTheInputs(in);
       if (mode == Mode.CALIBRATION) {
         requireRecordedFromTheModel(in);
         return;
@@ -455,6 +480,34 @@ final class DumpReader {
       requireLength(in, "moving_variance", movingVariance, c);
       requireLength(in, "gamma", gamma, c);
       requireLength(in, "beta", beta, c);
+    }
+
+    /**
+     * The training view is taken on some or all of the batches {@code inputs} holds, so it has
+     * no more batches than they, and its samples have the same shape: a view of other data would
+     * be judged in place of the data given.
+     */
+    private void requireTrainingViewOfTheInputs(JsonInput in) {
+      if (trainingBatches == 0) {
+        return;
+      }
+      String at = location + ".training_inputs";
+      if (inputBatches == 0) {
+        throw in.error(at, "a training view without \"inputs\": it is taken on the calibration batches the"
+            + " layer's inputs hold");
+      }
+      if (trainingBatches > inputBatches) {
+        throw in.error(at, trainingBatches + " batches, more than the " + inputBatches + " of \"inputs\": the training"
+            + " view is taken on some or all of the same batches");
+      }
+      int[] training = firstTrainingShape;
+      int[] inference = firstInputShape;
+      if (training.length != inference.length
+          || !Arrays.equals(training, 1, training.length, inference, 1, inference.length)) {
+        throw in.error(firstTrainingAt, "shape " + Tensor.describeShape(training) + ", but " + firstInputAt
+            + " has " + Tensor.describeShape(inference) + ": a sample of the training view has the shape of a sample"
+            + " of the inputs");
+      }
     }
 
     /**

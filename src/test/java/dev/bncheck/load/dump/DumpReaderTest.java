@@ -226,7 +226,11 @@ class DumpReaderTest {
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1000,1000],\"data\":[]}]"), "layers[0].inputs[0]: shape [1000, 1000] declares 1000000 values, more than the file can hold"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]"), "layers[0].inputs[0]: channel axis 1 has 3 channels, layer has 2"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[2],\"data\":[1,2]}]"), "layers[0].inputs[0]: a rank-1 tensor; activations have rank 2 to 5"),
-        Arguments.of(layerJson(",\"training_inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]},{\"dtype\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}]"), "layers[0].training_inputs[1]: channel axis 1 has 3 channels, layer has 2"),
+        Arguments.of(layerJson(",\"training_inputs\":[{\"dtype\":\"float32\",\"shape\":[2,2],\"data\":[1,2,3,4]},{\"dtype\":\"float32\",\"shape\":[2,3],\"data\":[1,2,3,4,5,6]}]"), "layers[0].training_inputs[1]: channel axis 1 has 3 channels, layer has 2"),
+        Arguments.of(layerJson(",\"training_inputs\":[" + batch(2, 2) + "]"), "layers[0].training_inputs: a training view without \"inputs\": it is taken on the calibration batches the layer's inputs hold"),
+        Arguments.of(layerJson(",\"inputs\":[" + batch(2, 2) + "],\"training_inputs\":[" + batch(2, 2) + "," + batch(2, 2) + "]"), "layers[0].training_inputs: 2 batches, more than the 1 of \"inputs\": the training view is taken on some or all of the same batches"),
+        Arguments.of(layerJson(",\"training_inputs\":[" + batch(2, 2, 1) + "],\"inputs\":[" + batch(2, 2) + "]"), "layers[0].training_inputs[0]: shape [2, 2, 1], but layers[0].inputs[0] has [2, 2]: a sample of the training view has the shape of a sample of the inputs"),
+        Arguments.of(layerJson(",\"inputs\":[" + batch(2, 2) + "],\"training_inputs\":[" + batch(1, 2) + "]"), "layers[0].training_inputs[0]: a batch of one sample: training mode would normalize it with its own statistics, which training, on batches, never did; leave such batches out of the training view"),
         Arguments.of(layerJson(",\"training_inputs\":7"), "layers[0].training_inputs: expected a tensor or an array of tensors, got the number 7"),
         Arguments.of(layerJson(",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[0,2],\"data\":[]}]"), "layers[0].inputs[0]: empty batch [0, 2]"),
         Arguments.of(layerJson(",\"inputs\":[[1,2]]"), "layers[0].inputs[0]: expected a tensor object {\"dtype\", \"shape\", \"data\" or \"base64\"}, got an array"),
@@ -234,6 +238,13 @@ class DumpReaderTest {
         Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[" + layerBody("a") + "," + layerBody("a") + "]}", "layers[1].name: duplicate layer name \"a\" (also layers[0])"),
         Arguments.of(ok + "{}", "unexpected content after the end of the dump"),
         Arguments.of(layerJson("").replace("\"version\":1", "\"version\":1,\"version\":1"), "malformed JSON at line 1, column 47: Duplicate field 'version'"));
+  }
+
+  /** A float32 batch of this shape, every value 1. */
+  private static String batch(int... shape) {
+    int n = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    return "{\"dtype\":\"float32\",\"shape\":" + java.util.Arrays.toString(shape).replace(" ", "") + ",\"data\":["
+        + String.join(",", java.util.Collections.nCopies(n, "1")) + "]}";
   }
 
   private static String layerBody(String name) {
