@@ -86,7 +86,7 @@ class OutsideFindsTest {
     Files.write(data, dev.bncheck.TestFiles.npy(values, 4, 8, 8, 3));
     CliRun run = check("uint8-input", "--inputs", data.toString());
     assertThat(run.exitCode()).isEqualTo(3);
-    assertThat(run.err()).contains("the model takes DT_UINT8, but the data holds 256.0, outside 0..255");
+    assertThat(run.err()).contains("the model takes DT_UINT8, but the data holds 256, outside 0..255");
   }
 
   /**
