@@ -159,6 +159,7 @@ final class OnnxCalibration {
         pinnable.keySet().retainAll(pinnable(model.graph(), captured));
         pinnable.keySet().removeAll(modelOutputs);
         PinnedOutputs pinned = PinnedOutputs.allocate(pinnable, part);
+        BnInputDelivery delivery = new BnInputDelivery(found, readers, ort, sink, uncaptured, reached);
         for (long start = 0; start < samples; start += batchSize) {
           sink.progress("calibration batches", start / batchSize, batches);
           int count = (int) Math.min(batchSize, samples - start);
@@ -172,30 +173,7 @@ final class OnnxCalibration {
                   if (modelOutputs.contains(name) && tensor != null) {
                     batchedOutputs.put(name, tensor);
                   }
-                  for (int n : readers.getOrDefault(name, List.of())) {
-                    OnnxBnLayers.BnNode bn = nodes.get(n);
-                    BnLayer layer = found.layers().get(bn.layer());
-                    if (tensor == null || !hasChannels(tensor, layer)) {
-                      if (uncaptured.add(bn.layer())) {
-                        sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
-                            ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
-                            + layer.channels() + " channels on axis " + layer.channelAxis()));
-                      }
-                      continue;
-                    }
-                    if (uncaptured.contains(bn.layer())) {
-                      continue;
-                    }
-                    if (!reached.containsKey(n)) {
-                      reached.put(n, new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
-                    }
-                    int axis = layer.resolveChannelAxis(tensor.shape().length);
-                    if (whole) {
-                      sink.accept(bn.layer(), tensor, axis);
-                    } else {
-                      sink.acceptPart(bn.layer(), tensor, axis, count, endsBatch);
-                    }
-                  }
+                  delivery.deliver(name, tensor, count, whole, endsBatch);
                 });
           }
         }
@@ -224,6 +202,44 @@ final class OnnxCalibration {
       }
     }
     return new Fed(feeds, batchSize, samples, reached, label);
+  }
+
+  /**
+   * Hands each BN input a run captured to the sink as the input of every layer whose node reads
+   * it, and notes the layers it cannot be (not a float tensor, or without the layer's channels).
+   *
+   * @param readers the BN nodes (by position in {@code found.nodes()}) that read each tensor
+   * @param uncaptured the layers nothing is captured for, added to as found
+   * @param reached what reached each node, for the training view, added to as first seen
+   */
+  private record BnInputDelivery(OnnxBnLayers.Found found, Map<String, List<Integer>> readers, OrtRunner ort,
+      CalibrationSink sink, Set<Integer> uncaptured, Map<Integer, TrainingView.NodeInput> reached) {
+
+    /** One fetched tensor of a run over part or all of a batch of {@code batchSamples} samples. */
+    void deliver(String name, Tensor tensor, int batchSamples, boolean wholeBatch, boolean endsBatch) {
+      for (int n : readers.getOrDefault(name, List.of())) {
+        OnnxBnLayers.BnNode bn = found.nodes().get(n);
+        BnLayer layer = found.layers().get(bn.layer());
+        if (tensor == null || !hasChannels(tensor, layer)) {
+          if (uncaptured.add(bn.layer())) {
+            sink.notCaptured(bn.layer(), "its input " + name + " is " + (tensor == null
+                ? "not a floating-point tensor" : "of shape " + Arrays.toString(tensor.shape()) + ", without "
+                + layer.channels() + " channels on axis " + layer.channelAxis()));
+          }
+          continue;
+        }
+        if (uncaptured.contains(bn.layer())) {
+          continue;
+        }
+        reached.computeIfAbsent(n, k -> new TrainingView.NodeInput(tensor.shape().length, elemType(ort, name, tensor)));
+        int axis = layer.resolveChannelAxis(tensor.shape().length);
+        if (wholeBatch) {
+          sink.accept(bn.layer(), tensor, axis);
+        } else {
+          sink.acceptPart(bn.layer(), tensor, axis, batchSamples, endsBatch);
+        }
+      }
+    }
   }
 
   /**
