@@ -12,6 +12,8 @@ public final class BatchSizeComparison {
 
   private final Tensor batched;
   private final int batchSize;
+  /** The RMS of the batch's finite values: the scale a difference is measured against. */
+  private final double rms;
   private double max;
   private int worst;
   private int compared;
@@ -24,6 +26,7 @@ public final class BatchSizeComparison {
   public BatchSizeComparison(Tensor batched, int batchSize) {
     this.batched = batched;
     this.batchSize = batchSize;
+    this.rms = rms(batched);
   }
 
   /** The output of sample {@code sample} of the batch run alone; null when the run gave none. */
@@ -52,7 +55,7 @@ public final class BatchSizeComparison {
     if (!comparable) {
       return;
     }
-    sink.batchSizeConsistency(output, batchSize, compared, max, rms(), worst);
+    sink.batchSizeConsistency(output, batchSize, compared, max, rms, worst);
   }
 
   /**
@@ -60,7 +63,7 @@ public final class BatchSizeComparison {
    * dependence on the batch.
    */
   public boolean independent() {
-    return comparable && compared > 0 && withinRoundOff(max, rms());
+    return comparable && compared > 0 && withinRoundOff(max, rms);
   }
 
   /** The largest difference as a fraction of the output's RMS. */
@@ -73,7 +76,7 @@ public final class BatchSizeComparison {
     return relativeDifference(maxAbsDifference, outputRms) <= ROUND_OFF;
   }
 
-  private double rms() {
+  private static double rms(Tensor batched) {
     double sumSq = 0;
     int finite = 0;
     for (int i = 0; i < batched.size(); i++) {
