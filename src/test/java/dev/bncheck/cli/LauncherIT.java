@@ -116,8 +116,9 @@ class LauncherIT {
   }
 
   /**
-   * An ONNX model that fails in ONNX Runtime's run (an id beyond its table) is one line on stderr:
-   * ONNX Runtime's own log lines of the failure (two, coloured) came before bncheck's.
+   * An ONNX model that fails in ONNX Runtime's run (an id beyond its table) is one line on stderr,
+   * naming the sample that fails alone: ONNX Runtime's own log lines of the failure (two, coloured)
+   * came before bncheck's, which named the whole batch.
    */
   @Test
   void anOnnxModelFailingInItsRunIsOneLineOnStderr() throws Exception {
@@ -128,7 +129,8 @@ class LauncherIT {
     Result r = run(elsewhere, "check", ROOT.resolve("src/test/resources/onnx/graphs/gather-ids.onnx").toString(),
         "--inputs", "x=" + x, "--inputs", "ids=" + idsFile);
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-    assertThat(r.err()).matches("bncheck: error: [^\n]*the model cannot run on this data: [^\n]*Gather node[^\n]*"
+    assertThat(r.err()).matches("bncheck: error: [^\n]*: sample 5 of the data [^\n]*: the model cannot run on this"
+        + " data: [^\n]*Gather node[^\n]*"
         + "idx=7 must be within the inclusive range \\[-4,3\\]\n");
   }
 

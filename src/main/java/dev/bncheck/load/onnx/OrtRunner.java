@@ -189,10 +189,26 @@ final class OrtRunner implements AutoCloseable {
         run(feeds, start, count, outputs, dataLabel, pinned, consumer);
         return;
       }
-      throw new InvalidInputException(dataLabel, samples, "the model cannot run on this data: " + firstLine(e), e);
+      if (count > 1) {
+        failingAlone(feeds, start, count, outputs, dataLabel);
+      }
+      throw new InvalidInputException(dataLabel, samples, "the model cannot run on this data"
+          + (count > 1 ? " (these samples run together; each runs alone)" : "") + ": " + firstLine(e), e);
     } finally {
       fed.values().forEach(OnnxTensor::close);
       into.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /**
+   * Runs each sample of a failed run alone and throws the first one's failure, which names that
+   * sample: a bad id in one sample was reported as all 32 of its batch. Returns when every sample
+   * runs alone (the failure needs them together).
+   */
+  private void failingAlone(List<OnnxInputs.Feed> feeds, int start, int count, List<String> outputs,
+      String dataLabel) {
+    for (int i = 0; i < count; i++) {
+      run(feeds, start + i, 1, outputs, dataLabel, PinnedOutputs.NONE, (name, tensor) -> {});
     }
   }
 
@@ -205,8 +221,9 @@ final class OrtRunner implements AutoCloseable {
    * that failed), sorted, the first few of a larger run.
    */
   static String samples(List<OnnxInputs.Feed> feeds, int start, int count) {
+    String positions = count == 1 ? "position " + start : "positions " + start + " to " + (start + count - 1);
     if (feeds.isEmpty() || feeds.get(0).order() == null) {
-      return "samples " + start + " to " + (start + count - 1);
+      return count == 1 ? "sample " + start : "samples " + start + " to " + (start + count - 1);
     }
     int[] rows = new int[count];
     for (int i = 0; i < count; i++) {
@@ -218,7 +235,7 @@ final class OrtRunner implements AutoCloseable {
       listed.append(i == 0 ? "" : ", ").append(rows[i]);
     }
     return (count == 1 ? "sample " : "samples ") + listed + (count > LISTED_SAMPLES ? ", ... (" + count + " in all)" : "")
-        + " of the data (in the shuffled order of --batch-order, positions " + start + " to " + (start + count - 1) + ")";
+        + " of the data (in the shuffled order of --batch-order, " + positions + ")";
   }
 
   /**

@@ -19,6 +19,7 @@ class RunSamplesTest {
   @Test
   void inTheFilesOrderARunIsARangeOfSamples() {
     assertThat(OrtRunner.samples(List.of(new OnnxInputs.Feed(X, TWELVE, null)), 8, 4)).isEqualTo("samples 8 to 11");
+    assertThat(OrtRunner.samples(List.of(new OnnxInputs.Feed(X, TWELVE, null)), 5, 1)).isEqualTo("sample 5");
   }
 
   @Test
@@ -28,7 +29,7 @@ class RunSamplesTest {
     assertThat(OrtRunner.samples(feeds, 1, 2))
         .isEqualTo("samples 2, 9 of the data (in the shuffled order of --batch-order, positions 1 to 2)");
     assertThat(OrtRunner.samples(feeds, 0, 1))
-        .isEqualTo("sample 5 of the data (in the shuffled order of --batch-order, positions 0 to 0)");
+        .isEqualTo("sample 5 of the data (in the shuffled order of --batch-order, position 0)");
     assertThat(OrtRunner.samples(feeds, 0, 10)).isEqualTo("samples 0, 1, 2, 3, 4, 5, 6, 7, ... (10 in all) of the"
         + " data (in the shuffled order of --batch-order, positions 0 to 9)");
   }
