@@ -147,7 +147,7 @@ public final class HtmlReportWriter implements ReportWriter {
   private static void overview(Report report, StringBuilder s) {
     s.append("<h2 id=\"overview\">Layers</h2>\n");
     if (report.layers().isEmpty()) {
-      s.append("<p>No batch-normalization layers found.</p>\n");
+      s.append("<p>").append(Html.text(ReportText.noLayers(report))).append("</p>\n");
       return;
     }
     s.append("<p class=\"muted\">Every BN layer in network order: the worst channel's |standardized mean shift| "

@@ -60,7 +60,7 @@ public final class MarkdownReportWriter implements ReportWriter {
 
   private static void layerTable(Report report, StringBuilder s) {
     if (report.layers().isEmpty()) {
-      s.append(report.model().unresolved().isEmpty() ? "No batch-normalization layers found.\n\n" : "");
+      s.append(report.model().unresolved().isEmpty() ? ReportText.noLayers(report) + "\n\n" : "");
       return;
     }
     s.append("| layer | channels | status | worst mean shift | worst variance ratio | mode RMS |\n");

@@ -69,6 +69,17 @@ final class ReportText {
         + (check.precision() == Precision.FLOAT32 ? "" : " (its " + check.precision().label() + " output)");
   }
 
+  /**
+   * What a report says of a model without BN layers. An ONNX export has often folded them into
+   * its convolutions (the dynamo exporter does by default): it says how to keep them.
+   */
+  static String noLayers(Report report) {
+    return "No batch-normalization layers found."
+        + (report.model().format().startsWith("ONNX") ? " An ONNX exporter may have folded them into the"
+            + " convolutions: torch.onnx.export with dynamo=False and do_constant_folding=False, or dynamo=True and"
+            + " optimize=False, keeps them (docs/onnx.md)." : "");
+  }
+
   static String plural(long n) {
     return n == 1 ? "" : "s";
   }

@@ -73,7 +73,7 @@ public final class TextReportWriter implements ReportWriter {
 
   private void layerTable(Report report, StringBuilder s) {
     if (report.layers().isEmpty()) {
-      s.append(report.model().unresolved().isEmpty() ? "No batch-normalization layers found.\n\n" : "");
+      s.append(report.model().unresolved().isEmpty() ? ReportText.noLayers(report) + "\n\n" : "");
       return;
     }
     boolean withMetrics = report.layers().stream().anyMatch(r -> r.metrics().isPresent());

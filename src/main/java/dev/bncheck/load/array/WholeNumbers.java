@@ -33,7 +33,8 @@ public final class WholeNumbers {
               + " .npy of an integer dtype)" : "beyond 2^53, the largest integer bncheck keeps exact")
           : null;
       if (why != null) {
-        return Optional.of("the data holds " + whole(v) + ", " + why);
+        // a value beyond the exact range was rounded when it was read: it is not the file's
+        return Optional.of("the data holds " + (Math.abs(v) > exact ? "about " : "") + whole(v) + ", " + why);
       }
     }
     return Optional.empty();

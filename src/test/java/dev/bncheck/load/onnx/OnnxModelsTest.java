@@ -78,6 +78,13 @@ class OnnxModelsTest {
     Run run = run("inspect", DIR.resolve("cnn-eval-folded.onnx").toString(), "--format", "json", "--require-bn");
     assertThat(run.report().get("layers")).isEmpty();
     assertThat(run.exitCode()).isEqualTo(ExitCodes.FINDINGS);
+    // the text report says how to keep the BN nodes (an outside tester's dynamo export passed without a hint)
+    StringWriter out = new StringWriter();
+    Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), "inspect",
+        DIR.resolve("cnn-eval-folded.onnx").toString());
+    assertThat(out.toString()).contains("No batch-normalization layers found. An ONNX exporter may have folded them"
+        + " into the convolutions: torch.onnx.export with dynamo=False and do_constant_folding=False, or"
+        + " dynamo=True and optimize=False, keeps them (docs/onnx.md).");
   }
 
   @ParameterizedTest(name = "{0}")

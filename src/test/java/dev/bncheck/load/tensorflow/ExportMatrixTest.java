@@ -126,7 +126,7 @@ class ExportMatrixTest {
   void integerInputGivenOtherThanExactWholeNumbersIsRefusedInOneLine(@TempDir Path dir) throws IOException {
     Path model = DIR.resolve("several-inputs-tf1/healthy");
     for (var bad : List.of(List.of("0.5", "0.5, not a whole number"),
-        List.of("16777218", "16777218, beyond 2^24, the largest integer float32 data holds exactly (give an .npy"
+        List.of("16777218", "about 16777218, beyond 2^24, the largest integer float32 data holds exactly (give an .npy"
             + " of an integer dtype)"))) {
       Path mask = dir.resolve("mask.json");
       Files.writeString(mask, "{\"dtype\": \"float32\", \"shape\": [32, 8, 8], \"data\": ["
