@@ -202,7 +202,9 @@ public final class CalibrationDataMismatch implements ModelCheck {
         + " /255, the same mean and standard deviation, RGB or BGR, NHWC or NCHW), then run check again. If"
         + " the serving pipeline prepares data like this calibration data, the deployed model sees the same"
         + " mismatch: fix the serving preprocessing. If the data really changed (a new domain), recompute the"
-        + " statistics on it (bncheck recalibrate).";
+        + " statistics on it (bncheck recalibrate). If the data is prepared exactly as in training, the first"
+        + " layer's own statistics are what differs (another checkpoint's, or changed in a conversion): compare"
+        + " them with the trained model's.";
     return Optional.of(new Finding(CODE, Severity.ERROR, index, "calibration data", message, List.of(
         new Evidence("first_layer", layer.name()),
         new Evidence("channels_off", off.size()),
