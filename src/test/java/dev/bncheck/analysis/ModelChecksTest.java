@@ -113,6 +113,11 @@ class ModelChecksTest {
       assertThat(f.severity()).isEqualTo(Severity.INFO);
       assertThat(f.message()).endsWith("(a consequence of BN011: calibration data unlike the training data)");
     });
+    // a uniform factor fits the first layer's own statistics as well (a variance x4 was sent to the preprocessing)
+    assertThat(report.findings()).filteredOn(f -> f.code().equals("BN011")).singleElement()
+        .satisfies(f -> assertThat(f.fix()).endsWith("If the data is prepared exactly as in training, the first"
+            + " layer's own statistics are what differs (another checkpoint's, or changed in a conversion): compare"
+            + " them with the trained model's."));
   }
 
   @Test
