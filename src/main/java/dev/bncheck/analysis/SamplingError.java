@@ -349,6 +349,22 @@ public record SamplingError(long samples, double z, double averagedSamples) {
    * The samples at which chance alone moves a mean shift by at most {@code threshold}: below
    * them, a difference the size of the threshold cannot be told from noise.
    */
+  /**
+   * The samples from which a log variance ratio {@code logRatioRoom} beyond a threshold's is beyond
+   * chance for data whose log variance varies {@code inflation} times as much as normal data's:
+   * the N at which {@code z f sqrt(2 / (N - 1) + 2 / M)} falls below it; never
+   * ({@code Long.MAX_VALUE}) where the moving average's own noise alone reaches it.
+   */
+  public long samplesToJudgeVariance(double logRatioRoom, double inflation) {
+    double room = (logRatioRoom / (z * inflation)) * (logRatioRoom / (z * inflation));
+    double left = room - 2.0 / averagedSamples;
+    return left > 0 ? 1 + (long) Math.ceil(2.0 / left) : Long.MAX_VALUE;
+  }
+
+  /**
+   * The samples from which a mean shift of {@code threshold} is beyond chance (see
+   * {@link #samplesToJudgeVariance} for a variance ratio's).
+   */
   public long samplesToJudge(double threshold) {
     double room = (threshold / z) * (threshold / z);
     // where the moving average's own noise leaves little room, at most twice the data it alone would need

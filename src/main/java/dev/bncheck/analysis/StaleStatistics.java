@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.function.IntPredicate;
 
 /**
@@ -106,6 +107,7 @@ public final class StaleStatistics implements Check {
         ? CountedEarlyStop.score(initialWeight.getAsDouble(), layer.epsilon(), m, chance, tested) : 0;
     double countLimit = CountedEarlyStop.criticalValue(context.model().layers().size());
     boolean countShown = countScore > countLimit;
+    OptionalLong beyondErrorWithinChance = samplesToTellBeyondError(m, chance, t, judged, tested);
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("view", trainingView ? "training" : "inference"));
     evidence.add(new Evidence("worst_standardized_mean_shift", m.worstMeanShift().value()));
@@ -173,6 +175,17 @@ public final class StaleStatistics implements Check {
             + (cause.variancesAlone() ? Cause.VARIANCES_ALONE : "");
         // the count itself is added with the share it leaves, as every undecided finding adds it
         cause.evidence().stream().filter(e -> !e.name().equals("num_batches_tracked")).forEach(evidence::add);
+      } else if (beyondErrorWithinChance.isPresent()) {
+        // beyond the error thresholds as measured, within chance of them: silence here read as a pass
+        // where fewer samples had said "too little data" (an outside tester's CNN with every layer
+        // stale, a variance ratio of 2.03 on 64 samples)
+        samplesNeeded = beyondErrorWithinChance.getAsLong();
+        evidence.add(new Evidence("samples_needed", samplesNeeded));
+        message = String.format(Locale.ROOT,
+            "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
+                + " thresholds (%s), some beyond the error thresholds as measured, but none by more than chance"
+                + " explains on %d samples; about %d samples tell",
+            beyondWarning.size(), channels, worst, chance.samples(), samplesNeeded);
       } else {
         return Optional.empty();
       }
@@ -435,5 +448,30 @@ public final class StaleStatistics implements Check {
   /** Whether a ratio is beyond {@code limit} or below {@code 1 / limit}. */
   static boolean farFromOne(double ratio, double limit) {
     return ratio >= limit || ratio <= 1.0 / limit;
+  }
+
+  /**
+   * The fewest samples that would tell whether a channel beyond the error thresholds as measured
+   * (its mean shift in the wider spread, or its variance ratio with the allowance for its tails) is
+   * beyond them by more than chance; empty when no judged channel is, or when no amount of data
+   * would tell (the moving average's own noise alone reaches its difference).
+   */
+  private static OptionalLong samplesToTellBeyondError(DivergenceMetrics m, SamplingError chance, Thresholds t,
+      IntPredicate judged, double[] tested) {
+    long fewest = Long.MAX_VALUE;
+    for (int c = 0; c < m.varianceRatio().length; c++) {
+      if (!judged.test(c)) {
+        continue;
+      }
+      double shift = Math.abs(SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]));
+      if (shift > t.meanShiftError()) {
+        fewest = Math.min(fewest, chance.samplesToJudge(shift - t.meanShiftError()));
+      }
+      double logRoom = Math.abs(Math.log(m.varianceRatio()[c])) - Math.log(t.varianceRatioError());
+      if (logRoom > 0 && Double.isFinite(tested[c])) {
+        fewest = Math.min(fewest, chance.samplesToJudgeVariance(logRoom, tested[c]));
+      }
+    }
+    return fewest > chance.samples() && fewest < Long.MAX_VALUE ? OptionalLong.of(fewest) : OptionalLong.empty();
   }
 }

@@ -555,6 +555,29 @@ class ChecksTest {
     assertThat(new NonFiniteCalibrationData().check(inference)).isEmpty();
   }
 
+  /**
+   * Channels beyond the error thresholds as measured but within chance of them, on enough samples
+   * to judge a shift of the threshold itself: "too little data" with the samples that would tell,
+   * not silence (an outside tester's stale CNN got that from 32 samples and passed silently on 64).
+   */
+  @Test
+  void beyondTheErrorThresholdsWithinChanceIsTooLittleDataNotSilence() {
+    LayerFixture f = LayerFixture.healthy().set(x -> {
+      x.batches = 2;
+      x.batchSize = 32;
+      x.movingMean[1] += 0.56 * x.dataStd[1];
+      x.movingMean[5] -= 0.56 * x.dataStd[5];
+    });
+    Finding finding = new StaleStatistics().check(f.context()).orElseThrow();
+    assertThat(finding.severity()).isEqualTo(Severity.INFO);
+    assertThat(finding.message()).startsWith("too little calibration data to judge the moving statistics:")
+        .contains("some beyond the error thresholds as measured, but none by more than chance explains on 64 samples;"
+            + " about ");
+    long needed = finding.evidence().stream().filter(e -> e.name().equals("samples_needed")).findFirst()
+        .map(e -> ((Number) e.value()).longValue()).orElseThrow();
+    assertThat(needed).isGreaterThan(64);
+  }
+
   /** The whole analysis of one layer's context, as check runs it on data. */
   private static Report analyze(LayerContext context) {
     return new Analyzer(Checks.ALL, Thresholds.DEFAULTS).analyze(context.model(), i -> context.calibration(),
