@@ -51,8 +51,11 @@ public final class StaleStatistics implements Check {
       return Optional.empty();
     }
     var calibration = context.calibration().orElseThrow();
-    double[] measured = SamplingError.measuredVarianceInflation(calibration);
-    boolean tailsMeasured = SamplingError.tailsMeasured(calibration);
+    // the data's tails as the data judged shows them: on the training view where the layer is judged
+    // on it (what reaches a layer at inference can be far heavier- or lighter-tailed)
+    var judgedOn = context.statisticsCalibration().orElseThrow();
+    double[] measured = SamplingError.measuredVarianceInflation(judgedOn);
+    boolean tailsMeasured = SamplingError.tailsMeasured(judgedOn);
     double[] inflation = SamplingError.allowingUnmeasuredTails(measured, tailsMeasured);
     double[] tested = chance.allowingUnseenTails(inflation, m.varianceRatio(), tailsMeasured, t.varianceRatioError());
     Cause cause = Cause.of(layer, m);
@@ -73,7 +76,7 @@ public final class StaleStatistics implements Check {
       }
     }
     // a channel wider than the statistics through one extreme value: its tails are beyond measure
-    boolean[] oneValue = SamplingError.heldByOneSet(calibration);
+    boolean[] oneValue = SamplingError.heldByOneSet(judgedOn);
     for (int c = 0; c < channels; c++) {
       if (oneValue[c] && m.varianceRatio()[c] < 1) {
         tested[c] = Double.POSITIVE_INFINITY;
@@ -138,14 +141,14 @@ public final class StaleStatistics implements Check {
             beyondWarning.size(), channels, worst, Numbers.brief(tails), Numbers.brief(chance.averagedSamples()),
             MovingAverageNoise.ASSUMED_TRAINING_BATCH);
       } else if (tailsUndecided) {
-        samplesNeeded = Math.max(needed, SamplingError.SETS_TO_MEASURE_TAILS * calibration.largestBatchSamples());
+        samplesNeeded = Math.max(needed, SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples());
         evidence.add(new Evidence("samples_needed", samplesNeeded));
         message = String.format(Locale.ROOT,
             "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
                 + " thresholds (%s), narrower than the statistics describe, but %d batches cannot show the data's tails:"
                 + " a sample that misses rare extreme values is this much narrower than the data the moving statistics"
                 + " averaged; about %d samples in %d batches measure them",
-            beyondWarning.size(), channels, worst, calibration.batches().size(), samplesNeeded,
+            beyondWarning.size(), channels, worst, judgedOn.batches().size(), samplesNeeded,
             SamplingError.SETS_TO_MEASURE_TAILS);
       } else if (!extreme.isEmpty()) {
         evidence.add(new Evidence("channels_wider_through_one_value", extreme.size()));

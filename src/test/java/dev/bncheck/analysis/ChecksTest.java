@@ -3,8 +3,14 @@ package dev.bncheck.analysis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.engine.LayerCalibration;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
 import dev.bncheck.model.GraphFacts;
 import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.Tensor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -576,6 +582,52 @@ class ChecksTest {
     long needed = finding.evidence().stream().filter(e -> e.name().equals("samples_needed")).findFirst()
         .map(e -> ((Number) e.value()).longValue()).orElseThrow();
     assertThat(needed).isGreaterThan(64);
+  }
+
+  /**
+   * The data's tails are measured on the view the layer is judged on. What reaches a layer at
+   * inference can vary far more from batch to batch than what reached it in training (an upstream
+   * layer normalizing otherwise): measured there, the tails made a layer whose moving variance is
+   * 4 times its data's "too uncertain to judge" (an outside tester's MLP broken at its second layer
+   * passed on 256 samples); measured on the training view, it is an error.
+   */
+  @Test
+  void tailsAreMeasuredOnTheViewTheLayerIsJudgedOn() {
+    // per batch, standard deviations alternating 0.3 and 1.7 at inference, 1.22 as in training
+    var inference = gaussianBatches(new double[] {0.3, 1.7});
+    var training = gaussianBatches(new double[] {1.22});
+    LayerFixture f = LayerFixture.healthy().momentum(0.1, MomentumConvention.PYTORCH).set(x -> {
+      for (int c = 0; c < LayerFixture.CHANNELS; c++) {
+        x.movingMean[c] = 0;
+        x.movingVariance[c] = 4 * 1.49;
+      }
+    });
+    BnLayer layer = f.layer();
+    BnModel model = new BnModel("test.json", "bncheck-dump v1", "pytorch", null, List.of(layer));
+    LayerContext onInference = new LayerContext(model, 1, layer, Optional.of(inference),
+        Optional.of(DivergenceMetrics.of(layer, inference)), Thresholds.DEFAULTS);
+    assertThat(new StaleStatistics().check(onInference).orElseThrow().message())
+        .startsWith("too uncertain to judge the moving statistics");
+    LayerContext onTraining = new LayerContext(model, 1, layer, Optional.of(inference),
+        Optional.of(DivergenceMetrics.of(layer, inference)), Optional.of(DivergenceMetrics.of(layer, training)),
+        Thresholds.DEFAULTS, Optional.of(training), LayerContext.testsOf(layer));
+    Finding finding = new StaleStatistics().check(onTraining).orElseThrow();
+    assertThat(finding.severity()).isEqualTo(Severity.ERROR);
+    assertThat(finding.message()).startsWith("moving statistics differ from the calibration data (training view)");
+  }
+
+  /** 8 batches of 32 samples, normal with mean 0 and, batch by batch, the given deviations in turn. */
+  private static LayerCalibration gaussianBatches(double[] deviations) {
+    CalibrationAccumulator acc = new CalibrationAccumulator();
+    java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+    for (int b = 0; b < 8; b++) {
+      float[] x = new float[32 * LayerFixture.CHANNELS];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) (deviations[b % deviations.length] * random.nextGaussian());
+      }
+      acc.accept(0, new Tensor.Float32(new int[] {32, LayerFixture.CHANNELS}, x), 1);
+    }
+    return acc.layer(0).orElseThrow();
   }
 
   /** The whole analysis of one layer's context, as check runs it on data. */
