@@ -623,9 +623,14 @@ def batch_mixing():
     graph = helper.make_graph(nodes, "rows_added", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 8, 8]),
                                helper.make_tensor_value_info("y2", TensorProto.FLOAT, ["N", 3, 8, 8])], initializers)
+    save_graph(graph, "batch-rows-added")
+
+
+def save_graph(graph, name):
+    """Writes a hand-made graph to graphs/NAME.onnx at opset 15 (IR version 8)."""
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
     model.ir_version = 8
-    onnx.save(model, os.path.join(OUT, "graphs", "batch-rows-added.onnx"))
+    onnx.save(model, os.path.join(OUT, "graphs", name + ".onnx"))
 
 
 def batch_fixed():
@@ -639,9 +644,7 @@ def batch_fixed():
              helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
     graph = helper.make_graph(nodes, "batch_fixed", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 3, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 3, 8, 8])], initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
-    model.ir_version = 8
-    onnx.save(model, os.path.join(OUT, "graphs", "batch-fixed.onnx"))
+    save_graph(graph, "batch-fixed")
 
 
 def int_input():
@@ -661,9 +664,7 @@ def int_input():
     graph = helper.make_graph(nodes, "int_input", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]),
                                                    helper.make_tensor_value_info("ids", TensorProto.INT32, ["N"])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
-    model.ir_version = 8
-    onnx.save(model, os.path.join(OUT, "graphs", "int-input.onnx"))
+    save_graph(graph, "int-input")
 
     table = [numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(4, 3), "table")]
     nodes = [helper.make_node("Gather", ["table", "ids"], ["rows"], axis=0, name="lookup"),
@@ -673,9 +674,7 @@ def int_input():
                                                     helper.make_tensor_value_info("ids", TensorProto.INT64, ["N"])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
                               initializers[:4] + table)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
-    model.ir_version = 8
-    onnx.save(model, os.path.join(OUT, "graphs", "gather-ids.onnx"))
+    save_graph(graph, "gather-ids")
 
 
 def main():

@@ -10,10 +10,13 @@ import dev.bncheck.load.ModelLoader;
 import dev.bncheck.load.ModelSession;
 import dev.bncheck.load.dump.BnModelFromDump;
 import dev.bncheck.model.Backend;
+import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * What {@code check} reads, below the command that parsed what to read: the model by its loader,
@@ -79,17 +82,25 @@ public final class CalibrationReading {
    */
   private static String recordedBatches(CalibrationRequest.TrainingView when, CalibrationAccumulator collected,
       BnModel model) {
-    boolean wanted = switch (when) {
-      case ALWAYS -> true;
-      case NEVER -> false;
-      case AUTO -> collected.wantsTrainingView(model.layers());
-    };
-    if (!wanted) {
+    if (!trainingViewWanted(when, collected).test(model.layers())) {
       collected.discardTrainingView();
     }
     long samples = collected.trainingViewSamples();
     return "as recorded in the dump" + (samples == 0 ? ""
         : ", with its training view (every BN layer in training mode) on " + samples + " samples");
+  }
+
+  /**
+   * Whether the training view is wanted once the inference view is in ({@code --training-view}):
+   * for a backend's second pass and for the view a dump recorded alike.
+   */
+  private static Predicate<List<BnLayer>> trainingViewWanted(CalibrationRequest.TrainingView when,
+      CalibrationAccumulator collected) {
+    return switch (when) {
+      case ALWAYS -> layers -> true;
+      case NEVER -> layers -> false;
+      case AUTO -> collected::wantsTrainingView;
+    };
   }
 
   private static Read run(ModelLoader loader, Request request, CalibrationAccumulator collected,
@@ -104,9 +115,7 @@ public final class CalibrationReading {
     try (ModelSession session = loader.open(request.model(), options)) {
       loaded = session.model();
       backend = session.backend();
-      CalibrationPasses.run(session, sink,
-          request.trainingView() == CalibrationRequest.TrainingView.ALWAYS ? layers -> true
-              : collected::wantsTrainingView);
+      CalibrationPasses.run(session, sink, trainingViewWanted(request.trainingView(), collected));
     }
     int synthetic = options.syntheticSamples();
     String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())
