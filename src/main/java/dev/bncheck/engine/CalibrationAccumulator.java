@@ -222,33 +222,53 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     // out. Only values computed from finite inputs are compared.
     long[] nonFinite = batch.nonFinite();
     double roundings = SelfCheck.ROUNDINGS * precision.unitRoundOff();
-    double max = 0;
-    double beyond = 0;
-    double sumSq = 0;
-    long compared = 0;
-    for (int i = 0; i < n; i++) {
-      double x = input.get(i);
-      int c = (i / inner) % channels;
-      if (!Double.isFinite(x) || (trainingMode && nonFinite[c] > 0)) {
-        continue;
+    OutputComparison comparison = new OutputComparison();
+    // channel by channel within each outer index, so that a value's channel is the loop's and not
+    // a division per value (ResNet-50's 53 layers on two samples: 21 million values)
+    for (int base = 0; base < n; base += channels * inner) {
+      for (int c = 0; c < channels; c++) {
+        if (trainingMode && nonFinite[c] > 0) {
+          continue;
+        }
+        double scale = mine.scale()[c];
+        double shift = mine.shift()[c];
+        double roundOffPerX = roundings * Math.abs(scale);
+        double roundOffOfShift = roundings * Math.abs(shift);
+        for (int i = base + c * inner, end = i + inner; i < end; i++) {
+          double x = input.get(i);
+          if (Double.isFinite(x)) {
+            comparison.add(x * scale + shift, output.get(i), roundOffPerX * Math.abs(x) + roundOffOfShift);
+          }
+        }
       }
-      double theirs = output.get(i);
-      double ours = mine.apply(c, x);
+    }
+    SelfCheck check = comparison.result(trainingMode, precision);
+    b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
+  }
+
+  /** bncheck's output against the framework's, value by value, for {@link #frameworkOutput}. */
+  private static final class OutputComparison {
+    double max;
+    double beyond;
+    double sumSq;
+    long compared;
+
+    void add(double ours, double theirs, double roundOff) {
       // A channel whose parameters are not finite or whose variance is negative (BN007) gives
       // NaN or infinity both ways: agreement, not a disagreement beyond round-off
       if (!Double.isFinite(theirs) && (ours == theirs || (Double.isNaN(ours) && Double.isNaN(theirs)))) {
-        continue;
+        return;
       }
       double d = Math.abs(ours - theirs);
       max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
-      double roundOff = roundings * (Math.abs(x * mine.scale()[c]) + Math.abs(mine.shift()[c]));
       beyond = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(beyond, d - roundOff);
       sumSq += Double.isFinite(theirs) ? theirs * theirs : 0;
       compared++;
     }
-    SelfCheck check = new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared, beyond,
-        precision);
-    b.selfCheck = b.selfCheck == null ? check : b.selfCheck.merge(check);
+
+    SelfCheck result(boolean trainingMode, Precision precision) {
+      return new SelfCheck(trainingMode, max, Math.sqrt(sumSq / Math.max(1, compared)), compared, beyond, precision);
+    }
   }
 
   private static final class Builder {
