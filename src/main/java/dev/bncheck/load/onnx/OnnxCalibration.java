@@ -135,6 +135,16 @@ final class OnnxCalibration {
             || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
         int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
             bytesPerSample(shapes), captureBudget);
+        // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
+        Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
+        pinnable.keySet().retainAll(pinnable(model.graph(), captured));
+        pinnable.keySet().removeAll(modelOutputs);
+        int pinnedPart = part;
+        // first touching the buffers' memory took 1.2 to 1.5 s for ResNet-50's 336 MB on a virtual
+        // machine: they are allocated beside BN005's runs, which leave a core mostly free
+        CompletableFuture<PinnedOutputs> allocating = part < Math.min(batchSize, samples)
+            ? CompletableFuture.supplyAsync(() -> PinnedOutputs.allocate(pinnable, pinnedPart), OnnxCalibration::inBackground)
+            : CompletableFuture.completedFuture(null);
         BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
         if (part < Math.min(batchSize, samples)) {
           // parts see the BN inputs of the whole batch only if no sample depends on the others (an
@@ -154,11 +164,8 @@ final class OnnxCalibration {
           }
         }
         boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
-        // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
-        Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
-        pinnable.keySet().retainAll(pinnable(model.graph(), captured));
-        pinnable.keySet().removeAll(modelOutputs);
-        PinnedOutputs pinned = PinnedOutputs.allocate(pinnable, part);
+        PinnedOutputs allocated = joined(allocating);
+        PinnedOutputs pinned = allocated != null && part == pinnedPart ? allocated : PinnedOutputs.allocate(pinnable, part);
         BnInputDelivery delivery = new BnInputDelivery(found, readers, ort, sink, uncaptured, reached);
         for (long start = 0; start < samples; start += batchSize) {
           sink.progress("calibration batches", start / batchSize, batches);
@@ -250,15 +257,15 @@ final class OnnxCalibration {
   static final long SELF_CHECK_BESIDE_LIMIT = 128L << 20;
 
   private static void inBackground(Runnable task) {
-    Thread t = new Thread(task, "bncheck-self-check-session");
+    Thread t = new Thread(task, "bncheck-onnx-background");
     t.setDaemon(true);
     t.start();
   }
 
-  /** The session opened in the background, or what stopped it, as it would have been thrown here. */
-  private static OrtRunner joined(CompletableFuture<OrtRunner> session) {
+  /** What a background task made, or what stopped it, as it would have been thrown here. */
+  private static <T> T joined(CompletableFuture<T> task) {
     try {
-      return session.join();
+      return task.join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
