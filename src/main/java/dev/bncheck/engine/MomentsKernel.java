@@ -1,6 +1,8 @@
 package dev.bncheck.engine;
 
 import dev.bncheck.model.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -84,14 +86,21 @@ public final class MomentsKernel {
     thread.start();
   }
 
-  /** Reduces a small NCHW and NHWC batch, on the calling thread, until the loops are compiled. */
+  /**
+   * Reduces a small NCHW and NHWC batch, in an array and in native memory, on the calling thread,
+   * until the loops are compiled.
+   */
   static void warmUp() {
-    Tensor channelsFirst = new Tensor.Float32(new int[] {4, 16, 32, 32}, new float[4 * 16 * 32 * 32]);
-    Tensor channelsLast = new Tensor.Float32(new int[] {4, 32, 32, 16}, new float[4 * 32 * 32 * 16]);
+    int[] first = {4, 16, 32, 32};
+    int[] last = {4, 32, 32, 16};
+    int size = 4 * 16 * 32 * 32;
+    ByteBuffer zeros = ByteBuffer.allocateDirect(size * Float.BYTES).order(ByteOrder.nativeOrder());
+    List<Tensor> channelsFirst = List.of(new Tensor.Float32(first, new float[size]), new Tensor.NativeFloat32(first, zeros));
+    List<Tensor> channelsLast = List.of(new Tensor.Float32(last, new float[size]), new Tensor.NativeFloat32(last, zeros));
     for (int i = 0; i < WARM_UP_ROUNDS; i++) {
-      compute(channelsFirst, 1);
+      compute(channelsFirst.get(i % 2), 1);
       if (i % 3 == 0) {
-        compute(channelsLast, 3);
+        compute(channelsLast.get(i / 3 % 2), 3);
       }
     }
   }
@@ -279,6 +288,11 @@ public final class MomentsKernel {
       if (rest > 0) {
         addFloatRows(f.data(), restStart * channels, 1, laneShift, laneSum, laneSq, rest);
       }
+    } else if (batch instanceof Tensor.NativeFloat32 n) {
+      addFloatRows(n.data(), from * channels, wholeRows, laneShift, laneSum, laneSq, width);
+      if (rest > 0) {
+        addFloatRows(n.data(), restStart * channels, 1, laneShift, laneSum, laneSq, rest);
+      }
     } else {
       double[] x = ((Tensor.Float64) batch).data();
       double[] buffer = new double[width];
@@ -304,6 +318,12 @@ public final class MomentsKernel {
     wideningDeviations(width).addRows(x, from, rows, laneShift, laneSum, laneSq, width);
   }
 
+  /** {@link #addFloatRows(float[], int, int, double[], double[], double[], int)} on a buffer in native memory. */
+  private static void addFloatRows(
+      ByteBuffer x, int from, int rows, double[] laneShift, double[] laneSum, double[] laneSq, int width) {
+    wideningDeviations(width).addRows(x, from, rows, laneShift, laneSum, laneSq, width);
+  }
+
   /**
    * Channels come before other axes: each channel's values lie in runs of up to {@code inner},
    * one run of every channel per outer index. Value t of a run goes to accumulator
@@ -320,6 +340,8 @@ public final class MomentsKernel {
       int base = o * layout.channels * inner + start;
       if (batch instanceof Tensor.Float32 f) {
         wideningDeviations(0).addRuns(f.data(), base, layout.channels, inner, end - start, shift, sum, sumSq);
+      } else if (batch instanceof Tensor.NativeFloat32 n) {
+        wideningDeviations(0).addRuns(n.data(), base, layout.channels, inner, end - start, shift, sum, sumSq);
       } else {
         ScalarWideningDeviations.addRuns(
             ((Tensor.Float64) batch).data(), base, layout.channels, inner, end - start, shift, sum, sumSq);

@@ -1,5 +1,7 @@
 package dev.bncheck.engine;
 
+import java.nio.ByteBuffer;
+
 /**
  * {@link WideningDeviations} in plain Java. The JIT of Java 17 vectorizes neither the
  * float-to-double conversion nor loops that mix an offset array index with unshifted ones, so
@@ -41,6 +43,30 @@ final class ScalarWideningDeviations implements WideningDeviations {
     }
   }
 
+  @Override
+  public void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
+    for (int r = 0; r < rows; r++) {
+      widen(x, from + r * width, width);
+      addLanes(buffer, shift, sum, sumSq, width);
+    }
+  }
+
+  @Override
+  public void addRuns(ByteBuffer x, int from, int runs, int stride, int length, double[] shift, double[] sum,
+      double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    for (int c = 0; c < runs; c++) {
+      int start = from + c * stride;
+      for (int t = 0; t < length; t += RUN_CHUNK) {
+        int chunk = Math.min(RUN_CHUNK, length - t);
+        widen(x, start + t, chunk);
+        addRun(buffer, 0, shift[c], runSum, runSq, chunk);
+      }
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+    }
+  }
+
   /** {@link #addRuns} on values already in double, which need no widening. */
   static void addRuns(double[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
     double[] runSum = new double[RUN_ACCUMULATORS];
@@ -54,6 +80,12 @@ final class ScalarWideningDeviations implements WideningDeviations {
   private void widen(float[] x, int from, int length) {
     for (int j = 0; j < length; j++) {
       buffer[j] = x[from + j];
+    }
+  }
+
+  private void widen(ByteBuffer x, int from, int length) {
+    for (int j = 0; j < length; j++) {
+      buffer[j] = x.getFloat((from + j) * Float.BYTES);
     }
   }
 

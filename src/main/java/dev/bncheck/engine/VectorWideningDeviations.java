@@ -1,5 +1,7 @@
 package dev.bncheck.engine;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Optional;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -155,7 +157,116 @@ final class VectorWideningDeviations implements WideningDeviations {
     }
   }
 
+  // The same loops on a buffer in native memory (ONNX Runtime's outputs, read in place): the
+  // Vector API of Java 17 loads arrays and buffers through different methods, and one loop over
+  // both would leave the JIT a call it cannot resolve to one of them.
+
+  @Override
+  public void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
+    int step = DOUBLES.length();
+    int whole = width - width % step;
+    for (int r = 0; r < rows; r++) {
+      int row = from + r * width;
+      int j = 0;
+      for (; j < whole; j += step) {
+        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+      }
+      for (; j < width; j++) {
+        double d = x.getFloat((row + j) * Float.BYTES) - shift[j];
+        sum[j] += d;
+        sumSq[j] += d * d;
+      }
+    }
+  }
+
+  @Override
+  public void addRuns(ByteBuffer x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
+    double[] runSum = new double[RUN_ACCUMULATORS];
+    double[] runSq = new double[RUN_ACCUMULATORS];
+    int whole = length - length % RUN_ACCUMULATORS;
+    boolean twoVectors = DOUBLES.length() == 8;
+    for (int c = 0; c < runs; c++) {
+      int start = from + c * stride;
+      if (twoVectors) {
+        foldInTwoVectors(x, start, whole, shift[c], runSum, runSq);
+      } else {
+        foldInFourVectors(x, start, whole, shift[c], runSum, runSq);
+      }
+      addRunTail(x, start, shift[c], runSum, runSq, whole, length);
+      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
+    }
+  }
+
+  private static void foldInTwoVectors(ByteBuffer x, int start, int whole, double shift, double[] runSum, double[] runSq) {
+    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
+    DoubleVector s0 = DoubleVector.zero(DOUBLES);
+    DoubleVector s1 = s0;
+    DoubleVector q0 = s0;
+    DoubleVector q1 = s0;
+    for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 8).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
+    }
+    s0.intoArray(runSum, 0);
+    s1.intoArray(runSum, 8);
+    q0.intoArray(runSq, 0);
+    q1.intoArray(runSq, 8);
+  }
+
+  private static void foldInFourVectors(ByteBuffer x, int start, int whole, double shift, double[] runSum, double[] runSq) {
+    DoubleVector k = DoubleVector.broadcast(DOUBLES, shift);
+    DoubleVector s0 = DoubleVector.zero(DOUBLES);
+    DoubleVector s1 = s0;
+    DoubleVector s2 = s0;
+    DoubleVector s3 = s0;
+    DoubleVector q0 = s0;
+    DoubleVector q1 = s0;
+    DoubleVector q2 = s0;
+    DoubleVector q3 = s0;
+    for (int i = start, end = start + whole; i < end; i += RUN_ACCUMULATORS) {
+      DoubleVector d0 = widened(x, i).sub(k);
+      DoubleVector d1 = widened(x, i + 4).sub(k);
+      DoubleVector d2 = widened(x, i + 8).sub(k);
+      DoubleVector d3 = widened(x, i + 12).sub(k);
+      s0 = s0.add(d0);
+      s1 = s1.add(d1);
+      s2 = s2.add(d2);
+      s3 = s3.add(d3);
+      q0 = q0.add(d0.mul(d0));
+      q1 = q1.add(d1.mul(d1));
+      q2 = q2.add(d2.mul(d2));
+      q3 = q3.add(d3.mul(d3));
+    }
+    s0.intoArray(runSum, 0);
+    s1.intoArray(runSum, 4);
+    s2.intoArray(runSum, 8);
+    s3.intoArray(runSum, 12);
+    q0.intoArray(runSq, 0);
+    q1.intoArray(runSq, 4);
+    q2.intoArray(runSq, 8);
+    q3.intoArray(runSq, 12);
+  }
+
+  private static void addRunTail(ByteBuffer x, int start, double shift, double[] runSum, double[] runSq, int whole, int length) {
+    for (int t = whole; t < length; t++) {
+      double d = x.getFloat((start + t) * Float.BYTES) - shift;
+      runSum[t - whole] += d;
+      runSq[t - whole] += d * d;
+    }
+  }
+
   private static DoubleVector widened(float[] x, int from) {
     return (DoubleVector) FloatVector.fromArray(FLOATS, x, from).convertShape(VectorOperators.F2D, DOUBLES, 0);
+  }
+
+  private static DoubleVector widened(ByteBuffer x, int from) {
+    return (DoubleVector) FloatVector.fromByteBuffer(FLOATS, x, from * Float.BYTES, ByteOrder.nativeOrder())
+        .convertShape(VectorOperators.F2D, DOUBLES, 0);
   }
 }

@@ -1,5 +1,7 @@
 package dev.bncheck.engine;
 
+import java.nio.ByteBuffer;
+
 /**
  * The kernel's inner loops on float32 values: each value, widened to double, less its shift, is
  * added to a sum and its square to a sum of squares. Each addition is fixed (a double subtraction,
@@ -30,6 +32,18 @@ interface WideningDeviations {
    * in their order, and that run's sums to {@code sum[c]} and {@code sumSq[c]}.
    */
   void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq);
+
+  /**
+   * {@link #addRows(float[], int, int, double[], double[], double[], int)} on float32 values in a
+   * buffer of native byte order, value {@code i} at byte {@code 4 i}, in the same order.
+   */
+  void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width);
+
+  /**
+   * {@link #addRuns(float[], int, int, int, int, double[], double[], double[])} on float32 values in
+   * a buffer of native byte order, value {@code i} at byte {@code 4 i}, in the same order.
+   */
+  void addRuns(ByteBuffer x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq);
 
   /** Adds a run's accumulators, in their order, to channel {@code c}'s sums, and clears them. */
   static void addRunTo(double[] runSum, double[] runSq, int c, double[] sum, double[] sumSq) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.bncheck.model.Tensor;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
@@ -155,6 +157,7 @@ class MomentsKernelFloat32Test {
     x[140] = Float.POSITIVE_INFINITY;
     x[141] = Float.NEGATIVE_INFINITY;
     x[20_007] = Float.NaN;
+    ByteBuffer inPlace = inNativeMemory(x);
     for (int width : new int[] {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 127, 128, 255, 300}) {
       for (int rows : new int[] {0, 1, 2, 5, 70, 129}) {
         for (int from : new int[] {0, 1, 5, 100}) {
@@ -164,11 +167,19 @@ class MomentsKernelFloat32Test {
           }
           double[][] vector = laneSums(width);
           double[][] scalar = laneSums(width);
+          double[][] vectorInPlace = laneSums(width);
+          double[][] scalarInPlace = laneSums(width);
           MomentsKernel.wideningDeviations(width).addRows(x, from, rows, shift, vector[0], vector[1], width);
           new ScalarWideningDeviations(width).addRows(x, from, rows, shift, scalar[0], scalar[1], width);
+          MomentsKernel.wideningDeviations(width).addRows(inPlace, from, rows, shift, vectorInPlace[0],
+              vectorInPlace[1], width);
+          new ScalarWideningDeviations(width).addRows(inPlace, from, rows, shift, scalarInPlace[0], scalarInPlace[1],
+              width);
           for (int k = 0; k < 2; k++) {
-            assertThat(vector[k]).as("rows: width %d rows %d from %d, sums %d", width, rows, from, k)
-                .containsExactly(scalar[k]);
+            String what = String.format("rows: width %d rows %d from %d, sums %d", width, rows, from, k);
+            assertThat(vector[k]).as(what).containsExactly(scalar[k]);
+            assertThat(vectorInPlace[k]).as("in native memory, " + what).containsExactly(scalar[k]);
+            assertThat(scalarInPlace[k]).as("in native memory, scalar, " + what).containsExactly(scalar[k]);
           }
         }
       }
@@ -180,15 +191,60 @@ class MomentsKernelFloat32Test {
           double[] shift = {x[from], -x[from + stride], 1e4};
           double[][] vector = laneSums(runs);
           double[][] scalar = laneSums(runs);
+          double[][] vectorInPlace = laneSums(runs);
+          double[][] scalarInPlace = laneSums(runs);
           MomentsKernel.wideningDeviations(0).addRuns(x, from, runs, stride, length, shift, vector[0], vector[1]);
           new ScalarWideningDeviations(0).addRuns(x, from, runs, stride, length, shift, scalar[0], scalar[1]);
+          MomentsKernel.wideningDeviations(0).addRuns(inPlace, from, runs, stride, length, shift, vectorInPlace[0],
+              vectorInPlace[1]);
+          new ScalarWideningDeviations(0).addRuns(inPlace, from, runs, stride, length, shift, scalarInPlace[0],
+              scalarInPlace[1]);
           for (int k = 0; k < 2; k++) {
-            assertThat(vector[k]).as("runs: length %d from %d runs %d, sums %d", length, from, runs, k)
-                .containsExactly(scalar[k]);
+            String what = String.format("runs: length %d from %d runs %d, sums %d", length, from, runs, k);
+            assertThat(vector[k]).as(what).containsExactly(scalar[k]);
+            assertThat(vectorInPlace[k]).as("in native memory, " + what).containsExactly(scalar[k]);
+            assertThat(scalarInPlace[k]).as("in native memory, scalar, " + what).containsExactly(scalar[k]);
           }
         }
       }
     }
+  }
+
+  /**
+   * A batch read in place from native memory (ONNX Runtime's outputs) has the bits of the same
+   * batch in an array, in both layouts, with non-finite values, and in parts on several threads.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("shapes")
+  void aBatchInNativeMemoryHasTheBitsOfTheSameBatchInAnArray(String name, int[] shape, int axis) {
+    Tensor.Float32 x = offsetChannels(shape, axis, new SplittableRandom(shape.length * 31L + axis));
+    x.data()[x.data().length / 2] = Float.NaN;
+    assertSameBits(MomentsKernel.compute(x, axis),
+        MomentsKernel.compute(new Tensor.NativeFloat32(shape, inNativeMemory(x.data())), axis));
+  }
+
+  @Test
+  void aLargeBatchInNativeMemoryHasTheBitsOfTheSameBatchInAnArray() {
+    for (int axis : new int[] {1, 3}) {
+      int[] shape = axis == 1 ? new int[] {40, 64, 32, 32} : new int[] {40, 32, 32, 64};
+      Tensor.Float32 x = offsetChannels(shape, axis, new SplittableRandom(23));
+      assertThat(MomentsKernel.parts(shape, axis)).isGreaterThan(2);
+      assertSameBits(MomentsKernel.compute(x, axis),
+          MomentsKernel.compute(new Tensor.NativeFloat32(shape, inNativeMemory(x.data())), axis));
+    }
+  }
+
+  private static void assertSameBits(ChannelMoments expected, ChannelMoments actual) {
+    assertThat(actual.count()).containsExactly(expected.count());
+    assertThat(actual.mean()).containsExactly(expected.mean());
+    assertThat(actual.m2()).containsExactly(expected.m2());
+    assertThat(actual.nonFinite()).containsExactly(expected.nonFinite());
+  }
+
+  private static ByteBuffer inNativeMemory(float[] x) {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(x.length * Float.BYTES).order(ByteOrder.nativeOrder());
+    buffer.asFloatBuffer().put(x);
+    return buffer;
   }
 
   /** Sum and sum of squares: accumulators of a random start. */

@@ -6,8 +6,6 @@ import ai.onnxruntime.OrtException;
 import dev.bncheck.model.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,12 +23,10 @@ final class PinnedOutputs {
   /** Pins nothing: every output is allocated by the run. */
   static final PinnedOutputs NONE = new PinnedOutputs(Map.of(), 0);
 
-  private record Slot(long[] oneSample, FloatBuffer buffer) {}
+  private record Slot(long[] oneSample, ByteBuffer buffer) {}
 
   private final Map<String, Slot> slots;
   private final int maxCount;
-  /** The arrays outputs are handed over in, by length: each is read before the next of its length. */
-  private final Map<Integer, float[]> arrays = new HashMap<>();
   private boolean disabled;
 
   private PinnedOutputs(Map<String, Slot> slots, int maxCount) {
@@ -58,7 +54,7 @@ final class PinnedOutputs {
         continue;
       }
       try {
-        FloatBuffer buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
         slots.put(e.getKey(), new Slot(shape.clone(), buffer));
       } catch (OutOfMemoryError full) {
         // the JVM's direct memory is spent: the remaining outputs are allocated run by run
@@ -82,25 +78,27 @@ final class PinnedOutputs {
   OnnxTensor tensor(OrtEnvironment environment, String name, int count) throws OrtException {
     Slot slot = slots.get(name);
     long[] shape = shape(slot, count);
-    FloatBuffer view = slot.buffer().duplicate().position(0).limit((int) elements(shape)).slice();
-    return OnnxTensor.createTensor(environment, view, shape);
+    return OnnxTensor.createTensor(environment, region(slot, shape).asFloatBuffer(), shape);
   }
 
   /**
-   * What the last run of {@code count} samples wrote for {@code name}, in an array reused for the
-   * next output of the same length: the consumer reads it before it asks for the next.
+   * What the last run of {@code count} samples wrote for {@code name}, read in place: the consumer
+   * reads it before the next run writes the buffer again.
    */
   Tensor read(String name, int count) {
     Slot slot = slots.get(name);
     long[] shape = shape(slot, count);
-    int n = (int) elements(shape);
-    float[] values = arrays.computeIfAbsent(n, float[]::new);
-    slot.buffer().duplicate().position(0).get(values, 0, n);
     int[] dims = new int[shape.length];
     for (int i = 0; i < shape.length; i++) {
       dims[i] = (int) shape[i];
     }
-    return new Tensor.Float32(dims, values);
+    return new Tensor.NativeFloat32(dims, region(slot, shape));
+  }
+
+  /** The start of the slot's buffer that a run of this shape fills, in native byte order. */
+  private static ByteBuffer region(Slot slot, long[] shape) {
+    return slot.buffer().duplicate().position(0).limit((int) (elements(shape) * Float.BYTES)).slice()
+        .order(ByteOrder.nativeOrder());
   }
 
   private static long[] shape(Slot slot, int count) {

@@ -241,7 +241,13 @@ class CapturedInPartsTest {
   private static float[] values(OrtRunner ort, List<OnnxInputs.Feed> feeds, String output, PinnedOutputs pinned) {
     float[][] out = new float[1][];
     ort.run(feeds, 0, 4, List.of(output), DATA, pinned,
-        (name, tensor) -> out[0] = ((Tensor.Float32) tensor).data().clone());
+        (name, tensor) -> {
+          // a pinned output is read in place, and only within this call
+          out[0] = new float[tensor.size()];
+          for (int i = 0; i < out[0].length; i++) {
+            out[0][i] = (float) tensor.get(i);
+          }
+        });
     return out[0];
   }
 }
