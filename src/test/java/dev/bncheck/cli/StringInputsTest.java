@@ -251,8 +251,9 @@ class StringInputsTest {
         "--synthetic", "8");
 
     assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-    assertThat(run.err()).startsWith("bncheck: error: --synthetic 8: samples 0 to 7: the model cannot run on this"
-        + " data: You must feed a value for placeholder tensor 'input'");
+    assertThat(run.err()).startsWith("bncheck: error: --synthetic 8: samples 0, 1, 2, 3, 4, 5, 6, 7 of the data (in"
+        + " the shuffled order of --batch-order, positions 0 to 7): the model cannot run on this data: You must feed a"
+        + " value for placeholder tensor 'input'");
   }
 
   @Test

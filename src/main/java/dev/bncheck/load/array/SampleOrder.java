@@ -1,6 +1,7 @@
 package dev.bncheck.load.array;
 
 import dev.bncheck.model.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -47,6 +48,33 @@ public final class SampleOrder {
       order[j] = t;
     }
     return order;
+  }
+
+  /** The most file samples {@link #describe} lists. */
+  private static final int LISTED_SAMPLES = 8;
+
+  /**
+   * The samples of a run of {@code count} from position {@code start}, as the user finds them in
+   * the data: the file's rows where the samples are read in {@code order} (a run's positions in
+   * that order name other samples than the ones that failed), sorted, the first few of a larger
+   * run; the positions themselves where {@code order} is null (the file's order).
+   */
+  public static String describe(int[] order, int start, int count) {
+    String positions = count == 1 ? "position " + start : "positions " + start + " to " + (start + count - 1);
+    if (order == null) {
+      return count == 1 ? "sample " + start : "samples " + start + " to " + (start + count - 1);
+    }
+    int[] rows = new int[count];
+    for (int i = 0; i < count; i++) {
+      rows[i] = order[start + i];
+    }
+    Arrays.sort(rows);
+    StringBuilder listed = new StringBuilder();
+    for (int i = 0; i < Math.min(count, LISTED_SAMPLES); i++) {
+      listed.append(i == 0 ? "" : ", ").append(rows[i]);
+    }
+    return (count == 1 ? "sample " : "samples ") + listed + (count > LISTED_SAMPLES ? ", ... (" + count + " in all)" : "")
+        + " of the data (in the shuffled order of --batch-order, " + positions + ")";
   }
 
   private static byte[][] rows(InputArray.Strings strings, int[] order) {

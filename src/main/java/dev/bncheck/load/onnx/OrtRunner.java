@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.bncheck.load.InvalidInputException;
+import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.Float16;
 import dev.bncheck.model.Precision;
 import dev.bncheck.model.Tensor;
@@ -212,30 +213,9 @@ final class OrtRunner implements AutoCloseable {
     }
   }
 
-  /** The most file samples a message lists. */
-  private static final int LISTED_SAMPLES = 8;
-
-  /**
-   * The samples of a run, as the user finds them in the data: the file's rows where the feeds read
-   * them in the shuffled order (a run's positions in that order named other samples than the one
-   * that failed), sorted, the first few of a larger run.
-   */
+  /** The samples of a run, as the user finds them in the data ({@link SampleOrder#describe}). */
   static String samples(List<OnnxInputs.Feed> feeds, int start, int count) {
-    String positions = count == 1 ? "position " + start : "positions " + start + " to " + (start + count - 1);
-    if (feeds.isEmpty() || feeds.get(0).order() == null) {
-      return count == 1 ? "sample " + start : "samples " + start + " to " + (start + count - 1);
-    }
-    int[] rows = new int[count];
-    for (int i = 0; i < count; i++) {
-      rows[i] = feeds.get(0).row(start + i);
-    }
-    Arrays.sort(rows);
-    StringBuilder listed = new StringBuilder();
-    for (int i = 0; i < Math.min(count, LISTED_SAMPLES); i++) {
-      listed.append(i == 0 ? "" : ", ").append(rows[i]);
-    }
-    return (count == 1 ? "sample " : "samples ") + listed + (count > LISTED_SAMPLES ? ", ... (" + count + " in all)" : "")
-        + " of the data (in the shuffled order of --batch-order, " + positions + ")";
+    return SampleOrder.describe(feeds.isEmpty() ? null : feeds.get(0).order(), start, count);
   }
 
   /**

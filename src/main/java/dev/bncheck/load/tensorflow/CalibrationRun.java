@@ -134,7 +134,7 @@ final class CalibrationRun {
               firstOutputs);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
-        throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
+        throw new InvalidInputException(dataLabel, Feed.samples(feeds, (int) start, count),
             ModelOutputs.cannotRun(dataLabel, e), e);
       }
     }

@@ -1,15 +1,28 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.SampleOrder;
 import java.util.List;
 import org.tensorflow.proto.DataType;
 
 /**
  * One model input: where to feed it, its data, the dtype the graph takes (float32, float64, int32,
  * int64 or string; integer data has been checked to hold whole numbers that float32 keeps exact)
- * and how its samples are fed.
+ * and how its samples are fed: in {@code order} (the data's row of each fed sample), or as they are
+ * where it is null. An order read in place of a shuffled copy saves the copy (154 MB and 0.8 s for
+ * ResNet-50's 256 samples).
  */
-record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching) {
+record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching batching, int[] order) {
+
+  /** This input's data fed in {@code order}. */
+  Feed inOrder(int[] order) {
+    return new Feed(graphTensors, data, dtype, batching, order);
+  }
+
+  /** The data's row of fed sample {@code i}. */
+  int row(int i) {
+    return order == null ? i : order[i];
+  }
 
   /** How an input takes the samples along its data's first axis. */
   enum Batching {
@@ -35,8 +48,14 @@ record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching
         ? requested : 1;
   }
 
+  /** The samples of a run, as the user finds them in the data ({@link SampleOrder#describe}). */
+  static String samples(List<Feed> feeds, int start, int count) {
+    return SampleOrder.describe(feeds.stream().filter(f -> f.batching() != Batching.PER_RUN).findFirst()
+        .map(Feed::order).orElse(null), start, count);
+  }
+
   /**
-   * A runner fed rows {@code [start, start + count)} of every input, at the original placeholder
+   * A runner fed samples {@code [start, start + count)} of every input, at the original placeholder
    * and its copies; the tensors made for it are added to {@code fed}, for the caller to close.
    */
   static CheckedSession.Runner runner(CheckedSession session, List<Feed> feeds, int start, int count,
@@ -52,11 +71,11 @@ record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching
     return runner;
   }
 
-  /** Rows {@code [start, start + count)} of the data, as the tensor type and shape the graph takes. */
+  /** Fed samples {@code [start, start + count)} of the data, as the tensor type and shape the graph takes. */
   private static org.tensorflow.Tensor slice(Feed feed, int start, int count) {
     int[] shape = feed.data().shape();
     if (feed.batching() == Batching.PER_RUN) {
-      return TensorConversions.toTensorFlow(feed.data(), feed.dtype(), new long[0], 0, 1);
+      return TensorConversions.toTensorFlow(feed.data(), feed.dtype(), new long[0], new int[] {0}, 1);
     }
     boolean unbatched = feed.batching() == Batching.UNBATCHED;
     long[] dims = new long[unbatched ? shape.length - 1 : shape.length];
@@ -70,7 +89,10 @@ record Feed(List<String> graphTensors, InputArray data, DataType dtype, Batching
     for (int i = 1; i < shape.length; i++) {
       row *= shape[i];
     }
-    int from = start * row;
-    return TensorConversions.toTensorFlow(feed.data(), feed.dtype(), dims, from, from + count * row);
+    int[] rowStarts = new int[count];
+    for (int i = 0; i < count; i++) {
+      rowStarts[i] = feed.row(start + i) * row;
+    }
+    return TensorConversions.toTensorFlow(feed.data(), feed.dtype(), dims, rowStarts, row);
   }
 }

@@ -28,7 +28,7 @@ final class ModelOutputs {
       }
       return out;
     } catch (org.tensorflow.exceptions.TensorFlowException e) {
-      throw new InvalidInputException(dataLabel, "samples " + start + " to " + (start + count - 1),
+      throw new InvalidInputException(dataLabel, Feed.samples(feeds, start, count),
           cannotRun(dataLabel, e), e);
     } finally {
       fed.forEach(org.tensorflow.Tensor::close);

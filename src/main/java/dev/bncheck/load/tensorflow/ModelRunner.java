@@ -121,7 +121,7 @@ final class ModelRunner {
    *
    * @param feeds the data in the order the inference view's batches took it
    */
-  record Fed(Map<String, InputArray> data, List<Feed> feeds, int batchSize, String label) {}
+  record Fed(List<Feed> feeds, int batchSize, String label) {}
 
   /**
    * The inference view: runs the model on the data, captures every layer's input and output,
@@ -138,10 +138,11 @@ final class ModelRunner {
     }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()
         : String.join(" ", options.inputs());
-    List<Feed> feeds = feeds(prepared, options.batchOrder() == BatchOrder.SHUFFLED ? SampleOrder.shuffled(data) : data);
+    List<Feed> inFileOrder = feeds(prepared, data);
+    List<Feed> feeds = options.batchOrder() == BatchOrder.SHUFFLED ? shuffled(inFileOrder) : inFileOrder;
     // an input that takes one sample at a time gives no batch to compare single samples with (BN005)
     int batchSize = Feed.batchSize(feeds, options.batchSize());
-    Fed fed = new Fed(data, feeds, batchSize, label);
+    Fed fed = new Fed(feeds, batchSize, label);
     if (prepared.captures().isEmpty()) {
       if (batchSize > 1) {
         BatchSizeProbe.measure(session, feeds, floatOutputs, batchSize, sink, label);
@@ -176,8 +177,7 @@ final class ModelRunner {
     // The training view runs on the first samples only: they must be a sample of the whole file
     // even when the user keeps the file's order for the inference view's batches (a file sorted
     // by class would otherwise give the training view one class: BN003 false errors)
-    List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? fed.feeds()
-        : feeds(prepared, SampleOrder.shuffled(fed.data()));
+    List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? fed.feeds() : shuffled(fed.feeds());
     CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
         fed.batchSize())), CalibrationRun.Plan.Pass.TRAINING_VIEW, CalibrationRun.Plan.Use.JUDGED), sink, fed.label());
@@ -276,6 +276,19 @@ final class ModelRunner {
     }
   }
 
+  /**
+   * The feeds with their samples in {@link SampleOrder}'s fixed pseudo-random order, read in place;
+   * as they are where the inputs list different numbers of samples (refused where they are matched).
+   */
+  private static List<Feed> shuffled(List<Feed> feeds) {
+    List<Feed> batched = feeds.stream().filter(f -> f.batching() != Feed.Batching.PER_RUN).toList();
+    if (batched.isEmpty() || batched.stream().anyMatch(f -> f.data().shape()[0] != batched.get(0).data().shape()[0])) {
+      return feeds;
+    }
+    int[] order = SampleOrder.permutation(batched.get(0).data().shape()[0]);
+    return feeds.stream().map(f -> f.batching() == Feed.Batching.PER_RUN ? f : f.inOrder(order)).toList();
+  }
+
   /** Each model input's data, fed to the original tensor and to its copies. */
   private List<Feed> feeds(Prepared prepared, Map<String, InputArray> data) {
     List<Feed> feeds = new ArrayList<>();
@@ -287,7 +300,7 @@ final class ModelRunner {
           names.add(copy);
         }
       }
-      feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching()));
+      feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching(), null));
     }
     return feeds;
   }

@@ -3,6 +3,7 @@ package dev.bncheck.load.tensorflow;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.Tensor;
 import java.util.Arrays;
+import java.util.function.IntUnaryOperator;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
@@ -71,73 +72,83 @@ final class TensorConversions {
     return values;
   }
 
-  /** Elements {@code [from, to)} of input data, row-major, as a tensor of the graph's {@code dtype} and the given shape. */
-  static org.tensorflow.Tensor toTensorFlow(InputArray input, DataType dtype, long[] dims, int from, int to) {
+  /**
+   * Rows of input data, as a tensor of the graph's {@code dtype} and the given shape: row {@code k}
+   * of the tensor is the {@code rowLength} elements from flat index {@code rowStarts[k]}.
+   */
+  static org.tensorflow.Tensor toTensorFlow(InputArray input, DataType dtype, long[] dims, int[] rowStarts,
+      int rowLength) {
+    int n = rowStarts.length * rowLength;
     if (input instanceof InputArray.Strings strings) {
-      return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(Arrays.copyOfRange(strings.values(), from, to)));
+      byte[][] values = new byte[n][];
+      for (int k = 0; k < rowStarts.length; k++) {
+        System.arraycopy(strings.values(), rowStarts[k], values, k * rowLength, rowLength);
+      }
+      return TString.tensorOfBytes(Shape.of(dims), DataBuffers.ofObjects(values));
     }
     Tensor data = ((InputArray.Numbers) input).tensor();
+    IntUnaryOperator at = i -> rowStarts[i / rowLength] + i % rowLength;
     if (dtype == DataType.DT_INT32) {
-      int[] values = new int[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (int) data.get(i);
+      int[] values = new int[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = (int) data.get(at.applyAsInt(i));
       }
       return TInt32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_UINT8) {
-      byte[] values = new byte[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (byte) (int) data.get(i);
+      byte[] values = new byte[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = (byte) (int) data.get(at.applyAsInt(i));
       }
       return TUint8.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_UINT16) {
-      short[] values = new short[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (short) (int) data.get(i);
+      short[] values = new short[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = (short) (int) data.get(at.applyAsInt(i));
       }
       return TUint16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_BOOL) {
-      boolean[] values = new boolean[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = data.get(i) != 0;
+      boolean[] values = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = data.get(at.applyAsInt(i)) != 0;
       }
       return TBool.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_HALF || dtype == DataType.DT_BFLOAT16) {
-      float[] values = new float[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (float) data.get(i);
-      }
+      float[] values = toFloats(data, rowStarts, rowLength);
       return dtype == DataType.DT_HALF
           ? TFloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false))
           : TBfloat16.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_INT64) {
-      long[] values = new long[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = (long) data.get(i);
+      long[] values = new long[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = (long) data.get(at.applyAsInt(i));
       }
       return TInt64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
     if (dtype == DataType.DT_DOUBLE) {
-      double[] values = new double[to - from];
-      for (int i = from; i < to; i++) {
-        values[i - from] = data.get(i);
+      double[] values = new double[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = data.get(at.applyAsInt(i));
       }
       return TFloat64.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
     }
-    float[] values = data instanceof Tensor.Float32 f
-        ? Arrays.copyOfRange(f.data(), from, to)
-        : toFloats(data, from, to);
-    return TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(values, true, false));
+    return TFloat32.tensorOf(Shape.of(dims), DataBuffers.of(toFloats(data, rowStarts, rowLength), true, false));
   }
 
-  private static float[] toFloats(Tensor data, int from, int to) {
-    float[] out = new float[to - from];
-    for (int i = from; i < to; i++) {
-      out[i - from] = (float) data.get(i);
+  private static float[] toFloats(Tensor data, int[] rowStarts, int rowLength) {
+    float[] out = new float[rowStarts.length * rowLength];
+    for (int k = 0; k < rowStarts.length; k++) {
+      if (data instanceof Tensor.Float32 f) {
+        System.arraycopy(f.data(), rowStarts[k], out, k * rowLength, rowLength);
+      } else {
+        for (int j = 0; j < rowLength; j++) {
+          out[k * rowLength + j] = (float) data.get(rowStarts[k] + j);
+        }
+      }
     }
     return out;
   }

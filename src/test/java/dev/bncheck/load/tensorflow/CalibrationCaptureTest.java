@@ -12,12 +12,18 @@ import dev.bncheck.analysis.Finding;
 import dev.bncheck.analysis.Report;
 import dev.bncheck.analysis.RunInfo;
 import dev.bncheck.analysis.Thresholds;
+import dev.bncheck.TestFiles;
 import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.engine.ChannelMoments;
 import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.engine.SelfCheck;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
+import dev.bncheck.load.array.InputArray;
+import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.BnModel;
+import dev.bncheck.model.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -276,5 +282,41 @@ class CalibrationCaptureTest {
     new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), options.withTrainingViewSamples(0), none);
     assertThat(none.trainingView(0)).isEmpty();
     assertThat(none.layer(0).orElseThrow().batches()).hasSize(4);
+  }
+
+  /**
+   * The shuffled order is read in place: its batches are those of the file shuffled beforehand
+   * and read in its own order, to the bit.
+   */
+  @Test
+  void shuffledBatchesAreThoseOfTheShuffledFileReadInOrder() throws IOException {
+    Path original = Path.of("samples/keras-cnn-inputs.npy");
+    Tensor.Float32 data = (Tensor.Float32) ((InputArray.Numbers) ModelInputs.readArrays(List.of(original.toString()))
+        .values().iterator().next()).tensor();
+    int[] order = SampleOrder.permutation(data.shape()[0]);
+    int row = data.size() / data.shape()[0];
+    float[] shuffled = new float[data.size()];
+    for (int i = 0; i < order.length; i++) {
+      System.arraycopy(data.data(), order[i] * row, shuffled, i * row, row);
+    }
+    Path copy = dir.resolve("shuffled.npy");
+    Files.write(copy, TestFiles.npy(shuffled, data.shape()));
+
+    CalibrationAccumulator inPlace = new CalibrationAccumulator();
+    new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), new LoadOptions("serve", "serving_default",
+        List.of(original.toString()), 32, 128).withBatchOrder(BatchOrder.SHUFFLED), inPlace);
+    CalibrationAccumulator fromCopy = new CalibrationAccumulator();
+    new BnModelFromSavedModel().load(Path.of("samples/keras-cnn-untrained"), new LoadOptions("serve", "serving_default",
+        List.of(copy.toString()), 32, 128).withBatchOrder(BatchOrder.FILE), fromCopy);
+
+    for (int layer = 0; layer < 2; layer++) {
+      List<ChannelMoments> expected = fromCopy.layer(layer).orElseThrow().batches();
+      List<ChannelMoments> actual = inPlace.layer(layer).orElseThrow().batches();
+      assertThat(actual).hasSize(4).hasSameSizeAs(expected);
+      for (int b = 0; b < expected.size(); b++) {
+        assertThat(actual.get(b).mean()).as("layer %d batch %d", layer, b).containsExactly(expected.get(b).mean());
+        assertThat(actual.get(b).m2()).as("layer %d batch %d", layer, b).containsExactly(expected.get(b).m2());
+      }
+    }
   }
 }

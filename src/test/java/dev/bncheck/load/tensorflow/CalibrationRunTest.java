@@ -70,7 +70,7 @@ class CalibrationRunTest {
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
-          Feed.Batching.BATCHES)),
+          Feed.Batching.BATCHES, null)),
           new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW, use), sink,
           "test");
       return sink.layer(0).orElseThrow();
@@ -166,7 +166,7 @@ class CalibrationRunTest {
           new CalibrationRun.InGraph(moments, null, input, output));
       CalibrationAccumulator sink = new CalibrationAccumulator();
       CalibrationRun.run(session, List.of(new Feed(List.of(fed), new InputArray.Numbers(data), DataType.DT_FLOAT,
-          Feed.Batching.BATCHES)),
+          Feed.Batching.BATCHES, null)),
           new CalibrationRun.Plan(List.of(capture), List.of(), n, Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW,
           CalibrationRun.Plan.Use.JUDGED), sink, "test");
       return sink.layer(0).orElseThrow().selfCheck().orElseThrow();
