@@ -3,6 +3,7 @@ package dev.bncheck.load.onnx;
 import dev.bncheck.model.BatchSizeComparison;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,24 +32,53 @@ final class BatchSizeProbe {
    */
   static Outcome compare(OrtRunner ort, List<OnnxInputs.Feed> feeds, Map<String, Tensor> batched, String label,
       CalibrationSink sink) {
-    if (feeds.isEmpty() || batched.isEmpty()) {
+    int count = samples(batched);
+    if (feeds.isEmpty() || count < 2) {
       return Outcome.NOT_COMPARED;
     }
-    int count = batched.values().iterator().next().shape().length == 0 ? 0
-        : batched.values().iterator().next().shape()[0];
-    if (count < 2) {
+    return compare(batched, alone(ort, feeds, List.copyOf(batched.keySet()), count, label), sink);
+  }
+
+  /**
+   * The outputs {@code names} of the first samples of a batch of {@code batchSamples}, each run
+   * alone: {@link OnnxCalibration#SINGLE_SAMPLES} of them at most, in order.
+   */
+  static List<Map<String, Tensor>> alone(OrtRunner ort, List<OnnxInputs.Feed> feeds, List<String> names,
+      int batchSamples, String label) {
+    List<Map<String, Tensor>> alone = new ArrayList<>();
+    for (int sample = 0; sample < Math.min(batchSamples, OnnxCalibration.SINGLE_SAMPLES); sample++) {
+      Map<String, Tensor> outputs = new LinkedHashMap<>();
+      ort.run(feeds, sample, 1, names, label, (name, tensor) -> outputs.put(name, tensor));
+      alone.add(outputs);
+    }
+    return alone;
+  }
+
+  /**
+   * Reports, per output of the batch, how far each sample run {@code alone} is from its result in
+   * the batch.
+   */
+  static Outcome compare(Map<String, Tensor> batched, List<Map<String, Tensor>> alone, CalibrationSink sink) {
+    int count = samples(batched);
+    if (count < 2 || alone.isEmpty()) {
       return Outcome.NOT_COMPARED;
     }
-    int singles = Math.min(count, OnnxCalibration.SINGLE_SAMPLES);
-    List<String> names = List.copyOf(batched.keySet());
     Map<String, BatchSizeComparison> comparisons = new LinkedHashMap<>();
-    names.forEach(name -> comparisons.put(name, new BatchSizeComparison(batched.get(name), count)));
-    for (int sample = 0; sample < singles; sample++) {
+    batched.forEach((name, tensor) -> comparisons.put(name, new BatchSizeComparison(tensor, count)));
+    for (int sample = 0; sample < alone.size(); sample++) {
       int s = sample;
-      ort.run(feeds, sample, 1, names, label, (name, alone) -> comparisons.get(name).addAlone(s, alone));
+      comparisons.forEach((name, comparison) -> comparison.addAlone(s, alone.get(s).get(name)));
     }
     comparisons.forEach((name, comparison) -> comparison.report(name, sink));
     return comparisons.values().stream().allMatch(BatchSizeComparison::independent) ? Outcome.INDEPENDENT
         : Outcome.DEPENDENT;
+  }
+
+  private static int samples(Map<String, Tensor> batched) {
+    if (batched.isEmpty()) {
+      return 0;
+    }
+    int[] shape = batched.values().iterator().next().shape();
+    return shape.length == 0 ? 0 : shape[0];
   }
 }

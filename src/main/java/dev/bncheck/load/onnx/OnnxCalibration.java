@@ -93,9 +93,9 @@ final class OnnxCalibration {
     boolean fixedBatch = !inputs.stream().allMatch(OnnxInputs.Input::dynamicBatch);
     long samples = fixedBatch ? Math.min(options.maxSamples(), rows) / batchSize * batchSize
         : Math.min(options.maxSamples(), rows);
-    if (!data.isEmpty()) {
-      sink.distinctSamples(samples, Math.min(DistinctSamples.count(data), samples));
-    }
+    // counting them reads every sample (0.2 s for ResNet-50's 256): beside the session's opening
+    CompletableFuture<Long> distinct = data.isEmpty() ? null
+        : CompletableFuture.supplyAsync(() -> DistinctSamples.count(data), OnnxCalibration::inBackground);
     if (fixedBatch) {
       sink.fixedBatch(batchSize, Math.min(options.maxSamples(), rows) - samples);
     }
@@ -139,38 +139,52 @@ final class OnnxCalibration {
         Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
         pinnable.keySet().retainAll(pinnable(model.graph(), captured));
         pinnable.keySet().removeAll(modelOutputs);
-        int pinnedPart = part;
-        // first touching the buffers' memory took 1.2 to 1.5 s for ResNet-50's 336 MB on a virtual
-        // machine: they are allocated beside BN005's runs, which leave a core mostly free
-        CompletableFuture<PinnedOutputs> allocating = part < Math.min(batchSize, samples)
-            ? CompletableFuture.supplyAsync(() -> PinnedOutputs.allocate(pinnable, pinnedPart), OnnxCalibration::inBackground)
-            : CompletableFuture.completedFuture(null);
+        BnInputDelivery delivery = new BnInputDelivery(found, readers, ort, sink, uncaptured, reached);
+        PinnedOutputs pinned;
         BatchSizeProbe.Outcome batchSizeProbe = BatchSizeProbe.Outcome.NOT_COMPARED;
+        // the samples of the first batch already delivered to the sink
+        int firstBatchDelivered = 0;
         if (part < Math.min(batchSize, samples)) {
           // parts see the BN inputs of the whole batch only if no sample depends on the others (an
           // operator over the batch axis): the model's outputs on the first part, against its samples
-          // run alone (BN005), say so before any batch runs
+          // run alone (BN005), say so before any batch runs. The samples run alone first, while the
+          // buffers' memory is first touched beside them (1.2 to 1.5 s for ResNet-50's 336 MB on a
+          // virtual machine); the first part then runs into the buffers, as every later part does,
+          // and is held until BN005 allows it (ONNX Runtime's arena would otherwise grow by those
+          // 336 MB for one run)
+          int pinnedPart = part;
+          CompletableFuture<PinnedOutputs> allocating = CompletableFuture.supplyAsync(
+              () -> PinnedOutputs.allocate(pinnable, pinnedPart), OnnxCalibration::inBackground);
+          List<Map<String, Tensor>> alone = modelOutputs.isEmpty() ? List.of()
+              : BatchSizeProbe.alone(ort, feeds, modelOutputs, part, label);
+          pinned = joined(allocating);
           Map<String, Tensor> partOutputs = new LinkedHashMap<>();
-          if (!modelOutputs.isEmpty()) {
-            ort.run(feeds, 0, part, modelOutputs, label, (name, tensor) -> {
-              if (tensor != null) {
-                partOutputs.put(name, tensor);
-              }
-            });
-          }
-          batchSizeProbe = BatchSizeProbe.compare(ort, feeds, partOutputs, label, sink);
-          if (batchSizeProbe != BatchSizeProbe.Outcome.INDEPENDENT) {
+          Map<String, Tensor> firstPart = new LinkedHashMap<>();
+          ort.run(feeds, 0, part, firstFetches, label, pinned, (name, tensor) -> {
+            if (modelOutputs.contains(name) && tensor != null) {
+              partOutputs.put(name, tensor);
+            }
+            if (captured.contains(name)) {
+              firstPart.put(name, tensor);
+            }
+          });
+          batchSizeProbe = BatchSizeProbe.compare(partOutputs, alone, sink);
+          if (batchSizeProbe == BatchSizeProbe.Outcome.INDEPENDENT) {
+            int count = (int) Math.min(batchSize, samples);
+            firstPart.forEach((name, tensor) -> delivery.deliver(name, tensor, count, false, false));
+            firstBatchDelivered = part;
+          } else {
             part = batchSize;
+            pinned = PinnedOutputs.allocate(pinnable, part);
           }
+        } else {
+          pinned = PinnedOutputs.allocate(pinnable, part);
         }
         boolean probed = batchSizeProbe != BatchSizeProbe.Outcome.NOT_COMPARED;
-        PinnedOutputs allocated = joined(allocating);
-        PinnedOutputs pinned = allocated != null && part == pinnedPart ? allocated : PinnedOutputs.allocate(pinnable, part);
-        BnInputDelivery delivery = new BnInputDelivery(found, readers, ort, sink, uncaptured, reached);
         for (long start = 0; start < samples; start += batchSize) {
           sink.progress("calibration batches", start / batchSize, batches);
           int count = (int) Math.min(batchSize, samples - start);
-          for (int offset = 0; offset < count; offset += part) {
+          for (int offset = start == 0 ? firstBatchDelivered : 0; offset < count; offset += part) {
             int runSamples = Math.min(part, count - offset);
             boolean whole = runSamples == count;
             boolean endsBatch = offset + runSamples == count;
@@ -207,6 +221,9 @@ final class OnnxCalibration {
           return null;
         }).join();
       }
+    }
+    if (distinct != null) {
+      sink.distinctSamples(samples, Math.min(joined(distinct), samples));
     }
     return new Fed(feeds, batchSize, samples, reached, label);
   }
