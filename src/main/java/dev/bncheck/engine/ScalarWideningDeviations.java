@@ -22,37 +22,41 @@ final class ScalarWideningDeviations implements WideningDeviations {
 
   @Override
   public void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
-    for (int r = 0; r < rows; r++) {
-      widen(x, from + r * width, width);
-      addLanes(buffer, shift, sum, sumSq, width);
-    }
+    addRows((at, length) -> widen(x, at, length), from, rows, shift, sum, sumSq, width);
   }
 
   @Override
   public void addRuns(float[] x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq) {
-    double[] runSum = new double[RUN_ACCUMULATORS];
-    double[] runSq = new double[RUN_ACCUMULATORS];
-    for (int c = 0; c < runs; c++) {
-      int start = from + c * stride;
-      for (int t = 0; t < length; t += RUN_CHUNK) {
-        int chunk = Math.min(RUN_CHUNK, length - t);
-        widen(x, start + t, chunk);
-        addRun(buffer, 0, shift[c], runSum, runSq, chunk);
-      }
-      WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
-    }
+    addRuns((at, count) -> widen(x, at, count), from, runs, stride, length, shift, sum, sumSq);
   }
 
   @Override
   public void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
-    for (int r = 0; r < rows; r++) {
-      widen(x, from + r * width, width);
-      addLanes(buffer, shift, sum, sumSq, width);
-    }
+    addRows((at, length) -> widen(x, at, length), from, rows, shift, sum, sumSq, width);
   }
 
   @Override
   public void addRuns(ByteBuffer x, int from, int runs, int stride, int length, double[] shift, double[] sum,
+      double[] sumSq) {
+    addRuns((at, count) -> widen(x, at, count), from, runs, stride, length, shift, sum, sumSq);
+  }
+
+  /**
+   * Widens {@code length} values from position {@code from} of an array or a buffer into the
+   * buffer of this instance: one call per row or chunk, so that the loops below serve both.
+   */
+  private interface Widening {
+    void widen(int from, int length);
+  }
+
+  private void addRows(Widening source, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
+    for (int r = 0; r < rows; r++) {
+      source.widen(from + r * width, width);
+      addLanes(buffer, shift, sum, sumSq, width);
+    }
+  }
+
+  private void addRuns(Widening source, int from, int runs, int stride, int length, double[] shift, double[] sum,
       double[] sumSq) {
     double[] runSum = new double[RUN_ACCUMULATORS];
     double[] runSq = new double[RUN_ACCUMULATORS];
@@ -60,7 +64,7 @@ final class ScalarWideningDeviations implements WideningDeviations {
       int start = from + c * stride;
       for (int t = 0; t < length; t += RUN_CHUNK) {
         int chunk = Math.min(RUN_CHUNK, length - t);
-        widen(x, start + t, chunk);
+        source.widen(start + t, chunk);
         addRun(buffer, 0, shift[c], runSum, runSq, chunk);
       }
       WideningDeviations.addRunTo(runSum, runSq, c, sum, sumSq);
