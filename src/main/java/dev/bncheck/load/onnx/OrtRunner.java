@@ -190,11 +190,9 @@ final class OrtRunner implements AutoCloseable {
         run(feeds, start, count, outputs, dataLabel, pinned, consumer);
         return;
       }
-      if (count > 1) {
-        failingAlone(feeds, start, count, outputs, dataLabel);
-      }
+      boolean eachRunsAlone = count > 1 && eachRunsAlone(feeds, start, count, outputs, dataLabel);
       throw new InvalidInputException(dataLabel, samples, "the model cannot run on this data"
-          + (count > 1 ? " (these samples run together; each runs alone)" : "") + ": " + firstLine(e), e);
+          + (eachRunsAlone ? " (these samples run together; each runs alone)" : "") + ": " + firstLine(e), e);
     } finally {
       fed.values().forEach(OnnxTensor::close);
       into.values().forEach(OnnxTensor::close);
@@ -203,13 +201,35 @@ final class OrtRunner implements AutoCloseable {
 
   /**
    * Runs each sample of a failed run alone and throws the first one's failure, which names that
-   * sample: a bad id in one sample was reported as all 32 of its batch. Returns when every sample
-   * runs alone (the failure needs them together).
+   * sample: a bad id in one sample was reported as all 32 of its batch. Returns whether every
+   * sample runs alone (the failure needs them together); false, without naming a sample, where the
+   * next one fails alone for the same reason too (the model fails whatever the data).
    */
-  private void failingAlone(List<OnnxInputs.Feed> feeds, int start, int count, List<String> outputs,
+  private boolean eachRunsAlone(List<OnnxInputs.Feed> feeds, int start, int count, List<String> outputs,
       String dataLabel) {
     for (int i = 0; i < count; i++) {
-      run(feeds, start + i, 1, outputs, dataLabel, PinnedOutputs.NONE, (name, tensor) -> {});
+      InvalidInputException failure = failureAlone(feeds, start + i, outputs, dataLabel);
+      if (failure == null) {
+        continue;
+      }
+      InvalidInputException next = i + 1 < count ? failureAlone(feeds, start + i + 1, outputs, dataLabel) : null;
+      if (next != null && next.getCause() instanceof Exception n && failure.getCause() instanceof Exception f
+          && firstLine(n).equals(firstLine(f))) {
+        return false;
+      }
+      throw failure;
+    }
+    return true;
+  }
+
+  /** What stopped the sample's run alone, naming it, or null where it ran. */
+  private InvalidInputException failureAlone(List<OnnxInputs.Feed> feeds, int sample, List<String> outputs,
+      String dataLabel) {
+    try {
+      run(feeds, sample, 1, outputs, dataLabel, PinnedOutputs.NONE, (name, tensor) -> {});
+      return null;
+    } catch (InvalidInputException e) {
+      return e;
     }
   }
 

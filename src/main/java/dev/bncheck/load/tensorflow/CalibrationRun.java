@@ -134,12 +134,26 @@ final class CalibrationRun {
               firstOutputs);
         }
       } catch (org.tensorflow.exceptions.TensorFlowException e) {
+        boolean eachRunsAlone = count > 1 && ModelOutputs.eachRunsAlone(feeds, (int) start, count, dataLabel,
+            sample -> runBatch(session, feeds, plan.captures(), sample, 1, fetch, new HashSet<>(twoPasses), DISCARDED,
+                new ArrayList<>()));
         throw new InvalidInputException(dataLabel, Feed.samples(feeds, (int) start, count),
-            ModelOutputs.cannotRun(dataLabel, e), e);
+            ModelOutputs.cannotRun(dataLabel, e, eachRunsAlone), e);
       }
     }
     return firstOutputs;
   }
+
+  /** Takes what a run hands over and keeps nothing: a sample run alone only to see whether it fails. */
+  private static final CalibrationSink DISCARDED = new CalibrationSink() {
+    @Override
+    public boolean wantsActivations() {
+      return true;
+    }
+
+    @Override
+    public void accept(int layerIndex, Tensor batch, int channelAxis) {}
+  };
 
   /** How a batch run ended: handed over, or to be run again, having handed over nothing. */
   private enum Outcome { DONE, AGAIN_IN_TWO_PASSES, AGAIN_WHOLE }

@@ -4,6 +4,7 @@ import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.tensorflow.Result;
 
 /** Runs a model on some of its fed samples and returns outputs; says why a run failed. */
@@ -28,26 +29,69 @@ final class ModelOutputs {
       }
       return out;
     } catch (org.tensorflow.exceptions.TensorFlowException e) {
-      throw new InvalidInputException(dataLabel, Feed.samples(feeds, start, count),
-          cannotRun(dataLabel, e), e);
+      boolean eachRunsAlone = count > 1
+          && eachRunsAlone(feeds, start, count, dataLabel, sample -> run(session, feeds, outputs, sample, 1, dataLabel));
+      throw new InvalidInputException(dataLabel, Feed.samples(feeds, start, count), cannotRun(dataLabel, e,
+          eachRunsAlone), e);
     } finally {
       fed.forEach(org.tensorflow.Tensor::close);
     }
   }
 
   /**
-   * Why a run failed. Random samples fit the declared shapes only: inputs that must agree with
-   * each other (a ragged tensor's values and row splits, ids and their lengths) make the model
-   * fail on them, which is the synthetic data's fault, not the model's or the user's.
+   * After a run of samples {@code [start, start + count)} failed, runs them alone, one after
+   * another, and throws the failure of the first that fails alone, named as the file holds it (a
+   * bad value in one sample was reported as all 32 of its batch). Returns whether every sample ran
+   * alone; false, without naming a sample, where the next one fails alone for the same reason too
+   * (the model fails whatever the data, as with an input it needs and is not fed).
    */
-  static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e) {
+  static boolean eachRunsAlone(List<Feed> feeds, int start, int count, String dataLabel, IntConsumer runSample) {
+    for (int i = 0; i < count; i++) {
+      org.tensorflow.exceptions.TensorFlowException failure = failureAlone(runSample, start + i);
+      if (failure == null) {
+        continue;
+      }
+      org.tensorflow.exceptions.TensorFlowException next = i + 1 < count ? failureAlone(runSample, start + i + 1) : null;
+      if (next != null && TensorFlowRuntime.firstLine(next.getMessage())
+          .equals(TensorFlowRuntime.firstLine(failure.getMessage()))) {
+        return false;
+      }
+      throw new InvalidInputException(dataLabel, Feed.samples(feeds, start + i, 1), cannotRun(dataLabel, failure,
+          false), failure);
+    }
+    return true;
+  }
+
+  /** What stopped the sample's run alone, or null where it ran; a failure already named passes on. */
+  private static org.tensorflow.exceptions.TensorFlowException failureAlone(IntConsumer runSample, int sample) {
+    try {
+      runSample.accept(sample);
+      return null;
+    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+      return e;
+    } catch (InvalidInputException named) {
+      if (named.getCause() instanceof org.tensorflow.exceptions.TensorFlowException e) {
+        return e;
+      }
+      throw named;
+    }
+  }
+
+  /**
+   * Why a run failed ({@code onlyTogether}: its samples each run alone). Random samples fit the
+   * declared shapes only: inputs that must agree with each other (a ragged tensor's values and row
+   * splits, ids and their lengths) make the model fail on them, which is the synthetic data's
+   * fault, not the model's or the user's.
+   */
+  static String cannotRun(String dataLabel, org.tensorflow.exceptions.TensorFlowException e, boolean onlyTogether) {
     String why = TensorFlowRuntime.firstLine(e.getMessage());
     if (why.contains("only supports the NHWC tensor format on the CPU")) {
       // not the data's fault: the CPU kernels without oneDNN refuse channels-first layouts
       return "the model cannot run on this CPU without oneDNN: " + why + " (set TF_ENABLE_ONEDNN_OPTS=1, as"
           + " bin/bncheck does, to run channels-first models)";
     }
-    return "the model cannot run on this data: " + why
+    return "the model cannot run on this data" + (onlyTogether ? " (these samples run together; each runs alone)" : "")
+        + ": " + why
         + (dataLabel.startsWith("--synthetic") && !why.startsWith("You must feed")
             ? " (random samples fit the declared shapes only; inputs that must agree with each other, as a ragged"
                 + " tensor's parts do, need real data: give it with --inputs)" : "");

@@ -194,9 +194,9 @@ class CalibrationRunTest {
     var refusal = new org.tensorflow.exceptions.TensorFlowException("The Conv2D op currently only supports the NHWC"
         + " tensor format on the CPU. The op was given the format: NCHW\n\t [[{{node conv/Conv2D}}]]");
 
-    assertThat(ModelOutputs.cannotRun("x=x.npy", refusal)).startsWith("the model cannot run on this CPU without oneDNN:")
+    assertThat(ModelOutputs.cannotRun("x=x.npy", refusal, false)).startsWith("the model cannot run on this CPU without oneDNN:")
         .endsWith("(set TF_ENABLE_ONEDNN_OPTS=1, as bin/bncheck does, to run channels-first models)");
     assertThat(ModelOutputs.cannotRun("x=x.npy", new org.tensorflow.exceptions.TensorFlowException("Incompatible"
-        + " shapes: [2,3] vs. [2,4]"))).isEqualTo("the model cannot run on this data: Incompatible shapes: [2,3] vs. [2,4]");
+        + " shapes: [2,3] vs. [2,4]"), false)).isEqualTo("the model cannot run on this data: Incompatible shapes: [2,3] vs. [2,4]");
   }
 }
