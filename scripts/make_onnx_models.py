@@ -2,7 +2,8 @@
 mistakes, with reference values computed by PyTorch. From the repository root, in a virtual
 environment with torch, onnx, onnxscript and numpy (docs/onnx.md):
 
-    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing|batch-fixed|int-input]
+    python scripts/make_onnx_models.py [--only mistakes|hand-bn-exports|malformed|half|batch-mixing|batch-fixed|int-input|
+                                        bn-input-as-output]
 
 Writes, with fixed seeds, to src/test/resources/onnx/:
   calibration.npy         64 samples, float32 [64, 3, 8, 8], from the training distribution
@@ -55,6 +56,8 @@ Writes, with fixed seeds, to src/test/resources/onnx/:
                           gather-ids.onnx, the rows of a 4-row table the int64 ids pick added to
                           x (an id beyond the table fails in ONNX Runtime's run);
                           --only int-input writes these alone
+  graphs/bn-input-as-output.onnx  a BN after a Relu whose output is also a graph output (a
+                          forward that returns it); --only bn-input-as-output writes it alone
   mistakes/               the ResNet-18-shaped model (20 BN layers) exported healthy with both
                           exporters, in training mode, with its running statistics reset, and
                           trained with momentum 0.001; calibration and labelled held-out data; the
@@ -677,7 +680,26 @@ def int_input():
     save_graph(graph, "gather-ids")
 
 
+def bn_input_as_output():
+    # a BN whose input is also a graph output, as PyTorch exports a forward that returns both: that
+    # output was fetched with every batch, and the last batch's compared with the first's samples
+    # run alone (BN005 on a healthy model)
+    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
+                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
+                    numpy_helper.from_array(np.full(3, 0.4, np.float32), "mean"),
+                    numpy_helper.from_array(np.full(3, 0.34, np.float32), "var")]
+    nodes = [helper.make_node("Relu", ["x"], ["positive"], name="relu"),
+             helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
+    graph = helper.make_graph(nodes, "bn_input_as_output", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+                              [helper.make_tensor_value_info("positive", TensorProto.FLOAT, ["N", 3]),
+                               helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], initializers)
+    save_graph(graph, "bn-input-as-output")
+
+
 def main():
+    if sys.argv[1:] == ["--only", "bn-input-as-output"]:
+        bn_input_as_output()
+        return
     if sys.argv[1:] == ["--only", "int-input"]:
         int_input()
         return
@@ -730,6 +752,7 @@ def main():
     batch_mixing()
     batch_fixed()
     int_input()
+    bn_input_as_output()
     mistakes()
     half()
 

@@ -191,7 +191,10 @@ final class OnnxCalibration {
             boolean first = start == 0 && offset == 0 && !probed;
             ort.run(feeds, (int) start + offset, runSamples, first ? firstFetches : captured, label, pinned,
                 (name, tensor) -> {
-                  if (modelOutputs.contains(name) && tensor != null) {
+                  // the first batch's outputs only: a BN input that is also a model output is
+                  // fetched with every batch, and the last (100 samples: 4) compared with the first
+                  // batch's samples run alone gave BN005 to a healthy model
+                  if (first && modelOutputs.contains(name) && tensor != null) {
                     batchedOutputs.put(name, tensor);
                   }
                   delivery.deliver(name, tensor, count, whole, endsBatch);

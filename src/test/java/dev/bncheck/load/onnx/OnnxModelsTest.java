@@ -212,6 +212,28 @@ class OnnxModelsTest {
   }
 
   /**
+   * A BN input that is also a model output is fetched with every batch: BN005 compares the first
+   * batch's, not the last's (100 samples: a last batch of 4), with the first samples run alone.
+   * An outside tester's healthy PyTorch model returning its conv output beside the BN's got a
+   * BN005 error.
+   */
+  @Test
+  void aBnInputThatIsAlsoAModelOutputIsComparedOnTheFirstBatch(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
+    Path x = Files.write(dir.resolve("x.npy"), dev.bncheck.TestFiles.randomNpy(100, 3));
+    Run run = run("check", DIR.resolve("graphs/bn-input-as-output.onnx").toString(), "--inputs", x.toString(),
+        "--format", "json");
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.report().get("findings")).isEmpty();
+    assertThat(run.report().get("batch_size_checks")).isNotEmpty();
+    for (JsonNode check : run.report().get("batch_size_checks")) {
+      assertThat(check.get("batch_size").asInt()).as(check.toString()).isEqualTo(32);
+      assertThat(check.get("consistent").asBoolean()).as(check.toString()).isTrue();
+    }
+  }
+
+  /**
    * A layer's per-channel moments of the report, as exported and in the training view, equal the
    * ones PyTorch computed on the same batches ({@code references.json}).
    */
