@@ -321,9 +321,10 @@ def hostile():
 
 
 def malformed():
-    """What an outside tester found bncheck mishandled: a BN of 0 channels (an internal error), an
-    epsilon of the wrong type or given twice (read as the default, or the last one), and opsets
-    around the newest the bundled ONNX Runtime runs (22; 23 got the runtime's C++ message)."""
+    """What outside testers found bncheck mishandled: a BN of 0 channels (an internal error), an
+    epsilon of the wrong type or given twice (read as the default, or the last one), opsets around
+    the newest the bundled ONNX Runtime runs (22; 23 got the runtime's C++ message), a PyTorch
+    momentum of NaN or infinity (an internal error) and an IR version beyond the runtime's."""
     folder = os.path.join(OUT, "hostile")
     empty = [helper.make_tensor(n, TensorProto.FLOAT, [0], []) for n in ("s", "b", "m", "v")]
     graph = helper.make_graph([helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn0")],
@@ -338,6 +339,16 @@ def malformed():
     model = bn_model(mean)
     model.graph.node[0].attribute.extend([helper.make_attribute("epsilon", 1e-5), helper.make_attribute("epsilon", -3.0)])
     onnx.save(model, os.path.join(folder, "epsilon-twice.onnx"))
+    # a momentum of NaN or infinity from PyTorch's exporter (converted as 1 - m) was an internal error
+    for name, value in (("nan", float("nan")), ("inf", float("inf"))):
+        model = bn_model(mean)
+        model.producer_name = "pytorch"
+        model.graph.node[0].attribute.append(helper.make_attribute("momentum", value))
+        onnx.save(model, os.path.join(folder, f"momentum-{name}-pytorch.onnx"))
+    # an IR version newer than the bundled ONNX Runtime reads (10) got its C++ message
+    model = bn_model(mean)
+    model.ir_version = 14
+    onnx.save(model, os.path.join(folder, "ir-version-14.onnx"))
     # PyTorch exports momentum=None (a cumulative average) as 1.0, as it does momentum=0
     torch.manual_seed(4)
     cumulative = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4, momentum=None))

@@ -235,11 +235,19 @@ final class OnnxBnLayers {
       momentum = Optional.empty();
     }
     OptionalDouble stated = momentum.isEmpty() ? OptionalDouble.empty()
-        : OptionalDouble.of(convention == MomentumConvention.PYTORCH
-            ? BigDecimal.ONE.subtract(new BigDecimal(Float.toString(momentum.get()))).doubleValue()
+        : OptionalDouble.of(convention == MomentumConvention.PYTORCH ? kerasMomentum(momentum.get())
             : decimal(momentum.get()));
     return BnLayer.builder(name, "node " + node.label()).channelAxis(1).epsilon(epsilon).momentum(stated, convention)
         .gamma(values[0]).beta(values[1]).statistics(values[2], values[3]).build();
+  }
+
+  /**
+   * PyTorch's momentum {@code m} as exported, in the convention the layer records: {@code 1 - m},
+   * computed on the decimal the float32 attribute shows (0.1 gives 0.9, not 0.8999999985); NaN and
+   * infinities stay what they are (1 - NaN, 1 - infinity), for BN009 to report.
+   */
+  private static double kerasMomentum(float m) {
+    return Float.isFinite(m) ? BigDecimal.ONE.subtract(new BigDecimal(Float.toString(m))).doubleValue() : 1.0 - m;
   }
 
   /**

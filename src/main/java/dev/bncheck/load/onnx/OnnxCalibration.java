@@ -71,6 +71,13 @@ final class OnnxCalibration {
           + " opset " + TrainingView.MIN_OPSET + " and later: convert the model with"
           + " onnx.version_converter.convert_version(model, 15), or read its layers alone with bncheck inspect");
     }
+    if (model.irVersion() > OrtRunner.MAX_IR_VERSION) {
+      // onnx.helper.make_model writes the onnx package's own IR version, whatever the opset
+      throw new InvalidInputException(file, "ir_version", "IR version " + model.irVersion() + "; the ONNX Runtime"
+          + " bncheck runs with reads IR versions up to " + OrtRunner.MAX_IR_VERSION + ": set model.ir_version = "
+          + OrtRunner.MAX_IR_VERSION + " before onnx.save (opset " + OrtRunner.MAX_OPSET + " and earlier need no"
+          + " newer), or read its layers alone with bncheck inspect");
+    }
     if (model.defaultOpset() > OrtRunner.MAX_OPSET) {
       throw new InvalidInputException(file, "opset_import", "opset " + model.defaultOpset() + "; the ONNX Runtime"
           + " bncheck runs with runs opsets up to " + OrtRunner.MAX_OPSET + ": export with opset_version="

@@ -49,6 +49,9 @@ final class OrtRunner implements AutoCloseable {
    */
   static final long MAX_OPSET = 22;
 
+  /** The newest IR version the bundled ONNX Runtime (1.22) reads; it refuses later ones with a C++ message. */
+  static final long MAX_IR_VERSION = 10;
+
   private final Duration timeout;
   private final OrtEnvironment environment;
   private final OrtSession session;

@@ -159,6 +159,34 @@ class HostileOnnxModelsTest {
     assertThat(run.err()).contains("node bn gives attribute epsilon twice");
   }
 
+  /**
+   * An outside tester's find: a PyTorch export's momentum of NaN or infinity (converted as 1 - m
+   * through a decimal) ended in an internal error; it is reported as BN009 says, as tf2onnx's is.
+   */
+  @Test
+  void aPyTorchMomentumThatIsNotFiniteIsBn009() throws IOException {
+    for (String name : new String[] {"momentum-nan-pytorch.onnx", "momentum-inf-pytorch.onnx"}) {
+      OnnxModelsTest.Run run = OnnxModelsTest.run("inspect", HOSTILE.resolve(name).toString(), "--format", "json");
+      assertThat(run.err()).as(name).isEmpty();
+      assertThat(run.exitCode()).as(name).isEqualTo(ExitCodes.PASS);
+      assertThat(run.report().get("findings").toString()).as(name).contains("BN009")
+          .contains(name.contains("nan") ? "momentum NaN" : "momentum -Infinity");
+    }
+  }
+
+  /** An outside tester's find: IR version 14 (onnx.helper's default) got ONNX Runtime's C++ message. */
+  @Test
+  void anIrVersionNewerThanTheRuntimeReadsIsRefusedWithTheFix() throws IOException {
+    Path newer = HOSTILE.resolve("ir-version-14.onnx");
+    String data = OnnxModelsTest.DIR.resolve("graphs").resolve("bn-2x4.npy").toString();
+    assertOneLineError(OnnxModelsTest.run("check", newer.toString(), "--inputs", data, "--format", "json"),
+        newer + ": ir_version: IR"
+        + " version 14; the ONNX Runtime bncheck runs with reads IR versions up to 10: set model.ir_version = 10"
+        + " before onnx.save");
+    assertThat(OnnxModelsTest.run("inspect", newer.toString(), "--format", "json").exitCode())
+        .isEqualTo(ExitCodes.PASS);
+  }
+
   /** An outside tester's find: opset 23 got ONNX Runtime's message about its own C++ source. */
   @Test
   void anOpsetNewerThanTheRuntimeRunsIsRefusedWithTheFix() throws IOException {
