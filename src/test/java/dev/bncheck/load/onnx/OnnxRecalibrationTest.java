@@ -95,6 +95,21 @@ class OnnxRecalibrationTest {
     assertThat(fixed).doesNotExist();
   }
 
+  /**
+   * An outside tester's find: a training-mode export whose moving statistics were right was refused
+   * as "nothing to fix" with --to-inference-mode, while the switch is the fix; those layers' old
+   * statistics were never used, so their closeness to the data is no measure of it.
+   */
+  @Test
+  void switchingToInferenceModeIsAFixWithoutForce() {
+    Path fixed = dir.resolve("fixed.onnx");
+    CliRun run = CliRun.of("recalibrate", DIR.resolve("cnn-train.onnx").toString(), "--inputs", DATA, "--out",
+        fixed.toString(), "--to-inference-mode");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.PASS);
+    assertThat(run.err()).doesNotContain("refused");
+    assertThat(inspect(fixed).layers()).allMatch(l -> !l.graph().orElseThrow().trainingMode());
+  }
+
   @Test
   void trainingModeLayersAreSwitchedToInferenceModeWhenAskedAndTheRunSaysSo() {
     Path fixed = dir.resolve("fixed.onnx");
