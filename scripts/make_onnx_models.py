@@ -345,6 +345,22 @@ def malformed():
         model.producer_name = "pytorch"
         model.graph.node[0].attribute.append(helper.make_attribute("momentum", value))
         onnx.save(model, os.path.join(folder, f"momentum-{name}-pytorch.onnx"))
+    # external data whose numbers overflowed in the messages: a tensor of 4e9 values (its size
+    # printed as -4 bytes) and an offset of 2^62 without a length (a negative length printed)
+    with open(os.path.join(folder, "side.bin"), "wb") as side:
+        side.write(bytes(8))
+    for name, dims, entries in (("external-huge-dims", [4_000_000_000], (("offset", "0"), ("length", "0"))),
+                                ("external-offset-beyond", [2], (("offset", str(2 ** 62)),))):
+        t = helper.make_tensor("mean", TensorProto.FLOAT, [2], [0.0, 0.0])
+        t.ClearField("float_data")
+        del t.dims[:]
+        t.dims.extend(dims)
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "side.bin"),) + entries:
+            entry = t.external_data.add()
+            entry.key = key
+            entry.value = value
+        onnx.save(bn_model(t), os.path.join(folder, name + ".onnx"))
     # an IR version newer than the bundled ONNX Runtime reads (10) got its C++ message
     model = bn_model(mean)
     model.ir_version = 14

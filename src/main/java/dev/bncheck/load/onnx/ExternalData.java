@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -50,6 +51,12 @@ final class ExternalData {
    */
   byte[] read(TensorProto tensor, long expected) {
     String where = "tensor " + tensor.name();
+    if (expected < 0) {
+      // negative dimensions, or more values than a Java array holds (elementCount is -1): named as
+      // given, not multiplied out into a negative size
+      throw new InvalidInputException(file, where, "dimensions " + Arrays.toString(tensor.dims())
+          + " give no size bncheck reads into one array (a negative dimension, or 2^31 values and more)");
+    }
     Path resolved = location(tensor, where);
     String location = tensor.externalValue("location").orElse("");
     long offset = number(tensor, "offset", 0, where);
@@ -59,8 +66,12 @@ final class ExternalData {
     } catch (IOException e) {
       throw new InvalidInputException(file, where, "cannot read external data " + location + ": " + e.getMessage(), e);
     }
+    if (offset > size) {
+      throw new InvalidInputException(file, where, "external data " + location + " holds " + size
+          + " bytes, fewer than its offset " + offset);
+    }
     long length = number(tensor, "length", size - offset, where);
-    if (offset > size || length > size - offset) {
+    if (length > size - offset) {
       throw new InvalidInputException(file, where, "external data " + location + " holds " + size
           + " bytes, fewer than offset " + offset + " plus length " + length);
     }

@@ -83,7 +83,7 @@ class HostileOnnxModelsTest {
     Files.write(folder.resolve("cnn-external.onnx.data"), new byte[100]);
     Path model = folder.resolve("cnn-external.onnx");
     assertOneLineError(OnnxModelsTest.run("inspect", model.toString()), model + ": tensor bn1.weight: external data"
-        + " cnn-external.onnx.data holds 100 bytes, fewer than offset");
+        + " cnn-external.onnx.data holds 100 bytes, fewer than its offset");
   }
 
   @Test
@@ -185,6 +185,20 @@ class HostileOnnxModelsTest {
         + " before onnx.save");
     assertThat(OnnxModelsTest.run("inspect", newer.toString(), "--format", "json").exitCode())
         .isEqualTo(ExitCodes.PASS);
+  }
+
+  /**
+   * An outside tester's find: the numbers of these messages overflowed (a tensor of 4e9 values
+   * "of -4 bytes"; an offset of 2^62 "plus length -4611686018427387896").
+   */
+  @Test
+  void externalDataBeyondAnyArrayOrItsFileIsNamedWithTheNumbersGiven() throws IOException {
+    Path huge = HOSTILE.resolve("external-huge-dims.onnx");
+    assertOneLineError(OnnxModelsTest.run("inspect", huge.toString(), "--format", "json"), huge + ": tensor mean:"
+        + " dimensions [4000000000] give no size bncheck reads into one array");
+    Path beyond = HOSTILE.resolve("external-offset-beyond.onnx");
+    assertOneLineError(OnnxModelsTest.run("inspect", beyond.toString(), "--format", "json"), beyond + ": tensor mean:"
+        + " external data side.bin holds 8 bytes, fewer than its offset 4611686018427387904");
   }
 
   /** An outside tester's find: opset 23 got ONNX Runtime's message about its own C++ source. */
