@@ -663,29 +663,32 @@ def save_graph(graph, name):
     onnx.save(model, os.path.join(OUT, "graphs", name + ".onnx"))
 
 
+def bn_parameters(mean, var):
+    """scale 1, bias 0 and the given moving statistics of a BN of 3 channels, as initializers."""
+    return [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
+            numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
+            numpy_helper.from_array(np.full(3, mean, np.float32), "mean"),
+            numpy_helper.from_array(np.full(3, var, np.float32), "var")]
+
+
+def relu_then_bn():
+    return [helper.make_node("Relu", ["x"], ["positive"], name="relu"),
+            helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
+
+
 def batch_fixed():
     # a model exported for one batch size (8): it takes whole batches only, and the rest of the data
     # is left out (an outside tester's fixed-batch model ran 64 of 70 samples without a word)
-    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
-                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
-                    numpy_helper.from_array(np.full(3, 1.5, np.float32), "mean"),
-                    numpy_helper.from_array(np.full(3, 2.0, np.float32), "var")]
-    nodes = [helper.make_node("Relu", ["x"], ["positive"], name="relu"),
-             helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
-    graph = helper.make_graph(nodes, "batch_fixed", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 3, 8, 8])], initializers)
+    graph = helper.make_graph(relu_then_bn(), "batch_fixed", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 3, 8, 8])], bn_parameters(1.5, 2.0))
     save_graph(graph, "batch-fixed")
 
 
 def int_input():
     # an int32 input beside the float one: ids of any size must reach the model exactly (2^25 from an
     # int64 .npy was refused, read through float32)
-    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
-                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
-                    numpy_helper.from_array(np.zeros(3, np.float32), "mean"),
-                    numpy_helper.from_array(np.ones(3, np.float32), "var"),
-                    numpy_helper.from_array(np.zeros(1, np.float32), "zero"),
-                    numpy_helper.from_array(np.array([-1, 1], np.int64), "column")]
+    initializers = bn_parameters(0.0, 1.0) + [numpy_helper.from_array(np.zeros(1, np.float32), "zero"),
+                                              numpy_helper.from_array(np.array([-1, 1], np.int64), "column")]
     nodes = [helper.make_node("Cast", ["ids"], ["ids_float"], to=TensorProto.FLOAT, name="cast"),
              helper.make_node("Mul", ["ids_float", "zero"], ["nothing"], name="times_zero"),
              helper.make_node("Reshape", ["nothing", "column"], ["nothing_column"], name="column"),
@@ -711,15 +714,10 @@ def bn_input_as_output():
     # a BN whose input is also a graph output, as PyTorch exports a forward that returns both: that
     # output was fetched with every batch, and the last batch's compared with the first's samples
     # run alone (BN005 on a healthy model)
-    initializers = [numpy_helper.from_array(np.ones(3, np.float32), "scale"),
-                    numpy_helper.from_array(np.zeros(3, np.float32), "bias"),
-                    numpy_helper.from_array(np.full(3, 0.4, np.float32), "mean"),
-                    numpy_helper.from_array(np.full(3, 0.34, np.float32), "var")]
-    nodes = [helper.make_node("Relu", ["x"], ["positive"], name="relu"),
-             helper.make_node("BatchNormalization", ["positive", "scale", "bias", "mean", "var"], ["y"], name="bn")]
-    graph = helper.make_graph(nodes, "bn_input_as_output", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+    graph = helper.make_graph(relu_then_bn(), "bn_input_as_output", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
                               [helper.make_tensor_value_info("positive", TensorProto.FLOAT, ["N", 3]),
-                               helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], initializers)
+                               helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+                              bn_parameters(0.4, 0.34))
     save_graph(graph, "bn-input-as-output")
 
 
