@@ -140,8 +140,9 @@ final class OnnxCalibration {
         // (a model may add rows, fold the samples into another axis, or normalize over the batch)
         boolean batchDependent = fixedBatch || !shapes.keySet().containsAll(captured)
             || nodes.stream().anyMatch(OnnxBnLayers.BnNode::trainingMode);
-        int part = batchDependent ? batchSize : partSamples(batchSize, sink.samplesPerGroup(batchSize),
-            bytesPerSample(shapes), captureBudget);
+        // parts need BN005's comparison of the model's outputs to be allowed: none, no parts
+        int part = batchDependent || modelOutputs.isEmpty() ? batchSize : partSamples(batchSize,
+            sink.samplesPerGroup(batchSize), bytesPerSample(shapes), captureBudget);
         // the sink reduces each BN input as it comes and keeps none: one set of buffers serves every run
         Map<String, long[]> pinnable = new LinkedHashMap<>(shapes);
         pinnable.keySet().retainAll(pinnable(model.graph(), captured));
@@ -162,8 +163,7 @@ final class OnnxCalibration {
           int pinnedPart = part;
           CompletableFuture<PinnedOutputs> allocating = CompletableFuture.supplyAsync(
               () -> PinnedOutputs.allocate(pinnable, pinnedPart), OnnxCalibration::inBackground);
-          List<Map<String, Tensor>> alone = modelOutputs.isEmpty() ? List.of()
-              : BatchSizeProbe.alone(ort, feeds, modelOutputs, part, label);
+          List<Map<String, Tensor>> alone = BatchSizeProbe.alone(ort, feeds, modelOutputs, part, label);
           pinned = joined(allocating);
           Map<String, Tensor> partOutputs = new LinkedHashMap<>();
           Map<String, Tensor> firstPart = new LinkedHashMap<>();
