@@ -80,7 +80,7 @@ public sealed interface Tensor permits Tensor.Float32, Tensor.Float64, Tensor.Na
    * {@code 4 i}, in the platform's byte order: the outputs ONNX Runtime writes into buffers bncheck
    * gives it, run after run. Copying ResNet-50's BN inputs out of them into arrays took half as
    * long as reducing them. Its values change when the buffer's owner runs again, so a consumer
-   * reads it within the call that hands it over and keeps nothing of it.
+   * reads it before that and keeps nothing of it.
    */
   record NativeFloat32(int[] shape, ByteBuffer data) implements Tensor {
     public NativeFloat32 {
