@@ -52,6 +52,9 @@ public final class Numbers {
    * both lie strictly on the same side and round alike.
    */
   static String fromShortestForm(double value, int significantDigits) {
+    if (significantDigits > 17) {
+      return null;
+    }
     String text = Double.toString(Math.abs(value));
     long digits = 0;
     int length = 0;
@@ -74,7 +77,7 @@ public final class Numbers {
         return null;
       }
     }
-    if (length == 0 || significantDigits > 17) {
+    if (length == 0) {
       return null;
     }
     while (digits % 10 == 0) {
