@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.bncheck.load.FailingSample;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.array.SampleOrder;
 import dev.bncheck.model.Float16;
@@ -193,36 +194,14 @@ final class OrtRunner implements AutoCloseable {
         run(feeds, start, count, outputs, dataLabel, pinned, consumer);
         return;
       }
-      boolean eachRunsAlone = count > 1 && eachRunsAlone(feeds, start, count, outputs, dataLabel);
+      boolean eachRunsAlone = count > 1
+          && FailingSample.eachRunsAlone(start, count, sample -> failureAlone(feeds, sample, outputs, dataLabel));
       throw new InvalidInputException(dataLabel, samples, "the model cannot run on this data"
           + (eachRunsAlone ? " (these samples run together; each runs alone)" : "") + ": " + firstLine(e), e);
     } finally {
       fed.values().forEach(OnnxTensor::close);
       into.values().forEach(OnnxTensor::close);
     }
-  }
-
-  /**
-   * Runs each sample of a failed run alone and throws the first one's failure, which names that
-   * sample: a bad id in one sample was reported as all 32 of its batch. Returns whether every
-   * sample runs alone (the failure needs them together); false, without naming a sample, where the
-   * next one fails alone for the same reason too (the model fails whatever the data).
-   */
-  private boolean eachRunsAlone(List<OnnxInputs.Feed> feeds, int start, int count, List<String> outputs,
-      String dataLabel) {
-    for (int i = 0; i < count; i++) {
-      InvalidInputException failure = failureAlone(feeds, start + i, outputs, dataLabel);
-      if (failure == null) {
-        continue;
-      }
-      InvalidInputException next = i + 1 < count ? failureAlone(feeds, start + i + 1, outputs, dataLabel) : null;
-      if (next != null && next.getCause() instanceof Exception n && failure.getCause() instanceof Exception f
-          && firstLine(n).equals(firstLine(f))) {
-        return false;
-      }
-      throw failure;
-    }
-    return true;
   }
 
   /** What stopped the sample's run alone, naming it, or null where it ran. */

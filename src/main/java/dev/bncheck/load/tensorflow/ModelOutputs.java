@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.FailingSample;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
@@ -39,42 +40,26 @@ final class ModelOutputs {
   }
 
   /**
-   * After a run of samples {@code [start, start + count)} failed, runs them alone, one after
-   * another, and throws the failure of the first that fails alone, named as the file holds it (a
-   * bad value in one sample was reported as all 32 of its batch). Returns whether every sample ran
-   * alone; false, without naming a sample, where the next one fails alone for the same reason too
-   * (the model fails whatever the data, as with an input it needs and is not fed).
+   * Whether each sample of a failed run runs alone ({@link FailingSample#eachRunsAlone}, which
+   * throws the failure of the first that does not, named as the file holds it).
+   *
+   * @param runSample runs one sample alone
    */
   static boolean eachRunsAlone(List<Feed> feeds, int start, int count, String dataLabel, IntConsumer runSample) {
-    for (int i = 0; i < count; i++) {
-      org.tensorflow.exceptions.TensorFlowException failure = failureAlone(runSample, start + i);
-      if (failure == null) {
-        continue;
+    return FailingSample.eachRunsAlone(start, count, sample -> {
+      try {
+        runSample.accept(sample);
+        return null;
+      } catch (org.tensorflow.exceptions.TensorFlowException e) {
+        return new InvalidInputException(dataLabel, Feed.samples(feeds, sample, 1), cannotRun(dataLabel, e, false), e);
+      } catch (InvalidInputException named) {
+        // a run that names its samples itself (count 1 here); any other refusal passes on
+        if (named.getCause() instanceof org.tensorflow.exceptions.TensorFlowException) {
+          return named;
+        }
+        throw named;
       }
-      org.tensorflow.exceptions.TensorFlowException next = i + 1 < count ? failureAlone(runSample, start + i + 1) : null;
-      if (next != null && TensorFlowRuntime.firstLine(next.getMessage())
-          .equals(TensorFlowRuntime.firstLine(failure.getMessage()))) {
-        return false;
-      }
-      throw new InvalidInputException(dataLabel, Feed.samples(feeds, start + i, 1), cannotRun(dataLabel, failure,
-          false), failure);
-    }
-    return true;
-  }
-
-  /** What stopped the sample's run alone, or null where it ran; a failure already named passes on. */
-  private static org.tensorflow.exceptions.TensorFlowException failureAlone(IntConsumer runSample, int sample) {
-    try {
-      runSample.accept(sample);
-      return null;
-    } catch (org.tensorflow.exceptions.TensorFlowException e) {
-      return e;
-    } catch (InvalidInputException named) {
-      if (named.getCause() instanceof org.tensorflow.exceptions.TensorFlowException e) {
-        return e;
-      }
-      throw named;
-    }
+    });
   }
 
   /**
