@@ -241,6 +241,35 @@ class VerdictPolicyTest {
   }
 
   /**
+   * 64 normal samples in 2 batches of 32, half the channels 37 times narrower than the statistics:
+   * beyond even the heaviest tails that can be judged (3.5 times normal's error here), but a sample
+   * that missed rare rows of any weight is that much narrower, and 2 batches cannot show them. A
+   * warning that says so, not an error (healthy MLPs of log-normal data with 1% of rows 20 times
+   * larger got BN003 errors on 64 samples); the same data in 4 batches of 16 measures its tails, which
+   * are normal, and is an error.
+   */
+  @Test
+  void narrowerDataInTwoBatchesIsAWarningUntilFourBatchesMeasureItsTails() throws IOException {
+    int rows = 64;
+    int channels = 16;
+    float[] x = normalRows(rows, channels, 29);
+    float[] ones = filled(channels, 1f);
+    float[] variance = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      variance[c] = c < channels / 2 ? 37f : 1f;
+    }
+    JsonNode twoBatches = checkDump(batchedDump(new float[channels], variance, ones, x, 32, 0));
+    assertThat(errors(twoBatches)).as(twoBatches.path("findings").toString()).isEmpty();
+    JsonNode finding = bn003(twoBatches);
+    assertThat(finding.path("severity").asText()).isEqualTo("warning");
+    assertThat(finding.path("message").asText()).contains("8 of them beyond the error thresholds")
+        .contains("2 batches cannot show the data's tails").contains("no error until about 128 samples in 4 batches");
+
+    JsonNode fourBatches = checkDump(batchedDump(new float[channels], variance, ones, x, 16, 0));
+    assertThat(errors(fourBatches)).as(fourBatches.path("findings").toString()).containsExactly("BN003");
+  }
+
+  /**
    * A cumulative average (PyTorch's momentum=None: no momentum, a count) weighs the first training
    * steps as much as the last: means off by one deviation are named as its lag behind the final
    * weights, with update_bn as the fix, not "the data likely differs" (an outside tester's healthy
