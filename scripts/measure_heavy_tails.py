@@ -8,6 +8,8 @@ Families of 16 features, 1,500 steps of SGD on batches of 32 (PyTorch's momentum
   t3          Student-t(3) values, 1% of rows multiplied by 20 (kurtosis in the hundreds)
   lognormal   exp(N(0, 1)) values, 1% of rows multiplied by 20 (the known limit)
   t3plain     Student-t(3) values without the extreme rows
+  mixed       mixed tabular columns (4 Student-t(3), 4 log-normal, 4 Poisson counts, 2 binary, 2 of a
+              one-hot pair), 0.2% of rows multiplied by 30
 Kinds, per family and width (16 and 64 units):
   healthy     seeds 0, 1, 2; two calibration draws per size: must pass
   stale3      seed 0 with its running statistics reset and updated on 3 batches (num_batches_tracked
@@ -15,7 +17,7 @@ Kinds, per family and width (16 and 64 units):
 Calibration sets of 32, 64, 256 and 1,024 fresh samples of the training distribution, in batches
 of 32, dumped by scripts/bn_dump_pytorch.py.
 
-    scripts/measure_heavy_tails.py        # about 4 minutes on 2 cores
+    scripts/measure_heavy_tails.py        # about 6 minutes on 2 cores
 
 Needs torch and numpy, and a built bncheck (bin/bncheck builds it on first use); BNCHECK_JAR=path
 runs that jar instead.
@@ -34,7 +36,7 @@ from bn_dump_pytorch import dump_bn  # noqa: E402
 from bncheck_run import check  # noqa: E402
 from make_heavy_tailed_tabular import Mlp  # noqa: E402  (the fixtures' model, at a width)
 
-FAMILIES = ["t3", "lognormal", "t3plain"]
+FAMILIES = ["t3", "lognormal", "t3plain", "mixed"]
 WIDTHS = [16, 64]
 SIZES = [32, 64, 256, 1024]
 HEALTHY_SEEDS = [0, 1, 2]
@@ -42,6 +44,8 @@ DRAWS = 2
 
 
 def data(family, rng, n):
+    if family == "mixed":
+        return mixed(rng, n)
     if family == "lognormal":
         x = np.exp(rng.standard_normal((n, 16)))
     else:
@@ -50,6 +54,21 @@ def data(family, rng, n):
         x[rng.random(n) < 0.01] *= 20
     x = x.astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] > np.median(x[:, 0])).astype("int64")
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def mixed(rng, n):
+    one_hot = rng.integers(0, 2, n)
+    x = np.concatenate([
+        rng.standard_t(3, (n, 4)),
+        np.exp(rng.standard_normal((n, 4))),
+        rng.poisson(3.0, (n, 4)),
+        rng.integers(0, 2, (n, 2)),
+        np.stack([one_hot, 1 - one_hot], axis=1),
+    ], axis=1)
+    x[rng.random(n) < 0.002] *= 30
+    x = x.astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 4] - 0.3 * x[:, 8] + x[:, 12] > 1).astype("int64")
     return torch.from_numpy(x), torch.from_numpy(y)
 
 

@@ -116,12 +116,18 @@ public final class Analyzer {
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
     EarlyStopAgreement.weigh(findings);
+    RareRows.weighModeDisagreement(findings);
     ModelContext modelContext = new ModelContext(model, calibrationOf, layers.stream().map(LayerResult::metrics)
         .toList(), findings, run, thresholds, data, modelIndex, tests);
     for (ModelCheck check : modelChecks) {
       List<Finding> found = check.check(modelContext);
       Set<String> explained = found.isEmpty() ? Set.of() : check.declaration().explains();
-      findings.replaceAll(f -> explained.contains(f.code()) ? consequence(f, check.declaration()) : f);
+      // a cause explains findings up to its own severity: a warning (the data may differ) does not
+      // turn another layer's error into information
+      Severity causeSeverity = found.stream().map(Finding::severity).max(Comparator.naturalOrder())
+          .orElse(Severity.INFO);
+      findings.replaceAll(f -> explained.contains(f.code()) && f.severity().compareTo(causeSeverity) <= 0
+          ? consequence(f, check.declaration()) : f);
       findings.addAll(found);
     }
     var checks = calibrationOf.batchSizeChecks();

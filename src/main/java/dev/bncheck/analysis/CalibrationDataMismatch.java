@@ -7,6 +7,7 @@ import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.Numbers;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -61,7 +62,8 @@ public final class CalibrationDataMismatch implements ModelCheck {
       double[] inflation = chance.allowingUnseenTails(SamplingError.varianceInflation(calibration.get()),
           metrics.varianceRatio(), SamplingError.tailsMeasured(calibration.get()),
           context.thresholds().varianceRatioError());
-      return finding(context.index(), layer, metrics, chance, inflation, context.thresholds(), stale.get()).stream()
+      return finding(context.index(), layer, metrics, chance, inflation,
+          SamplingError.measuredVarianceInflation(calibration.get()), context.thresholds(), stale.get()).stream()
           .toList();
     }
     return List.of();
@@ -105,11 +107,13 @@ public final class CalibrationDataMismatch implements ModelCheck {
    *
    * @param varianceInflation per channel, how much heavy tails widen the variance test, tails the
    *     data cannot show included (as in BN003)
+   * @param measuredInflation per channel, the tails the data shows (without the allowance for those
+   *     it cannot), which measure how far chance spreads one factor across channels
    * @param firstLayerStale the BN003 finding on that layer, naming the data (not an early stop) as
    *     its likely cause; the check does not fire without it
    */
   static Optional<Finding> finding(int index, BnLayer layer, DivergenceMetrics m, SamplingError chance,
-      double[] varianceInflation, Thresholds t, Finding firstLayerStale) {
+      double[] varianceInflation, double[] measuredInflation, Thresholds t, Finding firstLayerStale) {
     int channels = layer.channels();
     // the variance test widened for heavy tails as BN003's is: rare outliers in the training
     // data inflate a moving variance without any preprocessing at fault. BN003 has found the layer
@@ -194,6 +198,21 @@ public final class CalibrationDataMismatch implements ModelCheck {
           + " statistics are the likely causes (confidence medium)";
       likelyCause = "preprocessing_or_domain";
     }
+    // narrower in every channel off, each by its own factor, the means where they were: a sample that
+    // missed rows rarer than it can hold, which the training batches held, looks the same
+    boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
+        SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
+    boolean rareRows = wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
+    if (rareRows) {
+      causes = String.format(Locale.ROOT, "Three causes fit a spread narrower by its own factor in each channel, the"
+          + " means where the statistics put them (confidence low): preprocessing that differs from training's (a"
+          + " scaling per feature, a mean subtraction), data from another domain than the statistics, or data that"
+          + " holds rows too rare for %d samples to show, which the training batches the statistics averaged (about %s"
+          + " samples) did hold; a sample that misses them is this much narrower, so this is a warning below about"
+          + " %d samples", chance.samples(), Numbers.brief(chance.averagedSamples()),
+          RareRows.samplesToSeeThem(chance));
+      likelyCause = "preprocessing_domain_or_rare_rows";
+    }
     String message = String.format(Locale.ROOT,
         "the calibration data does not look like the data the model was trained on: already at the first BN"
             + " layer %s, %d of %d channels are off%s: %s. %s; the findings of later layers follow from it",
@@ -205,7 +224,7 @@ public final class CalibrationDataMismatch implements ModelCheck {
         + " statistics on it (bncheck recalibrate). If the data is prepared exactly as in training, the first"
         + " layer's own statistics are what differs (another checkpoint's, or changed in a conversion): compare"
         + " them with the trained model's.";
-    return Optional.of(new Finding(CODE, Severity.ERROR, index, "calibration data", message, List.of(
+    List<Evidence> evidence = new ArrayList<>(List.of(
         new Evidence("first_layer", layer.name()),
         new Evidence("channels_off", off.size()),
         new Evidence("channels", channels),
@@ -213,9 +232,13 @@ public final class CalibrationDataMismatch implements ModelCheck {
         new Evidence("spread_factor", factor),
         new Evidence("log_variance_ratio_spread", spread),
         new Evidence("likely_cause", likelyCause),
-        new Evidence("cause_confidence", confidence),
-        new Evidence("first_layer_finding", firstLayerStale.code())),
-        fix));
+        new Evidence("cause_confidence", rareRows ? "low" : confidence),
+        new Evidence("first_layer_finding", firstLayerStale.code())));
+    if (rareRows) {
+      evidence.add(new Evidence("samples_needed", RareRows.samplesToSeeThem(chance)));
+    }
+    return Optional.of(new Finding(CODE, rareRows ? Severity.WARNING : Severity.ERROR, index, "calibration data",
+        message, evidence, fix));
   }
 
   /**

@@ -89,12 +89,18 @@ public final class StaleStatistics implements Check {
     List<Integer> significantWarning = ChannelList.where(channels, c -> (judged.test(c)
         && chance.channelBeyond(m, c, t.meanShiftWarning(), t.varianceRatioWarning(), tested[c]))
         || nonFinite(m, c));
-    // below four batches a sample narrower than the statistics may have missed rare rows of any
-    // weight (tails too heavy to judge, had they shown): it is a warning, unless an early stop
-    // explains the pattern. Healthy MLPs of log-normal data with 1% of rows 20 times larger got
-    // BN003 errors on 64 samples, variance ratios up to 37 in 2 batches that held none of them.
+    // a sample narrower than the statistics may have missed rare rows of any weight that the
+    // training batches held: below four batches nothing shows the tails (healthy MLPs of log-normal
+    // data with 1% of rows 20 times larger got BN003 errors on 64 samples, variance ratios up to 37
+    // in 2 batches that held none of them), and from four on the rows may be rarer than the sample
+    // can hold (RareRows). Its variances then make a warning, unless the statistics' pattern fits
+    // an average from 0/1 stopped early; the means still count.
+    List<Integer> narrowerBeyondError = ChannelList.where(channels, c -> judged.test(c) && m.varianceRatio()[c] > 1
+        && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), tested[c]));
+    boolean rareRowsMayHide = !cause.patternFits()
+        && (!tailsMeasured || RareRows.mayHide(m, chance, narrowerBeyondError, inflation));
     double[] testedForError = tested.clone();
-    if (!tailsMeasured && !cause.earlyStop()) {
+    if (rareRowsMayHide) {
       for (int c = 0; c < channels; c++) {
         if (m.varianceRatio()[c] > 1) {
           testedForError[c] = Double.POSITIVE_INFINITY;
@@ -104,8 +110,6 @@ public final class StaleStatistics implements Check {
     List<Integer> significantError = ChannelList.where(channels, c -> (judged.test(c)
         && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), testedForError[c]))
         || nonFinite(m, c));
-    long narrowerUnseenTails = ChannelList.where(channels, c -> judged.test(c) && !significantError.contains(c)
-        && chance.channelBeyond(m, c, t.meanShiftError(), t.varianceRatioError(), tested[c])).size();
     // channels that count only if the sample showed all of the data's tails, or that the allowance
     // for tails it cannot show left at chance: NHWC images read as NCHW, a variance ratio of 3.3 on
     // 64 samples in 2 batches, passed without a word while 4 batches of 16 caught it
@@ -233,15 +237,25 @@ public final class StaleStatistics implements Check {
         "moving statistics differ from the calibration data" + (trainingView ? " (training view)" : "")
             + ": %s; %d of %d channels beyond the %s thresholds by more than chance explains on %d samples",
         worst, flagged.size(), channels, thresholds, chance.samples());
-    if (!beyondError && narrowerUnseenTails > 0) {
-      long samplesToTell = SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples();
-      evidence.add(new Evidence("channels_narrower_beyond_error", narrowerUnseenTails));
-      evidence.add(new Evidence("samples_needed", samplesToTell));
-      message += String.format(Locale.ROOT, "; %d of them beyond the error thresholds, narrower than the statistics"
-          + " describe, but %d batches cannot show the data's tails: a sample that misses rare extreme values is"
-          + " this much narrower than the data the moving statistics averaged, so this is no error until about %d"
-          + " samples in %d batches measure them", narrowerUnseenTails, judgedOn.batches().size(), samplesToTell,
-          SamplingError.SETS_TO_MEASURE_TAILS);
+    if (!beyondError && rareRowsMayHide && !narrowerBeyondError.isEmpty()) {
+      evidence.add(new Evidence(RareRows.NARROWER_UNJUDGED, narrowerBeyondError.size()));
+      if (tailsMeasured) {
+        long samplesToTell = RareRows.samplesToSeeThem(chance);
+        evidence.add(new Evidence("samples_needed", samplesToTell));
+        message += String.format(Locale.ROOT, "; %d of them beyond the error thresholds, narrower than the statistics"
+            + " describe, each by its own factor (not one scaling), but moving statistics averaged over about %s"
+            + " training samples hold rows too rare for %d samples to show, and a sample that missed them is this much"
+            + " narrower: no error below about %d samples", narrowerBeyondError.size(),
+            Numbers.brief(chance.averagedSamples()), chance.samples(), samplesToTell);
+      } else {
+        long samplesToTell = SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples();
+        evidence.add(new Evidence("samples_needed", samplesToTell));
+        message += String.format(Locale.ROOT, "; %d of them beyond the error thresholds, narrower than the statistics"
+            + " describe, but %d batches cannot show the data's tails: a sample that misses rare extreme values is"
+            + " this much narrower than the data the moving statistics averaged, so this is no error until about %d"
+            + " samples in %d batches measure them", narrowerBeyondError.size(), judgedOn.batches().size(),
+            samplesToTell, SamplingError.SETS_TO_MEASURE_TAILS);
+      }
     }
     if (flagged.isEmpty()) {
       message += String.format(Locale.ROOT, ", but together the %d channels' differences follow the pattern"
@@ -334,10 +348,12 @@ public final class StaleStatistics implements Check {
    * Which cause the layer's own evidence points to: an exponential average stopped early, or data
    * unlike what the statistics were computed on. The early stop is named only when its fit is
    * plausible: at least one update's worth of movement, and a number of updates that agrees with
-   * {@code num_batches_tracked} where the framework recorded it.
+   * {@code num_batches_tracked} where the framework recorded it. {@code patternFits} says whether the
+   * statistics fit an average from 0/1 at all, even where the update count contradicts it: rare rows
+   * a sample missed do not make that pattern.
    */
-  private record Cause(boolean earlyStop, boolean confirmed, boolean variancesAlone, String message,
-      List<Evidence> evidence) {
+  private record Cause(boolean earlyStop, boolean confirmed, boolean variancesAlone, boolean patternFits,
+      String message, List<Evidence> evidence) {
 
     /**
      * Why a count that confirms a fit on the variances alone does not make an error: dropout before
@@ -363,16 +379,16 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("ema_fraction_of_population_variances", fit.varianceWeight()));
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, false, false, String.format(Locale.ROOT, "; the means %s, the variances %s, but one average moves"
-            + " both alike: this is no early stop, the data likely differs from what the statistics were computed on"
-            + " (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
+        return new Cause(false, false, false, false, String.format(Locale.ROOT,
+            "; the means %s, the variances %s, but one average moves both alike: this is no early stop, the data"
+            + " likely differs from what the statistics were computed on (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
             movedShare(fit.varianceWeight())), evidence);
       }
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "low"));
-        return new Cause(false, false, false, "; the statistics do not look like an average stopped early, so the data likely"
-            + " differs from what they were computed on", evidence);
+        return new Cause(false, false, false, false, "; the statistics do not look like an average stopped early,"
+            + " so the data likely differs from what they were computed on", evidence);
       }
       OptionalDouble decay = layer.momentum().isPresent()
           ? OptionalDouble.of(layer.momentumConvention().decay(layer.momentum().getAsDouble()))
@@ -386,7 +402,7 @@ public final class StaleStatistics implements Check {
       if (!rejected.isEmpty()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
         evidence.add(new Evidence("cause_confidence", "medium"));
-        return new Cause(false, false, false, "; the pattern resembles " + fitted + ", but " + rejected
+        return new Cause(false, false, false, true, "; the pattern resembles " + fitted + ", but " + rejected
             + ": the data likely differs from what the statistics were computed on", evidence);
       }
       String message = "; the pattern fits " + fitted;
@@ -423,7 +439,7 @@ public final class StaleStatistics implements Check {
             : "; nothing in the model records its update count: if training ran far longer than this, the data"
                 + " differs from training's instead (an offset or a mean subtraction that differs)";
       }
-      return new Cause(true, confirmed, Double.isNaN(fit.meanWeight()), message, evidence);
+      return new Cause(true, confirmed, Double.isNaN(fit.meanWeight()), true, message, evidence);
     }
 
     /**

@@ -453,10 +453,10 @@ class ChecksTest {
     java.util.Arrays.fill(normal, 1.0);
     java.util.Arrays.fill(heavy, 20.0);
 
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, Thresholds.DEFAULTS, stale))
-        .isPresent();
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, Thresholds.DEFAULTS, stale))
-        .isEmpty();
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, normal,
+        Thresholds.DEFAULTS, stale)).isPresent();
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, heavy,
+        Thresholds.DEFAULTS, stale)).isEmpty();
   }
 
   /** Statistics at 0/1 with a counter of updates: the updates ran without effect, not "never ran". */
