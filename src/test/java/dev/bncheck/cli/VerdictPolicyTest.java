@@ -539,12 +539,7 @@ class VerdictPolicyTest {
   }
 
   private static JsonNode bn003(JsonNode report) {
-    for (JsonNode f : report.path("findings")) {
-      if (f.path("code").asText().equals("BN003")) {
-        return f;
-      }
-    }
-    throw new AssertionError("no BN003 in " + report.path("findings"));
+    return finding(report, "BN003");
   }
 
   /** A PyTorch dump of {@code x} cut into batches of {@code batch} rows, with a count of updates if positive. */
