@@ -151,6 +151,12 @@ public final class CalibrationDataMismatch implements ModelCheck {
     boolean modestFactor = modest(factor);
     boolean sameFactor = oneFactor && spread < SAME_FACTOR_SPREAD;
     String confidence = oneFactor && !modestFactor ? "high" : "medium";
+    // narrower in every channel off, each by its own factor, the means within chance of where they
+    // were: a sample that missed rows rarer than it can hold, which the training batches held, looks
+    // the same
+    boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
+        SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
+    boolean rareRows = wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
     String pattern;
     String causes;
     String likelyCause;
@@ -161,6 +167,18 @@ public final class CalibrationDataMismatch implements ModelCheck {
       causes = "A mean subtraction that differs from training's (another mean, or none) is the most likely cause"
           + " (confidence medium), or data from another domain than the statistics";
       likelyCause = "preprocessing_offset";
+    } else if (rareRows) {
+      // its own factor in each channel, though the spread may be within ONE_FACTOR_SPREAD
+      pattern = String.format(Locale.ROOT, "the data's variance is narrower than the statistics describe in all of"
+          + " them, each channel by its own factor (%s to %s times)", Numbers.brief(Math.exp(logRatios[0])),
+          Numbers.brief(Math.exp(logRatios[logRatios.length - 1])));
+      causes = String.format(Locale.ROOT, "Three causes fit that, the means within chance of where the statistics put"
+          + " them (confidence low): preprocessing that differs from training's (a scaling per feature, a mean"
+          + " subtraction), data from another domain than the statistics, or data that holds rows too rare for %d"
+          + " samples to show, which the training batches the statistics averaged (about %s samples) did hold; a"
+          + " sample that misses them is this much narrower, so this is a warning below about %d samples",
+          chance.samples(), Numbers.brief(chance.averagedSamples()), RareRows.samplesToSeeThem(chance));
+      likelyCause = "preprocessing_domain_or_rare_rows";
     } else if (sameScale || sameShift) {
       pattern = oneFactor
           ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
@@ -197,21 +215,6 @@ public final class CalibrationDataMismatch implements ModelCheck {
           + " convolution an offset changes the spread near the borders too), or data from another domain than the"
           + " statistics are the likely causes (confidence medium)";
       likelyCause = "preprocessing_or_domain";
-    }
-    // narrower in every channel off, each by its own factor, the means where they were: a sample that
-    // missed rows rarer than it can hold, which the training batches held, looks the same
-    boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
-        SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
-    boolean rareRows = wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
-    if (rareRows) {
-      causes = String.format(Locale.ROOT, "Three causes fit a spread narrower by its own factor in each channel, the"
-          + " means where the statistics put them (confidence low): preprocessing that differs from training's (a"
-          + " scaling per feature, a mean subtraction), data from another domain than the statistics, or data that"
-          + " holds rows too rare for %d samples to show, which the training batches the statistics averaged (about %s"
-          + " samples) did hold; a sample that misses them is this much narrower, so this is a warning below about"
-          + " %d samples", chance.samples(), Numbers.brief(chance.averagedSamples()),
-          RareRows.samplesToSeeThem(chance));
-      likelyCause = "preprocessing_domain_or_rare_rows";
     }
     String message = String.format(Locale.ROOT,
         "the calibration data does not look like the data the model was trained on: already at the first BN"

@@ -20,10 +20,11 @@ import java.util.stream.Collectors;
  * in 2 of 12 runs (none of the rare rows among them, 3 to 27 times narrower), an outside tester's
  * mixed tabular data with 0.2% of rows 30 times larger in 34 of 64 runs.
  *
- * <p>Two patterns are kept as errors: one factor alike in every channel, which a scaling
+ * <p>Three patterns are kept as errors: one factor alike in every channel, which a scaling
  * of the input makes through a first layer linear in it (rows missed by chance narrow each channel
- * by its own amount wherever the data's means are not 0), and, decided by the callers, an average
- * from 0/1 stopped early, whose pattern the statistics fit.
+ * by its own amount wherever the data's means are not 0); narrower by more than rare rows can
+ * explain ({@link #MOST_THEY_EXPLAIN}); and, decided by the callers, an average from 0/1 stopped
+ * early, whose pattern the statistics fit.
  */
 final class RareRows {
 
@@ -35,6 +36,23 @@ final class RareRows {
    * chance moves each ratio less than that.
    */
   static final double ONE_FACTOR_SPREAD = CalibrationDataMismatch.SAME_FACTOR_SPREAD;
+
+  /**
+   * The median variance ratio of the narrower channels beyond which missed rows cannot be why: the
+   * rows the sample missed would carry 99% of the variance the statistics hold. The healthy
+   * heavy-tailed MLPs measured for this rule (log-normal, Student-t and mixed columns with rare rows
+   * 20 to 30 times larger) were at most 18 times narrower at the median and 52 in one channel; an
+   * outside tester's CNN fed pixels divided by 255 once more, 200 to 670 times narrower after a
+   * convolution and ReLU whose bias kept the channels from one factor (accuracy 0.997 to 0.257),
+   * had passed with a warning.
+   */
+  static final double MOST_THEY_EXPLAIN = 100;
+
+  /** Whether {@code narrower}'s median variance ratio is within what missed rare rows explain. */
+  static boolean withinWhatTheyExplain(DivergenceMetrics m, List<Integer> narrower) {
+    return !narrower.isEmpty()
+        && ChannelList.median(narrower.stream().mapToDouble(c -> m.varianceRatio()[c]).toArray()) <= MOST_THEY_EXPLAIN;
+  }
 
   /** The samples from which a sample that missed rows the moving statistics hold is rarer than alpha. */
   static long samplesToSeeThem(SamplingError chance) {
@@ -48,12 +66,13 @@ final class RareRows {
    * samples than {@link #samplesToSeeThem}, and the layer's channels not narrower by one factor
    * alike. The factor is judged over every channel with a variance ratio, not the narrower ones
    * alone: a scaling of the input narrows them all, and 4 channels of 16 narrower by 6 to 15 times,
-   * the others within the thresholds, are no scaling.
+   * the others within the thresholds, are no scaling. Narrower by more than {@link
+   * #MOST_THEY_EXPLAIN} at the median is no missed rows either.
    *
    * @param inflation per channel, how much more the data's log variance varies than normal data's
    */
   static boolean mayHide(DivergenceMetrics m, SamplingError chance, List<Integer> narrower, double[] inflation) {
-    if (narrower.isEmpty() || chance.samples() >= samplesToSeeThem(chance)) {
+    if (!withinWhatTheyExplain(m, narrower) || chance.samples() >= samplesToSeeThem(chance)) {
       return false;
     }
     List<Integer> withRatio = ChannelList.where(m.varianceRatio().length,
@@ -98,7 +117,8 @@ final class RareRows {
         && unjudged.contains(f.layerIndex())
         ? new Finding(f.code(), Severity.WARNING, f.layerIndex(), f.layer(), f.message() + "; BN003 on this layer"
             + " leaves its narrower variances unjudged (the sample may have missed rows rarer than it can hold, which"
-            + " the training batches held), and the modes differ through them: a warning", f.evidence(), f.fix())
+            + " the training batches held), and the modes differ through them, so this difference alone is no error",
+            f.evidence(), f.fix())
         : f);
   }
 }

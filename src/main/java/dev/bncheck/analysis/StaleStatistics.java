@@ -3,6 +3,7 @@ package dev.bncheck.analysis;
 import dev.bncheck.analysis.CheckDeclaration.DataNeed;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.EmaFit;
+import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
@@ -97,8 +98,9 @@ public final class StaleStatistics implements Check {
     // an average from 0/1 stopped early; the means still count.
     List<Integer> narrowerBeyondError = ChannelList.where(channels, c -> judged.test(c) && m.varianceRatio()[c] > 1
         && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), tested[c]));
-    boolean rareRowsMayHide = !cause.patternFits()
-        && (!tailsMeasured || RareRows.mayHide(m, chance, narrowerBeyondError, inflation));
+    boolean rareRowsMayHide = !cause.patternFits() && (tailsMeasured
+        ? RareRows.mayHide(m, chance, narrowerBeyondError, inflation)
+        : RareRows.withinWhatTheyExplain(m, narrowerBeyondError));
     double[] testedForError = tested.clone();
     if (rareRowsMayHide) {
       for (int c = 0; c < channels; c++) {
@@ -159,13 +161,13 @@ public final class StaleStatistics implements Check {
             beyondWarning.size(), channels, worst, Numbers.brief(tails), Numbers.brief(chance.averagedSamples()),
             MovingAverageNoise.ASSUMED_TRAINING_BATCH);
       } else if (tailsUndecided) {
-        samplesNeeded = Math.max(needed, SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples());
+        samplesNeeded = Math.max(needed, samplesToTellNarrower(judgedOn, chance));
         evidence.add(new Evidence("samples_needed", samplesNeeded));
         message = String.format(Locale.ROOT,
             "too little calibration data to judge the moving statistics: %d of %d channels are beyond the warning"
                 + " thresholds (%s), narrower than the statistics describe, but %d batches cannot show the data's tails:"
                 + " a sample that misses rare extreme values is this much narrower than the data the moving statistics"
-                + " averaged; about %d samples in %d batches measure them",
+                + " averaged; about %d samples, in %d batches or more, tell",
             beyondWarning.size(), channels, worst, judgedOn.batches().size(), samplesNeeded,
             SamplingError.SETS_TO_MEASURE_TAILS);
       } else if (!extreme.isEmpty()) {
@@ -248,12 +250,12 @@ public final class StaleStatistics implements Check {
             + " narrower: no error below about %d samples", narrowerBeyondError.size(),
             Numbers.brief(chance.averagedSamples()), chance.samples(), samplesToTell);
       } else {
-        long samplesToTell = SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples();
+        long samplesToTell = samplesToTellNarrower(judgedOn, chance);
         evidence.add(new Evidence("samples_needed", samplesToTell));
         message += String.format(Locale.ROOT, "; %d of them beyond the error thresholds, narrower than the statistics"
             + " describe, but %d batches cannot show the data's tails: a sample that misses rare extreme values is"
-            + " this much narrower than the data the moving statistics averaged, so this is no error until about %d"
-            + " samples in %d batches measure them", narrowerBeyondError.size(), judgedOn.batches().size(),
+            + " this much narrower than the data the moving statistics averaged, so this is no error below about %d"
+            + " samples, in %d batches or more", narrowerBeyondError.size(), judgedOn.batches().size(),
             samplesToTell, SamplingError.SETS_TO_MEASURE_TAILS);
       }
     }
@@ -342,6 +344,17 @@ public final class StaleStatistics implements Check {
   /** A statistic that is not a number is beyond any threshold, whatever the sample. */
   private static boolean nonFinite(DivergenceMetrics m, int c) {
     return !Double.isFinite(m.standardizedMeanShift()[c]) || !Double.isFinite(m.varianceRatio()[c]);
+  }
+
+  /**
+   * The samples that tell whether data narrower than the statistics is real: 4 batches measure its
+   * tails, and below {@link RareRows#samplesToSeeThem} a sample may still have missed rare rows
+   * unless its channels are narrower by one factor alike. Promising the first alone had a user
+   * told "about 128 samples in 4 batches" and then, on 256, "about 1400".
+   */
+  private static long samplesToTellNarrower(LayerCalibration judgedOn, SamplingError chance) {
+    return Math.max(SamplingError.SETS_TO_MEASURE_TAILS * judgedOn.largestBatchSamples(),
+        RareRows.samplesToSeeThem(chance));
   }
 
   /**

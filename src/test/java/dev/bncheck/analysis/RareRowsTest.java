@@ -49,6 +49,23 @@ class RareRowsTest {
     assertFalse(RareRows.mayHide(metrics(7, 7, 7, 7, 7, 7, 7, 7), chance, List.of(0, 1, 2, 3), normal));
   }
 
+  /**
+   * Narrower by 100 at the median is as far as missed rows go (they would carry 99% of the
+   * variance): medians 99 (of 50, 99, 150) and 100 may be rare rows, 101 (of 101, 50, 600) is not;
+   * ratios 200, 670, 300 and 450 spread their logs by 0.44, each channel its own factor, and are
+   * still no rare rows.
+   */
+  @Test
+  void narrowerByMoreThanAHundredAtTheMedianIsNoRareRows() {
+    SamplingError chance = new SamplingError(256, 3, 608);
+    DivergenceMetrics m = metrics(50, 99, 150, 100, 101, 600);
+    assertTrue(RareRows.withinWhatTheyExplain(m, List.of(0, 1, 2)));
+    assertTrue(RareRows.withinWhatTheyExplain(m, List.of(3)));
+    assertFalse(RareRows.withinWhatTheyExplain(m, List.of(4, 0, 5)));
+    assertFalse(RareRows.withinWhatTheyExplain(m, List.of()));
+    assertFalse(RareRows.mayHide(metrics(200, 670, 300, 450), chance, List.of(0, 1, 2, 3), new double[] {1, 1, 1, 1}));
+  }
+
   /** From 1,400 samples a sample that missed them is rarer than 1%; one channel has no spread to judge. */
   @Test
   void enoughSamplesShowTheRowsAndOneChannelCannotShowOneFactor() {
