@@ -26,6 +26,7 @@ public final class DumpBuilder {
 
   private final Map<String, String> source = new LinkedHashMap<>();
   private final List<Layer> layers = new ArrayList<>();
+  private final Map<String, String> withoutRunningStatistics = new LinkedHashMap<>();
 
   public DumpBuilder source(String key, String value) {
     source.put(key, value);
@@ -36,6 +37,12 @@ public final class DumpBuilder {
     Layer layer = new Layer(name);
     layers.add(layer);
     return layer;
+  }
+
+  /** A layer that keeps no running statistics, listed in batch_statistics_layers with the reason given. */
+  public DumpBuilder withoutRunningStatistics(String name, String reason) {
+    withoutRunningStatistics.put(name, reason);
+    return this;
   }
 
   /** One layer; fields left unset are omitted from the dump. */
@@ -131,6 +138,16 @@ public final class DumpBuilder {
           writeLayer(g, l);
         }
         g.writeEndArray();
+        if (!withoutRunningStatistics.isEmpty()) {
+          g.writeArrayFieldStart("batch_statistics_layers");
+          for (var e : withoutRunningStatistics.entrySet()) {
+            g.writeStartObject();
+            g.writeStringField("name", e.getKey());
+            g.writeStringField("reason", e.getValue());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+        }
         g.writeEndObject();
       }
       return out.toString() + "\n";

@@ -32,6 +32,25 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
           + " --to-inference-mode switches these nodes to inference mode with moving statistics computed on"
           + " calibration data.";
 
+  /**
+   * The reason a dump records for a PyTorch layer built with {@code track_running_stats=False}
+   * (docs/dump-format.md): such a layer uses batch statistics in eval() too.
+   */
+  static final String TRACK_RUNNING_STATS_FALSE = "track_running_stats=False";
+
+  static final String FIX_NO_RUNNING_STATISTICS_PYTORCH =
+      "construct the layer with track_running_stats=True (nn.BatchNorm2d(C, track_running_stats=True)) and retrain;"
+          + " or set module.track_running_stats = True, give it the buffers module.running_mean = torch.zeros(C),"
+          + " module.running_var = torch.ones(C) and module.num_batches_tracked = torch.tensor(0), compute them over"
+          + " the training data with torch.optim.swa_utils.update_bn(train_loader, model) (a pass in train() with"
+          + " momentum=None), then re-export. If per-sample normalization was intended, use nn.InstanceNorm,"
+          + " nn.GroupNorm or nn.LayerNorm instead.";
+
+  static final String FIX_NO_RUNNING_STATISTICS =
+      "give the layer running statistics computed over the training data and normalize with them at inference,"
+          + " then re-export; recalibrating cannot help a layer that keeps none. If per-sample normalization was"
+          + " intended, use instance, group or layer normalization instead.";
+
   @Override
   public Optional<Finding> check(LayerContext context) {
     Optional<GraphFacts> graph = context.layer().graph();
@@ -89,7 +108,9 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
     List<Finding> found = new ArrayList<>();
     for (int u = 0; u < model.unresolved().size(); u++) {
       UnresolvedLayer layer = model.unresolved().get(u);
-      if (layer.trainingMode()) {
+      if (layer.keepsNoRunningStatistics()) {
+        found.add(withoutRunningStatistics(model.layers().size() + u, layer.name(), layer.reason()));
+      } else if (layer.trainingMode()) {
         found.add(finding(model.layers().size() + u, layer.name(), List.of(layer.node()), layer.op(),
             Framework.of(null, model.framework())));
       }
@@ -112,6 +133,20 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
     List<Evidence> evidence = new java.util.ArrayList<>(f.evidence());
     evidence.add(new Evidence("outputs_worst_relative_difference", worstRelativeDifference));
     return new Finding(f.code(), Severity.WARNING, f.layerIndex(), f.layer(), message, evidence, f.fix(), f.suppressed());
+  }
+
+  /**
+   * A layer with no running statistics at all is no graph exported in the wrong mode: the model
+   * itself has nothing else to normalize with, so the message and the fix speak of the layer, in
+   * the words of the framework its recorded reason names.
+   */
+  private static Finding withoutRunningStatistics(int index, String layer, String reason) {
+    boolean pytorch = reason.equals(TRACK_RUNNING_STATS_FALSE);
+    String message = "the layer keeps no running statistics (" + reason + "), so it normalizes with each batch's own"
+        + " statistics " + (pytorch ? "even in eval()" : "at inference as well") + ": outputs depend on the other"
+        + " samples of the batch and collapse to beta at batch size 1";
+    return new Finding("BN002", Severity.ERROR, index, layer, message, List.of(new Evidence("reason", reason)),
+        pytorch ? FIX_NO_RUNNING_STATISTICS_PYTORCH : FIX_NO_RUNNING_STATISTICS);
   }
 
   private static Finding finding(int index, String layer, List<String> nodes, String op, Framework framework) {

@@ -63,6 +63,9 @@ class ModelChecksTest {
             (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(training), List.of()), Severity.ERROR),
         Arguments.of("BN002", "a layer in inference mode whose parameters could not be read",
             (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(inference), List.of()), null),
+        Arguments.of("BN002", "a layer without running statistics",
+            (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(UnresolvedLayer.withoutRunningStatistics(
+                "head.bn", "batch_statistics_layers[0]", "track_running_stats=False")), List.of()), Severity.ERROR),
         Arguments.of("BN005", "a sample's logits alone differ by half their RMS",
             (Supplier<Case>) () -> new Case(LayerFixture.healthy(), List.of(LOGITS_ALONE_DIFFER)), Severity.ERROR),
         Arguments.of("BN005", "a sample's logits alone within round-off",
@@ -102,6 +105,29 @@ class ModelChecksTest {
     List<String> codes = Checks.MODEL.stream().map(ModelCheck::code).toList();
     assertThat(firing).containsExactlyInAnyOrderElementsOf(codes);
     assertThat(silent).containsExactlyInAnyOrderElementsOf(codes);
+  }
+
+  /**
+   * A layer without running statistics is no graph exported in training mode: its finding speaks of
+   * the layer, in PyTorch's words where the reason is PyTorch's setting, in general ones otherwise.
+   */
+  @Test
+  void aLayerWithoutRunningStatisticsIsNamedByItsReasonNotAsATrainingModeExport() {
+    UnresolvedLayer pytorch = UnresolvedLayer.withoutRunningStatistics("head.bn", "batch_statistics_layers[0]",
+        TrainingModeInGraph.TRACK_RUNNING_STATS_FALSE);
+    UnresolvedLayer other = UnresolvedLayer.withoutRunningStatistics("norm", "batch_statistics_layers[1]",
+        "use_running_average=False");
+    List<Finding> found = new Case(LayerFixture.healthy(), List.of(pytorch, other), List.of()).analyze().findings()
+        .stream().filter(f -> f.code().equals("BN002")).toList();
+    assertThat(found).extracting(Finding::layer).containsExactly("head.bn", "norm");
+    assertThat(found.get(0).message()).isEqualTo("the layer keeps no running statistics (track_running_stats=False),"
+        + " so it normalizes with each batch's own statistics even in eval(): outputs depend on the other samples of"
+        + " the batch and collapse to beta at batch size 1");
+    assertThat(found.get(0).fix()).isEqualTo(TrainingModeInGraph.FIX_NO_RUNNING_STATISTICS_PYTORCH);
+    assertThat(found.get(1).message()).contains("(use_running_average=False)", "at inference as well")
+        .doesNotContain("serving graph", "eval()");
+    assertThat(found.get(1).fix()).isEqualTo(TrainingModeInGraph.FIX_NO_RUNNING_STATISTICS);
+    assertThat(found).allSatisfy(f -> assertThat(f.fix()).doesNotContain("onnx", "is_training"));
   }
 
   /** The layer findings a model finding explains stay, as information naming it. */

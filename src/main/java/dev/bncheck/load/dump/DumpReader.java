@@ -8,6 +8,7 @@ import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.MomentumConvention;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
+import dev.bncheck.model.UnresolvedLayer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -71,6 +72,7 @@ final class DumpReader {
   private String framework;
   private String modelName;
   private final List<LayerFields> layers = new ArrayList<>();
+  private final List<UnresolvedLayer> withoutStatistics = new ArrayList<>();
   private final Map<String, Integer> layerByName = new HashMap<>();
 
   DumpReader(Path file, Mode mode, BnModel knownModel, CalibrationSink sink) {
@@ -107,7 +109,16 @@ final class DumpReader {
           case "version" -> version = readVersion(in, tensors, value);
           case "source" -> readSource(in, tensors, value);
           case "layers" -> readLayers(in, tensors, value);
-          default -> throw in.error(field, "unknown field; a dump has format, version, source and layers");
+          // only a model read takes its layers from the dump; the others serve a model read before
+          case "batch_statistics_layers" -> {
+            if (mode == Mode.MODEL) {
+              readBatchStatisticsLayers(in, tensors, value);
+            } else {
+              in.skipValue(field);
+            }
+          }
+          default -> throw in.error(field, "unknown field; a dump has format, version, source, layers and"
+              + " batch_statistics_layers");
         }
       }
       try {
@@ -181,6 +192,49 @@ final class DumpReader {
       layer.requireComplete(in);
       layer.flushPending(in);
     }
+  }
+
+  /**
+   * The layers that keep no running statistics, so normalize with each batch's own at inference:
+   * nothing to analyse, yet BN002 reports them, so they are read as unresolved layers in training
+   * mode rather than left out of the dump.
+   */
+  private void readBatchStatisticsLayers(JsonInput in, JsonTensorReader tensors, JsonToken value) {
+    String field = "batch_statistics_layers";
+    if (value != JsonToken.START_ARRAY) {
+      throw in.error(field, "expected an array of layers, got " + tensors.describe(value));
+    }
+    JsonToken token;
+    while ((token = in.next(field)) != JsonToken.END_ARRAY) {
+      String location = field + "[" + withoutStatistics.size() + "]";
+      if (token != JsonToken.START_OBJECT) {
+        throw in.error(location, "expected a layer object {\"name\", \"reason\"}, got " + tensors.describe(token));
+      }
+      String name = null;
+      String reason = null;
+      while (in.next(location) != JsonToken.END_OBJECT) {
+        String key = in.text(location);
+        String at = location + "." + key;
+        JsonToken v = in.next(at);
+        switch (key) {
+          case "name" -> name = requireNonEmpty(in, at, requireString(in, tensors, at, v), "empty layer name");
+          case "reason" -> reason = requireNonEmpty(in, at, requireString(in, tensors, at, v),
+              "empty; say why the layer keeps no running statistics, e.g. \"track_running_stats=False\"");
+          default -> throw in.error(at, "unknown field; a layer without running statistics has name and reason");
+        }
+      }
+      if (name == null || reason == null) {
+        throw in.error(location, "missing field \"" + (name == null ? "name" : "reason") + "\"");
+      }
+      withoutStatistics.add(UnresolvedLayer.withoutRunningStatistics(name, location, reason));
+    }
+  }
+
+  private static String requireNonEmpty(JsonInput in, String at, String value, String problem) {
+    if (value.isEmpty()) {
+      throw in.error(at, problem);
+    }
+    return value;
   }
 
   private void readLayer(JsonInput in, JsonTensorReader tensors, LayerFields layer) {
@@ -306,10 +360,19 @@ final class DumpReader {
 
   private BnModel buildModel(JsonInput in) {
     List<BnLayer> built = new ArrayList<>(layers.size());
+    Map<String, String> locationOf = new HashMap<>();
     for (LayerFields f : layers) {
       built.add(f.build(in, framework));
+      locationOf.put(f.name, f.location);
     }
-    return new BnModel(file.toString(), FORMAT + " v" + VERSION, framework, modelName, built);
+    // checked once all is read: the two lists may come in either order
+    for (UnresolvedLayer u : withoutStatistics) {
+      String other = locationOf.putIfAbsent(u.name(), u.node());
+      if (other != null) {
+        throw in.error(u.node() + ".name", "duplicate layer name \"" + u.name() + "\" (also " + other + ")");
+      }
+    }
+    return new BnModel(file.toString(), FORMAT + " v" + VERSION, framework, modelName, built, withoutStatistics);
   }
 
   /** A batch of activations as read, with where it stands in the dump and which view it belongs to. */

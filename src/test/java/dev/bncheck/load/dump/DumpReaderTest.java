@@ -12,6 +12,7 @@ import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.MomentumConvention;
 import dev.bncheck.model.Tensor;
+import dev.bncheck.model.UnresolvedLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -97,6 +98,43 @@ class DumpReaderTest {
     assertThat(layer.movingMean()).containsExactly(0.5, 1.5);
     assertThat(layer.movingVariance()).containsExactly(2.0, Double.POSITIVE_INFINITY);
     assertThat(layer.hasGamma()).isTrue();
+    assertThat(model.unresolved()).isEmpty();
+  }
+
+  @Test
+  void layersWithoutRunningStatisticsAreUnresolvedLayersInTrainingModeWhereverTheyCome() throws IOException {
+    String without = "\"batch_statistics_layers\":[{\"reason\":\"track_running_stats=False\",\"name\":\"head.bn\"},"
+        + "{\"name\":\"tail.bn\",\"reason\":\"use_running_average=False\"}]";
+    BnModel after = load(layerJson("").replace("}]}", "}]," + without + "}"), CalibrationSink.NONE);
+    BnModel before = load(layerJson("").replace("\"layers\"", without + ",\"layers\""), CalibrationSink.NONE);
+    for (BnModel model : List.of(after, before)) {
+      assertThat(model.layers()).extracting(BnLayer::name).containsExactly("bn");
+      assertThat(model.unresolved()).containsExactly(
+          new UnresolvedLayer("head.bn", "batch_statistics_layers[0]", UnresolvedLayer.WITHOUT_RUNNING_STATISTICS,
+              "track_running_stats=False", true),
+          new UnresolvedLayer("tail.bn", "batch_statistics_layers[1]", UnresolvedLayer.WITHOUT_RUNNING_STATISTICS,
+              "use_running_average=False", true));
+      assertThat(model.unresolved()).allMatch(UnresolvedLayer::keepsNoRunningStatistics);
+    }
+    BnModel alone = load("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[]," + without + "}",
+        CalibrationSink.NONE);
+    assertThat(alone.layers()).isEmpty();
+    assertThat(alone.unresolved()).hasSize(2);
+  }
+
+  /** Read as calibration data, the dump's activations count; which layers the model has, its own file says. */
+  @Test
+  void calibrationPassesOverLayersWithoutRunningStatistics() throws IOException {
+    Path modelFile = new DumpBuilder().layer("a").movingMean(0, 0).movingVariance(1, 1).up()
+        .withoutRunningStatistics("b", "track_running_stats=False").writeTo(dir.resolve("model.json"));
+    BnModel model = new BnModelFromDump().load(modelFile, CalibrationSink.NONE);
+    assertThat(model.unresolved()).extracting(UnresolvedLayer::name).containsExactly("b");
+    Path data = Files.writeString(dir.resolve("data.json"), "{\"format\":\"bncheck-dump\",\"version\":1,"
+        + "\"batch_statistics_layers\":[{\"name\":\"b\",\"reason\":\"track_running_stats=False\"}],"
+        + "\"layers\":[{\"name\":\"a\",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}]}]}");
+    RecordingSink sink = new RecordingSink();
+    new CalibrationFromDump().load(data, model, sink);
+    assertThat(sink.layers).containsExactly(0);
   }
 
   @Test
@@ -209,7 +247,7 @@ class DumpReaderTest {
         Arguments.of("{\"format\":\"onnx\",\"version\":1,\"layers\":[]}", "format: is \"onnx\", expected \"bncheck-dump\""),
         Arguments.of("{\"version\":1,\"layers\":[]}", "format: missing; not a bncheck dump"),
         Arguments.of("{\"format\":\"bncheck-dump\",\"version\":2,\"layers\":[]}", "version: version 2 is not supported; this bncheck reads version 1"),
-        Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layer\":[]}", "layer: unknown field; a dump has format, version, source and layers"),
+        Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layer\":[]}", "layer: unknown field; a dump has format, version, source, layers and batch_statistics_layers"),
         Arguments.of(ok.replace("\"moving_mean\":[0.5,1.5],", ""), "layers[0]: missing field \"moving_mean\""),
         Arguments.of(ok.replace("[2,3]", "[2]"), "layers[0].moving_variance: expected 2 values, got 1"),
         Arguments.of(ok.replace("\"epsilon\":1e-3", "\"epsilon\":\"small\""), "layers[0].epsilon: expected a number, got the string \"small\""),
@@ -236,8 +274,24 @@ class DumpReaderTest {
         Arguments.of(layerJson(",\"inputs\":[[1,2]]"), "layers[0].inputs[0]: expected a tensor object {\"dtype\", \"shape\", \"data\" or \"base64\"}, got an array"),
         Arguments.of(layerJson("").replace("\"channel_axis\":1", "\"channel_axis\":4") .replace("}]}", ",\"inputs\":[{\"dtype\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}]}]}"), "layers[0].inputs[0]: channel_axis 4 is out of range for a rank-2 tensor"),
         Arguments.of("{\"format\":\"bncheck-dump\",\"version\":1,\"layers\":[" + layerBody("a") + "," + layerBody("a") + "]}", "layers[1].name: duplicate layer name \"a\" (also layers[0])"),
+        Arguments.of(withoutStatistics("{\"name\":\"a\"}"), "batch_statistics_layers[0]: missing field \"reason\""),
+        Arguments.of(withoutStatistics("{\"reason\":\"track_running_stats=False\"}"), "batch_statistics_layers[0]: missing field \"name\""),
+        Arguments.of(withoutStatistics("{\"name\":7,\"reason\":\"x\"}"), "batch_statistics_layers[0].name: expected a string, got the number 7"),
+        Arguments.of(withoutStatistics("{\"name\":\"\",\"reason\":\"x\"}"), "batch_statistics_layers[0].name: empty layer name"),
+        Arguments.of(withoutStatistics("{\"name\":\"a\",\"reason\":false}"), "batch_statistics_layers[0].reason: expected a string, got a boolean"),
+        Arguments.of(withoutStatistics("{\"name\":\"a\",\"reason\":\"\"}"), "batch_statistics_layers[0].reason: empty; say why the layer keeps no running statistics, e.g. \"track_running_stats=False\""),
+        Arguments.of(withoutStatistics("{\"name\":\"a\",\"reason\":\"x\",\"epsilon\":1e-5}"), "batch_statistics_layers[0].epsilon: unknown field; a layer without running statistics has name and reason"),
+        Arguments.of(withoutStatistics("\"a\""), "batch_statistics_layers[0]: expected a layer object {\"name\", \"reason\"}, got the string \"a\""),
+        Arguments.of(ok.replace("}]}", "}],\"batch_statistics_layers\":{\"name\":\"a\"}}"), "batch_statistics_layers: expected an array of layers, got an object"),
+        Arguments.of(withoutStatistics("{\"name\":\"bn\",\"reason\":\"x\"}"), "batch_statistics_layers[0].name: duplicate layer name \"bn\" (also layers[0])"),
+        Arguments.of(withoutStatistics("{\"name\":\"a\",\"reason\":\"x\"},{\"name\":\"a\",\"reason\":\"y\"}"), "batch_statistics_layers[1].name: duplicate layer name \"a\" (also batch_statistics_layers[0])"),
         Arguments.of(ok + "{}", "unexpected content after the end of the dump"),
         Arguments.of(layerJson("").replace("\"version\":1", "\"version\":1,\"version\":1"), "malformed JSON at line 1, column 47: Duplicate field 'version'"));
+  }
+
+  /** The one-layer dump with these entries in batch_statistics_layers. */
+  private static String withoutStatistics(String entries) {
+    return layerJson("").replace("}]}", "}],\"batch_statistics_layers\":[" + entries + "]}");
   }
 
   /** A float32 batch of this shape, every value 1. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +52,13 @@ class DumpSchemaTest {
     assertThat(schema.validate(tree(ok.replace("\"NaN\"", "\"nan\"")))).isNotEmpty();
     assertThat(schema.validate(tree(ok.replace("\"epsilon\":1e-3", "\"epsilon\":1e-3,\"momentum_convention\":\"keras\""))))
         .isNotEmpty();
+    String without = "}],\"batch_statistics_layers\":[ENTRY]}";
+    assertThat(schema.validate(tree(ok.replace("}]}", without.replace("ENTRY",
+        "{\"name\":\"head\",\"reason\":\"track_running_stats=False\"}"))))).isEmpty();
+    for (String entry : List.of("{\"name\":\"head\"}", "{\"reason\":\"x\"}", "{\"name\":\"\",\"reason\":\"x\"}",
+        "{\"name\":\"head\",\"reason\":7}", "{\"name\":\"head\",\"reason\":\"x\",\"epsilon\":1}", "\"head\"")) {
+      assertThat(schema.validate(tree(ok.replace("}]}", without.replace("ENTRY", entry))))).as(entry).isNotEmpty();
+    }
   }
 
   private static JsonNode tree(String json) throws IOException {
