@@ -15,6 +15,9 @@ and then run ``bncheck check model.bn.json``.
 
 For every BatchNorm1d/2d/3d and SyncBatchNorm layer the dump holds its parameters and
 running statistics plus the activation that reached the layer for each calibration batch.
+A layer built with track_running_stats=False has no running statistics and normalizes with
+each batch's own statistics even in eval(): the dump lists it by name in
+batch_statistics_layers, which bncheck reports as an error (BN002).
 The model runs in eval mode, as at inference, so the layers upstream of each BN layer
 normalize with their running statistics and each layer sees the inputs it sees in
 deployment; the first batches also run with the BN layers in training mode (the training
@@ -153,11 +156,14 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     look stale. 0 leaves the training view out.
     """
     bns = []
+    without_statistics = []
     for name, module in model.named_modules():
         if not isinstance(module, _BatchNorm):
             continue
         if not module.track_running_stats:
-            _warn(f"skipping {name}: track_running_stats=False, it has no running statistics")
+            _warn(f"{name}: track_running_stats=False, it has no running statistics and normalizes with"
+                  f" each batch's own statistics even in eval(); the dump lists it for bncheck to report")
+            without_statistics.append({"name": name, "reason": "track_running_stats=False"})
             continue
         bns.append((name, module))
 
@@ -222,4 +228,6 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
         },
         "layers": layers,
     }
+    if without_statistics:
+        document["batch_statistics_layers"] = without_statistics
     _write_atomically(document, path)

@@ -30,7 +30,13 @@ and for torch alone:
                 frozen BN: after dumping, every module must be back in its own mode.
   docs-snippet  the snippet of docs/dump-format.md that writes a dump without the exporter,
                 on BN layers with momentum=None, affine=False and track_running_stats=False:
-                its dump must pass `bncheck check` and leave out the layer without statistics.
+                its dump must list the last in batch_statistics_layers, and `bncheck check`
+                must exit 1 with BN002 on it alone.
+  batch-statistics
+                a BatchNorm1d(8) and a BatchNorm1d(8, track_running_stats=False), and the
+                latter alone: each dump must list the layer without running statistics in
+                batch_statistics_layers, and `bncheck check` must exit 1 with a BN002 error
+                on it (the exporter used to drop it, and the dump passed).
 
 Each dump is decoded and checked for well-formedness before the CLI sees it. A framework
 that cannot be imported is reported as "SKIP: ..." and its cases count as skipped.
@@ -191,6 +197,18 @@ def expect_never_updated(dump, layer_names):
                           f"no BN001 on {missing}")
 
 
+def expect_batch_statistics(dump, names):
+    """The dump lists ``names`` as layers without running statistics, and bncheck fails on each with BN002."""
+    listed = json.loads(Path(dump).read_text()).get("batch_statistics_layers", [])
+    expected = [{"name": name, "reason": "track_running_stats=False"} for name in names]
+    if listed != expected:
+        raise CaseFailure(f"expected batch_statistics_layers {expected}, got {listed}")
+    code, findings = run_bncheck(dump)
+    errors = [(f.get("code"), f.get("layer")) for f in findings if f.get("severity") == "error"]
+    if code != 1 or errors != [("BN002", name) for name in names]:
+        raise CaseFailure(f"expected exit 1 and a BN002 error on each of {names} alone; got exit {code}, errors {errors}")
+
+
 # --- PyTorch -----------------------------------------------------------------------------
 
 def torch_cases(workdir):
@@ -276,12 +294,37 @@ def torch_cases(workdir):
             exec(snippet, {"torch": torch, "model": model})
         finally:
             os.chdir(cwd)
-        code, findings = run_bncheck(workdir / "model.bn.json")
-        if code != 0:
-            raise CaseFailure(f"expected exit 0 from the snippet's dump; got exit {code}")
-        layers = [layer["name"] for layer in json.loads((workdir / "model.bn.json").read_text())["layers"]]
+        dump = json.loads((workdir / "model.bn.json").read_text())
+        layers = [layer["name"] for layer in dump["layers"]]
         if layers != ["1", "4"]:
             raise CaseFailure(f"expected layers 1 and 4 (7 has no running statistics), got {layers}")
+        expect_batch_statistics(workdir / "model.bn.json", ["7"])
+
+    def batch_statistics():
+        # track_running_stats=False normalizes with the batch's statistics in eval() as well:
+        # the dump must say so, with a layer that has statistics beside it and without one.
+        torch.manual_seed(5)
+        x = torch.randn(96, 6) * 2 + 1
+        batches = [x[i:i + 32] for i in range(0, 96, 32)]
+        mixed = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
+                              nn.BatchNorm1d(8, track_running_stats=False))
+        mixed.train()
+        with torch.no_grad():
+            for _ in range(30):  # enough updates for the first layer's statistics to settle: no finding of its own
+                for batch in batches:
+                    mixed(batch)
+        dump = workdir / "torch-batch-statistics.json"
+        dump_bn(mixed, batches, dump)
+        layers = [layer["name"] for layer in json.loads(dump.read_text())["layers"]]
+        if layers != ["1"]:
+            raise CaseFailure(f"expected layer 1 in layers (4 has no running statistics), got {layers}")
+        expect_batch_statistics(dump, ["4"])
+        alone = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8, track_running_stats=False))
+        dump = workdir / "torch-batch-statistics-alone.json"
+        dump_bn(alone, batches, dump)
+        if json.loads(dump.read_text())["layers"]:
+            raise CaseFailure("a model without running statistics got layers in its dump")
+        expect_batch_statistics(dump, ["1"])
 
     def training_view():
         torch.manual_seed(4)
@@ -314,7 +357,8 @@ def torch_cases(workdir):
             raise CaseFailure("the training view of a model handed over in train() ran its dropout")
 
     return [("trained", trained), ("untrained", untrained), ("frozen-bn", frozen_bn),
-            ("docs-snippet", docs_snippet), ("training-view", training_view)]
+            ("docs-snippet", docs_snippet), ("training-view", training_view),
+            ("batch-statistics", batch_statistics)]
 
 
 # --- Keras 3 on TensorFlow ---------------------------------------------------------------
@@ -430,7 +474,7 @@ def check_training_view(layers, expected, batches):
     print(f"    training view of {layers[1]['name']} matches the hand computation")
 
 
-FRAMEWORKS = [("torch", torch_cases, 5), ("tensorflow", keras_cases, 4)]
+FRAMEWORKS = [("torch", torch_cases, 6), ("tensorflow", keras_cases, 4)]
 
 
 def main():
