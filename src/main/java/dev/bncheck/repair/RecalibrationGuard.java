@@ -17,6 +17,7 @@ import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
+import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -123,6 +124,7 @@ public final class RecalibrationGuard {
     tooLittleData(least.calibration(), least.distinctCalibration(), channels)
         .map(r -> (recalibrated.size() > 1 ? "layer " + layer + ": " : "") + r).ifPresent(reasons::add);
     unlikeTrainingData(model, split.heldOut()).ifPresent(reasons::add);
+    keepsNoRunningStatistics(model).ifPresent(reasons::add);
     if (compare) {
       List<Verification.LayerMetrics> before = new ArrayList<>();
       List<Verification.LayerMetrics> after = new ArrayList<>();
@@ -133,6 +135,23 @@ public final class RecalibrationGuard {
       noCloser(before, after, recalibrated, heldOut).ifPresent(reasons::add);
     }
     return reasons;
+  }
+
+  /**
+   * Why the dump stays broken whatever its statistics: layers that keep no running statistics
+   * (BN002) normalize with each batch's own, and a new dump with the others recalibrated would
+   * still fail check. Without this, a dump whose other layers were healthy was refused with "there
+   * is nothing to fix" while its BN002 error stood.
+   */
+  static Optional<String> keepsNoRunningStatistics(BnModel model) {
+    List<String> layers = model.unresolved().stream().filter(UnresolvedLayer::keepsNoRunningStatistics)
+        .map(UnresolvedLayer::name).toList();
+    if (layers.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of((layers.size() == 1 ? "layer " + layers.get(0) + " keeps" : "layers " + String.join(", ", layers)
+        + " keep") + " no running statistics and normalize" + (layers.size() == 1 ? "s" : "") + " with each batch's"
+        + " own (BN002): recalibrating cannot fix that, and the dump would still fail check (docs/findings.md#bn002)");
   }
 
   /** The standard normal quantile at 99%: the rate at which a healthy model's recalibration would be allowed. */
@@ -160,7 +179,7 @@ public final class RecalibrationGuard {
     if (old <= chance) {
       return Optional.of("the model's statistics already describe the held-out samples within chance (distance "
           + Numbers.brief(old) + "; chance alone reaches " + Numbers.brief(chance) + " on " + heldOutSamples
-          + " samples): there is nothing to fix");
+          + " samples): recalibrating them fixes nothing");
     }
     if (fixed < old || (!Double.isFinite(old) && Double.isFinite(fixed))) {
       return Optional.empty();

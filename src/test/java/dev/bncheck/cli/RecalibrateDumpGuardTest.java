@@ -100,7 +100,7 @@ class RecalibrateDumpGuardTest {
     CliRun refused = recalibrate(dump, out);
     assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.FINDINGS);
     assertThat(refused.err()).startsWith("bncheck: recalibrate refused: the model's statistics already describe the"
-        + " held-out samples within chance").contains("on 100 samples): there is nothing to fix")
+        + " held-out samples within chance").contains("on 100 samples): recalibrating them fixes nothing")
         .doesNotContain("cannot set the statistics");
     assertThat(refused.out()).contains("verified on the held-out samples");
     assertThat(out).doesNotExist();
@@ -110,6 +110,25 @@ class RecalibrateDumpGuardTest {
     assertThat(forced.out()).contains("Written although the model's statistics already describe the held-out samples"
         + " within chance");
     assertThat(out).isRegularFile();
+  }
+
+  /**
+   * A layer that keeps no running statistics (PyTorch's track_running_stats=False) stays broken
+   * whatever the others' statistics: refused, and said so, not "nothing to fix".
+   */
+  @Test
+  void aLayerWithoutRunningStatisticsIsNamedAsWhatRecalibratingCannotFix() throws java.io.IOException {
+    Path dump = dump("healthy", 500, 1, MEAN, VARIANCE);
+    String json = java.nio.file.Files.readString(dump);
+    Path withBatchStatistics = dir.resolve("batch-statistics.json");
+    java.nio.file.Files.writeString(withBatchStatistics, json.replaceFirst("\\{", "{\"batch_statistics_layers\":"
+        + " [{\"name\": \"bn2\", \"reason\": \"track_running_stats=False\"}], "));
+    Path out = dir.resolve("fixed.json");
+    CliRun refused = recalibrate(withBatchStatistics, out);
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.FINDINGS);
+    assertThat(refused.err()).contains("layer bn2 keeps no running statistics and normalizes with each batch's own"
+        + " (BN002): recalibrating cannot fix that").contains("recalibrating them fixes nothing");
+    assertThat(out).doesNotExist();
   }
 
   /**
