@@ -167,7 +167,7 @@ public final class HtmlReportWriter implements ReportWriter {
     if (report.model().unresolved().isEmpty()) {
       return;
     }
-    s.append("<h2 id=\"unresolved\">Not analysed</h2>\n<p>BN layers found whose parameters could not be read:</p>\n<ul>\n");
+    s.append("<h2 id=\"unresolved\">Not analysed</h2>\n<p>BN layers whose parameters could not be read, or that keep no running statistics:</p>\n<ul>\n");
     for (UnresolvedLayer u : report.model().unresolved()) {
       s.append("<li><code>").append(Html.text(u.name())).append("</code> at <code>").append(Html.text(u.node()))
           .append("</code>: ").append(Html.text(u.reason())).append(u.trainingMode() ? " (training mode)" : "")

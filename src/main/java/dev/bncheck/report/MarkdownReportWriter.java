@@ -81,7 +81,7 @@ public final class MarkdownReportWriter implements ReportWriter {
     if (report.model().unresolved().isEmpty()) {
       return;
     }
-    s.append("**Not analysed** (BN layers whose parameters could not be read):\n\n");
+    s.append("**Not analysed** (BN layers whose parameters could not be read, or that keep no running statistics):\n\n");
     for (UnresolvedLayer u : report.model().unresolved()) {
       s.append("- ").append(Markdown.code(u.name())).append(" at ").append(Markdown.code(u.node())).append(": ")
           .append(Markdown.text(u.reason())).append(u.trainingMode() ? " (training mode)" : "").append('\n');

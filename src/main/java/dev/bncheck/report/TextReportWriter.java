@@ -144,7 +144,7 @@ public final class TextReportWriter implements ReportWriter {
     if (report.model().unresolved().isEmpty()) {
       return;
     }
-    s.append("BN layers found whose parameters could not be read (not analysed):\n");
+    s.append("BN layers not analysed (their parameters could not be read, or they keep no running statistics):\n");
     for (UnresolvedLayer u : report.model().unresolved()) {
       s.append("  ").append(shown(u.name())).append(" at ").append(shown(u.node())).append(": ").append(shown(u.reason()))
           .append(u.trainingMode() ? " [training mode]" : "").append('\n');

@@ -32,7 +32,7 @@ class MarkdownReportWriterTest {
     assertThat(md).contains("- **[BN009] info** ``a|b <i>c</i> `d` & \"e\" ]]> \\x01f``: epsilon \\<1e-5\\> \\| \\*odd\\*");
     assertThat(md).contains("evidence: ``node=x`y``").contains("fix: use \\<b\\>1e-3\\</b\\>");
     assertThat(md).contains("""
-        **Not analysed** (BN layers whose parameters could not be read):
+        **Not analysed** (BN layers whose parameters could not be read, or that keep no running statistics):
 
         - `head/bn` at `head/bn/FusedBatchNormV3`: the scale is computed, not a variable (training mode)
         """);
