@@ -288,12 +288,27 @@ def main():
         hostile["extra"] = Evil(function, argument)
         torch.save(hostile, os.path.join(OUT, "hostile", f"{name}.pt"))
     lazy_uninitialized()
+    batch_statistics_module()
     torch.save(trained, os.path.join(OUT, "hostile", "legacy.pt"), _use_new_zipfile_serialization=False)
     torch.jit.script(models["trained"]).save(os.path.join(OUT, "hostile", "torchscript.pt"))
 
     with open(os.path.join(OUT, "expected.json"), "w") as out:
         json.dump(expected, out, indent=1, sort_keys=True)
         out.write("\n")
+
+
+def batch_statistics_module():
+    """A whole module whose second BN layer keeps no running statistics (track_running_stats=False):
+    it has no tensors to be found by, and normalizes with each batch's own statistics in eval() too."""
+    torch.manual_seed(17)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.ReLU(),
+                                torch.nn.Linear(6, 6), torch.nn.BatchNorm1d(6, track_running_stats=False))
+    model.train()
+    with torch.no_grad():
+        for _ in range(20):
+            model(torch.randn(16, 4))
+    model.eval()
+    torch.save(model, os.path.join(OUT, "batch-statistics-module.pt"))
 
 
 def numpy_checkpoint(trained, expected):

@@ -32,12 +32,6 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
           + " --to-inference-mode switches these nodes to inference mode with moving statistics computed on"
           + " calibration data.";
 
-  /**
-   * The reason a dump records for a PyTorch layer built with {@code track_running_stats=False}
-   * (docs/dump-format.md): such a layer uses batch statistics in eval() too.
-   */
-  static final String TRACK_RUNNING_STATS_FALSE = "track_running_stats=False";
-
   static final String FIX_NO_RUNNING_STATISTICS_PYTORCH =
       "construct the layer with track_running_stats=True (nn.BatchNorm2d(C, track_running_stats=True)) and retrain;"
           + " or set module.track_running_stats = True, give it the buffers module.running_mean = torch.zeros(C),"
@@ -141,7 +135,7 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
    * the words of the framework its recorded reason names.
    */
   private static Finding withoutRunningStatistics(int index, String layer, String reason) {
-    boolean pytorch = reason.equals(TRACK_RUNNING_STATS_FALSE);
+    boolean pytorch = reason.equals(UnresolvedLayer.TRACK_RUNNING_STATS_FALSE);
     String message = "the layer keeps no running statistics (" + reason + "), so it normalizes with each batch's own"
         + " statistics " + (pytorch ? "even in eval()" : "at inference as well") + ": outputs depend on the other"
         + " samples of the batch and collapse to beta at batch size 1";

@@ -18,6 +18,12 @@ public record UnresolvedLayer(String name, String node, String op, String reason
    */
   public static final String WITHOUT_RUNNING_STATISTICS = "batch normalization without running statistics";
 
+  /**
+   * The reason a PyTorch layer built with {@code track_running_stats=False} keeps none, as dumps
+   * record it (docs/dump-format.md) and whole-module checkpoints show it.
+   */
+  public static final String TRACK_RUNNING_STATS_FALSE = "track_running_stats=False";
+
   /** A layer that keeps no running statistics, so normalizes with each batch's own. */
   public static UnresolvedLayer withoutRunningStatistics(String name, String location, String reason) {
     return new UnresolvedLayer(name, location, WITHOUT_RUNNING_STATISTICS, reason, true);

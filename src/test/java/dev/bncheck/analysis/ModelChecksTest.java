@@ -114,7 +114,7 @@ class ModelChecksTest {
   @Test
   void aLayerWithoutRunningStatisticsIsNamedByItsReasonNotAsATrainingModeExport() {
     UnresolvedLayer pytorch = UnresolvedLayer.withoutRunningStatistics("head.bn", "batch_statistics_layers[0]",
-        TrainingModeInGraph.TRACK_RUNNING_STATS_FALSE);
+        dev.bncheck.model.UnresolvedLayer.TRACK_RUNNING_STATS_FALSE);
     UnresolvedLayer other = UnresolvedLayer.withoutRunningStatistics("norm", "batch_statistics_layers[1]",
         "use_running_average=False");
     List<Finding> found = new Case(LayerFixture.healthy(), List.of(pytorch, other), List.of()).analyze().findings()

@@ -46,6 +46,24 @@ class BatchStatisticsLayersTest {
     return out;
   }
 
+  /**
+   * A whole pickled module (torch.save(model)) records its BN layers' track_running_stats: the one
+   * built with False has no tensors to be found by, and is reported as the dump's are
+   * (scripts/make_pytorch_checkpoints.py, batch_statistics_module).
+   */
+  @Test
+  void aWholeModuleCheckpointsLayerWithoutRunningStatisticsIsABn002Error() throws IOException {
+    JsonNode report = check(Path.of("src/test/resources/pytorch/batch-statistics-module.pt"));
+    List<JsonNode> errors = errors(report);
+    assertThat(errors).extracting(f -> f.get("code").asText() + " " + f.get("layer").asText())
+        .containsExactly("BN002 4");
+    assertThat(errors.get(0).get("message").asText()).startsWith("the layer keeps no running statistics"
+        + " (track_running_stats=False)");
+    assertThat(report.get("unresolved_layers").get(0).get("node").asText())
+        .isEqualTo("4 (torch.nn.modules.batchnorm.BatchNorm1d)");
+    assertThat(report.get("layers")).hasSize(1);
+  }
+
   @Test
   void aLayerWithoutRunningStatisticsBesideAHealthyOneIsABn002ErrorInPyTorchsWords() throws IOException {
     Path dump = healthyLayer().withoutRunningStatistics("head.bn", "track_running_stats=False")

@@ -11,8 +11,19 @@ import java.util.OptionalDouble;
  * @param epsilon its {@code eps} attribute, if it has a number there
  * @param momentum its {@code momentum} attribute: empty when absent, an empty value for
  *     {@code None} (a cumulative average, which has no momentum)
+ * @param tracksRunningStatistics its {@code track_running_stats} attribute, if it has a boolean there
  */
-record ModuleFacts(PyGlobal type, OptionalDouble epsilon, Optional<OptionalDouble> momentum) {
+record ModuleFacts(PyGlobal type, OptionalDouble epsilon, Optional<OptionalDouble> momentum,
+    Optional<Boolean> tracksRunningStatistics) {
+
+  /**
+   * Whether it is one of torch.nn's BN classes built with {@code track_running_stats=False}: it
+   * keeps no running statistics, so a state_dict has no tensors to find it by, and it normalizes
+   * with each batch's own statistics in eval() too.
+   */
+  boolean isBatchNormWithoutRunningStatistics() {
+    return isTorchBatchNorm() && tracksRunningStatistics.equals(Optional.of(false));
+  }
 
   /** Whether the class keeps running statistics but is not batch normalization: InstanceNorm with {@code track_running_stats}. */
   boolean isOtherNorm() {

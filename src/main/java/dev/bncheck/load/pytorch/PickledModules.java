@@ -93,7 +93,9 @@ final class PickledModules {
     OptionalDouble epsilon = number(attributes.get("eps"));
     Optional<OptionalDouble> momentum = !attributes.containsKey("momentum") ? Optional.empty()
         : Optional.of(number(attributes.get("momentum")));
-    return new ModuleFacts(type, epsilon, momentum);
+    Optional<Boolean> tracks = attributes.get("track_running_stats") instanceof Boolean b ? Optional.of(b)
+        : Optional.empty();
+    return new ModuleFacts(type, epsilon, momentum, tracks);
   }
 
   private static OptionalDouble number(Object value) {

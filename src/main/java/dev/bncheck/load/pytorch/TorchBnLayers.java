@@ -4,6 +4,7 @@ import dev.bncheck.load.AssumedConventions;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.MomentumConvention;
+import dev.bncheck.model.UnresolvedLayer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +32,11 @@ final class TorchBnLayers {
    * @param unrecorded the names of those whose file does not record their epsilon and momentum
    * @param otherClasses those of a whole module whose class is not one of torch.nn's BN classes,
    *     as {@code name (module.Class)}
+   * @param withoutRunningStatistics a whole module's BN layers built with {@code
+   *     track_running_stats=False}, which have no tensors to be found by
    */
-  record Found(List<BnLayer> layers, List<String> unrecorded, List<String> otherClasses) {}
+  record Found(List<BnLayer> layers, List<String> unrecorded, List<String> otherClasses,
+      List<UnresolvedLayer> withoutRunningStatistics) {}
 
   private TorchBnLayers() {}
 
@@ -73,7 +77,15 @@ final class TorchBnLayers {
           + " BatchNorm classes: read as BN by its running statistics" : "");
       layers.add(layer(file, tensors, prefix, name, origin, epsilon, momentum));
     }
-    return new Found(layers, unrecorded, otherClasses);
+    List<UnresolvedLayer> withoutStatistics = new ArrayList<>();
+    weights.modules().forEach((name, facts) -> {
+      if (facts.isBatchNormWithoutRunningStatistics()) {
+        String shown = name.isEmpty() ? ROOT_NAME : name;
+        withoutStatistics.add(UnresolvedLayer.withoutRunningStatistics(shown,
+            shown + " (" + facts.type().qualifiedName() + ")", UnresolvedLayer.TRACK_RUNNING_STATS_FALSE));
+      }
+    });
+    return new Found(layers, unrecorded, otherClasses, withoutStatistics);
   }
 
   private static BnLayer layer(String file, Map<String, TensorView> tensors, String prefix, String name,

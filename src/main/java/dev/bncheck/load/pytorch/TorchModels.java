@@ -19,7 +19,7 @@ final class TorchModels {
     String format = kind + ", " + weights.where()
         + (found.unrecorded().isEmpty() ? "" : "; " + defaults.describe(found.unrecorded(), found.layers().size()))
         + otherClasses(found.otherClasses());
-    return new BnModel(file, format, FRAMEWORK, weights.modelClass(), found.layers());
+    return new BnModel(file, format, FRAMEWORK, weights.modelClass(), found.layers(), found.withoutRunningStatistics());
   }
 
   /**
