@@ -98,7 +98,7 @@ public final class StaleStatistics implements Check {
     // an average from 0/1 stopped early; the means still count.
     List<Integer> narrowerBeyondError = ChannelList.where(channels, c -> judged.test(c) && m.varianceRatio()[c] > 1
         && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), tested[c]));
-    boolean rareRowsMayHide = !cause.patternFits() && (tailsMeasured
+    boolean rareRowsMayHide = RareRows.applies(judgedOn) && !cause.patternFits() && (tailsMeasured
         ? RareRows.mayHide(m, chance, narrowerBeyondError, inflation)
         : RareRows.withinWhatTheyExplain(m, narrowerBeyondError));
     double[] testedForError = tested.clone();
@@ -394,8 +394,8 @@ public final class StaleStatistics implements Check {
         evidence.add(new Evidence("cause_confidence", "medium"));
         return new Cause(false, false, false, false, String.format(Locale.ROOT,
             "; the means %s, the variances %s, but one average moves both alike: this is no early stop, the data"
-            + " likely differs from what the statistics were computed on (a mean subtraction that differs shifts the means alone)", movedShare(fit.meanWeight()),
-            movedShare(fit.varianceWeight())), evidence);
+            + " likely differs from what the statistics were computed on%s", movedShare(fit.meanWeight()),
+            movedShare(fit.varianceWeight()), whichMoved(fit)), evidence);
       }
       if (!fit.fitsEarlyStop()) {
         evidence.add(new Evidence("likely_cause", "data_differs"));
@@ -459,6 +459,28 @@ public final class StaleStatistics implements Check {
      * How far a statistic's own fit moved: a share of the way from the initial value to the
      * data, or, beyond the data or behind the start, that no such average fits it.
      */
+    /**
+     * What differs when one kind of statistic matches the data and the other does not. A variance
+     * break with the means right had been told "a mean subtraction that differs shifts the means
+     * alone", the opposite of what it showed.
+     */
+    private static String whichMoved(EmaFit fit) {
+      boolean meansMatch = Math.abs(fit.meanWeight() - 1) < MATCHES_THE_DATA;
+      boolean variancesMatch = Math.abs(fit.varianceWeight() - 1) < MATCHES_THE_DATA;
+      if (meansMatch && !variancesMatch) {
+        return " in its spread alone (a scaling that differs), or the moving variances themselves were changed since"
+            + " (another checkpoint's, or a conversion)";
+      }
+      if (variancesMatch && !meansMatch) {
+        return " in its means alone (a mean subtraction that differs), or the moving means themselves were changed"
+            + " since (another checkpoint's, or a conversion)";
+      }
+      return ", or the statistics themselves were changed since (another checkpoint's, or a conversion)";
+    }
+
+    /** A fitted weight within this of 1: the statistics match the data, as an average that moved all the way. */
+    static final double MATCHES_THE_DATA = 0.1;
+
     private static String movedShare(double w) {
       return w >= 0 && w <= 1.25
           ? "fit an average that moved " + Numbers.format(100 * w, 2) + "% of the way to the data"

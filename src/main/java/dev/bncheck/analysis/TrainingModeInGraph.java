@@ -138,7 +138,8 @@ public final class TrainingModeInGraph implements Check, ModelCheck {
     boolean pytorch = reason.equals(UnresolvedLayer.TRACK_RUNNING_STATS_FALSE);
     String message = "the layer keeps no running statistics (" + reason + "), so it normalizes with each batch's own"
         + " statistics " + (pytorch ? "even in eval()" : "at inference as well") + ": outputs depend on the other"
-        + " samples of the batch and collapse to beta at batch size 1";
+        + " samples of the batch, and at batch size 1 a dense layer's collapse to beta (a convolution's are normalized"
+        + " over the one image's positions)";
     return new Finding("BN002", Severity.ERROR, index, layer, message, List.of(new Evidence("reason", reason)),
         pytorch ? FIX_NO_RUNNING_STATISTICS_PYTORCH : FIX_NO_RUNNING_STATISTICS);
   }

@@ -17,7 +17,15 @@ import java.util.List;
 public record ModeDivergence(double[] perChannel, double layer) {
 
   public static ModeDivergence of(BnLayer layer, List<ChannelMoments> batches) {
-    return of(layer, batches, layer.movingMean(), layer.movingVariance());
+    return of(layer, batches, layer.movingMean(), layer.movingVariance(), null);
+  }
+
+  /**
+   * The divergence over the channels {@code counted} marks only, in {@link #layer()}; the per-channel
+   * values are all there.
+   */
+  public static ModeDivergence of(BnLayer layer, List<ChannelMoments> batches, boolean[] counted) {
+    return of(layer, batches, layer.movingMean(), layer.movingVariance(), counted);
   }
 
   /**
@@ -27,6 +35,12 @@ public record ModeDivergence(double[] perChannel, double layer) {
    * class), raise it; a verdict on the moving statistics looks at what exceeds it.
    */
   public static ModeDivergence samplingFloor(BnLayer layer, List<ChannelMoments> batches, ChannelMoments population) {
+    return samplingFloor(layer, batches, population, null);
+  }
+
+  /** {@link #samplingFloor} over the channels {@code counted} marks only, in {@link #layer()}. */
+  public static ModeDivergence samplingFloor(BnLayer layer, List<ChannelMoments> batches, ChannelMoments population,
+      boolean[] counted) {
     int channels = layer.channels();
     double[] mean = new double[channels];
     double[] variance = new double[channels];
@@ -34,11 +48,12 @@ public record ModeDivergence(double[] perChannel, double layer) {
       mean[c] = population.count()[c] == 0 ? 0.0 : population.mean()[c];
       variance[c] = population.count()[c] == 0 ? 1.0 : population.biasedVariance(c);
     }
-    return of(layer, batches, mean, variance);
+    return of(layer, batches, mean, variance, counted);
   }
 
+  /** @param counted the channels the layer's value sums over; null for all */
   private static ModeDivergence of(BnLayer layer, List<ChannelMoments> batches, double[] inferenceMean,
-      double[] inferenceVariance) {
+      double[] inferenceVariance, boolean[] counted) {
     int channels = layer.channels();
     double eps = layer.epsilon();
     double[] diff = new double[channels];
@@ -64,8 +79,10 @@ public record ModeDivergence(double[] perChannel, double layer) {
     double totalReference = 0;
     for (int c = 0; c < channels; c++) {
       perChannel[c] = ratio(diff[c], reference[c]);
-      totalDiff += diff[c];
-      totalReference += reference[c];
+      if (counted == null || counted[c]) {
+        totalDiff += diff[c];
+        totalReference += reference[c];
+      }
     }
     return new ModeDivergence(perChannel, ratio(totalDiff, totalReference));
   }

@@ -122,7 +122,8 @@ class ModelChecksTest {
     assertThat(found).extracting(Finding::layer).containsExactly("head.bn", "norm");
     assertThat(found.get(0).message()).isEqualTo("the layer keeps no running statistics (track_running_stats=False),"
         + " so it normalizes with each batch's own statistics even in eval(): outputs depend on the other samples of"
-        + " the batch and collapse to beta at batch size 1");
+        + " the batch, and at batch size 1 a dense layer's collapse to beta (a convolution's are normalized over"
+        + " the one image's positions)");
     assertThat(found.get(0).fix()).isEqualTo(TrainingModeInGraph.FIX_NO_RUNNING_STATISTICS_PYTORCH);
     assertThat(found.get(1).message()).contains("(use_running_average=False)", "at inference as well")
         .doesNotContain("serving graph", "eval()");

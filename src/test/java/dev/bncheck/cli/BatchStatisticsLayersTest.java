@@ -76,7 +76,8 @@ class BatchStatisticsLayersTest {
     assertThat(bn002.get("layer").asText()).isEqualTo("head.bn");
     assertThat(bn002.get("message").asText()).isEqualTo("the layer keeps no running statistics"
         + " (track_running_stats=False), so it normalizes with each batch's own statistics even in eval(): outputs"
-        + " depend on the other samples of the batch and collapse to beta at batch size 1");
+        + " depend on the other samples of the batch, and at batch size 1 a dense layer's collapse to beta (a"
+        + " convolution's are normalized over the one image's positions)");
     assertThat(bn002.at("/evidence/reason").asText()).isEqualTo("track_running_stats=False");
     assertThat(bn002.get("fix").asText()).startsWith("construct the layer with track_running_stats=True")
         .contains("track_running_stats=True", "update_bn", "nn.InstanceNorm").doesNotContain("onnx");
@@ -106,7 +107,8 @@ class BatchStatisticsLayersTest {
     JsonNode bn002 = errors(check(dump)).get(0);
     assertThat(bn002.get("message").asText()).isEqualTo("the layer keeps no running statistics"
         + " (use_running_average=False), so it normalizes with each batch's own statistics at inference as well:"
-        + " outputs depend on the other samples of the batch and collapse to beta at batch size 1");
+        + " outputs depend on the other samples of the batch, and at batch size 1 a dense layer's collapse to beta (a"
+        + " convolution's are normalized over the one image's positions)");
     assertThat(bn002.get("fix").asText()).doesNotContain("torch", "track_running_stats");
   }
 
