@@ -63,8 +63,8 @@ public final class CalibrationDataMismatch implements ModelCheck {
           metrics.varianceRatio(), SamplingError.tailsMeasured(calibration.get()),
           context.thresholds().varianceRatioError());
       return finding(context.index(), layer, metrics, chance, inflation,
-          SamplingError.measuredVarianceInflation(calibration.get()), RareRows.applies(calibration.get()),
-          context.thresholds(), stale.get()).stream().toList();
+          SamplingError.measuredVarianceInflation(calibration.get()), context.thresholds(), stale.get()).stream()
+          .toList();
     }
     return List.of();
   }
@@ -109,13 +109,11 @@ public final class CalibrationDataMismatch implements ModelCheck {
    *     data cannot show included (as in BN003)
    * @param measuredInflation per channel, the tails the data shows (without the allowance for those
    *     it cannot), which measure how far chance spreads one factor across channels
-   * @param rareRowsApply whether the layer's data may have missed rare rows ({@link RareRows#applies})
    * @param firstLayerStale the BN003 finding on that layer, naming the data (not an early stop) as
    *     its likely cause; the check does not fire without it
    */
   static Optional<Finding> finding(int index, BnLayer layer, DivergenceMetrics m, SamplingError chance,
-      double[] varianceInflation, double[] measuredInflation, boolean rareRowsApply, Thresholds t,
-      Finding firstLayerStale) {
+      double[] varianceInflation, double[] measuredInflation, Thresholds t, Finding firstLayerStale) {
     int channels = layer.channels();
     // the variance test widened for heavy tails as BN003's is: rare outliers in the training
     // data inflate a moving variance without any preprocessing at fault. BN003 has found the layer
@@ -158,7 +156,7 @@ public final class CalibrationDataMismatch implements ModelCheck {
     // the same
     boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
         SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
-    boolean rareRows = rareRowsApply && wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
+    boolean rareRows = wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
     String pattern;
     String causes;
     String likelyCause;

@@ -1,7 +1,6 @@
 package dev.bncheck.analysis;
 
 import dev.bncheck.engine.DivergenceMetrics;
-import dev.bncheck.engine.LayerCalibration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -53,18 +52,6 @@ final class RareRows {
   static boolean withinWhatTheyExplain(DivergenceMetrics m, List<Integer> narrower) {
     return !narrower.isEmpty()
         && ChannelList.median(narrower.stream().mapToDouble(c -> m.varianceRatio()[c]).toArray()) <= MOST_THEY_EXPLAIN;
-  }
-
-  /**
-   * Whether the rule applies to a layer with this calibration: one value per channel per sample
-   * (a dense layer), as in the tabular data it was measured on, whose rows (amounts, counts) have
-   * no bound. A convolution's channel sees each image at every position, over pixels of a bounded
-   * range; there the rule only hid mistakes: small CNNs fed BGR images, images in NCHW order read
-   * as NHWC, or pixels divided by 255 twice (accuracy 0.98 to 0.26 and below) passed with
-   * warnings on 256 samples, while no healthy CNN measured needed it.
-   */
-  static boolean applies(LayerCalibration calibration) {
-    return calibration.positionsPerSample() == 1;
   }
 
   /** The samples from which a sample that missed rows the moving statistics hold is rarer than alpha. */

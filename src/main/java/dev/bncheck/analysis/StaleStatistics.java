@@ -98,7 +98,7 @@ public final class StaleStatistics implements Check {
     // an average from 0/1 stopped early; the means still count.
     List<Integer> narrowerBeyondError = ChannelList.where(channels, c -> judged.test(c) && m.varianceRatio()[c] > 1
         && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), tested[c]));
-    boolean rareRowsMayHide = RareRows.applies(judgedOn) && !cause.patternFits() && (tailsMeasured
+    boolean rareRowsMayHide = !cause.patternFits() && (tailsMeasured
         ? RareRows.mayHide(m, chance, narrowerBeyondError, inflation)
         : RareRows.withinWhatTheyExplain(m, narrowerBeyondError));
     double[] testedForError = tested.clone();

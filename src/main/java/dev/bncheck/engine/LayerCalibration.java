@@ -54,12 +54,6 @@ public record LayerCalibration(
     return Math.max(Math.min(samplesSeen(), 1), Math.round(samplesSeen() * distinctShare));
   }
 
-  /** The values one sample gives each channel: its positions (height x width, time steps), 1 for a dense layer. */
-  public long positionsPerSample() {
-    long seen = samplesSeen();
-    return seen == 0 ? 1 : Math.max(1, valuesPerChannel() / seen);
-  }
-
   /**
    * Samples across all batches: the values per channel divided by the values one sample gives a
    * channel (its positions, e.g. height x width). The batch axis comes first.

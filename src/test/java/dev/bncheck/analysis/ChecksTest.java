@@ -453,9 +453,9 @@ class ChecksTest {
     java.util.Arrays.fill(normal, 1.0);
     java.util.Arrays.fill(heavy, 20.0);
 
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, normal, true,
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, normal,
         Thresholds.DEFAULTS, stale)).isPresent();
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, heavy, true,
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, heavy,
         Thresholds.DEFAULTS, stale)).isEmpty();
   }
 

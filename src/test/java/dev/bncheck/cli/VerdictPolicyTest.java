@@ -342,32 +342,6 @@ class VerdictPolicyTest {
     }
   }
 
-  /**
-   * The same statistics over a convolution's channels, two positions per sample: the rare-rows rule
-   * does not apply (small CNNs fed BGR or NCHW-as-NHWC images passed with its warnings), so 256
-   * samples 3 to 27 times narrower, each channel by its own factor, are an error.
-   */
-  @Test
-  void rareRowsDoNotExcuseAConvolutionsChannels() throws IOException {
-    int channels = 16;
-    float[] own = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      own[c] = (float) (3 * Math.pow(9, c / (channels - 1.0)));
-    }
-    float[] x = normalRows(512, channels, 31);
-    var layer = new dev.bncheck.DumpBuilder().source("framework", "pytorch").layer("conv_bn").channelAxis(-1)
-        .epsilon(1e-5).gamma(filled(channels, 1f)).beta(new float[channels]).movingMean(new float[channels])
-        .movingVariance(own);
-    for (int start = 0; start < x.length; start += 64 * channels) {
-      layer.input(new int[] {32, 2, channels}, java.util.Arrays.copyOfRange(x, start, start + 64 * channels));
-    }
-    Path file = Files.createTempFile(dir, "conv", ".json");
-    Files.writeString(file, layer.up().toJson());
-    JsonNode report = checkDump(file);
-    assertThat(errors(report)).as(report.path("findings").toString()).contains("BN011");
-    assertThat(finding(report, "BN011").path("message").asText()).doesNotContain("rare");
-  }
-
   private static JsonNode finding(JsonNode report, String code) {
     for (JsonNode f : report.path("findings")) {
       if (f.path("code").asText().equals(code)) {
