@@ -162,6 +162,19 @@ public record SamplingError(long samples, double z, double averagedSamples) {
     return out;
   }
 
+  /**
+   * Per channel, whether the data is wider than the statistics through one extreme value ({@link
+   * #heldByOneSet}): its tails are beyond measure, for BN003's variance test and BN004's modes alike.
+   */
+  static boolean[] widerThroughOneValue(dev.bncheck.engine.LayerCalibration calibration,
+      dev.bncheck.engine.DivergenceMetrics m) {
+    boolean[] out = heldByOneSet(calibration);
+    for (int c = 0; c < out.length; c++) {
+      out[c] &= m.varianceRatio()[c] < 1;
+    }
+    return out;
+  }
+
   /** Whether the data arrived in enough batches for their spread to measure its tails. */
   public static boolean tailsMeasured(dev.bncheck.engine.LayerCalibration calibration) {
     return calibration.batches().size() >= SETS_TO_MEASURE_TAILS;

@@ -77,9 +77,9 @@ public final class StaleStatistics implements Check {
       }
     }
     // a channel wider than the statistics through one extreme value: its tails are beyond measure
-    boolean[] oneValue = SamplingError.heldByOneSet(judgedOn);
+    boolean[] oneValue = SamplingError.widerThroughOneValue(judgedOn, m);
     for (int c = 0; c < channels; c++) {
-      if (oneValue[c] && m.varianceRatio()[c] < 1) {
+      if (oneValue[c]) {
         tested[c] = Double.POSITIVE_INFINITY;
       }
     }
@@ -119,7 +119,7 @@ public final class StaleStatistics implements Check {
         && m.varianceRatio()[c] > 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
         measured[c]));
     List<Integer> extreme = beyondWarning.stream().filter(c -> judged.test(c) && oneValue[c]
-        && m.varianceRatio()[c] < 1 && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
+        && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioWarning(),
         measured[c])).toList();
     OptionalDouble initialWeight = BarelyMovedStatistics.initialWeight(layer);
     boolean counted = initialWeight.isPresent() && initialWeight.getAsDouble() > BarelyMovedStatistics.MAX_INITIAL_WEIGHT;

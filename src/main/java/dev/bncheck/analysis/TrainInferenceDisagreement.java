@@ -160,14 +160,13 @@ public final class TrainInferenceDisagreement implements Check {
   private Optional<Finding> restsOnOneValue(LayerContext context, DivergenceMetrics m,
       LayerCalibration calibration, double chance, double limit, String message,
       List<Evidence> evidence) {
-    boolean[] oneValue = SamplingError.heldByOneSet(calibration);
+    boolean[] oneValue = SamplingError.widerThroughOneValue(calibration, m);
     boolean[] counted = new boolean[oneValue.length];
     int extreme = 0;
     int first = -1;
     for (int c = 0; c < oneValue.length; c++) {
-      boolean wider = oneValue[c] && m.varianceRatio()[c] < 1;
-      counted[c] = !wider;
-      if (wider) {
+      counted[c] = !oneValue[c];
+      if (oneValue[c]) {
         extreme++;
         first = first < 0 ? c : first;
       }
