@@ -72,14 +72,15 @@ def mixed(rng, n):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def train(family, width, seed):
+def train(family, width, seed, draw=data):
+    """The MLP trained on batches that draw(family, rng, 32) makes, and the generator after it."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Mlp(width)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     model.train()
     for _ in range(1500):
-        x, y = data(family, rng, 32)
+        x, y = draw(family, rng, 32)
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()

@@ -116,6 +116,7 @@ public final class Analyzer {
     }
     int modelIndex = model.layers().size() + model.unresolved().size();
     EarlyStopAgreement.weigh(findings);
+    OwnStatisticsChanged.name(findings, layers);
     RareRows.weighModeDisagreement(findings);
     ModelContext modelContext = new ModelContext(model, calibrationOf, layers.stream().map(LayerResult::metrics)
         .toList(), findings, run, thresholds, data, modelIndex, tests);

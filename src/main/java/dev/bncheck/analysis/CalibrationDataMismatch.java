@@ -59,12 +59,14 @@ public final class CalibrationDataMismatch implements ModelCheck {
       DivergenceMetrics metrics = context.metrics().get(i).orElseThrow();
       SamplingError chance = SamplingError.of(calibration.get().samples(),
           Math.max(context.tests(), LayerContext.testsOf(layer))).withMovingAverageOf(layer);
-      double[] inflation = chance.allowingUnseenTails(SamplingError.varianceInflation(calibration.get()),
-          metrics.varianceRatio(), SamplingError.tailsMeasured(calibration.get()),
+      boolean tailsMeasured = SamplingError.tailsMeasured(calibration.get());
+      double[] tails = SamplingError.varianceInflation(calibration.get());
+      double[] inflation = chance.allowingUnseenTails(tails, metrics.varianceRatio(), tailsMeasured,
           context.thresholds().varianceRatioError());
+      boolean tooHeavy = chance.tailsTooHeavyToJudge(tailsMeasured, tails, context.thresholds().varianceRatioError());
       return finding(context.index(), layer, metrics, chance, inflation,
-          SamplingError.measuredVarianceInflation(calibration.get()), context.thresholds(), stale.get()).stream()
-          .toList();
+          SamplingError.measuredVarianceInflation(calibration.get()), tooHeavy, context.thresholds(), stale.get())
+          .stream().toList();
     }
     return List.of();
   }
@@ -109,11 +111,15 @@ public final class CalibrationDataMismatch implements ModelCheck {
    *     data cannot show included (as in BN003)
    * @param measuredInflation per channel, the tails the data shows (without the allowance for those
    *     it cannot), which measure how far chance spreads one factor across channels
+   * @param tailsTooHeavy whether those tails are too heavy to judge the moving variances at all
+   *     ({@link SamplingError#tailsTooHeavyToJudge}): one factor cannot then be told from rows missed
+   *     by chance
    * @param firstLayerStale the BN003 finding on that layer, naming the data (not an early stop) as
    *     its likely cause; the check does not fire without it
    */
   static Optional<Finding> finding(int index, BnLayer layer, DivergenceMetrics m, SamplingError chance,
-      double[] varianceInflation, double[] measuredInflation, Thresholds t, Finding firstLayerStale) {
+      double[] varianceInflation, double[] measuredInflation, boolean tailsTooHeavy, Thresholds t,
+      Finding firstLayerStale) {
     int channels = layer.channels();
     // the variance test widened for heavy tails as BN003's is: rare outliers in the training
     // data inflate a moving variance without any preprocessing at fault. BN003 has found the layer
@@ -156,7 +162,9 @@ public final class CalibrationDataMismatch implements ModelCheck {
     // the same
     boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
         SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
-    boolean rareRows = wider == 0 && !meansOff && RareRows.mayHide(m, chance, off, measuredInflation);
+    boolean rareRows = wider == 0 && !meansOff && (tailsTooHeavy
+        ? RareRows.mayHideInTailsTooHeavy(m, chance, off)
+        : RareRows.mayHide(m, chance, off, measuredInflation));
     String pattern;
     String causes;
     String likelyCause;
@@ -170,8 +178,9 @@ public final class CalibrationDataMismatch implements ModelCheck {
     } else if (rareRows) {
       // its own factor in each channel, though the spread may be within ONE_FACTOR_SPREAD
       pattern = String.format(Locale.ROOT, "the data's variance is narrower than the statistics describe in all of"
-          + " them, each channel by its own factor (%s to %s times)", Numbers.brief(Math.exp(logRatios[0])),
-          Numbers.brief(Math.exp(logRatios[logRatios.length - 1])));
+          + " them, %s (%s to %s times)", tailsTooHeavy
+              ? "its tails too heavy to tell one factor from each channel's own" : "each channel by its own factor",
+          Numbers.brief(Math.exp(logRatios[0])), Numbers.brief(Math.exp(logRatios[logRatios.length - 1])));
       causes = String.format(Locale.ROOT, "Three causes fit that, the means within chance of where the statistics put"
           + " them (confidence low): preprocessing that differs from training's (a scaling per feature, a mean"
           + " subtraction), data from another domain than the statistics, or data that holds rows too rare for %d"
@@ -182,7 +191,8 @@ public final class CalibrationDataMismatch implements ModelCheck {
     } else if (sameScale || sameShift) {
       pattern = oneFactor
           ? String.format(Locale.ROOT, "the data's spread is about %s times what the statistics describe, alike in"
-              + " every channel (%s)", Numbers.brief(factor), commonScale(factor))
+              + " %s (%s)", Numbers.brief(factor), off.size() == channels ? "every channel" : "the channels off",
+              commonScale(factor))
           : sameScale
               ? String.format(Locale.ROOT, "the data's spread is %s than the statistics describe in %d of them",
                   wider * 2 > off.size() ? "wider" : "narrower", Math.max(wider, off.size() - wider))

@@ -98,6 +98,16 @@ final class RareRows {
     return spread >= Math.max(ONE_FACTOR_SPREAD, noise);
   }
 
+  /**
+   * Whether the sample may have missed rare rows that make {@code narrower} as narrow as they are,
+   * in a layer whose tails are too heavy to judge ({@link SamplingError#movingAverageAloneReaches}):
+   * chance then spreads one factor across channels as widely as rows missed by chance do, so only
+   * the sample size and {@link #MOST_THEY_EXPLAIN} decide.
+   */
+  static boolean mayHideInTailsTooHeavy(DivergenceMetrics m, SamplingError chance, List<Integer> narrower) {
+    return withinWhatTheyExplain(m, narrower) && chance.samples() < samplesToSeeThem(chance);
+  }
+
   /** The evidence of a BN003 finding whose narrower channels' variances did not count. */
   static final String NARROWER_UNJUDGED = "channels_narrower_beyond_error";
 

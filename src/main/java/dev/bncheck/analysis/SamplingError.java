@@ -102,6 +102,15 @@ public record SamplingError(long samples, double z, double averagedSamples) {
   }
 
   /**
+   * Whether tails measured on enough sets ({@code tailsMeasured}) are too heavy to judge the moving
+   * variances against {@code ratioLimit}: {@link #movingAverageAloneReaches} at the channels' median
+   * inflation.
+   */
+  public boolean tailsTooHeavyToJudge(boolean tailsMeasured, double[] inflation, double ratioLimit) {
+    return tailsMeasured && movingAverageAloneReaches(ratioLimit, ChannelList.median(inflation));
+  }
+
+  /**
    * The heaviest tails, as an inflation, at which the moving statistics can still be judged against
    * {@code ratioLimit}: ln(limit) / (z sqrt(2 / M)); infinite where the moving statistics are not noisy.
    */

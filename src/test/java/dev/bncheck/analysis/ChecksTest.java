@@ -453,9 +453,9 @@ class ChecksTest {
     java.util.Arrays.fill(normal, 1.0);
     java.util.Arrays.fill(heavy, 20.0);
 
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, normal,
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, normal, normal, false,
         Thresholds.DEFAULTS, stale)).isPresent();
-    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, heavy,
+    assertThat(CalibrationDataMismatch.finding(9, context.layer(), metrics, chance, heavy, heavy, false,
         Thresholds.DEFAULTS, stale)).isEmpty();
   }
 

@@ -67,8 +67,14 @@ class Tf1MistakesTest {
     assertThat(run.exitCode()).as(run.stderr()).isEqualTo(1);
     assertThat(run.codes()).contains("BN003").doesNotContain("BN001", "BN002", "BN005", "BN008");
     assertThat(layersWith(run, "BN003")).containsExactlyInAnyOrderElementsOf(BOTH_LAYERS);
+    // bn2, judged on the inference view, receives what bn1's stale statistics made of the data: its
+    // own fit (means 9% of the way, variances 29%: 10 and 34 updates) is no early stop, and it
+    // takes bn1's cause
     assertThat(run.findings()).filteredOn(f -> f.code().equals("BN003"))
-        .allSatisfy(f -> assertThat(f.message()).contains("exponential average that started at 0/1"));
+        .allSatisfy(f -> assertThat(f.message()).containsAnyOf("the pattern fits an exponential average that started"
+            + " at 0/1", "whose statistics an average stopped early explains"))
+        .anySatisfy(f -> assertThat(f.message()).contains("the pattern fits an exponential average that started"
+            + " at 0/1"));
   }
 
   @Test

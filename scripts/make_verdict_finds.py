@@ -1,0 +1,107 @@
+"""Make the verdict finds' test dumps: models broken the way an outside tester broke them, where
+bncheck's verdict or its named cause was wrong. From the repository root, in a virtual environment
+with torch, keras (TensorFlow backend) and numpy:
+
+    python scripts/make_verdict_finds.py
+
+Writes to src/test/resources/verdict-finds/ (each dump in batches of 32, by scripts/bn_dump_pytorch.py
+or scripts/bn_dump_keras.py, with the training view on its first 256 samples):
+  mixed-bn1-var100-1024.bn.json
+      the heavy-tailed tests' PyTorch MLP (width 16, seed 0) trained on the `mixed` columns of
+      scripts/measure_heavy_tails.py, its bn1 running variance multiplied by 100; 1,024 fresh samples.
+      The tails are too heavy to judge the moving variances, and the layer had passed as "too
+      uncertain" (information): it must be a warning at least.
+  gauss-bn2-var10-256.bn.json
+      the same MLP trained on normal features of scales 0.1 to 10 (seed 0), only bn2's running
+      variance multiplied by 10 (bn1 clean, the data as in training); 256 fresh samples. BN003 on
+      bn2 must name the layer's own statistics, not the data.
+  keras-mixed-shift1-N.bn.json, keras-mixed-256.bn.json
+      a Keras 3 MLP (Dense 64, BatchNormalization, ReLU, Dense 64, BatchNormalization, ReLU, Dense 3;
+      momentum 0.99, Adam, 8 epochs of 6,000 samples in batches of 64, 750 updates) on mixed skewed
+      columns (Student-t, log-normal, counts, binary, normal) with 0.5% of rows 10 times larger, dumped on N = 32, 64 and 256 fresh samples shifted
+      by 1, and on 256 unshifted. The shift
+      had been named an early stop of "about 21 updates" (the heavy-tailed variances alone fitted
+      one, the healthy model's too); the unshifted dump must pass.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "src", "test", "resources", "verdict-finds")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.dont_write_bytecode = True
+
+
+def batches(x, size=32):
+    return [x[i:i + size] for i in range(0, len(x), size)]
+
+
+def pytorch_finds():
+    import torch
+    from bn_dump_pytorch import dump_bn
+    from measure_heavy_tails import data, train
+
+    model, _ = train("mixed", 16, 0)
+    with torch.no_grad():
+        model.bn1.running_var.mul_(100)
+    x, _ = data("mixed", np.random.default_rng(7000), 1024)
+    dump_bn(model, batches(x), os.path.join(OUT, "mixed-bn1-var100-1024.bn.json"), model_name="mlp")
+
+    scales = np.logspace(-1, 1, 16).astype("float32")
+
+    def gauss(family, rng, n):
+        x = (rng.standard_normal((n, 16)) * scales).astype("float32")
+        y = (x[:, 0] / scales[0] + 0.5 * x[:, 15] / scales[15] > 0).astype("int64")
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    model, _ = train("gauss", 16, 0, draw=gauss)
+    with torch.no_grad():
+        model.bn2.running_var.mul_(10)
+    x, _ = gauss("gauss", np.random.default_rng(7001), 256)
+    dump_bn(model, batches(x), os.path.join(OUT, "gauss-bn2-var10-256.bn.json"), model_name="mlp")
+
+
+def keras_finds():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    import tensorflow as tf
+    from bn_dump_keras import dump_bn
+
+    def mixed(rng, n):
+        x = np.zeros((n, 12), np.float32)
+        x[:, 0:3] = rng.standard_t(3, (n, 3))
+        x[:, 3:6] = rng.lognormal(0.0, 1.0, (n, 3))
+        x[:, 6:8] = rng.poisson(3.0, (n, 2))
+        x[:, 8:10] = rng.random((n, 2)) < 0.3
+        x[:, 10:12] = rng.normal(5.0, 2.0, (n, 2))
+        x[rng.random(n) < 0.005] *= 10
+        score = (np.tanh(x[:, 0]) + 0.5 * np.log1p(x[:, 3]) - 0.3 * x[:, 6] + x[:, 8] + 0.4 * (x[:, 10] - 5)
+                 - 0.5 * np.sin(x[:, 1]) + 0.3 * x[:, 4].clip(0, 5))
+        return x, np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+
+    # one thread: the same weights on every machine kind this runs on
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(1)
+    x, y = mixed(np.random.default_rng(1001), 6000)
+    model = keras.Sequential([
+        keras.Input((12,)),
+        keras.layers.Dense(64), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Dense(64), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Dense(3)])
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=64, epochs=8, verbose=0)
+    x, _ = mixed(np.random.default_rng(7000), 1024)
+    for n in (32, 64, 256):
+        dump_bn(model, batches(x[:n] + 1), os.path.join(OUT, f"keras-mixed-shift1-{n}.bn.json"), model_name="mlp")
+    dump_bn(model, batches(x[:256]), os.path.join(OUT, "keras-mixed-256.bn.json"), model_name="mlp")
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    if "--keras-only" not in sys.argv:
+        pytorch_finds()
+    keras_finds()
