@@ -18,8 +18,9 @@ dump holds its parameters and moving statistics plus the activation that reached
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
 layer sees the inputs it sees in deployment; the first batches also run with the BN layers in
-training mode (the training view, bncheck's reference for the moving statistics). Subclassed models (no symbolic graph) are
-not supported. The dump format is described in docs/dump-format.md of the bncheck project.
+training mode (the training view, bncheck's reference for the moving statistics). A layer called with a mask (behind
+Masking or Embedding(mask_zero=True)) gets only the positions its mask keeps, one row each, as
+Keras's moments count them. Subclassed models (no symbolic graph) are not supported. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64
@@ -100,7 +101,9 @@ def _bn_inputs(model, prefix=""):
     found = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
-            found.append((prefix + layer.name, layer, layer.input))
+            # Layer.input flattens the call's arguments: a masked call's is [inputs, mask]
+            call = _call_node(model, layer, prefix).arguments
+            found.append((prefix + layer.name, layer, (call.args[0], call.kwargs.get("mask"))))
         elif isinstance(layer, keras.Model):
             nested = _bn_inputs(layer, prefix + layer.name + "/")
             if not nested:
@@ -108,10 +111,52 @@ def _bn_inputs(model, prefix=""):
             # Layer.input is the outer tensor for a Sequential but the inner graph's input
             # for a functional model, so read the outer tensor from the call node instead.
             outer_input = _call_node(model, layer, prefix).arguments.args[0]
-            probe = keras.Model(_graph_input(layer), [tensor for _, _, tensor in nested])
-            outer = _as_list(probe(outer_input))
-            found.extend((name, bn, tensor) for (name, bn, _), tensor in zip(nested, outer))
+            probe = keras.Model(_graph_input(layer), _flat(nested))
+            outer = iter(_as_list(probe(outer_input)))
+            found.extend((name, bn, (next(outer), next(outer) if mask is not None else None))
+                         for name, bn, (_, mask) in nested)
     return found
+
+
+def _flat(bns):
+    """The probe's outputs: each BN layer's input, followed by its mask where it has one."""
+    return [tensor for _, _, pair in bns for tensor in pair if tensor is not None]
+
+
+def _activations(bns, outputs):
+    """Pair the probe's flat outputs back up as (activation, mask or None) per BN layer."""
+    outputs = iter(_as_list(outputs))
+    return [(next(outputs), next(outputs) if mask is not None else None) for _, _, (_, mask) in bns]
+
+
+def _unmasked(activation, mask):
+    """What a masked BN layer averages: the positions its mask keeps, one row each.
+
+    Keras's BatchNormalization leaves the positions a mask drops (padding) out of its batch
+    moments and so out of its moving statistics; a dump of every position would compare those
+    statistics with moments the padding shifted. The kept positions are written as a matrix
+    [positions, channels], which bncheck reads with each row counting as a sample.
+    """
+    array = keras.ops.convert_to_numpy(activation)
+    if mask is None:
+        return array
+    return array[keras.ops.convert_to_numpy(mask).astype(bool)]
+
+
+def _masks_that_fit(bns):
+    """Keep the masks Keras applies as this exporter reads them: one flag per position, channels last.
+
+    Keras's masked moments expand the mask along the last axis; another layout is dumped whole.
+    """
+    kept = []
+    for name, bn, (activation, mask) in bns:
+        rank = len(activation.shape)
+        if mask is not None and (_axis(bn) % rank != rank - 1 or len(mask.shape) != rank - 1):
+            _warn(f"{name} is masked, but its mask {tuple(mask.shape)} does not flag the positions of its"
+                  f" input {tuple(activation.shape)} before a last channel axis; every position is dumped")
+            mask = None
+        kept.append((name, bn, (activation, mask)))
+    return kept
 
 
 def _call_node(model, layer, prefix):
@@ -138,13 +183,18 @@ def _call_node(model, layer, prefix):
     return own[0]
 
 
-def _layer_entry(name, bn, inputs, training_inputs):
+def _axis(bn):
     axis = bn.axis
     if isinstance(axis, (list, tuple)):  # Keras 3 stores an int; tf.keras 2 stored a list
         (axis,) = axis
+    return int(axis)
+
+
+def _layer_entry(name, bn, inputs, training_inputs, masked):
     entry = {
         "name": name,
-        "channel_axis": int(axis),
+        # the kept positions of a masked layer are rows of a matrix, channels last
+        "channel_axis": -1 if masked else _axis(bn),
         "epsilon": float(bn.epsilon),
         "momentum": float(bn.momentum),
         "momentum_convention": "keras",
@@ -181,14 +231,24 @@ def _training_view(probe, bns, batches):
     captured = [[] for _ in bns]
     try:
         for batch in batches:
-            for recorded, activation in zip(captured, _as_list(probe(batch, training=False))):
-                recorded.append(_tensor(activation))
+            _record(captured, _activations(bns, probe(batch, training=False)), least=2)
     finally:
         for bn, (mean, variance) in saved:
             del bn.call
             bn.moving_mean.assign(mean)
             bn.moving_variance.assign(variance)
     return captured
+
+
+def _record(recorded, activations, least=1):
+    """Append each layer's activation of one batch, if it keeps ``least`` positions (rows) or more.
+
+    A masked batch may keep few: none adds nothing, and training mode cannot normalize one row.
+    """
+    for batches, (activation, mask) in zip(recorded, activations):
+        array = _unmasked(activation, mask)
+        if array.size and (mask is None or len(array) >= least):
+            batches.append(_tensor(array))
 
 
 def _samples(batch):
@@ -227,14 +287,13 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
             raise ValueError("model is not built and there are no batches to build it with")
         model.build((None,) + tuple(batches[0].shape[1:]))
 
-    bns = _bn_inputs(model)
+    bns = _masks_that_fit(_bn_inputs(model))
     outputs = [[] for _ in bns]
     training_outputs = [[] for _ in bns]
     if bns and batches:
-        probe = keras.Model(_graph_input(model), [tensor for _, _, tensor in bns])
+        probe = keras.Model(_graph_input(model), _flat(bns))
         for batch in batches:
-            for recorded, activation in zip(outputs, _as_list(probe(batch, training=False))):
-                recorded.append(_tensor(activation))
+            _record(outputs, _activations(bns, probe(batch, training=False)))
         first, samples = [], 0
         for batch in batches:
             if samples >= training_view_samples:
@@ -251,7 +310,7 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
             "framework_version": f"{keras.__version__} ({keras.backend.backend()} backend)",
             "model": model_name or model.name,
         },
-        "layers": [_layer_entry(name, bn, inputs, training_inputs)
-                   for (name, bn, _), inputs, training_inputs in zip(bns, outputs, training_outputs)],
+        "layers": [_layer_entry(name, bn, inputs, training_inputs, mask is not None)
+                   for (name, bn, (_, mask)), inputs, training_inputs in zip(bns, outputs, training_outputs)],
     }
     _write_atomically(document, path)

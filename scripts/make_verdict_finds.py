@@ -22,6 +22,14 @@ or scripts/bn_dump_keras.py, with the training view on its first 256 samples):
       by 1, and on 256 unshifted. The shift
       had been named an early stop of "about 21 updates" (the heavy-tailed variances alone fitted
       one, the healthy model's too); the unshifted dump must pass.
+  keras-masked-256.bn.json, keras-masked-bn2-var10-256.bn.json
+      a Keras 3 model of zero-padded sequences (Masking(0.0), Dense 16, BatchNormalization, ReLU,
+      Dense 16, BatchNormalization, ReLU, GlobalAveragePooling1D, Dense 4; 6,000 sequences of 4 to
+      16 steps, 8 epochs in batches of 32), dumped on 256 fresh sequences: as trained, and with the
+      second layer's moving variance multiplied by 10. Keras leaves the padded steps out of the
+      moving statistics; a dump of every step had failed the healthy model at every size.
+
+--keras-only leaves the PyTorch dumps as they are; --masked-only makes only the masked ones.
 """
 
 import os
@@ -100,8 +108,48 @@ def keras_finds():
     dump_bn(model, batches(x[:256]), os.path.join(OUT, "keras-mixed-256.bn.json"), model_name="mlp")
 
 
+def keras_masked_finds():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    import tensorflow as tf
+    from bn_dump_keras import dump_bn
+
+    steps = 16
+
+    def sequences(rng, n):
+        """4 features around 3 per step, 4 to 16 steps zero-padded to 16; the class from their mean."""
+        lengths = rng.integers(4, steps + 1, n)
+        x = 3.0 + rng.normal(size=(n, steps, 4))
+        valid = np.arange(steps)[None, :] < lengths[:, None]
+        w = np.random.default_rng(1234).normal(size=(4, 4))
+        y = np.argmax((((x - 3.0) * valid[..., None]).sum(1) / lengths[:, None]) @ w, 1)
+        x[~valid] = 0.0
+        return x.astype(np.float32), y
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(0)
+    x, y = sequences(np.random.default_rng(0), 6000)
+    model = keras.Sequential([
+        keras.Input((steps, 4)), keras.layers.Masking(0.0),
+        keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)])
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=32, epochs=8, verbose=0)
+    x, _ = sequences(np.random.default_rng(7002), 256)
+    dump_bn(model, batches(x), os.path.join(OUT, "keras-masked-256.bn.json"), model_name="masked")
+    second = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][1]
+    second.moving_variance.assign(second.moving_variance * 10)
+    dump_bn(model, batches(x), os.path.join(OUT, "keras-masked-bn2-var10-256.bn.json"), model_name="masked")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    if "--masked-only" in sys.argv:
+        keras_masked_finds()
+        sys.exit(0)
     if "--keras-only" not in sys.argv:
         pytorch_finds()
     keras_finds()
+    keras_masked_finds()

@@ -454,8 +454,45 @@ def keras_cases(workdir):
         if len(json.loads(dump.read_text())["layers"][0].get("training_inputs", [])) != 2:
             raise CaseFailure("a model of named inputs got no training view of 2 batches")
 
+    def masked():
+        # Keras's BN leaves the steps a mask drops out of its moments: the dump holds the kept ones
+        keras.utils.set_random_seed(5)
+        layers = keras.layers
+        model = keras.Sequential([keras.Input((10, 3)), layers.Masking(0.0), layers.Dense(4),
+                                  layers.BatchNormalization(name="bn1"), layers.Dense(4),
+                                  layers.BatchNormalization(name="bn2"), layers.GlobalAveragePooling1D()])
+        rng = np.random.default_rng(5)
+        x = rng.normal(3, 1, (64, 10, 3)).astype("float32")
+        lengths = rng.integers(1, 11, 64)
+        keep = np.arange(10)[None, :] < lengths[:, None]
+        x[~keep] = 0.0
+        dump = workdir / "keras-masked.json"
+        dump_bn(model, [x[:32], x[32:]], dump)
+        dumped = json.loads(dump.read_text())["layers"]
+        if [layer["name"] for layer in dumped] != ["bn1", "bn2"]:
+            raise CaseFailure(f"expected layers bn1 and bn2, got {[layer['name'] for layer in dumped]}")
+        dense = model.layers[1]
+        expected = x[:32][keep[:32]] @ dense.kernel.numpy() + dense.bias.numpy()
+        got = decode(dumped[0]["inputs"][0])
+        if got.shape != expected.shape or np.abs(got - expected).max() > 1e-5:
+            raise CaseFailure(f"bn1's first batch is {got.shape}, not the {expected.shape} steps the mask keeps")
+        for layer in dumped:
+            if layer["channel_axis"] != -1 or len(layer.get("training_inputs", [])) != 2:
+                raise CaseFailure(f"{layer['name']}: channel_axis {layer['channel_axis']},"
+                                  f" {len(layer.get('training_inputs', []))} training-view batches")
+        # the training view normalizes with the kept steps' moments, as Keras's masked training does
+        z = decode(dumped[0]["training_inputs"][0])
+        bn1 = model.get_layer("bn1")
+        normalized = (z - z.mean(0)) / np.sqrt(z.var(0) + bn1.epsilon) * bn1.gamma.numpy() + bn1.beta.numpy()
+        second = model.layers[3]
+        expected = normalized @ second.kernel.numpy() + second.bias.numpy()
+        got = decode(dumped[1]["training_inputs"][0])
+        if got.shape != expected.shape or np.abs(got - expected).max() > 1e-4:
+            raise CaseFailure("bn2's training view is not bn1 normalized with the kept steps' own moments")
+        expect_never_updated(dump, ["bn1", "bn2"])  # untrained: bncheck reads the kept steps
+
     return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base),
-            ("training-view", training_view)]
+            ("training-view", training_view), ("masked", masked)]
 
 
 def check_training_view(layers, expected, batches):

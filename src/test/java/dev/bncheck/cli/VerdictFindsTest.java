@@ -90,4 +90,31 @@ class VerdictFindsTest {
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).doesNotContain("] error ", "] warning ");
   }
+
+  /**
+   * A Keras model of zero-padded sequences behind a Masking layer: Keras leaves the padded steps out
+   * of its moving statistics, and the exporter dumps the steps the mask keeps. A dump of every step
+   * had failed this healthy model at every size, naming the data.
+   */
+  @Test
+  void aMaskedSequenceModelPassesOnTheStepsItsMaskKeeps() {
+    CliRun run = CliRun.of("check", DIR.resolve("keras-masked-256.bn.json").toString());
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).doesNotContain("] error ", "] warning ");
+  }
+
+  @Test
+  void aMaskedSequenceModelWithAStaleLayerFailsOnThatLayer() throws Exception {
+    CliRun run = CliRun.of("check", DIR.resolve("keras-masked-bn2-var10-256.bn.json").toString(), "--format",
+        "json");
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+    JsonNode report = report(run);
+    JsonNode stale = finding(report, "BN003", "batch_normalization_1");
+    assertThat(stale.get("severity").asText()).isEqualTo("error");
+    assertThat(stale.get("evidence").get("worst_variance_ratio").asDouble()).isBetween(8.0, 12.5);
+    assertThat(stale.get("evidence").get("likely_cause").asText()).isEqualTo("layer_statistics_changed");
+    for (JsonNode f : report.get("findings")) {
+      assertThat(f.get("layer").asText()).as(f.toString()).isNotEqualTo("batch_normalization");
+    }
+  }
 }
