@@ -29,7 +29,15 @@ or scripts/bn_dump_keras.py, with the training view on its first 256 samples):
       second layer's moving variance multiplied by 10. Keras leaves the padded steps out of the
       moving statistics; a dump of every step had failed the healthy model at every size.
 
---keras-only leaves the PyTorch dumps as they are; --masked-only makes only the masked ones.
+  units-256.bn.json, units-eps1e-3-256.bn.json, units-3bn-256.bn.json, units-3bn-eps1e-3-256.bn.json
+      a PyTorch MLP whose first layer BatchNorm1d(16) normalizes columns in mixed units (the even ones of
+      std 0.003, moving variance about 9e-6), trained with eps 1e-5 (6 epochs of 20,000 rows in batches
+      of 64, Adam), and the same weights served by modules built with eps 1e-3 (a state_dict does not
+      hold eps), dumped on 256 fresh rows; "3bn" has BatchNorm1d(64) after each hidden Linear too. The
+      served model had passed (96% accuracy down to 66%) with BN006 calling the small columns dead on
+      the healthy model too; with every epsilon raised, the third layer's own statistics were blamed.
+
+--keras-only leaves the PyTorch dumps as they are; --masked-only and --epsilon-only make only those.
 """
 
 import os
@@ -144,7 +152,54 @@ def keras_masked_finds():
     dump_bn(model, batches(x), os.path.join(OUT, "keras-masked-bn2-var10-256.bn.json"), model_name="masked")
 
 
+def epsilon_finds():
+    import torch
+    from torch import nn
+    from bn_dump_pytorch import dump_bn
+
+    torch.set_num_threads(1)
+
+    def units(rng, n):
+        """16 columns, the even ones in small units (std 0.003 around 0.05), the odd ones of std 1."""
+        z = rng.normal(size=(n, 16))
+        small = np.arange(16) % 2 == 0
+        x = (0.05 * small + z * np.where(small, 0.003, 1.0)).astype("float32")
+        w = np.random.default_rng(1234).normal(size=(16, 4))
+        return x, np.argmax(z @ w + 0.3 * np.sin(z[:, :4] @ w[:4] * 2), axis=1)
+
+    def net(eps, hidden_bn):
+        norm = (lambda: nn.BatchNorm1d(64, eps=eps)) if hidden_bn else nn.Identity
+        return nn.Sequential(nn.BatchNorm1d(16, eps=eps), nn.Linear(16, 64), norm(), nn.ReLU(),
+                             nn.Linear(64, 64), norm(), nn.ReLU(), nn.Linear(64, 4))
+
+    for hidden_bn, name in ((False, "units"), (True, "units-3bn")):
+        torch.manual_seed(0)
+        x, y = units(np.random.default_rng(0), 20000)
+        model = net(1e-5, hidden_bn)
+        optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+        x_train, y_train = torch.tensor(x), torch.tensor(y)
+        for _ in range(6):
+            model.train()
+            order = torch.randperm(len(x))
+            for i in range(0, len(x), 64):
+                rows = order[i:i + 64]
+                loss = nn.functional.cross_entropy(model(x_train[rows]), y_train[rows])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        serving = net(1e-3, hidden_bn)
+        serving.load_state_dict(model.state_dict())
+        x, _ = units(np.random.default_rng(7003), 256)
+        calibration = [torch.tensor(b) for b in batches(x)]
+        dump_bn(model, calibration, os.path.join(OUT, f"{name}-256.bn.json"), model_name="mlp")
+        dump_bn(serving, calibration, os.path.join(OUT, f"{name}-eps1e-3-256.bn.json"), model_name="mlp")
+
+
 if __name__ == "__main__":
+    if "--epsilon-only" in sys.argv:
+        os.makedirs(OUT, exist_ok=True)
+        epsilon_finds()
+        sys.exit(0)
     os.makedirs(OUT, exist_ok=True)
     if "--masked-only" in sys.argv:
         keras_masked_finds()
@@ -153,3 +208,4 @@ if __name__ == "__main__":
         pytorch_finds()
     keras_finds()
     keras_masked_finds()
+    epsilon_finds()

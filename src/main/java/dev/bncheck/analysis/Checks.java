@@ -25,7 +25,8 @@ public final class Checks {
           new UnsharedVariables(),
           new ConventionMismatch(),
           new NonFiniteCalibrationData(),
-          new BarelyMovedStatistics());
+          new BarelyMovedStatistics(),
+          new EpsilonDominance());
 
   /** What every check, of a layer or of the model, declares, sorted by code: what the docs and reports list. */
   public static final List<CheckDeclaration> DECLARATIONS = Stream.concat(

@@ -26,8 +26,14 @@ public final class DeadChannels implements Check {
     double[] variance = layer.movingVariance();
     double median = ChannelList.median(variance);
     double eps = layer.epsilon();
+    // A channel narrow against the others only, whose data varies as its statistics say, is a live
+    // input in small units (a first layer normalizing mixed columns), not a dead one; as are the
+    // channels BN013 finds epsilon dominating
+    double[] seen = context.metrics().map(m -> m.populationVariance()).orElse(null);
+    List<Integer> live = EpsilonDominance.dominated(context);
     List<Integer> dead = ChannelList.where(variance.length,
-        c -> variance[c] < t.deadEpsilonFactor() * eps || variance[c] < t.deadMedianFactor() * median);
+        c -> !live.contains(c) && (variance[c] < t.deadEpsilonFactor() * eps
+            || (variance[c] < t.deadMedianFactor() * median && !(seen != null && confirmed(seen[c], variance[c])))));
     if (dead.isEmpty()) {
       return Optional.empty();
     }
@@ -48,9 +54,9 @@ public final class DeadChannels implements Check {
         ChannelList.describe(dead), variance.length, Numbers.brief(variance[first]), first,
         Numbers.brief(median), Numbers.brief(eps), Numbers.brief(amplification), Numbers.brief(typical));
     if (context.metrics().isPresent()) {
-      double seen = context.metrics().get().populationVariance()[first];
-      evidence.add(new Evidence("population_variance", seen));
-      message += String.format(Locale.ROOT, "; the calibration data's variance there is %s", Numbers.brief(seen));
+      double seenFirst = context.metrics().get().populationVariance()[first];
+      evidence.add(new Evidence("population_variance", seenFirst));
+      message += String.format(Locale.ROOT, "; the calibration data's variance there is %s", Numbers.brief(seenFirst));
     }
     String fix =
         "a channel whose input is constant (often a ReLU that never fires upstream) carries no"
@@ -58,5 +64,10 @@ public final class DeadChannels implements Check {
             + " If the data there is not constant, recompute the statistics; a larger epsilon bounds the"
             + " amplification but changes the trained model.";
     return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence, fix));
+  }
+
+  private static boolean confirmed(double seen, double moving) {
+    return seen > 0 && seen <= EpsilonDominance.CONFIRMED_WITHIN * moving
+        && seen >= moving / EpsilonDominance.CONFIRMED_WITHIN;
   }
 }

@@ -1,7 +1,9 @@
 package dev.bncheck.analysis;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Names a layer's own statistics, not the data, when BN003 finds a later layer off for no early
@@ -19,6 +21,7 @@ import java.util.List;
 final class OwnStatisticsChanged {
 
   static final String CAUSE = "layer_statistics_changed";
+  static final String UPSTREAM_EPSILON = "upstream_epsilon";
 
   private static final Evidence DATA_DIFFERS = new Evidence("likely_cause", "data_differs");
   private static final Evidence TRAINING_VIEW = new Evidence("view", "training");
@@ -38,10 +41,15 @@ final class OwnStatisticsChanged {
    * @param layers the layers' results, in order, with their checks' outcomes
    */
   static void name(List<Finding> findings, List<LayerResult> layers) {
+    List<Finding> all = List.copyOf(findings);
     findings.replaceAll(f -> {
       if (!f.code().equals("BN003") || f.severity() == Severity.INFO || !f.evidence().contains(DATA_DIFFERS)
           || !f.evidence().contains(TRAINING_VIEW)) {
         return f;
+      }
+      Optional<Finding> epsilon = epsilonInDoubtBefore(all, f.layerIndex());
+      if (epsilon.isPresent()) {
+        return blamedOnEpsilon(f, epsilon.get());
       }
       int judgedBefore = 0;
       for (LayerResult r : layers) {
@@ -55,6 +63,36 @@ final class OwnStatisticsChanged {
       }
       return judgedBefore == 0 ? f : renamed(f, judgedBefore);
     });
+  }
+
+  /**
+   * Whether a layer before {@code index} has an epsilon that may not be the one it was trained with
+   * (BN013, or BN009 on its epsilon): the training view runs with that epsilon too, so it is not
+   * what training fed the layers after it. An outside tester's MLP served with every epsilon
+   * raised had its third layer's statistics blamed.
+   */
+  private static Optional<Finding> epsilonInDoubtBefore(List<Finding> findings, int index) {
+    return findings.stream().filter(f -> f.layerIndex() < index && (f.code().equals("BN013")
+        || (f.code().equals("BN009") && f.evidence().stream().anyMatch(e -> e.name().equals("epsilon")))))
+        .min(Comparator.comparing((Finding f) -> !f.code().equals("BN013")).thenComparingInt(Finding::layerIndex));
+  }
+
+  private static Finding blamedOnEpsilon(Finding f, Finding epsilon) {
+    List<Evidence> evidence = new ArrayList<>();
+    for (Evidence e : f.evidence()) {
+      evidence.add(switch (e.name()) {
+        case "likely_cause" -> new Evidence("likely_cause", UPSTREAM_EPSILON);
+        case "cause_confidence" -> new Evidence("cause_confidence", "medium");
+        default -> e;
+      });
+    }
+    evidence.add(new Evidence("epsilon_in_doubt_at", epsilon.layer()));
+    String message = f.message() + "; but layer " + epsilon.layer() + " before it has an epsilon in doubt ("
+        + epsilon.code() + "), and the training view normalizes with it too: what reaches this layer may not be what"
+        + " training fed it";
+    String fix = "first give layer " + epsilon.layer() + " (and every layer) the epsilon the model was trained with"
+        + " (see " + epsilon.code() + "), then check again; what remains here is this layer's own.";
+    return new Finding(f.code(), f.severity(), f.layerIndex(), f.layer(), message, evidence, fix);
   }
 
   private static boolean passed(LayerResult r) {

@@ -100,6 +100,12 @@ class ChecksTest {
         silent("BN006", "healthy", LayerFixture::healthy),
         silent("BN006", "small variances above epsilon", () -> LayerFixture.healthy().withoutData()
             .set(f -> f.movingVariance[3] = 0.006)),
+        silent("BN006", "a column in small units that the data confirms", () -> LayerFixture.healthy()
+            .set(f -> {
+              f.epsilon = 1e-9;
+              f.dataStd[3] = 1e-3;
+              f.movingVariance[3] = 1e-6;
+            })),
         fires("BN007", "NaN gamma", () -> LayerFixture.healthy().set(f -> f.gamma[1] = Double.NaN), Severity.ERROR),
         fires("BN007", "negative moving variance", () -> LayerFixture.healthy().withoutData()
             .set(f -> f.movingVariance[1] = -0.5), Severity.ERROR),
@@ -135,6 +141,19 @@ class ChecksTest {
             .set(f -> f.epsilon = 1e-5)),
         silent("BN009", "Keras defaults", () -> LayerFixture.healthy().momentum(0.99, MomentumConvention.KERAS)),
         silent("BN009", "no momentum, custom epsilon", () -> LayerFixture.healthy().set(f -> f.epsilon = 2e-4)),
+        fires("BN013", "Keras's epsilon over small live columns of a PyTorch model", () -> LayerFixture.healthy()
+            .momentum(0.1, MomentumConvention.PYTORCH).set(f -> smallColumns(f, 0, 2, 4, 6)), Severity.ERROR),
+        fires("BN013", "epsilon over small live columns", () -> LayerFixture.healthy()
+            .set(f -> smallColumns(f, 0, 2)), Severity.WARNING),
+        silent("BN013", "healthy", LayerFixture::healthy),
+        silent("BN013", "one small column in eight", () -> LayerFixture.healthy().set(f -> smallColumns(f, 3))),
+        silent("BN013", "small columns whose data varies more", () -> LayerFixture.healthy()
+            .set(f -> {
+              smallColumns(f, 0, 2);
+              f.dataStd[0] = f.dataStd[2] = 0.1;
+            })),
+        silent("BN013", "small columns without data", () -> LayerFixture.healthy()
+            .set(f -> smallColumns(f, 0, 2)).withoutData()),
         fires("BN010", "NaN and infinity in the data", () -> LayerFixture.healthy().set(f -> f.nanInData = true),
             Severity.WARNING),
         silent("BN010", "finite data", LayerFixture::healthy),
@@ -196,6 +215,14 @@ class ChecksTest {
       assertThat(f.message()).doesNotContain("\n");
       assertThat(f.evidence()).isNotEmpty();
       assertThat(f.fix()).isNotBlank();
+    }
+  }
+
+  /** Columns in small units (std 0.003, as an outside tester's): epsilon 1e-3 is about 111 times their variance. */
+  private static void smallColumns(LayerFixture f, int... channels) {
+    for (int c : channels) {
+      f.dataStd[c] = 0.003;
+      f.movingVariance[c] = 9e-6;
     }
   }
 

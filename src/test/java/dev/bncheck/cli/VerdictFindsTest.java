@@ -117,4 +117,44 @@ class VerdictFindsTest {
       assertThat(f.get("layer").asText()).as(f.toString()).isNotEqualTo("batch_normalization");
     }
   }
+
+  /**
+   * A first layer normalizing columns in small units (moving variance 9e-6) that passed when served
+   * with epsilon 1e-3 instead of the 1e-5 it was trained with; BN006 had called the small columns dead,
+   * on the healthy model too.
+   */
+  @Test
+  void anEpsilonRaisedOverLiveSmallColumnsIsAnErrorAndTheHealthyModelPassesClean() throws Exception {
+    CliRun healthy = CliRun.of("check", DIR.resolve("units-256.bn.json").toString(), "--fail-on", "warning");
+    assertThat(healthy.exitCode()).as(healthy.out() + healthy.err()).isZero();
+    CliRun run = CliRun.of("check", DIR.resolve("units-eps1e-3-256.bn.json").toString(), "--format", "json");
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+    JsonNode report = report(run);
+    JsonNode dominated = finding(report, "BN013", "0");
+    assertThat(dominated.get("severity").asText()).isEqualTo("error");
+    assertThat(dominated.get("evidence").get("likely_cause").asText()).isEqualTo("epsilon_changed");
+    assertThat(dominated.get("evidence").get("dominated_channel_count").asInt()).isEqualTo(8);
+    // sqrt(9e-6 / (9e-6 + 1e-3)), by hand: about 0.094
+    assertThat(dominated.get("evidence").get("output_scale").asDouble()).isBetween(0.085, 0.105);
+    for (JsonNode f : report.get("findings")) {
+      assertThat(f.get("code").asText()).as(f.toString()).isNotEqualTo("BN006");
+    }
+  }
+
+  @Test
+  void aLaterLayerBehindAnEpsilonInDoubtIsNotBlamedOnItsOwnStatistics() throws Exception {
+    CliRun healthy = CliRun.of("check", DIR.resolve("units-3bn-256.bn.json").toString());
+    assertThat(healthy.exitCode()).as(healthy.out() + healthy.err()).isZero();
+    CliRun run = CliRun.of("check", DIR.resolve("units-3bn-eps1e-3-256.bn.json").toString(), "--format", "json");
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+    JsonNode report = report(run);
+    assertThat(finding(report, "BN013", "0").get("severity").asText()).isEqualTo("error");
+    for (JsonNode f : report.get("findings")) {
+      if (f.get("code").asText().equals("BN003")) {
+        assertThat(f.get("evidence").get("likely_cause").asText()).as(f.toString()).isEqualTo("upstream_epsilon");
+        assertThat(f.get("evidence").get("epsilon_in_doubt_at").asText()).isEqualTo("0");
+        assertThat(f.get("fix").asText()).startsWith("first give layer 0");
+      }
+    }
+  }
 }

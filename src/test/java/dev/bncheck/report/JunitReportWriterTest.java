@@ -48,11 +48,11 @@ class JunitReportWriterTest {
     Element suite = doc.getDocumentElement();
     assertThat(suite.getTagName()).isEqualTo("testsuite");
     assertThat(suite.getAttribute("name")).isEqualTo("bncheck");
-    assertThat(suite.getAttribute("tests")).isEqualTo("30");
+    assertThat(suite.getAttribute("tests")).isEqualTo("33");
     assertThat(suite.getAttribute("failures")).isEqualTo("6");
     assertThat(suite.getAttribute("errors")).isEqualTo("0");
     assertThat(suite.getAttribute("skipped")).as("BN012, explained by BN003 on each layer").isEqualTo("3");
-    assertThat(elements(doc, "testcase")).hasSize(30).allSatisfy(c -> assertThat(c.getAttribute("time")).isEqualTo("0"));
+    assertThat(elements(doc, "testcase")).hasSize(33).allSatisfy(c -> assertThat(c.getAttribute("time")).isEqualTo("0"));
     assertThat(elements(doc, "failure")).extracting(f -> f.getAttribute("message"))
         .containsExactlyElementsOf(report.findings().stream().map(f -> "[" + f.code() + "] " + f.message()).toList());
     assertThat(elements(doc, "failure")).allSatisfy(f -> assertThat(f.getAttribute("type")).isEqualTo("error"));

@@ -57,7 +57,7 @@ class CondPatternTest {
     CliRun run = check("v2-data");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("1 BN layer,").contains("[BN002] warning bn:")
-        .contains("BN003, BN004, BN010 (no calibration data for this layer (inside If ")
+        .contains("BN003, BN004, BN010, BN013 (no calibration data for this layer (inside If ")
         .contains("which runs its function only for some inputs or repeatedly");
   }
 
