@@ -78,14 +78,7 @@ final class OwnStatisticsChanged {
   }
 
   private static Finding blamedOnEpsilon(Finding f, Finding epsilon) {
-    List<Evidence> evidence = new ArrayList<>();
-    for (Evidence e : f.evidence()) {
-      evidence.add(switch (e.name()) {
-        case "likely_cause" -> new Evidence("likely_cause", UPSTREAM_EPSILON);
-        case "cause_confidence" -> new Evidence("cause_confidence", "medium");
-        default -> e;
-      });
-    }
+    List<Evidence> evidence = withCause(f, UPSTREAM_EPSILON);
     evidence.add(new Evidence("epsilon_in_doubt_at", epsilon.layer()));
     String message = f.message() + "; but layer " + epsilon.layer() + " before it has an epsilon in doubt ("
         + epsilon.code() + "), and the training view normalizes with it too: what reaches this layer may not be what"
@@ -95,19 +88,25 @@ final class OwnStatisticsChanged {
     return new Finding(f.code(), f.severity(), f.layerIndex(), f.layer(), message, evidence, fix);
   }
 
+  /** The finding's evidence naming {@code cause}, with medium confidence. */
+  private static List<Evidence> withCause(Finding f, String cause) {
+    List<Evidence> evidence = new ArrayList<>();
+    for (Evidence e : f.evidence()) {
+      evidence.add(switch (e.name()) {
+        case "likely_cause" -> new Evidence("likely_cause", cause);
+        case "cause_confidence" -> new Evidence("cause_confidence", "medium");
+        default -> e;
+      });
+    }
+    return evidence;
+  }
+
   private static boolean passed(LayerResult r) {
     return r.checks().stream().anyMatch(o -> o.code().equals("BN003") && o.status() == CheckOutcome.Status.PASSED);
   }
 
   private static Finding renamed(Finding f, int layersBefore) {
-    List<Evidence> evidence = new ArrayList<>();
-    for (Evidence e : f.evidence()) {
-      evidence.add(switch (e.name()) {
-        case "likely_cause" -> new Evidence("likely_cause", CAUSE);
-        case "cause_confidence" -> new Evidence("cause_confidence", "medium");
-        default -> e;
-      });
-    }
+    List<Evidence> evidence = withCause(f, CAUSE);
     evidence.add(new Evidence("alternative_cause", "upstream_weights_changed"));
     evidence.add(new Evidence("layers_before_matching", layersBefore));
     String message = f.message() + String.format(java.util.Locale.ROOT, "; but the %d BN %s before it %s the data,"
