@@ -110,10 +110,13 @@ def _bn_inputs(model, prefix=""):
                 continue
             # Layer.input is the outer tensor for a Sequential but the inner graph's input
             # for a functional model, so read the outer tensor from the call node instead.
-            outer_input = _call_node(model, layer, prefix).arguments.args[0]
+            call = _call_node(model, layer, prefix).arguments
             probe = keras.Model(_graph_input(layer), _flat(nested))
-            outer = iter(_as_list(probe(outer_input)))
-            found.extend((name, bn, (next(outer), next(outer) if mask is not None else None))
+            outer = iter(_as_list(probe(call.args[0])))
+            # a nested model's own graph was built without the mask it is called with, which
+            # reaches its BN layers through the layers that pass masks on (Dense, activations)
+            outer_mask = call.kwargs.get("mask")
+            found.extend((name, bn, (next(outer), next(outer) if mask is not None else outer_mask))
                          for name, bn, (_, mask) in nested)
     return found
 
@@ -144,19 +147,24 @@ def _unmasked(activation, mask):
 
 
 def _masks_that_fit(bns):
-    """Keep the masks Keras applies as this exporter reads them: one flag per position, channels last.
+    """Split the BN layers into those whose data can be dumped, and the names of the others.
 
-    Keras's masked moments expand the mask along the last axis; another layout is dumped whole.
+    Keras's masked moments weigh each position by the mask expanded along the last axis. With the
+    channels last, the kept positions are rows of all channels; with the channels on another axis,
+    each channel keeps another number of values, which no tensor of whole channels holds: such a
+    layer is dumped without data, rather than with the padding its statistics never saw.
     """
-    kept = []
+    kept, without_data = [], set()
     for name, bn, (activation, mask) in bns:
         rank = len(activation.shape)
-        if mask is not None and (_axis(bn) % rank != rank - 1 or len(mask.shape) != rank - 1):
-            _warn(f"{name} is masked, but its mask {tuple(mask.shape)} does not flag the positions of its"
-                  f" input {tuple(activation.shape)} before a last channel axis; every position is dumped")
-            mask = None
+        if mask is not None and len(mask.shape) != rank - 1:
+            mask = None  # a mask not of the positions before the channels is not the one BN applies
+        if mask is not None and _axis(bn) % rank != rank - 1:
+            _warn(f"{name} normalizes axis {_axis(bn)} of a masked input: each channel keeps another number"
+                  f" of positions, which a dump cannot hold; its parameters are dumped without data")
+            without_data.add(name)
         kept.append((name, bn, (activation, mask)))
-    return kept
+    return kept, without_data
 
 
 def _call_node(model, layer, prefix):
@@ -287,7 +295,7 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
             raise ValueError("model is not built and there are no batches to build it with")
         model.build((None,) + tuple(batches[0].shape[1:]))
 
-    bns = _masks_that_fit(_bn_inputs(model))
+    bns, without_data = _masks_that_fit(_bn_inputs(model))
     outputs = [[] for _ in bns]
     training_outputs = [[] for _ in bns]
     if bns and batches:
@@ -310,7 +318,9 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
             "framework_version": f"{keras.__version__} ({keras.backend.backend()} backend)",
             "model": model_name or model.name,
         },
-        "layers": [_layer_entry(name, bn, inputs, training_inputs, mask is not None)
+        "layers": [_layer_entry(name, bn, [] if name in without_data else inputs,
+                                [] if name in without_data else training_inputs,
+                                mask is not None and name not in without_data)
                    for (name, bn, (_, mask)), inputs, training_inputs in zip(bns, outputs, training_outputs)],
     }
     _write_atomically(document, path)

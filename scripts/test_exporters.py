@@ -490,6 +490,19 @@ def keras_cases(workdir):
         if got.shape != expected.shape or np.abs(got - expected).max() > 1e-4:
             raise CaseFailure("bn2's training view is not bn1 normalized with the kept steps' own moments")
         expect_never_updated(dump, ["bn1", "bn2"])  # untrained: bncheck reads the kept steps
+        # a nested model is called with the outer mask; a layer normalizing axis 1 gets no data
+        inner_input = keras.Input((10, 4))
+        inner = keras.Model(inner_input, layers.BatchNormalization(name="inner_bn")(inner_input), name="inner")
+        sequences = keras.Input((10, 3))
+        hidden = layers.Dense(4)(layers.Masking(0.0)(sequences))
+        nested = keras.Model(sequences, [inner(hidden), layers.BatchNormalization(axis=1, name="steps_bn")(hidden)])
+        dump_bn(nested, [x[:32], x[32:]], dump)
+        dumped = {layer["name"]: layer for layer in json.loads(dump.read_text())["layers"]}
+        rows = decode(dumped["inner/inner_bn"]["inputs"][0]).shape
+        if rows != (int(keep[:32].sum()), 4):
+            raise CaseFailure(f"inner/inner_bn's first batch is {rows}, not the kept steps of the outer mask")
+        if dumped["steps_bn"].get("inputs") or dumped["steps_bn"]["channel_axis"] != 1:
+            raise CaseFailure("steps_bn (axis 1 of a masked input) must be dumped without data, on its own axis")
 
     return [("trained", trained), ("untrained", untrained), ("shared-base", shared_base),
             ("training-view", training_view), ("masked", masked)]

@@ -142,7 +142,9 @@ class ChecksTest {
         silent("BN009", "Keras defaults", () -> LayerFixture.healthy().momentum(0.99, MomentumConvention.KERAS)),
         silent("BN009", "no momentum, custom epsilon", () -> LayerFixture.healthy().set(f -> f.epsilon = 2e-4)),
         fires("BN013", "Keras's epsilon over small live columns of a PyTorch model", () -> LayerFixture.healthy()
-            .momentum(0.1, MomentumConvention.PYTORCH).set(f -> smallColumns(f, 0, 2, 4, 6)), Severity.ERROR),
+            .momentum(0.1, MomentumConvention.PYTORCH).set(f -> smallColumns(f, 0, 2, 4, 6)), Severity.WARNING),
+        fires("BN013", "Keras's epsilon over one small live column of a PyTorch model", () -> LayerFixture.healthy()
+            .momentum(0.1, MomentumConvention.PYTORCH).set(f -> smallColumns(f, 3)), Severity.WARNING),
         fires("BN013", "epsilon over small live columns", () -> LayerFixture.healthy()
             .set(f -> smallColumns(f, 0, 2)), Severity.WARNING),
         silent("BN013", "healthy", LayerFixture::healthy),

@@ -121,17 +121,18 @@ class VerdictFindsTest {
   /**
    * A first layer normalizing columns in small units (moving variance 9e-6) that passed when served
    * with epsilon 1e-3 instead of the 1e-5 it was trained with; BN006 had called the small columns dead,
-   * on the healthy model too.
+   * on the healthy model too. A warning: a model trained with 1e-3 holds the same numbers.
    */
   @Test
-  void anEpsilonRaisedOverLiveSmallColumnsIsAnErrorAndTheHealthyModelPassesClean() throws Exception {
+  void anEpsilonRaisedOverLiveSmallColumnsIsAWarningAndTheHealthyModelPassesClean() throws Exception {
     CliRun healthy = CliRun.of("check", DIR.resolve("units-256.bn.json").toString(), "--fail-on", "warning");
     assertThat(healthy.exitCode()).as(healthy.out() + healthy.err()).isZero();
-    CliRun run = CliRun.of("check", DIR.resolve("units-eps1e-3-256.bn.json").toString(), "--format", "json");
+    CliRun run = CliRun.of("check", DIR.resolve("units-eps1e-3-256.bn.json").toString(), "--format", "json",
+        "--fail-on", "warning");
     assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
     JsonNode report = report(run);
     JsonNode dominated = finding(report, "BN013", "0");
-    assertThat(dominated.get("severity").asText()).isEqualTo("error");
+    assertThat(dominated.get("severity").asText()).isEqualTo("warning");
     assertThat(dominated.get("evidence").get("likely_cause").asText()).isEqualTo("epsilon_changed");
     assertThat(dominated.get("evidence").get("dominated_channel_count").asInt()).isEqualTo(8);
     // sqrt(9e-6 / (9e-6 + 1e-3)), by hand: about 0.094
@@ -148,7 +149,7 @@ class VerdictFindsTest {
     CliRun run = CliRun.of("check", DIR.resolve("units-3bn-eps1e-3-256.bn.json").toString(), "--format", "json");
     assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
     JsonNode report = report(run);
-    assertThat(finding(report, "BN013", "0").get("severity").asText()).isEqualTo("error");
+    assertThat(finding(report, "BN013", "0").get("severity").asText()).isEqualTo("warning");
     for (JsonNode f : report.get("findings")) {
       if (f.get("code").asText().equals("BN003")) {
         assertThat(f.get("evidence").get("likely_cause").asText()).as(f.toString()).isEqualTo("upstream_epsilon");
