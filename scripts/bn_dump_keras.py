@@ -18,9 +18,10 @@ dump holds its parameters and moving statistics plus the activation that reached
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
 layer sees the inputs it sees in deployment; the first batches also run with the BN layers in
-training mode (the training view, bncheck's reference for the moving statistics). A layer called with a mask (behind
-Masking or Embedding(mask_zero=True)) gets only the positions its mask keeps, one row each, as
-Keras's moments count them. Subclassed models (no symbolic graph) are not supported. The dump format is described in docs/dump-format.md of the bncheck project.
+training mode (the training view, bncheck's reference for the moving statistics). A layer
+called with a mask (behind Masking or Embedding(mask_zero=True)) gets only the positions its
+mask keeps, one row each, as Keras's moments count them. Subclassed models (no symbolic graph)
+are not supported. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64

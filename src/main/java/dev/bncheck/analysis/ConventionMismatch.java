@@ -58,12 +58,10 @@ public final class ConventionMismatch implements Check {
       problems.add("epsilon is 0: a channel with zero variance divides by zero");
       severity = Severity.WARNING;
       evidence.add(new Evidence("epsilon", eps));
-    } else if (framework == Framework.PYTORCH && eps == KERAS_EPSILON) {
-      problems.add("epsilon 0.001 is the Keras/TensorFlow default, PyTorch's is 1e-05;"
-          + " check that a conversion kept the epsilon the model was trained with");
-      evidence.add(new Evidence("epsilon", eps));
-    } else if (framework == Framework.TENSORFLOW && eps == PYTORCH_EPSILON) {
-      problems.add("epsilon 1e-05 is the PyTorch default, Keras/TensorFlow's is 0.001;"
+    } else if (otherFrameworksDefault(framework, eps)) {
+      problems.add((framework == Framework.PYTORCH
+          ? "epsilon 0.001 is the Keras/TensorFlow default, PyTorch's is 1e-05;"
+          : "epsilon 1e-05 is the PyTorch default, Keras/TensorFlow's is 0.001;")
           + " check that a conversion kept the epsilon the model was trained with");
       evidence.add(new Evidence("epsilon", eps));
     }
@@ -77,5 +75,11 @@ public final class ConventionMismatch implements Check {
             + " (decay) d becomes 1 - d. Keep the epsilon the model was trained with.");
     return Optional.of(new Finding(code(), severity, context.index(), layer.name(), String.join("; ", problems),
         evidence, fix));
+  }
+
+  /** Whether {@code eps} is the other framework's default: the trace of a conversion (BN009, BN013). */
+  static boolean otherFrameworksDefault(Framework framework, double eps) {
+    return (framework == Framework.PYTORCH && eps == KERAS_EPSILON)
+        || (framework == Framework.TENSORFLOW && eps == PYTORCH_EPSILON);
   }
 }

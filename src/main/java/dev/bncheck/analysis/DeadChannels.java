@@ -33,7 +33,7 @@ public final class DeadChannels implements Check {
     List<Integer> live = EpsilonDominance.dominated(context);
     List<Integer> dead = ChannelList.where(variance.length,
         c -> !live.contains(c) && (variance[c] < t.deadEpsilonFactor() * eps
-            || (variance[c] < t.deadMedianFactor() * median && !(seen != null && confirmed(seen[c], variance[c])))));
+            || (variance[c] < t.deadMedianFactor() * median && !(seen != null && EpsilonDominance.confirms(seen[c], variance[c])))));
     if (dead.isEmpty()) {
       return Optional.empty();
     }
@@ -64,10 +64,5 @@ public final class DeadChannels implements Check {
             + " If the data there is not constant, recompute the statistics; a larger epsilon bounds the"
             + " amplification but changes the trained model.";
     return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence, fix));
-  }
-
-  private static boolean confirmed(double seen, double moving) {
-    return seen > 0 && seen <= EpsilonDominance.CONFIRMED_WITHIN * moving
-        && seen >= moving / EpsilonDominance.CONFIRMED_WITHIN;
   }
 }

@@ -29,7 +29,7 @@ public final class EpsilonDominance implements Check {
   /** Epsilon at least this many times the variance: the channel's scale is about 1/sqrt(eps). */
   static final double DOMINANCE = 10;
   /** The data's variance within this factor of the moving variance confirms the statistics. */
-  static final double CONFIRMED_WITHIN = 4;
+  private static final double CONFIRMED_WITHIN = 4;
   /**
    * A layer is reported when at least this share of its channels is dominated (dead channels,
    * whose data confirms their statistics too, are seldom so many), or any channel is under the
@@ -51,11 +51,15 @@ public final class EpsilonDominance implements Check {
     double[] variance = layer.movingVariance();
     double[] seen = context.statisticsMetrics().get().populationVariance();
     List<Integer> dominated = ChannelList.where(variance.length, c -> variance[c] > 0
-        && eps >= DOMINANCE * variance[c] && seen[c] <= CONFIRMED_WITHIN * variance[c]
-        && seen[c] >= variance[c] / CONFIRMED_WITHIN);
+        && eps >= DOMINANCE * variance[c] && confirms(seen[c], variance[c]));
     boolean fewEnough = dominated.size() < SHARE * variance.length
-        && !otherFrameworksDefault(context.framework(), eps);
+        && !ConventionMismatch.otherFrameworksDefault(context.framework(), eps);
     return fewEnough ? List.of() : dominated;
+  }
+
+  /** Whether the data's variance {@code seen} confirms a channel's moving variance: live, and within the factor. */
+  static boolean confirms(double seen, double moving) {
+    return seen > 0 && seen <= CONFIRMED_WITHIN * moving && seen >= moving / CONFIRMED_WITHIN;
   }
 
   @Override
@@ -70,7 +74,7 @@ public final class EpsilonDominance implements Check {
     double[] seen = context.statisticsMetrics().get().populationVariance();
     int first = dominated.get(0);
     double shrink = Math.sqrt(variance[first] / (variance[first] + eps));
-    boolean otherDefault = otherFrameworksDefault(context.framework(), eps);
+    boolean otherDefault = ConventionMismatch.otherFrameworksDefault(context.framework(), eps);
     List<Evidence> evidence = new ArrayList<>();
     evidence.add(new Evidence("dominated_channels", ChannelList.head(dominated)));
     evidence.add(new Evidence("dominated_channel_count", dominated.size()));
@@ -100,10 +104,5 @@ public final class EpsilonDominance implements Check {
         + " epsilon, these inputs reached the network shrunk; rescaling them (or a smaller epsilon, then retraining)"
         + " lets the layer normalize them.";
     return Optional.of(new Finding(code(), Severity.WARNING, context.index(), layer.name(), message, evidence, fix));
-  }
-
-  private static boolean otherFrameworksDefault(Framework framework, double eps) {
-    return (framework == Framework.PYTORCH && eps == ConventionMismatch.KERAS_EPSILON)
-        || (framework == Framework.TENSORFLOW && eps == ConventionMismatch.PYTORCH_EPSILON);
   }
 }
