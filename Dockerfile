@@ -13,7 +13,7 @@ COPY --from=build /opt/bncheck /opt/bncheck
 RUN useradd --create-home --uid 10001 --user-group bncheck
 # JavaCPP unpacks TensorFlow's natives into its cache on first use; /tmp is writable whatever
 # user the container runs as (--user "$(id -u):$(id -g)" has no home directory).
-ENV BNCHECK_JAVA_OPTS="-Xmx2g -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache"
+ENV BNCHECK_JAVA_OPTS="-Xmx2g -XX:+UseSerialGC -Xmn32m -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache"
 USER bncheck
 WORKDIR /work
 ENTRYPOINT ["/opt/bncheck/bin/bncheck"]

@@ -4,7 +4,7 @@ rem - a checkout (pom.xml beside bin\): builds target\bncheck.jar when it is mis
 rem   changing the sources, run "mvnw.cmd -DskipTests package" yourself), then runs it;
 rem - an unpacked distribution archive (lib\ beside bin\): runs lib\*.jar and never builds.
 rem Java: %JAVA_HOME%\bin\java.exe if JAVA_HOME is set, else java on the PATH. JVM options:
-rem BNCHECK_JAVA_OPTS (default -Xmx2g).
+rem BNCHECK_JAVA_OPTS (default -Xmx2g -XX:+UseSerialGC -Xmn32m, as bin/bncheck says why).
 setlocal
 set "BNCHECK_ROOT=%~dp0.."
 
@@ -16,7 +16,7 @@ echo bncheck: no Java found (%BNCHECK_JAVA%); install a Java 17 runtime, or set 
 exit /b 4
 :java_found
 
-if not defined BNCHECK_JAVA_OPTS set "BNCHECK_JAVA_OPTS=-Xmx2g"
+if not defined BNCHECK_JAVA_OPTS set "BNCHECK_JAVA_OPTS=-Xmx2g -XX:+UseSerialGC -Xmn32m"
 rem inspect runs no statistics kernel and starts faster without the optimizing compiler.
 if /i "%~1"=="inspect" set "BNCHECK_JAVA_OPTS=-XX:TieredStopAtLevel=1 %BNCHECK_JAVA_OPTS%"
 rem TensorFlow's native runtime logs to stderr; keep its warnings and errors only.

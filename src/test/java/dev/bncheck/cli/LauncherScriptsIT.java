@@ -25,6 +25,9 @@ class LauncherScriptsIT {
 
   static final Path ROOT = LauncherIT.ROOT;
 
+  /** The JVM options the launcher gives when BNCHECK_JAVA_OPTS is not set, one per line. */
+  static final String DEFAULT_JAVA_OPTIONS = "-Xmx2g\n-XX:+UseSerialGC\n-Xmn32m\n";
+
   @TempDir Path tmp;
   Path home;
   Path jdk;
@@ -75,7 +78,7 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(elsewhere, Map.of(), link.toString(), "check", "my model.json");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).isEqualTo(String.join("\n", "-Xmx2g", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
+    assertThat(r.out()).isEqualTo(String.join("\n", "-Xmx2g", "-XX:+UseSerialGC", "-Xmn32m", "-cp", home + "/lib/*", "dev.bncheck.cli.Main",
         "check", "my model.json", "TF_ENABLE_ONEDNN_OPTS=1", "TF_CPP_MIN_LOG_LEVEL=2", ""));
     // through the stderr filter, which indents what bncheck did not write
     assertThat(r.err()).isEqualTo("  java's stderr\n");
@@ -96,8 +99,8 @@ class LauncherScriptsIT {
     String launcher = home.resolve("bin/bncheck").toString();
 
     assertThat(run(tmp, Map.of(), launcher, "--config", "inspect", "inspect", "m.json").out())
-        .startsWith("-XX:TieredStopAtLevel=1\n-Xmx2g\n");
-    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith("-Xmx2g\n")
+        .startsWith("-XX:TieredStopAtLevel=1\n" + DEFAULT_JAVA_OPTIONS);
+    assertThat(run(tmp, Map.of(), launcher, "check", "inspect").out()).startsWith(DEFAULT_JAVA_OPTIONS)
         .doesNotContain("TieredStopAtLevel");
     assertThat(run(tmp, Map.of(), launcher, "--config", "c.json", "recalibrate", "m").out())
         .doesNotContain("TieredStopAtLevel");
@@ -116,13 +119,13 @@ class LauncherScriptsIT {
       file.setLength(32L << 20);
     }
     Path small = Files.writeString(tmp.resolve("small.json"), "{}");
-    String module = "--add-modules=jdk.incubator.vector\n-Xmx2g\n";
+    String module = "--add-modules=jdk.incubator.vector\n" + DEFAULT_JAVA_OPTIONS;
 
     assertThat(run(tmp, Map.of(), launcher, "check", savedModel.toString()).out()).startsWith(module);
     assertThat(run(tmp, Map.of(), launcher, "recalibrate", "m.onnx", "--out", "f.onnx").out()).startsWith(module);
     assertThat(run(tmp, Map.of(), launcher, "check", "frozen.pb").out()).startsWith(module);
     assertThat(run(tmp, Map.of(), launcher, "check", large.toString()).out()).startsWith(module);
-    assertThat(run(tmp, Map.of(), launcher, "check", small.toString()).out()).startsWith("-Xmx2g\n");
+    assertThat(run(tmp, Map.of(), launcher, "check", small.toString()).out()).startsWith(DEFAULT_JAVA_OPTIONS);
     assertThat(run(tmp, Map.of(), launcher, "inspect", savedModel.toString()).out()).doesNotContain("add-modules");
   }
 
@@ -154,7 +157,7 @@ class LauncherScriptsIT {
     }
 
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.out()).startsWith("-Xmx2g\n-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
+    assertThat(r.out()).startsWith(DEFAULT_JAVA_OPTIONS + "-cp\n" + home + "/lib/*\ndev.bncheck.cli.Main\ncheck\nx.json\n");
     assertThat(r.err()).isEqualTo("java's stderr\n");
   }
 
@@ -173,13 +176,13 @@ class LauncherScriptsIT {
     LauncherIT.Result r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:SharedArchiveFile=" + archive,
+    assertThat(r.out()).startsWith(String.join("\n", "-Xmx2g", "-XX:+UseSerialGC", "-Xmn32m", "-XX:SharedArchiveFile=" + archive,
         "-Xlog:cds=off", "-jar", jar.toString(), "--version", ""));
 
     Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(1)));
     r = run(tmp, Map.of(), home.resolve("bin/bncheck").toString(), "--version");
 
-    assertThat(r.out()).as("an archive older than the jar").startsWith("-Xmx2g\n-jar\n" + jar + "\n--version\n");
+    assertThat(r.out()).as("an archive older than the jar").startsWith(DEFAULT_JAVA_OPTIONS + "-jar\n" + jar + "\n--version\n");
   }
 
   @Test
@@ -220,9 +223,9 @@ class LauncherScriptsIT {
     String build = " -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true package";
     assertThat(sh).as("the jar only, not the archive").contains("\"$maven\"" + build);
     assertThat(cmd).contains("call \"%BNCHECK_MAVEN%\"" + build);
-    assertThat(sh).contains("${BNCHECK_JAVA_OPTS:--Xmx2g}").contains("TF_CPP_MIN_LOG_LEVEL:-2}")
+    assertThat(sh).contains("${BNCHECK_JAVA_OPTS:--Xmx2g -XX:+UseSerialGC -Xmn32m}").contains("TF_CPP_MIN_LOG_LEVEL:-2}")
         .contains("TF_ENABLE_ONEDNN_OPTS:-1}");
-    assertThat(cmd).contains("if not defined BNCHECK_JAVA_OPTS set \"BNCHECK_JAVA_OPTS=-Xmx2g\"")
+    assertThat(cmd).contains("if not defined BNCHECK_JAVA_OPTS set \"BNCHECK_JAVA_OPTS=-Xmx2g -XX:+UseSerialGC -Xmn32m\"")
         .contains("if not defined TF_CPP_MIN_LOG_LEVEL set \"TF_CPP_MIN_LOG_LEVEL=2\"")
         .contains("if not defined TF_ENABLE_ONEDNN_OPTS set \"TF_ENABLE_ONEDNN_OPTS=1\"")
         .contains("%JAVA_HOME%\\bin\\java.exe").contains("setlocal");

@@ -52,6 +52,9 @@ final class CalibrationRun {
   /** Samples of the first batch whose outputs are compared with TensorFlow's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
 
+  /** Positions along each axis but the batch's and the channel's that the self-check compares. */
+  static final int SELF_CHECK_POSITIONS = 4;
+
   private CalibrationRun() {}
 
   /**

@@ -27,11 +27,17 @@ final class TensorFlowRuntime {
    * with fetches that change after the first: rewriting the graph for each set of fetches cost
    * ResNet-50 3 s and saved nothing per batch (docs/performance.md). Rewrites do not change what
    * the graph computes, and the BN outputs are still compared with TensorFlow's own.
+   *
+   * <p>Ops run one at a time, each on every core (TensorFlow's intra-op threads). With an op per
+   * core at once, the reductions bncheck adds beside each BN input waited behind the model's next
+   * layers and kept those inputs alive: ResNet-50's batches of 32 took 165 MB more at their peak,
+   * and no less time (docs/performance.md).
    */
   private static ConfigProto config(Duration timeout) {
     return ConfigProto.newBuilder()
         .setGraphOptions(GraphOptions.newBuilder()
             .setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true)))
+        .setInterOpParallelismThreads(1)
         .setOperationTimeoutInMs(timeout.toMillis())
         .build();
   }
