@@ -1,5 +1,6 @@
 package dev.bncheck.load.onnx;
 
+import dev.bncheck.load.Background;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -41,6 +41,9 @@ final class OnnxCalibration {
 
   /** Samples of the first batch whose BN outputs are compared with the runtime's; every channel is in each. */
   static final int SELF_CHECK_SAMPLES = 2;
+
+  /** The name of the threads that work beside ONNX Runtime's. */
+  private static final String BACKGROUND = "bncheck-onnx-background";
 
   /** Samples also run alone for BN005: enough to show batch dependence, few enough to stay cheap. */
   static final int SINGLE_SAMPLES = 8;
@@ -102,7 +105,7 @@ final class OnnxCalibration {
         : Math.min(options.maxSamples(), rows);
     // counting them reads every sample (0.2 s for ResNet-50's 256): beside the session's opening
     CompletableFuture<Long> distinct = data.isEmpty() ? null
-        : CompletableFuture.supplyAsync(() -> DistinctSamples.count(data), OnnxCalibration::inBackground);
+        : Background.start(BACKGROUND, () -> DistinctSamples.count(data));
     if (fixedBatch) {
       sink.fixedBatch(batchSize, Math.min(options.maxSamples(), rows) - samples);
     }
@@ -130,7 +133,7 @@ final class OnnxCalibration {
     // so that the two sessions' weights are not held at once
     CompletableFuture<OrtRunner> openedBeside = samples > 0 && bytes.length <= SELF_CHECK_BESIDE_LIMIT
         && model.graph().initializers().stream().noneMatch(OnnxProto.TensorProto::isExternal)
-        ? CompletableFuture.supplyAsync(selfCheckSession, OnnxCalibration::inBackground) : null;
+        ? Background.start(BACKGROUND, selfCheckSession) : null;
     try {
       try (OrtRunner ort = OrtRunner.open(file, runnable, options.timeout(), true)) {
         Map<String, Tensor> batchedOutputs = new LinkedHashMap<>();
@@ -161,10 +164,10 @@ final class OnnxCalibration {
           // and is held until BN005 allows it (ONNX Runtime's arena would otherwise grow by those
           // 336 MB for one run)
           int pinnedPart = part;
-          CompletableFuture<PinnedOutputs> allocating = CompletableFuture.supplyAsync(
-              () -> PinnedOutputs.allocate(pinnable, pinnedPart), OnnxCalibration::inBackground);
+          CompletableFuture<PinnedOutputs> allocating = Background.start(BACKGROUND,
+              () -> PinnedOutputs.allocate(pinnable, pinnedPart));
           List<Map<String, Tensor>> alone = BatchSizeProbe.alone(ort, feeds, modelOutputs, part, label);
-          pinned = joined(allocating);
+          pinned = Background.joined(allocating);
           Map<String, Tensor> partOutputs = new LinkedHashMap<>();
           Map<String, Tensor> firstPart = new LinkedHashMap<>();
           ort.run(feeds, 0, part, firstFetches, label, pinned, (name, tensor) -> {
@@ -215,7 +218,7 @@ final class OnnxCalibration {
       if (samples > 0) {
         int count = fixedBatch ? batchSize : (int) Math.min(SELF_CHECK_SAMPLES, samples);
         if (openedBeside != null) {
-          selfCheck(joined(openedBeside), found, selfCheckFetches, feeds, count, uncaptured, label, sink);
+          selfCheck(Background.joined(openedBeside), found, selfCheckFetches, feeds, count, uncaptured, label, sink);
         } else {
           try (OrtRunner ort = selfCheckSession.get()) {
             selfCheck(ort, found, selfCheckFetches, feeds, count, uncaptured, label, sink);
@@ -233,7 +236,7 @@ final class OnnxCalibration {
       }
     }
     if (distinct != null) {
-      sink.distinctSamples(samples, Math.min(joined(distinct), samples));
+      sink.distinctSamples(samples, Math.min(Background.joined(distinct), samples));
     }
     return new Fed(feeds, batchSize, samples, reached, label);
   }
@@ -282,27 +285,6 @@ final class OnnxCalibration {
    * tester's model of 250 MB peaked at 3.0 GB, its twin of 272 MB opened after at 2.3 GB).
    */
   static final long SELF_CHECK_BESIDE_LIMIT = 128L << 20;
-
-  private static void inBackground(Runnable task) {
-    Thread t = new Thread(task, "bncheck-onnx-background");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  /** What a background task made, or what stopped it, as it would have been thrown here. */
-  private static <T> T joined(CompletableFuture<T> task) {
-    try {
-      return task.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error error) {
-        throw error;
-      }
-      throw e;
-    }
-  }
 
   /** What the self-check fetches: each BN node's input and output. */
   private static List<String> selfCheckFetches(OnnxBnLayers.Found found) {

@@ -2,9 +2,10 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
-import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.GivenInputs;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
 
@@ -20,24 +21,27 @@ final class FrozenGraphSession extends TensorFlowSession {
   private final Session session;
 
   private FrozenGraphSession(BnModelFromFrozenGraph.Parsed parsed, LoadOptions options, Graph tfGraph,
-      Session session, RunnableGraph runtime) {
-    super(parsed.graph(), options, parsed.model(), runtime);
+      Session session, RunnableGraph runtime, CompletableFuture<GivenInputs> given) {
+    super(parsed.graph(), options, parsed.model(), runtime, given);
     this.parsed = parsed;
     this.tfGraph = tfGraph;
     this.session = session;
   }
 
   static FrozenGraphSession open(Path input, LoadOptions options) {
+    CompletableFuture<GivenInputs> given = readInBackground(options);
+    TensorFlowRuntime.startLoadingNatives();
     BnModelFromFrozenGraph.Parsed parsed = BnModelFromFrozenGraph.parse(input, options);
     String location = input.toString();
     TfGraph graph = parsed.graph();
     InputNodes.requireKnown(graph, options.tensorFlow().inputNodes(), location);
     if (parsed.layers().layers().isEmpty()) {
-      return new FrozenGraphSession(parsed, options, null, null, null);
+      return new FrozenGraphSession(parsed, options, null, null, null, given);
     }
     if (!options.trustModel()) {
       new ModelSafety(graph, location, options.allowedOps()).checkFrozenGraph();
     }
+    TensorFlowRuntime.awaitNatives();
     Graph g = new Graph();
     Session session = null;
     try {
@@ -49,7 +53,7 @@ final class FrozenGraphSession extends TensorFlowSession {
           : InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
       ModelRunner runner = new ModelRunner(graph, checked);
       RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
-      return new FrozenGraphSession(parsed, options, g, session, runtime);
+      return new FrozenGraphSession(parsed, options, g, session, runtime, given);
     } catch (RuntimeException e) {
       if (session != null) {
         session.close();
@@ -63,7 +67,7 @@ final class FrozenGraphSession extends TensorFlowSession {
   void checkDataWithoutRunning() {
     // nothing to capture, but data that cannot be read is an error whatever the model
     if (!options().inputs().isEmpty()) {
-      ModelInputs.readArrays(options().inputs());
+      givenInputs();
     } else if (options().tensorFlow().inputNodes().isEmpty()) {
       SyntheticInputs.make(BnModelFromFrozenGraph.placeholders(parsed.graphDef()), options().syntheticSamples(),
           parsed.graph());

@@ -3,7 +3,7 @@ package dev.bncheck.load.tensorflow;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
-import dev.bncheck.load.array.DistinctSamples;
+import dev.bncheck.load.array.GivenInputs;
 import dev.bncheck.load.array.InputArray;
 import dev.bncheck.load.array.WholeNumbers;
 import dev.bncheck.load.array.InputPairing;
@@ -130,12 +130,13 @@ final class ModelRunner {
    * and compares the float outputs ({@link #batchedFloats}, prepared with the graph) between a
    * batch and its samples run alone.
    */
-  Fed inference(Prepared prepared, List<Input> floatOutputs, Map<String, InputArray> data, LoadOptions options,
+  Fed inference(Prepared prepared, List<Input> floatOutputs, GivenInputs given, LoadOptions options,
       CalibrationSink sink) {
     prepared.notCaptured().forEach(sink::notCaptured);
+    Map<String, InputArray> data = given.arrays();
     long samples = InputArray.samples(data);
     if (samples >= 0) {
-      sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(DistinctSamples.count(data),
+      sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(given.distinctSamples(),
           options.maxSamples()));
     }
     String label = options.inputs().isEmpty() ? "--synthetic " + options.syntheticSamples()

@@ -2,13 +2,14 @@ package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
-import dev.bncheck.load.array.ModelInputs;
+import dev.bncheck.load.array.GivenInputs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -41,8 +42,8 @@ public final class SavedModelSession extends TensorFlowSession {
 
   private SavedModelSession(Path input, LoadOptions options, SavedModelFile file, TfGraph graph,
       LayerAssembler.Layers layers, SavedModelBundle bundle, CheckedSession session, RunnableGraph runtime,
-      Map<String, String> twins) {
-    super(graph, options, BnModelFromSavedModel.model(input, file, layers), runtime);
+      Map<String, String> twins, CompletableFuture<GivenInputs> given) {
+    super(graph, options, BnModelFromSavedModel.model(input, file, layers), runtime, given);
     this.input = input;
     this.timeout = options.timeout();
     this.file = file;
@@ -58,6 +59,8 @@ public final class SavedModelSession extends TensorFlowSession {
   }
 
   private static SavedModelSession opened(Path input, LoadOptions options) {
+    CompletableFuture<GivenInputs> given = readInBackground(options);
+    TensorFlowRuntime.startLoadingNatives();
     SavedModelFile file = SavedModelFile.read(input, options.tensorFlow().tagSet(), options.tensorFlow().signature());
     TfGraph graph = new TfGraph(file.metaGraph().getGraphDef());
     GraphBnLayers found = BnModelFromSavedModel.discover(input, file, graph, options);
@@ -72,7 +75,7 @@ public final class SavedModelSession extends TensorFlowSession {
     }
     if (found.nodes().isEmpty() && !writable) {
       return new SavedModelSession(input, options, file, graph, found.assemble(VariableReader.NONE), null, null, null,
-          Map.of());
+          Map.of(), given);
     }
     SavedModelBundle bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout());
     try {
@@ -88,7 +91,8 @@ public final class SavedModelSession extends TensorFlowSession {
       List<ModelRunner.Input> floats = writable ? List.of() : ModelRunner.batchedFloats(outputs);
       ModelRunner runner = new ModelRunner(graph, session);
       RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(layers, inputs, floats), outputs, floats);
-      return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all());
+      return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all(),
+          given);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -98,7 +102,7 @@ public final class SavedModelSession extends TensorFlowSession {
   @Override
   void checkDataWithoutRunning() {
     if (!options().inputs().isEmpty()) {
-      ModelInputs.readArrays(options().inputs());
+      givenInputs();
     }
   }
 
