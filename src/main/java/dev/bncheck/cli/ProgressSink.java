@@ -125,6 +125,11 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
+  public void maskedSteps(String mask) {
+    delegate.maskedSteps(mask);
+  }
+
+  @Override
   public void fixedBatch(int batchSize, long samplesLeftOut) {
     delegate.fixedBatch(batchSize, samplesLeftOut);
   }

@@ -170,6 +170,18 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
     return Optional.ofNullable(fixedBatch);
   }
 
+  private String maskedSteps;
+
+  @Override
+  public void maskedSteps(String mask) {
+    maskedSteps = mask;
+  }
+
+  /** The Keras mask whose masked steps the statistics leave out, if the run applied one. */
+  public Optional<String> maskedSteps() {
+    return Optional.ofNullable(maskedSteps);
+  }
+
   @Override
   public Optional<String> notCaptured(int layerIndex) {
     return Optional.ofNullable(notCaptured.get(layerIndex));

@@ -118,6 +118,12 @@ public interface CalibrationSink {
   default void notCaptured(int layerIndex, String reason) {}
 
   /**
+   * The statistics of the layers a Keras mask reaches leave out the steps it masks, as Keras's
+   * own do; {@code mask} names the mask and the input it is computed from.
+   */
+  default void maskedSteps(String mask) {}
+
+  /**
    * The run took batches of the {@code batchSize} samples the model fixes, whatever was asked, and
    * left out the last {@code samplesLeftOut} samples of the data: a fixed batch takes whole batches
    * only.

@@ -75,6 +75,11 @@ final class CheckedSession {
     return runner("running the model on the data");
   }
 
+  /** The model file or folder, for messages. */
+  String location() {
+    return location;
+  }
+
   /** A run for {@code phase}, named in the message if it reaches the time limit. */
   Runner runner(String phase) {
     return new Runner(phase);

@@ -29,6 +29,10 @@ import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.ndarray.Shape;
 
 /**
  * Runs a loaded graph on calibration data and captures what reaches every BN layer: directly
@@ -110,7 +114,14 @@ final class ModelRunner {
    * once, and the captures of every layer are known.
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
-      FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured) {}
+      FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured,
+      Optional<MaskedSteps> mask) {}
+
+  /**
+   * A Keras mask applied to the captures behind it: the kept steps, [samples, steps] of 1 and 0,
+   * are fed at {@code placeholder} with every batch.
+   */
+  record MaskedSteps(KerasMask mask, String placeholder) {}
 
   /** The signature's float outputs that hold one row per sample: those compared for BN005. */
   static List<Input> batchedFloats(List<Input> outputs) {
@@ -134,6 +145,7 @@ final class ModelRunner {
       CalibrationSink sink) {
     prepared.notCaptured().forEach(sink::notCaptured);
     Map<String, InputArray> data = given.arrays();
+    prepared.mask().ifPresent(m -> sink.maskedSteps(m.mask().describe()));
     long samples = InputArray.samples(data);
     if (samples >= 0) {
       sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(given.distinctSamples(),
@@ -238,8 +250,47 @@ final class ModelRunner {
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
-    return new Prepared(captures.stream().map(c -> withInGraphReductions(tf, c)).toList(), inputs, inliner, training,
-        runnableOutputs, notCaptured);
+    Optional<KerasMask> mask = KerasMask.find(tfGraph, inputs, session.location());
+    Optional<Operand<TFloat32>> kept = mask.map(m -> tf.withName("kept_steps").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(-1, m.steps()))));
+    List<CalibrationRun.Capture> reduced = new ArrayList<>();
+    for (CalibrationRun.Capture c : captures) {
+      Optional<String> keptRows = kept.flatMap(k -> keptRows(tf, c, k, mask.get().steps(), notCaptured));
+      if (!notCaptured.containsKey(c.layerIndex())) {
+        reduced.add(withInGraphReductions(tf, c, keptRows));
+      }
+    }
+    return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured,
+        mask.map(m -> new MaskedSteps(m, name(kept.get()))));
+  }
+
+  /**
+   * The rows of a layer's input at the steps the mask keeps, [kept steps, channels], where the
+   * input is [batch, steps, channels] with the mask's steps; empty for a layer the mask does not
+   * reach. A layer behind the mask that normalizes another axis is not captured: Keras leaves its
+   * masked steps out, and those values cannot be told apart in a flat copy.
+   */
+  private Optional<String> keptRows(Ops tf, CalibrationRun.Capture c, Operand<TFloat32> kept, int steps,
+      Map<Integer, String> notCaptured) {
+    GraphScope.Ref ref = GraphScope.Ref.parse(c.input());
+    Output<?> x = graph.operation(ref.node()).output(ref.index());
+    Shape shape = x.shape();
+    if (shape.numDimensions() != 3 || (shape.get(1) >= 0 && steps >= 0 && shape.get(1) != steps)) {
+      return Optional.empty();
+    }
+    if (c.layer().resolveChannelAxis(3) != 2 || c.layer().resolveChannelAxis(2) != 1 || shape.get(2) < 0) {
+      notCaptured.put(c.layerIndex(), "behind a Keras mask, normalizing another axis than the last: the steps Keras"
+          + " leaves out of its statistics cannot be left out here");
+      return Optional.empty();
+    }
+    Operand<?> rows = tf.reshape(x, tf.constant(new long[] {-1, shape.get(2)}));
+    Operand<TInt64> keptIndices = tf.reshape(tf.where(tf.math.greater(tf.reshape(kept, tf.constant(new long[] {-1})),
+        tf.constant(0.5f))), tf.constant(new long[] {-1}));
+    return Optional.of(name(tf.gather(rows, keptIndices, tf.constant(0))));
+  }
+
+  private static String name(Operand<?> operand) {
+    return operand.op().name() + ":" + operand.asOutput().index();
   }
 
   /**
@@ -304,6 +355,12 @@ final class ModelRunner {
         }
       }
       feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching(), null));
+      if (prepared.mask().isPresent() && prepared.mask().get().mask().input().equals(input)
+          && e.getValue().data() instanceof InputArray.Numbers numbers && e.getValue().batching() == Feed.Batching.BATCHES) {
+        MaskedSteps masked = prepared.mask().get();
+        feeds.add(new Feed(List.of(masked.placeholder()), new InputArray.Numbers(masked.mask().keptSteps(
+            numbers.tensor())), DataType.DT_FLOAT, Feed.Batching.BATCHES, null));
+      }
     }
     return feeds;
   }
@@ -349,23 +406,32 @@ final class ModelRunner {
     return topLevelTensor(output);
   }
 
-  /** The capture with ops added to the graph that reduce its tensors where they are computed. */
-  private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c) {
+  /**
+   * The capture with ops added to the graph that reduce its tensors where they are computed.
+   *
+   * @param keptRows the rows of the input a Keras mask keeps, to take the statistics of instead
+   *     of the whole input; the training view, which would normalize with every step, is then left out
+   */
+  private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c, Optional<String> keptRows) {
+    String judged = keptRows.orElse(c.input());
+    String trainingViewTensor = keptRows.isPresent() ? null : c.trainingViewInput();
     // Whole tensors are fetched through an Identity: TensorFlow refuses to fetch a tensor that
     // is also fed, which a layer normalizing the model's input directly reads
-    String input = identity(tf, c.input());
-    String trainingViewInput = c.trainingViewInput() == null ? null : identity(tf, c.trainingViewInput());
-    Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, c.input(), c.layer());
+    String input = identity(tf, judged);
+    String trainingViewInput = trainingViewTensor == null ? null : identity(tf, trainingViewTensor);
+    Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, judged, c.layer());
     if (moments.isEmpty()) {
       return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
           trainingViewInput, c.batchStatistics(), null);
     }
-    InGraphMoments trainingView = c.trainingViewInput() == null ? null
-        : InGraphMoments.add(graph, tf, c.trainingViewInput(), c.layer()).orElse(null);
+    InGraphMoments trainingView = trainingViewTensor == null ? null
+        : InGraphMoments.add(graph, tf, trainingViewTensor, c.layer()).orElse(null);
+    GraphScope.Ref ref = GraphScope.Ref.parse(c.input());
+    int channelAxis = c.layer().resolveChannelAxis(graph.operation(ref.node()).output(ref.index()).shape()
+        .numDimensions());
     return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
         trainingViewInput, c.batchStatistics(), new CalibrationRun.InGraph(moments.get(), trainingView,
-            firstSamples(tf, c.input(), moments.get().channelAxis()),
-            firstSamples(tf, c.output(), moments.get().channelAxis())));
+            firstSamples(tf, c.input(), channelAxis), firstSamples(tf, c.output(), channelAxis)));
   }
 
   private String identity(Ops scope, String tensor) {

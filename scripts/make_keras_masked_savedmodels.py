@@ -1,0 +1,99 @@
+"""Make the test fixtures of Keras sequence models that mask padded steps, saved as SavedModels
+(needs tensorflow-cpu; see docs/exporters.md for the virtual environment).
+
+    python scripts/make_keras_masked_savedmodels.py
+
+Keras's BatchNormalization leaves masked steps out of its batch moments, so the moving
+statistics of a healthy masked model never saw the padding; bncheck has to leave it out too.
+Writes, with fixed seeds, to src/test/resources/keras-masked/:
+  masking-export/     Input(16, 4) -> Masking(0.0) -> Dense 16 -> BatchNormalization -> ReLU
+                      -> Dense 16 -> BatchNormalization -> ReLU -> GlobalAveragePooling1D -> Dense 4,
+                      trained on sequences of 4 to 16 steps zero-padded to 16 (Keras 3 model.export)
+  masking-tfsave/     the same model saved with tf.saved_model.save
+  masking-bn2-var10/  the same model with its second BN layer's moving variance x10, exported
+  masking-axis1/      Masking(0.0) -> Dense 16 -> BatchNormalization(axis=1) (normalizing the steps)
+                      -> GlobalAveragePooling1D -> Dense 4, exported
+  embedding-export/   Input(16 ids) -> Embedding(50, 8, mask_zero=True) -> Dense 16
+                      -> BatchNormalization -> ReLU -> GlobalAveragePooling1D -> Dense 4, exported
+  sequences.npy       256 calibration sequences [16, 4], float32, 42% of the steps padding
+  ids.npy             256 id sequences [16], int32, 0 past each sequence's length
+"""
+
+import os
+import shutil
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from fixture_files import drop_fingerprint  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "keras-masked")
+STEPS = 16
+
+
+def sequences(rng, n):
+    """4 features around 3 per step, 4 to 16 steps zero-padded to 16; the class from their mean."""
+    lengths = rng.integers(4, STEPS + 1, n)
+    x = 3.0 + rng.normal(size=(n, STEPS, 4))
+    valid = np.arange(STEPS)[None, :] < lengths[:, None]
+    w = np.random.default_rng(1234).normal(size=(4, 4))
+    y = np.argmax((((x - 3.0) * valid[..., None]).sum(1) / lengths[:, None]) @ w, 1)
+    x[~valid] = 0.0
+    return x.astype(np.float32), y
+
+
+def ids(rng, n):
+    """Ids 1 to 49, 4 to 16 of them, 0 after; the class from the first id."""
+    values = rng.integers(1, 50, size=(n, STEPS))
+    lengths = rng.integers(4, STEPS + 1, n)
+    values[np.arange(STEPS)[None, :] >= lengths[:, None]] = 0
+    return values.astype(np.int32), values[:, 0] % 4
+
+
+def trained(layers, x, y, epochs):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
+    return model
+
+
+def export(model, name):
+    model.export(os.path.join(OUT, name), verbose=False)
+
+
+def main():
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    x, y = sequences(np.random.default_rng(0), 6000)
+    model = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0),
+                     keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                     keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                     keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], x, y, 8)
+    np.save(os.path.join(OUT, "sequences.npy"), sequences(np.random.default_rng(7002), 256)[0])
+    export(model, "masking-export")
+    tf.saved_model.save(model, os.path.join(OUT, "masking-tfsave"))
+    second = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][1]
+    second.moving_variance.assign(second.moving_variance * 10)
+    export(model, "masking-bn2-var10")
+    axis1 = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0), keras.layers.Dense(16),
+                     keras.layers.BatchNormalization(axis=1), keras.layers.GlobalAveragePooling1D(),
+                     keras.layers.Dense(4)], x, y, 4)
+    export(axis1, "masking-axis1")
+    tokens, labels = ids(np.random.default_rng(1), 6000)
+    embedding = trained([keras.Input((STEPS,), dtype="int32"), keras.layers.Embedding(50, 8, mask_zero=True),
+                         keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                         keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], tokens, labels, 4)
+    np.save(os.path.join(OUT, "ids.npy"), ids(np.random.default_rng(7003), 256)[0])
+    export(embedding, "embedding-export")
+    for name in ("masking-export", "masking-tfsave", "masking-bn2-var10", "masking-axis1", "embedding-export"):
+        drop_fingerprint(os.path.join(OUT, name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bncheck.cli.CliRun;
+import dev.bncheck.load.array.NpyReader;
+import dev.bncheck.model.Tensor;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Keras sequence models that mask padded steps, saved as SavedModels (fixtures from
+ * scripts/make_keras_masked_savedmodels.py): Keras's BN layers leave the masked steps out of
+ * their statistics, so bncheck must too. Taken over every step, the healthy models failed with
+ * BN011 (calibration data unlike the training data).
+ */
+class KerasMaskedModelsTest {
+
+  private static final Path DIR = Path.of("src/test/resources/keras-masked");
+
+  /** Steps of sequences.npy with any feature other than 0, counted in Python with numpy. */
+  private static final int KEPT_SEQUENCE_STEPS = 2494;
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "masking-export, sequences.npy, Masking(0.0), 2494",
+      "masking-tfsave, sequences.npy, Masking(0.0), 2494",
+      "embedding-export, ids.npy, Embedding(mask_zero=True), 2560"})
+  void healthyMaskedModelPassesWithThePaddedStepsLeftOut(String model, String inputs, String mask, int keptSteps) {
+    CliRun check = CliRun.of("check", DIR.resolve(model).toString(), "--inputs", DIR.resolve(inputs).toString(),
+        "--format", "json");
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
+    assertThat(check.out()).contains("the steps the model's " + mask)
+        .contains("\"values_per_channel\": " + keptSteps)
+        .contains("\"error\": 0,\n    \"warning\": 0,\n    \"info\": 0,");
+  }
+
+  @Test
+  void keptStepsAreThoseWithAFeatureOtherThanThePadding() {
+    Tensor data = NpyReader.read(DIR.resolve("sequences.npy"));
+    KerasMask mask = new KerasMask(input(DataType.DT_FLOAT, -1, 16, 4), KerasMask.Rule.ANY_FEATURE_DIFFERS, 0.0);
+
+    Tensor.Float32 kept = mask.keptSteps(data);
+
+    assertThat(kept.shape()).containsExactly(256, 16);
+    double sum = 0;
+    for (float k : kept.data()) {
+      sum += k;
+    }
+    assertThat(sum).isEqualTo(KEPT_SEQUENCE_STEPS);
+  }
+
+  @Test
+  void aStepIsMaskedOnlyWhenEveryFeatureIsThePaddingValue() {
+    float nan = Float.NaN;
+    Tensor data = new Tensor.Float32(new int[] {1, 4, 2}, new float[] {-1, -1, -1, 0, nan, -1, 2, 3});
+    KerasMask masking = new KerasMask(input(DataType.DT_FLOAT, -1, 4, 2), KerasMask.Rule.ANY_FEATURE_DIFFERS, -1);
+    KerasMask ids = new KerasMask(input(DataType.DT_INT32, -1, 4), KerasMask.Rule.ID_DIFFERS, 0);
+
+    assertThat(masking.keptSteps(data).data()).containsExactly(0, 1, 1, 1);
+    assertThat(ids.keptSteps(new Tensor.Float32(new int[] {2, 4}, new float[] {5, 0, 7, 0, 0, 0, 0, 1})).data())
+        .containsExactly(1, 0, 1, 0, 0, 0, 0, 1);
+  }
+
+  @Test
+  void changedStatisticsBehindTheMaskFailOnThatLayerAlone() {
+    CliRun check = CliRun.of("check", DIR.resolve("masking-bn2-var10").toString(), "--inputs",
+        DIR.resolve("sequences.npy").toString());
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isEqualTo(1);
+    assertThat(check.out()).contains("[BN003] error sequential/batch_normalization_1:")
+        .doesNotContain("error sequential/batch_normalization:").doesNotContain("BN011");
+  }
+
+  @Test
+  void aMaskedLayerNormalizingTheStepsIsReportedWithoutData() {
+    CliRun check = CliRun.of("check", DIR.resolve("masking-axis1").toString(), "--inputs",
+        DIR.resolve("sequences.npy").toString());
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
+    assertThat(check.out()).contains("behind a Keras mask, normalizing another axis than the last");
+  }
+
+  private static ModelRunner.Input input(DataType dtype, long... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (long d : dims) {
+      shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    return new ModelRunner.Input("x", "x:0", dtype, shape.build());
+  }
+}
