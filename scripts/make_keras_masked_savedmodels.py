@@ -28,21 +28,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from fixture_files import drop_fingerprint  # noqa: E402
+from fixture_files import drop_fingerprint, padded_sequences  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "keras-masked")
 STEPS = 16
-
-
-def sequences(rng, n):
-    """4 features around 3 per step, 4 to 16 steps zero-padded to 16; the class from their mean."""
-    lengths = rng.integers(4, STEPS + 1, n)
-    x = 3.0 + rng.normal(size=(n, STEPS, 4))
-    valid = np.arange(STEPS)[None, :] < lengths[:, None]
-    w = np.random.default_rng(1234).normal(size=(4, 4))
-    y = np.argmax((((x - 3.0) * valid[..., None]).sum(1) / lengths[:, None]) @ w, 1)
-    x[~valid] = 0.0
-    return x.astype(np.float32), y
 
 
 def ids(rng, n):
@@ -70,12 +59,12 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(1)
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
-    x, y = sequences(np.random.default_rng(0), 6000)
+    x, y = padded_sequences(np.random.default_rng(0), 6000)
     model = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0),
                      keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
                      keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
                      keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], x, y, 8)
-    np.save(os.path.join(OUT, "sequences.npy"), sequences(np.random.default_rng(7002), 256)[0])
+    np.save(os.path.join(OUT, "sequences.npy"), padded_sequences(np.random.default_rng(7002), 256)[0])
     export(model, "masking-export")
     tf.saved_model.save(model, os.path.join(OUT, "masking-tfsave"))
     second = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][1]

@@ -121,23 +121,14 @@ def keras_masked_finds():
     import keras
     import tensorflow as tf
     from bn_dump_keras import dump_bn
+    from fixture_files import padded_sequences
 
     steps = 16
-
-    def sequences(rng, n):
-        """4 features around 3 per step, 4 to 16 steps zero-padded to 16; the class from their mean."""
-        lengths = rng.integers(4, steps + 1, n)
-        x = 3.0 + rng.normal(size=(n, steps, 4))
-        valid = np.arange(steps)[None, :] < lengths[:, None]
-        w = np.random.default_rng(1234).normal(size=(4, 4))
-        y = np.argmax((((x - 3.0) * valid[..., None]).sum(1) / lengths[:, None]) @ w, 1)
-        x[~valid] = 0.0
-        return x.astype(np.float32), y
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(0)
-    x, y = sequences(np.random.default_rng(0), 6000)
+    x, y = padded_sequences(np.random.default_rng(0), 6000)
     model = keras.Sequential([
         keras.Input((steps, 4)), keras.layers.Masking(0.0),
         keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
@@ -145,7 +136,7 @@ def keras_masked_finds():
         keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)])
     model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, batch_size=32, epochs=8, verbose=0)
-    x, _ = sequences(np.random.default_rng(7002), 256)
+    x, _ = padded_sequences(np.random.default_rng(7002), 256)
     dump_bn(model, batches(x), os.path.join(OUT, "keras-masked-256.bn.json"), model_name="masked")
     second = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][1]
     second.moving_variance.assign(second.moving_variance * 10)
