@@ -15,7 +15,16 @@ Writes, with fixed seeds, to src/test/resources/keras-masked/:
                       -> GlobalAveragePooling1D -> Dense 4, exported
   embedding-export/   Input(16 ids) -> Embedding(50, 8, mask_zero=True) -> Dense 16
                       -> BatchNormalization -> ReLU -> GlobalAveragePooling1D -> Dense 4, exported
+  masking-conv1d/     Masking(0.0) -> Conv1D 12 -> BatchNormalization -> GlobalAveragePooling1D -> Dense 4:
+                      Conv1D does not support masking and drops the mask, so the BN layer trained on
+                      every step (an outside tester's model), exported
+  lambda-notequal/    no mask: a Lambda's any(x != 0) over the features, concatenated to the input as
+                      a feature -> Dense 12 -> BatchNormalization -> GlobalAveragePooling1D -> Dense 4
+                      (an outside tester's model), exported
+  two-masked-inputs/  inputs a and b, each Masking(0.0) -> Dense 12 -> BatchNormalization ->
+                      GlobalAveragePooling1D, concatenated -> Dense 4, exported
   sequences.npy       256 calibration sequences [16, 4], float32, 42% of the steps padding
+  second-sequences.npy  256 more, for two-masked-inputs' input b
   ids.npy             256 id sequences [16], int32, 0 past each sequence's length
 """
 
@@ -80,7 +89,32 @@ def main():
                          keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], tokens, labels, 4)
     np.save(os.path.join(OUT, "ids.npy"), ids(np.random.default_rng(7003), 256)[0])
     export(embedding, "embedding-export")
-    for name in ("masking-export", "masking-tfsave", "masking-bn2-var10", "masking-axis1", "embedding-export"):
+    conv = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0),
+                    keras.layers.Conv1D(12, 3, padding="same", activation="relu"), keras.layers.BatchNormalization(),
+                    keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], x, y, 4)
+    export(conv, "masking-conv1d")
+    inp = keras.Input((STEPS, 4))
+    flag = keras.layers.Lambda(lambda t: keras.ops.cast(keras.ops.any(keras.ops.not_equal(t, 0.0), axis=-1,
+                                                                      keepdims=True), "float32"))(inp)
+    h = keras.layers.Dense(12, activation="relu")(keras.layers.Concatenate()([inp, flag]))
+    h = keras.layers.GlobalAveragePooling1D()(keras.layers.BatchNormalization()(h))
+    keras.utils.set_random_seed(0)
+    lam = keras.Model(inp, keras.layers.Dense(4)(h))
+    lam.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    lam.fit(x, y, batch_size=32, epochs=4, verbose=0)
+    export(lam, "lambda-notequal")
+    keras.utils.set_random_seed(0)
+    a, b = keras.Input((STEPS, 4), name="a"), keras.Input((STEPS, 4), name="b")
+    pooled = [keras.layers.GlobalAveragePooling1D()(keras.layers.BatchNormalization()(
+        keras.layers.Dense(12, activation="relu")(keras.layers.Masking(0.0)(t)))) for t in (a, b)]
+    two = keras.Model([a, b], keras.layers.Dense(4)(keras.layers.Concatenate()(pooled)))
+    two.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x2, _ = padded_sequences(np.random.default_rng(3), 6000)
+    two.fit([x, x2], y, batch_size=32, epochs=4, verbose=0)
+    np.save(os.path.join(OUT, "second-sequences.npy"), padded_sequences(np.random.default_rng(7004), 256)[0])
+    export(two, "two-masked-inputs")
+    for name in ("masking-export", "masking-tfsave", "masking-bn2-var10", "masking-axis1", "embedding-export",
+                 "masking-conv1d", "lambda-notequal", "two-masked-inputs"):
         drop_fingerprint(os.path.join(OUT, name))
 
 

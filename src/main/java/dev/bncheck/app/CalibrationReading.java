@@ -121,8 +121,7 @@ public final class CalibrationReading {
     String data = (!options.inputs().isEmpty() ? String.join(" ", options.inputs())
         : "synthetic: " + synthetic + " random samples (data-driven findings are indicative only)")
         + (options.tensorFlow().inputNodes().isEmpty() ? "" : ", fed at " + String.join(", ", options.tensorFlow().inputNodes()))
-        + collected.maskedSteps().map(m -> " (the steps the model's " + m + " masks left out of the BN layers it"
-            + " reaches, as Keras leaves them out; each kept step counts as a sample)").orElse("");
+        + collected.maskedSteps().map(note -> " (" + note + ")").orElse("");
     String size = collected.fixedBatch().map(f -> "of " + f.batchSize() + " samples, the batch the model fixes"
         + (f.samplesLeftOut() > 0 ? " (" + f.samplesLeftOut() + " of the data's samples left out: it takes whole"
             + " batches only)" : "")).orElse("of up to " + options.batchSize() + " samples");

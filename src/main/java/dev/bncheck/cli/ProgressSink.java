@@ -125,8 +125,8 @@ final class ProgressSink implements CalibrationSink {
   }
 
   @Override
-  public void maskedSteps(String mask) {
-    delegate.maskedSteps(mask);
+  public void maskedSteps(String note) {
+    delegate.maskedSteps(note);
   }
 
   @Override

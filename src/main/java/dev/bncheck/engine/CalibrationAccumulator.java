@@ -173,11 +173,11 @@ public final class CalibrationAccumulator implements CalibrationSink, Calibratio
   private String maskedSteps;
 
   @Override
-  public void maskedSteps(String mask) {
-    maskedSteps = mask;
+  public void maskedSteps(String note) {
+    maskedSteps = note;
   }
 
-  /** The Keras mask whose masked steps the statistics leave out, if the run applied one. */
+  /** What the report says of a Keras mask the run met ({@link CalibrationSink#maskedSteps}). */
   public Optional<String> maskedSteps() {
     return Optional.ofNullable(maskedSteps);
   }

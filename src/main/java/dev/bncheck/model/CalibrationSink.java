@@ -118,10 +118,10 @@ public interface CalibrationSink {
   default void notCaptured(int layerIndex, String reason) {}
 
   /**
-   * The statistics of the layers a Keras mask reaches leave out the steps it masks, as Keras's
-   * own do; {@code mask} names the mask and the input it is computed from.
+   * What the report says of the padded steps a Keras mask leaves out: that the statistics of the
+   * layers it reaches leave them out too, naming the mask, or why masks found are not applied.
    */
-  default void maskedSteps(String mask) {}
+  default void maskedSteps(String note) {}
 
   /**
    * The run took batches of the {@code batchSize} samples the model fixes, whatever was asked, and

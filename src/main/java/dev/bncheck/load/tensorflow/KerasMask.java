@@ -1,9 +1,15 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.model.Tensor;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
@@ -15,13 +21,19 @@ import org.tensorflow.proto.NodeDef;
  * every step differ from them in a healthy model (an outside tester's masked models failed at
  * every calibration size). At inference the BN layers ignore the mask, so the graph no longer says
  * which of them it reaches: the steps are recomputed from the data as Keras computes them, and
- * applied to every BN layer whose input keeps the input's steps on its second axis.
+ * applied to the BN layers it reaches ({@link #reaches}) whose input keeps the input's steps on
+ * its second axis.
  *
  * @param input the signature input the mask is computed from
  * @param rule how a step is kept
  * @param value the padding value
+ * @param maskNodes by function (the top level as ""), the comparisons that compute the mask
  */
-record KerasMask(ModelRunner.Input input, Rule rule, double value) {
+record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, Set<String>> maskNodes) {
+
+  KerasMask {
+    maskNodes = Map.copyOf(maskNodes);
+  }
 
   /** How Keras decides that a step is kept. */
   enum Rule {
@@ -32,16 +44,27 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value) {
   }
 
   /**
+   * What the graph says of masks.
+   *
+   * @param mask the mask to apply, where there is one bncheck can follow
+   * @param notApplied why masks found in the graph are not applied, or null
+   */
+  record Detection(Optional<KerasMask> mask, String notApplied) {}
+
+  private static final Detection NONE = new Detection(Optional.empty(), null);
+
+  /**
    * The mask the graph computes from one of its inputs, where exactly one input of the rule's
    * kind (float [batch, steps, features] for Masking, integer [batch, steps] for ids) can be the
-   * one it reads and every mask in the graph agrees; empty otherwise.
+   * one it reads and every mask in the graph agrees; otherwise why none is applied.
    */
-  static Optional<KerasMask> find(TfGraph graph, List<ModelRunner.Input> inputs, String file) {
+  static Detection detect(TfGraph graph, List<ModelRunner.Input> inputs, String file) {
     TensorValues constants = new TensorValues(file);
     List<GraphScope> scopes = new ArrayList<>(graph.functions());
     scopes.add(graph.topLevel());
     Rule rule = null;
     Double value = null;
+    Map<String, Set<String>> maskNodes = new HashMap<>();
     for (GraphScope scope : scopes) {
       for (NodeDef node : scope.nodes()) {
         if (!node.getOp().equals("NotEqual") || node.getInputCount() < 2) {
@@ -57,18 +80,74 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value) {
           continue;
         }
         if ((rule != null && rule != found) || (value != null && !value.equals(padding.get()))) {
-          return Optional.empty();
+          return new Detection(Optional.empty(), "masks of different kinds or padding values");
         }
         rule = found;
         value = padding.get();
+        maskNodes.computeIfAbsent(scope.name(), k -> new HashSet<>()).add(node.getName());
       }
     }
     if (rule == null) {
-      return Optional.empty();
+      return NONE;
     }
     Rule kind = rule;
     List<ModelRunner.Input> candidates = inputs.stream().filter(i -> reads(kind, i)).toList();
-    return candidates.size() == 1 ? Optional.of(new KerasMask(candidates.get(0), rule, value)) : Optional.empty();
+    if (candidates.size() != 1) {
+      return new Detection(Optional.empty(), candidates.isEmpty() ? "no input of the mask's shape"
+          : "masks on " + candidates.size() + " inputs, which bncheck cannot tell apart");
+    }
+    return new Detection(Optional.of(new KerasMask(candidates.get(0), rule, value, maskNodes)), null);
+  }
+
+  /** Ops that carry a mask on without mixing it with activations. */
+  private static final Set<String> MASK_OPS = Set.of("Any", "All", "Cast", "ExpandDims", "Reshape", "Identity",
+      "LogicalAnd", "LogicalOr", "Squeeze", "Tile", "StopGradient", "Transpose");
+
+  /**
+   * Whether the mask reaches the BN node: whether, in the node's function, something downstream
+   * of its output reads the mask, as a masked pooling, a recurrent layer or a masked loss term
+   * does. Keras passes a mask on from layer to layer; a layer that does not support masking (a
+   * Conv1D) drops it, and the BN layers after it trained on every step (an outside tester's
+   * model). A comparison with a constant that is no Keras mask (a Lambda's {@code x != 0} as a
+   * feature) is read upstream of the BN layers only.
+   */
+  boolean reaches(BnNode node) {
+    GraphScope scope = node.context().scope();
+    Set<String> masks = maskNodes.get(scope.name());
+    if (masks == null) {
+      return false;
+    }
+    Map<String, List<NodeDef>> consumers = new HashMap<>();
+    for (NodeDef n : scope.nodes()) {
+      for (String in : n.getInputList()) {
+        consumers.computeIfAbsent(GraphScope.Ref.parse(in).node(), k -> new ArrayList<>()).add(n);
+      }
+    }
+    Set<String> carried = new HashSet<>(masks);
+    Deque<String> pending = new ArrayDeque<>(masks);
+    while (!pending.isEmpty()) {
+      for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
+        if (MASK_OPS.contains(next.getOp()) && carried.add(next.getName())) {
+          pending.push(next.getName());
+        }
+      }
+    }
+    Set<String> downstream = new HashSet<>();
+    pending.push(GraphScope.Ref.parse(node.output()).node());
+    while (!pending.isEmpty()) {
+      for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
+        if (!downstream.add(next.getName())) {
+          continue;
+        }
+        for (String in : next.getInputList()) {
+          if (carried.contains(GraphScope.Ref.parse(in).node())) {
+            return true;
+          }
+        }
+        pending.push(next.getName());
+      }
+    }
+    return false;
   }
 
   /** The steps per sample, or -1 where the input's shape leaves them open. */
@@ -95,10 +174,17 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value) {
     return new Tensor.Float32(new int[] {samples, steps}, kept);
   }
 
-  /** How the report names it. */
+  /** What the report says of the mask applied. */
   String describe() {
-    return (rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + value + ")" : "Embedding(mask_zero=True)") + " on "
-        + input.key();
+    return "the steps the model's " + (rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + value + ")"
+        : "Embedding(mask_zero=True)") + " on " + input.key() + " masks left out of the BN layers it reaches, as"
+        + " Keras leaves them out; each kept step counts as a sample";
+  }
+
+  /** What the report says of masks found and not applied. */
+  static String describeNotApplied(String why) {
+    return "the model masks padded steps, but not in a way bncheck follows (" + why + "): BN layers behind a mask"
+        + " are judged on every step, the padding Keras left out of their statistics included";
   }
 
   /** The scalar constant a NotEqual compares a function argument or placeholder with. */

@@ -115,7 +115,7 @@ final class ModelRunner {
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
       FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured,
-      Optional<MaskedSteps> mask) {}
+      Optional<MaskedSteps> mask, Optional<String> maskNote) {}
 
   /**
    * A Keras mask applied to the captures behind it: the kept steps, [samples, steps] of 1 and 0,
@@ -145,7 +145,7 @@ final class ModelRunner {
       CalibrationSink sink) {
     prepared.notCaptured().forEach(sink::notCaptured);
     Map<String, InputArray> data = given.arrays();
-    prepared.mask().ifPresent(m -> sink.maskedSteps(m.mask().describe()));
+    prepared.maskNote().ifPresent(sink::maskedSteps);
     long samples = InputArray.samples(data);
     if (samples >= 0) {
       sink.distinctSamples(Math.min(samples, options.maxSamples()), Math.min(given.distinctSamples(),
@@ -219,6 +219,9 @@ final class ModelRunner {
         layers.nodesPerLayer().stream().flatMap(List::stream).toList(), layers.takenBranches());
     List<CalibrationRun.Capture> captures = new ArrayList<>();
     Map<Integer, String> notCaptured = new LinkedHashMap<>();
+    KerasMask.Detection detected = KerasMask.detect(tfGraph, inputs, session.location());
+    Optional<KerasMask> mask = detected.mask();
+    Set<Integer> masked = new java.util.HashSet<>();
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
@@ -227,6 +230,9 @@ final class ModelRunner {
         notCaptured.put(i, "inside a lowered tf.while_loop, which runs it once per iteration: nothing outside the"
             + " loop can fetch it");
         continue;
+      }
+      if (mask.isPresent() && mask.get().reaches(node)) {
+        masked.add(i);
       }
       try {
         String in = flat(inliner, node, node.input());
@@ -250,18 +256,24 @@ final class ModelRunner {
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
-    Optional<KerasMask> mask = KerasMask.find(tfGraph, inputs, session.location());
+    if (masked.isEmpty()) {
+      mask = Optional.empty();
+    }
     Optional<Operand<TFloat32>> kept = mask.map(m -> tf.withName("kept_steps").placeholder(TFloat32.class,
         Placeholder.shape(Shape.of(-1, m.steps()))));
     List<CalibrationRun.Capture> reduced = new ArrayList<>();
     for (CalibrationRun.Capture c : captures) {
-      Optional<String> keptRows = kept.flatMap(k -> keptRows(tf, c, k, mask.get().steps(), notCaptured));
+      int steps = mask.map(KerasMask::steps).orElse(-1);
+      Optional<String> keptRows = masked.contains(c.layerIndex())
+          ? kept.flatMap(k -> keptRows(tf, c, k, steps, notCaptured)) : Optional.empty();
       if (!notCaptured.containsKey(c.layerIndex())) {
         reduced.add(withInGraphReductions(tf, c, keptRows));
       }
     }
-    return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured,
-        mask.map(m -> new MaskedSteps(m, name(kept.get()))));
+    Optional<MaskedSteps> applied = mask.map(m -> new MaskedSteps(m, name(kept.get())));
+    Optional<String> maskNote = detected.notApplied() != null
+        ? Optional.of(KerasMask.describeNotApplied(detected.notApplied())) : mask.map(KerasMask::describe);
+    return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured, applied, maskNote);
   }
 
   /**

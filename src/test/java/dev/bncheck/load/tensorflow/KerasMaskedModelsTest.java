@@ -6,6 +6,7 @@ import dev.bncheck.cli.CliRun;
 import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.model.Tensor;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -43,7 +44,7 @@ class KerasMaskedModelsTest {
   @Test
   void keptStepsAreThoseWithAFeatureOtherThanThePadding() {
     Tensor data = NpyReader.read(DIR.resolve("sequences.npy"));
-    KerasMask mask = new KerasMask(input(DataType.DT_FLOAT, -1, 16, 4), KerasMask.Rule.ANY_FEATURE_DIFFERS, 0.0);
+    KerasMask mask = new KerasMask(input(DataType.DT_FLOAT, -1, 16, 4), KerasMask.Rule.ANY_FEATURE_DIFFERS, 0.0, Map.of());
 
     Tensor.Float32 kept = mask.keptSteps(data);
 
@@ -59,8 +60,8 @@ class KerasMaskedModelsTest {
   void aStepIsMaskedOnlyWhenEveryFeatureIsThePaddingValue() {
     float nan = Float.NaN;
     Tensor data = new Tensor.Float32(new int[] {1, 4, 2}, new float[] {-1, -1, -1, 0, nan, -1, 2, 3});
-    KerasMask masking = new KerasMask(input(DataType.DT_FLOAT, -1, 4, 2), KerasMask.Rule.ANY_FEATURE_DIFFERS, -1);
-    KerasMask ids = new KerasMask(input(DataType.DT_INT32, -1, 4), KerasMask.Rule.ID_DIFFERS, 0);
+    KerasMask masking = new KerasMask(input(DataType.DT_FLOAT, -1, 4, 2), KerasMask.Rule.ANY_FEATURE_DIFFERS, -1, Map.of());
+    KerasMask ids = new KerasMask(input(DataType.DT_INT32, -1, 4), KerasMask.Rule.ID_DIFFERS, 0, Map.of());
 
     assertThat(masking.keptSteps(data).data()).containsExactly(0, 1, 1, 1);
     assertThat(ids.keptSteps(new Tensor.Float32(new int[] {2, 4}, new float[] {5, 0, 7, 0, 0, 0, 0, 1})).data())
@@ -84,6 +85,32 @@ class KerasMaskedModelsTest {
 
     assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
     assertThat(check.out()).contains("behind a Keras mask, normalizing another axis than the last");
+  }
+
+  /**
+   * An outside tester's models: a mask Conv1D drops before the BN layer (which trained on every
+   * step), and a Lambda's {@code any(x != 0)} used as a feature, no mask at all. Both were taken
+   * for masks reaching the BN layer, and both healthy models failed.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"masking-conv1d", "lambda-notequal"})
+  void aComparisonThatReachesNoBnLayerAsAMaskIsNotApplied(String model) {
+    CliRun check = CliRun.of("check", DIR.resolve(model).toString(), "--inputs", DIR.resolve("sequences.npy").toString());
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
+    assertThat(check.out()).contains("data: " + DIR.resolve("sequences.npy") + ", sha256").doesNotContain("masks left out").doesNotContain("masks padded steps")
+        .contains("256 samples");
+  }
+
+  /** Masks on two inputs are not told apart: the report says that the padding is counted. */
+  @Test
+  void masksOnTwoInputsAreNotAppliedAndTheReportSaysSo() {
+    CliRun check = CliRun.of("check", DIR.resolve("two-masked-inputs").toString(), "--inputs",
+        "a=" + DIR.resolve("sequences.npy"), "--inputs", "b=" + DIR.resolve("second-sequences.npy"));
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isIn(0, 1);
+    assertThat(check.out()).contains("the model masks padded steps, but not in a way bncheck follows (masks on 2"
+        + " inputs, which bncheck cannot tell apart): BN layers behind a mask are judged on every step");
   }
 
   private static ModelRunner.Input input(DataType dtype, long... dims) {
