@@ -46,57 +46,92 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
   /**
    * What the graph says of masks.
    *
-   * @param mask the mask to apply, where there is one bncheck can follow
+   * @param masks the masks to apply, one per input at most
    * @param notApplied why masks found in the graph are not applied, or null
    */
-  record Detection(Optional<KerasMask> mask, String notApplied) {}
+  record Detection(List<KerasMask> masks, String notApplied) {
 
-  private static final Detection NONE = new Detection(Optional.empty(), null);
+    Detection {
+      masks = List.copyOf(masks);
+    }
+  }
+
+  private static final Detection NONE = new Detection(List.of(), null);
 
   /**
-   * The mask the graph computes from one of its inputs, where exactly one input of the rule's
-   * kind (float [batch, steps, features] for Masking, integer [batch, steps] for ids) can be the
-   * one it reads and every mask in the graph agrees; otherwise why none is applied.
+   * The masks the graph computes from its inputs: each comparison is traced to the signature
+   * input it reads, through the calls that lead to the BN nodes' functions; where one cannot be
+   * traced, it belongs to the one input of its kind (float [batch, steps, features] for Masking,
+   * integer [batch, steps] for ids). Masks of one input that disagree, or comparisons no input can
+   * be found for, are not applied, and the detection says why.
    */
-  static Detection detect(TfGraph graph, List<ModelRunner.Input> inputs, String file) {
+  static Detection detect(TfGraph graph, List<ModelRunner.Input> inputs, String file, List<BnNode> bnNodes) {
     TensorValues constants = new TensorValues(file);
+    Map<String, CallContext> contexts = new HashMap<>();
+    bnNodes.forEach(n -> contexts.putIfAbsent(n.context().scope().name(), n.context()));
+    contexts.putIfAbsent(graph.topLevel().name(), CallContext.root(graph.topLevel()));
     List<GraphScope> scopes = new ArrayList<>(graph.functions());
     scopes.add(graph.topLevel());
-    Rule rule = null;
-    Double value = null;
-    Map<String, Set<String>> maskNodes = new HashMap<>();
+    Map<ModelRunner.Input, KerasMask> masks = new java.util.LinkedHashMap<>();
     for (GraphScope scope : scopes) {
       for (NodeDef node : scope.nodes()) {
         if (!node.getOp().equals("NotEqual") || node.getInputCount() < 2) {
           continue;
         }
-        Optional<Double> padding = padding(scope, node, constants);
-        if (padding.isEmpty()) {
+        Optional<Comparison> compared = comparison(scope, node, constants);
+        Rule rule = reducedOverFeatures(scope, node) ? Rule.ANY_FEATURE_DIFFERS : integer(node) ? Rule.ID_DIFFERS : null;
+        if (compared.isEmpty() || rule == null) {
           continue;
         }
-        Rule found = reducedOverFeatures(scope, node) ? Rule.ANY_FEATURE_DIFFERS
-            : integer(node) ? Rule.ID_DIFFERS : null;
-        if (found == null) {
+        CallContext context = contexts.get(scope.name());
+        Optional<ModelRunner.Input> input = inputOf(compared.get().read(), context, inputs)
+            .or(() -> onlyInputOf(rule, inputs));
+        if (input.isEmpty() && context == null) {
+          // a function no BN node runs in (another trace of the model): its masks reach none
           continue;
         }
-        if ((rule != null && rule != found) || (value != null && !value.equals(padding.get()))) {
-          return new Detection(Optional.empty(), "masks of different kinds or padding values");
+        if (input.isEmpty() || !reads(rule, input.get())) {
+          return new Detection(List.of(), "a mask whose input is not found");
         }
-        rule = found;
-        value = padding.get();
-        maskNodes.computeIfAbsent(scope.name(), k -> new HashSet<>()).add(node.getName());
+        KerasMask known = masks.get(input.get());
+        if (known != null && (known.rule != rule || known.value != compared.get().value())) {
+          return new Detection(List.of(), "masks of different kinds or padding values on " + input.get().key());
+        }
+        Map<String, Set<String>> nodes = new HashMap<>();
+        if (known != null) {
+          known.maskNodes.forEach((k, v) -> nodes.put(k, new HashSet<>(v)));
+        }
+        nodes.computeIfAbsent(scope.name(), k -> new HashSet<>()).add(node.getName());
+        masks.put(input.get(), new KerasMask(input.get(), rule, compared.get().value(), nodes));
       }
     }
-    if (rule == null) {
-      return NONE;
+    return masks.isEmpty() ? NONE : new Detection(new ArrayList<>(masks.values()), null);
+  }
+
+  /** A NotEqual of a function argument or placeholder ({@code read}) with a scalar constant. */
+  private record Comparison(String read, double value) {}
+
+  /** The signature input a function argument or top-level node is fed from, through the calls of {@code context}. */
+  private static Optional<ModelRunner.Input> inputOf(String read, CallContext context, List<ModelRunner.Input> inputs) {
+    String name = read;
+    for (CallContext c = context; c != null; c = c.caller()) {
+      if (c.callNode() == null) {
+        String node = name;
+        return inputs.stream().filter(i -> GraphScope.Ref.parse(i.tensor()).node().equals(node)).findFirst();
+      }
+      int argument = c.scope().argumentIndex(name);
+      int at = argument + c.argumentOffset();
+      if (argument < 0 || !c.plainCall() || at >= c.callNode().getInputCount()) {
+        return Optional.empty();
+      }
+      name = GraphScope.Ref.parse(c.callNode().getInput(at)).node();
     }
-    Rule kind = rule;
-    List<ModelRunner.Input> candidates = inputs.stream().filter(i -> reads(kind, i)).toList();
-    if (candidates.size() != 1) {
-      return new Detection(Optional.empty(), candidates.isEmpty() ? "no input of the mask's shape"
-          : "masks on " + candidates.size() + " inputs, which bncheck cannot tell apart");
-    }
-    return new Detection(Optional.of(new KerasMask(candidates.get(0), rule, value, maskNodes)), null);
+    return Optional.empty();
+  }
+
+  private static Optional<ModelRunner.Input> onlyInputOf(Rule rule, List<ModelRunner.Input> inputs) {
+    List<ModelRunner.Input> candidates = inputs.stream().filter(i -> reads(rule, i)).toList();
+    return candidates.size() == 1 ? Optional.of(candidates.get(0)) : Optional.empty();
   }
 
   /** Ops that carry a mask on without mixing it with activations. */
@@ -174,11 +209,13 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
     return new Tensor.Float32(new int[] {samples, steps}, kept);
   }
 
-  /** What the report says of the mask applied. */
-  String describe() {
-    return "the steps the model's " + (rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + value + ")"
-        : "Embedding(mask_zero=True)") + " on " + input.key() + " masks left out of the BN layers it reaches, as"
-        + " Keras leaves them out; each kept step counts as a sample";
+  /** What the report says of the masks applied. */
+  static String describe(java.util.Collection<KerasMask> applied) {
+    List<String> masks = applied.stream().sorted(java.util.Comparator.comparing(m -> m.input.key())).map(m -> (m.rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + m.value + ")"
+        : "Embedding(mask_zero=True)") + " on " + m.input.key()).toList();
+    return "the steps the model's " + String.join(" and ", masks) + (masks.size() == 1 ? " masks" : " mask")
+        + " left out of the BN layers " + (masks.size() == 1 ? "it reaches" : "each reaches")
+        + ", as Keras leaves them out; each kept step counts as a sample";
   }
 
   /** What the report says of masks found and not applied. */
@@ -187,8 +224,8 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
         + " are judged on every step, the padding Keras left out of their statistics included";
   }
 
-  /** The scalar constant a NotEqual compares a function argument or placeholder with. */
-  private static Optional<Double> padding(GraphScope scope, NodeDef notEqual, TensorValues constants) {
+  /** The comparison of a function argument or placeholder with a scalar constant, if the NotEqual is one. */
+  private static Optional<Comparison> comparison(GraphScope scope, NodeDef notEqual, TensorValues constants) {
     for (int side = 0; side < 2; side++) {
       NodeDef constant = scope.node(GraphScope.Ref.parse(notEqual.getInput(side)).node());
       String other = GraphScope.Ref.parse(notEqual.getInput(1 - side)).node();
@@ -196,7 +233,7 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
       boolean readsInput = scope.argumentIndex(other) >= 0
           || (otherNode != null && otherNode.getOp().equals("Placeholder"));
       if (constant != null && constant.getOp().equals("Const") && readsInput) {
-        return constants.scalar(constant);
+        return constants.scalar(constant).map(v -> new Comparison(other, v));
       }
     }
     return Optional.empty();

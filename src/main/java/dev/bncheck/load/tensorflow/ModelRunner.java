@@ -115,7 +115,7 @@ final class ModelRunner {
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
       FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured,
-      Optional<MaskedSteps> mask, Optional<String> maskNote) {}
+      List<MaskedSteps> masks, Optional<String> maskNote) {}
 
   /**
    * A Keras mask applied to the captures behind it: the kept steps, [samples, steps] of 1 and 0,
@@ -219,9 +219,9 @@ final class ModelRunner {
         layers.nodesPerLayer().stream().flatMap(List::stream).toList(), layers.takenBranches());
     List<CalibrationRun.Capture> captures = new ArrayList<>();
     Map<Integer, String> notCaptured = new LinkedHashMap<>();
-    KerasMask.Detection detected = KerasMask.detect(tfGraph, inputs, session.location());
-    Optional<KerasMask> mask = detected.mask();
-    Set<Integer> masked = new java.util.HashSet<>();
+    KerasMask.Detection detected = KerasMask.detect(tfGraph, inputs, session.location(),
+        layers.nodesPerLayer().stream().flatMap(List::stream).toList());
+    Map<Integer, KerasMask> masked = new java.util.HashMap<>();
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
@@ -231,8 +231,13 @@ final class ModelRunner {
             + " loop can fetch it");
         continue;
       }
-      if (mask.isPresent() && mask.get().reaches(node)) {
-        masked.add(i);
+      List<KerasMask> reaching = detected.masks().stream().filter(m -> m.reaches(node)).toList();
+      if (reaching.size() > 1) {
+        notCaptured.put(i, "behind the Keras masks of several inputs, which leave out different steps");
+        continue;
+      }
+      if (reaching.size() == 1) {
+        masked.put(i, reaching.get(0));
       }
       try {
         String in = flat(inliner, node, node.input());
@@ -256,23 +261,26 @@ final class ModelRunner {
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
-    if (masked.isEmpty()) {
-      mask = Optional.empty();
-    }
-    Optional<Operand<TFloat32>> kept = mask.map(m -> tf.withName("kept_steps").placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(-1, m.steps()))));
-    List<CalibrationRun.Capture> reduced = new ArrayList<>();
-    for (CalibrationRun.Capture c : captures) {
-      int steps = mask.map(KerasMask::steps).orElse(-1);
-      Optional<String> keptRows = masked.contains(c.layerIndex())
-          ? kept.flatMap(k -> keptRows(tf, c, k, steps, notCaptured)) : Optional.empty();
-      if (!notCaptured.containsKey(c.layerIndex())) {
-        reduced.add(withInGraphReductions(tf, c, keptRows));
+    Map<KerasMask, Operand<TFloat32>> kept = new java.util.LinkedHashMap<>();
+    for (KerasMask m : detected.masks()) {
+      if (masked.containsValue(m)) {
+        kept.put(m, tf.withName("kept_steps_" + kept.size()).placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(-1, m.steps()))));
       }
     }
-    Optional<MaskedSteps> applied = mask.map(m -> new MaskedSteps(m, name(kept.get())));
+    List<CalibrationRun.Capture> reduced = new ArrayList<>();
+    for (CalibrationRun.Capture c : captures) {
+      KerasMask m = masked.get(c.layerIndex());
+      Optional<String> keptRows = m == null ? Optional.empty() : keptRows(tf, c, kept.get(m), m.steps(), notCaptured);
+      if (!notCaptured.containsKey(c.layerIndex())) {
+        reduced.add(withInGraphReductions(tf, c, keptRows, kept.isEmpty()));
+      }
+    }
+    List<MaskedSteps> applied = kept.entrySet().stream().map(e -> new MaskedSteps(e.getKey(), name(e.getValue())))
+        .toList();
     Optional<String> maskNote = detected.notApplied() != null
-        ? Optional.of(KerasMask.describeNotApplied(detected.notApplied())) : mask.map(KerasMask::describe);
+        ? Optional.of(KerasMask.describeNotApplied(detected.notApplied()))
+        : applied.isEmpty() ? Optional.empty() : Optional.of(KerasMask.describe(kept.keySet()));
     return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured, applied, maskNote);
   }
 
@@ -367,11 +375,12 @@ final class ModelRunner {
         }
       }
       feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching(), null));
-      if (prepared.mask().isPresent() && prepared.mask().get().mask().input().equals(input)
-          && e.getValue().data() instanceof InputArray.Numbers numbers && e.getValue().batching() == Feed.Batching.BATCHES) {
-        MaskedSteps masked = prepared.mask().get();
-        feeds.add(new Feed(List.of(masked.placeholder()), new InputArray.Numbers(masked.mask().keptSteps(
-            numbers.tensor())), DataType.DT_FLOAT, Feed.Batching.BATCHES, null));
+      for (MaskedSteps masked : prepared.masks()) {
+        if (masked.mask().input().equals(input) && e.getValue().data() instanceof InputArray.Numbers numbers
+            && e.getValue().batching() == Feed.Batching.BATCHES) {
+          feeds.add(new Feed(List.of(masked.placeholder()), new InputArray.Numbers(masked.mask().keptSteps(
+              numbers.tensor())), DataType.DT_FLOAT, Feed.Batching.BATCHES, null));
+        }
       }
     }
     return feeds;
@@ -422,11 +431,15 @@ final class ModelRunner {
    * The capture with ops added to the graph that reduce its tensors where they are computed.
    *
    * @param keptRows the rows of the input a Keras mask keeps, to take the statistics of instead
-   *     of the whole input; the training view, which would normalize with every step, is then left out
+   *     of the whole input
+   * @param withTrainingView whether to capture the training view: not behind a Keras mask, where the
+   *     training-mode copy normalizes every masked layer with every step, and so every layer after
+   *     it with what Keras never computed (an outside tester's healthy model got BN003 errors there)
    */
-  private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c, Optional<String> keptRows) {
+  private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c, Optional<String> keptRows,
+      boolean withTrainingView) {
     String judged = keptRows.orElse(c.input());
-    String trainingViewTensor = keptRows.isPresent() ? null : c.trainingViewInput();
+    String trainingViewTensor = withTrainingView ? c.trainingViewInput() : null;
     // Whole tensors are fetched through an Identity: TensorFlow refuses to fetch a tensor that
     // is also fed, which a layer normalizing the model's input directly reads
     String input = identity(tf, judged);
