@@ -245,9 +245,12 @@ final class CalibrationRun {
     if (!fetch.selfCheck()) {
       return input.read();
     }
-    // the self-check reads the first samples, or the whole input where it is fetched anyway
-    int inputSample = moments != null ? fetches.add(inGraph.inputSample()) : input.wholeAt();
-    int outputSample = fetches.add(moments != null ? inGraph.outputSample() : c.output());
+    // the self-check reads the first samples, also where a non-finite moment has the batch
+    // reduced whole (for a layer behind a Keras mask, the whole input fetched is its kept rows,
+    // not the tensor the node normalizes); the whole input where no slices were added
+    InGraph slices = c.inGraph();
+    int inputSample = slices != null ? fetches.add(slices.inputSample()) : input.wholeAt();
+    int outputSample = fetches.add(slices != null ? slices.outputSample() : c.output());
     // TensorFlow sums batch statistics in float32 over the whole batch, off by more than the
     // self-check's tolerance on large batches far from zero: its own statistics are compared with,
     // so that the self-check judges bncheck's normalization, not TensorFlow's sums

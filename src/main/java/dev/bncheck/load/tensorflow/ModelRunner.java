@@ -272,8 +272,13 @@ final class ModelRunner {
     for (CalibrationRun.Capture c : captures) {
       KerasMask m = masked.get(c.layerIndex());
       Optional<String> keptRows = m == null ? Optional.empty() : keptRows(tf, c, kept.get(m), m.steps(), notCaptured);
-      if (!notCaptured.containsKey(c.layerIndex())) {
-        reduced.add(withInGraphReductions(tf, c, keptRows, kept.isEmpty()));
+      CalibrationRun.Capture capture = notCaptured.containsKey(c.layerIndex()) ? null
+          : withInGraphReductions(tf, c, keptRows, kept.isEmpty());
+      if (capture != null) {
+        reduced.add(capture);
+      } else if (!notCaptured.containsKey(c.layerIndex())) {
+        notCaptured.put(c.layerIndex(), "behind a Keras mask, in a type whose statistics bncheck takes in the graph"
+            + " only for float32 and float64");
       }
     }
     List<MaskedSteps> applied = kept.entrySet().stream().map(e -> new MaskedSteps(e.getKey(), name(e.getValue())))
@@ -435,6 +440,8 @@ final class ModelRunner {
    * @param withTrainingView whether to capture the training view: not behind a Keras mask, where the
    *     training-mode copy normalizes every masked layer with every step, and so every layer after
    *     it with what Keras never computed (an outside tester's healthy model got BN003 errors there)
+   * @return the capture, or null for a layer behind a Keras mask whose kept rows cannot be
+   *     reduced in the graph
    */
   private CalibrationRun.Capture withInGraphReductions(Ops tf, CalibrationRun.Capture c, Optional<String> keptRows,
       boolean withTrainingView) {
@@ -445,6 +452,10 @@ final class ModelRunner {
     String input = identity(tf, judged);
     String trainingViewInput = trainingViewTensor == null ? null : identity(tf, trainingViewTensor);
     Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, judged, c.layer());
+    if (moments.isEmpty() && keptRows.isPresent()) {
+      // the kept rows reduced in Java would leave the self-check no input of the node's shape
+      return null;
+    }
     if (moments.isEmpty()) {
       return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
           trainingViewInput, c.batchStatistics(), null);

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.bncheck.cli.CliRun;
 import dev.bncheck.load.array.NpyReader;
 import dev.bncheck.model.Tensor;
+import dev.bncheck.TestFiles;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.tensorflow.proto.DataType;
@@ -118,6 +122,28 @@ class KerasMaskedModelsTest {
     // a's layer gets the kept steps of sequences.npy, b's those of second-sequences.npy (2,561, numpy)
     assertThat(check.out()).contains("\"values_per_channel\": " + KEPT_SEQUENCE_STEPS)
         .contains("\"values_per_channel\": 2561");
+  }
+
+  /**
+   * NaN in every sequence's first step makes every batch's in-graph moments non-finite, so the
+   * batches are reduced whole: the self-check compared the kept rows with the node's whole output
+   * and ended in an internal error (exit 4). The kept steps' NaN are left out (BN010).
+   */
+  @Test
+  void nonFiniteDataBehindTheMaskIsLeftOutAndTheSelfCheckStillPasses(@TempDir Path tmp) throws IOException {
+    Tensor.Float32 data = (Tensor.Float32) NpyReader.read(DIR.resolve("sequences.npy"));
+    float[] values = data.data().clone();
+    for (int s = 0; s < 256; s++) {
+      values[s * 16 * 4] = Float.NaN;
+    }
+    Path inputs = tmp.resolve("nan.npy");
+    Files.write(inputs, TestFiles.npy(values, data.shape()));
+
+    CliRun check = CliRun.of("check", DIR.resolve("masking-export").toString(), "--inputs", inputs.toString());
+
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
+    assertThat(check.out()).contains("[BN010] warning sequential/batch_normalization: 4096 NaN or infinite");
+    assertThat(check.err()).doesNotContain("internal error");
   }
 
   private static ModelRunner.Input input(DataType dtype, long... dims) {
