@@ -23,6 +23,11 @@ Writes, with fixed seeds, to src/test/resources/keras-masked/:
                       (an outside tester's model), exported
   two-masked-inputs/  inputs a and b, each Masking(0.0) -> Dense 12 -> BatchNormalization ->
                       GlobalAveragePooling1D, concatenated -> Dense 4, exported
+  masking-gru/        Masking(0.0) -> Dense 12 -> BatchNormalization -> GRU(8) -> Dense 4: only the
+                      recurrent layer reads the mask after the BN layer (an outside tester's model), exported
+  masking-float64/    masking-export's layers in float64 (Keras casts the padding value), exported
+  masking-mixed/      masking-export's layers under the mixed_float16 policy (Keras casts the input to
+                      float16 before comparing it), exported
   sequences.npy       256 calibration sequences [16, 4], float32, 42% of the steps padding
   second-sequences.npy  256 more, for two-masked-inputs' input b
   ids.npy             256 id sequences [16], int32, 0 past each sequence's length
@@ -113,8 +118,19 @@ def main():
     two.fit([x, x2], y, batch_size=32, epochs=4, verbose=0)
     np.save(os.path.join(OUT, "second-sequences.npy"), padded_sequences(np.random.default_rng(7004), 256)[0])
     export(two, "two-masked-inputs")
+    gru = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0), keras.layers.Dense(12),
+                   keras.layers.BatchNormalization(), keras.layers.GRU(8), keras.layers.Dense(4)], x, y, 4)
+    export(gru, "masking-gru")
+    for name, policy in (("masking-float64", "float64"), ("masking-mixed", "mixed_float16")):
+        keras.mixed_precision.set_global_policy(policy)
+        typed = trained([keras.Input((STEPS, 4)), keras.layers.Masking(0.0),
+                         keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                         keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(4)], x, y, 4)
+        export(typed, name)
+        keras.mixed_precision.set_global_policy("float32")
     for name in ("masking-export", "masking-tfsave", "masking-bn2-var10", "masking-axis1", "embedding-export",
-                 "masking-conv1d", "lambda-notequal", "two-masked-inputs"):
+                 "masking-conv1d", "lambda-notequal", "two-masked-inputs", "masking-gru", "masking-float64",
+                 "masking-mixed"):
         drop_fingerprint(os.path.join(OUT, name))
 
 

@@ -134,14 +134,10 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
     return candidates.size() == 1 ? Optional.of(candidates.get(0)) : Optional.empty();
   }
 
-  /** Ops that carry a mask on without mixing it with activations. */
-  private static final Set<String> MASK_OPS = Set.of("Any", "All", "Cast", "ExpandDims", "Reshape", "Identity",
-      "LogicalAnd", "LogicalOr", "Squeeze", "Tile", "StopGradient", "Transpose");
-
   /**
    * Whether the mask reaches the BN node: whether, in the node's function, something downstream
-   * of its output reads the mask, as a masked pooling, a recurrent layer or a masked loss term
-   * does. Keras passes a mask on from layer to layer; a layer that does not support masking (a
+   * of its output reads the mask or what is computed from it alone, as a masked pooling or a
+   * recurrent layer does. Keras passes a mask on from layer to layer; a layer that does not support masking (a
    * Conv1D) drops it, and the BN layers after it trained on every step (an outside tester's
    * model). A comparison with a constant that is no Keras mask (a Lambda's {@code x != 0} as a
    * feature) is read upstream of the BN layers only.
@@ -162,7 +158,7 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
     Deque<String> pending = new ArrayDeque<>(masks);
     while (!pending.isEmpty()) {
       for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
-        if (MASK_OPS.contains(next.getOp()) && carried.add(next.getName())) {
+        if (fromMaskAlone(scope, next, carried) && carried.add(next.getName())) {
           pending.push(next.getName());
         }
       }
@@ -227,8 +223,8 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
   /** The comparison of a function argument or placeholder with a scalar constant, if the NotEqual is one. */
   private static Optional<Comparison> comparison(GraphScope scope, NodeDef notEqual, TensorValues constants) {
     for (int side = 0; side < 2; side++) {
-      NodeDef constant = scope.node(GraphScope.Ref.parse(notEqual.getInput(side)).node());
-      String other = GraphScope.Ref.parse(notEqual.getInput(1 - side)).node();
+      NodeDef constant = scope.node(beforeCasts(scope, notEqual.getInput(side)));
+      String other = beforeCasts(scope, notEqual.getInput(1 - side));
       NodeDef otherNode = scope.node(other);
       boolean readsInput = scope.argumentIndex(other) >= 0
           || (otherNode != null && otherNode.getOp().equals("Placeholder"));
@@ -237,6 +233,23 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The node a tensor comes from before any casts: Keras casts the padding value to a float64
+   * model's type, and a mixed-precision model's input to float16, before comparing them.
+   */
+  private static String beforeCasts(GraphScope scope, String tensor) {
+    String name = GraphScope.Ref.parse(tensor).node();
+    for (int hops = 0; hops < 4; hops++) {
+      NodeDef node = scope.node(name);
+      if (node == null || !(node.getOp().equals("Cast") || node.getOp().equals("Identity"))
+          || node.getInputCount() < 1) {
+        break;
+      }
+      name = GraphScope.Ref.parse(node.getInput(0)).node();
+    }
+    return name;
   }
 
   /** Whether an Any over the last axis reads the comparison: Keras's Masking. */
@@ -248,6 +261,25 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a node computes from the mask and constants alone (a cast, a slice, the lengths a
+   * recurrent layer takes, a loop's list of mask steps): it carries the mask on, where a node
+   * that also reads activations uses it.
+   */
+  private static boolean fromMaskAlone(GraphScope scope, NodeDef node, Set<String> carried) {
+    for (String in : node.getInputList()) {
+      if (in.startsWith("^")) {
+        continue;
+      }
+      String name = GraphScope.Ref.parse(in).node();
+      NodeDef input = scope.node(name);
+      if (!carried.contains(name) && (input == null || !input.getOp().equals("Const"))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean integer(NodeDef notEqual) {
