@@ -82,11 +82,6 @@ final class InGraphMoments {
     this.float64 = float64;
   }
 
-  /** The axis of the tensor that holds the channels. */
-  int channelAxis() {
-    return channelAxis;
-  }
-
   /**
    * Adds the ops for the layer's input (or its copy in the training view) when it is a float32 or
    * float64 tensor of known rank; empty for other tensors, which are reduced in Java.

@@ -3,9 +3,12 @@ package dev.bncheck.load.tensorflow;
 import dev.bncheck.model.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,7 +75,7 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
     contexts.putIfAbsent(graph.topLevel().name(), CallContext.root(graph.topLevel()));
     List<GraphScope> scopes = new ArrayList<>(graph.functions());
     scopes.add(graph.topLevel());
-    Map<ModelRunner.Input, KerasMask> masks = new java.util.LinkedHashMap<>();
+    Map<ModelRunner.Input, KerasMask> masks = new LinkedHashMap<>();
     for (GraphScope scope : scopes) {
       for (NodeDef node : scope.nodes()) {
         if (!node.getOp().equals("NotEqual") || node.getInputCount() < 2) {
@@ -206,8 +209,9 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
   }
 
   /** What the report says of the masks applied. */
-  static String describe(java.util.Collection<KerasMask> applied) {
-    List<String> masks = applied.stream().sorted(java.util.Comparator.comparing(m -> m.input.key())).map(m -> (m.rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + m.value + ")"
+  static String describe(Collection<KerasMask> applied) {
+    List<String> masks = applied.stream().sorted(Comparator.comparing(m -> m.input.key()))
+        .map(m -> (m.rule == Rule.ANY_FEATURE_DIFFERS ? "Masking(" + m.value + ")"
         : "Embedding(mask_zero=True)") + " on " + m.input.key()).toList();
     return "the steps the model's " + String.join(" and ", masks) + (masks.size() == 1 ? " masks" : " mask")
         + " left out of the BN layers " + (masks.size() == 1 ? "it reaches" : "each reaches")

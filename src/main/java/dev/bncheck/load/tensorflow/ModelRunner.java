@@ -15,6 +15,7 @@ import dev.bncheck.model.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -221,7 +222,7 @@ final class ModelRunner {
     Map<Integer, String> notCaptured = new LinkedHashMap<>();
     KerasMask.Detection detected = KerasMask.detect(tfGraph, inputs, session.location(),
         layers.nodesPerLayer().stream().flatMap(List::stream).toList());
-    Map<Integer, KerasMask> masked = new java.util.HashMap<>();
+    Map<Integer, KerasMask> masked = new HashMap<>();
     for (int i = 0; i < layers.layers().size(); i++) {
       List<BnNode> copies = layers.nodesPerLayer().get(i);
       BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
@@ -261,7 +262,7 @@ final class ModelRunner {
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
     Ops tf = Ops.create(graph).withSubScope("bncheck_statistics");
-    Map<KerasMask, Operand<TFloat32>> kept = new java.util.LinkedHashMap<>();
+    Map<KerasMask, Operand<TFloat32>> kept = new LinkedHashMap<>();
     for (KerasMask m : detected.masks()) {
       if (masked.containsValue(m)) {
         kept.put(m, tf.withName("kept_steps_" + kept.size()).placeholder(TFloat32.class,
