@@ -12,7 +12,11 @@ public record GivenInputs(Map<String, InputArray> arrays, long distinctSamples) 
 
   /** Reads the given inputs ({@link ModelInputs#readArrays}) and counts their distinct samples. */
   public static GivenInputs read(List<String> specs) {
-    Map<String, InputArray> arrays = ModelInputs.readArrays(specs);
+    return of(ModelInputs.readArrays(specs));
+  }
+
+  /** Inputs already at hand (synthetic ones), with their distinct samples counted. */
+  public static GivenInputs of(Map<String, InputArray> arrays) {
     return new GivenInputs(arrays, DistinctSamples.count(arrays));
   }
 }

@@ -24,7 +24,7 @@ import org.tensorflow.proto.NodeDef;
  * every step differ from them in a healthy model (an outside tester's masked models failed at
  * every calibration size). At inference the BN layers ignore the mask, so the graph no longer says
  * which of them it reaches: the steps are recomputed from the data as Keras computes them, and
- * applied to the BN layers it reaches ({@link #reaches}) whose input keeps the input's steps on
+ * applied to the BN layers it reaches ({@link #reached}) whose input keeps the input's steps on
  * its second axis.
  *
  * @param input the signature input the mask is computed from
@@ -35,7 +35,9 @@ import org.tensorflow.proto.NodeDef;
 record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, Set<String>> maskNodes) {
 
   KerasMask {
-    maskNodes = Map.copyOf(maskNodes);
+    Map<String, Set<String>> copy = new HashMap<>();
+    maskNodes.forEach((scope, nodes) -> copy.put(scope, Set.copyOf(nodes)));
+    maskNodes = Map.copyOf(copy);
   }
 
   /** How Keras decides that a step is kept. */
@@ -75,7 +77,9 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
     contexts.putIfAbsent(graph.topLevel().name(), CallContext.root(graph.topLevel()));
     List<GraphScope> scopes = new ArrayList<>(graph.functions());
     scopes.add(graph.topLevel());
+    // each input's mask as first found, and the comparisons found for it by function
     Map<ModelRunner.Input, KerasMask> masks = new LinkedHashMap<>();
+    Map<ModelRunner.Input, Map<String, Set<String>>> nodes = new HashMap<>();
     for (GraphScope scope : scopes) {
       for (NodeDef node : scope.nodes()) {
         if (!node.getOp().equals("NotEqual") || node.getInputCount() < 2) {
@@ -96,19 +100,17 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
         if (input.isEmpty() || !reads(rule, input.get())) {
           return new Detection(List.of(), "a mask whose input is not found");
         }
-        KerasMask known = masks.get(input.get());
-        if (known != null && (known.rule != rule || known.value != compared.get().value())) {
+        KerasMask known = masks.computeIfAbsent(input.get(),
+            i -> new KerasMask(i, rule, compared.get().value(), new HashMap<>()));
+        if (known.rule != rule || known.value != compared.get().value()) {
           return new Detection(List.of(), "masks of different kinds or padding values on " + input.get().key());
         }
-        Map<String, Set<String>> nodes = new HashMap<>();
-        if (known != null) {
-          known.maskNodes.forEach((k, v) -> nodes.put(k, new HashSet<>(v)));
-        }
-        nodes.computeIfAbsent(scope.name(), k -> new HashSet<>()).add(node.getName());
-        masks.put(input.get(), new KerasMask(input.get(), rule, compared.get().value(), nodes));
+        nodes.computeIfAbsent(input.get(), i -> new HashMap<>())
+            .computeIfAbsent(scope.name(), k -> new HashSet<>()).add(node.getName());
       }
     }
-    return masks.isEmpty() ? NONE : new Detection(new ArrayList<>(masks.values()), null);
+    return masks.isEmpty() ? NONE : new Detection(masks.values().stream()
+        .map(m -> new KerasMask(m.input, m.rule, m.value, nodes.get(m.input))).toList(), null);
   }
 
   /** A NotEqual of a function argument or placeholder ({@code read}) with a scalar constant. */
@@ -138,36 +140,54 @@ record KerasMask(ModelRunner.Input input, Rule rule, double value, Map<String, S
   }
 
   /**
-   * Whether the mask reaches the BN node: whether, in the node's function, something downstream
-   * of its output reads the mask or what is computed from it alone, as a masked pooling or a
-   * recurrent layer does. Keras passes a mask on from layer to layer; a layer that does not support masking (a
-   * Conv1D) drops it, and the BN layers after it trained on every step (an outside tester's
-   * model). A comparison with a constant that is no Keras mask (a Lambda's {@code x != 0} as a
-   * feature) is read upstream of the BN layers only.
+   * The positions in {@code bnNodes} of the nodes the mask reaches: those in whose function
+   * something downstream of their output reads the mask or what is computed from it alone, as a
+   * masked pooling or a recurrent layer does. Keras passes a mask on from layer to layer; a layer
+   * that does not support masking (a Conv1D) drops it, and the BN layers after it trained on every
+   * step (an outside tester's model). A comparison with a constant that is no Keras mask (a
+   * Lambda's {@code x != 0} as a feature) is read upstream of the BN layers only. Each function's
+   * consumers and the tensors that carry its mask are found once, for all its BN nodes.
    */
-  boolean reaches(BnNode node) {
-    GraphScope scope = node.context().scope();
-    Set<String> masks = maskNodes.get(scope.name());
-    if (masks == null) {
-      return false;
+  Set<Integer> reached(List<BnNode> bnNodes) {
+    Set<Integer> reached = new HashSet<>();
+    Map<String, List<Integer>> byScope = new HashMap<>();
+    for (int i = 0; i < bnNodes.size(); i++) {
+      byScope.computeIfAbsent(bnNodes.get(i).context().scope().name(), k -> new ArrayList<>()).add(i);
     }
-    Map<String, List<NodeDef>> consumers = new HashMap<>();
-    for (NodeDef n : scope.nodes()) {
-      for (String in : n.getInputList()) {
-        consumers.computeIfAbsent(GraphScope.Ref.parse(in).node(), k -> new ArrayList<>()).add(n);
+    byScope.forEach((scopeName, positions) -> {
+      Set<String> masks = maskNodes.get(scopeName);
+      if (masks == null) {
+        return;
       }
-    }
-    Set<String> carried = new HashSet<>(masks);
-    Deque<String> pending = new ArrayDeque<>(masks);
-    while (!pending.isEmpty()) {
-      for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
-        if (fromMaskAlone(scope, next, carried) && carried.add(next.getName())) {
-          pending.push(next.getName());
+      GraphScope scope = bnNodes.get(positions.get(0)).context().scope();
+      Map<String, List<NodeDef>> consumers = new HashMap<>();
+      for (NodeDef n : scope.nodes()) {
+        for (String in : n.getInputList()) {
+          consumers.computeIfAbsent(GraphScope.Ref.parse(in).node(), k -> new ArrayList<>()).add(n);
         }
       }
-    }
+      Set<String> carried = new HashSet<>(masks);
+      Deque<String> pending = new ArrayDeque<>(masks);
+      while (!pending.isEmpty()) {
+        for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
+          if (fromMaskAlone(scope, next, carried) && carried.add(next.getName())) {
+            pending.push(next.getName());
+          }
+        }
+      }
+      for (int i : positions) {
+        if (readDownstream(GraphScope.Ref.parse(bnNodes.get(i).output()).node(), consumers, carried)) {
+          reached.add(i);
+        }
+      }
+    });
+    return reached;
+  }
+
+  /** Whether a node downstream of {@code start} reads one of the {@code carried} tensors. */
+  private static boolean readDownstream(String start, Map<String, List<NodeDef>> consumers, Set<String> carried) {
     Set<String> downstream = new HashSet<>();
-    pending.push(GraphScope.Ref.parse(node.output()).node());
+    Deque<String> pending = new ArrayDeque<>(List.of(start));
     while (!pending.isEmpty()) {
       for (NodeDef next : consumers.getOrDefault(pending.pop(), List.of())) {
         if (!downstream.add(next.getName())) {

@@ -222,17 +222,22 @@ final class ModelRunner {
     Map<Integer, String> notCaptured = new LinkedHashMap<>();
     KerasMask.Detection detected = KerasMask.detect(tfGraph, inputs, session.location(),
         layers.nodesPerLayer().stream().flatMap(List::stream).toList());
+    // the node each layer is captured at: its inference-mode copy where it has one
+    List<BnNode> captured = layers.nodesPerLayer().stream()
+        .map(copies -> copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0))).toList();
+    Map<KerasMask, Set<Integer>> reachedBy = new HashMap<>();
+    detected.masks().forEach(m -> reachedBy.put(m, m.reached(captured)));
     Map<Integer, KerasMask> masked = new HashMap<>();
     for (int i = 0; i < layers.layers().size(); i++) {
-      List<BnNode> copies = layers.nodesPerLayer().get(i);
-      BnNode node = copies.stream().filter(n -> !n.training()).findFirst().orElse(copies.get(0));
+      BnNode node = captured.get(i);
       if (node.context().caller() == null && tfGraph.insideLoweredLoops().contains(GraphScope.Ref.parse(node.output())
           .node())) {
         notCaptured.put(i, "inside a lowered tf.while_loop, which runs it once per iteration: nothing outside the"
             + " loop can fetch it");
         continue;
       }
-      List<KerasMask> reaching = detected.masks().stream().filter(m -> m.reaches(node)).toList();
+      int layer = i;
+      List<KerasMask> reaching = detected.masks().stream().filter(m -> reachedBy.get(m).contains(layer)).toList();
       if (reaching.size() > 1) {
         notCaptured.put(i, "behind the Keras masks of several inputs, which leave out different steps");
         continue;

@@ -4,9 +4,7 @@ import dev.bncheck.load.Background;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.ModelSession;
-import dev.bncheck.load.array.DistinctSamples;
 import dev.bncheck.load.array.GivenInputs;
-import dev.bncheck.load.array.InputArray;
 import dev.bncheck.model.Backend;
 import dev.bncheck.model.BnModel;
 import dev.bncheck.model.CalibrationSink;
@@ -111,8 +109,7 @@ abstract class TensorFlowSession implements ModelSession {
   }
 
   private GivenInputs synthetic() {
-    Map<String, InputArray> data = SyntheticInputs.make(runtime.prepared().inputs(), options.syntheticSamples(), graph);
-    return new GivenInputs(data, DistinctSamples.count(data));
+    return GivenInputs.of(SyntheticInputs.make(runtime.prepared().inputs(), options.syntheticSamples(), graph));
   }
 
   @Override
