@@ -21,8 +21,9 @@ import org.tensorflow.TensorFlow;
  *
  * <p>The load of this shared machine drifts within seconds (the two-thread kernel read 3.3 GB/s
  * in one run and 9.3 GB/s in the next), so methods measured one after another, as JMH runs
- * them, would compare different machines. Here every round runs each method once, in rotating order,
- * and a ratio is the median over rounds of the ratio within a round.
+ * them, would compare different machines. Here every round runs each method once, in an order
+ * shuffled per round ({@link Rounds#order}), and a ratio is the median over rounds of the ratio
+ * within a round.
  */
 public final class MomentsBench {
 
@@ -139,10 +140,9 @@ public final class MomentsBench {
     int m = methods.size();
     double[][] gbps = new double[m][rounds];
     for (int round = -warmup; round < rounds; round++) {
+      int[] order = Rounds.order(m, round);
       for (int k = 0; k < m; k++) {
-        // Rotating the order keeps any method from always following the same one, such as
-        // TensorFlow, whose pool threads may still spin after a run.
-        int i = Math.floorMod(k + round, m);
+        int i = order[k];
         Work work = methods.get(i).work();
         double kept = 0;
         long start = System.nanoTime();

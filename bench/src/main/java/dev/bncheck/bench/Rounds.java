@@ -2,10 +2,11 @@ package dev.bncheck.bench;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * The measuring loop of the dump and forward-pass benchmarks, as in {@link MomentsBench}: every
- * round runs each method once, in rotating order, and a ratio is the median over rounds of the
+ * round runs each method once, in an order of its own, and a ratio is the median over rounds of the
  * ratio within a round.
  */
 final class Rounds {
@@ -26,8 +27,9 @@ final class Rounds {
     int m = methods.size();
     double[][] seconds = new double[m][rounds];
     for (int round = -warmup; round < rounds; round++) {
+      int[] order = order(m, round);
       for (int k = 0; k < m; k++) {
-        int i = Math.floorMod(k + round, m);
+        int i = order[k];
         long start = System.nanoTime();
         double kept = methods.get(i).work().run();
         long elapsed = System.nanoTime() - start;
@@ -38,6 +40,26 @@ final class Rounds {
       }
     }
     return seconds;
+  }
+
+  /**
+   * The methods of one round in an order shuffled with the round as seed. A rotation of a fixed
+   * order would leave every method after the same one in every round, and a method after
+   * TensorFlow, whose pool threads may still spin after a run, slower in all of them.
+   */
+  static int[] order(int methods, int round) {
+    int[] order = new int[methods];
+    for (int i = 0; i < methods; i++) {
+      order[i] = i;
+    }
+    SplittableRandom random = new SplittableRandom(round);
+    for (int i = methods - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int kept = order[i];
+      order[i] = order[j];
+      order[j] = kept;
+    }
+    return order;
   }
 
   static double medianRatio(double[] a, double[] b) {
