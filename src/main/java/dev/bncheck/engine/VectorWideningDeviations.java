@@ -48,19 +48,31 @@ final class VectorWideningDeviations implements WideningDeviations {
 
   /**
    * Row after row, the accumulators loaded and stored for each vector of values: they stay in the
-   * L1 cache, while the rows stream in order. Holding one block of lanes in registers over a chunk
-   * of 16 rows instead, and going through the chunk once per block, which reads each row in
-   * pieces, was no faster on NHWC [64,56,56,256] on AMD EPYC (issue #19; 10.5 GB/s on one thread
-   * against 10 to 12), and slower with fewer rows per chunk (the blocks' loads and stores) or more
-   * (the chunk leaves the L1 cache).
+   * L1 cache, while the rows stream in order. Two vectors of a row per step: one per step read
+   * NHWC [64,56,56,256] 10% slower on one thread and two on AMD EPYC in a standalone loop (issue
+   * #19); each lane still gets its values in row order, so the bits are the same. Holding one
+   * block of lanes in registers over a chunk of 16 rows instead, and going through the chunk once
+   * per block, which reads each row in pieces, was no faster on NHWC [64,56,56,256] on AMD EPYC
+   * (issue #19; 10.5 GB/s on one thread against 10 to 12), and slower with fewer rows per chunk
+   * (the blocks' loads and stores) or more (the chunk leaves the L1 cache).
    */
   @Override
   public void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
     int step = DOUBLES.length();
+    int pairs = width - width % (2 * step);
     int whole = width - width % step;
     for (int r = 0; r < rows; r++) {
       int row = from + r * width;
       int j = 0;
+      for (; j < pairs; j += 2 * step) {
+        int k = j + step;
+        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+        DoubleVector e = widened(x, row + k).sub(DoubleVector.fromArray(DOUBLES, shift, k));
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sum, k).add(e).intoArray(sum, k);
+        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, k).add(e.mul(e)).intoArray(sumSq, k);
+      }
       for (; j < whole; j += step) {
         DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
         DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
@@ -164,10 +176,20 @@ final class VectorWideningDeviations implements WideningDeviations {
   @Override
   public void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
     int step = DOUBLES.length();
+    int pairs = width - width % (2 * step);
     int whole = width - width % step;
     for (int r = 0; r < rows; r++) {
       int row = from + r * width;
       int j = 0;
+      for (; j < pairs; j += 2 * step) {
+        int k = j + step;
+        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+        DoubleVector e = widened(x, row + k).sub(DoubleVector.fromArray(DOUBLES, shift, k));
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sum, k).add(e).intoArray(sum, k);
+        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, k).add(e.mul(e)).intoArray(sumSq, k);
+      }
       for (; j < whole; j += step) {
         DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
         DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
