@@ -1,8 +1,8 @@
 package dev.bncheck.bench;
 
+import dev.bncheck.load.array.SampleOrder;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * The measuring loop of the dump and forward-pass benchmarks, as in {@link MomentsBench}: every
@@ -48,18 +48,7 @@ final class Rounds {
    * TensorFlow, whose pool threads may still spin after a run, slower in all of them.
    */
   static int[] order(int methods, int round) {
-    int[] order = new int[methods];
-    for (int i = 0; i < methods; i++) {
-      order[i] = i;
-    }
-    SplittableRandom random = new SplittableRandom(round);
-    for (int i = methods - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int kept = order[i];
-      order[i] = order[j];
-      order[j] = kept;
-    }
-    return order;
+    return SampleOrder.permutation(methods, round);
   }
 
   static double medianRatio(double[] a, double[] b) {

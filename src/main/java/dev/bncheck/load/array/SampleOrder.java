@@ -36,11 +36,16 @@ public final class SampleOrder {
    * samples in, for a loader that reads the rows in place.
    */
   public static int[] permutation(int n) {
+    return permutation(n, SEED);
+  }
+
+  /** A Fisher-Yates shuffle of 0..n-1 with the given seed. */
+  public static int[] permutation(int n, long seed) {
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    SplittableRandom random = new SplittableRandom(SEED);
+    SplittableRandom random = new SplittableRandom(seed);
     for (int i = n - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int t = order[i];
