@@ -163,8 +163,8 @@ public final class CalibrationDataMismatch implements ModelCheck {
     boolean meansOff = off.stream().anyMatch(c -> chance.meanShiftBeyond(
         SamplingError.shiftInWiderSpread(m.standardizedMeanShift()[c], m.varianceRatio()[c]), t.meanShiftWarning()));
     boolean rareRows = wider == 0 && !meansOff && (tailsTooHeavy
-        ? RareRows.mayHideInTailsTooHeavy(m, chance, off)
-        : RareRows.mayHide(m, chance, off, measuredInflation));
+        ? RareRows.mayHideInTailsTooHeavy(m, chance, chance.samples(), off)
+        : RareRows.mayHide(m, chance, chance.samples(), off, measuredInflation));
     String pattern;
     String causes;
     String likelyCause;

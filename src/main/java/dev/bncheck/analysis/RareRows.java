@@ -63,7 +63,7 @@ final class RareRows {
   /**
    * Whether the sample may have missed rare rows that make {@code narrower} (channels whose data is
    * narrower than the statistics, their variances beyond a threshold) as narrow as they are: fewer
-   * samples than {@link #samplesToSeeThem}, and the layer's channels not narrower by one factor
+   * samples than {@link #samplesToSeeThem} missed them ({@code missedBy}, see {@link #missedBy}), and the layer's channels not narrower by one factor
    * alike. The factor is judged over every channel with a variance ratio, not the narrower ones
    * alone: a scaling of the input narrows them all, and 4 channels of 16 narrower by 6 to 15 times,
    * the others within the thresholds, are no scaling. Narrower by more than {@link
@@ -71,8 +71,9 @@ final class RareRows {
    *
    * @param inflation per channel, how much more the data's log variance varies than normal data's
    */
-  static boolean mayHide(DivergenceMetrics m, SamplingError chance, List<Integer> narrower, double[] inflation) {
-    if (!withinWhatTheyExplain(m, narrower) || chance.samples() >= samplesToSeeThem(chance)) {
+  static boolean mayHide(DivergenceMetrics m, SamplingError chance, long missedBy, List<Integer> narrower,
+      double[] inflation) {
+    if (!withinWhatTheyExplain(m, narrower) || missedBy >= samplesToSeeThem(chance)) {
       return false;
     }
     List<Integer> withRatio = ChannelList.where(m.varianceRatio().length,
@@ -104,9 +105,52 @@ final class RareRows {
    * chance then spreads one factor across channels as widely as rows missed by chance do, so only
    * the sample size and {@link #MOST_THEY_EXPLAIN} decide.
    */
-  static boolean mayHideInTailsTooHeavy(DivergenceMetrics m, SamplingError chance, List<Integer> narrower) {
-    return withinWhatTheyExplain(m, narrower) && chance.samples() < samplesToSeeThem(chance);
+  static boolean mayHideInTailsTooHeavy(DivergenceMetrics m, SamplingError chance, long missedBy,
+      List<Integer> narrower) {
+    return withinWhatTheyExplain(m, narrower) && missedBy < samplesToSeeThem(chance);
   }
+
+  /**
+   * How many samples missed the rows that would make {@code narrower} as narrow as they are: those
+   * the layer is judged on; or, for a layer judged on a training view of fewer samples than the
+   * inference view ran on, the inference view's, where its own data is narrower than the statistics
+   * beyond the error threshold in those channels too (at the median) and its batches vary no more
+   * than {@link #HEAVIER_TAILS} times the judged view's. Both views see the same rows, and a row
+   * extreme in one is extreme in the other (what upstream layers do differs between the views by a
+   * scale and a shift per channel); a batch holding such a row varies far more than the rest, so the
+   * inference view's batches show it. An outside tester's PyTorch CNN with a middle layer's running
+   * variance multiplied by 10 (accuracy 0.98 to 0.63) passed with a warning on 4,096 samples: its
+   * 256-sample training view was below the 1,400 samples that tell, and the inference view, 41 times
+   * narrower, was not asked.
+   *
+   * @param judgedInflation per channel, the judged view's variance inflation, as the test uses it
+   */
+  static long missedBy(LayerContext context, SamplingError chance, List<Integer> narrower, double[] judgedInflation) {
+    if (!context.judgedOnTrainingView() || narrower.isEmpty() || context.calibration().isEmpty()
+        || context.metrics().isEmpty()) {
+      return chance.samples();
+    }
+    var inference = context.calibration().get();
+    DivergenceMetrics atInference = context.metrics().get();
+    if (inference.samples() <= chance.samples() || !SamplingError.tailsMeasured(inference)) {
+      return chance.samples();
+    }
+    double[] inferenceInflation = SamplingError.measuredVarianceInflation(inference);
+    double narrowerThere = ChannelList.median(narrower.stream().mapToDouble(c -> atInference.varianceRatio()[c])
+        .toArray());
+    double tailsThere = ChannelList.median(narrower.stream().mapToDouble(c -> inferenceInflation[c]).toArray());
+    double tailsJudged = ChannelList.median(narrower.stream().mapToDouble(c -> judgedInflation[c]).toArray());
+    return narrowerThere > context.thresholds().varianceRatioError() && tailsThere <= HEAVIER_TAILS * tailsJudged
+        ? inference.samples() : chance.samples();
+  }
+
+  /**
+   * How much more the inference view's batches may vary than the judged view's for its sample to
+   * count as one without the rows: chance alone moves a spread measured over 8 batches by about a
+   * quarter (two standard errors of it), and a batch that held a row carrying most of the variance
+   * varies several times as much as the rest.
+   */
+  static final double HEAVIER_TAILS = 1.5;
 
   /** The evidence of a BN003 finding whose narrower channels' variances did not count. */
   static final String NARROWER_UNJUDGED = "channels_narrower_beyond_error";

@@ -94,11 +94,12 @@ public final class StaleStatistics implements Check {
     // an average from 0/1 stopped early; the means still count.
     List<Integer> narrowerBeyondError = ChannelList.where(channels, c -> judged.test(c) && m.varianceRatio()[c] > 1
         && chance.varianceRatioBeyond(m.varianceRatio()[c], t.varianceRatioError(), tested[c]));
+    long missedBy = RareRows.missedBy(context, chance, narrowerBeyondError, inflation);
     boolean rareRowsMayHide = !cause.patternFits() && (!tailsMeasured
         ? RareRows.withinWhatTheyExplain(m, narrowerBeyondError)
         : tooHeavy
-            ? RareRows.mayHideInTailsTooHeavy(m, chance, narrowerBeyondError)
-            : RareRows.mayHide(m, chance, narrowerBeyondError, inflation));
+            ? RareRows.mayHideInTailsTooHeavy(m, chance, missedBy, narrowerBeyondError)
+            : RareRows.mayHide(m, chance, missedBy, narrowerBeyondError, inflation));
     double[] testedForError = tested.clone();
     if (rareRowsMayHide) {
       for (int c = 0; c < channels; c++) {
@@ -136,6 +137,10 @@ public final class StaleStatistics implements Check {
     evidence.add(new Evidence("worst_variance_ratio", m.worstVarianceRatio().value()));
     evidence.add(new Evidence("worst_variance_ratio_channel", m.worstVarianceRatio().channel()));
     evidence.add(new Evidence("samples", chance.samples()));
+    if (missedBy > chance.samples()) {
+      // the rows that would explain the narrower channels are missing from the inference view's sample too
+      evidence.add(new Evidence("inference_view_samples_as_narrow", missedBy));
+    }
     evidence.add(new Evidence("channels_beyond_warning", beyondWarning.size()));
     if (countConfirmed) {
       evidence.add(new Evidence("count_prediction_score", countScore));
@@ -251,9 +256,10 @@ public final class StaleStatistics implements Check {
             : ", each by its own factor (not one scaling)";
         message += String.format(Locale.ROOT, "; %d of them beyond the error thresholds, narrower than the statistics"
             + " describe%s, but moving statistics averaged over about %s training samples hold rows too rare for %d"
-            + " samples to show, and a sample that missed them is this much narrower: no error below about %d samples"
+            + " samples to show%s, and a sample that missed them is this much narrower: no error below about %d samples"
             + " unless more than %s times narrower at the median", narrowerBeyondError.size(), howNarrower,
-            Numbers.brief(chance.averagedSamples()), chance.samples(), samplesToTell,
+            Numbers.brief(chance.averagedSamples()), missedBy, missedBy > chance.samples()
+                ? " (the inference view's, as narrow there)" : "", samplesToTell,
             Numbers.brief(RareRows.MOST_THEY_EXPLAIN));
       } else {
         long samplesToTell = samplesToTellNarrower(judgedOn, chance);
