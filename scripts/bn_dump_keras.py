@@ -17,8 +17,8 @@ nested inside them; BatchNormalization layers are found recursively. For each on
 dump holds its parameters and moving statistics plus the activation that reached the
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
-layer sees the inputs it sees in deployment; the first batches also run with the BN layers in
-training mode (the training view, bncheck's reference for the moving statistics). A layer
+layer sees the inputs it sees in deployment; a random sample of the calibration samples also
+runs with the BN layers in training mode (the training view, bncheck's reference for the moving statistics). A layer
 called with a mask (behind Masking or Embedding(mask_zero=True)) gets only the positions its
 mask keeps, one row each, as Keras's moments count them. Subclassed models (no symbolic graph)
 are not supported. The dump format is described in docs/dump-format.md of the bncheck project.
@@ -267,6 +267,39 @@ def _samples(batch):
     return batch.shape[0]
 
 
+def _nested(fn, *batches):
+    """``fn`` applied to the arrays of batches of one structure (a model with several inputs takes
+    a dict, list or tuple of them), keeping the structure."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {key: _nested(fn, *(b[key] for b in batches)) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_nested(fn, *parts) for parts in zip(*batches))
+    return fn(*batches)
+
+
+def _training_view_batches(batches, size):
+    """The batches the training view runs on: ``size`` samples drawn at random (a fixed seed) from
+    all the calibration samples, in shuffled batches of the largest batch's size (so no more
+    batches than the calibration has). The first batches
+    alone are no sample of the whole when the data is sorted by class, and batches of one or two
+    classes normalize the layers after them unlike training's mixed batches did (healthy models got
+    BN003 errors on such dumps)."""
+    if size <= 0 or not batches:
+        return []
+    counts = [_samples(batch) for batch in batches]
+    rows = [(b, r) for b, count in enumerate(counts) for r in range(count)]
+    chosen = [rows[i] for i in np.random.default_rng(0).permutation(len(rows))[:size]]
+    arrays = [_nested(lambda a: np.asarray(keras.ops.convert_to_numpy(a)), batch) for batch in batches]
+    out = []
+    size = max(counts)
+    for start in range(0, len(chosen), size):
+        part = chosen[start:start + size]
+        out.append(_nested(lambda *columns: np.stack(columns),
+                           *[_nested(lambda a, r=r: a[r], arrays[b]) for b, r in part]))
+    return out
+
+
 def _training_call(bn):
     cls_call = type(bn).call
 
@@ -281,8 +314,9 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     ``batches`` is an iterable of calibration batches: each is what the model takes as
     input, or a tuple/list such as tf.data's (inputs, targets) whose first element is it.
 
-    The batches that start within the first ``training_view_samples`` samples are also run
-    with every BN layer in training mode (normalizing with the batch's own statistics, as
+    ``training_view_samples`` samples drawn at random (a fixed seed) from all the batches, in
+    shuffled batches of the largest batch's size, are also run with every BN layer in training
+    mode (normalizing with the batch's own statistics, as
     while the moving statistics were averaged; the moving statistics are restored
     afterwards): bncheck judges a layer's statistics on what reached it that way, so that a
     layer upstream whose inference differs from its training does not make its successors
@@ -303,13 +337,7 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
         probe = keras.Model(_graph_input(model), _flat(bns))
         for batch in batches:
             _record(outputs, _activations(bns, probe(batch, training=False)))
-        first, samples = [], 0
-        for batch in batches:
-            if samples >= training_view_samples:
-                break
-            first.append(batch)
-            samples += _samples(batch)
-        training_outputs = _training_view(probe, bns, first)
+        training_outputs = _training_view(probe, bns, _training_view_batches(batches, training_view_samples))
 
     document = {
         "format": "bncheck-dump",

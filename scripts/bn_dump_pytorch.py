@@ -20,8 +20,8 @@ each batch's own statistics even in eval(): the dump lists it by name in
 batch_statistics_layers, which bncheck reports as an error (BN002).
 The model runs in eval mode, as at inference, so the layers upstream of each BN layer
 normalize with their running statistics and each layer sees the inputs it sees in
-deployment; the first batches also run with the BN layers in training mode (the training
-view, bncheck's reference for the running statistics). The dump format is described in docs/dump-format.md of the bncheck project.
+deployment; a random sample of the calibration samples also runs with the BN layers in
+training mode (the training view, bncheck's reference for the running statistics). The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64
@@ -94,6 +94,42 @@ def _layer_entry(name, bn, inputs, training_inputs):
     return entry
 
 
+class _TrainingViewSample:
+    """The samples the training view runs on: a fixed-seed random sample of every calibration
+    sample (reservoir sampling over the stream, which runs once), shuffled, in batches of the
+    largest batch's size (so no more batches than the calibration has). The first batches alone
+    are no sample of the whole when the loader is sorted by class, and batches of one or two classes normalize the layers after them unlike training's
+    mixed batches did (healthy models got BN003 errors on such dumps).
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.kept = []
+        self.seen = 0
+        self.batch_size = 0
+        self.random = np.random.default_rng(0)
+
+    def offer(self, x):
+        if self.size <= 0:
+            return
+        self.batch_size = max(self.batch_size, x.shape[0])
+        for row in x.detach():
+            if len(self.kept) < self.size:
+                self.kept.append(row.clone())
+            else:
+                j = int(self.random.integers(0, self.seen + 1))
+                if j < self.size:
+                    self.kept[j] = row.clone()
+            self.seen += 1
+
+    def batches(self):
+        if not self.kept:
+            return []
+        order = self.random.permutation(len(self.kept))
+        rows = [self.kept[i] for i in order]
+        return [torch.stack(rows[i:i + self.batch_size]) for i in range(0, len(rows), self.batch_size)]
+
+
 def _training_view(model, bns, batches):
     """What reaches each BN layer with every BN layer normalizing with its batch's statistics.
 
@@ -148,8 +184,9 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     input. Each batch is moved to the device of the model's parameters. The model's
     training/eval mode, and that of each of its submodules, is restored afterwards.
 
-    The batches that start within the first ``training_view_samples`` samples are also run
-    with every BN layer in training mode (normalizing with the batch's own statistics, as
+    ``training_view_samples`` samples drawn at random (a fixed seed) from all the batches, in
+    shuffled batches of the largest batch's size, are also run with every BN layer in training
+    mode (normalizing with the batch's own statistics, as
     while the running statistics were averaged; the running statistics are restored
     afterwards): bncheck judges a layer's statistics on what reached it that way, so that a
     layer upstream whose inference differs from its training does not make its successors
@@ -193,23 +230,20 @@ def dump_bn(model, batches, path, model_name=None, training_view_samples=256):
     # while its BN layers are in eval(), and model.train() would unfreeze them.
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
-    replay = []  # the first batches, kept for the training view: a generator runs once
-    replay_samples = 0
+    sample = _TrainingViewSample(training_view_samples)
     try:
         with torch.no_grad():
             for batch in batches:
                 fired_this_batch.clear()
                 x = _model_input(batch).to(device)
-                if replay_samples < training_view_samples:
-                    replay.append(x)
-                    replay_samples += x.shape[0]
+                sample.offer(x)
                 model(x)
     finally:
         for handle in handles:
             handle.remove()
         for module, training in modes:
             module.training = training
-    training_inputs = _training_view(model, bns, replay)
+    training_inputs = _training_view(model, bns, sample.batches())
 
     by_name = dict(bns)
     never_reached = [name for name, _ in bns if not inputs[name]]

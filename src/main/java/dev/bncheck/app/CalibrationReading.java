@@ -1,5 +1,6 @@
 package dev.bncheck.app;
 
+import dev.bncheck.analysis.TrainingViewSample;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.engine.CalibrationAccumulator;
 import dev.bncheck.load.CalibrationLoader;
@@ -86,8 +87,26 @@ public final class CalibrationReading {
       collected.discardTrainingView();
     }
     long samples = collected.trainingViewSamples();
+    Optional<String> notASample = samples == 0 ? Optional.empty() : firstLayerWithData(collected, model)
+        .flatMap(i -> TrainingViewSample.notASample(collected.layer(i).orElseThrow(),
+            collected.trainingView(i).orElseThrow()));
+    if (notASample.isPresent()) {
+      collected.discardTrainingView();
+      return "as recorded in the dump; its training view (every BN layer in training mode) on " + samples
+          + " samples is left out: " + notASample.get();
+    }
     return "as recorded in the dump" + (samples == 0 ? ""
         : ", with its training view (every BN layer in training mode) on " + samples + " samples");
+  }
+
+  /** The first layer with data, if the training view holds it too. */
+  private static Optional<Integer> firstLayerWithData(CalibrationAccumulator collected, BnModel model) {
+    for (int i = 0; i < model.layers().size(); i++) {
+      if (collected.layer(i).isPresent()) {
+        return collected.trainingView(i).isPresent() ? Optional.of(i) : Optional.empty();
+      }
+    }
+    return Optional.empty();
   }
 
   /**
