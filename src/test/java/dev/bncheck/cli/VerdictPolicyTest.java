@@ -383,6 +383,39 @@ class VerdictPolicyTest {
   }
 
   /**
+   * A cumulative average (momentum=None) keeps nothing of its initial 0/1 after its first update,
+   * so statistics halfway from 0/1 to the data (means 2 and -2, variance 4) are no early
+   * stop there: an outside tester's healthy ResNet of that kind was told "about 143 updates at
+   * decay 0.99" and "nothing in the model records its update count" beside num_batches_tracked 282.
+   */
+  @Test
+  void aCumulativeAverageIsNeverFittedAsAnEarlyStopFromZeroOne() throws IOException {
+    int channels = 16;
+    float[] x = normalRows(256, channels, 29);
+    float[] mean = new float[channels];
+    float[] partWay = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      mean[c] = c % 2 == 0 ? 2f : -2f;
+      partWay[c] = 0.5f * mean[c];
+    }
+    for (int i = 0; i < x.length; i++) {
+      x[i] = mean[i % channels] + 2 * x[i];
+    }
+    var layer = new dev.bncheck.DumpBuilder().source("framework", "pytorch").layer("bn").channelAxis(1)
+        .epsilon(1e-5).numBatchesTracked(282).gamma(filled(channels, 1f)).beta(new float[channels])
+        .movingMean(partWay).movingVariance(filled(channels, 0.5f * 4 + 0.5f));
+    for (int start = 0; start < x.length; start += 32 * channels) {
+      layer.input(new int[] {32, channels}, java.util.Arrays.copyOfRange(x, start, start + 32 * channels));
+    }
+    Path file = Files.createTempFile(dir, "cumulative-part-way", ".json");
+    Files.writeString(file, layer.up().toJson());
+    JsonNode finding = bn003(checkDump(file));
+    assertThat(finding.path("evidence").path("likely_cause").asText()).isEqualTo("cumulative_average_lags_weights");
+    assertThat(finding.path("message").asText()).contains("averages cumulatively (momentum=None) over all 282")
+        .doesNotContain("exponential average").doesNotContain("nothing in the model records its update count");
+  }
+
+  /**
    * 64 normal samples in 2 batches of 32 with one row 60 times larger in channel 0: that channel is
    * 50 times wider than the statistics through one extreme value, which one group of samples holds
    * almost entirely. It shows heavy tails, not how heavy: BN003 says too little data, not an error
