@@ -93,7 +93,7 @@ public final class Analyzer {
       LayerContext context = new LayerContext(model, i, layer, calibration, metrics,
           judgedOnTrainingView ? trainingView : Optional.empty(), thresholds,
           judgedOnTrainingView ? trainingCalibration : Optional.empty(),
-          Math.max(tests, LayerContext.testsOf(layer)));
+          Math.max(tests, LayerContext.testsOf(layer)), UpstreamShift.quiet(i, calibrationOf, findings));
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, calibrationOf.notCaptured(i), layerFindings, outcomes);
@@ -131,6 +131,7 @@ public final class Analyzer {
           ? consequence(f, check.declaration()) : f);
       findings.addAll(found);
     }
+    UpstreamShift.weigh(findings);
     var checks = calibrationOf.batchSizeChecks();
     if (!checks.isEmpty() && checks.stream().allMatch(c -> c.consistent())) {
       double worst = checks.stream().mapToDouble(c -> c.relativeDifference()).max().orElse(0);

@@ -16,6 +16,9 @@ import java.util.Optional;
  *     (it runs on the first few samples only); empty when not captured or not judged on
  * @param statisticalTests the one-sided channel tests the whole model's data checks make, among
  *     which the family-wise false-alarm rate is divided
+ * @param upstreamQuiet whether no BN layer before this one has heavy-tailed data or an error of its
+ *     own: then what reaches this layer at inference should be what reached it in training
+ *     ({@link UpstreamShift})
  */
 public record LayerContext(
     BnModel model,
@@ -26,7 +29,16 @@ public record LayerContext(
     Optional<DivergenceMetrics> trainingViewMetrics,
     Thresholds thresholds,
     Optional<LayerCalibration> trainingViewCalibration,
-    long statisticalTests) {
+    long statisticalTests,
+    boolean upstreamQuiet) {
+
+  /** A layer whose upstream layers are not looked at. */
+  public LayerContext(BnModel model, int index, BnLayer layer, Optional<LayerCalibration> calibration,
+      Optional<DivergenceMetrics> metrics, Optional<DivergenceMetrics> trainingViewMetrics, Thresholds thresholds,
+      Optional<LayerCalibration> trainingViewCalibration, long statisticalTests) {
+    this(model, index, layer, calibration, metrics, trainingViewMetrics, thresholds, trainingViewCalibration,
+        statisticalTests, false);
+  }
 
   /** A layer judged on its own: its channels' tests are all the tests. */
   public LayerContext(BnModel model, int index, BnLayer layer, Optional<LayerCalibration> calibration,

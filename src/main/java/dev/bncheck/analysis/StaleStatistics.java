@@ -41,6 +41,15 @@ public final class StaleStatistics implements Check {
 
   @Override
   public Optional<Finding> check(LayerContext context) {
+    Optional<Finding> judged = onTheJudgedView(context);
+    if (judged.isPresent() && judged.get().severity() == Severity.ERROR) {
+      return judged;
+    }
+    Optional<Finding> upstream = UpstreamShift.of(context, code());
+    return upstream.isPresent() ? upstream : judged;
+  }
+
+  private Optional<Finding> onTheJudgedView(LayerContext context) {
     DivergenceMetrics m = context.statisticsMetrics().orElseThrow();
     SamplingError chance = context.statisticsSamplingError().orElseThrow();
     boolean trainingView = context.trainingViewMetrics().isPresent();
