@@ -108,7 +108,7 @@ final class UpstreamShift {
           && "upstream_statistics".equals(e.value()))) {
         return f;
       }
-      return findings.stream().filter(g -> g != f && g.severity().compareTo(Severity.WARNING) >= 0
+      return findings.stream().filter(g -> !g.equals(f) && g.severity().compareTo(Severity.WARNING) >= 0
           && (g.layerIndex() < f.layerIndex() || g.code().equals("BN011"))).findFirst()
           .map(g -> new Finding(f.code(), Severity.WARNING, f.layerIndex(), f.layer(), f.message() + "; "
               + g.code() + " on " + g.layer() + " comes before it and may be why, so this is a warning", f.evidence(),
