@@ -60,8 +60,9 @@ class SortedDumpTrainingViewTest {
     double[][] x = new double[rows][channels];
     SplittableRandom random = new SplittableRandom(3);
     for (int r = 0; r < rows; r++) {
+      int classOfRow = r / 256;
       for (int c = 0; c < channels; c++) {
-        x[r][c] = r / 256 - 1.5 + random.nextGaussian();
+        x[r][c] = classOfRow - 1.5 + random.nextGaussian();
       }
     }
     double populationVariance = 1.25 + 1;
