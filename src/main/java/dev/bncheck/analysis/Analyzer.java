@@ -80,6 +80,9 @@ public final class Analyzer {
     for (int i = 0; i < model.layers().size() && firstWithData < 0; i++) {
       firstWithData = calibrationOf.layer(i).isPresent() ? i : -1;
     }
+    // whether every layer so far leaves the next one's inputs as in training (UpstreamShift), kept
+    // as the loop goes: each layer's tails are measured once, not again for every layer after it
+    boolean upstreamQuiet = true;
     for (int i = 0; i < model.layers().size(); i++) {
       BnLayer layer = model.layers().get(i);
       Optional<LayerCalibration> calibration = calibrationOf.layer(i);
@@ -93,11 +96,12 @@ public final class Analyzer {
       LayerContext context = new LayerContext(model, i, layer, calibration, metrics,
           judgedOnTrainingView ? trainingView : Optional.empty(), thresholds,
           judgedOnTrainingView ? trainingCalibration : Optional.empty(),
-          Math.max(tests, LayerContext.testsOf(layer)), UpstreamShift.quiet(i, calibrationOf, findings));
+          Math.max(tests, LayerContext.testsOf(layer)), upstreamQuiet);
       List<Finding> layerFindings = new ArrayList<>();
       List<CheckOutcome> outcomes = new ArrayList<>();
       runChecks(context, data, calibrationOf.notCaptured(i), layerFindings, outcomes);
       findings.addAll(layerFindings);
+      upstreamQuiet = upstreamQuiet && UpstreamShift.leavesQuiet(calibration, layerFindings);
       layers.add(new LayerResult(
           i,
           layer,

@@ -63,8 +63,8 @@ final class RareRows {
   /**
    * Whether the sample may have missed rare rows that make {@code narrower} (channels whose data is
    * narrower than the statistics, their variances beyond a threshold) as narrow as they are: fewer
-   * samples than {@link #samplesToSeeThem} missed them ({@code missedBy}, see {@link #missedBy}), and the layer's channels not narrower by one factor
-   * alike. The factor is judged over every channel with a variance ratio, not the narrower ones
+   * samples than {@link #samplesToSeeThem} missed them ({@code missedBy}, see {@link #missedBy}), and
+   * the layer's channels not narrower by one factor alike. The factor is judged over every channel with a variance ratio, not the narrower ones
    * alone: a scaling of the input narrows them all, and 4 channels of 16 narrower by 6 to 15 times,
    * the others within the thresholds, are no scaling. Narrower by more than {@link
    * #MOST_THEY_EXPLAIN} at the median is no missed rows either.

@@ -1,7 +1,7 @@
 package dev.bncheck.analysis;
 
-import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.DivergenceMetrics;
+import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.Numbers;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +25,9 @@ import java.util.Optional;
  * normalized in training far otherwise than by the moving statistics at inference, and no
  * recomputation of them changes that (the heavy-tailed MLPs of docs/findings.md, second layers off
  * by 1.7 deviations at inference on healthy models); and an upstream layer with an error of its own,
- * which is the cause to fix first. It judges the means alone: rare rows missed by a sample narrow
- * its variances at inference as in the training view.
+ * which is the cause to fix first. It judges the means alone: data narrower at inference than in
+ * training is what rare rows make upstream even where a sample shows no heavy tails (they widen the
+ * moving variances that normalize the bulk of the rows at inference).
  */
 final class UpstreamShift {
 
@@ -42,18 +43,14 @@ final class UpstreamShift {
   static final double HEAVY_TAILS = 2;
 
   /**
-   * Whether every BN layer before {@code index} has data whose tails its batches measure (4 or more)
-   * as lighter than {@link #HEAVY_TAILS}, and none has an error among {@code findings}.
+   * Whether a layer leaves the layers after it quiet: it has data whose tails its batches measure (4
+   * or more) as lighter than {@link #HEAVY_TAILS}, and none of its findings is an error. A layer's
+   * upstream is quiet when every layer before it is.
    */
-  static boolean quiet(int index, CalibrationData calibrationOf, List<Finding> findings) {
-    for (int j = 0; j < index; j++) {
-      var calibration = calibrationOf.layer(j);
-      if (calibration.isEmpty() || !SamplingError.tailsMeasured(calibration.get())
-          || ChannelList.median(SamplingError.measuredVarianceInflation(calibration.get())) > HEAVY_TAILS) {
-        return false;
-      }
-    }
-    return findings.stream().noneMatch(f -> f.severity() == Severity.ERROR && f.layerIndex() < index);
+  static boolean leavesQuiet(Optional<LayerCalibration> calibration, List<Finding> layerFindings) {
+    return calibration.isPresent() && SamplingError.tailsMeasured(calibration.get())
+        && ChannelList.median(SamplingError.measuredVarianceInflation(calibration.get())) <= HEAVY_TAILS
+        && layerFindings.stream().noneMatch(f -> f.severity() == Severity.ERROR);
   }
 
   /**

@@ -2,7 +2,6 @@ package dev.bncheck.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bncheck.engine.CalibrationData;
 import dev.bncheck.engine.DivergenceMetrics;
 import dev.bncheck.engine.LayerCalibration;
 import dev.bncheck.model.BnLayer;
@@ -68,17 +67,15 @@ class UpstreamShiftTest {
   }
 
   @Test
-  void upstreamIsQuietWithoutHeavyTailsOrErrorsBeforeTheLayer() {
-    LayerCalibration light = HEALTHY.calibration().orElseThrow();
-    CalibrationData data = i -> Optional.of(light);
+  void aLayerLeavesTheNextQuietWithoutHeavyTailsOrAnErrorOfItsOwn() {
+    Optional<LayerCalibration> light = HEALTHY.calibration();
     Finding error = new Finding("BN003", Severity.ERROR, 0, "bn", "", List.of(), "");
-    Finding laterError = new Finding("BN003", Severity.ERROR, 1, "bn", "", List.of(), "");
-    assertThat(UpstreamShift.quiet(1, data, List.of(laterError))).isTrue();
-    assertThat(UpstreamShift.quiet(1, data, List.of(error))).isFalse();
-    assertThat(UpstreamShift.quiet(1, i -> Optional.empty(), List.of())).isFalse();
+    Finding warning = new Finding("BN003", Severity.WARNING, 0, "bn", "", List.of(), "");
+    assertThat(UpstreamShift.leavesQuiet(light, List.of(warning))).isTrue();
+    assertThat(UpstreamShift.leavesQuiet(light, List.of(error))).isFalse();
+    assertThat(UpstreamShift.leavesQuiet(Optional.empty(), List.of())).isFalse();
     // one row 60 deviations out in one of 8 batches: its variance varies far more than normal data's
-    LayerCalibration heavy = RareRowsTest.normalBatches(8, 60, 4);
-    assertThat(UpstreamShift.quiet(1, i -> Optional.of(heavy), List.of())).isFalse();
-    assertThat(UpstreamShift.quiet(1, i -> Optional.of(RareRowsTest.normalBatches(8, 0, 4)), List.of())).isTrue();
+    assertThat(UpstreamShift.leavesQuiet(Optional.of(RareRowsTest.normalBatches(8, 60, 4)), List.of())).isFalse();
+    assertThat(UpstreamShift.leavesQuiet(Optional.of(RareRowsTest.normalBatches(8, 0, 4)), List.of())).isTrue();
   }
 }
