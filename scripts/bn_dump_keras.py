@@ -18,9 +18,9 @@ dump holds its parameters and moving statistics plus the activation that reached
 layer for each calibration batch. The model runs with training=False, as at inference,
 so the layers upstream of each BN layer normalize with their moving statistics and each
 layer sees the inputs it sees in deployment; a random sample of the calibration samples also
-runs with the BN layers in training mode (the training view, bncheck's reference for the moving statistics). A layer
-called with a mask (behind Masking or Embedding(mask_zero=True)) gets only the positions its
-mask keeps, one row each, as Keras's moments count them. Subclassed models (no symbolic graph)
+runs with the BN layers in training mode (the training view, bncheck's reference for the
+moving statistics). A layer called with a mask (behind Masking or Embedding(mask_zero=True))
+gets only the positions its mask keeps, one row each, as Keras's moments count them. Subclassed models (no symbolic graph)
 are not supported. The dump format is described in docs/dump-format.md of the bncheck project.
 """
 
@@ -281,10 +281,9 @@ def _nested(fn, *batches):
 def _training_view_batches(batches, size):
     """The batches the training view runs on: ``size`` samples drawn at random (a fixed seed) from
     all the calibration samples, in shuffled batches of the largest batch's size (so no more
-    batches than the calibration has). The first batches
-    alone are no sample of the whole when the data is sorted by class, and batches of one or two
-    classes normalize the layers after them unlike training's mixed batches did (healthy models got
-    BN003 errors on such dumps)."""
+    batches than the calibration has). The first batches alone are no sample of the whole when
+    the data is sorted by class, and batches of one or two classes normalize the layers after
+    them unlike training's mixed batches did (healthy models got BN003 errors on such dumps)."""
     if size <= 0 or not batches:
         return []
     counts = [_samples(batch) for batch in batches]
@@ -292,9 +291,9 @@ def _training_view_batches(batches, size):
     chosen = [rows[i] for i in np.random.default_rng(0).permutation(len(rows))[:size]]
     arrays = [_nested(lambda a: np.asarray(keras.ops.convert_to_numpy(a)), batch) for batch in batches]
     out = []
-    size = max(counts)
-    for start in range(0, len(chosen), size):
-        part = chosen[start:start + size]
+    batch_size = max(counts)
+    for start in range(0, len(chosen), batch_size):
+        part = chosen[start:start + batch_size]
         out.append(_nested(lambda *columns: np.stack(columns),
                            *[_nested(lambda a, r=r: a[r], arrays[b]) for b, r in part]))
     return out

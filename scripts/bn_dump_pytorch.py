@@ -21,7 +21,8 @@ batch_statistics_layers, which bncheck reports as an error (BN002).
 The model runs in eval mode, as at inference, so the layers upstream of each BN layer
 normalize with their running statistics and each layer sees the inputs it sees in
 deployment; a random sample of the calibration samples also runs with the BN layers in
-training mode (the training view, bncheck's reference for the running statistics). The dump format is described in docs/dump-format.md of the bncheck project.
+training mode (the training view, bncheck's reference for the running statistics). The dump
+format is described in docs/dump-format.md of the bncheck project.
 """
 
 import base64
@@ -98,8 +99,9 @@ class _TrainingViewSample:
     """The samples the training view runs on: a fixed-seed random sample of every calibration
     sample (reservoir sampling over the stream, which runs once), shuffled, in batches of the
     largest batch's size (so no more batches than the calibration has). The first batches alone
-    are no sample of the whole when the loader is sorted by class, and batches of one or two classes normalize the layers after them unlike training's
-    mixed batches did (healthy models got BN003 errors on such dumps).
+    are no sample of the whole when the loader is sorted by class, and batches of one or two
+    classes normalize the layers after them unlike training's mixed batches did (healthy models
+    got BN003 errors on such dumps).
     """
 
     def __init__(self, size):
