@@ -50,8 +50,8 @@ final class ScalarWideningDeviations implements WideningDeviations {
   }
 
   private void addRows(Widening source, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
-    for (int r = 0; r < rows; r++) {
-      source.widen(from + r * width, width);
+    for (int i = 0; i < rows; i++) {
+      source.widen(from + WideningDeviations.rowOrder(i, rows) * width, width);
       addLanes(buffer, shift, sum, sumSq, width);
     }
   }

@@ -47,42 +47,59 @@ final class VectorWideningDeviations implements WideningDeviations {
   }
 
   /**
-   * Row after row, the accumulators loaded and stored for each vector of values: they stay in the
-   * L1 cache, while the rows stream in order. Two vectors of a row per step: one per step read
-   * NHWC [64,56,56,256] 10% slower on one thread and two on AMD EPYC in a standalone loop (issue
-   * #19); each lane still gets its values in row order, so the bits are the same. Holding one
-   * block of lanes in registers over a chunk of 16 rows instead, and going through the chunk once
-   * per block, which reads each row in pieces, was no faster on NHWC [64,56,56,256] on AMD EPYC
-   * (issue #19; 10.5 GB/s on one thread against 10 to 12), and slower with fewer rows per chunk
-   * (the blocks' loads and stores) or more (the chunk leaves the L1 cache).
+   * Four rows per step, one from each of the four streams ({@link WideningDeviations#ROW_STREAMS}):
+   * each lane's accumulators are loaded once, get the four deviations in stream order, and are
+   * stored once. Loading and storing them for every row bounded NHWC [64,56,56,256] at about 10
+   * GB/s on one thread of AMD EPYC, half a sequential read (issue #19); four streams each reading
+   * its quarter front to back read it at 22, where four consecutive rows per step, which the
+   * prefetcher sees as four streams with gaps, read it at 8.
    */
   @Override
   public void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
     int step = DOUBLES.length();
-    int pairs = width - width % (2 * step);
     int whole = width - width % step;
-    for (int r = 0; r < rows; r++) {
+    int quarter = rows / ROW_STREAMS;
+    int gap = quarter * width;
+    for (int r = 0; r < quarter; r++) {
       int row = from + r * width;
       int j = 0;
-      for (; j < pairs; j += 2 * step) {
-        int k = j + step;
-        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
-        DoubleVector e = widened(x, row + k).sub(DoubleVector.fromArray(DOUBLES, shift, k));
-        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-        DoubleVector.fromArray(DOUBLES, sum, k).add(e).intoArray(sum, k);
-        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
-        DoubleVector.fromArray(DOUBLES, sumSq, k).add(e.mul(e)).intoArray(sumSq, k);
-      }
       for (; j < whole; j += step) {
-        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
-        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+        DoubleVector k = DoubleVector.fromArray(DOUBLES, shift, j);
+        DoubleVector d0 = widened(x, row + j).sub(k);
+        DoubleVector d1 = widened(x, row + gap + j).sub(k);
+        DoubleVector d2 = widened(x, row + 2 * gap + j).sub(k);
+        DoubleVector d3 = widened(x, row + 3 * gap + j).sub(k);
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d0).add(d1).add(d2).add(d3).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, j)
+            .add(d0.mul(d0)).add(d1.mul(d1)).add(d2.mul(d2)).add(d3.mul(d3))
+            .intoArray(sumSq, j);
       }
       for (; j < width; j++) {
-        double d = x[row + j] - shift[j];
-        sum[j] += d;
-        sumSq[j] += d * d;
+        for (int s = 0; s < ROW_STREAMS; s++) {
+          double d = x[row + s * gap + j] - shift[j];
+          sum[j] += d;
+          sumSq[j] += d * d;
+        }
       }
+    }
+    for (int r = ROW_STREAMS * quarter; r < rows; r++) {
+      addRow(x, from + r * width, shift, sum, sumSq, width, whole);
+    }
+  }
+
+  /** One row, in the order of the rows after the streams. */
+  private static void addRow(float[] x, int row, double[] shift, double[] sum, double[] sumSq, int width, int whole) {
+    int step = DOUBLES.length();
+    int j = 0;
+    for (; j < whole; j += step) {
+      DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+      DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+      DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+    }
+    for (; j < width; j++) {
+      double d = x[row + j] - shift[j];
+      sum[j] += d;
+      sumSq[j] += d * d;
     }
   }
 
@@ -176,30 +193,48 @@ final class VectorWideningDeviations implements WideningDeviations {
   @Override
   public void addRows(ByteBuffer x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width) {
     int step = DOUBLES.length();
-    int pairs = width - width % (2 * step);
     int whole = width - width % step;
-    for (int r = 0; r < rows; r++) {
+    int quarter = rows / ROW_STREAMS;
+    int gap = quarter * width;
+    for (int r = 0; r < quarter; r++) {
       int row = from + r * width;
       int j = 0;
-      for (; j < pairs; j += 2 * step) {
-        int k = j + step;
-        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
-        DoubleVector e = widened(x, row + k).sub(DoubleVector.fromArray(DOUBLES, shift, k));
-        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-        DoubleVector.fromArray(DOUBLES, sum, k).add(e).intoArray(sum, k);
-        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
-        DoubleVector.fromArray(DOUBLES, sumSq, k).add(e.mul(e)).intoArray(sumSq, k);
-      }
       for (; j < whole; j += step) {
-        DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
-        DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
-        DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+        DoubleVector k = DoubleVector.fromArray(DOUBLES, shift, j);
+        DoubleVector d0 = widened(x, row + j).sub(k);
+        DoubleVector d1 = widened(x, row + gap + j).sub(k);
+        DoubleVector d2 = widened(x, row + 2 * gap + j).sub(k);
+        DoubleVector d3 = widened(x, row + 3 * gap + j).sub(k);
+        DoubleVector.fromArray(DOUBLES, sum, j).add(d0).add(d1).add(d2).add(d3).intoArray(sum, j);
+        DoubleVector.fromArray(DOUBLES, sumSq, j)
+            .add(d0.mul(d0)).add(d1.mul(d1)).add(d2.mul(d2)).add(d3.mul(d3))
+            .intoArray(sumSq, j);
       }
       for (; j < width; j++) {
-        double d = x.getFloat((row + j) * Float.BYTES) - shift[j];
-        sum[j] += d;
-        sumSq[j] += d * d;
+        for (int s = 0; s < ROW_STREAMS; s++) {
+          double d = x.getFloat((row + s * gap + j) * Float.BYTES) - shift[j];
+          sum[j] += d;
+          sumSq[j] += d * d;
+        }
       }
+    }
+    for (int r = ROW_STREAMS * quarter; r < rows; r++) {
+      addRow(x, from + r * width, shift, sum, sumSq, width, whole);
+    }
+  }
+
+  private static void addRow(ByteBuffer x, int row, double[] shift, double[] sum, double[] sumSq, int width, int whole) {
+    int step = DOUBLES.length();
+    int j = 0;
+    for (; j < whole; j += step) {
+      DoubleVector d = widened(x, row + j).sub(DoubleVector.fromArray(DOUBLES, shift, j));
+      DoubleVector.fromArray(DOUBLES, sum, j).add(d).intoArray(sum, j);
+      DoubleVector.fromArray(DOUBLES, sumSq, j).add(d.mul(d)).intoArray(sumSq, j);
+    }
+    for (; j < width; j++) {
+      double d = x.getFloat((row + j) * Float.BYTES) - shift[j];
+      sum[j] += d;
+      sumSq[j] += d * d;
     }
   }
 

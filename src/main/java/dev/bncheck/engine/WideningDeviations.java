@@ -19,9 +19,18 @@ interface WideningDeviations {
   int RUN_ACCUMULATORS = 16;
 
   /**
-   * Rows of lanes: for each row {@code r < rows}, in order, and each lane {@code j < width}, the
-   * value {@code x[from + r * width + j]} less {@code shift[j]} goes to {@code sum[j]}, its square
-   * to {@code sumSq[j]}.
+   * Streams the rows of {@link #addRows} are taken in: the rows are cut into this many quarters of
+   * {@code rows / ROW_STREAMS} rows each (the rest after them), and step {@code r} takes row
+   * {@code r} of every quarter, in quarter order. Each stream reads its quarter front to back, so
+   * that the prefetcher follows it, and a lane's accumulators take four values per load and store.
+   */
+  int ROW_STREAMS = 4;
+
+  /**
+   * Rows of lanes: each row's value {@code x[from + row * width + j]} less {@code shift[j]} goes
+   * to {@code sum[j]}, its square to {@code sumSq[j]}, for each lane {@code j < width}. With
+   * {@code q = rows / ROW_STREAMS}, the rows come in the order of {@link #rowOrder}: for each
+   * {@code r < q}, rows {@code r, q + r, 2q + r, 3q + r}; then rows {@code 4q} to {@code rows - 1}.
    */
   void addRows(float[] x, int from, int rows, double[] shift, double[] sum, double[] sumSq, int width);
 
@@ -44,6 +53,12 @@ interface WideningDeviations {
    * a buffer of native byte order, value {@code i} at byte {@code 4 i}, in the same order.
    */
   void addRuns(ByteBuffer x, int from, int runs, int stride, int length, double[] shift, double[] sum, double[] sumSq);
+
+  /** Row {@code i} of the order in which {@link #addRows} adds {@code rows} rows to each lane. */
+  static int rowOrder(int i, int rows) {
+    int quarter = rows / ROW_STREAMS;
+    return i < ROW_STREAMS * quarter ? i % ROW_STREAMS * quarter + i / ROW_STREAMS : i;
+  }
 
   /** Adds a run's accumulators, in their order, to channel {@code c}'s sums, and clears them. */
   static void addRunTo(double[] runSum, double[] runSq, int c, double[] sum, double[] sumSq) {

@@ -211,6 +211,62 @@ class MomentsKernelFloat32Test {
   }
 
   /**
+   * Rows reach each lane in the order {@link WideningDeviations#addRows} declares: row r of each
+   * quarter in turn, then the rows after the quarters. The values span 40 decades, so that another
+   * order gives other bits (checked on plain row order), and the vector loops, in an array and in
+   * native memory, are held to the same order as the scalar one.
+   */
+  @Test
+  void rowsReachEachLaneInTheDeclaredOrderOfFourStreams() {
+    SplittableRandom random = new SplittableRandom(29);
+    int width = 19;
+    for (int rows : new int[] {4, 9, 70, 131}) {
+      float[] x = new float[rows * width + 3];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-20, 20)));
+      }
+      double[] shift = new double[width];
+      double[][] streams = laneSums(width);
+      double[][] inRowOrder = laneSums(width);
+      int quarter = rows / 4;
+      for (int r = 0; r < quarter; r++) {
+        for (int q = 0; q < 4; q++) {
+          addRow(x, 3 + (q * quarter + r) * width, streams, width);
+        }
+      }
+      for (int r = 4 * quarter; r < rows; r++) {
+        addRow(x, 3 + r * width, streams, width);
+      }
+      for (int r = 0; r < rows; r++) {
+        addRow(x, 3 + r * width, inRowOrder, width);
+      }
+      double[][] scalar = laneSums(width);
+      new ScalarWideningDeviations(width).addRows(x, 3, rows, shift, scalar[0], scalar[1], width);
+      double[][] loops = laneSums(width);
+      MomentsKernel.wideningDeviations(width).addRows(x, 3, rows, shift, loops[0], loops[1], width);
+      double[][] inPlace = laneSums(width);
+      MomentsKernel.wideningDeviations(width).addRows(inNativeMemory(x), 3, rows, shift, inPlace[0], inPlace[1], width);
+      for (int k = 0; k < 2; k++) {
+        assertThat(scalar[k]).as("scalar, %d rows, sums %d", rows, k).containsExactly(streams[k]);
+        assertThat(loops[k]).as("kernel's loops, %d rows, sums %d", rows, k).containsExactly(streams[k]);
+        assertThat(inPlace[k]).as("in native memory, %d rows, sums %d", rows, k).containsExactly(streams[k]);
+      }
+      if (rows > 4) {
+        assertThat(Arrays.equals(streams[0], inRowOrder[0]) && Arrays.equals(streams[1], inRowOrder[1]))
+            .as("plain row order gives other bits at %d rows", rows).isFalse();
+      }
+    }
+  }
+
+  private static void addRow(float[] x, int row, double[][] sums, int width) {
+    for (int j = 0; j < width; j++) {
+      double d = x[row + j];
+      sums[0][j] += d;
+      sums[1][j] += d * d;
+    }
+  }
+
+  /**
    * A batch read in place from native memory (ONNX Runtime's outputs) has the bits of the same
    * batch in an array, in both layouts, with non-finite values, and in parts on several threads.
    */
