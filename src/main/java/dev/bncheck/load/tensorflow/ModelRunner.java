@@ -29,6 +29,7 @@ import org.tensorflow.ndarray.index.Index;
 import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TFloat32;
@@ -103,6 +104,8 @@ final class ModelRunner {
   private final TfGraph tfGraph;
   private final Graph graph;
   private final CheckedSession session;
+  /** The captures with the training view's ops, once {@link #trainingView} has added them. */
+  private List<CalibrationRun.Capture> trainingViewCaptures;
 
   ModelRunner(TfGraph tfGraph, CheckedSession session) {
     this.tfGraph = tfGraph;
@@ -193,10 +196,41 @@ final class ModelRunner {
     // The training view runs on the first samples only: they must be a sample of the whole file
     // even when the user keeps the file's order for the inference view's batches (a file sorted
     // by class would otherwise give the training view one class: BN003 false errors)
-    List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? fed.feeds() : shuffled(fed.feeds());
-    CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(prepared.captures(), List.of(),
+    List<CalibrationRun.Capture> captures = trainingViewCaptures(prepared);
+    List<Feed> copies = fed.feeds().stream().map(f -> withTrainingCopy(prepared, f)).toList();
+    List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? copies : shuffled(copies);
+    CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(captures, List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
         fed.batchSize())), CalibrationRun.Plan.Pass.TRAINING_VIEW, CalibrationRun.Plan.Use.JUDGED), sink, fed.label());
+  }
+
+  /**
+   * The captures with the training view's ops: its copy of the graph imported and its reductions
+   * added beside it, on the first call. Added only when the training view runs: most checks never
+   * run it, and for ResNet-50 its copy and ops took 0.2 s to add and made every safety check of
+   * the inference view's runs read a larger graph (issue #19).
+   */
+  private List<CalibrationRun.Capture> trainingViewCaptures(Prepared prepared) {
+    if (trainingViewCaptures == null) {
+      GraphDef copy = prepared.training().graphDef();
+      if (copy.getNodeCount() > 0) {
+        session.importGraphDef(copy);
+      }
+      Ops tf = Ops.create(graph).withSubScope("bncheck_training_view");
+      trainingViewCaptures = prepared.captures().stream().map(c -> withTrainingViewReductions(tf, c)).toList();
+    }
+    return trainingViewCaptures;
+  }
+
+  /** The feed, also to the training view's copy of its input once that copy is in the graph. */
+  private Feed withTrainingCopy(Prepared prepared, Feed feed) {
+    String copy = prepared.training().feed(feed.graphTensors().get(0));
+    if (feed.graphTensors().contains(copy) || graph.operation(GraphScope.Ref.parse(copy).node()) == null) {
+      return feed;
+    }
+    List<String> names = new ArrayList<>(feed.graphTensors());
+    names.add(copy);
+    return new Feed(names, feed.data(), feed.dtype(), feed.batching(), feed.order());
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
@@ -259,10 +293,8 @@ final class ModelRunner {
     for (Input output : outputs) {
       runnableOutputs.put(output.key(), runnableOutput(inliner, output.tensor()));
     }
-    for (var flat : List.of(inliner.graphDef(), training.graphDef())) {
-      if (flat.getNodeCount() > 0) {
-        session.importGraphDef(flat);
-      }
+    if (inliner.graphDef().getNodeCount() > 0) {
+      session.importGraphDef(inliner.graphDef());
     }
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
@@ -453,10 +485,7 @@ final class ModelRunner {
       boolean withTrainingView) {
     String judged = keptRows.orElse(c.input());
     String trainingViewTensor = withTrainingView ? c.trainingViewInput() : null;
-    // Whole tensors are fetched through an Identity: TensorFlow refuses to fetch a tensor that
-    // is also fed, which a layer normalizing the model's input directly reads
     String input = identity(tf, judged);
-    String trainingViewInput = trainingViewTensor == null ? null : identity(tf, trainingViewTensor);
     Optional<InGraphMoments> moments = InGraphMoments.add(graph, tf, judged, c.layer());
     if (moments.isEmpty() && keptRows.isPresent()) {
       // the kept rows reduced in Java would leave the self-check no input of the node's shape
@@ -464,18 +493,36 @@ final class ModelRunner {
     }
     if (moments.isEmpty()) {
       return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
-          trainingViewInput, c.batchStatistics(), null);
+          trainingViewTensor, c.batchStatistics(), null);
     }
-    InGraphMoments trainingView = trainingViewTensor == null ? null
-        : InGraphMoments.add(graph, tf, trainingViewTensor, c.layer()).orElse(null);
     GraphScope.Ref ref = GraphScope.Ref.parse(c.input());
     int channelAxis = c.layer().resolveChannelAxis(graph.operation(ref.node()).output(ref.index()).shape()
         .numDimensions());
     return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
-        trainingViewInput, c.batchStatistics(), new CalibrationRun.InGraph(moments.get(), trainingView,
+        trainingViewTensor, c.batchStatistics(), new CalibrationRun.InGraph(moments.get(), null,
             firstSamples(tf, c.input(), channelAxis), firstSamples(tf, c.output(), channelAxis)));
   }
 
+  /**
+   * The capture with its training view's input fetched through an Identity, and reduced in the
+   * graph where its inference view's input is; the capture itself where it has no training view.
+   */
+  private CalibrationRun.Capture withTrainingViewReductions(Ops tf, CalibrationRun.Capture c) {
+    if (c.trainingViewInput() == null) {
+      return c;
+    }
+    String input = identity(tf, c.trainingViewInput());
+    CalibrationRun.InGraph inGraph = c.inGraph() == null ? null : new CalibrationRun.InGraph(c.inGraph().input(),
+        InGraphMoments.add(graph, tf, c.trainingViewInput(), c.layer()).orElse(null), c.inGraph().inputSample(),
+        c.inGraph().outputSample());
+    return new CalibrationRun.Capture(c.layerIndex(), c.layer(), c.input(), c.output(), c.trainingMode(), input,
+        c.batchStatistics(), inGraph);
+  }
+
+  /**
+   * The tensor through an Identity, to fetch whole: TensorFlow refuses to fetch a tensor that is
+   * also fed, which a layer normalizing the model's input directly reads.
+   */
   private String identity(Ops scope, String tensor) {
     GraphScope.Ref ref = GraphScope.Ref.parse(tensor);
     return scope.identity(graph.operation(ref.node()).output(ref.index())).op().name() + ":0";
