@@ -70,6 +70,11 @@ final class CheckedSession {
     }
   }
 
+  /** How many distinct sets of fetches and targets have run (each was checked once). */
+  synchronized int distinctRuns() {
+    return checked.size();
+  }
+
   /** A run of the model on data. */
   Runner runner() {
     return runner("running the model on the data");

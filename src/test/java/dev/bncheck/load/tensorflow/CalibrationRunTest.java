@@ -52,6 +52,13 @@ class CalibrationRunTest {
   }
 
   private static LayerCalibration calibrate(Tensor.Float32 data, CalibrationRun.Plan.Use use) {
+    return calibrated(data, use).layer();
+  }
+
+  /** What reached the sink, and how many distinct sets of fetches the batches ran. */
+  private record Calibrated(LayerCalibration layer, int distinctRuns) {}
+
+  private static Calibrated calibrated(Tensor.Float32 data, CalibrationRun.Plan.Use use) {
     BnLayer layer = new BnLayer("bn", "test", -1, 1e-3, OptionalDouble.empty(), null, OptionalLong.empty(),
         new double[] {1, 1}, true, new double[2], true, MOVING_MEAN, MOVING_VARIANCE, java.util.Optional.empty());
     try (Graph g = new Graph(); Session tfSession = TensorFlowRuntime.session(g, LoadOptions.DEFAULT_TIMEOUT)) {
@@ -73,8 +80,21 @@ class CalibrationRunTest {
           Feed.Batching.BATCHES, null)),
           new CalibrationRun.Plan(List.of(capture), List.of(), BATCH, Long.MAX_VALUE, CalibrationRun.Plan.Pass.INFERENCE_VIEW, use), sink,
           "test");
-      return sink.layer(0).orElseThrow();
+      return new Calibrated(sink.layer(0).orElseThrow(), session.distinctRuns());
     }
+  }
+
+  /**
+   * The later batches fetch what the first fetches, the self-check's slices unread: TensorFlow
+   * builds an executor for each new set of fetches. The self-check still reads the first batch.
+   */
+  @Test
+  void everyBatchRunsTheFetchesOfTheFirst() {
+    Tensor.Float32 data = data(2);
+    Calibrated got = calibrated(data, CalibrationRun.Plan.Use.JUDGED);
+    assertThat(got.distinctRuns()).isEqualTo(1);
+    assertSameAsTheKernel(data, got.layer());
+    assertThat(got.layer().selfCheck().orElseThrow().values()).isEqualTo(BATCH * 4 * 4 * 2);
   }
 
   private static void assertSameAsTheKernel(Tensor.Float32 data, LayerCalibration got) {
