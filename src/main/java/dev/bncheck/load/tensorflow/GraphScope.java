@@ -3,6 +3,7 @@ package dev.bncheck.load.tensorflow;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
@@ -117,6 +118,12 @@ final class GraphScope {
    */
   record Ref(String node, String outputArg, int index, boolean control) {
 
+    // Compiled once: the safety checks test every input of every node they walk, and
+    // String.matches compiles its pattern on each call
+    private static final Pattern OUTPUT_ARG = Pattern.compile("[A-Za-z0-9_]+");
+    private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
+    private static final Pattern ARG_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
     /**
      * Whether the reference is written as TensorFlow writes one: a node name, an output
      * argument of letters, digits and underscores, and an index without sign, leading zero or
@@ -129,11 +136,12 @@ final class GraphScope {
       if (parts.length > 3 || parts[0].isEmpty()) {
         return false;
       }
-      if (parts.length == 3 && !parts[1].matches("[A-Za-z0-9_]+")) {
+      if (parts.length == 3 && !OUTPUT_ARG.matcher(parts[1]).matches()) {
         return false;
       }
       String last = parts[parts.length - 1];
-      return parts.length == 1 || last.matches("0|[1-9][0-9]{0,8}") || (parts.length == 2 && last.matches("[A-Za-z_][A-Za-z0-9_]*"));
+      return parts.length == 1 || INDEX.matcher(last).matches()
+          || (parts.length == 2 && ARG_NAME.matcher(last).matches());
     }
 
     /** Parses {@code ^ctrl}, {@code node}, {@code node:3} or {@code node:out_arg:3}. */
