@@ -131,9 +131,8 @@ final class CalibrationRun {
       // Where the self-check fetches small slices, the later batches fetch them too, unread:
       // TensorFlow builds an executor for each new set of fetches, which took ResNet-50's second
       // batch 0.18 s longer than the others (issue #19).
-      boolean alike = !plan.trainingView() && slicedEverywhere;
-      Fetch fetch = new Fetch(plan.trainingView(), first || alike, false, first || alike ? plan.outputs() : List.of(),
-          first);
+      boolean selfCheck = first || (!plan.trainingView() && slicedEverywhere);
+      Fetch fetch = new Fetch(plan.trainingView(), selfCheck, false, selfCheck ? plan.outputs() : List.of(), first);
       try {
         Outcome outcome;
         do {

@@ -197,7 +197,9 @@ final class ModelRunner {
     // even when the user keeps the file's order for the inference view's batches (a file sorted
     // by class would otherwise give the training view one class: BN003 false errors)
     List<CalibrationRun.Capture> captures = trainingViewCaptures(prepared);
-    List<Feed> copies = fed.feeds().stream().map(f -> withTrainingCopy(prepared, f)).toList();
+    // fed again by name now that the training view's copy of each input is in the graph
+    List<Feed> copies = fed.feeds().stream().map(f -> new Feed(fedTensors(prepared, f.graphTensors().get(0)),
+        f.data(), f.dtype(), f.batching(), f.order())).toList();
     List<Feed> trainingFeeds = options.batchOrder() == BatchOrder.SHUFFLED ? copies : shuffled(copies);
     CalibrationRun.run(session, trainingFeeds, new CalibrationRun.Plan(captures, List.of(),
         fed.batchSize(), Math.min(options.maxSamples(), wholeBatches(options.trainingViewSamples(),
@@ -220,17 +222,6 @@ final class ModelRunner {
       trainingViewCaptures = prepared.captures().stream().map(c -> withTrainingViewReductions(tf, c)).toList();
     }
     return trainingViewCaptures;
-  }
-
-  /** The feed, also to the training view's copy of its input once that copy is in the graph. */
-  private Feed withTrainingCopy(Prepared prepared, Feed feed) {
-    String copy = prepared.training().feed(feed.graphTensors().get(0));
-    if (feed.graphTensors().contains(copy) || graph.operation(GraphScope.Ref.parse(copy).node()) == null) {
-      return feed;
-    }
-    List<String> names = new ArrayList<>(feed.graphTensors());
-    names.add(copy);
-    return new Feed(names, feed.data(), feed.dtype(), feed.batching(), feed.order());
   }
 
   /** Samples up to the end of the batch holding sample {@code limit - 1}: the batches that start below it. */
@@ -411,13 +402,8 @@ final class ModelRunner {
     List<Feed> feeds = new ArrayList<>();
     for (var e : match(prepared.inputs(), data).entrySet()) {
       Input input = e.getKey();
-      List<String> names = new ArrayList<>(List.of(input.tensor()));
-      for (String copy : List.of(prepared.inliner().feed(input.tensor()), prepared.training().feed(input.tensor()))) {
-        if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
-          names.add(copy);
-        }
-      }
-      feeds.add(new Feed(names, e.getValue().data(), input.dtype(), e.getValue().batching(), null));
+      feeds.add(new Feed(fedTensors(prepared, input.tensor()), e.getValue().data(), input.dtype(),
+          e.getValue().batching(), null));
       for (MaskedSteps masked : prepared.masks()) {
         if (masked.mask().input().equals(input) && e.getValue().data() instanceof InputArray.Numbers numbers
             && e.getValue().batching() == Feed.Batching.BATCHES) {
@@ -427,6 +413,20 @@ final class ModelRunner {
       }
     }
     return feeds;
+  }
+
+  /**
+   * A top-level tensor and those of its copies (the inlined one, the training view's) that are in
+   * the graph so far: what a feed of it feeds.
+   */
+  private List<String> fedTensors(Prepared prepared, String tensor) {
+    List<String> names = new ArrayList<>(List.of(tensor));
+    for (String copy : List.of(prepared.inliner().feed(tensor), prepared.training().feed(tensor))) {
+      if (graph.operation(GraphScope.Ref.parse(copy).node()) != null) {
+        names.add(copy);
+      }
+    }
+    return names;
   }
 
   /** A tensor of the node's context as the flat graph names it. */
