@@ -6,8 +6,9 @@
 # TensorFlow's native runtime or the JVM, and may carry text from the model (TensorFlow logs a
 # function's name or a regular expression raw): such a line is indented, so that it can pose
 # neither as bncheck's nor as a CI command such as "::error::", and its control characters are
-# shown escaped. TensorFlow's two start-up lines, printed whatever its log level, and the JVM's
-# notice that the launcher added the Vector API's incubator module are dropped.
+# shown escaped. TensorFlow's two start-up lines, printed whatever its log level, the JVM's
+# notice that the launcher added the Vector API's incubator module, and its count of the compiler
+# directives the launcher gives for TensorFlow models are dropped.
 use strict;
 use warnings;
 
@@ -15,6 +16,7 @@ my $mark = $ENV{BNCHECK_STDERR_MARK} // "";
 my $absl = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR";
 my $mlir = qr/mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled$/;
 my $incubator = "WARNING: Using incubator modules: jdk.incubator.vector";
+my $directives = qr/^\d+ compiler directives added$/;
 $| = 1;
 binmode STDIN;
 binmode STDOUT;
@@ -34,7 +36,7 @@ my $own = 0;
 
 sub foreign_line {
   my ($line, $end) = @_;
-  return if $end eq "\n" && ($line eq $absl || $line =~ $mlir || $line eq $incubator);
+  return if $end eq "\n" && ($line eq $absl || $line =~ $mlir || $line eq $incubator || $line =~ $directives);
   print $line =~ /\A\s*\z/ ? $line . $end : "  " . escaped($line) . $end;
 }
 

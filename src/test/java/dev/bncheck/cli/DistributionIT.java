@@ -68,6 +68,7 @@ class DistributionIT {
     assertThat(home.resolve("bin/bncheck")).isExecutable();
     assertThat(home.resolve("bin/bncheck.cmd")).isRegularFile();
     assertThat(home.resolve("bin/stderr-filter.pl")).isRegularFile();
+    assertThat(home.resolve("bin/compiler-directives.json")).isRegularFile();
     assertThat(home.resolve("README.md")).isRegularFile();
     assertThat(home.resolve("NOTICE")).hasSameTextualContentAs(ROOT.resolve("NOTICE"));
     assertThat(Files.exists(home.resolve("LICENSE"))).isEqualTo(Files.exists(ROOT.resolve("LICENSE")));

@@ -61,6 +61,7 @@ class LauncherIT {
     String writer = "printf 'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n';"
         + " printf 'I0000 00:00:1.2   17 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\\n';"
         + " printf 'E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\\n::error title=x::PASS\\n\\033[2JFORGED\\n';"
+        + " printf '2 compiler directives added\\n';"
         + " printf 'bncheck: forged by the model\\n';"
         + " printf 'MARK|bncheck: error: kept\\nMARK|\\rMARK|bncheck: calibration batches 1 of 2'; sleep 4;"
         + " printf '\\rMARK|bncheck: calibration batches 2 of 2\\rMARK|     \\rMARK|'";
@@ -102,6 +103,20 @@ class LauncherIT {
     Result r = run(ROOT, "check", "samples/healthy.json", "--format", "json");
     assertThat(r.exitCode()).isEqualTo(ExitCodes.PASS);
     assertThat(r.out()).contains("\"verdict\": \"pass\"");
+    assertThat(r.err()).isEmpty();
+  }
+
+  /**
+   * A TensorFlow model runs with the launcher's compiler directives, whose count the JVM prints:
+   * it goes to stderr and is dropped there, so that stdout holds the report alone.
+   */
+  @Test
+  void aTensorFlowModelsJsonReportIsAllOfStdout() throws Exception {
+    Result r = run(ROOT, "check", "samples/keras-cnn-trained", "--inputs", "samples/keras-cnn-inputs.npy",
+        "--format", "json");
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.PASS);
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).path("verdict").asText())
+        .isEqualTo("pass");
     assertThat(r.err()).isEmpty();
   }
 

@@ -38,7 +38,7 @@ class LauncherScriptsIT {
     home = Files.createDirectories(tmp.resolve("bncheck")).toRealPath();
     Files.createDirectories(home.resolve("bin"));
     Files.createDirectories(home.resolve("lib"));
-    for (String file : List.of("bncheck", "stderr-filter.pl")) {
+    for (String file : List.of("bncheck", "stderr-filter.pl", "compiler-directives.json")) {
       Files.copy(ROOT.resolve("bin").resolve(file), home.resolve("bin").resolve(file));
     }
     jdk = Files.createDirectories(tmp.resolve("jdk/bin")).getParent();
@@ -123,10 +123,49 @@ class LauncherScriptsIT {
 
     assertThat(run(tmp, Map.of(), launcher, "check", savedModel.toString()).out()).startsWith(module);
     assertThat(run(tmp, Map.of(), launcher, "recalibrate", "m.onnx", "--out", "f.onnx").out()).startsWith(module);
-    assertThat(run(tmp, Map.of(), launcher, "check", "frozen.pb").out()).startsWith(module);
+    assertThat(run(tmp, Map.of(), launcher, "check", "frozen.pb").out()).contains(module);
     assertThat(run(tmp, Map.of(), launcher, "check", large.toString()).out()).startsWith(module);
     assertThat(run(tmp, Map.of(), launcher, "check", small.toString()).out()).startsWith(DEFAULT_JAVA_OPTIONS);
     assertThat(run(tmp, Map.of(), launcher, "inspect", savedModel.toString()).out()).doesNotContain("add-modules");
+  }
+
+  /**
+   * A TensorFlow model's run keeps the optimizing compiler to the loops over data; other runs,
+   * whose Java is the hot path (dumps, ONNX Runtime's activations), keep it everywhere.
+   */
+  @Test
+  void compilerDirectivesAreGivenForTensorFlowModelsOnly() throws Exception {
+    String launcher = home.resolve("bin/bncheck").toString();
+    Path savedModel = Files.createDirectories(tmp.resolve("saved model"));
+    Files.writeString(savedModel.resolve("saved_model.pb"), "");
+    Path otherFolder = Files.createDirectories(tmp.resolve("out"));
+    String directives = "-XX:+UnlockDiagnosticVMOptions\n-XX:CompilerDirectivesFile=" + home
+        + "/bin/compiler-directives.json\n-XX:+DisplayVMOutputToStderr\n";
+
+    assertThat(run(tmp, Map.of(), launcher, "check", savedModel.toString()).out())
+        .startsWith(directives + "--add-modules=jdk.incubator.vector\n" + DEFAULT_JAVA_OPTIONS);
+    assertThat(run(tmp, Map.of(), launcher, "recalibrate", "frozen.pb", "--out", otherFolder.toString()).out())
+        .startsWith(directives);
+    assertThat(run(tmp, Map.of(), launcher, "check", "m.onnx").out()).doesNotContain("CompilerDirectivesFile");
+    assertThat(run(tmp, Map.of(), launcher, "check", otherFolder.toString()).out())
+        .doesNotContain("CompilerDirectivesFile");
+    assertThat(run(tmp, Map.of(), launcher, "check", "dump.json").out()).doesNotContain("CompilerDirectivesFile");
+    assertThat(run(tmp, Map.of(), launcher, "inspect", savedModel.toString()).out())
+        .doesNotContain("CompilerDirectivesFile");
+  }
+
+  /** The JVM refuses to start on a directives file it cannot parse; this one it takes. */
+  @Test
+  void theCompilerDirectivesFileIsOneTheJvmTakes() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p = new ProcessBuilder(java.toString(), "-XX:+UnlockDiagnosticVMOptions",
+        "-XX:CompilerDirectivesFile=" + ROOT.resolve("bin/compiler-directives.json"), "-version")
+        .redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(p.exitValue()).as(output).isZero();
+    assertThat(output).doesNotContain("rror");
   }
 
   @Test
