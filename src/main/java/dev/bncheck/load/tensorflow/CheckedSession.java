@@ -32,6 +32,7 @@ final class CheckedSession {
   private final Set<List<String>> checked = new HashSet<>();
   private TfGraph snapshot;
   private Set<String> snapshotNodes = Set.of();
+  private int snapshotsTaken;
 
   /** @param options the ops the user allows beyond the allowlist, or trust in the model (no check) */
   CheckedSession(Graph graph, Session session, String location, LoadOptions options) {
@@ -70,6 +71,15 @@ final class CheckedSession {
     }
   }
 
+  /**
+   * How many times a run fetched nodes the last check had not seen, so that the graph was
+   * serialized and checked again: each follows nodes added to the graph, for which TensorFlow
+   * rebuilds its view of the graph at that run.
+   */
+  synchronized int snapshots() {
+    return snapshotsTaken;
+  }
+
   /** How many distinct sets of fetches and targets have run (each was checked once). */
   synchronized int distinctRuns() {
     return checked.size();
@@ -100,6 +110,7 @@ final class CheckedSession {
       Set<String> names = new HashSet<>();
       snapshot.topLevel().nodes().forEach(n -> names.add(n.getName()));
       snapshotNodes = names;
+      snapshotsTaken++;
     }
     new ModelSafety(snapshot, location, options.allowedOps()).checkRun(fetchesAndTargets);
     checked.add(fetchesAndTargets);

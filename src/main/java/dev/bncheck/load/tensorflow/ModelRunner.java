@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.model.BnLayer;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
@@ -119,7 +120,25 @@ final class ModelRunner {
    */
   record Prepared(List<CalibrationRun.Capture> captures, List<Input> inputs, FunctionInliner inliner,
       FunctionInliner training, Map<String, String> outputs, Map<Integer, String> notCaptured,
-      List<MaskedSteps> masks, Optional<String> maskNote) {}
+      List<MaskedSteps> masks, Optional<String> maskNote) {
+
+    /**
+     * The same captures of {@code layers}, the layers this was prepared for (same names, same
+     * order) with other values: those read after the graph was prepared on declared shapes.
+     */
+    Prepared withLayers(List<BnLayer> layers) {
+      List<CalibrationRun.Capture> updated = captures.stream().map(c -> {
+        BnLayer layer = layers.get(c.layerIndex());
+        if (!layer.name().equals(c.layer().name()) || layer.channels() != c.layer().channels()) {
+          throw new IllegalStateException("layer " + c.layerIndex() + " was prepared as " + c.layer().name() + " ("
+              + c.layer().channels() + " channels) and read as " + layer.name() + " (" + layer.channels() + ")");
+        }
+        return new CalibrationRun.Capture(c.layerIndex(), layer, c.input(), c.output(), c.trainingMode(),
+            c.trainingViewInput(), c.batchStatistics(), c.inGraph());
+      }).toList();
+      return new Prepared(updated, inputs, inliner, training, outputs, notCaptured, masks, maskNote);
+    }
+  }
 
   /**
    * A Keras mask applied to the captures behind it: the kept steps, [samples, steps] of 1 and 0,

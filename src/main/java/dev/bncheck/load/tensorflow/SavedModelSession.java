@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -83,20 +84,38 @@ public final class SavedModelSession extends TensorFlowSession {
       CapturedVariables.Twins captured =
           CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, captured.unrestored());
-      LayerAssembler.Layers layers = found.assemble(new SessionVariableReader(session, input.toString()));
+      SessionVariableReader variables = new SessionVariableReader(session, input.toString());
+      Optional<LayerAssembler.Layers> declared = variables.declaredLayers(found);
       List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
           ? BnModelFromSavedModel.tensors(file.signature().getInputsMap())
           : InputNodes.resolve(bundle.graph(), graph, options.tensorFlow().inputNodes(), input.toString());
       List<ModelRunner.Input> outputs = BnModelFromSavedModel.tensors(file.signature().getOutputsMap());
       List<ModelRunner.Input> floats = writable ? List.of() : ModelRunner.batchedFloats(outputs);
       ModelRunner runner = new ModelRunner(graph, session);
-      RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(layers, inputs, floats), outputs, floats);
+      LayerAssembler.Layers layers;
+      ModelRunner.Prepared prepared;
+      if (declared.isPresent()) {
+        // the variables' read ops and the statistics ops are in the graph before either runs:
+        // TensorFlow rebuilds its view of the graph once for both
+        prepared = runner.prepare(declared.get(), inputs, floats);
+        layers = found.assemble(variables);
+        prepared = prepared.withLayers(layers.layers());
+      } else {
+        layers = found.assemble(variables);
+        prepared = runner.prepare(layers, inputs, floats);
+      }
+      RunnableGraph runtime = new RunnableGraph(runner, prepared, outputs, floats);
       return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all(),
           given);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
     }
+  }
+
+  /** The session every run goes through; null where nothing is loaded. */
+  CheckedSession checkedSession() {
+    return session;
   }
 
   @Override
