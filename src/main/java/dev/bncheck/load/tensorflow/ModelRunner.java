@@ -515,11 +515,13 @@ final class ModelRunner {
           trainingViewTensor, c.batchStatistics(), null);
     }
     GraphScope.Ref ref = GraphScope.Ref.parse(c.input());
-    int channelAxis = c.layer().resolveChannelAxis(graph.operation(ref.node()).output(ref.index()).shape()
-        .numDimensions());
+    int rank = graph.operation(ref.node()).output(ref.index()).shape().numDimensions();
+    int channelAxis = c.layer().resolveChannelAxis(rank);
+    // the output has the input's shape; the graph may not know its rank (a parameter of unknown
+    // shape leaves the broadcast's unknown)
     return new CalibrationRun.Capture(c.layerIndex(), c.layer(), input, c.output(), c.trainingMode(),
         trainingViewTensor, c.batchStatistics(), new CalibrationRun.InGraph(moments.get(), null,
-            firstSamples(tf, c.input(), channelAxis), firstSamples(tf, c.output(), channelAxis)));
+            firstSamples(tf, c.input(), rank, channelAxis), firstSamples(tf, c.output(), rank, channelAxis)));
   }
 
   /**
@@ -552,12 +554,13 @@ final class ModelRunner {
    * channel, and the first {@link CalibrationRun#SELF_CHECK_POSITIONS} positions along each other
    * axis. The self-check compares value by value, so a corner of each feature map tests the same
    * arithmetic as the whole; the whole maps of ResNet-50's 53 layers on two samples were 21
-   * million values, 170 MB held in TensorFlow and in Java through the first batch.
+   * million values, 170 MB held in TensorFlow and in Java through the first batch. {@code rank} is
+   * the tensor's, which the graph may not know.
    */
-  private String firstSamples(Ops scope, String tensor, int channelAxis) {
+  private String firstSamples(Ops scope, String tensor, int rank, int channelAxis) {
     GraphScope.Ref ref = GraphScope.Ref.parse(tensor);
     Output<?> x = graph.operation(ref.node()).output(ref.index());
-    Index[] corner = new Index[x.shape().numDimensions()];
+    Index[] corner = new Index[rank];
     for (int d = 0; d < corner.length; d++) {
       corner[d] = d == 0 ? Indices.sliceTo(CalibrationRun.SELF_CHECK_SAMPLES)
           : d == channelAxis ? Indices.all() : Indices.sliceTo(CalibrationRun.SELF_CHECK_POSITIONS);

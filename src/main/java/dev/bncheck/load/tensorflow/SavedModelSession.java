@@ -78,6 +78,27 @@ public final class SavedModelSession extends TensorFlowSession {
       return new SavedModelSession(input, options, file, graph, found.assemble(VariableReader.NONE), null, null, null,
           Map.of(), given);
     }
+    try {
+      return loaded(input, options, file, graph, found, writable, given, true);
+    } catch (SessionVariableReader.NotAsDeclared e) {
+      // TensorFlow may still run a variable that holds another shape than its handle declares
+      // (an outside tester's model declared 4 channels and restored 8 throughout): the graph,
+      // prepared on the declared shapes, cannot be prepared again, so the model is loaded again
+      return loaded(input, options, file, graph, found, writable, given, false);
+    }
+  }
+
+  /**
+   * Loads the SavedModel, reads its BN variables and prepares its graph for the runs.
+   *
+   * @param declaredShapesFirst whether to prepare the graph on the variables' declared shapes
+   *     before their values are read, so that TensorFlow rebuilds its view of the graph once for
+   *     both (see {@link SessionVariableReader}); it reads the values first where a shape is not
+   *     declared
+   * @throws SessionVariableReader.NotAsDeclared when a value read does not have its declared shape
+   */
+  private static SavedModelSession loaded(Path input, LoadOptions options, SavedModelFile file, TfGraph graph,
+      GraphBnLayers found, boolean writable, CompletableFuture<GivenInputs> given, boolean declaredShapesFirst) {
     SavedModelBundle bundle = TensorFlowRuntime.load(file.directoryToLoad(), file.tags(), options.timeout());
     try {
       CheckedSession session = new CheckedSession(bundle.graph(), bundle.session(), input.toString(), options);
@@ -85,7 +106,8 @@ public final class SavedModelSession extends TensorFlowSession {
           CapturedVariables.twins(graph, file.metaGraph(), file.outputTensors(), input.toString());
       CapturedVariables.bind(session, captured.unrestored());
       SessionVariableReader variables = new SessionVariableReader(session, input.toString());
-      Optional<LayerAssembler.Layers> declared = variables.declaredLayers(found);
+      Optional<LayerAssembler.Layers> declared = declaredShapesFirst ? variables.declaredLayers(found)
+          : Optional.empty();
       List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
           ? BnModelFromSavedModel.tensors(file.signature().getInputsMap())
           : InputNodes.resolve(bundle.graph(), graph, options.tensorFlow().inputNodes(), input.toString());
@@ -95,8 +117,6 @@ public final class SavedModelSession extends TensorFlowSession {
       LayerAssembler.Layers layers;
       ModelRunner.Prepared prepared;
       if (declared.isPresent()) {
-        // the variables' read ops and the statistics ops are in the graph before either runs:
-        // TensorFlow rebuilds its view of the graph once for both
         prepared = runner.prepare(declared.get(), inputs, floats);
         layers = found.assemble(variables);
         prepared = prepared.withLayers(layers.layers());

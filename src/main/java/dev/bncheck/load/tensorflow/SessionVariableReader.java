@@ -90,8 +90,7 @@ final class SessionVariableReader implements VariableReader {
         Shape shape = declaredShapes.get(name);
         if (shape != null && value.length != shape.size()) {
           // the layers were resolved on the declared shapes, and their statistics prepared
-          throw new dev.bncheck.load.InvalidInputException(location, "variables", "variable " + name + " holds "
-              + value.length + " values, where its graph declares the shape " + shape);
+          throw new NotAsDeclared(name, value.length, shape);
         }
         values.put(name, value);
       }
@@ -101,6 +100,15 @@ final class SessionVariableReader implements VariableReader {
           "cannot read the BN variables: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
     return values;
+  }
+
+  /** A value read whose length is not that of the shape its variable declares. */
+  static final class NotAsDeclared extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotAsDeclared(String variable, int length, Shape declared) {
+      super("variable " + variable + " holds " + length + " value(s), where its graph declares the shape " + declared);
+    }
   }
 
   /**

@@ -54,14 +54,27 @@ class SessionVariableReaderTest {
     });
   }
 
+  /** The caller loads the model again and reads the values first (DeclaredShapesTest). */
   @Test
-  void aValueOfAnotherLengthThanDeclaredIsRefusedNamingTheVariable() {
+  void aValueOfAnotherLengthThanDeclaredIsToldApart() {
     withVariable(Shape.of(3), new float[] {1, 2, 3, 4}, session -> {
       SessionVariableReader reader = new SessionVariableReader(session, "model");
       assertThat(reader.declared(V)).isPresent();
 
-      assertThatThrownBy(() -> reader.read(V)).isInstanceOf(InvalidInputException.class)
-          .hasMessage("model: variables: variable v holds 4 values, where its graph declares the shape [3]");
+      assertThatThrownBy(() -> reader.read(V)).isInstanceOf(SessionVariableReader.NotAsDeclared.class)
+          .hasMessage("variable v holds 4 value(s), where its graph declares the shape [3]");
+    });
+  }
+
+  @Test
+  void aVariableThatCannotBeReadIsAnErrorNamingTheModelsVariables() {
+    withVariable(Shape.of(3), new float[] {1, 2, 3}, session -> {
+      SessionVariableReader reader = new SessionVariableReader(session, "model");
+      List<Origin.Variable> uninitialized = List.of(new Origin.Variable("u", "u", "VarHandleOp"));
+      Ops.create(session.graph()).withName("u").varHandleOp(TFloat32.class, Shape.of(2));
+
+      assertThatThrownBy(() -> reader.read(uninitialized)).isInstanceOf(InvalidInputException.class)
+          .hasMessageStartingWith("model: variables: cannot read the BN variables: ");
     });
   }
 

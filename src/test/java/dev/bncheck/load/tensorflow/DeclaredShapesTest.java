@@ -1,0 +1,78 @@
+package dev.bncheck.load.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bncheck.engine.CalibrationAccumulator;
+import dev.bncheck.load.LoadOptions;
+import dev.bncheck.model.BnLayer;
+import dev.bncheck.model.BnModel;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SavedModels whose BN variables hold other shapes than their graph declares, on which the graph
+ * is prepared before the values are read (scripts/make_declared_shape_models.py; outside
+ * tester's finds): each gets the report it had when the values were read first.
+ */
+class DeclaredShapesTest {
+
+  private static final Path DIR = Path.of("src/test/resources/declared-shapes");
+
+  private static BnModel checked(String model, CalibrationAccumulator sink) {
+    LoadOptions options = new LoadOptions("serve", "serving_default", List.of(DIR.resolve("inputs.npy").toString()), 8,
+        Long.MAX_VALUE);
+    return new BnModelFromSavedModel().load(DIR.resolve(model), options, sink);
+  }
+
+  private static double[] linspace(double from, double to, int n) {
+    double[] values = new double[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = from + (to - from) * i / (n - 1);
+    }
+    return values;
+  }
+
+  /** The layer with the values the model's generator gave it, calibrated, its self-check passed. */
+  private static void assertCalibrated(BnModel model, CalibrationAccumulator sink, String name, int channels) {
+    assertThat(model.unresolved()).isEmpty();
+    assertThat(model.layers()).extracting(BnLayer::name).containsExactly(name);
+    BnLayer layer = model.layers().get(0);
+    assertThat(layer.channels()).isEqualTo(channels);
+    assertThat(layer.movingMean()).containsExactly(linspace(-0.1, 0.1, channels), within(1e-7));
+    assertThat(layer.movingVariance()).containsExactly(linspace(0.5, 2, channels), within(1e-7));
+    assertThat(sink.layer(0).orElseThrow().batches()).hasSize(2);
+    assertThat(sink.layer(0).orElseThrow().selfCheck().orElseThrow().passed()).isTrue();
+  }
+
+  /** Was an internal error (exit 4): the output of a node with such a parameter has no known rank. */
+  @Test
+  void aMovingMeanOfUnknownShapeIsReadAndItsLayerCalibrated() {
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    assertCalibrated(checked("unknown-mean", sink), sink, "batchnorm", 4);
+  }
+
+  @Test
+  void aTf1ReferenceVariableWithoutShapeValidationIsReadAndItsLayerCalibrated() {
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    assertCalibrated(checked("tf1-unknown-mean", sink), sink, "bn", 4);
+  }
+
+  /** TensorFlow restores and runs 8 channels where the graph declares 4: so does bncheck. */
+  @Test
+  void aCheckpointOfMoreChannelsThanDeclaredIsCheckedOnWhatItHolds() {
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    assertCalibrated(checked("more-channels-than-declared", sink), sink, "batchnorm", 8);
+  }
+
+  @Test
+  void aScalarMovingMeanWhereFourValuesAreDeclaredLeavesTheLayerUnresolved() {
+    BnModel model = checked("scalar-mean", new CalibrationAccumulator());
+    assertThat(model.layers()).isEmpty();
+    assertThat(model.unresolved()).singleElement().satisfies(u -> {
+      assertThat(u.name()).isEqualTo("batchnorm");
+      assertThat(u.reason()).isEqualTo("parameters differ in length (1 and 4 channels)");
+    });
+  }
+}
