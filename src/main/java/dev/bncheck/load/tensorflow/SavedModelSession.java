@@ -175,13 +175,21 @@ public final class SavedModelSession extends TensorFlowSession {
     GraphOperation variable = bundle.graph().operation(v.node());
     DataType dtype = DataType.forNumber(variable.attributes().getAttrType("dtype").getNumber());
     boolean float64 = dtype == DataType.DT_DOUBLE || dtype == DataType.DT_DOUBLE_REF;
-    if (v.op().equals("VarHandleOp")) {
-      return tf.assignVariableOp(variable.output(0), float64 ? tf.constant(values) : tf.constant(TensorConversions.floats(values)));
+    try {
+      if (v.op().equals("VarHandleOp")) {
+        return tf.assignVariableOp(variable.output(0),
+            float64 ? tf.constant(values) : tf.constant(TensorConversions.floats(values)));
+      }
+      // A TF1 reference variable: Assign writes through the reference.
+      return float64
+          ? tf.assign((Operand<TFloat64>) (Operand<?>) variable.output(0), tf.constant(values))
+          : tf.assign((Operand<TFloat32>) (Operand<?>) variable.output(0), tf.constant(TensorConversions.floats(values)));
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      // the graph declares another shape for the variable than the checkpoint gave it, and
+      // TensorFlow refuses a write of the values' shape (an outside tester's model)
+      throw new InvalidInputException(input.toString(), "", "the " + what + " of a layer, " + v.describe() + ", cannot"
+          + " be written with " + values.length + " values: " + TensorFlowRuntime.firstLine(e.getMessage()), e);
     }
-    // A TF1 reference variable: Assign writes through the reference.
-    return float64
-        ? tf.assign((Operand<TFloat64>) (Operand<?>) variable.output(0), tf.constant(values))
-        : tf.assign((Operand<TFloat32>) (Operand<?>) variable.output(0), tf.constant(TensorConversions.floats(values)));
   }
 
   /**

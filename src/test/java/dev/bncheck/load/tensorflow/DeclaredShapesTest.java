@@ -1,6 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.bncheck.engine.CalibrationAccumulator;
@@ -64,6 +65,20 @@ class DeclaredShapesTest {
   void aCheckpointOfMoreChannelsThanDeclaredIsCheckedOnWhatItHolds() {
     CalibrationAccumulator sink = new CalibrationAccumulator();
     assertCalibrated(checked("more-channels-than-declared", sink), sink, "batchnorm", 8);
+  }
+
+  /** Was an internal error (exit 4) in recalibrate: TensorFlow refuses the write at the graph's declared shape. */
+  @Test
+  void statisticsOfMoreChannelsThanDeclaredCannotBeWrittenAndSaySo() {
+    try (SavedModelSession session = SavedModelSession.open(DIR.resolve("more-channels-than-declared"),
+        LoadOptions.DEFAULTS)) {
+      double[] ones = new double[8];
+      java.util.Arrays.fill(ones, 1);
+      assertThatThrownBy(() -> session.assignStatistics(0, new double[8], ones))
+          .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
+          .hasMessageStartingWith(DIR.resolve("more-channels-than-declared") + ": the moving mean of a layer, variable"
+              + " moving_mean, cannot be written with 8 values: ");
+    }
   }
 
   @Test
