@@ -8,7 +8,8 @@
 # neither as bncheck's nor as a CI command such as "::error::", and its control characters are
 # shown escaped. TensorFlow's two start-up lines, printed whatever its log level, the JVM's
 # notice that the launcher added the Vector API's incubator module, and its count of the compiler
-# directives the launcher gives for TensorFlow models are dropped.
+# directives the launcher gives for TensorFlow models are dropped. The filter ends with status 3
+# when the JVM said it could not start, else 0.
 use strict;
 use warnings;
 
@@ -17,6 +18,9 @@ my $absl = "WARNING: All log messages before absl::InitializeLog() is called are
 my $mlir = qr/mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled$/;
 my $incubator = "WARNING: Using incubator modules: jdk.incubator.vector";
 my $directives = qr/^\d+ compiler directives added$/;
+# The JVM's line when it cannot start; the filter then ends with status 3, for the launcher.
+my $no_jvm = "Error: Could not create the Java Virtual Machine.";
+my $jvm_refused = 0;
 $| = 1;
 binmode STDIN;
 binmode STDOUT;
@@ -36,6 +40,7 @@ my $own = 0;
 
 sub foreign_line {
   my ($line, $end) = @_;
+  $jvm_refused = 1 if $line eq $no_jvm;
   return if $end eq "\n" && ($line eq $absl || $line =~ $mlir || $line eq $incubator || $line =~ $directives);
   print $line =~ /\A\s*\z/ ? $line . $end : "  " . escaped($line) . $end;
 }
@@ -61,3 +66,4 @@ while (sysread(STDIN, my $chunk, 65536)) {
   }
 }
 foreign_line($segment, "") if $segment ne "";
+exit($jvm_refused ? 3 : 0);

@@ -49,6 +49,7 @@ class LauncherScriptsIT {
         echo "TF_ENABLE_ONEDNN_OPTS=$TF_ENABLE_ONEDNN_OPTS"
         echo "TF_CPP_MIN_LOG_LEVEL=$TF_CPP_MIN_LOG_LEVEL"
         echo "java's stderr" >&2
+        [ -n "$FAKE_JVM_REFUSES" ] && echo "Error: Could not create the Java Virtual Machine." >&2
         exit "${FAKE_JAVA_EXIT:-0}"
         """);
     assertThat(java.toFile().setExecutable(true)).isTrue();
@@ -172,6 +173,26 @@ class LauncherScriptsIT {
   void javasExitCodeIsTheLaunchersWithTheStderrFilter() throws Exception {
     LauncherIT.Result r = run(tmp, Map.of("FAKE_JAVA_EXIT", "3"), home.resolve("bin/bncheck").toString(), "check");
     assertThat(r.exitCode()).isEqualTo(3);
+  }
+
+  /**
+   * A JVM that cannot start exits with 1, bncheck's code for findings: the launcher makes it an
+   * internal error (4), with a line saying what to check (outside tester's find: a damaged
+   * bin/compiler-directives.json stopped every TensorFlow run with 1).
+   */
+  @Test
+  void aJvmThatCannotStartEndsTheRunWithFourNotOne() throws Exception {
+    String launcher = home.resolve("bin/bncheck").toString();
+
+    LauncherIT.Result refused = run(tmp, Map.of("FAKE_JAVA_EXIT", "1", "FAKE_JVM_REFUSES", "1"), launcher, "check");
+    assertThat(refused.exitCode()).isEqualTo(4);
+    assertThat(refused.err()).isEqualTo("  java's stderr\n  Error: Could not create the Java Virtual Machine.\n"
+        + "bncheck: the Java VM did not start (its message is above): check BNCHECK_JAVA_OPTS, and the Java found"
+        + " through JAVA_HOME or the PATH\n");
+
+    assertThat(run(tmp, Map.of("FAKE_JAVA_EXIT", "1"), launcher, "check").exitCode()).as("findings").isEqualTo(1);
+    assertThat(run(tmp, Map.of("FAKE_JAVA_EXIT", "3", "FAKE_JVM_REFUSES", "1"), launcher, "check").exitCode())
+        .isEqualTo(3);
   }
 
   /** Minimal images may lack perl: the launcher then runs java directly, start-up lines and all. */
