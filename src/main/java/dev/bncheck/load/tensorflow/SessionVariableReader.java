@@ -24,6 +24,9 @@ import org.tensorflow.types.TFloat64;
  */
 final class SessionVariableReader implements VariableReader {
 
+  /** BN parameters hold one value per channel; a declared shape of more values is not taken on trust. */
+  static final long MOST_DECLARED_VALUES = 1 << 20;
+
   private final CheckedSession session;
   private final String location;
   /** The ops that read each variable node, in the order they were added. */
@@ -53,6 +56,11 @@ final class SessionVariableReader implements VariableReader {
     return known[0] ? Optional.of(layers) : Optional.empty();
   }
 
+  /**
+   * Zeros of each variable's declared shape, by node, its read op added; empty when a shape is
+   * not fully declared, or declares more values than {@link #MOST_DECLARED_VALUES}: a graph that
+   * declares more than it holds would have bncheck allocate what it declares.
+   */
   Optional<Map<String, double[]>> declared(Collection<Origin.Variable> variables) {
     Map<String, double[]> zeros = new HashMap<>();
     boolean known = true;
@@ -62,7 +70,7 @@ final class SessionVariableReader implements VariableReader {
         continue;
       }
       Shape shape = read.asOutput().shape();
-      if (shape.isUnknown() || shape.hasUnknownDimension() || shape.size() > Integer.MAX_VALUE) {
+      if (shape.isUnknown() || shape.hasUnknownDimension() || shape.size() > MOST_DECLARED_VALUES) {
         known = false;
       } else {
         zeros.put(v.node(), new double[(int) shape.size()]);

@@ -78,6 +78,17 @@ class SessionVariableReaderTest {
     });
   }
 
+  /** A hostile graph cannot have bncheck allocate what it declares and does not hold. */
+  @Test
+  void aDeclaredShapeOfMoreThanAMillionValuesLeavesTheValuesToTell() {
+    withVariable(Shape.of(1 << 15, 1 << 15), new float[] {1, 2}, session -> {
+      SessionVariableReader reader = new SessionVariableReader(session, "model");
+      assertThat(reader.declared(V)).isEmpty();
+
+      assertThat(reader.read(V).get("v")).containsExactly(1, 2);
+    });
+  }
+
   @Test
   void aShapeNotFullyDeclaredLeavesTheValuesToTell() {
     withVariable(Shape.of(-1), new float[] {1, 2, 3, 4}, session -> {
