@@ -8,9 +8,12 @@ values are not as declared:
 - tf1-unknown-mean: the same in a TF1 graph, a reference variable with validate_shape=False;
 - more-channels-than-declared: the graph declares 4 channels, the checkpoint holds a consistent
   model of 8 (convolution kernel and every BN variable), which TensorFlow restores and runs;
-- scalar-mean: the checkpoint's moving mean is a scalar where the graph declares 4 values.
+- scalar-mean: the checkpoint's moving mean is a scalar where the graph declares 4 values;
+- unknown-rank-input: a tf.Module whose input's rank is not declared, so that the graph knows
+  no shape of the convolution's and BN's tensors; fed data of rank 2 (inputs-rank2.npy),
+  TensorFlow's convolution kernel aborted the process on a failed CHECK.
 
-Also writes inputs.npy, 16 samples of 6x6x3. Usage: python make_declared_shape_models.py
+Also writes x.npy, 16 samples of 6x6x3. Usage: python make_declared_shape_models.py
 """
 import os
 import shutil
@@ -22,7 +25,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "tes
                    "declared-shapes")
 
 
-def module(channels, unknown_mean=False):
+def module(channels, unknown_mean=False, input_shape=(None, 6, 6, 3)):
     class Model(tf.Module):
         def __init__(self):
             super().__init__()
@@ -35,7 +38,7 @@ def module(channels, unknown_mean=False):
                          else tf.Variable(mean, name="moving_mean"))
             self.var = tf.Variable(np.linspace(0.5, 2, channels).astype(np.float32), name="moving_variance")
 
-        @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 3], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec(input_shape, tf.float32)])
         def __call__(self, x):
             y = tf.nn.conv2d(x, self.k, 1, "SAME")
             y = tf.nn.batch_normalization(y, self.mean, self.var, self.beta, self.gamma, 1e-3)
@@ -88,9 +91,11 @@ def tf1_unknown_mean():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    np.save(os.path.join(OUT, "inputs.npy"),
+    np.save(os.path.join(OUT, "x.npy"),
             np.random.default_rng(0).normal(size=(16, 6, 6, 3)).astype(np.float32))
     save("unknown-mean", module(4, unknown_mean=True))
+    save("unknown-rank-input", module(4, input_shape=None))
+    np.save(os.path.join(OUT, "inputs-rank2.npy"), np.random.default_rng(1).normal(size=(10, 3)).astype(np.float32))
     tf1_unknown_mean()
     declares_four = save("declares-four", module(4))
     eight = module(8)

@@ -258,6 +258,37 @@ final class ModelRunner {
    * per loaded graph.
    */
   Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs) {
+    return prepare(layers, inputs, outputs, Map.of());
+  }
+
+  /**
+   * The shapes for the graph's copy to give the inputs whose rank the graph does not declare:
+   * the data's, its first axis (the samples) left free. TensorFlow's shape inference then checks
+   * the copy against the data as it is imported: fed data of another rank than its convolution
+   * takes, TensorFlow's kernel aborted the process on a failed CHECK (an outside tester's find).
+   */
+  static Map<Input, long[]> undeclaredRanks(List<Input> inputs, GivenInputs given) {
+    if (inputs.stream().noneMatch(i -> i.shape().getUnknownRank())) {
+      return Map.of();
+    }
+    Map<Input, long[]> shapes = new LinkedHashMap<>();
+    for (var e : match(inputs, given.arrays()).entrySet()) {
+      if (e.getKey().shape().getUnknownRank() && e.getValue().batching() == Feed.Batching.BATCHES) {
+        long[] shape = Arrays.stream(e.getValue().data().shape()).asLongStream().toArray();
+        shape[0] = -1;
+        shapes.put(e.getKey(), shape);
+      }
+    }
+    return shapes;
+  }
+
+  /**
+   * Prepares the graph as {@link #prepare(LayerAssembler.Layers, List, List)} does, the copy's
+   * placeholders of the given top-level inputs declared with the given shapes
+   * ({@link #undeclaredRanks}).
+   */
+  Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs,
+      Map<Input, long[]> inputShapes) {
     var ops = TensorFlow.registeredOpList();
     FunctionInliner inliner = new FunctionInliner(tfGraph, ops, layers.takenBranches());
     FunctionInliner training = FunctionInliner.trainingView(tfGraph, ops,
@@ -303,8 +334,20 @@ final class ModelRunner {
     for (Input output : outputs) {
       runnableOutputs.put(output.key(), runnableOutput(inliner, output.tensor()));
     }
-    if (inliner.graphDef().getNodeCount() > 0) {
-      session.importGraphDef(inliner.graphDef());
+    GraphDef flat = withInputShapes(inliner, inputShapes);
+    try {
+      if (flat.getNodeCount() > 0) {
+        session.importGraphDef(flat);
+      }
+    } catch (InvalidInputException e) {
+      if (inputShapes.isEmpty()) {
+        throw e;
+      }
+      String given = inputShapes.entrySet().stream().map(i -> i.getKey().key() + " " + Arrays.toString(i.getValue())
+          .replace("-1", "samples")).collect(java.util.stream.Collectors.joining(", "));
+      throw new InvalidInputException("--inputs", "", "the data (" + given + ") does not fit the model, whose input"
+          + " does not declare its rank: " + TensorFlowRuntime.firstLine(
+              e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
     }
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
@@ -335,6 +378,28 @@ final class ModelRunner {
         ? Optional.of(KerasMask.describeNotApplied(detected.notApplied()))
         : applied.isEmpty() ? Optional.empty() : Optional.of(KerasMask.describe(kept.keySet()));
     return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured, applied, maskNote);
+  }
+
+  /** The copy's graph, its placeholders of the given top-level inputs declared with the given shapes. */
+  private static GraphDef withInputShapes(FunctionInliner inliner, Map<Input, long[]> inputShapes) {
+    GraphDef flat = inliner.graphDef();
+    if (inputShapes.isEmpty()) {
+      return flat;
+    }
+    GraphDef.Builder declared = flat.toBuilder();
+    for (var e : inputShapes.entrySet()) {
+      String copy = GraphScope.Ref.parse(inliner.feed(e.getKey().tensor())).node();
+      TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+      for (long size : e.getValue()) {
+        shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));
+      }
+      for (org.tensorflow.proto.NodeDef.Builder node : declared.getNodeBuilderList()) {
+        if (node.getName().equals(copy) && node.getOp().equals("Placeholder")) {
+          node.putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(shape).build());
+        }
+      }
+    }
+    return declared.build();
   }
 
   /**

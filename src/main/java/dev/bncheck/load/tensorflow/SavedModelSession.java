@@ -1,5 +1,6 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.Background;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.GivenInputs;
@@ -116,13 +117,15 @@ public final class SavedModelSession extends TensorFlowSession {
       ModelRunner runner = new ModelRunner(graph, session);
       LayerAssembler.Layers layers;
       ModelRunner.Prepared prepared;
+      Map<ModelRunner.Input, long[]> inputShapes = given == null ? Map.of()
+          : ModelRunner.undeclaredRanks(inputs, Background.joined(given));
       if (declared.isPresent()) {
-        prepared = runner.prepare(declared.get(), inputs, floats);
+        prepared = runner.prepare(declared.get(), inputs, floats, inputShapes);
         layers = found.assemble(variables);
         prepared = prepared.withLayers(layers.layers());
       } else {
         layers = found.assemble(variables);
-        prepared = runner.prepare(layers, inputs, floats);
+        prepared = runner.prepare(layers, inputs, floats, inputShapes);
       }
       RunnableGraph runtime = new RunnableGraph(runner, prepared, outputs, floats);
       return new SavedModelSession(input, options, file, graph, layers, bundle, session, runtime, captured.all(),

@@ -22,7 +22,7 @@ class DeclaredShapesTest {
   private static final Path DIR = Path.of("src/test/resources/declared-shapes");
 
   private static BnModel checked(String model, CalibrationAccumulator sink) {
-    LoadOptions options = new LoadOptions("serve", "serving_default", List.of(DIR.resolve("inputs.npy").toString()), 8,
+    LoadOptions options = new LoadOptions("serve", "serving_default", List.of(DIR.resolve("x.npy").toString()), 8,
         Long.MAX_VALUE);
     return new BnModelFromSavedModel().load(DIR.resolve(model), options, sink);
   }
@@ -79,6 +79,28 @@ class DeclaredShapesTest {
           .hasMessageStartingWith(DIR.resolve("more-channels-than-declared") + ": the moving mean of a layer, variable"
               + " moving_mean, cannot be written with 8 values: ");
     }
+  }
+
+  @Test
+  void anInputOfUndeclaredRankFedDataOfTheRankItTakesIsCalibrated() {
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    assertCalibrated(checked("unknown-rank-input", sink), sink, "batchnorm", 4);
+  }
+
+  /**
+   * TensorFlow's convolution kernel aborted the process on a failed CHECK (exit 134) when fed
+   * data of rank 2: the graph's copy now declares the data's shape, which TensorFlow checks as it
+   * imports it (an outside tester's find).
+   */
+  @Test
+  void dataOfAnotherRankThanAnUndeclaredInputTakesIsAnError() {
+    LoadOptions options = new LoadOptions("serve", "serving_default",
+        List.of(DIR.resolve("inputs-rank2.npy").toString()), 8, Long.MAX_VALUE);
+    assertThatThrownBy(() -> new BnModelFromSavedModel().load(DIR.resolve("unknown-rank-input"), options,
+        new CalibrationAccumulator()))
+        .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
+        .hasMessageStartingWith("--inputs: the data (x [samples, 3]) does not fit the model, whose input does not"
+            + " declare its rank: Shape must be rank 4 but is rank 2");
   }
 
   @Test
