@@ -266,13 +266,14 @@ final class ModelRunner {
    * the data's, its first axis (the samples) left free. TensorFlow's shape inference then checks
    * the copy against the data as it is imported: fed data of another rank than its convolution
    * takes, TensorFlow's kernel aborted the process on a failed CHECK (an outside tester's find).
+   * The data is waited for only where some input does not declare its rank.
    */
-  static Map<Input, long[]> undeclaredRanks(List<Input> inputs, GivenInputs given) {
+  static Map<Input, long[]> undeclaredRanks(List<Input> inputs, java.util.function.Supplier<GivenInputs> given) {
     if (inputs.stream().noneMatch(i -> i.shape().getUnknownRank())) {
       return Map.of();
     }
     Map<Input, long[]> shapes = new LinkedHashMap<>();
-    for (var e : match(inputs, given.arrays()).entrySet()) {
+    for (var e : match(inputs, given.get().arrays()).entrySet()) {
       if (e.getKey().shape().getUnknownRank() && e.getValue().batching() == Feed.Batching.BATCHES) {
         long[] shape = Arrays.stream(e.getValue().data().shape()).asLongStream().toArray();
         shape[0] = -1;

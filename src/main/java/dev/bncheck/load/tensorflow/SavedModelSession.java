@@ -118,7 +118,7 @@ public final class SavedModelSession extends TensorFlowSession {
       LayerAssembler.Layers layers;
       ModelRunner.Prepared prepared;
       Map<ModelRunner.Input, long[]> inputShapes = given == null ? Map.of()
-          : ModelRunner.undeclaredRanks(inputs, Background.joined(given));
+          : ModelRunner.undeclaredRanks(inputs, () -> Background.joined(given));
       if (declared.isPresent()) {
         prepared = runner.prepare(declared.get(), inputs, floats, inputShapes);
         layers = found.assemble(variables);
