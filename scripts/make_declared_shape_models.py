@@ -11,7 +11,8 @@ values are not as declared:
 - scalar-mean: the checkpoint's moving mean is a scalar where the graph declares 4 values;
 - unknown-rank-input: a tf.Module whose input's rank is not declared, so that the graph knows
   no shape of the convolution's and BN's tensors; fed data of rank 2 (inputs-rank2.npy),
-  TensorFlow's convolution kernel aborted the process on a failed CHECK.
+  TensorFlow's convolution kernel aborted the process on a failed CHECK;
+- unknown-rank-input.pb: the same frozen (convert_variables_to_constants_v2).
 
 Also writes x.npy, 16 samples of 6x6x3. Usage: python make_declared_shape_models.py
 """
@@ -63,6 +64,13 @@ def with_checkpoint_of(name, graph_from, variables):
     tf.train.Checkpoint(**variables).write(os.path.join(path, "variables", "variables"))
 
 
+def freeze_unknown_rank_input():
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    loaded = tf.saved_model.load(os.path.join(OUT, "unknown-rank-input"))
+    frozen = convert_variables_to_constants_v2(loaded.signatures["serving_default"])
+    tf.io.write_graph(frozen.graph.as_graph_def(), OUT, "unknown-rank-input.pb", as_text=False)
+
+
 def tf1_unknown_mean():
     tf1 = tf.compat.v1
     path = os.path.join(OUT, "tf1-unknown-mean")
@@ -95,6 +103,7 @@ def main():
             np.random.default_rng(0).normal(size=(16, 6, 6, 3)).astype(np.float32))
     save("unknown-mean", module(4, unknown_mean=True))
     save("unknown-rank-input", module(4, input_shape=None))
+    freeze_unknown_rank_input()
     np.save(os.path.join(OUT, "inputs-rank2.npy"), np.random.default_rng(1).normal(size=(10, 3)).astype(np.float32))
     tf1_unknown_mean()
     declares_four = save("declares-four", module(4))

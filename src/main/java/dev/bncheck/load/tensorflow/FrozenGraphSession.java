@@ -1,10 +1,12 @@
 package dev.bncheck.load.tensorflow;
 
+import dev.bncheck.load.Background;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.GivenInputs;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
@@ -47,9 +49,12 @@ final class FrozenGraphSession extends TensorFlowSession {
     try {
       session = TensorFlowRuntime.session(g, options.timeout());
       CheckedSession checked = new CheckedSession(g, session, location, options);
-      checked.importGraphDef(parsed.graphDef());
+      List<ModelRunner.Input> placeholders = BnModelFromFrozenGraph.placeholders(parsed.graphDef());
+      // the graph runs as imported: its placeholders that do not declare their rank get the data's
+      ModelRunner.importDeclaring(checked, parsed.graphDef(), given == null || !options.tensorFlow().inputNodes().isEmpty()
+          ? Map.of() : ModelRunner.undeclaredRanks(placeholders, () -> Background.joined(given)), ModelRunner.Input::tensor);
       List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
-          ? BnModelFromFrozenGraph.placeholders(parsed.graphDef())
+          ? placeholders
           : InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
       ModelRunner runner = new ModelRunner(graph, checked);
       RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());

@@ -335,20 +335,9 @@ final class ModelRunner {
     for (Input output : outputs) {
       runnableOutputs.put(output.key(), runnableOutput(inliner, output.tensor()));
     }
-    GraphDef flat = withInputShapes(inliner, inputShapes);
-    try {
-      if (flat.getNodeCount() > 0) {
-        session.importGraphDef(flat);
-      }
-    } catch (InvalidInputException e) {
-      if (inputShapes.isEmpty()) {
-        throw e;
-      }
-      String given = inputShapes.entrySet().stream().map(i -> i.getKey().key() + " " + Arrays.toString(i.getValue())
-          .replace("-1", "samples")).collect(java.util.stream.Collectors.joining(", "));
-      throw new InvalidInputException("--inputs", "", "the data (" + given + ") does not fit the model, whose input"
-          + " does not declare its rank: " + TensorFlowRuntime.firstLine(
-              e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
+    GraphDef flat = inliner.graphDef();
+    if (flat.getNodeCount() > 0) {
+      importDeclaring(session, flat, inputShapes, input -> inliner.feed(input.tensor()));
     }
     // One scope for all: every new sub-scope reads the name of every node in the graph
     // (4.8 s for ResNet-50's 53 layers when each layer had its own)
@@ -381,26 +370,41 @@ final class ModelRunner {
     return new Prepared(reduced, inputs, inliner, training, runnableOutputs, notCaptured, applied, maskNote);
   }
 
-  /** The copy's graph, its placeholders of the given top-level inputs declared with the given shapes. */
-  private static GraphDef withInputShapes(FunctionInliner inliner, Map<Input, long[]> inputShapes) {
-    GraphDef flat = inliner.graphDef();
+  /**
+   * Imports {@code graphDef} into the session, the placeholders of the given inputs declared with
+   * the given shapes ({@link #undeclaredRanks}); data that TensorFlow's shape inference then
+   * refuses is an error about the data.
+   *
+   * @param placeholder the tensor in {@code graphDef} that an input is fed at
+   */
+  static void importDeclaring(CheckedSession session, GraphDef graphDef, Map<Input, long[]> inputShapes,
+      java.util.function.Function<Input, String> placeholder) {
     if (inputShapes.isEmpty()) {
-      return flat;
+      session.importGraphDef(graphDef);
+      return;
     }
-    GraphDef.Builder declared = flat.toBuilder();
+    GraphDef.Builder declared = graphDef.toBuilder();
     for (var e : inputShapes.entrySet()) {
-      String copy = GraphScope.Ref.parse(inliner.feed(e.getKey().tensor())).node();
+      String node = GraphScope.Ref.parse(placeholder.apply(e.getKey())).node();
       TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
       for (long size : e.getValue()) {
         shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));
       }
-      for (org.tensorflow.proto.NodeDef.Builder node : declared.getNodeBuilderList()) {
-        if (node.getName().equals(copy) && node.getOp().equals("Placeholder")) {
-          node.putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(shape).build());
+      for (org.tensorflow.proto.NodeDef.Builder n : declared.getNodeBuilderList()) {
+        if (n.getName().equals(node) && n.getOp().equals("Placeholder")) {
+          n.putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(shape).build());
         }
       }
     }
-    return declared.build();
+    try {
+      session.importGraphDef(declared.build());
+    } catch (InvalidInputException e) {
+      String given = inputShapes.entrySet().stream().map(i -> i.getKey().key() + " " + Arrays.toString(i.getValue())
+          .replace("-1", "samples")).collect(java.util.stream.Collectors.joining(", "));
+      throw new InvalidInputException("--inputs", "", "the data (" + given + ") does not fit the model, whose input"
+          + " does not declare its rank: " + TensorFlowRuntime.firstLine(
+              e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
+    }
   }
 
   /**

@@ -103,6 +103,25 @@ class DeclaredShapesTest {
             + " declare its rank: Shape must be rank 4 but is rank 2");
   }
 
+  /** A frozen graph runs as imported: its placeholder gets the data's shape before the import. */
+  @Test
+  void dataOfAnotherRankThanAFrozenGraphsUndeclaredInputTakesIsAnError() {
+    LoadOptions options = new LoadOptions("serve", "serving_default",
+        List.of(DIR.resolve("inputs-rank2.npy").toString()), 8, Long.MAX_VALUE);
+    assertThatThrownBy(() -> new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"), options,
+        new CalibrationAccumulator()))
+        .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
+        .hasMessageStartingWith("--inputs: the data (x [samples, 3]) does not fit the model, whose input does not"
+            + " declare its rank: ")
+        .hasMessageContaining("Shape must be rank 4 but is rank 2");
+
+    CalibrationAccumulator sink = new CalibrationAccumulator();
+    BnModel model = new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"), new LoadOptions("serve",
+        "serving_default", List.of(DIR.resolve("x.npy").toString()), 8, Long.MAX_VALUE), sink);
+    assertThat(model.layers()).hasSize(1);
+    assertThat(sink.layer(0).orElseThrow().selfCheck().orElseThrow().passed()).isTrue();
+  }
+
   @Test
   void aScalarMovingMeanWhereFourValuesAreDeclaredLeavesTheLayerUnresolved() {
     BnModel model = checked("scalar-mean", new CalibrationAccumulator());
