@@ -11,6 +11,8 @@ import dev.bncheck.model.BnModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * SavedModels whose BN variables hold other shapes than their graph declares, on which the graph
@@ -21,10 +23,13 @@ class DeclaredShapesTest {
 
   private static final Path DIR = Path.of("src/test/resources/declared-shapes");
 
+  /** Options for a run on the data file {@code data} of this folder, in batches of 8. */
+  private static LoadOptions on(String data) {
+    return new LoadOptions("serve", "serving_default", List.of(DIR.resolve(data).toString()), 8, Long.MAX_VALUE);
+  }
+
   private static BnModel checked(String model, CalibrationAccumulator sink) {
-    LoadOptions options = new LoadOptions("serve", "serving_default", List.of(DIR.resolve("x.npy").toString()), 8,
-        Long.MAX_VALUE);
-    return new BnModelFromSavedModel().load(DIR.resolve(model), options, sink);
+    return new BnModelFromSavedModel().load(DIR.resolve(model), on("x.npy"), sink);
   }
 
   private static double[] linspace(double from, double to, int n) {
@@ -47,24 +52,22 @@ class DeclaredShapesTest {
     assertThat(sink.layer(0).orElseThrow().selfCheck().orElseThrow().passed()).isTrue();
   }
 
-  /** Was an internal error (exit 4): the output of a node with such a parameter has no known rank. */
-  @Test
-  void aMovingMeanOfUnknownShapeIsReadAndItsLayerCalibrated() {
+  /**
+   * Each model's layer is read with the values its checkpoint holds and calibrated:
+   * <ul>
+   *   <li>unknown-mean, tf1-unknown-mean: was an internal error (exit 4), since the output of a
+   *       node with a parameter of unknown shape has no known rank;
+   *   <li>more-channels-than-declared: TensorFlow restores and runs 8 channels where the graph
+   *       declares 4, and so does bncheck;
+   *   <li>unknown-rank-input: an input of undeclared rank fed data of the rank it takes.
+   * </ul>
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"unknown-mean, batchnorm, 4", "tf1-unknown-mean, bn, 4", "more-channels-than-declared, batchnorm, 8",
+      "unknown-rank-input, batchnorm, 4"})
+  void theLayerIsReadWithTheValuesItHoldsAndCalibrated(String model, String layer, int channels) {
     CalibrationAccumulator sink = new CalibrationAccumulator();
-    assertCalibrated(checked("unknown-mean", sink), sink, "batchnorm", 4);
-  }
-
-  @Test
-  void aTf1ReferenceVariableWithoutShapeValidationIsReadAndItsLayerCalibrated() {
-    CalibrationAccumulator sink = new CalibrationAccumulator();
-    assertCalibrated(checked("tf1-unknown-mean", sink), sink, "bn", 4);
-  }
-
-  /** TensorFlow restores and runs 8 channels where the graph declares 4: so does bncheck. */
-  @Test
-  void aCheckpointOfMoreChannelsThanDeclaredIsCheckedOnWhatItHolds() {
-    CalibrationAccumulator sink = new CalibrationAccumulator();
-    assertCalibrated(checked("more-channels-than-declared", sink), sink, "batchnorm", 8);
+    assertCalibrated(checked(model, sink), sink, layer, channels);
   }
 
   /** Was an internal error (exit 4) in recalibrate: TensorFlow refuses the write at the graph's declared shape. */
@@ -81,12 +84,6 @@ class DeclaredShapesTest {
     }
   }
 
-  @Test
-  void anInputOfUndeclaredRankFedDataOfTheRankItTakesIsCalibrated() {
-    CalibrationAccumulator sink = new CalibrationAccumulator();
-    assertCalibrated(checked("unknown-rank-input", sink), sink, "batchnorm", 4);
-  }
-
   /**
    * TensorFlow's convolution kernel aborted the process on a failed CHECK (exit 134) when fed
    * data of rank 2: the graph's copy now declares the data's shape, which TensorFlow checks as it
@@ -94,9 +91,7 @@ class DeclaredShapesTest {
    */
   @Test
   void dataOfAnotherRankThanAnUndeclaredInputTakesIsAnError() {
-    LoadOptions options = new LoadOptions("serve", "serving_default",
-        List.of(DIR.resolve("inputs-rank2.npy").toString()), 8, Long.MAX_VALUE);
-    assertThatThrownBy(() -> new BnModelFromSavedModel().load(DIR.resolve("unknown-rank-input"), options,
+    assertThatThrownBy(() -> new BnModelFromSavedModel().load(DIR.resolve("unknown-rank-input"), on("inputs-rank2.npy"),
         new CalibrationAccumulator()))
         .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
         .hasMessageStartingWith("--inputs: the data (x [samples, 3]) does not fit the model, whose input does not"
@@ -106,18 +101,15 @@ class DeclaredShapesTest {
   /** A frozen graph runs as imported: its placeholder gets the data's shape before the import. */
   @Test
   void dataOfAnotherRankThanAFrozenGraphsUndeclaredInputTakesIsAnError() {
-    LoadOptions options = new LoadOptions("serve", "serving_default",
-        List.of(DIR.resolve("inputs-rank2.npy").toString()), 8, Long.MAX_VALUE);
-    assertThatThrownBy(() -> new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"), options,
-        new CalibrationAccumulator()))
+    assertThatThrownBy(() -> new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"),
+        on("inputs-rank2.npy"), new CalibrationAccumulator()))
         .isInstanceOf(dev.bncheck.load.InvalidInputException.class)
         .hasMessageStartingWith("--inputs: the data (x [samples, 3]) does not fit the model, whose input does not"
             + " declare its rank: ")
         .hasMessageContaining("Shape must be rank 4 but is rank 2");
 
     CalibrationAccumulator sink = new CalibrationAccumulator();
-    BnModel model = new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"), new LoadOptions("serve",
-        "serving_default", List.of(DIR.resolve("x.npy").toString()), 8, Long.MAX_VALUE), sink);
+    BnModel model = new BnModelFromFrozenGraph().load(DIR.resolve("unknown-rank-input.pb"), on("x.npy"), sink);
     assertThat(model.layers()).hasSize(1);
     assertThat(sink.layer(0).orElseThrow().selfCheck().orElseThrow().passed()).isTrue();
   }
