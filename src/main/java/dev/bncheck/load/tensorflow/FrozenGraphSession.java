@@ -1,12 +1,10 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.load.Background;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.GivenInputs;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
@@ -49,13 +47,16 @@ final class FrozenGraphSession extends TensorFlowSession {
     try {
       session = TensorFlowRuntime.session(g, options.timeout());
       CheckedSession checked = new CheckedSession(g, session, location, options);
-      List<ModelRunner.Input> placeholders = BnModelFromFrozenGraph.placeholders(parsed.graphDef());
-      // the graph runs as imported: its placeholders that do not declare their rank get the data's
-      ModelRunner.importDeclaring(checked, parsed.graphDef(), given == null || !options.tensorFlow().inputNodes().isEmpty()
-          ? Map.of() : ModelRunner.undeclaredRanks(placeholders, () -> Background.joined(given)), ModelRunner.Input::tensor);
-      List<ModelRunner.Input> inputs = options.tensorFlow().inputNodes().isEmpty()
-          ? placeholders
-          : InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
+      List<ModelRunner.Input> inputs;
+      if (options.tensorFlow().inputNodes().isEmpty()) {
+        inputs = BnModelFromFrozenGraph.placeholders(parsed.graphDef());
+        // the graph runs as imported: its placeholders that do not declare their rank get the data's
+        ModelRunner.importDeclaring(checked, parsed.graphDef(), ModelRunner.undeclaredRanks(inputs, given),
+            ModelRunner.Input::tensor);
+      } else {
+        checked.importGraphDef(parsed.graphDef());
+        inputs = InputNodes.resolve(g, graph, options.tensorFlow().inputNodes(), location);
+      }
       ModelRunner runner = new ModelRunner(graph, checked);
       RunnableGraph runtime = new RunnableGraph(runner, runner.prepare(parsed.layers(), inputs), List.of(), List.of());
       return new FrozenGraphSession(parsed, options, g, session, runtime, given);

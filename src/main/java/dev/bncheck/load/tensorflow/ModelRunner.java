@@ -1,6 +1,7 @@
 package dev.bncheck.load.tensorflow;
 
 import dev.bncheck.model.BnLayer;
+import dev.bncheck.load.Background;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -250,15 +252,7 @@ final class ModelRunner {
 
   /** Prepares the graph for captures; call once per loaded graph. */
   Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs) {
-    return prepare(layers, inputs, List.of());
-  }
-
-  /**
-   * Prepares the graph for captures and for fetching {@code outputs} in the same runs; call once
-   * per loaded graph.
-   */
-  Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs) {
-    return prepare(layers, inputs, outputs, Map.of());
+    return prepare(layers, inputs, List.of(), Map.of());
   }
 
   /**
@@ -267,13 +261,15 @@ final class ModelRunner {
    * the copy against the data as it is imported: fed data of another rank than its convolution
    * takes, TensorFlow's kernel aborted the process on a failed CHECK (an outside tester's find).
    * The data is waited for only where some input does not declare its rank.
+   *
+   * @param given the data being read, or null where there is none yet
    */
-  static Map<Input, long[]> undeclaredRanks(List<Input> inputs, java.util.function.Supplier<GivenInputs> given) {
-    if (inputs.stream().noneMatch(i -> i.shape().getUnknownRank())) {
+  static Map<Input, long[]> undeclaredRanks(List<Input> inputs, CompletableFuture<GivenInputs> given) {
+    if (given == null || inputs.stream().noneMatch(i -> i.shape().getUnknownRank())) {
       return Map.of();
     }
     Map<Input, long[]> shapes = new LinkedHashMap<>();
-    for (var e : match(inputs, given.get().arrays()).entrySet()) {
+    for (var e : match(inputs, Background.joined(given).arrays()).entrySet()) {
       if (e.getKey().shape().getUnknownRank() && e.getValue().batching() == Feed.Batching.BATCHES) {
         long[] shape = Arrays.stream(e.getValue().data().shape()).asLongStream().toArray();
         shape[0] = -1;
@@ -284,9 +280,9 @@ final class ModelRunner {
   }
 
   /**
-   * Prepares the graph as {@link #prepare(LayerAssembler.Layers, List, List)} does, the copy's
+   * Prepares the graph for captures and for fetching {@code outputs} in the same runs, the copy's
    * placeholders of the given top-level inputs declared with the given shapes
-   * ({@link #undeclaredRanks}).
+   * ({@link #undeclaredRanks}); call once per loaded graph.
    */
   Prepared prepare(LayerAssembler.Layers layers, List<Input> inputs, List<Input> outputs,
       Map<Input, long[]> inputShapes) {

@@ -1,6 +1,5 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.load.Background;
 import dev.bncheck.load.InvalidInputException;
 import dev.bncheck.load.LoadOptions;
 import dev.bncheck.load.array.GivenInputs;
@@ -117,8 +116,7 @@ public final class SavedModelSession extends TensorFlowSession {
       ModelRunner runner = new ModelRunner(graph, session);
       LayerAssembler.Layers layers;
       ModelRunner.Prepared prepared;
-      Map<ModelRunner.Input, long[]> inputShapes = given == null ? Map.of()
-          : ModelRunner.undeclaredRanks(inputs, () -> Background.joined(given));
+      Map<ModelRunner.Input, long[]> inputShapes = ModelRunner.undeclaredRanks(inputs, given);
       if (declared.isPresent()) {
         prepared = runner.prepare(declared.get(), inputs, floats, inputShapes);
         layers = found.assemble(variables);

@@ -62,7 +62,7 @@ final class SessionVariableReader implements VariableReader {
    * declares more than it holds would have bncheck allocate what it declares.
    */
   Optional<Map<String, double[]>> declared(Collection<Origin.Variable> variables) {
-    Map<String, double[]> zeros = new HashMap<>();
+    Map<String, Shape> shapes = new HashMap<>();
     boolean known = true;
     for (Origin.Variable v : variables) {
       Operand<?> read = readOp(v);
@@ -73,11 +73,17 @@ final class SessionVariableReader implements VariableReader {
       if (shape.isUnknown() || shape.hasUnknownDimension() || shape.size() > MOST_DECLARED_VALUES) {
         known = false;
       } else {
-        zeros.put(v.node(), new double[(int) shape.size()]);
-        declaredShapes.put(v.node(), shape);
+        shapes.put(v.node(), shape);
       }
     }
-    return known ? Optional.of(zeros) : Optional.empty();
+    if (!known) {
+      return Optional.empty();
+    }
+    // the values read must have these lengths only where the layers were resolved on them
+    declaredShapes.putAll(shapes);
+    Map<String, double[]> zeros = new HashMap<>();
+    shapes.forEach((node, shape) -> zeros.put(node, new double[(int) shape.size()]));
+    return Optional.of(zeros);
   }
 
   @Override
