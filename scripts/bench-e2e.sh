@@ -11,7 +11,7 @@
 # default $HOME/.cache/bncheck/onnx-venv); nothing generated is kept in the repository.
 # Usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR]
 #                             [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53]
-#                             [--training-view auto|always|never]
+#                             [--training-view auto|always|never] [--isa avx2]
 #   resnet50: untrained, moving statistics still 0/1: every layer is off (BN001), as a broken
 #     model, so bncheck also runs its training view.
 #   resnet50-calibrated: the same random weights with each BN layer's moving statistics set to
@@ -23,6 +23,10 @@
 #     a consistent model, in NCHW.
 #   plain53: a stand-in, 53 x (Conv2D 3x3, 32 filters, BN, ReLU) on 56x56x32 inputs.
 #   --training-view goes to bncheck check (default auto); always measures the training view's cost.
+#   --isa avx2 runs every process as on a CPU without AVX-512: the JIT held to AVX2
+#     (-XX:UseAVX=2 in JAVA_TOOL_OPTIONS, which bin/bncheck's JVM takes beside its own options)
+#     and TensorFlow's oneDNN kernels too (ONEDNN_MAX_CPU_ISA=AVX2; its other kernels are built
+#     for AVX).
 #   DIR (default bench/target/work, ignored by git) receives the model and the inputs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +34,7 @@ rounds=3
 samples=256
 kind=resnet50
 training_view=auto
+isa=
 work="$root/bench/target/work"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,7 +43,9 @@ while [ $# -gt 0 ]; do
     --work) work="$2"; shift 2 ;;
     --model) kind="$2"; shift 2 ;;
     --training-view) training_view="$2"; shift 2 ;;
-    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53] [--training-view auto|always|never]" >&2; exit 2 ;;
+    --isa) [ "$2" = avx2 ] || { echo "--isa: only avx2" >&2; exit 2; }
+      isa=avx2; export JAVA_TOOL_OPTIONS=-XX:UseAVX=2 ONEDNN_MAX_CPU_ISA=AVX2; shift 2 ;;
+    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53] [--training-view auto|always|never] [--isa avx2]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$work"
@@ -150,6 +157,7 @@ fi
 echo "nproc: $(nproc)"
 lscpu | grep -m1 'Model name' || true
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -n "$isa" ] && echo "instruction sets held to AVX2: java -XX:UseAVX=2, ONEDNN_MAX_CPU_ISA=AVX2"
 if [ "$kind" = resnet50-onnx ]; then
   baseline=dev.bncheck.bench.OnnxForwardPass
   baseline_name="ONNX Runtime Java forward pass (load + batches, default optimizations)"

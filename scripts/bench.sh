@@ -3,7 +3,16 @@
 # buffer (docs/performance.md). Installs bncheck into the local Maven repository, builds the
 # bench/ module against it and runs it; arguments go to the benchmark (--rounds N, --warmup N,
 # --sizes small,medium,large). Takes about a minute.
+# --isa avx2 (first argument) runs as on a CPU without AVX-512: the JIT held to AVX2
+# (-XX:UseAVX=2) and TensorFlow's oneDNN kernels too (ONEDNN_MAX_CPU_ISA=AVX2).
 set -euo pipefail
+java_isa=()
+if [ "${1:-}" = --isa ]; then
+  [ "${2:-}" = avx2 ] || { echo "usage: scripts/bench.sh [--isa avx2] [benchmark arguments]" >&2; exit 2; }
+  java_isa=(-XX:UseAVX=2)
+  export ONEDNN_MAX_CPU_ISA=AVX2
+  shift 2
+fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,12 +31,12 @@ elif command -v sysctl >/dev/null; then
   echo "vector extensions: $(sysctl -n machdep.cpu.features machdep.cpu.leaf7_features 2>/dev/null | tr ' ' '\n' \
     | grep -x -E 'SSE4\.2|AVX1\.0|AVX2|FMA|AVX512[A-Z0-9_]*' | tr '\n' ' ')$( [ "$(sysctl -n hw.optional.neon 2>/dev/null)" = 1 ] && echo neon)"
 fi
-java -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxVectorSize" || $2 == "UseAVX" {printf "JIT %s = %s\n", $2, $4}'
+java ${java_isa[@]+"${java_isa[@]}"} -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxVectorSize" || $2 == "UseAVX" {printf "JIT %s = %s\n", $2, $4}'
 # Other work on the machine changes the numbers; the load shows how much there was.
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # TensorFlow's log lines would interleave with the tables; two of them ignore the log level.
 export TF_CPP_MIN_LOG_LEVEL=2
 # The Vector API module, as the launchers add it: the kernel widens floats on it when present.
-java -Xmx3g --add-modules jdk.incubator.vector -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench "$@" \
+java ${java_isa[@]+"${java_isa[@]}"} -Xmx3g --add-modules jdk.incubator.vector -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench "$@" \
   2> >(grep -v -e 'absl::InitializeLog' -e 'MLIR V1 optimization pass is not enabled' -e 'Using incubator modules: jdk.incubator.vector' >&2)

@@ -1,13 +1,10 @@
 package dev.bncheck.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.bncheck.model.Tensor;
 import java.math.BigDecimal;
 import java.math.MathContext;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
@@ -138,79 +135,6 @@ class MomentsKernelFloat32Test {
   }
 
   /**
-   * The Vector API loops widen and accumulate with the scalar loops' arithmetic and send every
-   * value to the same accumulator in the same order, so they must give the same bits, whatever the
-   * lengths against the CPU's vector width and the chunks of rows, and carry NaN and infinities
-   * through to the sums, where the kernel looks for them: rows of lanes (channels last) and runs
-   * (channels first), each added to accumulators that already hold sums.
-   */
-  @Test
-  void vectorAndScalarWideningGiveTheSameBits() {
-    assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).as("Surefire adds the Vector API module").isPresent();
-    assumeTrue(MomentsKernel.widensInVectors(), "this CPU's vectors are too narrow for the Vector API loops");
-    SplittableRandom random = new SplittableRandom(17);
-    float[] x = new float[40_000];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) (1e4 * (i % 3) + random.nextGaussian() * Math.pow(10, random.nextInt(-20, 20)));
-    }
-    x[133] = Float.NaN;
-    x[140] = Float.POSITIVE_INFINITY;
-    x[141] = Float.NEGATIVE_INFINITY;
-    x[20_007] = Float.NaN;
-    ByteBuffer inPlace = inNativeMemory(x);
-    for (int width : new int[] {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 127, 128, 255, 300}) {
-      for (int rows : new int[] {0, 1, 2, 5, 70, 129}) {
-        for (int from : new int[] {0, 1, 5, 100}) {
-          double[] shift = new double[width];
-          for (int j = 0; j < width; j++) {
-            shift[j] = x[from + j % 3];
-          }
-          double[][] vector = laneSums(width);
-          double[][] scalar = laneSums(width);
-          double[][] vectorInPlace = laneSums(width);
-          double[][] scalarInPlace = laneSums(width);
-          MomentsKernel.wideningDeviations(width).addRows(x, from, rows, shift, vector[0], vector[1], width);
-          new ScalarWideningDeviations(width).addRows(x, from, rows, shift, scalar[0], scalar[1], width);
-          MomentsKernel.wideningDeviations(width).addRows(inPlace, from, rows, shift, vectorInPlace[0],
-              vectorInPlace[1], width);
-          new ScalarWideningDeviations(width).addRows(inPlace, from, rows, shift, scalarInPlace[0], scalarInPlace[1],
-              width);
-          for (int k = 0; k < 2; k++) {
-            String what = String.format("rows: width %d rows %d from %d, sums %d", width, rows, from, k);
-            assertThat(vector[k]).as(what).containsExactly(scalar[k]);
-            assertThat(vectorInPlace[k]).as("in native memory, " + what).containsExactly(scalar[k]);
-            assertThat(scalarInPlace[k]).as("in native memory, scalar, " + what).containsExactly(scalar[k]);
-          }
-        }
-      }
-    }
-    for (int length : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 49, 64, 127, 128, 129, 3136, 20_011}) {
-      for (int from : new int[] {0, 1, 5, 100, 160, 19_980}) {
-        for (int runs : new int[] {1, 3}) {
-          int stride = runs == 1 ? 0 : (x.length - from - length) / 2;
-          double[] shift = {x[from], -x[from + stride], 1e4};
-          double[][] vector = laneSums(runs);
-          double[][] scalar = laneSums(runs);
-          double[][] vectorInPlace = laneSums(runs);
-          double[][] scalarInPlace = laneSums(runs);
-          MomentsKernel.wideningDeviations(0).addRuns(x, from, runs, stride, length, shift, vector[0], vector[1]);
-          new ScalarWideningDeviations(0).addRuns(x, from, runs, stride, length, shift, scalar[0], scalar[1]);
-          MomentsKernel.wideningDeviations(0).addRuns(inPlace, from, runs, stride, length, shift, vectorInPlace[0],
-              vectorInPlace[1]);
-          new ScalarWideningDeviations(0).addRuns(inPlace, from, runs, stride, length, shift, scalarInPlace[0],
-              scalarInPlace[1]);
-          for (int k = 0; k < 2; k++) {
-            String what = String.format("runs: length %d from %d runs %d, sums %d", length, from, runs, k);
-            assertThat(vector[k]).as(what).containsExactly(scalar[k]);
-            assertThat(vectorInPlace[k]).as("in native memory, " + what).containsExactly(scalar[k]);
-            assertThat(scalarInPlace[k]).as("in native memory, scalar, " + what).containsExactly(scalar[k]);
-          }
-        }
-      }
-    }
-  }
-
-  /**
    * Rows reach each lane in the order {@link WideningDeviations#addRows} declares: row r of each
    * quarter in turn, then the rows after the quarters. The values span 40 decades, so that another
    * order gives other bits (checked on plain row order), and the vector loops, in an array and in
@@ -226,8 +150,8 @@ class MomentsKernelFloat32Test {
         x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-20, 20)));
       }
       double[] shift = new double[width];
-      double[][] streams = laneSums(width);
-      double[][] inRowOrder = laneSums(width);
+      double[][] streams = TestData.laneSums(width);
+      double[][] inRowOrder = TestData.laneSums(width);
       int quarter = rows / 4;
       for (int r = 0; r < quarter; r++) {
         for (int q = 0; q < 4; q++) {
@@ -240,12 +164,12 @@ class MomentsKernelFloat32Test {
       for (int r = 0; r < rows; r++) {
         addRow(x, 3 + r * width, inRowOrder, width);
       }
-      double[][] scalar = laneSums(width);
+      double[][] scalar = TestData.laneSums(width);
       new ScalarWideningDeviations(width).addRows(x, 3, rows, shift, scalar[0], scalar[1], width);
-      double[][] loops = laneSums(width);
+      double[][] loops = TestData.laneSums(width);
       MomentsKernel.wideningDeviations(width).addRows(x, 3, rows, shift, loops[0], loops[1], width);
-      double[][] inPlace = laneSums(width);
-      MomentsKernel.wideningDeviations(width).addRows(inNativeMemory(x), 3, rows, shift, inPlace[0], inPlace[1], width);
+      double[][] inPlace = TestData.laneSums(width);
+      MomentsKernel.wideningDeviations(width).addRows(TestData.inNativeMemory(x), 3, rows, shift, inPlace[0], inPlace[1], width);
       for (int k = 0; k < 2; k++) {
         assertThat(scalar[k]).as("scalar, %d rows, sums %d", rows, k).containsExactly(streams[k]);
         assertThat(loops[k]).as("kernel's loops, %d rows, sums %d", rows, k).containsExactly(streams[k]);
@@ -276,7 +200,7 @@ class MomentsKernelFloat32Test {
     Tensor.Float32 x = offsetChannels(shape, axis, new SplittableRandom(shape.length * 31L + axis));
     x.data()[x.data().length / 2] = Float.NaN;
     assertSameBits(MomentsKernel.compute(x, axis),
-        MomentsKernel.compute(new Tensor.NativeFloat32(shape, inNativeMemory(x.data())), axis));
+        MomentsKernel.compute(new Tensor.NativeFloat32(shape, TestData.inNativeMemory(x.data())), axis));
   }
 
   @Test
@@ -286,7 +210,7 @@ class MomentsKernelFloat32Test {
       Tensor.Float32 x = offsetChannels(shape, axis, new SplittableRandom(23));
       assertThat(MomentsKernel.parts(shape, axis)).isGreaterThan(2);
       assertSameBits(MomentsKernel.compute(x, axis),
-          MomentsKernel.compute(new Tensor.NativeFloat32(shape, inNativeMemory(x.data())), axis));
+          MomentsKernel.compute(new Tensor.NativeFloat32(shape, TestData.inNativeMemory(x.data())), axis));
     }
   }
 
@@ -295,24 +219,6 @@ class MomentsKernelFloat32Test {
     assertThat(actual.mean()).containsExactly(expected.mean());
     assertThat(actual.m2()).containsExactly(expected.m2());
     assertThat(actual.nonFinite()).containsExactly(expected.nonFinite());
-  }
-
-  private static ByteBuffer inNativeMemory(float[] x) {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(x.length * Float.BYTES).order(ByteOrder.nativeOrder());
-    buffer.asFloatBuffer().put(x);
-    return buffer;
-  }
-
-  /** Sum and sum of squares: accumulators of a random start. */
-  private static double[][] laneSums(int length) {
-    SplittableRandom random = new SplittableRandom(length);
-    double[][] sums = new double[2][length];
-    for (double[] lanes : sums) {
-      for (int j = 0; j < length; j++) {
-        lanes[j] = random.nextGaussian();
-      }
-    }
-    return sums;
   }
 
   /**

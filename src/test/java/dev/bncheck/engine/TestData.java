@@ -2,8 +2,11 @@ package dev.bncheck.engine;
 
 import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import java.util.SplittableRandom;
 
 /** Small builders and views shared by the engine tests. */
 final class TestData {
@@ -56,5 +59,24 @@ final class TestData {
       out[c] = m.unbiasedVariance(c);
     }
     return out;
+  }
+
+  /** The values in native memory, as ONNX Runtime's outputs are read in place. */
+  static ByteBuffer inNativeMemory(float[] x) {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(x.length * Float.BYTES).order(ByteOrder.nativeOrder());
+    buffer.asFloatBuffer().put(x);
+    return buffer;
+  }
+
+  /** Sum and sum of squares: accumulators of a random start. */
+  static double[][] laneSums(int length) {
+    SplittableRandom random = new SplittableRandom(length);
+    double[][] sums = new double[2][length];
+    for (double[] lanes : sums) {
+      for (int j = 0; j < length; j++) {
+        lanes[j] = random.nextGaussian();
+      }
+    }
+    return sums;
   }
 }
