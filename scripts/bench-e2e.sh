@@ -150,8 +150,10 @@ PY
 fi
 
 if [ -z "${BNCHECK_BENCH_SKIP_BUILD:-}" ]; then
-  mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install
-  mvn -B -q -f bench/pom.xml package
+  # Maven's output (errors, and the colour resets it prints even when quiet) goes to stderr, so
+  # that stdout holds the results alone.
+  mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install >&2
+  mvn -B -q -f bench/pom.xml package >&2
 fi
 
 echo "nproc: $(nproc)"
@@ -169,6 +171,9 @@ else
 fi
 echo "inputs: $samples samples, float32, batch size 32 (bncheck's default) in both; check --training-view $training_view"
 export TF_CPP_MIN_LOG_LEVEL=2
+# oneDNN on in the forward pass too, as bin/bncheck runs TensorFlow: by itself TensorFlow turns it
+# on only on CPUs with AVX-512 VNNI or the like, and both processes should run the same kernels.
+export TF_ENABLE_ONEDNN_OPTS=1
 cp="$root/bench/target/bncheck-bench.jar:$root/bench/target/lib/*"
 run() {  # run NAME ROUND: one whole process under /usr/bin/time -v
   local out="$work/e2e-$1-$2"

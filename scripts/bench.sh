@@ -3,22 +3,30 @@
 # buffer (docs/performance.md). Installs bncheck into the local Maven repository, builds the
 # bench/ module against it and runs it; arguments go to the benchmark (--rounds N, --warmup N,
 # --sizes small,medium,large). Takes about a minute.
-# --isa avx2 (first argument) runs as on a CPU without AVX-512: the JIT held to AVX2
-# (-XX:UseAVX=2) and TensorFlow's oneDNN kernels too (ONEDNN_MAX_CPU_ISA=AVX2).
+# --isa avx2 runs as on a CPU without AVX-512: the JIT held to AVX2 (-XX:UseAVX=2) and
+# TensorFlow's oneDNN kernels too (ONEDNN_MAX_CPU_ISA=AVX2).
 set -euo pipefail
 java_isa=()
-if [ "${1:-}" = --isa ]; then
-  [ "${2:-}" = avx2 ] || { echo "usage: scripts/bench.sh [--isa avx2] [benchmark arguments]" >&2; exit 2; }
-  java_isa=(-XX:UseAVX=2)
-  export ONEDNN_MAX_CPU_ISA=AVX2
-  shift 2
-fi
+bench_args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = --isa ]; then
+    [ "${2:-}" = avx2 ] || { echo "scripts/bench.sh: --isa takes avx2; usage: scripts/bench.sh [--isa avx2] [--rounds N] [--warmup N] [--sizes small,medium,large]" >&2; exit 2; }
+    java_isa=(-XX:UseAVX=2)
+    export ONEDNN_MAX_CPU_ISA=AVX2
+    shift 2
+  else
+    bench_args+=("$1")
+    shift
+  fi
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install
-mvn -B -q -f bench/pom.xml package
+# Maven's output (errors, and the colour resets it prints even when quiet) goes to stderr, so
+# that stdout holds the results alone.
+mvn -B -q -Dmaven.test.skip=true -Dbncheck.dist.host.skip=true install >&2
+mvn -B -q -f bench/pom.xml package >&2
 
 echo "nproc: $(nproc)"
 lscpu | grep -m1 'Model name' || true
@@ -37,6 +45,9 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # TensorFlow's log lines would interleave with the tables; two of them ignore the log level.
 export TF_CPP_MIN_LOG_LEVEL=2
+# oneDNN on, as bin/bncheck runs TensorFlow: by itself TensorFlow turns it on only on CPUs with
+# AVX-512 VNNI or the like, and without it FusedBatchNormV3 is several times slower.
+export TF_ENABLE_ONEDNN_OPTS=1
 # The Vector API module, as the launchers add it: the kernel widens floats on it when present.
-java ${java_isa[@]+"${java_isa[@]}"} -Xmx3g --add-modules jdk.incubator.vector -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench "$@" \
+java ${java_isa[@]+"${java_isa[@]}"} -Xmx3g --add-modules jdk.incubator.vector -cp "bench/target/bncheck-bench.jar:bench/target/lib/*" dev.bncheck.bench.MomentsBench ${bench_args[@]+"${bench_args[@]}"} \
   2> >(grep -v -e 'absl::InitializeLog' -e 'MLIR V1 optimization pass is not enabled' -e 'Using incubator modules: jdk.incubator.vector' >&2)

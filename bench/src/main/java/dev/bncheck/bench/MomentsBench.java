@@ -67,21 +67,69 @@ public final class MomentsBench {
 
   private MomentsBench() {}
 
-  public static void main(String[] args) {
-    int rounds = 21;
-    int warmup = 5;
-    List<String> sizes = SIZES.stream().map(Size::name).toList();
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-        case "--sizes" -> sizes = List.of(args[++i].split(","));
-        default -> {
-          System.err.println("usage: MomentsBench [--rounds N] [--warmup N] [--sizes small,medium,large]");
-          System.exit(2);
+  /** The command line: a wrong one is a one-line usage error, not a stack trace after the build. */
+  private record Options(int rounds, int warmup, List<String> sizes) {
+
+    static final String USAGE = "MomentsBench [--rounds N (at least 1)] [--warmup N] [--sizes small,medium,large]";
+
+    static Options parse(String[] args) {
+      int rounds = 21;
+      int warmup = 5;
+      List<String> sizes = SIZES.stream().map(Size::name).toList();
+      for (int i = 0; i < args.length; i++) {
+        String option = args[i];
+        if (!List.of("--rounds", "--warmup", "--sizes").contains(option)) {
+          throw new IllegalArgumentException("unknown option " + option);
+        }
+        if (i + 1 == args.length) {
+          throw new IllegalArgumentException(option + " needs a value");
+        }
+        String value = args[++i];
+        switch (option) {
+          case "--rounds" -> rounds = count(option, value, 1);
+          case "--warmup" -> warmup = count(option, value, 0);
+          default -> sizes = sizes(value);
         }
       }
+      return new Options(rounds, warmup, sizes);
     }
+
+    private static int count(String option, String value, int least) {
+      try {
+        int n = Integer.parseInt(value);
+        if (n >= least) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // the same message as for a number too small
+      }
+      throw new IllegalArgumentException(option + " " + value + ": not a whole number of at least " + least);
+    }
+
+    private static List<String> sizes(String value) {
+      List<String> known = SIZES.stream().map(Size::name).toList();
+      List<String> sizes = List.of(value.split(",", -1));
+      for (String size : sizes) {
+        if (!known.contains(size)) {
+          throw new IllegalArgumentException("--sizes: no size " + size + " (" + String.join(", ", known) + ")");
+        }
+      }
+      return sizes;
+    }
+  }
+
+  public static void main(String[] args) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("MomentsBench: " + e.getMessage() + "; usage: " + Options.USAGE);
+      System.exit(2);
+      return;
+    }
+    int rounds = options.rounds();
+    int warmup = options.warmup();
+    List<String> sizes = options.sizes();
     System.out.printf(Locale.ROOT, "MomentsKernel benchmark, %s%n",
         ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
     System.out.printf(Locale.ROOT, "Java %s (%s), %d processors, common pool parallelism %d, max heap %d MB, "
