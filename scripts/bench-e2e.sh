@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     --work) work="$2"; shift 2 ;;
     --model) kind="$2"; shift 2 ;;
     --training-view) training_view="$2"; shift 2 ;;
-    --isa) [ "${2:-}" = avx2 ] || { echo "--isa: only avx2" >&2; exit 2; }
+    --isa) [ "${2:-}" = avx2 ] || { echo "scripts/bench-e2e.sh: --isa takes avx2" >&2; exit 2; }
       isa=avx2; export JAVA_TOOL_OPTIONS=-XX:UseAVX=2 ONEDNN_MAX_CPU_ISA=AVX2; shift 2 ;;
     *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53] [--training-view auto|always|never] [--isa avx2]" >&2; exit 2 ;;
   esac

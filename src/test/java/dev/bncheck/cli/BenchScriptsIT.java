@@ -1,0 +1,115 @@
+package dev.bncheck.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The benchmark scripts' own logic, with stand-ins for mvn and java on the PATH: what they give
+ * the benchmark's JVM, and their usage errors. The figures of docs/performance.md come from these
+ * commands, so a setting they lose changes what was measured.
+ */
+class BenchScriptsIT {
+
+  private static final Path ROOT = LauncherIT.ROOT;
+
+  @TempDir Path tmp;
+  Path bin;
+
+  /**
+   * A mvn that notes it ran and prints Maven's colour resets on stdout, as Maven 3.8 does when
+   * quiet; a java that prints its arguments and the environment TensorFlow reads.
+   */
+  @BeforeEach
+  void standIns() throws Exception {
+    bin = Files.createDirectories(tmp.resolve("bin"));
+    write("mvn", """
+        #!/bin/sh
+        echo ran >> "$MVN_RAN"
+        printf '\\033[0m\\033[0m'
+        """);
+    write("java", """
+        #!/bin/sh
+        for a in "$@"; do printf 'arg %s\\n' "$a"; done
+        echo "TF_ENABLE_ONEDNN_OPTS=$TF_ENABLE_ONEDNN_OPTS"
+        echo "ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA"
+        """);
+  }
+
+  private void write(String name, String script) throws Exception {
+    Path file = bin.resolve(name);
+    Files.writeString(file, script);
+    assertThat(file.toFile().setExecutable(true)).isTrue();
+  }
+
+  private LauncherIT.Result run(String script, String... args) throws Exception {
+    Path out = tmp.resolve("out.txt");
+    Path err = tmp.resolve("err.txt");
+    String[] command = new String[args.length + 2];
+    command[0] = "bash";
+    command[1] = ROOT.resolve("scripts").resolve(script).toString();
+    System.arraycopy(args, 0, command, 2, args.length);
+    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("MVN_RAN", tmp.resolve("mvn-ran").toString());
+    pb.environment().remove("TF_ENABLE_ONEDNN_OPTS");
+    pb.environment().remove("ONEDNN_MAX_CPU_ISA");
+    Process p = pb.start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("finished in time").isTrue();
+    return new LauncherIT.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void avx2HoldsTheJitAndOneDnnAndTheBenchmarkGetsTheOtherArguments() throws Exception {
+    LauncherIT.Result r = run("bench.sh", "--sizes", "large", "--isa", "avx2", "--rounds", "3");
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    String benchmark = r.out().substring(r.out().indexOf("arg -XX:UseAVX=2\narg -Xmx3g"));
+    assertThat(benchmark).contains("ONEDNN_MAX_CPU_ISA=AVX2\n")
+        .contains("arg dev.bncheck.bench.MomentsBench\narg --sizes\narg large\narg --rounds\narg 3\nTF_");
+    assertThat(r.out()).as("Maven's output stays off the results").doesNotContain("\033");
+  }
+
+  /**
+   * bin/bncheck runs TensorFlow with oneDNN on; by itself TensorFlow turns it on only on CPUs with
+   * AVX-512 VNNI or the like, where the baseline would then be another kernel than elsewhere.
+   */
+  @Test
+  void tensorFlowRunsWithOneDnnAsTheLauncherRunsIt() throws Exception {
+    LauncherIT.Result r = run("bench.sh", "--sizes", "small");
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("TF_ENABLE_ONEDNN_OPTS=1\n", "ONEDNN_MAX_CPU_ISA=\n")
+        .doesNotContain("UseAVX=2");
+  }
+
+  @Test
+  void anInstructionSetOtherThanAvx2IsAUsageErrorBeforeAnyBuild() throws Exception {
+    for (String[] args : new String[][] {{"--isa", "avx512"}, {"--sizes", "large", "--isa"}}) {
+      LauncherIT.Result r = run("bench.sh", args);
+
+      assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err()).startsWith("scripts/bench.sh: --isa takes avx2; usage: scripts/bench.sh [--isa avx2]")
+          .hasLineCount(1);
+      assertThat(r.out()).isEmpty();
+    }
+    assertThat(tmp.resolve("mvn-ran")).doesNotExist();
+  }
+
+  @Test
+  void theEndToEndBenchmarkRefusesAnotherInstructionSetToo() throws Exception {
+    LauncherIT.Result r = run("bench-e2e.sh", "--isa");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("scripts/bench-e2e.sh: --isa takes avx2\n");
+    assertThat(tmp.resolve("mvn-ran")).doesNotExist();
+  }
+}
