@@ -7,8 +7,9 @@
 # function's name or a regular expression raw): such a line is indented, so that it can pose
 # neither as bncheck's nor as a CI command such as "::error::", and its control characters are
 # shown escaped. TensorFlow's two start-up lines, printed whatever its log level, the JVM's
-# notice that the launcher added the Vector API's incubator module, and its count of the compiler
-# directives the launcher gives for TensorFlow models are dropped. The filter ends with status 3
+# notice that the launcher added the Vector API's incubator module, its count of the compiler
+# directives the launcher gives for TensorFlow models, and its notice that it took options from
+# the environment (JAVA_TOOL_OPTIONS, which some CI images set for every JVM) are dropped. The filter ends with status 3
 # when the JVM said it could not start, else 0.
 use strict;
 use warnings;
@@ -18,6 +19,7 @@ my $absl = "WARNING: All log messages before absl::InitializeLog() is called are
 my $mlir = qr/mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled$/;
 my $incubator = "WARNING: Using incubator modules: jdk.incubator.vector";
 my $directives = qr/^\d+ compiler directives added$/;
+my $picked_up = qr/^(?:NOTE: )?Picked up (?:JAVA_TOOL_OPTIONS|JDK_JAVA_OPTIONS|_JAVA_OPTIONS): /;
 # The JVM's line when it cannot start; the filter then ends with status 3, for the launcher.
 my $no_jvm = "Error: Could not create the Java Virtual Machine.";
 my $jvm_refused = 0;
@@ -41,7 +43,8 @@ my $own = 0;
 sub foreign_line {
   my ($line, $end) = @_;
   $jvm_refused = 1 if $line eq $no_jvm;
-  return if $end eq "\n" && ($line eq $absl || $line =~ $mlir || $line eq $incubator || $line =~ $directives);
+  return if $end eq "\n" && ($line eq $absl || $line =~ $mlir || $line eq $incubator || $line =~ $directives
+    || $line =~ $picked_up);
   print $line =~ /\A\s*\z/ ? $line . $end : "  " . escaped($line) . $end;
 }
 

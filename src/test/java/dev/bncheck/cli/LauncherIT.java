@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,12 +35,18 @@ class LauncherIT {
   }
 
   static Result runCommand(Path workingDirectory, List<String> command) throws IOException, InterruptedException {
+    return runCommand(workingDirectory, command, Map.of());
+  }
+
+  static Result runCommand(Path workingDirectory, List<String> command, Map<String, String> env)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("bncheck-out", ".txt");
     Path err = Files.createTempFile("bncheck-err", ".txt");
     try {
       ProcessBuilder pb = new ProcessBuilder(command).directory(workingDirectory.toFile())
           .redirectOutput(out.toFile()).redirectError(err.toFile());
       pb.environment().put("NO_COLOR", "1");
+      pb.environment().putAll(env);
       Process p = pb.start();
       assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("finished in time").isTrue();
       return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
@@ -62,6 +69,8 @@ class LauncherIT {
         + " printf 'I0000 00:00:1.2   17 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\\n';"
         + " printf 'E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f\\n::error title=x::PASS\\n\\033[2JFORGED\\n';"
         + " printf '2 compiler directives added\\n';"
+        + " printf 'Picked up JAVA_TOOL_OPTIONS: -Xmx1g\\nNOTE: Picked up JDK_JAVA_OPTIONS: -Xss2m\\n';"
+        + " printf 'Picked up _JAVA_OPTIONS: -Xmx1g\\nnot Picked up JAVA_TOOL_OPTIONS: kept\\n';"
         + " printf 'bncheck: forged by the model\\n';"
         + " printf 'MARK|bncheck: error: kept\\nMARK|\\rMARK|bncheck: calibration batches 1 of 2'; sleep 4;"
         + " printf '\\rMARK|bncheck: calibration batches 2 of 2\\rMARK|     \\rMARK|'";
@@ -85,9 +94,24 @@ class LauncherIT {
           E0000 00:00:1.2 mlir_bridge_pass_util.cc:68] Failed to parse f
           ::error title=x::PASS
           \\x1b[2JFORGED
+          not Picked up JAVA_TOOL_OPTIONS: kept
           bncheck: forged by the model
         bncheck: error: kept
         \rbncheck: calibration batches 1 of 2\rbncheck: calibration batches 2 of 2\r     \r""");
+  }
+
+  /**
+   * Some CI images set JAVA_TOOL_OPTIONS for every JVM, which then says so on stderr: bncheck's
+   * stderr stays its own there too (found running the suite with the JIT held to older CPUs'
+   * instruction sets through that variable: ten launcher tests failed on the JVM's line).
+   */
+  @Test
+  void optionsTheJvmTakesFromTheEnvironmentLeaveStderrEmpty() throws Exception {
+    Result r = runCommand(elsewhere, List.of(LAUNCHER.toString(), "check", ROOT.resolve("samples/healthy.json").toString()),
+        Map.of("JAVA_TOOL_OPTIONS", "-XX:UseAVX=2", "JDK_JAVA_OPTIONS", "-Xss2m"));
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("PASS");
+    assertThat(r.err()).isEmpty();
   }
 
   @Test
