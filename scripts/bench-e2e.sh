@@ -36,18 +36,28 @@ kind=resnet50
 training_view=auto
 isa=
 work="$root/bench/target/work"
+usage="usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53] [--training-view auto|always|never] [--isa avx2]"
+refuse() { echo "scripts/bench-e2e.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds="$2"; shift 2 ;;
-    --samples) samples="$2"; shift 2 ;;
-    --work) work="$2"; shift 2 ;;
-    --model) kind="$2"; shift 2 ;;
-    --training-view) training_view="$2"; shift 2 ;;
-    --isa) [ "${2:-}" = avx2 ] || { echo "scripts/bench-e2e.sh: --isa takes avx2" >&2; exit 2; }
-      isa=avx2; export JAVA_TOOL_OPTIONS=-XX:UseAVX=2 ONEDNN_MAX_CPU_ISA=AVX2; shift 2 ;;
-    *) echo "usage: scripts/bench-e2e.sh [--rounds N] [--samples N] [--work DIR] [--model resnet50|resnet50-calibrated|resnet50-onnx|plain53] [--training-view auto|always|never] [--isa avx2]" >&2; exit 2 ;;
+    --rounds|--samples|--work|--model|--training-view|--isa) [ $# -ge 2 ] || refuse "$1 needs a value" ;;
+    *) refuse "unknown option $1" ;;
   esac
+  case "$1" in
+    --rounds) rounds="$2" ;;
+    --samples) samples="$2" ;;
+    --work) work="$2" ;;
+    --model) kind="$2" ;;
+    --training-view) training_view="$2" ;;
+    --isa) [ "$2" = avx2 ] || refuse "--isa takes avx2"
+      isa=avx2; export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:+$JAVA_TOOL_OPTIONS }-XX:UseAVX=2" ONEDNN_MAX_CPU_ISA=AVX2 ;;
+  esac
+  shift 2
 done
+[[ "$rounds" =~ ^[1-9][0-9]{0,3}$ ]] || refuse "--rounds $rounds: not a whole number from 1 to 9999"
+[[ "$samples" =~ ^[1-9][0-9]{0,5}$ ]] || refuse "--samples $samples: not a whole number from 1 to 999999"
+case "$kind" in resnet50|resnet50-calibrated|resnet50-onnx|plain53) ;; *) refuse "--model $kind: no such model" ;; esac
+case "$training_view" in auto|always|never) ;; *) refuse "--training-view $training_view: auto, always or never" ;; esac
 mkdir -p "$work"
 model="$work/$kind-keras"
 inputs="$work/${kind%-calibrated}-inputs-$samples.npy"

@@ -8,16 +8,21 @@
 set -euo pipefail
 java_isa=()
 bench_args=()
+# The benchmark checks its own options; an option's value is passed on with it, whatever it is.
 while [ $# -gt 0 ]; do
-  if [ "$1" = --isa ]; then
-    [ "${2:-}" = avx2 ] || { echo "scripts/bench.sh: --isa takes avx2; usage: scripts/bench.sh [--isa avx2] [--rounds N] [--warmup N] [--sizes small,medium,large]" >&2; exit 2; }
-    java_isa=(-XX:UseAVX=2)
-    export ONEDNN_MAX_CPU_ISA=AVX2
-    shift 2
-  else
-    bench_args+=("$1")
-    shift
-  fi
+  case "$1" in
+    --isa)
+      [ "${2:-}" = avx2 ] || { echo "scripts/bench.sh: --isa takes avx2; usage: scripts/bench.sh [--isa avx2] [--rounds N] [--warmup N] [--sizes small,medium,large]" >&2; exit 2; }
+      java_isa=(-XX:UseAVX=2)
+      export ONEDNN_MAX_CPU_ISA=AVX2
+      shift 2 ;;
+    --rounds|--warmup|--sizes)
+      bench_args+=("$1" ${2+"$2"})
+      shift $(( $# >= 2 ? 2 : 1 )) ;;
+    *)
+      bench_args+=("$1")
+      shift ;;
+  esac
 done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +45,7 @@ elif command -v sysctl >/dev/null; then
     | grep -x -E 'SSE4\.2|AVX1\.0|AVX2|FMA|AVX512[A-Z0-9_]*' | tr '\n' ' ')$( [ "$(sysctl -n hw.optional.neon 2>/dev/null)" = 1 ] && echo neon)"
 fi
 java ${java_isa[@]+"${java_isa[@]}"} -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxVectorSize" || $2 == "UseAVX" {printf "JIT %s = %s\n", $2, $4}'
+[ ${#java_isa[@]} -gt 0 ] && echo "instruction sets held to AVX2: java -XX:UseAVX=2, ONEDNN_MAX_CPU_ISA=AVX2"
 # Other work on the machine changes the numbers; the load shows how much there was.
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 

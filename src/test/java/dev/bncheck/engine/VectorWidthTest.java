@@ -7,9 +7,11 @@ import org.junit.jupiter.api.Test;
 /**
  * The engine's tests run three times (pom.xml): at the CPU's own vector width, held to 256-bit
  * vectors as on an AVX2 CPU, and held to 128-bit vectors, where the kernel falls back to its
- * scalar loops. On an AVX-512 machine the 256-bit loops would otherwise never be tested, and on
- * an AVX2 one the 512-bit loops; this test fails if a run did not get the width it was set up for
- * (a JVM that ignores the option would make the other tests of that run repeat the first run's).
+ * scalar loops. On an AVX-512 machine the 256-bit loops would otherwise never be tested. This
+ * test fails if a run's vectors are wider than it was set up for (a JVM that ignored the option
+ * would make the other tests of that run repeat the first run's), or if the kernel's choice of
+ * loops does not follow the width the run got. A CPU with narrower vectors (AVX alone gives the
+ * JIT 128-bit doubles) runs every run at its own width: there the 256-bit run repeats the others.
  */
 class VectorWidthTest {
 

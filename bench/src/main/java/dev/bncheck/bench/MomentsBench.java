@@ -70,7 +70,10 @@ public final class MomentsBench {
   /** The command line: a wrong one is a one-line usage error, not a stack trace after the build. */
   private record Options(int rounds, int warmup, List<String> sizes) {
 
-    static final String USAGE = "MomentsBench [--rounds N (at least 1)] [--warmup N] [--sizes small,medium,large]";
+    /** Rounds, and warm-up rounds, at most: each round's figures are kept, per method. */
+    static final int MOST_ROUNDS = 10_000;
+
+    static final String USAGE = "MomentsBench [--rounds N (1 to 10000)] [--warmup N (0 to 10000)] [--sizes small,medium,large]";
 
     static Options parse(String[] args) {
       int rounds = 21;
@@ -86,24 +89,24 @@ public final class MomentsBench {
         }
         String value = args[++i];
         switch (option) {
-          case "--rounds" -> rounds = count(option, value, 1);
-          case "--warmup" -> warmup = count(option, value, 0);
+          case "--rounds" -> rounds = count(option, value, 1, MOST_ROUNDS);
+          case "--warmup" -> warmup = count(option, value, 0, MOST_ROUNDS);
           default -> sizes = sizes(value);
         }
       }
       return new Options(rounds, warmup, sizes);
     }
 
-    private static int count(String option, String value, int least) {
+    private static int count(String option, String value, int least, int most) {
       try {
         int n = Integer.parseInt(value);
-        if (n >= least) {
+        if (n >= least && n <= most) {
           return n;
         }
       } catch (NumberFormatException e) {
-        // the same message as for a number too small
+        // the same message as for a number out of range
       }
-      throw new IllegalArgumentException(option + " " + value + ": not a whole number of at least " + least);
+      throw new IllegalArgumentException(option + " " + value + ": not a whole number from " + least + " to " + most);
     }
 
     private static List<String> sizes(String value) {
