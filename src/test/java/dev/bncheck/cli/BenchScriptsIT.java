@@ -2,10 +2,11 @@ package dev.bncheck.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,23 +49,12 @@ class BenchScriptsIT {
     assertThat(file.toFile().setExecutable(true)).isTrue();
   }
 
+  /** Runs a script with the stand-ins first on the PATH, and no oneDNN settings of the caller's. */
   private LauncherIT.Result run(String script, String... args) throws Exception {
-    Path out = tmp.resolve("out.txt");
-    Path err = tmp.resolve("err.txt");
-    String[] command = new String[args.length + 2];
-    command[0] = "bash";
-    command[1] = ROOT.resolve("scripts").resolve(script).toString();
-    System.arraycopy(args, 0, command, 2, args.length);
-    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-    pb.environment().put("MVN_RAN", tmp.resolve("mvn-ran").toString());
-    pb.environment().remove("TF_ENABLE_ONEDNN_OPTS");
-    pb.environment().remove("ONEDNN_MAX_CPU_ISA");
-    Process p = pb.start();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("finished in time").isTrue();
-    return new LauncherIT.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-        Files.readString(err, StandardCharsets.UTF_8));
+    List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("scripts").resolve(script).toString()));
+    command.addAll(List.of(args));
+    return LauncherIT.runCommand(tmp, command, Map.of("PATH", bin + ":" + System.getenv("PATH"),
+        "MVN_RAN", tmp.resolve("mvn-ran").toString(), "TF_ENABLE_ONEDNN_OPTS", "", "ONEDNN_MAX_CPU_ISA", ""));
   }
 
   @Test
