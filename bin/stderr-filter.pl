@@ -9,8 +9,8 @@
 # shown escaped. TensorFlow's two start-up lines, printed whatever its log level, the JVM's
 # notice that the launcher added the Vector API's incubator module, its count of the compiler
 # directives the launcher gives for TensorFlow models, and its notice that it took options from
-# the environment (JAVA_TOOL_OPTIONS, which some CI images set for every JVM) are dropped. The filter ends with status 3
-# when the JVM said it could not start, else 0.
+# the environment (JAVA_TOOL_OPTIONS, which some CI images set for every JVM) are dropped. The
+# filter ends with status 3 when the JVM said it could not start, else 0.
 use strict;
 use warnings;
 

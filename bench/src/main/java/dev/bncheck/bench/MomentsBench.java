@@ -73,12 +73,14 @@ public final class MomentsBench {
     /** Rounds, and warm-up rounds, at most: each round's figures are kept, per method. */
     static final int MOST_ROUNDS = 10_000;
 
+    private static final List<String> NAMES = SIZES.stream().map(Size::name).toList();
+
     static final String USAGE = "MomentsBench [--rounds N (1 to 10000)] [--warmup N (0 to 10000)] [--sizes small,medium,large]";
 
     static Options parse(String[] args) {
       int rounds = 21;
       int warmup = 5;
-      List<String> sizes = SIZES.stream().map(Size::name).toList();
+      List<String> sizes = NAMES;
       for (int i = 0; i < args.length; i++) {
         String option = args[i];
         if (!List.of("--rounds", "--warmup", "--sizes").contains(option)) {
@@ -110,11 +112,10 @@ public final class MomentsBench {
     }
 
     private static List<String> sizes(String value) {
-      List<String> known = SIZES.stream().map(Size::name).toList();
       List<String> sizes = List.of(value.split(",", -1));
       for (String size : sizes) {
-        if (!known.contains(size)) {
-          throw new IllegalArgumentException("--sizes: no size " + size + " (" + String.join(", ", known) + ")");
+        if (!NAMES.contains(size)) {
+          throw new IllegalArgumentException("--sizes: no size " + size + " (" + String.join(", ", NAMES) + ")");
         }
       }
       return sizes;
@@ -130,9 +131,6 @@ public final class MomentsBench {
       System.exit(2);
       return;
     }
-    int rounds = options.rounds();
-    int warmup = options.warmup();
-    List<String> sizes = options.sizes();
     System.out.printf(Locale.ROOT, "MomentsKernel benchmark, %s%n",
         ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
     System.out.printf(Locale.ROOT, "Java %s (%s), %d processors, common pool parallelism %d, max heap %d MB, "
@@ -140,10 +138,10 @@ public final class MomentsBench {
         System.getProperty("java.version"), System.getProperty("java.vm.name"),
         Runtime.getRuntime().availableProcessors(), ForkJoinPool.getCommonPoolParallelism(),
         Runtime.getRuntime().maxMemory() >> 20, TensorFlow.version());
-    System.out.printf(Locale.ROOT, "%d rounds after %d warm-up rounds; medians over rounds%n", rounds, warmup);
+    System.out.printf(Locale.ROOT, "%d rounds after %d warm-up rounds; medians over rounds%n", options.rounds(), options.warmup());
     for (Size size : SIZES) {
-      if (sizes.contains(size.name())) {
-        measure(size, rounds, warmup);
+      if (options.sizes().contains(size.name())) {
+        measure(size, options.rounds(), options.warmup());
       }
     }
   }

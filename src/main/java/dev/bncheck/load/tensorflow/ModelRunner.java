@@ -1,6 +1,5 @@
 package dev.bncheck.load.tensorflow;
 
-import dev.bncheck.model.BnLayer;
 import dev.bncheck.load.Background;
 import dev.bncheck.load.BatchOrder;
 import dev.bncheck.load.InvalidInputException;
@@ -11,6 +10,7 @@ import dev.bncheck.load.array.WholeNumbers;
 import dev.bncheck.load.array.InputPairing;
 import dev.bncheck.load.array.ModelInputs;
 import dev.bncheck.load.array.SampleOrder;
+import dev.bncheck.model.BnLayer;
 import dev.bncheck.model.CalibrationSink;
 import dev.bncheck.model.Numbers;
 import dev.bncheck.model.Tensor;
@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -31,8 +33,10 @@ import org.tensorflow.TensorFlow;
 import org.tensorflow.ndarray.index.Index;
 import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TFloat32;
@@ -374,7 +378,7 @@ final class ModelRunner {
    * @param placeholder the tensor in {@code graphDef} that an input is fed at
    */
   static void importDeclaring(CheckedSession session, GraphDef graphDef, Map<Input, long[]> inputShapes,
-      java.util.function.Function<Input, String> placeholder) {
+      Function<Input, String> placeholder) {
     if (inputShapes.isEmpty()) {
       session.importGraphDef(graphDef);
       return;
@@ -386,9 +390,9 @@ final class ModelRunner {
       for (long size : e.getValue()) {
         shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(size));
       }
-      for (org.tensorflow.proto.NodeDef.Builder n : declared.getNodeBuilderList()) {
+      for (NodeDef.Builder n : declared.getNodeBuilderList()) {
         if (n.getName().equals(node) && n.getOp().equals("Placeholder")) {
-          n.putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(shape).build());
+          n.putAttr("shape", AttrValue.newBuilder().setShape(shape).build());
         }
       }
     }
@@ -396,7 +400,7 @@ final class ModelRunner {
       session.importGraphDef(declared.build());
     } catch (InvalidInputException e) {
       String given = inputShapes.entrySet().stream().map(i -> i.getKey().key() + " " + Arrays.toString(i.getValue())
-          .replace("-1", "samples")).collect(java.util.stream.Collectors.joining(", "));
+          .replace("-1", "samples")).collect(Collectors.joining(", "));
       throw new InvalidInputException("--inputs", "", "the data (" + given + ") does not fit the model, whose input"
           + " does not declare its rank: " + TensorFlowRuntime.firstLine(
               e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
